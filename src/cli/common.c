@@ -1,0 +1,116 @@
+/* Helpers shared by the commands (see cli.h). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+int cli_fail(struct pd_err *err)
+{
+	pd_err_print(err);
+	return 1;
+}
+
+void cli_human_duration(int64_t ns, char *buf, size_t len)
+{
+	int64_t s = ns / 1000000000LL;
+	int64_t m = s / 60, h = (s + 1800) / 3600;
+	if (s < 1)
+		snprintf(buf, len, "Less than a second");
+	else if (s == 1)
+		snprintf(buf, len, "1 second");
+	else if (s < 60)
+		snprintf(buf, len, "%lld seconds", (long long)s);
+	else if (m == 1)
+		snprintf(buf, len, "About a minute");
+	else if (m < 60)
+		snprintf(buf, len, "%lld minutes", (long long)m);
+	else if (h == 1)
+		snprintf(buf, len, "About an hour");
+	else if (h < 48)
+		snprintf(buf, len, "%lld hours", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(buf, len, "%lld days", (long long)(h / 24));
+	else if (h < 24 * 30 * 2)
+		snprintf(buf, len, "%lld weeks", (long long)(h / 24 / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, len, "%lld months", (long long)(h / 24 / 30));
+	else
+		snprintf(buf, len, "%lld years", (long long)(h / 24 / 365));
+}
+
+int cli_parse_signal(const char *s)
+{
+	if (!s || !*s)
+		return -1;
+	char *end = NULL;
+	long n = strtol(s, &end, 10);
+	if (*end == '\0')
+		return n > 0 && n < NSIG ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (int i = 1; i < NSIG; i++) {
+		const char *abbrev = sigabbrev_np(i);
+		if (abbrev && !strcasecmp(abbrev, s))
+			return i;
+	}
+	return -1;
+}
+
+int cli_flag_all(void *o, const char *a, struct pd_err **err)
+{
+	((struct cli_flags *)o)->all = true;
+	return 0;
+}
+
+int cli_flag_force(void *o, const char *a, struct pd_err **err)
+{
+	((struct cli_flags *)o)->force = true;
+	return 0;
+}
+
+int cli_flag_help(void *o, const char *a, struct pd_err **err)
+{
+	((struct cli_flags *)o)->help = true;
+	return 0;
+}
+
+int cli_parse_flags(const struct cli_opt *table, struct cli_flags *f, int argc, char **argv, char ***pos,
+		    const char *usage)
+{
+	_cleanup_err_ struct pd_err *err = NULL;
+	*pos = xcalloc(1, sizeof(char *));
+	/* Flags and arguments may be interleaved, as Docker allows; "--"
+	 * makes everything after it an argument. */
+	for (int i = 1; i < argc;) {
+		bool dashdash = !strcmp(argv[i], "--");
+		if (cli_parse(table, f, argc, argv, &i, &err) < 0) {
+			pd_err_print(err);
+			return -1;
+		}
+		if (dashdash || (i > 0 && i < argc && !strcmp(argv[i - 1], "--"))) {
+			for (; i < argc; i++)
+				strv_push(pos, argv[i]);
+			break;
+		}
+		if (i < argc)
+			strv_push(pos, argv[i++]);
+	}
+	if (f->help) {
+		printf("%s\n", usage);
+		cli_print_options(table);
+	}
+	return 0;
+}
+
+void cli_flags_free(struct cli_flags *f)
+{
+	free(f->tail);
+	free(f->time);
+	free(f->signal);
+	free(f->format);
+}

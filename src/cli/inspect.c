@@ -1,0 +1,155 @@
+/* `pocket-docker inspect CONTAINER...` (a JSON array in Docker's shape) and
+ * `pocket-docker wait CONTAINER...` (prints each exit code). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "core/container.h"
+#include "core/logs.h"
+#include "core/store.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+static const struct cli_opt help_only[] = {
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static json_t *time_json(int64_t ns)
+{
+	if (!ns)
+		return json_string("0001-01-01T00:00:00Z");
+	char ts[64];
+	pd_format_time(ns, ts, sizeof(ts));
+	return json_string(ts);
+}
+
+static json_t *state_json(const struct pd_record *r)
+{
+	bool running = r->state == PD_STATE_RUNNING || r->state == PD_STATE_STOPPING;
+	json_t *st = json_object();
+	json_object_set_new(st, "Status", json_string(pd_state_name(r->state)));
+	json_object_set_new(st, "Running", json_boolean(running));
+	json_object_set_new(st, "Paused", json_false());
+	json_object_set_new(st, "Restarting", json_false());
+	json_object_set_new(st, "OOMKilled", json_boolean(r->oom_killed));
+	json_object_set_new(st, "Dead", json_false());
+	json_object_set_new(st, "Pid", json_integer(running ? r->pid : 0));
+	json_object_set_new(st, "ExitCode", json_integer(r->exit_code < 0 ? 0 : r->exit_code));
+	json_object_set_new(st, "Error", json_string(r->error ? r->error : ""));
+	json_object_set_new(st, "StartedAt", time_json(r->started_ns));
+	json_object_set_new(st, "FinishedAt", time_json(r->finished_ns));
+	if (r->health) {
+		json_t *h = json_loads(r->health, 0, NULL);
+		if (h)
+			json_object_set_new(st, "Health", h);
+	}
+	return st;
+}
+
+static json_t *record_json(const char *root, const struct pd_record *r)
+{
+	json_t *conf = json_loads(r->config ? r->config : "{}", 0, NULL);
+	if (!conf)
+		conf = json_object();
+	json_t *cmd = json_object_get(conf, "Cmd");
+	json_t *args = json_array();
+	size_t i;
+	json_t *w;
+	json_array_foreach(cmd, i, w) if (i > 0) json_array_append(args, w);
+	json_t *o = json_object();
+	_cleanup_free_ char *name = xasprintf("/%s", r->name);
+	_cleanup_free_ char *log = pd_log_path(root, r->id);
+	json_object_set_new(o, "Id", json_string(r->id));
+	json_object_set_new(o, "Created", time_json(r->created_ns));
+	json_object_set_new(o, "Path", json_incref(json_array_get(cmd, 0) ? json_array_get(cmd, 0) : json_string("")));
+	json_object_set_new(o, "Args", args);
+	json_object_set_new(o, "State", state_json(r));
+	json_object_set_new(o, "Image", json_string(r->image));
+	json_object_set_new(o, "LogPath", json_string(log));
+	json_object_set_new(o, "Name", json_string(name));
+	json_object_set_new(o, "RestartCount", json_integer(r->restart_count));
+	json_t *config = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "Hostname", json_object_get(conf, "Hostname"),
+				   "User", json_object_get(conf, "User"), "Env", json_object_get(conf, "Env"), "Cmd",
+				   cmd, "Image", json_object_get(conf, "Image"), "WorkingDir",
+				   json_object_get(conf, "WorkingDir"), "OpenStdin", json_object_get(conf, "OpenStdin"));
+	json_t *host = json_pack("{s:O, s:O, s:O}", "Binds", json_object_get(conf, "Binds"), "AutoRemove",
+				 json_object_get(conf, "AutoRemove"), "Init", json_object_get(conf, "Init"));
+	json_object_set_new(o, "Config", config ? config : json_object());
+	json_object_set_new(o, "HostConfig", host ? host : json_object());
+	json_decref(conf);
+	return o;
+}
+
+int cli_inspect(const struct cli_global *g, int argc, char **argv)
+{
+	struct cli_flags f = { 0 };
+	_cleanup_strv_ char **pos = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (cli_parse_flags(help_only, &f, argc, argv, &pos,
+			    "Usage: pocket-docker inspect CONTAINER...\n\nShow containers' records as JSON.") < 0)
+		return 1;
+	if (f.help)
+		return 0;
+	if (!pos[0]) {
+		fprintf(stderr, "pocket-docker: inspect needs at least one container\n");
+		return 1;
+	}
+	_cleanup_free_ char *root = pd_state_root(g->root, &err);
+	if (!root)
+		return cli_fail(err);
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, &err);
+	if (!s)
+		return cli_fail(err);
+	json_t *out = json_array();
+	int ret = 0;
+	for (size_t i = 0; pos[i]; i++) {
+		struct pd_record r;
+		if (pd_store_find(s, pos[i], &r, &err) < 0) {
+			ret = cli_fail(err);
+			pd_err_freep(&err);
+			continue;
+		}
+		pd_container_refresh(s, &r);
+		json_array_append_new(out, record_json(root, &r));
+		pd_record_free(&r);
+	}
+	char *text = json_dumps(out, JSON_INDENT(4));
+	printf("%s\n", text);
+	free(text);
+	json_decref(out);
+	return ret;
+}
+
+int cli_wait(const struct cli_global *g, int argc, char **argv)
+{
+	struct cli_flags f = { 0 };
+	_cleanup_strv_ char **pos = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (cli_parse_flags(help_only, &f, argc, argv, &pos,
+			    "Usage: pocket-docker wait CONTAINER...\n\nBlock until containers stop; print exit codes.") <
+	    0)
+		return 1;
+	if (f.help)
+		return 0;
+	if (!pos[0]) {
+		fprintf(stderr, "pocket-docker: wait needs at least one container\n");
+		return 1;
+	}
+	_cleanup_free_ char *root = pd_state_root(g->root, &err);
+	if (!root)
+		return cli_fail(err);
+	int ret = 0;
+	for (size_t i = 0; pos[i]; i++) {
+		int code;
+		if (pd_container_wait(root, pos[i], &code, &err) < 0) {
+			ret = cli_fail(err);
+			pd_err_freep(&err);
+			continue;
+		}
+		printf("%d\n", code);
+		fflush(stdout);
+	}
+	return ret;
+}

@@ -1,0 +1,97 @@
+/* `pocket-docker logs [-f] [--tail N] [-t] CONTAINER`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/container.h"
+#include "core/logs.h"
+#include "core/store.h"
+#include "util/cleanup.h"
+#include "util/proc.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+static int set_follow(void *o, const char *a, struct pd_err **err)
+{
+	((struct cli_flags *)o)->follow = true;
+	return 0;
+}
+
+static int set_timestamps(void *o, const char *a, struct pd_err **err)
+{
+	((struct cli_flags *)o)->timestamps = true;
+	return 0;
+}
+
+static int set_tail(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t n;
+	if (strcmp(a, "all") != 0 && pd_parse_uint(a, INT64_MAX, &n, err) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --tail '%s': want a number or 'all'", a);
+	free(((struct cli_flags *)o)->tail);
+	((struct cli_flags *)o)->tail = xstrdup(a);
+	return 0;
+}
+
+static const struct cli_opt logs_table[] = {
+	{ "follow", 'f', false, set_follow, "follow the output until the container exits" },
+	{ "tail", 'n', true, set_tail, "number of lines from the end (default: all)" },
+	{ "timestamps", 't', false, set_timestamps, "show timestamps" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static int logs_main(const struct cli_global *g, struct cli_flags *f, char **pos, struct pd_err **err)
+{
+	if (!pos[0] || pos[1])
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "logs takes exactly one container");
+	_cleanup_free_ char *root = pd_state_root(g->root, err);
+	if (!root)
+		return -1;
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record r;
+	if (pd_store_find(s, pos[0], &r, err) < 0)
+		return -1;
+	pd_container_refresh(s, &r);
+	int ret = 0;
+	if (!r.started_ns && r.state == PD_STATE_EXITED) {
+		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s never started%s%s", r.id,
+				   r.error ? ": " : "", r.error ? r.error : "");
+		pd_record_free(&r);
+		return ret;
+	}
+	struct pd_log_opts o = {
+		.timestamps = f->timestamps,
+		.tail = -1,
+		.follow = f->follow,
+		.follow_pidfd = -1,
+	};
+	if (f->tail && strcmp(f->tail, "all") != 0)
+		o.tail = strtoll(f->tail, NULL, 10);
+	if (o.follow)
+		o.follow_pidfd = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
+	_cleanup_free_ char *path = pd_log_path(root, r.id);
+	pd_store_close(take_ptr(&s));
+	ret = pd_log_print(path, &o, 1, 2, err);
+	if (o.follow_pidfd >= 0)
+		close(o.follow_pidfd);
+	pd_record_free(&r);
+	return ret;
+}
+
+int cli_logs(const struct cli_global *g, int argc, char **argv)
+{
+	struct cli_flags f = { 0 };
+	_cleanup_strv_ char **pos = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (cli_parse_flags(logs_table, &f, argc, argv, &pos,
+			    "Usage: pocket-docker logs [OPTIONS] CONTAINER\n\nShow a container's output.") < 0)
+		return 1;
+	int ret = f.help ? 0 : logs_main(g, &f, pos, &err) < 0 ? cli_fail(err) : 0;
+	cli_flags_free(&f);
+	return ret;
+}

@@ -1,0 +1,221 @@
+/* `pocket-docker run`: flags -> struct pd_config -> pd_container_run ->
+ * exit status (the command's own, 128+N on signal N, 125 when the runtime
+ * failed, 126 when the command cannot be executed, 127 when not found). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/config.h"
+#include "core/container.h"
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+struct run_opts {
+	struct pd_config cfg;
+	char *cmd; /* --cmd string */
+	bool detach;
+	bool help;
+};
+
+#define OPTS(o) ((struct run_opts *)(o))
+
+static int set_rootfs(void *o, const char *a, struct pd_err **err)
+{
+	free(OPTS(o)->cfg.rootfs_arg);
+	OPTS(o)->cfg.rootfs_arg = xstrdup(a);
+	return 0;
+}
+
+static int set_cmd(void *o, const char *a, struct pd_err **err)
+{
+	free(OPTS(o)->cmd);
+	OPTS(o)->cmd = xstrdup(a);
+	return 0;
+}
+
+static int set_name(void *o, const char *a, struct pd_err **err)
+{
+	for (const char *p = a; *p; p++)
+		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
+		      (p != a && strchr("_.-", *p))))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", a);
+	if (!*a)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container name is empty");
+	free(OPTS(o)->cfg.name);
+	OPTS(o)->cfg.name = xstrdup(a);
+	return 0;
+}
+
+static int set_hostname(void *o, const char *a, struct pd_err **err)
+{
+	if (!*a || strlen(a) > 64)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid hostname '%s'", a);
+	free(OPTS(o)->cfg.hostname);
+	OPTS(o)->cfg.hostname = xstrdup(a);
+	return 0;
+}
+
+static int set_env(void *o, const char *a, struct pd_err **err)
+{
+	return pd_env_add(&OPTS(o)->cfg.env, a, err);
+}
+
+static int set_env_file(void *o, const char *a, struct pd_err **err)
+{
+	return pd_env_add_file(&OPTS(o)->cfg.env, a, err);
+}
+
+static int set_workdir(void *o, const char *a, struct pd_err **err)
+{
+	if (pd_check_container_path("working directory", a, err) < 0)
+		return -1;
+	free(OPTS(o)->cfg.workdir);
+	OPTS(o)->cfg.workdir = xstrdup(a);
+	return 0;
+}
+
+static int set_user(void *o, const char *a, struct pd_err **err)
+{
+	if (!*a)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "user is empty");
+	free(OPTS(o)->cfg.user);
+	OPTS(o)->cfg.user = xstrdup(a);
+	return 0;
+}
+
+static int add_volume(void *o, const char *a, struct pd_err **err)
+{
+	struct pd_config *c = &OPTS(o)->cfg;
+	struct pd_volume v;
+	if (pd_volume_parse(a, &v, err) < 0)
+		return -1;
+	c->volumes = xrealloc(c->volumes, (c->n_volumes + 1) * sizeof(*c->volumes));
+	c->volumes[c->n_volumes++] = v;
+	return 0;
+}
+
+static int set_rm(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.remove = true;
+	return 0;
+}
+
+static int set_init(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.init = true;
+	return 0;
+}
+
+static int set_interactive(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.interactive = true;
+	return 0;
+}
+
+static int set_detach(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->detach = true;
+	return 0;
+}
+
+static int set_help(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->help = true;
+	return 0;
+}
+
+static const struct cli_opt run_table[] = {
+	{ "rootfs", 0, true, set_rootfs, "root filesystem: a directory or a tarball" },
+	{ "cmd", 0, true, set_cmd, "command line, split with shell-word rules" },
+	{ "name", 0, true, set_name, "name of the container" },
+	{ "hostname", 'h', true, set_hostname, "hostname (default: the short id)" },
+	{ "env", 'e', true, set_env, "set KEY=VALUE, or pass KEY from this environment" },
+	{ "env-file", 0, true, set_env_file, "read KEY=VALUE lines from a file" },
+	{ "workdir", 'w', true, set_workdir, "working directory inside the container" },
+	{ "user", 'u', true, set_user, "UID[:GID] or a name from the rootfs's /etc/passwd" },
+	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
+	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
+	{ "rm", 0, false, set_rm, "remove the container when it exits" },
+	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
+	{ "interactive", 'i', false, set_interactive, "keep stdin open" },
+	{ "help", 0, false, set_help, "show this help" },
+	{ 0 },
+};
+
+static void usage(void)
+{
+	printf("Usage: pocket-docker run [OPTIONS] --rootfs PATH [--cmd \"COMMAND\" | [--] COMMAND [ARG...]]\n\n"
+	       "Run a command in a new container.\n");
+	cli_print_options(run_table);
+}
+
+static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
+{
+	struct pd_config *c = &o->cfg;
+	if (!c->rootfs_arg)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "run needs --rootfs PATH (see 'pocket-docker run --help')");
+	if (o->cmd && rest[0])
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "give the command either with --cmd or after the options, not both");
+	if (o->cmd) {
+		c->argv = pd_shell_split(o->cmd, err);
+		if (!c->argv)
+			return -1;
+	} else {
+		c->argv = strv_copy(rest);
+	}
+	if (!c->argv[0])
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no command given (use --cmd \"...\" or put it after the options)");
+	if (pd_config_new_id(c, err) < 0)
+		return -1;
+	if (!c->hostname)
+		c->hostname = xstrndup(c->id, 12);
+	pd_env_set_default(&c->env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	pd_env_set_default(&c->env, "HOSTNAME", c->hostname);
+	c->rootless = geteuid() != 0;
+	return 0;
+}
+
+static int run_main(const struct cli_global *g, struct run_opts *o, int argc, char **argv, struct pd_err **err)
+{
+	int i = 1, code = 125;
+	if (cli_parse(run_table, o, argc, argv, &i, err) < 0)
+		return -1;
+	if (o->help) {
+		usage();
+		return 0;
+	}
+	if (finish_config(o, argv + i, err) < 0)
+		return -1;
+	_cleanup_free_ char *root = pd_state_root(g->root, err);
+	if (!root)
+		return -1;
+	int attach_fd = -1;
+	pid_t pid = 0;
+	if (pd_container_start(&o->cfg, root, o->detach, &attach_fd, &pid, err) < 0)
+		return -1;
+	if (o->detach) {
+		printf("%s\n", o->cfg.id);
+		return 0;
+	}
+	int r = pd_container_attach(attach_fd, pid, 1, 2, &code, err);
+	close(attach_fd);
+	return r < 0 ? -1 : code;
+}
+
+int cli_run(const struct cli_global *g, int argc, char **argv)
+{
+	struct run_opts o = { 0 };
+	pd_config_init(&o.cfg);
+	_cleanup_err_ struct pd_err *err = NULL;
+	int code = run_main(g, &o, argc, argv, &err);
+	if (code < 0) {
+		pd_err_print(err);
+		code = err->kind == PD_ERR_NOT_FOUND ? 127 : err->kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
+	}
+	free(o.cmd);
+	pd_config_free(&o.cfg);
+	return code;
+}

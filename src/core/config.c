@@ -1,0 +1,166 @@
+/* struct pd_config and the parsing of user-facing specs (volumes, env).
+ * Runs in the CLI, with the caller's privileges; pure logic apart from
+ * realpath(3) on volume sources and reading env files. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+void pd_config_init(struct pd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+void pd_config_free(struct pd_config *c)
+{
+	free(c->name);
+	free(c->hostname);
+	free(c->rootfs_arg);
+	strv_free(c->argv);
+	strv_free(c->env);
+	free(c->workdir);
+	free(c->user);
+	for (size_t i = 0; i < c->n_volumes; i++) {
+		free(c->volumes[i].src);
+		free(c->volumes[i].dest);
+	}
+	free(c->volumes);
+	memset(c, 0, sizeof(*c));
+}
+
+int pd_config_new_id(struct pd_config *c, struct pd_err **err)
+{
+	unsigned char raw[32];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return pd_fail(err, errno, "read random bytes for the container id");
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(c->id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+int pd_check_container_path(const char *what, const char *path, struct pd_err **err)
+{
+	if (path[0] != '/')
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "%s '%s' is not an absolute path", what, path);
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		const char *e = strchrnul(p, '/');
+		if (e - p == 2 && p[0] == '.' && p[1] == '.')
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "%s '%s' contains '..'", what, path);
+		p = e;
+	}
+	return 0;
+}
+
+int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(spec);
+	char *dest = strchr(s, ':');
+	if (!dest || dest == s || dest[1] == '\0')
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': want HOST:CONTAINER[:ro|rw]", spec);
+	*dest++ = '\0';
+	bool ro = false;
+	char *mode = strchr(dest, ':');
+	if (mode) {
+		*mode++ = '\0';
+		if (!strcmp(mode, "ro"))
+			ro = true;
+		else if (strcmp(mode, "rw") != 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': mode '%s' is not ro or rw", spec,
+					    mode);
+	}
+	if (pd_check_container_path("volume destination", dest, err) < 0)
+		return -1;
+	char real[PATH_MAX];
+	if (!realpath(s, real))
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", s);
+	out->src = xstrdup(real);
+	out->dest = xstrdup(dest);
+	out->readonly = ro;
+	return 0;
+}
+
+static ssize_t env_find(char *const *env, const char *key, size_t klen)
+{
+	for (size_t i = 0; env && env[i]; i++)
+		if (!strncmp(env[i], key, klen) && env[i][klen] == '=')
+			return (ssize_t)i;
+	return -1;
+}
+
+static void env_put(char ***env, char *kv, size_t klen)
+{
+	ssize_t i = env_find(*env, kv, klen);
+	if (i >= 0) {
+		free((*env)[i]);
+		(*env)[i] = kv;
+	} else {
+		strv_push_take(env, kv);
+	}
+}
+
+int pd_env_add(char ***env, const char *spec, struct pd_err **err)
+{
+	const char *eq = strchr(spec, '=');
+	size_t klen = eq ? (size_t)(eq - spec) : strlen(spec);
+	if (klen == 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid environment variable '%s'", spec);
+	if (eq) {
+		env_put(env, xstrdup(spec), klen);
+		return 0;
+	}
+	const char *v = getenv(spec);
+	if (v)
+		env_put(env, xasprintf("%s=%s", spec, v), klen);
+	return 0;
+}
+
+int pd_env_add_file(char ***env, const char *path, struct pd_err **err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "open env file '%s'", path);
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (*p == '=' || strchr(" \t", *p))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "env file '%s' line %u: invalid variable", path,
+					    lineno);
+		if (pd_env_add(env, p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void pd_env_set_default(char ***env, const char *key, const char *value)
+{
+	if (env_find(*env, key, strlen(key)) < 0)
+		strv_push_take(env, xasprintf("%s=%s", key, value));
+}
+
+const char *pd_env_get(char *const *env, const char *key)
+{
+	size_t klen = strlen(key);
+	ssize_t i = env_find(env, key, klen);
+	return i < 0 ? NULL : env[i] + klen + 1;
+}

@@ -1,0 +1,614 @@
+/* Container lifecycle (see container.h).  Runs in the CLI with the caller's
+ * privileges: real root, or an unprivileged user (rootless, where the
+ * container gets a user namespace).
+ *
+ * `run`: the record is written as 'creating' (owned by this CLI's process
+ * identity) before anything else exists; then the rootfs is resolved (a
+ * tarball extracted into the cache once), the container's directory made,
+ * and a monitor double-forked.  The monitor starts the container and
+ * reports back over the attach socket; a foreground run stays attached to
+ * it, a detached one prints the id and leaves.  The overlay is mounted by
+ * the container's init inside its own mount namespace, so nothing ever has
+ * to be unmounted on the host: removal is a directory and a record. */
+#include "core/container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/attach.h"
+#include "core/logs.h"
+#include "core/monitor.h"
+#include "image/archive.h"
+#include "image/cache.h"
+#include "linux/idmap.h"
+#include "linux/sync.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/proc.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+static void home_of_invoker(char *out, size_t len)
+{
+	const char *sudo_user = getenv("SUDO_USER");
+	if (geteuid() == 0 && sudo_user && *sudo_user) {
+		struct passwd *pw = getpwnam(sudo_user);
+		if (pw && pw->pw_dir) {
+			snprintf(out, len, "%s", pw->pw_dir);
+			return;
+		}
+	}
+	const char *home = getenv("HOME");
+	if (!home || !*home) {
+		struct passwd *pw = getpwuid(getuid());
+		home = pw && pw->pw_dir ? pw->pw_dir : "/";
+	}
+	snprintf(out, len, "%s", home);
+}
+
+/* The state root's subdirectories, handed back to the invoking user. */
+static int make_layout(const char *root, struct pd_err **err)
+{
+	static const char *const subdirs[] = { "containers", "logs", "cache" };
+	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", root, subdirs[i]);
+		if (mkdir(p, 0700) == 0)
+			pd_chown_to_invoker(p);
+		else if (errno != EEXIST)
+			return pd_fail(err, errno, "create '%s'", p);
+	}
+	return 0;
+}
+
+char *pd_state_root(const char *arg, struct pd_err **err)
+{
+	_cleanup_free_ char *root = NULL;
+	const char *env = getenv("POCKET_DOCKER_ROOT");
+	if (arg && *arg) {
+		root = xstrdup(arg);
+	} else if (env && *env) {
+		root = xstrdup(env);
+	} else {
+		char home[4096];
+		home_of_invoker(home, sizeof(home));
+		root = xasprintf("%s/.pocket-docker", home);
+	}
+	if (!pd_is_dir(root)) {
+		if (pd_mkdir_p(root, 0700, err) < 0)
+			return NULL;
+		pd_chown_to_invoker(root);
+	}
+	char real[4096];
+	if (!realpath(root, real)) {
+		pd_fail(err, errno, "resolve state root '%s'", root);
+		return NULL;
+	}
+	if (make_layout(real, err) < 0)
+		return NULL;
+	return xstrdup(real);
+}
+
+static int rm_rf_cb(void *path)
+{
+	return pd_rm_rf(path, NULL);
+}
+
+/* A rootless container may leave files owned by subordinate ids in its
+ * upper layer, which the caller cannot remove as itself; they are removed
+ * from inside a user namespace with the same map, where the caller is root
+ * over them. */
+int pd_container_remove_dir(const char *dir, bool rootless, struct pd_err **err)
+{
+	_cleanup_err_ struct pd_err *e = NULL;
+	if (pd_rm_rf(dir, &e) == 0)
+		return 0;
+	struct pd_idmap map;
+	idmap_for_caller(&map);
+	if (!rootless || !idmap_has_range(&map))
+		return pd_fail(err, e->errnum, "%s", e->msg);
+	return idmap_run_in_userns(&map, rm_rf_cb, (void *)dir, err);
+}
+
+/* The lower layer: a directory as given, or a tarball's cached extraction. */
+static char *resolve_rootfs(const char *root, const char *arg, bool rootless, struct pd_err **err)
+{
+	struct stat st;
+	if (stat(arg, &st) < 0) {
+		pd_fail_kind(err, PD_ERR_USAGE, errno, "rootfs '%s'", arg);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		char real[4096];
+		if (!realpath(arg, real)) {
+			pd_fail(err, errno, "resolve rootfs '%s'", arg);
+			return NULL;
+		}
+		return xstrdup(real);
+	}
+	if (!S_ISREG(st.st_mode) || !pd_archive_is_tarball_name(arg)) {
+		pd_fail_kind(err, PD_ERR_USAGE, 0,
+			     "rootfs '%s' is neither a directory nor a tarball (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst)",
+			     arg);
+		return NULL;
+	}
+	unsigned skipped = 0;
+	return pd_cache_rootfs(root, arg, rootless, &skipped, err);
+}
+
+static char *config_json(const struct pd_config *c)
+{
+	json_t *o = json_object();
+	json_t *cmd = json_array(), *env = json_array(), *binds = json_array();
+	for (size_t i = 0; c->argv[i]; i++)
+		json_array_append_new(cmd, json_string(c->argv[i]));
+	for (size_t i = 0; c->env && c->env[i]; i++)
+		json_array_append_new(env, json_string(c->env[i]));
+	for (size_t i = 0; i < c->n_volumes; i++) {
+		_cleanup_free_ char *b = xasprintf("%s:%s:%s", c->volumes[i].src, c->volumes[i].dest,
+						   c->volumes[i].readonly ? "ro" : "rw");
+		json_array_append_new(binds, json_string(b));
+	}
+	json_object_set_new(o, "Cmd", cmd);
+	json_object_set_new(o, "Env", env);
+	json_object_set_new(o, "Binds", binds);
+	json_object_set_new(o, "Hostname", json_string(c->hostname));
+	json_object_set_new(o, "WorkingDir", json_string(c->workdir ? c->workdir : ""));
+	json_object_set_new(o, "User", json_string(c->user ? c->user : ""));
+	json_object_set_new(o, "Image", json_string(c->rootfs_arg));
+	json_object_set_new(o, "AutoRemove", json_boolean(c->remove));
+	json_object_set_new(o, "Init", json_boolean(c->init));
+	json_object_set_new(o, "OpenStdin", json_boolean(c->interactive));
+	json_object_set_new(o, "Rootless", json_boolean(c->rootless));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+static char *command_json(char *const *argv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; argv[i]; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	char *s = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	if (!s)
+		abort();
+	return s;
+}
+
+static const char *const name_left[] = { "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen",
+					  "lucid", "merry", "nifty", "proud", "quirky", "serene", "tender", "vivid",
+					  "witty", "zealous", "bold", "crisp" };
+static const char *const name_right[] = { "turing", "hopper", "lovelace", "ritchie", "thompson", "knuth",
+					   "dijkstra", "liskov", "hamilton", "torvalds", "kernighan", "lamport",
+					   "backus", "mccarthy", "wirth", "shannon", "babbage", "noether", "curie",
+					   "euler" };
+
+static char *random_name(const char *id)
+{
+	unsigned v = (unsigned)strtoul((char[9]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], 0 }, NULL,
+				       16);
+	return xasprintf("%s_%s_%c%c", name_left[v % ARRAY_SIZE(name_left)],
+			 name_right[(v / 32) % ARRAY_SIZE(name_right)], id[8], id[9]);
+}
+
+static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
+{
+	bool generated = !cfg->name;
+	if (generated)
+		cfg->name = random_name(cfg->id);
+	_cleanup_free_ char *cmd = command_json(cfg->argv);
+	_cleanup_free_ char *conf = config_json(cfg);
+	struct pd_record r = {
+		.name = cfg->name,
+		.image = cfg->rootfs_arg,
+		.command = cmd,
+		.config = conf,
+		.created_ns = pd_now_ns(),
+		.auto_remove = cfg->remove,
+		/* Until the monitor takes over, the record belongs to this
+		 * process: if it dies here, `ps` and `prune` see a 'creating'
+		 * row whose owner is gone. */
+		.monitor_pid = getpid(),
+		.monitor_start = pd_proc_start_time(getpid()),
+	};
+	snprintf(r.id, sizeof(r.id), "%s", cfg->id);
+	return pd_store_insert(s, &r, err);
+}
+
+/* Discard a record (and its directory) whose start never happened. */
+static void discard(struct pd_store *s, const char *root, const struct pd_config *cfg)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
+	pd_container_remove_dir(dir, cfg->rootless, NULL);
+	pd_store_delete(s, cfg->id, NULL);
+}
+
+static void spawn_monitor(struct monitor_args *a)
+{
+	pid_t mid = fork();
+	if (mid != 0) {
+		if (mid > 0)
+			waitpid(mid, NULL, 0);
+		return;
+	}
+	/* Intermediate: new session, then fork again so the monitor is
+	 * re-parented and no terminal can ever become its controlling one. */
+	setsid();
+	pid_t mon = fork();
+	if (mon == 0)
+		monitor_main(a);
+	_exit(mon < 0 ? 1 : 0);
+}
+
+/* Wait for the monitor's first word: started, or the failed step. */
+static int await_start(int fd, pid_t *pid, struct pd_err **err)
+{
+	char buf[sizeof(struct sync_msg) + 16];
+	uint32_t type = 0;
+	ssize_t n = attach_recv(fd, &type, buf, sizeof(buf));
+	if (n < 0)
+		return pd_fail(err, errno, "read from the monitor");
+	if (type == ATTACH_STARTED && n == sizeof(struct attach_started)) {
+		*pid = ((struct attach_started *)buf)->pid;
+		return 0;
+	}
+	if (type == ATTACH_ERROR && n == sizeof(struct sync_msg)) {
+		struct sync_msg *m = (struct sync_msg *)buf;
+		m->step[sizeof(m->step) - 1] = m->text[sizeof(m->text) - 1] = '\0';
+		pd_fail_kind(err, (enum pd_err_kind)m->kind, m->errnum, "step '%s': %s", m->step, m->text);
+		return -1;
+	}
+	return pd_fail(err, 0, "the monitor ended before the container started");
+}
+
+int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int *attach_fd, pid_t *pid,
+		       struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	if (insert_record(s, cfg, err) < 0)
+		return -1;
+	_cleanup_free_ char *lower = resolve_rootfs(root, cfg->rootfs_arg, cfg->rootless, err);
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
+	int sv[2] = { -1, -1 };
+	if (!lower || mkdir(dir, 0700) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		if (lower)
+			pd_fail(err, errno, "create container directory '%s'", dir);
+		discard(s, root, cfg);
+		return -1;
+	}
+	static const char *const sub[] = { "upper", "work", "merged" };
+	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, sub[i]);
+		if (mkdir(p, i == 1 ? 0700 : 0755) < 0) {
+			pd_fail(err, errno, "create '%s'", p);
+			close(sv[0]), close(sv[1]);
+			discard(s, root, cfg);
+			return -1;
+		}
+	}
+	pd_store_close(take_ptr(&s));
+	struct monitor_args a = {
+		.cfg = cfg,
+		.root = root,
+		.lower = lower,
+		.dir = dir,
+		.client_fd = sv[1],
+		.stdin_fd = cfg->interactive && !detach ? 0 : -1,
+	};
+	spawn_monitor(&a);
+	close(sv[1]);
+	_cleanup_close_ int fd = sv[0];
+	if (await_start(fd, pid, err) < 0)
+		return -1;
+	if (!detach)
+		*attach_fd = take_fd(&fd);
+	return 0;
+}
+
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static volatile pid_t forward_pid;
+
+static void forward_signal(int sig)
+{
+	if (forward_pid > 0)
+		kill(forward_pid, sig);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int pd_container_attach(int attach_fd, pid_t pid, int out_fd, int err_fd, int *exit_code, struct pd_err **err)
+{
+	forward_pid = pid;
+	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+		sigaction(forwarded_signals[i], &sa, NULL);
+	_cleanup_free_ char *buf = xmalloc(ATTACH_MAX_PAYLOAD + 64);
+	int ret = -1;
+	for (;;) {
+		uint32_t type;
+		ssize_t n = attach_recv(attach_fd, &type, buf, ATTACH_MAX_PAYLOAD + 64);
+		if (n < 0) {
+			ret = pd_fail(err, errno, "read from the monitor");
+			break;
+		}
+		if (type == 0) {
+			ret = pd_fail(err, 0, "the monitor ended without reporting the exit status");
+			break;
+		}
+		if (type == ATTACH_STDOUT || type == ATTACH_STDERR) {
+			/* A closed stdout (| head) must not stop the container. */
+			write_all(type == ATTACH_STDOUT ? out_fd : err_fd, buf, (size_t)n);
+		} else if (type == ATTACH_EXIT && n == sizeof(int32_t)) {
+			*exit_code = *(int32_t *)buf;
+			ret = 0;
+			break;
+		}
+	}
+	forward_pid = 0;
+	return ret;
+}
+
+void pd_container_refresh(struct pd_store *s, struct pd_record *r)
+{
+	if (r->state == PD_STATE_EXITED)
+		return;
+	if (pd_proc_is_alive(r->monitor_pid, r->monitor_start))
+		return;
+	/* The owner (the creating CLI, then the monitor) is gone without
+	 * recording an exit; the container's init dies with its monitor
+	 * (PR_SET_PDEATHSIG), so the container is gone too. */
+	const char *why = r->state == PD_STATE_CREATING ? "the runtime died while creating the container"
+							: "the monitor died; the container was killed with it";
+	r->state = PD_STATE_EXITED;
+	if (r->exit_code < 0)
+		r->exit_code = r->started_ns ? 137 : 125;
+	r->finished_ns = pd_now_ns();
+	free(r->error);
+	r->error = xstrdup(why);
+	r->pid = 0;
+	pd_store_set_exited(s, r->id, r->exit_code, false, r->finished_ns, why, NULL);
+}
+
+/* A live record's container init, or -1. */
+static int open_container_pidfd(const struct pd_record *r)
+{
+	if (r->state != PD_STATE_RUNNING && r->state != PD_STATE_STOPPING)
+		return -1;
+	return pd_pidfd_open_checked(r->pid, r->pid_start);
+}
+
+/* Wait (up to deadline_ms, -1 forever) for every fd in v to be readable. */
+static void wait_pidfds(int *v, size_t n, int64_t deadline_ms)
+{
+	int64_t end = deadline_ms < 0 ? -1 : pd_mono_ns() / 1000000 + deadline_ms;
+	for (;;) {
+		size_t live = 0;
+		struct pollfd p[n ? n : 1];
+		for (size_t i = 0; i < n; i++) {
+			p[i] = (struct pollfd){ v[i], POLLIN, 0 };
+			if (v[i] >= 0)
+				live++;
+		}
+		if (!live)
+			return;
+		int64_t left = end < 0 ? -1 : end - pd_mono_ns() / 1000000;
+		if (end >= 0 && left <= 0)
+			return;
+		if (poll(p, n, (int)left) <= 0)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (v[i] >= 0 && p[i].revents) {
+				close(v[i]);
+				v[i] = -1;
+			}
+	}
+}
+
+int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_report_fn report, void *data)
+{
+	struct pd_err *err = NULL;
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, &err);
+	if (!s) {
+		report(NULL, err, data);
+		pd_err_free(err);
+		return -1;
+	}
+	size_t n = strv_len(refs);
+	int *cfd = xcalloc(n ? n : 1, sizeof(int)), *mfd = xcalloc(n ? n : 1, sizeof(int));
+	bool *ok = xcalloc(n ? n : 1, sizeof(bool));
+	int ret = 0;
+	/* Every container gets SIGTERM first, then all share one grace
+	 * period: stopping N containers takes one period, not N. */
+	for (size_t i = 0; i < n; i++) {
+		struct pd_record r;
+		cfd[i] = mfd[i] = -1;
+		if (pd_store_find(s, refs[i], &r, &err) < 0) {
+			report(refs[i], err, data);
+			pd_err_freep(&err);
+			ret = -1;
+			continue;
+		}
+		pd_container_refresh(s, &r);
+		ok[i] = true;
+		pd_store_set_stop_requested(s, r.id, NULL);
+		cfd[i] = open_container_pidfd(&r);
+		mfd[i] = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
+		if (cfd[i] >= 0)
+			kill(r.pid, SIGTERM);
+		pd_record_free(&r);
+	}
+	wait_pidfds(cfd, n, (int64_t)timeout_s * 1000);
+	for (size_t i = 0; i < n; i++)
+		if (cfd[i] >= 0)
+			syscall(SYS_pidfd_send_signal, cfd[i], SIGKILL, NULL, 0);
+	wait_pidfds(cfd, n, 10000);
+	/* The monitor records the exit and cleans up: wait for it, so that
+	 * `ps` right after `stop` already shows the container exited. */
+	wait_pidfds(mfd, n, 10000);
+	for (size_t i = 0; i < n; i++)
+		if (ok[i])
+			report(refs[i], NULL, data);
+	free(cfd);
+	free(mfd);
+	free(ok);
+	return ret;
+}
+
+int pd_container_kill(const char *root, const char *ref, int sig, struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record r;
+	if (pd_store_find(s, ref, &r, err) < 0)
+		return -1;
+	pd_container_refresh(s, &r);
+	_cleanup_close_ int fd = open_container_pidfd(&r);
+	int ret = 0;
+	if (fd < 0)
+		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s is not running", r.id);
+	else if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+		ret = pd_fail(err, errno, "send signal %d to container %.12s", sig, r.id);
+	pd_record_free(&r);
+	return ret;
+}
+
+int pd_container_wait(const char *root, const char *ref, int *exit_code, struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record r;
+	if (pd_store_find(s, ref, &r, err) < 0)
+		return -1;
+	pd_container_refresh(s, &r);
+	_cleanup_free_ char *id = xstrdup(r.id);
+	int mon = r.state == PD_STATE_EXITED ? -1 : pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
+	pd_record_free(&r);
+	if (mon >= 0)
+		wait_pidfds(&mon, 1, -1);
+	if (pd_store_find(s, id, &r, err) < 0)
+		return -1;
+	pd_container_refresh(s, &r);
+	*exit_code = r.exit_code;
+	pd_record_free(&r);
+	return 0;
+}
+
+static void remove_files(const char *root, const struct pd_record *r, struct pd_err **err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r->id);
+	_cleanup_free_ char *log = pd_log_path(root, r->id);
+	bool rootless = r->config && strstr(r->config, "\"Rootless\":true");
+	pd_container_remove_dir(dir, rootless, err);
+	unlink(log);
+}
+
+int pd_container_remove(const char *root, const char *ref, bool force, struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record r;
+	if (pd_store_find(s, ref, &r, err) < 0)
+		return -1;
+	pd_container_refresh(s, &r);
+	int ret = 0;
+	if (r.state != PD_STATE_EXITED) {
+		if (!force) {
+			ret = pd_fail_kind(err, PD_ERR_USAGE, 0,
+					   "cannot remove container %.12s: container is running: stop the container "
+					   "before removing or force remove",
+					   r.id);
+			goto out;
+		}
+		pd_store_set_stop_requested(s, r.id, NULL);
+		int c = open_container_pidfd(&r), m = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
+		if (c >= 0)
+			syscall(SYS_pidfd_send_signal, c, SIGKILL, NULL, 0);
+		wait_pidfds(&c, 1, 10000);
+		wait_pidfds(&m, 1, 10000);
+	}
+	remove_files(root, &r, NULL);
+	ret = pd_store_delete(s, r.id, err);
+out:
+	pd_record_free(&r);
+	return ret;
+}
+
+/* Directories and logs under the state root that no record owns. */
+static void prune_orphans(const char *root, struct pd_store *s, pd_report_fn report, void *data)
+{
+	static const char *const sub[] = { "containers", "logs" };
+	for (size_t k = 0; k < ARRAY_SIZE(sub); k++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", root, sub[k]);
+		_cleanup_closedir_ DIR *d = opendir(path);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			char id[65];
+			if (strlen(de->d_name) < 64 || de->d_name[0] == '.')
+				continue;
+			snprintf(id, sizeof(id), "%.64s", de->d_name);
+			struct pd_record r;
+			if (pd_store_find(s, id, &r, NULL) == 0) {
+				pd_record_free(&r);
+				continue;
+			}
+			_cleanup_free_ char *p = xasprintf("%s/%s", path, de->d_name);
+			pd_container_remove_dir(p, geteuid() != 0, NULL);
+		}
+	}
+}
+
+int pd_container_prune(const char *root, pd_report_fn report, void *data, struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record *v = NULL;
+	size_t n = 0;
+	if (pd_store_list(s, &v, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		pd_container_refresh(s, &v[i]);
+		if (v[i].state != PD_STATE_EXITED)
+			continue;
+		remove_files(root, &v[i], NULL);
+		if (pd_store_delete(s, v[i].id, NULL) == 0)
+			report(v[i].id, NULL, data);
+	}
+	pd_records_free(v, n);
+	prune_orphans(root, s, report, data);
+	return 0;
+}

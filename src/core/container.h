@@ -1,0 +1,41 @@
+/* Container lifecycle as seen from the CLI: create and start (through a
+ * monitor), attach, stop, kill, wait, remove, prune. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/config.h"
+#include "core/store.h"
+
+/* The state root: `arg` (--root), else $POCKET_DOCKER_ROOT, else
+ * ~/.pocket-docker of the invoking user (SUDO_USER's home under sudo).
+ * Created if missing; caller frees. */
+char *pd_state_root(const char *arg, struct pd_err **err);
+
+/* Write the record ('creating'), prepare the rootfs, start the monitor and
+ * wait until the command runs.  On success *attach_fd (when not `detach`)
+ * streams the container's output (pd_container_attach).  On failure the
+ * error's kind tells 125/126/127. */
+int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int *attach_fd, pid_t *pid,
+		       struct pd_err **err);
+/* Copy the container's stdout/stderr to out_fd/err_fd until it exits,
+ * forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to `pid`;
+ * *exit_code is the command's status (128+N for signal N). */
+int pd_container_attach(int attach_fd, pid_t pid, int out_fd, int err_fd, int *exit_code, struct pd_err **err);
+
+/* Correct a record whose processes died unseen (monitor SIGKILLed, host
+ * rebooted): checked by process identity, never by bare pid. */
+void pd_container_refresh(struct pd_store *s, struct pd_record *r);
+
+/* Stop every container in refs in parallel: SIGTERM, then SIGKILL after
+ * timeout_s.  Each result is reported through `report` (error NULL on
+ * success). */
+typedef void (*pd_report_fn)(const char *ref, const struct pd_err *e, void *data);
+int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_report_fn report, void *data);
+int pd_container_kill(const char *root, const char *ref, int sig, struct pd_err **err);
+/* Block until the container has exited; its exit code. */
+int pd_container_wait(const char *root, const char *ref, int *exit_code, struct pd_err **err);
+int pd_container_remove(const char *root, const char *ref, bool force, struct pd_err **err);
+/* Remove exited containers and what crashes left behind; ids removed are
+ * reported through `report`. */
+int pd_container_prune(const char *root, pd_report_fn report, void *data, struct pd_err **err);

@@ -1,0 +1,364 @@
+/* The container's init.  Runs in the cloned child, in the new namespaces,
+ * as root of them (real root, or root of the container's user namespace),
+ * between clone and execve.
+ *
+ * The setup is a flat table of named steps, run in order; the first that
+ * fails sends {step, errno, message} to the parent over the sync channel and
+ * exits.  Ordering rules: nothing is mounted before the parent's GO (the id
+ * maps must exist); /dev before /proc and /sys (masking binds /dev/null);
+ * volumes after the default mounts; everything path-based before pivot_root;
+ * the user is looked up in the container's own files after it; capabilities
+ * are cut before and after the user switch; no_new_privs, then execve. */
+#include "core/init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "linux/caps.h"
+#include "linux/mount.h"
+#include "linux/ns.h"
+#include "linux/rootfs.h"
+#include "linux/sync.h"
+#include "linux/user.h"
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+struct init_state {
+	struct init_ctx *ctx;
+	int rootfd;
+	int devfd;
+	struct pd_user user;
+	char *exe; /* resolved path of argv[0] */
+};
+
+static int step_wait_parent(struct init_state *s, struct pd_err **err)
+{
+	struct sync_msg m;
+	int r = sync_recv(s->ctx->syncfd, &m, err);
+	if (r < 0)
+		return -1;
+	if (r == 0 || m.type != SYNC_GO)
+		return pd_fail(err, 0, "the runtime went away before the container started");
+	return 0;
+}
+
+static int step_private(struct init_state *s, struct pd_err **err)
+{
+	return mnt_make_private(err);
+}
+
+static int step_rootfs(struct init_state *s, struct pd_err **err)
+{
+	struct init_ctx *c = s->ctx;
+	if (mnt_overlay(c->lowers, c->upper, c->work, c->merged, c->userns, err) < 0)
+		return -1;
+	s->rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd < 0)
+		return pd_fail(err, errno, "open rootfs '%s'", c->merged);
+	return 0;
+}
+
+static int step_etc(struct init_state *s, struct pd_err **err)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	_cleanup_free_ char *hostname = xasprintf("%s\n", cfg->hostname);
+	_cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n"
+					       "::1\tlocalhost ip6-localhost ip6-loopback\n"
+					       "fe00::0\tip6-localnet\n"
+					       "ff00::0\tip6-mcastprefix\n"
+					       "ff02::1\tip6-allnodes\n"
+					       "ff02::2\tip6-allrouters\n"
+					       "127.0.1.1\t%s\n",
+					       cfg->hostname);
+	if (rootfs_write_file(s->rootfd, "etc/hostname", hostname, 0644, err) < 0 ||
+	    rootfs_write_file(s->rootfd, "etc/hosts", hosts, 0644, err) < 0 ||
+	    rootfs_write_file(s->rootfd, "etc/resolv.conf", s->ctx->resolv_conf, 0644, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int step_dev(struct init_state *s, struct pd_err **err)
+{
+	bool tty_gid = !s->ctx->userns || s->ctx->full_idmap;
+	s->devfd = mnt_dev(s->rootfd, s->ctx->userns, tty_gid, err);
+	return s->devfd < 0 ? -1 : 0;
+}
+
+static int step_proc(struct init_state *s, struct pd_err **err)
+{
+	return mnt_proc(s->rootfd, s->devfd, err);
+}
+
+static int step_sys(struct init_state *s, struct pd_err **err)
+{
+	return mnt_sys(s->rootfd, s->devfd, err);
+}
+
+static int step_volumes(struct init_state *s, struct pd_err **err)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	for (size_t i = 0; i < cfg->n_volumes; i++)
+		if (mnt_volume(s->rootfd, &cfg->volumes[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Create the working directory inside the root now, while paths are still
+ * resolved against the root fd: a "-w /proc/self/fd/N" or a symlink in the
+ * image cannot point it at a host directory (the CVE-2024-21626 class). */
+static int step_workdir(struct init_state *s, struct pd_err **err)
+{
+	const char *wd = s->ctx->cfg->workdir;
+	if (!wd)
+		return 0;
+	int fd = rootfs_mkdir_p(s->rootfd, wd, 0755, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int step_pivot(struct init_state *s, struct pd_err **err)
+{
+	if (mnt_pivot(s->rootfd, err) < 0)
+		return -1;
+	close(s->rootfd);
+	close(s->devfd);
+	s->rootfd = s->devfd = -1;
+	return 0;
+}
+
+static int step_hostname(struct init_state *s, struct pd_err **err)
+{
+	const char *h = s->ctx->cfg->hostname;
+	if (sethostname(h, strlen(h)) < 0)
+		return pd_fail(err, errno, "set hostname '%s'", h);
+	return 0;
+}
+
+static int step_network(struct init_state *s, struct pd_err **err)
+{
+	return ns_loopback_up(err);
+}
+
+static int step_stdio(struct init_state *s, struct pd_err **err)
+{
+	const int *io = s->ctx->stdio;
+	int in = io[0];
+	if (in < 0) {
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return pd_fail(err, errno, "open /dev/null");
+	}
+	if (dup2(in, 0) < 0 || dup2(io[1], 1) < 0 || dup2(io[2], 2) < 0)
+		return pd_fail(err, errno, "set up stdio");
+	return 0;
+}
+
+static int step_user(struct init_state *s, struct pd_err **err)
+{
+	return user_resolve(s->ctx->cfg->user, "/etc/passwd", "/etc/group", &s->user, err);
+}
+
+static int step_caps_bounding(struct init_state *s, struct pd_err **err)
+{
+	return caps_drop_bounding(err);
+}
+
+static int step_switch_user(struct init_state *s, struct pd_err **err)
+{
+	/* Without a subordinate range, setgroups is denied in the user
+	 * namespace (the kernel requires it for an unprivileged map). */
+	bool no_setgroups = s->ctx->userns && !s->ctx->full_idmap;
+	return user_switch(&s->user, no_setgroups, err);
+}
+
+static int step_caps(struct init_state *s, struct pd_err **err)
+{
+	return caps_apply(err);
+}
+
+static int step_chdir(struct init_state *s, struct pd_err **err)
+{
+	const char *wd = s->ctx->cfg->workdir ? s->ctx->cfg->workdir : "/";
+	if (chdir(wd) < 0)
+		return pd_fail(err, errno, "chdir to '%s'", wd);
+	return 0;
+}
+
+static int step_no_new_privs(struct init_state *s, struct pd_err **err)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return pd_fail(err, errno, "set no_new_privs");
+	return 0;
+}
+
+/* Find the command the way a shell would, in the container's own PATH. */
+static int step_find_command(struct init_state *s, struct pd_err **err)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	const char *cmd = cfg->argv[0];
+	if (strchr(cmd, '/')) {
+		if (access(cmd, F_OK) < 0)
+			return pd_fail_kind(err, PD_ERR_NOT_FOUND, errno, "exec: '%s'", cmd);
+		s->exe = xstrdup(cmd);
+		return 0;
+	}
+	const char *path = pd_env_get(cfg->env, "PATH");
+	_cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL;
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", cmd);
+		struct stat st;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0) {
+			s->exe = take_ptr(&cand);
+			return 0;
+		}
+	}
+	return pd_fail_kind(err, PD_ERR_NOT_FOUND, 0, "exec: '%s': executable file not found in $PATH", cmd);
+}
+
+struct init_step {
+	const char *name;
+	int (*run)(struct init_state *s, struct pd_err **err);
+};
+
+/* Building the container: namespaces' contents, before pivot_root. */
+static const struct init_step setup_steps[] = {
+	{ "wait-parent", step_wait_parent },
+	{ "mount-private", step_private },
+	{ "mount-rootfs", step_rootfs },
+	{ "etc-files", step_etc },
+	{ "mount-dev", step_dev },
+	{ "mount-proc", step_proc },
+	{ "mount-sys", step_sys },
+	{ "mount-volumes", step_volumes },
+	{ "workdir", step_workdir },
+	{ "pivot-root", step_pivot },
+	{ "hostname", step_hostname },
+	{ "network", step_network },
+	{ "stdio", step_stdio },
+};
+
+/* Becoming the container's process: shared with `exec`, which joins an
+ * existing container and then runs exactly these. */
+static const struct init_step process_steps[] = {
+	{ "user", step_user },
+	{ "capabilities-bounding", step_caps_bounding },
+	{ "switch-user", step_switch_user },
+	{ "capabilities", step_caps },
+	{ "chdir", step_chdir },
+	{ "no-new-privs", step_no_new_privs },
+	{ "find-command", step_find_command },
+};
+
+static int exit_status_for(const struct pd_err *e)
+{
+	switch (e->kind) {
+	case PD_ERR_NOT_FOUND: return 127;
+	case PD_ERR_CANNOT_EXEC: return 126;
+	default: return 125;
+	}
+}
+
+__attribute__((noreturn)) static void do_exec(struct init_state *s)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	/* Nothing of the runtime's reaches the command: every fd above
+	 * stderr closes at execve, the sync channel included. */
+	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	umask(022);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(s->exe, cfg->argv, cfg->env);
+	int e = errno;
+	struct pd_err *err = NULL;
+	enum pd_err_kind kind = e == ENOENT ? PD_ERR_NOT_FOUND : PD_ERR_CANNOT_EXEC;
+	pd_fail_kind(&err, kind, e, "exec: '%s'", s->exe);
+	sync_die(s->ctx->syncfd, "exec", err, exit_status_for(err));
+}
+
+/* --init: PID 1 stays ours, forwards signals to the command and reaps
+ * every orphan, exiting with the command's status. */
+__attribute__((noreturn)) static void run_as_pid1(struct init_state *s)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t child = fork();
+	if (child < 0) {
+		struct pd_err *err = NULL;
+		pd_fail(&err, errno, "fork the command");
+		sync_die(s->ctx->syncfd, "init", err, 125);
+	}
+	if (child == 0)
+		do_exec(s);
+	/* PID 1 keeps no descriptor of the runtime's: not the sync channel,
+	 * not the monitor's pipes, not the state database. */
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+	/* Our own image stays unreadable to the container's processes: a
+	 * non-dumpable PID 1 cannot be ptraced and its /proc/1/exe (the
+	 * runtime binary on the host) cannot be opened (CVE-2019-5736). */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(child, sig);
+			continue;
+		}
+		int status;
+		pid_t p;
+		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (p != child)
+				continue;
+			if (WIFSIGNALED(status))
+				_exit(128 + WTERMSIG(status));
+			_exit(WEXITSTATUS(status));
+		}
+	}
+}
+
+static void run_steps(struct init_state *s, const struct init_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pd_err *err = NULL;
+		if (steps[i].run(s, &err) < 0)
+			sync_die(s->ctx->syncfd, steps[i].name, err, exit_status_for(err));
+	}
+}
+
+void init_main(struct init_ctx *ctx)
+{
+	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1 };
+	/* Die with the monitor that started us rather than run unwatched. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	umask(0);
+	run_steps(&s, setup_steps, ARRAY_SIZE(setup_steps));
+	run_steps(&s, process_steps, ARRAY_SIZE(process_steps));
+	if (ctx->cfg->init)
+		run_as_pid1(&s);
+	do_exec(&s);
+}
+
+void init_exec_process(struct init_ctx *ctx)
+{
+	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1 };
+	umask(022);
+	run_steps(&s, process_steps, ARRAY_SIZE(process_steps));
+	do_exec(&s);
+}

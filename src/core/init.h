@@ -1,0 +1,26 @@
+/* The container's init: what the cloned child does between clone and
+ * execve.  Internal to core/. */
+#pragma once
+#include <stdbool.h>
+
+#include "core/config.h"
+
+struct init_ctx {
+	const struct pd_config *cfg;
+	char **lowers;        /* overlay lower dirs, top first */
+	const char *upper, *work, *merged;
+	const char *resolv_conf; /* contents for /etc/resolv.conf */
+	bool userns;          /* in a user namespace (rootless) */
+	bool full_idmap;      /* the user namespace maps a subordinate range */
+	int stdio[3];         /* fds for 0, 1, 2; stdio[0] < 0: /dev/null */
+	int syncfd;           /* child's end of the sync channel */
+};
+
+/* Run every setup step, then execve the command.  Never returns: on failure
+ * it reports the step over the sync channel and exits 125/126/127. */
+__attribute__((noreturn)) void init_main(struct init_ctx *ctx);
+
+/* For `exec`: the caller has joined the container's namespaces; become the
+ * container's process (user, capabilities, working directory,
+ * no_new_privs) and execve ctx->cfg->argv.  Never returns. */
+__attribute__((noreturn)) void init_exec_process(struct init_ctx *ctx);

@@ -1,0 +1,267 @@
+/* The monitor.  Runs as a double-forked child of the CLI, in its own
+ * session, with the caller's privileges; it is the parent (and a child
+ * subreaper) of the container's init.
+ *
+ * It owns the container's stdout and stderr (two pipes), appends them to
+ * logs/<ID>.log and copies them to the attached client, if any; it records
+ * start, exit code and finish time in the state database; and it removes
+ * what the container used (and, with --rm, the record).  The container's
+ * init carries PR_SET_PDEATHSIG, so if the monitor is killed the container
+ * dies with it and `ps` finds both gone. */
+#include "core/monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/attach.h"
+#include "core/init.h"
+#include "core/logs.h"
+#include "core/store.h"
+#include "linux/idmap.h"
+#include "linux/ns.h"
+#include "linux/sync.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/proc.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+struct monitor {
+	struct monitor_args *a;
+	struct pd_store *store;
+	int log_fd;
+	int client_fd;
+	int out_fd, err_fd; /* read ends */
+	pid_t pid;
+};
+
+/* The host's resolver list without loopback servers, which would point
+ * at the container's own loopback. */
+static char *resolv_conf_for_container(void)
+{
+	_cleanup_free_ char *host = pd_read_file("/etc/resolv.conf", NULL, NULL);
+	_cleanup_free_ char *out = xstrdup("");
+	for (char *save = NULL, *l = host ? strtok_r(host, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		if (str_has_prefix(l, "nameserver")) {
+			const char *a = l + 10;
+			while (*a == ' ' || *a == '\t')
+				a++;
+			if (str_has_prefix(a, "127.") || !strcmp(a, "::1"))
+				continue;
+		}
+		char *n = xasprintf("%s%s\n", out, l);
+		free(out);
+		out = n;
+	}
+	return take_ptr(&out);
+}
+
+static void send_client(struct monitor *m, enum attach_type t, const void *data, size_t len)
+{
+	if (m->client_fd >= 0 && attach_send(m->client_fd, t, data, len) < 0) {
+		/* The client went away (detached or killed): keep running. */
+		close(m->client_fd);
+		m->client_fd = -1;
+	}
+}
+
+/* Clone the container and run its setup; 0 once the command runs. */
+static int start_container(struct monitor *m, struct sync_msg *failure)
+{
+	struct monitor_args *a = m->a;
+	int out[2], errp[2], sv[2];
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || sync_pair(sv, NULL) < 0) {
+		snprintf(failure->text, sizeof(failure->text), "create pipes: %s", strerror(errno));
+		snprintf(failure->step, sizeof(failure->step), "monitor");
+		return -1;
+	}
+	struct pd_idmap map;
+	idmap_for_caller(&map);
+	_cleanup_free_ char *upper = xasprintf("%s/upper", a->dir);
+	_cleanup_free_ char *work = xasprintf("%s/work", a->dir);
+	_cleanup_free_ char *merged = xasprintf("%s/merged", a->dir);
+	_cleanup_free_ char *resolv = resolv_conf_for_container();
+	char *lowers[] = { (char *)a->lower, NULL };
+	struct init_ctx ctx = {
+		.cfg = a->cfg,
+		.lowers = lowers,
+		.upper = upper,
+		.work = work,
+		.merged = merged,
+		.resolv_conf = resolv,
+		.userns = a->cfg->rootless,
+		.full_idmap = a->cfg->rootless && idmap_has_range(&map),
+		.stdio = { a->stdin_fd, out[1], errp[1] },
+		.syncfd = sv[1],
+	};
+	struct pd_err *err = NULL;
+	int pidfd = -1;
+	pid_t pid = ns_clone(ctx.userns, &pidfd, &err);
+	if (pid == 0) {
+		close(sv[0]);
+		init_main(&ctx);
+	}
+	close(sv[1]);
+	close(out[1]);
+	close(errp[1]);
+	m->out_fd = out[0];
+	m->err_fd = errp[0];
+	if (pid > 0) {
+		close(pidfd);
+		m->pid = pid;
+		struct sync_msg go = { .type = SYNC_GO };
+		if ((!ctx.userns || idmap_write(pid, &map, &err) == 0) && sync_send(sv[0], &go, &err) == 0) {
+			int r = sync_recv(sv[0], failure, &err);
+			close(sv[0]);
+			if (r == 0)
+				return 0; /* EOF: execve happened */
+			if (r > 0)
+				return -1;
+		} else {
+			kill(pid, SIGKILL);
+		}
+	}
+	close(sv[0]);
+	memset(failure, 0, sizeof(*failure));
+	failure->type = SYNC_ERROR;
+	snprintf(failure->step, sizeof(failure->step), "start");
+	snprintf(failure->text, sizeof(failure->text), "%s", err ? err->msg : "failed");
+	failure->errnum = err ? err->errnum : 0;
+	pd_err_free(err);
+	return -1;
+}
+
+static void pump(struct monitor *m, int *fd, int stream)
+{
+	char buf[ATTACH_MAX_PAYLOAD];
+	ssize_t n = read(*fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (m->log_fd >= 0)
+		pd_log_append(m->log_fd, stream, buf, (size_t)n);
+	send_client(m, stream == 1 ? ATTACH_STDOUT : ATTACH_STDERR, buf, (size_t)n);
+}
+
+/* Copy output until the container exits and its pipes are drained; returns
+ * its wait status. */
+static int supervise(struct monitor *m, int sigfd)
+{
+	int status = 0;
+	bool exited = false;
+	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
+		struct pollfd p[4] = {
+			{ m->out_fd, POLLIN, 0 },
+			{ m->err_fd, POLLIN, 0 },
+			{ exited ? -1 : sigfd, POLLIN, 0 },
+			{ m->client_fd, 0, 0 },
+		};
+		/* After the exit, the pipes close as soon as the last process of
+		 * the namespace is gone; don't wait forever for a straggler. */
+		if (poll(p, 4, exited ? 2000 : -1) == 0)
+			break;
+		if (p[0].revents)
+			pump(m, &m->out_fd, 1);
+		if (p[1].revents)
+			pump(m, &m->err_fd, 2);
+		if (p[3].revents & (POLLHUP | POLLERR)) {
+			close(m->client_fd);
+			m->client_fd = -1;
+		}
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+				;
+			int st;
+			pid_t r;
+			while ((r = waitpid(-1, &st, WNOHANG)) > 0)
+				if (r == m->pid) {
+					status = st;
+					exited = true;
+				}
+		}
+	}
+	return status;
+}
+
+static void detach_from_cli(void)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+}
+
+void monitor_main(struct monitor_args *a)
+{
+	struct monitor m = { .a = a, .log_fd = -1, .client_fd = a->client_fd, .out_fd = -1, .err_fd = -1 };
+	const char *id = a->cfg->id;
+	/* The monitor must not hold the CLI's terminal or pipes open: a
+	 * `$(pocket-docker run -d ...)` would never see EOF. */
+	detach_from_cli();
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	m.store = pd_store_open(a->root, NULL);
+	_cleanup_free_ char *log = pd_log_path(a->root, id);
+	m.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	pd_chown_to_invoker(log);
+
+	struct sync_msg failure = { 0 };
+	int exit_code;
+	char *error = NULL;
+	if (!m.store || m.log_fd < 0 || sigfd < 0 || start_container(&m, &failure) < 0) {
+		if (!m.store || m.log_fd < 0 || sigfd < 0) {
+			snprintf(failure.step, sizeof(failure.step), "monitor");
+			snprintf(failure.text, sizeof(failure.text), "open state database or log '%s'", log);
+		}
+		exit_code = failure.kind == PD_ERR_NOT_FOUND ? 127 : failure.kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
+		send_client(&m, ATTACH_ERROR, &failure, sizeof(failure));
+		if (m.pid > 0)
+			waitpid(m.pid, NULL, 0);
+		error = xasprintf("step '%s': %s", failure.step, failure.text);
+	} else {
+		struct attach_started st = { .pid = m.pid, .pid_start = pd_proc_start_time(m.pid) };
+		if (m.store)
+			pd_store_set_running(m.store, id, m.pid, st.pid_start, getpid(), pd_proc_start_time(getpid()),
+					     pd_now_ns(), NULL);
+		send_client(&m, ATTACH_STARTED, &st, sizeof(st));
+		int status = supervise(&m, sigfd);
+		exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	}
+	if (m.store && !a->cfg->remove)
+		pd_store_set_exited(m.store, id, exit_code, false, pd_now_ns(), error, NULL);
+	/* With --rm everything is gone before the client hears the exit, so
+	 * whoever ran the container finds nothing left behind. */
+	if (a->cfg->remove) {
+		pd_container_remove_dir(a->dir, a->cfg->rootless, NULL);
+		unlink(log);
+		if (m.store)
+			pd_store_delete(m.store, id, NULL);
+	}
+	int32_t code = exit_code;
+	send_client(&m, ATTACH_EXIT, &code, sizeof(code));
+	free(error);
+	pd_store_close(m.store);
+	_exit(0);
+}

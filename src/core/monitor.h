@@ -1,0 +1,19 @@
+/* The monitor: one per container, outliving the CLI.  Internal to core/. */
+#pragma once
+#include "core/config.h"
+
+struct monitor_args {
+	struct pd_config *cfg;
+	const char *root;  /* state root */
+	const char *lower; /* rootfs lower dir */
+	const char *dir;   /* containers/<ID> */
+	int client_fd;     /* attach socket end for the starting CLI */
+	int stdin_fd;      /* -i in the foreground: the CLI's stdin; else -1 */
+};
+
+/* Start the container and supervise it until it ends; never returns. */
+__attribute__((noreturn)) void monitor_main(struct monitor_args *a);
+
+/* Remove a container's directory (see container.c); used by the monitor
+ * for --rm and by rm/prune. */
+int pd_container_remove_dir(const char *dir, bool rootless, struct pd_err **err);

@@ -1,0 +1,76 @@
+/* The state database: the only code that speaks SQL.  One SQLite file,
+ * state.db under the state root, in WAL mode with a busy timeout; schema
+ * versions are applied in order (PRAGMA user_version); every state change
+ * is one transaction (BEGIN IMMEDIATE, so writers queue instead of failing
+ * with "database is locked"). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+struct pd_store;
+
+enum pd_state {
+	PD_STATE_CREATING = 0,
+	PD_STATE_RUNNING,
+	PD_STATE_EXITED,
+	PD_STATE_STOPPING, /* stop asked; running until the monitor records the exit */
+};
+
+const char *pd_state_name(enum pd_state s);
+
+/* A container's record.  Strings are owned by the record. */
+struct pd_record {
+	char id[65];
+	char *name;
+	char *image;     /* what --rootfs named */
+	char *command;   /* JSON array of argv */
+	char *config;    /* JSON of the full config (for inspect) */
+	enum pd_state state;
+	int64_t created_ns, started_ns, finished_ns;
+	pid_t pid;                 /* container's init, in our pid namespace */
+	uint64_t pid_start;        /* its start time (clock ticks since boot) */
+	pid_t monitor_pid;
+	uint64_t monitor_start;
+	int exit_code;             /* -1 while unknown */
+	bool oom_killed;
+	bool auto_remove;
+	bool stop_requested;
+	int restart_count;
+	char *error;               /* why it failed to start, if it did */
+	char *health;              /* health JSON or NULL */
+};
+
+void pd_record_free(struct pd_record *r);
+void pd_records_free(struct pd_record *v, size_t n);
+
+/* Open (creating and migrating as needed) <root>/state.db. */
+struct pd_store *pd_store_open(const char *root, struct pd_err **err);
+void pd_store_close(struct pd_store *s);
+static inline void pd_store_closep(struct pd_store **s)
+{
+	if (*s)
+		pd_store_close(*s);
+}
+#define _cleanup_store_ __attribute__((cleanup(pd_store_closep)))
+
+/* Insert a new record in state 'creating'.  A name already in use is an
+ * error naming the container that holds it. */
+int pd_store_insert(struct pd_store *s, const struct pd_record *r, struct pd_err **err);
+/* Find by full id, unique id prefix, or name. */
+int pd_store_find(struct pd_store *s, const char *ref, struct pd_record *out, struct pd_err **err);
+/* All records, newest first. */
+int pd_store_list(struct pd_store *s, struct pd_record **out, size_t *n, struct pd_err **err);
+/* Also records the monitor's identity (the insert records the creating
+ * CLI's: the owner of a 'creating' row). */
+int pd_store_set_running(struct pd_store *s, const char *id, pid_t pid, uint64_t pid_start, pid_t monitor,
+			 uint64_t monitor_start, int64_t started_ns, struct pd_err **err);
+int pd_store_set_monitor(struct pd_store *s, const char *id, pid_t pid, uint64_t start, struct pd_err **err);
+int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
+			const char *error, struct pd_err **err);
+int pd_store_set_stop_requested(struct pd_store *s, const char *id, struct pd_err **err);
+int pd_store_set_restart(struct pd_store *s, const char *id, int restart_count, struct pd_err **err);
+int pd_store_set_health(struct pd_store *s, const char *id, const char *health_json, struct pd_err **err);
+int pd_store_delete(struct pd_store *s, const char *id, struct pd_err **err);

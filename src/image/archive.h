@@ -1,0 +1,57 @@
+/* Safe extraction of (possibly compressed) tarballs into a directory.
+ *
+ * The tarball is untrusted.  Every path is resolved inside the target with
+ * openat2(RESOLVE_IN_ROOT), so no entry, and no symlink planted by an earlier
+ * entry, can make a write land outside it.  libarchive is used only to read;
+ * it is opened on first use (see util/dl.h). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define PD_EXTRACT_DEFAULT_MAX_BYTES   (8ULL << 30)
+#define PD_EXTRACT_DEFAULT_MAX_ENTRIES 1000000ULL
+#define PD_EXTRACT_ENV_MAX_BYTES       "POCKET_DOCKER_MAX_EXTRACT"
+
+struct pd_extract_opts {
+	/* Not root on the host: keep the caller as owner of everything and skip
+	 * device nodes (they cannot be created; they are counted instead). */
+	bool rootless;
+	/* Bytes of file data written; 0 = $POCKET_DOCKER_MAX_EXTRACT if set
+	 * (a size such as "100m"), else 8 GiB. */
+	uint64_t max_bytes;
+	/* Entries read from the archive; 0 = 1,000,000. */
+	uint64_t max_entries;
+};
+
+struct pd_extract_result {
+	unsigned skipped_devices; /* device entries not created (rootless) */
+	uint64_t bytes;		  /* file data written */
+	uint64_t entries;	  /* entries read */
+};
+
+/* True when the name ends in .tar .tar.gz .tgz .tar.xz .txz .tar.zst .tzst
+ * or .tar.bz2 (case-sensitive, as tar itself is). */
+bool pd_archive_is_tarball_name(const char *path);
+
+/* Extract `tarball` into the directory `dirfd` (not closed; it becomes the
+ * root for resolving every entry).  `o` and `res` may be NULL.
+ *
+ * Refused, failing the whole extraction: an entry or hardlink target with a
+ * ".." component, a hardlink to a directory, a parent that is a dangling
+ * symlink, more than the byte or entry limit.  Leading "/" and "./" are
+ * stripped.  Ownership (as root only), modes including setuid, and mtimes
+ * are preserved; directory metadata is applied last so that a read-only
+ * directory still receives its entries.
+ *
+ * On failure the partial tree is left in place for the caller to remove (the
+ * cache extracts into a temporary directory and deletes it).  Errors start
+ * with "extract '<tarball>'" and name the entry.  res is filled on success
+ * and on failure. */
+int pd_archive_extract(const char *tarball, int dirfd, const struct pd_extract_opts *o,
+		       struct pd_extract_result *res, struct pd_err **err);
+/* Same, reading the already open `tarfd` from its current offset (it is not
+ * closed); `name` is used in messages. */
+int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct pd_extract_opts *o,
+			  struct pd_extract_result *res, struct pd_err **err);

@@ -1,0 +1,305 @@
+/* Container mounts (see mount.h).  Runs in the container's init, between
+ * clone and execve, holding CAP_SYS_ADMIN over its own mount namespace (real
+ * root, or root of the container's user namespace).
+ *
+ * Ordering: private propagation, overlay, then /proc, /sys and /dev, then the
+ * user's volumes (so a volume may cover a default mount), then pivot_root.
+ * Every new mount is made with the mount API (fsopen/fsmount, open_tree) and
+ * attached with move_mount() onto an O_PATH fd that was resolved inside the
+ * root (linux/rootfs.h): a symlink planted in the image at /proc, /dev or a
+ * volume target cannot redirect the mount to the host. */
+#include "linux/mount.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "linux/rootfs.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+int mnt_make_private(struct pd_err **err)
+{
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return pd_fail(err, errno, "make mounts private");
+	return 0;
+}
+
+/* Overlay options are comma- and colon-separated; escape both. */
+static void opt_append_escaped(char **buf, size_t *len, const char *s)
+{
+	for (; *s; s++) {
+		*buf = xrealloc(*buf, *len + 3);
+		if (*s == ',' || *s == ':' || *s == '\\')
+			(*buf)[(*len)++] = '\\';
+		(*buf)[(*len)++] = *s;
+		(*buf)[*len] = '\0';
+	}
+}
+
+static void opt_append(char **buf, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+	*buf = xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+}
+
+int mnt_overlay(char *const *lowers, const char *upper, const char *work, const char *merged, bool userns,
+		struct pd_err **err)
+{
+	_cleanup_free_ char *opts = NULL;
+	size_t len = 0;
+	opt_append(&opts, &len, "lowerdir=");
+	for (size_t i = 0; lowers[i]; i++) {
+		if (i)
+			opt_append(&opts, &len, ":");
+		opt_append_escaped(&opts, &len, lowers[i]);
+	}
+	opt_append(&opts, &len, ",upperdir=");
+	opt_append_escaped(&opts, &len, upper);
+	opt_append(&opts, &len, ",workdir=");
+	opt_append_escaped(&opts, &len, work);
+	/* In a user namespace overlayfs cannot write trusted.* xattrs; it
+	 * keeps its whiteouts and opaque markers in user.* instead. */
+	if (userns)
+		opt_append(&opts, &len, ",userxattr");
+	if (len >= 4096)
+		return pd_fail(err, E2BIG, "overlay options for '%s' exceed a page", merged);
+	if (mount("overlay", merged, "overlay", 0, opts) < 0)
+		return pd_fail(err, errno, "mount overlay at '%s'", merged);
+	return 0;
+}
+
+/* A detached mount of a new filesystem instance, or -1. */
+static int fs_new(const char *fstype, const char *const *opts, unsigned attrs, struct pd_err **err)
+{
+	_cleanup_close_ int fsfd = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return pd_fail(err, errno, "open %s filesystem", fstype);
+	for (size_t i = 0; opts && opts[i]; i += 2)
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0) < 0)
+			return pd_fail(err, errno, "set %s option %s=%s", fstype, opts[i], opts[i + 1]);
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return pd_fail(err, errno, "create %s filesystem", fstype);
+	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	if (mfd < 0)
+		return pd_fail(err, errno, "mount %s filesystem", fstype);
+	return mfd;
+}
+
+/* Attach a detached mount onto an O_PATH target fd. */
+static int attach(int mfd, int targetfd, const char *what, struct pd_err **err)
+{
+	if (move_mount(mfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "attach mount at '%s'", what);
+	return 0;
+}
+
+static int set_readonly(int treefd, bool recursive, const char *what, struct pd_err **err)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+	unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+	if (mount_setattr(treefd, "", flags, &attr, sizeof(attr)) < 0)
+		return pd_fail(err, errno, "make '%s' read-only", what);
+	return 0;
+}
+
+/* Paths hidden from the container, as Docker hides them: files are covered
+ * with /dev/null, directories with an empty read-only tmpfs.  Each reveals
+ * host kernel state (keys, timers, firmware) or offers host-wide knobs. */
+static const char *const masked_proc[] = {
+	"acpi", "asound", "interrupts", "kcore", "keys", "latency_stats", "sched_debug", "scsi",
+	"timer_list", "timer_stats", NULL,
+};
+static const char *const readonly_proc[] = { "bus", "fs", "irq", "sys", "sysrq-trigger", NULL };
+static const char *const masked_sys[] = { "firmware", "devices/virtual/powercap", NULL };
+
+static int mask_one(int basefd, const char *rel, int devfd, const char *what, struct pd_err **err)
+{
+	_cleanup_close_ int tfd = rootfs_try_open(basefd, rel, O_PATH | O_NOFOLLOW, 0);
+	if (tfd == -ENOENT)
+		return 0;
+	if (tfd < 0)
+		return pd_fail(err, -tfd, "open '%s/%s'", what, rel);
+	struct stat st;
+	if (fstat(tfd, &st) < 0)
+		return pd_fail(err, errno, "stat '%s/%s'", what, rel);
+	_cleanup_close_ int mfd = -1;
+	if (S_ISDIR(st.st_mode)) {
+		static const char *const opts[] = { "size", "0", "mode", "0555", NULL };
+		mfd = fs_new("tmpfs", opts, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+			     err);
+	} else {
+		mfd = open_tree(devfd, "null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+		if (mfd < 0)
+			return pd_fail(err, errno, "clone /dev/null to mask '%s/%s'", what, rel);
+	}
+	if (mfd < 0)
+		return -1;
+	return attach(mfd, tfd, rel, err);
+}
+
+static int readonly_one(int basefd, const char *rel, const char *what, struct pd_err **err)
+{
+	_cleanup_close_ int tfd = rootfs_try_open(basefd, rel, O_PATH | O_NOFOLLOW, 0);
+	if (tfd == -ENOENT)
+		return 0;
+	if (tfd < 0)
+		return pd_fail(err, -tfd, "open '%s/%s'", what, rel);
+	_cleanup_close_ int tree = open_tree(tfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0)
+		return pd_fail(err, errno, "clone '%s/%s'", what, rel);
+	if (set_readonly(tree, true, rel, err) < 0)
+		return -1;
+	return attach(tree, tfd, rel, err);
+}
+
+int mnt_proc(int rootfd, int devfd, struct pd_err **err)
+{
+	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "proc", 0555, err);
+	if (target < 0)
+		return -1;
+	_cleanup_close_ int mfd = fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	if (mfd < 0 || attach(mfd, target, "/proc", err) < 0)
+		return -1;
+	for (size_t i = 0; masked_proc[i]; i++)
+		if (mask_one(mfd, masked_proc[i], devfd, "/proc", err) < 0)
+			return -1;
+	for (size_t i = 0; readonly_proc[i]; i++)
+		if (readonly_one(mfd, readonly_proc[i], "/proc", err) < 0)
+			return -1;
+	return 0;
+}
+
+int mnt_sys(int rootfd, int devfd, struct pd_err **err)
+{
+	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "sys", 0555, err);
+	if (target < 0)
+		return -1;
+	unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	_cleanup_err_ struct pd_err *e = NULL;
+	_cleanup_close_ int mfd = fs_new("sysfs", NULL, attrs, &e);
+	if (mfd < 0) {
+		/* A new sysfs needs a network namespace owned by our user
+		 * namespace; where the kernel still refuses, a read-only
+		 * recursive bind of the host's /sys shows the same tree. */
+		mfd = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+		if (mfd < 0)
+			return pd_fail(err, errno, "mount /sys");
+		if (set_readonly(mfd, true, "/sys", err) < 0)
+			return -1;
+	}
+	if (attach(mfd, target, "/sys", err) < 0)
+		return -1;
+	for (size_t i = 0; masked_sys[i]; i++)
+		if (mask_one(mfd, masked_sys[i], devfd, "/sys", err) < 0)
+			return -1;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned major, minor;
+} dev_nodes[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct {
+	const char *name, *target;
+} dev_links[] = {
+	{ "fd", "/proc/self/fd" },   { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+	{ "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },   { "core", "/proc/kcore" },
+};
+
+static int dev_node(int devfd, const char *name, unsigned major, unsigned minor, bool userns, struct pd_err **err)
+{
+	if (!userns) {
+		if (mknodat(devfd, name, S_IFCHR | 0666, makedev(major, minor)) < 0)
+			return pd_fail(err, errno, "create /dev/%s", name);
+		return 0;
+	}
+	/* mknod is not allowed in a user namespace: bind the host's node. */
+	_cleanup_close_ int f = openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (f < 0)
+		return pd_fail(err, errno, "create /dev/%s", name);
+	_cleanup_free_ char *host = xasprintf("/dev/%s", name);
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return pd_fail(err, errno, "clone host '%s'", host);
+	if (move_mount(tree, "", devfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "bind /dev/%s", name);
+	return 0;
+}
+
+int mnt_dev(int rootfd, bool userns, bool map_tty_gid, struct pd_err **err)
+{
+	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "dev", 0755, err);
+	if (target < 0)
+		return -1;
+	static const char *const dev_opts[] = { "mode", "0755", "size", "65536k", NULL };
+	_cleanup_close_ int devfd = fs_new("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+	if (devfd < 0 || attach(devfd, target, "/dev", err) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
+		if (dev_node(devfd, dev_nodes[i].name, dev_nodes[i].major, dev_nodes[i].minor, userns, err) < 0)
+			return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
+		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0)
+			return pd_fail(err, errno, "create /dev/%s", dev_links[i].name);
+
+	if (mkdirat(devfd, "pts", 0755) < 0 || mkdirat(devfd, "shm", 01777) < 0)
+		return pd_fail(err, errno, "create /dev/pts and /dev/shm");
+	/* gid 5 is "tty" in every common image; it exists in the container
+	 * only when the id map covers it. */
+	static const char *const pts_opts[] = { "ptmxmode", "0666", "mode", "0620", "gid", "5", NULL };
+	static const char *const pts_opts_nogid[] = { "ptmxmode", "0666", "mode", "0620", NULL };
+	_cleanup_close_ int ptsfd = fs_new("devpts", map_tty_gid ? pts_opts : pts_opts_nogid,
+					   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+	if (ptsfd < 0 || move_mount(ptsfd, "", devfd, "pts", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return ptsfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/pts");
+	static const char *const shm_opts[] = { "mode", "1777", "size", "65536k", NULL };
+	_cleanup_close_ int shmfd = fs_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+					   err);
+	if (shmfd < 0 || move_mount(shmfd, "", devfd, "shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return shmfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/shm");
+	return take_fd(&devfd);
+}
+
+int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
+{
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, v->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return pd_fail(err, errno, "open volume source '%s'", v->src);
+	struct stat st;
+	if (fstat(tree, &st) < 0)
+		return pd_fail(err, errno, "stat volume source '%s'", v->src);
+	_cleanup_close_ int target = S_ISDIR(st.st_mode) ? rootfs_mkdir_p(rootfd, v->dest, 0755, err)
+							  : rootfs_mkfile(rootfd, v->dest, err);
+	if (target < 0)
+		return -1;
+	if (v->readonly && set_readonly(tree, true, v->dest, err) < 0)
+		return -1;
+	return attach(tree, target, v->dest, err);
+}
+
+int mnt_pivot(int rootfd, struct pd_err **err)
+{
+	if (fchdir(rootfd) < 0)
+		return pd_fail(err, errno, "enter rootfs");
+	/* pivot_root(".", ".") stacks the old root on top of the new one;
+	 * detaching "." then drops it, and with it every host path. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return pd_fail(err, errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return pd_fail(err, errno, "detach the old root");
+	if (chdir("/") < 0)
+		return pd_fail(err, errno, "chdir to the new root");
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* Namespaces (see ns.h).  ns_clone runs in the CLI/monitor; loopback in the
+ * container's init, which owns its new network namespace. */
+#include "linux/ns.h"
+
+#include <errno.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+
+pid_t ns_clone(bool userns, int *pidfd, struct pd_err **err)
+{
+	unsigned long long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP |
+				   CLONE_NEWNET | CLONE_PIDFD;
+	if (userns)
+		flags |= CLONE_NEWUSER;
+	int fd = -1;
+	struct clone_args args = {
+		.flags = flags,
+		.pidfd = (unsigned long long)(uintptr_t)&fd,
+		.exit_signal = SIGCHLD,
+	};
+	/* clone3 without a new stack behaves like fork(): the child continues
+	 * here on a copy of our memory, single-threaded. */
+	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return pd_fail(err, errno, "create the container's namespaces");
+	if (pid > 0)
+		*pidfd = fd;
+	return (pid_t)pid;
+}
+
+int ns_loopback_up(struct pd_err **err)
+{
+	/* One ioctl on a throw-away socket: the interface flag is all that is
+	 * needed here, and it avoids a netlink round trip on every start. */
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return pd_fail(err, errno, "open socket for loopback");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return pd_fail(err, errno, "read loopback flags");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return pd_fail(err, errno, "bring loopback up");
+	return 0;
+}

@@ -1,0 +1,13 @@
+/* Namespaces: creating the container's process, and its loopback. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* fork() into new namespaces: CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID|NEWCGROUP|NEWNET
+ * (+ NEWUSER when `userns`).  Returns 0 in the child, the pid in the parent
+ * (and a pidfd in *pidfd), -1 on failure. */
+pid_t ns_clone(bool userns, int *pidfd, struct pd_err **err);
+/* Bring up "lo" in the current network namespace. */
+int ns_loopback_up(struct pd_err **err);

@@ -1,0 +1,64 @@
+/* pocket-docker: the command table.  Global flags come before the command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+
+static const struct {
+	const char *name;
+	int (*run)(const struct cli_global *g, int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "run", cli_run, "Run a command in a new container" },
+	{ "exec", cli_exec, "Run a command in a running container" },
+	{ "ps", cli_ps, "List containers" },
+	{ "logs", cli_logs, "Show a container's output" },
+	{ "stop", cli_stop, "Stop containers (SIGTERM, then SIGKILL)" },
+	{ "kill", cli_kill, "Send a signal to containers" },
+	{ "rm", cli_rm, "Remove containers" },
+	{ "wait", cli_wait, "Wait for containers to exit; print exit codes" },
+	{ "inspect", cli_inspect, "Show containers' records as JSON" },
+	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
+	{ "version", cli_version, "Show the version" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: pocket-docker [--root DIR] COMMAND [OPTIONS]\n\n"
+		   "A daemon-free container runtime.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nGlobal options:\n  --root DIR   state root (default: $POCKET_DOCKER_ROOT or ~/.pocket-docker)\n"
+		   "  --version    print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_global g = { 0 };
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+			g.root = argv[++i];
+		} else if (!strncmp(argv[i], "--root=", 7)) {
+			g.root = argv[i] + 7;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
+			return cli_version(&g, 0, NULL);
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "pocket-docker: unknown global flag '%s'\n", argv[i]);
+			return 125;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 125;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (!strcmp(argv[i], commands[c].name))
+			return commands[c].run(&g, argc - i, argv + i);
+	fprintf(stderr, "pocket-docker: unknown command '%s' (see 'pocket-docker --help')\n", argv[i]);
+	return 125;
+}

@@ -1,0 +1,81 @@
+/* Error objects (see error.h).  Used by every process: CLI, monitor and the
+ * container's init before execve (where messages are carried over the sync
+ * channel instead of printed). */
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+static int vfail(struct pd_err **err, enum pd_err_kind kind, int errnum, const char *fmt, va_list ap)
+{
+	if (!err || *err)
+		return -1;
+	struct pd_err *e = xmalloc(sizeof(*e));
+	e->errnum = errnum;
+	e->kind = kind;
+	if (vasprintf(&e->msg, fmt, ap) < 0)
+		abort();
+	*err = e;
+	return -1;
+}
+
+int pd_fail(struct pd_err **err, int errnum, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(err, PD_ERR_RUNTIME, errnum, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return -1;
+}
+
+int pd_fail_kind(struct pd_err **err, enum pd_err_kind kind, int errnum, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(err, kind, errnum, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return -1;
+}
+
+void pd_err_prefix(struct pd_err **err, const char *fmt, ...)
+{
+	if (!err || !*err)
+		return;
+	char *ctx = NULL, *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&ctx, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (asprintf(&msg, "%s: %s", ctx, (*err)->msg) < 0)
+		abort();
+	free(ctx);
+	free((*err)->msg);
+	(*err)->msg = msg;
+}
+
+void pd_err_free(struct pd_err *e)
+{
+	if (!e)
+		return;
+	free(e->msg);
+	free(e);
+}
+
+void pd_err_print(const struct pd_err *e)
+{
+	if (!e)
+		return;
+	if (e->errnum)
+		fprintf(stderr, "pocket-docker: %s: %s\n", e->msg, strerror(e->errnum));
+	else
+		fprintf(stderr, "pocket-docker: %s\n", e->msg);
+}

@@ -1,0 +1,38 @@
+/* Error objects: every function that can fail takes `struct pd_err **err`
+ * last, returns a negative int (or NULL) and fills *err; on success it never
+ * touches *err.  Only cli/ prints an error, once, with pd_err_print(). */
+#pragma once
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* What kind of failure it was, so the CLI can choose 125/126/127. */
+enum pd_err_kind {
+	PD_ERR_RUNTIME = 0, /* the runtime failed: exit 125 */
+	PD_ERR_CANNOT_EXEC, /* the command exists but cannot be run: 126 */
+	PD_ERR_NOT_FOUND,   /* the command was not found: 127 */
+	PD_ERR_USAGE,       /* bad input from the user: 125 for run, 1 elsewhere */
+};
+
+struct pd_err {
+	int errnum; /* errno value, 0 when none applies */
+	enum pd_err_kind kind;
+	char *msg; /* "context: message", without strerror */
+};
+
+/* Fill *err (if err is not NULL and *err is empty) and return -1. */
+int pd_fail(struct pd_err **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int pd_fail_kind(struct pd_err **err, enum pd_err_kind kind, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Prepend "context: " to an existing error; no-op if there is none. */
+void pd_err_prefix(struct pd_err **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pd_err_free(struct pd_err *e);
+static inline void pd_err_freep(struct pd_err **e)
+{
+	if (*e) {
+		pd_err_free(*e);
+		*e = (void *)0;
+	}
+}
+/* "pocket-docker: <msg>: <strerror>" on stderr. */
+void pd_err_print(const struct pd_err *e);

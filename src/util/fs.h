@@ -1,0 +1,23 @@
+/* File-system helpers for host paths the runtime owns (state root, cache).
+ * Paths inside a container's rootfs go through linux/rootfs.h instead. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* mkdir -p with `mode` for the created components. */
+int pd_mkdir_p(const char *path, mode_t mode, struct pd_err **err);
+/* rm -rf that never follows symlinks and never crosses into another mount
+ * (a stale mount point is left in place and reported). */
+int pd_rm_rf(const char *path, struct pd_err **err);
+/* Same, relative to a directory fd. */
+int pd_rm_rf_at(int dirfd, const char *name, struct pd_err **err);
+/* Write a whole file atomically (temp file + rename). */
+int pd_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct pd_err **err);
+/* Read a whole (small) file; NUL-terminated, caller frees. */
+char *pd_read_file(const char *path, size_t *len_out, struct pd_err **err);
+bool pd_is_dir(const char *path);
+/* Under sudo (root with SUDO_UID/SUDO_GID set), hand a path in the state
+ * root back to the invoking user; a no-op otherwise. */
+void pd_chown_to_invoker(const char *path);

@@ -1,0 +1,18 @@
+/* Process identity.  A pid alone is not an identity (the kernel reuses
+ * them); a pid plus its start time (field 22 of /proc/PID/stat, in clock
+ * ticks since boot) is. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* 0 when the process does not exist (or cannot be read). */
+uint64_t pd_proc_start_time(pid_t pid);
+/* True when `pid` exists, has that start time, and is not a zombie. */
+bool pd_proc_is_alive(pid_t pid, uint64_t start);
+/* A pidfd for pid, checked against its start time after opening (so the
+ * fd surely refers to the recorded process); -1 when it is gone. */
+int pd_pidfd_open_checked(pid_t pid, uint64_t start);
+/* Nanoseconds of CLOCK_REALTIME / CLOCK_MONOTONIC. */
+int64_t pd_now_ns(void);
+int64_t pd_mono_ns(void);

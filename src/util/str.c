@@ -1,0 +1,305 @@
+/* String helpers (see str.h).  Pure logic, used by every layer. */
+#include "util/str.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void buf_putc(struct buf *b, char c)
+{
+	if (b->len + 2 > b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 32;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+char **pd_shell_split(const char *s, struct pd_err **err)
+{
+	_cleanup_strv_ char **v = xcalloc(1, sizeof(char *));
+	struct buf w = {0};
+	bool in_word = false;
+
+	for (const char *p = s;; p++) {
+		char c = *p;
+		if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
+			if (in_word) {
+				strv_push_take(&v, w.p ? w.p : xstrdup(""));
+				w = (struct buf){0};
+				in_word = false;
+			}
+			if (c == '\0')
+				break;
+			continue;
+		}
+		/* A backslash-newline is a line continuation: it vanishes, and
+		 * neither starts nor ends a word. */
+		if (c == '\\' && p[1] == '\n') {
+			p++;
+			continue;
+		}
+		in_word = true;
+		if (c == '\\') {
+			if (p[1] == '\0') {
+				free(w.p);
+				pd_fail_kind(err, PD_ERR_USAGE, 0, "trailing backslash in '%s'", s);
+				return NULL;
+			}
+			p++;
+			buf_putc(&w, *p);
+		} else if (c == '\'') {
+			const char *end = strchr(p + 1, '\'');
+			if (!end) {
+				free(w.p);
+				pd_fail_kind(err, PD_ERR_USAGE, 0, "unterminated single quote in '%s'", s);
+				return NULL;
+			}
+			if (end == p + 1 && !w.p)
+				buf_putc(&w, 'x'), w.len = 0, w.p[0] = '\0';
+			for (const char *q = p + 1; q < end; q++)
+				buf_putc(&w, *q);
+			p = end;
+		} else if (c == '"') {
+			p++;
+			if (!w.p)
+				buf_putc(&w, 'x'), w.len = 0, w.p[0] = '\0';
+			for (;; p++) {
+				if (*p == '\0') {
+					free(w.p);
+					pd_fail_kind(err, PD_ERR_USAGE, 0,
+						     "unterminated double quote in '%s'", s);
+					return NULL;
+				}
+				if (*p == '"')
+					break;
+				if (*p == '\\' &&
+				    (p[1] == '"' || p[1] == '\\' || p[1] == '$' || p[1] == '`')) {
+					p++;
+					buf_putc(&w, *p);
+				} else if (*p == '\\' && p[1] == '\n') {
+					p++;
+				} else {
+					buf_putc(&w, *p);
+				}
+			}
+		} else {
+			buf_putc(&w, c);
+		}
+	}
+	return take_ptr(&v);
+}
+
+int pd_parse_uint(const char *s, uint64_t max, uint64_t *out, struct pd_err **err)
+{
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid number '%s'", s ? s : "");
+	errno = 0;
+	char *end = NULL;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid number '%s'", s);
+	*out = v;
+	return 0;
+}
+
+/* A decimal number "digits[.digits]": no sign, exponent, hex, inf or nan,
+ * which strtod() would all accept.  Kept as integers (the fraction as
+ * num / den) so that "0.29s" is 290 ms exactly and every uint64_t is exact;
+ * fraction digits past the 18th are ignored. */
+struct decimal {
+	uint64_t ipart, num, den;
+};
+
+static int parse_decimal(const char **pp, struct decimal *d)
+{
+	const char *p = *pp;
+	*d = (struct decimal){.den = 1};
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++)
+		if (__builtin_mul_overflow(d->ipart, 10, &d->ipart) ||
+		    __builtin_add_overflow(d->ipart, (uint64_t)(*p - '0'), &d->ipart))
+			return -1;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (d->den < 1000000000000000000ULL) {
+				d->num = d->num * 10 + (uint64_t)(*p - '0');
+				d->den *= 10;
+			}
+		}
+	}
+	*pp = p;
+	return 0;
+}
+
+/* d * mult, the fraction truncated; -1 on overflow. */
+static int scale_value(const struct decimal *d, uint64_t mult, uint64_t *out)
+{
+	uint64_t v;
+	uint64_t frac = (uint64_t)((unsigned __int128)d->num * mult / d->den);
+	if (__builtin_mul_overflow(d->ipart, mult, &v) || __builtin_add_overflow(v, frac, &v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int pd_parse_size(const char *s, uint64_t *out, struct pd_err **err)
+{
+	const char *p = s;
+	struct decimal d;
+	uint64_t mult = 1, bytes;
+	if (!s || parse_decimal(&p, &d) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid size '%s'", s ? s : "");
+	switch (tolower((unsigned char)*p)) {
+	case '\0': break;
+	case 'b': p++; break;
+	case 'k':
+		mult = 1ULL << 10;
+		p++;
+		break;
+	case 'm':
+		mult = 1ULL << 20;
+		p++;
+		break;
+	case 'g':
+		mult = 1ULL << 30;
+		p++;
+		break;
+	case 't':
+		mult = 1ULL << 40;
+		p++;
+		break;
+	default: return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid size '%s'", s);
+	}
+	if (mult > 1) {
+		if (tolower((unsigned char)*p) == 'i')
+			p++;
+		if (tolower((unsigned char)*p) == 'b')
+			p++;
+	}
+	if (*p)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid size '%s'", s);
+	if (scale_value(&d, mult, &bytes) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "size '%s' is too large", s);
+	*out = bytes;
+	return 0;
+}
+
+/* Milliseconds per unit at the start of *pp ("ms" before "m"); 0 if none. */
+static uint64_t duration_unit(const char **pp)
+{
+	static const struct {
+		const char *name;
+		uint64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		size_t l = strlen(units[i].name);
+		if (!strncmp(*pp, units[i].name, l)) {
+			*pp += l;
+			return units[i].ms;
+		}
+	}
+	return 0;
+}
+
+int pd_parse_duration_ms(const char *s, uint64_t *out, struct pd_err **err)
+{
+	/* Over 31,000 years: certainly a typo, and safe from overflow when
+	 * converted to nanoseconds later. */
+	const uint64_t max_ms = 1000000000000000ULL;
+	const char *p = s;
+	uint64_t total = 0;
+	bool first = true;
+	if (!s || !*s)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid duration '%s'", s ? s : "");
+	/* "10" alone is seconds; otherwise a sequence like "1m30s", as Docker's
+	 * Go-style durations allow. */
+	do {
+		struct decimal d;
+		uint64_t ms;
+		if (parse_decimal(&p, &d) < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid duration '%s'", s);
+		uint64_t mult = first && !*p ? 1000 : duration_unit(&p);
+		first = false;
+		if (!mult)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid duration '%s'", s);
+		if (scale_value(&d, mult, &ms) < 0 || __builtin_add_overflow(total, ms, &total) ||
+		    total >= max_ms)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "duration '%s' is too long", s);
+	} while (*p);
+	*out = total;
+	return 0;
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+void strv_push_take(char ***v, char *s)
+{
+	size_t n = strv_len(*v);
+	*v = xrealloc(*v, (n + 2) * sizeof(char *));
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+void strv_push(char ***v, const char *s)
+{
+	strv_push_take(v, xstrdup(s));
+}
+
+char **strv_copy(char *const *v)
+{
+	char **r = xcalloc(strv_len(v) + 1, sizeof(char *));
+	for (size_t i = 0; v && v[i]; i++)
+		r[i] = xstrdup(v[i]);
+	return r;
+}
+
+char *strv_join(char *const *v, const char *sep)
+{
+	size_t len = 1, sl = strlen(sep);
+	for (size_t i = 0; v && v[i]; i++)
+		len += strlen(v[i]) + sl;
+	char *r = xmalloc(len), *p = r;
+	*p = '\0';
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i) {
+			memcpy(p, sep, sl);
+			p += sl;
+		}
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+		*p = '\0';
+	}
+	return r;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && !strcmp(s + a - b, suffix);
+}

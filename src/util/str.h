@@ -1,0 +1,38 @@
+/* String helpers: shell-word splitting, sizes, string vectors.  Pure logic,
+ * no system calls; safe in any process. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* Split `s` with POSIX shell-word rules (single quotes, double quotes with
+ * \" \\ \$ \` escapes, backslash outside quotes, blanks separate words).  No
+ * expansion is done.  Returns a NULL-terminated vector the caller frees with
+ * strv_free(), or NULL with *err set (unterminated quote, trailing backslash). */
+char **pd_shell_split(const char *s, struct pd_err **err);
+
+/* Parse "104857600", "256m", "1g", "512k", "1.5g" (binary units, b/k/m/g/t,
+ * case-insensitive, optional trailing "b"/"ib") into bytes.  Plain decimal
+ * only: no sign, exponent or hex. */
+int pd_parse_size(const char *s, uint64_t *out, struct pd_err **err);
+
+/* Parse "10" (seconds), "10s", "500ms", "2m", "1h", "1.5s" or a sequence such
+ * as "1m30s" into milliseconds. */
+int pd_parse_duration_ms(const char *s, uint64_t *out, struct pd_err **err);
+
+/* Parse a non-negative decimal integer that fits in `max`. */
+int pd_parse_uint(const char *s, uint64_t max, uint64_t *out, struct pd_err **err);
+
+size_t strv_len(char *const *v);
+/* Append a copy of s; *v may be NULL. */
+void strv_push(char ***v, const char *s);
+/* Append s, taking ownership. */
+void strv_push_take(char ***v, char *s);
+char **strv_copy(char *const *v);
+/* Join with a separator, quoting nothing. */
+char *strv_join(char *const *v, const char *sep);
+
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
