@@ -11,7 +11,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Werror=shadow -Werror=strict-pro
            -Werror=format-security -Wformat=2 -Wno-format-nonliteral
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) -Isrc -MMD -MP
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) -iquote src -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # Only libraries every command needs are linked; libarchive, libcurl, libnl,
 # libnftables and nettle are opened on first use (see src/util/dl.h).

@@ -32,7 +32,7 @@ static json_t *state_json(const struct pd_record *r)
 	json_object_set_new(st, "Status", json_string(pd_state_name(r->state)));
 	json_object_set_new(st, "Running", json_boolean(running));
 	json_object_set_new(st, "Paused", json_false());
-	json_object_set_new(st, "Restarting", json_false());
+	json_object_set_new(st, "Restarting", json_boolean(r->state == PD_STATE_RESTARTING));
 	json_object_set_new(st, "OOMKilled", json_boolean(r->oom_killed));
 	json_object_set_new(st, "Dead", json_false());
 	json_object_set_new(st, "Pid", json_integer(running ? r->pid : 0));
@@ -74,8 +74,10 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 				   "User", json_object_get(conf, "User"), "Env", json_object_get(conf, "Env"), "Cmd",
 				   cmd, "Image", json_object_get(conf, "Image"), "WorkingDir",
 				   json_object_get(conf, "WorkingDir"), "OpenStdin", json_object_get(conf, "OpenStdin"));
-	json_t *host = json_pack("{s:O, s:O, s:O}", "Binds", json_object_get(conf, "Binds"), "AutoRemove",
-				 json_object_get(conf, "AutoRemove"), "Init", json_object_get(conf, "Init"));
+	json_t *host = json_pack("{s:O, s:O, s:O, s:O, s:O}", "Binds", json_object_get(conf, "Binds"), "AutoRemove",
+				 json_object_get(conf, "AutoRemove"), "Init", json_object_get(conf, "Init"),
+				 "RestartPolicy", json_object_get(conf, "RestartPolicy"), "Resources",
+				 json_object_get(conf, "Resources"));
 	json_object_set_new(o, "Config", config ? config : json_object());
 	json_object_set_new(o, "HostConfig", host ? host : json_object());
 	json_decref(conf);

@@ -60,13 +60,32 @@ static char *command_text(const char *json, bool no_trunc)
 	return xasprintf("\"%s\"", joined);
 }
 
+/* " (healthy)" from the stored State.Health, as Docker appends it. */
+static const char *health_suffix(const struct pd_record *r)
+{
+	if (!r->health)
+		return "";
+	if (strstr(r->health, "\"Status\":\"healthy\""))
+		return " (healthy)";
+	if (strstr(r->health, "\"Status\":\"unhealthy\""))
+		return " (unhealthy)";
+	if (strstr(r->health, "\"Status\":\"starting\""))
+		return " (health: starting)";
+	return "";
+}
+
 static char *status_text(const struct pd_record *r, int64_t now)
 {
 	char d[64];
 	switch (r->state) {
 	case PD_STATE_CREATING: return xstrdup("Created");
 	case PD_STATE_RUNNING:
-	case PD_STATE_STOPPING: cli_human_duration(now - r->started_ns, d, sizeof(d)); return xasprintf("Up %s", d);
+	case PD_STATE_STOPPING:
+		cli_human_duration(now - r->started_ns, d, sizeof(d));
+		return xasprintf("Up %s%s", d, health_suffix(r));
+	case PD_STATE_RESTARTING:
+		cli_human_duration(now - r->finished_ns, d, sizeof(d));
+		return xasprintf("Restarting (%d) %s ago", r->exit_code, d);
 	case PD_STATE_EXITED:
 		if (!r->started_ns)
 			return xasprintf("Exited (%d)", r->exit_code);
@@ -141,7 +160,7 @@ int cli_ps(const struct cli_global *g, int argc, char **argv)
 		       "STATUS", "PORTS", "NAMES");
 	for (size_t i = 0; i < n; i++) {
 		pd_container_refresh(s, &v[i]);
-		if (!f.all && v[i].state != PD_STATE_RUNNING && v[i].state != PD_STATE_STOPPING)
+		if (!f.all && v[i].state == PD_STATE_EXITED)
 			continue;
 		print_row(&v[i], &f, now);
 	}

@@ -1,6 +1,7 @@
 /* `pocket-docker run`: flags -> struct pd_config -> pd_container_run ->
  * exit status (the command's own, 128+N on signal N, 125 when the runtime
  * failed, 126 when the command cannot be executed, 127 when not found). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct run_opts {
 	struct pd_config cfg;
 	char *cmd; /* --cmd string */
 	bool detach;
+	bool no_healthcheck;
 	bool help;
 };
 
@@ -121,6 +123,146 @@ static int set_detach(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_memory(void *o, const char *a, struct pd_err **err)
+{
+	return pd_parse_size(a, &OPTS(o)->cfg.limits.memory, err);
+}
+
+static int set_memory_swap(void *o, const char *a, struct pd_err **err)
+{
+	if (!strcmp(a, "-1")) {
+		OPTS(o)->cfg.limits.memory_swap = -1;
+		return 0;
+	}
+	uint64_t v;
+	if (pd_parse_size(a, &v, err) < 0)
+		return -1;
+	OPTS(o)->cfg.limits.memory_swap = (int64_t)v;
+	return 0;
+}
+
+static int set_cpus(void *o, const char *a, struct pd_err **err)
+{
+	return pd_cpus_parse(a, &OPTS(o)->cfg.limits, err);
+}
+
+static int set_pids_limit(void *o, const char *a, struct pd_err **err)
+{
+	if (pd_parse_uint(a, 4194304, &OPTS(o)->cfg.limits.pids_max, err) < 0 || !OPTS(o)->cfg.limits.pids_max)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --pids-limit '%s': want a positive number", a);
+	return 0;
+}
+
+static int set_cpu_shares(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t v;
+	if (pd_parse_uint(a, 262144, &v, err) < 0 || v < 2)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --cpu-shares '%s': want 2 to 262144", a);
+	OPTS(o)->cfg.limits.cpu_shares = v;
+	return 0;
+}
+
+static int set_cpuset(void *o, const char *a, struct pd_err **err)
+{
+	if (!*a || strspn(a, "0123456789,-") != strlen(a))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --cpuset-cpus '%s': want a list like 0-1,3", a);
+	free(OPTS(o)->cfg.limits.cpuset_cpus);
+	OPTS(o)->cfg.limits.cpuset_cpus = xstrdup(a);
+	return 0;
+}
+
+static int set_restart(void *o, const char *a, struct pd_err **err)
+{
+	return pd_restart_parse(a, &OPTS(o)->cfg.restart, &OPTS(o)->cfg.restart_max, err);
+}
+
+static int set_health_cmd(void *o, const char *a, struct pd_err **err)
+{
+	struct pd_health *h = &OPTS(o)->cfg.health;
+	strv_free(h->test);
+	h->test = NULL;
+	strv_push(&h->test, "/bin/sh");
+	strv_push(&h->test, "-c");
+	strv_push(&h->test, a);
+	return 0;
+}
+
+static int set_health_duration(uint64_t *out, const char *what, const char *a, struct pd_err **err)
+{
+	if (pd_parse_duration_ms(a, out, err) < 0)
+		return -1;
+	if (*out == 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--%s must be more than zero", what);
+	return 0;
+}
+
+static int set_health_interval(void *o, const char *a, struct pd_err **err)
+{
+	return set_health_duration(&OPTS(o)->cfg.health.interval_ms, "health-interval", a, err);
+}
+
+static int set_health_timeout(void *o, const char *a, struct pd_err **err)
+{
+	return set_health_duration(&OPTS(o)->cfg.health.timeout_ms, "health-timeout", a, err);
+}
+
+static int set_health_start(void *o, const char *a, struct pd_err **err)
+{
+	return pd_parse_duration_ms(a, &OPTS(o)->cfg.health.start_period_ms, err);
+}
+
+static int set_health_retries(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t v;
+	if (pd_parse_uint(a, 1000, &v, err) < 0 || v == 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --health-retries '%s'", a);
+	OPTS(o)->cfg.health.retries = (unsigned)v;
+	return 0;
+}
+
+static int set_no_healthcheck(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->no_healthcheck = true;
+	return 0;
+}
+
+static int set_health_restart(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.health.restart_unhealthy = true;
+	return 0;
+}
+
+static int set_security_opt(void *o, const char *a, struct pd_err **err)
+{
+	struct pd_config *c = &OPTS(o)->cfg;
+	if (str_has_prefix(a, "seccomp=") || str_has_prefix(a, "seccomp:")) {
+		const char *v = a + 8;
+		if (!*v)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--security-opt seccomp needs a profile or 'unconfined'");
+		free(c->seccomp);
+		if (!strcmp(v, "unconfined")) {
+			c->seccomp = xstrdup(v);
+		} else {
+			char real[4096];
+			if (!realpath(v, real))
+				return pd_fail_kind(err, PD_ERR_USAGE, errno, "seccomp profile '%s'", v);
+			c->seccomp = xstrdup(real);
+		}
+		return 0;
+	}
+	if (!strcmp(a, "no-new-privileges") || !strcmp(a, "no-new-privileges=true") ||
+	    !strcmp(a, "no-new-privileges:true")) {
+		c->no_new_privs_off = false;
+		return 0;
+	}
+	if (!strcmp(a, "no-new-privileges=false") || !strcmp(a, "no-new-privileges:false")) {
+		c->no_new_privs_off = true;
+		return 0;
+	}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0,
+			    "unsupported --security-opt '%s' (seccomp=PROFILE|unconfined, no-new-privileges[=false])", a);
+}
+
 static int set_help(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->help = true;
@@ -141,6 +283,21 @@ static const struct cli_opt run_table[] = {
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
 	{ "interactive", 'i', false, set_interactive, "keep stdin open" },
+	{ "memory", 'm', true, set_memory, "memory limit: bytes, or 256m, 1g" },
+	{ "memory-swap", 0, true, set_memory_swap, "memory plus swap limit; -1 for unlimited swap" },
+	{ "cpus", 0, true, set_cpus, "CPU limit in cores, e.g. 0.5" },
+	{ "pids-limit", 0, true, set_pids_limit, "maximum number of processes" },
+	{ "cpu-shares", 'c', true, set_cpu_shares, "relative CPU weight (2 to 262144)" },
+	{ "cpuset-cpus", 0, true, set_cpuset, "CPUs allowed, e.g. 0-1,3" },
+	{ "restart", 0, true, set_restart, "no, on-failure[:MAX], always, unless-stopped" },
+	{ "health-cmd", 0, true, set_health_cmd, "command to check health (run with /bin/sh -c)" },
+	{ "health-interval", 0, true, set_health_interval, "time between checks (default 30s)" },
+	{ "health-timeout", 0, true, set_health_timeout, "time a check may take (default 30s)" },
+	{ "health-retries", 0, true, set_health_retries, "failures in a row that make it unhealthy (default 3)" },
+	{ "health-start-period", 0, true, set_health_start, "grace time before failures count (default 0s)" },
+	{ "health-restart", 0, false, set_health_restart, "kill an unhealthy container so --restart restarts it" },
+	{ "no-healthcheck", 0, false, set_no_healthcheck, "disable any health check" },
+	{ "security-opt", 0, true, set_security_opt, "seccomp=PROFILE.json|unconfined, no-new-privileges[=false]" },
 	{ "help", 0, false, set_help, "show this help" },
 	{ 0 },
 };
@@ -175,7 +332,23 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	pd_env_set_default(&c->env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	pd_env_set_default(&c->env, "HOSTNAME", c->hostname);
 	c->rootless = geteuid() != 0;
-	return 0;
+	if (o->no_healthcheck) {
+		strv_free(c->health.test);
+		c->health.test = NULL;
+	}
+	if (c->health.test) {
+		if (!c->health.interval_ms)
+			c->health.interval_ms = 30000;
+		if (!c->health.timeout_ms)
+			c->health.timeout_ms = 30000;
+		if (!c->health.retries)
+			c->health.retries = 3;
+	}
+	if (c->health.restart_unhealthy && !c->health.test)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--health-restart needs --health-cmd");
+	if (c->remove && c->restart != PD_RESTART_NO)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
+	return pd_cg_check_limits(&c->limits, err);
 }
 
 static int run_main(const struct cli_global *g, struct run_opts *o, int argc, char **argv, struct pd_err **err)

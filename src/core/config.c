@@ -34,6 +34,9 @@ void pd_config_free(struct pd_config *c)
 		free(c->volumes[i].dest);
 	}
 	free(c->volumes);
+	free(c->limits.cpuset_cpus);
+	strv_free(c->health.test);
+	free(c->seccomp);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -163,4 +166,52 @@ const char *pd_env_get(char *const *env, const char *key)
 	size_t klen = strlen(key);
 	ssize_t i = env_find(env, key, klen);
 	return i < 0 ? NULL : env[i] + klen + 1;
+}
+
+int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, struct pd_err **err)
+{
+	*max = 0;
+	if (!strcmp(s, "no")) {
+		*policy = PD_RESTART_NO;
+	} else if (!strcmp(s, "always")) {
+		*policy = PD_RESTART_ALWAYS;
+	} else if (!strcmp(s, "unless-stopped")) {
+		*policy = PD_RESTART_UNLESS_STOPPED;
+	} else if (!strcmp(s, "on-failure")) {
+		*policy = PD_RESTART_ON_FAILURE;
+	} else if (str_has_prefix(s, "on-failure:")) {
+		uint64_t n;
+		if (pd_parse_uint(s + 11, 1000000, &n, err) < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid restart count in '%s'", s);
+		*policy = PD_RESTART_ON_FAILURE;
+		*max = (unsigned)n;
+	} else {
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid restart policy '%s': want no, on-failure[:MAX], always or unless-stopped", s);
+	}
+	return 0;
+}
+
+const char *pd_restart_name(enum pd_restart p)
+{
+	switch (p) {
+	case PD_RESTART_ON_FAILURE: return "on-failure";
+	case PD_RESTART_ALWAYS: return "always";
+	case PD_RESTART_UNLESS_STOPPED: return "unless-stopped";
+	default: return "no";
+	}
+}
+
+int pd_cpus_parse(const char *s, struct pd_limits *l, struct pd_err **err)
+{
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 4096)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --cpus '%s': want a positive number like 0.5", s);
+	l->cpu_period_us = 100000;
+	l->cpu_quota_us = (uint64_t)(v * 100000 + 0.5);
+	if (l->cpu_quota_us < 1000)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--cpus '%s' is below the minimum of 0.01", s);
+	return 0;
 }

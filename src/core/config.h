@@ -5,12 +5,29 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "linux/cgroup.h"
 #include "util/error.h"
 
 struct pd_volume {
 	char *src;  /* absolute host path, must exist */
 	char *dest; /* absolute path inside the container, no ".." */
 	bool readonly;
+};
+
+enum pd_restart {
+	PD_RESTART_NO = 0,
+	PD_RESTART_ON_FAILURE,
+	PD_RESTART_ALWAYS,
+	PD_RESTART_UNLESS_STOPPED,
+};
+
+struct pd_health {
+	char **test;              /* the command (exec form); NULL: no health check */
+	uint64_t interval_ms;     /* default 30 s */
+	uint64_t timeout_ms;      /* default 30 s */
+	uint64_t start_period_ms; /* default 0 */
+	unsigned retries;         /* default 3 */
+	bool restart_unhealthy;   /* --health-restart: kill an unhealthy container so --restart acts */
 };
 
 struct pd_config {
@@ -28,7 +45,19 @@ struct pd_config {
 	bool init;         /* --init */
 	bool interactive;  /* -i */
 	bool rootless;     /* not running as real root */
+	struct pd_limits limits;
+	enum pd_restart restart;
+	unsigned restart_max; /* on-failure:MAX, 0 = no maximum */
+	struct pd_health health;
+	char *seccomp;     /* NULL: the default profile; "unconfined"; or a JSON profile's path */
+	bool no_new_privs_off; /* --security-opt no-new-privileges=false */
 };
+
+/* Parse "no", "on-failure[:MAX]", "always", "unless-stopped". */
+int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, struct pd_err **err);
+const char *pd_restart_name(enum pd_restart p);
+/* Parse --cpus "0.5" into a quota and period. */
+int pd_cpus_parse(const char *s, struct pd_limits *l, struct pd_err **err);
 
 void pd_config_init(struct pd_config *c);
 void pd_config_free(struct pd_config *c);

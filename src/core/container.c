@@ -171,6 +171,20 @@ static char *config_json(const struct pd_config *c)
 	json_object_set_new(o, "Init", json_boolean(c->init));
 	json_object_set_new(o, "OpenStdin", json_boolean(c->interactive));
 	json_object_set_new(o, "Rootless", json_boolean(c->rootless));
+	json_object_set_new(o, "RestartPolicy",
+			    json_pack("{s:s, s:i}", "Name", pd_restart_name(c->restart), "MaximumRetryCount",
+				      (int)c->restart_max));
+	json_object_set_new(o, "Resources",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "Memory", (json_int_t)c->limits.memory,
+				      "MemorySwap", (json_int_t)c->limits.memory_swap, "NanoCpus",
+				      (json_int_t)(c->limits.cpu_period_us
+							   ? c->limits.cpu_quota_us * 1000000000ULL / c->limits.cpu_period_us
+							   : 0),
+				      "PidsLimit", (json_int_t)c->limits.pids_max, "CpuShares",
+				      (json_int_t)c->limits.cpu_shares, "CpuPeriod", (json_int_t)c->limits.cpu_period_us,
+				      "CpusetCpus", c->limits.cpuset_cpus ? c->limits.cpuset_cpus : ""));
+	json_object_set_new(o, "SeccompProfile", json_string(c->seccomp ? c->seccomp : "default"));
+	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)

@@ -65,21 +65,20 @@ static void build_config(const struct pd_record *r, const struct pd_exec_opts *o
 
 /* The helper: join, fork the command, wait for it.  Never returns. */
 __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c, const struct pd_exec_opts *o,
-						   int syncfd)
+						   const int stdio[3], int syncfd)
 {
 	struct pd_err *err = NULL;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, o->detach ? 0 : SIGKILL, 0, 0, 0);
 	if (o->detach)
 		setsid();
-	if (!o->interactive) {
-		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) < 0) {
-			pd_fail(&err, errno, "open /dev/null");
-			sync_die(syncfd, "stdio", err, 125);
-		}
-		close(null);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int in = o->interactive ? stdio[0] : null;
+	if (null < 0 || dup2(in, 0) < 0 || dup2(stdio[1], 1) < 0 || dup2(stdio[2], 2) < 0) {
+		pd_fail(&err, errno, "set up stdio");
+		sync_die(syncfd, "stdio", err, 125);
 	}
+	close(null);
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
 	if (c->rootless)
 		flags |= CLONE_NEWUSER;
@@ -98,6 +97,10 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 	}
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		/* A health check that times out is ended by killing its helper:
+		 * the command must go with it. */
+		if (!o->detach)
+			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		struct init_ctx ctx = { .cfg = c, .userns = c->rootless, .syncfd = syncfd, .stdio = { -1, 1, 2 } };
 		/* A user namespace without a subordinate range denies setgroups. */
 		ctx.full_idmap = true;
@@ -146,18 +149,12 @@ static int find_running(const char *root, const char *ref, struct pd_record *r, 
 	return 0;
 }
 
-int pd_container_exec(const char *root, const char *ref, const struct pd_exec_opts *o, int *exit_code,
-		      struct pd_err **err)
+pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_opts *o, const int stdio[3],
+		    struct pd_err **err)
 {
-	struct pd_record r;
-	int pidfd_raw;
-	if (find_running(root, ref, &r, &pidfd_raw, err) < 0)
-		return -1;
-	_cleanup_close_ int pidfd = pidfd_raw;
 	struct pd_config c;
 	pd_config_init(&c);
-	build_config(&r, o, &c);
-	pd_record_free(&r);
+	build_config(r, o, &c);
 	int sv[2];
 	if (sync_pair(sv, err) < 0) {
 		pd_config_free(&c);
@@ -166,37 +163,53 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(pidfd, &c, o, sv[1]);
+		helper_main(pidfd, &c, o, stdio, sv[1]);
 	}
 	close(sv[1]);
 	pd_config_free(&c);
 	_cleanup_close_ int fd = sv[0];
 	if (pid < 0)
 		return pd_fail(err, errno, "fork");
-	exec_child = pid;
+	struct sync_msg m;
+	int got = sync_recv(fd, &m, err);
+	if (got == 0)
+		return pid; /* EOF: the command was executed */
+	if (got > 0)
+		pd_fail_kind(err, (enum pd_err_kind)m.kind, m.errnum, "step '%s': %s", m.step, m.text);
+	if (!o->detach)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	return -1;
+}
+
+int pd_container_exec(const char *root, const char *ref, const struct pd_exec_opts *o, int *exit_code,
+		      struct pd_err **err)
+{
+	struct pd_record r;
+	int pidfd_raw;
+	if (find_running(root, ref, &r, &pidfd_raw, err) < 0)
+		return -1;
+	_cleanup_close_ int pidfd = pidfd_raw;
 	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
 	sigemptyset(&sa.sa_mask);
 	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
-	struct sync_msg m;
-	int got = sync_recv(fd, &m, err);
-	int status = 0, ret = 0;
-	if (got > 0) {
-		pd_fail_kind(err, (enum pd_err_kind)m.kind, m.errnum, "step '%s': %s", m.step, m.text);
-		ret = -1;
-	} else if (got < 0) {
-		ret = -1;
-	}
-	if (o->detach && ret == 0) {
+	static const int stdio[3] = { 0, 1, 2 };
+	pid_t pid = pd_exec_start(&r, pidfd, o, stdio, err);
+	pd_record_free(&r);
+	if (pid < 0)
+		return -1;
+	exec_child = pid;
+	if (o->detach) {
 		*exit_code = 0;
 		return 0; /* the helper lives on in its own session */
 	}
+	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return pd_fail(err, errno, "wait for exec");
 	exec_child = 0;
-	if (ret == 0)
-		*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-	return ret;
+	*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	return 0;
 }

@@ -1,6 +1,7 @@
 /* `exec`: run another process in a running container. */
 #pragma once
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "util/error.h"
 
@@ -19,3 +20,11 @@ struct pd_exec_opts {
  * that maps to 125/126/127. */
 int pd_container_exec(const char *root, const char *ref, const struct pd_exec_opts *o, int *exit_code,
 		      struct pd_err **err);
+
+struct pd_record;
+/* Start o->argv in the running container of record `r` (its init's pidfd
+ * given), with `stdio` as its fds 0-2 (fd 0 only when o->interactive).
+ * Returns once the command runs: the pid of a helper whose exit status is
+ * the command's (128+N on signal N); -1 with *err when the setup failed. */
+pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_opts *o, const int stdio[3],
+		    struct pd_err **err);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +26,11 @@
 #include <unistd.h>
 
 #include "linux/caps.h"
+#include "linux/cgroup.h"
 #include "linux/mount.h"
 #include "linux/ns.h"
 #include "linux/rootfs.h"
+#include "linux/seccomp.h"
 #include "linux/sync.h"
 #include "linux/user.h"
 #include "util/cleanup.h"
@@ -51,6 +54,21 @@ static int step_wait_parent(struct init_state *s, struct pd_err **err)
 	if (r == 0 || m.type != SYNC_GO)
 		return pd_fail(err, 0, "the runtime went away before the container started");
 	return 0;
+}
+
+/* The parent has put us in the container's cgroup by now: a cgroup
+ * namespace made here is rooted at it, so the container sees its own group
+ * as / and nothing of the host's hierarchy. */
+static int step_cgroup_ns(struct init_state *s, struct pd_err **err)
+{
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return pd_fail(err, errno, "create cgroup namespace");
+	return 0;
+}
+
+static int step_cgroup_mount(struct init_state *s, struct pd_err **err)
+{
+	return pd_cg_mount_in_container(s->rootfd, s->ctx->userns, err);
 }
 
 static int step_private(struct init_state *s, struct pd_err **err)
@@ -199,9 +217,32 @@ static int step_chdir(struct init_state *s, struct pd_err **err)
 
 static int step_no_new_privs(struct init_state *s, struct pd_err **err)
 {
+	/* Without no_new_privs only a process holding CAP_SYS_ADMIN may load a
+	 * seccomp filter; Docker's no-new-privileges=false keeps it off. */
+	if (s->ctx->cfg->no_new_privs_off)
+		return 0;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return pd_fail(err, errno, "set no_new_privs");
 	return 0;
+}
+
+/* Last, so that the runtime's own setup is never filtered; compiled by the
+ * parent before clone, loaded here as plain BPF. */
+static int step_seccomp(struct init_state *s, struct pd_err **err)
+{
+	if (!s->ctx->seccomp || s->ctx->cfg->no_new_privs_off)
+		return 0;
+	return pd_seccomp_load(s->ctx->seccomp, err);
+}
+
+/* With no-new-privileges=false the filter must be loaded while we still
+ * hold CAP_SYS_ADMIN, that is before the capabilities are cut; the rest of
+ * the process steps then run under it (the default profile allows them). */
+static int step_seccomp_early(struct init_state *s, struct pd_err **err)
+{
+	if (!s->ctx->seccomp || !s->ctx->cfg->no_new_privs_off)
+		return 0;
+	return pd_seccomp_load(s->ctx->seccomp, err);
 }
 
 /* Find the command the way a shell would, in the container's own PATH. */
@@ -237,12 +278,14 @@ struct init_step {
 /* Building the container: namespaces' contents, before pivot_root. */
 static const struct init_step setup_steps[] = {
 	{ "wait-parent", step_wait_parent },
+	{ "cgroup-namespace", step_cgroup_ns },
 	{ "mount-private", step_private },
 	{ "mount-rootfs", step_rootfs },
 	{ "etc-files", step_etc },
 	{ "mount-dev", step_dev },
 	{ "mount-proc", step_proc },
 	{ "mount-sys", step_sys },
+	{ "mount-cgroup", step_cgroup_mount },
 	{ "mount-volumes", step_volumes },
 	{ "workdir", step_workdir },
 	{ "pivot-root", step_pivot },
@@ -255,12 +298,14 @@ static const struct init_step setup_steps[] = {
  * existing container and then runs exactly these. */
 static const struct init_step process_steps[] = {
 	{ "user", step_user },
+	{ "seccomp-early", step_seccomp_early },
 	{ "capabilities-bounding", step_caps_bounding },
 	{ "switch-user", step_switch_user },
 	{ "capabilities", step_caps },
 	{ "chdir", step_chdir },
 	{ "no-new-privs", step_no_new_privs },
 	{ "find-command", step_find_command },
+	{ "seccomp", step_seccomp },
 };
 
 static int exit_status_for(const struct pd_err *e)

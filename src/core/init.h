@@ -5,6 +5,8 @@
 
 #include "core/config.h"
 
+struct pd_seccomp;
+
 struct init_ctx {
 	const struct pd_config *cfg;
 	char **lowers;        /* overlay lower dirs, top first */
@@ -12,6 +14,7 @@ struct init_ctx {
 	const char *resolv_conf; /* contents for /etc/resolv.conf */
 	bool userns;          /* in a user namespace (rootless) */
 	bool full_idmap;      /* the user namespace maps a subordinate range */
+	const struct pd_seccomp *seccomp; /* loaded last; NULL: unconfined */
 	int stdio[3];         /* fds for 0, 1, 2; stdio[0] < 0: /dev/null */
 	int syncfd;           /* child's end of the sync channel */
 };

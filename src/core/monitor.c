@@ -23,11 +23,15 @@
 #include <unistd.h>
 
 #include "core/attach.h"
+#include "core/health.h"
 #include "core/init.h"
 #include "core/logs.h"
 #include "core/store.h"
+#include "linux/caps.h"
+#include "linux/cgroup.h"
 #include "linux/idmap.h"
 #include "linux/ns.h"
+#include "linux/seccomp.h"
 #include "linux/sync.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -38,10 +42,13 @@
 struct monitor {
 	struct monitor_args *a;
 	struct pd_store *store;
+	struct pd_seccomp *seccomp; /* compiled once, loaded by each start */
+	struct pd_cgroup *cg;       /* of the current run */
 	int log_fd;
 	int client_fd;
 	int out_fd, err_fd; /* read ends */
 	pid_t pid;
+	bool oom;
 };
 
 /* The host's resolver list without loopback servers, which would point
@@ -100,12 +107,15 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		.resolv_conf = resolv,
 		.userns = a->cfg->rootless,
 		.full_idmap = a->cfg->rootless && idmap_has_range(&map),
+		.seccomp = m->seccomp,
 		.stdio = { a->stdin_fd, out[1], errp[1] },
 		.syncfd = sv[1],
 	};
 	struct pd_err *err = NULL;
 	int pidfd = -1;
-	pid_t pid = ns_clone(ctx.userns, &pidfd, &err);
+	m->pid = 0;
+	m->cg = pd_cg_create(a->cfg->id, &a->cfg->limits, a->cfg->rootless, &err);
+	pid_t pid = m->cg ? ns_clone(ctx.userns, &pidfd, &err) : -1;
 	if (pid == 0) {
 		close(sv[0]);
 		init_main(&ctx);
@@ -119,7 +129,10 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		close(pidfd);
 		m->pid = pid;
 		struct sync_msg go = { .type = SYNC_GO };
-		if ((!ctx.userns || idmap_write(pid, &map, &err) == 0) && sync_send(sv[0], &go, &err) == 0) {
+		/* Into the group before GO: the child's cgroup namespace, and
+		 * everything it forks, start there. */
+		if (pd_cg_add_pid(m->cg, pid, &err) == 0 && (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
+		    sync_send(sv[0], &go, &err) == 0) {
 			int r = sync_recv(sv[0], failure, &err);
 			close(sv[0]);
 			if (r == 0)
@@ -133,7 +146,7 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 	close(sv[0]);
 	memset(failure, 0, sizeof(*failure));
 	failure->type = SYNC_ERROR;
-	snprintf(failure->step, sizeof(failure->step), "start");
+	snprintf(failure->step, sizeof(failure->step), m->cg ? "start" : "cgroup");
 	snprintf(failure->text, sizeof(failure->text), "%s", err ? err->msg : "failed");
 	failure->errnum = err ? err->errnum : 0;
 	pd_err_free(err);
@@ -162,17 +175,21 @@ static int supervise(struct monitor *m, int sigfd)
 {
 	int status = 0;
 	bool exited = false;
+	int oomfd = pd_cg_oom_fd(m->cg);
 	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ m->out_fd, POLLIN, 0 },
 			{ m->err_fd, POLLIN, 0 },
 			{ exited ? -1 : sigfd, POLLIN, 0 },
 			{ m->client_fd, 0, 0 },
+			{ exited ? -1 : oomfd, POLLIN, 0 },
 		};
 		/* After the exit, the pipes close as soon as the last process of
 		 * the namespace is gone; don't wait forever for a straggler. */
-		if (poll(p, 4, exited ? 2000 : -1) == 0)
+		if (poll(p, 5, exited ? 2000 : -1) == 0)
 			break;
+		if (p[4].revents && pd_cg_oom_killed(m->cg))
+			m->oom = true;
 		if (p[0].revents)
 			pump(m, &m->out_fd, 1);
 		if (p[1].revents)
@@ -208,6 +225,121 @@ static void detach_from_cli(void)
 	}
 }
 
+static bool stop_requested(struct monitor *m)
+{
+	struct pd_record r;
+	if (!m->store || pd_store_find(m->store, m->a->cfg->id, &r, NULL) < 0)
+		return true;
+	bool stop = r.stop_requested;
+	pd_record_free(&r);
+	return stop;
+}
+
+static bool should_restart(struct monitor *m, int exit_code, unsigned restarts)
+{
+	const struct pd_config *c = m->a->cfg;
+	switch (c->restart) {
+	case PD_RESTART_NO: return false;
+	case PD_RESTART_ON_FAILURE:
+		if (exit_code == 0 || (c->restart_max && restarts >= c->restart_max))
+			return false;
+		break;
+	default: break;
+	}
+	return !stop_requested(m);
+}
+
+/* Sleep the back-off, waking early to end it if `stop` asks. */
+static bool backoff_sleep(struct monitor *m, uint64_t ms)
+{
+	int64_t end = pd_mono_ns() + (int64_t)ms * 1000000;
+	while (pd_mono_ns() < end) {
+		poll(NULL, 0, 50);
+		if (stop_requested(m))
+			return false;
+	}
+	return true;
+}
+
+static pid_t spawn_health(struct monitor *m)
+{
+	if (!m->a->cfg->health.test)
+		return 0;
+	pid_t pid = fork();
+	if (pid == 0)
+		health_main(m->a->root, m->a->cfg->id, &m->a->cfg->health);
+	return pid;
+}
+
+static void end_health(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The default profile is compiled once per host and capability set and
+ * cached as BPF under the state root; a profile file is compiled here. */
+static int compile_seccomp(struct monitor *m, struct sync_msg *failure)
+{
+	const char *prof = m->a->cfg->seccomp;
+	if (prof && !strcmp(prof, "unconfined"))
+		return 0;
+	struct pd_err *err = NULL;
+	_cleanup_free_ char *cache = xasprintf("%s/cache", m->a->root);
+	uint64_t caps = caps_default_mask();
+	m->seccomp = prof ? pd_seccomp_from_json(prof, caps, &err) : pd_seccomp_default_cached(cache, caps, &err);
+	if (m->seccomp)
+		return 0;
+	failure->kind = err->kind;
+	failure->errnum = err->errnum;
+	snprintf(failure->step, sizeof(failure->step), "seccomp");
+	snprintf(failure->text, sizeof(failure->text), "%s", err->msg);
+	pd_err_free(err);
+	return -1;
+}
+
+static void finish_cgroup(struct monitor *m)
+{
+	if (!m->cg)
+		return;
+	if (pd_cg_oom_killed(m->cg))
+		m->oom = true;
+	pd_cg_destroy(m->cg, NULL);
+	m->cg = NULL;
+}
+
+/* One run of the container: 0 with *exit_code once it ended, -1 when it
+ * could not start (failure filled). */
+static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first, int *exit_code,
+		    struct sync_msg *failure)
+{
+	const char *id = m->a->cfg->id;
+	m->oom = false;
+	if (start_container(m, failure) < 0) {
+		if (m->pid > 0)
+			waitpid(m->pid, NULL, 0);
+		finish_cgroup(m);
+		return -1;
+	}
+	struct attach_started st = { .pid = m->pid, .pid_start = pd_proc_start_time(m->pid) };
+	if (m->store) {
+		pd_store_set_running(m->store, id, m->pid, st.pid_start, getpid(), pd_proc_start_time(getpid()),
+				     pd_now_ns(), NULL);
+		pd_store_set_restart(m->store, id, (int)restarts, NULL);
+	}
+	if (first)
+		send_client(m, ATTACH_STARTED, &st, sizeof(st));
+	pid_t health = spawn_health(m);
+	int status = supervise(m, sigfd);
+	end_health(health);
+	finish_cgroup(m);
+	*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	return 0;
+}
+
 void monitor_main(struct monitor_args *a)
 {
 	struct monitor m = { .a = a, .log_fd = -1, .client_fd = a->client_fd, .out_fd = -1, .err_fd = -1 };
@@ -228,29 +360,41 @@ void monitor_main(struct monitor_args *a)
 	pd_chown_to_invoker(log);
 
 	struct sync_msg failure = { 0 };
-	int exit_code;
+	int exit_code = 0;
 	char *error = NULL;
-	if (!m.store || m.log_fd < 0 || sigfd < 0 || start_container(&m, &failure) < 0) {
-		if (!m.store || m.log_fd < 0 || sigfd < 0) {
-			snprintf(failure.step, sizeof(failure.step), "monitor");
-			snprintf(failure.text, sizeof(failure.text), "open state database or log '%s'", log);
+	unsigned restarts = 0;
+	uint64_t backoff_ms = 100;
+	bool started = false;
+	if (!m.store || m.log_fd < 0 || sigfd < 0) {
+		snprintf(failure.step, sizeof(failure.step), "monitor");
+		snprintf(failure.text, sizeof(failure.text), "open state database or log '%s'", log);
+	} else if (compile_seccomp(&m, &failure) == 0) {
+		for (;;) {
+			int64_t t0 = pd_mono_ns();
+			if (run_once(&m, sigfd, restarts, !started, &exit_code, &failure) < 0)
+				break;
+			started = true;
+			if (!should_restart(&m, exit_code, restarts))
+				break;
+			/* Restart with a growing back-off, reset after a run that
+			 * lasted: a crash loop cannot spin the host. */
+			if (pd_mono_ns() - t0 > 10LL * 1000000000)
+				backoff_ms = 100;
+			restarts++;
+			if (m.store)
+				pd_store_set_restarting(m.store, id, exit_code, m.oom, pd_now_ns(), (int)restarts, NULL);
+			if (!backoff_sleep(&m, backoff_ms))
+				break;
+			backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
 		}
+	}
+	if (!started) {
 		exit_code = failure.kind == PD_ERR_NOT_FOUND ? 127 : failure.kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
 		send_client(&m, ATTACH_ERROR, &failure, sizeof(failure));
-		if (m.pid > 0)
-			waitpid(m.pid, NULL, 0);
 		error = xasprintf("step '%s': %s", failure.step, failure.text);
-	} else {
-		struct attach_started st = { .pid = m.pid, .pid_start = pd_proc_start_time(m.pid) };
-		if (m.store)
-			pd_store_set_running(m.store, id, m.pid, st.pid_start, getpid(), pd_proc_start_time(getpid()),
-					     pd_now_ns(), NULL);
-		send_client(&m, ATTACH_STARTED, &st, sizeof(st));
-		int status = supervise(&m, sigfd);
-		exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	}
 	if (m.store && !a->cfg->remove)
-		pd_store_set_exited(m.store, id, exit_code, false, pd_now_ns(), error, NULL);
+		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
 	/* With --rm everything is gone before the client hears the exit, so
 	 * whoever ran the container finds nothing left behind. */
 	if (a->cfg->remove) {
@@ -260,8 +404,10 @@ void monitor_main(struct monitor_args *a)
 			pd_store_delete(m.store, id, NULL);
 	}
 	int32_t code = exit_code;
-	send_client(&m, ATTACH_EXIT, &code, sizeof(code));
+	if (started)
+		send_client(&m, ATTACH_EXIT, &code, sizeof(code));
 	free(error);
+	pd_seccomp_free(m.seccomp);
 	pd_store_close(m.store);
 	_exit(0);
 }

@@ -58,6 +58,7 @@ const char *pd_state_name(enum pd_state s)
 	case PD_STATE_RUNNING: return "running";
 	case PD_STATE_STOPPING: return "running";
 	case PD_STATE_EXITED: return "exited";
+	case PD_STATE_RESTARTING: return "restarting";
 	}
 	return "unknown";
 }
@@ -357,6 +358,16 @@ int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool 
 		      "UPDATE containers SET state = ?2, exit_code = ?3, oom_killed = ?4, finished_ns = ?5,"
 		      " error = ?6, pid = 0, pid_start = 0 WHERE id = ?1",
 		      id, v, 4, error, err);
+}
+
+int pd_store_set_restarting(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
+			    int restart_count, struct pd_err **err)
+{
+	int64_t v[] = { PD_STATE_RESTARTING, exit_code, oom, finished_ns, restart_count };
+	return update(s,
+		      "UPDATE containers SET state = ?2, exit_code = ?3, oom_killed = ?4, finished_ns = ?5,"
+		      " restart_count = ?6, pid = 0, pid_start = 0 WHERE id = ?1",
+		      id, v, 5, NULL, err);
 }
 
 int pd_store_set_stop_requested(struct pd_store *s, const char *id, struct pd_err **err)

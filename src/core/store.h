@@ -17,6 +17,7 @@ enum pd_state {
 	PD_STATE_RUNNING,
 	PD_STATE_EXITED,
 	PD_STATE_STOPPING, /* stop asked; running until the monitor records the exit */
+	PD_STATE_RESTARTING, /* exited; the monitor restarts it after a back-off */
 };
 
 const char *pd_state_name(enum pd_state s);
@@ -70,6 +71,8 @@ int pd_store_set_running(struct pd_store *s, const char *id, pid_t pid, uint64_t
 int pd_store_set_monitor(struct pd_store *s, const char *id, pid_t pid, uint64_t start, struct pd_err **err);
 int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
 			const char *error, struct pd_err **err);
+int pd_store_set_restarting(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
+			    int restart_count, struct pd_err **err);
 int pd_store_set_stop_requested(struct pd_store *s, const char *id, struct pd_err **err);
 int pd_store_set_restart(struct pd_store *s, const char *id, int restart_count, struct pd_err **err);
 int pd_store_set_health(struct pd_store *s, const char *id, const char *health_json, struct pd_err **err);

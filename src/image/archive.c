@@ -660,6 +660,31 @@ static int extract_all(struct extract *x, struct pd_err **err)
 	return finish_dirs(x, err);
 }
 
+/* Entry names are chosen by the archive's author and end up in a message
+ * printed on a terminal, where an escape sequence could rewrite what the
+ * user sees.  Control bytes become \xNN. */
+static void escape_controls(struct pd_err **err)
+{
+	if (!err || !*err)
+		return;
+	const char *m = (*err)->msg;
+	size_t n = 0;
+	for (const char *p = m; *p; p++)
+		n += ((unsigned char)*p < 0x20 || *p == 0x7f) ? 4 : 1;
+	if (n == strlen(m))
+		return;
+	char *out = xmalloc(n + 1), *q = out;
+	for (const char *p = m; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			q += sprintf(q, "\\x%02x", (unsigned char)*p);
+		else
+			*q++ = *p;
+	}
+	*q = '\0';
+	free((*err)->msg);
+	(*err)->msg = out;
+}
+
 int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct pd_extract_opts *o,
 			  struct pd_extract_result *res, struct pd_err **err)
 {
@@ -669,7 +694,7 @@ int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct p
 	*res = (struct pd_extract_result){0};
 	struct extract x = {
 	    .rootfd = dirfd,
-	    .rootless = o && o->rootless,
+	    .rootless = o ? o->rootless : geteuid() != 0,
 	    .res = res,
 	};
 
@@ -681,8 +706,10 @@ int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct p
 	for (size_t i = 0; i < x.n_dirs; i++)
 		free(x.dirs[i].path);
 	free(x.dirs);
-	if (ret < 0)
+	if (ret < 0) {
 		pd_err_prefix(err, "extract '%s'", name);
+		escape_controls(err);
+	}
 	return ret;
 }
 

@@ -36,7 +36,8 @@ struct pd_extract_result {
 bool pd_archive_is_tarball_name(const char *path);
 
 /* Extract `tarball` into the directory `dirfd` (not closed; it becomes the
- * root for resolving every entry).  `o` and `res` may be NULL.
+ * root for resolving every entry).  `o` may be NULL: defaults, rootless
+ * unless the effective uid is 0.  `res` may be NULL.
  *
  * Refused, failing the whole extraction: an entry or hardlink target with a
  * ".." component, a hardlink to a directory, a parent that is a dangling

@@ -52,3 +52,11 @@ int caps_apply(struct pd_err **err)
 	cap_free(caps);
 	return ret;
 }
+
+uint64_t caps_default_mask(void)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(default_caps); i++)
+		m |= 1ULL << default_caps[i];
+	return m;
+}

@@ -18,8 +18,11 @@
 
 pid_t ns_clone(bool userns, int *pidfd, struct pd_err **err)
 {
-	unsigned long long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP |
-				   CLONE_NEWNET | CLONE_PIDFD;
+	/* No CLONE_NEWCGROUP here: a cgroup namespace is rooted where its
+	 * creator is at that moment, so the child makes its own only after the
+	 * parent has moved it into the container's group. */
+	unsigned long long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET |
+				   CLONE_PIDFD;
 	if (userns)
 		flags |= CLONE_NEWUSER;
 	int fd = -1;

@@ -5,7 +5,7 @@
 
 #include "util/error.h"
 
-/* fork() into new namespaces: CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID|NEWCGROUP|NEWNET
+/* fork() into new namespaces: CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID|NEWNET
  * (+ NEWUSER when `userns`).  Returns 0 in the child, the pid in the parent
  * (and a pidfd in *pidfd), -1 on failure. */
 pid_t ns_clone(bool userns, int *pidfd, struct pd_err **err);

@@ -716,6 +716,18 @@ static void test_garbage_input(void **state)
 	assert_int_equal(err->errnum, ENOENT);
 }
 
+static void test_control_chars_escaped(void **state)
+{
+	struct fx *f = *state;
+	/* A name that would clear the screen if printed raw. */
+	MAKE_TAR(f->tar, E_FILE("../\033[2J\033[Hx\n", "x"));
+	_cleanup_err_ struct pd_err *err = NULL;
+	assert_int_equal(extract(f, NULL, NULL, &err), -1);
+	assert_non_null(strstr(err->msg, "entry '../\\x1b[2J\\x1b[Hx\\x0a' escapes"));
+	for (const char *p = err->msg; *p; p++)
+		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+}
+
 static void test_is_tarball_name(void **state)
 {
 	const char *yes[] = {"a.tar", "a.tar.gz",  "a.tgz",  "a.tar.xz",
@@ -942,6 +954,7 @@ int main(void)
 	    T(test_ownership),
 	    T(test_compression),
 	    T(test_garbage_input),
+	    T(test_control_chars_escaped),
 	    T(test_is_tarball_name),
 	    T(test_sha256),
 	    T(test_cache_reuse),

@@ -1,0 +1,98 @@
+/* Back-end interface of the cgroup module: only cgroup.c, cgroup-v1.c,
+ * cgroup-v2.c and the unit test include this.  cgroup.c chooses one ops
+ * table per process (pd_cg_detect) and keeps the public API thin. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "linux/cgroup.h"
+#include "util/error.h"
+
+#define CG_ROOT	  "/sys/fs/cgroup"
+#define CG_PARENT "pocket-docker"
+
+/* v1 controllers the runtime puts containers in. */
+enum cg1_ctrl { CG1_MEMORY, CG1_PIDS, CG1_CPU, CG1_CPUACCT, CG1_CPUSET, CG1_N };
+
+struct pd_cgroup {
+	const struct cg_ops *ops;
+	char *id;
+	bool rootless;
+	char *path;	   /* v2: the group's directory */
+	char **dirs;	   /* v1: the group's directory per hierarchy used (NULL-terminated) */
+	int ctl[CG1_N];	   /* v1: index into dirs per controller, -1 when not used */
+	int oom_fd;	   /* v2 inotify / v1 eventfd, -1 until pd_cg_oom_fd */
+	bool oom_fd_tried; /* pd_cg_oom_fd ran (its fd may still be -1) */
+	bool oom_seen;	   /* v1 without an oom_kill counter: the eventfd fired */
+};
+
+struct cg_ops {
+	const char *name;
+	/* Resolve paths and make the group (and its parent) for limits `l`. */
+	int (*create)(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
+	/* Resolve the paths of an existing group; ENOENT when absent. */
+	int (*open)(struct pd_cgroup *cg, struct pd_err **err);
+	int (*set_limits)(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
+	int (*add_pid)(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
+	int (*kill_all)(struct pd_cgroup *cg, struct pd_err **err);
+	int (*stats)(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err);
+	int (*oom_fd)(struct pd_cgroup *cg);
+	bool (*oom_killed)(struct pd_cgroup *cg);
+	/* Remove the group's directories (the caller killed the processes). */
+	int (*destroy)(struct pd_cgroup *cg, struct pd_err **err);
+	/* Directories that hold the containers' groups (NULL-terminated). */
+	char **(*parents)(bool rootless);
+	/* The read-only /sys/fs/cgroup view inside the container. */
+	int (*mount_view)(int targetfd, bool userns, struct pd_err **err);
+};
+
+extern const struct cg_ops cg2_ops;
+extern const struct cg_ops cg1_ops;
+
+/* --- pure parsing (unit-tested) --- */
+
+/* A v1 hierarchy as mounted on the host. */
+struct cg1_hier {
+	char *mountpoint;  /* "/sys/fs/cgroup/cpu,cpuacct" */
+	char *controllers; /* "cpu,cpuacct", "memory", "name=systemd" */
+};
+/* The cgroup v1 hierarchies in a /proc/self/mountinfo text (first mount of
+ * each controller set wins); NULL-terminated array, cg1_hiers_free(). */
+struct cg1_hier **cg1_parse_mountinfo(const char *text);
+void cg1_hiers_free(struct cg1_hier **h);
+/* True when `controllers` ("cpu,cpuacct") names `ctl`. */
+bool cg1_hier_has(const struct cg1_hier *h, const char *ctl);
+/* The value of `key` in a flat-keyed file ("oom_kill 3\n"); false if absent. */
+bool cg_parse_keyed(const char *text, const char *key, uint64_t *out);
+/* True when a space-separated list ("cpu memory pids") holds `word`. */
+bool cg_list_has(const char *list, const char *word);
+/* The v2 path of the "0::" line of a /proc/self/cgroup text, or NULL. */
+char *cg2_parse_self(const char *text);
+/* A container id usable as one directory name. */
+bool cg_is_valid_id(const char *id);
+
+/* --- helpers shared by the back ends (cgroup.c) --- */
+
+/* Write a value to <dir>/<file> in one write(2), as cgroupfs wants. */
+int cg_write(const char *dir, const char *file, const char *value, struct pd_err **err);
+/* Read <dir>/<file>; NULL (with *err) on failure; caller frees. */
+char *cg_read(const char *dir, const char *file, struct pd_err **err);
+/* Read a file holding one number or "max" (max reads as UINT64_MAX). */
+int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct pd_err **err);
+bool cg_file_exists(const char *dir, const char *file);
+/* mkdir that treats EEXIST as success when `may_exist`. */
+int cg_mkdir(const char *path, bool may_exist, struct pd_err **err);
+/* SIGKILL every pid in <dir>/cgroup.procs of each dir (and their
+ * descendants when `recursive`), pass after pass, until a pass finds no
+ * process it has not signalled yet. */
+int cg_kill_loop(char *const *dirs, bool recursive, struct pd_err **err);
+/* Remove a group directory and any child groups, depth first, retrying
+ * EBUSY for up to about 2 s (killing again between tries). */
+int cg_rmdir_tree(const char *path, struct pd_err **err);
+/* The host's total memory (MemTotal), for a group without a limit. */
+uint64_t cg_host_memory(void);
+/* A detached mount of a new filesystem of `type` with string options
+ * (key, value pairs) and flag options; -1 with *err. */
+int cg_fs_new(const char *type, const char *const *kv, const char *const *flags, unsigned attrs,
+	      struct pd_err **err);

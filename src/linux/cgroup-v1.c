@@ -1,0 +1,413 @@
+/* The cgroup v1 back end, for v1 and hybrid hosts (v1 controllers under
+ * /sys/fs/cgroup/<controller>, maybe an empty cgroup2 at .../unified).
+ * Runs in the CLI and the monitor as root: v1 cannot be delegated to a
+ * user safely, so a rootless caller gets no group (and an error for any
+ * limit).
+ *
+ * A container's group is <hierarchy>/pocket-docker/<ID> in each hierarchy
+ * it uses: memory, pids, cpu and cpuacct when mounted (limits, stats and
+ * the kill loop), cpuset only for --cpuset-cpus.  Hierarchies are found in
+ * /proc/self/mountinfo, so co-mounted controllers ("cpu,cpuacct") and
+ * unusual mount points work.  Ordering: parent, group, cpuset files, limits
+ * (memory before memory+swap), then processes. */
+#include "linux/cgroup-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+static const char *const ctl_names[CG1_N] = {"memory", "pids", "cpu", "cpuacct", "cpuset"};
+
+static const char *needed_by(const struct pd_limits *l, enum cg1_ctrl c)
+{
+	if (!l)
+		return NULL;
+	switch (c) {
+	case CG1_MEMORY: return l->memory || l->memory_swap ? "--memory" : NULL;
+	case CG1_PIDS: return l->pids_max ? "--pids-limit" : NULL;
+	case CG1_CPU: return l->cpu_quota_us ? "--cpus" : l->cpu_shares ? "--cpu-shares" : NULL;
+	case CG1_CPUSET: return l->cpuset_cpus ? "--cpuset-cpus" : NULL;
+	default: return NULL;
+	}
+}
+
+static void hiers_freep(struct cg1_hier ***h)
+{
+	cg1_hiers_free(*h);
+}
+
+static struct cg1_hier **host_hiers(void)
+{
+	_cleanup_free_ char *mi = pd_read_file("/proc/self/mountinfo", NULL, NULL);
+	return cg1_parse_mountinfo(mi ? mi : "");
+}
+
+static const struct cg1_hier *find_hier(struct cg1_hier **h, const char *ctl)
+{
+	for (size_t i = 0; h && h[i]; i++)
+		if (cg1_hier_has(h[i], ctl))
+			return h[i];
+	return NULL;
+}
+
+/* Index of `dir` in cg->dirs, appending it when new. */
+static int dir_index(struct pd_cgroup *cg, const char *dir)
+{
+	size_t i = 0;
+	for (; cg->dirs && cg->dirs[i]; i++)
+		if (!strcmp(cg->dirs[i], dir))
+			return (int)i;
+	strv_push(&cg->dirs, dir);
+	return (int)i;
+}
+
+/* Fill cg->dirs and cg->ctl with the group's directory per controller;
+ * `l` decides whether cpuset is used; `existing` keeps only directories that
+ * exist (for a group made by another process). */
+static int resolve(struct pd_cgroup *cg, const struct pd_limits *l, bool existing, struct pd_err **err)
+{
+	__attribute__((cleanup(hiers_freep))) struct cg1_hier **h = host_hiers();
+	for (int c = 0; c < CG1_N; c++) {
+		const struct cg1_hier *hier = find_hier(h, ctl_names[c]);
+		const char *flag = needed_by(l, (enum cg1_ctrl)c);
+		if (!hier) {
+			if (flag)
+				return pd_fail(
+				    err, ENOTSUP,
+				    "%s needs the %s cgroup controller, which is not mounted (mount it "
+				    "at '%s/%s', or boot with cgroup v2)",
+				    flag, ctl_names[c], CG_ROOT, ctl_names[c]);
+			continue;
+		}
+		if (c == CG1_CPUSET && !existing && !flag)
+			continue;
+		_cleanup_free_ char *dir = xasprintf("%s/%s/%s", hier->mountpoint, CG_PARENT, cg->id);
+		if (existing && !pd_is_dir(dir))
+			continue;
+		cg->ctl[c] = dir_index(cg, dir);
+	}
+	if (!cg->dirs)
+		return pd_fail(err, existing ? ENOENT : ENOTSUP, "no cgroup v1 hierarchy for container '%s'",
+			       cg->id);
+	return 0;
+}
+
+/* A new v1 cpuset group starts with empty cpus and mems, and the kernel
+ * refuses tasks until both are set (cgroup.clone_children would copy them,
+ * but only for children of a group with the flag set, and the hierarchy
+ * root is not ours to change): copy them from the parent. */
+static int cpuset_inherit(const char *dir, struct pd_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(dir);
+	const char *parent = dirname(copy);
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *cur = cg_read(dir, files[i], err);
+		if (!cur)
+			return -1;
+		if (cur[0] != '\n' && cur[0] != '\0')
+			continue;
+		_cleanup_free_ char *val = cg_read(parent, files[i], err);
+		if (!val || cg_write(dir, files[i], val, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cg1_destroy(struct pd_cgroup *cg, struct pd_err **err);
+
+static int cg1_create(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	if (cg->rootless)
+		return pd_fail(err, ENOTSUP,
+			       "rootless cgroup limits need a delegated cgroup v2 (systemd user session with "
+			       "Delegate=yes); this host uses cgroup v1, which is never delegated to a user: "
+			       "run as root, or drop the limits");
+	if (resolve(cg, l, false, err) < 0)
+		return -1;
+	for (size_t i = 0; cg->dirs[i]; i++) {
+		_cleanup_free_ char *copy = xstrdup(cg->dirs[i]);
+		const char *parent = dirname(copy);
+		bool cpuset = (int)i == cg->ctl[CG1_CPUSET];
+		if (cg_mkdir(parent, true, err) < 0 || (cpuset && cpuset_inherit(parent, err) < 0))
+			goto undo_groups;
+		if (cg_mkdir(cg->dirs[i], false, err) < 0) {
+			/* Not ours: keep undo from removing it. */
+			cg->dirs[i][0] = '\0';
+			goto undo_groups;
+		}
+		if (cpuset && cpuset_inherit(cg->dirs[i], err) < 0)
+			goto undo_groups;
+	}
+	return 0;
+undo_groups:;
+	_cleanup_err_ struct pd_err *ignored = NULL;
+	cg1_destroy(cg, &ignored);
+	return -1;
+}
+
+static int cg1_open(struct pd_cgroup *cg, struct pd_err **err)
+{
+	return resolve(cg, NULL, true, err);
+}
+
+static const char *ctl_dir(struct pd_cgroup *cg, enum cg1_ctrl c)
+{
+	return cg->ctl[c] >= 0 ? cg->dirs[cg->ctl[c]] : NULL;
+}
+
+static int write_num(const char *dir, const char *file, int64_t v, struct pd_err **err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	return cg_write(dir, file, buf, err);
+}
+
+static int cg1_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	const char *mem = ctl_dir(cg, CG1_MEMORY), *cpu = ctl_dir(cg, CG1_CPU);
+	const char *pids = ctl_dir(cg, CG1_PIDS), *cpuset = ctl_dir(cg, CG1_CPUSET);
+	if (l->memory || l->memory_swap) {
+		/* The kernel keeps memsw >= memory at every write: with both
+		 * unlimited in a new group, memory goes first. */
+		if (l->memory && write_num(mem, "memory.limit_in_bytes", (int64_t)l->memory, err) < 0)
+			return -1;
+		bool has_memsw = cg_file_exists(mem, "memory.memsw.limit_in_bytes");
+		if (l->memory_swap && !has_memsw)
+			return pd_fail(
+			    err, ENOTSUP,
+			    "--memory-swap needs swap accounting, and '%s/memory.memsw.limit_in_bytes' "
+			    "is missing (boot the kernel with swapaccount=1)",
+			    mem);
+		/* Docker's default with --memory alone: memory+swap = 2 x memory. */
+		int64_t memsw = l->memory_swap ? l->memory_swap : (int64_t)l->memory * 2;
+		if (has_memsw && write_num(mem, "memory.memsw.limit_in_bytes", memsw, err) < 0)
+			return -1;
+	}
+	if (l->cpu_quota_us && (write_num(cpu, "cpu.cfs_period_us", (int64_t)l->cpu_period_us, err) < 0 ||
+				write_num(cpu, "cpu.cfs_quota_us", (int64_t)l->cpu_quota_us, err) < 0))
+		return -1;
+	if (l->cpu_shares && write_num(cpu, "cpu.shares", (int64_t)l->cpu_shares, err) < 0)
+		return -1;
+	if (l->pids_max && write_num(pids, "pids.max", (int64_t)l->pids_max, err) < 0)
+		return -1;
+	if (l->cpuset_cpus && cg_write(cpuset, "cpuset.cpus", l->cpuset_cpus, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int cg1_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (size_t i = 0; cg->dirs[i]; i++)
+		if (cg_write(cg->dirs[i], "cgroup.procs", buf, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int cg1_kill_all(struct pd_cgroup *cg, struct pd_err **err)
+{
+	/* No cgroup.kill in v1, and the freezer would need one more
+	 * hierarchy per container: kill pass after pass instead (see
+	 * cg_kill_loop).  The group's views are read-only in the container,
+	 * so it has no child groups to walk. */
+	return cg_kill_loop(cg->dirs, false, err);
+}
+
+static int cg1_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
+{
+	const char *acct = ctl_dir(cg, CG1_CPUACCT), *mem = ctl_dir(cg, CG1_MEMORY),
+		   *pids = ctl_dir(cg, CG1_PIDS);
+	if (acct && cg_read_u64(acct, "cpuacct.usage", &out->cpu_usage_ns, err) < 0)
+		return -1;
+	uint64_t host = cg_host_memory(), v = 0;
+	out->mem_limit = host;
+	if (mem && cg_read_u64(mem, "memory.usage_in_bytes", &v, err) < 0)
+		return -1;
+	if (mem) {
+		/* As `docker stats`: drop inactive page cache from the usage. */
+		_cleanup_free_ char *st = cg_read(mem, "memory.stat", NULL);
+		uint64_t inactive = 0;
+		if (st && cg_parse_keyed(st, "total_inactive_file", &inactive) && inactive < v)
+			v -= inactive;
+		out->mem_usage = v;
+		/* "Unlimited" reads as PAGE_COUNTER_MAX pages in bytes. */
+		if (cg_read_u64(mem, "memory.limit_in_bytes", &v, NULL) == 0 && v < host)
+			out->mem_limit = v;
+	}
+	if (pids && cg_read_u64(pids, "pids.current", &v, NULL) == 0)
+		out->pids = v;
+	return 0;
+}
+
+static int cg1_oom_fd(struct pd_cgroup *cg)
+{
+	const char *mem = ctl_dir(cg, CG1_MEMORY);
+	if (!mem)
+		return -1;
+	/* The v1 notification API: an eventfd and an open memory.oom_control
+	 * written as "<efd> <cfd>" to cgroup.event_control.  The kernel keeps
+	 * its own reference, so the oom_control fd can be closed at once;
+	 * the event ends when the eventfd is closed or the group removed
+	 * (which also signals the eventfd once). */
+	_cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	_cleanup_free_ char *ocp = xasprintf("%s/memory.oom_control", mem);
+	_cleanup_close_ int ocfd = open(ocp, O_RDONLY | O_CLOEXEC);
+	if (efd < 0 || ocfd < 0)
+		return -1;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d %d", efd, ocfd);
+	if (cg_write(mem, "cgroup.event_control", buf, NULL) < 0)
+		return -1;
+	return take_fd(&efd);
+}
+
+static bool cg1_oom_killed(struct pd_cgroup *cg)
+{
+	uint64_t n = 0;
+	if (cg->oom_fd >= 0 && read(cg->oom_fd, &n, sizeof(n)) == sizeof(n) && n > 0)
+		cg->oom_seen = true;
+	const char *mem = ctl_dir(cg, CG1_MEMORY);
+	_cleanup_free_ char *oc = mem ? cg_read(mem, "memory.oom_control", NULL) : NULL;
+	/* oom_kill exists since 4.13; before, an OOM event (the eventfd
+	 * fired, or the group is under OOM right now) is the best sign: with
+	 * the OOM killer enabled it ends in a kill. */
+	if (oc && cg_parse_keyed(oc, "oom_kill", &n))
+		return n > 0;
+	if (oc && cg_parse_keyed(oc, "under_oom", &n) && n > 0)
+		cg->oom_seen = true;
+	return cg->oom_seen;
+}
+
+static int cg1_destroy(struct pd_cgroup *cg, struct pd_err **err)
+{
+	int r = 0;
+	for (size_t i = 0; cg->dirs && cg->dirs[i]; i++)
+		if (cg->dirs[i][0] && cg_rmdir_tree(cg->dirs[i], err) < 0)
+			r = -1;
+	return r;
+}
+
+static char **cg1_parents(bool rootless)
+{
+	char **v = xcalloc(1, sizeof(char *));
+	/* A rootless caller never has groups here; the ones there are root's. */
+	if (rootless)
+		return v;
+	__attribute__((cleanup(hiers_freep))) struct cg1_hier **h = host_hiers();
+	for (int c = 0; c < CG1_N; c++) {
+		const struct cg1_hier *hier = find_hier(h, ctl_names[c]);
+		if (!hier)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", hier->mountpoint, CG_PARENT);
+		bool dup = false;
+		for (size_t i = 0; v[i]; i++)
+			dup |= !strcmp(v[i], p);
+		if (!dup)
+			strv_push(&v, p);
+	}
+	return v;
+}
+
+/* Mount one hierarchy (its exact controller set, or the kernel refuses
+ * with EBUSY) read-only at <tmpfs>/<name>. */
+static int mount_hier(int tmpfd, const struct cg1_hier *h, const char *name, struct pd_err **err)
+{
+	_cleanup_strv_ char **flags = NULL;
+	_cleanup_free_ char *hname = NULL;
+	_cleanup_free_ char *ctls = xstrdup(h->controllers);
+	for (char *save = NULL, *t = strtok_r(ctls, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (str_has_prefix(t, "name="))
+			hname = xstrdup(t + 5);
+		else
+			strv_push(&flags, t);
+	}
+	const char *kv[] = {"name", hname, NULL};
+	unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	if (mkdirat(tmpfd, name, 0555) < 0 && errno != EEXIST)
+		return pd_fail(err, errno, "create /sys/fs/cgroup/%s", name);
+	_cleanup_close_ int mfd =
+	    cg_fs_new("cgroup", hname ? kv : NULL, (const char *const *)flags, attrs, err);
+	if (mfd < 0)
+		return -1;
+	if (move_mount(mfd, "", tmpfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "attach cgroup '%s' at /sys/fs/cgroup/%s", h->controllers, name);
+	return 0;
+}
+
+static int cg1_mount_view(int targetfd, bool userns, struct pd_err **err)
+{
+	static const char *const kv[] = {"mode", "0755", "size", "64k", NULL};
+	_cleanup_close_ int tmpfd =
+	    cg_fs_new("tmpfs", kv, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	if (tmpfd < 0)
+		return -1;
+	/* Attach first, fill after: a move_mount into a detached tree is
+	 * refused before 6.15. */
+	if (move_mount(tmpfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "attach tmpfs at /sys/fs/cgroup");
+	__attribute__((cleanup(hiers_freep))) struct cg1_hier **h = host_hiers();
+	for (size_t i = 0; h[i]; i++) {
+		/* Named as on the host ("cpu,cpuacct"), with a link per
+		 * controller ("cpu" -> "cpu,cpuacct") as systemd makes them. */
+		_cleanup_free_ char *copy = xstrdup(h[i]->mountpoint);
+		const char *name = basename(copy);
+		if (!*name || !strcmp(name, "/") || !strcmp(name, ".."))
+			name = h[i]->controllers;
+		if (mount_hier(tmpfd, h[i], name, err) < 0)
+			return -1;
+		if (!strchr(h[i]->controllers, ','))
+			continue;
+		_cleanup_free_ char *ctls = xstrdup(h[i]->controllers);
+		for (char *save = NULL, *t = strtok_r(ctls, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (strcmp(t, name) && !str_has_prefix(t, "name=") && symlinkat(name, tmpfd, t) < 0 &&
+			    errno != EEXIST)
+				return pd_fail(err, errno, "create /sys/fs/cgroup/%s", t);
+	}
+	/* A hybrid host's empty cgroup2, for the tools that look for it. */
+	struct statfs sfs;
+	if (statfs(CG_ROOT "/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+		_cleanup_close_ int mfd = cg_fs_new("cgroup2", NULL, NULL, attrs, err);
+		if (mfd < 0)
+			return -1;
+		if (mkdirat(tmpfd, "unified", 0555) < 0 ||
+		    move_mount(mfd, "", tmpfd, "unified", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return pd_fail(err, errno, "attach cgroup2 at /sys/fs/cgroup/unified");
+	}
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (mount_setattr(tmpfd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return pd_fail(err, errno, "make /sys/fs/cgroup read-only");
+	return 0;
+}
+
+const struct cg_ops cg1_ops = {
+    .name = "v1",
+    .create = cg1_create,
+    .open = cg1_open,
+    .set_limits = cg1_set_limits,
+    .add_pid = cg1_add_pid,
+    .kill_all = cg1_kill_all,
+    .stats = cg1_stats,
+    .oom_fd = cg1_oom_fd,
+    .oom_killed = cg1_oom_killed,
+    .destroy = cg1_destroy,
+    .parents = cg1_parents,
+    .mount_view = cg1_mount_view,
+};

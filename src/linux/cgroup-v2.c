@@ -1,0 +1,324 @@
+/* The cgroup v2 (unified) back end.  Runs in the CLI and the monitor: as
+ * root, groups live in /sys/fs/cgroup/pocket-docker/<ID>; rootless, under
+ * the caller's delegated subtree (systemd Delegate=yes), never elsewhere.
+ *
+ * Ordering: controllers are enabled top-down (the base's
+ * cgroup.subtree_control, then pocket-docker's) before the container's
+ * group is made, because a group only gets the interface files of the
+ * controllers its parent enables; limits are written before the first
+ * process joins.  The only file written outside our own groups is the
+ * base's cgroup.subtree_control, and only to add a controller it lacks. */
+#include "linux/cgroup-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+#define DELEGATION_HINT                                                                                      \
+	"rootless cgroup limits need a delegated cgroup v2 (systemd user session with Delegate=yes): "       \
+	"run under `systemd-run --user --scope -p Delegate=yes`, or drop the limits"
+
+/* Controllers enabled for containers when available: memory, pids and cpu
+ * for limits and stats, cpuset for --cpuset-cpus, io for later limits. */
+static const char *const wanted_ctls[] = {"memory", "pids", "cpu", "cpuset", "io"};
+
+/* The flag that needs a controller, or NULL when no limit needs it. */
+static const char *needed_by(const struct pd_limits *l, const char *ctl)
+{
+	if (!l)
+		return NULL;
+	if (!strcmp(ctl, "memory") && (l->memory || l->memory_swap))
+		return "--memory";
+	if (!strcmp(ctl, "pids") && l->pids_max)
+		return "--pids-limit";
+	if (!strcmp(ctl, "cpu") && (l->cpu_quota_us || l->cpu_shares))
+		return l->cpu_quota_us ? "--cpus" : "--cpu-shares";
+	if (!strcmp(ctl, "cpuset") && l->cpuset_cpus)
+		return "--cpuset-cpus";
+	return NULL;
+}
+
+/* A group we may manage as an unprivileged user: we can make child groups
+ * in it, move processes through it and enable controllers below it.  The
+ * kernel's delegation rules check write access to exactly these files
+ * (Documentation/admin-guide/cgroup-v2.rst, "Delegation Containment"). */
+static bool is_delegated(const char *dir)
+{
+	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir);
+	_cleanup_free_ char *subtree = xasprintf("%s/cgroup.subtree_control", dir);
+	return faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) == 0 &&
+	       faccessat(AT_FDCWD, procs, W_OK, AT_EACCESS) == 0 &&
+	       faccessat(AT_FDCWD, subtree, W_OK, AT_EACCESS) == 0;
+}
+
+/* Where pocket-docker/ goes.  Rootless: the highest group of the unbroken
+ * chain of writable groups above our own.  Moving the container's init from
+ * our group into pocket-docker/<ID> needs write access to cgroup.procs of
+ * their common ancestor, so the group must be an ancestor of ours; and the
+ * highest one (user@UID.service under systemd) holds no process of its own,
+ * so controllers can be enabled in it ("no internal processes" rule). */
+static char *base_dir(bool rootless, struct pd_err **err)
+{
+	if (!rootless)
+		return xstrdup(CG_ROOT);
+	_cleanup_free_ char *self = pd_read_file("/proc/self/cgroup", NULL, NULL);
+	_cleanup_free_ char *rel = self ? cg2_parse_self(self) : NULL;
+	if (!rel) {
+		pd_fail(err, ENOTSUP, "cannot find our own cgroup in /proc/self/cgroup; " DELEGATION_HINT);
+		return NULL;
+	}
+	_cleanup_free_ char *cur = xasprintf("%s%s", CG_ROOT, strcmp(rel, "/") ? rel : "");
+	_cleanup_free_ char *best = NULL;
+	while (strcmp(cur, CG_ROOT) && is_delegated(cur)) {
+		free(best);
+		best = xstrdup(cur);
+		*strrchr(cur, '/') = '\0';
+	}
+	if (!best)
+		pd_fail(err, ENOTSUP, "our cgroup '%s' is not delegated to us; " DELEGATION_HINT, cur);
+	return take_ptr(&best);
+}
+
+/* Enable the wanted controllers in dir's cgroup.subtree_control, each on
+ * its own (one refused controller must not block the others).  A failure
+ * matters only for a controller a limit needs. */
+static int enable_controllers(const char *dir, const struct pd_limits *l, bool rootless, struct pd_err **err)
+{
+	_cleanup_free_ char *avail = cg_read(dir, "cgroup.controllers", err);
+	_cleanup_free_ char *enabled = avail ? cg_read(dir, "cgroup.subtree_control", err) : NULL;
+	if (!enabled)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(wanted_ctls); i++) {
+		const char *ctl = wanted_ctls[i], *flag = needed_by(l, ctl);
+		if (cg_list_has(enabled, ctl))
+			continue;
+		if (!cg_list_has(avail, ctl)) {
+			if (!flag)
+				continue;
+			if (rootless)
+				return pd_fail(
+				    err, ENOTSUP,
+				    "%s needs the %s controller, which is not delegated to us in '%s' "
+				    "(ask for Delegate=%s in user@.service)",
+				    flag, ctl, dir, ctl);
+			return pd_fail(
+			    err, ENOTSUP,
+			    "%s needs the %s controller, which '%s' does not offer (the kernel lacks "
+			    "it, or it is still bound to a cgroup v1 hierarchy)",
+			    flag, ctl, dir);
+		}
+		_cleanup_free_ char *plus = xasprintf("+%s", ctl);
+		_cleanup_err_ struct pd_err *e = NULL;
+		if (cg_write(dir, "cgroup.subtree_control", plus, &e) == 0 || !flag)
+			continue;
+		/* EBUSY: the group holds processes itself, and v2 allows
+		 * controllers only above groups without processes. */
+		if (e->errnum == EBUSY)
+			return pd_fail(
+			    err, EBUSY,
+			    "%s needs the %s controller, which cannot be enabled below '%s' because "
+			    "processes live in it (cgroup v2 'no internal processes' rule)",
+			    flag, ctl, dir);
+		return pd_fail(err, e->errnum, "%s needs the %s controller: %s", flag, ctl, e->msg);
+	}
+	return 0;
+}
+
+static int cg2_create(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	_cleanup_free_ char *base = base_dir(cg->rootless, err);
+	if (!base)
+		return -1;
+	_cleanup_free_ char *parent = xasprintf("%s/%s", base, CG_PARENT);
+	if (enable_controllers(base, l, cg->rootless, err) < 0 || cg_mkdir(parent, true, err) < 0 ||
+	    enable_controllers(parent, l, cg->rootless, err) < 0)
+		return -1;
+	_cleanup_free_ char *path = xasprintf("%s/%s", parent, cg->id);
+	if (cg_mkdir(path, false, err) < 0)
+		return -1;
+	cg->path = take_ptr(&path);
+	return 0;
+}
+
+static int cg2_open(struct pd_cgroup *cg, struct pd_err **err)
+{
+	_cleanup_free_ char *base = base_dir(cg->rootless, err);
+	if (!base)
+		return -1;
+	_cleanup_free_ char *path = xasprintf("%s/%s/%s", base, CG_PARENT, cg->id);
+	if (!pd_is_dir(path))
+		return pd_fail(err, ENOENT, "no cgroup '%s'", path);
+	cg->path = take_ptr(&path);
+	return 0;
+}
+
+static int write_u64(const char *dir, const char *file, uint64_t v, struct pd_err **err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return cg_write(dir, file, buf, err);
+}
+
+static int cg2_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	const char *p = cg->path;
+	if (l->memory && write_u64(p, "memory.max", l->memory, err) < 0)
+		return -1;
+	/* Docker's --memory-swap is memory plus swap; v2 limits swap alone. */
+	bool has_swap = cg_file_exists(p, "memory.swap.max");
+	if (l->memory_swap && !has_swap)
+		return pd_fail(err, ENOTSUP,
+			       "--memory-swap needs swap accounting, and '%s/memory.swap.max' is missing "
+			       "(a kernel without CONFIG_MEMCG_SWAP, or booted with swapaccount=0)",
+			       p);
+	if (l->memory_swap == -1 && cg_write(p, "memory.swap.max", "max", err) < 0)
+		return -1;
+	if (l->memory_swap > 0 &&
+	    write_u64(p, "memory.swap.max", (uint64_t)l->memory_swap - l->memory, err) < 0)
+		return -1;
+	/* Docker's default with --memory alone: as much swap as memory. */
+	if (l->memory && !l->memory_swap && has_swap && write_u64(p, "memory.swap.max", l->memory, err) < 0)
+		return -1;
+	if (l->cpu_quota_us) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64, l->cpu_quota_us, l->cpu_period_us);
+		if (cg_write(p, "cpu.max", buf, err) < 0)
+			return -1;
+	}
+	if (l->cpu_shares && write_u64(p, "cpu.weight", pd_cg_shares_to_weight(l->cpu_shares), err) < 0)
+		return -1;
+	if (l->pids_max && write_u64(p, "pids.max", l->pids_max, err) < 0)
+		return -1;
+	if (l->cpuset_cpus && cg_write(p, "cpuset.cpus", l->cpuset_cpus, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int cg2_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
+{
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return cg_write(cg->path, "cgroup.procs", buf, err);
+}
+
+static int cg2_kill_all(struct pd_cgroup *cg, struct pd_err **err)
+{
+	if (!pd_is_dir(cg->path))
+		return 0;
+	/* cgroup.kill (5.14+) kills the whole subtree and keeps new forks
+	 * from escaping; older kernels get the pass-after-pass loop. */
+	if (cg_file_exists(cg->path, "cgroup.kill"))
+		return cg_write(cg->path, "cgroup.kill", "1", err);
+	char *const dirs[] = {cg->path, NULL};
+	return cg_kill_loop(dirs, true, err);
+}
+
+static int cg2_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
+{
+	/* cpu.stat is a core file, present without the cpu controller. */
+	_cleanup_free_ char *cpu = cg_read(cg->path, "cpu.stat", err);
+	if (!cpu)
+		return -1;
+	uint64_t usec = 0;
+	cg_parse_keyed(cpu, "usage_usec", &usec);
+	out->cpu_usage_ns = usec * 1000;
+	uint64_t v = 0;
+	if (cg_read_u64(cg->path, "memory.current", &v, NULL) == 0) {
+		/* As `docker stats`: page cache that could be dropped at
+		 * once (inactive_file) is not counted as used. */
+		_cleanup_free_ char *st = cg_read(cg->path, "memory.stat", NULL);
+		uint64_t inactive = 0;
+		if (st && cg_parse_keyed(st, "inactive_file", &inactive) && inactive < v)
+			v -= inactive;
+		out->mem_usage = v;
+	}
+	uint64_t host = cg_host_memory();
+	out->mem_limit = host;
+	if (cg_read_u64(cg->path, "memory.max", &v, NULL) == 0 && v < host)
+		out->mem_limit = v;
+	if (cg_read_u64(cg->path, "pids.current", &v, NULL) == 0)
+		out->pids = v;
+	return 0;
+}
+
+static int cg2_oom_fd(struct pd_cgroup *cg)
+{
+	if (!cg_file_exists(cg->path, "memory.events"))
+		return -1;
+	/* kernfs raises IN_MODIFY on memory.events whenever one of its
+	 * counters changes (kernfs_notify), oom_kill among them. */
+	_cleanup_close_ int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	_cleanup_free_ char *p = xasprintf("%s/memory.events", cg->path);
+	if (inotify_add_watch(fd, p, IN_MODIFY) < 0)
+		return -1;
+	return take_fd(&fd);
+}
+
+static bool cg2_oom_killed(struct pd_cgroup *cg)
+{
+	if (cg->oom_fd >= 0) {
+		char buf[4096];
+		while (read(cg->oom_fd, buf, sizeof(buf)) > 0)
+			;
+	}
+	/* memory.events counts the group and its descendants, so an OOM kill
+	 * in a sub-group the container made is counted too. */
+	_cleanup_free_ char *ev = cg_read(cg->path, "memory.events", NULL);
+	uint64_t n = 0;
+	return ev && cg_parse_keyed(ev, "oom_kill", &n) && n > 0;
+}
+
+static int cg2_destroy(struct pd_cgroup *cg, struct pd_err **err)
+{
+	return cg->path ? cg_rmdir_tree(cg->path, err) : 0;
+}
+
+static char **cg2_parents(bool rootless)
+{
+	char **v = xcalloc(1, sizeof(char *));
+	_cleanup_free_ char *base = base_dir(rootless, NULL);
+	if (base)
+		strv_push_take(&v, xasprintf("%s/%s", base, CG_PARENT));
+	return v;
+}
+
+static int cg2_mount_view(int targetfd, bool userns, struct pd_err **err)
+{
+	/* In our cgroup namespace a new cgroup2 instance is rooted at the
+	 * group we were in when it was made: the container's own. */
+	unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int mfd = cg_fs_new("cgroup2", NULL, NULL, attrs, err);
+	if (mfd < 0)
+		return -1;
+	if (move_mount(mfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "attach cgroup2 at /sys/fs/cgroup");
+	return 0;
+}
+
+const struct cg_ops cg2_ops = {
+    .name = "v2",
+    .create = cg2_create,
+    .open = cg2_open,
+    .set_limits = cg2_set_limits,
+    .add_pid = cg2_add_pid,
+    .kill_all = cg2_kill_all,
+    .stats = cg2_stats,
+    .oom_fd = cg2_oom_fd,
+    .oom_killed = cg2_oom_killed,
+    .destroy = cg2_destroy,
+    .parents = cg2_parents,
+    .mount_view = cg2_mount_view,
+};

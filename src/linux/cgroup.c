@@ -1,0 +1,735 @@
+/* Control groups: the public API, host detection, the 'none' back end, and
+ * the helpers and parsers shared by the v1 and v2 back ends (see cgroup.h).
+ *
+ * Runs in the CLI and the monitor with the caller's privileges (root, or a
+ * rootless user who may own a delegated v2 subtree), and in the container's
+ * init for pd_cg_mount_in_container.  It writes only into groups it made
+ * under pocket-docker/, plus, on v2, the cgroup.subtree_control of the base
+ * group it uses, and only to enable a controller that is not enabled yet.
+ *
+ * Ordering: the back end is chosen once (pd_cg_detect); a group is made and
+ * limited before any process joins it; it is removed only after every
+ * process in it is gone. */
+#include "linux/cgroup-internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linux/rootfs.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+/* ------------------------------------------------------------------ */
+/* pure parsing                                                        */
+
+bool cg_is_valid_id(const char *id)
+{
+	if (!id || !*id || strlen(id) > 128 || !strcmp(id, ".") || !strcmp(id, ".."))
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return false;
+	return true;
+}
+
+bool cg_list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && *p;) {
+		while (*p == ' ' || *p == '\n' || *p == '\t')
+			p++;
+		size_t len = strcspn(p, " \n\t");
+		if (len == n && !strncmp(p, word, n))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+bool cg_parse_keyed(const char *text, const char *key, uint64_t *out)
+{
+	size_t n = strlen(key);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, n) || l[n] != ' ')
+			continue;
+		char *end = NULL;
+		errno = 0;
+		unsigned long long v = strtoull(l + n + 1, &end, 10);
+		if (errno || end == l + n + 1)
+			return false;
+		*out = v;
+		return true;
+	}
+	return false;
+}
+
+char *cg2_parse_self(const char *text)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, "0::", 3))
+			continue;
+		size_t len = strcspn(l + 3, "\n");
+		/* A process whose cgroup is outside our namespace reads as
+		 * "/.." paths; such a path cannot be used. */
+		char *p = xstrndup(l + 3, len);
+		if (p[0] != '/' || strstr(p, "/..")) {
+			free(p);
+			return NULL;
+		}
+		return p;
+	}
+	return NULL;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *unescape_octal(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1), *o = out;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 3 < len + 1 && isdigit((unsigned char)s[i + 1]) &&
+		    isdigit((unsigned char)s[i + 2]) && isdigit((unsigned char)s[i + 3])) {
+			*o++ = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
+			i += 3;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Super options of a cgroup v1 mount that are not controllers. */
+static bool is_cg1_option(const char *o, size_t len)
+{
+	static const char *const opts[] = {"rw",
+					   "ro",
+					   "xattr",
+					   "noprefix",
+					   "clone_children",
+					   "cpuset_v2_mode",
+					   "favordynmods",
+					   "nofavordynmods",
+					   "none"};
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (strlen(opts[i]) == len && !strncmp(o, opts[i], len))
+			return true;
+	/* release_agent=... and the like; "name=" names a hierarchy. */
+	return memchr(o, '=', len) && strncmp(o, "name=", 5);
+}
+
+void cg1_hiers_free(struct cg1_hier **h)
+{
+	for (size_t i = 0; h && h[i]; i++) {
+		free(h[i]->mountpoint);
+		free(h[i]->controllers);
+		free(h[i]);
+	}
+	free(h);
+}
+
+struct cg1_hier **cg1_parse_mountinfo(const char *text)
+{
+	struct cg1_hier **v = xcalloc(1, sizeof(*v));
+	size_t n = 0;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t llen = strcspn(l, "\n");
+		_cleanup_free_ char *line = xstrndup(l, llen);
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *f[6] = {0}, *save = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; i < 5 && tok; i++, tok = strtok_r(NULL, " ", &save))
+			f[i] = tok;
+		while (tok && strcmp(tok, "-"))
+			tok = strtok_r(NULL, " ", &save);
+		char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
+		char *source = fstype ? strtok_r(NULL, " ", &save) : NULL;
+		char *super = source ? strtok_r(NULL, " ", &save) : NULL;
+		if (!f[4] || !super || strcmp(fstype, "cgroup"))
+			continue;
+		_cleanup_free_ char *ctls = xstrdup("");
+		for (char *o = super; *o;) {
+			size_t len = strcspn(o, ",");
+			if (!is_cg1_option(o, len)) {
+				char *c = xasprintf("%s%s%.*s", ctls, *ctls ? "," : "", (int)len, o);
+				free(ctls);
+				ctls = c;
+			}
+			o += len;
+			if (*o == ',')
+				o++;
+		}
+		if (!*ctls)
+			continue;
+		bool dup = false;
+		for (size_t i = 0; i < n; i++)
+			dup |= !strcmp(v[i]->controllers, ctls);
+		if (dup)
+			continue;
+		struct cg1_hier *h = xmalloc(sizeof(*h));
+		h->mountpoint = unescape_octal(f[4], strlen(f[4]));
+		h->controllers = take_ptr(&ctls);
+		v = xrealloc(v, (n + 2) * sizeof(*v));
+		v[n++] = h;
+		v[n] = NULL;
+	}
+	return v;
+}
+
+bool cg1_hier_has(const struct cg1_hier *h, const char *ctl)
+{
+	size_t n = strlen(ctl);
+	for (const char *p = h->controllers; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && !strncmp(p, ctl, n))
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+uint64_t pd_cg_shares_to_weight(uint64_t shares)
+{
+	if (shares < 2)
+		shares = 2;
+	if (shares > 262144)
+		shares = 262144;
+	return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+int pd_cg_check_limits(const struct pd_limits *l, struct pd_err **err)
+{
+	if (!l)
+		return 0;
+	if (l->memory_swap < -1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --memory-swap %" PRId64, l->memory_swap);
+	if (l->memory_swap && !l->memory)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--memory-swap needs --memory as well (it is memory plus swap)");
+	if (l->memory_swap > 0 && (uint64_t)l->memory_swap < l->memory)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--memory-swap (%" PRId64 ") must be at least --memory (%" PRIu64 ")",
+				    l->memory_swap, l->memory);
+	if (l->cpu_quota_us && !l->cpu_period_us)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "a cpu quota needs a cpu period");
+	if (l->cpu_shares && (l->cpu_shares < 2 || l->cpu_shares > 262144))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--cpu-shares %" PRIu64 " is outside 2..262144",
+				    l->cpu_shares);
+	if (l->cpuset_cpus && !*l->cpuset_cpus)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--cpuset-cpus is empty");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* file helpers                                                        */
+
+int cg_write(const char *dir, const char *file, const char *value, struct pd_err **err)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pd_fail(err, errno, "open '%s'", p);
+	/* cgroupfs takes a value in one write; a short write is an error. */
+	size_t len = strlen(value);
+	ssize_t n = write(fd, value, len);
+	if (n < 0)
+		return pd_fail(err, errno, "write '%s' to '%s'", value, p);
+	if ((size_t)n != len)
+		return pd_fail(err, EIO, "short write of '%s' to '%s'", value, p);
+	return 0;
+}
+
+char *cg_read(const char *dir, const char *file, struct pd_err **err)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	return pd_read_file(p, NULL, err);
+}
+
+int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct pd_err **err)
+{
+	_cleanup_free_ char *s = cg_read(dir, file, err);
+	if (!s)
+		return -1;
+	if (!strncmp(s, "max", 3)) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return pd_fail(err, EINVAL, "unexpected content in '%s/%s'", dir, file);
+	*out = v;
+	return 0;
+}
+
+bool cg_file_exists(const char *dir, const char *file)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	return access(p, F_OK) == 0;
+}
+
+int cg_mkdir(const char *path, bool may_exist, struct pd_err **err)
+{
+	if (mkdir(path, 0755) == 0 || (may_exist && errno == EEXIST))
+		return 0;
+	if (errno == EEXIST)
+		return pd_fail(err, errno,
+			       "cgroup '%s' already exists (a stale group: try `pocket-docker prune`)", path);
+	return pd_fail(err, errno, "create cgroup '%s'", path);
+}
+
+struct pidset {
+	pid_t *v;
+	size_t n;
+};
+
+static bool pidset_add(struct pidset *s, pid_t p)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i] == p)
+			return false;
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = p;
+	return true;
+}
+
+/* One pass: SIGKILL each pid of dir (and below) not signalled before.
+ * Returns how many new pids were found.  A pid listed in cgroup.procs may
+ * exit and be reused between the read and the kill; the window is a few
+ * microseconds and the pid space is wrapped only by a fork storm, which the
+ * pids limit of the group itself prevents. */
+static int kill_pass(const char *dir, bool recursive, struct pidset *seen)
+{
+	int found = 0;
+	_cleanup_free_ char *procs = cg_read(dir, "cgroup.procs", NULL);
+	for (char *save = NULL, *t = procs ? strtok_r(procs, "\n", &save) : NULL; t;
+	     t = strtok_r(NULL, "\n", &save)) {
+		pid_t p = (pid_t)strtol(t, NULL, 10);
+		if (p > 0 && pidset_add(seen, p)) {
+			found++;
+			kill(p, SIGKILL);
+		}
+	}
+	if (!recursive)
+		return found;
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+		found += kill_pass(sub, true, seen);
+	}
+	return found;
+}
+
+int cg_kill_loop(char *const *dirs, bool recursive, struct pd_err **err)
+{
+	/* Without cgroup.kill or a freezer, a fork bomb races the killer:
+	 * each pass signals the children born since the last one.  A task
+	 * with SIGKILL pending cannot complete a fork (copy_process checks
+	 * fatal_signal_pending), so the passes find fewer new pids each time
+	 * and end once a pass finds none; a new pid also resets the count of
+	 * quiet passes needed, so one lucky empty read does not end it. */
+	struct pidset seen = {0};
+	int quiet = 0;
+	for (int pass = 0; pass < 2000 && quiet < 3; pass++) {
+		int found = 0;
+		for (size_t i = 0; dirs && dirs[i]; i++)
+			found += kill_pass(dirs[i], recursive, &seen);
+		quiet = found ? 0 : quiet + 1;
+		if (!found)
+			nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+	}
+	free(seen.v);
+	if (quiet < 3)
+		return pd_fail(err, EAGAIN,
+			       "processes in cgroup '%s' keep forking faster than they are killed", dirs[0]);
+	return 0;
+}
+
+static int rmdir_children(const char *path, struct pd_err **err)
+{
+	_cleanup_closedir_ DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : pd_fail(err, errno, "open cgroup '%s'", path);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", path, de->d_name);
+		if (rmdir_children(sub, err) < 0)
+			return -1;
+		if (rmdir(sub) < 0 && errno != ENOENT)
+			return pd_fail(err, errno, "remove cgroup '%s'", sub);
+	}
+	return 0;
+}
+
+int cg_rmdir_tree(const char *path, struct pd_err **err)
+{
+	/* A killed task leaves the group when it has finished exiting, not
+	 * when the signal is sent: rmdir sees EBUSY meanwhile (for longer
+	 * when the task must first release a lot of memory, or sits in an
+	 * uninterruptible sleep).  Retry for about 2 s, killing again in case
+	 * a task was forked while we looked away. */
+	for (int i = 0;; i++) {
+		_cleanup_err_ struct pd_err *e = NULL;
+		if (rmdir_children(path, &e) == 0 && (rmdir(path) == 0 || errno == ENOENT))
+			return 0;
+		int saved = e ? e->errnum : errno;
+		if (saved != EBUSY || i >= 200) {
+			if (e)
+				return pd_fail(err, e->errnum, "%s", e->msg);
+			return pd_fail(err, saved, "remove cgroup '%s'", path);
+		}
+		char *const dirs[] = {(char *)path, NULL};
+		cg_kill_loop(dirs, true, NULL);
+		nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+	}
+}
+
+uint64_t cg_host_memory(void)
+{
+	_cleanup_free_ char *mi = pd_read_file("/proc/meminfo", NULL, NULL);
+	const char *p = mi ? strstr(mi, "MemTotal:") : NULL;
+	return p ? strtoull(p + 9, NULL, 10) * 1024 : 0;
+}
+
+int cg_fs_new(const char *type, const char *const *kv, const char *const *flags, unsigned attrs,
+	      struct pd_err **err)
+{
+	_cleanup_close_ int fsfd = fsopen(type, FSOPEN_CLOEXEC);
+	if (fsfd < 0)
+		return pd_fail(err, errno, "open %s filesystem", type);
+	for (size_t i = 0; kv && kv[i]; i += 2)
+		if (fsconfig(fsfd, FSCONFIG_SET_STRING, kv[i], kv[i + 1], 0) < 0)
+			return pd_fail(err, errno, "set %s option %s=%s", type, kv[i], kv[i + 1]);
+	for (size_t i = 0; flags && flags[i]; i++)
+		if (fsconfig(fsfd, FSCONFIG_SET_FLAG, flags[i], NULL, 0) < 0)
+			return pd_fail(err, errno, "set %s option %s", type, flags[i]);
+	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return pd_fail(err, errno, "create %s filesystem", type);
+	int mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
+	if (mfd < 0)
+		return pd_fail(err, errno, "mount %s filesystem", type);
+	return mfd;
+}
+
+/* ------------------------------------------------------------------ */
+/* the 'none' back end: no group; every operation is a no-op            */
+
+static int none_ok(struct pd_cgroup *cg, struct pd_err **err)
+{
+	return 0;
+}
+
+static int none_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
+{
+	return 0;
+}
+
+static int none_limits(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	return 0;
+}
+
+static int none_open(struct pd_cgroup *cg, struct pd_err **err)
+{
+	return pd_fail(err, ENOENT, "no cgroup hierarchy at '%s'", CG_ROOT);
+}
+
+static int none_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
+{
+	return pd_fail(err, ENOTSUP,
+		       "container '%s' has no cgroup (rootless without delegation, or no cgroupfs)", cg->id);
+}
+
+static int none_oom_fd(struct pd_cgroup *cg)
+{
+	return -1;
+}
+
+static bool none_oom_killed(struct pd_cgroup *cg)
+{
+	return false;
+}
+
+static char **none_parents(bool rootless)
+{
+	return xcalloc(1, sizeof(char *));
+}
+
+static int none_mount_view(int targetfd, bool userns, struct pd_err **err)
+{
+	static const char *const kv[] = {"mode", "0755", "size", "0", NULL};
+	int mfd =
+	    cg_fs_new("tmpfs", kv, NULL,
+		      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	if (mfd < 0)
+		return -1;
+	_cleanup_close_ int fd = mfd;
+	if (move_mount(fd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "attach an empty /sys/fs/cgroup");
+	return 0;
+}
+
+static const struct cg_ops cg_none_ops = {
+    .name = "none",
+    .create = none_limits,
+    .open = none_open,
+    .set_limits = none_limits,
+    .add_pid = none_add_pid,
+    .kill_all = none_ok,
+    .stats = none_stats,
+    .oom_fd = none_oom_fd,
+    .oom_killed = none_oom_killed,
+    .destroy = none_ok,
+    .parents = none_parents,
+    .mount_view = none_mount_view,
+};
+
+/* ------------------------------------------------------------------ */
+/* detection and the public API                                        */
+
+static bool have_cg1_controllers(void)
+{
+	_cleanup_free_ char *mi = pd_read_file("/proc/self/mountinfo", NULL, NULL);
+	struct cg1_hier **h = mi ? cg1_parse_mountinfo(mi) : NULL;
+	bool any = false;
+	for (size_t i = 0; h && h[i]; i++)
+		any |= strncmp(h[i]->controllers, "name=", 5) != 0;
+	cg1_hiers_free(h);
+	return any;
+}
+
+enum pd_cg_mode pd_cg_detect(void)
+{
+	static int mode = -1;
+	if (mode >= 0)
+		return (enum pd_cg_mode)mode;
+	struct statfs sfs;
+	if (statfs(CG_ROOT, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+		mode = PD_CG_V2;
+	else if (have_cg1_controllers())
+		mode = PD_CG_V1;
+	else
+		mode = PD_CG_NONE;
+	return (enum pd_cg_mode)mode;
+}
+
+static const struct cg_ops *mode_ops(void)
+{
+	switch (pd_cg_detect()) {
+	case PD_CG_V2: return &cg2_ops;
+	case PD_CG_V1: return &cg1_ops;
+	default: return &cg_none_ops;
+	}
+}
+
+static bool has_limits(const struct pd_limits *l)
+{
+	return l && (l->memory || l->memory_swap || l->cpu_quota_us || l->cpu_shares || l->pids_max ||
+		     l->cpuset_cpus);
+}
+
+static struct pd_cgroup *cg_new(const struct cg_ops *ops, const char *id, bool rootless)
+{
+	struct pd_cgroup *cg = xcalloc(1, sizeof(*cg));
+	cg->ops = ops;
+	cg->id = xstrdup(id);
+	cg->rootless = rootless;
+	cg->oom_fd = -1;
+	for (int i = 0; i < CG1_N; i++)
+		cg->ctl[i] = -1;
+	return cg;
+}
+
+void pd_cg_free(struct pd_cgroup *cg)
+{
+	if (!cg)
+		return;
+	int saved = errno;
+	if (cg->oom_fd >= 0)
+		close(cg->oom_fd);
+	free(cg->id);
+	free(cg->path);
+	strv_free(cg->dirs);
+	free(cg);
+	errno = saved;
+}
+
+const char *pd_cg_backend(const struct pd_cgroup *cg)
+{
+	return cg->ops->name;
+}
+
+struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool rootless, struct pd_err **err)
+{
+	if (!cg_is_valid_id(id)) {
+		pd_fail(err, EINVAL, "invalid container id '%s' for a cgroup", id ? id : "");
+		return NULL;
+	}
+	if (pd_cg_check_limits(l, err) < 0)
+		return NULL;
+	const struct cg_ops *ops = mode_ops();
+	if (ops == &cg_none_ops && has_limits(l)) {
+		pd_fail(err, ENOTSUP,
+			"resource limits need cgroups, and no cgroup hierarchy is mounted at '%s' "
+			"(mount cgroup2 there, or run without limits)",
+			CG_ROOT);
+		return NULL;
+	}
+	struct pd_cgroup *cg = cg_new(ops, id, rootless);
+	_cleanup_err_ struct pd_err *e = NULL;
+	if (ops->create(cg, l, &e) < 0) {
+		/* No group could be made (ENOTSUP from a back end: rootless
+		 * without delegation; EACCES/EPERM/EROFS: a read-only or
+		 * foreign cgroupfs, as in an unprivileged container).  Without
+		 * limits the container needs no group: it runs in the
+		 * caller's, and stats report that there is none. */
+		int en = e->errnum;
+		bool no_group = en == ENOTSUP || en == EACCES || en == EPERM || en == EROFS;
+		if (!has_limits(l) && no_group) {
+			pd_cg_free(cg);
+			return cg_new(&cg_none_ops, id, rootless);
+		}
+		pd_cg_free(cg);
+		*err = take_ptr(&e);
+		return NULL;
+	}
+	if (has_limits(l) && ops->set_limits(cg, l, &e) < 0) {
+		_cleanup_err_ struct pd_err *ignored = NULL;
+		ops->destroy(cg, &ignored);
+		pd_cg_free(cg);
+		*err = take_ptr(&e);
+		return NULL;
+	}
+	return cg;
+}
+
+struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err)
+{
+	if (!cg_is_valid_id(id)) {
+		pd_fail(err, EINVAL, "invalid container id '%s' for a cgroup", id ? id : "");
+		return NULL;
+	}
+	struct pd_cgroup *cg = cg_new(mode_ops(), id, rootless);
+	if (cg->ops->open(cg, err) < 0) {
+		pd_cg_free(cg);
+		return NULL;
+	}
+	return cg;
+}
+
+int pd_cg_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
+{
+	return cg->ops->add_pid(cg, pid, err);
+}
+
+int pd_cg_kill_all(struct pd_cgroup *cg, struct pd_err **err)
+{
+	return cg->ops->kill_all(cg, err);
+}
+
+int pd_cg_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
+{
+	*out = (struct pd_cg_stats){0};
+	return cg->ops->stats(cg, out, err);
+}
+
+int pd_cg_oom_fd(struct pd_cgroup *cg)
+{
+	if (!cg->oom_fd_tried) {
+		cg->oom_fd_tried = true;
+		cg->oom_fd = cg->ops->oom_fd(cg);
+	}
+	return cg->oom_fd;
+}
+
+bool pd_cg_oom_killed(struct pd_cgroup *cg)
+{
+	return cg->ops->oom_killed(cg);
+}
+
+int pd_cg_destroy(struct pd_cgroup *cg, struct pd_err **err)
+{
+	if (!cg)
+		return 0;
+	int r = cg->ops->kill_all(cg, err);
+	if (cg->ops->destroy(cg, err) < 0)
+		r = -1;
+	pd_cg_free(cg);
+	return r;
+}
+
+int pd_cg_prune(char *const *live, bool rootless, struct pd_err **err)
+{
+	const struct cg_ops *ops = mode_ops();
+	_cleanup_strv_ char **parents = ops->parents(rootless);
+	_cleanup_strv_ char **dead = NULL;
+	for (size_t i = 0; parents && parents[i]; i++) {
+		_cleanup_closedir_ DIR *d = opendir(parents[i]);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (de->d_type != DT_DIR || !cg_is_valid_id(de->d_name))
+				continue;
+			bool keep = false;
+			for (size_t j = 0; live && live[j] && !keep; j++)
+				keep = !strcmp(live[j], de->d_name);
+			bool listed = false;
+			for (size_t j = 0; dead && dead[j] && !listed; j++)
+				listed = !strcmp(dead[j], de->d_name);
+			if (!keep && !listed)
+				strv_push(&dead, de->d_name);
+		}
+	}
+	int removed = 0, r = 0;
+	for (size_t i = 0; dead && dead[i]; i++) {
+		struct pd_cgroup *cg = cg_new(ops, dead[i], rootless);
+		if (ops->open(cg, err) < 0) {
+			pd_cg_free(cg);
+			r = -1;
+			continue;
+		}
+		if (pd_cg_destroy(cg, err) < 0)
+			r = -1;
+		else
+			removed++;
+	}
+	return r < 0 ? -1 : removed;
+}
+
+int pd_cg_mount_in_container(int rootfd, bool userns, struct pd_err **err)
+{
+	_cleanup_close_ int targetfd = rootfs_mkdir_p(rootfd, "sys/fs/cgroup", 0755, err);
+	if (targetfd < 0)
+		return -1;
+	const struct cg_ops *ops = mode_ops();
+	_cleanup_err_ struct pd_err *e = NULL;
+	if (ops->mount_view(targetfd, userns, &e) == 0)
+		return 0;
+	/* In a user namespace the kernel may refuse a cgroup mount (v1
+	 * before 5.x, or a cgroup namespace not owned by our user namespace);
+	 * the limits hold regardless, so an empty view is a valid fallback. */
+	if (userns && (e->errnum == EPERM || e->errnum == EACCES))
+		return none_mount_view(targetfd, userns, err);
+	*err = take_ptr(&e);
+	return -1;
+}

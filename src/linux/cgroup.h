@@ -1,0 +1,118 @@
+/* Control groups of containers: limits, membership, stats, OOM detection and
+ * removal, on cgroup v2 (unified), v1 and hybrid hosts, and a 'none' mode
+ * where no cgroup can be made (rootless without delegation, no cgroupfs).
+ *
+ * Each container has the group <base>/pocket-docker/<ID>: base is the root
+ * of the hierarchy (of each v1 hierarchy the runtime uses), or, rootless on
+ * v2, the caller's delegated cgroup.  The host kind is detected once per
+ * process.  Runs in the CLI and the monitor (create, add, stats, destroy,
+ * prune) and in the container's init (pd_cg_mount_in_container only). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* Resource limits; 0 / NULL means "not set" (the kernel default, unlimited). */
+struct pd_limits {
+	uint64_t memory;	/* bytes (--memory) */
+	int64_t memory_swap;	/* memory+swap bytes, as Docker's --memory-swap; -1 unlimited */
+	uint64_t cpu_quota_us;	/* --cpus N: quota = N * period */
+	uint64_t cpu_period_us; /* 100000 when --cpus is given */
+	uint64_t cpu_shares;	/* v1 shares (--cpu-shares, 2..262144); v2 gets the equivalent weight */
+	uint64_t pids_max;	/* --pids-limit */
+	char *cpuset_cpus;	/* --cpuset-cpus, e.g. "0-1,3"; not owned by the cgroup module */
+};
+
+struct pd_cg_stats {
+	uint64_t cpu_usage_ns; /* total CPU time of the group since it was made */
+	uint64_t mem_usage;    /* bytes, less inactive file cache (as `docker stats` shows it) */
+	uint64_t mem_limit;    /* bytes; the host's total memory when there is no limit */
+	uint64_t pids;	       /* tasks in the group */
+};
+
+struct pd_cgroup; /* opaque: back end and paths */
+
+enum pd_cg_mode { PD_CG_V2, PD_CG_V1, PD_CG_NONE };
+
+/* What /sys/fs/cgroup is: cgroup2 (v2), v1 controller hierarchies (v1 and
+ * hybrid hosts; the empty cgroup2 at /sys/fs/cgroup/unified of a hybrid host
+ * holds no controllers and is not used for limits), or neither.  Detected on
+ * the first call, then cached for the life of the process. */
+enum pd_cg_mode pd_cg_detect(void);
+
+/* Check a set of limits on its own (memory-swap without memory, memory-swap
+ * below memory), without touching the system: the CLI may call it before
+ * anything is made.  pd_cg_create calls it too. */
+int pd_cg_check_limits(const struct pd_limits *l, struct pd_err **err);
+
+/* Make <base>/pocket-docker/<id> (on v1 in each hierarchy needed) and apply
+ * `l` (NULL: no limits).  `id` must be a plain name ([A-Za-z0-9_.-]).
+ * A limit that cannot be enforced (its controller missing, rootless without
+ * delegation, no swap accounting) fails with a message saying why and what
+ * to do.  With no limit set and no way to make a group, returns a group of
+ * the 'none' back end, on which every call is a no-op (stats fail).  On
+ * failure nothing is left behind.  The caller owns the result and ends it
+ * with pd_cg_destroy(), or pd_cg_free() to leave the group in place. */
+struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool rootless, struct pd_err **err);
+
+/* Re-open the group of an existing container by id (for `stats` and `rm`
+ * from another process).  Fails with errnum ENOENT when there is none. */
+struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err);
+
+/* Move `pid` (all its threads) into the group, in every hierarchy.  The
+ * container's cgroup namespace, if any, must be made after this: its root is
+ * fixed at the cgroup the process is in when it unshares. */
+int pd_cg_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
+
+/* SIGKILL every process in the group.  v2: cgroup.kill (atomic against
+ * fork); v1 (and v2 before 5.14): repeated passes over cgroup.procs until a
+ * pass finds no process it has not already signalled.  Does not wait. */
+int pd_cg_kill_all(struct pd_cgroup *cg, struct pd_err **err);
+
+int pd_cg_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err);
+
+/* An fd (owned by `cg`, CLOEXEC, non-blocking) that becomes readable when an
+ * OOM event may have happened, or -1 when unsupported.  Made on the first
+ * call: call it right after pd_cg_create.  v2: inotify on memory.events; v1:
+ * an eventfd registered through cgroup.event_control on memory.oom_control.
+ * Do not read it: call pd_cg_oom_killed(), which drains it. */
+int pd_cg_oom_fd(struct pd_cgroup *cg);
+
+/* True when the kernel counted an OOM kill in the group: v2 memory.events
+ * oom_kill > 0; v1 memory.oom_control oom_kill > 0 (kernel 4.13+), on older
+ * kernels the OOM eventfd having fired.  Call before pd_cg_destroy. */
+bool pd_cg_oom_killed(struct pd_cgroup *cg);
+
+/* Kill what is left, remove the group (retrying briefly while the kernel
+ * still counts exiting tasks: EBUSY) and free `cg`, also on failure. */
+int pd_cg_destroy(struct pd_cgroup *cg, struct pd_err **err);
+
+/* Free `cg` and leave the group in place. */
+void pd_cg_free(struct pd_cgroup *cg);
+
+/* Which back end a group uses ("v2", "v1", "none"), for messages and tests. */
+const char *pd_cg_backend(const struct pd_cgroup *cg);
+
+/* Kill and remove every group under pocket-docker/ whose id is not in `live`
+ * (NULL-terminated, may be NULL), for `prune` and crash recovery.  The
+ * parent group itself stays.  Returns the number removed, or -1. */
+int pd_cg_prune(char *const *live, bool rootless, struct pd_err **err);
+
+/* Mount the container's view of its cgroups at /sys/fs/cgroup inside the
+ * root, read-only, with the mount API, onto an fd resolved inside the root
+ * (`rootfd`, an O_PATH fd of the new root).  Called by the container's init
+ * after it was added to its group and has unshared its cgroup namespace (so
+ * the view is rooted at its own group), before pivot_root.  v2: one cgroup2
+ * mount.  v1/hybrid: a tmpfs holding one cgroup v1 mount per hierarchy
+ * (named after the host's: "memory", "cpu,cpuacct" plus "cpu"/"cpuacct"
+ * links) and "unified" where the host has it.  `userns`: the kernel may
+ * refuse a cgroup mount to a user namespace; then the container gets an
+ * empty read-only /sys/fs/cgroup instead of failing (the view is
+ * informational, the limits are enforced either way). */
+int pd_cg_mount_in_container(int rootfd, bool userns, struct pd_err **err);
+
+/* Docker's conversion of v1 cpu.shares (2..262144) to v2 cpu.weight
+ * (1..10000). */
+uint64_t pd_cg_shares_to_weight(uint64_t shares);
