@@ -18,6 +18,7 @@ static const struct {
 	{ "kill", cli_kill, "Send a signal to containers" },
 	{ "rm", cli_rm, "Remove containers" },
 	{ "wait", cli_wait, "Wait for containers to exit; print exit codes" },
+	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 	{ "version", cli_version, "Show the version" },

@@ -32,6 +32,7 @@
 #include "core/monitor.h"
 #include "image/archive.h"
 #include "image/cache.h"
+#include "linux/cgroup.h"
 #include "linux/idmap.h"
 #include "linux/sync.h"
 #include "util/cleanup.h"
@@ -545,6 +546,11 @@ static void remove_files(const char *root, const struct pd_record *r, struct pd_
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r->id);
 	_cleanup_free_ char *log = pd_log_path(root, r->id);
 	bool rootless = r->config && strstr(r->config, "\"Rootless\":true");
+	/* The monitor removes the group when the container ends; one that is
+	 * still there was left by a monitor that died. */
+	struct pd_cgroup *cg = pd_cg_open(r->id, rootless, NULL);
+	if (cg)
+		pd_cg_destroy(cg, NULL);
 	pd_container_remove_dir(dir, rootless, err);
 	unlink(log);
 }

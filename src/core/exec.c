@@ -28,6 +28,9 @@
 #include "core/container.h"
 #include "core/init.h"
 #include "core/store.h"
+#include "linux/caps.h"
+#include "linux/cgroup.h"
+#include "linux/seccomp.h"
 #include "linux/sync.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
@@ -58,6 +61,7 @@ static void build_config(const struct pd_record *r, const struct pd_exec_opts *o
 	c->user = o->user ? xstrdup(o->user) : user && *user ? xstrdup(user) : NULL;
 	c->workdir = o->workdir ? xstrdup(o->workdir) : wd && *wd ? xstrdup(wd) : NULL;
 	c->rootless = json_is_true(json_object_get(conf, "Rootless"));
+	c->no_new_privs_off = json_is_false(json_object_get(conf, "NoNewPrivileges"));
 	c->argv = strv_copy(o->argv);
 	snprintf(c->id, sizeof(c->id), "%s", r->id);
 	json_decref(conf);
@@ -79,6 +83,15 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		sync_die(syncfd, "stdio", err, 125);
 	}
 	close(null);
+	/* The container's cgroup first (its limits apply to the command too),
+	 * while we can still see the host's cgroup tree. */
+	struct pd_cgroup *cg = pd_cg_open(c->id, c->rootless, NULL);
+	if (cg) {
+		int r = pd_cg_add_pid(cg, getpid(), &err);
+		pd_cg_free(cg);
+		if (r < 0)
+			sync_die(syncfd, "cgroup", err, 125);
+	}
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
 	if (c->rootless)
 		flags |= CLONE_NEWUSER;
@@ -101,7 +114,9 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		 * the command must go with it. */
 		if (!o->detach)
 			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		struct init_ctx ctx = { .cfg = c, .userns = c->rootless, .syncfd = syncfd, .stdio = { -1, 1, 2 } };
+		struct init_ctx ctx = {
+			.cfg = c, .userns = c->rootless, .seccomp = o->seccomp, .syncfd = syncfd, .stdio = { -1, 1, 2 },
+		};
 		/* A user namespace without a subordinate range denies setgroups. */
 		ctx.full_idmap = true;
 		if (c->rootless) {
@@ -182,6 +197,24 @@ pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_o
 	return -1;
 }
 
+int pd_exec_seccomp(const char *root, const char *config_json, struct pd_seccomp **out, struct pd_err **err)
+{
+	*out = NULL;
+	json_t *conf = json_loads(config_json ? config_json : "{}", 0, NULL);
+	const char *prof = json_string_value(json_object_get(conf, "SeccompProfile"));
+	int ret = 0;
+	if (!prof || !strcmp(prof, "default")) {
+		_cleanup_free_ char *cache = xasprintf("%s/cache", root);
+		*out = pd_seccomp_default_cached(cache, caps_default_mask(), err);
+		ret = *out ? 0 : -1;
+	} else if (strcmp(prof, "unconfined") != 0) {
+		*out = pd_seccomp_from_json(prof, caps_default_mask(), err);
+		ret = *out ? 0 : -1;
+	}
+	json_decref(conf);
+	return ret;
+}
+
 int pd_container_exec(const char *root, const char *ref, const struct pd_exec_opts *o, int *exit_code,
 		      struct pd_err **err)
 {
@@ -196,7 +229,15 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
 	static const int stdio[3] = { 0, 1, 2 };
-	pid_t pid = pd_exec_start(&r, pidfd, o, stdio, err);
+	struct pd_seccomp *filter = NULL;
+	if (pd_exec_seccomp(root, r.config, &filter, err) < 0) {
+		pd_record_free(&r);
+		return -1;
+	}
+	struct pd_exec_opts with = *o;
+	with.seccomp = filter;
+	pid_t pid = pd_exec_start(&r, pidfd, &with, stdio, err);
+	pd_seccomp_free(filter);
 	pd_record_free(&r);
 	if (pid < 0)
 		return -1;

@@ -12,7 +12,14 @@ struct pd_exec_opts {
 	const char *workdir; /* NULL: the container's working directory */
 	bool interactive;   /* keep stdin; otherwise /dev/null */
 	bool detach;        /* do not wait for the command */
+	const struct pd_seccomp *seccomp; /* the container's filter; NULL: unconfined */
 };
+
+struct pd_seccomp;
+/* The filter a container runs under, from its stored config: the default
+ * profile (cached under root/cache), a JSON profile, or NULL when
+ * unconfined.  *out is NULL with 0 returned for unconfined. */
+int pd_exec_seccomp(const char *root, const char *config_json, struct pd_seccomp **out, struct pd_err **err);
 
 /* Join every namespace of the container `ref` and run o->argv there with
  * the container's capabilities and no_new_privs.  *exit_code is the

@@ -63,7 +63,8 @@ static void collect(int fd, struct probe *p, size_t *len)
 	p->output[*len] = '\0';
 }
 
-static void run_probe(struct pd_store *s, const char *id, const struct pd_health *h, struct probe *p)
+static void run_probe(struct pd_store *s, const char *id, const struct pd_health *h,
+		      const struct pd_seccomp *seccomp, struct probe *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->exit_code = -1;
@@ -81,7 +82,7 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 		pd_record_free(&r);
 		return;
 	}
-	struct pd_exec_opts o = { .argv = h->test };
+	struct pd_exec_opts o = { .argv = h->test, .seccomp = seccomp };
 	int stdio[3] = { -1, pipefd[1], pipefd[1] };
 	pid_t helper = pd_exec_start(&r, pidfd, &o, stdio, &err);
 	pd_record_free(&r);
@@ -139,7 +140,7 @@ static void record(struct pd_store *s, const char *id, const char *status, unsig
 	json_decref(h);
 }
 
-void health_main(const char *root, const char *id, const struct pd_health *h)
+void health_main(const char *root, const char *id, const struct pd_health *h, const struct pd_seccomp *seccomp)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	struct pd_store *s = pd_store_open(root, NULL);
@@ -154,7 +155,7 @@ void health_main(const char *root, const char *id, const struct pd_health *h)
 	for (;;) {
 		sleep_ms(h->interval_ms);
 		struct probe p;
-		run_probe(s, id, h, &p);
+		run_probe(s, id, h, seccomp, &p);
 		json_array_append_new(log, probe_json(&p));
 		while (json_array_size(log) > HEALTH_LOG_KEEP)
 			json_array_remove(log, 0);

@@ -5,4 +5,6 @@
 /* Check the container `id` every interval until killed, recording
  * State.Health in the store; with h->restart_unhealthy, kill the container
  * when it turns unhealthy so the restart policy acts.  Never returns. */
-__attribute__((noreturn)) void health_main(const char *root, const char *id, const struct pd_health *h);
+struct pd_seccomp;
+__attribute__((noreturn)) void health_main(const char *root, const char *id, const struct pd_health *h,
+					   const struct pd_seccomp *seccomp);

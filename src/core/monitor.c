@@ -267,7 +267,7 @@ static pid_t spawn_health(struct monitor *m)
 		return 0;
 	pid_t pid = fork();
 	if (pid == 0)
-		health_main(m->a->root, m->a->cfg->id, &m->a->cfg->health);
+		health_main(m->a->root, m->a->cfg->id, &m->a->cfg->health, m->seccomp);
 	return pid;
 }
 
