@@ -2,7 +2,7 @@
  * the caller's privileges; many processes open it at once, so every write
  * is a short BEGIN IMMEDIATE transaction and readers never block writers
  * (WAL).  Schema changes are appended to `migrations`, never edited. */
-#include "core/store.h"
+#include "core/store-internal.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -15,16 +15,6 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-struct pd_store {
-	sqlite3 *db;
-};
-
-static void stmt_finalizep(sqlite3_stmt **st)
-{
-	if (*st)
-		sqlite3_finalize(*st);
-}
-#define _cleanup_stmt_ __attribute__((cleanup(stmt_finalizep)))
 
 static const char *const migrations[] = {
 	/* 1 */
@@ -49,6 +39,8 @@ static const char *const migrations[] = {
 	" restart_count INTEGER NOT NULL DEFAULT 0,"
 	" error TEXT,"
 	" health TEXT);",
+	/* 2 */ pd_store_migration_net,
+	/* 3 */ pd_store_migration_images,
 };
 
 const char *pd_state_name(enum pd_state s)
@@ -63,12 +55,12 @@ const char *pd_state_name(enum pd_state s)
 	return "unknown";
 }
 
-static int db_fail(struct pd_store *s, struct pd_err **err, const char *what)
+int store_fail(struct pd_store *s, struct pd_err **err, const char *what)
 {
 	return pd_fail(err, 0, "state database: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec_sql(struct pd_store *s, const char *sql, struct pd_err **err)
+int store_exec(struct pd_store *s, const char *sql, struct pd_err **err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -77,6 +69,25 @@ static int exec_sql(struct pd_store *s, const char *sql, struct pd_err **err)
 		return -1;
 	}
 	return 0;
+}
+
+int store_begin(struct pd_store *s, struct pd_err **err)
+{
+	return store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(struct pd_store *s, struct pd_err **err)
+{
+	if (store_exec(s, "COMMIT", err) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void store_rollback(struct pd_store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int user_version(struct pd_store *s)
@@ -94,22 +105,22 @@ static int migrate(struct pd_store *s, struct pd_err **err)
 	/* The common case, an up-to-date schema, costs one read. */
 	if (user_version(s) == n)
 		return 0;
-	if (exec_sql(s, "PRAGMA journal_mode=WAL", err) < 0 || exec_sql(s, "BEGIN IMMEDIATE", err) < 0)
+	if (store_exec(s, "PRAGMA journal_mode=WAL", err) < 0 || store_exec(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	int version = user_version(s);
 	if (version > n) {
-		exec_sql(s, "ROLLBACK", NULL);
+		store_exec(s, "ROLLBACK", NULL);
 		return pd_fail(err, 0, "state database schema %d is newer than this pocket-docker (%d)", version, n);
 	}
 	for (int v = version; v < n; v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-		if (exec_sql(s, migrations[v], err) < 0 || exec_sql(s, pragma, err) < 0) {
-			exec_sql(s, "ROLLBACK", NULL);
+		if (store_exec(s, migrations[v], err) < 0 || store_exec(s, pragma, err) < 0) {
+			store_exec(s, "ROLLBACK", NULL);
 			return -1;
 		}
 	}
-	return exec_sql(s, "COMMIT", err);
+	return store_exec(s, "COMMIT", err);
 }
 
 struct pd_store *pd_store_open(const char *root, struct pd_err **err)
@@ -133,7 +144,7 @@ struct pd_store *pd_store_open(const char *root, struct pd_err **err)
 	int one = 1;
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	if (exec_sql(s, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=16", err) < 0 || migrate(s, err) < 0) {
+	if (store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=16", err) < 0 || migrate(s, err) < 0) {
 		pd_err_prefix(err, "open '%s'", path);
 		pd_store_close(s);
 		return NULL;
@@ -220,7 +231,7 @@ int pd_store_insert(struct pd_store *s, const struct pd_record *r, struct pd_err
 			       "INSERT INTO containers (id, name, image, command, config, state, created_ns, auto_remove,"
 			       " monitor_pid, monitor_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare insert");
+		return store_fail(s, err, "prepare insert");
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, r->image, -1, SQLITE_STATIC);
@@ -245,7 +256,7 @@ int pd_store_insert(struct pd_store *s, const struct pd_record *r, struct pd_err
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "the container name \"%s\" is already in use", r->name);
 	}
 	if (rc != SQLITE_DONE)
-		return db_fail(s, err, "insert container");
+		return store_fail(s, err, "insert container");
 	return 0;
 }
 
@@ -254,7 +265,7 @@ static int find_by(struct pd_store *s, const char *sql, const char *arg, struct 
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare lookup");
+		return store_fail(s, err, "prepare lookup");
 	sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
 	*count = 0;
 	int rc;
@@ -266,7 +277,7 @@ static int find_by(struct pd_store *s, const char *sql, const char *arg, struct 
 	if (rc != SQLITE_DONE) {
 		if (*count)
 			pd_record_free(out);
-		return db_fail(s, err, "lookup");
+		return store_fail(s, err, "lookup");
 	}
 	return 0;
 }
@@ -298,7 +309,7 @@ int pd_store_list(struct pd_store *s, struct pd_record **out, size_t *n, struct 
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM containers ORDER BY created_ns DESC", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return db_fail(s, err, "prepare list");
+		return store_fail(s, err, "prepare list");
 	size_t cap = 16, len = 0;
 	struct pd_record *v = xcalloc(cap, sizeof(*v));
 	int rc;
@@ -309,7 +320,7 @@ int pd_store_list(struct pd_store *s, struct pd_record **out, size_t *n, struct 
 	}
 	if (rc != SQLITE_DONE) {
 		pd_records_free(v, len);
-		return db_fail(s, err, "list containers");
+		return store_fail(s, err, "list containers");
 	}
 	*out = v;
 	*n = len;
@@ -322,14 +333,14 @@ static int update(struct pd_store *s, const char *sql, const char *id, const int
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_fail(s, err, "prepare update");
+		return store_fail(s, err, "prepare update");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	for (size_t i = 0; i < nvals; i++)
 		sqlite3_bind_int64(st, (int)i + 2, vals[i]);
 	if (text)
 		sqlite3_bind_text(st, (int)nvals + 2, text, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return db_fail(s, err, "update container");
+		return store_fail(s, err, "update container");
 	return 0;
 }
 
