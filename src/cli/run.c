@@ -5,17 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/container.h"
+#include "linux/caps.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
 struct run_opts {
 	struct pd_config cfg;
+	char **cap_add, **cap_drop;
 	char *cmd; /* --cmd string */
 	bool detach;
 	bool no_healthcheck;
@@ -263,6 +266,61 @@ static int set_security_opt(void *o, const char *a, struct pd_err **err)
 			    "unsupported --security-opt '%s' (seccomp=PROFILE|unconfined, no-new-privileges[=false])", a);
 }
 
+static int add_cap(char ***list, const char *a, struct pd_err **err)
+{
+	if (caps_from_name(a) == -1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown capability '%s'", a);
+	strv_push(list, a);
+	return 0;
+}
+
+static int set_cap_add(void *o, const char *a, struct pd_err **err)
+{
+	return add_cap(&OPTS(o)->cap_add, a, err);
+}
+
+static int set_cap_drop(void *o, const char *a, struct pd_err **err)
+{
+	return add_cap(&OPTS(o)->cap_drop, a, err);
+}
+
+static int set_privileged(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.privileged = true;
+	return 0;
+}
+
+static int set_read_only(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.read_only = true;
+	return 0;
+}
+
+static int set_tmpfs(void *o, const char *a, struct pd_err **err)
+{
+	_cleanup_free_ char *path = xstrndup(a, strcspn(a, ":"));
+	if (pd_check_container_path("tmpfs destination", path, err) < 0)
+		return -1;
+	strv_push(&OPTS(o)->cfg.tmpfs, a);
+	return 0;
+}
+
+static int set_device(void *o, const char *a, struct pd_err **err)
+{
+	_cleanup_free_ char *host = xstrndup(a, strcspn(a, ":"));
+	struct stat st;
+	if (stat(host, &st) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "device '%s'", host);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "'%s' is not a device", host);
+	const char *dest = a[strlen(host)] ? a + strlen(host) + 1 : host;
+	_cleanup_free_ char *d = xstrndup(dest, strcspn(dest, ":"));
+	if (pd_check_container_path("device destination", d, err) < 0)
+		return -1;
+	strv_push_take(&OPTS(o)->cfg.devices, xasprintf("%s:%s", host, d));
+	return 0;
+}
+
 static int set_help(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->help = true;
@@ -298,6 +356,12 @@ static const struct cli_opt run_table[] = {
 	{ "health-restart", 0, false, set_health_restart, "kill an unhealthy container so --restart restarts it" },
 	{ "no-healthcheck", 0, false, set_no_healthcheck, "disable any health check" },
 	{ "security-opt", 0, true, set_security_opt, "seccomp=PROFILE.json|unconfined, no-new-privileges[=false]" },
+	{ "cap-add", 0, true, set_cap_add, "add a capability (or ALL)" },
+	{ "cap-drop", 0, true, set_cap_drop, "drop a capability (or ALL)" },
+	{ "privileged", 0, false, set_privileged, "all capabilities, no seccomp, host devices (see README)" },
+	{ "read-only", 0, false, set_read_only, "mount the rootfs read-only" },
+	{ "tmpfs", 0, true, set_tmpfs, "mount a tmpfs at PATH[:size=SIZE,mode=MODE]" },
+	{ "device", 0, true, set_device, "add a host device: HOST[:CONTAINER]" },
 	{ "help", 0, false, set_help, "show this help" },
 	{ 0 },
 };
@@ -332,6 +396,17 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	pd_env_set_default(&c->env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	pd_env_set_default(&c->env, "HOSTNAME", c->hostname);
 	c->rootless = geteuid() != 0;
+	/* Docker's order: start from the default set (all with --privileged),
+	 * take the drops, then the adds. */
+	c->caps = c->privileged ? caps_all_mask() : caps_default_mask();
+	for (size_t i = 0; o->cap_drop && o->cap_drop[i]; i++) {
+		int cap = caps_from_name(o->cap_drop[i]);
+		c->caps = cap == -2 ? 0 : c->caps & ~(1ULL << cap);
+	}
+	for (size_t i = 0; o->cap_add && o->cap_add[i]; i++) {
+		int cap = caps_from_name(o->cap_add[i]);
+		c->caps = cap == -2 ? caps_all_mask() : c->caps | (1ULL << cap);
+	}
 	if (o->no_healthcheck) {
 		strv_free(c->health.test);
 		c->health.test = NULL;
@@ -389,6 +464,8 @@ int cli_run(const struct cli_global *g, int argc, char **argv)
 		code = err->kind == PD_ERR_NOT_FOUND ? 127 : err->kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
 	}
 	free(o.cmd);
+	strv_free(o.cap_add);
+	strv_free(o.cap_drop);
 	pd_config_free(&o.cfg);
 	return code;
 }

@@ -37,6 +37,8 @@ void pd_config_free(struct pd_config *c)
 	free(c->limits.cpuset_cpus);
 	strv_free(c->health.test);
 	free(c->seccomp);
+	strv_free(c->tmpfs);
+	strv_free(c->devices);
 	memset(c, 0, sizeof(*c));
 }
 

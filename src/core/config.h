@@ -50,6 +50,11 @@ struct pd_config {
 	unsigned restart_max; /* on-failure:MAX, 0 = no maximum */
 	struct pd_health health;
 	char *seccomp;     /* NULL: the default profile; "unconfined"; or a JSON profile's path */
+	uint64_t caps;     /* the capability set (bounding, and effective for root) */
+	bool privileged;   /* all capabilities, no seccomp, no masked paths, host devices */
+	bool read_only;    /* the rootfs read-only */
+	char **tmpfs;      /* "PATH[:size=..,mode=..]" */
+	char **devices;    /* "HOST[:CONTAINER]" */
 	bool no_new_privs_off; /* --security-opt no-new-privileges=false */
 };
 

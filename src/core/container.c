@@ -184,7 +184,11 @@ static char *config_json(const struct pd_config *c)
 				      "PidsLimit", (json_int_t)c->limits.pids_max, "CpuShares",
 				      (json_int_t)c->limits.cpu_shares, "CpuPeriod", (json_int_t)c->limits.cpu_period_us,
 				      "CpusetCpus", c->limits.cpuset_cpus ? c->limits.cpuset_cpus : ""));
-	json_object_set_new(o, "SeccompProfile", json_string(c->seccomp ? c->seccomp : "default"));
+	json_object_set_new(o, "SeccompProfile",
+			    json_string(c->seccomp ? c->seccomp : c->privileged ? "unconfined" : "default"));
+	json_object_set_new(o, "CapMask", json_integer((json_int_t)c->caps));
+	json_object_set_new(o, "Privileged", json_boolean(c->privileged));
+	json_object_set_new(o, "ReadonlyRootfs", json_boolean(c->read_only));
 	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

@@ -62,6 +62,8 @@ static void build_config(const struct pd_record *r, const struct pd_exec_opts *o
 	c->workdir = o->workdir ? xstrdup(o->workdir) : wd && *wd ? xstrdup(wd) : NULL;
 	c->rootless = json_is_true(json_object_get(conf, "Rootless"));
 	c->no_new_privs_off = json_is_false(json_object_get(conf, "NoNewPrivileges"));
+	json_t *mask = json_object_get(conf, "CapMask");
+	c->caps = json_is_integer(mask) ? (uint64_t)json_integer_value(mask) : caps_default_mask();
 	c->argv = strv_copy(o->argv);
 	snprintf(c->id, sizeof(c->id), "%s", r->id);
 	json_decref(conf);
@@ -202,13 +204,15 @@ int pd_exec_seccomp(const char *root, const char *config_json, struct pd_seccomp
 	*out = NULL;
 	json_t *conf = json_loads(config_json ? config_json : "{}", 0, NULL);
 	const char *prof = json_string_value(json_object_get(conf, "SeccompProfile"));
+	json_t *jm = json_object_get(conf, "CapMask");
+	uint64_t caps = json_is_integer(jm) ? (uint64_t)json_integer_value(jm) : caps_default_mask();
 	int ret = 0;
 	if (!prof || !strcmp(prof, "default")) {
 		_cleanup_free_ char *cache = xasprintf("%s/cache", root);
-		*out = pd_seccomp_default_cached(cache, caps_default_mask(), err);
+		*out = pd_seccomp_default_cached(cache, caps, err);
 		ret = *out ? 0 : -1;
 	} else if (strcmp(prof, "unconfined") != 0) {
-		*out = pd_seccomp_from_json(prof, caps_default_mask(), err);
+		*out = pd_seccomp_from_json(prof, caps, err);
 		ret = *out ? 0 : -1;
 	}
 	json_decref(conf);

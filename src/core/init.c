@@ -109,18 +109,18 @@ static int step_etc(struct init_state *s, struct pd_err **err)
 static int step_dev(struct init_state *s, struct pd_err **err)
 {
 	bool tty_gid = !s->ctx->userns || s->ctx->full_idmap;
-	s->devfd = mnt_dev(s->rootfd, s->ctx->userns, tty_gid, err);
+	s->devfd = mnt_dev(s->rootfd, s->ctx->userns, tty_gid, s->ctx->cfg->privileged, err);
 	return s->devfd < 0 ? -1 : 0;
 }
 
 static int step_proc(struct init_state *s, struct pd_err **err)
 {
-	return mnt_proc(s->rootfd, s->devfd, err);
+	return mnt_proc(s->rootfd, s->devfd, s->ctx->cfg->privileged, err);
 }
 
 static int step_sys(struct init_state *s, struct pd_err **err)
 {
-	return mnt_sys(s->rootfd, s->devfd, err);
+	return mnt_sys(s->rootfd, s->devfd, s->ctx->cfg->privileged, err);
 }
 
 static int step_volumes(struct init_state *s, struct pd_err **err)
@@ -129,7 +129,18 @@ static int step_volumes(struct init_state *s, struct pd_err **err)
 	for (size_t i = 0; i < cfg->n_volumes; i++)
 		if (mnt_volume(s->rootfd, &cfg->volumes[i], err) < 0)
 			return -1;
+	for (size_t i = 0; cfg->tmpfs && cfg->tmpfs[i]; i++)
+		if (mnt_tmpfs(s->rootfd, cfg->tmpfs[i], err) < 0)
+			return -1;
+	for (size_t i = 0; cfg->devices && cfg->devices[i]; i++)
+		if (mnt_device(s->rootfd, cfg->devices[i], err) < 0)
+			return -1;
 	return 0;
+}
+
+static int step_readonly(struct init_state *s, struct pd_err **err)
+{
+	return s->ctx->cfg->read_only ? mnt_readonly_root(s->rootfd, err) : 0;
 }
 
 /* Create the working directory inside the root now, while paths are still
@@ -191,7 +202,7 @@ static int step_user(struct init_state *s, struct pd_err **err)
 
 static int step_caps_bounding(struct init_state *s, struct pd_err **err)
 {
-	return caps_drop_bounding(err);
+	return caps_drop_bounding(s->ctx->cfg->caps, err);
 }
 
 static int step_switch_user(struct init_state *s, struct pd_err **err)
@@ -204,7 +215,7 @@ static int step_switch_user(struct init_state *s, struct pd_err **err)
 
 static int step_caps(struct init_state *s, struct pd_err **err)
 {
-	return caps_apply(err);
+	return caps_apply(s->ctx->cfg->caps, err);
 }
 
 static int step_chdir(struct init_state *s, struct pd_err **err)
@@ -288,6 +299,7 @@ static const struct init_step setup_steps[] = {
 	{ "mount-cgroup", step_cgroup_mount },
 	{ "mount-volumes", step_volumes },
 	{ "workdir", step_workdir },
+	{ "read-only", step_readonly },
 	{ "pivot-root", step_pivot },
 	{ "hostname", step_hostname },
 	{ "network", step_network },

@@ -285,11 +285,13 @@ static void end_health(pid_t pid)
 static int compile_seccomp(struct monitor *m, struct sync_msg *failure)
 {
 	const char *prof = m->a->cfg->seccomp;
+	if (m->a->cfg->privileged && !prof)
+		return 0; /* --privileged: no filter unless one was asked for */
 	if (prof && !strcmp(prof, "unconfined"))
 		return 0;
 	struct pd_err *err = NULL;
 	_cleanup_free_ char *cache = xasprintf("%s/cache", m->a->root);
-	uint64_t caps = caps_default_mask();
+	uint64_t caps = m->a->cfg->caps;
 	m->seccomp = prof ? pd_seccomp_from_json(prof, caps, &err) : pd_seccomp_default_cached(cache, caps, &err);
 	if (m->seccomp)
 		return 0;

@@ -7,7 +7,14 @@
  * Every new mount is made with the mount API (fsopen/fsmount, open_tree) and
  * attached with move_mount() onto an O_PATH fd that was resolved inside the
  * root (linux/rootfs.h): a symlink planted in the image at /proc, /dev or a
- * volume target cannot redirect the mount to the host. */
+ * volume target cannot redirect the mount to the host.
+ *
+ * Device nodes: the container's root holds CAP_MKNOD (Docker's default set)
+ * and there is no device cgroup policy, so every filesystem it can write to
+ * (the overlay, the /dev tmpfs, volumes, --tmpfs) is mounted nodev, and the
+ * nodes in /dev are bind mounts of the host's, each its own mount where
+ * nodev does not apply.  A node the container makes with mknod can never be
+ * opened: raw disks stay out of reach. */
 #include "linux/mount.h"
 
 #include <errno.h>
@@ -72,7 +79,7 @@ int mnt_overlay(char *const *lowers, const char *upper, const char *work, const 
 		opt_append(&opts, &len, ",userxattr");
 	if (len >= 4096)
 		return pd_fail(err, E2BIG, "overlay options for '%s' exceed a page", merged);
-	if (mount("overlay", merged, "overlay", 0, opts) < 0)
+	if (mount("overlay", merged, "overlay", MS_NODEV, opts) < 0)
 		return pd_fail(err, errno, "mount overlay at '%s'", merged);
 	return 0;
 }
@@ -161,7 +168,7 @@ static int readonly_one(int basefd, const char *rel, const char *what, struct pd
 	return attach(tree, tfd, rel, err);
 }
 
-int mnt_proc(int rootfd, int devfd, struct pd_err **err)
+int mnt_proc(int rootfd, int devfd, bool privileged, struct pd_err **err)
 {
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "proc", 0555, err);
 	if (target < 0)
@@ -169,6 +176,8 @@ int mnt_proc(int rootfd, int devfd, struct pd_err **err)
 	_cleanup_close_ int mfd = fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	if (mfd < 0 || attach(mfd, target, "/proc", err) < 0)
 		return -1;
+	if (privileged)
+		return 0; /* --privileged: nothing masked, as in Docker */
 	for (size_t i = 0; masked_proc[i]; i++)
 		if (mask_one(mfd, masked_proc[i], devfd, "/proc", err) < 0)
 			return -1;
@@ -178,12 +187,12 @@ int mnt_proc(int rootfd, int devfd, struct pd_err **err)
 	return 0;
 }
 
-int mnt_sys(int rootfd, int devfd, struct pd_err **err)
+int mnt_sys(int rootfd, int devfd, bool privileged, struct pd_err **err)
 {
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "sys", 0555, err);
 	if (target < 0)
 		return -1;
-	unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	unsigned attrs = (privileged ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	_cleanup_err_ struct pd_err *e = NULL;
 	_cleanup_close_ int mfd = fs_new("sysfs", NULL, attrs, &e);
 	if (mfd < 0) {
@@ -193,11 +202,13 @@ int mnt_sys(int rootfd, int devfd, struct pd_err **err)
 		mfd = open_tree(AT_FDCWD, "/sys", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		if (mfd < 0)
 			return pd_fail(err, errno, "mount /sys");
-		if (set_readonly(mfd, true, "/sys", err) < 0)
+		if (!privileged && set_readonly(mfd, true, "/sys", err) < 0)
 			return -1;
 	}
 	if (attach(mfd, target, "/sys", err) < 0)
 		return -1;
+	if (privileged)
+		return 0;
 	for (size_t i = 0; masked_sys[i]; i++)
 		if (mask_one(mfd, masked_sys[i], devfd, "/sys", err) < 0)
 			return -1;
@@ -206,9 +217,8 @@ int mnt_sys(int rootfd, int devfd, struct pd_err **err)
 
 static const struct {
 	const char *name;
-	unsigned major, minor;
 } dev_nodes[] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	{ "null" }, { "zero" }, { "full" }, { "random" }, { "urandom" }, { "tty" },
 };
 
 static const struct {
@@ -218,14 +228,10 @@ static const struct {
 	{ "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },   { "core", "/proc/kcore" },
 };
 
-static int dev_node(int devfd, const char *name, unsigned major, unsigned minor, bool userns, struct pd_err **err)
+/* A device node of the host's, bound onto an empty file in the new /dev
+ * (mknod would need the tmpfs to allow device nodes, see the top). */
+static int dev_node(int devfd, const char *name, struct pd_err **err)
 {
-	if (!userns) {
-		if (mknodat(devfd, name, S_IFCHR | 0666, makedev(major, minor)) < 0)
-			return pd_fail(err, errno, "create /dev/%s", name);
-		return 0;
-	}
-	/* mknod is not allowed in a user namespace: bind the host's node. */
 	_cleanup_close_ int f = openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (f < 0)
 		return pd_fail(err, errno, "create /dev/%s", name);
@@ -233,22 +239,41 @@ static int dev_node(int devfd, const char *name, unsigned major, unsigned minor,
 	_cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return pd_fail(err, errno, "clone host '%s'", host);
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+		return pd_fail(err, errno, "set flags of /dev/%s", name);
 	if (move_mount(tree, "", devfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return pd_fail(err, errno, "bind /dev/%s", name);
 	return 0;
 }
 
-int mnt_dev(int rootfd, bool userns, bool map_tty_gid, struct pd_err **err)
+/* --privileged: the host's /dev, recursively, as Docker gives it. */
+static int dev_privileged(int target, struct pd_err **err)
+{
+	int tree = open_tree(AT_FDCWD, "/dev", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return pd_fail(err, errno, "clone the host's /dev");
+	if (attach(tree, target, "/dev", err) < 0) {
+		close(tree);
+		return -1;
+	}
+	return tree;
+}
+
+int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct pd_err **err)
 {
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "dev", 0755, err);
 	if (target < 0)
 		return -1;
+	if (privileged)
+		return dev_privileged(target, err);
 	static const char *const dev_opts[] = { "mode", "0755", "size", "65536k", NULL };
-	_cleanup_close_ int devfd = fs_new("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+	_cleanup_close_ int devfd =
+		fs_new("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, err);
 	if (devfd < 0 || attach(devfd, target, "/dev", err) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
-		if (dev_node(devfd, dev_nodes[i].name, dev_nodes[i].major, dev_nodes[i].minor, userns, err) < 0)
+		if (dev_node(devfd, dev_nodes[i].name, err) < 0)
 			return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		if (symlinkat(dev_links[i].target, devfd, dev_links[i].name) < 0)
@@ -284,9 +309,67 @@ int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 							  : rootfs_mkfile(rootfd, v->dest, err);
 	if (target < 0)
 		return -1;
-	if (v->readonly && set_readonly(tree, true, v->dest, err) < 0)
-		return -1;
+	/* nodev: a node the container makes in a volume must not open a host
+	 * device (see the top); ro as asked. */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV | (v->readonly ? MOUNT_ATTR_RDONLY : 0) };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return pd_fail(err, errno, "set flags of volume '%s'", v->dest);
 	return attach(tree, target, v->dest, err);
+}
+
+/* "PATH[:opt,...]" with options size=SIZE, mode=OCTAL, exec, noexec. */
+int mnt_tmpfs(int rootfd, const char *spec, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(spec);
+	char *opts = strchr(s, ':');
+	if (opts)
+		*opts++ = '\0';
+	const char *kv[8] = { "mode", "1777" };
+	size_t n = 2;
+	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	for (char *save = NULL, *o = opts ? strtok_r(opts, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(o, "exec")) {
+			attrs &= ~MOUNT_ATTR_NOEXEC;
+		} else if (!strcmp(o, "noexec") || !strcmp(o, "rw") || !strcmp(o, "nosuid") || !strcmp(o, "nodev")) {
+			continue;
+		} else if ((!strncmp(o, "size=", 5) || !strncmp(o, "mode=", 5)) && n + 2 < ARRAY_SIZE(kv)) {
+			o[4] = '\0';
+			if (!strcmp(o, "mode"))
+				kv[1] = o + 5;
+			else
+				kv[n++] = o, kv[n++] = o + 5;
+		} else {
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "tmpfs '%s': unsupported option '%s'", spec, o);
+		}
+	}
+	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, s, 01777, err);
+	if (target < 0)
+		return -1;
+	_cleanup_close_ int mfd = fs_new("tmpfs", kv, attrs, err);
+	if (mfd < 0)
+		return -1;
+	return attach(mfd, target, s, err);
+}
+
+/* "HOST:CONTAINER": the host's node, bound (so usable despite nodev). */
+int mnt_device(int rootfd, const char *spec, struct pd_err **err)
+{
+	_cleanup_free_ char *host = xstrndup(spec, strcspn(spec, ":"));
+	const char *dest = spec[strlen(host)] ? spec + strlen(host) + 1 : host;
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return pd_fail(err, errno, "open device '%s'", host);
+	_cleanup_close_ int target = rootfs_mkfile(rootfd, dest, err);
+	if (target < 0)
+		return -1;
+	return attach(tree, target, dest, err);
+}
+
+int mnt_readonly_root(int rootfd, struct pd_err **err)
+{
+	/* Only the overlay's own mount: /dev, /proc, tmpfs and volumes under
+	 * it keep their flags, as with Docker's --read-only. */
+	return set_readonly(rootfd, false, "/", err);
 }
 
 int mnt_pivot(int rootfd, struct pd_err **err)
