@@ -11,6 +11,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "run", cli_run, "Run a command in a new container" },
+	{ "attach", cli_attach, "Attach to a running container" },
 	{ "exec", cli_exec, "Run a command in a running container" },
 	{ "ps", cli_ps, "List containers" },
 	{ "logs", cli_logs, "Show a container's output" },

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util/error.h"
 
@@ -52,6 +53,13 @@ int cli_parse_flags(const struct cli_opt *table, struct cli_flags *f, int argc, 
 void cli_flags_free(struct cli_flags *f);
 
 int cli_exec(const struct cli_global *g, int argc, char **argv);
+int cli_attach(const struct cli_global *g, int argc, char **argv);
+/* The attached session of run/attach: raw terminal when the container has
+ * one (restored on every way out); 0 with *code, 1 when detached, -1. */
+int cli_attach_session(int fd, pid_t pid, bool tty, bool stdin_open, const char *detach_keys, int *code,
+		       struct pd_err **err);
+void cli_term_raw(void);
+void cli_term_restore(void);
 int cli_ps(const struct cli_global *g, int argc, char **argv);
 int cli_logs(const struct cli_global *g, int argc, char **argv);
 int cli_stop(const struct cli_global *g, int argc, char **argv);

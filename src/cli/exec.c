@@ -30,7 +30,8 @@ static int set_i(void *p, const char *a, struct pd_err **err)
 
 static int set_t(void *p, const char *a, struct pd_err **err)
 {
-	return pd_fail_kind(err, PD_ERR_USAGE, 0, "exec -t (a terminal) is not supported yet; use exec -i");
+	EO(p)->o.tty = true;
+	return 0;
 }
 
 static int set_d(void *p, const char *a, struct pd_err **err)
@@ -97,9 +98,15 @@ static int exec_main(const struct cli_global *g, struct exec_cli *e, int argc, c
 	e->o.env = e->env;
 	e->o.user = e->user;
 	e->o.workdir = e->workdir;
-	if (pd_container_exec(root, argv[i], &e->o, &code, err) < 0)
-		return -1;
-	return code;
+	if (e->o.tty) {
+		pd_env_add(&e->env, "TERM=xterm", NULL);
+		e->o.env = e->env;
+		if (e->o.interactive)
+			cli_term_raw();
+	}
+	int r = pd_container_exec(root, argv[i], &e->o, &code, err);
+	cli_term_restore();
+	return r < 0 ? -1 : code;
 }
 
 int cli_exec(const struct cli_global *g, int argc, char **argv)

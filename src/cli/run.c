@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/container.h"
 #include "linux/caps.h"
+#include "linux/pty.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -21,6 +22,7 @@ struct run_opts {
 	char **cap_add, **cap_drop;
 	char *cmd; /* --cmd string */
 	bool detach;
+	char *detach_keys;
 	bool no_healthcheck;
 	bool help;
 };
@@ -117,6 +119,22 @@ static int set_init(void *o, const char *a, struct pd_err **err)
 static int set_interactive(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->cfg.interactive = true;
+	return 0;
+}
+
+static int set_tty(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.tty = true;
+	return 0;
+}
+
+static int set_detach_keys(void *o, const char *a, struct pd_err **err)
+{
+	char *k = pd_parse_detach_keys(a, err);
+	if (!k)
+		return -1;
+	free(OPTS(o)->detach_keys);
+	OPTS(o)->detach_keys = k;
 	return 0;
 }
 
@@ -341,6 +359,8 @@ static const struct cli_opt run_table[] = {
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
 	{ "interactive", 'i', false, set_interactive, "keep stdin open" },
+	{ "tty", 't', false, set_tty, "allocate a terminal" },
+	{ "detach-keys", 0, true, set_detach_keys, "keys that detach (default ctrl-p,ctrl-q)" },
 	{ "memory", 'm', true, set_memory, "memory limit: bytes, or 256m, 1g" },
 	{ "memory-swap", 0, true, set_memory_swap, "memory plus swap limit; -1 for unlimited swap" },
 	{ "cpus", 0, true, set_cpus, "CPU limit in cores, e.g. 0.5" },
@@ -396,6 +416,11 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	pd_env_set_default(&c->env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	pd_env_set_default(&c->env, "HOSTNAME", c->hostname);
 	c->rootless = geteuid() != 0;
+	if (c->tty) {
+		pd_env_set_default(&c->env, "TERM", "xterm");
+		if (!pty_get_size(0, &c->tty_rows, &c->tty_cols))
+			pty_get_size(1, &c->tty_rows, &c->tty_cols);
+	}
 	/* Docker's order: start from the default set (all with --privileged),
 	 * take the drops, then the adds. */
 	c->caps = c->privileged ? caps_all_mask() : caps_default_mask();
@@ -448,9 +473,11 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		printf("%s\n", o->cfg.id);
 		return 0;
 	}
-	int r = pd_container_attach(attach_fd, pid, 1, 2, &code, err);
+	if (!o->detach_keys)
+		o->detach_keys = xstrdup("\x10\x11");
+	int r = cli_attach_session(attach_fd, pid, o->cfg.tty, o->cfg.interactive, o->detach_keys, &code, err);
 	close(attach_fd);
-	return r < 0 ? -1 : code;
+	return r < 0 ? -1 : r == 1 ? 0 : code;
 }
 
 int cli_run(const struct cli_global *g, int argc, char **argv)
@@ -464,6 +491,7 @@ int cli_run(const struct cli_global *g, int argc, char **argv)
 		code = err->kind == PD_ERR_NOT_FOUND ? 127 : err->kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
 	}
 	free(o.cmd);
+	free(o.detach_keys);
 	strv_free(o.cap_add);
 	strv_free(o.cap_drop);
 	pd_config_free(&o.cfg);

@@ -2,6 +2,10 @@
 #include "core/attach.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -37,4 +41,53 @@ ssize_t attach_recv(int fd, uint32_t *type, void *buf, size_t cap)
 	}
 	*type = h.type;
 	return (ssize_t)h.len;
+}
+
+static int sock_addr(int dirfd, struct sockaddr_un *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	return snprintf(a->sun_path, sizeof(a->sun_path), "/proc/self/fd/%d/attach.sock", dirfd) <
+			       (int)sizeof(a->sun_path)
+		       ? 0
+		       : -1;
+}
+
+int attach_listen(const char *dir, struct pd_err **err)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return pd_fail(err, errno, "open '%s'", dir);
+	struct sockaddr_un a;
+	sock_addr(dfd, &a);
+	unlinkat(dfd, "attach.sock", 0);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 8) < 0) {
+		int e = errno;
+		if (s >= 0)
+			close(s);
+		close(dfd);
+		return pd_fail(err, e, "listen on '%s/attach.sock'", dir);
+	}
+	close(dfd);
+	return s;
+}
+
+int attach_connect(const char *dir, struct pd_err **err)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return pd_fail(err, errno, "open '%s'", dir);
+	struct sockaddr_un a;
+	sock_addr(dfd, &a);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = errno;
+		if (s >= 0)
+			close(s);
+		close(dfd);
+		return pd_fail(err, e, "connect to the container's monitor");
+	}
+	close(dfd);
+	return s;
 }

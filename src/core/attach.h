@@ -13,6 +13,13 @@ enum attach_type {
 	ATTACH_STARTED = 3, /* payload: struct attach_started */
 	ATTACH_ERROR = 4,   /* payload: struct sync_msg (the failed step) */
 	ATTACH_EXIT = 5,    /* payload: int32 exit code */
+	ATTACH_STDIN = 6,   /* client -> monitor: bytes for the container's stdin */
+	ATTACH_STDIN_EOF = 7, /* client -> monitor: the client's input ended */
+	ATTACH_RESIZE = 8,  /* client -> monitor: struct attach_resize */
+};
+
+struct attach_resize {
+	uint16_t rows, cols;
 };
 
 struct attach_hdr {
@@ -23,7 +30,15 @@ struct attach_hdr {
 struct attach_started {
 	int32_t pid;
 	uint64_t pid_start;
+	uint8_t tty;       /* the container has a terminal */
+	uint8_t stdin_open; /* the container's stdin is open (-i) */
 };
+
+/* The attach socket of a container: <dir>/attach.sock.  Paths under a
+ * deep state root can exceed sun_path, so both sides reach it through
+ * /proc/self/fd/<dirfd>/attach.sock. */
+int attach_listen(const char *dir, struct pd_err **err);
+int attach_connect(const char *dir, struct pd_err **err);
 
 #define ATTACH_MAX_PAYLOAD 65536
 

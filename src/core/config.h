@@ -44,6 +44,8 @@ struct pd_config {
 	bool remove;       /* --rm */
 	bool init;         /* --init */
 	bool interactive;  /* -i */
+	bool tty;          /* -t */
+	unsigned short tty_rows, tty_cols; /* initial window size with -t */
 	bool rootless;     /* not running as real root */
 	struct pd_limits limits;
 	enum pd_restart restart;

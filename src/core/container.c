@@ -12,6 +12,7 @@
  * to be unmounted on the host: removal is a directory and a record. */
 #include "core/container.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -21,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -34,6 +37,7 @@
 #include "image/cache.h"
 #include "linux/cgroup.h"
 #include "linux/idmap.h"
+#include "linux/pty.h"
 #include "linux/sync.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -171,6 +175,7 @@ static char *config_json(const struct pd_config *c)
 	json_object_set_new(o, "AutoRemove", json_boolean(c->remove));
 	json_object_set_new(o, "Init", json_boolean(c->init));
 	json_object_set_new(o, "OpenStdin", json_boolean(c->interactive));
+	json_object_set_new(o, "Tty", json_boolean(c->tty));
 	json_object_set_new(o, "Rootless", json_boolean(c->rootless));
 	json_object_set_new(o, "RestartPolicy",
 			    json_pack("{s:s, s:i}", "Name", pd_restart_name(c->restart), "MaximumRetryCount",
@@ -330,7 +335,6 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int
 		.lower = lower,
 		.dir = dir,
 		.client_fd = sv[1],
-		.stdin_fd = cfg->interactive && !detach ? 0 : -1,
 	};
 	spawn_monitor(&a);
 	close(sv[1]);
@@ -365,16 +369,132 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int pd_container_attach(int attach_fd, pid_t pid, int out_fd, int err_fd, int *exit_code, struct pd_err **err)
+char *pd_parse_detach_keys(const char *spec, struct pd_err **err)
 {
-	forward_pid = pid;
-	struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
-		sigaction(forwarded_signals[i], &sa, NULL);
+	_cleanup_free_ char *copy = xstrdup(spec);
+	char *out = xcalloc(strlen(spec) + 1, 1);
+	size_t n = 0;
+	for (char *save = NULL, *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		if (strlen(k) == 1) {
+			out[n++] = k[0];
+		} else if (!strncasecmp(k, "ctrl-", 5) && strlen(k) == 6) {
+			char c = (char)toupper((unsigned char)k[5]);
+			if (!((c >= '@' && c <= '_') || c == '?')) {
+				free(out);
+				pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid detach key '%s'", k);
+				return NULL;
+			}
+			out[n++] = c == '?' ? 0x7f : (char)(c - '@');
+		} else {
+			free(out);
+			pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid detach key '%s' (want e.g. ctrl-p,ctrl-q)", k);
+			return NULL;
+		}
+	}
+	if (!n) {
+		free(out);
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "empty detach keys");
+		return NULL;
+	}
+	return out;
+}
+
+struct attach_state {
+	int fd;
+	const struct pd_attach_opts *o;
+	size_t matched; /* bytes of the detach sequence seen so far */
+	bool stdin_done;
+};
+
+static void send_size(int fd)
+{
+	struct attach_resize r;
+	if (pty_get_size(0, &r.rows, &r.cols) || pty_get_size(1, &r.rows, &r.cols))
+		attach_send(fd, ATTACH_RESIZE, &r, sizeof(r));
+}
+
+/* Forward what was typed, holding back a possible start of the detach
+ * sequence; returns 1 once the whole sequence was typed. */
+static int forward_input(struct attach_state *st)
+{
+	char buf[ATTACH_MAX_PAYLOAD / 2];
+	ssize_t n = read(0, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0) {
+		attach_send(st->fd, ATTACH_STDIN_EOF, NULL, 0);
+		st->stdin_done = true;
+		return 0;
+	}
+	const char *keys = st->o->detach_keys;
+	size_t klen = keys ? strlen(keys) : 0;
+	char out[sizeof(buf) + 16];
+	size_t len = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		if (klen && buf[i] == keys[st->matched]) {
+			if (++st->matched == klen)
+				return 1;
+			continue;
+		}
+		/* Not the sequence after all: what was held goes through. */
+		memcpy(out + len, keys, st->matched);
+		len += st->matched;
+		st->matched = 0;
+		if (klen && buf[i] == keys[0]) {
+			st->matched = 1;
+			continue;
+		}
+		out[len++] = buf[i];
+	}
+	if (len)
+		attach_send(st->fd, ATTACH_STDIN, out, len);
+	return 0;
+}
+
+int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o, int *exit_code,
+			struct pd_err **err)
+{
+	if (!o->tty) {
+		forward_pid = pid;
+		struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+		sigemptyset(&sa.sa_mask);
+		for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
+			sigaction(forwarded_signals[i], &sa, NULL);
+	}
+	sigset_t winch;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, NULL);
+	_cleanup_close_ int wfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct attach_state st = { .fd = attach_fd, .o = o, .stdin_done = !o->stdin_open };
+	if (o->tty)
+		send_size(attach_fd);
 	_cleanup_free_ char *buf = xmalloc(ATTACH_MAX_PAYLOAD + 64);
 	int ret = -1;
 	for (;;) {
+		struct pollfd p[3] = {
+			{ attach_fd, POLLIN, 0 },
+			{ st.stdin_done ? -1 : 0, POLLIN, 0 },
+			{ o->tty ? wfd : -1, POLLIN, 0 },
+		};
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = pd_fail(err, errno, "wait for the container");
+			break;
+		}
+		if (p[2].revents) {
+			struct signalfd_siginfo si;
+			while (read(wfd, &si, sizeof(si)) == sizeof(si))
+				;
+			send_size(attach_fd);
+		}
+		if (p[1].revents && forward_input(&st) == 1) {
+			ret = 1;
+			break;
+		}
+		if (!p[0].revents)
+			continue;
 		uint32_t type;
 		ssize_t n = attach_recv(attach_fd, &type, buf, ATTACH_MAX_PAYLOAD + 64);
 		if (n < 0) {
@@ -387,7 +507,7 @@ int pd_container_attach(int attach_fd, pid_t pid, int out_fd, int err_fd, int *e
 		}
 		if (type == ATTACH_STDOUT || type == ATTACH_STDERR) {
 			/* A closed stdout (| head) must not stop the container. */
-			write_all(type == ATTACH_STDOUT ? out_fd : err_fd, buf, (size_t)n);
+			write_all(type == ATTACH_STDOUT ? 1 : 2, buf, (size_t)n);
 		} else if (type == ATTACH_EXIT && n == sizeof(int32_t)) {
 			*exit_code = *(int32_t *)buf;
 			ret = 0;
@@ -396,6 +516,39 @@ int pd_container_attach(int attach_fd, pid_t pid, int out_fd, int err_fd, int *e
 	}
 	forward_pid = 0;
 	return ret;
+}
+
+int pd_container_connect(const char *root, const char *ref, int *attach_fd, pid_t *pid, bool *tty,
+			 bool *stdin_open, struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record r;
+	if (pd_store_find(s, ref, &r, err) < 0)
+		return -1;
+	pd_container_refresh(s, &r);
+	bool running = r.state == PD_STATE_RUNNING || r.state == PD_STATE_STOPPING || r.state == PD_STATE_RESTARTING;
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r.id);
+	char id[13];
+	snprintf(id, sizeof(id), "%.12s", r.id);
+	pd_record_free(&r);
+	if (!running)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container %s is not running", id);
+	int fd = attach_connect(dir, err);
+	if (fd < 0)
+		return -1;
+	struct attach_started st;
+	uint32_t type;
+	if (attach_recv(fd, &type, &st, sizeof(st)) != sizeof(st) || type != ATTACH_STARTED) {
+		close(fd);
+		return pd_fail(err, EPROTO, "the monitor of container %s did not answer", id);
+	}
+	*attach_fd = fd;
+	*pid = st.pid;
+	*tty = st.tty;
+	*stdin_open = st.stdin_open;
+	return 0;
 }
 
 void pd_container_refresh(struct pd_store *s, struct pd_record *r)

@@ -18,10 +18,25 @@ char *pd_state_root(const char *arg, struct pd_err **err);
  * error's kind tells 125/126/127. */
 int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int *attach_fd, pid_t *pid,
 		       struct pd_err **err);
-/* Copy the container's stdout/stderr to out_fd/err_fd until it exits,
- * forwarding SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to `pid`;
- * *exit_code is the command's status (128+N for signal N). */
-int pd_container_attach(int attach_fd, pid_t pid, int out_fd, int err_fd, int *exit_code, struct pd_err **err);
+struct pd_attach_opts {
+	bool stdin_open;    /* send our stdin (0) to the container */
+	bool tty;           /* the container has a terminal: send window sizes */
+	const char *detach_keys; /* byte sequence that detaches; NULL: none */
+};
+
+/* Copy the container's stdout/stderr to fds 1 and 2 (and, with
+ * o->stdin_open, our stdin to the container) until it exits; without a tty,
+ * forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to `pid`.
+ * Returns 0 with *exit_code (128+N for signal N), 1 when the detach keys
+ * were typed (the container keeps running), -1 on error. */
+int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o, int *exit_code,
+			struct pd_err **err);
+/* Connect to a running container's monitor: the attach fd, and what the
+ * monitor says of the container (pid, tty, stdin). */
+int pd_container_connect(const char *root, const char *ref, int *attach_fd, pid_t *pid, bool *tty,
+			 bool *stdin_open, struct pd_err **err);
+/* Parse Docker's --detach-keys ("ctrl-p,ctrl-q", "ctrl-a,x") into bytes. */
+char *pd_parse_detach_keys(const char *spec, struct pd_err **err);
 
 /* Correct a record whose processes died unseen (monitor SIGKILLed, host
  * rebooted): checked by process identity, never by bare pid. */

@@ -20,7 +20,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +33,7 @@
 #include "core/store.h"
 #include "linux/caps.h"
 #include "linux/cgroup.h"
+#include "linux/pty.h"
 #include "linux/seccomp.h"
 #include "linux/sync.h"
 #include "util/cleanup.h"
@@ -80,7 +84,7 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		setsid();
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int in = o->interactive ? stdio[0] : null;
-	if (null < 0 || dup2(in, 0) < 0 || dup2(stdio[1], 1) < 0 || dup2(stdio[2], 2) < 0) {
+	if (!o->tty && (null < 0 || dup2(in, 0) < 0 || dup2(stdio[1], 1) < 0 || dup2(stdio[2], 2) < 0)) {
 		pd_fail(&err, errno, "set up stdio");
 		sync_die(syncfd, "stdio", err, 125);
 	}
@@ -102,6 +106,22 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		sync_die(syncfd, "join", err, 125);
 	}
 	close(pidfd);
+	/* -t: a pty of the container's own devpts (we are in its mount
+	 * namespace now); the master goes back to the CLI. */
+	int slave = -1;
+	if (o->tty) {
+		int devfd = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC), master;
+		if (devfd < 0 || pty_open(devfd, &master, &slave, &err) < 0) {
+			if (!err)
+				pd_fail(&err, errno, "open the container's /dev");
+			sync_die(syncfd, "tty", err, 125);
+		}
+		close(devfd);
+		struct sync_msg pm = { .type = SYNC_PTY };
+		if (sync_send_fd(syncfd, &pm, master, &err) < 0)
+			_exit(125);
+		close(master);
+	}
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
@@ -116,6 +136,10 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		 * the command must go with it. */
 		if (!o->detach)
 			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		/* A session and controlling terminal of its own: job control in
+		 * an interactive shell works, and ending it ends the session. */
+		if (slave >= 0 && pty_become_controlling(slave, &err) < 0)
+			sync_die(syncfd, "tty", err, 125);
 		struct init_ctx ctx = {
 			.cfg = c, .userns = c->rootless, .seccomp = o->seccomp, .syncfd = syncfd, .stdio = { -1, 1, 2 },
 		};
@@ -133,6 +157,8 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		init_exec_process(&ctx);
 	}
 	close(syncfd);
+	if (slave >= 0)
+		close(slave);
 	exec_child = pid;
 	struct sigaction sa = { .sa_handler = forward };
 	sigemptyset(&sa.sa_mask);
@@ -167,7 +193,7 @@ static int find_running(const char *root, const char *ref, struct pd_record *r, 
 }
 
 pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_opts *o, const int stdio[3],
-		    struct pd_err **err)
+		    int *pty_master, struct pd_err **err)
 {
 	struct pd_config c;
 	pd_config_init(&c);
@@ -188,7 +214,13 @@ pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_o
 	if (pid < 0)
 		return pd_fail(err, errno, "fork");
 	struct sync_msg m;
-	int got = sync_recv(fd, &m, err);
+	int passed = -1, got;
+	while ((got = sync_recv_fd(fd, &m, &passed, err)) > 0 && m.type == SYNC_PTY) {
+		if (pty_master)
+			*pty_master = passed;
+		else if (passed >= 0)
+			close(passed);
+	}
 	if (got == 0)
 		return pid; /* EOF: the command was executed */
 	if (got > 0)
@@ -219,6 +251,95 @@ int pd_exec_seccomp(const char *root, const char *config_json, struct pd_seccomp
 	return ret;
 }
 
+static void copy_some(int from, int to, bool *open_)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		*open_ = false;
+		return;
+	}
+	for (ssize_t done = 0; done < n;) {
+		ssize_t w = write(to, buf + done, (size_t)(n - done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* our own output went away: keep draining */
+		done += w;
+	}
+}
+
+struct relay {
+	int in_w;   /* to the command's stdin (pipe or pty master), -1 if none */
+	int out_r;  /* its stdout, or the pty master */
+	int err_r;  /* its stderr; -1 with a pty */
+	bool tty;
+};
+
+static void set_size_from_caller(int master)
+{
+	unsigned short rows, cols;
+	if (pty_get_size(0, &rows, &cols) || pty_get_size(1, &rows, &cols))
+		pty_set_size(master, rows, cols);
+}
+
+/* Copy between our stdio and the command until its helper exits, then
+ * whatever output is still readable: returns at once when the command
+ * ends, whoever else still holds its terminal or pipes. */
+static void relay_io(const struct relay *r, pid_t helper)
+{
+	_cleanup_close_ int hfd = (int)syscall(SYS_pidfd_open, helper, 0);
+	sigset_t winch;
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &winch, NULL);
+	_cleanup_close_ int wfd = r->tty ? signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK) : -1;
+	if (r->tty)
+		set_size_from_caller(r->out_r);
+	bool in_open = r->in_w >= 0, out_open = r->out_r >= 0, err_open = r->err_r >= 0;
+	for (;;) {
+		struct pollfd p[5] = {
+			{ in_open ? 0 : -1, POLLIN, 0 },     { out_open ? r->out_r : -1, POLLIN, 0 },
+			{ err_open ? r->err_r : -1, POLLIN, 0 }, { hfd, POLLIN, 0 },
+			{ wfd, POLLIN, 0 },
+		};
+		if (poll(p, 5, -1) < 0 && errno != EINTR)
+			break;
+		if (p[4].revents) {
+			struct signalfd_siginfo si;
+			while (read(wfd, &si, sizeof(si)) == sizeof(si))
+				;
+			set_size_from_caller(r->out_r);
+		}
+		if (p[1].revents)
+			copy_some(r->out_r, 1, &out_open);
+		if (p[2].revents)
+			copy_some(r->err_r, 2, &err_open);
+		if (p[0].revents) {
+			bool still = true;
+			copy_some(0, r->in_w, &still);
+			if (!still) {
+				in_open = false;
+				if (!r->tty)
+					close(r->in_w); /* end of input: the command's stdin ends */
+			}
+		}
+		if (p[3].revents)
+			break;
+	}
+	/* The command is gone: what it wrote is already in the pipe or pty. */
+	if (out_open)
+		fcntl(r->out_r, F_SETFL, O_NONBLOCK);
+	if (err_open)
+		fcntl(r->err_r, F_SETFL, O_NONBLOCK);
+	while (out_open && poll(&(struct pollfd){ r->out_r, POLLIN, 0 }, 1, 0) > 0)
+		copy_some(r->out_r, 1, &out_open);
+	while (err_open && poll(&(struct pollfd){ r->err_r, POLLIN, 0 }, 1, 0) > 0)
+		copy_some(r->err_r, 2, &err_open);
+}
+
 int pd_container_exec(const char *root, const char *ref, const struct pd_exec_opts *o, int *exit_code,
 		      struct pd_err **err)
 {
@@ -230,9 +351,24 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
 	sigemptyset(&sa.sa_mask);
 	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sigs) && !o->tty; i++)
 		sigaction(sigs[i], &sa, NULL);
-	static const int stdio[3] = { 0, 1, 2 };
+	/* Our own terminal never reaches the container (TIOCSTI would let it
+	 * type into the host's shell): when any of our fds is one, the command
+	 * gets pipes and we copy. */
+	bool relay = !o->detach && (o->tty || isatty(1) || isatty(2) || (o->interactive && isatty(0)));
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int stdio[3] = { 0, 1, 2 };
+	if (relay && !o->tty) {
+		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+		    (o->interactive && pipe2(in, O_CLOEXEC) < 0)) {
+			pd_record_free(&r);
+			return pd_fail(err, errno, "create pipes");
+		}
+		stdio[0] = in[0];
+		stdio[1] = out[1];
+		stdio[2] = errp[1];
+	}
 	struct pd_seccomp *filter = NULL;
 	if (pd_exec_seccomp(root, r.config, &filter, err) < 0) {
 		pd_record_free(&r);
@@ -240,9 +376,24 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 	}
 	struct pd_exec_opts with = *o;
 	with.seccomp = filter;
-	pid_t pid = pd_exec_start(&r, pidfd, &with, stdio, err);
+	int master = -1;
+	pid_t pid = pd_exec_start(&r, pidfd, &with, stdio, &master, err);
 	pd_seccomp_free(filter);
 	pd_record_free(&r);
+	for (int i = 0; i < 3; i++)
+		if (stdio[i] > 2)
+			close(stdio[i]);
+	if (pid >= 0 && relay) {
+		struct relay rl = { in[1], o->tty ? master : out[0], o->tty ? -1 : errp[0], o->tty };
+		if (o->tty)
+			rl.in_w = o->interactive ? master : -1;
+		exec_child = pid;
+		relay_io(&rl, pid);
+	}
+	int fds[] = { in[1], out[0], errp[0], master };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (pid < 0)
 		return -1;
 	exec_child = pid;

@@ -11,6 +11,7 @@ struct pd_exec_opts {
 	const char *user;   /* NULL: the container's user */
 	const char *workdir; /* NULL: the container's working directory */
 	bool interactive;   /* keep stdin; otherwise /dev/null */
+	bool tty;           /* a terminal from the container's devpts */
 	bool detach;        /* do not wait for the command */
 	const struct pd_seccomp *seccomp; /* the container's filter; NULL: unconfined */
 };
@@ -34,4 +35,4 @@ struct pd_record;
  * Returns once the command runs: the pid of a helper whose exit status is
  * the command's (128+N on signal N); -1 with *err when the setup failed. */
 pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_opts *o, const int stdio[3],
-		    struct pd_err **err);
+		    int *pty_master, struct pd_err **err);

@@ -84,7 +84,7 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 	}
 	struct pd_exec_opts o = { .argv = h->test, .seccomp = seccomp };
 	int stdio[3] = { -1, pipefd[1], pipefd[1] };
-	pid_t helper = pd_exec_start(&r, pidfd, &o, stdio, &err);
+	pid_t helper = pd_exec_start(&r, pidfd, &o, stdio, NULL, &err);
 	pd_record_free(&r);
 	close(pipefd[1]);
 	_cleanup_close_ int out = pipefd[0];

@@ -29,6 +29,7 @@
 #include "linux/cgroup.h"
 #include "linux/mount.h"
 #include "linux/ns.h"
+#include "linux/pty.h"
 #include "linux/rootfs.h"
 #include "linux/seccomp.h"
 #include "linux/sync.h"
@@ -41,6 +42,7 @@ struct init_state {
 	struct init_ctx *ctx;
 	int rootfd;
 	int devfd;
+	int tty_slave; /* -t: the container's end of its pty */
 	struct pd_user user;
 	char *exe; /* resolved path of argv[0] */
 };
@@ -113,6 +115,26 @@ static int step_dev(struct init_state *s, struct pd_err **err)
 	return s->devfd < 0 ? -1 : 0;
 }
 
+/* -t: a pty from the container's own devpts instance; the master goes to
+ * the monitor, the slave becomes our controlling terminal (step "stdio").
+ * The host's terminal never enters the container, so nothing in it can
+ * push input into the host's (TIOCSTI). */
+static int step_tty(struct init_state *s, struct pd_err **err)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	if (!cfg->tty)
+		return 0;
+	int master;
+	if (pty_open(s->devfd, &master, &s->tty_slave, err) < 0)
+		return -1;
+	if (cfg->tty_rows)
+		pty_set_size(master, cfg->tty_rows, cfg->tty_cols);
+	struct sync_msg m = { .type = SYNC_PTY };
+	int r = sync_send_fd(s->ctx->syncfd, &m, master, err);
+	close(master);
+	return r;
+}
+
 static int step_proc(struct init_state *s, struct pd_err **err)
 {
 	return mnt_proc(s->rootfd, s->devfd, s->ctx->cfg->privileged, err);
@@ -183,6 +205,12 @@ static int step_network(struct init_state *s, struct pd_err **err)
 
 static int step_stdio(struct init_state *s, struct pd_err **err)
 {
+	if (s->tty_slave >= 0) {
+		int r = pty_become_controlling(s->tty_slave, err);
+		close(s->tty_slave);
+		s->tty_slave = -1;
+		return r;
+	}
 	const int *io = s->ctx->stdio;
 	int in = io[0];
 	if (in < 0) {
@@ -294,6 +322,7 @@ static const struct init_step setup_steps[] = {
 	{ "mount-rootfs", step_rootfs },
 	{ "etc-files", step_etc },
 	{ "mount-dev", step_dev },
+	{ "tty", step_tty },
 	{ "mount-proc", step_proc },
 	{ "mount-sys", step_sys },
 	{ "mount-cgroup", step_cgroup_mount },
@@ -401,9 +430,11 @@ static void run_steps(struct init_state *s, const struct init_step *steps, size_
 
 void init_main(struct init_ctx *ctx)
 {
-	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1 };
+	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1 };
 	/* Die with the monitor that started us rather than run unwatched. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* The monitor ignores SIGPIPE; the container's processes must not. */
+	signal(SIGPIPE, SIG_DFL);
 	umask(0);
 	run_steps(&s, setup_steps, ARRAY_SIZE(setup_steps));
 	run_steps(&s, process_steps, ARRAY_SIZE(process_steps));
@@ -414,7 +445,8 @@ void init_main(struct init_ctx *ctx)
 
 void init_exec_process(struct init_ctx *ctx)
 {
-	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1 };
+	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1 };
+	signal(SIGPIPE, SIG_DFL);
 	umask(022);
 	run_steps(&s, process_steps, ARRAY_SIZE(process_steps));
 	do_exec(&s);

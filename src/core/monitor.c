@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@
 #include "linux/cgroup.h"
 #include "linux/idmap.h"
 #include "linux/ns.h"
+#include "linux/pty.h"
 #include "linux/seccomp.h"
 #include "linux/sync.h"
 #include "util/cleanup.h"
@@ -39,15 +41,25 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
+#define MAX_CLIENTS 16
+/* Stop reading clients while this much input waits for the container. */
+#define STDIN_HIGH_WATER 65536
+
 struct monitor {
 	struct monitor_args *a;
 	struct pd_store *store;
 	struct pd_seccomp *seccomp; /* compiled once, loaded by each start */
 	struct pd_cgroup *cg;       /* of the current run */
 	int log_fd;
-	int client_fd;
-	int out_fd, err_fd; /* read ends */
+	int listen_fd;              /* the attach socket */
+	int clients[MAX_CLIENTS];   /* attached clients; -1 = free slot */
+	int out_fd, err_fd;         /* read ends; with -t out_fd is the pty master */
+	int in_fd;                  /* the container's stdin (pipe or pty master); -1 if closed */
+	char *pending;              /* client input not yet written to in_fd */
+	size_t pending_len;
+	bool input_eof;             /* close in_fd once pending is written */
 	pid_t pid;
+	uint64_t pid_start;
 	bool oom;
 };
 
@@ -72,12 +84,120 @@ static char *resolv_conf_for_container(void)
 	return take_ptr(&out);
 }
 
+static void drop_client(struct monitor *m, size_t i)
+{
+	close(m->clients[i]);
+	m->clients[i] = -1;
+}
+
+/* Output goes to every attached client; one that went away (detached or
+ * killed) is dropped and the container keeps running. */
 static void send_client(struct monitor *m, enum attach_type t, const void *data, size_t len)
 {
-	if (m->client_fd >= 0 && attach_send(m->client_fd, t, data, len) < 0) {
-		/* The client went away (detached or killed): keep running. */
-		close(m->client_fd);
-		m->client_fd = -1;
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i] >= 0 && attach_send(m->clients[i], t, data, len) < 0)
+			drop_client(m, i);
+}
+
+static void add_client(struct monitor *m, int fd)
+{
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i] < 0) {
+			m->clients[i] = fd;
+			return;
+		}
+	close(fd);
+}
+
+static struct attach_started started_msg(const struct monitor *m)
+{
+	return (struct attach_started){
+		.pid = m->pid,
+		.pid_start = m->pid_start,
+		.tty = m->a->cfg->tty,
+		.stdin_open = m->a->cfg->interactive,
+	};
+}
+
+static void accept_clients(struct monitor *m)
+{
+	int fd;
+	while ((fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		struct attach_started st = started_msg(m);
+		if (attach_send(fd, ATTACH_STARTED, &st, sizeof(st)) < 0)
+			close(fd);
+		else
+			add_client(m, fd);
+	}
+}
+
+static void close_input(struct monitor *m)
+{
+	if (m->in_fd >= 0)
+		close(m->in_fd);
+	m->in_fd = -1;
+	m->pending_len = 0;
+}
+
+/* Write what clients typed to the container, without ever blocking: the
+ * rest waits for POLLOUT, and clients are not read meanwhile. */
+static void flush_input(struct monitor *m)
+{
+	while (m->in_fd >= 0 && m->pending_len) {
+		ssize_t n = write(m->in_fd, m->pending, m->pending_len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_input(m); /* the container closed its stdin */
+			return;
+		}
+		memmove(m->pending, m->pending + n, m->pending_len - (size_t)n);
+		m->pending_len -= (size_t)n;
+	}
+	if (m->input_eof && !m->a->cfg->tty && m->in_fd >= 0 && !m->pending_len)
+		close_input(m);
+}
+
+static void read_client(struct monitor *m, size_t i)
+{
+	char buf[ATTACH_MAX_PAYLOAD];
+	uint32_t type;
+	ssize_t n = attach_recv(m->clients[i], &type, buf, sizeof(buf));
+	if (n < 0 || type == 0) {
+		drop_client(m, i);
+		return;
+	}
+	if (type == ATTACH_STDIN && m->in_fd >= 0) {
+		m->pending = xrealloc(m->pending, m->pending_len + (size_t)n);
+		memcpy(m->pending + m->pending_len, buf, (size_t)n);
+		m->pending_len += (size_t)n;
+		flush_input(m);
+	} else if (type == ATTACH_STDIN_EOF) {
+		m->input_eof = true;
+		flush_input(m);
+	} else if (type == ATTACH_RESIZE && n == sizeof(struct attach_resize) && m->a->cfg->tty && m->in_fd >= 0) {
+		struct attach_resize *r = (struct attach_resize *)buf;
+		pty_set_size(m->in_fd, r->rows, r->cols);
+	}
+}
+
+/* Read the child's reports until EOF (the command runs: 0), an error (1,
+ * *failure filled) or a broken channel (-1).  With -t the first report
+ * carries the pty master: output is read from it, input written to it. */
+static int await_exec(struct monitor *m, int syncfd, struct sync_msg *failure, struct pd_err **err)
+{
+	for (;;) {
+		int fd = -1;
+		int r = sync_recv_fd(syncfd, failure, &fd, err);
+		if (r <= 0 || failure->type != SYNC_PTY)
+			return r == 0 ? 0 : r < 0 ? -1 : 1;
+		if (fd < 0)
+			return pd_fail(err, EPROTO, "no terminal came with the pty report");
+		close(m->out_fd);
+		m->out_fd = fd;
+		m->in_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	}
 }
 
@@ -85,8 +205,10 @@ static void send_client(struct monitor *m, enum attach_type t, const void *data,
 static int start_container(struct monitor *m, struct sync_msg *failure)
 {
 	struct monitor_args *a = m->a;
-	int out[2], errp[2], sv[2];
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || sync_pair(sv, NULL) < 0) {
+	int out[2], errp[2], sv[2], in[2] = { -1, -1 };
+	bool want_pipe = a->cfg->interactive && !a->cfg->tty;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || sync_pair(sv, NULL) < 0 ||
+	    (want_pipe && pipe2(in, O_CLOEXEC) < 0)) {
 		snprintf(failure->text, sizeof(failure->text), "create pipes: %s", strerror(errno));
 		snprintf(failure->step, sizeof(failure->step), "monitor");
 		return -1;
@@ -108,7 +230,7 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		.userns = a->cfg->rootless,
 		.full_idmap = a->cfg->rootless && idmap_has_range(&map),
 		.seccomp = m->seccomp,
-		.stdio = { a->stdin_fd, out[1], errp[1] },
+		.stdio = { in[0], out[1], errp[1] },
 		.syncfd = sv[1],
 	};
 	struct pd_err *err = NULL;
@@ -123,8 +245,13 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 	close(sv[1]);
 	close(out[1]);
 	close(errp[1]);
+	if (in[0] >= 0)
+		close(in[0]);
 	m->out_fd = out[0];
 	m->err_fd = errp[0];
+	m->in_fd = in[1];
+	m->pending_len = 0;
+	m->input_eof = false;
 	if (pid > 0) {
 		close(pidfd);
 		m->pid = pid;
@@ -133,10 +260,12 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		 * everything it forks, start there. */
 		if (pd_cg_add_pid(m->cg, pid, &err) == 0 && (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
 		    sync_send(sv[0], &go, &err) == 0) {
-			int r = sync_recv(sv[0], failure, &err);
+			int r = await_exec(m, sv[0], failure, &err);
 			close(sv[0]);
-			if (r == 0)
+			if (r == 0) {
+				fcntl(m->in_fd, F_SETFL, O_NONBLOCK);
 				return 0; /* EOF: execve happened */
+			}
 			if (r > 0)
 				return -1;
 		} else {
@@ -159,6 +288,7 @@ static void pump(struct monitor *m, int *fd, int stream)
 	ssize_t n = read(*fd, buf, sizeof(buf));
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
+	/* A pty master reads EIO once every slave fd is closed: that is EOF. */
 	if (n <= 0) {
 		close(*fd);
 		*fd = -1;
@@ -169,36 +299,45 @@ static void pump(struct monitor *m, int *fd, int stream)
 	send_client(m, stream == 1 ? ATTACH_STDOUT : ATTACH_STDERR, buf, (size_t)n);
 }
 
-/* Copy output until the container exits and its pipes are drained; returns
- * its wait status. */
+/* Copy output to the log and clients, and clients' input to the
+ * container, until it exits and its output is drained; returns its wait
+ * status. */
 static int supervise(struct monitor *m, int sigfd)
 {
 	int status = 0;
 	bool exited = false;
 	int oomfd = pd_cg_oom_fd(m->cg);
+	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_CLIENTS };
 	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
-		struct pollfd p[5] = {
-			{ m->out_fd, POLLIN, 0 },
-			{ m->err_fd, POLLIN, 0 },
-			{ exited ? -1 : sigfd, POLLIN, 0 },
-			{ m->client_fd, 0, 0 },
-			{ exited ? -1 : oomfd, POLLIN, 0 },
+		struct pollfd p[P_CLIENTS + MAX_CLIENTS] = {
+			[P_OUT] = { m->out_fd, POLLIN, 0 },
+			[P_ERR] = { m->err_fd, POLLIN, 0 },
+			[P_SIG] = { exited ? -1 : sigfd, POLLIN, 0 },
+			[P_OOM] = { exited ? -1 : oomfd, POLLIN, 0 },
+			[P_LISTEN] = { m->listen_fd, POLLIN, 0 },
+			[P_IN] = { m->pending_len ? m->in_fd : -1, POLLOUT, 0 },
 		};
+		bool read_clients = m->pending_len < STDIN_HIGH_WATER;
+		for (size_t i = 0; i < MAX_CLIENTS; i++)
+			p[P_CLIENTS + i] = (struct pollfd){ m->clients[i], read_clients ? POLLIN : 0, 0 };
 		/* After the exit, the pipes close as soon as the last process of
 		 * the namespace is gone; don't wait forever for a straggler. */
-		if (poll(p, 5, exited ? 2000 : -1) == 0)
+		if (poll(p, ARRAY_SIZE(p), exited ? 2000 : -1) == 0)
 			break;
-		if (p[4].revents && pd_cg_oom_killed(m->cg))
+		if (p[P_OOM].revents && pd_cg_oom_killed(m->cg))
 			m->oom = true;
-		if (p[0].revents)
+		if (p[P_OUT].revents)
 			pump(m, &m->out_fd, 1);
-		if (p[1].revents)
+		if (p[P_ERR].revents)
 			pump(m, &m->err_fd, 2);
-		if (p[3].revents & (POLLHUP | POLLERR)) {
-			close(m->client_fd);
-			m->client_fd = -1;
-		}
-		if (p[2].revents) {
+		if (p[P_LISTEN].revents)
+			accept_clients(m);
+		if (p[P_IN].revents)
+			flush_input(m);
+		for (size_t i = 0; i < MAX_CLIENTS; i++)
+			if (m->clients[i] >= 0 && p[P_CLIENTS + i].revents)
+				read_client(m, i);
+		if (p[P_SIG].revents) {
 			struct signalfd_siginfo si;
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
 				;
@@ -211,6 +350,7 @@ static int supervise(struct monitor *m, int sigfd)
 				}
 		}
 	}
+	close_input(m);
 	return status;
 }
 
@@ -326,7 +466,8 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 		finish_cgroup(m);
 		return -1;
 	}
-	struct attach_started st = { .pid = m->pid, .pid_start = pd_proc_start_time(m->pid) };
+	m->pid_start = pd_proc_start_time(m->pid);
+	struct attach_started st = started_msg(m);
 	if (m->store) {
 		pd_store_set_running(m->store, id, m->pid, st.pid_start, getpid(), pd_proc_start_time(getpid()),
 				     pd_now_ns(), NULL);
@@ -344,7 +485,13 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 
 void monitor_main(struct monitor_args *a)
 {
-	struct monitor m = { .a = a, .log_fd = -1, .client_fd = a->client_fd, .out_fd = -1, .err_fd = -1 };
+	struct monitor m = { .a = a, .log_fd = -1, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1 };
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		m.clients[i] = -1;
+	m.clients[0] = a->client_fd;
+	/* A write to a stdin pipe the container closed must not kill us; the
+	 * container's own processes get SIGPIPE back (init resets it). */
+	signal(SIGPIPE, SIG_IGN);
 	const char *id = a->cfg->id;
 	/* The monitor must not hold the CLI's terminal or pipes open: a
 	 * `$(pocket-docker run -d ...)` would never see EOF. */
@@ -357,6 +504,7 @@ void monitor_main(struct monitor_args *a)
 	int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	m.store = pd_store_open(a->root, NULL);
+	m.listen_fd = attach_listen(a->dir, NULL);
 	_cleanup_free_ char *log = pd_log_path(a->root, id);
 	m.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	pd_chown_to_invoker(log);
@@ -409,6 +557,7 @@ void monitor_main(struct monitor_args *a)
 	if (started)
 		send_client(&m, ATTACH_EXIT, &code, sizeof(code));
 	free(error);
+	free(m.pending);
 	pd_seccomp_free(m.seccomp);
 	pd_store_close(m.store);
 	_exit(0);

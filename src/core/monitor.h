@@ -8,7 +8,6 @@ struct monitor_args {
 	const char *lower; /* rootfs lower dir */
 	const char *dir;   /* containers/<ID> */
 	int client_fd;     /* attach socket end for the starting CLI */
-	int stdin_fd;      /* -i in the foreground: the CLI's stdin; else -1 */
 };
 
 /* Start the container and supervise it until it ends; never returns. */

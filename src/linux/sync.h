@@ -14,6 +14,7 @@
 enum sync_type {
 	SYNC_GO = 1,
 	SYNC_ERROR = 2,
+	SYNC_PTY = 3, /* child -> parent: the pty master, as SCM_RIGHTS */
 };
 
 struct sync_msg {
@@ -27,7 +28,11 @@ struct sync_msg {
 /* Make the pair: fds[0] for the parent, fds[1] for the child. */
 int sync_pair(int fds[2], struct pd_err **err);
 int sync_send(int fd, const struct sync_msg *m, struct pd_err **err);
-/* Returns 1 with *m filled, 0 on EOF, -1 on error. */
+/* The same, passing `passfd` along (SCM_RIGHTS). */
+int sync_send_fd(int fd, const struct sync_msg *m, int passfd, struct pd_err **err);
+/* Returns 1 with *m filled, 0 on EOF, -1 on error.  A passed fd is stored
+ * in *passfd (CLOEXEC) when passfd is not NULL, else closed; -1 if none. */
 int sync_recv(int fd, struct sync_msg *m, struct pd_err **err);
+int sync_recv_fd(int fd, struct sync_msg *m, int *passfd, struct pd_err **err);
 /* Child side: report a failed step and exit.  Never returns. */
 __attribute__((noreturn)) void sync_die(int fd, const char *step, const struct pd_err *e, int status);
