@@ -60,6 +60,9 @@ int cli_attach_session(int fd, pid_t pid, bool tty, bool stdin_open, const char 
 		cli_term_raw();
 	int r = pd_container_attach(fd, pid, &o, code, err);
 	restore_term();
+	/* Detached: the caller's prompt starts on a line of its own. */
+	if (r == 1 && tty && isatty(2))
+		(void)!write(2, "\n", 1);
 	return r;
 }
 

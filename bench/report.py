@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Merge hyperfine JSON exports (one per round), print a table of medians and
+ratios, check targets, and replace one section of BENCHMARKS.md.
+
+Used by the bench/*.sh scripts; every option is explained in --help.
+"""
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+
+INTRO = """# Benchmarks
+
+pocket-docker exists to be fast and small; these numbers are measured, not claimed.
+Every section below is written by a script in `bench/` (run them all with `make bench` or
+`bash bench/run` as root on Debian 12); each section says when and on which machine it ran.
+Times are medians over all runs; the runtimes are measured in the same run, in rounds that
+alternate between them, on the same busybox root filesystem.
+"""
+
+
+def load_times(paths):
+    """name -> list of seconds, over every round."""
+    times = {}
+    for p in paths:
+        with open(p) as f:
+            data = json.load(f)
+        for r in data["results"]:
+            times.setdefault(r["command"], []).extend(r["times"])
+    return times
+
+
+def fmt_ms(s):
+    return f"{s * 1000:.2f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--section", required=True, help="section id in BENCHMARKS.md")
+    ap.add_argument("--title", required=True, help="section heading")
+    ap.add_argument("--md", required=True, help="path of BENCHMARKS.md")
+    ap.add_argument("--machine", required=True, help="file with the machine description")
+    ap.add_argument("--row", action="append", default=[],
+                    help="NAME|DESCRIPTION: a table row, in order (NAME as given to hyperfine -n)")
+    ap.add_argument("--ratio", action="append", default=[],
+                    help="LABEL|NAME: a column 'x LABEL' = row median / NAME's median")
+    ap.add_argument("--check", action="append", default=[],
+                    help="NAME|REF|FACTOR|TEXT: target NAME median <= FACTOR * REF median")
+    ap.add_argument("--note", action="append", default=[], help="a line under the table")
+    ap.add_argument("--skipped", action="append", default=[], help="NAME|WHY: a row not measured")
+    ap.add_argument("--merged", help="write the merged times here as JSON")
+    ap.add_argument("json", nargs="+", help="hyperfine --export-json files")
+    a = ap.parse_args()
+
+    times = load_times(a.json)
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+    if a.merged:
+        with open(a.merged, "w") as f:
+            json.dump({k: {"median": med[k], "times": v} for k, v in times.items()}, f)
+
+    ratios = [r.split("|", 1) for r in a.ratio]
+    ratios = [(lbl, ref) for lbl, ref in ratios if ref in med]
+    head = ["runtime", "command", "median ms", "min ms", "p90 ms", "runs"]
+    head += [f"x {lbl}" for lbl, _ in ratios]
+    rows = []
+    skipped = dict(s.split("|", 1) for s in a.skipped)
+    for spec in a.row:
+        name, desc = spec.split("|", 1)
+        if name not in med:
+            why = skipped.get(name, "not measured")
+            rows.append([name, desc, "-", "-", "-", "0"] + ["-" for _ in ratios] + [why])
+            continue
+        t = sorted(times[name])
+        p90 = t[min(len(t) - 1, int(0.9 * len(t)))]
+        row = [name, desc, fmt_ms(med[name]), fmt_ms(t[0]), fmt_ms(p90), str(len(t))]
+        row += [f"{med[name] / med[ref]:.2f}" for _, ref in ratios]
+        rows.append(row)
+
+    checks = []
+    for c in a.check:
+        name, ref, factor, text = c.split("|", 3)
+        factor = float(factor)
+        if name not in med or ref not in med:
+            checks.append(f"- {text}: not measured")
+            continue
+        r = med[name] / med[ref]
+        ok = r <= factor
+        checks.append(f"- {text}: {name} / {ref} = {r:.2f} (target <= {factor:g}): "
+                      f"{'**met**' if ok else '**MISSED**'}")
+
+    # Markdown table.
+    def mdrow(cells):
+        return "| " + " | ".join(cells) + " |"
+    table = [mdrow(head), mdrow(["---"] * 2 + ["---:"] * (len(head) - 2))]
+    for r in rows:
+        if len(r) > len(head):  # skipped row: put the reason in the command column
+            r = [r[0], f"{r[1]} — *skipped: {r[-1]}*"] + r[2:len(head)]
+        table.append(mdrow(r))
+
+    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    with open(a.machine) as f:
+        machine = f.read().rstrip()
+    body = [f"## {a.title}", "", f"Run {now}, on:", "", machine, ""] + table + [""]
+    if checks:
+        body += ["Targets:", ""] + checks + [""]
+    if a.note:
+        body += ["Notes:", ""] + [f"- {n}" for n in a.note] + [""]
+
+    # Console: a plain aligned table.
+    cons = [head] + [r[:len(head)] for r in rows]
+    widths = [max(len(r[i]) for r in cons) for i in range(len(head))]
+    print()
+    for r in cons:
+        print("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
+                        for i, c in enumerate(r)))
+    for r in rows:
+        if len(r) > len(head):
+            print(f"  ({r[0]} skipped: {r[-1]})")
+    if checks:
+        print()
+        print("\n".join(c.replace("**", "") for c in checks))
+    print()
+
+    # BENCHMARKS.md: replace this section, keep the others.
+    begin, end = f"<!-- bench:{a.section} -->", f"<!-- /bench:{a.section} -->"
+    block = begin + "\n" + "\n".join(body) + end + "\n"
+    text = open(a.md).read() if os.path.exists(a.md) else INTRO
+    if begin in text and end in text:
+        pre, rest = text.split(begin, 1)
+        post = rest.split(end, 1)[1].lstrip("\n")
+        text = pre + block + ("\n" + post if post else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(a.md + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(a.md + ".tmp", a.md)
+    print(f"bench: wrote section '{a.section}' of {a.md}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+/* Container networking: the user's choices (struct pd_netcfg, parsed from
+ * --network, --publish, --dns and --add-host), the bridge subnet, and the
+ * files a container gets (/etc/resolv.conf, /etc/hosts).  Pure logic; the
+ * kernel side is in link.h (netlink), nat.h (nftables) and rootless.h
+ * (pasta / slirp4netns). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define PD_NET_BRIDGE_NAME "pocket0"
+#define PD_NET_DEFAULT_SUBNET "10.42.0.1/16"
+/* Overrides PD_NET_DEFAULT_SUBNET: the bridge's address and prefix. */
+#define PD_NET_SUBNET_ENV "POCKET_DOCKER_SUBNET"
+
+enum pd_net_mode {
+	PD_NET_DEFAULT = 0, /* a network namespace with loopback only */
+	PD_NET_NONE,        /* the same, asked for by name */
+	PD_NET_BRIDGE,      /* veth on pocket0 (root) or pasta/slirp4netns (rootless) */
+	PD_NET_HOST,        /* no network namespace */
+};
+
+struct pd_port {
+	char host_ip[16];   /* dotted IPv4; "0.0.0.0" for every address */
+	uint16_t host_port;
+	uint16_t container_port;
+	char proto[4];      /* "tcp" or "udp" */
+};
+
+struct pd_netcfg {
+	enum pd_net_mode mode;
+	struct pd_port *ports;
+	size_t n_ports;
+	char **dns;         /* --dns servers; NULL: the host's */
+	char **add_hosts;   /* "NAME:IP" */
+	char ip[16];        /* the leased address (bridge, root), filled at start */
+};
+
+/* The bridge's subnet in host byte order. */
+struct pd_subnet {
+	uint32_t gateway;   /* the bridge's own address */
+	uint32_t network;
+	unsigned prefix;
+};
+
+void pd_netcfg_free(struct pd_netcfg *n);
+const char *pd_net_mode_name(enum pd_net_mode m);
+
+/* Setters for the run flags; each fails with a one-line usage error. */
+int pd_netcfg_set_mode(struct pd_netcfg *n, const char *mode, struct pd_err **err);
+int pd_netcfg_add_port(struct pd_netcfg *n, const char *spec, struct pd_err **err);
+int pd_netcfg_add_dns(struct pd_netcfg *n, const char *ip, struct pd_err **err);
+int pd_netcfg_add_host(struct pd_netcfg *n, const char *spec, struct pd_err **err);
+/* After every flag: -p without --network means bridge; -p with none or
+ * host, or the same host port twice, is an error. */
+int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err);
+
+/* Parse "[IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]". */
+int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err);
+/* "0.0.0.0:18080->80/tcp"; caller frees. */
+char *pd_port_text(const struct pd_port *p);
+
+/* The subnet from $POCKET_DOCKER_SUBNET or the default: "A.B.C.D/P" with
+ * A.B.C.D the bridge's address, P from 8 to 30. */
+int pd_subnet_get(struct pd_subnet *out, struct pd_err **err);
+int pd_subnet_parse(const char *s, struct pd_subnet *out, struct pd_err **err);
+/* "10.42.0.0/16", the key of the subnet's leases. */
+void pd_subnet_key(const struct pd_subnet *s, char *buf, size_t len);
+/* The first and last address a container may lease. */
+uint32_t pd_subnet_first(const struct pd_subnet *s);
+uint32_t pd_subnet_last(const struct pd_subnet *s);
+void pd_ip_text(uint32_t ip, char buf[16]);
+/* Fail when a route of the host's (`routes`: /proc/net/route's text), other
+ * than the default route and the routes of our own bridge, overlaps. */
+int pd_subnet_check_routes(const struct pd_subnet *s, const char *routes, struct pd_err **err);
+
+/* /etc/resolv.conf for a container: `host` (the host's file) with its
+ * loopback nameservers dropped (they would point at the container's own
+ * loopback), or the --dns servers in place of all of the host's.  With
+ * host networking the host's file unchanged.  Caller frees. */
+char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host);
+/* /etc/hosts for a container named `hostname`; caller frees. */
+char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *host_hosts);

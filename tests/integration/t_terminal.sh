@@ -1,0 +1,208 @@
+#!/bin/bash
+# Terminals, attach and exec, driven through tmux as a person would type:
+# run -it, detach with Ctrl-P Ctrl-Q and attach back, exec -it and exit,
+# window sizes, the caller's terminal restored; piped stdin; exec codes.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# A tmux session running a plain bash in T_TMP, with pd ($PD --root
+# $T_ROOT) defined; tmux runs as its own server on a private socket.
+tm_start() {
+	need_cmd tmux
+	TM="tmux -S $T_TMP/tmux.sock"
+	$TM new-session -d -s t -x 100 -y 30 "env -i PATH=$PATH HOME=$T_TMP TERM=xterm bash --norc --noprofile" ||
+		fail "cannot start tmux"
+	sleep 0.3
+	tm_type "cd $T_TMP; pd() { $PD --root $T_ROOT \"\$@\"; }; stty -a > stty.before"
+}
+
+tm_type() {
+	$TM send-keys -t t "$1" Enter
+}
+
+tm_keys() {
+	$TM send-keys -t t "$@"
+}
+
+tm_screen() {
+	$TM capture-pane -t t -p
+}
+
+# tm_wait TEXT [SECONDS]: wait until the screen shows TEXT.
+tm_wait() {
+	local i=0 limit=$((${2:-10} * 10))
+	while [ "$i" -lt "$limit" ]; do
+		tm_screen | grep -qF -- "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "the screen never showed '$1': $(tm_screen | grep -v '^$' | tail -n 8 | tr '\n' '|')"
+}
+
+# tm_prompt: wait until the host shell's prompt is back (the last line).
+tm_prompt() {
+	local i=0
+	while [ "$i" -lt 100 ]; do
+		tm_screen | grep -v '^$' | tail -n 1 | grep -q 'bash-[0-9.]*# *$' && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "the host prompt did not come back: $(tm_screen | grep -v '^$' | tail -n 4 | tr '\n' '|')"
+}
+
+tm_stop() {
+	$TM kill-server 2>/dev/null
+}
+
+test_run_it_shell_and_terminal_restored() {
+	need_busybox
+	tm_start
+	tm_type "pd run -it --rm --rootfs $BUSYBOX_DIR sh"
+	tm_wait "/ #"
+	tm_type 'echo in-$((6*7)); stty size; tty'
+	tm_wait "in-42"
+	tm_wait "30 100"
+	tm_wait "/dev/pts/0"
+	tm_type "sleep 30"
+	sleep 0.3
+	tm_keys C-c
+	tm_type "echo after-interrupt"
+	tm_wait "after-interrupt"
+	tm_type "exit 4"
+	tm_prompt
+	tm_type 'echo rc=$?; stty -a > stty.after; cmp -s stty.before stty.after && echo STTY-SAME'
+	tm_wait "rc=4"
+	tm_wait "STTY-SAME"
+	tm_stop
+}
+
+test_resize_followed() {
+	need_busybox
+	tm_start
+	tm_type "pd run -it --rm --rootfs $BUSYBOX_DIR sh"
+	tm_wait "/ #"
+	$TM resize-window -t t -x 90 -y 20
+	sleep 0.5
+	tm_type 'echo size=$(stty size)'
+	tm_wait "size=20 90"
+	tm_type "exit"
+	tm_stop
+}
+
+test_detach_and_attach() {
+	need_busybox
+	allow_containers_left
+	tm_start
+	tm_type "pd run -it --name tt --rootfs $BUSYBOX_DIR sh"
+	tm_wait "/ #"
+	tm_type "echo first-session"
+	tm_wait "first-session"
+	tm_keys C-p C-q
+	tm_prompt
+	tm_type 'echo detached-rc=$?'
+	tm_wait "detached-rc=0"
+	pd ps
+	assert_contains "$OUT" tt "still running after detach"
+	tm_type "pd attach tt"
+	sleep 0.5
+	tm_type "echo second-session"
+	tm_wait "second-session"
+	tm_keys C-p C-q
+	tm_prompt
+	pd ps
+	assert_contains "$OUT" tt "still running after the second detach"
+	tm_type "pd attach --detach-keys ctrl-a,x tt"
+	sleep 0.5
+	tm_type "exit 6"
+	tm_prompt
+	tm_type 'echo attach-rc=$?; stty -a > stty.after; cmp -s stty.before stty.after && echo STTY-SAME'
+	tm_wait "attach-rc=6"
+	tm_wait "STTY-SAME"
+	tm_stop
+	pd rm tt
+	assert_ok
+}
+
+test_run_detached_tty_then_attach() {
+	need_busybox
+	allow_containers_left
+	pd run -d -i -t --name bg --rootfs "$BUSYBOX_DIR" sh
+	assert_ok
+	tm_start
+	tm_type "pd attach bg"
+	sleep 0.5
+	tm_type "echo attached-to-\$HOSTNAME"
+	tm_wait "attached-to-"
+	tm_type "exit"
+	tm_prompt
+	tm_type 'echo rc=$?'
+	tm_wait "rc=0"
+	tm_stop
+	pd rm bg
+	assert_ok
+}
+
+test_exec_it_returns_at_once() {
+	need_busybox
+	allow_containers_left
+	pd run -d --name host --rootfs "$BUSYBOX_DIR" sleep 1000
+	assert_ok
+	tm_start
+	tm_type "pd exec -it host /bin/sh"
+	tm_wait "/ #"
+	tm_type 'sleep 100 & jobs; echo tty=$(tty)'
+	tm_wait "tty=/dev/pts/"
+	tm_type "exit"
+	# At once: the background sleep inside must not hold the shell up.
+	tm_prompt
+	tm_type 'echo exec-rc=$?; stty -a > stty.after; cmp -s stty.before stty.after && echo STTY-SAME'
+	tm_wait "exec-rc=0" 3
+	tm_wait "STTY-SAME"
+	if tm_screen | grep -qi "can't access tty\|job control"; then
+		fail "the shell complained about its terminal: $(tm_screen | grep -i 'tty\|job' | head -n 2)"
+	fi
+	tm_stop
+	pd rm -f host
+	assert_ok
+}
+
+test_piped_stdin_and_exec_codes() {
+	need_busybox
+	allow_containers_left
+	pd_stdin "$(printf 'one\ntwo\nthree')" run --rm -i --rootfs "$BUSYBOX_DIR" wc -w
+	assert_ok
+	assert_eq 3 "$(echo "$OUT" | tr -d ' ')" "stdin reached the container and ended"
+	pd run -d --name ex --rootfs "$BUSYBOX_DIR" sleep 100
+	pd_stdin "via exec" exec -i ex cat
+	assert_out "via exec"
+	pd exec ex sh -c 'exit 9'
+	assert_exit 9
+	pd exec ex /nonexistent
+	assert_exit 127
+	pd exec ex /etc
+	assert_exit 126
+	pd stop -t 0 ex
+	pd exec ex true
+	assert_exit 125
+	assert_error_line "exec into a stopped container"
+	assert_contains "$ERR" "not running" "the error says why"
+	pd rm ex
+	assert_ok
+}
+
+test_container_tty_is_its_own() {
+	# The container's terminal comes from its own devpts instance: the
+	# host's terminal is never among its fds, so TIOCSTI cannot reach it.
+	need_busybox
+	tm_start
+	tm_type "pd run -it --rm --rootfs $BUSYBOX_DIR sh -c 'ls -l /proc/self/fd/; stat -c %t:%T /dev/pts/0; grep -c . /proc/self/mountinfo'"
+	tm_prompt
+	tm_type 'echo rc=$?'
+	tm_wait "rc=0"
+	if tm_screen | grep -F -- "-> /dev/tty" | grep -v "/dev/pts/0" >/dev/null; then
+		fail "a host terminal reached the container: $(tm_screen | grep -- '->' | head -n 5)"
+	fi
+	tm_screen | grep -qF -- "-> /dev/pts/0" || fail "stdio is not the container's own pts: $(tm_screen | head -n 10)"
+	tm_stop
+}
+
+run_tests "$@"

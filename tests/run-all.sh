@@ -1,0 +1,140 @@
+#!/bin/bash
+# Run every test: the unit test binaries (build/tests/test_*, cmocka), then
+# the fixtures are built once, then every integration test file
+# (tests/integration/t_*.sh).  Ends with one line
+#   N passed, N failed, N skipped
+# and exits non-zero when anything failed.  Needs no terminal; the
+# integration tests need root (they are skipped, visibly, without it).
+#
+# Environment: PD_FIXTURES (default build/fixtures), PD_TESTS (a
+# space-separated list of integration files to run, e.g. "t_run t_volumes";
+# default all), and lib.sh's PD, PD_TEST_TIMEOUT, PD_CMD_TIMEOUT.
+set -u
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo" || exit 1
+build=${BUILD:-build}
+fixtures=${PD_FIXTURES:-$repo/$build/fixtures}
+export PD_FIXTURES=$fixtures
+export PD=${PD:-$repo/pocket-docker}
+passed=0
+failed=0
+skipped=0
+start=$(date +%s)
+
+note() { echo "== $*"; }
+
+count_line() {
+	case $1 in
+	PASS*) passed=$((passed + 1)) ;;
+	FAIL*) failed=$((failed + 1)) ;;
+	SKIP*) skipped=$((skipped + 1)) ;;
+	esac
+}
+
+# --- unit tests (cmocka, TAP output) ------------------------------------------
+note "unit tests"
+shopt -s nullglob
+unit_bins=("$build"/tests/test_*)
+shopt -u nullglob
+if [ ${#unit_bins[@]} -eq 0 ]; then
+	echo "(no unit test binaries in $build/tests)"
+fi
+for bin in "${unit_bins[@]}"; do
+	[ -x "$bin" ] && [ -f "$bin" ] || continue
+	case $bin in *.d | *.o) continue ;; esac
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 120 "$bin" </dev/null 2>&1)
+	rc=$?
+	ok=$(printf '%s\n' "$out" | grep -Ec '^ok [0-9]+' )
+	skip=$(printf '%s\n' "$out" | grep -Eic '^ok [0-9]+.*# *skip')
+	notok=$(printf '%s\n' "$out" | grep -Ec '^not ok [0-9]+')
+	ok=$((ok - skip))
+	passed=$((passed + ok))
+	skipped=$((skipped + skip))
+	failed=$((failed + notok))
+	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		# Crashed or failed outside any test case.
+		failed=$((failed + 1))
+		echo "FAIL $(basename "$bin"): exited $rc with no failing test reported"
+		printf '%s\n' "$out" | tail -n 30 | sed 's/^/    | /'
+	elif [ "$notok" -gt 0 ]; then
+		echo "FAIL $(basename "$bin"): $notok failing"
+		printf '%s\n' "$out" | sed 's/^/    | /'
+	else
+		echo "PASS $(basename "$bin"): $ok tests${skip:+, $skip skipped}"
+	fi
+done
+
+# --- fixtures -----------------------------------------------------------------
+note "fixtures in $fixtures"
+if [ "$(id -u)" -eq 0 ]; then
+	if ! bash tests/fixtures/mk-busybox.sh "$fixtures"; then
+		echo "FAIL fixtures.busybox: tests/fixtures/mk-busybox.sh failed"
+		failed=$((failed + 1))
+	fi
+	if ! bash tests/fixtures/mk-python.sh "$fixtures"; then
+		# The Python tests then skip, saying why.
+		echo "FAIL fixtures.python: tests/fixtures/mk-python.sh failed"
+		failed=$((failed + 1))
+	fi
+	if [ -x "$fixtures/busybox-rootfs/bin/busybox" ]; then
+		# A smoke build of the hostile tarballs (each test builds its own,
+		# named with its own tag).
+		if python3 tests/fixtures/mk-hostile.py "$fixtures/hostile" check "$fixtures/busybox-rootfs"; then
+			echo "PASS fixtures.hostile"
+			passed=$((passed + 1))
+		else
+			echo "FAIL fixtures.hostile: tests/fixtures/mk-hostile.py failed"
+			failed=$((failed + 1))
+		fi
+	fi
+fi
+
+# --- integration tests --------------------------------------------------------
+note "integration tests"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP integration: needs root (run as root or with sudo)"
+	skipped=$((skipped + 1))
+elif [ ! -x "$PD" ]; then
+	echo "FAIL integration: no binary at $PD (run: make pocket-docker)"
+	failed=$((failed + 1))
+else
+	fixture_before=""
+	[ -d "$fixtures/busybox-rootfs" ] && fixture_before=$(cd "$fixtures/busybox-rootfs" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort)
+	if [ -n "${PD_TESTS:-}" ]; then
+		files=()
+		for t in $PD_TESTS; do files+=("tests/integration/${t%.sh}.sh"); done
+	else
+		files=(tests/integration/t_*.sh)
+	fi
+	file_out=$(mktemp /tmp/pd-run-all.XXXXXX)
+	for f in "${files[@]}"; do
+		note "$f"
+		PD_RUN_ALL=1 bash "$f" </dev/null 2>&1 | tee "$file_out"
+		rc=${PIPESTATUS[0]}
+		before=$failed
+		while IFS= read -r line; do
+			count_line "$line"
+		done <"$file_out"
+		if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+			echo "FAIL $(basename "$f" .sh): exited $rc with no failing test reported"
+			failed=$((failed + 1))
+		fi
+	done
+	rm -f "$file_out"
+	if [ -n "$fixture_before" ]; then
+		fixture_after=$(cd "$fixtures/busybox-rootfs" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort)
+		if [ "$fixture_before" = "$fixture_after" ]; then
+			echo "PASS integration.fixture_unchanged"
+			passed=$((passed + 1))
+		else
+			echo "FAIL integration.fixture_unchanged: the busybox rootfs directory changed during the tests:"
+			diff <(echo "$fixture_before") <(echo "$fixture_after") | head -n 20 | sed 's/^/    | /'
+			failed=$((failed + 1))
+		fi
+	fi
+fi
+
+echo "== took $(($(date +%s) - start))s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
