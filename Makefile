@@ -4,6 +4,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 BUILD   ?= build
+BIN     ?= pocket-docker
 SAN     ?=
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Werror=shadow -Werror=strict-prototypes \
@@ -12,6 +13,8 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Werror=shadow -Werror=strict-pro
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE $(WARN) $(HARDEN) -iquote src -MMD -MP
+# libnl's headers live under libnl3/ (the library itself is dlopen()ed).
+CFLAGS  += -I/usr/include/libnl3
 LDFLAGS += -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 # Only libraries every command needs are linked; libarchive, libcurl, libnl,
 # libnftables and nettle are opened on first use (see src/util/dl.h).
@@ -29,9 +32,9 @@ LIB_OBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: pocket-docker
+all: $(BIN)
 
-pocket-docker: $(OBJS)
+$(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
 
 $(BUILD)/%.o: %.c
@@ -48,21 +51,21 @@ deps:
 	bash scripts/install-deps.sh
 
 demo: deps
-	$(MAKE) pocket-docker
+	$(MAKE) $(BIN)
 	bash tests/fixtures/mk-busybox.sh $(BUILD)/fixtures
-	./pocket-docker run --rm --rootfs $(BUILD)/fixtures/busybox.tar.gz /bin/echo "Hello from container"
+	$(abspath $(BIN)) run --rm --rootfs $(BUILD)/fixtures/busybox.tar.gz /bin/echo "Hello from container"
 
 check: deps
-	$(MAKE) pocket-docker unit
+	$(MAKE) $(BIN) unit
 	bash tests/run-all.sh
 
 check-asan:
 	$(MAKE) clean
-	$(MAKE) SAN=1 pocket-docker unit
+	$(MAKE) SAN=1 $(BIN) unit
 	bash tests/run-all.sh
 
 bench: deps
-	$(MAKE) pocket-docker
+	$(MAKE) $(BIN)
 	bash bench/run
 
 format:
@@ -71,11 +74,11 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS)
 
-install: pocket-docker
-	install -D -m 0755 pocket-docker $(DESTDIR)$(PREFIX)/bin/pocket-docker
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pocket-docker
 
 clean:
-	rm -rf $(BUILD) pocket-docker
+	rm -rf $(BUILD) $(BIN)
 
 .PHONY: all unit deps demo check check-asan bench format format-check install clean
 -include $(OBJS:.o=.d) $(UNIT_BINS:%=%.d)

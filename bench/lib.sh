@@ -11,7 +11,10 @@ die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 # cgroup layout of this host: v2, hybrid or v1.
 cgroup_mode() {
-	if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+	# Inside enter_private_ns's namespace, the host's layout (seen before entering it).
+	if [ -n "${PD_BENCH_CGROUP_MODE:-}" ]; then
+		echo "$PD_BENCH_CGROUP_MODE"
+	elif [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
 		echo "v2 (unified)"
 	elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
 		echo "hybrid (v1 controllers, cgroup2 at /sys/fs/cgroup/unified)"
@@ -93,4 +96,225 @@ prepare_busybox() {
 		tar -C "$FIX_DIR" --numeric-owner -cf "$FIX_TAR" .
 	fi
 	[ -x "$FIX_DIR/bin/true" ] || die "$FIX_DIR/bin/true missing"
+}
+
+# ---------------------------------------------------------------- shared by the issue-9 scripts
+# (throughput, exec, ps, stop, memory, size, extract).  start.sh keeps its own structure.
+
+# BENCH_QUICK=1: a faster pass (fewer runs, smaller counts), for trying the scripts out.
+quick() { [ "${BENCH_QUICK:-0}" = 1 ]; }
+# qv NORMAL QUICK: the value for this pass.
+qv() { if quick; then echo "$2"; else echo "$1"; fi; }
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+now_ns() { date +%s%N; }
+
+# Re-execute the calling script in a private mount namespace in which /sys/fs/cgroup/unified is
+# unmounted (crun, and so podman, refuse hybrid hosts otherwise; see start.sh).  Everything the
+# script starts lives in that namespace, every runtime alike; the host's mounts are untouched and
+# the namespace's mounts vanish with its last process.  Call as: enter_private_ns "$@"
+enter_private_ns() {
+	if [ "${PD_BENCH_IN_NS:-}" != "$$" ]; then
+		export PD_BENCH_CGROUP_MODE
+		PD_BENCH_CGROUP_MODE=$(cgroup_mode)
+		exec unshare -m --propagation private -- env PD_BENCH_NS_PARENT=1 bash "$0" "$@"
+	fi
+}
+# (unshare keeps the pid, so the re-executed script recognises itself by $$.)
+if [ "${PD_BENCH_NS_PARENT:-}" = 1 ]; then
+	unset PD_BENCH_NS_PARENT
+	export PD_BENCH_IN_NS=$$
+	if is_hybrid; then
+		umount /sys/fs/cgroup/unified ||
+			die "cannot unmount /sys/fs/cgroup/unified in the private mount namespace"
+	fi
+fi
+
+# bench_begin NAME: root check, scratch dir $TMP (with $STATE, pocket-docker's state root),
+# a snapshot of ./pocket-docker in $PD (others may rebuild it while we measure), the load
+# average in $LOAD0, and the cleanup trap.  Register more cleanup with on_exit 'COMMAND'.
+CLEANUP_HOOKS=()
+on_exit() { CLEANUP_HOOKS+=("$*"); }
+bench_begin() {
+	[ "$(id -u)" -eq 0 ] || die "run as root"
+	TMP=$(mktemp -d "/tmp/pd-bench-$1.XXXXXX")
+	STATE=$TMP/state
+	mkdir -p "$STATE" "$BENCH_OUT"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	LOAD0=$(load1)
+	echo "pocket-docker benchmark '$1' on:"
+	machine_info
+	if [ -x "$REPO/pocket-docker" ]; then
+		cp "$REPO/pocket-docker" "$TMP/pocket-docker"
+		PD=$TMP/pocket-docker
+		PD_VERSION="$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+	else
+		PD=
+		log "SKIP pocket-docker: $REPO/pocket-docker is not built yet (make pocket-docker)"
+	fi
+}
+bench_cleanup() {
+	local rc=$? i m
+	set +e
+	trap - INT TERM
+	for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do eval "${CLEANUP_HOOKS[i]}"; done
+	if [ -n "${PD:-}" ] && [ -e "$STATE/state.db" ]; then
+		"$PD" --root "$STATE" rm -f --all >/dev/null 2>&1
+	fi
+	for m in $(findmnt -rn -o TARGET | grep -F "$TMP" | sort -r); do umount -l "$m"; done
+	if findmnt -rn -o TARGET | grep -qF "$TMP"; then
+		log "WARNING: mounts remain under $TMP; not removing it"
+	else
+		rm -rf --one-file-system "$TMP"
+	fi
+	exit $rc
+}
+
+# The machine file for report.py: machine_info, load before/after, extra lines from the args.
+write_machine() { # FILE [LINE...]
+	local f=$1
+	shift
+	{
+		machine_info
+		echo "- load average (1 min) before / after: $LOAD0 / $(load1)"
+		[ -n "${PD:-}" ] && echo "- pocket-docker: $("$PD" version 2>/dev/null | head -n1) (tree $PD_VERSION)"
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >"$f"
+}
+
+# works NAME CMD: run CMD once (split on spaces, as hyperfine -N does); on failure log it,
+# add NAME to $TMP/skipped and return 1.
+works() {
+	local name=$1 cmd=$2 out
+	# shellcheck disable=SC2086
+	if out=$($cmd 2>&1 </dev/null); then return 0; fi
+	log "SKIP $name: '$cmd' failed:"
+	printf '%s\n' "$out" | tail -n 5 | sed 's/^/bench:   /' >&2
+	printf '%s|%s\n' "$name" "failed in the sanity run: $(printf '%s' "$out" | tail -n1 | tr '|' '/' | cut -c1-120)" >>"$TMP/skipped"
+	return 1
+}
+# skipped_args: --skipped options for report.py from $TMP/skipped.
+skipped_args() {
+	local name why
+	[ -f "$TMP/skipped" ] || return 0
+	while IFS='|' read -r name why; do
+		[ -n "$name" ] && printf '%s\0%s\0' --skipped "$name|$why"
+	done <"$TMP/skipped"
+}
+
+# hf_rounds PREFIX ROUNDS RUNS WARMUP NAME CMD [NAME CMD]... [-- HYPERFINE-OPTION...]
+# hyperfine -N in ROUNDS invocations of RUNS runs per command, the order rotating between
+# rounds; writes PREFIX-<round>.json.
+hf_rounds() {
+	local prefix=$1 rounds=$2 runs=$3 warmup=$4 r i k
+	shift 4
+	local names=() cmds=() extra=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = -- ]; then
+			shift
+			extra=("$@")
+			break
+		fi
+		names+=("$1")
+		cmds+=("$2")
+		shift 2
+	done
+	local n=${#names[@]}
+	[ "$n" -gt 0 ] || return 0
+	local style=(--style none)
+	[ "${BENCH_VERBOSE:-0}" = 1 ] && style=(--style basic)
+	for ((r = 0; r < rounds; r++)); do
+		local args=()
+		for ((i = 0; i < n; i++)); do
+			k=$(((i + r) % n))
+			args+=(-n "${names[k]}" "${cmds[k]}")
+		done
+		log "round $((r + 1))/$rounds: $n commands x $runs runs (+$warmup warm-up)"
+		if ! hyperfine -N "${style[@]}" --warmup "$warmup" --runs "$runs" "${extra[@]}" \
+			--export-json "$prefix-$r.json" "${args[@]}" 2>&1 |
+			{ grep -v -e 'Statistical outliers were detected' -e '^[[:space:]]*$' >&2 || true; }; then
+			die "hyperfine failed in round $((r + 1))"
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- OCI bundle and podman
+
+# mk_bundle DIR ROOTFS ARG...: crun's default spec on ROOTFS (as start.sh makes it: no terminal,
+# writable root, namespaces pid, mount, ipc, uts, network, cgroup) running ARG...
+mk_bundle() {
+	local dir=$1 rootfs=$2
+	shift 2
+	mkdir -p "$dir"
+	(cd "$dir" && rm -f config.json && crun spec)
+	python3 - "$dir/config.json" "$rootfs" "$@" <<'PYEOF'
+import json, sys
+path, rootfs, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = args
+c["root"] = {"path": rootfs, "readonly": False}
+want = ["pid", "mount", "ipc", "uts", "network", "cgroup"]
+c["linux"]["namespaces"] = [{"type": t} for t in want]
+json.dump(c, open(path, "w"), indent=1)
+PYEOF
+}
+
+# podman_setup TARBALL: install podman, give it its own storage under $TMP/podman, import
+# TARBALL as localhost/pdbench-busybox and check that `podman run --rm` works.  Sets PODMAN
+# (the command with its global options), PODMAN_RUN (options for run/create), PODMAN_OK=1
+# and PODMAN_WHY (why not, when it does not work).  Needs the private namespace (crun).
+PODMAN_OK=0
+PODMAN_WHY=
+podman_setup() {
+	local tarball=$1 out
+	if ! need_pkgs podman >&2 || ! command -v podman >/dev/null; then
+		PODMAN_WHY="podman could not be installed"
+		return 1
+	fi
+	local d=$TMP/podman
+	mkdir -p "$d/root" "$d/run" "$d/tmp" "$d/volumes" "$d/net"
+	PODMAN="podman --root $d/root --runroot $d/run --tmpdir $d/tmp --volumepath $d/volumes --network-config-dir $d/net --cgroup-manager cgroupfs --events-backend none --storage-driver overlay"
+	# podman 4.3 asks crun for RLIMIT_NOFILE 1048576 and RLIMIT_NPROC 32768, more than this
+	# host's hard limits allow in crun's context (EPERM), and ignores --ulimit host: ask for the
+	# caller's open-files limit and a modest process limit instead.
+	PODMAN_RUN="--network none --log-driver k8s-file --ulimit nofile=$(ulimit -Sn):$(ulimit -Hn) --ulimit nproc=4096:4096"
+	on_exit podman_cleanup
+	# shellcheck disable=SC2086
+	if ! out=$($PODMAN import "$tarball" pdbench-busybox 2>&1); then
+		PODMAN_WHY="podman import failed: $(printf '%s' "$out" | tail -n1)"
+		log "SKIP podman: $PODMAN_WHY"
+		return 1
+	fi
+	# shellcheck disable=SC2086
+	if ! out=$($PODMAN run --rm $PODMAN_RUN pdbench-busybox /bin/true 2>&1 </dev/null); then
+		PODMAN_WHY="podman run failed on this host: $(printf '%s' "$out" | tail -n1)"
+		log "SKIP podman: $PODMAN_WHY"
+		return 1
+	fi
+	PODMAN_OK=1
+	PODMAN_VERSION=$(tool_version podman --version)
+}
+podman_cleanup() {
+	[ -n "${PODMAN:-}" ] || return 0
+	# shellcheck disable=SC2086
+	timeout 300 $PODMAN rm -af -t 0 >/dev/null 2>&1
+}
+
+# crun and runc keep their state under $TMP/crun and $TMP/runc; container ids start with
+# $OCI_PREFIX.  oci_cleanup deletes what is left there, and the runtimes' leftover cgroups.
+OCI_PREFIX=pdbench-$$-
+oci_cleanup() {
+	local rt d
+	for rt in crun runc; do
+		[ -d "$TMP/$rt" ] || continue
+		for d in "$TMP/$rt"/*/; do
+			[ -d "$d" ] && "$rt" --root "$TMP/$rt" delete -f "$(basename "$d")" >/dev/null 2>&1
+		done
+	done
+	find /sys/fs/cgroup -maxdepth 4 -depth -type d -name "$OCI_PREFIX*" -exec rmdir {} \; 2>/dev/null
+	return 0
 }

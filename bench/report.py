@@ -50,8 +50,18 @@ def main():
                     help="NAME|REF|FACTOR|TEXT: target NAME median <= FACTOR * REF median")
     ap.add_argument("--note", action="append", default=[], help="a line under the table")
     ap.add_argument("--skipped", action="append", default=[], help="NAME|WHY: a row not measured")
+    ap.add_argument("--pair", action="append", default=[],
+                    help="NAME|REF: a column 'x PAIR-LABEL' with NAME's median / REF's median")
+    ap.add_argument("--pair-label", default="other", help="header of the --pair column")
+    ap.add_argument("--abs-check", action="append", default=[],
+                    help="NAME|MS|TEXT: target NAME median <= MS milliseconds")
+    ap.add_argument("--tsv", action="append", default=[],
+                    help="[CAPTION|]FILE: a ready table (tab-separated, header first), "
+                         "after the hyperfine table")
+    ap.add_argument("--target", action="append", default=[],
+                    help="TEXT|met|MISSED|not measured: a target checked by the script")
     ap.add_argument("--merged", help="write the merged times here as JSON")
-    ap.add_argument("json", nargs="+", help="hyperfine --export-json files")
+    ap.add_argument("json", nargs="*", help="hyperfine --export-json files")
     a = ap.parse_args()
 
     times = load_times(a.json)
@@ -64,18 +74,25 @@ def main():
     ratios = [(lbl, ref) for lbl, ref in ratios if ref in med]
     head = ["runtime", "command", "median ms", "min ms", "p90 ms", "runs"]
     head += [f"x {lbl}" for lbl, _ in ratios]
+    pairs = dict(p.split("|", 1) for p in a.pair)
+    if pairs:
+        head.append(f"x {a.pair_label}")
     rows = []
     skipped = dict(s.split("|", 1) for s in a.skipped)
     for spec in a.row:
         name, desc = spec.split("|", 1)
         if name not in med:
             why = skipped.get(name, "not measured")
-            rows.append([name, desc, "-", "-", "-", "0"] + ["-" for _ in ratios] + [why])
+            rows.append([name, desc, "-", "-", "-", "0"] + ["-" for _ in ratios]
+                        + (["-"] if pairs else []) + [why])
             continue
         t = sorted(times[name])
         p90 = t[min(len(t) - 1, int(0.9 * len(t)))]
         row = [name, desc, fmt_ms(med[name]), fmt_ms(t[0]), fmt_ms(p90), str(len(t))]
         row += [f"{med[name] / med[ref]:.2f}" for _, ref in ratios]
+        if pairs:
+            ref = pairs.get(name)
+            row.append(f"{med[name] / med[ref]:.2f}" if ref in med else "-")
         rows.append(row)
 
     checks = []
@@ -89,15 +106,46 @@ def main():
         ok = r <= factor
         checks.append(f"- {text}: {name} / {ref} = {r:.2f} (target <= {factor:g}): "
                       f"{'**met**' if ok else '**MISSED**'}")
+    for c in a.abs_check:
+        name, ms, text = c.split("|", 2)
+        if name not in med:
+            checks.append(f"- {text}: not measured")
+            continue
+        ok = med[name] * 1000 <= float(ms)
+        checks.append(f"- {text}: {name} median = {fmt_ms(med[name])} ms (target <= {ms} ms): "
+                      f"{'**met**' if ok else '**MISSED**'}")
+    for t in a.target:
+        text, status = t.rsplit("|", 1)
+        status = {"met": "**met**", "MISSED": "**MISSED**"}.get(status, status)
+        checks.append(f"- {text}: {status}")
+
+    # Ready-made tables.
+    tsvs = []
+    for spec in a.tsv:
+        cap, path = spec.rsplit("|", 1) if "|" in spec else ("", spec)
+        with open(path) as f:
+            lines = [ln.rstrip("\n").split("\t") for ln in f if ln.strip()]
+        if lines:
+            tsvs.append((cap, lines))
 
     # Markdown table.
     def mdrow(cells):
         return "| " + " | ".join(cells) + " |"
-    table = [mdrow(head), mdrow(["---"] * 2 + ["---:"] * (len(head) - 2))]
+    table = []
+    if rows:
+        table = [mdrow(head), mdrow(["---"] * 2 + ["---:"] * (len(head) - 2))]
     for r in rows:
         if len(r) > len(head):  # skipped row: put the reason in the command column
             r = [r[0], f"{r[1]} — *skipped: {r[-1]}*"] + r[2:len(head)]
         table.append(mdrow(r))
+    for cap, lines in tsvs:
+        if table:
+            table.append("")
+        if cap:
+            table += [cap, ""]
+        h = lines[0]
+        table += [mdrow(h), mdrow(["---"] + ["---:"] * (len(h) - 1))]
+        table += [mdrow(ln + [""] * (len(h) - len(ln))) for ln in lines[1:]]
 
     now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     with open(a.machine) as f:
@@ -109,15 +157,22 @@ def main():
         body += ["Notes:", ""] + [f"- {n}" for n in a.note] + [""]
 
     # Console: a plain aligned table.
-    cons = [head] + [r[:len(head)] for r in rows]
-    widths = [max(len(r[i]) for r in cons) for i in range(len(head))]
+    def console(tab, left):
+        widths = [max(len(r[i]) if i < len(r) else 0 for r in tab) for i in range(len(tab[0]))]
+        for r in tab:
+            print("  ".join(c.ljust(widths[i]) if i < left else c.rjust(widths[i])
+                            for i, c in enumerate(r[:len(widths)])))
     print()
-    for r in cons:
-        print("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
-                        for i, c in enumerate(r)))
+    if rows:
+        console([head] + [r[:len(head)] for r in rows], 2)
     for r in rows:
         if len(r) > len(head):
             print(f"  ({r[0]} skipped: {r[-1]})")
+    for cap, lines in tsvs:
+        print()
+        if cap:
+            print(cap.replace("**", "").replace("`", ""))
+        console(lines, 2)
     if checks:
         print()
         print("\n".join(c.replace("**", "") for c in checks))

@@ -45,10 +45,11 @@ for bin in "${unit_bins[@]}"; do
 	case $bin in *.d | *.o) continue ;; esac
 	out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 120 "$bin" </dev/null 2>&1)
 	rc=$?
-	ok=$(printf '%s\n' "$out" | grep -Ec '^ok [0-9]+' )
-	skip=$(printf '%s\n' "$out" | grep -Eic '^ok [0-9]+.*# *skip')
-	notok=$(printf '%s\n' "$out" | grep -Ec '^not ok [0-9]+')
-	ok=$((ok - skip))
+	# TAP: "ok N - name", "not ok N - name"; cmocka reports a skipped
+	# test as "not ok N # SKIP name".
+	skip=$(printf '%s\n' "$out" | grep -Eic '^(not )?ok [0-9]+.*# *skip')
+	ok=$(printf '%s\n' "$out" | grep -E '^ok [0-9]+' | grep -Eicv '# *skip')
+	notok=$(printf '%s\n' "$out" | grep -E '^not ok [0-9]+' | grep -Eicv '# *skip')
 	passed=$((passed + ok))
 	skipped=$((skipped + skip))
 	failed=$((failed + notok))
@@ -61,7 +62,7 @@ for bin in "${unit_bins[@]}"; do
 		echo "FAIL $(basename "$bin"): $notok failing"
 		printf '%s\n' "$out" | sed 's/^/    | /'
 	else
-		echo "PASS $(basename "$bin"): $ok tests${skip:+, $skip skipped}"
+		echo "PASS $(basename "$bin"): $ok passed, $skip skipped"
 	fi
 done
 

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "core/container.h"
 #include "core/logs.h"
+#include "core/network.h"
 #include "core/store.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -79,6 +80,8 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 				 "RestartPolicy", json_object_get(conf, "RestartPolicy"), "Resources",
 				 json_object_get(conf, "Resources"));
 	json_object_set_new(o, "Config", config ? config : json_object());
+	if (host)
+		json_object_set(host, "NetworkMode", json_object_get(conf, "NetworkMode"));
 	json_object_set_new(o, "HostConfig", host ? host : json_object());
 	json_decref(conf);
 	return o;
@@ -114,7 +117,9 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 			continue;
 		}
 		pd_container_refresh(s, &r);
-		json_array_append_new(out, record_json(root, &r));
+		json_t *rec = record_json(root, &r);
+		json_object_set_new(rec, "NetworkSettings", pd_network_settings_json(s, r.id));
+		json_array_append_new(out, rec);
 		pd_record_free(&r);
 	}
 	char *text = json_dumps(out, JSON_INDENT(4));

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/container.h"
 #include "core/logs.h"
+#include "core/network.h"
 #include "core/store.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
@@ -95,18 +96,19 @@ static char *status_text(const struct pd_record *r, int64_t now)
 	return xstrdup("Unknown");
 }
 
-static void print_json(const struct pd_record *r, const char *cmd, const char *status, const char *created)
+static void print_json(const struct pd_record *r, const char *cmd, const char *status, const char *created,
+		       const char *ports)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Names", r->name, "Image",
 			      r->image, "Command", cmd, "CreatedAt", created, "Status", status, "State",
-			      pd_state_name(r->state), "Ports", "");
+			      pd_state_name(r->state), "Ports", ports);
 	char *s = json_dumps(o, JSON_COMPACT);
 	printf("%s\n", s);
 	free(s);
 	json_decref(o);
 }
 
-static void print_row(const struct pd_record *r, const struct cli_flags *f, int64_t now)
+static void print_row(const struct pd_record *r, const struct cli_flags *f, int64_t now, const char *ports)
 {
 	if (f->quiet) {
 		printf("%.*s\n", f->no_trunc ? 64 : 12, r->id);
@@ -120,14 +122,14 @@ static void print_row(const struct pd_record *r, const struct cli_flags *f, int6
 	if (f->json) {
 		char ts[64];
 		pd_format_time(r->created_ns, ts, sizeof(ts));
-		print_json(r, cmd, status, ts);
+		print_json(r, cmd, status, ts, ports);
 		return;
 	}
 	_cleanup_free_ char *image = xstrdup(r->image);
 	if (!f->no_trunc && strlen(image) > 24)
 		image[24] = '\0';
 	printf("%-14.*s %-24s %-22s %-18s %-28s %-10s %s\n", f->no_trunc ? 64 : 12, r->id, image, cmd, created,
-	       status, "", r->name);
+	       status, ports, r->name);
 }
 
 int cli_ps(const struct cli_global *g, int argc, char **argv)
@@ -162,7 +164,8 @@ int cli_ps(const struct cli_global *g, int argc, char **argv)
 		pd_container_refresh(s, &v[i]);
 		if (!f.all && v[i].state == PD_STATE_EXITED)
 			continue;
-		print_row(&v[i], &f, now);
+		_cleanup_free_ char *ports = f.quiet ? NULL : pd_network_ports_text(s, v[i].id);
+		print_row(&v[i], &f, now, ports);
 	}
 	pd_records_free(v, n);
 	cli_flags_free(&f);

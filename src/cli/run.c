@@ -339,6 +339,26 @@ static int set_device(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_network(void *o, const char *a, struct pd_err **err)
+{
+	return pd_netcfg_set_mode(&OPTS(o)->cfg.net, a ? a : "bridge", err);
+}
+
+static int add_publish(void *o, const char *a, struct pd_err **err)
+{
+	return pd_netcfg_add_port(&OPTS(o)->cfg.net, a, err);
+}
+
+static int add_dns(void *o, const char *a, struct pd_err **err)
+{
+	return pd_netcfg_add_dns(&OPTS(o)->cfg.net, a, err);
+}
+
+static int add_add_host(void *o, const char *a, struct pd_err **err)
+{
+	return pd_netcfg_add_host(&OPTS(o)->cfg.net, a, err);
+}
+
 static int set_help(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->help = true;
@@ -382,6 +402,11 @@ static const struct cli_opt run_table[] = {
 	{ "read-only", 0, false, set_read_only, "mount the rootfs read-only" },
 	{ "tmpfs", 0, true, set_tmpfs, "mount a tmpfs at PATH[:size=SIZE,mode=MODE]" },
 	{ "device", 0, true, set_device, "add a host device: HOST[:CONTAINER]" },
+	{ "network", 0, true, set_network, "bridge, none (loopback only, the default) or host" },
+	{ "net", 0, false, set_network, "the same as --network bridge" },
+	{ "publish", 'p', true, add_publish, "publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] (implies bridge)" },
+	{ "dns", 0, true, add_dns, "a DNS server for /etc/resolv.conf (repeatable)" },
+	{ "add-host", 0, true, add_add_host, "add NAME:IP to /etc/hosts (repeatable)" },
 	{ "help", 0, false, set_help, "show this help" },
 	{ 0 },
 };
@@ -448,6 +473,8 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--health-restart needs --health-cmd");
 	if (c->remove && c->restart != PD_RESTART_NO)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
+	if (pd_netcfg_finish(&c->net, err) < 0)
+		return -1;
 	return pd_cg_check_limits(&c->limits, err);
 }
 

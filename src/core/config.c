@@ -39,6 +39,7 @@ void pd_config_free(struct pd_config *c)
 	free(c->seccomp);
 	strv_free(c->tmpfs);
 	strv_free(c->devices);
+	pd_netcfg_free(&c->net);
 	memset(c, 0, sizeof(*c));
 }
 

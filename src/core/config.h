@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "linux/cgroup.h"
+#include "net/net.h"
 #include "util/error.h"
 
 struct pd_volume {
@@ -58,6 +59,7 @@ struct pd_config {
 	char **tmpfs;      /* "PATH[:size=..,mode=..]" */
 	char **devices;    /* "HOST[:CONTAINER]" */
 	bool no_new_privs_off; /* --security-opt no-new-privileges=false */
+	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
 };
 
 /* Parse "no", "on-failure[:MAX]", "always", "unless-stopped". */

@@ -33,6 +33,7 @@
 #include "core/attach.h"
 #include "core/logs.h"
 #include "core/monitor.h"
+#include "core/network.h"
 #include "image/archive.h"
 #include "image/cache.h"
 #include "linux/cgroup.h"
@@ -195,6 +196,7 @@ static char *config_json(const struct pd_config *c)
 	json_object_set_new(o, "Privileged", json_boolean(c->privileged));
 	json_object_set_new(o, "ReadonlyRootfs", json_boolean(c->read_only));
 	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
+	json_object_set_new(o, "NetworkMode", json_string(pd_net_mode_name(c->net.mode)));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
@@ -308,6 +310,10 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int
 		return -1;
 	if (insert_record(s, cfg, err) < 0)
 		return -1;
+	if (pd_network_reserve(s, cfg, err) < 0) {
+		discard(s, root, cfg);
+		return -1;
+	}
 	_cleanup_free_ char *lower = resolve_rootfs(root, cfg->rootfs_arg, cfg->rootless, err);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
 	int sv[2] = { -1, -1 };
@@ -737,6 +743,7 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 		wait_pidfds(&c, 1, 10000);
 		wait_pidfds(&m, 1, 10000);
 	}
+	pd_network_release(s, r.id);
 	remove_files(root, &r, NULL);
 	ret = pd_store_delete(s, r.id, err);
 out:
@@ -781,6 +788,7 @@ int pd_container_prune(const char *root, pd_report_fn report, void *data, struct
 		pd_container_refresh(s, &v[i]);
 		if (v[i].state != PD_STATE_EXITED)
 			continue;
+		pd_network_release(s, v[i].id);
 		remove_files(root, &v[i], NULL);
 		if (pd_store_delete(s, v[i].id, NULL) == 0)
 			report(v[i].id, NULL, data);

@@ -102,7 +102,7 @@ static int step_etc(struct init_state *s, struct pd_err **err)
 					       "127.0.1.1\t%s\n",
 					       cfg->hostname);
 	if (rootfs_write_file(s->rootfd, "etc/hostname", hostname, 0644, err) < 0 ||
-	    rootfs_write_file(s->rootfd, "etc/hosts", hosts, 0644, err) < 0 ||
+	    rootfs_write_file(s->rootfd, "etc/hosts", s->ctx->hosts ? s->ctx->hosts : hosts, 0644, err) < 0 ||
 	    rootfs_write_file(s->rootfd, "etc/resolv.conf", s->ctx->resolv_conf, 0644, err) < 0)
 		return -1;
 	return 0;
@@ -200,6 +200,8 @@ static int step_hostname(struct init_state *s, struct pd_err **err)
 
 static int step_network(struct init_state *s, struct pd_err **err)
 {
+	if (s->ctx->cfg->net.mode == PD_NET_HOST)
+		return 0; /* the host's namespace: not ours to change */
 	return ns_loopback_up(err);
 }
 

@@ -12,6 +12,7 @@ struct init_ctx {
 	char **lowers;        /* overlay lower dirs, top first */
 	const char *upper, *work, *merged;
 	const char *resolv_conf; /* contents for /etc/resolv.conf */
+	const char *hosts;    /* contents for /etc/hosts; NULL: the default */
 	bool userns;          /* in a user namespace (rootless) */
 	bool full_idmap;      /* the user namespace maps a subordinate range */
 	const struct pd_seccomp *seccomp; /* loaded last; NULL: unconfined */

@@ -27,6 +27,7 @@
 #include "core/health.h"
 #include "core/init.h"
 #include "core/logs.h"
+#include "core/network.h"
 #include "core/store.h"
 #include "linux/caps.h"
 #include "linux/cgroup.h"
@@ -61,28 +62,8 @@ struct monitor {
 	pid_t pid;
 	uint64_t pid_start;
 	bool oom;
+	struct pd_network_run net;  /* veth/rules or the rootless helper */
 };
-
-/* The host's resolver list without loopback servers, which would point
- * at the container's own loopback. */
-static char *resolv_conf_for_container(void)
-{
-	_cleanup_free_ char *host = pd_read_file("/etc/resolv.conf", NULL, NULL);
-	_cleanup_free_ char *out = xstrdup("");
-	for (char *save = NULL, *l = host ? strtok_r(host, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
-		if (str_has_prefix(l, "nameserver")) {
-			const char *a = l + 10;
-			while (*a == ' ' || *a == '\t')
-				a++;
-			if (str_has_prefix(a, "127.") || !strcmp(a, "::1"))
-				continue;
-		}
-		char *n = xasprintf("%s%s\n", out, l);
-		free(out);
-		out = n;
-	}
-	return take_ptr(&out);
-}
 
 static void drop_client(struct monitor *m, size_t i)
 {
@@ -218,7 +199,8 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 	_cleanup_free_ char *upper = xasprintf("%s/upper", a->dir);
 	_cleanup_free_ char *work = xasprintf("%s/work", a->dir);
 	_cleanup_free_ char *merged = xasprintf("%s/merged", a->dir);
-	_cleanup_free_ char *resolv = resolv_conf_for_container();
+	_cleanup_free_ char *resolv = pd_network_resolv_conf(a->cfg);
+	_cleanup_free_ char *hosts = pd_network_hosts(a->cfg);
 	char *lowers[] = { (char *)a->lower, NULL };
 	struct init_ctx ctx = {
 		.cfg = a->cfg,
@@ -227,6 +209,7 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		.work = work,
 		.merged = merged,
 		.resolv_conf = resolv,
+		.hosts = hosts,
 		.userns = a->cfg->rootless,
 		.full_idmap = a->cfg->rootless && idmap_has_range(&map),
 		.seccomp = m->seccomp,
@@ -237,7 +220,7 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 	int pidfd = -1;
 	m->pid = 0;
 	m->cg = pd_cg_create(a->cfg->id, &a->cfg->limits, a->cfg->rootless, &err);
-	pid_t pid = m->cg ? ns_clone(ctx.userns, &pidfd, &err) : -1;
+	pid_t pid = m->cg ? ns_clone(ctx.userns, a->cfg->net.mode != PD_NET_HOST, &pidfd, &err) : -1;
 	if (pid == 0) {
 		close(sv[0]);
 		init_main(&ctx);
@@ -257,9 +240,10 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		m->pid = pid;
 		struct sync_msg go = { .type = SYNC_GO };
 		/* Into the group before GO: the child's cgroup namespace, and
-		 * everything it forks, start there. */
+		 * everything it forks, start there.  The network after the id
+		 * maps (a rootless helper enters the user namespace). */
 		if (pd_cg_add_pid(m->cg, pid, &err) == 0 && (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
-		    sync_send(sv[0], &go, &err) == 0) {
+		    pd_network_attach(&m->net, a->cfg, a->dir, pid, &err) == 0 && sync_send(sv[0], &go, &err) == 0) {
 			int r = await_exec(m, sv[0], failure, &err);
 			close(sv[0]);
 			if (r == 0) {
@@ -464,6 +448,7 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 		if (m->pid > 0)
 			waitpid(m->pid, NULL, 0);
 		finish_cgroup(m);
+		pd_network_detach(&m->net, m->a->cfg);
 		return -1;
 	}
 	m->pid_start = pd_proc_start_time(m->pid);
@@ -479,6 +464,7 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 	int status = supervise(m, sigfd);
 	end_health(health);
 	finish_cgroup(m);
+	pd_network_detach(&m->net, m->a->cfg);
 	*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return 0;
 }
@@ -489,6 +475,7 @@ void monitor_main(struct monitor_args *a)
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		m.clients[i] = -1;
 	m.clients[0] = a->client_fd;
+	pd_network_run_init(&m.net);
 	/* A write to a stdin pipe the container closed must not kill us; the
 	 * container's own processes get SIGPIPE back (init resets it). */
 	signal(SIGPIPE, SIG_IGN);
@@ -545,6 +532,7 @@ void monitor_main(struct monitor_args *a)
 	}
 	if (m.store && !a->cfg->remove)
 		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
+	pd_network_release(m.store, id);
 	/* With --rm everything is gone before the client hears the exit, so
 	 * whoever ran the container finds nothing left behind. */
 	if (a->cfg->remove) {

@@ -1,12 +1,29 @@
-/* Network state: address leases and published ports (see store.h).  Part
- * of the store module, the only code that speaks SQL. */
+/* Network state: address leases and published ports (see store-net.h).
+ * Part of the store module, the only code that speaks SQL; runs in the CLI
+ * (reserve at `run`, release at `rm`/`prune`) and in the monitor (release
+ * when the container ends).
+ *
+ * Addresses are stored as integers in host byte order so that "the lowest
+ * free address" is one query.  A container's rows go with its record (the
+ * trigger below), so --rm, rm, prune and a start discarded before the
+ * monitor ran all return them to the pool. */
 #include "core/store-internal.h"
+#include "core/store-net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/xalloc.h"
 
 const char pd_store_migration_net[] =
 	"CREATE TABLE leases ("
 	" network TEXT NOT NULL,"
-	" ip TEXT NOT NULL,"
-	" container_id TEXT NOT NULL,"
+	" ip INTEGER NOT NULL,"
+	" gateway INTEGER NOT NULL,"
+	" prefix INTEGER NOT NULL,"
+	" container_id TEXT NOT NULL UNIQUE,"
 	" created_ns INTEGER NOT NULL,"
 	" PRIMARY KEY (network, ip));"
 	"CREATE TABLE ports ("
@@ -15,4 +32,178 @@ const char pd_store_migration_net[] =
 	" host_port INTEGER NOT NULL,"
 	" container_id TEXT NOT NULL,"
 	" container_port INTEGER NOT NULL,"
-	" PRIMARY KEY (proto, host_ip, host_port));";
+	" PRIMARY KEY (proto, host_ip, host_port));"
+	"CREATE INDEX ports_by_container ON ports (container_id);"
+	"CREATE TRIGGER containers_net_release AFTER DELETE ON containers BEGIN"
+	" DELETE FROM leases WHERE container_id = old.id;"
+	" DELETE FROM ports WHERE container_id = old.id;"
+	" END;";
+
+/* Another container's claim on the port: same protocol and port, and the
+ * same address or a wildcard on either side. */
+static int check_port(struct pd_store *s, const char *id, const struct pd_port *p, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT container_id FROM ports WHERE proto = ?1 AND host_port = ?2 AND container_id != ?4"
+			       " AND (host_ip = ?3 OR host_ip = '0.0.0.0' OR ?3 = '0.0.0.0') LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare port lookup");
+	sqlite3_bind_text(st, 1, p->proto, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, p->host_port);
+	sqlite3_bind_text(st, 3, p->host_ip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "host port %s:%u/%s is already published by container %.12s",
+				    p->host_ip, p->host_port, p->proto, (const char *)sqlite3_column_text(st, 0));
+	return rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up ports");
+}
+
+static int insert_port(struct pd_store *s, const char *id, const struct pd_port *p, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO ports (proto, host_ip, host_port, container_id, container_port)"
+			       " VALUES (?, ?, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare port insert");
+	sqlite3_bind_text(st, 1, p->proto, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, p->host_ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, p->host_port);
+	sqlite3_bind_text(st, 4, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, p->container_port);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record port");
+}
+
+/* The lowest free address is the first of the range or follows a taken
+ * one (leased, or the bridge's own). */
+static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, uint32_t *ip, struct pd_err **err)
+{
+	char key[32];
+	pd_subnet_key(n, key, sizeof(key));
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT c FROM (SELECT ?2 AS c UNION SELECT ?4 + 1 UNION"
+			       " SELECT ip + 1 FROM leases WHERE network = ?1)"
+			       " WHERE c <= ?3 AND c != ?4 AND c NOT IN (SELECT ip FROM leases WHERE network = ?1)"
+			       " ORDER BY c LIMIT 1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare address lookup");
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, pd_subnet_first(n));
+	sqlite3_bind_int64(q, 3, pd_subnet_last(n));
+	sqlite3_bind_int64(q, 4, n->gateway);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return pd_fail(err, 0, "no free address left in %s", key);
+	if (rc != SQLITE_ROW)
+		return store_fail(s, err, "find a free address");
+	*ip = (uint32_t)sqlite3_column_int64(q, 0);
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO leases (network, ip, gateway, prefix, container_id, created_ns)"
+			       " VALUES (?, ?, ?, ?, ?, strftime('%s', 'now') * 1000000000)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare lease");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, *ip);
+	sqlite3_bind_int64(st, 3, n->gateway);
+	sqlite3_bind_int(st, 4, (int)n->prefix);
+	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record lease");
+}
+
+int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
+			 const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err)
+{
+	if (store_begin(s, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n_ports; i++)
+		if (check_port(s, id, &ports[i], err) < 0 || insert_port(s, id, &ports[i], err) < 0)
+			goto rollback;
+	if (subnet && lease(s, id, subnet, ip, err) < 0)
+		goto rollback;
+	return store_commit(s, err);
+rollback:
+	store_rollback(s);
+	return -1;
+}
+
+int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err)
+{
+	if (store_begin(s, err) < 0)
+		return -1;
+	static const char *const sql[] = { "DELETE FROM leases WHERE container_id = ?1",
+					   "DELETE FROM ports WHERE container_id = ?1" };
+	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+		_cleanup_stmt_ sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+			store_rollback(s);
+			return store_fail(s, err, "prepare release");
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			store_fail(s, err, "release address and ports");
+			store_rollback(s);
+			return -1;
+		}
+	}
+	return store_commit(s, err);
+}
+
+static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT ip, gateway, prefix FROM leases WHERE container_id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare lease lookup");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->leased = true;
+		pd_ip_text((uint32_t)sqlite3_column_int64(st, 0), out->ip);
+		pd_ip_text((uint32_t)sqlite3_column_int64(st, 1), out->gateway);
+		out->prefix = (unsigned)sqlite3_column_int(st, 2);
+	}
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up lease");
+}
+
+static int get_ports(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT proto, host_ip, host_port, container_port FROM ports WHERE container_id = ?"
+			       " ORDER BY container_port, proto, host_port",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare port lookup");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->ports = xrealloc(out->ports, (out->n_ports + 1) * sizeof(*out->ports));
+		struct pd_port *p = &out->ports[out->n_ports++];
+		memset(p, 0, sizeof(*p));
+		snprintf(p->proto, sizeof(p->proto), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(p->host_ip, sizeof(p->host_ip), "%s", (const char *)sqlite3_column_text(st, 1));
+		p->host_port = (uint16_t)sqlite3_column_int(st, 2);
+		p->container_port = (uint16_t)sqlite3_column_int(st, 3);
+	}
+	return rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up ports");
+}
+
+int pd_store_net_get(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err)
+{
+	memset(out, 0, sizeof(*out));
+	if (get_lease(s, id, out, err) < 0 || get_ports(s, id, out, err) < 0) {
+		pd_store_net_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void pd_store_net_free(struct pd_store_net *n)
+{
+	free(n->ports);
+	memset(n, 0, sizeof(*n));
+}

@@ -22,6 +22,10 @@
  *     the limit.
  * Device nodes are data here: they are never opened.
  *
+ * Layers (o->layer): OCI whiteouts are turned into what overlayfs reads in a
+ * lower layer, by the same resolved-inside-the-target rules; a whiteout
+ * naming "." or ".." is refused like any other escape.
+ *
  * Ordering: a directory is created writable by its owner (0700 | mode), and
  * its real mode, owner and mtime are applied after the last entry, deepest
  * first, so that a 0555 directory still receives its entries and adding
@@ -39,6 +43,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -149,6 +155,7 @@ struct extract {
 	struct archive *a;
 	int rootfd;
 	bool rootless;
+	bool layer;
 	uint64_t max_bytes;
 	uint64_t max_entries;
 	struct pd_extract_result *res;
@@ -511,6 +518,59 @@ static int extract_node(struct extract *x, int pfd, const char *leaf, struct arc
 	return apply_meta_at(x, pfd, leaf, e, err);
 }
 
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+
+/* Set an overlay xattr on the directory `dir` (resolved inside the root). */
+static int set_dir_xattr(struct extract *x, const char *dir, const char *name, const char *value,
+			 struct pd_err **err)
+{
+	_cleanup_close_ int fd = open_in_root(x->rootfd, dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return pd_fail(err, errno, "entry '%s': open directory '%s'", x->name, *dir ? dir : ".");
+	if (fsetxattr(fd, name, value, strlen(value), 0) < 0)
+		return pd_fail(err, errno, "entry '%s': set %s on '%s'", x->name, name, *dir ? dir : ".");
+	return 0;
+}
+
+/* ".wh.NAME" hides NAME of the layers below; ".wh..wh..opq" hides every
+ * entry below in its directory.  Other ".wh..wh." names are aufs' own
+ * bookkeeping (hardlink directories) and carry nothing: skipped. */
+static int extract_whiteout(struct extract *x, const char *parent, const char *leaf, struct pd_err **err)
+{
+	_cleanup_close_ int pfd = open_parent(x, parent, err);
+	if (pfd < 0)
+		return -1;
+	if (!strcmp(leaf, WH_OPAQUE)) {
+		x->res->whiteouts++;
+		return set_dir_xattr(x, parent, x->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque",
+				     "y", err);
+	}
+	if (str_has_prefix(leaf, WH_PREFIX WH_PREFIX))
+		return 0;
+	const char *hidden = leaf + strlen(WH_PREFIX);
+	if (!*hidden || !strcmp(hidden, ".") || !strcmp(hidden, ".."))
+		return pd_fail(err, 0, "whiteout entry '%s' names no file", x->name);
+	if (clear_leaf(x, pfd, hidden, false, err) < 0)
+		return -1;
+	x->res->whiteouts++;
+	/* A 0:0 character device is overlayfs' whiteout in any mode; since
+	 * Linux 5.8 it needs no CAP_MKNOD. */
+	if (mknodat(pfd, hidden, S_IFCHR | 0600, makedev(0, 0)) == 0)
+		return 0;
+	if (errno != EPERM || !x->rootless)
+		return pd_fail(err, errno, "entry '%s': create whiteout", x->name);
+	/* Older kernels: the xattr form (Linux 6.7), which overlayfs only
+	 * looks for in a directory marked opaque "x". */
+	_cleanup_close_ int fd =
+	    openat(pfd, hidden, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return pd_fail(err, errno, "entry '%s': create whiteout", x->name);
+	if (fsetxattr(fd, "user.overlay.whiteout", "", 0, 0) < 0)
+		return pd_fail(err, errno, "entry '%s': set user.overlay.whiteout", x->name);
+	return set_dir_xattr(x, parent, "user.overlay.opaque", "x", err);
+}
+
 /* The root entry ("./"): its metadata applies to the root itself. */
 static int extract_root(struct extract *x, struct archive_entry *e, struct pd_err **err)
 {
@@ -532,12 +592,12 @@ static int extract_entry(struct extract *x, struct archive_entry *e, struct pd_e
 	if (!*path)
 		return extract_root(x, e, err);
 
-	/* Hook point: OCI layer whiteouts (".wh.<name>", ".wh..wh..opq") are
-	 * to be intercepted here, by basename, before anything is created. */
-
 	char *leaf = strrchr(path, '/');
 	_cleanup_free_ char *parent = leaf ? xstrndup(path, (size_t)(leaf - path)) : xstrdup("");
 	leaf = leaf ? leaf + 1 : path;
+	/* Whiteouts are intercepted by name before anything is created. */
+	if (x->layer && str_has_prefix(leaf, WH_PREFIX))
+		return extract_whiteout(x, parent, leaf, err);
 	_cleanup_close_ int pfd = open_parent(x, parent, err);
 	if (pfd < 0)
 		return -1;
@@ -695,6 +755,7 @@ int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct p
 	struct extract x = {
 	    .rootfd = dirfd,
 	    .rootless = o ? o->rootless : geteuid() != 0,
+	    .layer = o && o->layer,
 	    .res = res,
 	};
 

@@ -23,10 +23,19 @@ struct pd_extract_opts {
 	uint64_t max_bytes;
 	/* Entries read from the archive; 0 = 1,000,000. */
 	uint64_t max_entries;
+	/* An OCI/Docker image layer, to be stacked as an overlayfs lower
+	 * layer: ".wh.NAME" becomes an overlay whiteout (a 0:0 character
+	 * device; rootless, where the kernel refuses it, an empty file with
+	 * the xattr user.overlay.whiteout in a directory marked
+	 * user.overlay.opaque=x) and ".wh..wh..opq" marks its directory
+	 * opaque (trusted.overlay.opaque=y as root, user.overlay.opaque=y
+	 * rootless, matching overlayfs' userxattr mount option). */
+	bool layer;
 };
 
 struct pd_extract_result {
 	unsigned skipped_devices; /* device entries not created (rootless) */
+	unsigned whiteouts;	  /* whiteouts and opaque markers made (layer) */
 	uint64_t bytes;		  /* file data written */
 	uint64_t entries;	  /* entries read */
 };

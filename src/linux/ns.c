@@ -16,13 +16,14 @@
 
 #include "util/cleanup.h"
 
-pid_t ns_clone(bool userns, int *pidfd, struct pd_err **err)
+pid_t ns_clone(bool userns, bool netns, int *pidfd, struct pd_err **err)
 {
 	/* No CLONE_NEWCGROUP here: a cgroup namespace is rooted where its
 	 * creator is at that moment, so the child makes its own only after the
 	 * parent has moved it into the container's group. */
-	unsigned long long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET |
-				   CLONE_PIDFD;
+	unsigned long long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_PIDFD;
+	if (netns)
+		flags |= CLONE_NEWNET;
 	if (userns)
 		flags |= CLONE_NEWUSER;
 	int fd = -1;

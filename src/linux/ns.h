@@ -5,9 +5,9 @@
 
 #include "util/error.h"
 
-/* fork() into new namespaces: CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID|NEWNET
- * (+ NEWUSER when `userns`).  Returns 0 in the child, the pid in the parent
+/* fork() into new namespaces: CLONE_NEWNS|NEWUTS|NEWIPC|NEWPID (+ NEWNET
+ * when `netns`, + NEWUSER when `userns`).  Returns 0 in the child, the pid in the parent
  * (and a pidfd in *pidfd), -1 on failure. */
-pid_t ns_clone(bool userns, int *pidfd, struct pd_err **err);
+pid_t ns_clone(bool userns, bool netns, int *pidfd, struct pd_err **err);
 /* Bring up "lo" in the current network namespace. */
 int ns_loopback_up(struct pd_err **err);

@@ -168,6 +168,13 @@ assert_contains() {
 	esac
 }
 
+assert_line() {
+	# assert_line TEXT LINE WHAT: TEXT has a line that is exactly LINE.
+	if ! printf '%s\n' "$1" | grep -qxF -- "$2"; then
+		fail "$3: expected a line '$(_short "$2")', got '$(_short "$1")'"
+	fi
+}
+
 assert_not_contains() {
 	case $1 in
 	*"$2"*) fail "$3: expected not to contain '$(_short "$2")', got '$(_short "$1")'" ;;
@@ -374,7 +381,7 @@ _leftover_checks() {
 		echo "containers/ not empty after the test: $(ls -A "$T_ROOT/containers" | tr '\n' ' ')"
 	fi
 	if [ -d "$T_ROOT/cache/rootfs" ]; then
-		m=$(ls -A "$T_ROOT/cache/rootfs" | grep -Ev '^[0-9a-f]{64}(\.lock)?$')
+		m=$(ls -A "$T_ROOT/cache/rootfs" | grep -Ev '^(\.lock|[0-9a-f]{64}(-[a-z0-9]+)?(\.lock)?)$')
 		[ -n "$m" ] && echo "stray entries in cache/rootfs/: $(echo "$m" | tr '\n' ' ')"
 	fi
 	m=$(_temp_listing | LC_ALL=C comm -13 "$T_STATE/temp-before" - |

@@ -1,0 +1,148 @@
+#!/bin/bash
+# Throughput: N short containers (`/bin/true`, removed at exit) one after the other, and N with
+# two at a time (xargs -P2), per second, side by side:
+#
+#   pd      pocket-docker run --rm --rootfs DIR /bin/true
+#   crun    crun run --bundle B ID-{}     (a unique id per container)
+#   runc    runc run --bundle B ID-{}
+#   podman  podman run --rm IMAGE /bin/true (image imported from the same tarball)
+#
+# and the start-up comparison with podman (pocket-docker at least 10x faster than
+# `podman run --rm /bin/true`, medians).  Must run as root.  Environment knobs:
+#   BENCH_TP_N            containers per batch (default 200; quick 50)
+#   BENCH_TP_ROUNDS       rounds of batches for pd, crun, runc (default 2; quick 1)
+#   BENCH_TP_PODMAN_ROUNDS  rounds of podman batches (default 1: a podman batch takes ~1 min)
+#   BENCH_SU_RUNS         runs per command of the start-up comparison (default 30; quick 10)
+#   BENCH_QUICK=1, BENCH_MD, BENCH_VERBOSE as in start.sh.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+enter_private_ns "$@"
+
+N=${BENCH_TP_N:-$(qv 200 50)}
+ROUNDS=${BENCH_TP_ROUNDS:-$(qv 2 1)}
+PROUNDS=${BENCH_TP_PODMAN_ROUNDS:-1}
+SU_RUNS=${BENCH_SU_RUNS:-$(qv 30 10)}
+MD=${BENCH_MD:-$REPO/BENCHMARKS.md}
+
+need_pkgs hyperfine crun runc busybox-static python3 util-linux findutils
+bench_begin throughput
+on_exit oci_cleanup
+prepare_busybox "$TMP"
+mk_bundle "$TMP/bundle" "$FIX_DIR" /bin/true
+mkdir -p "$TMP/crun" "$TMP/runc" "$TMP/tp"
+: >"$TMP/skipped"
+podman_setup "$FIX_TAR" || true
+
+# One batch = a small script: seq N | xargs -P P -I{} COMMAND ({} = the container's number).
+CMDS=()    # name cmd pairs for pd, crun, runc
+PCMDS=()   # the same for podman
+ROWS=()
+batch() { # NAME PARALLEL COMMAND
+	local f=$TMP/tp/$1.sh
+	printf 'exec < <(seq %d)\nexec xargs -P %d -I{} %s\n' "$N" "$2" "$3" >"$f"
+	echo "bash $f"
+}
+add() { # NAME COMMAND-WITH-{}  (sanity-checked with {} = 0)
+	local name=$1 cmd=$2 seq par
+	if ! works "$name" "${cmd//\{\}/0}"; then
+		SKIPPED_RT+=("$name")
+		return 0
+	fi
+	seq=$(batch "$name-seq" 1 "$cmd")
+	par=$(batch "$name-par" 2 "$cmd")
+	if [ "$name" = podman ]; then
+		PCMDS+=("$name-seq" "$seq" "$name-par" "$par")
+	else
+		CMDS+=("$name-seq" "$seq" "$name-par" "$par")
+	fi
+}
+SKIPPED_RT=()
+[ -n "$PD" ] && add pd "$PD --root $STATE run --rm --rootfs $FIX_DIR /bin/true"
+add crun "crun --root $TMP/crun run --bundle $TMP/bundle $OCI_PREFIX{}"
+add runc "runc --root $TMP/runc run --bundle $TMP/bundle $OCI_PREFIX{}"
+if [ "$PODMAN_OK" = 1 ]; then
+	add podman "$PODMAN run --rm $PODMAN_RUN pdbench-busybox /bin/true"
+fi
+
+# ---------------------------------------------------------------- measure
+log "throughput: batches of $N containers; $ROUNDS round(s), podman $PROUNDS"
+for ((r = 0; r < ROUNDS || r < PROUNDS; r++)); do
+	set -- 
+	[ "$r" -lt "$ROUNDS" ] && set -- "$@" "${CMDS[@]}"
+	[ "$r" -lt "$PROUNDS" ] && set -- "$@" "${PCMDS[@]}"
+	[ $# -gt 0 ] || continue
+	# Rotate the order between rounds, as hf_rounds does within one call.
+	args=("$@")
+	n=$((${#args[@]} / 2))
+	rot=()
+	for ((i = 0; i < n; i++)); do
+		k=$(((i + r) % n))
+		rot+=("${args[2 * k]}" "${args[2 * k + 1]}")
+	done
+	hf_rounds "$TMP/tp-$r" 1 1 0 "${rot[@]}"
+done
+
+log "start-up against podman: $SU_RUNS runs each"
+SU=()
+[ -n "$PD" ] && SU+=(pd-dir "$PD --root $STATE run --rm --rootfs $FIX_DIR /bin/true")
+[ "$PODMAN_OK" = 1 ] && SU+=(podman "$PODMAN run --rm $PODMAN_RUN pdbench-busybox /bin/true")
+[ ${#SU[@]} -gt 0 ] && hf_rounds "$TMP/su" 3 $(((SU_RUNS + 2) / 3)) 1 "${SU[@]}"
+
+# ---------------------------------------------------------------- report
+python3 "$BENCH_DIR/stats.py" medians "$TMP"/tp-*.json >"$TMP/tp-medians"
+[ "$PODMAN_OK" = 1 ] || SKIPPED_RT+=(podman)
+python3 - "$TMP/tp-medians" "$N" "${SKIPPED_RT[*]}" "${PODMAN_WHY:-}" >"$TMP/tp.tsv" <<'EOF'
+import sys
+med = {}
+runs = {}
+for line in open(sys.argv[1]):
+    name, m, lo, hi, n = line.split("\t")
+    med[name] = float(m)
+    runs[name] = int(n)
+N = int(sys.argv[2])
+skipped = sys.argv[3].split()
+desc = {
+    "pd": "pocket-docker run --rm --rootfs DIR /bin/true",
+    "crun": "crun run --bundle B ID",
+    "runc": "runc run --bundle B ID",
+    "podman": "podman run --rm IMAGE /bin/true",
+}
+print("\t".join(["runtime", "command", f"sequential: s per {N}", "containers/s",
+                 f"2 in parallel: s per {N}", "containers/s", "x pd (seq / par)", "batches"]))
+def rate(k):
+    return N / med[k] if k in med else None
+for rt in ["pd", "crun", "runc", "podman"]:
+    s, p = f"{rt}-seq", f"{rt}-par"
+    if s not in med:
+        why = "not measured"
+        if rt in skipped:
+            why = "skipped: " + (sys.argv[4] if rt == "podman" and sys.argv[4] else "failed in the sanity run, see the log")
+        print("\t".join([rt, f"{desc[rt]} — *{why}*", "-", "-", "-", "-", "-", "0"]))
+        continue
+    rel = "-"
+    if "pd-seq" in med:
+        rel = f"{rate(s) / rate('pd-seq'):.2f} / {rate(p) / rate('pd-par'):.2f}"
+    print("\t".join([rt, desc[rt], f"{med[s]:.2f}", f"{rate(s):.1f}", f"{med[p]:.2f}",
+                     f"{rate(p):.1f}", rel, str(runs[s])]))
+EOF
+
+SKIP_ARGS=()
+while IFS= read -r -d '' a; do SKIP_ARGS+=("$a"); done < <(skipped_args)
+[ "$PODMAN_OK" = 1 ] || SKIP_ARGS+=(--skipped "podman|$PODMAN_WHY")
+write_machine "$TMP/machine" \
+	"- tools: $(tool_version crun --version), $(tool_version runc --version), ${PODMAN_VERSION:-podman not usable}, $(tool_version hyperfine --version)" \
+	"- rootfs: busybox $(tool_version "$FIX_DIR/bin/busybox" | awk '{print $2}') (Debian busybox-static)"
+python3 "$BENCH_DIR/report.py" --section throughput --md "$MD" --machine "$TMP/machine" \
+	--title "Throughput: short containers per second; start-up against podman" \
+	--tsv "**Throughput**: $N containers running \`/bin/true\`, sequentially and two at a time (\`xargs -P2\`); medians of the batch times.|$TMP/tp.tsv" \
+	--row "pd-dir|pocket-docker run --rm --rootfs DIR /bin/true" \
+	--row "podman|podman run --rm IMAGE /bin/true" \
+	"${SKIP_ARGS[@]}" \
+	--ratio "podman|podman" --ratio "pd-dir|pd-dir" \
+	--check "pd-dir|podman|0.1|pocket-docker start-up at least 10x faster than podman (median)" \
+	--note "Throughput: each batch is \`seq $N | xargs -P1|-P2 -I{} COMMAND\` under \`hyperfine -N --runs 1\`; pd, crun and runc ran $ROUNDS batch(es) of each kind, podman $PROUNDS (a podman batch takes about a minute); rounds alternate the order. crun and runc get a unique container id per container; podman and pocket-docker name theirs." \
+	--note "Start-up table: \`hyperfine -N\`, $SU_RUNS runs per command in 3 rounds, 1 warm-up run per round; the podman image was imported with \`podman import\` from the same busybox tarball. podman uses its own storage under a temporary directory, \`--cgroup-manager cgroupfs --events-backend none --network none --log-driver k8s-file\`, and explicit \`--ulimit nofile/nproc\` equal to the caller's limits (podman 4.3 asks crun for RLIMIT_NOFILE 1048576, above this host's hard limit, and \`--ulimit host\` does not help)." \
+	--note "All runtimes run in one private mount namespace in which \`/sys/fs/cgroup/unified\` is unmounted (crun, and podman through it, refuse hybrid hosts); see the start-up section." \
+	--merged "$BENCH_OUT/throughput-startup.json" \
+	$(ls "$TMP"/su-*.json 2>/dev/null)
+cp "$TMP/tp.tsv" "$BENCH_OUT/throughput.tsv"

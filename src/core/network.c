@@ -1,0 +1,166 @@
+/* A container's network (see network.h).  Runs in the CLI (reserve,
+ * release at rm/prune, ps/inspect) and in the monitor (attach, detach,
+ * release), with the caller's privileges: the bridge, veths and nft rules
+ * only as root; rootless containers get pasta/slirp4netns.
+ *
+ * Ordering: the lease and ports are rows before any kernel object exists,
+ * and the rows go last, so whoever finds rows (rm, prune after a monitor
+ * crashed) knows there may be rules and a veth to remove, and nothing can
+ * be left that no row points to. */
+#include "core/network.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/store-net.h"
+#include "net/link.h"
+#include "net/nat.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+static bool is_bridge(const struct pd_config *cfg)
+{
+	return cfg->net.mode == PD_NET_BRIDGE;
+}
+
+int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
+{
+	struct pd_netcfg *n = &cfg->net;
+	if (!is_bridge(cfg))
+		return 0;
+	if (cfg->rootless)
+		return pd_store_net_reserve(s, cfg->id, NULL, n->ports, n->n_ports, NULL, err);
+	struct pd_subnet sub;
+	if (pd_subnet_get(&sub, err) < 0)
+		return -1;
+	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, NULL);
+	if (pd_subnet_check_routes(&sub, routes, err) < 0)
+		return -1;
+	uint32_t ip = 0;
+	if (pd_store_net_reserve(s, cfg->id, &sub, n->ports, n->n_ports, &ip, err) < 0)
+		return -1;
+	pd_ip_text(ip, n->ip);
+	return 0;
+}
+
+void pd_network_run_init(struct pd_network_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->helper.pidfd = -1;
+}
+
+static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, pid_t pid, struct pd_err **err)
+{
+	struct pd_subnet sub;
+	char veth[16];
+	pd_link_veth_name(cfg->id, veth);
+	if (pd_subnet_get(&sub, err) < 0 || pd_nat_enable_forwarding(err) < 0 ||
+	    pd_link_ensure_bridge(&sub, err) < 0 || pd_nat_setup(&sub, err) < 0)
+		return -1;
+	/* A veth of an earlier run of this container may outlive its
+	 * namespace for a moment (the kernel frees namespaces lazily). */
+	pd_link_delete(veth, NULL);
+	if (pd_link_attach(veth, pid, &sub, cfg->net.ip, err) < 0)
+		return -1;
+	if (r->published)
+		return 0;
+	if (pd_nat_publish(cfg->id, cfg->net.ip, cfg->net.ports, cfg->net.n_ports, err) < 0)
+		return -1;
+	r->published = true;
+	return 0;
+}
+
+int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, const char *dir, pid_t pid,
+		      struct pd_err **err)
+{
+	if (!is_bridge(cfg))
+		return 0;
+	int ret = cfg->rootless ? pd_rootless_net_start(&r->helper, pid, dir, cfg->net.ports, cfg->net.n_ports, err)
+				: attach_bridge(r, cfg, pid, err);
+	if (ret < 0)
+		pd_err_prefix(err, "network");
+	return ret;
+}
+
+void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg)
+{
+	pd_rootless_net_stop(&r->helper);
+	if (!is_bridge(cfg) || cfg->rootless)
+		return;
+	/* The veth dies with the container's namespace, but asynchronously;
+	 * deleting it here means none is seen after the container ended. */
+	char veth[16];
+	pd_link_veth_name(cfg->id, veth);
+	pd_link_delete(veth, NULL);
+}
+
+void pd_network_release(struct pd_store *s, const char *id)
+{
+	struct pd_store_net n;
+	if (!s || pd_store_net_get(s, id, &n, NULL) < 0)
+		return;
+	if (n.leased && geteuid() == 0) {
+		char veth[16];
+		pd_link_veth_name(id, veth);
+		pd_nat_unpublish(id, NULL);
+		pd_link_delete(veth, NULL);
+	}
+	if (n.leased || n.n_ports)
+		pd_store_net_release(s, id, NULL);
+	pd_store_net_free(&n);
+}
+
+char *pd_network_resolv_conf(const struct pd_config *cfg)
+{
+	_cleanup_free_ char *host = pd_read_file("/etc/resolv.conf", NULL, NULL);
+	return pd_net_resolv_conf(&cfg->net, host);
+}
+
+char *pd_network_hosts(const struct pd_config *cfg)
+{
+	_cleanup_free_ char *host =
+		cfg->net.mode == PD_NET_HOST ? pd_read_file("/etc/hosts", NULL, NULL) : NULL;
+	return pd_net_hosts(&cfg->net, cfg->hostname, host);
+}
+
+char *pd_network_ports_text(struct pd_store *s, const char *id)
+{
+	struct pd_store_net n;
+	if (pd_store_net_get(s, id, &n, NULL) < 0)
+		return xstrdup("");
+	char *out = xstrdup("");
+	for (size_t i = 0; i < n.n_ports; i++) {
+		_cleanup_free_ char *p = pd_port_text(&n.ports[i]);
+		char *next = xasprintf("%s%s%s", out, i ? ", " : "", p);
+		free(out);
+		out = next;
+	}
+	pd_store_net_free(&n);
+	return out;
+}
+
+json_t *pd_network_settings_json(struct pd_store *s, const char *id)
+{
+	struct pd_store_net n;
+	if (pd_store_net_get(s, id, &n, NULL) < 0)
+		memset(&n, 0, sizeof(n));
+	json_t *ports = json_object();
+	for (size_t i = 0; i < n.n_ports; i++) {
+		char key[16], hp[8];
+		snprintf(key, sizeof(key), "%u/%s", n.ports[i].container_port, n.ports[i].proto);
+		snprintf(hp, sizeof(hp), "%u", n.ports[i].host_port);
+		json_t *list = json_object_get(ports, key);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(ports, key, list);
+		}
+		json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", n.ports[i].host_ip, "HostPort", hp));
+	}
+	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:o}", "Bridge", n.leased ? PD_NET_BRIDGE_NAME : "", "IPAddress",
+			      n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	pd_store_net_free(&n);
+	return o;
+}

@@ -1,0 +1,43 @@
+/* A container's network from core/'s side: what the CLI reserves before
+ * anything is created, what the monitor attaches after clone and removes
+ * when the container ends, and what rm/prune clean after a crash.  The
+ * how is in net/.  Internal to core/. */
+#pragma once
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "core/config.h"
+#include "core/store.h"
+#include "net/rootless.h"
+
+/* CLI, after the record is written: for --network bridge check the subnet
+ * against the host's routes and, in one transaction, the published ports
+ * against other containers' and lease an address (root) into cfg->net.ip.
+ * Nothing of the kernel's is touched yet. */
+int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err);
+
+/* The monitor's per-run state. */
+struct pd_network_run {
+	bool published;              /* the nft rules exist */
+	struct pd_rootless_net helper;
+};
+void pd_network_run_init(struct pd_network_run *r);
+/* Monitor, after clone and the id maps, before the container goes: the
+ * bridge, the veth and the rules (root) or pasta (rootless). */
+int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, const char *dir, pid_t pid,
+		      struct pd_err **err);
+/* Monitor, after each run: the helper and the veth of that run. */
+void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg);
+/* Monitor at the end, and rm/prune: the container's nft rules, veth,
+ * lease and ports.  Best effort; loads no library for a container that
+ * recorded none of them. */
+void pd_network_release(struct pd_store *s, const char *id);
+
+/* The contents of the container's /etc/resolv.conf and /etc/hosts. */
+char *pd_network_resolv_conf(const struct pd_config *cfg);
+char *pd_network_hosts(const struct pd_config *cfg);
+
+/* "0.0.0.0:18080->80/tcp, ..." for ps; "" when none.  Caller frees. */
+char *pd_network_ports_text(struct pd_store *s, const char *id);
+/* inspect's NetworkSettings (a new reference). */
+json_t *pd_network_settings_json(struct pd_store *s, const char *id);

@@ -1,0 +1,31 @@
+/* Network state in the state database (store-net.c): one address lease per
+ * bridge container and the host ports it publishes, both keyed by the
+ * container's id and removed with its row.  Internal to core/. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/store.h"
+#include "net/net.h"
+
+/* In one BEGIN IMMEDIATE transaction: fail naming the holder when a port of
+ * `ports` is already published by another container; record the ports;
+ * with `subnet`, lease the lowest free address of it into *ip.  Parallel
+ * callers queue on the database lock, so no two get one address. */
+int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
+			 const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err);
+/* Forget the container's lease and ports (its row's deletion does too). */
+int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err);
+
+/* What is recorded for a container.  Owned by the caller. */
+struct pd_store_net {
+	bool leased;
+	char ip[16], gateway[16];
+	unsigned prefix;
+	struct pd_port *ports;
+	size_t n_ports;
+};
+/* 0 with *out filled (empty when nothing is recorded). */
+int pd_store_net_get(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err);
+void pd_store_net_free(struct pd_store_net *n);

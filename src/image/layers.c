@@ -1,0 +1,103 @@
+/* Layer directories (see layers.h).
+ *
+ * Runs in the CLI (pull, import, and run when a layer was pulled in the
+ * other privilege mode), as root or as the invoking user.  Writes only
+ * under <state_root>/layers.
+ *
+ * Threats: every layer is hostile; archive.c keeps each entry inside the
+ * temp directory, and the temp name keeps a half-extracted layer from ever
+ * being used.  layers/ is 0700: extracted layers hold the images' setuid
+ * binaries, which no other host user may reach. */
+#include "image/layers.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image/archive.h"
+#include "image/blobs.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/xalloc.h"
+
+char *pd_layer_path(const char *root, const char *digest, bool rootless)
+{
+	if (!pd_digest_valid(digest))
+		return NULL;
+	return xasprintf("%s/layers/%s%s", root, digest + 7, rootless ? "-rootless" : "");
+}
+
+static int layers_dir(const char *root, char **out, struct pd_err **err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/layers", root);
+	if (mkdir(dir, 0700) == 0)
+		pd_chown_to_invoker(dir);
+	else if (errno != EEXIST)
+		return pd_fail(err, errno, "create '%s'", dir);
+	struct stat st;
+	if (stat(dir, &st) < 0 || ((st.st_mode & 077) && chmod(dir, 0700) < 0))
+		return pd_fail(err, errno, "set the mode of '%s'", dir);
+	*out = take_ptr(&dir);
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	/* A tree that cannot be removed now is swept later (blobs.h); the
+	 * first failure is the one worth reporting. */
+	_cleanup_err_ struct pd_err *ignored = NULL;
+	(void)pd_rm_rf(path, &ignored);
+}
+
+int pd_layer_extract(const char *root, const char *digest, bool rootless, struct pd_err **err)
+{
+	_cleanup_free_ char *dest = pd_layer_path(root, digest, rootless);
+	_cleanup_free_ char *blob = pd_blob_path(root, digest);
+	if (!dest)
+		return pd_fail(err, 0, "invalid layer digest '%s'", digest);
+	if (pd_is_dir(dest))
+		return 0;
+	_cleanup_free_ char *dir = NULL;
+	if (layers_dir(root, &dir, err) < 0)
+		return -1;
+	_cleanup_close_ int bfd = open(blob, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (bfd < 0)
+		return pd_fail(err, errno, "layer %.19s: open blob '%s' (pull the image again)", digest, blob);
+	_cleanup_free_ char *tmp = xasprintf("%s/.tmp-XXXXXX", dir);
+	if (!mkdtemp(tmp))
+		return pd_fail(err, errno, "create a directory in '%s'", dir);
+	_cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct pd_extract_opts o = {.rootless = rootless, .layer = true};
+	_cleanup_free_ char *name = xasprintf("layer %.19s", digest);
+	if (dfd < 0) {
+		pd_fail(err, errno, "open '%s'", tmp);
+		remove_tree(tmp);
+		return -1;
+	}
+	if (pd_archive_extract_fd(bfd, name, dfd, &o, NULL, err) < 0) {
+		remove_tree(tmp);
+		return -1;
+	}
+	if (rename(tmp, dest) < 0) {
+		int e = errno;
+		remove_tree(tmp);
+		/* A concurrent extractor finished first with the same blob. */
+		if ((e == EEXIST || e == ENOTEMPTY) && pd_is_dir(dest))
+			return 0;
+		return pd_fail(err, e, "rename '%s' to '%s'", tmp, dest);
+	}
+	return 0;
+}
+
+int pd_layer_remove(const char *root, const char *digest, struct pd_err **err)
+{
+	for (int rootless = 0; rootless < 2; rootless++) {
+		_cleanup_free_ char *p = pd_layer_path(root, digest, rootless);
+		if (p && pd_is_dir(p) && pd_rm_rf(p, err) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* Extracted image layers, the overlayfs lower directories shared by every
+ * image and container that uses them.
+ *
+ *   <state_root>/layers/<hex>           blob sha256:<hex> extracted as root
+ *   <state_root>/layers/<hex>-rootless  the same, extracted without privilege
+ *
+ * Keyed by the digest of the stored (compressed) blob, which is computed
+ * from the bytes we hold, never by the diff_id an image config claims: a
+ * hostile image could name another image's diff_id and poison its layer.
+ * Root and rootless extractions differ (owners, device nodes, the xattr
+ * namespace of whiteouts), as in the rootfs cache.  A layer directory is
+ * never modified once renamed into place. */
+#pragma once
+#include <stdbool.h>
+
+#include "util/error.h"
+
+/* The directory of a layer (caller frees); NULL for an invalid digest. */
+char *pd_layer_path(const char *root, const char *digest, bool rootless);
+
+/* Extract the stored blob `digest` into its layer directory unless it is
+ * there, applying whiteouts (image/archive.h).  The caller holds the images
+ * lock (blobs.h) shared.  Extraction goes to layers/.tmp-XXXXXX, renamed
+ * into place when complete; losing a race to a concurrent extractor is
+ * success.  On failure nothing is left under a layer's name. */
+int pd_layer_extract(const char *root, const char *digest, bool rootless, struct pd_err **err);
+
+/* Remove both extractions of a layer (the caller holds the images lock
+ * exclusively). */
+int pd_layer_remove(const char *root, const char *digest, struct pd_err **err);

@@ -1,0 +1,191 @@
+/* NAT and port publishing (see nat.h).  Runs as root in the monitor and
+ * the CLI; libnftables is opened with dlopen on first use.
+ *
+ * The table `ip pocket_docker` is the project's alone:
+ *   prerouting  (nat, -100)  DNAT of published ports for other hosts
+ *   output      (nat, -100)  the same for the host's own connections, so
+ *                            127.0.0.1:HOSTPORT and the host's addresses work
+ *   postrouting (nat, 100)   masquerade of the subnet leaving by any other
+ *                            link; masquerade of 127.0.0.0/8 sources going
+ *                            to the bridge (the output DNAT above keeps the
+ *                            source 127.0.0.1, which the container could
+ *                            not answer)
+ *   guard       (filter, -300)  drop what comes in on the bridge for
+ *                            127.0.0.0/8 (route_localnet, see link.c)
+ * Rules of a container carry the comment "pd:<full id>" and are deleted by
+ * handle, so concurrent containers never touch each other's rules and
+ * nothing outside the table is ever changed. */
+#include "net/nat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/dl.h"
+#include "util/xalloc.h"
+
+#define T "ip " PD_NAT_TABLE
+
+static PD_DL_SYM(nft_ctx_new);
+static PD_DL_SYM(nft_ctx_free);
+static PD_DL_SYM(nft_ctx_buffer_output);
+static PD_DL_SYM(nft_ctx_buffer_error);
+static PD_DL_SYM(nft_ctx_get_output_buffer);
+static PD_DL_SYM(nft_ctx_get_error_buffer);
+static PD_DL_SYM(nft_ctx_output_set_flags);
+static PD_DL_SYM(nft_run_cmd_from_buffer);
+
+static void *libnftables;
+
+static void ctxp(struct nft_ctx **c)
+{
+	if (*c)
+		sym_nft_ctx_free(*c);
+}
+#define _cleanup_nft_ _cleanup_(ctxp)
+
+static struct nft_ctx *ctx_new(struct pd_err **err)
+{
+	static const char *const sonames[] = { "libnftables.so.1", NULL };
+	static const struct pd_dl_sym syms[] = {
+		PD_DL_ENTRY(nft_ctx_new), PD_DL_ENTRY(nft_ctx_free),
+		PD_DL_ENTRY(nft_ctx_buffer_output), PD_DL_ENTRY(nft_ctx_buffer_error),
+		PD_DL_ENTRY(nft_ctx_get_output_buffer), PD_DL_ENTRY(nft_ctx_get_error_buffer),
+		PD_DL_ENTRY(nft_ctx_output_set_flags), PD_DL_ENTRY(nft_run_cmd_from_buffer),
+		{ NULL, NULL },
+	};
+	if (pd_dl_open(&libnftables, sonames, "libnftables1", syms, err) < 0)
+		return NULL;
+	struct nft_ctx *c = sym_nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!c) {
+		pd_fail(err, ENOMEM, "create nftables context");
+		return NULL;
+	}
+	sym_nft_ctx_buffer_output(c);
+	sym_nft_ctx_buffer_error(c);
+	return c;
+}
+
+/* Run one nft script as one transaction; the error is nft's first line. */
+static int run(struct nft_ctx *c, const char *script, const char *what, struct pd_err **err)
+{
+	if (sym_nft_run_cmd_from_buffer(c, script) == 0)
+		return 0;
+	const char *e = sym_nft_ctx_get_error_buffer(c);
+	e = e && *e ? e : "failed";
+	return pd_fail(err, 0, "nftables: %s: %.*s", what, (int)strcspn(e, "\n"), e);
+}
+
+int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err)
+{
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	char net[16];
+	pd_ip_text(s->network, net);
+	_cleanup_free_ char *script = xasprintf(
+		"add table " T "\n"
+		"add chain " T " prerouting { type nat hook prerouting priority -100; policy accept; }\n"
+		"add chain " T " output { type nat hook output priority -100; policy accept; }\n"
+		"add chain " T " postrouting { type nat hook postrouting priority 100; policy accept; }\n"
+		"add chain " T " guard { type filter hook prerouting priority -300; policy accept; }\n"
+		"flush chain " T " postrouting\n"
+		"flush chain " T " guard\n"
+		"add rule " T " postrouting ip saddr %s/%u oifname != \"%s\" masquerade\n"
+		"add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade\n"
+		"add rule " T " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop\n",
+		net, s->prefix, PD_NET_BRIDGE_NAME, PD_NET_BRIDGE_NAME, PD_NET_BRIDGE_NAME);
+	return run(c, script, "set up table " PD_NAT_TABLE, err);
+}
+
+/* An address of the host's or every one of them. */
+static char *match_daddr(const struct pd_port *p)
+{
+	if (!strcmp(p->host_ip, "0.0.0.0"))
+		return xstrdup("fib daddr type local");
+	return xasprintf("ip daddr %s", p->host_ip);
+}
+
+int pd_nat_publish(const char *id, const char *ip, const struct pd_port *ports, size_t n, struct pd_err **err)
+{
+	if (!n)
+		return 0;
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	static const char *const chains[] = { "prerouting", "output" };
+	_cleanup_free_ char *script = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *match = match_daddr(&ports[i]);
+		for (size_t k = 0; k < ARRAY_SIZE(chains); k++) {
+			char *next = xasprintf("%sadd rule " T " %s %s %s dport %u dnat to %s:%u comment \"pd:%s\"\n",
+					       script, chains[k], match, ports[i].proto, ports[i].host_port, ip,
+					       ports[i].container_port, id);
+			free(script);
+			script = next;
+		}
+	}
+	return run(c, script, "publish ports", err);
+}
+
+/* "delete rule ..." lines for the rules tagged `tag` in nft's JSON. */
+static char *delete_script(const char *json, const char *tag)
+{
+	json_t *root = json_loads(json, 0, NULL);
+	json_t *items = json_object_get(root, "nftables");
+	char *script = xstrdup("");
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it) {
+		json_t *rule = json_object_get(it, "rule");
+		const char *comment = json_string_value(json_object_get(rule, "comment"));
+		const char *chain = json_string_value(json_object_get(rule, "chain"));
+		json_t *handle = json_object_get(rule, "handle");
+		if (!comment || !chain || !json_is_integer(handle) || strcmp(comment, tag) != 0)
+			continue;
+		char *next = xasprintf("%sdelete rule " T " %s handle %lld\n", script, chain,
+				       (long long)json_integer_value(handle));
+		free(script);
+		script = next;
+	}
+	json_decref(root);
+	return script;
+}
+
+int pd_nat_unpublish(const char *id, struct pd_err **err)
+{
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	sym_nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+	/* No table: nothing was ever published, nothing to delete. */
+	if (sym_nft_run_cmd_from_buffer(c, "list table " T) != 0)
+		return 0;
+	_cleanup_free_ char *tag = xasprintf("pd:%s", id);
+	_cleanup_free_ char *script = delete_script(sym_nft_ctx_get_output_buffer(c), tag);
+	if (!*script)
+		return 0;
+	return run(c, script, "delete the container's rules", err);
+}
+
+/* IPv4 forwarding is turned on when a bridge container starts and it is
+ * off, and never turned off again: other containers, or whatever else on
+ * the host came to rely on it meanwhile, may need it. */
+int pd_nat_enable_forwarding(struct pd_err **err)
+{
+	_cleanup_close_ int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDWR | O_CLOEXEC);
+	char v = 0;
+	if (fd < 0 || read(fd, &v, 1) != 1)
+		return pd_fail(err, errno, "read /proc/sys/net/ipv4/ip_forward");
+	if (v == '1')
+		return 0;
+	if (pwrite(fd, "1", 1, 0) != 1)
+		return pd_fail(err, errno, "turn on /proc/sys/net/ipv4/ip_forward");
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* NAT and port publishing through libnftables (loaded on first use), in one
+ * table of the project's own, `ip pocket_docker`.  Needs CAP_NET_ADMIN;
+ * runs in the monitor and in the CLI (rm/prune). */
+#pragma once
+#include <stddef.h>
+
+#include "net/net.h"
+
+#define PD_NAT_TABLE "pocket_docker"
+
+/* Create the table and its chains if missing and (re)write the rules that
+ * are not any container's: masquerade for the subnet, and the guard that
+ * route_localnet needs.  One atomic nft transaction, so parallel callers
+ * and a changed subnet are fine. */
+int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err);
+/* DNAT each of `ports` to `ip`, in prerouting (other hosts) and output (the
+ * host itself), every rule tagged with the comment "pd:<id>". */
+int pd_nat_publish(const char *id, const char *ip, const struct pd_port *ports, size_t n, struct pd_err **err);
+/* Delete the rules tagged "pd:<id>", by handle, and nothing else; no
+ * table or no such rule is fine. */
+int pd_nat_unpublish(const char *id, struct pd_err **err);
+/* Turn IPv4 forwarding on if it is off. */
+int pd_nat_enable_forwarding(struct pd_err **err);

@@ -1,0 +1,298 @@
+/* Network settings of a container (see net.h): parsing the run flags, the
+ * bridge subnet and its overlap with the host's routes, and the contents of
+ * /etc/resolv.conf and /etc/hosts.  Pure logic: runs in the CLI and the
+ * monitor, needs no privilege, makes no system call. */
+#include "net/net.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+#define PORT_USAGE "want [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]"
+
+void pd_netcfg_free(struct pd_netcfg *n)
+{
+	free(n->ports);
+	strv_free(n->dns);
+	strv_free(n->add_hosts);
+	memset(n, 0, sizeof(*n));
+}
+
+const char *pd_net_mode_name(enum pd_net_mode m)
+{
+	switch (m) {
+	case PD_NET_NONE: return "none";
+	case PD_NET_BRIDGE: return "bridge";
+	case PD_NET_HOST: return "host";
+	default: return "default";
+	}
+}
+
+int pd_netcfg_set_mode(struct pd_netcfg *n, const char *mode, struct pd_err **err)
+{
+	static const enum pd_net_mode modes[] = { PD_NET_DEFAULT, PD_NET_NONE, PD_NET_BRIDGE, PD_NET_HOST };
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		if (!strcmp(mode, pd_net_mode_name(modes[i]))) {
+			n->mode = modes[i];
+			return 0;
+		}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --network '%s': want bridge, none, host or default",
+			    mode);
+}
+
+static bool is_ipv4(const char *s)
+{
+	struct in_addr a;
+	return inet_pton(AF_INET, s, &a) == 1;
+}
+
+static bool is_ip(const char *s)
+{
+	struct in6_addr a;
+	return is_ipv4(s) || inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* A port number: decimal digits only, 1 to 65535. */
+static int parse_port(const char *s, const char *spec, const char *what, uint16_t *out, struct pd_err **err)
+{
+	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s '%s' is not a number (%s)",
+				    spec, what, s, PORT_USAGE);
+	unsigned long v = strtoul(s, NULL, 10);
+	if (v < 1 || v > 65535)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s %lu is out of range 1-65535",
+				    spec, what, v);
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err)
+{
+	memset(out, 0, sizeof(*out));
+	_cleanup_free_ char *s = xstrdup(spec);
+	char *proto = strchr(s, '/');
+	if (proto) {
+		*proto++ = '\0';
+		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': protocol '%s' (%s)", spec,
+					    proto, PORT_USAGE);
+	}
+	snprintf(out->proto, sizeof(out->proto), "%s", proto ? proto : "tcp");
+	char *parts[4] = { 0 };
+	size_t n = 0;
+	for (char *p = s; p && n < ARRAY_SIZE(parts); n++) {
+		parts[n] = p;
+		p = strchr(p, ':');
+		if (p)
+			*p++ = '\0';
+	}
+	if (n < 2 || n > 3)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s", spec, PORT_USAGE);
+	const char *ip = n == 3 ? parts[0] : "0.0.0.0";
+	if (!is_ipv4(ip))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': '%s' is not an IPv4 address", spec,
+				    ip);
+	snprintf(out->host_ip, sizeof(out->host_ip), "%s", ip);
+	if (parse_port(parts[n - 2], spec, "host port", &out->host_port, err) < 0 ||
+	    parse_port(parts[n - 1], spec, "container port", &out->container_port, err) < 0)
+		return -1;
+	return 0;
+}
+
+char *pd_port_text(const struct pd_port *p)
+{
+	return xasprintf("%s:%u->%u/%s", p->host_ip, p->host_port, p->container_port, p->proto);
+}
+
+int pd_netcfg_add_port(struct pd_netcfg *n, const char *spec, struct pd_err **err)
+{
+	struct pd_port p;
+	if (pd_port_parse(spec, &p, err) < 0)
+		return -1;
+	n->ports = xrealloc(n->ports, (n->n_ports + 1) * sizeof(*n->ports));
+	n->ports[n->n_ports++] = p;
+	return 0;
+}
+
+int pd_netcfg_add_dns(struct pd_netcfg *n, const char *ip, struct pd_err **err)
+{
+	if (!is_ip(ip))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --dns '%s': not an IP address", ip);
+	strv_push(&n->dns, ip);
+	return 0;
+}
+
+int pd_netcfg_add_host(struct pd_netcfg *n, const char *spec, struct pd_err **err)
+{
+	const char *colon = strchr(spec, ':');
+	_cleanup_free_ char *name = colon ? xstrndup(spec, (size_t)(colon - spec)) : NULL;
+	if (!name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+				       strlen(name) || !is_ip(colon + 1))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --add-host '%s': want NAME:IP", spec);
+	strv_push(&n->add_hosts, spec);
+	return 0;
+}
+
+static bool ports_clash(const struct pd_port *a, const struct pd_port *b)
+{
+	bool any = !strcmp(a->host_ip, "0.0.0.0") || !strcmp(b->host_ip, "0.0.0.0");
+	return a->host_port == b->host_port && !strcmp(a->proto, b->proto) &&
+	       (any || !strcmp(a->host_ip, b->host_ip));
+}
+
+int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err)
+{
+	if (!n->n_ports)
+		return 0;
+	if (n->mode == PD_NET_DEFAULT)
+		n->mode = PD_NET_BRIDGE;
+	if (n->mode != PD_NET_BRIDGE)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--publish needs --network bridge, not '%s'",
+				    pd_net_mode_name(n->mode));
+	for (size_t i = 0; i < n->n_ports; i++)
+		for (size_t j = 0; j < i; j++)
+			if (ports_clash(&n->ports[i], &n->ports[j]))
+				return pd_fail_kind(err, PD_ERR_USAGE, 0, "host port %u/%s is published twice",
+						    n->ports[i].host_port, n->ports[i].proto);
+	return 0;
+}
+
+int pd_subnet_parse(const char *s, struct pd_subnet *out, struct pd_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *slash = strchr(copy, '/');
+	struct in_addr a;
+	uint64_t prefix = 0;
+	if (!slash)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': want A.B.C.D/PREFIX", s);
+	*slash++ = '\0';
+	if (inet_pton(AF_INET, copy, &a) != 1 || pd_parse_uint(slash, 30, &prefix, NULL) < 0 || prefix < 8)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid subnet '%s': want the bridge's address and a prefix of 8 to 30, "
+				    "e.g. 10.42.0.1/16", s);
+	uint32_t mask = ~0U << (32 - prefix);
+	out->gateway = ntohl(a.s_addr);
+	out->network = out->gateway & mask;
+	out->prefix = (unsigned)prefix;
+	uint32_t host = out->gateway & ~mask;
+	if (host == 0 || host == ~mask)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': %s is not a host address", s, copy);
+	return 0;
+}
+
+int pd_subnet_get(struct pd_subnet *out, struct pd_err **err)
+{
+	const char *env = getenv(PD_NET_SUBNET_ENV);
+	if (pd_subnet_parse(env && *env ? env : PD_NET_DEFAULT_SUBNET, out, err) < 0) {
+		pd_err_prefix(err, "$%s", PD_NET_SUBNET_ENV);
+		return -1;
+	}
+	return 0;
+}
+
+void pd_ip_text(uint32_t ip, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+void pd_subnet_key(const struct pd_subnet *s, char *buf, size_t len)
+{
+	char ip[16];
+	pd_ip_text(s->network, ip);
+	snprintf(buf, len, "%s/%u", ip, s->prefix);
+}
+
+uint32_t pd_subnet_first(const struct pd_subnet *s)
+{
+	return s->network + 1;
+}
+
+uint32_t pd_subnet_last(const struct pd_subnet *s)
+{
+	return (s->network | ~(~0U << (32 - s->prefix))) - 1;
+}
+
+int pd_subnet_check_routes(const struct pd_subnet *s, const char *routes, struct pd_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(routes ? routes : "");
+	uint32_t mine = ~0U << (32 - s->prefix);
+	char *save = NULL;
+	/* Iface Destination Gateway Flags RefCnt Use Metric Mask ...; the
+	 * addresses are hexadecimal in network byte order. */
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char dev[64];
+		unsigned dst, mask;
+		if (sscanf(l, "%63s %x %*x %*x %*d %*d %*d %x", dev, &dst, &mask) != 3 || mask == 0 ||
+		    !strcmp(dev, PD_NET_BRIDGE_NAME))
+			continue;
+		uint32_t d = ntohl(dst), m = ntohl(mask);
+		uint32_t common = m & mine; /* the shorter of the two prefixes */
+		if ((d & common) != (s->network & common))
+			continue;
+		char a[16], net[16];
+		pd_ip_text(d, a);
+		pd_ip_text(s->network, net);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "bridge subnet %s/%u overlaps the host's route to %s/%d on '%s' (set $%s to "
+				    "another subnet)",
+				    net, s->prefix, a, __builtin_popcount(m), dev, PD_NET_SUBNET_ENV);
+	}
+	return 0;
+}
+
+static void append(char **out, const char *fmt, const char *a, const char *b)
+{
+	char *n = xasprintf(fmt, *out, a, b);
+	free(*out);
+	*out = n;
+}
+
+static bool is_loopback_server(const char *line)
+{
+	if (!str_has_prefix(line, "nameserver"))
+		return false;
+	const char *a = line + strlen("nameserver");
+	a += strspn(a, " \t");
+	return str_has_prefix(a, "127.") || str_has_prefix(a, "::1");
+}
+
+char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host)
+{
+	if (n->mode == PD_NET_HOST && !n->dns)
+		return xstrdup(host ? host : "");
+	char *out = xstrdup("");
+	_cleanup_free_ char *copy = xstrdup(host ? host : "");
+	char *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (str_has_prefix(l, "nameserver") && (n->dns || is_loopback_server(l)))
+			continue;
+		append(&out, "%s%s%s\n", l, "");
+	}
+	for (size_t i = 0; n->dns && n->dns[i]; i++)
+		append(&out, "%s%s%s\n", "nameserver ", n->dns[i]);
+	return out;
+}
+
+char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *host_hosts)
+{
+	if (n->mode == PD_NET_HOST && host_hosts)
+		return xstrdup(host_hosts);
+	char *out = xstrdup("127.0.0.1\tlocalhost\n"
+			    "::1\tlocalhost ip6-localhost ip6-loopback\n"
+			    "fe00::0\tip6-localnet\n"
+			    "ff00::0\tip6-mcastprefix\n"
+			    "ff02::1\tip6-allnodes\n"
+			    "ff02::2\tip6-allrouters\n");
+	for (size_t i = 0; n->add_hosts && n->add_hosts[i]; i++) {
+		const char *colon = strchr(n->add_hosts[i], ':');
+		_cleanup_free_ char *name = xstrndup(n->add_hosts[i], (size_t)(colon - n->add_hosts[i]));
+		append(&out, "%s%s\t%s\n", colon + 1, name);
+	}
+	append(&out, "%s%s\t%s\n", n->ip[0] ? n->ip : "127.0.1.1", hostname);
+	return out;
+}

@@ -1,0 +1,94 @@
+#!/bin/bash
+# Build the libFuzzer harnesses in tests/fuzz/ and run each for a bounded
+# time.
+#
+#   tests/fuzz/run.sh [SECONDS] [NAME...]     default 60 s, every harness
+#
+# Harnesses are built with clang -fsanitize=fuzzer,address,undefined from
+# the project's own sources (only the files they need, compiled directly;
+# src/main.c never).  Seeds come from tests/fuzz/corpus/NAME/ and are copied
+# to a working corpus in $BUILD/fuzz/corpus/NAME/, so new inputs never land
+# in the repository.  A crash leaves its input in $BUILD/fuzz/artifacts/NAME/
+# and makes the script exit non-zero; minimize it with
+#   $BUILD/fuzz/bin/fuzz_NAME -minimize_crash=1 -runs=10000 CRASH
+# and add the result to tests/fuzz/corpus/NAME/ as a regression seed.
+#
+# Environment: CLANG (default clang), BUILD (default build), PD_FUZZ_JOBS
+# (parallel build jobs, default 2), PD_FUZZ_TMP (where fuzz_archive makes its
+# private scratch directory, default /tmp).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$repo"
+seconds=${1:-60}
+shift || true
+case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [NAME...]" >&2; exit 2 ;; esac
+clang=${CLANG:-clang}
+out=${BUILD:-build}/fuzz
+all=(shell_split size_duration volume seccomp_json archive)
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=("${all[@]}")
+
+if ! command -v "$clang" >/dev/null; then
+	echo "fuzz: $clang not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2
+	exit 2
+fi
+
+# The sources each harness needs (beyond util/); kept short on purpose: a
+# harness must not depend on code it does not exercise.
+util="src/util/error.c src/util/xalloc.c src/util/str.c src/util/fs.c src/util/dl.c"
+declare -A srcs=(
+	[shell_split]="$util"
+	[size_duration]="$util"
+	[volume]="$util src/core/config.c"
+	[seccomp_json]="$util src/linux/seccomp.c src/linux/seccomp-default.c src/linux/caps.c"
+	[archive]="$util src/image/archive.c"
+)
+libs="-lseccomp -ljansson -lcap -ldl"
+# config.c also holds pd_config_free, which reaches into net/ and more; the
+# volume harness never calls it, so its unresolved references are let be
+# (were one ever called, the harness would crash at once, not misbehave).
+declare -A ldextra=(
+	[volume]="-Wl,--unresolved-symbols=ignore-in-object-files"
+)
+
+cflags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -iquote src -w
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined)
+mkdir -p "$out/obj" "$out/bin"
+
+build_obj() {
+	# build_obj SRC: compile SRC into $out/obj when it changed.
+	local src=$1 obj
+	obj=$out/obj/$(echo "${src%.c}" | tr / _).o
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$0" -nt "$obj" ]; then
+		"$clang" "${cflags[@]}" -c -o "$obj" "$src"
+	fi
+	echo "$obj"
+}
+
+status=0
+for name in "${names[@]}"; do
+	[ -n "${srcs[$name]+x}" ] || { echo "fuzz: unknown harness '$name' (have: ${all[*]})" >&2; exit 2; }
+	objs=()
+	for s in ${srcs[$name]}; do
+		objs+=("$(build_obj "$s")")
+	done
+	bin=$out/bin/fuzz_$name
+	"$clang" "${cflags[@]}" -fsanitize=fuzzer ${ldextra[$name]:-} -o "$bin" "tests/fuzz/fuzz_$name.c" "${objs[@]}" $libs
+	mkdir -p "$out/corpus/$name" "$out/artifacts/$name"
+	cp -n tests/fuzz/corpus/"$name"/* "$out/corpus/$name/" 2>/dev/null || true
+	echo "== fuzz_$name: ${seconds}s"
+	# -rss_limit_mb: the archive harness holds at most 16 MiB of output;
+	# -timeout: one input may not take 10 s (a hang is a bug too).
+	if ! UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
+		"$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+		-print_final_stats=1 -artifact_prefix="$out/artifacts/$name/" \
+		"$out/corpus/$name" tests/fuzz/corpus/"$name" >"$out/$name.log" 2>&1; then
+		echo "FAIL fuzz_$name: see $out/$name.log and $out/artifacts/$name/"
+		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$out/$name.log" | head -n 10 | sed 's/^/    | /'
+		status=1
+	else
+		echo "PASS fuzz_$name: $(grep -E '^stat::number_of_executed_units' "$out/$name.log" | awk '{print $2}') runs"
+	fi
+done
+exit $status
