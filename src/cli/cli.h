@@ -13,10 +13,14 @@ struct cli_global {
 	const char *root; /* --root */
 };
 
+#define CLI_ARG_OPTIONAL 2
+
 struct cli_opt {
 	const char *long_name; /* without "--" */
 	char short_name;       /* 0: none */
-	bool has_arg;
+	/* false, true, or CLI_ARG_OPTIONAL: a long flag whose value is the
+	 * next word only when `set` accepts it (--flag=VALUE always is). */
+	unsigned char has_arg;
 	/* Called for each occurrence; `arg` is NULL for flags. */
 	int (*set)(void *opts, const char *arg, struct pd_err **err);
 	const char *help;

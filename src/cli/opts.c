@@ -31,7 +31,12 @@ static int parse_long(const struct cli_opt *table, void *opts, int argc, char **
 	if (!o)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown flag: --%.*s", (int)len, a);
 	const char *val = NULL;
-	if (o->has_arg) {
+	if (o->has_arg == CLI_ARG_OPTIONAL && !eq) {
+		if (*i + 1 < argc && o->set(opts, argv[*i + 1], NULL) == 0) {
+			++*i;
+			return 0;
+		}
+	} else if (o->has_arg) {
 		if (eq)
 			val = eq + 1;
 		else if (*i + 1 < argc)
@@ -95,7 +100,8 @@ void cli_print_options(const struct cli_opt *t)
 			snprintf(left, sizeof(left), "-%c, --%s%s", t->short_name, t->long_name,
 				 t->has_arg ? " VALUE" : "");
 		else
-			snprintf(left, sizeof(left), "    --%s%s", t->long_name, t->has_arg ? " VALUE" : "");
+			snprintf(left, sizeof(left), "    --%s%s", t->long_name,
+				 t->has_arg == CLI_ARG_OPTIONAL ? " [VALUE]" : t->has_arg ? " VALUE" : "");
 		printf("  %-28s %s\n", left, t->help ? t->help : "");
 	}
 }

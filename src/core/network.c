@@ -32,7 +32,9 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	if (!is_bridge(cfg))
 		return 0;
 	if (cfg->rootless)
-		return pd_store_net_reserve(s, cfg->id, NULL, n->ports, n->n_ports, NULL, err);
+		return pd_rootless_net_check(n->n_ports, err) < 0
+			       ? -1
+			       : pd_store_net_reserve(s, cfg->id, NULL, n->ports, n->n_ports, NULL, err);
 	struct pd_subnet sub;
 	if (pd_subnet_get(&sub, err) < 0)
 		return -1;

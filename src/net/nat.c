@@ -9,7 +9,10 @@
  *                            link; masquerade of 127.0.0.0/8 sources going
  *                            to the bridge (the output DNAT above keeps the
  *                            source 127.0.0.1, which the container could
- *                            not answer)
+ *                            not answer); masquerade of the subnet going
+ *                            back to the bridge after a DNAT, so that a
+ *                            container reaching another's published port
+ *                            through the gateway gets its answer back
  *   guard       (filter, -300)  drop what comes in on the bridge for
  *                            127.0.0.0/8 (route_localnet, see link.c)
  * Rules of a container carry the comment "pd:<full id>" and are deleted by
@@ -99,8 +102,10 @@ int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err)
 		"flush chain " T " guard\n"
 		"add rule " T " postrouting ip saddr %s/%u oifname != \"%s\" masquerade\n"
 		"add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade\n"
+		"add rule " T " postrouting ip saddr %s/%u oifname \"%s\" ct status dnat masquerade\n"
 		"add rule " T " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop\n",
-		net, s->prefix, PD_NET_BRIDGE_NAME, PD_NET_BRIDGE_NAME, PD_NET_BRIDGE_NAME);
+		net, s->prefix, PD_NET_BRIDGE_NAME, PD_NET_BRIDGE_NAME, net, s->prefix, PD_NET_BRIDGE_NAME,
+		PD_NET_BRIDGE_NAME);
 	return run(c, script, "set up table " PD_NAT_TABLE, err);
 }
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -168,22 +169,52 @@ static int start_slirp(struct pd_rootless_net *h, const char *exe, pid_t pid, co
 	return 0;
 }
 
+/* The helper to run: pasta, else slirp4netns (without ports); NULL with
+ * the reason when neither can serve. */
+static char *pick_helper(size_t n_ports, struct pd_err **err)
+{
+	char *pasta = find_in_path("pasta");
+	if (pasta)
+		return pasta;
+	_cleanup_free_ char *slirp = find_in_path("slirp4netns");
+	if (slirp && n_ports) {
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "rootless --publish needs pasta (install the Debian package 'passt')");
+		return NULL;
+	}
+	if (slirp)
+		return take_ptr(&slirp);
+	pd_fail_kind(err, PD_ERR_USAGE, 0,
+		     "rootless --network bridge needs pasta or slirp4netns (install the Debian package 'passt' "
+		     "or 'slirp4netns')");
+	return NULL;
+}
+
+int pd_rootless_net_check(size_t n_ports, struct pd_err **err)
+{
+	_cleanup_free_ char *exe = pick_helper(n_ports, err);
+	if (!exe)
+		return -1;
+	/* Both helpers open the tun device from inside the container's user
+	 * namespace, where host root's files are only "other"'s. */
+	struct stat st;
+	if (access("/dev/net/tun", R_OK | W_OK) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno,
+				    "rootless --network bridge needs read and write access to /dev/net/tun (its mode "
+				    "here is %04o; distributions make it 0666)",
+				    stat("/dev/net/tun", &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0U);
+	return 0;
+}
+
 int pd_rootless_net_start(struct pd_rootless_net *h, pid_t pid, const char *dir, const struct pd_port *ports,
 			  size_t n, struct pd_err **err)
 {
 	h->pidfd = -1;
-	_cleanup_free_ char *pasta = find_in_path("pasta");
-	if (pasta)
-		return start_pasta(h, pasta, pid, dir, ports, n, err);
-	_cleanup_free_ char *slirp = find_in_path("slirp4netns");
-	if (slirp && n)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "rootless --publish needs pasta (install the Debian package 'passt')");
-	if (slirp)
-		return start_slirp(h, slirp, pid, dir, err);
-	return pd_fail_kind(err, PD_ERR_USAGE, 0,
-			    "rootless --network bridge needs pasta or slirp4netns (install the Debian package "
-			    "'passt' or 'slirp4netns')");
+	_cleanup_free_ char *exe = pick_helper(n, err);
+	if (!exe)
+		return -1;
+	if (!strcmp(strrchr(exe, '/') + 1, "pasta"))
+		return start_pasta(h, exe, pid, dir, ports, n, err);
+	return start_slirp(h, exe, pid, dir, err);
 }
 
 void pd_rootless_net_stop(struct pd_rootless_net *h)

@@ -10,6 +10,10 @@ struct pd_rootless_net {
 	int pidfd;  /* the helper; -1 when none runs */
 };
 
+/* Before anything is created: fail naming the package when neither helper
+ * is installed (or only slirp4netns and `n_ports` > 0), or when the
+ * caller cannot open /dev/net/tun. */
+int pd_rootless_net_check(size_t n_ports, struct pd_err **err);
 /* Connect the network namespace of `pid` (and its user namespace) to the
  * host's network, publishing `ports`; returns once the namespace is
  * configured.  `dir` is the container's directory, for the helper's pid
