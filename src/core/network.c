@@ -9,9 +9,13 @@
  * be left that no row points to. */
 #include "core/network.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/store-net.h"
@@ -24,6 +28,30 @@
 static bool is_bridge(const struct pd_config *cfg)
 {
 	return cfg->net.mode == PD_NET_BRIDGE;
+}
+
+/* A published port DNATs the host's own traffic too: a host program
+ * listening on it would silently stop being reachable.  Fail instead, as
+ * binding the port would. */
+static int check_host_port(const struct pd_port *p, struct pd_err **err)
+{
+	bool tcp = !strcmp(p->proto, "tcp");
+	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return pd_fail(err, errno, "open a socket to check host port %u", p->host_port);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
+	inet_pton(AF_INET, p->host_ip, &a.sin_addr);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+		return 0;
+	if (errno == EADDRINUSE)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "host port %s:%u/%s is already in use on the host",
+				    p->host_ip, p->host_port, p->proto);
+	if (errno == EADDRNOTAVAIL)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "cannot publish on %s: not an address of this host",
+				    p->host_ip);
+	return 0;
 }
 
 int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
@@ -41,6 +69,9 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, NULL);
 	if (pd_subnet_check_routes(&sub, routes, err) < 0)
 		return -1;
+	for (size_t i = 0; i < n->n_ports; i++)
+		if (check_host_port(&n->ports[i], err) < 0)
+			return -1;
 	uint32_t ip = 0;
 	if (pd_store_net_reserve(s, cfg->id, &sub, n->ports, n->n_ports, &ip, err) < 0)
 		return -1;

@@ -1,0 +1,503 @@
+#!/bin/bash
+# Networking: the bridge (pocket0, veth pairs, addresses from the leases in
+# state.db), published ports through nftables, --network none/host,
+# /etc/resolv.conf and /etc/hosts, bad input, and that stop, rm, prune after
+# a killed monitor and a failed start leave no veth, no nft rule and no
+# lease; rootless --network and -p through pasta as an unprivileged user.
+#
+# Traffic goes only to loopback and to the test's own containers.  The host
+# is observed with ip(8) and nft(8) (package nftables) and the state
+# database with python3's sqlite3.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ROOTLESS_USER=pdtest
+
+_net_setup() {
+	need_root
+	need_busybox
+	need_cmd ip nft python3 timeout
+}
+
+_db() {
+	# _db SQL: one query on the test's state database, rows on stdout.
+	python3 - "$T_ROOT/state.db" "$1" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=30)
+for row in c.execute(sys.argv[2]):
+    print("|".join(str(v) for v in row))
+EOF
+}
+
+_veth_of() {
+	echo "pd${1:0:8}"
+}
+
+_net_leftovers() {
+	# _net_leftovers ID: what the container left on the host, one line each
+	# (nothing when clean).
+	local id=$1 n
+	ip -o link show | grep -q ": $(_veth_of "$id")[@:]" && echo "veth $(_veth_of "$id") still exists"
+	nft list table ip pocket_docker 2>/dev/null | grep -q "pd:$id" && echo "nft rules tagged pd:$id still exist"
+	n=$(_db "SELECT (SELECT count(*) FROM leases WHERE container_id = '$id') + (SELECT count(*) FROM ports WHERE container_id = '$id')")
+	[ "$n" = 0 ] || echo "$n lease/port rows left for $id"
+}
+
+assert_no_net_leftovers() {
+	local left
+	left=$(_net_leftovers "$1")
+	[ -z "$left" ] || fail "${2:-after rm}: $left"
+}
+
+_ip_of() {
+	# The address the container has on eth0, seen from inside it.
+	pd exec "$1" ip -4 addr show eth0
+	printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}'
+}
+
+http_get() {
+	# http_get HOST PORT: the body of GET / from the host, through bash's
+	# /dev/tcp; empty when nothing answers.
+	timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
+		printf "GET / HTTP/1.0\r\nHost: x\r\n\r\n" >&3
+		sed "1,/^\r\?$/d" <&3' _ "$1" "$2" 2>/dev/null
+}
+
+wait_http() {
+	# wait_http HOST PORT TEXT: until GET / answers with TEXT (20 s at most).
+	local i=0 body
+	while [ "$i" -lt 100 ]; do
+		body=$(http_get "$1" "$2")
+		[ "$body" = "$3" ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "GET http://$1:$2/ answered '$body', not '$3'" >&2
+	return 1
+}
+
+HTTPD_CMD='mkdir -p /www && echo "$0" >/www/index.html && exec httpd -f -p 80 -h /www'
+
+test_bridge_containers_reach_each_other() {
+	_net_setup
+	allow_containers_left
+	pd run -d --network bridge --rootfs "$BUSYBOX_DIR" /bin/sh -c "$HTTPD_CMD" "served-by-a"
+	assert_ok
+	local a=$OUT ip_a gw
+	ip_a=$(_ip_of "$a")
+	assert_match "$ip_a" '^10\.42\.[0-9]+\.[0-9]+$' "address of the first container"
+	pd inspect "$a"
+	assert_contains "$OUT" "\"IPAddress\": \"$ip_a\"" "inspect IPAddress"
+	assert_contains "$OUT" '"Gateway": "10.42.0.1"' "inspect Gateway"
+	assert_contains "$OUT" '"Bridge": "pocket0"' "inspect Bridge"
+	# The second container: its own address, a default route through the
+	# bridge, and the first one reachable by ping and by TCP.
+	pd run --rm --network --rootfs "$BUSYBOX_DIR" /bin/sh -c "
+		ip -4 addr show eth0; ip route
+		ping -c 1 -W 5 $ip_a >/dev/null && echo PING-OK
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $ip_a 80 | tail -n 1 | grep . && break
+			sleep 0.2
+		done"
+	assert_ok
+	assert_match "$OUT" 'inet 10\.42\.[0-9]+\.[0-9]+/16' "second container's address"
+	assert_not_contains "$OUT" "inet $ip_a/" "the two addresses differ"
+	assert_match "$OUT" '^default via 10\.42\.0\.1 dev eth0' "default route through the bridge"
+	assert_line "$OUT" "PING-OK" "ping between the containers"
+	assert_line "$OUT" "served-by-a" "TCP between the containers"
+	pd rm -f "$a"
+	assert_ok
+	assert_no_net_leftovers "$a"
+}
+
+test_publish_answers_on_host_loopback() {
+	_net_setup
+	allow_containers_left
+	pd run -d -p 18080:80 --rootfs "$BUSYBOX_DIR" /bin/sh -c "$HTTPD_CMD" "hello-from-$T_TAG"
+	assert_ok
+	local id=$OUT
+	wait_http 127.0.0.1 18080 "hello-from-$T_TAG" || fail "httpd -p 18080:80 does not answer on 127.0.0.1:18080"
+	nft list table ip pocket_docker | grep "pd:$id" >"$T_TMP/rules"
+	assert_eq 2 "$(grep -c 'dport 18080 dnat' "$T_TMP/rules")" "DNAT rules for 18080 (prerouting and output)"
+	pd ps
+	assert_match "$OUT" "${id:0:12} .*0\.0\.0\.0:18080->80/tcp" "ps PORTS"
+	pd inspect "$id"
+	assert_contains "$OUT" '"80/tcp": [' "inspect Ports key"
+	assert_contains "$OUT" '"HostPort": "18080"' "inspect HostPort"
+	# Another container reaches the published port through the gateway.
+	pd run --rm --network --rootfs "$BUSYBOX_DIR" /bin/sh -c \
+		"printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 10.42.0.1 18080 | tail -n 1"
+	assert_ok
+	assert_eq "hello-from-$T_TAG" "$OUT" "published port through the gateway, from another container"
+	pd rm -f "$id"
+	assert_ok
+	assert_no_net_leftovers "$id"
+	[ -z "$(http_get 127.0.0.1 18080)" ] || fail "127.0.0.1:18080 still answers after rm"
+}
+
+test_publish_on_one_address_and_udp() {
+	_net_setup
+	allow_containers_left
+	pd run -d -p 127.0.0.1:18081:80 -p 18081:53/udp --rootfs "$BUSYBOX_DIR" /bin/sh -c "$HTTPD_CMD" "lo-only"
+	assert_ok
+	local id=$OUT
+	wait_http 127.0.0.1 18081 "lo-only" || fail "-p 127.0.0.1:18081:80 does not answer"
+	nft list table ip pocket_docker | grep "pd:$id" >"$T_TMP/rules"
+	assert_match "$(cat "$T_TMP/rules")" 'ip daddr 127\.0\.0\.1 tcp dport 18081 dnat to 10\.42\.[0-9.]+:80' "rule for one address"
+	assert_match "$(cat "$T_TMP/rules")" 'udp dport 18081 dnat to 10\.42\.[0-9.]+:53' "udp rule"
+	pd ps
+	assert_contains "$OUT" "127.0.0.1:18081->80/tcp" "ps PORTS, tcp"
+	assert_contains "$OUT" "0.0.0.0:18081->53/udp" "ps PORTS, udp"
+	pd stop -t 1 "$id"
+	assert_ok
+	# The container ended: its address and ports are back in the pool.
+	assert_no_net_leftovers "$id" "after stop"
+	pd rm "$id"
+	assert_ok
+}
+
+test_parallel_starts_get_distinct_addresses() {
+	_net_setup
+	allow_containers_left
+	local i pids=() ids=() id addrs
+	for i in $(seq 20); do
+		"$PD" --root "$T_ROOT" run -d --network bridge --rootfs "$BUSYBOX_DIR" sleep 120 \
+			>"$T_TMP/par$i.out" 2>"$T_TMP/par$i.err" </dev/null &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || fail "parallel run $((i + 1)) failed: $(cat "$T_TMP/par$((i + 1)).err")"
+	done
+	for i in $(seq 20); do
+		ids+=("$(cat "$T_TMP/par$i.out")")
+	done
+	: >"$T_TMP/addrs"
+	for id in "${ids[@]}"; do
+		_ip_of "$id" >>"$T_TMP/addrs"
+	done
+	addrs=$(grep -c . "$T_TMP/addrs")
+	assert_eq 20 "$addrs" "containers with an address on eth0"
+	assert_eq 20 "$(sort -u "$T_TMP/addrs" | grep -c .)" "distinct addresses among 20 parallel starts"
+	assert_eq "20|20" "$(_db 'SELECT count(*), count(DISTINCT ip) FROM leases')" "leases in state.db"
+	assert_eq 20 "$(ip -o link show master pocket0 | grep -cE ': pd[0-9a-f]{8}@')" "veths on the bridge"
+	pd rm -f "${ids[@]}"
+	assert_ok
+	for id in "${ids[@]}"; do
+		assert_no_net_leftovers "$id"
+	done
+	assert_eq "0" "$(_db 'SELECT count(*) FROM leases')" "leases after rm"
+}
+
+test_nothing_left_after_killed_monitor_and_prune() {
+	_net_setup
+	allow_containers_left
+	pd run -d -p 18082:80 --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local id=$OUT mon
+	mon=$(_db "SELECT monitor_pid FROM containers WHERE id = '$id'")
+	[ -n "$mon" ] && [ "$mon" -gt 0 ] || fail "no monitor pid recorded"
+	[ -n "$(nft list table ip pocket_docker | grep "pd:$id")" ] || fail "no rules while running"
+	kill -KILL "$mon"
+	# The container goes with its monitor; its rules and lease stay until prune.
+	local i=0
+	while pd ps -q && [ -n "$OUT" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	pd prune
+	assert_ok
+	assert_contains "$OUT" "$id" "prune removed the container"
+	assert_no_net_leftovers "$id" "after a killed monitor and prune"
+	[ -z "$(http_get 127.0.0.1 18082)" ] || fail "127.0.0.1:18082 still answers"
+}
+
+test_nothing_left_after_failed_start() {
+	_net_setup
+	pd run --rm -p 18083:80 --rootfs "$BUSYBOX_DIR" /no/such/command
+	assert_exit 127
+	assert_error_line "missing command"
+	assert_eq "0 0" "$(_db 'SELECT count(*) FROM leases') $(_db 'SELECT count(*) FROM ports')" "rows after a failed --rm start"
+	nft list table ip pocket_docker 2>/dev/null | grep -q 'dport 18083' && fail "a rule for 18083 was left"
+	pd run -p 18083:80 --rootfs "$BUSYBOX_DIR" /no/such/command
+	assert_exit 127
+	pd ps -aq
+	local id=$OUT
+	[ -n "$id" ] || fail "no record of the failed container"
+	assert_eq "0 0" "$(_db 'SELECT count(*) FROM leases') $(_db 'SELECT count(*) FROM ports')" "rows after a failed start"
+	ip -o link show | grep -q ": pd${id:0:8}" && fail "veth left after a failed start"
+	pd rm "$id"
+	assert_ok
+	# The port is free again.
+	pd run --rm -p 18083:80 --rootfs "$BUSYBOX_DIR" true
+	assert_ok
+}
+
+test_bad_specs_are_one_line_errors() {
+	_net_setup
+	local spec
+	for spec in 80 a:80 0:80 65536:80 80:99999 1.2.3:80:80 80:80/sctp 1:2:3:4 :80 80: -1:80 '80 :80' 300.1.1.1:80:80; do
+		pd run --rm -p "$spec" --rootfs "$BUSYBOX_DIR" true
+		assert_exit 125 "-p '$spec'"
+		assert_error_line "-p '$spec'"
+		assert_contains "$ERR" "invalid port spec '$spec'" "-p '$spec'"
+	done
+	pd run --rm --network nosuch --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "--network nosuch"
+	pd run --rm --network=nosuch --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_contains "$ERR" "invalid --network 'nosuch'" "--network=nosuch"
+	pd run --rm --network host -p 80:80 --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_contains "$ERR" "--publish needs --network bridge" "-p with host networking"
+	pd run --rm -p 18084:80 -p 18084:81 --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_contains "$ERR" "published twice" "one host port twice"
+	pd run --rm --dns not-an-ip --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "--dns"
+	pd run --rm --add-host nocolon --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "--add-host"
+	pd run --rm -p 10.255.254.253:18084:80 --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_contains "$ERR" "not an address of this host" "-p on a foreign address"
+	POCKET_DOCKER_SUBNET=10.42.0.0/16 pd run --rm --network --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "subnet without a host address"
+	assert_eq "" "$(ls -A "$T_ROOT/containers" 2>/dev/null)" "containers after bad input"
+	assert_eq "0" "$(_db 'SELECT count(*) FROM containers')" "records after bad input"
+}
+
+test_taken_ports_are_errors() {
+	_net_setup
+	allow_containers_left
+	pd run -d -p 18085:80 --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local id=$OUT listener
+	pd run --rm -p 18085:81 --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "port taken by a container"
+	assert_contains "$ERR" "already published by container ${id:0:12}" "names the holder"
+	pd run --rm -p 127.0.0.1:18085:81 --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_contains "$ERR" "already published" "one address inside a wildcard"
+	pd run --rm -p 18085:81/udp --rootfs "$BUSYBOX_DIR" true
+	assert_ok "the same port number over udp is another port"
+	# A port a host program listens on.
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 18086)); s.listen(1)
+print("ready", flush=True); time.sleep(60)' >"$T_TMP/listener.out" &
+	listener=$!
+	wait_for_output "$T_TMP/listener.out" ready || fail "host listener did not start"
+	pd run --rm -p 127.0.0.1:18086:80 --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "port in use on the host"
+	assert_contains "$ERR" "in use on the host" "port in use on the host"
+	kill "$listener"
+	wait "$listener" 2>/dev/null
+	assert_eq "1" "$(_db 'SELECT count(*) FROM ports')" "port rows: only the running container's"
+	pd rm -f "$id"
+	assert_ok
+	assert_no_net_leftovers "$id"
+}
+
+test_subnet_overlapping_a_host_route_is_refused() {
+	_net_setup
+	local route subnet
+	# A route of the host's other than the default and the bridge's.
+	route=$(ip -4 -o route show | awk '$1 != "default" && $1 ~ /\// && $3 != "pocket0" {print $1; exit}')
+	[ -n "$route" ] || skip "the host has no non-default IPv4 route to overlap"
+	subnet=$(python3 -c 'import ipaddress, sys
+n = ipaddress.ip_network(sys.argv[1])
+print(f"{n[1]}/{n.prefixlen}" if n.prefixlen <= 30 else "")' "$route")
+	[ -n "$subnet" ] || skip "route $route is too narrow"
+	POCKET_DOCKER_SUBNET=$subnet pd run --rm --network --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "overlapping subnet"
+	assert_contains "$ERR" "overlaps the host's route to $route" "names the route"
+	assert_eq "0" "$(_db 'SELECT count(*) FROM containers')" "records after the refusal"
+	ip -o addr show dev pocket0 2>/dev/null | grep -q " ${subnet%/*}/" && fail "the bridge got $subnet"
+	return 0
+}
+
+test_network_modes() {
+	_net_setup
+	local host_links
+	# Default and none: loopback only.
+	pd run --rm --rootfs "$BUSYBOX_DIR" cat /proc/net/dev
+	assert_ok
+	assert_eq "lo" "$(printf '%s\n' "$OUT" | awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}')" "links by default"
+	pd run --rm --network none --rootfs "$BUSYBOX_DIR" cat /proc/net/dev
+	assert_ok
+	assert_eq "lo" "$(printf '%s\n' "$OUT" | awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}')" "links with none"
+	# Bridge: lo and eth0; --network alone and --net mean bridge.
+	pd run --rm --network --rootfs "$BUSYBOX_DIR" cat /proc/net/dev
+	assert_ok
+	assert_eq "eth0 lo" "$(printf '%s\n' "$OUT" | awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}' | sort | xargs)" "links with --network alone"
+	pd run --rm --net bridge --rootfs "$BUSYBOX_DIR" cat /proc/net/dev
+	assert_ok
+	assert_contains "$OUT" "eth0:" "--net bridge"
+	# Host: the host's own links.
+	host_links=$(awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}' /proc/net/dev | sort | xargs)
+	pd run --rm --net=host --rootfs "$BUSYBOX_DIR" cat /proc/net/dev
+	assert_ok
+	assert_eq "$host_links" "$(printf '%s\n' "$OUT" | awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}' | sort | xargs)" "links with host"
+	pd run --rm --network host --rootfs "$BUSYBOX_DIR" cat /etc/hosts
+	assert_ok
+	assert_eq "$(cat /etc/hosts)" "$OUT" "/etc/hosts with host networking"
+}
+
+test_resolv_conf_and_hosts() {
+	_net_setup
+	local want
+	# The host's resolvers without loopback ones (they would be the
+	# container's own loopback).
+	want=$(grep '^nameserver' /etc/resolv.conf | grep -vE '^nameserver[[:space:]]+(127\.|::1)')
+	pd run --rm --network --hostname web1 --rootfs "$BUSYBOX_DIR" /bin/sh -c \
+		'grep ^nameserver /etc/resolv.conf; echo ---; cat /etc/hosts; hostname'
+	assert_ok
+	assert_eq "$want" "$(printf '%s\n' "$OUT" | sed '/^---$/,$d')" "nameservers"
+	assert_match "$OUT" $'^10\\.42\\.[0-9]+\\.[0-9]+\tweb1$' "/etc/hosts names the container by its address"
+	assert_match "$OUT" $'127\\.0\\.0\\.1\tlocalhost' "/etc/hosts localhost"
+	pd run --rm --network --dns 192.0.2.53 --dns 2001:db8::53 --add-host db.test:10.1.2.3 \
+		--add-host api:10.1.2.4 --rootfs "$BUSYBOX_DIR" /bin/sh -c \
+		'cat /etc/resolv.conf; echo ---; cat /etc/hosts; ping -c 1 -W 1 db.test 2>&1 | head -n 1'
+	assert_ok
+	assert_eq $'nameserver 192.0.2.53\nnameserver 2001:db8::53' "$(printf '%s\n' "$OUT" | grep ^nameserver)" "--dns replaces the host's"
+	assert_line "$OUT" $'10.1.2.3\tdb.test' "--add-host"
+	assert_line "$OUT" $'10.1.2.4\tapi' "--add-host, second"
+	assert_match "$OUT" 'PING db.test \(10\.1\.2\.3\)' "the name resolves inside"
+	# Without a network namespace of its own a container has loopback only,
+	# and its name on 127.0.1.1.
+	pd run --rm --network none --hostname solo --rootfs "$BUSYBOX_DIR" cat /etc/hosts
+	assert_ok
+	assert_line "$OUT" $'127.0.1.1\tsolo' "/etc/hosts with none"
+}
+
+test_restart_keeps_address_and_rules() {
+	_net_setup
+	allow_containers_left
+	pd run -d --restart on-failure:2 -p 18087:80 --rootfs "$BUSYBOX_DIR" /bin/sh -c 'sleep 0.3; exit 3'
+	assert_ok
+	local id=$OUT
+	pd wait "$id"
+	assert_ok
+	assert_eq 3 "$OUT" "exit code after the restarts"
+	pd inspect "$id"
+	assert_contains "$OUT" '"RestartCount": 2' "restarted twice"
+	assert_no_net_leftovers "$id" "after the last run"
+	pd rm "$id"
+	assert_ok
+}
+
+# ---------------------------------------------------------------------------
+# Rootless: an unprivileged user with a subordinate id range, pasta.
+
+_rootless_setup() {
+	_net_setup
+	need_cmd setpriv useradd
+	if ! id "$ROOTLESS_USER" >/dev/null 2>&1; then
+		useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$ROOTLESS_USER" >&2 ||
+			skip "cannot create user $ROOTLESS_USER"
+	fi
+	if ! grep -q "^$ROOTLESS_USER:" /etc/subuid || ! grep -q "^$ROOTLESS_USER:" /etc/subgid; then
+		local start
+		start=$(cat /etc/subuid /etc/subgid 2>/dev/null |
+			awk -F: 'BEGIN {m = 100000} NF == 3 && $2 + $3 > m {m = $2 + $3} END {print m}')
+		grep -q "^$ROOTLESS_USER:" /etc/subuid || echo "$ROOTLESS_USER:$start:65536" >>/etc/subuid
+		grep -q "^$ROOTLESS_USER:" /etc/subgid || echo "$ROOTLESS_USER:$start:65536" >>/etc/subgid
+	fi
+	setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups unshare --user --map-root-user true \
+		2>"$T_TMP/userns.err" || skip "user namespaces unavailable: $(cat "$T_TMP/userns.err")"
+	chmod 0755 "$T_TMP"
+	mkdir -p "$T_TMP/bin"
+	cp "$PD" "$T_TMP/bin/pocket-docker"
+	PD=$T_TMP/bin/pocket-docker
+	cp "$BUSYBOX_TAR" "$T_TMP/busybox.tar"
+	chown "$ROOTLESS_USER:" "$T_ROOT"
+}
+
+_pasta_pid() {
+	# The pasta process serving container ID (its pid file is in the
+	# container's directory); non-zero when none.
+	local d
+	for d in /proc/[0-9]*; do
+		tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q -- "--pid [^ ]*/$1/pasta.pid" || continue
+		echo "${d#/proc/}"
+		return 0
+	done
+	return 1
+}
+
+_tun_usable_by_others() {
+	[ $((0$(stat -c %a /dev/net/tun) & 6)) -eq 6 ]
+}
+
+_with_open_tun() {
+	# pasta opens /dev/net/tun as the user; distributions make it 0666.
+	# When this host has it closer, open it for the test and put the mode
+	# back afterwards.
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	if ! _tun_usable_by_others; then
+		TUN_MODE=$(stat -c %a /dev/net/tun)
+		trap 'chmod "$TUN_MODE" /dev/net/tun' EXIT
+		chmod 0666 /dev/net/tun
+	fi
+}
+
+test_rootless_network_with_published_port() {
+	_rootless_setup
+	command -v pasta >/dev/null || skip "pasta missing (package passt)"
+	_with_open_tun
+	pd_as "$ROOTLESS_USER" run -d -p 18090:80 --rootfs "$T_TMP/busybox.tar" /bin/sh -c "$HTTPD_CMD" "rootless-$T_TAG"
+	assert_ok
+	local id=$OUT
+	wait_http 127.0.0.1 18090 "rootless-$T_TAG" || fail "rootless -p 18090:80 does not answer on 127.0.0.1:18090"
+	local helper
+	helper=$(_pasta_pid "$id") || fail "no pasta process for the container"
+	assert_eq "$(id -u "$ROOTLESS_USER")" "$(stat -c %u "/proc/$helper")" "pasta runs as the user"
+	pd_as "$ROOTLESS_USER" exec "$id" cat /proc/net/dev
+	assert_ok
+	assert_match "$OUT" '^ *eth0:' "the container has eth0"
+	pd_as "$ROOTLESS_USER" ps
+	assert_contains "$OUT" "0.0.0.0:18090->80/tcp" "ps PORTS"
+	pd_as "$ROOTLESS_USER" run --rm -p 18090:81 --rootfs "$T_TMP/busybox.tar" true
+	assert_exit 125
+	assert_contains "$ERR" "already published by container ${id:0:12}" "taken port, rootless"
+	pd_as "$ROOTLESS_USER" rm -f "$id"
+	assert_ok
+	_pasta_pid "$id" >/dev/null && fail "pasta still runs after rm"
+	assert_eq "0" "$(_db 'SELECT count(*) FROM ports')" "port rows after rm"
+	[ -z "$(http_get 127.0.0.1 18090)" ] || fail "127.0.0.1:18090 still answers after rm"
+	# Outbound through pasta: the host's loopback is not the container's,
+	# and a plain --network run works.
+	pd_as "$ROOTLESS_USER" run --rm --network --rootfs "$T_TMP/busybox.tar" /bin/sh -c 'ip -4 route | head -n 1'
+	assert_ok
+	assert_match "$OUT" '^default via ' "a default route inside"
+}
+
+test_rootless_errors_name_the_package() {
+	_rootless_setup
+	# No helper on PATH (newuidmap and newgidmap still there).
+	mkdir -p "$T_TMP/path"
+	local t
+	for t in newuidmap newgidmap; do
+		[ -x "/usr/bin/$t" ] && ln -s "/usr/bin/$t" "$T_TMP/path/$t"
+	done
+	_pd_exec /dev/null setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups \
+		env HOME=/ PATH="$T_TMP/path" "$PD" --root "$T_ROOT" run --rm --network --rootfs "$T_TMP/busybox.tar" true
+	assert_exit 125
+	assert_error_line "no helper"
+	assert_contains "$ERR" "'passt'" "names the package passt"
+	assert_contains "$ERR" "'slirp4netns'" "names slirp4netns"
+	# A tun device the user cannot open.
+	if command -v pasta >/dev/null && ! _tun_usable_by_others; then
+		pd_as "$ROOTLESS_USER" run --rm --network --rootfs "$T_TMP/busybox.tar" true
+		assert_exit 125
+		assert_error_line "closed /dev/net/tun"
+		assert_contains "$ERR" "/dev/net/tun" "names the device"
+	fi
+	assert_eq "0" "$(_db 'SELECT count(*) FROM containers')" "records after the errors"
+}
+
+run_tests "$@"
