@@ -10,6 +10,7 @@ PKGS=(
 	libcmocka-dev
 	busybox-static uidmap debootstrap python3 tmux passt nftables
 	xz-utils zstd
+	docker-registry skopeo
 )
 
 missing=()

@@ -22,6 +22,10 @@ static const struct {
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
+	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
+	{ "images", cli_images, "List images" },
+	{ "rmi", cli_rmi, "Remove images" },
+	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
 	{ "version", cli_version, "Show the version" },
 };
 

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/container.h"
+#include "image/image.h"
 #include "linux/caps.h"
 #include "linux/pty.h"
 #include "util/cleanup.h"
@@ -413,7 +414,8 @@ static const struct cli_opt run_table[] = {
 
 static void usage(void)
 {
-	printf("Usage: pocket-docker run [OPTIONS] --rootfs PATH [--cmd \"COMMAND\" | [--] COMMAND [ARG...]]\n\n"
+	printf("Usage: pocket-docker run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	       "       pocket-docker run [OPTIONS] --rootfs PATH|IMAGE [--cmd \"COMMAND\" | [--] COMMAND [ARG...]]\n\n"
 	       "Run a command in a new container.\n");
 	cli_print_options(run_table);
 }
@@ -422,10 +424,12 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 {
 	struct pd_config *c = &o->cfg;
 	if (!c->rootfs_arg)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "run needs --rootfs PATH (see 'pocket-docker run --help')");
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "run needs an image or --rootfs PATH (see 'pocket-docker run --help')");
 	if (o->cmd && rest[0])
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "give the command either with --cmd or after the options, not both");
-	if (o->cmd) {
+	if (c->image_id) {
+		/* The command came with the image's defaults (run_image). */
+	} else if (o->cmd) {
 		c->argv = pd_shell_split(o->cmd, err);
 		if (!c->argv)
 			return -1;
@@ -478,6 +482,42 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	return pd_cg_check_limits(&c->limits, err);
 }
 
+/* `run IMAGE [COMMAND]`, or --rootfs naming an image rather than a path:
+ * the image's config gives the defaults (user flags win). */
+static int run_image(struct run_opts *o, const char *root, char ***rest, struct pd_err **err)
+{
+	struct pd_config *c = &o->cfg;
+	bool positional = !c->rootfs_arg;
+	struct stat st;
+	if (positional) {
+		if (!(*rest)[0])
+			return 0;
+		c->rootfs_arg = xstrdup((*rest)[0]);
+		(*rest)++;
+	} else if (stat(c->rootfs_arg, &st) == 0) {
+		return 0;
+	}
+	struct pd_image img;
+	int f = pd_image_find(root, c->rootfs_arg, &img, err);
+	if (f < 0)
+		return -1;
+	if (f == 1) {
+		/* Not an image: a path (run without --rootfs also takes one). */
+		if (!positional || stat(c->rootfs_arg, &st) == 0)
+			return 0;
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such image: '%s' (pull it first)", c->rootfs_arg);
+	}
+	if (o->cmd && (*rest)[0]) {
+		pd_image_free(&img);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "give the command either with --cmd or after the options, not both");
+	}
+	_cleanup_strv_ char **cmd = o->cmd ? pd_shell_split(o->cmd, err) : strv_copy(*rest);
+	int r = cmd ? pd_image_apply(&img, c, cmd, err) : -1;
+	pd_image_free(&img);
+	return r;
+}
+
 static int run_main(const struct cli_global *g, struct run_opts *o, int argc, char **argv, struct pd_err **err)
 {
 	int i = 1, code = 125;
@@ -487,10 +527,11 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		usage();
 		return 0;
 	}
-	if (finish_config(o, argv + i, err) < 0)
-		return -1;
 	_cleanup_free_ char *root = pd_state_root(g->root, err);
 	if (!root)
+		return -1;
+	char **rest = argv + i;
+	if (run_image(o, root, &rest, err) < 0 || finish_config(o, rest, err) < 0)
 		return -1;
 	int attach_fd = -1;
 	pid_t pid = 0;

@@ -25,6 +25,8 @@ void pd_config_free(struct pd_config *c)
 	free(c->name);
 	free(c->hostname);
 	free(c->rootfs_arg);
+	free(c->image_id);
+	free(c->stop_signal);
 	strv_free(c->argv);
 	strv_free(c->env);
 	free(c->workdir);

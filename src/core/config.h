@@ -36,6 +36,8 @@ struct pd_config {
 	char *name;
 	char *hostname;
 	char *rootfs_arg;  /* what the user gave to --rootfs */
+	char *image_id;    /* the image rootfs_arg names ("sha256:..."), or NULL */
+	char *stop_signal; /* the image's StopSignal ("SIGQUIT", "3"), or NULL */
 	char **argv;       /* command and arguments */
 	char **env;        /* KEY=VALUE, after defaults */
 	char *workdir;     /* NULL: the user's home or "/" */

@@ -36,6 +36,7 @@
 #include "core/network.h"
 #include "image/archive.h"
 #include "image/cache.h"
+#include "image/image.h"
 #include "linux/cgroup.h"
 #include "linux/idmap.h"
 #include "linux/pty.h"
@@ -141,6 +142,17 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 			pd_fail(err, errno, "resolve rootfs '%s'", arg);
 			return NULL;
 		}
+		if (rootless && st.st_uid != geteuid()) {
+			/* Files owned by ids outside the user namespace cannot
+			 * be copied up by the overlay: the tree is read-only. */
+			struct pd_idmap map;
+			idmap_for_caller(&map);
+			if (!idmap_has_range(&map) || st.st_uid < map.sub_uid ||
+			    st.st_uid - map.sub_uid >= map.sub_uid_count)
+				pd_warn("rootfs '%s' belongs to uid %u, which is not mapped rootless: "
+					"its files are read-only in the container (a tarball of it gives a writable copy)",
+					arg, (unsigned)st.st_uid);
+		}
 		return xstrdup(real);
 	}
 	if (!S_ISREG(st.st_mode) || !pd_archive_is_tarball_name(arg)) {
@@ -151,6 +163,19 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 	}
 	unsigned skipped = 0;
 	return pd_cache_rootfs(root, arg, rootless, &skipped, err);
+}
+
+/* The lower layers, top first: an image's layers, or that one. */
+static char **resolve_lowers(const char *root, const struct pd_config *cfg, struct pd_err **err)
+{
+	if (cfg->image_id)
+		return pd_image_lowers(root, cfg->image_id, cfg->rootless, err);
+	char *one = resolve_rootfs(root, cfg->rootfs_arg, cfg->rootless, err);
+	if (!one)
+		return NULL;
+	char **v = xcalloc(2, sizeof(char *));
+	v[0] = one;
+	return v;
 }
 
 static char *config_json(const struct pd_config *c)
@@ -173,6 +198,10 @@ static char *config_json(const struct pd_config *c)
 	json_object_set_new(o, "WorkingDir", json_string(c->workdir ? c->workdir : ""));
 	json_object_set_new(o, "User", json_string(c->user ? c->user : ""));
 	json_object_set_new(o, "Image", json_string(c->rootfs_arg));
+	if (c->image_id)
+		json_object_set_new(o, "ImageID", json_string(c->image_id));
+	if (c->stop_signal)
+		json_object_set_new(o, "StopSignal", json_string(c->stop_signal));
 	json_object_set_new(o, "AutoRemove", json_boolean(c->remove));
 	json_object_set_new(o, "Init", json_boolean(c->init));
 	json_object_set_new(o, "OpenStdin", json_boolean(c->interactive));
@@ -314,12 +343,12 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int
 		discard(s, root, cfg);
 		return -1;
 	}
-	_cleanup_free_ char *lower = resolve_rootfs(root, cfg->rootfs_arg, cfg->rootless, err);
+	_cleanup_strv_ char **lowers = resolve_lowers(root, cfg, err);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
 	int sv[2] = { -1, -1 };
-	if (!lower || mkdir(dir, 0700) < 0 ||
+	if (!lowers || mkdir(dir, 0700) < 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		if (lower)
+		if (lowers)
 			pd_fail(err, errno, "create container directory '%s'", dir);
 		discard(s, root, cfg);
 		return -1;
@@ -338,7 +367,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int
 	struct monitor_args a = {
 		.cfg = cfg,
 		.root = root,
-		.lower = lower,
+		.lowers = lowers,
 		.dir = dir,
 		.client_fd = sv[1],
 	};

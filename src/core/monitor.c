@@ -201,10 +201,9 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 	_cleanup_free_ char *merged = xasprintf("%s/merged", a->dir);
 	_cleanup_free_ char *resolv = pd_network_resolv_conf(a->cfg);
 	_cleanup_free_ char *hosts = pd_network_hosts(a->cfg);
-	char *lowers[] = { (char *)a->lower, NULL };
 	struct init_ctx ctx = {
 		.cfg = a->cfg,
-		.lowers = lowers,
+		.lowers = a->lowers,
 		.upper = upper,
 		.work = work,
 		.merged = merged,

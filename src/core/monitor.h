@@ -5,7 +5,7 @@
 struct monitor_args {
 	struct pd_config *cfg;
 	const char *root;  /* state root */
-	const char *lower; /* rootfs lower dir */
+	char **lowers;     /* overlay lower dirs, top first */
 	const char *dir;   /* containers/<ID> */
 	int client_fd;     /* attach socket end for the starting CLI */
 };

@@ -474,6 +474,7 @@ void pd_image_config_free(struct pd_image_config *c)
 	free(c->os);
 	free(c->arch);
 	free(c->runtime_json);
+	strv_free(c->diff_ids);
 	*c = (struct pd_image_config){0};
 }
 
@@ -561,7 +562,7 @@ int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *
 	c->arch = dup_str(j, "architecture");
 	c->created_ns = parse_time(json_string_value(json_object_get(j, "created")));
 	c->n_diff_ids = json_is_array(diff) ? json_array_size(diff) : 0;
-	if (parse_runtime(cfg, c, err) < 0) {
+	if (strv_of(diff, "rootfs.diff_ids", &c->diff_ids, err) < 0 || parse_runtime(cfg, c, err) < 0) {
 		pd_image_config_free(c);
 		return -1;
 	}

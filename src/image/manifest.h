@@ -81,6 +81,7 @@ struct pd_image_config {
 	char *os, *arch;
 	int64_t created_ns; /* 0 when absent */
 	size_t n_diff_ids;
+	char **diff_ids; /* rootfs.diff_ids, bottom first (may be NULL) */
 	char *runtime_json; /* the "config" object, compact JSON ("{}" when absent) */
 };
 int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *c, struct pd_err **err);

@@ -1,0 +1,358 @@
+/* `pocket-docker pull`, `images`, `rmi` and `import`: the command-line face
+ * of the image store (image/image.h). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/container.h"
+#include "image/image.h"
+#include "image/manifest.h"
+#include "image/registry.h"
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+/* ------------------------------------------------------------------ */
+/* pull */
+
+struct pull_opts {
+	bool quiet, insecure, password_stdin, help;
+	char *username, *authfile;
+};
+
+#define PULL(o) ((struct pull_opts *)(o))
+
+static int pull_quiet(void *o, const char *a, struct pd_err **err)
+{
+	PULL(o)->quiet = true;
+	return 0;
+}
+
+static int pull_insecure(void *o, const char *a, struct pd_err **err)
+{
+	PULL(o)->insecure = true;
+	return 0;
+}
+
+static int pull_password_stdin(void *o, const char *a, struct pd_err **err)
+{
+	PULL(o)->password_stdin = true;
+	return 0;
+}
+
+static int pull_username(void *o, const char *a, struct pd_err **err)
+{
+	free(PULL(o)->username);
+	PULL(o)->username = xstrdup(a);
+	return 0;
+}
+
+static int pull_authfile(void *o, const char *a, struct pd_err **err)
+{
+	free(PULL(o)->authfile);
+	PULL(o)->authfile = xstrdup(a);
+	return 0;
+}
+
+static int pull_help(void *o, const char *a, struct pd_err **err)
+{
+	PULL(o)->help = true;
+	return 0;
+}
+
+static const struct cli_opt pull_table[] = {
+	{ "quiet", 'q', false, pull_quiet, "no progress; print only the image's name" },
+	{ "insecure", 0, false, pull_insecure, "plain http to the registry (loopback registries always use it)" },
+	{ "username", 'u', true, pull_username, "user name for the registry" },
+	{ "password-stdin", 0, false, pull_password_stdin, "read the password from stdin" },
+	{ "authfile", 0, true, pull_authfile, "read credentials from a Docker config.json-style file" },
+	{ "help", 0, false, pull_help, "show this help" },
+	{ 0 },
+};
+
+/* One line from stdin, without its newline; never echoed, never in argv. */
+static char *read_password(struct pd_err **err)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, stdin);
+	if (n < 0) {
+		free(line);
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "--password-stdin: no password on stdin");
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static int pull_main(const struct cli_global *g, struct pull_opts *o, int argc, char **argv, struct pd_err **err)
+{
+	int i = 1;
+	if (cli_parse(pull_table, o, argc, argv, &i, err) < 0)
+		return -1;
+	if (o->help) {
+		printf("Usage: pocket-docker pull [OPTIONS] NAME[:TAG|@DIGEST] | URL\n\n"
+		       "Pull an image from a registry, or a rootfs tarball from a URL.\n");
+		cli_print_options(pull_table);
+		return 0;
+	}
+	if (i != argc - 1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "pull needs one image reference or URL");
+	const char *what = argv[i];
+	_cleanup_free_ char *root = pd_state_root(g->root, err);
+	if (!root)
+		return -1;
+	_cleanup_free_ char *user = NULL, *password = NULL;
+	if (o->password_stdin && !o->username)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--password-stdin needs --username");
+	if (o->username) {
+		user = xstrdup(o->username);
+		password = o->password_stdin ? read_password(err) : xstrdup("");
+		if (!password)
+			return -1;
+	} else if (o->authfile && !pd_image_is_url(what)) {
+		struct pd_ref ref;
+		if (pd_ref_parse(what, &ref, err) < 0)
+			return -1;
+		int r = pd_registry_read_authfile(o->authfile, ref.domain, &user, &password, err);
+		pd_ref_free(&ref);
+		if (r < 0)
+			return -1;
+	}
+	struct pd_pull_opts po = {
+		.quiet = o->quiet,
+		.insecure = o->insecure,
+		.username = user,
+		.password = password,
+	};
+	_cleanup_free_ char *name = NULL;
+	bool up_to_date = false;
+	int r = pd_image_pull(root, what, &po, &name, &up_to_date, err);
+	if (password)
+		explicit_bzero(password, strlen(password));
+	if (r < 0)
+		return -1;
+	if (!o->quiet)
+		fprintf(stderr, "%s: %s\n", name, up_to_date ? "image is up to date" : "pulled");
+	printf("%s\n", name);
+	return 0;
+}
+
+int cli_pull(const struct cli_global *g, int argc, char **argv)
+{
+	struct pull_opts o = { 0 };
+	_cleanup_err_ struct pd_err *err = NULL;
+	int code = pull_main(g, &o, argc, argv, &err) < 0 ? cli_fail(err) : 0;
+	free(o.username);
+	free(o.authfile);
+	return code;
+}
+
+/* ------------------------------------------------------------------ */
+/* images */
+
+static int images_quiet(void *o, const char *a, struct pd_err **err)
+{
+	((struct cli_flags *)o)->quiet = true;
+	return 0;
+}
+
+static int images_format(void *o, const char *a, struct pd_err **err)
+{
+	if (strcmp(a, "json"))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--format: only 'json' is known");
+	((struct cli_flags *)o)->json = true;
+	return 0;
+}
+
+static const struct cli_opt images_table[] = {
+	{ "quiet", 'q', false, images_quiet, "print only image ids" },
+	{ "format", 0, true, images_format, "json: one JSON object per line" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 1000000000)
+		snprintf(buf, len, "%.3gGB", (double)n / 1e9);
+	else if (n >= 1000000)
+		snprintf(buf, len, "%.3gMB", (double)n / 1e6);
+	else if (n >= 1000)
+		snprintf(buf, len, "%.3gkB", (double)n / 1e3);
+	else
+		snprintf(buf, len, "%uB", (unsigned)n);
+}
+
+static void print_row(const struct pd_image_rec *r, const struct pd_image_name *nm, bool json, int64_t now)
+{
+	_cleanup_free_ char *repo = nm ? pd_image_display_repo(nm->repo) : xstrdup("<none>");
+	const char *tag = nm && *nm->tag ? nm->tag : "<none>";
+	if (json) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i}", "Repository", repo, "Tag", tag, "ID",
+				      r->id, "Digest", nm && nm->digest ? nm->digest : "", "Created",
+				      (json_int_t)(r->created_ns / 1000000000), "Size", (json_int_t)r->size,
+				      "Layers", (int)r->n_layers);
+		char *s = json_dumps(o, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+		return;
+	}
+	char created[64], size[32];
+	cli_human_duration(now - r->created_ns, created, sizeof(created));
+	human_size(r->size, size, sizeof(size));
+	printf("%-40s %-10s %-12.12s %-20s %s\n", repo, tag, r->id + 7, created, size);
+}
+
+int cli_images(const struct cli_global *g, int argc, char **argv)
+{
+	struct cli_flags f = { 0 };
+	_cleanup_strv_ char **pos = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (cli_parse_flags(images_table, &f, argc, argv, &pos,
+			    "Usage: pocket-docker images [OPTIONS]\n\nList images.") < 0)
+		return 1;
+	if (f.help)
+		return 0;
+	if (pos[0]) {
+		fprintf(stderr, "pocket-docker: images takes no arguments\n");
+		return 1;
+	}
+	_cleanup_free_ char *root = pd_state_root(g->root, &err);
+	if (!root)
+		return cli_fail(err);
+	struct pd_image_rec *v = NULL;
+	size_t n = 0;
+	if (pd_image_list(root, &v, &n, &err) < 0)
+		return cli_fail(err);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (!f.quiet && !f.json)
+		printf("%-40s %-10s %-12s %-20s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+	for (size_t i = 0; i < n; i++) {
+		if (f.quiet) {
+			printf("%.12s\n", v[i].id + 7);
+			continue;
+		}
+		if (!v[i].n_names)
+			print_row(&v[i], NULL, f.json, now);
+		for (size_t k = 0; k < v[i].n_names; k++)
+			print_row(&v[i], &v[i].names[k], f.json, now);
+	}
+	pd_image_recs_free(v, n);
+	cli_flags_free(&f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* rmi */
+
+static const struct cli_opt rmi_table[] = {
+	{ "force", 'f', false, cli_flag_force, "untag an image even when containers use it" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+int cli_rmi(const struct cli_global *g, int argc, char **argv)
+{
+	struct cli_flags f = { 0 };
+	_cleanup_strv_ char **pos = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (cli_parse_flags(rmi_table, &f, argc, argv, &pos,
+			    "Usage: pocket-docker rmi [OPTIONS] IMAGE...\n\nRemove images; free layers no image uses.") <
+	    0)
+		return 1;
+	if (f.help)
+		return 0;
+	if (!pos[0]) {
+		fprintf(stderr, "pocket-docker: rmi needs image names or ids\n");
+		return 1;
+	}
+	_cleanup_free_ char *root = pd_state_root(g->root, &err);
+	if (!root)
+		return cli_fail(err);
+	int ret = 0;
+	for (char **p = pos; *p; p++) {
+		_cleanup_strv_ char **report = xcalloc(1, sizeof(char *));
+		int r = pd_image_remove(root, *p, f.force, &report, &err);
+		for (char **l = report; *l; l++)
+			printf("%s\n", *l);
+		if (r < 0) {
+			ret = cli_fail(err);
+			pd_err_freep(&err);
+		}
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* import */
+
+struct import_opts {
+	char *name;
+	bool help;
+};
+
+static int import_name(void *o, const char *a, struct pd_err **err)
+{
+	free(((struct import_opts *)o)->name);
+	((struct import_opts *)o)->name = xstrdup(a);
+	return 0;
+}
+
+static int import_help(void *o, const char *a, struct pd_err **err)
+{
+	((struct import_opts *)o)->help = true;
+	return 0;
+}
+
+static const struct cli_opt import_table[] = {
+	{ "name", 0, true, import_name, "name the image NAME[:TAG]" },
+	{ "help", 0, false, import_help, "show this help" },
+	{ 0 },
+};
+
+static int import_main(const struct cli_global *g, struct import_opts *o, int argc, char **argv,
+		       struct pd_err **err)
+{
+	_cleanup_strv_ char **pos = xcalloc(1, sizeof(char *));
+	for (int i = 1; i < argc;) {
+		if (cli_parse(import_table, o, argc, argv, &i, err) < 0)
+			return -1;
+		if (i < argc)
+			strv_push(&pos, argv[i++]);
+	}
+	if (o->help) {
+		printf("Usage: pocket-docker import [--name NAME[:TAG]] FILE\n\n"
+		       "Import a 'docker save' archive, an OCI layout archive or a rootfs tarball.\n");
+		cli_print_options(import_table);
+		return 0;
+	}
+	if (strv_len(pos) != 1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "import needs one file");
+	_cleanup_free_ char *root = pd_state_root(g->root, err);
+	if (!root)
+		return -1;
+	_cleanup_free_ char *id = NULL;
+	if (pd_image_import(root, pos[0], o->name, &id, err) < 0)
+		return -1;
+	printf("%s\n", id);
+	return 0;
+}
+
+int cli_import(const struct cli_global *g, int argc, char **argv)
+{
+	struct import_opts o = { 0 };
+	_cleanup_err_ struct pd_err *err = NULL;
+	int code = import_main(g, &o, argc, argv, &err) < 0 ? cli_fail(err) : 0;
+	free(o.name);
+	return code;
+}

@@ -1,0 +1,363 @@
+#!/bin/bash
+# Images: pull from a real registry on loopback (Debian's docker-registry,
+# fed by skopeo from an OCI layout this file writes), pull of a rootfs
+# tarball by URL from a loopback HTTP server, run of images (layers stacked
+# as overlay lower dirs, whiteouts applied, the image config's defaults),
+# images, rmi, import, and the bad cases: 404, digest mismatch, unknown
+# image, two pulls at once.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+REG_PID=""
+HTTP_PID=""
+
+_stop_servers() {
+	if [ -n "$REG_PID" ]; then
+		kill "$REG_PID" 2>/dev/null
+		wait "$REG_PID" 2>/dev/null
+		REG_PID=""
+	fi
+	if [ -n "$HTTP_PID" ]; then
+		kill "$HTTP_PID" 2>/dev/null
+		wait "$HTTP_PID" 2>/dev/null
+		HTTP_PID=""
+	fi
+}
+trap _stop_servers EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait (bounded) until a URL answers; a readiness check, not a timing one.
+_wait_url() {
+	local i
+	for i in $(seq 1 100); do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_registry: docker-registry on 127.0.0.1:$REG_PORT, storage in $REG_DIR.
+start_registry() {
+	need_cmd docker-registry skopeo curl
+	REG_PORT=$(free_port)
+	REG_DIR=$T_TMP/registry
+	mkdir -p "$REG_DIR/storage"
+	cat >"$REG_DIR/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $REG_DIR/storage
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REG_PORT
+EOF
+	docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 &
+	REG_PID=$!
+	_wait_url "http://127.0.0.1:$REG_PORT/v2/" || fail "the registry did not start: $(tail -5 "$REG_DIR/log")"
+	REG=127.0.0.1:$REG_PORT
+}
+
+# start_http DIR: python's http.server on 127.0.0.1:$HTTP_PORT serving DIR.
+start_http() {
+	HTTP_PORT=$(free_port)
+	python3 -m http.server --bind 127.0.0.1 --directory "$1" "$HTTP_PORT" >"$T_TMP/http.log" 2>&1 &
+	HTTP_PID=$!
+	_wait_url "http://127.0.0.1:$HTTP_PORT/" || fail "the http server did not start"
+}
+
+# make_oci DIR: an OCI layout with three layers (busybox; a layer adding
+# /data/keep, /data/gone and /opq/old; a layer deleting /data/gone by a
+# whiteout and making /opq opaque with /opq/new) and a config with
+# Entrypoint, Cmd, Env, WorkingDir and StopSignal.
+make_oci() {
+	need_busybox
+	python3 - "$1" "$BUSYBOX_TAR" <<'EOF'
+import gzip, hashlib, io, json, os, platform, sys, tarfile
+out, bb = sys.argv[1], sys.argv[2]
+os.makedirs(out + "/blobs/sha256", exist_ok=True)
+def blob(data):
+    d = hashlib.sha256(data).hexdigest()
+    with open(f"{out}/blobs/sha256/{d}", "wb") as f:
+        f.write(data)
+    return "sha256:" + d, len(data)
+def layer(entries):
+    buf = io.BytesIO()
+    tf = tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT)
+    for name, data in entries:
+        ti = tarfile.TarInfo(name)
+        ti.mtime = 0
+        if data is None:
+            ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+            tf.addfile(ti)
+        else:
+            ti.size, ti.mode = len(data), 0o644
+            tf.addfile(ti, io.BytesIO(data))
+    tf.close()
+    return buf.getvalue()
+raws = [open(bb, "rb").read(),
+        layer([("data", None), ("data/keep", b"keep\n"), ("data/gone", b"gone\n"),
+               ("opq", None), ("opq/old", b"old\n")]),
+        layer([("data", None), ("data/.wh.gone", b""), ("opq", None),
+               ("opq/.wh..wh..opq", b""), ("opq/new", b"new\n")])]
+descs, diff_ids = [], []
+for raw in raws:
+    diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+    d, n = blob(gzip.compress(raw, mtime=0))
+    descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": n})
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+config = {"architecture": arch, "os": "linux", "created": "2024-01-02T03:04:05Z",
+          "config": {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo default-cmd; pwd"],
+                     "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GREETING=hello from the image"],
+                     "WorkingDir": "/data", "StopSignal": "SIGQUIT"},
+          "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+cd, cn = blob(json.dumps(config).encode())
+manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
+            "layers": descs}
+md, mn = blob(json.dumps(manifest).encode())
+index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "digest": md, "size": mn, "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}
+with open(out + "/index.json", "w") as f:
+    json.dump(index, f)
+with open(out + "/oci-layout", "w") as f:
+    json.dump({"imageLayoutVersion": "1.0.0"}, f)
+print(cd)
+EOF
+}
+
+# push_image NAME: build the OCI layout and push it as $REG/NAME.
+push_image() {
+	CONFIG_DIGEST=$(make_oci "$T_TMP/oci") || fail "could not build the OCI layout"
+	TMPDIR=$T_TMP skopeo copy -q --dest-tls-verify=false "oci:$T_TMP/oci:v1" "docker://$REG/$1" \
+		>"$T_TMP/skopeo.log" 2>&1 || fail "skopeo copy failed: $(cat "$T_TMP/skopeo.log")"
+}
+
+layer_dirs() {
+	find "$T_ROOT/layers" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+}
+
+blob_count() {
+	find "$T_ROOT/images/blobs/sha256" -type f 2>/dev/null | wc -l
+}
+
+test_pull_and_run_registry_image() {
+	start_registry
+	push_image test/bb:v1
+	pd pull -q "$REG/test/bb:v1"
+	assert_ok "pull"
+	assert_out "$REG/test/bb:v1" "pull -q prints the name"
+	assert_eq 3 "$(layer_dirs)" "three layers extracted"
+	pd images
+	assert_ok "images"
+	assert_match "$OUT" "^$REG/test/bb +v1 +${CONFIG_DIGEST:7:12} " "images row"
+	pd images -q
+	assert_out "${CONFIG_DIGEST:7:12}" "images -q"
+	pd images --format json
+	assert_contains "$OUT" "\"ID\":\"$CONFIG_DIGEST\"" "images --format json"
+	# The image's Entrypoint + Cmd, WorkingDir.
+	pd run --rm "$REG/test/bb:v1"
+	assert_ok "run with the image's command"
+	assert_out $'default-cmd\n/data' "Entrypoint, Cmd and WorkingDir"
+	# A command replaces Cmd (the Entrypoint stays); whiteouts applied.
+	pd run --rm "$REG/test/bb:v1" 'echo "$GREETING"; ls /data; ls /opq'
+	assert_ok "run with a command"
+	assert_out $'hello from the image\nkeep\nnew' "Env, a whiteout'd file and an opaque dir"
+	# User flags win; --rootfs takes an image too.
+	pd run --rm -e GREETING=mine -w / --rootfs "$REG/test/bb:v1" 'echo "$GREETING"; pwd'
+	assert_ok "run --rootfs IMAGE"
+	assert_out $'mine\n/' "-e and -w win over the image"
+	pd run --rm "${CONFIG_DIGEST:7:12}" 'test ! -e /data/gone && echo absent'
+	assert_ok "run by id"
+	assert_out absent "run by image id"
+	# A second pull only checks the manifest.
+	pd pull "$REG/test/bb:v1"
+	assert_ok "second pull"
+	assert_contains "$ERR" "up to date" "second pull"
+	# Blobs and layers are not written by containers.
+	pd run --rm "$REG/test/bb:v1" 'echo x > /data/keep; rm /data/keep; echo ok'
+	assert_ok
+	pd run --rm "$REG/test/bb:v1" 'cat /data/keep'
+	assert_out keep "a layer is unchanged by an earlier container"
+}
+
+test_rmi_in_use_and_layers_freed() {
+	start_registry
+	push_image test/bb:v1
+	pd pull -q "$REG/test/bb:v1"
+	assert_ok "pull"
+	pd run --name "user-$T_TAG" "$REG/test/bb:v1" 'true'
+	assert_ok "run"
+	pd rmi "$REG/test/bb:v1"
+	assert_exit 1 "rmi of an image in use"
+	assert_error_line "rmi of an image in use"
+	assert_contains "$ERR" "in use by container user-$T_TAG" "rmi names the container"
+	assert_eq 3 "$(layer_dirs)" "layers kept"
+	pd rm "user-$T_TAG"
+	assert_ok
+	pd rmi "$REG/test/bb:v1"
+	assert_ok "rmi"
+	assert_contains "$OUT" "Untagged: $REG/test/bb:v1" "rmi report"
+	assert_contains "$OUT" "Deleted: $CONFIG_DIGEST" "rmi report"
+	assert_eq 0 "$(layer_dirs)" "layers freed"
+	assert_eq 0 "$(blob_count)" "blobs freed"
+	pd images -q
+	assert_out "" "no image left"
+	pd rmi "$REG/test/bb:v1"
+	assert_exit 1 "rmi of an unknown image"
+	assert_error_line "rmi of an unknown image"
+}
+
+test_rmi_force_untags_image_in_use() {
+	start_registry
+	push_image test/bb:v1
+	pd pull -q "$REG/test/bb:v1"
+	pd run -d --name "user-$T_TAG" "$REG/test/bb:v1" 'sleep 30'
+	assert_ok "run -d"
+	pd rmi -f "$REG/test/bb:v1"
+	assert_ok "rmi -f"
+	assert_contains "$OUT" "Untagged:" "rmi -f untags"
+	assert_eq 3 "$(layer_dirs)" "layers kept for the running container"
+	pd images
+	assert_contains "$OUT" "<none>" "the image stays, nameless"
+	pd exec "user-$T_TAG" cat /data/keep
+	assert_out keep "the container still runs on its layers"
+	pd rm -f "user-$T_TAG"
+	assert_ok
+	pd rmi "${CONFIG_DIGEST:7:12}"
+	assert_ok "rmi by id once unused"
+	assert_eq 0 "$(layer_dirs)" "layers freed"
+}
+
+test_pull_url_and_run_by_basename() {
+	need_busybox
+	mkdir -p "$T_TMP/www"
+	cp "$BUSYBOX_TGZ" "$T_TMP/www/bb-$T_TAG.tar.gz"
+	start_http "$T_TMP/www"
+	local url=http://127.0.0.1:$HTTP_PORT/bb-$T_TAG.tar.gz
+	local digest
+	digest=sha256:$(sha256sum "$BUSYBOX_TGZ" | cut -d' ' -f1)
+	pd pull -q "$url"
+	assert_ok "pull URL"
+	assert_out "$url" "pull -q URL"
+	[ -f "$T_ROOT/images/blobs/sha256/${digest#sha256:}" ] || fail "the tarball is stored by its sha256"
+	pd run --rm --rootfs "bb-$T_TAG.tar.gz" /bin/echo by-basename
+	assert_ok "run --rootfs BASENAME"
+	assert_out by-basename
+	pd run --rm --rootfs "$url" /bin/echo by-url
+	assert_out by-url "run --rootfs URL"
+	pd run --rm --rootfs "$digest" /bin/echo by-digest
+	assert_out by-digest "run --rootfs DIGEST"
+	pd images
+	assert_contains "$OUT" "$url" "images lists the URL"
+	# 404: a clear error, nothing stored.
+	pd pull "http://127.0.0.1:$HTTP_PORT/missing-$T_TAG.tar.gz"
+	assert_exit 1 "pull of a 404"
+	assert_error_line "pull of a 404"
+	assert_contains "$ERR" "404" "the error names the status"
+	# Not a tarball: refused, the blob not kept.
+	echo "not a tarball" >"$T_TMP/www/junk-$T_TAG.tar.gz"
+	pd pull "http://127.0.0.1:$HTTP_PORT/junk-$T_TAG.tar.gz"
+	assert_exit 1 "pull of a file that is no tarball"
+	assert_error_line "pull of junk"
+	assert_eq 1 "$(blob_count)" "only the good tarball is stored"
+	assert_eq 1 "$(layer_dirs)" "only the good tarball is extracted"
+	pd rmi "bb-$T_TAG.tar.gz"
+	assert_ok "rmi by basename"
+	assert_eq 0 "$(blob_count)" "rmi frees the tarball"
+}
+
+test_digest_mismatch_stores_nothing() {
+	start_registry
+	push_image test/bb:v1
+	# Corrupt the second layer in the registry's storage (same size).
+	local hex data
+	hex=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["layers"][1]["digest"][7:])' \
+		"$T_TMP/oci/blobs/sha256/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"][7:])' "$T_TMP/oci/index.json")")
+	data=$REG_DIR/storage/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data
+	[ -f "$data" ] || fail "no blob data at $data"
+	printf 'X' | dd of="$data" bs=1 seek=20 conv=notrunc status=none
+	pd pull "$REG/test/bb:v1"
+	assert_exit 1 "pull of a corrupt layer"
+	assert_error_line "pull of a corrupt layer"
+	assert_contains "$ERR" "digest mismatch" "the error says why"
+	pd images -q
+	assert_out "" "no image recorded"
+	assert_eq 0 "$(layer_dirs)" "no layer extracted"
+	[ -e "$T_ROOT/images/blobs/sha256/$hex" ] && fail "the corrupt blob was stored"
+	find "$T_ROOT/images/tmp" -name "$hex*" | grep -q . && fail "the corrupt partial was kept"
+	true
+}
+
+test_unknown_images() {
+	start_registry
+	pd pull "$REG/test/nothing:v1"
+	assert_exit 1 "pull of an unknown repository"
+	assert_error_line "pull of an unknown repository"
+	assert_contains "$ERR" "not found" "unknown manifest"
+	pd run --rm "nosuch-$T_TAG" true
+	assert_exit 125 "run of an unknown image"
+	assert_error_line "run of an unknown image"
+	assert_contains "$ERR" "no such image" "run of an unknown image"
+	pd pull "bad//ref"
+	assert_exit 1 "pull of an invalid reference"
+	assert_error_line "pull of an invalid reference"
+	pd images -q
+	assert_out "" "nothing recorded"
+}
+
+test_two_pulls_at_once_one_copy() {
+	start_registry
+	push_image test/bb:v1
+	"$PD" --root "$T_ROOT" pull -q "$REG/test/bb:v1" >"$T_TMP/a.out" 2>"$T_TMP/a.err" &
+	local a=$!
+	"$PD" --root "$T_ROOT" pull -q "$REG/test/bb:v1" >"$T_TMP/b.out" 2>"$T_TMP/b.err" &
+	local b=$!
+	wait "$a" || fail "first pull failed: $(cat "$T_TMP/a.err")"
+	wait "$b" || fail "second pull failed: $(cat "$T_TMP/b.err")"
+	assert_eq 3 "$(layer_dirs)" "one extraction per layer"
+	assert_eq 4 "$(blob_count)" "one copy of each blob (3 layers, 1 config)"
+	pd images -q
+	assert_out "${CONFIG_DIGEST:7:12}" "one image"
+	find "$T_ROOT/images/tmp" "$T_ROOT/layers" -name '*.partial' -o -name '.tmp-*' | grep -q . &&
+		fail "temp files left: $(ls -a "$T_ROOT/images/tmp" "$T_ROOT/layers")"
+	true
+}
+
+test_import_archives() {
+	need_cmd skopeo
+	CONFIG_DIGEST=$(make_oci "$T_TMP/oci") || fail "could not build the OCI layout"
+	TMPDIR=$T_TMP skopeo copy -q "oci:$T_TMP/oci:v1" "oci-archive:$T_TMP/img-oci.tar:v1" ||
+		fail "skopeo copy to oci-archive failed"
+	TMPDIR=$T_TMP skopeo copy -q "oci:$T_TMP/oci:v1" "docker-archive:$T_TMP/img-docker.tar:saved/bb:v2" ||
+		fail "skopeo copy to docker-archive failed"
+	pd import --name oci/bb:v1 "$T_TMP/img-oci.tar"
+	assert_ok "import an OCI archive"
+	pd run --rm oci/bb:v1 'ls /data /opq'
+	assert_ok "run the OCI import"
+	assert_contains "$OUT" keep
+	assert_not_contains "$OUT" gone "whiteout in the OCI import"
+	pd import "$T_TMP/img-docker.tar"
+	assert_ok "import a docker save archive"
+	pd run --rm saved/bb:v2
+	assert_ok "run the docker import by its RepoTags name"
+	assert_out $'default-cmd\n/data' "the docker import keeps the config"
+	pd import --name plain:1 "$BUSYBOX_TGZ"
+	assert_ok "import a rootfs tarball"
+	pd run --rm plain:1 /bin/echo plain
+	assert_out plain "run the plain import"
+	echo junk >"$T_TMP/junk.tar"
+	pd import "$T_TMP/junk.tar"
+	assert_exit 1 "import of junk"
+	assert_error_line "import of junk"
+	pd images
+	assert_contains "$OUT" "oci/bb" "images after import"
+	assert_contains "$OUT" "saved/bb" "images after import"
+	assert_contains "$OUT" "plain" "images after import"
+}
+
+run_tests "$@"
