@@ -138,7 +138,10 @@ void pd_network_release(struct pd_store *s, const char *id)
 	if (n.leased && geteuid() == 0) {
 		char veth[16];
 		pd_link_veth_name(id, veth);
-		pd_nat_unpublish(id, NULL);
+		/* The rows of the ports go in before their rules and out after:
+		 * no rows, no rules. */
+		if (n.n_ports)
+			pd_nat_unpublish(id, NULL);
 		pd_link_delete(veth, NULL);
 	}
 	if (n.leased || n.n_ports)

@@ -99,13 +99,29 @@ static int user_version(struct pd_store *s)
 	return -1;
 }
 
+/* The first connections to a new database race to switch it to WAL; the
+ * switch, and reading a WAL another connection is setting up, can fail
+ * with SQLITE_BUSY without going through the busy handler.  Retry for as
+ * long as the busy timeout would wait. */
+static int exec_retry_busy(struct pd_store *s, const char *sql, struct pd_err **err)
+{
+	for (int i = 0;; i++) {
+		int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL) & 0xff;
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || i == 3000)
+			return store_fail(s, err, sql);
+		usleep(10000);
+	}
+}
+
 static int migrate(struct pd_store *s, struct pd_err **err)
 {
 	int n = (int)ARRAY_SIZE(migrations);
 	/* The common case, an up-to-date schema, costs one read. */
 	if (user_version(s) == n)
 		return 0;
-	if (store_exec(s, "PRAGMA journal_mode=WAL", err) < 0 || store_exec(s, "BEGIN IMMEDIATE", err) < 0)
+	if (exec_retry_busy(s, "PRAGMA journal_mode=WAL", err) < 0 || exec_retry_busy(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	int version = user_version(s);
 	if (version > n) {

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <nftables/libnftables.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,13 +86,53 @@ static int run(struct nft_ctx *c, const char *script, const char *what, struct p
 	return pd_fail(err, 0, "nftables: %s: %.*s", what, (int)strcspn(e, "\n"), e);
 }
 
+/* The table as pd_nat_setup writes it for the subnet `key`: the four
+ * chains, and the shared rules (three in postrouting, one in guard), each
+ * tagged "pd-nat:<key>".  Checking costs a read of the table; writing it
+ * again, a commit that waits for the kernel (several ms). */
+static bool table_is_set_up(struct nft_ctx *c, const char *key)
+{
+	sym_nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON);
+	bool ok = false;
+	if (sym_nft_run_cmd_from_buffer(c, "list table " T) == 0) {
+		_cleanup_free_ char *tag = xasprintf("pd-nat:%s", key);
+		json_t *root = json_loads(sym_nft_ctx_get_output_buffer(c), 0, NULL);
+		unsigned chains = 0, post = 0, guard = 0, other = 0;
+		size_t i;
+		json_t *it;
+		json_array_foreach(json_object_get(root, "nftables"), i, it) {
+			if (json_object_get(it, "chain"))
+				chains++;
+			json_t *rule = json_object_get(it, "rule");
+			const char *comment = json_string_value(json_object_get(rule, "comment"));
+			const char *chain = json_string_value(json_object_get(rule, "chain"));
+			if (!rule || !chain)
+				continue;
+			bool mine = comment && !strcmp(comment, tag);
+			if (mine && !strcmp(chain, "postrouting"))
+				post++;
+			else if (mine && !strcmp(chain, "guard"))
+				guard++;
+			else if (!strcmp(chain, "postrouting") || !strcmp(chain, "guard"))
+				other++;
+		}
+		json_decref(root);
+		ok = chains == 4 && post == 3 && guard == 1 && other == 0;
+	}
+	sym_nft_ctx_output_set_flags(c, 0);
+	return ok;
+}
+
 int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err)
 {
 	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
 	if (!c)
 		return -1;
-	char net[16];
+	char net[16], key[24];
 	pd_ip_text(s->network, net);
+	pd_subnet_key(s, key, sizeof(key));
+	if (table_is_set_up(c, key))
+		return 0;
 	_cleanup_free_ char *script = xasprintf(
 		"add table " T "\n"
 		"add chain " T " prerouting { type nat hook prerouting priority -100; policy accept; }\n"
@@ -100,12 +141,12 @@ int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err)
 		"add chain " T " guard { type filter hook prerouting priority -300; policy accept; }\n"
 		"flush chain " T " postrouting\n"
 		"flush chain " T " guard\n"
-		"add rule " T " postrouting ip saddr %s/%u oifname != \"%s\" masquerade\n"
-		"add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade\n"
-		"add rule " T " postrouting ip saddr %s/%u oifname \"%s\" ct status dnat masquerade\n"
-		"add rule " T " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop\n",
-		net, s->prefix, PD_NET_BRIDGE_NAME, PD_NET_BRIDGE_NAME, net, s->prefix, PD_NET_BRIDGE_NAME,
-		PD_NET_BRIDGE_NAME);
+		"add rule " T " postrouting ip saddr %s/%u oifname != \"%s\" masquerade comment \"pd-nat:%s\"\n"
+		"add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade comment \"pd-nat:%s\"\n"
+		"add rule " T " postrouting ip saddr %s/%u oifname \"%s\" ct status dnat masquerade comment \"pd-nat:%s\"\n"
+		"add rule " T " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"pd-nat:%s\"\n",
+		net, s->prefix, PD_NET_BRIDGE_NAME, key, PD_NET_BRIDGE_NAME, key, net, s->prefix, PD_NET_BRIDGE_NAME,
+		key, PD_NET_BRIDGE_NAME, key);
 	return run(c, script, "set up table " PD_NAT_TABLE, err);
 }
 
