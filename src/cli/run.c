@@ -85,6 +85,15 @@ static int set_workdir(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_stop_signal(void *o, const char *a, struct pd_err **err)
+{
+	if (cli_parse_signal(a) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown signal '%s'", a);
+	free(OPTS(o)->cfg.stop_signal);
+	OPTS(o)->cfg.stop_signal = xstrdup(a);
+	return 0;
+}
+
 static int set_user(void *o, const char *a, struct pd_err **err)
 {
 	if (!*a)
@@ -375,6 +384,7 @@ static const struct cli_opt run_table[] = {
 	{ "env-file", 0, true, set_env_file, "read KEY=VALUE lines from a file" },
 	{ "workdir", 'w', true, set_workdir, "working directory inside the container" },
 	{ "user", 'u', true, set_user, "UID[:GID] or a name from the rootfs's /etc/passwd" },
+	{ "stop-signal", 0, true, set_stop_signal, "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },

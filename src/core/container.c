@@ -597,6 +597,25 @@ void pd_container_refresh(struct pd_store *s, struct pd_record *r)
 }
 
 /* A live record's container init, or -1. */
+/* The signal `stop` sends first: the image's StopSignal or --stop-signal
+ * ("SIGQUIT", "QUIT", "3") recorded in the config; SIGTERM otherwise. */
+static int stop_signal_of(const struct pd_record *r)
+{
+	json_t *j = r->config ? json_loads(r->config, 0, NULL) : NULL;
+	const char *s = json_string_value(json_object_get(j, "StopSignal"));
+	int sig = SIGTERM;
+	if (s && !strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (int i = 1; s && *s && i < NSIG; i++) {
+		const char *abbrev = sigabbrev_np(i);
+		if ((abbrev && !strcasecmp(abbrev, s)) || atoi(s) == i)
+			sig = i;
+	}
+	if (j)
+		json_decref(j);
+	return sig;
+}
+
 static int open_container_pidfd(const struct pd_record *r)
 {
 	if (r->state != PD_STATE_RUNNING && r->state != PD_STATE_STOPPING)
@@ -644,7 +663,8 @@ int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_repo
 	int *cfd = xcalloc(n ? n : 1, sizeof(int)), *mfd = xcalloc(n ? n : 1, sizeof(int));
 	bool *ok = xcalloc(n ? n : 1, sizeof(bool));
 	int ret = 0;
-	/* Every container gets SIGTERM first, then all share one grace
+	/* Every container gets its stop signal (SIGTERM unless the image or
+	 * --stop-signal named another) first, then all share one grace
 	 * period: stopping N containers takes one period, not N. */
 	for (size_t i = 0; i < n; i++) {
 		struct pd_record r;
@@ -661,7 +681,7 @@ int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_repo
 		cfd[i] = open_container_pidfd(&r);
 		mfd[i] = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (cfd[i] >= 0)
-			kill(r.pid, SIGTERM);
+			kill(r.pid, stop_signal_of(&r));
 		pd_record_free(&r);
 	}
 	wait_pidfds(cfd, n, (int64_t)timeout_s * 1000);

@@ -224,7 +224,8 @@ fail:
 }
 
 /* The manifest of one image for this host: an index is resolved to its
- * entry for linux/<arch>. */
+ * entry for linux/<arch>.  `digest` is the digest of what the reference
+ * names (the index, if it is one), as the name is recorded with it. */
 static int get_manifest(struct pd_registry *r, const char *reference, struct pd_manifest *m,
 			char digest[PD_DIGEST_LEN + 1], struct pd_err **err)
 {
@@ -243,7 +244,8 @@ static int get_manifest(struct pd_registry *r, const char *reference, struct pd_
 	free(body);
 	free(ctype);
 	body = ctype = NULL;
-	if (pd_registry_manifest(r, next, &body, &len, &ctype, digest, err) < 0 ||
+	char sub[PD_DIGEST_LEN + 1];
+	if (pd_registry_manifest(r, next, &body, &len, &ctype, sub, err) < 0 ||
 	    pd_manifest_parse(body, len, ctype, m, err) < 0)
 		return -1;
 	if (m->is_index) {

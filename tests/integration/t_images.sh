@@ -38,12 +38,20 @@ _wait_url() {
 	return 1
 }
 
-# start_registry: docker-registry on 127.0.0.1:$REG_PORT, storage in $REG_DIR.
+# start_registry [auth]: docker-registry on 127.0.0.1:$REG_PORT, storage in
+# $REG_DIR; with "auth", basic auth (htpasswd) for user "pd", password
+# "s3cret-$T_TAG".
 start_registry() {
 	need_cmd docker-registry skopeo curl
 	REG_PORT=$(free_port)
 	REG_DIR=$T_TMP/registry
 	mkdir -p "$REG_DIR/storage"
+	local auth=""
+	if [ "${1:-}" = auth ]; then
+		/usr/bin/python3 -W ignore -c 'import crypt, sys; print("pd:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+			"s3cret-$T_TAG" >"$REG_DIR/htpasswd" || skip "cannot make a bcrypt htpasswd"
+		auth="auth: {htpasswd: {realm: pd-test, path: $REG_DIR/htpasswd}}"
+	fi
 	cat >"$REG_DIR/config.yml" <<EOF
 version: 0.1
 log:
@@ -55,10 +63,11 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:$REG_PORT
+$auth
 EOF
 	docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 &
 	REG_PID=$!
-	_wait_url "http://127.0.0.1:$REG_PORT/v2/" || fail "the registry did not start: $(tail -5 "$REG_DIR/log")"
+	_wait_url "http://127.0.0.1:$REG_PORT/" || fail "the registry did not start: $(tail -5 "$REG_DIR/log")"
 	REG=127.0.0.1:$REG_PORT
 }
 
@@ -73,12 +82,15 @@ start_http() {
 # make_oci DIR: an OCI layout with three layers (busybox; a layer adding
 # /data/keep, /data/gone and /opq/old; a layer deleting /data/gone by a
 # whiteout and making /opq opaque with /opq/new) and a config with
-# Entrypoint, Cmd, Env, WorkingDir and StopSignal.
+# Entrypoint, Cmd, Env, WorkingDir and StopSignal.  MODE (optional):
+# multi    an index of this host's image and an s390x one
+# foreign  an index with only the s390x image
+# hostile  a fourth layer with an entry "../escape-$T_TAG"
 make_oci() {
 	need_busybox
-	python3 - "$1" "$BUSYBOX_TAR" <<'EOF'
+	python3 - "$1" "$BUSYBOX_TAR" "${2:-plain}" "$T_TAG" <<'EOF'
 import gzip, hashlib, io, json, os, platform, sys, tarfile
-out, bb = sys.argv[1], sys.argv[2]
+out, bb, mode, tag = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 os.makedirs(out + "/blobs/sha256", exist_ok=True)
 def blob(data):
     d = hashlib.sha256(data).hexdigest()
@@ -104,6 +116,8 @@ raws = [open(bb, "rb").read(),
                ("opq", None), ("opq/old", b"old\n")]),
         layer([("data", None), ("data/.wh.gone", b""), ("opq", None),
                ("opq/.wh..wh..opq", b""), ("opq/new", b"new\n")])]
+if mode == "hostile":
+    raws.append(layer([("../escape-" + tag, b"escaped\n")]))
 descs, diff_ids = [], []
 for raw in raws:
     diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
@@ -115,13 +129,23 @@ config = {"architecture": arch, "os": "linux", "created": "2024-01-02T03:04:05Z"
                      "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GREETING=hello from the image"],
                      "WorkingDir": "/data", "StopSignal": "SIGQUIT"},
           "rootfs": {"type": "layers", "diff_ids": diff_ids}}
-cd, cn = blob(json.dumps(config).encode())
-manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
-            "layers": descs}
-md, mn = blob(json.dumps(manifest).encode())
-index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-         "digest": md, "size": mn, "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}
+MT_M, MT_I = "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json"
+def image(cfg):
+    cd, cn = blob(json.dumps(cfg).encode())
+    manifest = {"schemaVersion": 2, "mediaType": MT_M,
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
+                "layers": descs}
+    md, mn = blob(json.dumps(manifest).encode())
+    return cd, {"mediaType": MT_M, "digest": md, "size": mn,
+                "platform": {"architecture": cfg["architecture"], "os": "linux"}}
+cd, entry = image(config)
+foreign = dict(config, architecture="s390x")
+if mode in ("multi", "foreign"):
+    entries = [image(foreign)[1]] if mode == "foreign" else [entry, image(foreign)[1]]
+    idx, n = blob(json.dumps({"schemaVersion": 2, "mediaType": MT_I, "manifests": entries}).encode())
+    entry = {"mediaType": MT_I, "digest": idx, "size": n}
+entry["annotations"] = {"org.opencontainers.image.ref.name": "v1"}
+index = {"schemaVersion": 2, "manifests": [entry]}
 with open(out + "/index.json", "w") as f:
     json.dump(index, f)
 with open(out + "/oci-layout", "w") as f:
@@ -130,10 +154,13 @@ print(cd)
 EOF
 }
 
-# push_image NAME: build the OCI layout and push it as $REG/NAME.
+# push_image NAME [MODE]: build the OCI layout and push it as $REG/NAME.
 push_image() {
-	CONFIG_DIGEST=$(make_oci "$T_TMP/oci") || fail "could not build the OCI layout"
-	TMPDIR=$T_TMP skopeo copy -q --dest-tls-verify=false "oci:$T_TMP/oci:v1" "docker://$REG/$1" \
+	rm -rf "$T_TMP/oci"
+	CONFIG_DIGEST=$(make_oci "$T_TMP/oci" "${2:-}") || fail "could not build the OCI layout"
+	local creds=()
+	[ -f "$REG_DIR/htpasswd" ] && creds=(--dest-creds "pd:s3cret-$T_TAG")
+	TMPDIR=$T_TMP skopeo copy -q --all --dest-tls-verify=false "${creds[@]}" "oci:$T_TMP/oci:v1" "docker://$REG/$1" \
 		>"$T_TMP/skopeo.log" 2>&1 || fail "skopeo copy failed: $(cat "$T_TMP/skopeo.log")"
 }
 
@@ -183,6 +210,93 @@ test_pull_and_run_registry_image() {
 	assert_ok
 	pd run --rm "$REG/test/bb:v1" 'cat /data/keep'
 	assert_out keep "a layer is unchanged by an earlier container"
+}
+
+test_pull_by_digest_and_platform_index() {
+	start_registry
+	push_image test/multi:v1 multi
+	pd pull -q "$REG/test/multi:v1"
+	assert_ok "pull of an index"
+	pd images -q
+	assert_out "${CONFIG_DIGEST:7:12}" "the index entry for this host was chosen"
+	pd run --rm "$REG/test/multi:v1" 'cat /data/keep'
+	assert_out keep "run the image chosen from the index"
+	# By manifest digest: verified against the digest asked for.
+	local mdigest
+	mdigest=$(curl -s -H 'Accept: application/vnd.oci.image.index.v1+json' -o /dev/null \
+		-D - "http://$REG/v2/test/multi/manifests/v1" | tr -d '\r' | sed -n 's/^Docker-Content-Digest: //Ip')
+	[ -n "$mdigest" ] || fail "no digest from the registry"
+	pd pull -q "$REG/test/multi@$mdigest"
+	assert_ok "pull by digest"
+	pd run --rm "$REG/test/multi@$mdigest" 'echo by-digest'
+	assert_out by-digest "run NAME@DIGEST"
+	pd pull "$REG/test/multi@sha256:$(printf '%064d' 0)"
+	assert_exit 1 "pull of an unknown digest"
+	assert_error_line "pull of an unknown digest"
+	# Only another architecture: refused, naming what there is.
+	push_image test/foreign:v1 foreign
+	pd pull "$REG/test/foreign:v1"
+	assert_exit 1 "pull of an image for another architecture"
+	assert_error_line "pull of a foreign image"
+	assert_contains "$ERR" "s390x" "the error names the platform offered"
+}
+
+test_basic_auth() {
+	start_registry auth
+	push_image test/private:v1
+	pd pull "$REG/test/private:v1"
+	assert_exit 1 "pull without credentials"
+	assert_error_line "pull without credentials"
+	assert_contains "$ERR" "authentication required" "pull without credentials"
+	pd_stdin "wrong-$T_TAG" pull --username pd --password-stdin "$REG/test/private:v1"
+	assert_exit 1 "pull with a wrong password"
+	assert_error_line "pull with a wrong password"
+	assert_not_contains "$ERR" "wrong-$T_TAG" "the password is never shown"
+	pd_stdin "s3cret-$T_TAG" pull -q --username pd --password-stdin "$REG/test/private:v1"
+	assert_ok "pull with basic auth"
+	printf '{"auths": {"%s": {"auth": "%s"}}}' "$REG" "$(printf 'pd:s3cret-%s' "$T_TAG" | base64)" >"$T_TMP/auth.json"
+	pd rmi "$REG/test/private:v1"
+	pd pull -q --authfile "$T_TMP/auth.json" "$REG/test/private:v1"
+	assert_ok "pull with an auth file"
+	pd run --rm "$REG/test/private:v1" 'cat /data/keep'
+	assert_out keep "run the private image"
+	pd images -q
+	assert_out "${CONFIG_DIGEST:7:12}" "one image"
+}
+
+test_hostile_layer_stores_nothing() {
+	start_registry
+	push_image test/evil:v1 hostile
+	pd pull "$REG/test/evil:v1"
+	assert_exit 1 "pull of a layer with '..'"
+	assert_error_line "pull of a hostile layer"
+	assert_absent "$T_ROOT/escape-$T_TAG"
+	assert_absent "$T_ROOT/layers/escape-$T_TAG"
+	assert_absent "/tmp/escape-$T_TAG"
+	pd images -q
+	assert_out "" "nothing recorded"
+	assert_eq 0 "$(layer_dirs)" "no layer kept"
+	assert_eq 0 "$(blob_count)" "no blob kept"
+}
+
+test_stop_signal_from_image() {
+	start_registry
+	push_image test/bb:v1
+	pd pull -q "$REG/test/bb:v1"
+	pd run -d --name "sig-$T_TAG" "$REG/test/bb:v1" \
+		'trap "echo got-quit; exit 0" QUIT; trap "echo got-term; exit 0" TERM; echo ready; while :; do sleep 0.1; done'
+	assert_ok "run -d"
+	local i
+	for i in $(seq 1 100); do
+		pd logs "sig-$T_TAG"
+		[ "$OUT" = ready ] && break
+		sleep 0.1
+	done
+	pd stop "sig-$T_TAG"
+	assert_ok "stop"
+	pd logs "sig-$T_TAG"
+	assert_contains "$OUT" got-quit "stop sent the image's StopSignal"
+	pd rm "sig-$T_TAG"
 }
 
 test_rmi_in_use_and_layers_freed() {
