@@ -3,7 +3,9 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
-PD="$REPO/pocket-docker"
+# The binary under test: $PD_BIN if set (make bench passes its $(BIN)), else ./pocket-docker.
+PD_SRC=${PD_BIN:-$REPO/pocket-docker}
+PD=$PD_SRC
 BENCH_OUT="$REPO/build/bench"   # raw hyperfine JSON kept here for inspection
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -146,13 +148,13 @@ bench_begin() {
 	LOAD0=$(load1)
 	echo "pocket-docker benchmark '$1' on:"
 	machine_info
-	if [ -x "$REPO/pocket-docker" ]; then
-		cp "$REPO/pocket-docker" "$TMP/pocket-docker"
+	if [ -x "$PD_SRC" ]; then
+		cp "$PD_SRC" "$TMP/pocket-docker"
 		PD=$TMP/pocket-docker
 		PD_VERSION="$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
 	else
 		PD=
-		log "SKIP pocket-docker: $REPO/pocket-docker is not built yet (make pocket-docker)"
+		log "SKIP pocket-docker: $PD_SRC is not built yet (make pocket-docker)"
 	fi
 }
 bench_cleanup() {
@@ -235,7 +237,8 @@ hf_rounds() {
 		log "round $((r + 1))/$rounds: $n commands x $runs runs (+$warmup warm-up)"
 		if ! hyperfine -N "${style[@]}" --warmup "$warmup" --runs "$runs" "${extra[@]}" \
 			--export-json "$prefix-$r.json" "${args[@]}" 2>&1 |
-			{ grep -v -e 'Statistical outliers were detected' -e '^[[:space:]]*$' >&2 || true; }; then
+			{ grep -v -e 'Statistical outliers were detected' -e 'first benchmarking run for this command was significantly slower' \
+				-e '^[[:space:]]*$' >&2 || true; }; then
 			die "hyperfine failed in round $((r + 1))"
 		fi
 	done
@@ -282,6 +285,10 @@ podman_setup() {
 	# host's hard limits allow in crun's context (EPERM), and ignores --ulimit host: ask for the
 	# caller's open-files limit and a modest process limit instead.
 	PODMAN_RUN="--network none --log-driver k8s-file --ulimit nofile=$(ulimit -Sn):$(ulimit -Hn) --ulimit nproc=4096:4096"
+	# podman (cgroupfs manager) makes libpod_parent/ in every hierarchy and leaves it: remove
+	# it afterwards (only if it was not there before, and only empty directories).
+	PODMAN_CG_NEW=1
+	compgen -G '/sys/fs/cgroup/*/libpod_parent' >/dev/null && PODMAN_CG_NEW=0
 	on_exit podman_cleanup
 	# shellcheck disable=SC2086
 	if ! out=$($PODMAN import "$tarball" pdbench-busybox 2>&1); then
@@ -302,6 +309,11 @@ podman_cleanup() {
 	[ -n "${PODMAN:-}" ] || return 0
 	# shellcheck disable=SC2086
 	timeout 300 $PODMAN rm -af -t 0 >/dev/null 2>&1
+	if [ "${PODMAN_CG_NEW:-0}" = 1 ]; then
+		find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -depth -type d -path '/sys/fs/cgroup/*/libpod_parent*' \
+			-exec rmdir {} \; 2>/dev/null
+	fi
+	return 0
 }
 
 # crun and runc keep their state under $TMP/crun and $TMP/runc; container ids start with

@@ -36,12 +36,74 @@ def fmt_ms(s):
     return f"{s * 1000:.2f}"
 
 
+def sections(text):
+    """(name, body) of every bench section, in file order."""
+    out = []
+    pos = 0
+    while True:
+        i = text.find("<!-- bench:", pos)
+        if i < 0:
+            return out
+        j = text.find(" -->", i)
+        name = text[i + len("<!-- bench:"):j]
+        end = f"<!-- /bench:{name} -->"
+        k = text.find(end, j)
+        if k < 0:
+            return out
+        out.append((name, text[j + 4:k]))
+        pos = k + len(end)
+
+
+def collect_targets(md):
+    """Write the 'targets' section (right after the introduction) from the 'Targets:' lists
+    of the other sections."""
+    if not os.path.exists(md):
+        return
+    text = open(md).read()
+    lines = ["## Targets", "",
+             "Gathered from the sections below (each line names its section and when it ran).", ""]
+    for name, body in sections(text):
+        if name == "targets":
+            continue
+        when = ""
+        for ln in body.splitlines():
+            if ln.startswith("Run "):
+                when = ln[4:].rstrip(":").split(", on")[0]
+        grab = False
+        for ln in body.splitlines():
+            if ln.strip() == "Targets:":
+                grab = True
+                continue
+            if grab and ln.startswith("- "):
+                lines.append(f"- [{name}, {when}] {ln[2:]}")
+            elif grab and ln.strip() and not ln.startswith("- "):
+                grab = False
+    lines.append("")
+    begin, end = "<!-- bench:targets -->", "<!-- /bench:targets -->"
+    block = begin + "\n" + "\n".join(lines) + end + "\n"
+    if begin in text and end in text:
+        pre, rest = text.split(begin, 1)
+        text = pre + block + "\n" + rest.split(end, 1)[1].lstrip("\n")
+    else:
+        i = text.find("<!-- bench:")
+        if i < 0:
+            text = text.rstrip("\n") + "\n\n" + block
+        else:
+            text = text[:i] + block + "\n" + text[i:]
+    with open(md + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(md + ".tmp", md)
+    print(f"bench: wrote section 'targets' of {md}", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--section", required=True, help="section id in BENCHMARKS.md")
-    ap.add_argument("--title", required=True, help="section heading")
+    ap.add_argument("--section", help="section id in BENCHMARKS.md")
+    ap.add_argument("--title", help="section heading")
     ap.add_argument("--md", required=True, help="path of BENCHMARKS.md")
-    ap.add_argument("--machine", required=True, help="file with the machine description")
+    ap.add_argument("--machine", help="file with the machine description")
+    ap.add_argument("--collect-targets", action="store_true",
+                    help="only gather the targets of every section into the 'targets' section")
     ap.add_argument("--row", action="append", default=[],
                     help="NAME|DESCRIPTION: a table row, in order (NAME as given to hyperfine -n)")
     ap.add_argument("--ratio", action="append", default=[],
@@ -63,6 +125,11 @@ def main():
     ap.add_argument("--merged", help="write the merged times here as JSON")
     ap.add_argument("json", nargs="*", help="hyperfine --export-json files")
     a = ap.parse_args()
+    if a.collect_targets:
+        collect_targets(a.md)
+        return
+    if not (a.section and a.title and a.machine):
+        ap.error("--section, --title and --machine are required")
 
     times = load_times(a.json)
     med = {k: statistics.median(v) for k, v in times.items() if v}

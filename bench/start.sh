@@ -7,202 +7,144 @@
 #   runc     runc run (same bundle)
 #   bwrap    bwrap --unshare-all on DIR
 #   floor    unshare -pfmuinC --root DIR --mount-proc /bin/true
+#   podman   podman run --rm IMAGE /bin/true (image imported from the same tarball)
 #
 # Must run as root.  Environment knobs:
-#   BENCH_RUNS    runs per command in total (default 300, at least 100 is sensible)
+#   BENCH_RUNS    runs per command in total (default 300; quick 30)
 #   BENCH_ROUNDS  hyperfine invocations the runs are split into; the command order rotates
 #                 between rounds so slow drift of the machine hits every runtime alike (default 5)
-#   BENCH_WARMUP  warm-up runs per command per round (default 3)
+#   BENCH_WARMUP  warm-up runs per command per round (default 3; quick 1)
+#   BENCH_PODMAN_RUNS  podman runs in total (default 50; quick 6): one podman run takes
+#                 ~0.3 s, so podman gets its own, smaller, hyperfine call in every round
+#   BENCH_QUICK=1 a short pass for trying the script out
 #   BENCH_MD      file to write the section to (default BENCHMARKS.md at the repo root)
 #   BENCH_VERBOSE=1  show hyperfine's own output
 #
 # crun refuses hybrid cgroup hosts ("cgroups in hybrid mode not supported, drop all controllers
-# from cgroupv2").  So the measuring phase runs in a private mount namespace (unshare -m) in which
+# from cgroupv2").  So the script runs in a private mount namespace (unshare -m) in which
 # /sys/fs/cgroup/unified is unmounted; every runtime is measured in that same namespace, so
 # no runtime pays for a wrapper the others do not.  The host's mounts are untouched.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+enter_private_ns "$@"
 
-RUNS=${BENCH_RUNS:-300}
-ROUNDS=${BENCH_ROUNDS:-5}
-WARMUP=${BENCH_WARMUP:-3}
+RUNS=${BENCH_RUNS:-$(qv 300 30)}
+ROUNDS=${BENCH_ROUNDS:-$(qv 5 3)}
+WARMUP=${BENCH_WARMUP:-$(qv 3 1)}
+PRUNS=${BENCH_PODMAN_RUNS:-$(qv 50 6)}
 MD=${BENCH_MD:-$REPO/BENCHMARKS.md}
 
-# ---------------------------------------------------------------- measuring phase
-# Runs inside "unshare -m --propagation private"; $1 = the scratch dir prepared below.
-measure() {
-	local tmp=$1 name cmd r i n
-	if is_hybrid; then
-		umount /sys/fs/cgroup/unified ||
-			die "cannot unmount /sys/fs/cgroup/unified in the private mount namespace"
-	fi
-	local names=() cmds=()
-	while IFS=$'\t' read -r name cmd; do
-		# One run of each first: it must work (and it fills pocket-docker's tarball cache).
-		local out t0 t1
-		t0=$(date +%s%N)
-		# shellcheck disable=SC2086  # the command is split on purpose, as hyperfine -N does
-		if out=$($cmd 2>&1 </dev/null); then
-			t1=$(date +%s%N)
-			echo "$name $(((t1 - t0) / 1000000)) ms" >>"$tmp/first-runs"
-			names+=("$name")
-			cmds+=("$cmd")
-		else
-			log "SKIP $name: '$cmd' failed (exit $?):"
-			printf '%s\n' "$out" | head -n 5 | sed 's/^/bench:   /' >&2
-			printf '%s|%s\n' "$name" "failed in the sanity run, see the log" >>"$tmp/skipped"
-		fi
-	done <"$tmp/cmds"
-	n=${#names[@]}
-	[ "$n" -gt 0 ] || die "no command works"
-
-	local per=$(((RUNS + ROUNDS - 1) / ROUNDS))
-	[ "$per" -ge 2 ] || per=2
-	local style=(--style none)
-	[ "${BENCH_VERBOSE:-0}" = 1 ] && style=(--style basic)
-	for ((r = 0; r < ROUNDS; r++)); do
-		local args=()
-		for ((i = 0; i < n; i++)); do
-			local k=$(((i + r) % n))
-			args+=(-n "${names[k]}" "${cmds[k]}")
-		done
-		log "round $((r + 1))/$ROUNDS: $n commands x $per runs (+$WARMUP warm-up)"
-		# pipefail: the status is hyperfine's; its outlier warnings are dropped.
-		if ! hyperfine -N "${style[@]}" --warmup "$WARMUP" --runs "$per" \
-			--export-json "$tmp/round-$r.json" "${args[@]}" 2>&1 |
-			{ grep -v -e 'Statistical outliers were detected' -e '^[[:space:]]*$' >&2 || true; }; then
-			die "hyperfine failed in round $((r + 1))"
-		fi
-	done
-}
-
-if [ "${1:-}" = --measure ]; then
-	measure "$2"
-	exit 0
-fi
-
-# ---------------------------------------------------------------- preparation
-[ "$(id -u)" -eq 0 ] || die "run as root (crun, runc and the floor need it)"
 need_pkgs hyperfine crun runc bubblewrap busybox-static python3 util-linux
-
-TMP=$(mktemp -d /tmp/pd-bench.XXXXXX)
-CRUN_ID=pdbench-crun-$$
-RUNC_ID=pdbench-runc-$$
-
-cleanup() {
-	local rc=$?
-	set +e
-	# Containers: both runtimes delete in the foreground, this catches an interrupted run.
-	[ -d "$TMP/crun/$CRUN_ID" ] && crun --root "$TMP/crun" delete -f "$CRUN_ID" >/dev/null 2>&1
-	[ -d "$TMP/runc/$RUNC_ID" ] && runc --root "$TMP/runc" delete -f "$RUNC_ID" >/dev/null 2>&1
-	# Any cgroup a runtime left under the container ids.
-	find /sys/fs/cgroup -depth -type d \( -name "$CRUN_ID" -o -name "$RUNC_ID" \) \
-		-exec rmdir {} \; 2>/dev/null
-	# Mounts below the scratch dir (the measuring namespace is gone, so normally none).
-	local m
-	for m in $(findmnt -rn -o TARGET | grep -F "$TMP" | sort -r); do umount -l "$m"; done
-	if findmnt -rn -o TARGET | grep -qF "$TMP"; then
-		log "WARNING: mounts remain under $TMP; not removing it"
-	else
-		rm -rf --one-file-system "$TMP"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+bench_begin start
+on_exit oci_cleanup
 prepare_busybox "$TMP"
 log "rootfs: $FIX_DIR"
 log "tarball: $FIX_TAR"
-
 # OCI bundle for crun and runc: crun's default spec, on the same rootfs directory, with the
 # same namespaces as pocket-docker (pid, mount, ipc, uts, network, cgroup), no terminal, and a
 # writable root (pocket-docker's root is writable too, through its overlay).
-mkdir -p "$TMP/bundle" "$TMP/crun" "$TMP/runc" "$TMP/state"
-(cd "$TMP/bundle" && crun spec)
-python3 - "$TMP/bundle/config.json" "$FIX_DIR" <<'EOF'
-import json, sys
-path, rootfs = sys.argv[1], sys.argv[2]
-c = json.load(open(path))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/bin/true"]
-c["root"] = {"path": rootfs, "readonly": False}
-want = ["pid", "mount", "ipc", "uts", "network", "cgroup"]
-c["linux"]["namespaces"] = [{"type": t} for t in want]
-json.dump(c, open(path, "w"), indent=1)
-EOF
-
-STATE="$TMP/state"
-ROWS=()
-SKIPPED=()
-: >"$TMP/cmds"
+mk_bundle "$TMP/bundle" "$FIX_DIR" /bin/true
+mkdir -p "$TMP/crun" "$TMP/runc"
 : >"$TMP/skipped"
 : >"$TMP/first-runs"
-add() { # NAME DESCRIPTION COMMAND
-	printf '%s\t%s\n' "$1" "$3" >>"$TMP/cmds"
+podman_setup "$FIX_TAR" || true
+
+ROWS=()
+NAMES=()
+CMDS=()
+add() { # NAME DESCRIPTION COMMAND: checked (and timed) once first; it fills the tarball cache
+	local t0 t1
 	ROWS+=(--row "$1|$2")
+	t0=$(now_ns)
+	works "$1" "$3" || return 0
+	t1=$(now_ns)
+	echo "$1 $(((t1 - t0) / 1000000)) ms" >>"$TMP/first-runs"
+	NAMES+=("$1")
+	CMDS+=("$3")
 }
-if [ -x "$PD" ]; then
+TARNAME=$(basename "$FIX_TAR")
+if [ -n "$PD" ]; then
 	add pd-dir "pocket-docker run --rm --rootfs DIR /bin/true" \
 		"$PD --root $STATE run --rm --rootfs $FIX_DIR /bin/true"
-	add pd-tar "pocket-docker run --rm --rootfs $(basename "$FIX_TAR") /bin/true (cached)" \
+	add pd-tar "pocket-docker run --rm --rootfs $TARNAME /bin/true (cached)" \
 		"$PD --root $STATE run --rm --rootfs $FIX_TAR /bin/true"
 else
-	log "SKIP pocket-docker: $PD is not built yet (make pocket-docker)"
 	ROWS+=(--row "pd-dir|pocket-docker run --rm --rootfs DIR /bin/true"
-		--row "pd-tar|pocket-docker run --rm --rootfs $(basename "$FIX_TAR") /bin/true (cached)")
-	SKIPPED+=(--skipped "pd-dir|./pocket-docker not built" --skipped "pd-tar|./pocket-docker not built")
+		--row "pd-tar|pocket-docker run --rm --rootfs $TARNAME /bin/true (cached)")
+	echo "pd-dir|pocket-docker is not built" >>"$TMP/skipped"
+	echo "pd-tar|pocket-docker is not built" >>"$TMP/skipped"
 fi
-add crun "crun run --bundle B ID" "crun --root $TMP/crun run --bundle $TMP/bundle $CRUN_ID"
-add runc "runc run --bundle B ID" "runc --root $TMP/runc run --bundle $TMP/bundle $RUNC_ID"
+add crun "crun run --bundle B ID" "crun --root $TMP/crun run --bundle $TMP/bundle ${OCI_PREFIX}crun"
+add runc "runc run --bundle B ID" "runc --root $TMP/runc run --bundle $TMP/bundle ${OCI_PREFIX}runc"
 add bwrap "bwrap --unshare-all --bind DIR / --proc /proc --dev /dev /bin/true" \
 	"bwrap --unshare-all --die-with-parent --bind $FIX_DIR / --proc /proc --dev /dev /bin/true"
 add floor "unshare -pfmuinC --root DIR --mount-proc /bin/true" \
 	"unshare -pfmuinC --root=$FIX_DIR --mount-proc /bin/true"
+PODMAN_CMD=
+if [ "$PODMAN_OK" = 1 ]; then
+	ROWS+=(--row "podman|podman run --rm IMAGE /bin/true (image imported from $TARNAME)")
+	# shellcheck disable=SC2086
+	PODMAN_CMD="$PODMAN run --rm $PODMAN_RUN pdbench-busybox /bin/true"
+else
+	ROWS+=(--row "podman|podman run --rm IMAGE /bin/true")
+	echo "podman|$PODMAN_WHY" >>"$TMP/skipped"
+fi
+[ ${#NAMES[@]} -gt 0 ] || die "no command works"
 
 # ---------------------------------------------------------------- measure
-LOAD0=$(cut -d' ' -f1 /proc/loadavg)
-log "measuring: $RUNS runs per command in $ROUNDS rounds, in a private mount namespace"
 pd_cgroups() { find /sys/fs/cgroup/*/pocket-docker -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort; }
 pd_cgroups >"$TMP/cgroups-before"
-unshare -m --propagation private -- bash "$BENCH_DIR/start.sh" --measure "$TMP"
+PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
+[ "$PER" -ge 2 ] || PER=2
+PPER=$(((PRUNS + ROUNDS - 1) / ROUNDS))
+[ "$PPER" -ge 2 ] || PPER=2
+log "measuring: $RUNS runs per command (podman $PRUNS) in $ROUNDS rounds"
+for ((r = 0; r < ROUNDS; r++)); do
+	rot=()
+	n=${#NAMES[@]}
+	for ((i = 0; i < n; i++)); do
+		k=$(((i + r) % n))
+		rot+=("${NAMES[k]}" "${CMDS[k]}")
+	done
+	# podman first in odd rounds, last in even ones.
+	if [ -n "$PODMAN_CMD" ] && [ $((r % 2)) = 1 ]; then
+		hf_rounds "$TMP/podman-$r" 1 "$PPER" 1 podman "$PODMAN_CMD"
+	fi
+	hf_rounds "$TMP/round-$r" 1 "$PER" "$WARMUP" "${rot[@]}"
+	if [ -n "$PODMAN_CMD" ] && [ $((r % 2)) = 0 ]; then
+		hf_rounds "$TMP/podman-$r" 1 "$PPER" 1 podman "$PODMAN_CMD"
+	fi
+done
 # --rm must leave no cgroup behind; say so if some appeared (another pocket-docker running
 # at the same time could be the cause, so they are reported, not removed).
+# Directories that come and go belong to other users of the machine: look again after 2 s.
 pd_cgroups | comm -13 "$TMP/cgroups-before" - >"$TMP/cgroups-new"
-if [ -s "$TMP/cgroups-new" ]; then
-	log "WARNING: $(wc -l <"$TMP/cgroups-new") pocket-docker cgroup directories appeared during the run, e.g.:"
-	head -n 3 "$TMP/cgroups-new" | sed 's/^/bench:   /' >&2
+[ -s "$TMP/cgroups-new" ] && sleep 2
+while read -r d; do [ -d "$d" ] && echo "$d"; done <"$TMP/cgroups-new" >"$TMP/cgroups-left"
+if [ -s "$TMP/cgroups-left" ]; then
+	log "WARNING: $(wc -l <"$TMP/cgroups-left") pocket-docker cgroup directories appeared during the run and stay, e.g.:"
+	head -n 3 "$TMP/cgroups-left" | sed 's/^/bench:   /' >&2
 fi
 
-while IFS='|' read -r name why; do
-	[ -n "$name" ] && SKIPPED+=(--skipped "$name|$why")
-done <"$TMP/skipped"
-
 # ---------------------------------------------------------------- report
-{
-	machine_info
-	echo "- load average (1 min) before / after: $LOAD0 / $(cut -d' ' -f1 /proc/loadavg)"
-	echo "- tools: $(tool_version crun --root "$TMP/crun" --version), $(tool_version runc --version)," \
-		"$(tool_version bwrap --version), $(tool_version hyperfine --version)," \
-		"$(tool_version unshare --version)"
-	echo "- rootfs: busybox $(tool_version "$FIX_DIR/bin/busybox" | awk '{print $2}')" \
-		"(Debian busybox-static), tarball $(basename "$FIX_TAR")"
-} >"$TMP/machine"
-
-NOTES=(
-	--note "Each command was run $RUNS times in $ROUNDS hyperfine rounds (\`hyperfine -N\`, $WARMUP warm-up runs per round), the order rotating between rounds; medians over all runs. \`x crun\` and \`x floor\` are ratios of medians."
-	--note "crun refuses hybrid cgroup hosts, so on such hosts all commands run in one private mount namespace with \`/sys/fs/cgroup/unified\` unmounted (the host is untouched). crun and runc use the same bundle: \`crun spec\`, writable root, namespaces pid, mount, ipc, uts, network, cgroup (no seccomp in that spec; pocket-docker installs one)."
-	--note "The tarball row is measured after a first run has filled the cache. First (cold) runs in this run, timed with \`date\`: $(paste -sd, "$TMP/first-runs" | sed 's/,/, /g')."
-)
-mkdir -p "$BENCH_OUT"
+SKIP_ARGS=()
+while IFS= read -r -d '' a; do SKIP_ARGS+=("$a"); done < <(skipped_args)
+write_machine "$TMP/machine" \
+	"- tools: $(tool_version crun --version), $(tool_version runc --version), $(tool_version bwrap --version), ${PODMAN_VERSION:-podman not usable}, $(tool_version hyperfine --version), $(tool_version unshare --version)" \
+	"- rootfs: busybox $(tool_version "$FIX_DIR/bin/busybox" | awk '{print $2}') (Debian busybox-static), tarball $TARNAME"
+POD_NOTE="podman did not run here: $PODMAN_WHY."
+[ "$PODMAN_OK" = 1 ] && POD_NOTE="podman ($PODMAN_VERSION) ran $PRUNS times, in its own hyperfine call in each round (first in odd rounds, last in even ones), with its own storage under a temporary directory, \`--cgroup-manager cgroupfs --events-backend none --network none --log-driver k8s-file\`, and explicit \`--ulimit nofile/nproc\` (podman 4.3 asks crun for RLIMIT_NOFILE 1048576, above this host's hard limit, and \`--ulimit host\` does not help); the image was made with \`podman import\` from the same busybox tarball."
 python3 "$BENCH_DIR/report.py" --section start --md "$MD" --machine "$TMP/machine" \
 	--title "Start-up: run --rm /bin/true" \
-	"${ROWS[@]}" "${SKIPPED[@]}" \
+	"${ROWS[@]}" "${SKIP_ARGS[@]}" \
 	--ratio "crun|crun" --ratio "floor|floor" --ratio "pd-dir|pd-dir" \
 	--check "pd-dir|crun|1.0|pocket-docker from a directory at or below crun's median" \
 	--check "pd-dir|floor|2.5|pocket-docker from a directory within 2.5x of the floor" \
+	--check "pd-dir|podman|0.1|pocket-docker from a directory at least 10x faster than podman" \
 	--check "pd-tar|pd-dir|1.2|pocket-docker from a cached tarball within 1.2x of the directory case" \
-	"${NOTES[@]}" \
+	--note "Each command was run $RUNS times in $ROUNDS hyperfine rounds (\`hyperfine -N\`, $WARMUP warm-up runs per round), the order rotating between rounds; medians over all runs. \`x crun\`, \`x floor\` and \`x pd-dir\` are ratios of medians." \
+	--note "$POD_NOTE" \
+	--note "crun refuses hybrid cgroup hosts, so on such hosts all commands run in one private mount namespace with \`/sys/fs/cgroup/unified\` unmounted (the host is untouched). crun and runc use the same bundle: \`crun spec\`, writable root, namespaces pid, mount, ipc, uts, network, cgroup (no seccomp in that spec; pocket-docker installs one)." \
+	--note "The tarball row is measured after a first run has filled the cache. First (cold) runs in this run, timed with \`date\`: $(paste -sd, "$TMP/first-runs" | sed 's/,/, /g')." \
 	--merged "$BENCH_OUT/start.json" \
-	"$TMP"/round-*.json
+	"$TMP"/round-*.json $(ls "$TMP"/podman-*.json 2>/dev/null)

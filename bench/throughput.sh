@@ -7,12 +7,10 @@
 #   runc    runc run --bundle B ID-{}
 #   podman  podman run --rm IMAGE /bin/true (image imported from the same tarball)
 #
-# and the start-up comparison with podman (pocket-docker at least 10x faster than
-# `podman run --rm /bin/true`, medians).  Must run as root.  Environment knobs:
+# Must run as root.  Environment knobs:
 #   BENCH_TP_N            containers per batch (default 200; quick 50)
 #   BENCH_TP_ROUNDS       rounds of batches for pd, crun, runc (default 2; quick 1)
 #   BENCH_TP_PODMAN_ROUNDS  rounds of podman batches (default 1: a podman batch takes ~1 min)
-#   BENCH_SU_RUNS         runs per command of the start-up comparison (default 30; quick 10)
 #   BENCH_QUICK=1, BENCH_MD, BENCH_VERBOSE as in start.sh.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -21,7 +19,6 @@ enter_private_ns "$@"
 N=${BENCH_TP_N:-$(qv 200 50)}
 ROUNDS=${BENCH_TP_ROUNDS:-$(qv 2 1)}
 PROUNDS=${BENCH_TP_PODMAN_ROUNDS:-1}
-SU_RUNS=${BENCH_SU_RUNS:-$(qv 30 10)}
 MD=${BENCH_MD:-$REPO/BENCHMARKS.md}
 
 need_pkgs hyperfine crun runc busybox-static python3 util-linux findutils
@@ -82,12 +79,6 @@ for ((r = 0; r < ROUNDS || r < PROUNDS; r++)); do
 	hf_rounds "$TMP/tp-$r" 1 1 0 "${rot[@]}"
 done
 
-log "start-up against podman: $SU_RUNS runs each"
-SU=()
-[ -n "$PD" ] && SU+=(pd-dir "$PD --root $STATE run --rm --rootfs $FIX_DIR /bin/true")
-[ "$PODMAN_OK" = 1 ] && SU+=(podman "$PODMAN run --rm $PODMAN_RUN pdbench-busybox /bin/true")
-[ ${#SU[@]} -gt 0 ] && hf_rounds "$TMP/su" 3 $(((SU_RUNS + 2) / 3)) 1 "${SU[@]}"
-
 # ---------------------------------------------------------------- report
 python3 "$BENCH_DIR/stats.py" medians "$TMP"/tp-*.json >"$TMP/tp-medians"
 [ "$PODMAN_OK" = 1 ] || SKIPPED_RT+=(podman)
@@ -133,16 +124,10 @@ write_machine "$TMP/machine" \
 	"- tools: $(tool_version crun --version), $(tool_version runc --version), ${PODMAN_VERSION:-podman not usable}, $(tool_version hyperfine --version)" \
 	"- rootfs: busybox $(tool_version "$FIX_DIR/bin/busybox" | awk '{print $2}') (Debian busybox-static)"
 python3 "$BENCH_DIR/report.py" --section throughput --md "$MD" --machine "$TMP/machine" \
-	--title "Throughput: short containers per second; start-up against podman" \
+	--title "Throughput: short containers per second" \
 	--tsv "**Throughput**: $N containers running \`/bin/true\`, sequentially and two at a time (\`xargs -P2\`); medians of the batch times.|$TMP/tp.tsv" \
-	--row "pd-dir|pocket-docker run --rm --rootfs DIR /bin/true" \
-	--row "podman|podman run --rm IMAGE /bin/true" \
 	"${SKIP_ARGS[@]}" \
-	--ratio "podman|podman" --ratio "pd-dir|pd-dir" \
-	--check "pd-dir|podman|0.1|pocket-docker start-up at least 10x faster than podman (median)" \
-	--note "Throughput: each batch is \`seq $N | xargs -P1|-P2 -I{} COMMAND\` under \`hyperfine -N --runs 1\`; pd, crun and runc ran $ROUNDS batch(es) of each kind, podman $PROUNDS (a podman batch takes about a minute); rounds alternate the order. crun and runc get a unique container id per container; podman and pocket-docker name theirs." \
-	--note "Start-up table: \`hyperfine -N\`, $SU_RUNS runs per command in 3 rounds, 1 warm-up run per round; the podman image was imported with \`podman import\` from the same busybox tarball. podman uses its own storage under a temporary directory, \`--cgroup-manager cgroupfs --events-backend none --network none --log-driver k8s-file\`, and explicit \`--ulimit nofile/nproc\` equal to the caller's limits (podman 4.3 asks crun for RLIMIT_NOFILE 1048576, above this host's hard limit, and \`--ulimit host\` does not help)." \
-	--note "All runtimes run in one private mount namespace in which \`/sys/fs/cgroup/unified\` is unmounted (crun, and podman through it, refuse hybrid hosts); see the start-up section." \
-	--merged "$BENCH_OUT/throughput-startup.json" \
-	$(ls "$TMP"/su-*.json 2>/dev/null)
+	--note "Each batch is \`seq $N | xargs -P1|-P2 -I{} COMMAND\` under \`hyperfine -N --runs 1\`; pd, crun and runc ran $ROUNDS batch(es) of each kind, podman $PROUNDS (a podman batch takes about a minute); rounds alternate the order. crun and runc get a unique container id per container; pocket-docker and podman remove theirs at exit (\`--rm\`). \`x pd\` is the runtime's rate over pocket-docker's." \
+	--note "podman: see the start-up section for its options.${PODMAN_WHY:+ Not measured: $PODMAN_WHY.}" \
+	--note "All runtimes run in one private mount namespace in which \`/sys/fs/cgroup/unified\` is unmounted (crun, and podman through it, refuse hybrid hosts); see the start-up section."
 cp "$TMP/tp.tsv" "$BENCH_OUT/throughput.tsv"

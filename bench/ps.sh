@@ -1,0 +1,75 @@
+#!/bin/bash
+# ps -a with 10, 100 and 1,000 container records, against podman ps -a with as many.
+#
+# pocket-docker's records are exited containers (`run` without --rm of /bin/true, two at a
+# time); podman's are created containers (`podman create`, two at a time): both runtimes then
+# list records of stopped containers.  Must run as root.  Knobs: BENCH_PS_COUNTS (default
+# "10 100 1000"; quick "10 100"), BENCH_PS_RUNS (runs per measurement, default 30; quick 5),
+# BENCH_QUICK, BENCH_MD, BENCH_VERBOSE.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+enter_private_ns "$@"
+
+COUNTS=${BENCH_PS_COUNTS:-$(qv "10 100 1000" "10 100")}
+RUNS=${BENCH_PS_RUNS:-$(qv 30 5)}
+MD=${BENCH_MD:-$REPO/BENCHMARKS.md}
+
+need_pkgs hyperfine busybox-static python3 findutils
+bench_begin ps
+prepare_busybox "$TMP"
+: >"$TMP/skipped"
+podman_setup "$FIX_TAR" || true
+
+# grow NOW WANT CMD-WITH-{}: run CMD for numbers NOW+1..WANT, two at a time.
+grow() {
+	local now=$1 want=$2 cmd=$3
+	[ "$want" -gt "$now" ] || return 0
+	seq $((now + 1)) "$want" | xargs -P 2 -I{} sh -c "$cmd >/dev/null 2>&1 </dev/null || echo fail {}" >"$TMP/grow-fails"
+	[ ! -s "$TMP/grow-fails" ] || die "$(wc -l <"$TMP/grow-fails") of the containers $((now + 1))..$want failed: $cmd"
+}
+
+ROWS=()
+PAIRS=()
+have=0
+for n in $COUNTS; do
+	set --
+	if [ -n "$PD" ]; then
+		log "pocket-docker: $have -> $n records"
+		t0=$(now_ns)
+		grow "$have" "$n" "$PD --root $STATE run --name pdbench-ps-{} --rootfs $FIX_DIR /bin/true"
+		log "  made in $((($(now_ns) - t0) / 1000000)) ms"
+		got=$("$PD" --root "$STATE" ps -a -q | wc -l)
+		[ "$got" = "$n" ] || die "pocket-docker ps -a lists $got records, expected $n"
+		ROWS+=(--row "pd-$n|pocket-docker ps -a, $n records")
+		set -- "$@" "pd-$n" "$PD --root $STATE ps -a"
+	fi
+	if [ "$PODMAN_OK" = 1 ]; then
+		log "podman: $have -> $n records"
+		t0=$(now_ns)
+		grow "$have" "$n" "$PODMAN create --name pdbench-ps-{} $PODMAN_RUN pdbench-busybox /bin/true"
+		log "  made in $((($(now_ns) - t0) / 1000000)) ms"
+		# shellcheck disable=SC2086
+		got=$($PODMAN ps -a -q | wc -l)
+		[ "$got" = "$n" ] || die "podman ps -a lists $got records, expected $n"
+		ROWS+=(--row "podman-$n|podman ps -a, $n records")
+		set -- "$@" "podman-$n" "$PODMAN ps -a"
+		PAIRS+=(--pair "pd-$n|podman-$n")
+	else
+		ROWS+=(--row "podman-$n|podman ps -a, $n records")
+		echo "podman-$n|$PODMAN_WHY" >>"$TMP/skipped"
+	fi
+	have=$n
+	hf_rounds "$TMP/ps-$n" 2 $(((RUNS + 1) / 2)) 2 "$@"
+done
+
+TARGET=()
+[[ " $COUNTS " == *" 1000 "* ]] && TARGET=(--abs-check "pd-1000|50|pocket-docker ps -a at 1,000 records under 50 ms")
+SKIP_ARGS=()
+while IFS= read -r -d '' a; do SKIP_ARGS+=("$a"); done < <(skipped_args)
+write_machine "$TMP/machine" "- tools: ${PODMAN_VERSION:-podman not usable}, $(tool_version hyperfine --version)"
+python3 "$BENCH_DIR/report.py" --section ps --md "$MD" --machine "$TMP/machine" \
+	--title "ps -a at 10, 100 and 1,000 records" \
+	"${ROWS[@]}" "${SKIP_ARGS[@]}" "${PAIRS[@]}" --pair-label "podman" "${TARGET[@]}" \
+	--note "Records: pocket-docker, exited containers from \`run --rootfs DIR /bin/true\` (no --rm); podman, containers made with \`podman create\` from the imported busybox image. Output goes to hyperfine (discarded). Each command ran $RUNS times in 2 rounds (\`hyperfine -N\`, 2 warm-up runs per round), the two runtimes alternating; medians. \`x podman\` = pocket-docker's median / podman's at the same count." \
+	--merged "$BENCH_OUT/ps.json" \
+	"$TMP"/ps-*.json
