@@ -27,6 +27,9 @@ endif
 
 SRCS := $(wildcard src/*.c src/cli/*.c src/core/*.c src/linux/*.c src/image/*.c src/net/*.c src/util/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+# The exec stub (src/linux/stub/execstub.c): static, no libc, embedded.
+EXECSTUB := $(BUILD)/execstub.bin
+OBJS += $(BUILD)/src/linux/execstub-blob.o
 LIB_OBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -40,6 +43,16 @@ $(BIN): $(OBJS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(EXECSTUB): src/linux/stub/execstub.c src/linux/sync.h src/util/error.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Os -Wall -Wextra -static -nostdlib -ffreestanding -fno-builtin -fno-stack-protector \
+		-fno-pie -no-pie -fno-asynchronous-unwind-tables -iquote src -s -Wl,--build-id=none \
+		-Wl,-z,noexecstack -o $@ $<
+
+$(BUILD)/src/linux/execstub-blob.o: src/linux/execstub-blob.S $(EXECSTUB)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DEXECSTUB_BIN='"$(EXECSTUB)"' -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -14,7 +14,8 @@ set -u
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
 build=${BUILD:-build}
-fixtures=${PD_FIXTURES:-$repo/$build/fixtures}
+case $build in /*) build_abs=$build ;; *) build_abs=$repo/$build ;; esac
+fixtures=${PD_FIXTURES:-$build_abs/fixtures}
 export PD_FIXTURES=$fixtures
 export PD=${PD:-$repo/pocket-docker}
 passed=0

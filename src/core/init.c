@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "linux/caps.h"
+#include "linux/execstub.h"
 #include "linux/cgroup.h"
 #include "linux/mount.h"
 #include "linux/ns.h"
@@ -45,6 +46,7 @@ struct init_state {
 	int tty_slave; /* -t: the container's end of its pty */
 	struct pd_user user;
 	char *exe; /* resolved path of argv[0] */
+	int stubfd; /* the exec stub (linux/execstub.h) */
 };
 
 static int step_wait_parent(struct init_state *s, struct pd_err **err)
@@ -253,6 +255,12 @@ static int step_chdir(struct init_state *s, struct pd_err **err)
 	const char *wd = s->ctx->cfg->workdir ? s->ctx->cfg->workdir : "/";
 	if (chdir(wd) < 0)
 		return pd_fail(err, errno, "chdir to '%s'", wd);
+	/* Whatever the path went through (a link to /proc/self/fd/N, say),
+	 * the directory reached must be inside the container's root: the
+	 * kernel gives no path for one outside it (CVE-2024-21626 class). */
+	char buf[4096];
+	if (!getcwd(buf, sizeof(buf)) || buf[0] != '/')
+		return pd_fail(err, EPERM, "working directory '%s' is outside the container", wd);
 	return 0;
 }
 
@@ -311,6 +319,14 @@ static int step_find_command(struct init_state *s, struct pd_err **err)
 	return pd_fail_kind(err, PD_ERR_NOT_FOUND, 0, "exec: '%s': executable file not found in $PATH", cmd);
 }
 
+/* The command is run through the exec stub, made here while no seccomp
+ * filter of the container's applies yet. */
+static int step_exec_stub(struct init_state *s, struct pd_err **err)
+{
+	s->stubfd = execstub_open(err);
+	return s->stubfd < 0 ? -1 : 0;
+}
+
 struct init_step {
 	const char *name;
 	int (*run)(struct init_state *s, struct pd_err **err);
@@ -348,6 +364,7 @@ static const struct init_step process_steps[] = {
 	{ "chdir", step_chdir },
 	{ "no-new-privs", step_no_new_privs },
 	{ "find-command", step_find_command },
+	{ "exec-stub", step_exec_stub },
 	{ "seccomp", step_seccomp },
 };
 
@@ -370,11 +387,14 @@ __attribute__((noreturn)) static void do_exec(struct init_state *s)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(s->exe, cfg->argv, cfg->env);
+	/* Never execve from the runtime's own image: the kernel would resolve
+	 * the command's interpreter (a "#!/proc/self/exe", the image's ld.so)
+	 * in a process whose /proc/self/exe is the runtime on the host. */
+	execstub_exec(s->stubfd, s->ctx->syncfd, s->exe, cfg->argv, cfg->env);
 	int e = errno;
 	struct pd_err *err = NULL;
 	enum pd_err_kind kind = e == ENOENT ? PD_ERR_NOT_FOUND : PD_ERR_CANNOT_EXEC;
-	pd_fail_kind(&err, kind, e, "exec: '%s'", s->exe);
+	pd_fail_kind(&err, kind, e, "exec: '%s' (the exec stub)", s->exe);
 	sync_die(s->ctx->syncfd, "exec", err, exit_status_for(err));
 }
 
@@ -385,6 +405,11 @@ __attribute__((noreturn)) static void run_as_pid1(struct init_state *s)
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
+	/* Our own image stays unreadable to the container's processes: a
+	 * non-dumpable PID 1 cannot be ptraced and its /proc/1/exe (the
+	 * runtime binary on the host) cannot be opened (CVE-2019-5736).
+	 * Before the fork: the command may look at /proc/1 as it starts. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t child = fork();
 	if (child < 0) {
 		struct pd_err *err = NULL;
@@ -396,10 +421,6 @@ __attribute__((noreturn)) static void run_as_pid1(struct init_state *s)
 	/* PID 1 keeps no descriptor of the runtime's: not the sync channel,
 	 * not the monitor's pipes, not the state database. */
 	syscall(SYS_close_range, 3U, ~0U, 0U);
-	/* Our own image stays unreadable to the container's processes: a
-	 * non-dumpable PID 1 cannot be ptraced and its /proc/1/exe (the
-	 * runtime binary on the host) cannot be opened (CVE-2019-5736). */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&all, &si);
@@ -432,7 +453,7 @@ static void run_steps(struct init_state *s, const struct init_step *steps, size_
 
 void init_main(struct init_ctx *ctx)
 {
-	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1 };
+	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1, .stubfd = -1 };
 	/* Die with the monitor that started us rather than run unwatched. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* The monitor ignores SIGPIPE; the container's processes must not. */
@@ -447,9 +468,20 @@ void init_main(struct init_ctx *ctx)
 
 void init_exec_process(struct init_ctx *ctx)
 {
-	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1 };
+	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1, .stubfd = -1 };
 	signal(SIGPIPE, SIG_DFL);
 	umask(022);
+	/* The caller's descriptors are the host's (a directory open there
+	 * would let "-w /proc/self/fd/N" leave the root): only stdio and the
+	 * sync channel stay. */
+	unsigned sfd = (unsigned)ctx->syncfd;
+	if (sfd > 3)
+		syscall(SYS_close_range, 3U, sfd - 1, 0U);
+	syscall(SYS_close_range, sfd < 3 ? 3U : sfd + 1, ~0U, 0U);
+	/* A session of its own (with -t the caller made one already): the
+	 * caller's terminal is not its controlling terminal, so /dev/tty
+	 * cannot reach it to push input into the host's shell (TIOCSTI). */
+	setsid();
 	run_steps(&s, process_steps, ARRAY_SIZE(process_steps));
 	do_exec(&s);
 }

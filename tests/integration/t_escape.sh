@@ -79,14 +79,17 @@ _probe_field() {
 }
 
 _assert_denied() {
-	# _assert_denied OPS...: every "op=RESULT" line in OUT is an errno
-	# (EPERM expected; anything but OK is a refusal).
+	# _assert_denied OPS...: every "op=RESULT" line in OUT is EPERM (the
+	# seccomp filter's answer, or a missing capability's: an EINVAL or
+	# ENOENT would mean the call got through to the kernel's argument
+	# checks).
 	local op v
 	for op in "$@"; do
 		v=$(_probe_field "$op")
 		[ -n "$v" ] || fail "probe reported nothing for '$op'"
 		[ "$v" != OK ] || fail "'$op' succeeded inside the container"
 		case $v in CRASHED*) fail "'$op' crashed the probe: $v" ;; esac
+		[ "$v" = EPERM ] || fail "'$op' refused with $v, not EPERM"
 	done
 }
 
@@ -212,7 +215,9 @@ test_exec_helper_exe_unreachable() {
 	assert_ok
 	assert_ok
 	trap 'pd rm -f "w-$T_TAG" >/dev/null 2>&1' EXIT
-	pd exec -d "w-$T_TAG" /bin/sh -c 'probe watch-exe 5000 > /tmp/watch.out 2>&1; echo end >> /tmp/watch.out'
+	# Every process is checked against the host binary's own dev:ino (the
+	# stat of a file on another filesystem: no false match inside).
+	pd exec -d "w-$T_TAG" /bin/sh -c "probe watch-exe 5000 $(stat -L -c %d:%i "$PD") > /tmp/watch.out 2>&1; echo end >> /tmp/watch.out"
 	assert_ok
 	for i in $(seq 1 25); do
 		pd exec "w-$T_TAG" /bin/true
@@ -230,6 +235,61 @@ test_exec_helper_exe_unreachable() {
 	assert_not_contains "$OUT" "pocket-docker" "exe links inside the container"
 	assert_eq "$before" "$(sha256sum <"$PD")" "hash of the host binary"
 	pd rm -f "w-$T_TAG"
+}
+
+test_runtime_exe_through_interpreter() {
+	# The runc CVE-2019-5736 attack itself: the image names /proc/self/exe
+	# as a script's interpreter (or as the command), and ships its own
+	# ld.so.  Were the runtime's image the process making the command's
+	# execve, the kernel would load the runtime (a dynamic program) with the
+	# image's ld.so, which then runs in a process whose /proc/self/exe is
+	# the runtime's binary on the host: it reports that file's dev:ino and
+	# chmods it 04777.  (Before the exec stub, this did make the binary
+	# setuid and world-writable.)  Run on a copy of the binary, so a
+	# failure cannot damage the one under test.
+	probe_rootfs "$T_TMP/rootfs"
+	[ -x "$FIXTURES/evil-interp" ] || skip "no evil-interp fixture (x86_64 only)"
+	need_cmd readelf
+	allow_containers_left
+	mkdir -p "$T_TMP/bin"
+	cp "$PD" "$T_TMP/bin/pocket-docker"
+	chmod 0755 "$T_TMP/bin/pocket-docker"
+	PD=$T_TMP/bin/pocket-docker
+	local interp devino mode hash
+	interp=$(readelf -l "$PD" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+	[ -n "$interp" ] || skip "the runtime is not a dynamic program: no ld.so to plant"
+	case $interp in /*) ;; *) fail "odd interpreter path '$interp'" ;; esac
+	mkdir -p "$T_TMP/rootfs$(dirname "$interp")"
+	rm -f "$T_TMP/rootfs$interp"
+	install -m 0755 "$FIXTURES/evil-interp" "$T_TMP/rootfs$interp"
+	printf '#!/proc/self/exe\n' >"$T_TMP/rootfs/bin/evil-script"
+	chmod 0755 "$T_TMP/rootfs/bin/evil-script"
+	devino=$(stat -c '%d:%i' "$PD")
+	mode=$(stat -c '%a' "$PD")
+	hash=$(sha256sum <"$PD")
+	# Control: the planted payload does run and report, as a command.
+	pd run --rm --rootfs "$T_TMP/rootfs" "$interp"
+	assert_exit 42 "control: the payload run as the command"
+	assert_contains "$OUT" "evil-interp exe=" "control: the payload reports"
+	local how init
+	for init in "" --init; do
+		for how in /bin/evil-script /proc/self/exe; do
+			# shellcheck disable=SC2086
+			pd run --rm $init --rootfs "$T_TMP/rootfs" "$how"
+			assert_not_contains "$OUT" "exe=$devino" "run $init $how: the runtime's binary reached from inside"
+			assert_eq "$mode" "$(stat -c '%a' "$PD")" "run $init $how: mode of the runtime's binary"
+		done
+	done
+	pd run -d --name "ex-$T_TAG" --rootfs "$T_TMP/rootfs" /bin/sleep 60
+	assert_ok
+	trap 'pd rm -f "ex-$T_TAG" >/dev/null 2>&1' EXIT
+	for how in /bin/evil-script /proc/self/exe; do
+		pd exec "ex-$T_TAG" "$how"
+		assert_not_contains "$OUT" "exe=$devino" "exec $how: the runtime's binary reached from inside"
+		assert_eq "$mode" "$(stat -c '%a' "$PD")" "exec $how: mode of the runtime's binary"
+	done
+	pd rm -f "ex-$T_TAG"
+	assert_eq "$hash" "$(sha256sum <"$PD")" "hash of the runtime's binary"
 }
 
 # --- leaked fds and -w /proc/self/fd/N (CVE-2024-21626) ---------------------
@@ -304,13 +364,23 @@ test_workdir_symlink_to_proc_fd_exec() {
 	assert_ok
 	trap 'pd rm -f "wl-$T_TAG" >/dev/null 2>&1' EXIT
 	for n in 3 4 5 6 7 8 9 10; do
-		pd exec "wl-$T_TAG" /bin/sh -c "cd /; rm -rf /work; ln -s /proc/self/fd/$n /work"
+		pd exec -w / "wl-$T_TAG" /bin/sh -c "rm -rf /work; ln -s /proc/self/fd/$n /work"
 		assert_ok
 		eval "exec $n<\"\$HOSTDIR\""
 		pd exec "wl-$T_TAG" /bin/sh -c 'probe cwd; ls; ls ..'
 		eval "exec $n<&-"
 		_check_cwd_output "exec into a container whose workdir links to /proc/self/fd/$n"
+		if [ "$RC" != 0 ]; then
+			assert_exit 125 "exec with the workdir linked to /proc/self/fd/$n refused"
+			assert_error_line "exec with the workdir linked to /proc/self/fd/$n"
+		fi
 	done
+	# The same link to a directory fd the exec's own process has open
+	# (its stdin redirected from a directory cannot be: 0-2 are stdio).
+	pd exec -w / "wl-$T_TAG" /bin/sh -c "rm -rf /work; ln -s /proc/self/cwd/.. /work"
+	assert_ok
+	pd exec "wl-$T_TAG" /bin/sh -c 'probe cwd; ls; ls ..'
+	_check_cwd_output "exec into a container whose workdir links to /proc/self/cwd/.."
 	pd rm -f "wl-$T_TAG"
 }
 
@@ -712,11 +782,13 @@ test_dangerous_calls_refused() {
 	# shellcheck disable=SC2086
 	_assert_denied $DENIED_OPS
 	assert_eq OK "$(_probe_field ptrace-traceme)" "control: PTRACE_TRACEME is allowed"
-	for op in $DENIED_OPS; do
-		case $(_probe_field "$op") in
-		EPERM | EACCES | ENOSYS) ;;
-		*) echo "note: $op refused with $(_probe_field "$op")" >&2 ;;
-		esac
+	# Control: the probe does see these calls succeed where they may
+	# (--privileged: all capabilities, no filter).
+	pd run --rm --privileged --rootfs "$T_TMP/rootfs" /bin/probe try mount umount unshare-user unshare-mnt \
+		clone-newuser keyctl add_key perf_event_open sethostname
+	assert_ok
+	for op in mount umount unshare-user unshare-mnt clone-newuser keyctl add_key perf_event_open sethostname; do
+		assert_eq OK "$(_probe_field "$op")" "control: $op under --privileged"
 	done
 	pd run -d --name "calls-$T_TAG" --rootfs "$T_TMP/rootfs" /bin/sleep 60
 	assert_ok
@@ -745,10 +817,16 @@ test_host_processes_invisible() {
 	kill "$host_sleep" 2>/dev/null
 	wait "$host_sleep" 2>/dev/null
 	assert_ok
+	assert_contains "$OUT" done "the probe ran"
 	[ "$(_probe_field pids)" -le 4 ] || fail "the container sees $(_probe_field pids) processes"
 	assert_eq sh "$(_probe_field pid1)" "PID 1 is the container's command"
 	assert_not_contains ",$(_probe_field comms)," ",sleep," "host process visible inside"
 	[ "$(_probe_field hostpid)" != OK ] || fail "ptrace of host pid $host_sleep's number succeeded inside"
+	# Control: ptrace itself works inside (a process of the container's
+	# own), so the refusal above is the host process being out of reach.
+	pd run --rm --rootfs "$T_TMP/rootfs" /bin/sh -c 'sleep 30 & echo own=$(probe ptrace $!); kill $!'
+	assert_ok
+	assert_eq OK "$(_probe_field own)" "control: ptrace of the container's own process"
 }
 
 test_raw_devices_absent() {
