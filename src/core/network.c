@@ -62,7 +62,7 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	if (cfg->rootless)
 		return pd_rootless_net_check(n->n_ports, err) < 0
 			       ? -1
-			       : pd_store_net_reserve(s, cfg->id, NULL, n->ports, n->n_ports, NULL, err);
+			       : pd_store_net_reserve(s, cfg->id, NULL, NULL, 0, n->ports, n->n_ports, NULL, err);
 	struct pd_subnet sub;
 	if (pd_subnet_get(&sub, err) < 0)
 		return -1;
@@ -72,8 +72,11 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	for (size_t i = 0; i < n->n_ports; i++)
 		if (check_host_port(&n->ports[i], err) < 0)
 			return -1;
+	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, NULL);
+	_cleanup_free_ uint32_t *taken = NULL;
+	size_t n_taken = pd_net_claims(trie, &taken);
 	uint32_t ip = 0;
-	if (pd_store_net_reserve(s, cfg->id, &sub, n->ports, n->n_ports, &ip, err) < 0)
+	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &ip, err) < 0)
 		return -1;
 	pd_ip_text(ip, n->ip);
 	return 0;

@@ -79,15 +79,37 @@ static int insert_port(struct pd_store *s, const char *id, const struct pd_port 
 
 /* The lowest free address is the first of the range or follows a taken
  * one (leased, or the bridge's own). */
-static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, uint32_t *ip, struct pd_err **err)
+/* Addresses other state roots' containers hold (see pd_net_claims), in a
+ * temporary table of this connection for the lookup below. */
+static int set_taken(struct pd_store *s, const uint32_t *taken, size_t n, struct pd_err **err)
+{
+	if (store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS taken (ip INTEGER PRIMARY KEY); DELETE FROM temp.taken", err) < 0)
+		return -1;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (n && sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO temp.taken (ip) VALUES (?)", -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare taken addresses");
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, taken[i]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_fail(s, err, "record taken addresses");
+	}
+	return 0;
+}
+
+static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const uint32_t *taken, size_t n_taken,
+		 uint32_t *ip, struct pd_err **err)
 {
 	char key[32];
 	pd_subnet_key(n, key, sizeof(key));
+	if (set_taken(s, taken, n_taken, err) < 0)
+		return -1;
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT c FROM (SELECT ?2 AS c UNION SELECT ?4 + 1 UNION"
-			       " SELECT ip + 1 FROM leases WHERE network = ?1)"
-			       " WHERE c <= ?3 AND c != ?4 AND c NOT IN (SELECT ip FROM leases WHERE network = ?1)"
+			       " SELECT ip + 1 FROM leases WHERE network = ?1 UNION SELECT ip + 1 FROM temp.taken)"
+			       " WHERE c >= ?2 AND c <= ?3 AND c != ?4"
+			       " AND c NOT IN (SELECT ip FROM leases WHERE network = ?1) AND c NOT IN (SELECT ip FROM temp.taken)"
 			       " ORDER BY c LIMIT 1",
 			       -1, &q, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare address lookup");
@@ -115,15 +137,15 @@ static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, 
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record lease");
 }
 
-int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
-			 const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err)
+int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet, const uint32_t *taken,
+			 size_t n_taken, const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err)
 {
 	if (store_begin(s, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n_ports; i++)
 		if (check_port(s, id, &ports[i], err) < 0 || insert_port(s, id, &ports[i], err) < 0)
 			goto rollback;
-	if (subnet && lease(s, id, subnet, ip, err) < 0)
+	if (subnet && lease(s, id, subnet, taken, n_taken, ip, err) < 0)
 		goto rollback;
 	return store_commit(s, err);
 rollback:

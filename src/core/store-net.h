@@ -11,10 +11,11 @@
 
 /* In one BEGIN IMMEDIATE transaction: fail naming the holder when a port of
  * `ports` is already published by another container; record the ports;
- * with `subnet`, lease the lowest free address of it into *ip.  Parallel
- * callers queue on the database lock, so no two get one address. */
-int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
-			 const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err);
+ * with `subnet`, lease the lowest free address of it, other than the
+ * `taken` ones (held by other state roots), into *ip.  Parallel callers
+ * queue on the database lock, so no two get one address. */
+int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet, const uint32_t *taken,
+			 size_t n_taken, const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err);
 /* Forget the container's lease and ports (its row's deletion does too). */
 int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err);
 

@@ -276,6 +276,37 @@ static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, 
 	return add_default_route(sk, ifindex, gw, err);
 }
 
+/* Leases live in each state root's database, but the bridge is the
+ * host's: two state roots could hand out one address.  The kernel keeps
+ * the host-wide claim: a route to the address through the container's
+ * veth in a table no rule ever consults, added exclusively.  It goes with
+ * the veth, so a crash can leave no stale claim. */
+static int claim_address(struct nl_sock *sk, const char *host_name, const char *ip, struct pd_err **err)
+{
+	_cleanup_link_ struct rtnl_link *l = NULL;
+	int r = sym_rtnl_link_get_kernel(sk, 0, host_name, &l);
+	if (r < 0)
+		return nl_fail(err, r, "look up", host_name);
+	_cleanup_free_ char *cidr = xasprintf("%s/32", ip);
+	_cleanup_nladdr_ struct nl_addr *dst = NULL;
+	if (sym_nl_addr_parse(cidr, AF_INET, &dst) < 0)
+		return pd_fail(err, EINVAL, "parse address '%s'", ip);
+	struct rtnl_route *rt = sym_rtnl_route_alloc();
+	struct rtnl_nexthop *nh = sym_rtnl_route_nh_alloc();
+	sym_rtnl_route_nh_set_ifindex(nh, sym_rtnl_link_get_ifindex(l));
+	sym_rtnl_route_set_dst(rt, dst);
+	sym_rtnl_route_set_table(rt, PD_NET_CLAIM_TABLE);
+	sym_rtnl_route_set_protocol(rt, RTPROT_BOOT);
+	sym_rtnl_route_add_nexthop(rt, nh);
+	r = sym_rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+	sym_rtnl_route_put(rt);
+	if (r == -NLE_EXIST)
+		return pd_fail(err, 0,
+			       "address %s is in use by another container on '%s' (of another state root?)", ip,
+			       PD_NET_BRIDGE_NAME);
+	return r < 0 ? nl_fail(err, r, "claim address", ip) : 0;
+}
+
 int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, const char *ip,
 		   struct pd_err **err)
 {
@@ -297,7 +328,7 @@ int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, 
 	r = sym_rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0)
 		return nl_fail(err, r, "create veth pair", host_name);
-	if (configure_peer(pid, s, ip, err) < 0) {
+	if (claim_address(sk, host_name, ip, err) < 0 || configure_peer(pid, s, ip, err) < 0) {
 		pd_link_delete(host_name, NULL);
 		return -1;
 	}

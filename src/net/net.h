@@ -12,6 +12,9 @@
 
 #define PD_NET_BRIDGE_NAME "pocket0"
 #define PD_NET_DEFAULT_SUBNET "10.42.0.1/16"
+/* The routing table of the host-wide address claims (see link.c); no
+ * rule points at it, so it never routes anything. */
+#define PD_NET_CLAIM_TABLE 28772
 /* Overrides PD_NET_DEFAULT_SUBNET: the bridge's address and prefix. */
 #define PD_NET_SUBNET_ENV "POCKET_DOCKER_SUBNET"
 
@@ -75,6 +78,11 @@ void pd_ip_text(uint32_t ip, char buf[16]);
 /* Fail when a route of the host's (`routes`: /proc/net/route's text), other
  * than the default route and the routes of our own bridge, overlaps. */
 int pd_subnet_check_routes(const struct pd_subnet *s, const char *routes, struct pd_err **err);
+
+/* The addresses claimed on the bridge by every state root's containers
+ * (see link.c), from /proc/net/fib_trie's text: the entries of table
+ * PD_NET_CLAIM_TABLE.  Returns how many; *out is the caller's to free. */
+size_t pd_net_claims(const char *fib_trie, uint32_t **out);
 
 /* /etc/resolv.conf for a container: `host` (the host's file) with its
  * loopback nameservers dropped (they would point at the container's own

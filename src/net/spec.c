@@ -245,6 +245,32 @@ int pd_subnet_check_routes(const struct pd_subnet *s, const char *routes, struct
 	return 0;
 }
 
+size_t pd_net_claims(const char *fib_trie, uint32_t **out)
+{
+	*out = NULL;
+	size_t n = 0;
+	bool in_table = false;
+	char head[32];
+	snprintf(head, sizeof(head), "Id %d:", PD_NET_CLAIM_TABLE);
+	_cleanup_free_ char *copy = xstrdup(fib_trie ? fib_trie : "");
+	char *save = NULL;
+	/* "Id 28772:" then indented lines, "|-- A.B.C.D" for each entry,
+	 * until the next table's unindented heading. */
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (*l != ' ') {
+			in_table = !strcmp(l, head);
+			continue;
+		}
+		const char *leaf = strstr(l, "|-- ");
+		struct in_addr a;
+		if (!in_table || !leaf || inet_pton(AF_INET, leaf + 4, &a) != 1)
+			continue;
+		*out = xrealloc(*out, (n + 1) * sizeof(**out));
+		(*out)[n++] = ntohl(a.s_addr);
+	}
+	return n;
+}
+
 static void append(char **out, const char *fmt, const char *a, const char *b)
 {
 	char *n = xasprintf(fmt, *out, a, b);

@@ -187,6 +187,36 @@ test_parallel_starts_get_distinct_addresses() {
 	assert_eq "0" "$(_db 'SELECT count(*) FROM leases')" "leases after rm"
 }
 
+test_two_state_roots_share_the_bridge() {
+	# Leases are per state root, the bridge is the host's: the kernel's
+	# claims (a table of /32 routes through each veth) keep them apart.
+	_net_setup
+	allow_containers_left
+	local other=$T_TMP/root2 a b ip_a ip_b
+	mkdir -p "$other"
+	pd run -d --network --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	a=$OUT
+	_pd_exec /dev/null "$PD" --root "$other" run -d --network --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	b=$OUT
+	ip_a=$(_ip_of "$a")
+	_pd_exec /dev/null "$PD" --root "$other" exec "$b" ip -4 addr show eth0
+	ip_b=$(printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}')
+	[ -n "$ip_a" ] && [ -n "$ip_b" ] || fail "addresses: '$ip_a' '$ip_b'"
+	[ "$ip_a" != "$ip_b" ] || fail "two state roots leased the same address $ip_a"
+	ip route show table 28772 >"$T_TMP/claims"
+	assert_match "$(cat "$T_TMP/claims")" "^$ip_a dev $(_veth_of "$a") " "claim of the first"
+	assert_match "$(cat "$T_TMP/claims")" "^$ip_b dev $(_veth_of "$b") " "claim of the second"
+	_pd_exec /dev/null "$PD" --root "$other" rm -f "$b"
+	assert_ok
+	pd rm -f "$a"
+	assert_ok
+	assert_no_net_leftovers "$a"
+	ip route show table 28772 | grep -qE "^($ip_a|$ip_b) " && fail "claims left: $(ip route show table 28772)"
+	return 0
+}
+
 test_nothing_left_after_killed_monitor_and_prune() {
 	_net_setup
 	allow_containers_left
