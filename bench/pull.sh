@@ -24,7 +24,11 @@ mkdir -p "$BENCH_OUT"
 TMP=$(mktemp -d /tmp/pd-bench-pull.XXXXXX)
 REG_PID=""
 cleanup() {
-	[ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+	set +e
+	if [ -n "$REG_PID" ]; then
+		kill "$REG_PID" 2>/dev/null
+		wait "$REG_PID" 2>/dev/null
+	fi
 	if command -v podman >/dev/null; then
 		podman --root "$TMP/podroot" --runroot "$TMP/podrun" rmi -a -f >/dev/null 2>&1 || true
 		umount -R "$TMP/podroot/overlay" 2>/dev/null || true
