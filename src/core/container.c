@@ -142,6 +142,17 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 			pd_fail(err, errno, "resolve rootfs '%s'", arg);
 			return NULL;
 		}
+		if (rootless && st.st_uid != geteuid()) {
+			/* Files owned by ids outside the user namespace cannot
+			 * be copied up by the overlay: the tree is read-only. */
+			struct pd_idmap map;
+			idmap_for_caller(&map);
+			if (!idmap_has_range(&map) || st.st_uid < map.sub_uid ||
+			    st.st_uid - map.sub_uid >= map.sub_uid_count)
+				pd_warn("rootfs '%s' belongs to uid %u, which is not mapped rootless: "
+					"its files are read-only in the container (a tarball of it gives a writable copy)",
+					arg, (unsigned)st.st_uid);
+		}
 		return xstrdup(real);
 	}
 	if (!S_ISREG(st.st_mode) || !pd_archive_is_tarball_name(arg)) {

@@ -80,20 +80,31 @@ static int step_private(struct init_state *s, struct pd_err **err)
 	return mnt_make_private(err);
 }
 
-static int step_rootfs(struct init_state *s, struct pd_err **err)
-{
-	struct init_ctx *c = s->ctx;
-	if (mnt_overlay(c->lowers, c->upper, c->work, c->merged, c->userns, err) < 0)
-		return -1;
-	s->rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (s->rootfd < 0)
-		return pd_fail(err, errno, "open rootfs '%s'", c->merged);
-	return 0;
-}
-
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf are written into the
+ * upper layer before the overlay is mounted, so they never need a copy-up of
+ * the image's /etc: that copy-up fails rootless when /etc belongs to an id
+ * outside the user namespace (a root-owned directory).  upper/etc takes the
+ * mode (less the umask) and, as root, the owner of the image's /etc.  Paths resolve inside
+ * the upper directory: a symlink the container left there on a previous
+ * run (restart) cannot lead out. */
 static int step_etc(struct init_state *s, struct pd_err **err)
 {
 	const struct pd_config *cfg = s->ctx->cfg;
+	_cleanup_close_ int upfd = open(s->ctx->upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (upfd < 0)
+		return pd_fail(err, errno, "open '%s'", s->ctx->upper);
+	struct stat lower_etc = { .st_mode = S_IFDIR | 0755 };
+	for (char *const *l = s->ctx->lowers; *l; l++) {
+		_cleanup_free_ char *p = xasprintf("%s/etc", *l);
+		if (lstat(p, &lower_etc) == 0 && S_ISDIR(lower_etc.st_mode))
+			break;
+		lower_etc = (struct stat){ .st_mode = S_IFDIR | 0755 };
+	}
+	_cleanup_close_ int etcfd = rootfs_mkdir_p(upfd, "etc", lower_etc.st_mode & 07777, err);
+	if (etcfd < 0)
+		return -1;
+	if (!s->ctx->userns && fchownat(etcfd, "", lower_etc.st_uid, lower_etc.st_gid, AT_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "set the owner of /etc in the upper layer");
 	_cleanup_free_ char *hostname = xasprintf("%s\n", cfg->hostname);
 	_cleanup_free_ char *hosts = xasprintf("127.0.0.1\tlocalhost\n"
 					       "::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -103,10 +114,21 @@ static int step_etc(struct init_state *s, struct pd_err **err)
 					       "ff02::2\tip6-allrouters\n"
 					       "127.0.1.1\t%s\n",
 					       cfg->hostname);
-	if (rootfs_write_file(s->rootfd, "etc/hostname", hostname, 0644, err) < 0 ||
-	    rootfs_write_file(s->rootfd, "etc/hosts", s->ctx->hosts ? s->ctx->hosts : hosts, 0644, err) < 0 ||
-	    rootfs_write_file(s->rootfd, "etc/resolv.conf", s->ctx->resolv_conf, 0644, err) < 0)
+	if (rootfs_write_file(upfd, "etc/hostname", hostname, 0644, err) < 0 ||
+	    rootfs_write_file(upfd, "etc/hosts", s->ctx->hosts ? s->ctx->hosts : hosts, 0644, err) < 0 ||
+	    rootfs_write_file(upfd, "etc/resolv.conf", s->ctx->resolv_conf, 0644, err) < 0)
 		return -1;
+	return 0;
+}
+
+static int step_rootfs(struct init_state *s, struct pd_err **err)
+{
+	struct init_ctx *c = s->ctx;
+	if (mnt_overlay(c->lowers, c->upper, c->work, c->merged, c->userns, err) < 0)
+		return -1;
+	s->rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfd < 0)
+		return pd_fail(err, errno, "open rootfs '%s'", c->merged);
 	return 0;
 }
 
@@ -337,8 +359,8 @@ static const struct init_step setup_steps[] = {
 	{ "wait-parent", step_wait_parent },
 	{ "cgroup-namespace", step_cgroup_ns },
 	{ "mount-private", step_private },
-	{ "mount-rootfs", step_rootfs },
 	{ "etc-files", step_etc },
+	{ "mount-rootfs", step_rootfs },
 	{ "mount-dev", step_dev },
 	{ "tty", step_tty },
 	{ "mount-proc", step_proc },
@@ -387,10 +409,22 @@ __attribute__((noreturn)) static void do_exec(struct init_state *s)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* HOME from the container's passwd entry unless the user set it,
+	 * as Docker does. */
+	char **env = cfg->env;
+	if (!pd_env_get(cfg->env, "HOME")) {
+		size_t n = 0;
+		while (cfg->env && cfg->env[n])
+			n++;
+		env = xcalloc(n + 2, sizeof(*env));
+		for (size_t i = 0; i < n; i++)
+			env[i] = cfg->env[i];
+		env[n] = xasprintf("HOME=%s", s->user.home);
+	}
 	/* Never execve from the runtime's own image: the kernel would resolve
 	 * the command's interpreter (a "#!/proc/self/exe", the image's ld.so)
 	 * in a process whose /proc/self/exe is the runtime on the host. */
-	execstub_exec(s->stubfd, s->ctx->syncfd, s->exe, cfg->argv, cfg->env);
+	execstub_exec(s->stubfd, s->ctx->syncfd, s->exe, cfg->argv, env);
 	int e = errno;
 	struct pd_err *err = NULL;
 	enum pd_err_kind kind = e == ENOENT ? PD_ERR_NOT_FOUND : PD_ERR_CANNOT_EXEC;

@@ -155,6 +155,7 @@ struct extract {
 	struct archive *a;
 	int rootfd;
 	bool rootless;
+	bool keep_owners;
 	bool layer;
 	uint64_t max_bytes;
 	uint64_t max_entries;
@@ -307,11 +308,24 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
 }
 
 /* Owner, then mode, then times of a file we hold open. */
+/* Owners are set as root, and rootless inside a user namespace with a
+ * subordinate range (keep_owners), where an id beyond the range (EINVAL)
+ * leaves the file to the namespace's root. */
+static bool chown_wanted(const struct extract *x)
+{
+	return !x->rootless || x->keep_owners;
+}
+
+static bool chown_failed(const struct extract *x, int r)
+{
+	return r < 0 && !(x->keep_owners && errno == EINVAL);
+}
+
 static int apply_meta_fd(struct extract *x, int fd, struct archive_entry *e, struct pd_err **err)
 {
 	struct timespec ts[2];
 	entry_times(e, ts);
-	if (!x->rootless && fchown(fd, (uid_t)sym_archive_entry_uid(e), (gid_t)sym_archive_entry_gid(e)) < 0)
+	if (chown_wanted(x) && chown_failed(x, fchown(fd, (uid_t)sym_archive_entry_uid(e), (gid_t)sym_archive_entry_gid(e))))
 		return pd_fail(err, errno, "entry '%s': set owner", x->name);
 	if (fchmod(fd, sym_archive_entry_perm(e) & 07777) < 0)
 		return pd_fail(err, errno, "entry '%s': set mode", x->name);
@@ -329,8 +343,8 @@ static int apply_meta_at(struct extract *x, int pfd, const char *leaf, struct ar
 	struct timespec ts[2];
 	entry_times(e, ts);
 	bool is_link = sym_archive_entry_filetype(e) == AE_IFLNK;
-	if (!x->rootless && fchownat(pfd, leaf, (uid_t)sym_archive_entry_uid(e),
-				     (gid_t)sym_archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+	if (chown_wanted(x) && chown_failed(x, fchownat(pfd, leaf, (uid_t)sym_archive_entry_uid(e),
+							  (gid_t)sym_archive_entry_gid(e), AT_SYMLINK_NOFOLLOW)))
 		return pd_fail(err, errno, "entry '%s': set owner", x->name);
 	/* A symlink has no mode of its own on Linux. */
 	if (!is_link && fchmodat(pfd, leaf, sym_archive_entry_perm(e) & 07777, AT_SYMLINK_NOFOLLOW) < 0)
@@ -645,7 +659,7 @@ static int finish_dirs(struct extract *x, struct pd_err **err)
 			return pd_fail(err, errno, "directory '%s': open", shown);
 		if (st.st_dev != m->dev || st.st_ino != m->ino)
 			continue;
-		if (!x->rootless && fchown(fd, m->uid, m->gid) < 0)
+		if (chown_wanted(x) && chown_failed(x, fchown(fd, m->uid, m->gid)))
 			return pd_fail(err, errno, "directory '%s': set owner", shown);
 		if (fchmod(fd, m->perm) < 0)
 			return pd_fail(err, errno, "directory '%s': set mode", shown);
@@ -755,6 +769,7 @@ int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct p
 	struct extract x = {
 	    .rootfd = dirfd,
 	    .rootless = o ? o->rootless : geteuid() != 0,
+	    .keep_owners = o && o->keep_owners,
 	    .layer = o && o->layer,
 	    .res = res,
 	};

@@ -18,6 +18,9 @@ struct pd_extract_opts {
 	/* Not root on the host: keep the caller as owner of everything and skip
 	 * device nodes (they cannot be created; they are counted instead). */
 	bool rootless;
+	/* Rootless, run inside a user namespace that maps a subordinate range:
+	 * keep the archive's owners where they fall inside the namespace. */
+	bool keep_owners;
 	/* Bytes of file data written; 0 = $POCKET_DOCKER_MAX_EXTRACT if set
 	 * (a size such as "100m"), else 8 GiB. */
 	uint64_t max_bytes;

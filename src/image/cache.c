@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "image/archive.h"
+#include "linux/idmap.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -150,6 +151,64 @@ static void remove_tmp(const char *tmp)
 	(void)pd_rm_rf(tmp, &ignored);
 }
 
+/* Rootless with a subordinate range: extract inside a user namespace that
+ * maps it, so the archive's owners (uid 1000 for /home/app) are kept as
+ * the ids the container will see.  The child reports its error, or the
+ * count of skipped devices, through a pipe; on failure it removes the
+ * partial tree itself (its files may belong to subordinate ids). */
+struct userns_extract {
+	int tarfd, dfd, report;
+	const char *tarball, *tmp;
+	const struct pd_extract_opts *o;
+};
+
+static int userns_extract_cb(void *arg)
+{
+	struct userns_extract *u = arg;
+	struct pd_extract_result res = {0};
+	_cleanup_err_ struct pd_err *e = NULL;
+	char msg[1024];
+	int r = pd_archive_extract_fd(u->tarfd, u->tarball, u->dfd, u->o, &res, &e);
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "E%s%s%s", e ? e->msg : "extraction failed",
+			 e && e->errnum ? ": " : "", e && e->errnum ? strerror(e->errnum) : "");
+		remove_tmp(u->tmp);
+	} else {
+		snprintf(msg, sizeof(msg), "S%u", res.skipped_devices);
+	}
+	if (write(u->report, msg, strlen(msg)) < 0)
+		return -1;
+	return r;
+}
+
+static int extract_in_userns(const struct pd_idmap *map, int tarfd, const char *tarball, int dfd,
+			     const char *tmp, const struct pd_extract_opts *o, struct pd_extract_result *res,
+			     struct pd_err **err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return pd_fail(err, errno, "create pipe");
+	struct userns_extract u = {.tarfd = tarfd, .dfd = dfd, .report = p[1], .tarball = tarball, .tmp = tmp, .o = o};
+	_cleanup_err_ struct pd_err *run_err = NULL;
+	int r = idmap_run_in_userns(map, userns_extract_cb, &u, &run_err);
+	close(p[1]);
+	char msg[1024];
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	msg[n > 0 ? n : 0] = '\0';
+	*res = (struct pd_extract_result){0};
+	if (r == 0 && msg[0] == 'S') {
+		res->skipped_devices = (unsigned)strtoul(msg + 1, NULL, 10);
+		return 0;
+	}
+	if (msg[0] == 'E')
+		return pd_fail(err, 0, "%s", msg + 1);
+	remove_tmp(tmp);
+	if (run_err)
+		return pd_fail(err, run_err->errnum, "extract '%s' in a user namespace: %s", tarball, run_err->msg);
+	return pd_fail(err, 0, "extract '%s' in a user namespace failed", tarball);
+}
+
 /* Extract the open tarball into rootfs_dir/.tmp-XXXXXX and rename it to
  * `dest`.  Losing the race to another extractor is success. */
 static int extract_into_place(int tarfd, const char *tarball, const struct stat *before,
@@ -178,7 +237,14 @@ static int extract_into_place(int tarfd, const char *tarball, const struct stat 
 	struct pd_extract_opts o = {.rootless = rootless};
 	struct pd_extract_result res;
 	struct stat after;
-	if (pd_archive_extract_fd(tarfd, tarball, dfd, &o, &res, err) < 0) {
+	struct pd_idmap map;
+	if (rootless)
+		idmap_for_caller(&map);
+	if (rootless && idmap_has_range(&map)) {
+		o.keep_owners = true;
+		if (extract_in_userns(&map, tarfd, tarball, dfd, tmp, &o, &res, err) < 0)
+			return -1;
+	} else if (pd_archive_extract_fd(tarfd, tarball, dfd, &o, &res, err) < 0) {
 		remove_tmp(tmp);
 		return -1;
 	}
@@ -247,7 +313,14 @@ char *pd_cache_rootfs(const char *state_root, const char *tarball, bool rootless
 		return NULL;
 	_cleanup_free_ char *key = stat_key(&st);
 	_cleanup_free_ char *index = xasprintf("%s/%s", bystat_dir, key);
-	const char *suffix = rootless ? "-rootless" : "";
+	/* Rootless trees keep the caller as owner of everything, or, with a
+	 * subordinate range, the archive's owners inside it. */
+	const char *suffix = "";
+	if (rootless) {
+		struct pd_idmap map;
+		idmap_for_caller(&map);
+		suffix = idmap_has_range(&map) ? "-subids" : "-rootless";
+	}
 
 	char sha[PD_SHA256_HEX_LEN + 1];
 	if (read_index(index, sha)) {

@@ -57,7 +57,7 @@ static char *split_last(const char *rel, char **name)
 	return p;
 }
 
-int rootfs_mkdir_p(int rootfd, const char *rel, mode_t mode, struct pd_err **err)
+static int mkdir_p_depth(int rootfd, const char *rel, mode_t mode, unsigned depth, struct pd_err **err)
 {
 	int fd = rootfs_try_open(rootfd, rel, O_PATH | O_DIRECTORY, 0);
 	if (fd >= 0)
@@ -66,15 +66,38 @@ int rootfs_mkdir_p(int rootfd, const char *rel, mode_t mode, struct pd_err **err
 		return pd_fail(err, -fd, "open directory '%s' in rootfs", rel);
 	_cleanup_free_ char *name = NULL;
 	_cleanup_free_ char *parent = split_last(rel, &name);
-	_cleanup_close_ int pfd = rootfs_mkdir_p(rootfd, parent, mode, err);
+	_cleanup_close_ int pfd = mkdir_p_depth(rootfd, parent, mode, depth, err);
 	if (pfd < 0)
 		return -1;
 	if (mkdirat(pfd, name, mode) < 0 && errno != EEXIST)
 		return pd_fail(err, errno, "create directory '%s' in rootfs", rel);
+	/* A dangling symlink: create what it points to, resolved inside the
+	 * rootfs (as Docker does for a volume over a link), then follow it. */
+	struct stat st;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlinkat(pfd, name, target, sizeof(target) - 1);
+		if (n <= 0 || depth >= 40)
+			return pd_fail(err, ELOOP, "create directory '%s' in rootfs", rel);
+		target[n] = '\0';
+		_cleanup_free_ char *next = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", parent, target);
+		_cleanup_close_ int tfd = mkdir_p_depth(rootfd, next, mode, depth + 1, err);
+		if (tfd < 0)
+			return -1;
+		fd = rootfs_try_open(rootfd, rel, O_PATH | O_DIRECTORY, 0);
+		if (fd < 0)
+			return pd_fail(err, -fd, "open directory '%s' in rootfs", rel);
+		return fd;
+	}
 	fd = rootfs_try_open(pfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return pd_fail(err, -fd, "open directory '%s' in rootfs (a dangling symlink?)", rel);
 	return fd;
+}
+
+int rootfs_mkdir_p(int rootfd, const char *rel, mode_t mode, struct pd_err **err)
+{
+	return mkdir_p_depth(rootfd, rel, mode, 0, err);
 }
 
 int rootfs_mkfile(int rootfd, const char *rel, struct pd_err **err)

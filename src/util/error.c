@@ -79,3 +79,13 @@ void pd_err_print(const struct pd_err *e)
 	else
 		fprintf(stderr, "pocket-docker: %s\n", e->msg);
 }
+
+void pd_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("pocket-docker: warning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}

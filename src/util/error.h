@@ -36,3 +36,5 @@ static inline void pd_err_freep(struct pd_err **e)
 }
 /* "pocket-docker: <msg>: <strerror>" on stderr. */
 void pd_err_print(const struct pd_err *e);
+/* "pocket-docker: warning: <msg>" on stderr. */
+void pd_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -385,7 +385,7 @@ _leftover_checks() {
 		[ -n "$m" ] && echo "stray entries in cache/rootfs/: $(echo "$m" | tr '\n' ' ')"
 	fi
 	m=$(_temp_listing | LC_ALL=C comm -13 "$T_STATE/temp-before" - |
-		grep -Ei 'pocket|/pd[-_.]' | grep -v -e '/pd-t-' -e "$T_TAG")
+		grep -Ei 'pocket|/pd[-_.]' | grep -v -e '/pd-t-' -e '/pd-run-all' -e '/pd-bench' -e '/pd-fuzz' -e "$T_TAG")
 	[ -n "$m" ] && echo "temporary entries left behind: $(echo "$m" | tr '\n' ' ')"
 	if [ ! -e "$T_STATE/home-state-existed" ] && [ -e "${HOME:-/root}/.pocket-docker" ]; then
 		echo "a state root appeared at '${HOME:-/root}/.pocket-docker' (tests always pass --root)"
@@ -480,4 +480,35 @@ run_tests() {
 		echo "$passed passed, $failed failed, $skipped skipped"
 	fi
 	[ "$failed" -eq 0 ]
+}
+
+# Unprivileged test users (pdtest with a subordinate id range, pdtest-nosub
+# without), made on first use.
+_next_free_subid() {
+	# The first id after every range in /etc/subuid and /etc/subgid,
+	# at least 100000.
+	cat /etc/subuid /etc/subgid 2>/dev/null |
+		awk -F: 'BEGIN {m = 100000} NF == 3 && $2 + $3 > m {m = $2 + $3} END {print m}'
+}
+
+ensure_test_user() {
+	# ensure_test_user NAME yes|no: the user exists, with (yes) or without (no)
+	# a subordinate id range.  Skips when that cannot be arranged.
+	local user=$1 want_range=$2 start
+	if ! id "$user" >/dev/null 2>&1; then
+		need_cmd useradd
+		# -K SUB_*_COUNT=0: useradd would otherwise allocate a range itself.
+		useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user" >&2 ||
+			skip "cannot create user $user"
+	fi
+	if [ "$want_range" = yes ]; then
+		if ! grep -q "^$user:" /etc/subuid 2>/dev/null || ! grep -q "^$user:" /etc/subgid 2>/dev/null; then
+			start=$(_next_free_subid)
+			grep -q "^$user:" /etc/subuid 2>/dev/null || echo "$user:$start:65536" >>/etc/subuid
+			grep -q "^$user:" /etc/subgid 2>/dev/null || echo "$user:$start:65536" >>/etc/subgid
+		fi
+	else
+		# Our own test user: make sure it has no range.
+		sed -i "/^$user:/d" /etc/subuid /etc/subgid 2>/dev/null
+	fi
 }

@@ -334,7 +334,8 @@ test_exec() {
 test_sudo_hands_files_back() {
 	need_busybox
 	need_root
-	id pdtest >/dev/null 2>&1 || skip "user pdtest is missing (made by the rootless tests' setup)"
+	need_root
+	ensure_test_user pdtest yes
 	local home uid gid
 	home=$(getent passwd pdtest | cut -d: -f6)
 	uid=$(id -u pdtest)

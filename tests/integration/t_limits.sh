@@ -212,12 +212,12 @@ test_bad_limits_are_refused() {
 test_rootless_limit_says_why() {
 	need_busybox
 	need_root
-	id pdtest >/dev/null 2>&1 || skip "user pdtest is missing"
+	ensure_test_user pdtest yes
 	[ -e /sys/fs/cgroup/cgroup.controllers ] && skip "cgroup v2 host: rootless limits depend on delegation"
 	local st
 	st=$(mktemp -d /tmp/pd-rl-XXXXXX)
 	chown pdtest: "$st"
-	T_ROOT=$st pd_as pdtest run --rm --memory 50m --rootfs "$BUSYBOX_DIR" true
+	T_ROOT=$st pd_as pdtest run --rm --memory 50m --rootfs "$BUSYBOX_TAR" true
 	rm -rf "$st"
 	assert_exit 125
 	assert_err "rootless"

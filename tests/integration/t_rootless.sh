@@ -9,35 +9,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 USER_WITH_RANGE=pdtest
 USER_NO_RANGE=pdtest-nosub
 
-_next_free_subid() {
-	# The first id after every range in /etc/subuid and /etc/subgid,
-	# at least 100000.
-	cat /etc/subuid /etc/subgid 2>/dev/null |
-		awk -F: 'BEGIN {m = 100000} NF == 3 && $2 + $3 > m {m = $2 + $3} END {print m}'
-}
-
-_ensure_user() {
-	# _ensure_user NAME yes|no: the user exists, with (yes) or without (no)
-	# a subordinate id range.  Skips when that cannot be arranged.
-	local user=$1 want_range=$2 start
-	if ! id "$user" >/dev/null 2>&1; then
-		need_cmd useradd
-		# -K SUB_*_COUNT=0: useradd would otherwise allocate a range itself.
-		useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user" >&2 ||
-			skip "cannot create user $user"
-	fi
-	if [ "$want_range" = yes ]; then
-		if ! grep -q "^$user:" /etc/subuid 2>/dev/null || ! grep -q "^$user:" /etc/subgid 2>/dev/null; then
-			start=$(_next_free_subid)
-			grep -q "^$user:" /etc/subuid 2>/dev/null || echo "$user:$start:65536" >>/etc/subuid
-			grep -q "^$user:" /etc/subgid 2>/dev/null || echo "$user:$start:65536" >>/etc/subgid
-		fi
-	else
-		# Our own test user: make sure it has no range.
-		sed -i "/^$user:/d" /etc/subuid /etc/subgid 2>/dev/null
-	fi
-}
-
 _setup_rootless() {
 	# _setup_rootless USER yes|no: a user, a state root it owns, and copies
 	# of the binary and the busybox fixtures where it can read them (the
@@ -46,7 +17,7 @@ _setup_rootless() {
 	need_root
 	need_busybox
 	need_cmd setpriv unshare
-	_ensure_user "$user" "$2"
+	ensure_test_user "$user" "$2"
 	if ! setpriv --reuid="$user" --regid="$user" --init-groups unshare --user --map-root-user true 2>"$T_TMP/userns.err"; then
 		skip "user namespaces unavailable to $user: $(cat "$T_TMP/userns.err")"
 	fi
@@ -91,15 +62,18 @@ test_rootless_from_user_owned_directory() {
 
 test_rootless_from_root_owned_directory() {
 	# A root filesystem directory owned by root that the user can read
-	# (like build/fixtures/busybox-rootfs): the user's own files do not
-	# map inside, but the run must still work and leave the directory as is.
+	# (like build/fixtures/busybox-rootfs): root's files do not map inside,
+	# so the overlay cannot copy them up and the tree is read-only, which
+	# the user is told; the run still works, with its own /etc files, and
+	# leaves the directory as is.
 	_setup_rootless "$USER_WITH_RANGE" yes
 	local before after
 	before=$(manifest "$ROOTLESS_DIR")
 	pd_as "$USER_WITH_RANGE" run --rm --hostname "rl-$T_TAG" --rootfs "$ROOTLESS_DIR" /bin/sh -c \
-		'id -u; hostname; echo new > /tmp/newfile; cat /tmp/newfile'
+		'id -u; hostname; tail -n 1 /etc/hosts; if echo new > /tmp/newfile; then echo written; fi'
 	assert_ok
-	assert_out $'0\nrl-'"$T_TAG"$'\nnew' "rootless run from a root-owned directory"
+	assert_out $'0\nrl-'"$T_TAG"$'\n127.0.1.1\trl-'"$T_TAG" "rootless run from a root-owned directory"
+	assert_contains "$ERR" "warning: rootfs '$ROOTLESS_DIR' belongs to uid 0" "the user is told the tree is read-only"
 	after=$(manifest "$ROOTLESS_DIR")
 	[ "$before" = "$after" ] || fail "source directory changed: $(diff <(echo "$before") <(echo "$after") | head -n 10 | tr '\n' ';')"
 }
