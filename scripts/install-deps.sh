@@ -8,7 +8,7 @@ PKGS=(
 	libsqlite3-dev libarchive-dev libcurl4-openssl-dev libjansson-dev
 	libseccomp-dev libcap-dev libnl-route-3-dev libnftables-dev nettle-dev
 	libcmocka-dev
-	busybox-static uidmap debootstrap python3 tmux passt nftables
+	busybox-static uidmap debootstrap python3 tmux passt nftables slirp4netns
 	xz-utils zstd
 	docker-registry skopeo
 )

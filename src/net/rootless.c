@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,7 +222,15 @@ void pd_rootless_net_stop(struct pd_rootless_net *h)
 {
 	if (h->pidfd < 0)
 		return;
+	/* The helper is the monitor's child (slirp4netns directly, pasta's
+	 * daemon through the child subreaper): reap it here, or it would
+	 * outlive the monitor as a zombie wherever pid 1 does not reap. */
 	syscall(SYS_pidfd_send_signal, h->pidfd, SIGTERM, NULL, 0);
+	struct pollfd p = { h->pidfd, POLLIN, 0 };
+	if (poll(&p, 1, 2000) == 0)
+		syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
+	siginfo_t si;
+	waitid(P_PIDFD, (id_t)h->pidfd, &si, WEXITED);
 	close(h->pidfd);
 	h->pidfd = -1;
 }

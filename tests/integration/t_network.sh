@@ -506,6 +506,35 @@ test_rootless_network_with_published_port() {
 	assert_match "$OUT" '^default via ' "a default route inside"
 }
 
+test_rootless_network_through_slirp4netns() {
+	_rootless_setup
+	command -v slirp4netns >/dev/null || skip "slirp4netns missing (package slirp4netns)"
+	_with_open_tun
+	# A PATH with slirp4netns but no pasta (newuidmap and newgidmap too).
+	mkdir -p "$T_TMP/path"
+	local t
+	for t in newuidmap newgidmap slirp4netns; do
+		[ -x "/usr/bin/$t" ] && ln -s "/usr/bin/$t" "$T_TMP/path/$t"
+	done
+	_pd_exec /dev/null setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups \
+		env HOME=/ PATH="$T_TMP/path" "$PD" --root "$T_ROOT" run --rm --network --rootfs "$T_TMP/busybox.tar" \
+		/bin/sh -c 'ip -4 addr show eth0; ip -4 route'
+	assert_ok
+	assert_match "$OUT" 'inet 10\.0\.2\.100/24' "slirp4netns's address"
+	assert_match "$OUT" '^default via 10\.0\.2\.2 dev eth0' "slirp4netns's gateway"
+	_pd_exec /dev/null setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups \
+		env HOME=/ PATH="$T_TMP/path" "$PD" --root "$T_ROOT" run --rm -p 18093:80 --rootfs "$T_TMP/busybox.tar" true
+	assert_exit 125
+	assert_error_line "-p without pasta"
+	assert_contains "$ERR" "needs pasta (install the Debian package 'passt')" "names passt"
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = slirp4netns ] && [ "$(stat -c %U "$d")" = "$ROOTLESS_USER" ] &&
+			fail "slirp4netns still there: $(cat "$d/stat")"
+	done
+	assert_eq "0" "$(_db 'SELECT count(*) FROM containers')" "records left"
+}
+
 test_rootless_errors_name_the_package() {
 	_rootless_setup
 	# No helper on PATH (newuidmap and newgidmap still there).
