@@ -372,6 +372,22 @@ int pd_blob_fetch(const char *root, struct pd_blob_get *g, size_t n, unsigned pa
 		}
 		nd++;
 	}
+	/* A partial file as long as the blob is complete (its run was killed
+	 * before the rename): nothing to fetch, only the checks.  Those go
+	 * last, after the ones downloaded. */
+	size_t nf = 0;
+	for (size_t i = 0; i < nd; i++) {
+		if (jobs[i].g->size && jobs[i].dl.offset == jobs[i].g->size) {
+			jobs[i].dl.done = jobs[i].dl.offset;
+			continue;
+		}
+		if (i != nf) {
+			struct job t = jobs[nf];
+			jobs[nf] = jobs[i];
+			jobs[i] = t;
+		}
+		nf++;
+	}
 	struct pd_download **dv = xcalloc(nd ? nd : 1, sizeof(*dv));
 	for (size_t i = 0; i < nd; i++) {
 		/* After the reordering above: the digest state lives in the job. */
@@ -379,9 +395,9 @@ int pd_blob_fetch(const char *root, struct pd_blob_get *g, size_t n, unsigned pa
 		dv[i] = &jobs[i].dl;
 	}
 	struct progress_wrap w = {jobs, progress, data};
-	int fr = nd ? pd_fetch_all(dv, nd, parallel, on_progress, &w, err) : 0;
+	int fr = nf ? pd_fetch_all(dv, nf, parallel, on_progress, &w, err) : 0;
 	free(dv);
-	for (size_t i = 0; i < nd; i++)
+	for (size_t i = 0; i < nf; i++)
 		if (jobs[i].dl.err && !jobs[i].dl.resumable)
 			drop_partial(&jobs[i]);
 	if (fr < 0)

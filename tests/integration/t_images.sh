@@ -264,6 +264,67 @@ test_basic_auth() {
 	assert_out "${CONFIG_DIGEST:7:12}" "one image"
 }
 
+# A partial download left by an interrupted pull is resumed from where it
+# ended (Range): good bytes complete the blob; bad ones are caught by the
+# digest check, dropped, and the next pull starts over.
+test_resume_partial_download() {
+	start_registry
+	push_image test/bb:v1
+	local hex size half
+	hex=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"][7:])' "$T_TMP/oci/index.json")
+	hex=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"][7:])' "$T_TMP/oci/blobs/sha256/$hex")
+	size=$(stat -c %s "$T_TMP/oci/blobs/sha256/$hex")
+	half=$((size / 2))
+	mkdir -p "$T_ROOT/images/tmp"
+	# Good bytes: the pull completes the file.
+	head -c "$half" "$T_TMP/oci/blobs/sha256/$hex" >"$T_ROOT/images/tmp/$hex.partial"
+	pd pull -q "$REG/test/bb:v1"
+	assert_ok "pull resuming a good partial"
+	cmp -s "$T_ROOT/images/blobs/sha256/$hex" "$T_TMP/oci/blobs/sha256/$hex" || fail "the resumed blob differs"
+	assert_absent "$T_ROOT/images/tmp/$hex.partial" "the partial file"
+	pd rmi "$REG/test/bb:v1"
+	assert_ok
+	# Bad bytes of the same length: only a resume can make the digest differ.
+	head -c "$half" /dev/zero >"$T_ROOT/images/tmp/$hex.partial"
+	pd pull "$REG/test/bb:v1"
+	assert_exit 1 "pull resuming a bad partial"
+	assert_contains "$ERR" "digest mismatch" "the bad partial is caught"
+	assert_absent "$T_ROOT/images/tmp/$hex.partial" "the bad partial"
+	pd images -q
+	assert_out "" "nothing recorded"
+	pd pull -q "$REG/test/bb:v1"
+	assert_ok "the next pull starts over"
+	pd run --rm "$REG/test/bb:v1" 'cat /data/keep'
+	assert_out keep
+}
+
+# Rootless: an unprivileged user pulls into a state root it owns and runs
+# the image; its layers are extracted without privilege (the -rootless
+# variant, whiteouts as user.overlay xattrs).
+test_rootless_pull_and_run() {
+	need_root
+	need_cmd setpriv unshare
+	ensure_test_user pdtest yes
+	setpriv --reuid=pdtest --regid=pdtest --init-groups unshare --user --map-root-user true 2>/dev/null ||
+		skip "user namespaces unavailable to pdtest"
+	start_registry
+	push_image test/bb:v1
+	chmod 0755 "$T_TMP"
+	mkdir -p "$T_TMP/bin"
+	cp "$PD" "$T_TMP/bin/pocket-docker"
+	PD=$T_TMP/bin/pocket-docker
+	chown pdtest: "$T_ROOT"
+	pd_as pdtest pull -q "$REG/test/bb:v1"
+	assert_ok "rootless pull"
+	ls -d "$T_ROOT"/layers/*-rootless >/dev/null 2>&1 || fail "no rootless layer extraction"
+	pd_as pdtest run --rm "$REG/test/bb:v1" 'id -u; echo "$GREETING"; ls /data; ls /opq'
+	assert_ok "rootless run"
+	assert_out $'0\nhello from the image\nkeep\nnew' "rootless: whiteouts, opaque dir and Env"
+	pd_as pdtest rmi "$REG/test/bb:v1"
+	assert_ok "rootless rmi"
+	assert_eq 0 "$(layer_dirs)" "layers freed"
+}
+
 test_hostile_layer_stores_nothing() {
 	start_registry
 	push_image test/evil:v1 hostile
