@@ -78,6 +78,20 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	uint32_t ip = 0;
 	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &ip, err) < 0)
 		return -1;
+	/* This state root's containers are checked by now; the rules also
+	 * show those of other state roots. */
+	for (size_t i = 0; i < n->n_ports; i++) {
+		char holder[65];
+		int r = pd_nat_port_holder(&n->ports[i], cfg->id, holder, err);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "host port %s:%u/%s is already published by container %.12s of another "
+					    "state root (its rules are in nftables table ip %s)",
+					    n->ports[i].host_ip, n->ports[i].host_port, n->ports[i].proto, holder,
+					    PD_NAT_TABLE);
+	}
 	pd_ip_text(ip, n->ip);
 	return 0;
 }

@@ -180,6 +180,63 @@ int pd_nat_publish(const char *id, const char *ip, const struct pd_port *ports, 
 	return run(c, script, "publish ports", err);
 }
 
+/* What a container's rule in the output chain publishes: its protocol,
+ * port and address ("0.0.0.0": any local address). */
+static bool rule_port(json_t *rule, char proto[4], unsigned *port, char addr[16])
+{
+	*port = 0;
+	snprintf(addr, 16, "0.0.0.0");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(rule, "expr"), i, e) {
+		json_t *m = json_object_get(e, "match");
+		json_t *payload = json_object_get(json_object_get(m, "left"), "payload");
+		const char *field = json_string_value(json_object_get(payload, "field"));
+		const char *proto_name = json_string_value(json_object_get(payload, "protocol"));
+		json_t *right = json_object_get(m, "right");
+		if (!field || !proto_name)
+			continue;
+		if (!strcmp(field, "dport") && json_is_integer(right)) {
+			snprintf(proto, 4, "%s", proto_name);
+			*port = (unsigned)json_integer_value(right);
+		} else if (!strcmp(field, "daddr") && json_is_string(right)) {
+			snprintf(addr, 16, "%s", json_string_value(right));
+		}
+	}
+	return *port != 0;
+}
+
+int pd_nat_port_holder(const struct pd_port *p, const char *self, char holder[65], struct pd_err **err)
+{
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	sym_nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON);
+	if (sym_nft_run_cmd_from_buffer(c, "list chain " T " output") != 0)
+		return 0;
+	json_t *root = json_loads(sym_nft_ctx_get_output_buffer(c), 0, NULL);
+	int found = 0;
+	size_t i;
+	json_t *it;
+	json_array_foreach(json_object_get(root, "nftables"), i, it) {
+		json_t *rule = json_object_get(it, "rule");
+		const char *comment = json_string_value(json_object_get(rule, "comment"));
+		char proto[4] = "", addr[16];
+		unsigned port;
+		if (!comment || strncmp(comment, "pd:", 3) != 0 || !strcmp(comment + 3, self) ||
+		    !rule_port(rule, proto, &port, addr))
+			continue;
+		bool any = !strcmp(addr, "0.0.0.0") || !strcmp(p->host_ip, "0.0.0.0");
+		if (port == p->host_port && !strcmp(proto, p->proto) && (any || !strcmp(addr, p->host_ip))) {
+			snprintf(holder, 65, "%s", comment + 3);
+			found = 1;
+			break;
+		}
+	}
+	json_decref(root);
+	return found;
+}
+
 /* "delete rule ..." lines for the rules tagged `tag` in nft's JSON. */
 static char *delete_script(const char *json, const char *tag)
 {

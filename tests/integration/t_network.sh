@@ -194,12 +194,17 @@ test_two_state_roots_share_the_bridge() {
 	allow_containers_left
 	local other=$T_TMP/root2 a b ip_a ip_b
 	mkdir -p "$other"
-	pd run -d --network --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d -p 18088:80 --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	a=$OUT
 	_pd_exec /dev/null "$PD" --root "$other" run -d --network --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	b=$OUT
+	# The published port too: the other root finds the first one's rules.
+	_pd_exec /dev/null "$PD" --root "$other" run --rm -p 127.0.0.1:18088:81 --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_error_line "port of another state root"
+	assert_contains "$ERR" "already published by container ${a:0:12} of another state root" "names the holder"
 	ip_a=$(_ip_of "$a")
 	_pd_exec /dev/null "$PD" --root "$other" exec "$b" ip -4 addr show eth0
 	ip_b=$(printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}')
