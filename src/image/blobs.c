@@ -13,8 +13,8 @@
  *
  * Threats: a server sending other bytes than the digest names (caught at
  * the end, the partial removed); a size far beyond the manifest's (cut off
- * at once by expect_size); a full disk (the write fails, the partial is
- * removed so it does not keep the disk full). */
+ * at once by expect_size); a full disk (the write fails, and every partial
+ * of the pull is removed so that none keeps the disk full). */
 #include "image/blobs.h"
 
 #include <dirent.h>
@@ -397,8 +397,13 @@ int pd_blob_fetch(const char *root, struct pd_blob_get *g, size_t n, unsigned pa
 	struct progress_wrap w = {jobs, progress, data};
 	int fr = nf ? pd_fetch_all(dv, nf, parallel, on_progress, &w, err) : 0;
 	free(dv);
+	/* A full disk: every partial file goes, so as not to keep it full. */
+	bool full = false;
 	for (size_t i = 0; i < nf; i++)
-		if (jobs[i].dl.err && !jobs[i].dl.resumable)
+		if (jobs[i].dl.err && (jobs[i].dl.err->errnum == ENOSPC || jobs[i].dl.err->errnum == EDQUOT))
+			full = true;
+	for (size_t i = 0; i < nd; i++)
+		if (full || (i < nf && jobs[i].dl.err && !jobs[i].dl.resumable))
 			drop_partial(&jobs[i]);
 	if (fr < 0)
 		goto out;

@@ -325,6 +325,32 @@ test_rootless_pull_and_run() {
 	assert_eq 0 "$(layer_dirs)" "layers freed"
 }
 
+# A disk that fills: the pull fails with a clear error and keeps nothing
+# (no blob, no layer, no partial file, no record).
+test_full_disk_stores_nothing() {
+	need_root
+	start_registry
+	push_image test/bb:v1
+	local small=$T_TMP/small size rc err left images
+	mkdir -p "$small"
+	# Full while downloading (500k), and while extracting (1200k).
+	for size in 500k 1200k; do
+		mount -t tmpfs -o size=$size tmpfs "$small" || skip "cannot mount a tmpfs"
+		_pd_exec /dev/null "$PD" --root "$small" pull "$REG/test/bb:v1"
+		rc=$RC err=$ERR
+		left=$(find "$small/images/blobs/sha256" "$small/images/tmp" "$small/layers" -mindepth 1 -not -name '*.lock' 2>/dev/null)
+		_pd_exec /dev/null "$PD" --root "$small" images -q
+		images=$OUT
+		umount "$small"
+		[ "$rc" = 1 ] || fail "pull on a full disk ($size): expected exit 1, got $rc"
+		ERR=$err
+		assert_error_line "pull on a full disk ($size)"
+		assert_contains "$err" "No space left on device" "the error says why ($size)"
+		assert_eq "" "$left" "nothing kept on the full disk ($size)"
+		assert_eq "" "$images" "nothing recorded ($size)"
+	done
+}
+
 test_hostile_layer_stores_nothing() {
 	start_registry
 	push_image test/evil:v1 hostile
