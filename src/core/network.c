@@ -51,6 +51,22 @@ static int check_host_port(const struct pd_port *p, struct pd_err **err)
 	if (errno == EADDRNOTAVAIL)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "cannot publish on %s: not an address of this host",
 				    p->host_ip);
+	if (errno == EACCES)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "cannot publish host port %u without privileges (ports below "
+				    "/proc/sys/net/ipv4/ip_unprivileged_port_start need root)",
+				    p->host_port);
+	return 0;
+}
+
+/* Every host port free on the host itself.  After the reservation, so
+ * that a port this state root's container holds is named by its holder;
+ * a failure here discards the record and with it the reservation. */
+static int check_host_ports(const struct pd_netcfg *n, struct pd_err **err)
+{
+	for (size_t i = 0; i < n->n_ports; i++)
+		if (check_host_port(&n->ports[i], err) < 0)
+			return -1;
 	return 0;
 }
 
@@ -59,19 +75,20 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	struct pd_netcfg *n = &cfg->net;
 	if (!is_bridge(cfg))
 		return 0;
-	if (cfg->rootless)
-		return pd_rootless_net_check(n->n_ports, err) < 0
-			       ? -1
-			       : pd_store_net_reserve(s, cfg->id, NULL, NULL, 0, n->ports, n->n_ports, NULL, err);
+	if (cfg->rootless) {
+		/* pasta binds the host ports as the caller, and only warns about
+		 * one it cannot bind. */
+		if (pd_rootless_net_check(n->n_ports, err) < 0 ||
+		    pd_store_net_reserve(s, cfg->id, NULL, NULL, 0, n->ports, n->n_ports, NULL, err) < 0)
+			return -1;
+		return check_host_ports(n, err);
+	}
 	struct pd_subnet sub;
 	if (pd_subnet_get(&sub, err) < 0)
 		return -1;
 	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, NULL);
 	if (pd_subnet_check_routes(&sub, routes, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n->n_ports; i++)
-		if (check_host_port(&n->ports[i], err) < 0)
-			return -1;
 	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, NULL);
 	_cleanup_free_ uint32_t *taken = NULL;
 	size_t n_taken = pd_net_claims(trie, &taken);
@@ -92,6 +109,8 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 					    n->ports[i].host_ip, n->ports[i].host_port, n->ports[i].proto, holder,
 					    PD_NAT_TABLE);
 	}
+	if (check_host_ports(n, err) < 0)
+		return -1;
 	pd_ip_text(ip, n->ip);
 	return 0;
 }

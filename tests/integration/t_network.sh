@@ -561,6 +561,27 @@ test_rootless_errors_name_the_package() {
 		assert_error_line "closed /dev/net/tun"
 		assert_contains "$ERR" "/dev/net/tun" "names the device"
 	fi
+	# Host ports the user cannot have: privileged ones, and one a host
+	# program listens on (pasta would only warn and leave it out).
+	command -v pasta >/dev/null || skip "pasta missing (package passt)"
+	_with_open_tun
+	if [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" -gt 80 ]; then
+		pd_as "$ROOTLESS_USER" run --rm -p 80:80 --rootfs "$T_TMP/busybox.tar" true
+		assert_exit 125
+		assert_error_line "privileged port"
+		assert_contains "$ERR" "without privileges" "privileged port"
+	fi
+	python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 18089)); s.listen(1)
+print("ready", flush=True); time.sleep(60)' >"$T_TMP/listener.out" &
+	local listener=$!
+	wait_for_output "$T_TMP/listener.out" ready || fail "host listener did not start"
+	pd_as "$ROOTLESS_USER" run --rm -p 127.0.0.1:18089:80 --rootfs "$T_TMP/busybox.tar" true
+	kill "$listener"
+	wait "$listener" 2>/dev/null
+	assert_exit 125
+	assert_error_line "port in use, rootless"
+	assert_contains "$ERR" "in use on the host" "port in use, rootless"
 	assert_eq "0" "$(_db 'SELECT count(*) FROM containers')" "records after the errors"
 }
 
