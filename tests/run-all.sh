@@ -8,7 +8,9 @@
 #
 # Environment: PD_FIXTURES (default build/fixtures), PD_TESTS (a
 # space-separated list of integration files to run, e.g. "t_run t_volumes";
-# default all), and lib.sh's PD, PD_TEST_TIMEOUT, PD_CMD_TIMEOUT.
+# default all; the word "fuzz" selects the fuzzing pass, which otherwise runs
+# only with the whole suite), PD_FUZZ_SECONDS (per harness, default 5; 0
+# skips), and lib.sh's PD, PD_TEST_TIMEOUT, PD_CMD_TIMEOUT.
 set -u
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -67,6 +69,41 @@ for bin in "${unit_bins[@]}"; do
 	fi
 done
 
+# --- fuzzing: a short pass -----------------------------------------------------
+# Every libFuzzer harness (tests/fuzz/run.sh) for PD_FUZZ_SECONDS (default 5)
+# each; `make fuzz` runs the long one.  Runs with the whole suite, or when
+# PD_TESTS names "fuzz"; PD_FUZZ_SECONDS=0 skips it.
+fuzz_secs=${PD_FUZZ_SECONDS:-5}
+case " ${PD_TESTS:-fuzz} " in
+*" fuzz "*)
+	note "fuzz (short pass, ${fuzz_secs}s per harness)"
+	if [ "$fuzz_secs" = 0 ]; then
+		echo "SKIP fuzz: PD_FUZZ_SECONDS=0"
+		skipped=$((skipped + 1))
+	else
+		fuzz_log=$(mktemp /tmp/pd-run-all-fuzz.XXXXXX)
+		BUILD=$build bash tests/fuzz/run.sh "$fuzz_secs" </dev/null >"$fuzz_log" 2>&1
+		rc=$?
+		if [ "$rc" -eq 2 ]; then
+			echo "SKIP fuzz: $(tail -n 1 "$fuzz_log")"
+			skipped=$((skipped + 1))
+		else
+			before=$failed
+			grep -E '^(PASS|FAIL|SKIP) |^    \|' "$fuzz_log"
+			while IFS= read -r line; do
+				count_line "$line"
+			done <"$fuzz_log"
+			if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+				echo "FAIL fuzz: tests/fuzz/run.sh exited $rc"
+				tail -n 20 "$fuzz_log" | sed 's/^/    | /'
+				failed=$((failed + 1))
+			fi
+		fi
+		rm -f "$fuzz_log"
+	fi
+	;;
+esac
+
 # --- fixtures -----------------------------------------------------------------
 note "fixtures in $fixtures"
 if [ "$(id -u)" -eq 0 ]; then
@@ -105,7 +142,9 @@ else
 	[ -d "$fixtures/busybox-rootfs" ] && fixture_before=$(cd "$fixtures/busybox-rootfs" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort)
 	if [ -n "${PD_TESTS:-}" ]; then
 		files=()
-		for t in $PD_TESTS; do files+=("tests/integration/${t%.sh}.sh"); done
+		for t in $PD_TESTS; do
+			[ "$t" = fuzz ] || files+=("tests/integration/${t%.sh}.sh")
+		done
 	else
 		files=(tests/integration/t_*.sh)
 	fi
