@@ -277,6 +277,8 @@ test_runtime_exe_through_interpreter() {
 			# shellcheck disable=SC2086
 			pd run --rm $init --rootfs "$T_TMP/rootfs" "$how"
 			assert_not_contains "$OUT" "exe=$devino" "run $init $how: the runtime's binary reached from inside"
+			assert_exit 126 "run $init $how"
+			assert_contains "$ERR" "(/proc/self/exe): refused" "run $init $how: the refusal is explained"
 			assert_eq "$mode" "$(stat -c '%a' "$PD")" "run $init $how: mode of the runtime's binary"
 		done
 	done
@@ -286,6 +288,8 @@ test_runtime_exe_through_interpreter() {
 	for how in /bin/evil-script /proc/self/exe; do
 		pd exec "ex-$T_TAG" "$how"
 		assert_not_contains "$OUT" "exe=$devino" "exec $how: the runtime's binary reached from inside"
+		assert_exit 126 "exec $how"
+		assert_contains "$ERR" "(/proc/self/exe): refused" "exec $how: the refusal is explained"
 		assert_eq "$mode" "$(stat -c '%a' "$PD")" "exec $how: mode of the runtime's binary"
 	done
 	pd rm -f "ex-$T_TAG"

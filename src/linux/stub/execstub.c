@@ -17,7 +17,8 @@
  * It marks SYNCFD close-on-exec and execve()s PATH with ARGV0 ARGS...; if
  * that fails it sends the same SYNC_ERROR message the runtime would (step
  * "exec", the errno, 127 for ENOENT and 126 otherwise) and exits with that
- * status.  Built by the Makefile with -nostdlib -static and embedded in the
+ * status.  Started any other way (the command itself naming /proc/self/exe,
+ * directly or as its "#!" interpreter), it says so and exits 126.  Built by the Makefile with -nostdlib -static and embedded in the
  * runtime (execstub-blob.S). */
 #include <stddef.h>
 #include <stdint.h>
@@ -76,13 +77,18 @@ __attribute__((used)) void stub_main(long *sp)
 	long argc = sp[0];
 	char **argv = (char **)(sp + 1);
 	char **envp = argv + argc + 1;
-	if (argc < 3)
-		die(125);
-	long fd = argv[0][0] >= '0' && argv[0][0] <= '9' ? 0 : -1;
-	for (const char *p = argv[0]; fd >= 0 && *p >= '0' && *p <= '9'; p++)
+	if (argc < 3 || argv[0][0] < '0' || argv[0][0] > '9') {
+		/* Not started by the runtime: the command named the stub itself
+		 * (as "/proc/self/exe" or a script's "#!/proc/self/exe"). */
+		static const char msg[] = "pocket-docker: the command tried to run the runtime itself "
+					  "(/proc/self/exe): refused\n";
+		sys3(NR_write, 2, (long)msg, sizeof(msg) - 1);
+		die(126);
+	}
+	long fd = 0;
+	for (const char *p = argv[0]; *p >= '0' && *p <= '9'; p++)
 		fd = fd * 10 + (*p - '0');
-	if (fd >= 0)
-		sys3(NR_fcntl, fd, F_SETFD_, FD_CLOEXEC_);
+	sys3(NR_fcntl, fd, F_SETFD_, FD_CLOEXEC_);
 	long r = sys3(NR_execve, (long)argv[1], (long)(argv + 2), (long)envp);
 	int e = (int)-r;
 	struct sync_msg m;
@@ -95,8 +101,7 @@ __attribute__((used)) void stub_main(long *sp)
 	size_t n = add(m.text, 0, sizeof(m.text), "exec: '");
 	n = add(m.text, n, sizeof(m.text), argv[1]);
 	add(m.text, n, sizeof(m.text), "'");
-	if (fd >= 0)
-		sys3(NR_write, fd, (long)&m, sizeof(m));
+	sys3(NR_write, fd, (long)&m, sizeof(m));
 	die(e == ENOENT_ ? 127 : 126);
 }
 
