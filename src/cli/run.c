@@ -22,6 +22,7 @@ struct run_opts {
 	struct pd_config cfg;
 	char **cap_add, **cap_drop;
 	char *cmd; /* --cmd string */
+	char *entrypoint; /* --entrypoint: replaces the image's ("" clears it) */
 	bool detach;
 	char *detach_keys;
 	bool no_healthcheck;
@@ -82,6 +83,13 @@ static int set_workdir(void *o, const char *a, struct pd_err **err)
 		return -1;
 	free(OPTS(o)->cfg.workdir);
 	OPTS(o)->cfg.workdir = xstrdup(a);
+	return 0;
+}
+
+static int set_entrypoint(void *o, const char *a, struct pd_err **err)
+{
+	free(OPTS(o)->entrypoint);
+	OPTS(o)->entrypoint = xstrdup(a);
 	return 0;
 }
 
@@ -384,6 +392,7 @@ static const struct cli_opt run_table[] = {
 	{ "env-file", 0, true, set_env_file, "read KEY=VALUE lines from a file" },
 	{ "workdir", 'w', true, set_workdir, "working directory inside the container" },
 	{ "user", 'u', true, set_user, "UID[:GID] or a name from the rootfs's /etc/passwd" },
+	{ "entrypoint", 0, true, set_entrypoint, "replace the image's Entrypoint (\"\" clears it)" },
 	{ "stop-signal", 0, true, set_stop_signal, "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
@@ -523,7 +532,8 @@ static int run_image(struct run_opts *o, const char *root, char ***rest, struct 
 				    "give the command either with --cmd or after the options, not both");
 	}
 	_cleanup_strv_ char **cmd = o->cmd ? pd_shell_split(o->cmd, err) : strv_copy(*rest);
-	int r = cmd ? pd_image_apply(&img, c, cmd, err) : -1;
+	_cleanup_strv_ char **ep = o->entrypoint ? pd_shell_split(o->entrypoint, err) : NULL;
+	int r = cmd && (ep || !o->entrypoint) ? pd_image_apply(&img, c, ep, cmd, err) : -1;
 	pd_image_free(&img);
 	return r;
 }
@@ -569,6 +579,7 @@ int cli_run(const struct cli_global *g, int argc, char **argv)
 		code = err->kind == PD_ERR_NOT_FOUND ? 127 : err->kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
 	}
 	free(o.cmd);
+	free(o.entrypoint);
 	free(o.detach_keys);
 	strv_free(o.cap_add);
 	strv_free(o.cap_drop);

@@ -572,7 +572,8 @@ int pd_image_find(const char *root, const char *name, struct pd_image *out, stru
 /* ------------------------------------------------------------------ */
 /* Running an image. */
 
-int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const *user_cmd, struct pd_err **err)
+int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const *entrypoint,
+		   char *const *user_cmd, struct pd_err **err)
 {
 	const struct pd_image_config *ic = &img->cfg;
 	for (size_t i = 0; ic->env && ic->env[i]; i++) {
@@ -586,8 +587,9 @@ int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const 
 		c->user = xstrdup(ic->user);
 	if (ic->stop_signal && !c->stop_signal)
 		c->stop_signal = xstrdup(ic->stop_signal);
-	char **argv = strv_copy(ic->entrypoint);
-	char *const *cmd = user_cmd && user_cmd[0] ? user_cmd : ic->cmd;
+	/* As Docker: a new Entrypoint drops the image's Cmd too. */
+	char **argv = strv_copy(entrypoint ? entrypoint : ic->entrypoint);
+	char *const *cmd = user_cmd && user_cmd[0] ? user_cmd : entrypoint ? NULL : ic->cmd;
 	for (size_t i = 0; cmd && cmd[i]; i++)
 		strv_push(&argv, cmd[i]);
 	if (!argv[0]) {

@@ -61,9 +61,12 @@ int pd_image_list(const char *root, struct pd_image_rec **out, size_t *n, struct
 char *pd_image_display_repo(const char *repo);
 
 /* Apply the image's config to a container being made: image Env under the
- * user's, WorkingDir and User unless given, argv = Entrypoint + (user_cmd
- * if not empty, else Cmd), the stop signal; records the image's id. */
-int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const *user_cmd, struct pd_err **err);
+ * user's, WorkingDir and User unless given, argv = Entrypoint (or
+ * `entrypoint` when not NULL: --entrypoint) + (user_cmd if not empty, else
+ * Cmd; with --entrypoint, only user_cmd), the stop signal; records the
+ * image's id. */
+int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const *entrypoint,
+		   char *const *user_cmd, struct pd_err **err);
 
 /* The overlay lower directories of image `id`, top first (a vector the
  * caller frees), extracting any layer missing in this privilege mode.

@@ -198,6 +198,11 @@ test_pull_and_run_registry_image() {
 	pd run --rm -e GREETING=mine -w / --rootfs "$REG/test/bb:v1" 'echo "$GREETING"; pwd'
 	assert_ok "run --rootfs IMAGE"
 	assert_out $'mine\n/' "-e and -w win over the image"
+	pd run --rm --entrypoint /bin/echo "$REG/test/bb:v1" one two
+	assert_ok "--entrypoint"
+	assert_out "one two" "--entrypoint replaces the Entrypoint and drops Cmd"
+	pd run --rm --entrypoint "" "$REG/test/bb:v1" /bin/echo three
+	assert_out "three" "--entrypoint '' clears it"
 	pd run --rm "${CONFIG_DIGEST:7:12}" 'test ! -e /data/gone && echo absent'
 	assert_ok "run by id"
 	assert_out absent "run by image id"
