@@ -47,10 +47,32 @@ struct init_state {
 	struct pd_user user;
 	char *exe; /* resolved path of argv[0] */
 	int stubfd; /* the exec stub (linux/execstub.h) */
+	bool got_go; /* SYNC_GO received (step "wait-parent") */
 };
+
+/* GO from the monitor: we are in the container's cgroup, our id maps are
+ * written and the network is attached.  Rootless we wait before anything
+ * (nothing works in the user namespace before its maps); as root the
+ * mounts are built meanwhile and we wait just before the cgroup namespace. */
+static int step_wait_parent_userns(struct init_state *s, struct pd_err **err)
+{
+	if (!s->ctx->userns)
+		return 0;
+	s->got_go = true;
+	struct sync_msg m;
+	int r = sync_recv(s->ctx->syncfd, &m, err);
+	if (r < 0)
+		return -1;
+	if (r == 0 || m.type != SYNC_GO)
+		return pd_fail(err, 0, "the runtime went away before the container started");
+	return 0;
+}
 
 static int step_wait_parent(struct init_state *s, struct pd_err **err)
 {
+	if (s->got_go)
+		return 0;
+	s->got_go = true;
 	struct sync_msg m;
 	int r = sync_recv(s->ctx->syncfd, &m, err);
 	if (r < 0)
@@ -356,8 +378,7 @@ struct init_step {
 
 /* Building the container: namespaces' contents, before pivot_root. */
 static const struct init_step setup_steps[] = {
-	{ "wait-parent", step_wait_parent },
-	{ "cgroup-namespace", step_cgroup_ns },
+	{ "wait-parent", step_wait_parent_userns },
 	{ "mount-private", step_private },
 	{ "etc-files", step_etc },
 	{ "mount-rootfs", step_rootfs },
@@ -365,9 +386,11 @@ static const struct init_step setup_steps[] = {
 	{ "tty", step_tty },
 	{ "mount-proc", step_proc },
 	{ "mount-sys", step_sys },
-	{ "mount-cgroup", step_cgroup_mount },
 	{ "mount-volumes", step_volumes },
 	{ "workdir", step_workdir },
+	{ "wait-parent", step_wait_parent },
+	{ "cgroup-namespace", step_cgroup_ns },
+	{ "mount-cgroup", step_cgroup_mount },
 	{ "read-only", step_readonly },
 	{ "pivot-root", step_pivot },
 	{ "hostname", step_hostname },

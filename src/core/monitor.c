@@ -240,22 +240,37 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		struct sync_msg go = { .type = SYNC_GO };
 		/* Into the group before GO: the child's cgroup namespace, and
 		 * everything it forks, start there.  The network after the id
-		 * maps (a rootless helper enters the user namespace). */
-		if (pd_cg_add_pid(m->cg, pid, &err) == 0 && (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
-		    pd_network_attach(&m->net, a->cfg, a->dir, pid, &err) == 0 && sync_send(sv[0], &go, &err) == 0) {
-			int r = await_exec(m, sv[0], failure, &err);
-			close(sv[0]);
-			if (r == 0) {
-				fcntl(m->in_fd, F_SETFL, O_NONBLOCK);
-				return 0; /* EOF: execve happened */
-			}
-			if (r > 0)
-				return -1;
-		} else {
+		 * maps (a rootless helper enters the user namespace).  As root
+		 * the child builds its mounts meanwhile (a v1 cgroup.procs
+		 * write can take a whole RCU grace period). */
+		bool go_sent = pd_cg_add_pid(m->cg, pid, &err) == 0 &&
+			       (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
+			       pd_network_attach(&m->net, a->cfg, a->dir, pid, &err) == 0 &&
+			       sync_send(sv[0], &go, &err) == 0;
+		/* A child that failed before GO has left its report in the
+		 * channel: it names the step, so it wins over ours. */
+		if (!go_sent)
 			kill(pid, SIGKILL);
+		struct pd_err *report_err = NULL;
+		int r = await_exec(m, sv[0], failure, &report_err);
+		close(sv[0]);
+		sv[0] = -1;
+		if (go_sent && r == 0) {
+			fcntl(m->in_fd, F_SETFL, O_NONBLOCK);
+			return 0; /* EOF: execve happened */
 		}
+		if (r > 0) {
+			pd_err_free(err);
+			pd_err_free(report_err);
+			return -1;
+		}
+		if (!err)
+			err = report_err;
+		else
+			pd_err_free(report_err);
 	}
-	close(sv[0]);
+	if (sv[0] >= 0)
+		close(sv[0]);
 	memset(failure, 0, sizeof(*failure));
 	failure->type = SYNC_ERROR;
 	snprintf(failure->step, sizeof(failure->step), m->cg ? "start" : "cgroup");
@@ -526,7 +541,6 @@ void monitor_main(struct monitor_args *a)
 	}
 	if (!started) {
 		exit_code = failure.kind == PD_ERR_NOT_FOUND ? 127 : failure.kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
-		send_client(&m, ATTACH_ERROR, &failure, sizeof(failure));
 		error = xasprintf("step '%s': %s", failure.step, failure.text);
 	}
 	if (m.store && !a->cfg->remove)
@@ -543,6 +557,8 @@ void monitor_main(struct monitor_args *a)
 	int32_t code = exit_code;
 	if (started)
 		send_client(&m, ATTACH_EXIT, &code, sizeof(code));
+	else
+		send_client(&m, ATTACH_ERROR, &failure, sizeof(failure));
 	free(error);
 	free(m.pending);
 	pd_seccomp_free(m.seccomp);

@@ -297,6 +297,26 @@ test_bad_input_changes_nothing() {
 	assert_ok
 }
 
+test_failed_start_with_rm_leaves_no_record() {
+	# The start fails in a setup step (the working directory is a file):
+	# with --rm the record is gone by the time run returns.
+	need_busybox
+	local i
+	for i in 1 2 3; do
+		pd run --rm --rootfs "$BUSYBOX_DIR" -w /etc/passwd /bin/true
+		assert_exit 125
+		assert_contains "$ERR" "step 'workdir'" "the failing step is named"
+		pd ps -a -q
+		assert_eq "" "$OUT" "no record left after a failed --rm run ($i)"
+	done
+	pd run --rootfs "$BUSYBOX_DIR" --name kept -w /etc/passwd /bin/true
+	assert_exit 125
+	pd inspect kept
+	assert_contains "$OUT" "step 'workdir'" "without --rm the failure is recorded"
+	pd rm kept
+	assert_ok
+}
+
 test_exec() {
 	need_busybox
 	allow_containers_left
