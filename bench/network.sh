@@ -17,21 +17,30 @@ RUNS=${BENCH_NET_RUNS:-$(qv 40 10)}
 PORT=${BENCH_NET_PORT:-18180}
 MD=${BENCH_MD:-$BENCH_OUT/network.md}
 
-need_pkgs hyperfine busybox-static python3 iproute2
+need_pkgs hyperfine busybox-static python3 iproute2 nftables
 bench_begin network
 prepare_busybox "$TMP"
 : >"$TMP/skipped"
 [ -e "$MD" ] || : >"$MD"
 
-# podman's bridge: its own network config under $TMP; the bridge link it
-# makes on the host goes when we are done.
+# podman's bridge: its own network config under $TMP; the bridge link and
+# the iptables-nft tables its CNI plugins make on the host go when we are
+# done (only those that were not there before).
 PODMAN_BRIDGE_LINKS=$(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort)
+NFT_TABLES_BEFORE=$(nft list tables 2>/dev/null | sort || true)
 podman_net_cleanup() {
-	local l
+	local l t
 	for l in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort |
 		comm -13 <(printf '%s\n' "$PODMAN_BRIDGE_LINKS") - | grep -E '^(cni-)?podman[0-9]+$'); do
 		ip link del "$l" 2>/dev/null || true
 	done
+	command -v nft >/dev/null || return 0
+	nft list tables 2>/dev/null | sort | comm -13 <(printf '%s\n' "$NFT_TABLES_BEFORE") - |
+		while read -r t; do
+			case $t in
+			"table ip nat" | "table ip filter" | "table ip6 nat" | "table ip6 filter") nft delete ${t} ;;
+			esac
+		done
 }
 if podman_setup "$FIX_TAR"; then
 	on_exit podman_net_cleanup

@@ -306,8 +306,17 @@ char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host)
 
 char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *host_hosts)
 {
-	if (n->mode == PD_NET_HOST && host_hosts)
-		return xstrdup(host_hosts);
+	if (n->mode == PD_NET_HOST && host_hosts) {
+		/* The host's names, and --add-host's after them. */
+		char *out = xasprintf("%s%s", host_hosts,
+				      *host_hosts && host_hosts[strlen(host_hosts) - 1] != '\n' ? "\n" : "");
+		for (size_t i = 0; n->add_hosts && n->add_hosts[i]; i++) {
+			const char *colon = strchr(n->add_hosts[i], ':');
+			_cleanup_free_ char *name = xstrndup(n->add_hosts[i], (size_t)(colon - n->add_hosts[i]));
+			append(&out, "%s%s\t%s\n", colon + 1, name);
+		}
+		return out;
+	}
 	char *out = xstrdup("127.0.0.1\tlocalhost\n"
 			    "::1\tlocalhost ip6-localhost ip6-loopback\n"
 			    "fe00::0\tip6-localnet\n"
