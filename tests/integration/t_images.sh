@@ -51,6 +51,11 @@ start_registry() {
 		/usr/bin/python3 -W ignore -c 'import crypt, sys; print("pd:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
 			"s3cret-$T_TAG" >"$REG_DIR/htpasswd" || skip "cannot make a bcrypt htpasswd"
 		auth="auth: {htpasswd: {realm: pd-test, path: $REG_DIR/htpasswd}}"
+	elif [ "${1:-}" = token ]; then
+		need_cmd openssl
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$REG_DIR/key.pem" -out "$REG_DIR/cert.pem" \
+			-days 1 -subj /CN=pd-test >/dev/null 2>&1 || skip "openssl cannot make a certificate"
+		auth="auth: {token: {realm: 'http://127.0.0.1:$2/token', service: pd-test, issuer: pd-test, rootcertbundle: $REG_DIR/cert.pem}}"
 	fi
 	cat >"$REG_DIR/config.yml" <<EOF
 version: 0.1
@@ -354,6 +359,52 @@ test_full_disk_stores_nothing() {
 		assert_eq "" "$left" "nothing kept on the full disk ($size)"
 		assert_eq "" "$images" "nothing recorded ($size)"
 	done
+}
+
+# Bearer tokens: a realm that refuses, and one that hands out a token the
+# registry does not accept.  Clear errors, nothing stored.
+test_bad_token() {
+	local tport
+	tport=$(free_port)
+	mkdir -p "$T_TMP/realm"
+	cat >"$T_TMP/realm/server.py" <<'PYEOF'
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        mode = open(sys.argv[2]).read().strip()
+        if mode == "deny":
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"token": "not-a-valid-token"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PYEOF
+	echo deny >"$T_TMP/realm/mode"
+	python3 "$T_TMP/realm/server.py" "$tport" "$T_TMP/realm/mode" &
+	HTTP_PID=$!
+	start_registry token "$tport"
+	_wait_url "http://127.0.0.1:$tport/" || fail "the token server did not start"
+	pd pull "$REG/test/bb:v1"
+	assert_exit 1 "pull with a realm that refuses"
+	assert_error_line "pull with a realm that refuses"
+	assert_contains "$ERR" "access denied" "the realm's refusal"
+	echo bogus >"$T_TMP/realm/mode"
+	pd pull "$REG/test/bb:v1"
+	assert_exit 1 "pull with a token the registry rejects"
+	assert_error_line "pull with a bad token"
+	assert_contains "$ERR" "authentication failed" "a bad token"
+	assert_not_contains "$ERR" "not-a-valid-token" "the token is never shown"
+	pd images -q
+	assert_out "" "nothing recorded"
+	assert_eq 0 "$(blob_count)" "nothing stored"
 }
 
 test_hostile_layer_stores_nothing() {
