@@ -219,7 +219,11 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 	int pidfd = -1;
 	m->pid = 0;
 	m->cg = pd_cg_create(a->cfg->id, &a->cfg->limits, a->cfg->rootless, &err);
-	pid_t pid = m->cg ? ns_clone(ctx.userns, a->cfg->net.mode != PD_NET_HOST, &pidfd, &err) : -1;
+	bool in_group = false;
+	int cgfd = m->cg ? pd_cg_clone_fd(m->cg) : -1;
+	pid_t pid = m->cg ? ns_clone(ctx.userns, a->cfg->net.mode != PD_NET_HOST, cgfd, &in_group, &pidfd, &err) : -1;
+	if (cgfd >= 0)
+		close(cgfd);
 	if (pid == 0) {
 		close(sv[0]);
 		init_main(&ctx);
@@ -243,7 +247,7 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		 * maps (a rootless helper enters the user namespace).  As root
 		 * the child builds its mounts meanwhile (a v1 cgroup.procs
 		 * write can take a whole RCU grace period). */
-		bool go_sent = pd_cg_add_pid(m->cg, pid, &err) == 0 &&
+		bool go_sent = (in_group || pd_cg_add_pid(m->cg, pid, &err) == 0) &&
 			       (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
 			       pd_network_attach(&m->net, a->cfg, a->dir, pid, &err) == 0 &&
 			       sync_send(sv[0], &go, &err) == 0;

@@ -643,6 +643,13 @@ int pd_cg_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
 	return cg->ops->add_pid(cg, pid, err);
 }
 
+int pd_cg_clone_fd(const struct pd_cgroup *cg)
+{
+	if (cg->ops != &cg2_ops || !cg->path)
+		return -1;
+	return open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 int pd_cg_kill_all(struct pd_cgroup *cg, struct pd_err **err)
 {
 	return cg->ops->kill_all(cg, err);

@@ -65,6 +65,9 @@ struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err)
  * container's cgroup namespace, if any, must be made after this: its root is
  * fixed at the cgroup the process is in when it unshares. */
 int pd_cg_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
+/* v2: the group's directory opened for clone3's CLONE_INTO_CGROUP (the
+ * caller closes it); -1 on v1 and "none". */
+int pd_cg_clone_fd(const struct pd_cgroup *cg);
 
 /* SIGKILL every process in the group.  v2: cgroup.kill (atomic against
  * fork); v1 (and v2 before 5.14): repeated passes over cgroup.procs until a

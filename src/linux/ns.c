@@ -16,16 +16,17 @@
 
 #include "util/cleanup.h"
 
-pid_t ns_clone(bool userns, bool netns, int *pidfd, struct pd_err **err)
+pid_t ns_clone(bool userns, bool netns, int cgroup_fd, bool *joined, int *pidfd, struct pd_err **err)
 {
 	/* No CLONE_NEWCGROUP here: a cgroup namespace is rooted where its
-	 * creator is at that moment, so the child makes its own only after the
-	 * parent has moved it into the container's group. */
+	 * creator is at that moment, so the child makes its own only after it
+	 * is in the container's group. */
 	unsigned long long flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_PIDFD;
 	if (netns)
 		flags |= CLONE_NEWNET;
 	if (userns)
 		flags |= CLONE_NEWUSER;
+	*joined = false;
 	int fd = -1;
 	struct clone_args args = {
 		.flags = flags,
@@ -33,8 +34,20 @@ pid_t ns_clone(bool userns, bool netns, int *pidfd, struct pd_err **err)
 		.exit_signal = SIGCHLD,
 	};
 	/* clone3 without a new stack behaves like fork(): the child continues
-	 * here on a copy of our memory, single-threaded. */
-	long pid = syscall(SYS_clone3, &args, sizeof(args));
+	 * here on a copy of our memory, single-threaded.  Born in its group,
+	 * the child costs no migration (no cgroup.procs write). */
+	long pid = -1;
+	if (cgroup_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (unsigned long long)cgroup_fd;
+		pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0)
+			*joined = true;
+		args.flags &= ~(unsigned long long)CLONE_INTO_CGROUP;
+		args.cgroup = 0;
+	}
+	if (pid < 0)
+		pid = syscall(SYS_clone3, &args, sizeof(args));
 	if (pid < 0)
 		return pd_fail(err, errno, "create the container's namespaces");
 	if (pid > 0)

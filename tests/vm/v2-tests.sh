@@ -127,6 +127,17 @@ if [ -x ./pocket-docker ] && [ -f build/fixtures/busybox.tar.gz ]; then
 		fail pd-v2-cpus "a busy loop under --cpus 0.5 used $cores cores"
 	fi
 
+	# On v2 the container is born in its group (clone3 CLONE_INTO_CGROUP):
+	# no cgroup.procs write for it.
+	if command -v strace >/dev/null; then
+		strace -f -o "$st/trace" -e trace=clone3,openat ./pocket-docker --root "$st" run --rm --rootfs "$rootfs" /bin/true
+		if grep -q 'CLONE_INTO_CGROUP.*= [0-9]' "$st/trace" && ! grep -q 'cgroup.procs' "$st/trace"; then
+			pass pd-v2-clone-into-cgroup
+		else
+			fail pd-v2-clone-into-cgroup "$(grep -E 'clone3|cgroup.procs' "$st/trace" | head -n 3 | tr '\n' ';')"
+		fi
+	fi
+
 	left=$(ls /sys/fs/cgroup/pocket-docker 2>/dev/null | grep -cE '^[0-9a-f]{64}$')
 	if [ "$left" = 0 ]; then pass pd-v2-no-groups-left; else fail pd-v2-no-groups-left "$left groups left"; fi
 	rm -rf "$st"
