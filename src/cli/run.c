@@ -459,6 +459,10 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no command given (use --cmd \"...\" or put it after the options)");
 	if (pd_config_new_id(c, err) < 0)
 		return -1;
+	char host_name[256];
+	/* With the host's network, the host's name, as Docker does. */
+	if (!c->hostname && c->net.mode == PD_NET_HOST && gethostname(host_name, sizeof(host_name)) == 0)
+		c->hostname = xstrndup(host_name, sizeof(host_name));
 	if (!c->hostname)
 		c->hostname = xstrndup(c->id, 12);
 	pd_env_set_default(&c->env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");

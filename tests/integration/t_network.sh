@@ -377,6 +377,9 @@ test_network_modes() {
 	pd run --rm --net=host --rootfs "$BUSYBOX_DIR" cat /proc/net/dev
 	assert_ok
 	assert_eq "$host_links" "$(printf '%s\n' "$OUT" | awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}' | sort | xargs)" "links with host"
+	pd run --rm --network host --rootfs "$BUSYBOX_DIR" hostname
+	assert_ok
+	assert_eq "$(hostname)" "$OUT" "hostname with host networking"
 	pd run --rm --network host --add-host extra.test:10.9.8.7 --rootfs "$BUSYBOX_DIR" cat /etc/hosts
 	assert_ok
 	assert_eq "$(cat /etc/hosts)"$'\n10.9.8.7\textra.test' "$OUT" "/etc/hosts with host networking, and --add-host"
