@@ -141,5 +141,8 @@ hyperfine -N -w 2 -r "$((RUNS * 2))" --export-json "$BENCH_OUT/pull-warm.json" -
 	echo "Warm (the image already stored; pocket-docker checks the manifest only):"
 	echo
 	cat "$TMP/warm.md"
-	[ -n "$PODMAN_NOTE" ] && echo && echo "$PODMAN_NOTE"
+	if [ -n "$PODMAN_NOTE" ]; then
+		echo
+		echo "$PODMAN_NOTE"
+	fi
 } | tee "$MD"
