@@ -625,7 +625,7 @@ char **pd_image_lowers(const char *root, const char *id, bool rootless, struct p
 				dirs = NULL;
 				goto out;
 			}
-			dirs[k] = pd_layer_path(root, d, rootless);
+			dirs[k] = pd_layer_short_path(root, d, rootless);
 		}
 		goto out;
 	}

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,9 +93,43 @@ int pd_layer_extract(const char *root, const char *digest, bool rootless, struct
 	return 0;
 }
 
+static char *short_name(const char *root, const char *digest, bool rootless)
+{
+	return xasprintf("%s/layers/l/%.12s%s", root, digest + 7, rootless ? "r" : "");
+}
+
+char *pd_layer_short_path(const char *root, const char *digest, bool rootless)
+{
+	_cleanup_free_ char *dest = pd_layer_path(root, digest, rootless);
+	if (!dest)
+		return NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/layers/l", root);
+	_cleanup_free_ char *link = short_name(root, digest, rootless);
+	/* Relative: the state root may be reached by another path. */
+	_cleanup_free_ char *target = xasprintf("../%s%s", digest + 7, rootless ? "-rootless" : "");
+	if (mkdir(dir, 0700) == 0)
+		pd_chown_to_invoker(dir);
+	if (symlink(target, link) == 0)
+		pd_chown_to_invoker(link);
+	char buf[256];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+	if (n < 0 || (size_t)n != strlen(target) || memcmp(buf, target, (size_t)n))
+		return take_ptr(&dest);
+	return take_ptr(&link);
+}
+
 int pd_layer_remove(const char *root, const char *digest, struct pd_err **err)
 {
 	for (int rootless = 0; rootless < 2; rootless++) {
+		if (pd_digest_valid(digest)) {
+			_cleanup_free_ char *link = short_name(root, digest, rootless);
+			char buf[256];
+			_cleanup_free_ char *target =
+			    xasprintf("../%s%s", digest + 7, rootless ? "-rootless" : "");
+			ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+			if (n >= 0 && (size_t)n == strlen(target) && !memcmp(buf, target, (size_t)n))
+				unlink(link);
+		}
 		_cleanup_free_ char *p = pd_layer_path(root, digest, rootless);
 		if (p && pd_is_dir(p) && pd_rm_rf(p, err) < 0)
 			return -1;

@@ -25,6 +25,12 @@ char *pd_layer_path(const char *root, const char *digest, bool rootless);
  * success.  On failure nothing is left under a layer's name. */
 int pd_layer_extract(const char *root, const char *digest, bool rootless, struct pd_err **err);
 
-/* Remove both extractions of a layer (the caller holds the images lock
- * exclusively). */
+/* A short name for the layer directory, for overlay's lowerdir list (one
+ * page for all layers): layers/l/<12 hex>[r], a symlink to the directory,
+ * made on first use.  The long path when the short name is taken by
+ * another layer (caller frees). */
+char *pd_layer_short_path(const char *root, const char *digest, bool rootless);
+
+/* Remove both extractions of a layer and their short names (the caller
+ * holds the images lock exclusively). */
 int pd_layer_remove(const char *root, const char *digest, struct pd_err **err);

@@ -91,6 +91,7 @@ start_http() {
 # multi    an index of this host's image and an s390x one
 # foreign  an index with only the s390x image
 # hostile  a fourth layer with an entry "../escape-$T_TAG"
+# many     80 more layers, each adding /many/fN
 make_oci() {
 	need_busybox
 	python3 - "$1" "$BUSYBOX_TAR" "${2:-plain}" "$T_TAG" <<'EOF'
@@ -123,6 +124,8 @@ raws = [open(bb, "rb").read(),
                ("opq/.wh..wh..opq", b""), ("opq/new", b"new\n")])]
 if mode == "hostile":
     raws.append(layer([("../escape-" + tag, b"escaped\n")]))
+if mode == "many":
+    raws += [layer([("many", None), (f"many/f{i}", b"x")]) for i in range(80)]
 descs, diff_ids = [], []
 for raw in raws:
     diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
@@ -169,8 +172,13 @@ push_image() {
 		>"$T_TMP/skopeo.log" 2>&1 || fail "skopeo copy failed: $(cat "$T_TMP/skopeo.log")"
 }
 
+# Extracted layers, and their short names (layers/l/) left.
 layer_dirs() {
-	find "$T_ROOT/layers" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l
+	find "$T_ROOT/layers" -mindepth 1 -maxdepth 1 ! -name l 2>/dev/null | wc -l
+}
+
+short_links() {
+	find "$T_ROOT/layers/l" -mindepth 1 2>/dev/null | wc -l
 }
 
 blob_count() {
@@ -442,6 +450,18 @@ test_stop_signal_from_image() {
 	pd rm "sig-$T_TAG"
 }
 
+# Many layers: their lowerdir list must fit overlay's one page of options.
+test_many_layers() {
+	start_registry
+	push_image test/many:v1 many
+	pd pull -q "$REG/test/many:v1"
+	assert_ok "pull of 83 layers"
+	assert_eq 83 "$(layer_dirs)" "83 layers extracted"
+	pd run --rm "$REG/test/many:v1" 'ls /many | wc -l; cat /data/keep'
+	assert_ok "run of 83 layers"
+	assert_out $'80\nkeep' "every layer is stacked"
+}
+
 test_rmi_in_use_and_layers_freed() {
 	start_registry
 	push_image test/bb:v1
@@ -462,6 +482,7 @@ test_rmi_in_use_and_layers_freed() {
 	assert_contains "$OUT" "Deleted: $CONFIG_DIGEST" "rmi report"
 	assert_eq 0 "$(layer_dirs)" "layers freed"
 	assert_eq 0 "$(blob_count)" "blobs freed"
+	assert_eq 0 "$(short_links)" "short names freed"
 	pd images -q
 	assert_out "" "no image left"
 	pd rmi "$REG/test/bb:v1"
