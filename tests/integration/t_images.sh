@@ -460,6 +460,16 @@ test_many_layers() {
 	pd run --rm "$REG/test/many:v1" 'ls /many | wc -l; cat /data/keep'
 	assert_ok "run of 83 layers"
 	assert_out $'80\nkeep' "every layer is stacked"
+	# Shared layers: removing one image keeps what another uses.
+	push_image test/bb:v1
+	pd pull -q "$REG/test/bb:v1"
+	assert_ok
+	assert_eq 83 "$(layer_dirs)" "the three shared layers are stored once"
+	pd rmi "$REG/test/many:v1"
+	assert_ok "rmi of the many-layer image"
+	assert_eq 3 "$(layer_dirs)" "the layers the other image uses are kept"
+	pd run --rm "$REG/test/bb:v1" 'cat /data/keep'
+	assert_out keep "the other image still runs"
 }
 
 test_rmi_in_use_and_layers_freed() {
@@ -519,8 +529,17 @@ test_pull_url_and_run_by_basename() {
 	local url=http://127.0.0.1:$HTTP_PORT/bb-$T_TAG.tar.gz
 	local digest
 	digest=sha256:$(sha256sum "$BUSYBOX_TGZ" | cut -d' ' -f1)
+	# A stale partial download of this URL (its data and validator from an
+	# older run): the server does not honour the range, so the pull starts
+	# over and stores only good bytes.
+	local key
+	key=url-$(printf '%s' "$url" | sha256sum | cut -d' ' -f1)
+	mkdir -p "$T_ROOT/images/tmp"
+	echo "stale bytes" >"$T_ROOT/images/tmp/$key.partial"
+	echo '"stale-etag"' >"$T_ROOT/images/tmp/$key.validator"
 	pd pull -q "$url"
 	assert_ok "pull URL"
+	assert_absent "$T_ROOT/images/tmp/$key.partial" "the stale partial"
 	assert_out "$url" "pull -q URL"
 	[ -f "$T_ROOT/images/blobs/sha256/${digest#sha256:}" ] || fail "the tarball is stored by its sha256"
 	pd run --rm --rootfs "bb-$T_TAG.tar.gz" /bin/echo by-basename
