@@ -568,6 +568,21 @@ test_pull_url_and_run_by_basename() {
 	assert_eq 0 "$(blob_count)" "rmi frees the tarball"
 }
 
+test_pull_file_url() {
+	need_busybox
+	cp "$BUSYBOX_TGZ" "$T_TMP/file-$T_TAG.tgz"
+	pd pull -q "file://$T_TMP/file-$T_TAG.tgz"
+	assert_ok "pull file://"
+	pd run --rm --rootfs "file-$T_TAG.tgz" /bin/echo from-file
+	assert_ok "run the file:// pull by base name"
+	assert_out from-file
+	pd pull "file://$T_TMP/missing-$T_TAG.tgz"
+	assert_exit 1 "pull of a missing file://"
+	assert_error_line "pull of a missing file://"
+	pd images -q
+	assert_eq 1 "$(printf '%s\n' "$OUT" | grep -c .)" "one image"
+}
+
 test_digest_mismatch_stores_nothing() {
 	start_registry
 	push_image test/bb:v1
