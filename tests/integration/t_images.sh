@@ -259,6 +259,21 @@ test_pull_by_digest_and_platform_index() {
 	assert_contains "$ERR" "s390x" "the error names the platform offered"
 }
 
+test_docker_schema2_manifest() {
+	start_registry
+	CONFIG_DIGEST=$(make_oci "$T_TMP/oci") || fail "could not build the OCI layout"
+	TMPDIR=$T_TMP skopeo copy -q --format v2s2 --dest-tls-verify=false "oci:$T_TMP/oci:v1" \
+		"docker://$REG/test/docker:v2" >"$T_TMP/skopeo.log" 2>&1 || fail "skopeo copy failed: $(cat "$T_TMP/skopeo.log")"
+	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/test/docker/manifests/v2" | grep -q 'application/vnd.docker.distribution.manifest.v2+json' ||
+		fail "the registry does not hold a Docker schema 2 manifest"
+	pd pull -q "$REG/test/docker:v2"
+	assert_ok "pull of a Docker schema 2 image"
+	pd run --rm "$REG/test/docker:v2" 'echo "$GREETING"; ls /data'
+	assert_ok "run of a Docker schema 2 image"
+	assert_out $'hello from the image\nkeep' "Docker schema 2: config and whiteouts"
+}
+
 test_basic_auth() {
 	start_registry auth
 	push_image test/private:v1
