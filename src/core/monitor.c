@@ -169,9 +169,18 @@ static void read_client(struct monitor *m, size_t i)
  * carries the pty master: output is read from it, input written to it. */
 static int await_exec(struct monitor *m, int syncfd, struct sync_msg *failure, struct pd_err **err)
 {
+	bool retried = false;
 	for (;;) {
 		int fd = -1;
 		int r = sync_recv_fd(syncfd, failure, &fd, err);
+		/* A child that died with our GO unread resets the channel; the
+		 * error is reported once, then its own report can be read. */
+		if (r < 0 && !retried && *err && (*err)->errnum == ECONNRESET) {
+			pd_err_free(*err);
+			*err = NULL;
+			retried = true;
+			continue;
+		}
 		if (r <= 0 || failure->type != SYNC_PTY)
 			return r == 0 ? 0 : r < 0 ? -1 : 1;
 		if (fd < 0)
@@ -563,6 +572,7 @@ void monitor_main(struct monitor_args *a)
 		send_client(&m, ATTACH_EXIT, &code, sizeof(code));
 	else
 		send_client(&m, ATTACH_ERROR, &failure, sizeof(failure));
+	pd_store_checkpoint_idle(m.store);
 	free(error);
 	free(m.pending);
 	pd_seccomp_free(m.seccomp);

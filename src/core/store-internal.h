@@ -8,6 +8,7 @@
 
 struct pd_store {
 	sqlite3 *db;
+	int wal_pages; /* frames in the WAL after this connection's last commit */
 };
 
 /* Schema steps of the other store files, applied in order after store.c's

@@ -50,6 +50,9 @@ void pd_records_free(struct pd_record *v, size_t n);
 /* Open (creating and migrating as needed) <root>/state.db. */
 struct pd_store *pd_store_open(const char *root, struct pd_err **err);
 void pd_store_close(struct pd_store *s);
+/* Checkpoint the WAL when this connection's commits left it long: for a
+ * monitor, after its client has heard the exit (off the user's path). */
+void pd_store_checkpoint_idle(struct pd_store *s);
 static inline void pd_store_closep(struct pd_store **s)
 {
 	if (*s)
