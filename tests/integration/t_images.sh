@@ -583,6 +583,71 @@ test_pull_url_and_run_by_basename() {
 	assert_eq 0 "$(blob_count)" "rmi frees the tarball"
 }
 
+# An interrupted download (the server closes half way) fails the pull but
+# keeps the good half with its ETag; the next pull asks only for the rest
+# (Range + If-Range) and verifies the whole.
+test_pull_url_resumes_after_interruption() {
+	need_busybox
+	local port
+	port=$(free_port)
+	cat >"$T_TMP/server.py" <<'PYEOF'
+import http.server, re, sys
+port, path, log = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+data = open(path, "rb").read()
+seen = []
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        rng, ifr = self.headers.get("Range"), self.headers.get("If-Range")
+        if self.path.endswith(".tar.gz"):
+            seen.append(1)
+        with open(log, "a") as f:
+            f.write(f"{rng} {ifr}\n")
+        n = len(data)
+        if rng and ifr == '"v1"':
+            start = int(re.match(r"bytes=(\d+)-", rng).group(1))
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{n - 1}/{n}")
+            self.send_header("Content-Length", str(n - start))
+            self.send_header("ETag", '"v1"')
+            self.end_headers()
+            self.wfile.write(data[start:])
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(n))
+        self.send_header("ETag", '"v1"')
+        self.end_headers()
+        if len(seen) == 1:
+            self.wfile.write(data[: n // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PYEOF
+	python3 "$T_TMP/server.py" "$port" "$BUSYBOX_TGZ" "$T_TMP/requests" &
+	HTTP_PID=$!
+	_wait_url "http://127.0.0.1:$port/" || fail "the server did not start"
+	: >"$T_TMP/requests"
+	local url=http://127.0.0.1:$port/bb.tar.gz
+	pd pull -q "$url"
+	assert_exit 1 "an interrupted pull"
+	assert_error_line "an interrupted pull"
+	pd images -q
+	assert_out "" "nothing recorded after the interruption"
+	assert_eq 0 "$(blob_count)" "no blob after the interruption"
+	pd pull -q "$url"
+	assert_ok "the pull after the interruption"
+	assert_match "$(sed -n 2p "$T_TMP/requests")" '^bytes=[1-9][0-9]*- "v1"$' "the second pull asked for the rest only"
+	local digest
+	digest=$(sha256sum "$BUSYBOX_TGZ" | cut -d' ' -f1)
+	[ -f "$T_ROOT/images/blobs/sha256/$digest" ] || fail "the resumed tarball is not stored under its sha256"
+	pd run --rm --rootfs bb.tar.gz /bin/echo resumed
+	assert_out resumed "run the resumed download"
+}
+
 test_pull_file_url() {
 	need_busybox
 	cp "$BUSYBOX_TGZ" "$T_TMP/file-$T_TAG.tgz"
