@@ -92,6 +92,7 @@ start_http() {
 # foreign  an index with only the s390x image
 # hostile  a fourth layer with an entry "../escape-$T_TAG"
 # many     80 more layers, each adding /many/fN
+# user     the config's User is 4321:4321
 make_oci() {
 	need_busybox
 	python3 - "$1" "$BUSYBOX_TAR" "${2:-plain}" "$T_TAG" <<'EOF'
@@ -146,6 +147,8 @@ def image(cfg):
     md, mn = blob(json.dumps(manifest).encode())
     return cd, {"mediaType": MT_M, "digest": md, "size": mn,
                 "platform": {"architecture": cfg["architecture"], "os": "linux"}}
+if mode == "user":
+    config["config"]["User"] = "4321:4321"
 cd, entry = image(config)
 foreign = dict(config, architecture="s390x")
 if mode in ("multi", "foreign"):
@@ -272,6 +275,18 @@ test_docker_schema2_manifest() {
 	pd run --rm "$REG/test/docker:v2" 'echo "$GREETING"; ls /data'
 	assert_ok "run of a Docker schema 2 image"
 	assert_out $'hello from the image\nkeep' "Docker schema 2: config and whiteouts"
+}
+
+test_image_user() {
+	start_registry
+	push_image test/user:v1 user
+	pd pull -q "$REG/test/user:v1"
+	assert_ok
+	pd run --rm "$REG/test/user:v1" 'id -u; id -g'
+	assert_ok "run as the image's User"
+	assert_out $'4321\n4321' "the image's User"
+	pd run --rm -u 0 "$REG/test/user:v1" 'id -u'
+	assert_out 0 "-u wins over the image's User"
 }
 
 test_basic_auth() {
