@@ -399,14 +399,35 @@ test_full_disk_stores_nothing() {
 	done
 }
 
-# Bearer tokens: a realm that refuses, and one that hands out a token the
-# registry does not accept.  Clear errors, nothing stored.
-test_bad_token() {
+# Bearer tokens: a realm that refuses, one that hands out a token the
+# registry does not accept (clear errors, nothing stored), and one that
+# grants signed tokens (RS256, the certificate the registry trusts).
+test_bearer_tokens() {
 	local tport
 	tport=$(free_port)
 	mkdir -p "$T_TMP/realm"
 	cat >"$T_TMP/realm/server.py" <<'PYEOF'
-import http.server, json, sys
+import base64, http.server, json, subprocess, sys, time, urllib.parse
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def signed_token(scopes):
+    # An RS256 JWT with the certificate in x5c, as the registry's token
+    # auth expects; signed by openssl with the key the registry trusts.
+    d = sys.argv[3]
+    der = subprocess.run(["openssl", "x509", "-in", d + "/cert.pem", "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    head = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
+    access = []
+    for s in scopes:
+        kind, name, actions = s.split(":")
+        access.append({"type": kind, "name": name, "actions": actions.split(",")})
+    now = int(time.time())
+    claims = {"iss": "pd-test", "sub": "pd", "aud": "pd-test", "exp": now + 600, "nbf": now - 60,
+              "iat": now, "jti": str(now), "access": access}
+    msg = b64(json.dumps(head).encode()) + "." + b64(json.dumps(claims).encode())
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", d + "/key.pem"], input=msg.encode(),
+                         capture_output=True, check=True).stdout
+    return msg + "." + b64(sig)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         mode = open(sys.argv[2]).read().strip()
@@ -415,7 +436,11 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = json.dumps({"token": "not-a-valid-token"}).encode()
+        token = "not-a-valid-token"
+        if mode == "grant":
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            token = signed_token(q.get("scope", []))
+        body = json.dumps({"token": token}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -426,7 +451,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PYEOF
 	echo deny >"$T_TMP/realm/mode"
-	python3 "$T_TMP/realm/server.py" "$tport" "$T_TMP/realm/mode" &
+	python3 "$T_TMP/realm/server.py" "$tport" "$T_TMP/realm/mode" "$T_TMP/registry" &
 	HTTP_PID=$!
 	start_registry token "$tport"
 	_wait_url "http://127.0.0.1:$tport/" || fail "the token server did not start"
@@ -443,6 +468,13 @@ PYEOF
 	pd images -q
 	assert_out "" "nothing recorded"
 	assert_eq 0 "$(blob_count)" "nothing stored"
+	# A realm that grants signed tokens: push, then pull with a token.
+	echo grant >"$T_TMP/realm/mode"
+	push_image test/bb:v1
+	pd pull -q "$REG/test/bb:v1"
+	assert_ok "pull with a bearer token"
+	pd run --rm "$REG/test/bb:v1" 'cat /data/keep'
+	assert_out keep "run the image pulled with a token"
 }
 
 test_hostile_layer_stores_nothing() {
