@@ -800,3 +800,45 @@ int pd_archive_extract(const char *tarball, int dirfd, const struct pd_extract_o
 	}
 	return pd_archive_extract_fd(fd, tarball, dirfd, o, res, err);
 }
+
+int pd_archive_find_files(const char *tarball, const char *const *names, bool *found, struct pd_err **err)
+{
+	for (size_t i = 0; names[i]; i++)
+		found[i] = false;
+	_cleanup_close_ int fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return pd_fail(err, errno, "read '%s'", tarball);
+	struct extract x = {0};
+	int ret = -1;
+	if (load_libarchive(err) < 0 || open_reader(&x, fd, err) < 0)
+		goto out;
+	for (uint64_t n = 0;; n++) {
+		struct archive_entry *e;
+		int r = sym_archive_read_next_header(x.a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			pd_fail(err, 0, "read entry %llu: %s", (unsigned long long)n + 1, archive_msg(x.a));
+			goto out;
+		}
+		if (n >= PD_EXTRACT_DEFAULT_MAX_ENTRIES) {
+			pd_fail(err, 0, "more than %llu entries", (unsigned long long)PD_EXTRACT_DEFAULT_MAX_ENTRIES);
+			goto out;
+		}
+		/* Only names are read: the data is skipped by the next header. */
+		const char *p = sym_archive_entry_pathname(e);
+		while (p && (str_has_prefix(p, "./") || *p == '/'))
+			p += *p == '/' ? 1 : 2;
+		for (size_t i = 0; p && names[i]; i++)
+			if (!strcmp(p, names[i]) && sym_archive_entry_filetype(e) == AE_IFREG)
+				found[i] = true;
+	}
+	ret = 0;
+out:
+	archive_freep(&x.a);
+	if (ret < 0) {
+		pd_err_prefix(err, "read '%s'", tarball);
+		escape_controls(err);
+	}
+	return ret;
+}

@@ -68,3 +68,8 @@ int pd_archive_extract(const char *tarball, int dirfd, const struct pd_extract_o
  * closed); `name` is used in messages. */
 int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct pd_extract_opts *o,
 			  struct pd_extract_result *res, struct pd_err **err);
+
+/* Read only the entry names of `tarball` (nothing is written): found[i]
+ * tells whether names[i] (NULL-terminated; "a/b", without "./") is a
+ * regular file in it.  Fails on an unreadable or corrupt tarball. */
+int pd_archive_find_files(const char *tarball, const char *const *names, bool *found, struct pd_err **err);

@@ -985,13 +985,23 @@ int pd_image_import(const char *root, const char *file, const char *name, char *
 	_cleanup_free_ char *repo = NULL, *tag = NULL;
 	if (name && split_name(name, &repo, &tag, err) < 0)
 		return -1;
+	/* Which kind: only the names are read (a rootfs is not unpacked
+	 * twice). */
+	static const char *const marks[] = {"oci-layout", "index.json", "manifest.json", NULL};
+	bool found[3];
+	if (pd_archive_find_files(file, marks, found, err) < 0) {
+		pd_err_prefix(err, "import");
+		return -1;
+	}
+	bool oci = found[0] && found[1], docker = !oci && found[2];
 	if (ensure_db(root, err) < 0)
 		return -1;
 	__attribute__((cleanup(unlock_fd))) int lock = pd_images_lock(root, false, err);
 	if (lock < 0)
 		return -1;
-	/* Unpacked (safely, as for a rootfs) under images/tmp/put-*: a killed
-	 * import's tree is swept by the next exclusive lock. */
+	/* An archive of blobs is unpacked (safely, as a rootfs) under
+	 * images/tmp/put-*: a killed import's tree is swept by the next
+	 * exclusive lock. */
 	_cleanup_free_ char *tmp = xasprintf("%s/images/tmp/put-import-XXXXXX", root);
 	if (!mkdtemp(tmp))
 		return pd_fail(err, errno, "create a directory in '%s/images/tmp'", root);
@@ -1005,11 +1015,8 @@ int pd_image_import(const char *root, const char *file, const char *name, char *
 		pd_fail(err, errno, "open '%s'", tmp);
 		goto out;
 	}
-	if (pd_archive_extract(file, dfd, &xo, NULL, err) < 0)
+	if ((oci || docker) && pd_archive_extract(file, dfd, &xo, NULL, err) < 0)
 		goto out;
-	bool oci = faccessat(dfd, "oci-layout", F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-		   faccessat(dfd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-	bool docker = !oci && faccessat(dfd, "manifest.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	if (oci || docker) {
 		if ((oci ? import_oci : import_docker)(root, dfd, &res, &fresh, err) < 0 ||
 		    import_image(root, &res, name, err) < 0)
