@@ -56,6 +56,19 @@ int cli_parse_flags(const struct cli_opt *table, struct cli_flags *f, int argc, 
 		    const char *usage);
 void cli_flags_free(struct cli_flags *f);
 
+/* Aligned output as Docker prints it: each column as wide as its widest
+ * cell plus three spaces, the last one unpadded.  Cells are copied. */
+struct cli_table {
+	size_t ncols, nrows, cap;
+	char **cells;
+};
+void cli_table_init(struct cli_table *t, size_t ncols);
+/* Append a row of t->ncols strings (NULL prints as ""). */
+void cli_table_add(struct cli_table *t, const char *const *row);
+/* Print every row to stdout and free the table. */
+void cli_table_print(struct cli_table *t);
+void cli_table_free(struct cli_table *t);
+
 int cli_exec(const struct cli_global *g, int argc, char **argv);
 int cli_attach(const struct cli_global *g, int argc, char **argv);
 /* The attached session of run/attach: raw terminal when the container has

@@ -114,3 +114,61 @@ void cli_flags_free(struct cli_flags *f)
 	free(f->signal);
 	free(f->format);
 }
+
+void cli_table_init(struct cli_table *t, size_t ncols)
+{
+	*t = (struct cli_table){ .ncols = ncols };
+}
+
+void cli_table_add(struct cli_table *t, const char *const *row)
+{
+	if (t->nrows == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->cells = xrealloc(t->cells, t->cap * t->ncols * sizeof(char *));
+	}
+	for (size_t c = 0; c < t->ncols; c++)
+		t->cells[t->nrows * t->ncols + c] = xstrdup(row[c] ? row[c] : "");
+	t->nrows++;
+}
+
+/* Characters on screen, not bytes: "…" is one. */
+static size_t display_width(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+void cli_table_print(struct cli_table *t)
+{
+	size_t *w = xcalloc(t->ncols ? t->ncols : 1, sizeof(size_t));
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t n = display_width(t->cells[r * t->ncols + c]);
+			if (n > w[c])
+				w[c] = n;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+			fputs(cell, stdout);
+			if (c + 1 < t->ncols)
+				printf("%*s", (int)(w[c] - display_width(cell) + 3), "");
+			free(t->cells[r * t->ncols + c]);
+		}
+		putchar('\n');
+	}
+	free(w);
+	free(t->cells);
+	*t = (struct cli_table){ 0 };
+}
+
+void cli_table_free(struct cli_table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	*t = (struct cli_table){ 0 };
+}

@@ -108,7 +108,8 @@ static void print_json(const struct pd_record *r, const char *cmd, const char *s
 	json_decref(o);
 }
 
-static void print_row(const struct pd_record *r, const struct cli_flags *f, int64_t now, const char *ports)
+static void print_row(struct cli_table *t, const struct pd_record *r, const struct cli_flags *f, int64_t now,
+		      const char *ports)
 {
 	if (f->quiet) {
 		printf("%.*s\n", f->no_trunc ? 64 : 12, r->id);
@@ -125,11 +126,10 @@ static void print_row(const struct pd_record *r, const struct cli_flags *f, int6
 		print_json(r, cmd, status, ts, ports);
 		return;
 	}
-	_cleanup_free_ char *image = xstrdup(r->image);
-	if (!f->no_trunc && strlen(image) > 24)
-		image[24] = '\0';
-	printf("%-14.*s %-24s %-22s %-18s %-28s %-10s %s\n", f->no_trunc ? 64 : 12, r->id, image, cmd, created,
-	       status, ports, r->name);
+	char id[65];
+	snprintf(id, sizeof(id), "%.*s", f->no_trunc ? 64 : 12, r->id);
+	const char *row[] = { id, r->image, cmd, created, status, ports, r->name };
+	cli_table_add(t, row);
 }
 
 int cli_ps(const struct cli_global *g, int argc, char **argv)
@@ -157,16 +157,21 @@ int cli_ps(const struct cli_global *g, int argc, char **argv)
 	if (pd_store_list(s, &v, &n, &err) < 0)
 		return cli_fail(err);
 	int64_t now = pd_now_ns();
-	if (!f.quiet && !f.json)
-		printf("%-14s %-24s %-22s %-18s %-28s %-10s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-		       "STATUS", "PORTS", "NAMES");
+	struct cli_table t;
+	cli_table_init(&t, 7);
+	static const char *const head[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
+	cli_table_add(&t, head);
 	for (size_t i = 0; i < n; i++) {
 		pd_container_refresh(s, &v[i]);
 		if (!f.all && v[i].state == PD_STATE_EXITED)
 			continue;
 		_cleanup_free_ char *ports = f.quiet ? NULL : pd_network_ports_text(s, v[i].id);
-		print_row(&v[i], &f, now, ports);
+		print_row(&t, &v[i], &f, now, ports);
 	}
+	if (!f.quiet && !f.json)
+		cli_table_print(&t);
+	else
+		cli_table_free(&t);
 	pd_records_free(v, n);
 	cli_flags_free(&f);
 	return 0;

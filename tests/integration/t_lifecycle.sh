@@ -90,6 +90,29 @@ for k in ("Id", "Created", "Config", "HostConfig", "LogPath", "State"):
 	assert_ok
 }
 
+test_ps_columns_aligned() {
+	# Columns as wide as their widest cell, as Docker prints them: every
+	# row's name starts under NAMES, whatever the other cells' lengths.
+	need_busybox
+	pd run --name a-rather-long-container-name --rootfs "$BUSYBOX_DIR" /bin/sh -c 'echo a long command line here'
+	assert_ok
+	pd run --name s --rootfs "$BUSYBOX_DIR" true
+	assert_ok
+	pd ps -a
+	assert_ok
+	local col line
+	col=$(printf '%s\n' "$OUT" | head -n 1 | awk '{print index($0, "NAMES")}')
+	[ "$col" -gt 1 ] || fail "no NAMES header: $OUT"
+	while IFS= read -r line; do
+		case ${line:$((col - 1))} in
+		a-rather-long-container-name | s) ;;
+		*) fail "name not under NAMES (column $col) in: $line" ;;
+		esac
+	done < <(printf '%s\n' "$OUT" | tail -n +2)
+	pd rm a-rather-long-container-name s
+	assert_ok
+}
+
 test_logs_tail_timestamps_follow() {
 	need_busybox
 	allow_containers_left
