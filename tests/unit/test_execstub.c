@@ -1,0 +1,185 @@
+/* Unit tests for linux/execstub.c and the stub itself
+ * (linux/stub/execstub.c): the memfd is sealed, the stub runs the command
+ * with its argv and environment and closes the sync channel at the
+ * command's exec, a failed exec is reported on the sync channel exactly as
+ * the runtime would, and a command that names the stub itself
+ * (/proc/self/exe, directly or as a "#!" interpreter) is refused.  No root
+ * needed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "linux/execstub.h"
+#include "linux/sync.h"
+#include "util/cleanup.h"
+
+struct run {
+	int status;           /* exit status of the child */
+	int got;              /* sync_recv: 1 message, 0 EOF */
+	struct sync_msg m;
+	char out[4096], errout[4096];
+};
+
+static void read_all(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+}
+
+/* Fork; in the child, make stdout/stderr pipes and run PATH with ARGV
+ * through the stub; collect everything. */
+static void run_stub(const char *path, char *const argv[], char *const envp[], struct run *r)
+{
+	memset(r, 0, sizeof(*r));
+	int sv[2], o[2], e[2];
+	struct pd_err *err = NULL;
+	assert_int_equal(sync_pair(sv, &err), 0);
+	assert_int_equal(pipe2(o, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(e, O_CLOEXEC), 0);
+	int stub = execstub_open(&err);
+	assert_true(stub >= 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		dup2(o[1], 1);
+		dup2(e[1], 2);
+		execstub_exec(stub, sv[1], path, argv, envp);
+		_exit(99); /* the stub itself could not run */
+	}
+	close(sv[1]);
+	close(o[1]);
+	close(e[1]);
+	close(stub);
+	r->got = sync_recv(sv[0], &r->m, &err);
+	assert_null(err);
+	read_all(o[0], r->out, sizeof(r->out));
+	read_all(e[0], r->errout, sizeof(r->errout));
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	r->status = WEXITSTATUS(st);
+	close(sv[0]);
+	close(o[0]);
+	close(e[0]);
+}
+
+static void test_sealed(void **state)
+{
+	struct pd_err *err = NULL;
+	int fd = execstub_open(&err);
+	assert_true(fd >= 0);
+	int seals = fcntl(fd, F_GET_SEALS);
+	assert_true(seals & F_SEAL_WRITE);
+	assert_true(seals & F_SEAL_SEAL);
+	assert_int_equal(write(fd, "x", 1), -1);
+	assert_int_equal(errno, EPERM);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	char exe[64];
+	snprintf(exe, sizeof(exe), "/proc/self/fd/%d", fd);
+	char link[256];
+	ssize_t n = readlink(exe, link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_non_null(strstr(link, "memfd:pd-exec-stub"));
+	close(fd);
+}
+
+static void test_runs_the_command(void **state)
+{
+	/* argv[0] as given, the environment as given, the sync channel
+	 * closed in the command (EOF), the command's status. */
+	char *argv[] = { "custom-argv0", "-c", "echo \"$0 $FOO\"; ls -l /proc/self/fd/ | grep -c socket; exit 7", NULL };
+	char *envp[] = { "FOO=bar", "PATH=/usr/bin:/bin", NULL };
+	struct run r;
+	run_stub("/bin/sh", argv, envp, &r);
+	assert_int_equal(r.got, 0);
+	assert_int_equal(r.status, 7);
+	/* The sync channel (a socket) is not open in the command. */
+	assert_string_equal(r.out, "custom-argv0 bar\n0\n");
+}
+
+static void test_missing_command_reported(void **state)
+{
+	char *argv[] = { "nope", NULL };
+	char *envp[] = { NULL };
+	struct run r;
+	run_stub("/nonexistent/pd-command", argv, envp, &r);
+	assert_int_equal(r.got, 1);
+	assert_int_equal(r.m.type, SYNC_ERROR);
+	assert_int_equal(r.m.errnum, ENOENT);
+	assert_int_equal(r.m.kind, PD_ERR_NOT_FOUND);
+	assert_string_equal(r.m.step, "exec");
+	assert_string_equal(r.m.text, "exec: '/nonexistent/pd-command'");
+	assert_int_equal(r.status, 127);
+}
+
+static void test_not_executable_reported(void **state)
+{
+	char path[] = "/tmp/pd-execstub-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "data\n", 5), 5);
+	close(fd);
+	chmod(path, 0644);
+	char *argv[] = { path, NULL };
+	char *envp[] = { NULL };
+	struct run r;
+	run_stub(path, argv, envp, &r);
+	unlink(path);
+	assert_int_equal(r.got, 1);
+	assert_int_equal(r.m.errnum, EACCES);
+	assert_int_equal(r.m.kind, PD_ERR_CANNOT_EXEC);
+	assert_int_equal(r.status, 126);
+}
+
+static void test_self_refused(void **state)
+{
+	/* The command is /proc/self/exe: at that execve, the stub. */
+	char *argv[] = { "/proc/self/exe", "run", "x", NULL };
+	char *envp[] = { NULL };
+	struct run r;
+	run_stub("/proc/self/exe", argv, envp, &r);
+	assert_int_equal(r.got, 0);
+	assert_int_equal(r.status, 126);
+	assert_non_null(strstr(r.errout, "(/proc/self/exe): refused"));
+	/* The same as a script's interpreter. */
+	char path[] = "/tmp/pd-execstub-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "#!/proc/self/exe\n", 17), 17);
+	fchmod(fd, 0755);
+	close(fd);
+	char *sargv[] = { path, "a", "b", NULL };
+	run_stub(path, sargv, envp, &r);
+	unlink(path);
+	assert_int_equal(r.got, 0);
+	assert_int_equal(r.status, 126);
+	assert_non_null(strstr(r.errout, "(/proc/self/exe): refused"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sealed),
+	    cmocka_unit_test(test_runs_the_command),
+	    cmocka_unit_test(test_missing_command_reported),
+	    cmocka_unit_test(test_not_executable_reported),
+	    cmocka_unit_test(test_self_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
