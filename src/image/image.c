@@ -272,6 +272,70 @@ static bool image_complete(const char *root, const struct pd_image_rec *v, size_
 	return false;
 }
 
+/* Fetch the config and every layer not stored yet (in parallel, each
+ * verified), check the config, extract the layers.  Digests not stored
+ * before go to *fresh (for discard_fresh on failure). */
+static int fetch_image(const char *root, struct pd_registry *r, const struct pd_manifest *m,
+		       const struct pd_pull_opts *o, const char *name, char ***fresh, struct pd_image_config *cfg,
+		       struct pd_err **err)
+{
+	size_t n = m->n_layers + 1;
+	struct pd_blob_get *g = xcalloc(n, sizeof(*g));
+	_cleanup_strv_ char **urls = xcalloc(n + 1, sizeof(char *));
+	_cleanup_strv_ char **whats = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		const struct pd_descriptor *d = i == 0 ? &m->config : &m->layers[i - 1];
+		urls[i] = pd_registry_blob_url(r, d->digest);
+		whats[i] = i == 0 ? xasprintf("config %.19s", d->digest) : xasprintf("layer %.19s", d->digest);
+		g[i] = (struct pd_blob_get){
+		    .url = urls[i],
+		    .headers = pd_registry_headers(r),
+		    .userpwd = pd_registry_userpwd(r),
+		    .digest = d->digest,
+		    .size = d->size,
+		    .what = whats[i],
+		};
+		record_fresh(root, fresh, d->digest);
+	}
+	struct progress p = {.on = !o->quiet && isatty(2), .what = name};
+	int ret = pd_blob_fetch(root, g, n, o->parallel ? o->parallel : 4, on_progress, &p, err);
+	free(g);
+	if (ret < 0 || load_config(root, m->config.digest, m->n_layers, cfg, err) < 0)
+		return -1;
+	for (size_t i = 0; i < m->n_layers; i++)
+		if (pd_layer_extract(root, m->layers[i].digest, geteuid() != 0, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Record the image of manifest `m` under repo:tag (rows already there are
+ * kept: a second pull only adds the name). */
+static int record_pulled(const char *root, const struct pd_manifest *m, const struct pd_image_config *cfg,
+			 const char *repo, const char *tag, const char *mdigest, struct pd_err **err)
+{
+	struct pd_layer_rec *lr = xcalloc(m->n_layers, sizeof(*lr));
+	uint64_t size = 0;
+	for (size_t i = 0; i < m->n_layers; i++) {
+		lr[i] = (struct pd_layer_rec){
+		    .digest = m->layers[i].digest,
+		    .diff_id = cfg->diff_ids && i < cfg->n_diff_ids ? cfg->diff_ids[i] : NULL,
+		    .size = m->layers[i].size,
+		};
+		size += m->layers[i].size;
+	}
+	struct pd_image_rec img = {
+	    .id = m->config.digest,
+	    .created_ns = cfg->created_ns ? cfg->created_ns : now_ns(),
+	    .size = size,
+	    .config = cfg->runtime_json ? cfg->runtime_json : (char *)"{}",
+	    .layers = lr,
+	    .n_layers = m->n_layers,
+	};
+	int ret = record_image(root, &img, repo, tag, mdigest, err);
+	free(lr);
+	return ret;
+}
+
 static int pull_registry(const char *root, const char *what, const struct pd_pull_opts *o, char **name_out,
 			 bool *up_to_date, struct pd_err **err)
 {
@@ -285,16 +349,12 @@ static int pull_registry(const char *root, const char *what, const struct pd_pul
 	struct pd_image_config cfg = {0};
 	struct pd_image_rec *have = NULL;
 	size_t n_have = 0;
-	struct pd_blob_get *g = NULL;
 	char **fresh = NULL;
 	int ret = -1;
-	bool rootless = geteuid() != 0;
-	pd_registry_open(&r, &ref, o->insecure, o->username, o->password, err);
 	char mdigest[PD_DIGEST_LEN + 1];
+	pd_registry_open(&r, &ref, o->insecure, o->username, o->password, err);
 	__attribute__((cleanup(unlock_fd))) int lock = pd_images_lock(root, false, err);
-	if (lock < 0)
-		goto out;
-	if (get_manifest(&r, ref.digest ? ref.digest : ref.tag, &m, mdigest, err) < 0)
+	if (lock < 0 || get_manifest(&r, ref.digest ? ref.digest : ref.tag, &m, mdigest, err) < 0)
 		goto out;
 	if (m.n_layers == 0 || m.n_layers > PD_MAX_LAYERS) {
 		pd_fail(err, 0, "the manifest has %zu layers (1 to %d allowed)", m.n_layers, PD_MAX_LAYERS);
@@ -302,65 +362,11 @@ static int pull_registry(const char *root, const char *what, const struct pd_pul
 	}
 	if (list_recs(root, &have, &n_have, err) < 0)
 		goto out;
-	if (image_complete(root, have, n_have, m.config.digest, rootless)) {
-		*up_to_date = true;
-	} else {
-		size_t n = m.n_layers + 1;
-		g = xcalloc(n, sizeof(*g));
-		char **urls = xcalloc(n + 1, sizeof(char *));
-		char **whats = xcalloc(n + 1, sizeof(char *));
-		for (size_t i = 0; i < n; i++) {
-			const struct pd_descriptor *d = i == 0 ? &m.config : &m.layers[i - 1];
-			urls[i] = pd_registry_blob_url(&r, d->digest);
-			whats[i] = i == 0 ? xasprintf("config %.19s", d->digest) : xasprintf("layer %.19s", d->digest);
-			g[i] = (struct pd_blob_get){
-			    .url = urls[i],
-			    .headers = pd_registry_headers(&r),
-			    .userpwd = pd_registry_userpwd(&r),
-			    .digest = d->digest,
-			    .size = d->size,
-			    .what = whats[i],
-			};
-			record_fresh(root, &fresh, d->digest);
-		}
-		struct progress p = {.on = !o->quiet && isatty(2), .what = name};
-		int fr = pd_blob_fetch(root, g, n, o->parallel ? o->parallel : 4, on_progress, &p, err);
-		strv_free(urls);
-		strv_free(whats);
-		if (fr < 0)
-			goto out;
-		if (load_config(root, m.config.digest, m.n_layers, &cfg, err) < 0)
-			goto out;
-		for (size_t i = 0; i < m.n_layers; i++)
-			if (pd_layer_extract(root, m.layers[i].digest, rootless, err) < 0)
-				goto out;
-	}
-	if (*up_to_date) {
-		for (size_t i = 0; i < n_have; i++)
-			if (!strcmp(have[i].id, m.config.digest) &&
-			    pd_image_runtime_parse(have[i].config, &cfg, err) < 0)
-				goto out;
-	}
-	struct pd_layer_rec *lr = xcalloc(m.n_layers, sizeof(*lr));
-	uint64_t size = 0;
-	for (size_t i = 0; i < m.n_layers; i++) {
-		lr[i] = (struct pd_layer_rec){
-		    .digest = m.layers[i].digest,
-		    .diff_id = cfg.diff_ids && i < cfg.n_diff_ids ? cfg.diff_ids[i] : NULL,
-		    .size = m.layers[i].size,
-		};
-		size += m.layers[i].size;
-	}
-	struct pd_image_rec img = {
-	    .id = m.config.digest,
-	    .created_ns = cfg.created_ns ? cfg.created_ns : now_ns(),
-	    .size = size,
-	    .config = cfg.runtime_json ? cfg.runtime_json : (char *)"{}",
-	    .layers = lr,
-	    .n_layers = m.n_layers,
-	};
-	ret = record_image(root, &img, repo, ref.tag ? ref.tag : "", mdigest, err);
-	free(lr);
+	/* Already here, whole: the manifest was all there was to fetch. */
+	*up_to_date = image_complete(root, have, n_have, m.config.digest, geteuid() != 0);
+	if (!*up_to_date && fetch_image(root, &r, &m, o, name, &fresh, &cfg, err) < 0)
+		goto out;
+	ret = record_pulled(root, &m, &cfg, repo, ref.tag ? ref.tag : "", mdigest, err);
 	if (ret == 0)
 		*name_out = xstrdup(name);
 out:
@@ -369,7 +375,6 @@ out:
 		discard_fresh(root, fresh);
 	}
 	strv_free(fresh);
-	free(g);
 	pd_image_recs_free(have, n_have);
 	pd_image_config_free(&cfg);
 	pd_manifest_free(&m);
