@@ -50,7 +50,7 @@ void execstub_exec(int stubfd, int syncfd, const char *path, char *const argv[],
 	while (argv[n])
 		n++;
 	char fdstr[16];
-	snprintf(fdstr, sizeof(fdstr), "%d", syncfd);
+	snprintf(fdstr, sizeof(fdstr), syncfd >= 0 ? "%d" : "-", syncfd);
 	char **sargv = xcalloc(n + 3, sizeof(*sargv));
 	sargv[0] = fdstr;
 	sargv[1] = (char *)path;

@@ -172,6 +172,29 @@ static void test_self_refused(void **state)
 	assert_non_null(strstr(r.errout, "(/proc/self/exe): refused"));
 }
 
+static void test_without_sync_channel(void **state)
+{
+	/* SYNCFD -1: the command runs; a failure is only the exit status. */
+	struct pd_err *err = NULL;
+	int stub = execstub_open(&err);
+	assert_true(stub >= 0);
+	for (int fail = 0; fail < 2; fail++) {
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			char *argv[] = { "sh", "-c", "exit 3", NULL };
+			char *envp[] = { NULL };
+			execstub_exec(stub, -1, fail ? "/nonexistent/pd-command" : "/bin/sh", argv, envp);
+			_exit(99);
+		}
+		int st;
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), fail ? 127 : 3);
+	}
+	close(stub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_command_reported),
 	    cmocka_unit_test(test_not_executable_reported),
 	    cmocka_unit_test(test_self_refused),
+	    cmocka_unit_test(test_without_sync_channel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

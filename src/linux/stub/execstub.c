@@ -13,6 +13,7 @@
  * in memory, nothing of the host's.
  *
  *   argv: SYNCFD PATH ARGV0 ARGS...     environment: the command's
+ *   (SYNCFD "-": no sync channel)
  *
  * It marks SYNCFD close-on-exec and execve()s PATH with ARGV0 ARGS...; if
  * that fails it sends the same SYNC_ERROR message the runtime would (step
@@ -77,7 +78,8 @@ __attribute__((used)) void stub_main(long *sp)
 	long argc = sp[0];
 	char **argv = (char **)(sp + 1);
 	char **envp = argv + argc + 1;
-	if (argc < 3 || argv[0][0] < '0' || argv[0][0] > '9') {
+	int started = (argv[0][0] >= '0' && argv[0][0] <= '9') || (argv[0][0] == '-' && !argv[0][1]);
+	if (argc < 3 || !started) {
 		/* Not started by the runtime: the command named the stub itself
 		 * (as "/proc/self/exe" or a script's "#!/proc/self/exe"). */
 		static const char msg[] = "pocket-docker: the command tried to run the runtime itself "
@@ -85,10 +87,11 @@ __attribute__((used)) void stub_main(long *sp)
 		sys3(NR_write, 2, (long)msg, sizeof(msg) - 1);
 		die(126);
 	}
-	long fd = 0;
-	for (const char *p = argv[0]; *p >= '0' && *p <= '9'; p++)
+	long fd = argv[0][0] == '-' ? -1 : 0;
+	for (const char *p = argv[0]; fd >= 0 && *p >= '0' && *p <= '9'; p++)
 		fd = fd * 10 + (*p - '0');
-	sys3(NR_fcntl, fd, F_SETFD_, FD_CLOEXEC_);
+	if (fd >= 0)
+		sys3(NR_fcntl, fd, F_SETFD_, FD_CLOEXEC_);
 	long r = sys3(NR_execve, (long)argv[1], (long)(argv + 2), (long)envp);
 	int e = (int)-r;
 	struct sync_msg m;
@@ -101,7 +104,8 @@ __attribute__((used)) void stub_main(long *sp)
 	size_t n = add(m.text, 0, sizeof(m.text), "exec: '");
 	n = add(m.text, n, sizeof(m.text), argv[1]);
 	add(m.text, n, sizeof(m.text), "'");
-	sys3(NR_write, fd, (long)&m, sizeof(m));
+	if (fd >= 0)
+		sys3(NR_write, fd, (long)&m, sizeof(m));
 	die(e == ENOENT_ ? 127 : 126);
 }
 
