@@ -208,7 +208,8 @@ static void print_row(const struct pd_image_rec *r, const struct pd_image_name *
 	char created[64], size[32];
 	cli_human_duration(now - r->created_ns, created, sizeof(created));
 	human_size(r->size, size, sizeof(size));
-	printf("%-40s %-10s %-12.12s %-20s %s\n", repo, tag, r->id + 7, created, size);
+	_cleanup_free_ char *ago = xasprintf("%s ago", created);
+	printf("%-40s %-10s %-12.12s %-24s %s\n", repo, tag, r->id + 7, ago, size);
 }
 
 int cli_images(const struct cli_global *g, int argc, char **argv)
@@ -236,7 +237,7 @@ int cli_images(const struct cli_global *g, int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	if (!f.quiet && !f.json)
-		printf("%-40s %-10s %-12s %-20s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+		printf("%-40s %-10s %-12s %-24s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
 	for (size_t i = 0; i < n; i++) {
 		if (f.quiet) {
 			printf("%.12s\n", v[i].id + 7);
