@@ -793,7 +793,16 @@ test_import_archives() {
 	pd import "$T_TMP/junk.tar"
 	assert_exit 1 "import of junk"
 	assert_error_line "import of junk"
+	# Two names for one image: rmi of one only untags it.
+	pd import --name second/bb:v9 "$T_TMP/img-oci.tar"
+	assert_ok "import under a second name"
+	pd rmi second/bb:v9
+	assert_ok "rmi of one of two names"
+	assert_out "Untagged: second/bb:v9" "only the name goes"
+	pd run --rm oci/bb:v1 'cat /data/keep'
+	assert_out keep "the image stays under its other name"
 	pd images
+	assert_not_contains "$OUT" "second/bb" "the name is gone"
 	assert_contains "$OUT" "oci/bb" "images after import"
 	assert_contains "$OUT" "saved/bb" "images after import"
 	assert_contains "$OUT" "plain" "images after import"
