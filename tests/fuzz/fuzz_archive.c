@@ -68,7 +68,8 @@ static void check_base(void)
 	while (d && (e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "canary") &&
 		    strcmp(e->d_name, "x")) {
-			fprintf(stderr, "fuzz_archive: '%s' appeared next to the target: extraction escaped\n",
+			fprintf(stderr,
+				"fuzz_archive: '%s' appeared next to the target: extraction escaped\n",
 				e->d_name);
 			abort();
 		}
@@ -88,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int dirfd = openat(basefd, "x", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		abort();
-	struct pd_extract_opts o = { .rootless = true, .max_bytes = 16 << 20, .max_entries = 4096 };
+	struct pd_extract_opts o = {.rootless = true, .max_bytes = 16 << 20, .max_entries = 4096};
 	struct pd_extract_result res;
 	struct pd_err *err = NULL;
 	int r = pd_archive_extract_fd(tarfd, "fuzz", dirfd, &o, &res, &err);

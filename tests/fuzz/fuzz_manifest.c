@@ -26,16 +26,16 @@ static void agree(int r, struct pd_err *err)
 static void fuzz_manifest(const char *body, size_t len, int variant)
 {
 	static const char *types[] = {
-		NULL,
-		"application/vnd.oci.image.manifest.v1+json",
-		"application/vnd.oci.image.index.v1+json",
-		"application/vnd.docker.distribution.manifest.v2+json",
-		"application/vnd.docker.distribution.manifest.list.v2+json",
-		"application/vnd.docker.distribution.manifest.v1+prettyjws",
-		"text/plain",
-		"",
+	    NULL,
+	    "application/vnd.oci.image.manifest.v1+json",
+	    "application/vnd.oci.image.index.v1+json",
+	    "application/vnd.docker.distribution.manifest.v2+json",
+	    "application/vnd.docker.distribution.manifest.list.v2+json",
+	    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+	    "text/plain",
+	    "",
 	};
-	struct pd_manifest m = { 0 };
+	struct pd_manifest m = {0};
 	struct pd_err *err = NULL;
 	int r = pd_manifest_parse(body, len, types[variant % 8], &m, &err);
 	agree(r, err);
@@ -50,10 +50,10 @@ static void fuzz_manifest(const char *body, size_t len, int variant)
 			for (size_t i = 0; i < m.n_manifests; i++)
 				if (!pd_digest_valid(m.manifests[i].digest))
 					abort();
-			static const char *arch[] = { "amd64", "arm64", "arm", "386" };
+			static const char *arch[] = {"amd64", "arm64", "arm", "386"};
 			err = NULL;
 			const struct pd_descriptor *d =
-				pd_index_select(&m, arch[variant % 4], variant & 4 ? "v7" : NULL, &err);
+			    pd_index_select(&m, arch[variant % 4], variant & 4 ? "v7" : NULL, &err);
 			if ((d != NULL) == (err != NULL))
 				abort();
 			if (d && (d < m.manifests || d >= m.manifests + m.n_manifests))
@@ -68,7 +68,7 @@ static void fuzz_manifest(const char *body, size_t len, int variant)
 
 static void fuzz_config(const char *body, size_t len)
 {
-	struct pd_image_config c = { 0 };
+	struct pd_image_config c = {0};
 	struct pd_err *err = NULL;
 	int r = pd_image_config_parse(body, len, &c, &err);
 	agree(r, err);
@@ -76,7 +76,7 @@ static void fuzz_config(const char *body, size_t len)
 	if (r == 0) {
 		if (!c.runtime_json)
 			abort();
-		struct pd_image_config again = { 0 };
+		struct pd_image_config again = {0};
 		err = NULL;
 		/* The stored form must parse again. */
 		if (pd_image_runtime_parse(c.runtime_json, &again, &err) < 0)
@@ -88,7 +88,7 @@ static void fuzz_config(const char *body, size_t len)
 
 static void fuzz_ref(const char *s)
 {
-	struct pd_ref r = { 0 };
+	struct pd_ref r = {0};
 	struct pd_err *err = NULL;
 	int rc = pd_ref_parse(s, &r, &err);
 	agree(rc, err);
@@ -100,7 +100,7 @@ static void fuzz_ref(const char *s)
 	char *repo = pd_ref_repo(&r), *name = pd_ref_name(&r);
 	(void)pd_ref_api_host(&r);
 	(void)pd_ref_is_loopback(&r);
-	struct pd_ref again = { 0 };
+	struct pd_ref again = {0};
 	err = NULL;
 	if (pd_ref_parse(name, &again, &err) < 0)
 		abort();
@@ -116,7 +116,7 @@ static void fuzz_ref(const char *s)
 
 static void fuzz_challenge(const char *s)
 {
-	struct pd_challenge c = { 0 };
+	struct pd_challenge c = {0};
 	struct pd_err *err = NULL;
 	int r = pd_challenge_parse(s, &c, &err);
 	agree(r, err);

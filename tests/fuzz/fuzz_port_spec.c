@@ -58,15 +58,9 @@ static void one(struct pd_netcfg *n, char op, const char *s)
 		}
 		break;
 	}
-	case 1:
-		agree(pd_netcfg_add_host(n, s, &err), err);
-		break;
-	case 2:
-		agree(pd_netcfg_add_dns(n, s, &err), err);
-		break;
-	case 3:
-		agree(pd_netcfg_set_mode(n, s, &err), err);
-		break;
+	case 1: agree(pd_netcfg_add_host(n, s, &err), err); break;
+	case 2: agree(pd_netcfg_add_dns(n, s, &err), err); break;
+	case 3: agree(pd_netcfg_set_mode(n, s, &err), err); break;
 	case 4: {
 		struct pd_subnet sn;
 		int r = pd_subnet_parse(s, &sn, &err);
@@ -99,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf = malloc(size + 1);
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	struct pd_netcfg n = { 0 };
+	struct pd_netcfg n = {0};
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (*line)

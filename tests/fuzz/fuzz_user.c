@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t ul = colon ? (size_t)(colon - spec) : strlen(spec);
 		if (all_digits(spec, ul) && u.uid != (uid_t)strtoul(spec, NULL, 10))
 			abort();
-		if (colon && all_digits(colon + 1, strlen(colon + 1)) && u.gid != (gid_t)strtoul(colon + 1, NULL, 10))
+		if (colon && all_digits(colon + 1, strlen(colon + 1)) &&
+		    u.gid != (gid_t)strtoul(colon + 1, NULL, 10))
 			abort();
 	}
 	pd_err_free(err);

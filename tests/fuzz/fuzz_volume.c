@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = malloc(size + 1);
 	memcpy(s, data, size);
 	s[size] = '\0';
-	struct pd_volume v = { 0 };
+	struct pd_volume v = {0};
 	struct pd_err *err = NULL;
 	if (pd_volume_parse(s, &v, &err) == 0) {
 		if (err || v.dest[0] != '/' || has_dotdot(v.dest) || v.src[0] != '/')

@@ -25,8 +25,8 @@
 #include "util/cleanup.h"
 
 struct run {
-	int status;           /* exit status of the child */
-	int got;              /* sync_recv: 1 message, 0 EOF */
+	int status; /* exit status of the child */
+	int got;    /* sync_recv: 1 message, 0 EOF */
 	struct sync_msg m;
 	char out[4096], errout[4096];
 };
@@ -103,8 +103,9 @@ static void test_runs_the_command(void **state)
 {
 	/* argv[0] as given, the environment as given, the sync channel
 	 * closed in the command (EOF), the command's status. */
-	char *argv[] = { "custom-argv0", "-c", "echo \"$0 $FOO\"; ls -l /proc/self/fd/ | grep -c socket; exit 7", NULL };
-	char *envp[] = { "FOO=bar", "PATH=/usr/bin:/bin", NULL };
+	char *argv[] = {"custom-argv0", "-c",
+			"echo \"$0 $FOO\"; ls -l /proc/self/fd/ | grep -c socket; exit 7", NULL};
+	char *envp[] = {"FOO=bar", "PATH=/usr/bin:/bin", NULL};
 	struct run r;
 	run_stub("/bin/sh", argv, envp, &r);
 	assert_int_equal(r.got, 0);
@@ -115,8 +116,8 @@ static void test_runs_the_command(void **state)
 
 static void test_missing_command_reported(void **state)
 {
-	char *argv[] = { "nope", NULL };
-	char *envp[] = { NULL };
+	char *argv[] = {"nope", NULL};
+	char *envp[] = {NULL};
 	struct run r;
 	run_stub("/nonexistent/pd-command", argv, envp, &r);
 	assert_int_equal(r.got, 1);
@@ -136,8 +137,8 @@ static void test_not_executable_reported(void **state)
 	assert_int_equal(write(fd, "data\n", 5), 5);
 	close(fd);
 	chmod(path, 0644);
-	char *argv[] = { path, NULL };
-	char *envp[] = { NULL };
+	char *argv[] = {path, NULL};
+	char *envp[] = {NULL};
 	struct run r;
 	run_stub(path, argv, envp, &r);
 	unlink(path);
@@ -150,8 +151,8 @@ static void test_not_executable_reported(void **state)
 static void test_self_refused(void **state)
 {
 	/* The command is /proc/self/exe: at that execve, the stub. */
-	char *argv[] = { "/proc/self/exe", "run", "x", NULL };
-	char *envp[] = { NULL };
+	char *argv[] = {"/proc/self/exe", "run", "x", NULL};
+	char *envp[] = {NULL};
 	struct run r;
 	run_stub("/proc/self/exe", argv, envp, &r);
 	assert_int_equal(r.got, 0);
@@ -164,7 +165,7 @@ static void test_self_refused(void **state)
 	assert_int_equal(write(fd, "#!/proc/self/exe\n", 17), 17);
 	fchmod(fd, 0755);
 	close(fd);
-	char *sargv[] = { path, "a", "b", NULL };
+	char *sargv[] = {path, "a", "b", NULL};
 	run_stub(path, sargv, envp, &r);
 	unlink(path);
 	assert_int_equal(r.got, 0);
@@ -182,8 +183,8 @@ static void test_without_sync_channel(void **state)
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
-			char *argv[] = { "sh", "-c", "exit 3", NULL };
-			char *envp[] = { NULL };
+			char *argv[] = {"sh", "-c", "exit 3", NULL};
+			char *envp[] = {NULL};
 			execstub_exec(stub, -1, fail ? "/nonexistent/pd-command" : "/bin/sh", argv, envp);
 			_exit(99);
 		}

@@ -19,17 +19,18 @@
  * that fails it sends the same SYNC_ERROR message the runtime would (step
  * "exec", the errno, 127 for ENOENT and 126 otherwise) and exits with that
  * status.  Started any other way (the command itself naming /proc/self/exe,
- * directly or as its "#!" interpreter), it says so and exits 126.  Built by the Makefile with -nostdlib -static and embedded in the
- * runtime (execstub-blob.S). */
+ * directly or as its "#!" interpreter), it says so and exits 126.  Built by
+ * the Makefile with -nostdlib -static and embedded in the runtime
+ * (execstub-blob.S). */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "linux/sync.h"
 
 #if defined(__x86_64__)
-#define NR_write 1
-#define NR_fcntl 72
-#define NR_execve 59
+#define NR_write      1
+#define NR_fcntl      72
+#define NR_execve     59
 #define NR_exit_group 231
 static long sys3(long n, long a, long b, long c)
 {
@@ -38,9 +39,9 @@ static long sys3(long n, long a, long b, long c)
 	return r;
 }
 #elif defined(__aarch64__)
-#define NR_write 64
-#define NR_fcntl 25
-#define NR_execve 221
+#define NR_write      64
+#define NR_fcntl      25
+#define NR_execve     221
 #define NR_exit_group 94
 static long sys3(long n, long a, long b, long c)
 {
@@ -55,9 +56,9 @@ static long sys3(long n, long a, long b, long c)
 #error "the exec stub supports x86_64 and aarch64"
 #endif
 
-#define F_SETFD_ 2
+#define F_SETFD_    2
 #define FD_CLOEXEC_ 1
-#define ENOENT_ 2
+#define ENOENT_	    2
 
 __attribute__((noreturn)) static void die(int status)
 {
