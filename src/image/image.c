@@ -28,6 +28,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,6 +273,87 @@ static bool image_complete(const char *root, const struct pd_image_rec *v, size_
 	return false;
 }
 
+/* One child per layer still to extract, as many at once as there are
+ * CPUs: extraction is bound by system calls, so layers side by side use
+ * the cores a single extractor leaves idle.  A child reports its error
+ * text on a pipe. */
+static int extract_layers(const char *root, const struct pd_manifest *m, struct pd_err **err)
+{
+	bool rootless = geteuid() != 0;
+	size_t todo = 0;
+	for (size_t i = 0; i < m->n_layers; i++) {
+		_cleanup_free_ char *p = pd_layer_path(root, m->layers[i].digest, rootless);
+		todo += p && !pd_is_dir(p);
+	}
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (todo < 2 || cpus < 2) {
+		for (size_t i = 0; i < m->n_layers; i++)
+			if (pd_layer_extract(root, m->layers[i].digest, rootless, err) < 0)
+				return -1;
+		return 0;
+	}
+	size_t max = cpus > 4 ? 4 : (size_t)cpus, running = 0, next = 0;
+	pid_t *pids = xcalloc(m->n_layers, sizeof(pid_t));
+	int *fds = xcalloc(m->n_layers, sizeof(int));
+	int ret = 0;
+	fflush(NULL);
+	while (next < m->n_layers || running) {
+		if (next < m->n_layers && running < max && ret == 0) {
+			int p[2];
+			if (pipe2(p, O_CLOEXEC) < 0) {
+				ret = pd_fail(err, errno, "create a pipe");
+				continue;
+			}
+			pid_t pid = fork();
+			if (pid == 0) {
+				close(p[0]);
+				struct pd_err *e = NULL;
+				if (pd_layer_extract(root, m->layers[next].digest, rootless, &e) == 0)
+					_exit(0);
+				(void)!write(p[1], e->msg, strlen(e->msg));
+				_exit(e->errnum ? 100 + (e->errnum & 0x7f) : 1);
+			}
+			close(p[1]);
+			if (pid < 0) {
+				close(p[0]);
+				ret = pd_fail(err, errno, "fork");
+				continue;
+			}
+			pids[next] = pid;
+			fds[next++] = p[0];
+			running++;
+			continue;
+		}
+		if (next < m->n_layers && ret < 0)
+			next = m->n_layers; /* start no more after a failure */
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (size_t i = 0; i < next; i++) {
+			if (pids[i] != pid)
+				continue;
+			running--;
+			char msg[1024];
+			ssize_t n = read(fds[i], msg, sizeof(msg) - 1);
+			close(fds[i]);
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				break;
+			msg[n > 0 ? n : 0] = '\0';
+			int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+			if (ret == 0)
+				ret = pd_fail(err, code >= 100 ? code - 100 : 0, "%s",
+					      n > 0 ? msg : "layer extraction ended abnormally");
+		}
+	}
+	free(pids);
+	free(fds);
+	return ret;
+}
+
 /* Fetch the config and every layer not stored yet (in parallel, each
  * verified), check the config, extract the layers.  Digests not stored
  * before go to *fresh (for discard_fresh on failure). */
@@ -302,10 +384,7 @@ static int fetch_image(const char *root, struct pd_registry *r, const struct pd_
 	free(g);
 	if (ret < 0 || load_config(root, m->config.digest, m->n_layers, cfg, err) < 0)
 		return -1;
-	for (size_t i = 0; i < m->n_layers; i++)
-		if (pd_layer_extract(root, m->layers[i].digest, geteuid() != 0, err) < 0)
-			return -1;
-	return 0;
+	return extract_layers(root, m, err);
 }
 
 /* Record the image of manifest `m` under repo:tag (rows already there are
