@@ -234,7 +234,7 @@ hf_rounds() {
 			k=$(((i + r) % n))
 			args+=(-n "${names[k]}" "${cmds[k]}")
 		done
-		log "round $((r + 1))/$rounds: $n commands x $runs runs (+$warmup warm-up)"
+		[ "${BENCH_QUIET:-0}" = 1 ] || log "round $((r + 1))/$rounds: $n commands x $runs runs (+$warmup warm-up)"
 		if ! hyperfine -N "${style[@]}" --warmup "$warmup" --runs "$runs" "${extra[@]}" \
 			--export-json "$prefix-$r.json" "${args[@]}" 2>&1 |
 			{ grep -v -e 'Statistical outliers were detected' -e 'first benchmarking run for this command was significantly slower' \

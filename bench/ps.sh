@@ -4,14 +4,14 @@
 # pocket-docker's records are exited containers (`run` without --rm of /bin/true, two at a
 # time); podman's are created containers (`podman create`, two at a time): both runtimes then
 # list records of stopped containers.  Must run as root.  Knobs: BENCH_PS_COUNTS (default
-# "10 100 1000"; quick "10 100"), BENCH_PS_RUNS (runs per measurement, default 30; quick 5),
+# "10 100 1000"; quick "10 100"), BENCH_PS_RUNS (runs per measurement, default 20; quick 5),
 # BENCH_QUICK, BENCH_MD, BENCH_VERBOSE.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 enter_private_ns "$@"
 
 COUNTS=${BENCH_PS_COUNTS:-$(qv "10 100 1000" "10 100")}
-RUNS=${BENCH_PS_RUNS:-$(qv 30 5)}
+RUNS=${BENCH_PS_RUNS:-$(qv 20 5)}
 MD=${BENCH_MD:-$REPO/BENCHMARKS.md}
 
 need_pkgs hyperfine busybox-static python3 findutils
@@ -20,12 +20,21 @@ prepare_busybox "$TMP"
 : >"$TMP/skipped"
 podman_setup "$FIX_TAR" || true
 
-# grow NOW WANT CMD-WITH-{}: run CMD for numbers NOW+1..WANT, two at a time.
+# grow NOW WANT CMD-WITH-{}: run CMD for numbers NOW+1..WANT, two at a time.  A container that
+# fails to start is logged (its error in the notes) and tried once more; a second failure is fatal.
+: >"$TMP/grow-errors"
 grow() {
-	local now=$1 want=$2 cmd=$3
+	local now=$1 want=$2 cmd=$3 n
 	[ "$want" -gt "$now" ] || return 0
-	seq $((now + 1)) "$want" | xargs -P 2 -I{} sh -c "$cmd >/dev/null 2>&1 </dev/null || echo fail {}" >"$TMP/grow-fails"
-	[ ! -s "$TMP/grow-fails" ] || die "$(wc -l <"$TMP/grow-fails") of the containers $((now + 1))..$want failed: $cmd"
+	seq $((now + 1)) "$want" |
+		xargs -P 2 -I{} sh -c "$cmd >/dev/null 2>\"$TMP/err-{}\" </dev/null || echo {}" >"$TMP/grow-fails"
+	while read -r n; do
+		log "container $n failed: $(tail -n1 "$TMP/err-$n")"
+		echo "$(tail -n1 "$TMP/err-$n")" >>"$TMP/grow-errors"
+		sh -c "${cmd//\{\}/$n}" >/dev/null 2>"$TMP/err-$n" </dev/null ||
+			die "container $n failed twice: $(tail -n1 "$TMP/err-$n")"
+	done <"$TMP/grow-fails"
+	rm -f "$TMP"/err-*
 }
 
 ROWS=()
@@ -64,6 +73,8 @@ done
 
 TARGET=()
 [[ " $COUNTS " == *" 1000 "* ]] && TARGET=(--abs-check "pd-1000|50|pocket-docker ps -a at 1,000 records under 50 ms")
+GROW_NOTE=()
+[ -s "$TMP/grow-errors" ] && GROW_NOTE=(--note "While the records were made, $(wc -l <"$TMP/grow-errors") container start(s) failed and succeeded when tried again; the errors: $(sort "$TMP/grow-errors" | uniq -c | sed 's/^ *//' | paste -sd';' | cut -c1-400)")
 SKIP_ARGS=()
 while IFS= read -r -d '' a; do SKIP_ARGS+=("$a"); done < <(skipped_args)
 write_machine "$TMP/machine" "- tools: ${PODMAN_VERSION:-podman not usable}, $(tool_version hyperfine --version)"
@@ -71,5 +82,6 @@ python3 "$BENCH_DIR/report.py" --section ps --md "$MD" --machine "$TMP/machine" 
 	--title "ps -a at 10, 100 and 1,000 records" \
 	"${ROWS[@]}" "${SKIP_ARGS[@]}" "${PAIRS[@]}" --pair-label "podman" "${TARGET[@]}" \
 	--note "Records: pocket-docker, exited containers from \`run --rootfs DIR /bin/true\` (no --rm); podman, containers made with \`podman create\` from the imported busybox image. Output goes to hyperfine (discarded). Each command ran $RUNS times in 2 rounds (\`hyperfine -N\`, 2 warm-up runs per round), the two runtimes alternating; medians. \`x podman\` = pocket-docker's median / podman's at the same count." \
+	"${GROW_NOTE[@]}" \
 	--merged "$BENCH_OUT/ps.json" \
 	"$TMP"/ps-*.json

@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--machine", help="file with the machine description")
     ap.add_argument("--collect-targets", action="store_true",
                     help="only gather the targets of every section into the 'targets' section")
+    ap.add_argument("--raw", help="with --section: make FILE (markdown written by a script "
+                    "that does not use this tool) the section's whole text, with the date")
     ap.add_argument("--row", action="append", default=[],
                     help="NAME|DESCRIPTION: a table row, in order (NAME as given to hyperfine -n)")
     ap.add_argument("--ratio", action="append", default=[],
@@ -127,6 +129,20 @@ def main():
     a = ap.parse_args()
     if a.collect_targets:
         collect_targets(a.md)
+        return
+    if a.raw:
+        if not a.section:
+            ap.error("--raw needs --section")
+        with open(a.raw) as f:
+            raw = f.read().rstrip()
+        now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        lines = raw.splitlines()
+        # The date goes under the script's own heading.
+        if lines and lines[0].startswith("## "):
+            lines[1:1] = ["", f"Run {now}, on:"]
+        else:
+            lines[:0] = [f"Run {now}:", ""]
+        replace_section(a.md, a.section, "\n".join(lines) + "\n")
         return
     if not (a.section and a.title and a.machine):
         ap.error("--section, --title and --machine are required")
@@ -245,20 +261,24 @@ def main():
         print("\n".join(c.replace("**", "") for c in checks))
     print()
 
-    # BENCHMARKS.md: replace this section, keep the others.
-    begin, end = f"<!-- bench:{a.section} -->", f"<!-- /bench:{a.section} -->"
-    block = begin + "\n" + "\n".join(body) + end + "\n"
-    text = open(a.md).read() if os.path.exists(a.md) else INTRO
+    replace_section(a.md, a.section, "\n".join(body))
+
+
+def replace_section(md, section, body):
+    """BENCHMARKS.md: replace this section (or append it), keep the others."""
+    begin, end = f"<!-- bench:{section} -->", f"<!-- /bench:{section} -->"
+    block = begin + "\n" + body + end + "\n"
+    text = open(md).read() if os.path.exists(md) else INTRO
     if begin in text and end in text:
         pre, rest = text.split(begin, 1)
         post = rest.split(end, 1)[1].lstrip("\n")
         text = pre + block + ("\n" + post if post else "")
     else:
         text = text.rstrip("\n") + "\n\n" + block
-    with open(a.md + ".tmp", "w") as f:
+    with open(md + ".tmp", "w") as f:
         f.write(text)
-    os.replace(a.md + ".tmp", a.md)
-    print(f"bench: wrote section '{a.section}' of {a.md}", file=sys.stderr)
+    os.replace(md + ".tmp", md)
+    print(f"bench: wrote section '{section}' of {md}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #   runc     runc run (same bundle)
 #   bwrap    bwrap --unshare-all on DIR
 #   floor    unshare -pfmuinC --root DIR --mount-proc /bin/true
+#   pd-dir-tmpfs  as pd-dir, with the state root on a tmpfs
 #   podman   podman run --rm IMAGE /bin/true (image imported from the same tarball)
 #
 # Must run as root.  Environment knobs:
@@ -68,6 +69,13 @@ if [ -n "$PD" ]; then
 		"$PD --root $STATE run --rm --rootfs $FIX_DIR /bin/true"
 	add pd-tar "pocket-docker run --rm --rootfs $TARNAME /bin/true (cached)" \
 		"$PD --root $STATE run --rm --rootfs $FIX_TAR /bin/true"
+	# The same with the state root on a tmpfs (mounted in this script's private namespace):
+	# shows what the filesystem under the state root costs (see the notes).
+	mkdir -p "$TMP/tmpfs-state"
+	mount -t tmpfs -o size=256m,mode=0700 pdbench-state "$TMP/tmpfs-state"
+	on_exit "umount '$TMP/tmpfs-state'"
+	add pd-dir-tmpfs "pocket-docker run --rm --rootfs DIR /bin/true, state root on a tmpfs" \
+		"$PD --root $TMP/tmpfs-state run --rm --rootfs $FIX_DIR /bin/true"
 else
 	ROWS+=(--row "pd-dir|pocket-docker run --rm --rootfs DIR /bin/true"
 		--row "pd-tar|pocket-docker run --rm --rootfs $TARNAME /bin/true (cached)")
@@ -145,6 +153,7 @@ python3 "$BENCH_DIR/report.py" --section start --md "$MD" --machine "$TMP/machin
 	--note "Each command was run $RUNS times in $ROUNDS hyperfine rounds (\`hyperfine -N\`, $WARMUP warm-up runs per round), the order rotating between rounds; medians over all runs. \`x crun\`, \`x floor\` and \`x pd-dir\` are ratios of medians." \
 	--note "$POD_NOTE" \
 	--note "crun refuses hybrid cgroup hosts, so on such hosts all commands run in one private mount namespace with \`/sys/fs/cgroup/unified\` unmounted (the host is untouched). crun and runc use the same bundle: \`crun spec\`, writable root, namespaces pid, mount, ipc, uts, network, cgroup (no seccomp in that spec; pocket-docker installs one)." \
+	--note "pd-dir and pd-tar keep pocket-docker's state root (\`--root\`: the database, and each container's directory with the overlay's upper, work and merged directories) under \`/tmp\` on $(stat -f -c %T "$TMP" | sed 's|ext2/ext3|ext4 (or ext2/3)|') (\`$(findmnt -n -o SOURCE,FSTYPE,OPTIONS -T "$TMP" | tr -s ' ' | cut -c1-80)\`), as a user's \`~/.pocket-docker\` would be; crun and runc keep their (smaller) state there too. pd-dir-tmpfs is the same command with the state root on a tmpfs." \
 	--note "The tarball row is measured after a first run has filled the cache. First (cold) runs in this run, timed with \`date\`: $(paste -sd, "$TMP/first-runs" | sed 's/,/, /g')." \
 	--merged "$BENCH_OUT/start.json" \
 	"$TMP"/round-*.json $(ls "$TMP"/podman-*.json 2>/dev/null)
