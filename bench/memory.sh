@@ -25,15 +25,14 @@ mkdir -p "$TMP/crun"
 : >"$TMP/skipped"
 podman_setup "$FIX_TAR" || true
 
-avail_kb() { awk '/^MemAvailable/ {print $2}' /proc/meminfo; }
 # many N CMD-WITH-{}: run N of them, two at a time.
 many() {
 	seq "$1" | xargs -P 2 -I{} sh -c "$2 >/dev/null 2>&1 </dev/null || echo fail {}" >"$TMP/fails"
 	[ ! -s "$TMP/fails" ] || die "$(wc -l <"$TMP/fails") of $1 failed: $2"
 }
-# measure RUNTIME N MONITOR-PIDS-FILE ALL-PIDS-FILE AVAIL-BEFORE: one line of the table.
+# measure RUNTIME N MONITOR-PIDS-FILE ALL-PIDS-FILE: one line of the table.
 measure() {
-	local rt=$1 n=$2 mon=$3 all=$4 a0=$5 mp mr mpriv mn tp tn
+	local rt=$1 n=$2 mon=$3 all=$4 mp mr mpriv mn tp tr tn
 	sleep 1   # let the processes settle
 	if [ -s "$mon" ]; then
 		read -r mp mr mpriv mn < <(python3 "$ST" pss $(cat "$mon"))
@@ -41,45 +40,42 @@ measure() {
 	else
 		mon_cols="0	-	-	-"
 	fi
-	read -r tp _ _ tn < <(python3 "$ST" pss $(cat "$all"))
-	local drop=$(((a0 - $(avail_kb)) / 1024))
+	read -r tp tr _ tn < <(python3 "$ST" pss $(cat "$all"))
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rt" "$n" "$mon_cols" "$tn" \
 		"$(awk -v k="$tp" 'BEGIN {printf "%.1f", k / 1024}')" \
-		"$(awk -v k="$tp" -v n="$n" 'BEGIN {printf "%.0f", k / n}')" "$drop" >>"$TMP/mem.tsv"
+		"$(awk -v k="$tp" -v n="$n" 'BEGIN {printf "%.0f", k / n}')" \
+		"$(awk -v k="$tr" 'BEGIN {printf "%.1f", k / 1024}')" >>"$TMP/mem.tsv"
 }
 
-printf 'runtime\tcontainers\tmonitor processes\tmonitor PSS kB per container\tmonitor RSS kB per container\tmonitor private kB per container\tprocesses in all\ttotal PSS MB\ttotal PSS kB per container\tMemAvailable drop MB (noisy)\n' >"$TMP/mem.tsv"
+printf 'runtime\tcontainers\tmonitor processes\tmonitor PSS kB per container\tmonitor RSS kB per container\tmonitor private kB per container\tprocesses in all\ttotal PSS MB\ttotal PSS kB per container\ttotal RSS MB (shared pages counted in every process)\n' >"$TMP/mem.tsv"
 for n in $COUNTS; do
 	if [ -n "$PD" ]; then
 		log "pocket-docker: $n detached containers"
-		a0=$(avail_kb)
 		many "$n" "$PD --root $STATE run -d --name mem-{} --rootfs $FIX_DIR /bin/sleep 100000"
 		python3 "$ST" monitors "$STATE/state.db" | cut -f2 >"$TMP/mon"
 		[ "$(wc -l <"$TMP/mon")" = "$n" ] || die "expected $n running monitors, found $(wc -l <"$TMP/mon")"
 		python3 "$ST" tree $(cat "$TMP/mon") >"$TMP/all"
-		measure pocket-docker "$n" "$TMP/mon" "$TMP/all" "$a0"
+		measure pocket-docker "$n" "$TMP/mon" "$TMP/all"
 		"$PD" --root "$STATE" rm -f --all >/dev/null
 	fi
 	if [ "$PODMAN_OK" = 1 ]; then
 		log "podman: $n detached containers"
-		a0=$(avail_kb)
 		many "$n" "$PODMAN run -d --name mem-{} $PODMAN_RUN pdbench-busybox /bin/sleep 100000"
 		# shellcheck disable=SC2086
 		$PODMAN ps -q --no-trunc | xargs $PODMAN inspect --format '{{.State.ConmonPid}}' >"$TMP/mon"
 		[ "$(wc -l <"$TMP/mon")" = "$n" ] || die "expected $n conmon processes, found $(wc -l <"$TMP/mon")"
 		python3 "$ST" tree $(cat "$TMP/mon") >"$TMP/all"
-		measure "podman (conmon)" "$n" "$TMP/mon" "$TMP/all" "$a0"
+		measure "podman (conmon)" "$n" "$TMP/mon" "$TMP/all"
 		# shellcheck disable=SC2086
 		timeout 300 $PODMAN rm -af -t 0 >/dev/null 2>&1 || true
 	fi
 	log "crun: $n detached containers"
-	a0=$(avail_kb)
 	many "$n" "crun --root $TMP/crun run -d --bundle $TMP/bundle ${OCI_PREFIX}mem-{}"
 	for i in $(seq "$n"); do
 		crun --root "$TMP/crun" state "${OCI_PREFIX}mem-$i" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])'
 	done >"$TMP/all"
 	: >"$TMP/mon"
-	measure "crun (no monitor)" "$n" "$TMP/mon" "$TMP/all" "$a0"
+	measure "crun (no monitor)" "$n" "$TMP/mon" "$TMP/all"
 	oci_cleanup
 done
 
@@ -101,5 +97,5 @@ write_machine "$TMP/machine" "- tools: $(tool_version crun --version), ${PODMAN_
 python3 "$BENCH_DIR/report.py" --section memory --md "$MD" --machine "$TMP/machine" \
 	--title "Memory of detached containers" \
 	--tsv "$TMP/mem.tsv" "${TARGETS[@]}" \
-	--note "Each container runs \`/bin/sleep 100000\` detached; counts started two at a time. PSS, RSS and private memory from \`/proc/PID/smaps_rollup\`, one second after the last start; with many containers the monitors share their code pages, so PSS per container falls. \`monitor\`: pocket-docker's per-container monitor process, podman's conmon; crun has none (its \`run -d\` leaves only the container's process). \`total PSS\`: the monitors and every process in the containers. MemAvailable drop is the change of the host's MemAvailable while the containers ran (includes kernel memory: page tables, namespaces, cgroups, mounts) and is noisy on a shared machine.${PODMAN_WHY:+ podman not measured: $PODMAN_WHY.}"
+	--note "Each container runs \`/bin/sleep 100000\` detached; counts started two at a time. PSS, RSS and private memory from \`/proc/PID/smaps_rollup\`, one second after the last start; with many containers the monitors share their code pages, so PSS per container falls. \`monitor\`: pocket-docker's per-container monitor process, podman's conmon; crun has none (its \`run -d\` leaves only the container's process). \`total PSS\`: the monitors and every process in the containers. Kernel memory (page tables, namespaces, cgroups, mounts) is not in these figures: the host's free memory moves too much on a shared machine to measure it by difference.${PODMAN_WHY:+ podman not measured: $PODMAN_WHY.}"
 cp "$TMP/mem.tsv" "$BENCH_OUT/memory.tsv"
