@@ -515,32 +515,11 @@ static int pull_url(const char *root, const char *url, const struct pd_pull_opts
 	return 0;
 }
 
-/* Create state.db under the exclusive images lock: two first commands
- * migrating a new database at once can fail with "database is locked"
- * (switching it to WAL does not wait for the busy timeout). */
-static int ensure_db(const char *root, struct pd_err **err)
-{
-	_cleanup_free_ char *path = xasprintf("%s/state.db", root);
-	struct stat st;
-	if (stat(path, &st) == 0)
-		return 0;
-	__attribute__((cleanup(unlock_fd))) int lock = pd_images_lock(root, true, err);
-	if (lock < 0)
-		return -1;
-	struct pd_store *s = pd_store_open(root, err);
-	if (!s)
-		return -1;
-	pd_store_close(s);
-	return 0;
-}
-
 int pd_image_pull(const char *root, const char *what, const struct pd_pull_opts *o, char **name_out,
 		  bool *up_to_date, struct pd_err **err)
 {
 	*up_to_date = false;
 	*name_out = NULL;
-	if (ensure_db(root, err) < 0)
-		return -1;
 	if (pd_image_is_url(what))
 		return pull_url(root, what, o, name_out, err);
 	if (strstr(what, "://"))
@@ -1078,8 +1057,6 @@ int pd_image_import(const char *root, const char *file, const char *name, char *
 		return -1;
 	}
 	bool oci = found[0] && found[1], docker = !oci && found[2];
-	if (ensure_db(root, err) < 0)
-		return -1;
 	__attribute__((cleanup(unlock_fd))) int lock = pd_images_lock(root, false, err);
 	if (lock < 0)
 		return -1;
