@@ -277,28 +277,28 @@ static bool image_complete(const char *root, const struct pd_image_rec *v, size_
  * CPUs: extraction is bound by system calls, so layers side by side use
  * the cores a single extractor leaves idle.  A child reports its error
  * text on a pipe. */
-static int extract_layers(const char *root, const struct pd_manifest *m, struct pd_err **err)
+static int extract_layers(const char *root, const char *const *digests, size_t n_layers, struct pd_err **err)
 {
 	bool rootless = geteuid() != 0;
 	size_t todo = 0;
-	for (size_t i = 0; i < m->n_layers; i++) {
-		_cleanup_free_ char *p = pd_layer_path(root, m->layers[i].digest, rootless);
+	for (size_t i = 0; i < n_layers; i++) {
+		_cleanup_free_ char *p = pd_layer_path(root, digests[i], rootless);
 		todo += p && !pd_is_dir(p);
 	}
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (todo < 2 || cpus < 2) {
-		for (size_t i = 0; i < m->n_layers; i++)
-			if (pd_layer_extract(root, m->layers[i].digest, rootless, err) < 0)
+		for (size_t i = 0; i < n_layers; i++)
+			if (pd_layer_extract(root, digests[i], rootless, err) < 0)
 				return -1;
 		return 0;
 	}
 	size_t max = cpus > 4 ? 4 : (size_t)cpus, running = 0, next = 0;
-	pid_t *pids = xcalloc(m->n_layers, sizeof(pid_t));
-	int *fds = xcalloc(m->n_layers, sizeof(int));
+	pid_t *pids = xcalloc(n_layers, sizeof(pid_t));
+	int *fds = xcalloc(n_layers, sizeof(int));
 	int ret = 0;
 	fflush(NULL);
-	while (next < m->n_layers || running) {
-		if (next < m->n_layers && running < max && ret == 0) {
+	while (next < n_layers || running) {
+		if (next < n_layers && running < max && ret == 0) {
 			int p[2];
 			if (pipe2(p, O_CLOEXEC) < 0) {
 				ret = pd_fail(err, errno, "create a pipe");
@@ -308,7 +308,7 @@ static int extract_layers(const char *root, const struct pd_manifest *m, struct 
 			if (pid == 0) {
 				close(p[0]);
 				struct pd_err *e = NULL;
-				if (pd_layer_extract(root, m->layers[next].digest, rootless, &e) == 0)
+				if (pd_layer_extract(root, digests[next], rootless, &e) == 0)
 					_exit(0);
 				(void)!write(p[1], e->msg, strlen(e->msg));
 				_exit(e->errnum ? 100 + (e->errnum & 0x7f) : 1);
@@ -324,8 +324,8 @@ static int extract_layers(const char *root, const struct pd_manifest *m, struct 
 			running++;
 			continue;
 		}
-		if (next < m->n_layers && ret < 0)
-			next = m->n_layers; /* start no more after a failure */
+		if (next < n_layers && ret < 0)
+			next = n_layers; /* start no more after a failure */
 		int status;
 		pid_t pid = waitpid(-1, &status, 0);
 		if (pid < 0) {
@@ -384,7 +384,12 @@ static int fetch_image(const char *root, struct pd_registry *r, const struct pd_
 	free(g);
 	if (ret < 0 || load_config(root, m->config.digest, m->n_layers, cfg, err) < 0)
 		return -1;
-	return extract_layers(root, m, err);
+	const char **digests = xcalloc(m->n_layers, sizeof(char *));
+	for (size_t i = 0; i < m->n_layers; i++)
+		digests[i] = m->layers[i].digest;
+	ret = extract_layers(root, digests, m->n_layers, err);
+	free(digests);
+	return ret;
 }
 
 /* Record the image of manifest `m` under repo:tag (rows already there are
@@ -1006,16 +1011,20 @@ static int import_image(const char *root, const struct import_result *res, const
 	if (load_config(root, res->config, res->n_layers, &cfg, err) < 0)
 		return -1;
 	int ret = -1;
-	bool rootless = geteuid() != 0;
 	struct pd_layer_rec *lr = xcalloc(res->n_layers, sizeof(*lr));
 	uint64_t size = 0;
 	_cleanup_free_ char *repo = NULL, *tag = NULL;
 	const char *want = name ? name : res->repo_tag;
 	if (want && split_name(want, &repo, &tag, err) < 0)
 		goto out;
+	const char **digests = xcalloc(res->n_layers, sizeof(char *));
+	for (size_t i = 0; i < res->n_layers; i++)
+		digests[i] = res->layers[i];
+	int xr = extract_layers(root, digests, res->n_layers, err);
+	free(digests);
+	if (xr < 0)
+		goto out;
 	for (size_t i = 0; i < res->n_layers; i++) {
-		if (pd_layer_extract(root, res->layers[i], rootless, err) < 0)
-			goto out;
 		lr[i] = (struct pd_layer_rec){
 		    .digest = (char *)res->layers[i],
 		    .diff_id = cfg.diff_ids && i < cfg.n_diff_ids ? cfg.diff_ids[i] : NULL,
