@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -545,9 +546,17 @@ static int64_t parse_time(const char *s)
 			ns *= 10;
 	}
 	int64_t off = 0;
-	if ((*p == '+' || *p == '-') && strlen(p) >= 6)
-		off = (int64_t)(atoi(p + 1) * 3600 + atoi(p + 4) * 60) * (*p == '-' ? -1 : 1);
-	return ((int64_t)timegm(&tm) - off) * 1000000000LL + ns;
+	/* "+HH:MM": two digits each, nothing longer is read. */
+	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) && p[3] == ':' &&
+	    isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]))
+		off = (int64_t)(((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60) *
+		      (*p == '-' ? -1 : 1);
+	int64_t secs = (int64_t)timegm(&tm) - off;
+	/* Nanoseconds in an int64_t reach the year 2262: a date beyond
+	 * that (or before 1970) is not a creation time; shown as unknown. */
+	if (secs < 0 || secs > INT64_MAX / 1000000000LL - 1)
+		return 0;
+	return secs * 1000000000LL + ns;
 }
 
 int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *c, struct pd_err **err)
