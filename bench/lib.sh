@@ -163,8 +163,11 @@ bench_cleanup() {
 	trap - INT TERM
 	for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do eval "${CLEANUP_HOOKS[i]}"; done
 	if [ -n "${PD:-}" ] && [ -e "$STATE/state.db" ]; then
+		"$PD" --root "$STATE" ps -a -q --no-trunc >>"$TMP/ids" 2>/dev/null
 		"$PD" --root "$STATE" rm -f --all >/dev/null 2>&1
 	fi
+	pd_cgroup_leftovers
+	unified_junk_cleanup
 	for m in $(findmnt -rn -o TARGET | grep -F "$TMP" | sort -r); do umount -l "$m"; done
 	if findmnt -rn -o TARGET | grep -qF "$TMP"; then
 		log "WARNING: mounts remain under $TMP; not removing it"
@@ -172,6 +175,41 @@ bench_cleanup() {
 		rm -rf --one-file-system "$TMP"
 	fi
 	exit $rc
+}
+
+# In the private namespace /sys/fs/cgroup/unified is an empty directory of the host's
+# /sys/fs/cgroup tmpfs, hidden under the cgroup2 mount outside.  crun (and podman through it)
+# still create their cgroup directories and files there: remove what this script's runtimes
+# made (its OCI prefix, and libpod_parent if podman made it), only on that tmpfs.
+unified_junk_cleanup() {
+	[ -n "${PD_BENCH_IN_NS:-}" ] && [ -n "${PD_BENCH_CGROUP_MODE:-}" ] || return 0
+	[[ "$PD_BENCH_CGROUP_MODE" == hybrid* ]] || return 0
+	local u=/sys/fs/cgroup/unified e
+	[ "$(stat -f -c %T "$u" 2>/dev/null)" = tmpfs ] || return 0
+	for e in "$u/$OCI_PREFIX"*; do
+		[ -e "$e" ] && rm -rf --one-file-system -- "$e"
+	done
+	if [ "${PODMAN_CG_NEW:-0}" = 1 ] && [ -e "$u/libpod_parent" ]; then
+		rm -rf --one-file-system -- "$u/libpod_parent"
+	fi
+	return 0
+}
+
+# pocket-docker removes a container's cgroups when the container goes.  For the ids in $TMP/ids
+# (containers this script made), remove any that are left (empty ones only) and say so.
+pd_cgroup_leftovers() {
+	[ -s "$TMP/ids" ] || return 0
+	local id d n=0
+	while read -r id; do
+		[[ "$id" =~ ^[0-9a-f]{64}$ ]] || continue
+		for d in /sys/fs/cgroup/*/pocket-docker/"$id"; do
+			[ -d "$d" ] || continue
+			sleep 0.2
+			rmdir "$d" 2>/dev/null && n=$((n + 1))
+		done
+	done < <(sort -u "$TMP/ids")
+	[ "$n" = 0 ] || log "WARNING: $n cgroup directories of removed containers were left behind by pocket-docker (removed now)"
+	return 0
 }
 
 # The machine file for report.py: machine_info, load before/after, extra lines from the args.
@@ -288,7 +326,7 @@ podman_setup() {
 	# podman (cgroupfs manager) makes libpod_parent/ in every hierarchy and leaves it: remove
 	# it afterwards (only if it was not there before, and only empty directories).
 	PODMAN_CG_NEW=1
-	compgen -G '/sys/fs/cgroup/*/libpod_parent' >/dev/null && PODMAN_CG_NEW=0
+	[ -n "$(libpod_dirs)" ] && PODMAN_CG_NEW=0
 	on_exit podman_cleanup
 	# shellcheck disable=SC2086
 	if ! out=$($PODMAN import "$tarball" pdbench-busybox 2>&1); then
@@ -309,11 +347,30 @@ podman_cleanup() {
 	[ -n "${PODMAN:-}" ] || return 0
 	# shellcheck disable=SC2086
 	timeout 300 $PODMAN rm -af -t 0 >/dev/null 2>&1
-	if [ "${PODMAN_CG_NEW:-0}" = 1 ]; then
-		find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -depth -type d -path '/sys/fs/cgroup/*/libpod_parent*' \
-			-exec rmdir {} \; 2>/dev/null
-	fi
+	[ "${PODMAN_CG_NEW:-0}" = 1 ] && rm_libpod_cgroups
 	return 0
+}
+# podman's libpod_parent directories in the cgroup hierarchies (cgroup file systems only).
+libpod_dirs() {
+	local h t
+	for h in /sys/fs/cgroup/*/libpod_parent; do
+		[ -d "$h" ] || continue
+		t=$(stat -f -c %T "$(dirname "$h")")
+		[ "$t" = cgroupfs ] || [ "$t" = cgroup2fs ] && echo "$h"
+	done
+	return 0
+}
+# Remove podman's (empty) libpod_parent cgroup directories; conmon may take a moment to go.
+rm_libpod_cgroups() {
+	local i d
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for d in $(libpod_dirs); do
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+		done
+		[ -z "$(libpod_dirs)" ] && return 0
+		sleep 0.5
+	done
+	log "WARNING: podman's libpod_parent cgroups are still busy; left in place"
 }
 
 # crun and runc keep their state under $TMP/crun and $TMP/runc; container ids start with

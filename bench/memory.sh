@@ -56,6 +56,7 @@ for n in $COUNTS; do
 		[ "$(wc -l <"$TMP/mon")" = "$n" ] || die "expected $n running monitors, found $(wc -l <"$TMP/mon")"
 		python3 "$ST" tree $(cat "$TMP/mon") >"$TMP/all"
 		measure pocket-docker "$n" "$TMP/mon" "$TMP/all"
+		"$PD" --root "$STATE" ps -a -q --no-trunc >>"$TMP/ids"
 		"$PD" --root "$STATE" rm -f --all >/dev/null
 	fi
 	if [ "$PODMAN_OK" = 1 ]; then

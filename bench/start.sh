@@ -130,7 +130,7 @@ pd_cgroups | comm -13 "$TMP/cgroups-before" - >"$TMP/cgroups-new"
 [ -s "$TMP/cgroups-new" ] && sleep 2
 while read -r d; do [ -d "$d" ] && echo "$d"; done <"$TMP/cgroups-new" >"$TMP/cgroups-left"
 if [ -s "$TMP/cgroups-left" ]; then
-	log "WARNING: $(wc -l <"$TMP/cgroups-left") pocket-docker cgroup directories appeared during the run and stay, e.g.:"
+	log "note: $(wc -l <"$TMP/cgroups-left") pocket-docker cgroup directories appeared during the run and stay (--rm should leave none; they may belong to another user of the machine), e.g.:"
 	head -n 3 "$TMP/cgroups-left" | sed 's/^/bench:   /' >&2
 fi
 

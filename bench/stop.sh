@@ -31,7 +31,7 @@ set -e
 n=\$1
 "$PD" --root "$STATE" rm -f --all >/dev/null 2>&1 || true
 seq "\$n" | xargs -P 2 -I{} "$PD" --root "$STATE" run -d --name stopme-{} --rootfs "$FIX_DIR" \
-	/bin/sh -c 'trap "" TERM; while :; do sleep 1; done' >/dev/null
+	/bin/sh -c 'trap "" TERM; while :; do sleep 1; done' >>"$TMP/ids"
 got=\$("$PD" --root "$STATE" ps -q | wc -l)
 [ "\$got" = "\$n" ] || { echo "prepare: \$got running, expected \$n" >&2; exit 1; }
 PREP
