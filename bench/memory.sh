@@ -86,11 +86,11 @@ while IFS=$'\t' read -r rt n _ pss _; do
 	[ "$rt" = pocket-docker ] || continue
 	c=$(awk -F'\t' -v n="$n" '$1 == "podman (conmon)" && $2 == n {print $4}' "$TMP/mem.tsv")
 	if [ -z "$c" ]; then
-		TARGETS+=(--target "monitor PSS below conmon's ($n containers): not measured (podman: ${PODMAN_WHY:-not run})|not measured")
+		TARGETS+=(--target "monitor PSS below conmon's, $n detached container(s): not measured (podman: ${PODMAN_WHY:-not run})|not measured")
 	elif [ "$pss" -lt "$c" ]; then
-		TARGETS+=(--target "monitor PSS below conmon's ($n containers): $pss kB against $c kB per container|met")
+		TARGETS+=(--target "monitor PSS below conmon's, $n detached container(s): $pss kB against $c kB per container|met")
 	else
-		TARGETS+=(--target "monitor PSS below conmon's ($n containers): $pss kB against $c kB per container|MISSED")
+		TARGETS+=(--target "monitor PSS below conmon's, $n detached container(s): $pss kB against $c kB per container|MISSED")
 	fi
 done <"$TMP/mem.tsv"
 

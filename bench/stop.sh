@@ -51,24 +51,24 @@ ROWS=()
 PAIRS=()
 CHECKS=()
 for n in $COUNTS; do
-	ROWS+=(--row "stop-$n|pocket-docker stop -t $GRACE --all, $n containers")
+	ROWS+=(--row "stop-$n|pocket-docker stop -t $GRACE --all, $n container(s)")
 	hf_rounds "$TMP/stop-$n" 1 "$RUNS" 0 "stop-$n" "$PD --root $STATE stop -t $GRACE --all" \
 		-- --prepare "bash $TMP/prepare.sh $n"
 	# Every container must be stopped (exited), none still running.
 	left=$("$PD" --root "$STATE" ps -q | wc -l)
 	[ "$left" = 0 ] || die "$left containers still running after stop --all"
 	if [ "$PODMAN_OK" = 1 ]; then
-		ROWS+=(--row "podman-$n|podman stop -t $GRACE --all, $n containers")
+		ROWS+=(--row "podman-$n|podman stop -t $GRACE --all, $n container(s)")
 		hf_rounds "$TMP/stop-podman-$n" 1 "$PRUNS" 0 "podman-$n" "$PODMAN stop -t $GRACE --all" \
 			-- --prepare "bash $TMP/prepare-podman.sh $n"
 		PAIRS+=(--pair "stop-$n|podman-$n")
 		# shellcheck disable=SC2086
 		$PODMAN rm -af -t 0 >/dev/null 2>&1 || true
 	else
-		ROWS+=(--row "podman-$n|podman stop -t $GRACE --all, $n containers")
+		ROWS+=(--row "podman-$n|podman stop -t $GRACE --all, $n container(s)")
 		echo "podman-$n|$PODMAN_WHY" >>"$TMP/skipped"
 	fi
-	CHECKS+=(--abs-check "stop-$n|$((GRACE * 1000 + 1000))|pocket-docker stop --all at $n TERM-ignoring containers within one grace period ($GRACE s) plus 1 s")
+	CHECKS+=(--abs-check "stop-$n|$((GRACE * 1000 + 1000))|pocket-docker stop --all with $n TERM-ignoring container(s) within one grace period ($GRACE s) plus 1 s")
 done
 "$PD" --root "$STATE" rm -f --all >/dev/null 2>&1 || true
 
