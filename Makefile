@@ -88,7 +88,7 @@ fuzz:
 
 bench: deps
 	$(MAKE) $(BIN)
-	bash bench/run
+	PD_BIN=$(abspath $(BIN)) bash bench/run
 
 format:
 	clang-format -i $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS)
