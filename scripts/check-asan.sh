@@ -6,9 +6,9 @@
 # BUILD_DIR holds pocket-docker and the unit tests built with SAN=1
 # (-fsanitize=address,undefined).  Every sanitizer report is written to
 # BUILD_DIR/san-logs/ (ASAN_OPTIONS / UBSAN_OPTIONS log_path) and counts as
-# one failure, whatever the exit status of the process that made it; leak
-# detection is off (a CLI's short life; the fuzzers check leaks).  The
-# fuzzing pass is skipped here: the harnesses are sanitized builds already.
+# one failure, whatever the exit status of the process that made it; leaks
+# too (PD_ASAN_LEAKS=0 turns that off).  The fuzzing pass is skipped here:
+# the harnesses are sanitized builds already.
 # Ends with the suite's "N passed, N failed, N skipped" line, reports
 # included.
 set -u
@@ -25,7 +25,7 @@ rm -rf "$logs"
 mkdir -p "$logs"
 # Rootless tests run the binary as another user: it must write here too.
 chmod 1777 "$logs"
-export ASAN_OPTIONS="detect_leaks=0:log_path=$logs/asan:print_summary=1"
+export ASAN_OPTIONS="detect_leaks=${PD_ASAN_LEAKS:-1}:log_path=$logs/asan:print_summary=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 out=$(mktemp /tmp/pd-check-asan.XXXXXX)
 start=$(date +%s)
