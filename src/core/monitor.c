@@ -203,8 +203,10 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		snprintf(failure->step, sizeof(failure->step), "monitor");
 		return -1;
 	}
-	struct pd_idmap map;
-	idmap_for_caller(&map);
+	/* Only rootless needs the maps (a passwd lookup and /etc/subuid). */
+	struct pd_idmap map = { 0 };
+	if (a->cfg->rootless)
+		idmap_for_caller(&map);
 	_cleanup_free_ char *upper = xasprintf("%s/upper", a->dir);
 	_cleanup_free_ char *work = xasprintf("%s/work", a->dir);
 	_cleanup_free_ char *merged = xasprintf("%s/merged", a->dir);
