@@ -161,13 +161,17 @@ int cli_ps(const struct cli_global *g, int argc, char **argv)
 	cli_table_init(&t, 7);
 	static const char *const head[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
 	cli_table_add(&t, head);
+	struct pd_ports_table ports_table = { 0 };
+	if (!f.quiet)
+		pd_network_ports_load(s, &ports_table);
 	for (size_t i = 0; i < n; i++) {
 		pd_container_refresh(s, &v[i]);
 		if (!f.all && v[i].state == PD_STATE_EXITED)
 			continue;
-		_cleanup_free_ char *ports = f.quiet ? NULL : pd_network_ports_text(s, v[i].id);
+		_cleanup_free_ char *ports = f.quiet ? NULL : pd_network_ports_lookup(&ports_table, v[i].id);
 		print_row(&t, &v[i], &f, now, ports);
 	}
+	pd_network_ports_free(&ports_table);
 	if (!f.quiet && !f.json)
 		cli_table_print(&t);
 	else

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -261,11 +262,23 @@ static char *random_name(const char *id)
 			 name_right[(v / 32) % ARRAY_SIZE(name_right)], id[8], id[9]);
 }
 
+/* A generated name taken already (1 in ~100,000 per pair): another one,
+ * from fresh random bits and a longer suffix. */
+static char *another_name(void)
+{
+	unsigned char b[4] = { 0 };
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		b[0] = (unsigned char)getpid(), b[1] = (unsigned char)(getpid() >> 8);
+	return xasprintf("%s_%s_%02x%02x", name_left[b[0] % ARRAY_SIZE(name_left)],
+			 name_right[b[1] % ARRAY_SIZE(name_right)], b[2], b[3]);
+}
+
 static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
 {
 	bool generated = !cfg->name;
 	if (generated)
 		cfg->name = random_name(cfg->id);
+
 	_cleanup_free_ char *cmd = command_json(cfg->argv);
 	_cleanup_free_ char *conf = config_json(cfg);
 	struct pd_record r = {
@@ -282,7 +295,20 @@ static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_er
 		.monitor_start = pd_proc_start_time(getpid()),
 	};
 	snprintf(r.id, sizeof(r.id), "%s", cfg->id);
-	return pd_store_insert(s, &r, err);
+	for (int attempt = 0;; attempt++) {
+		if (pd_store_insert(s, &r, err) == 0)
+			return 0;
+		struct pd_record other;
+		if (!generated || attempt >= 8 || pd_store_find(s, cfg->name, &other, NULL) < 0)
+			return -1;
+		pd_record_free(&other);
+		if (err) {
+			pd_err_free(*err);
+			*err = NULL;
+		}
+		free(cfg->name);
+		r.name = cfg->name = another_name();
+	}
 }
 
 /* Discard a record (and its directory) whose start never happened. */

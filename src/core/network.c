@@ -198,20 +198,58 @@ char *pd_network_hosts(const struct pd_config *cfg)
 	return pd_net_hosts(&cfg->net, cfg->hostname, host);
 }
 
+static char *ports_join(char *out, const struct pd_port *p, bool first)
+{
+	_cleanup_free_ char *t = pd_port_text(p);
+	char *next = xasprintf("%s%s%s", out, first ? "" : ", ", t);
+	free(out);
+	return next;
+}
+
 char *pd_network_ports_text(struct pd_store *s, const char *id)
 {
 	struct pd_store_net n;
 	if (pd_store_net_get(s, id, &n, NULL) < 0)
 		return xstrdup("");
 	char *out = xstrdup("");
-	for (size_t i = 0; i < n.n_ports; i++) {
-		_cleanup_free_ char *p = pd_port_text(&n.ports[i]);
-		char *next = xasprintf("%s%s%s", out, i ? ", " : "", p);
-		free(out);
-		out = next;
-	}
+	for (size_t i = 0; i < n.n_ports; i++)
+		out = ports_join(out, &n.ports[i], i == 0);
 	pd_store_net_free(&n);
 	return out;
+}
+
+void pd_network_ports_load(struct pd_store *s, struct pd_ports_table *t)
+{
+	/* Unreadable: the column stays empty, as with one container. */
+	if (pd_store_net_all_ports(s, &t->rows, &t->n, NULL) < 0) {
+		t->rows = NULL;
+		t->n = 0;
+	}
+}
+
+char *pd_network_ports_lookup(const struct pd_ports_table *t, const char *id)
+{
+	/* Rows are ordered by container id: the first of this id, then the
+	 * run of them. */
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(t->rows[mid].container_id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	char *out = xstrdup("");
+	for (size_t i = lo; i < t->n && !strcmp(t->rows[i].container_id, id); i++)
+		out = ports_join(out, &t->rows[i].port, i == lo);
+	return out;
+}
+
+void pd_network_ports_free(struct pd_ports_table *t)
+{
+	free(t->rows);
+	t->rows = NULL;
+	t->n = 0;
 }
 
 json_t *pd_network_settings_json(struct pd_store *s, const char *id)

@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/store.h"
+#include "core/store-net.h"
 #include "net/rootless.h"
 
 /* CLI, after the record is written: for --network bridge check the subnet
@@ -39,5 +40,14 @@ char *pd_network_hosts(const struct pd_config *cfg);
 
 /* "0.0.0.0:18080->80/tcp, ..." for ps; "" when none.  Caller frees. */
 char *pd_network_ports_text(struct pd_store *s, const char *id);
+/* The same for many containers (ps): every port read in one query, then
+ * looked up per container id. */
+struct pd_ports_table {
+	struct pd_store_port_row *rows;
+	size_t n;
+};
+void pd_network_ports_load(struct pd_store *s, struct pd_ports_table *t);
+char *pd_network_ports_lookup(const struct pd_ports_table *t, const char *id);
+void pd_network_ports_free(struct pd_ports_table *t);
 /* inspect's NetworkSettings (a new reference). */
 json_t *pd_network_settings_json(struct pd_store *s, const char *id);

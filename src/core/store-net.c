@@ -229,3 +229,33 @@ void pd_store_net_free(struct pd_store_net *n)
 	free(n->ports);
 	memset(n, 0, sizeof(*n));
 }
+
+int pd_store_net_all_ports(struct pd_store *s, struct pd_store_port_row **out, size_t *n, struct pd_err **err)
+{
+	*out = NULL;
+	*n = 0;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT container_id, proto, host_ip, host_port, container_port FROM ports"
+			       " ORDER BY container_id, container_port, proto, host_port",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare port listing");
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct pd_store_port_row *r = &(*out)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->container_id, sizeof(r->container_id), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(r->port.proto, sizeof(r->port.proto), "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(r->port.host_ip, sizeof(r->port.host_ip), "%s", (const char *)sqlite3_column_text(st, 2));
+		r->port.host_port = (uint16_t)sqlite3_column_int(st, 3);
+		r->port.container_port = (uint16_t)sqlite3_column_int(st, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return store_fail(s, err, "list ports");
+	}
+	return 0;
+}

@@ -30,3 +30,10 @@ struct pd_store_net {
 /* 0 with *out filled (empty when nothing is recorded). */
 int pd_store_net_get(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err);
 void pd_store_net_free(struct pd_store_net *n);
+/* Every container's published ports in one query (for ps), ordered by
+ * container id; *out is freed by the caller. */
+struct pd_store_port_row {
+	char container_id[65];
+	struct pd_port port;
+};
+int pd_store_net_all_ports(struct pd_store *s, struct pd_store_port_row **out, size_t *n, struct pd_err **err);
