@@ -11,6 +11,7 @@
 #include "core/monitor.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -490,6 +491,9 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 	if (first)
 		send_client(m, ATTACH_STARTED, &st, sizeof(st));
 	pid_t health = spawn_health(m);
+	/* The monitor may live for months: give back what starting took (the
+	 * CLI's heap came with the fork). */
+	malloc_trim(0);
 	int status = supervise(m, sigfd);
 	end_health(health);
 	finish_cgroup(m);
