@@ -210,7 +210,9 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 		idmap_for_caller(&map);
 	_cleanup_free_ char *upper = xasprintf("%s/upper", a->dir);
 	_cleanup_free_ char *work = xasprintf("%s/work", a->dir);
-	_cleanup_free_ char *merged = xasprintf("%s/merged", a->dir);
+	/* The rootfs is mounted over the container's directory, seen so only
+	 * inside the container's mount namespace. */
+	_cleanup_free_ char *merged = xstrdup(a->dir);
 	_cleanup_free_ char *resolv = pd_network_resolv_conf(a->cfg);
 	_cleanup_free_ char *hosts = pd_network_hosts(a->cfg);
 	struct init_ctx ctx = {
@@ -263,6 +265,8 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 			       (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
 			       pd_network_attach(&m->net, a->cfg, a->dir, pid, &err) == 0 &&
 			       sync_send(sv[0], &go, &err) == 0;
+		if (go_sent && !m->store && !(m->store = pd_store_open(a->root, &err)))
+			go_sent = false;
 		/* A child that failed before GO has left its report in the
 		 * channel: it names the step, so it wins over ours. */
 		if (!go_sent)
@@ -523,7 +527,8 @@ void monitor_main(struct monitor_args *a)
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	m.store = pd_store_open(a->root, NULL);
+	/* The state database is opened once the child has its GO, while it
+	 * finishes its setup (start_container): not on the start's path. */
 	m.listen_fd = attach_listen(a->dir, NULL);
 	_cleanup_free_ char *log = pd_log_path(a->root, id);
 	m.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -535,9 +540,9 @@ void monitor_main(struct monitor_args *a)
 	unsigned restarts = 0;
 	uint64_t backoff_ms = 100;
 	bool started = false;
-	if (!m.store || m.log_fd < 0 || sigfd < 0) {
+	if (m.log_fd < 0 || sigfd < 0) {
 		snprintf(failure.step, sizeof(failure.step), "monitor");
-		snprintf(failure.text, sizeof(failure.text), "open state database or log '%s'", log);
+		snprintf(failure.text, sizeof(failure.text), "open log '%s'", log);
 	} else if (compile_seccomp(&m, &failure) == 0) {
 		for (;;) {
 			int64_t t0 = pd_mono_ns();
@@ -562,6 +567,8 @@ void monitor_main(struct monitor_args *a)
 		exit_code = failure.kind == PD_ERR_NOT_FOUND ? 127 : failure.kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
 		error = xasprintf("step '%s': %s", failure.step, failure.text);
 	}
+	if (!m.store)
+		m.store = pd_store_open(a->root, NULL);
 	if (m.store && !a->cfg->remove)
 		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
 	pd_network_release(m.store, id);
