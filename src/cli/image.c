@@ -190,7 +190,8 @@ static void human_size(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%uB", (unsigned)n);
 }
 
-static void print_row(const struct pd_image_rec *r, const struct pd_image_name *nm, bool json, int64_t now)
+static void print_row(struct cli_table *t, const struct pd_image_rec *r, const struct pd_image_name *nm, bool json,
+		      int64_t now)
 {
 	_cleanup_free_ char *repo = nm ? pd_image_display_repo(nm->repo) : xstrdup("<none>");
 	const char *tag = nm && *nm->tag ? nm->tag : "<none>";
@@ -209,7 +210,10 @@ static void print_row(const struct pd_image_rec *r, const struct pd_image_name *
 	cli_human_duration(now - r->created_ns, created, sizeof(created));
 	human_size(r->size, size, sizeof(size));
 	_cleanup_free_ char *ago = xasprintf("%s ago", created);
-	printf("%-40s %-10s %-12.12s %-24s %s\n", repo, tag, r->id + 7, ago, size);
+	char id[13];
+	snprintf(id, sizeof(id), "%.12s", r->id + 7);
+	const char *row[] = { repo, tag, id, ago, size };
+	cli_table_add(t, row);
 }
 
 int cli_images(const struct cli_global *g, int argc, char **argv)
@@ -236,18 +240,24 @@ int cli_images(const struct cli_global *g, int argc, char **argv)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	if (!f.quiet && !f.json)
-		printf("%-40s %-10s %-12s %-24s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+	struct cli_table t;
+	cli_table_init(&t, 5);
+	static const char *const head[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
+	cli_table_add(&t, head);
 	for (size_t i = 0; i < n; i++) {
 		if (f.quiet) {
 			printf("%.12s\n", v[i].id + 7);
 			continue;
 		}
 		if (!v[i].n_names)
-			print_row(&v[i], NULL, f.json, now);
+			print_row(&t, &v[i], NULL, f.json, now);
 		for (size_t k = 0; k < v[i].n_names; k++)
-			print_row(&v[i], &v[i].names[k], f.json, now);
+			print_row(&t, &v[i], &v[i].names[k], f.json, now);
 	}
+	if (!f.quiet && !f.json)
+		cli_table_print(&t);
+	else
+		cli_table_free(&t);
 	pd_image_recs_free(v, n);
 	cli_flags_free(&f);
 	return 0;

@@ -95,11 +95,16 @@ static void take(struct sample *s)
 
 static void print_table(const struct sample *a, const struct sample *b, size_t n)
 {
-	printf("%-14s %-20s %-8s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %",
-	       "PIDS");
+	struct cli_table t;
+	cli_table_init(&t, 6);
+	static const char *const head[] = { "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS" };
+	cli_table_add(&t, head);
 	for (size_t i = 0; i < n; i++) {
+		char id[13];
+		snprintf(id, sizeof(id), "%.12s", b[i].id);
 		if (!b[i].ok) {
-			printf("%-14.12s %-20s %-8s %-22s %-8s %s\n", b[i].id, b[i].name, "--", "-- / --", "--", "--");
+			const char *row[] = { id, b[i].name, "--", "-- / --", "--", "--" };
+			cli_table_add(&t, row);
 			continue;
 		}
 		double dt = (double)(b[i].at_ns - a[i].at_ns);
@@ -109,12 +114,14 @@ static void print_table(const struct sample *a, const struct sample *b, size_t n
 		human_bytes(b[i].st.mem_limit, lim, sizeof(lim));
 		snprintf(mem, sizeof(mem), "%s / %s", use, lim);
 		double pct = b[i].st.mem_limit ? 100.0 * (double)b[i].st.mem_usage / (double)b[i].st.mem_limit : 0;
-		char cpus[16], pcts[16];
+		char cpus[16], pcts[16], pids[24];
 		snprintf(cpus, sizeof(cpus), "%.2f%%", cpu);
 		snprintf(pcts, sizeof(pcts), "%.2f%%", pct);
-		printf("%-14.12s %-20s %-8s %-22s %-8s %llu\n", b[i].id, b[i].name, cpus, mem, pcts,
-		       (unsigned long long)b[i].st.pids);
+		snprintf(pids, sizeof(pids), "%llu", (unsigned long long)b[i].st.pids);
+		const char *row[] = { id, b[i].name, cpus, mem, pcts, pids };
+		cli_table_add(&t, row);
 	}
+	cli_table_print(&t);
 }
 
 int cli_stats(const struct cli_global *g, int argc, char **argv)

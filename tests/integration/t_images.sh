@@ -767,6 +767,27 @@ test_two_pulls_at_once_one_copy() {
 	true
 }
 
+test_images_columns_aligned() {
+	# As Docker prints it: each column as wide as its widest cell.
+	need_busybox
+	pd import --name bb:1.0 "$BUSYBOX_TAR"
+	assert_ok
+	pd import --name a-much-longer-repository-name/with/several/parts:v2 "$BUSYBOX_TAR"
+	assert_ok
+	pd images
+	assert_ok
+	local col line
+	col=$(printf '%s\n' "$OUT" | head -n 1 | awk '{print index($0, "TAG")}')
+	while IFS= read -r line; do
+		case ${line:$((col - 1))} in
+		1.0\ * | v2\ *) ;;
+		*) fail "tag not under TAG (column $col) in: $line" ;;
+		esac
+	done < <(printf '%s\n' "$OUT" | tail -n +2)
+	pd rmi bb:1.0 a-much-longer-repository-name/with/several/parts:v2
+	assert_ok
+}
+
 test_import_archives() {
 	need_cmd skopeo
 	CONFIG_DIGEST=$(make_oci "$T_TMP/oci") || fail "could not build the OCI layout"
