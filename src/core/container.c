@@ -419,20 +419,6 @@ static void forward_signal(int sig)
 		kill(forward_pid, sig);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 char *pd_parse_detach_keys(const char *spec, struct pd_err **err)
 {
 	_cleanup_free_ char *copy = xstrdup(spec);
@@ -571,7 +557,7 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 		}
 		if (type == ATTACH_STDOUT || type == ATTACH_STDERR) {
 			/* A closed stdout (| head) must not stop the container. */
-			write_all(type == ATTACH_STDOUT ? 1 : 2, buf, (size_t)n);
+			pd_write_all(type == ATTACH_STDOUT ? 1 : 2, buf, (size_t)n);
 		} else if (type == ATTACH_EXIT && n == sizeof(int32_t)) {
 			*exit_code = *(int32_t *)buf;
 			ret = 0;

@@ -51,23 +51,8 @@ struct init_state {
 };
 
 /* GO from the monitor: we are in the container's cgroup, our id maps are
- * written and the network is attached.  Rootless we wait before anything
- * (nothing works in the user namespace before its maps); as root the
- * mounts are built meanwhile and we wait just before the cgroup namespace. */
-static int step_wait_parent_userns(struct init_state *s, struct pd_err **err)
-{
-	if (!s->ctx->userns)
-		return 0;
-	s->got_go = true;
-	struct sync_msg m;
-	int r = sync_recv(s->ctx->syncfd, &m, err);
-	if (r < 0)
-		return -1;
-	if (r == 0 || m.type != SYNC_GO)
-		return pd_fail(err, 0, "the runtime went away before the container started");
-	return 0;
-}
-
+ * written and the network is attached.  Received once, by whichever
+ * "wait-parent" step comes first. */
 static int step_wait_parent(struct init_state *s, struct pd_err **err)
 {
 	if (s->got_go)
@@ -80,6 +65,14 @@ static int step_wait_parent(struct init_state *s, struct pd_err **err)
 	if (r == 0 || m.type != SYNC_GO)
 		return pd_fail(err, 0, "the runtime went away before the container started");
 	return 0;
+}
+
+/* Rootless we wait before anything (nothing works in the user namespace
+ * before its maps); as root the mounts are built meanwhile and we wait
+ * just before the cgroup namespace. */
+static int step_wait_parent_userns(struct init_state *s, struct pd_err **err)
+{
+	return s->ctx->userns ? step_wait_parent(s, err) : 0;
 }
 
 /* The parent has put us in the container's cgroup by now: a cgroup

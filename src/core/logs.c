@@ -19,6 +19,7 @@
 #include "util/cleanup.h"
 #include "util/proc.h"
 #include "util/xalloc.h"
+#include "util/fs.h"
 
 char *pd_log_path(const char *root, const char *id)
 {
@@ -33,21 +34,6 @@ void pd_format_time(int64_t ns, char *buf, size_t len)
 	char base[32];
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%s.%09lldZ", base, (long long)(ns % 1000000000LL));
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int pd_log_append(int fd, int stream, const char *data, size_t len)
@@ -93,10 +79,10 @@ static size_t print_records(const char *buf, size_t len, const struct pd_log_opt
 		const char *content = sp2 + 3;
 		int fd = !strncmp(stream, "stderr", 6) ? err_fd : out_fd;
 		if (o->timestamps)
-			write_all(fd, line, (size_t)(sp1 - line) + 1);
-		write_all(fd, content, (size_t)(nl - content));
+			pd_write_all(fd, line, (size_t)(sp1 - line) + 1);
+		pd_write_all(fd, content, (size_t)(nl - content));
 		if (tag == 'F')
-			write_all(fd, "\n", 1);
+			pd_write_all(fd, "\n", 1);
 	}
 	return done;
 }

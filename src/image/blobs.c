@@ -448,20 +448,6 @@ static int open_tmp(const char *root, char **tmp, struct pd_err **err)
 	return fd;
 }
 
-static int write_all(int fd, const void *p, size_t len)
-{
-	for (const char *c = p; len;) {
-		ssize_t n = write(fd, c, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int pd_blob_put_fd(const char *root, int fd, uint64_t max, const char *expect,
 		   char digest_out[PD_DIGEST_LEN + 1], struct pd_err **err)
 {
@@ -490,7 +476,7 @@ int pd_blob_put_fd(const char *root, int fd, uint64_t max, const char *expect,
 			pd_fail(err, 0, "larger than %llu bytes", (unsigned long long)max);
 			goto out;
 		}
-		if (write_all(tfd, buf, (size_t)n) < 0) {
+		if (pd_write_all(tfd, buf, (size_t)n) < 0) {
 			pd_fail(err, errno, "write '%s'", tmp);
 			goto out;
 		}
@@ -514,7 +500,7 @@ int pd_blob_put_mem(const char *root, const void *data, size_t len, const char *
 	int ret = -1;
 	if (pd_sha256_init(&h, err) == 0) {
 		pd_sha256_update(&h, data, len);
-		if (write_all(tfd, data, len) < 0)
+		if (pd_write_all(tfd, data, len) < 0)
 			pd_fail(err, errno, "write '%s'", tmp);
 		else
 			ret = put_tmp(root, tfd, tmp, expect, &h, digest_out, err);

@@ -105,24 +105,34 @@ int pd_rm_rf(const char *path, struct pd_err **err)
 	return pd_rm_rf_at(AT_FDCWD, path, err);
 }
 
+int pd_write_all(int fd, const void *data, size_t len)
+{
+	for (const char *p = data; len;) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int pd_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct pd_err **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return pd_fail(err, errno, "create '%s'", tmp);
-	const char *p = data;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			unlink(tmp);
-			return pd_fail(err, e, "write '%s'", tmp);
-		}
-		p += n;
-		len -= (size_t)n;
+	if (pd_write_all(fd, data, len) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return pd_fail(err, e, "write '%s'", tmp);
 	}
 	if (rename(tmp, path) < 0) {
 		int e = errno;

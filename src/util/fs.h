@@ -13,6 +13,9 @@ int pd_mkdir_p(const char *path, mode_t mode, struct pd_err **err);
 int pd_rm_rf(const char *path, struct pd_err **err);
 /* Same, relative to a directory fd. */
 int pd_rm_rf_at(int dirfd, const char *name, struct pd_err **err);
+/* write() all of `len` bytes, retrying on EINTR and short writes; -1 with
+ * errno set on failure. */
+int pd_write_all(int fd, const void *data, size_t len);
 /* Write a whole file atomically (temp file + rename). */
 int pd_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct pd_err **err);
 /* Read a whole (small) file; NUL-terminated, caller frees. */
