@@ -317,13 +317,28 @@ static void pump(struct monitor *m, int *fd, int stream)
 	send_client(m, stream == 1 ? ATTACH_STDOUT : ATTACH_STDERR, buf, (size_t)n);
 }
 
+/* A container that outlives its start may run for months: give back what
+ * starting it took.  The CLI's heap came with the fork, SQLite's cache and
+ * the code of everything that ran once (SQLite, libseccomp, the start path)
+ * stay mapped although the loop below uses none of it.  Not on the path of
+ * a short run: that would only cost it time. */
+#define IDLE_AFTER_MS 500
+
+static void go_idle(struct monitor *m)
+{
+	pd_store_close(m->store); /* reopened when needed: store() */
+	m->store = NULL;
+	malloc_trim(0);
+	pd_proc_drop_clean_file_pages();
+}
+
 /* Copy output to the log and clients, and clients' input to the
  * container, until it exits and its output is drained; returns its wait
  * status. */
 static int supervise(struct monitor *m, int sigfd)
 {
 	int status = 0;
-	bool exited = false;
+	bool exited = false, idle = false;
 	int oomfd = pd_cg_oom_fd(m->cg);
 	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_CLIENTS };
 	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
@@ -340,8 +355,14 @@ static int supervise(struct monitor *m, int sigfd)
 			p[P_CLIENTS + i] = (struct pollfd){ m->clients[i], read_clients ? POLLIN : 0, 0 };
 		/* After the exit, the pipes close as soon as the last process of
 		 * the namespace is gone; don't wait forever for a straggler. */
-		if (poll(p, ARRAY_SIZE(p), exited ? 2000 : -1) == 0)
+		int ready = poll(p, ARRAY_SIZE(p), exited ? 2000 : idle ? -1 : IDLE_AFTER_MS);
+		if (ready == 0 && exited)
 			break;
+		if (ready == 0) {
+			go_idle(m);
+			idle = true;
+			continue;
+		}
 		if (p[P_OOM].revents && pd_cg_oom_killed(m->cg))
 			m->oom = true;
 		if (p[P_OUT].revents)
@@ -383,10 +404,18 @@ static void detach_from_cli(void)
 	}
 }
 
+/* The store, opened again if the monitor closed it while idle. */
+static struct pd_store *store(struct monitor *m)
+{
+	if (!m->store)
+		m->store = pd_store_open(m->a->root, NULL);
+	return m->store;
+}
+
 static bool stop_requested(struct monitor *m)
 {
 	struct pd_record r;
-	if (!m->store || pd_store_find(m->store, m->a->cfg->id, &r, NULL) < 0)
+	if (!store(m) || pd_store_find(m->store, m->a->cfg->id, &r, NULL) < 0)
 		return true;
 	bool stop = r.stop_requested;
 	pd_record_free(&r);
@@ -495,9 +524,6 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 	if (first)
 		send_client(m, ATTACH_STARTED, &st, sizeof(st));
 	pid_t health = spawn_health(m);
-	/* The monitor may live for months: give back what starting took (the
-	 * CLI's heap came with the fork). */
-	malloc_trim(0);
 	int status = supervise(m, sigfd);
 	end_health(health);
 	finish_cgroup(m);
@@ -556,7 +582,7 @@ void monitor_main(struct monitor_args *a)
 			if (pd_mono_ns() - t0 > 10LL * 1000000000)
 				backoff_ms = 100;
 			restarts++;
-			if (m.store)
+			if (store(&m))
 				pd_store_set_restarting(m.store, id, exit_code, m.oom, pd_now_ns(), (int)restarts, NULL);
 			if (!backoff_sleep(&m, backoff_ms))
 				break;
@@ -567,9 +593,7 @@ void monitor_main(struct monitor_args *a)
 		exit_code = failure.kind == PD_ERR_NOT_FOUND ? 127 : failure.kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
 		error = xasprintf("step '%s': %s", failure.step, failure.text);
 	}
-	if (!m.store)
-		m.store = pd_store_open(a->root, NULL);
-	if (m.store && !a->cfg->remove)
+	if (store(&m) && !a->cfg->remove)
 		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
 	pd_network_release(m.store, id);
 	/* With --rm everything is gone before the client hears the exit, so

@@ -1,9 +1,13 @@
-/* Process identity helpers (see proc.h).  Any process may use them. */
+/* Process identity and memory helpers (see proc.h).  Any process may use
+ * them. */
 #include "util/proc.h"
+
+#include "util/cleanup.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,4 +81,44 @@ int64_t pd_mono_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+size_t pd_proc_drop_clean_file_pages(void)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return 0;
+	struct range { uintptr_t start, end; } ranges[128];
+	size_t n = 0, dropped_kb = 0;
+	char line[512];
+	bool candidate = false;
+	uintptr_t start = 0, end = 0;
+	unsigned long rss = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, kb;
+		char perms[8];
+		int path_at = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &path_at) == 3) {
+			/* Private or shared, never writable, backed by a file:
+			 * nothing in it can differ from the file. */
+			candidate = perms[0] == 'r' && perms[1] != 'w' && path_at > 0 && line[path_at] == '/';
+			start = lo;
+			end = hi;
+			rss = 0;
+		} else if (candidate && sscanf(line, "Rss: %lu kB", &kb) == 1) {
+			rss = kb;
+		} else if (candidate && sscanf(line, "Anonymous: %lu kB", &kb) == 1) {
+			/* A page written before it was made read-only (relocations,
+			 * RELRO) is anonymous now: dropping it would lose the write. */
+			if (kb == 0 && rss > 0 && n < ARRAY_SIZE(ranges)) {
+				ranges[n++] = (struct range){ start, end };
+				dropped_kb += rss;
+			}
+			candidate = false;
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		madvise((void *)ranges[i].start, ranges[i].end - ranges[i].start, MADV_DONTNEED);
+	return dropped_kb;
 }

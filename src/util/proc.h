@@ -1,8 +1,9 @@
-/* Process identity.  A pid alone is not an identity (the kernel reuses
- * them); a pid plus its start time (field 22 of /proc/PID/stat, in clock
- * ticks since boot) is. */
+/* Process identity, and the memory of long-lived processes.  A pid alone
+ * is not an identity (the kernel reuses them); a pid plus its start time
+ * (field 22 of /proc/PID/stat, in clock ticks since boot) is. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -16,3 +17,9 @@ int pd_pidfd_open_checked(pid_t pid, uint64_t start);
 /* Nanoseconds of CLOCK_REALTIME / CLOCK_MONOTONIC. */
 int64_t pd_now_ns(void);
 int64_t pd_mono_ns(void);
+/* Unmap this process's copies of file pages it only reads (code and
+ * read-only data of the binary and its libraries), keeping every page it
+ * wrote: they are read back from the page cache when next touched.  For a
+ * long-lived process that used much code once, at start.  Returns the
+ * number of kB dropped. */
+size_t pd_proc_drop_clean_file_pages(void);

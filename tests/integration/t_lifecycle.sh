@@ -246,6 +246,41 @@ print(c.execute(\"select monitor_pid from containers where name='victim'\").fetc
 	[ ! -e "$T_ROOT/containers/$CID" ] || fail "prune left the container directory"
 }
 
+# A monitor whose container outlives its start gives back what starting took
+# (the state database, SQLite's and the start path's pages) and still does
+# all its work afterwards: logs, a restart, the exit record, rm.
+test_idle_monitor_lets_go_and_still_works() {
+	need_busybox
+	allow_containers_left
+	start_detached --name idler --restart on-failure:1 /bin/sh -c 'sleep 1.5; echo "late $$"; exit 4'
+	local mon
+	mon=$(python3 -c "
+import sqlite3; c = sqlite3.connect('$T_ROOT/state.db')
+print(c.execute(\"select monitor_pid from containers where name='idler'\").fetchone()[0])")
+	[ -n "$mon" ] && [ "$mon" -gt 1 ] || fail "no monitor pid recorded"
+	sleep 1
+	[ -d "/proc/$mon" ] || fail "the monitor is gone while its container runs"
+	if ls -l "/proc/$mon/fd" | grep -q 'state\.db'; then
+		fail "an idle monitor still holds the state database open"
+	fi
+	grep -q 'state\.db-shm' "/proc/$mon/maps" && fail "an idle monitor still maps the database's shared memory"
+	# SQLite's code is not resident in the idle monitor (only the pages
+	# relocations wrote, which are anonymous now).
+	local sqlite_clean
+	sqlite_clean=$(awk '/^[0-9a-f]+-[0-9a-f]+ r-xp .*libsqlite3/{m=1; next} /^[0-9a-f]+-/{m=0} m && /^(Shared|Private)_Clean:/{s+=$2} END{print s+0}' "/proc/$mon/smaps")
+	assert_eq 0 "$sqlite_clean" "kB of SQLite code resident in the idle monitor"
+	# It restarts the container once (on-failure:1), records the exit,
+	# and the output of both runs is in the log.
+	pd wait idler
+	assert_out 4
+	pd inspect idler
+	assert_contains "$OUT" '"RestartCount": 1' "restarted once after going idle"
+	pd logs idler
+	assert_eq 2 "$(grep -c '^late ' <<<"$OUT")" "output of both runs logged"
+	pd rm idler
+	assert_ok
+}
+
 test_cli_killed_mid_run() {
 	need_busybox
 	allow_containers_left
