@@ -5,7 +5,7 @@
  * `run`: the record is written as 'creating' (owned by this CLI's process
  * identity) before anything else exists; then the rootfs is resolved (a
  * tarball extracted into the cache once), the container's directory made,
- * and a monitor double-forked.  The monitor starts the container and
+ * and a monitor forked (setsid).  The monitor starts the container and
  * reports back over the attach socket; a foreground run stays attached to
  * it, a detached one prints the id and leaves.  The overlay is mounted by
  * the container's init inside its own mount namespace, so nothing ever has
@@ -319,21 +319,17 @@ static void discard(struct pd_store *s, const char *root, const struct pd_config
 	pd_store_delete(s, cfg->id, NULL);
 }
 
+/* One fork: the monitor starts a session of its own (so the caller's
+ * terminal and its signals never reach it; it opens no terminal, so none
+ * becomes its controlling one) and is re-parented to the nearest
+ * subreaper or init when the CLI exits.  No intermediate process to fork
+ * and reap on the start's path. */
 static void spawn_monitor(struct monitor_args *a)
 {
-	pid_t mid = fork();
-	if (mid != 0) {
-		if (mid > 0)
-			waitpid(mid, NULL, 0);
-		return;
-	}
-	/* Intermediate: new session, then fork again so the monitor is
-	 * re-parented and no terminal can ever become its controlling one. */
-	setsid();
-	pid_t mon = fork();
-	if (mon == 0)
+	if (fork() == 0) {
+		setsid();
 		monitor_main(a);
-	_exit(mon < 0 ? 1 : 0);
+	}
 }
 
 /* Wait for the monitor's first word: started, or the failed step. */
@@ -360,6 +356,8 @@ static int await_start(int fd, pid_t *pid, struct pd_err **err)
 int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int *attach_fd, pid_t *pid,
 		       struct pd_err **err)
 {
+	/* The container's v1 cgroup move is ~5 ms away: start its wait now. */
+	pd_cg_prime(cfg->rootless);
 	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
 	if (!s)
 		return -1;

@@ -1,4 +1,4 @@
-/* The monitor.  Runs as a double-forked child of the CLI, in its own
+/* The monitor.  Runs as a forked child of the CLI, in its own
  * session, with the caller's privileges; it is the parent (and a child
  * subreaper) of the container's init.
  *

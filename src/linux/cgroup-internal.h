@@ -47,6 +47,9 @@ struct cg_ops {
 	int (*mount_view)(int targetfd, bool userns, struct pd_err **err);
 };
 
+/* v1: start the thread of pd_cg_prime. */
+void cg1_prime(void);
+
 extern const struct cg_ops cg2_ops;
 extern const struct cg_ops cg1_ops;
 

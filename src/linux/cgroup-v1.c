@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <linux/magic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,40 @@ static int cg1_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
 		if (cg_write(cg->dirs[i], "cgroup.procs", buf, err) < 0)
 			return -1;
 	return 0;
+}
+
+/* The thread of pd_cg_prime: into the runtime's parent group of one
+ * hierarchy (not cpuset: its groups take no task until configured), by
+ * thread id in `tasks` (only a move by id takes the thread-group lock). */
+static void *prime_main(void *unused)
+{
+	(void)unused;
+	__attribute__((cleanup(hiers_freep))) struct cg1_hier **h = host_hiers();
+	const struct cg1_hier *hier = NULL;
+	static const char *const prefer[] = { "pids", "memory", "cpu" };
+	for (size_t i = 0; !hier && i < ARRAY_SIZE(prefer); i++)
+		hier = find_hier(h, prefer[i]);
+	if (!hier)
+		return NULL;
+	_cleanup_free_ char *parent = xasprintf("%s/%s", hier->mountpoint, CG_PARENT);
+	char tid[16];
+	snprintf(tid, sizeof(tid), "%d", (int)gettid());
+	if (cg_mkdir(parent, true, NULL) == 0)
+		cg_write(parent, "tasks", tid, NULL);
+	return NULL;
+}
+
+void cg1_prime(void)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* It exits with its move; the caller neither waits for it nor
+	 * needs to know whether it ran. */
+	pthread_create(&t, &attr, prime_main, NULL);
+	pthread_attr_destroy(&attr);
 }
 
 static int cg1_kill_all(struct pd_cgroup *cg, struct pd_err **err)

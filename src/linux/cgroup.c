@@ -638,6 +638,12 @@ struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err)
 	return cg;
 }
 
+void pd_cg_prime(bool rootless)
+{
+	if (!rootless && pd_cg_detect() == PD_CG_V1)
+		cg1_prime();
+}
+
 int pd_cg_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
 {
 	return cg->ops->add_pid(cg, pid, err);

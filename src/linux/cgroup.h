@@ -61,6 +61,18 @@ struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool r
  * from another process).  Fails with errnum ENOENT when there is none. */
 struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err);
 
+/* Take, off the caller's path, the wait that makes the first v1 move
+ * slow.  Moving a process takes the cgroup core's thread-group lock for
+ * writing, and the first writer after a quiet spell waits for a whole RCU
+ * grace period (5 to 16 ms on the project's machines); writers during that
+ * wait or within a grace period after it do not.  So a short-lived thread
+ * moves itself into <hierarchy>/pocket-docker (the runtime's own parent
+ * group) and exits, and the container's move a few ms later finds the
+ * lock ready.  Call as early as possible on the way to pd_cg_add_pid.
+ * Nothing on v2 (a container is born in its group) or rootless (no v1
+ * group is ours to write). */
+void pd_cg_prime(bool rootless);
+
 /* Move `pid` (all its threads) into the group, in every hierarchy.  The
  * container's cgroup namespace, if any, must be made after this: its root is
  * fixed at the cgroup the process is in when it unshares. */
