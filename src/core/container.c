@@ -129,6 +129,20 @@ int pd_container_remove_dir(const char *dir, bool rootless, struct pd_err **err)
 	return idmap_run_in_userns(&map, rm_rf_cb, (void *)dir, err);
 }
 
+char *pd_container_hide_dir(const char *root, const char *dir, bool rootless)
+{
+	const char *slash = strrchr(dir, '/');
+	_cleanup_free_ char *trash = xasprintf("%s/trash", root);
+	char *to = xasprintf("%s/%s", trash, slash ? slash + 1 : dir);
+	if (mkdir(trash, 0700) == 0)
+		pd_chown_to_invoker(trash);
+	if (rename(dir, to) == 0)
+		return to;
+	free(to);
+	pd_container_remove_dir(dir, rootless, NULL);
+	return NULL;
+}
+
 /* The lower layer: a directory as given, or a tarball's cached extraction. */
 static char *resolve_rootfs(const char *root, const char *arg, bool rootless, struct pd_err **err)
 {
@@ -816,7 +830,7 @@ out:
 /* Directories and logs under the state root that no record owns. */
 static void prune_orphans(const char *root, struct pd_store *s, pd_report_fn report, void *data)
 {
-	static const char *const sub[] = { "containers", "logs" };
+	static const char *const sub[] = { "containers", "logs", "trash" };
 	for (size_t k = 0; k < ARRAY_SIZE(sub); k++) {
 		_cleanup_free_ char *path = xasprintf("%s/%s", root, sub[k]);
 		_cleanup_closedir_ DIR *d = opendir(path);

@@ -490,12 +490,19 @@ static int compile_seccomp(struct monitor *m, struct sync_msg *failure)
 	return -1;
 }
 
+/* Whether the kernel OOM-killed in the group: before the exit is recorded. */
+static void check_oom(struct monitor *m)
+{
+	if (m->cg && pd_cg_oom_killed(m->cg))
+		m->oom = true;
+}
+
+/* Remove the group of the last run (killing what is left in it). */
 static void finish_cgroup(struct monitor *m)
 {
 	if (!m->cg)
 		return;
-	if (pd_cg_oom_killed(m->cg))
-		m->oom = true;
+	check_oom(m);
 	pd_cg_destroy(m->cg, NULL);
 	m->cg = NULL;
 }
@@ -506,6 +513,7 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 		    struct sync_msg *failure)
 {
 	const char *id = m->a->cfg->id;
+	finish_cgroup(m); /* a restart: the group of the run before */
 	m->oom = false;
 	if (start_container(m, failure) < 0) {
 		if (m->pid > 0)
@@ -526,7 +534,10 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 	pid_t health = spawn_health(m);
 	int status = supervise(m, sigfd);
 	end_health(health);
-	finish_cgroup(m);
+	/* The group itself is removed later: before a restart, or once the
+	 * client has heard the exit (nothing can run in it any more: the
+	 * namespace's init is gone, and with it every process). */
+	check_oom(m);
 	pd_network_detach(&m->net, m->a->cfg);
 	*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return 0;
@@ -596,10 +607,14 @@ void monitor_main(struct monitor_args *a)
 	if (store(&m) && !a->cfg->remove)
 		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
 	pd_network_release(m.store, id);
-	/* With --rm everything is gone before the client hears the exit, so
-	 * whoever ran the container finds nothing left behind. */
+	/* With --rm everything is gone from sight before the client hears the
+	 * exit (the record, the log, the name, the directory out of
+	 * containers/), so whoever ran the container finds nothing left.  The
+	 * directory's deletion comes after: on a disk each inode and block it
+	 * frees costs (with online discard, a synchronous trim each). */
+	_cleanup_free_ char *trash = NULL;
 	if (a->cfg->remove) {
-		pd_container_remove_dir(a->dir, a->cfg->rootless, NULL);
+		trash = pd_container_hide_dir(a->root, a->dir, a->cfg->rootless);
 		unlink(log);
 		if (m.store)
 			pd_store_delete(m.store, id, NULL);
@@ -609,6 +624,9 @@ void monitor_main(struct monitor_args *a)
 		send_client(&m, ATTACH_EXIT, &code, sizeof(code));
 	else
 		send_client(&m, ATTACH_ERROR, &failure, sizeof(failure));
+	if (trash)
+		pd_container_remove_dir(trash, a->cfg->rootless, NULL);
+	finish_cgroup(&m);
 	pd_store_checkpoint_idle(m.store);
 	free(error);
 	free(m.pending);

@@ -16,3 +16,7 @@ __attribute__((noreturn)) void monitor_main(struct monitor_args *a);
 /* Remove a container's directory (see container.c); used by the monitor
  * for --rm and by rm/prune. */
 int pd_container_remove_dir(const char *dir, bool rootless, struct pd_err **err);
+/* Move a container's directory out of containers/ into <root>/trash/ (one
+ * rename), for its removal later; returns the new path, or NULL when it
+ * could not be moved and was removed in place.  `prune` empties trash/. */
+char *pd_container_hide_dir(const char *root, const char *dir, bool rootless);

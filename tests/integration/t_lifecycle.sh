@@ -281,6 +281,31 @@ print(c.execute(\"select monitor_pid from containers where name='idler'\").fetch
 	assert_ok
 }
 
+# run --rm: when it returns the container is out of sight (record, name,
+# containers/<ID>); its directory, moved to trash/, is deleted just after
+# by the monitor, and `prune` deletes what a killed monitor left there.
+test_rm_directory_deleted_after_exit() {
+	need_busybox
+	pd run --rm --name gone --rootfs "$BUSYBOX_DIR" /bin/sh -c 'echo data > /written'
+	assert_ok
+	assert_eq "" "$(ls -A "$T_ROOT/containers")" "containers/ right after run --rm"
+	pd ps -a -q
+	assert_eq "" "$OUT" "no record after run --rm"
+	local i
+	for i in $(seq 100); do
+		[ -z "$(ls -A "$T_ROOT/trash" 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	assert_eq "" "$(ls -A "$T_ROOT/trash" 2>/dev/null)" "trash/ 5 s after run --rm"
+	local orphan
+	orphan="$T_ROOT/trash/$(printf 'a%.0s' $(seq 64))"
+	mkdir -p "$orphan/upper/etc" "$orphan/work"
+	echo x >"$orphan/upper/etc/hosts"
+	pd prune
+	assert_ok
+	[ ! -e "$orphan" ] || fail "prune left a directory in trash/"
+}
+
 test_cli_killed_mid_run() {
 	need_busybox
 	allow_containers_left
