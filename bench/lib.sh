@@ -151,7 +151,13 @@ bench_begin() {
 	if [ -x "$PD_SRC" ]; then
 		cp "$PD_SRC" "$TMP/pocket-docker"
 		PD=$TMP/pocket-docker
-		PD_VERSION="$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+		# "-dirty" only for changes that can change what is measured: not
+		# BENCHMARKS.md, which each section of a full run rewrites.
+		PD_VERSION="$(git -C "$REPO" describe --always 2>/dev/null || echo unknown)"
+		if [ "$PD_VERSION" != unknown ] &&
+			! git -C "$REPO" diff --quiet HEAD -- . ':(exclude)BENCHMARKS.md' 2>/dev/null; then
+			PD_VERSION="$PD_VERSION-dirty"
+		fi
 	else
 		PD=
 		log "SKIP pocket-docker: $PD_SRC is not built yet (make pocket-docker)"
