@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -186,9 +185,7 @@ void health_main(const char *root, const char *id, const struct pd_health *h, co
 		/* Between probes this process only sleeps: give back what the
 		 * probe (and the monitor before the fork) left resident.  Not
 		 * for probes a second apart or less: that would be busy work. */
-		if (h->interval_ms >= 1000) {
-			malloc_trim(0);
-			pd_proc_drop_clean_file_pages();
-		}
+		if (h->interval_ms >= 1000)
+			pd_proc_release_memory();
 	}
 }

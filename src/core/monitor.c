@@ -11,7 +11,6 @@
 #include "core/monitor.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -165,6 +164,15 @@ static void read_client(struct monitor *m, size_t i)
 	}
 }
 
+/* The state database: opened once the child has its GO (start_container),
+ * closed while idle (go_idle), opened again when needed. */
+static struct pd_store *store(struct monitor *m, struct pd_err **err)
+{
+	if (!m->store)
+		m->store = pd_store_open(m->a->root, err);
+	return m->store;
+}
+
 /* Read the child's reports until EOF (the command runs: 0), an error (1,
  * *failure filled) or a broken channel (-1).  With -t the first report
  * carries the pty master: output is read from it, input written to it. */
@@ -265,7 +273,7 @@ static int start_container(struct monitor *m, struct sync_msg *failure)
 			       (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
 			       pd_network_attach(&m->net, a->cfg, a->dir, pid, &err) == 0 &&
 			       sync_send(sv[0], &go, &err) == 0;
-		if (go_sent && !m->store && !(m->store = pd_store_open(a->root, &err)))
+		if (go_sent && !store(m, &err))
 			go_sent = false;
 		/* A child that failed before GO has left its report in the
 		 * channel: it names the step, so it wins over ours. */
@@ -328,8 +336,7 @@ static void go_idle(struct monitor *m)
 {
 	pd_store_close(m->store); /* reopened when needed: store() */
 	m->store = NULL;
-	malloc_trim(0);
-	pd_proc_drop_clean_file_pages();
+	pd_proc_release_memory();
 }
 
 /* Copy output to the log and clients, and clients' input to the
@@ -404,18 +411,10 @@ static void detach_from_cli(void)
 	}
 }
 
-/* The store, opened again if the monitor closed it while idle. */
-static struct pd_store *store(struct monitor *m)
-{
-	if (!m->store)
-		m->store = pd_store_open(m->a->root, NULL);
-	return m->store;
-}
-
 static bool stop_requested(struct monitor *m)
 {
 	struct pd_record r;
-	if (!store(m) || pd_store_find(m->store, m->a->cfg->id, &r, NULL) < 0)
+	if (!store(m, NULL) || pd_store_find(m->store, m->a->cfg->id, &r, NULL) < 0)
 		return true;
 	bool stop = r.stop_requested;
 	pd_record_free(&r);
@@ -593,7 +592,7 @@ void monitor_main(struct monitor_args *a)
 			if (pd_mono_ns() - t0 > 10LL * 1000000000)
 				backoff_ms = 100;
 			restarts++;
-			if (store(&m))
+			if (store(&m, NULL))
 				pd_store_set_restarting(m.store, id, exit_code, m.oom, pd_now_ns(), (int)restarts, NULL);
 			if (!backoff_sleep(&m, backoff_ms))
 				break;
@@ -604,7 +603,7 @@ void monitor_main(struct monitor_args *a)
 		exit_code = failure.kind == PD_ERR_NOT_FOUND ? 127 : failure.kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
 		error = xasprintf("step '%s': %s", failure.step, failure.text);
 	}
-	if (store(&m) && !a->cfg->remove)
+	if (store(&m, NULL) && !a->cfg->remove)
 		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
 	pd_network_release(m.store, id);
 	/* With --rm everything is gone from sight before the client hears the

@@ -5,6 +5,7 @@
 #include "util/cleanup.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -83,8 +84,9 @@ int64_t pd_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-size_t pd_proc_drop_clean_file_pages(void)
+size_t pd_proc_release_memory(void)
 {
+	malloc_trim(0);
 	FILE *f = fopen("/proc/self/smaps", "re");
 	if (!f)
 		return 0;

@@ -17,9 +17,9 @@ int pd_pidfd_open_checked(pid_t pid, uint64_t start);
 /* Nanoseconds of CLOCK_REALTIME / CLOCK_MONOTONIC. */
 int64_t pd_now_ns(void);
 int64_t pd_mono_ns(void);
-/* Unmap this process's copies of file pages it only reads (code and
+/* Give back what a long-lived process used once, at start: trim the heap
+ * (malloc_trim), and unmap its copies of file pages it only reads (code and
  * read-only data of the binary and its libraries), keeping every page it
- * wrote: they are read back from the page cache when next touched.  For a
- * long-lived process that used much code once, at start.  Returns the
- * number of kB dropped. */
-size_t pd_proc_drop_clean_file_pages(void);
+ * wrote; those are read back from the page cache when next touched.
+ * Returns the kB of file pages dropped. */
+size_t pd_proc_release_memory(void);
