@@ -1,4 +1,6 @@
-/* pocket-docker: the command table.  Global flags come before the command. */
+/* pocket-docker: the command table.  Global flags come before the command.
+ * Every command exits 125 on bad input (usage errors, unknown flags, no such
+ * container or image): see cli_exit_code(). */
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +46,9 @@ int main(int argc, char **argv)
 	struct cli_global g = { 0 };
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--root") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--root")) {
+			if (i + 1 >= argc)
+				return cli_usage_error("flag needs an argument: --root");
 			g.root = argv[++i];
 		} else if (!strncmp(argv[i], "--root=", 7)) {
 			g.root = argv[i] + 7;
@@ -54,17 +58,15 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "pocket-docker: unknown global flag '%s'\n", argv[i]);
-			return 125;
+			return cli_usage_error("unknown global flag '%s' (see 'pocket-docker --help')", argv[i]);
 		}
 	}
 	if (i >= argc) {
 		usage(stderr);
-		return 125;
+		return CLI_EXIT_USAGE;
 	}
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(argv[i], commands[c].name))
 			return commands[c].run(&g, argc - i, argv + i);
-	fprintf(stderr, "pocket-docker: unknown command '%s' (see 'pocket-docker --help')\n", argv[i]);
-	return 125;
+	return cli_usage_error("unknown command '%s' (see 'pocket-docker --help')", argv[i]);
 }

@@ -13,13 +13,17 @@ struct cli_global {
 	const char *root; /* --root */
 };
 
+/* A long flag with a value that may be left out: `--flag=VALUE` and
+ * `--flag VALUE` take VALUE, as a flag with a value does (so a value the
+ * flag does not know is an error, never the next positional argument);
+ * the flag is alone (its `set` called with NULL) only when it is the last
+ * word or the next word is another option ("-..."). */
 #define CLI_ARG_OPTIONAL 2
 
 struct cli_opt {
 	const char *long_name; /* without "--" */
 	char short_name;       /* 0: none */
-	/* false, true, or CLI_ARG_OPTIONAL: a long flag whose value is the
-	 * next word only when `set` accepts it (--flag=VALUE always is). */
+	/* false, true, or CLI_ARG_OPTIONAL (see above). */
 	unsigned char has_arg;
 	/* Called for each occurrence; `arg` is NULL for flags. */
 	int (*set)(void *opts, const char *arg, struct pd_err **err);
@@ -35,8 +39,20 @@ void cli_print_options(const struct cli_opt *table);
 int cli_run(const struct cli_global *g, int argc, char **argv);
 
 /* Shared by the commands (common.c). */
-/* Print the error once; return the exit code for a non-run command (1). */
+/* Exit codes of every command but run/exec (which return the workload's):
+ * 125 for bad input (a usage error, an unknown flag, no such container or
+ * image), 1 when the runtime failed. */
+#define CLI_EXIT_USAGE 125
+#define CLI_EXIT_FAILED 1
+/* The exit code for `err` (see above). */
+int cli_exit_code(const struct pd_err *err);
+/* Print the error once (control bytes escaped); return cli_exit_code(). */
 int cli_fail(struct pd_err *err);
+/* Print "pocket-docker: <message>" (escaped) and return CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a line of text that came from outside (an image name, a tag, a
+ * container reference) on stdout with control bytes escaped. */
+void cli_print_line(const char *s);
 /* "5 seconds", "About a minute", ... as Docker prints durations. */
 void cli_human_duration(int64_t ns, char *buf, size_t len);
 /* A signal given as "TERM", "SIGTERM" or "15"; -1 if unknown. */
@@ -51,7 +67,8 @@ int cli_flag_force(void *o, const char *a, struct pd_err **err);
 int cli_flag_help(void *o, const char *a, struct pd_err **err);
 /* Parse `table` into `f`; the other words go to *pos (a vector the caller
  * frees).  Prints usage and returns 0 with f->help set on --help; prints
- * the error and returns -1 on bad input. */
+ * the error and returns -1 on bad input (the command then exits
+ * CLI_EXIT_USAGE). */
 int cli_parse_flags(const struct cli_opt *table, struct cli_flags *f, int argc, char **argv, char ***pos,
 		    const char *usage);
 void cli_flags_free(struct cli_flags *f);
@@ -63,7 +80,9 @@ struct cli_table {
 	char **cells;
 };
 void cli_table_init(struct cli_table *t, size_t ncols);
-/* Append a row of t->ncols strings (NULL prints as ""). */
+/* Append a row of t->ncols strings (NULL prints as ""); control bytes
+ * in them are escaped (str_escape): cells show names and commands that
+ * images and archives supply. */
 void cli_table_add(struct cli_table *t, const char *const *row);
 /* Print every row to stdout and free the table. */
 void cli_table_print(struct cli_table *t);

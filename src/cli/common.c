@@ -1,5 +1,6 @@
 /* Helpers shared by the commands (see cli.h). */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,34 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
+int cli_exit_code(const struct pd_err *err)
+{
+	return err && err->kind == PD_ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAILED;
+}
+
 int cli_fail(struct pd_err *err)
 {
 	pd_err_print(err);
-	return 1;
+	return cli_exit_code(err);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	struct pd_err e = { .kind = PD_ERR_USAGE };
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&e.msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	pd_err_print(&e);
+	free(e.msg);
+	return CLI_EXIT_USAGE;
+}
+
+void cli_print_line(const char *s)
+{
+	_cleanup_free_ char *safe = str_escape(s);
+	puts(safe);
 }
 
 void cli_human_duration(int64_t ns, char *buf, size_t len)
@@ -127,7 +152,7 @@ void cli_table_add(struct cli_table *t, const char *const *row)
 		t->cells = xrealloc(t->cells, t->cap * t->ncols * sizeof(char *));
 	}
 	for (size_t c = 0; c < t->ncols; c++)
-		t->cells[t->nrows * t->ncols + c] = xstrdup(row[c] ? row[c] : "");
+		t->cells[t->nrows * t->ncols + c] = str_escape(row[c] ? row[c] : "");
 	t->nrows++;
 }
 

@@ -138,9 +138,10 @@ static int pull_main(const struct cli_global *g, struct pull_opts *o, int argc, 
 		explicit_bzero(password, strlen(password));
 	if (r < 0)
 		return -1;
+	_cleanup_free_ char *shown = str_escape(name);
 	if (!o->quiet)
-		fprintf(stderr, "%s: %s\n", name, up_to_date ? "image is up to date" : "pulled");
-	printf("%s\n", name);
+		fprintf(stderr, "%s: %s\n", shown, up_to_date ? "image is up to date" : "pulled");
+	printf("%s\n", shown);
 	return 0;
 }
 
@@ -223,13 +224,11 @@ int cli_images(const struct cli_global *g, int argc, char **argv)
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(images_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker images [OPTIONS]\n\nList images.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	if (pos[0]) {
-		fprintf(stderr, "pocket-docker: images takes no arguments\n");
-		return 1;
-	}
+	if (pos[0])
+		return cli_usage_error("images takes no arguments");
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
@@ -280,13 +279,11 @@ int cli_rmi(const struct cli_global *g, int argc, char **argv)
 	if (cli_parse_flags(rmi_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker rmi [OPTIONS] IMAGE...\n\nRemove images; free layers no image uses.") <
 	    0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	if (!pos[0]) {
-		fprintf(stderr, "pocket-docker: rmi needs image names or ids\n");
-		return 1;
-	}
+	if (!pos[0])
+		return cli_usage_error("rmi needs image names or ids");
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
@@ -295,7 +292,7 @@ int cli_rmi(const struct cli_global *g, int argc, char **argv)
 		_cleanup_strv_ char **report = xcalloc(1, sizeof(char *));
 		int r = pd_image_remove(root, *p, f.force, &report, &err);
 		for (char **l = report; *l; l++)
-			printf("%s\n", *l);
+			cli_print_line(*l);
 		if (r < 0) {
 			ret = cli_fail(err);
 			pd_err_freep(&err);
@@ -355,7 +352,7 @@ static int import_main(const struct cli_global *g, struct import_opts *o, int ar
 	_cleanup_free_ char *id = NULL;
 	if (pd_image_import(root, pos[0], o->name, &id, err) < 0)
 		return -1;
-	printf("%s\n", id);
+	cli_print_line(id);
 	return 0;
 }
 

@@ -94,13 +94,11 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(help_only, &f, argc, argv, &pos,
 			    "Usage: pocket-docker inspect CONTAINER...\n\nShow containers' records as JSON.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	if (!pos[0]) {
-		fprintf(stderr, "pocket-docker: inspect needs at least one container\n");
-		return 1;
-	}
+	if (!pos[0])
+		return cli_usage_error("inspect needs at least one container");
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
@@ -137,13 +135,11 @@ int cli_wait(const struct cli_global *g, int argc, char **argv)
 	if (cli_parse_flags(help_only, &f, argc, argv, &pos,
 			    "Usage: pocket-docker wait CONTAINER...\n\nBlock until containers stop; print exit codes.") <
 	    0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	if (!pos[0]) {
-		fprintf(stderr, "pocket-docker: wait needs at least one container\n");
-		return 1;
-	}
+	if (!pos[0])
+		return cli_usage_error("wait needs at least one container");
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);

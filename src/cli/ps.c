@@ -139,13 +139,11 @@ int cli_ps(const struct cli_global *g, int argc, char **argv)
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(ps_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker ps [OPTIONS]\n\nList containers.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	if (pos[0]) {
-		fprintf(stderr, "pocket-docker: ps takes no arguments\n");
-		return 1;
-	}
+	if (pos[0])
+		return cli_usage_error("ps takes no arguments");
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);

@@ -44,13 +44,11 @@ int cli_rm(const struct cli_global *g, int argc, char **argv)
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(rm_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker rm [OPTIONS] CONTAINER... | --all\n\nRemove containers.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	if (f.all == !!pos[0]) {
-		fprintf(stderr, "pocket-docker: rm needs container names or ids, or --all\n");
-		return 1;
-	}
+	if (f.all == !!pos[0])
+		return cli_usage_error("rm needs container names or ids, or --all");
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
@@ -63,7 +61,7 @@ int cli_rm(const struct cli_global *g, int argc, char **argv)
 			ret = cli_fail(err);
 			pd_err_freep(&err);
 		} else {
-			printf("%s\n", *p);
+			cli_print_line(*p);
 		}
 	}
 	return ret;
@@ -89,7 +87,7 @@ int cli_prune(const struct cli_global *g, int argc, char **argv)
 	if (cli_parse_flags(prune_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker prune\n\n"
 			    "Remove exited containers and whatever a crash left behind.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);

@@ -132,7 +132,7 @@ int cli_stats(const struct cli_global *g, int argc, char **argv)
 	if (cli_parse_flags(stats_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker stats [OPTIONS] [CONTAINER...]\n\n"
 			    "Show CPU, memory and process use of running containers.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);

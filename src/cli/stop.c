@@ -52,10 +52,9 @@ struct report_state {
 static void report(const char *ref, const struct pd_err *e, void *data)
 {
 	if (e) {
-		pd_err_print(e);
-		((struct report_state *)data)->failed = 1;
+		((struct report_state *)data)->failed = cli_fail((struct pd_err *)e);
 	} else if (ref) {
-		printf("%s\n", ref);
+		cli_print_line(ref);
 	}
 }
 
@@ -87,15 +86,13 @@ int cli_stop(const struct cli_global *g, int argc, char **argv)
 	if (cli_parse_flags(stop_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker stop [OPTIONS] CONTAINER... | --all\n\n"
 			    "Stop containers: SIGTERM, then SIGKILL after the grace period.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
 	unsigned timeout = f.time ? (unsigned)strtoul(f.time, NULL, 10) : 5;
 	cli_flags_free(&f);
-	if (f.all == !!pos[0]) {
-		fprintf(stderr, "pocket-docker: stop needs container names or ids, or --all\n");
-		return 1;
-	}
+	if (f.all == !!pos[0])
+		return cli_usage_error("stop needs container names or ids, or --all");
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
@@ -113,15 +110,13 @@ int cli_kill(const struct cli_global *g, int argc, char **argv)
 	_cleanup_strv_ char **pos = NULL;
 	if (cli_parse_flags(kill_table, &f, argc, argv, &pos,
 			    "Usage: pocket-docker kill [OPTIONS] CONTAINER...\n\nSend a signal to containers.") < 0)
-		return 1;
+		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
 	int sig = f.signal ? cli_parse_signal(f.signal) : SIGKILL;
 	cli_flags_free(&f);
-	if (!pos[0]) {
-		fprintf(stderr, "pocket-docker: kill needs at least one container\n");
-		return 1;
-	}
+	if (!pos[0])
+		return cli_usage_error("kill needs at least one container");
 	_cleanup_err_ struct pd_err *err = NULL;
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
@@ -132,7 +127,7 @@ int cli_kill(const struct cli_global *g, int argc, char **argv)
 			ret = cli_fail(err);
 			pd_err_freep(&err);
 		} else {
-			printf("%s\n", pos[i]);
+			cli_print_line(pos[i]);
 		}
 	}
 	return ret;

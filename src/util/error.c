@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/cleanup.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 static int vfail(struct pd_err **err, enum pd_err_kind kind, int errnum, const char *fmt, va_list ap)
@@ -70,22 +72,29 @@ void pd_err_free(struct pd_err *e)
 	free(e);
 }
 
+/* Messages quote what users, archives and registries supplied (names,
+ * tags, paths, server replies): control bytes are escaped so that an error
+ * is always one line and can never drive the terminal. */
 void pd_err_print(const struct pd_err *e)
 {
 	if (!e)
 		return;
+	_cleanup_free_ char *msg = str_escape(e->msg);
 	if (e->errnum)
-		fprintf(stderr, "pocket-docker: %s: %s\n", e->msg, strerror(e->errnum));
+		fprintf(stderr, "pocket-docker: %s: %s\n", msg, strerror(e->errnum));
 	else
-		fprintf(stderr, "pocket-docker: %s\n", e->msg);
+		fprintf(stderr, "pocket-docker: %s\n", msg);
 }
 
 void pd_warn(const char *fmt, ...)
 {
+	char *raw = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("pocket-docker: warning: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (vasprintf(&raw, fmt, ap) < 0)
+		abort();
 	va_end(ap);
+	_cleanup_free_ char *msg = str_escape(raw);
+	free(raw);
+	fprintf(stderr, "pocket-docker: warning: %s\n", msg);
 }

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,4 +303,88 @@ bool str_has_suffix(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
 	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* Length of the valid UTF-8 sequence at s (2 to 4 bytes, no overlong forms,
+ * no surrogates, at most U+10FFFF) with its code point in *cp, or 0. */
+static size_t utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	size_t n;
+	uint32_t c, min;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* One unit of `s`: how many bytes it takes, and its escape in esc (empty
+ * when it is printed as is). */
+static size_t escape_unit(const unsigned char *s, char esc[8])
+{
+	esc[0] = '\0';
+	if (*s == '\n' || *s == '\r' || *s == '\t') {
+		snprintf(esc, 8, "\\%c", *s == '\n' ? 'n' : *s == '\r' ? 'r' : 't');
+		return 1;
+	}
+	if (*s < 0x20 || *s == 0x7f) {
+		snprintf(esc, 8, "\\x%02x", *s);
+		return 1;
+	}
+	if (*s < 0x80)
+		return 1;
+	uint32_t cp;
+	size_t n = utf8_seq(s, &cp);
+	if (!n) {
+		snprintf(esc, 8, "\\x%02x", *s);
+		return 1;
+	}
+	if (cp <= 0x9f)
+		snprintf(esc, 8, "\\u%04x", (unsigned)cp);
+	return n;
+}
+
+bool str_is_printable(const char *s)
+{
+	char esc[8];
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		p += escape_unit(p, esc);
+		if (esc[0])
+			return false;
+	}
+	return true;
+}
+
+char *str_escape(const char *s)
+{
+	if (!s)
+		return xstrdup("");
+	struct buf b = {0};
+	buf_putc(&b, '\0');
+	b.len = 0;
+	char esc[8];
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = escape_unit(p, esc);
+		if (esc[0])
+			for (const char *e = esc; *e; e++)
+				buf_putc(&b, *e);
+		else
+			for (size_t i = 0; i < n; i++)
+				buf_putc(&b, (char)p[i]);
+		p += n;
+	}
+	return b.p;
 }

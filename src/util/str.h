@@ -36,3 +36,13 @@ char *strv_join(char *const *v, const char *sep);
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
+
+/* A copy of `s` that is safe to print on a terminal: bytes below 0x20, DEL,
+ * the C1 controls (U+0080..U+009F, which some terminals obey as escape
+ * sequences) and bytes that are not valid UTF-8 are written as \n, \r, \t,
+ * \xNN or \u00NN; everything else, printable UTF-8 included, is kept.  For
+ * every string that came from outside (an archive, a registry, a user's
+ * argument) before it reaches the terminal.  The caller frees the result. */
+char *str_escape(const char *s);
+/* True when str_escape(s) would change nothing. */
+bool str_is_printable(const char *s);
