@@ -32,10 +32,11 @@ static int parse_long(const struct cli_opt *table, void *opts, int argc, char **
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown flag: --%.*s", (int)len, a);
 	const char *val = NULL;
 	if (o->has_arg == CLI_ARG_OPTIONAL && !eq) {
-		if (*i + 1 < argc && o->set(opts, argv[*i + 1], NULL) == 0) {
-			++*i;
-			return 0;
-		}
+		/* The next word is the value unless it is another option: a
+		 * value the flag does not know is its error, never silently
+		 * the command's next argument. */
+		if (*i + 1 < argc && argv[*i + 1][0] != '-')
+			val = argv[++*i];
 	} else if (o->has_arg) {
 		if (eq)
 			val = eq + 1;

@@ -2,6 +2,7 @@
  * exit status (the command's own, 128+N on signal N, 125 when the runtime
  * failed, 126 when the command cannot be executed, 127 when not found). */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,34 @@ static int set_name(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* Docker's rule: dot-separated labels of letters, digits and '-', none
+ * empty or starting or ending with '-', at most 63 characters in all (the
+ * kernel takes 64).  The name is written into /etc/hostname and /etc/hosts,
+ * so anything else (a newline above all) would let it add lines there. */
+static bool is_valid_hostname(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 63)
+		return false;
+	for (const char *label = s;; label++) {
+		size_t len = strspn(label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+		if (len == 0 || label[0] == '-' || label[len - 1] == '-')
+			return false;
+		label += len;
+		if (*label == '\0')
+			return true;
+		if (*label != '.')
+			return false;
+	}
+}
+
 static int set_hostname(void *o, const char *a, struct pd_err **err)
 {
-	if (!*a || strlen(a) > 64)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid hostname '%s'", a);
+	if (!is_valid_hostname(a))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid hostname '%s': want labels of letters, digits and '-' joined by dots, "
+				    "at most 63 characters",
+				    a);
 	free(OPTS(o)->cfg.hostname);
 	OPTS(o)->cfg.hostname = xstrdup(a);
 	return 0;
@@ -162,9 +187,19 @@ static int set_detach(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* Docker's floor: below it a container is killed before its first
+ * instruction, which shows as a bare 137 and no message. */
+#define MIN_MEMORY (6ULL << 20)
+
 static int set_memory(void *o, const char *a, struct pd_err **err)
 {
-	return pd_parse_size(a, &OPTS(o)->cfg.limits.memory, err);
+	uint64_t v;
+	if (pd_parse_size(a, &v, err) < 0)
+		return -1;
+	if (v && v < MIN_MEMORY)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --memory '%s': minimum memory limit allowed is 6MB", a);
+	OPTS(o)->cfg.limits.memory = v;
+	return 0;
 }
 
 static int set_memory_swap(void *o, const char *a, struct pd_err **err)
@@ -176,19 +211,56 @@ static int set_memory_swap(void *o, const char *a, struct pd_err **err)
 	uint64_t v;
 	if (pd_parse_size(a, &v, err) < 0)
 		return -1;
+	if (v > INT64_MAX)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --memory-swap '%s': too large", a);
 	OPTS(o)->cfg.limits.memory_swap = (int64_t)v;
 	return 0;
 }
 
-static int set_cpus(void *o, const char *a, struct pd_err **err)
+/* The CPUs this process may run on (what Docker counts), or the online
+ * ones when the affinity cannot be read. */
+static unsigned host_cpus(void)
 {
-	return pd_cpus_parse(a, &OPTS(o)->cfg.limits, err);
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }
 
+static int set_cpus(void *o, const char *a, struct pd_err **err)
+{
+	struct pd_limits *l = &OPTS(o)->cfg.limits;
+	char *end = NULL;
+	errno = 0;
+	double v = strtod(a, &end);
+	if (!errno && end != a && !*end && v == 0 && !strchr(a, '-')) {
+		/* 0 is no limit, as with Docker. */
+		l->cpu_quota_us = l->cpu_period_us = 0;
+		return 0;
+	}
+	if (pd_cpus_parse(a, l, err) < 0)
+		return -1;
+	unsigned n = host_cpus();
+	if (l->cpu_quota_us > (uint64_t)n * l->cpu_period_us)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --cpus '%s': range of CPUs is from 0.01 to %u.00, as there %s only %u "
+				    "CPU%s available",
+				    a, n, n == 1 ? "is" : "are", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* -1 (and any value up to 0) is no limit, as with Docker. */
 static int set_pids_limit(void *o, const char *a, struct pd_err **err)
 {
-	if (pd_parse_uint(a, 4194304, &OPTS(o)->cfg.limits.pids_max, err) < 0 || !OPTS(o)->cfg.limits.pids_max)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --pids-limit '%s': want a positive number", a);
+	uint64_t *max = &OPTS(o)->cfg.limits.pids_max;
+	if (a[0] == '-' && a[1] && strspn(a + 1, "0123456789") == strlen(a + 1)) {
+		*max = 0;
+		return 0;
+	}
+	if (pd_parse_uint(a, 4194304, max, NULL) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --pids-limit '%s': want a number of processes (-1 or 0: unlimited)", a);
 	return 0;
 }
 
@@ -201,10 +273,58 @@ static int set_cpu_shares(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* "0-1,3" into `set`: numbers and ascending ranges joined by commas, each
+ * below CPU_SETSIZE.  False on anything else. */
+static bool parse_cpu_list(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	const char *p = s;
+	do {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return false;
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+		if (*end == '-') {
+			p = end + 1;
+			if (*p < '0' || *p > '9')
+				return false;
+			hi = strtoul(p, &end, 10);
+		}
+		if (lo > hi || hi >= CPU_SETSIZE)
+			return false;
+		for (unsigned long c = lo; c <= hi; c++)
+			CPU_SET(c, set);
+		p = end;
+	} while (*p == ',' && *++p);
+	return *p == '\0';
+}
+
+/* The host's online CPUs, as the kernel lists them ("0-1"); NULL when the
+ * list cannot be read (the kernel then judges the request alone). */
+static char *online_cpus(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	char line[4096];
+	if (!f || !fgets(line, sizeof(line), f))
+		return NULL;
+	line[strcspn(line, "\n")] = '\0';
+	return xstrdup(line);
+}
+
 static int set_cpuset(void *o, const char *a, struct pd_err **err)
 {
-	if (!*a || strspn(a, "0123456789,-") != strlen(a))
+	cpu_set_t want, online;
+	if (!parse_cpu_list(a, &want))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --cpuset-cpus '%s': want a list like 0-1,3", a);
+	_cleanup_free_ char *have = online_cpus();
+	if (have && parse_cpu_list(have, &online)) {
+		CPU_AND(&online, &online, &want);
+		if (!CPU_EQUAL(&online, &want))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid --cpuset-cpus '%s': requested CPUs are not available "
+					    "(online: %s)",
+					    a, have);
+	}
 	free(OPTS(o)->cfg.limits.cpuset_cpus);
 	OPTS(o)->cfg.limits.cpuset_cpus = xstrdup(a);
 	return 0;
@@ -357,9 +477,16 @@ static int set_device(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* --network NAME, or --network alone (as the last word or before another
+ * option) for the bridge.  Only the built-in networks exist. */
 static int set_network(void *o, const char *a, struct pd_err **err)
 {
-	return pd_netcfg_set_mode(&OPTS(o)->cfg.net, a ? a : "bridge", err);
+	if (!a)
+		a = "bridge";
+	if (pd_netcfg_set_mode(&OPTS(o)->cfg.net, a, NULL) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "network %s not found (known: bridge, host, none, default)", a);
+	return 0;
 }
 
 static int add_publish(void *o, const char *a, struct pd_err **err)
