@@ -159,13 +159,19 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 		}
 		if (rootless && st.st_uid != geteuid()) {
 			/* Files owned by ids outside the user namespace cannot
-			 * be copied up by the overlay: the tree is read-only. */
+			 * be copied up by the overlay: what the tree holds can
+			 * be neither changed nor added to.  The overlay's root
+			 * takes its owner from the upper directory (ours), and
+			 * /etc is copied up for the generated files, so those
+			 * two still take new files. */
 			struct pd_idmap map;
 			idmap_for_caller(&map);
 			if (!idmap_has_range(&map) || st.st_uid < map.sub_uid ||
 			    st.st_uid - map.sub_uid >= map.sub_uid_count)
-				pd_warn("rootfs '%s' belongs to uid %u, which is not mapped rootless: "
-					"its files are read-only in the container (a tarball of it gives a writable copy)",
+				pd_warn("rootfs '%s' belongs to uid %u, which is not mapped rootless: in the container "
+					"its existing files cannot be changed and its directories take no new files, "
+					"except / and /etc (use --tmpfs PATH for scratch space, or a tarball of the "
+					"tree for a writable copy)",
 					arg, (unsigned)st.st_uid);
 		}
 		return xstrdup(real);
