@@ -485,7 +485,9 @@ static int set_network(void *o, const char *a, struct pd_err **err)
 		a = "bridge";
 	if (pd_netcfg_set_mode(&OPTS(o)->cfg.net, a, NULL) < 0)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "network %s not found (known: bridge, host, none, default)", a);
+				    "invalid --network '%s': network %s not found (there are bridge, none, host and "
+				    "default)",
+				    a, a);
 	return 0;
 }
 
