@@ -279,7 +279,7 @@ static bool parse_cpu_list(const char *s, cpu_set_t *set)
 {
 	CPU_ZERO(set);
 	const char *p = s;
-	do {
+	for (;;) {
 		char *end;
 		if (*p < '0' || *p > '9')
 			return false;
@@ -295,8 +295,10 @@ static bool parse_cpu_list(const char *s, cpu_set_t *set)
 		for (unsigned long c = lo; c <= hi; c++)
 			CPU_SET(c, set);
 		p = end;
-	} while (*p == ',' && *++p);
-	return *p == '\0';
+		if (*p != ',')
+			return *p == '\0';
+		p++;
+	}
 }
 
 /* The host's online CPUs, as the kernel lists them ("0-1"); NULL when the
