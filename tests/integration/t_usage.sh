@@ -75,10 +75,10 @@ test_archive_names_escaped() {
 	make_save_archive "$T_TMP/evil-tag.tar" $'evil\x1b[31m\x1b]0;pwned\x07:v1' 'true' ||
 		fail "could not build the archive"
 	pd import "$T_TMP/evil-tag.tar"
-	assert_error_line "import of a tag with escapes"
-	assert_exit 125 "import of a tag with escapes"
 	no_raw_controls "import error" "$ERR_FILE"
 	assert_contains "$ERR" 'evil\x1b[31m\x1b]0;pwned\x07:v1' "the tag, escaped"
+	assert_error_line "import of a tag with escapes"
+	assert_exit 125 "import of a tag with escapes"
 	# A command with escapes is shown escaped by ps.
 	make_save_archive "$T_TMP/evil-cmd.tar" "okname:v1" $'sleep 60 #\x1b]0;pwned\x07\x1b[2J\xc2\x9b1m' ||
 		fail "could not build the archive"
