@@ -542,7 +542,7 @@ test_rmi_in_use_and_layers_freed() {
 	pd run --name "user-$T_TAG" "$REG/test/bb:v1" 'true'
 	assert_ok "run"
 	pd rmi "$REG/test/bb:v1"
-	assert_exit 1 "rmi of an image in use"
+	assert_exit 125 "rmi of an image in use"
 	assert_error_line "rmi of an image in use"
 	assert_contains "$ERR" "in use by container user-$T_TAG" "rmi names the container"
 	assert_eq 3 "$(layer_dirs)" "layers kept"
@@ -558,7 +558,7 @@ test_rmi_in_use_and_layers_freed() {
 	pd images -q
 	assert_out "" "no image left"
 	pd rmi "$REG/test/bb:v1"
-	assert_exit 1 "rmi of an unknown image"
+	assert_exit 125 "rmi of an unknown image"
 	assert_error_line "rmi of an unknown image"
 }
 
@@ -743,7 +743,7 @@ test_unknown_images() {
 	assert_error_line "run of an unknown image"
 	assert_contains "$ERR" "no such image" "run of an unknown image"
 	pd pull "bad//ref"
-	assert_exit 1 "pull of an invalid reference"
+	assert_exit 125 "pull of an invalid reference"
 	assert_error_line "pull of an invalid reference"
 	pd images -q
 	assert_out "" "nothing recorded"

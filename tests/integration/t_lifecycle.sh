@@ -38,7 +38,7 @@ test_detach_ps_logs_rm() {
 	assert_ok
 	assert_contains "$OUT" "tick" "logs by id prefix"
 	pd rm ticker
-	assert_exit 1 "rm of a running container"
+	assert_exit 125 "rm of a running container"
 	assert_err "container is running"
 	pd rm -f ticker
 	assert_ok
@@ -334,7 +334,7 @@ test_container_killed_from_host() {
 	pd wait k
 	assert_out 137
 	pd kill k
-	assert_exit 1 "kill of an exited container"
+	assert_exit 125 "kill of an exited container"
 	assert_err "not running"
 	pd rm k
 	assert_ok
@@ -350,16 +350,16 @@ test_bad_input_changes_nothing() {
 	pd ps -a --no-trunc
 	before=$OUT
 	pd logs nosuch
-	assert_exit 1
+	assert_exit 125
 	assert_err "no such container"
 	pd rm -f nosuch
-	assert_exit 1
+	assert_exit 125
 	assert_err "no such container"
 	# A one-character prefix shared by both ids is ambiguous (retry ids
 	# until they share one).
 	if [ "${a:0:1}" = "${CID:0:1}" ]; then
 		pd stop "${a:0:1}"
-		assert_exit 1
+		assert_exit 125
 		assert_err "ambiguous"
 	fi
 	pd run --name one --rootfs "$BUSYBOX_DIR" true
@@ -370,7 +370,7 @@ test_bad_input_changes_nothing() {
 	pd run --name never --rootfs "$BUSYBOX_DIR" /no/such/cmd
 	assert_exit 127
 	pd logs never
-	assert_exit 1
+	assert_exit 125
 	assert_err "never started"
 	pd rm never
 	assert_ok
