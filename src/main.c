@@ -58,7 +58,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else {
-			return cli_usage_error("unknown global flag '%s' (see 'pocket-docker --help')", argv[i]);
+			return cli_usage_error("unknown global flag '%s' (see 'pocket-docker --help')",
+					       argv[i]);
 		}
 	}
 	if (i >= argc) {

@@ -42,7 +42,7 @@ int cli_run(const struct cli_global *g, int argc, char **argv);
 /* Exit codes of every command but run/exec (which return the workload's):
  * 125 for bad input (a usage error, an unknown flag, no such container or
  * image), 1 when the runtime failed. */
-#define CLI_EXIT_USAGE 125
+#define CLI_EXIT_USAGE	125
 #define CLI_EXIT_FAILED 1
 /* The exit code for `err` (see above). */
 int cli_exit_code(const struct pd_err *err);

@@ -83,10 +83,11 @@ static bool is_valid_hostname(const char *s)
 static int set_hostname(void *o, const char *a, struct pd_err **err)
 {
 	if (!is_valid_hostname(a))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid hostname '%s': want labels of letters, digits and '-' joined by dots, "
-				    "at most 63 characters",
-				    a);
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid hostname '%s': want labels of letters, digits and '-' joined by dots, "
+		    "at most 63 characters",
+		    a);
 	free(OPTS(o)->cfg.hostname);
 	OPTS(o)->cfg.hostname = xstrdup(a);
 	return 0;
@@ -197,7 +198,8 @@ static int set_memory(void *o, const char *a, struct pd_err **err)
 	if (pd_parse_size(a, &v, err) < 0)
 		return -1;
 	if (v && v < MIN_MEMORY)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --memory '%s': minimum memory limit allowed is 6MB", a);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --memory '%s': minimum memory limit allowed is 6MB", a);
 	OPTS(o)->cfg.limits.memory = v;
 	return 0;
 }
@@ -243,10 +245,11 @@ static int set_cpus(void *o, const char *a, struct pd_err **err)
 		return -1;
 	unsigned n = host_cpus();
 	if (l->cpu_quota_us > (uint64_t)n * l->cpu_period_us)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid --cpus '%s': range of CPUs is from 0.01 to %u.00, as there %s only %u "
-				    "CPU%s available",
-				    a, n, n == 1 ? "is" : "are", n, n == 1 ? "" : "s");
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid --cpus '%s': range of CPUs is from 0.01 to %u.00, as there %s only %u "
+		    "CPU%s available",
+		    a, n, n == 1 ? "is" : "are", n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -259,8 +262,9 @@ static int set_pids_limit(void *o, const char *a, struct pd_err **err)
 		return 0;
 	}
 	if (pd_parse_uint(a, 4194304, max, NULL) < 0)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid --pids-limit '%s': want a number of processes (-1 or 0: unlimited)", a);
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid --pids-limit '%s': want a number of processes (-1 or 0: unlimited)", a);
 	return 0;
 }
 
@@ -486,10 +490,11 @@ static int set_network(void *o, const char *a, struct pd_err **err)
 	if (!a)
 		a = "bridge";
 	if (pd_netcfg_set_mode(&OPTS(o)->cfg.net, a, NULL) < 0)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid --network '%s': network %s not found (there are bridge, none, host and "
-				    "default)",
-				    a, a);
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid --network '%s': network %s not found (there are bridge, none, host and "
+		    "default)",
+		    a, a);
 	return 0;
 }
 

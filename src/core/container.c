@@ -168,9 +168,12 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 			idmap_for_caller(&map);
 			if (!idmap_has_range(&map) || st.st_uid < map.sub_uid ||
 			    st.st_uid - map.sub_uid >= map.sub_uid_count)
-				pd_warn("rootfs '%s' belongs to uid %u, which is not mapped rootless: in the container "
-					"its existing files cannot be changed and its directories take no new files, "
-					"except / and /etc (use --tmpfs PATH for scratch space, or a tarball of the "
+				pd_warn("rootfs '%s' belongs to uid %u, which is not mapped rootless: in the "
+					"container "
+					"its existing files cannot be changed and its directories take no "
+					"new files, "
+					"except / and /etc (use --tmpfs PATH for scratch space, or a tarball "
+					"of the "
 					"tree for a writable copy)",
 					arg, (unsigned)st.st_uid);
 		}

@@ -42,10 +42,14 @@ static void test_c0_and_del(void **state)
 static void test_c1_and_bad_utf8(void **state)
 {
 	/* U+009B is CSI on terminals that honour C1 controls. */
-	check("x\xc2\x9b" "2J", "x\\u009b2J");
+	check("x\xc2\x9b"
+	      "2J",
+	      "x\\u009b2J");
 	check("\xc2\x80\xc2\x9f\xc2\xa0", "\\u0080\\u009f\xc2\xa0");
 	/* A raw C1 byte, an overlong form, a surrogate, a cut sequence. */
-	check("\x9b" "2J", "\\x9b2J");
+	check("\x9b"
+	      "2J",
+	      "\\x9b2J");
 	check("\xc0\x8a", "\\xc0\\x8a");
 	check("\xed\xa0\x80", "\\xed\\xa0\\x80");
 	check("ab\xe2\x80", "ab\\xe2\\x80");
@@ -66,13 +70,13 @@ static void test_error_printer_one_line(void **state)
 	unlink(path);
 	int saved = dup(2);
 	dup2(fd, 2);
-	struct pd_err e = { .kind = PD_ERR_USAGE, .msg = (char *)"invalid reference 'a\nb\x1b[2J'" };
+	struct pd_err e = {.kind = PD_ERR_USAGE, .msg = (char *)"invalid reference 'a\nb\x1b[2J'"};
 	pd_err_print(&e);
 	pd_warn("name '%s'", "x\ny");
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	char buf[256] = { 0 };
+	char buf[256] = {0};
 	assert_true(pread(fd, buf, sizeof(buf) - 1, 0) > 0);
 	close(fd);
 	assert_string_equal(buf, "pocket-docker: invalid reference 'a\\nb\\x1b[2J'\n"
@@ -82,10 +86,8 @@ static void test_error_printer_one_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain_text_kept),
-	    cmocka_unit_test(test_c0_and_del),
-	    cmocka_unit_test(test_c1_and_bad_utf8),
-	    cmocka_unit_test(test_null_is_empty),
+	    cmocka_unit_test(test_plain_text_kept),	   cmocka_unit_test(test_c0_and_del),
+	    cmocka_unit_test(test_c1_and_bad_utf8),	   cmocka_unit_test(test_null_is_empty),
 	    cmocka_unit_test(test_error_printer_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
