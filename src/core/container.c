@@ -169,12 +169,9 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 			if (!idmap_has_range(&map) || st.st_uid < map.sub_uid ||
 			    st.st_uid - map.sub_uid >= map.sub_uid_count)
 				pd_warn("rootfs '%s' belongs to uid %u, which is not mapped rootless: in the "
-					"container "
-					"its existing files cannot be changed and its directories take no "
-					"new files, "
-					"except / and /etc (use --tmpfs PATH for scratch space, or a tarball "
-					"of the "
-					"tree for a writable copy)",
+					"container its existing files cannot be changed and its directories "
+					"take no new files, except / and /etc (use --tmpfs PATH for scratch "
+					"space, or a tarball of the tree for a writable copy)",
 					arg, (unsigned)st.st_uid);
 		}
 		return xstrdup(real);

@@ -10,7 +10,7 @@ enum pd_err_kind {
 	PD_ERR_RUNTIME = 0, /* the runtime failed: exit 125 */
 	PD_ERR_CANNOT_EXEC, /* the command exists but cannot be run: 126 */
 	PD_ERR_NOT_FOUND,   /* the command was not found: 127 */
-	PD_ERR_USAGE,	    /* bad input from the user (a bad flag or value, no such
+	PD_ERR_USAGE,       /* bad input from the user (a bad flag or value, no such
 			     * container or image, a request the container's state
 			     * refuses): 125 from every command */
 };
