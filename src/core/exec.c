@@ -262,6 +262,20 @@ pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_o
 		return pd_fail(err, errno, "fork");
 	struct sync_msg m;
 	int passed = -1, got;
+	/* A setup that hangs (an image's /etc/passwd that never ends, say)
+	 * is bounded by the caller's deadline: the helper is killed. */
+	while (o->deadline_ns > 0) {
+		int64_t left = (o->deadline_ns - pd_mono_ns()) / 1000000;
+		int ready = left > 0 ? poll(&(struct pollfd){ fd, POLLIN, 0 }, 1, (int)left) : 0;
+		if (ready > 0 || (ready < 0 && errno != EINTR))
+			break;
+		if (ready == 0) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			return pd_fail(err, ETIMEDOUT, "the command's setup did not finish in time");
+		}
+	}
 	while ((got = sync_recv_fd(fd, &m, &passed, err)) > 0 && m.type == SYNC_PTY) {
 		if (pty_master)
 			*pty_master = passed;

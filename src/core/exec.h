@@ -1,6 +1,7 @@
 /* `exec`: run another process in a running container. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -14,6 +15,7 @@ struct pd_exec_opts {
 	bool tty;           /* a terminal from the container's devpts */
 	bool detach;        /* do not wait for the command */
 	const char *detach_keys; /* -it: the sequence that detaches; NULL: none */
+	int64_t deadline_ns; /* pd_mono_ns() by which the setup must be done; 0: none */
 	const struct pd_seccomp *seccomp; /* the container's filter; NULL: unconfined */
 };
 
