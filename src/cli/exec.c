@@ -1,5 +1,5 @@
-/* `pocket-docker exec [-i] [-d] [-e KEY=VALUE] [-u USER] [-w DIR] CONTAINER
- * COMMAND [ARG...]`: exit status as for run (125/126/127, or the
+/* `pocket-docker exec [-i] [-t] [-d] [-e KEY=VALUE] [-u USER] [-w DIR]
+ * [--detach-keys KEYS] CONTAINER COMMAND [ARG...]`: exit status as for run (125/126/127, or the
  * command's own). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 struct exec_cli {
 	struct pd_exec_opts o;
 	char **env;
-	char *user, *workdir;
+	char *user, *workdir, *keys;
 	bool help;
 };
 
@@ -61,6 +61,16 @@ static int set_w(void *p, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_keys(void *p, const char *a, struct pd_err **err)
+{
+	char *k = pd_parse_detach_keys(a, err);
+	if (!k)
+		return -1;
+	free(EO(p)->keys);
+	EO(p)->keys = k;
+	return 0;
+}
+
 static int set_help(void *p, const char *a, struct pd_err **err)
 {
 	EO(p)->help = true;
@@ -74,6 +84,7 @@ static const struct cli_opt exec_table[] = {
 	{ "env", 'e', true, set_e, "set KEY=VALUE" },
 	{ "user", 'u', true, set_u, "UID[:GID] or a name from the container's /etc/passwd" },
 	{ "workdir", 'w', true, set_w, "working directory inside the container" },
+	{ "detach-keys", 0, true, set_keys, "keys that detach from -it (default ctrl-p,ctrl-q)" },
 	{ "help", 0, false, set_help, "show this help" },
 	{ 0 },
 };
@@ -98,6 +109,7 @@ static int exec_main(const struct cli_global *g, struct exec_cli *e, int argc, c
 	e->o.env = e->env;
 	e->o.user = e->user;
 	e->o.workdir = e->workdir;
+	e->o.detach_keys = e->keys ? e->keys : "\x10\x11";
 	if (e->o.tty) {
 		pd_env_add(&e->env, "TERM=xterm", NULL);
 		e->o.env = e->env;
@@ -121,5 +133,6 @@ int cli_exec(const struct cli_global *g, int argc, char **argv)
 	strv_free(e.env);
 	free(e.user);
 	free(e.workdir);
+	free(e.keys);
 	return code;
 }

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/attach.h"
+#include "core/detach.h"
 #include "core/logs.h"
 #include "core/monitor.h"
 #include "core/network.h"
@@ -470,7 +471,7 @@ char *pd_parse_detach_keys(const char *spec, struct pd_err **err)
 struct attach_state {
 	int fd;
 	const struct pd_attach_opts *o;
-	size_t matched; /* bytes of the detach sequence seen so far */
+	struct pd_detach keys;
 	bool stdin_done;
 };
 
@@ -494,29 +495,12 @@ static int forward_input(struct attach_state *st)
 		st->stdin_done = true;
 		return 0;
 	}
-	const char *keys = st->o->detach_keys;
-	size_t klen = keys ? strlen(keys) : 0;
 	char out[sizeof(buf) + 16];
-	size_t len = 0;
-	for (ssize_t i = 0; i < n; i++) {
-		if (klen && buf[i] == keys[st->matched]) {
-			if (++st->matched == klen)
-				return 1;
-			continue;
-		}
-		/* Not the sequence after all: what was held goes through. */
-		memcpy(out + len, keys, st->matched);
-		len += st->matched;
-		st->matched = 0;
-		if (klen && buf[i] == keys[0]) {
-			st->matched = 1;
-			continue;
-		}
-		out[len++] = buf[i];
-	}
+	bool done;
+	size_t len = pd_detach_filter(&st->keys, buf, (size_t)n, out, &done);
 	if (len)
 		attach_send(st->fd, ATTACH_STDIN, out, len);
-	return 0;
+	return done ? 1 : 0;
 }
 
 int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o, int *exit_code,
@@ -534,7 +518,7 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 	sigaddset(&winch, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &winch, NULL);
 	_cleanup_close_ int wfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct attach_state st = { .fd = attach_fd, .o = o, .stdin_done = !o->stdin_open };
+	struct attach_state st = { .fd = attach_fd, .o = o, .keys = { o->detach_keys, 0 }, .stdin_done = !o->stdin_open };
 	if (o->tty)
 		send_size(attach_fd);
 	_cleanup_free_ char *buf = xmalloc(ATTACH_MAX_PAYLOAD + 64);

@@ -23,20 +23,25 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/container.h"
+#include "core/detach.h"
 #include "core/init.h"
 #include "core/store.h"
 #include "linux/caps.h"
+#include "linux/execstub.h"
 #include "linux/cgroup.h"
 #include "linux/pty.h"
 #include "linux/seccomp.h"
 #include "linux/sync.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/proc.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -73,22 +78,86 @@ static void build_config(const struct pd_record *r, const struct pd_exec_opts *o
 	json_decref(conf);
 }
 
-/* The helper: join, fork the command, wait for it.  Never returns. */
-__attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c, const struct pd_exec_opts *o,
-						   const int stdio[3], int syncfd)
+/* Close every fd but the ones in KEEP (-1 entries ignored): the helper is a
+ * fork of the CLI, and nothing of the caller's may follow it in (not the
+ * write end of the command's own stdin pipe either, or the command would
+ * never see its input end). */
+static void keep_only(const int *keep, size_t n)
+{
+	int sorted[8];
+	size_t m = 0;
+	for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++)
+		if (keep[i] >= 0)
+			sorted[m++] = keep[i];
+	for (size_t i = 1; i < m; i++)
+		for (size_t k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
+			int t = sorted[k];
+			sorted[k] = sorted[k - 1];
+			sorted[k - 1] = t;
+		}
+	unsigned from = 0;
+	for (size_t i = 0; i < m; i++) {
+		if ((unsigned)sorted[i] > from)
+			syscall(SYS_close_range, from, (unsigned)sorted[i] - 1, 0U);
+		from = (unsigned)sorted[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0U);
+}
+
+/* The container's /dev/null for a stream the caller does not give.  Opened
+ * inside the container (its /dev is the container's to change), so it must
+ * prove to be the null device: a FIFO planted there would hang the exec,
+ * a symlink would lead elsewhere. */
+static int open_container_null(struct pd_err **err)
+{
+	_cleanup_close_ int fd = open("/dev/null", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return pd_fail(err, errno, "open the container's /dev/null");
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+		return pd_fail(err, EPERM, "the container's /dev/null is not the null device");
+	fcntl(fd, F_SETFL, 0);
+	return take_fd(&fd);
+}
+
+/* Whether the user namespace of the container (its init's pid as the host
+ * sees it) maps a subordinate range: without one, setgroups is denied.
+ * Read from the host's /proc, before we join: the container's own /proc
+ * has no entry for a process outside its PID namespace. */
+static bool has_full_idmap(pid_t initpid)
+{
+	char path[64], buf[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)initpid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	return !(n > 0 && !strncmp(buf, "deny", 4));
+}
+
+/* The helper: join every namespace but the PID namespace's inside (setns
+ * of a PID namespace only applies to children), become the container's
+ * process here, where nothing in the container can see us, then exec the
+ * stub, which forks the command into the PID namespace and waits for it.
+ * No process of the container's can reach a process running the runtime's
+ * image, whatever capabilities it holds (CAP_SYS_PTRACE included).  Never
+ * returns. */
+__attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, struct pd_config *c,
+						   const struct pd_exec_opts *o, const int stdio[3], int syncfd)
 {
 	struct pd_err *err = NULL;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	prctl(PR_SET_PDEATHSIG, o->detach ? 0 : SIGKILL, 0, 0, 0);
-	if (o->detach)
+	/* With a terminal the command may outlive us (detach keys); the
+	 * caller's end of the terminal closing hangs it up instead. */
+	bool pdeath = !o->detach && !o->tty;
+	prctl(PR_SET_PDEATHSIG, pdeath ? SIGKILL : 0, 0, 0, 0);
+	if (o->detach || o->tty)
 		setsid();
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int in = o->interactive ? stdio[0] : null;
-	if (!o->tty && (null < 0 || dup2(in, 0) < 0 || dup2(stdio[1], 1) < 0 || dup2(stdio[2], 2) < 0)) {
-		pd_fail(&err, errno, "set up stdio");
-		sync_die(syncfd, "stdio", err, 125);
-	}
-	close(null);
+	/* 0-2 stay (the caller's) until the container's replace them, so
+	 * that nothing opened from here on lands there by accident. */
+	int keep[] = { 0, 1, 2, pidfd, syncfd, stdio[0], stdio[1], stdio[2] };
+	keep_only(keep, ARRAY_SIZE(keep));
+	bool full_idmap = !c->rootless || has_full_idmap(initpid);
 	/* The container's cgroup first (its limits apply to the command too),
 	 * while we can still see the host's cgroup tree. */
 	struct pd_cgroup *cg = pd_cg_open(c->id, c->rootless, NULL);
@@ -106,11 +175,11 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		sync_die(syncfd, "join", err, 125);
 	}
 	close(pidfd);
-	/* -t: a pty of the container's own devpts (we are in its mount
-	 * namespace now); the master goes back to the CLI. */
-	int slave = -1;
+	int fds[3] = { stdio[0], stdio[1], stdio[2] };
 	if (o->tty) {
-		int devfd = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC), master;
+		/* A pty of the container's own devpts (we are in its mount
+		 * namespace now); the master goes back to the CLI. */
+		int devfd = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC), master, slave;
 		if (devfd < 0 || pty_open(devfd, &master, &slave, &err) < 0) {
 			if (!err)
 				pd_fail(&err, errno, "open the container's /dev");
@@ -121,56 +190,34 @@ __attribute__((noreturn)) static void helper_main(int pidfd, struct pd_config *c
 		if (sync_send_fd(syncfd, &pm, master, &err) < 0)
 			_exit(125);
 		close(master);
+		fds[0] = fds[1] = fds[2] = slave;
 	}
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid < 0) {
-		pd_fail(&err, errno, "fork into the container");
-		sync_die(syncfd, "fork", err, 125);
-	}
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		/* A health check that times out is ended by killing its helper:
-		 * the command must go with it. */
-		if (!o->detach)
-			prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		/* A session and controlling terminal of its own: job control in
-		 * an interactive shell works, and ending it ends the session. */
-		if (slave >= 0 && pty_become_controlling(slave, &err) < 0)
-			sync_die(syncfd, "tty", err, 125);
-		struct init_ctx ctx = {
-			.cfg = c, .userns = c->rootless, .seccomp = o->seccomp, .syncfd = syncfd, .stdio = { -1, 1, 2 },
-		};
-		/* A user namespace without a subordinate range denies setgroups. */
-		ctx.full_idmap = true;
-		if (c->rootless) {
-			char buf[64] = "";
-			int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				ssize_t n = read(fd, buf, sizeof(buf) - 1);
-				ctx.full_idmap = !(n > 0 && !strncmp(buf, "deny", 4));
-				close(fd);
-			}
+	for (int i = 0; i < 3; i++)
+		if (fds[i] < 0 && (fds[i] = open_container_null(&err)) < 0)
+			sync_die(syncfd, "stdio", err, 125);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0) {
+			pd_fail(&err, errno, "set up stdio");
+			sync_die(syncfd, "stdio", err, 125);
 		}
-		init_exec_process(&ctx);
-	}
-	close(syncfd);
-	if (slave >= 0)
-		close(slave);
-	exec_child = pid;
-	struct sigaction sa = { .sa_handler = forward };
-	sigemptyset(&sa.sa_mask);
-	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			_exit(125);
-	_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+	for (int i = 0; i < 3; i++)
+		if (fds[i] > 2 && (i == 0 || fds[i] != fds[i - 1]) && (i < 2 || fds[i] != fds[0]))
+			close(fds[i]);
+	struct init_ctx ctx = {
+		.cfg = c,
+		.userns = c->rootless,
+		.full_idmap = full_idmap,
+		.seccomp = o->seccomp,
+		.syncfd = syncfd,
+		.stdio = { 0, 1, 2 },
+		.pdeathsig = pdeath ? SIGKILL : 0,
+		/* The command's session is its own: the caller's terminal is
+		 * never its controlling terminal (TIOCSTI), its pty is. */
+		.stub_mode = o->tty    ? EXECSTUB_FORK EXECSTUB_TTY
+			     : pdeath ? EXECSTUB_FORK EXECSTUB_SESSION EXECSTUB_PDEATH
+				      : EXECSTUB_FORK EXECSTUB_SESSION,
+	};
+	init_exec_process(&ctx);
 }
 
 static int find_running(const char *root, const char *ref, struct pd_record *r, int *pidfd, struct pd_err **err)
@@ -206,7 +253,7 @@ pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_o
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(pidfd, &c, o, stdio, sv[1]);
+		helper_main(pidfd, r->pid, &c, o, stdio, sv[1]);
 	}
 	close(sv[1]);
 	pd_config_free(&c);
@@ -215,6 +262,20 @@ pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_o
 		return pd_fail(err, errno, "fork");
 	struct sync_msg m;
 	int passed = -1, got;
+	/* A setup that hangs (an image's /etc/passwd that never ends, say)
+	 * is bounded by the caller's deadline: the helper is killed. */
+	while (o->deadline_ns > 0) {
+		int64_t left = (o->deadline_ns - pd_mono_ns()) / 1000000;
+		int ready = left > 0 ? poll(&(struct pollfd){ fd, POLLIN, 0 }, 1, (int)left) : 0;
+		if (ready > 0 || (ready < 0 && errno != EINTR))
+			break;
+		if (ready == 0) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+			return pd_fail(err, ETIMEDOUT, "the command's setup did not finish in time");
+		}
+	}
 	while ((got = sync_recv_fd(fd, &m, &passed, err)) > 0 && m.type == SYNC_PTY) {
 		if (pty_master)
 			*pty_master = passed;
@@ -276,6 +337,7 @@ struct relay {
 	int out_r;  /* its stdout, or the pty master */
 	int err_r;  /* its stderr; -1 with a pty */
 	bool tty;
+	struct pd_detach keys; /* -it: the detach sequence */
 };
 
 static void set_size_from_caller(int master)
@@ -285,10 +347,49 @@ static void set_size_from_caller(int master)
 		pty_set_size(master, rows, cols);
 }
 
+/* Our input, to the command: returns false once it ended, and sets
+ * *detach when the detach keys were typed. */
+static bool copy_input(struct relay *r, bool *detach)
+{
+	char buf[16384], out[sizeof(buf) + 16];
+	ssize_t n = read(0, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n <= 0)
+		return false;
+	size_t len = pd_detach_filter(&r->keys, buf, (size_t)n, out, detach);
+	return pd_write_all(r->in_w, out, len) == 0 || errno != EPIPE;
+}
+
+/* Detached from `exec -it`: the command keeps running, and its terminal
+ * must stay open or it would be hung up.  A small process of ours, in a
+ * session of its own, holds the master and drops what the command writes
+ * until the command ends. */
+static void leave_terminal(int master, int hfd)
+{
+	pid_t p = fork();
+	if (p != 0)
+		return;
+	setsid();
+	int keep[] = { master, hfd };
+	keep_only(keep, ARRAY_SIZE(keep));
+	char buf[4096];
+	for (;;) {
+		struct pollfd pf[2] = { { master, POLLIN, 0 }, { hfd, POLLIN, 0 } };
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			_exit(0);
+		if (pf[1].revents)
+			_exit(0);
+		if (pf[0].revents && read(master, buf, sizeof(buf)) <= 0 && errno != EINTR && errno != EAGAIN)
+			_exit(0);
+	}
+}
+
 /* Copy between our stdio and the command until its helper exits, then
  * whatever output is still readable: returns at once when the command
- * ends, whoever else still holds its terminal or pipes. */
-static void relay_io(const struct relay *r, pid_t helper)
+ * ends, whoever else still holds its terminal or pipes.  Returns true when
+ * the user detached (-it). */
+static bool relay_io(struct relay *r, pid_t helper)
 {
 	_cleanup_close_ int hfd = (int)syscall(SYS_pidfd_open, helper, 0);
 	sigset_t winch;
@@ -318,12 +419,17 @@ static void relay_io(const struct relay *r, pid_t helper)
 		if (p[2].revents)
 			copy_some(r->err_r, 2, &err_open);
 		if (p[0].revents) {
-			bool still = true;
-			copy_some(0, r->in_w, &still);
-			if (!still) {
+			bool detach = false;
+			if (!copy_input(r, &detach)) {
 				in_open = false;
-				if (!r->tty)
+				if (!r->tty) {
 					close(r->in_w); /* end of input: the command's stdin ends */
+					r->in_w = -1;
+				}
+			}
+			if (detach) {
+				leave_terminal(r->out_r, hfd);
+				return true;
 			}
 		}
 		if (p[3].revents)
@@ -338,6 +444,7 @@ static void relay_io(const struct relay *r, pid_t helper)
 		copy_some(r->out_r, 1, &out_open);
 	while (err_open && poll(&(struct pollfd){ r->err_r, POLLIN, 0 }, 1, 0) > 0)
 		copy_some(r->err_r, 2, &err_open);
+	return false;
 }
 
 int pd_container_exec(const char *root, const char *ref, const struct pd_exec_opts *o, int *exit_code,
@@ -353,17 +460,25 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	for (size_t i = 0; i < ARRAY_SIZE(sigs) && !o->tty; i++)
 		sigaction(sigs[i], &sa, NULL);
-	/* Our own terminal never reaches the container (TIOCSTI would let it
-	 * type into the host's shell): when any of our fds is one, the command
-	 * gets pipes and we copy. */
-	bool relay = !o->detach && (o->tty || isatty(1) || isatty(2) || (o->interactive && isatty(0)));
+	/* No descriptor of the caller's ever reaches the container: a file
+	 * the caller redirected to could be chmod'ed setuid through
+	 * /proc/self/fd, a directory given as stdin walked up to the host's
+	 * root, and a terminal pushed input into (TIOCSTI).  The command gets
+	 * pipes (or a pty) of ours, and we copy; a stream it is not given
+	 * (stdin without -i, everything with -d) is the container's own
+	 * /dev/null. */
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int stdio[3] = { 0, 1, 2 };
-	if (relay && !o->tty) {
+	int stdio[3] = { -1, -1, -1 };
+	if (!o->detach && !o->tty) {
 		if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
 		    (o->interactive && pipe2(in, O_CLOEXEC) < 0)) {
+			int e = errno;
+			int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1] };
+			for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+				if (fds[i] >= 0)
+					close(fds[i]);
 			pd_record_free(&r);
-			return pd_fail(err, errno, "create pipes");
+			return pd_fail(err, e, "create pipes");
 		}
 		stdio[0] = in[0];
 		stdio[1] = out[1];
@@ -381,14 +496,19 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 	pd_seccomp_free(filter);
 	pd_record_free(&r);
 	for (int i = 0; i < 3; i++)
-		if (stdio[i] > 2)
+		if (stdio[i] >= 0)
 			close(stdio[i]);
-	if (pid >= 0 && relay) {
-		struct relay rl = { in[1], o->tty ? master : out[0], o->tty ? -1 : errp[0], o->tty };
+	bool detached = false;
+	if (pid >= 0 && !o->detach) {
+		/* Writing to a command that stopped reading must not kill us. */
+		signal(SIGPIPE, SIG_IGN);
+		struct relay rl = { in[1], o->tty ? master : out[0], o->tty ? -1 : errp[0], o->tty,
+				    { o->tty && o->interactive ? o->detach_keys : NULL, 0 } };
 		if (o->tty)
 			rl.in_w = o->interactive ? master : -1;
 		exec_child = pid;
-		relay_io(&rl, pid);
+		detached = relay_io(&rl, pid);
+		in[1] = o->tty ? -1 : rl.in_w;
 	}
 	int fds[] = { in[1], out[0], errp[0], master };
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
@@ -397,7 +517,7 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 	if (pid < 0)
 		return -1;
 	exec_child = pid;
-	if (o->detach) {
+	if (o->detach || detached) {
 		*exit_code = 0;
 		return 0; /* the helper lives on in its own session */
 	}

@@ -1,6 +1,7 @@
 /* `exec`: run another process in a running container. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -13,6 +14,8 @@ struct pd_exec_opts {
 	bool interactive;   /* keep stdin; otherwise /dev/null */
 	bool tty;           /* a terminal from the container's devpts */
 	bool detach;        /* do not wait for the command */
+	const char *detach_keys; /* -it: the sequence that detaches; NULL: none */
+	int64_t deadline_ns; /* pd_mono_ns() by which the setup must be done; 0: none */
 	const struct pd_seccomp *seccomp; /* the container's filter; NULL: unconfined */
 };
 
@@ -31,7 +34,10 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 
 struct pd_record;
 /* Start o->argv in the running container of record `r` (its init's pidfd
- * given), with `stdio` as its fds 0-2 (fd 0 only when o->interactive).
+ * given), with `stdio` as its fds 0-2: each a pipe of the runtime's own
+ * (never a descriptor the caller was given: it would reach the container),
+ * or -1 for the container's /dev/null.  Every other fd of the caller's is
+ * closed in the helper.
  * Returns once the command runs: the pid of a helper whose exit status is
  * the command's (128+N on signal N); -1 with *err when the setup failed. */
 pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_opts *o, const int stdio[3],

@@ -312,6 +312,16 @@ static int step_no_new_privs(struct init_state *s, struct pd_err **err)
 	return 0;
 }
 
+/* After the user switch (a change of credentials clears the parent-death
+ * signal): the container's init dies with its monitor, an exec's process
+ * with its helper. */
+static int step_parent_death(struct init_state *s, struct pd_err **err)
+{
+	if (s->ctx->pdeathsig && prctl(PR_SET_PDEATHSIG, s->ctx->pdeathsig, 0, 0, 0) < 0)
+		return pd_fail(err, errno, "set the parent-death signal");
+	return 0;
+}
+
 /* Last, so that the runtime's own setup is never filtered; compiled by the
  * parent before clone, loaded here as plain BPF. */
 static int step_seccomp(struct init_state *s, struct pd_err **err)
@@ -403,6 +413,7 @@ static const struct init_step process_steps[] = {
 	{ "no-new-privs", step_no_new_privs },
 	{ "find-command", step_find_command },
 	{ "exec-stub", step_exec_stub },
+	{ "parent-death", step_parent_death },
 	{ "seccomp", step_seccomp },
 };
 
@@ -415,16 +426,29 @@ static int exit_status_for(const struct pd_err *e)
 	}
 }
 
-__attribute__((noreturn)) static void do_exec(struct init_state *s)
+/* The last act of the runtime's image in this process: exec the stub
+ * (linux/execstub.h), which runs the command in place or, in a forking
+ * mode, in a child of its own.  Either way no process inside the
+ * container ever runs the runtime's image again: with --init, PID 1 is the
+ * stub; with `exec`, the first process in the PID namespace is the stub's
+ * child.  Even a container given CAP_SYS_PTRACE finds nothing of the host's
+ * behind a /proc/PID/exe. */
+__attribute__((noreturn)) static void do_exec(struct init_state *s, const char *mode)
 {
 	const struct pd_config *cfg = s->ctx->cfg;
 	/* Nothing of the runtime's reaches the command: every fd above
 	 * stderr closes at execve, the sync channel included. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	umask(022);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* A forking stub waits for signals with all of them blocked, from its
+	 * first instruction on (the mask survives execve); the command itself
+	 * starts with none blocked. */
+	sigset_t mask;
+	if (mode && *mode)
+		sigfillset(&mask);
+	else
+		sigemptyset(&mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 	/* HOME from the container's passwd entry unless the user set it,
 	 * as Docker does. */
 	char **env = cfg->env;
@@ -440,56 +464,12 @@ __attribute__((noreturn)) static void do_exec(struct init_state *s)
 	/* Never execve from the runtime's own image: the kernel would resolve
 	 * the command's interpreter (a "#!/proc/self/exe", the image's ld.so)
 	 * in a process whose /proc/self/exe is the runtime on the host. */
-	execstub_exec(s->stubfd, s->ctx->syncfd, s->exe, cfg->argv, env);
+	execstub_exec(s->stubfd, s->ctx->syncfd, mode, s->exe, cfg->argv, env);
 	int e = errno;
 	struct pd_err *err = NULL;
 	enum pd_err_kind kind = e == ENOENT ? PD_ERR_NOT_FOUND : PD_ERR_CANNOT_EXEC;
 	pd_fail_kind(&err, kind, e, "exec: '%s' (the exec stub)", s->exe);
 	sync_die(s->ctx->syncfd, "exec", err, exit_status_for(err));
-}
-
-/* --init: PID 1 stays ours, forwards signals to the command and reaps
- * every orphan, exiting with the command's status. */
-__attribute__((noreturn)) static void run_as_pid1(struct init_state *s)
-{
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	/* Our own image stays unreadable to the container's processes: a
-	 * non-dumpable PID 1 cannot be ptraced and its /proc/1/exe (the
-	 * runtime binary on the host) cannot be opened (CVE-2019-5736).
-	 * Before the fork: the command may look at /proc/1 as it starts. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	pid_t child = fork();
-	if (child < 0) {
-		struct pd_err *err = NULL;
-		pd_fail(&err, errno, "fork the command");
-		sync_die(s->ctx->syncfd, "init", err, 125);
-	}
-	if (child == 0)
-		do_exec(s);
-	/* PID 1 keeps no descriptor of the runtime's: not the sync channel,
-	 * not the monitor's pipes, not the state database. */
-	syscall(SYS_close_range, 3U, ~0U, 0U);
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(&all, &si);
-		if (sig < 0)
-			continue;
-		if (sig != SIGCHLD) {
-			kill(child, sig);
-			continue;
-		}
-		int status;
-		pid_t p;
-		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (p != child)
-				continue;
-			if (WIFSIGNALED(status))
-				_exit(128 + WTERMSIG(status));
-			_exit(WEXITSTATUS(status));
-		}
-	}
 }
 
 static void run_steps(struct init_state *s, const struct init_step *steps, size_t n)
@@ -504,16 +484,18 @@ static void run_steps(struct init_state *s, const struct init_step *steps, size_
 void init_main(struct init_ctx *ctx)
 {
 	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1, .stubfd = -1 };
-	/* Die with the monitor that started us rather than run unwatched. */
+	/* Die with the monitor that started us rather than run unwatched
+	 * (set again after the user switch, step "parent-death"). */
+	ctx->pdeathsig = SIGKILL;
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	/* The monitor ignores SIGPIPE; the container's processes must not. */
 	signal(SIGPIPE, SIG_DFL);
 	umask(0);
 	run_steps(&s, setup_steps, ARRAY_SIZE(setup_steps));
 	run_steps(&s, process_steps, ARRAY_SIZE(process_steps));
-	if (ctx->cfg->init)
-		run_as_pid1(&s);
-	do_exec(&s);
+	/* --init: PID 1 is the stub, forwarding signals to the command and
+	 * reaping every orphan, exiting with the command's status. */
+	do_exec(&s, ctx->cfg->init ? EXECSTUB_INIT : NULL);
 }
 
 void init_exec_process(struct init_ctx *ctx)
@@ -528,10 +510,6 @@ void init_exec_process(struct init_ctx *ctx)
 	if (sfd > 3)
 		syscall(SYS_close_range, 3U, sfd - 1, 0U);
 	syscall(SYS_close_range, sfd < 3 ? 3U : sfd + 1, ~0U, 0U);
-	/* A session of its own (with -t the caller made one already): the
-	 * caller's terminal is not its controlling terminal, so /dev/tty
-	 * cannot reach it to push input into the host's shell (TIOCSTI). */
-	setsid();
 	run_steps(&s, process_steps, ARRAY_SIZE(process_steps));
-	do_exec(&s);
+	do_exec(&s, ctx->stub_mode);
 }

@@ -18,13 +18,18 @@ struct init_ctx {
 	const struct pd_seccomp *seccomp; /* loaded last; NULL: unconfined */
 	int stdio[3];         /* fds for 0, 1, 2; stdio[0] < 0: /dev/null */
 	int syncfd;           /* child's end of the sync channel */
+	int pdeathsig;        /* the signal this process gets when its parent dies; 0: none */
+	const char *stub_mode; /* linux/execstub.h modes; NULL: exec in place (or --init) */
 };
 
 /* Run every setup step, then execve the command.  Never returns: on failure
  * it reports the step over the sync channel and exits 125/126/127. */
 __attribute__((noreturn)) void init_main(struct init_ctx *ctx);
 
-/* For `exec`: the caller has joined the container's namespaces; become the
- * container's process (user, capabilities, working directory,
- * no_new_privs) and execve ctx->cfg->argv.  Never returns. */
+/* For `exec`: the caller has joined the container's namespaces (all but
+ * its PID namespace, which only its children enter) and set up fds 0-2;
+ * become the container's process (user, capabilities, working directory,
+ * no_new_privs, seccomp) and execve the exec stub, which forks
+ * ctx->cfg->argv as the first process of ours inside the PID namespace
+ * (ctx->stub_mode says how).  Never returns. */
 __attribute__((noreturn)) void init_exec_process(struct init_ctx *ctx);

@@ -44,13 +44,17 @@ int execstub_open(struct pd_err **err)
 	return fd;
 }
 
-void execstub_exec(int stubfd, int syncfd, const char *path, char *const argv[], char *const envp[])
+void execstub_exec(int stubfd, int syncfd, const char *mode, const char *path, char *const argv[],
+		   char *const envp[])
 {
 	size_t n = 0;
 	while (argv[n])
 		n++;
-	char fdstr[16];
-	snprintf(fdstr, sizeof(fdstr), syncfd >= 0 ? "%d" : "-", syncfd);
+	char fdstr[32];
+	if (syncfd >= 0)
+		snprintf(fdstr, sizeof(fdstr), "%d%s", syncfd, mode ? mode : "");
+	else
+		snprintf(fdstr, sizeof(fdstr), "-%s", mode ? mode : "");
 	char **sargv = xcalloc(n + 3, sizeof(*sargv));
 	sargv[0] = fdstr;
 	sargv[1] = (char *)path;

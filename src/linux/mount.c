@@ -239,7 +239,11 @@ static int dev_node(int devfd, const char *name, struct pd_err **err)
 	_cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return pd_fail(err, errno, "clone host '%s'", host);
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+	/* Read-only: the node is the host's own inode, so a chmod, chown or
+	 * touch through it (the container's root may, with CAP_FOWNER) would
+	 * change the host's /dev/null.  Reading and writing the device itself
+	 * is not a change to the filesystem and still works. */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_RDONLY };
 	if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return pd_fail(err, errno, "set flags of /dev/%s", name);
 	if (move_mount(tree, "", devfd, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)

@@ -155,86 +155,105 @@ PY
 # --- /proc/PID/exe: the runtime binary (CVE-2019-5736) ----------------------
 
 test_init_pid1_exe_unreachable() {
-	# With --init, PID 1 is the runtime's own image: non-dumpable, so its
-	# exe link (the host's pocket-docker) can be neither followed nor
-	# opened, not even O_PATH to reopen for writing later.
+	# With --init, PID 1 is the exec stub from its sealed memfd, never the
+	# runtime's own image: its exe link leads to nothing of the host's,
+	# whatever the container can open, and can never be written; PID 1
+	# holds no fd of the runtime's.  With --cap-add SYS_PTRACE too, which
+	# lets the container ptrace PID 1 (it could not reach a non-dumpable
+	# process of the host's image before only because it lacked that
+	# capability).
 	probe_rootfs "$T_TMP/rootfs"
-	local before m v
+	local before devino caps
 	before=$(sha256sum <"$PD")
-	pd run --rm --init --rootfs "$T_TMP/rootfs" /bin/sh -c '
-		for m in r w rw path; do echo "open-$m=$(probe open /proc/1/exe $m)"; done
-		echo "readlink=$(probe readlink /proc/1/exe)"
-		echo "root=$(probe readlink /proc/1/root)"
-		echo "cwd=$(probe readlink /proc/1/cwd)"
-		echo "mem=$(probe open /proc/1/mem r)"
-		echo "environ=$(probe open /proc/1/environ r)"
-		echo "ptrace=$(probe ptrace 1)"
-		echo "comm=$(cat /proc/1/comm)"
-		(echo pwned > /proc/1/exe) 2>/dev/null && echo "shell-write=OK"
-		echo done'
-	assert_ok
-	assert_contains "$OUT" done "the probe ran"
-	for m in open-r open-w open-rw open-path readlink root cwd mem environ ptrace; do
-		v=$(_probe_field "$m")
-		[ -n "$v" ] || fail "no result for $m"
-		case $v in
-		E*) ;;
-		*) fail "/proc/1 of the runtime's --init: $m gave '$v' (it must be refused)" ;;
+	devino=$(stat -L -c %d:%i "$PD")
+	for caps in "" "--cap-add SYS_PTRACE"; do
+		# shellcheck disable=SC2086
+		pd run --rm --init $caps --rootfs "$T_TMP/rootfs" /bin/sh -c '
+			for m in w rw; do echo "open-$m=$(probe open /proc/1/exe $m)"; done
+			echo "readlink=$(probe readlink /proc/1/exe)"
+			echo "exe=$(stat -L -c %d:%i /proc/1/exe 2>/dev/null)"
+			echo "ptrace=$(probe ptrace 1)"
+			echo "fds=$(ls /proc/1/fd 2>&1 | tr "\n" " ")"
+			(echo pwned > /proc/1/exe) 2>/dev/null && echo "shell-write=OK"
+			echo done'
+		assert_ok
+		assert_contains "$OUT" done "the probe ran"
+		assert_contains "$(_probe_field readlink)" "memfd:pd-exec-stub" "$caps: PID 1 runs the stub"
+		assert_not_contains "$OUT" "exe=$devino" "$caps: /proc/1/exe is the host's binary"
+		case $(_probe_field open-w)$(_probe_field open-rw) in
+		*OK*) fail "$caps: /proc/1/exe opened for writing" ;;
+		esac
+		assert_not_contains "$OUT" "shell-write=OK" "$caps: writing /proc/1/exe"
+		# PID 1 keeps 0-2 only (listed while readable at all).
+		case $(_probe_field fds) in
+		"0 1 2 " | *"ermission"*) ;;
+		*) fail "$caps: PID 1 holds fds beyond stdio: '$(_probe_field fds)'" ;;
 		esac
 	done
-	assert_not_contains "$OUT" "shell-write=OK" "writing /proc/1/exe"
 	assert_eq "$before" "$(sha256sum <"$PD")" "hash of the host binary"
 }
 
 test_init_pid1_exe_race_at_start() {
-	# The command's very first act is to grab /proc/1/exe: PID 1 must be
-	# non-dumpable before the command can run at all.
+	# The command's very first act is to grab /proc/1/exe: at no moment is
+	# it the host's binary.
 	probe_rootfs "$T_TMP/rootfs"
-	local i before
+	local i before devino
 	before=$(sha256sum <"$PD")
+	devino=$(stat -L -c %d:%i "$PD")
 	for i in $(seq 1 15); do
-		pd run --rm --init --rootfs "$T_TMP/rootfs" /bin/probe open /proc/1/exe path
+		pd run --rm --init --cap-add SYS_PTRACE --rootfs "$T_TMP/rootfs" /bin/sh -c 'stat -L -c %d:%i /proc/1/exe'
 		assert_ok
-		case $OUT in
-		E*) ;;
-		*) fail "run $i: /proc/1/exe opened by the command as it started: '$OUT'" ;;
-		esac
+		[ "$OUT" != "$devino" ] || fail "run $i: /proc/1/exe was the host's binary as the command started"
 	done
 	assert_eq "$before" "$(sha256sum <"$PD")" "hash of the host binary"
 }
 
-test_exec_helper_exe_unreachable() {
-	# During `exec` a copy of the runtime lives in the container's PID
-	# namespace until it execs the command; a watcher inside tries to follow
-	# its /proc/PID/exe all along.
-	probe_rootfs "$T_TMP/rootfs"
-	allow_containers_left
-	local id i before seen
+_exec_watch() {
+	# _exec_watch CAPS: a watcher inside, given CAPS, follows every
+	# process's /proc/PID/exe while 25 `exec`s come and go.
+	local caps=$1 i before seen name
+	name=w$RANDOM-$T_TAG
 	before=$(sha256sum <"$PD")
-	pd run -d --name "w-$T_TAG" --rootfs "$T_TMP/rootfs" /bin/sleep 60
+	# shellcheck disable=SC2086
+	pd run -d --name "$name" $caps --rootfs "$T_TMP/rootfs" /bin/sleep 60
 	assert_ok
-	assert_ok
-	trap 'pd rm -f "w-$T_TAG" >/dev/null 2>&1' EXIT
+	trap 'pd rm -f "'"$name"'" >/dev/null 2>&1' EXIT
 	# Every process is checked against the host binary's own dev:ino (the
 	# stat of a file on another filesystem: no false match inside).
-	pd exec -d "w-$T_TAG" /bin/sh -c "probe watch-exe 5000 $(stat -L -c %d:%i "$PD") > /tmp/watch.out 2>&1; echo end >> /tmp/watch.out"
+	pd exec -d "$name" /bin/sh -c "probe watch-exe 5000 $(stat -L -c %d:%i "$PD") > /tmp/watch.out 2>&1; echo end >> /tmp/watch.out"
 	assert_ok
 	for i in $(seq 1 25); do
-		pd exec "w-$T_TAG" /bin/true
+		pd exec -u 0 -w /tmp "$name" /bin/true
 	done
 	for i in $(seq 1 100); do
-		pd exec "w-$T_TAG" /bin/cat /tmp/watch.out
+		pd exec "$name" /bin/cat /tmp/watch.out
 		case $OUT in *end*) break ;; esac
 		sleep 0.1
 	done
-	pd exec "w-$T_TAG" /bin/cat /tmp/watch.out
-	assert_contains "$OUT" "leaked=0" "runtime processes whose exe the container could open"
+	pd exec "$name" /bin/cat /tmp/watch.out
+	assert_contains "$OUT" "leaked=0" "$caps: runtime processes whose exe the container could open"
 	seen=$(printf '%s\n' "$OUT" | sed -n 's/.*seen=\([0-9]*\).*/\1/p')
-	echo "watcher saw the runtime's image $seen times" >&2
-	pd exec "w-$T_TAG" /bin/sh -c 'for p in /proc/[0-9]*; do probe readlink $p/exe; done'
-	assert_not_contains "$OUT" "pocket-docker" "exe links inside the container"
+	# No process running the runtime's image is ever inside the PID
+	# namespace: the first one there is the exec stub's child.
+	assert_eq "0" "$seen" "$caps: runtime processes seen inside the container"
+	pd exec "$name" /bin/sh -c 'for p in /proc/[0-9]*; do probe readlink $p/exe; done'
+	assert_not_contains "$OUT" "pocket-docker" "$caps: exe links inside the container"
 	assert_eq "$before" "$(sha256sum <"$PD")" "hash of the host binary"
-	pd rm -f "w-$T_TAG"
+	pd rm -f "$name"
+	trap - EXIT
+}
+
+test_exec_helper_exe_unreachable() {
+	# During `exec` the runtime's image joins the container's namespaces;
+	# a watcher inside tries to follow the /proc/PID/exe of every process
+	# all along, first with Docker's capabilities, then with
+	# CAP_SYS_PTRACE, which overrides non-dumpable (before the exec stub
+	# forked the command, the helper's child ran the host's binary inside
+	# the PID namespace until its exec).
+	probe_rootfs "$T_TMP/rootfs"
+	allow_containers_left
+	_exec_watch ""
+	_exec_watch "--cap-add SYS_PTRACE"
 }
 
 test_runtime_exe_through_interpreter() {
@@ -288,9 +307,18 @@ test_runtime_exe_through_interpreter() {
 	for how in /bin/evil-script /proc/self/exe; do
 		pd exec "ex-$T_TAG" "$how"
 		assert_not_contains "$OUT" "exe=$devino" "exec $how: the runtime's binary reached from inside"
-		assert_exit 126 "exec $how"
-		assert_contains "$ERR" "(/proc/self/exe): refused" "exec $how: the refusal is explained"
 		assert_eq "$mode" "$(stat -c '%a' "$PD")" "exec $how: mode of the runtime's binary"
+		case $how in
+		/bin/evil-script)
+			assert_exit 126 "exec $how"
+			assert_contains "$ERR" "(/proc/self/exe): refused" "exec $how: the refusal is explained"
+			;;
+		*)
+			# Looked up by the helper, which is outside the container's
+			# PID namespace: there /proc/self names no process at all.
+			assert_exit 127 "exec $how"
+			;;
+		esac
 	done
 	pd rm -f "ex-$T_TAG"
 	assert_eq "$hash" "$(sha256sum <"$PD")" "hash of the runtime's binary"
@@ -409,6 +437,152 @@ test_no_host_fds_inside() {
 	assert_ok
 	assert_not_contains "$OUT" " 5 " "fds of the --init PID 1"
 	pd rm -f "fds-$T_TAG"
+}
+
+_exec_stdio_attack() {
+	# _exec_stdio_attack AS_USER EXEC_ARGS...: an exec whose stdout and
+	# stderr are a root-owned host file and whose stdin is a host
+	# directory.  The command tries to make the files behind its fds 1 and
+	# 2 setuid, to list the directory behind fd 0 and to walk from it to the
+	# host's root.  Sets RC, OUT (the command's output, as written to the
+	# host file).
+	local as=$1
+	shift
+	local out=$T_TMP/exec-out-$T_TAG
+	rm -f "$out"
+	: >"$out"
+	chmod 0644 "$out"
+	local cmd=(setpriv --reuid="$as" --regid="$as" --init-groups env HOME=/)
+	[ "$as" = root ] && cmd=()
+	echo "+ ${cmd[*]} $PD exec $* <$HOSTDIR >$out" >&2
+	timeout -k 5 "$CMD_TIMEOUT" "${cmd[@]}" "$PD" --root "$T_ROOT" exec "$@" /bin/sh -c '
+		chmod 4755 /proc/self/fd/1 /proc/self/fd/2 2>/dev/null
+		ls /proc/self/fd/0/ 2>/dev/null; ls /proc/self/fd/0/../ 2>/dev/null
+		cat /proc/self/fd/0/HOSTMARK-* 2>/dev/null
+		for f in 0 1 2; do echo "fd$f=$(probe readlink /proc/$$/fd/$f)"; done
+		echo done' <"$HOSTDIR" >"$out" 2>&1
+	RC=$?
+	OUT=$(cat "$out")
+	echo "  exit $RC" >&2
+	sed 's/^/  out| /' "$out" >&2
+	EXEC_OUT_MODE=$(stat -c %a "$out")
+}
+
+_check_exec_stdio() {
+	local what=$1
+	assert_eq 644 "$EXEC_OUT_MODE" "$what: mode of the host file given as stdout"
+	assert_not_contains "$OUT" "HOSTMARK-$T_TAG" "$what: the host directory given as stdin"
+	assert_not_contains "$OUT" "host secret" "$what: a host file read through stdin"
+	case $(_probe_field fd0) in
+	"/dev/null" | pipe:*) ;;
+	*) fail "$what: the command's stdin is '$(_probe_field fd0)'" ;;
+	esac
+	case $(_probe_field fd1)$(_probe_field fd2) in
+	pipe:*pipe:*) ;;
+	*) fail "$what: the command's stdout/stderr are '$(_probe_field fd1)' '$(_probe_field fd2)'" ;;
+	esac
+}
+
+test_exec_caller_stdio_never_enters() {
+	# `exec` relays its streams through pipes of the runtime's own: the
+	# caller's files never enter the container, redirected or not, with
+	# -i, or with -d (whose command gets the container's own /dev/null).
+	probe_rootfs "$T_TMP/rootfs"
+	allow_containers_left
+	_mk_host_marker_dir
+	pd run -d --name "io-$T_TAG" --rootfs "$T_TMP/rootfs" /bin/sleep 60
+	assert_ok
+	trap 'pd rm -f "io-$T_TAG" >/dev/null 2>&1' EXIT
+	_exec_stdio_attack root "io-$T_TAG"
+	assert_ok
+	assert_contains "$OUT" done "the command ran"
+	_check_exec_stdio "exec"
+	_exec_stdio_attack root -i "io-$T_TAG"
+	assert_ok
+	_check_exec_stdio "exec -i"
+	# -d: nothing of ours is passed; the command writes its findings
+	# into the container.
+	_exec_stdio_attack root -d "io-$T_TAG"
+	assert_ok
+	assert_eq 644 "$EXEC_OUT_MODE" "exec -d: mode of the host file given as stdout"
+	pd exec "io-$T_TAG" /bin/sh -c 'sleep 0.3; ls -l /proc/1/fd/ >/dev/null; echo checked'
+	pd exec -d "io-$T_TAG" /bin/sh -c 'exec 3>/tmp/d.part; for f in 0 1 2; do echo "fd$f=$(probe readlink /proc/$$/fd/$f)" >&3; done; mv /tmp/d.part /tmp/d.out'
+	assert_ok
+	local i
+	for i in $(seq 1 50); do
+		pd exec "io-$T_TAG" /bin/cat /tmp/d.out
+		case $OUT in *fd2=*) break ;; esac
+		sleep 0.1
+	done
+	assert_eq "/dev/null" "$(_probe_field fd0)" "exec -d: stdin"
+	assert_eq "/dev/null" "$(_probe_field fd1)" "exec -d: stdout"
+	assert_eq 644 "$(stat -c %a "$T_TMP/exec-out-$T_TAG")" "host file after exec -d"
+	pd rm -f "io-$T_TAG"
+	trap - EXIT
+}
+
+test_host_device_nodes_unchangeable() {
+	# /dev/null, /dev/zero... are binds of the host's own inodes: the
+	# container's root can use them but never chmod, chown or touch them
+	# (that would change the host's /dev/null for everyone), neither
+	# directly nor through a masked /proc path bound from /dev/null, nor
+	# through the /dev/null an `exec -d` gets as its stdout.
+	probe_rootfs "$T_TMP/rootfs"
+	allow_containers_left
+	local before after
+	before=$(stat -c '%n %a %u:%g %Y' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty)
+	pd run --rm --rootfs "$T_TMP/rootfs" /bin/sh -c '
+		for d in null zero full random urandom tty; do
+			chmod 4777 /dev/$d 2>/dev/null && echo "chmod-$d=OK"
+			chown 1:1 /dev/$d 2>/dev/null && echo "chown-$d=OK"
+			touch -d 2001-01-01 /dev/$d 2>/dev/null && echo "touch-$d=OK"
+		done
+		chmod 4777 /proc/kcore /proc/timer_list 2>/dev/null && echo "chmod-masked=OK"
+		echo data > /dev/null && echo write-null=ok
+		head -c 3 /dev/zero | wc -c'
+	assert_ok
+	assert_not_contains "$OUT" "=OK" "a host device node changed from inside"
+	assert_contains "$OUT" "write-null=ok" "the devices still work"
+	pd run -d --name "dv-$T_TAG" --rootfs "$T_TMP/rootfs" /bin/sleep 60
+	assert_ok
+	trap 'pd rm -f "dv-$T_TAG" >/dev/null 2>&1' EXIT
+	pd exec -d "dv-$T_TAG" /bin/sh -c 'chmod 4755 /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2'
+	assert_ok
+	sleep 0.5
+	pd rm -f "dv-$T_TAG"
+	trap - EXIT
+	after=$(stat -c '%n %a %u:%g %Y' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty)
+	if [ "$before" != "$after" ]; then
+		# Put the host back before failing.
+		chmod 0666 /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty
+		chown root:root /dev/null /dev/zero /dev/full /dev/random /dev/urandom
+		chown root:tty /dev/tty 2>/dev/null
+		fail "host device nodes changed: before '$before', after '$after'"
+	fi
+}
+
+test_exec_planted_dev_null() {
+	# The container replaces its /dev/null with a FIFO (or a link to a
+	# file): an exec that needs it fails at once with a clear error; it
+	# never hangs and never opens the planted file.
+	probe_rootfs "$T_TMP/rootfs"
+	allow_containers_left
+	# /dev/null is a mount point: only a container given CAP_SYS_ADMIN
+	# can take it away and plant something else.
+	pd run -d --name "dn-$T_TAG" --cap-add SYS_ADMIN --rootfs "$T_TMP/rootfs" /bin/sleep 60
+	assert_ok
+	trap 'pd rm -f "dn-$T_TAG" >/dev/null 2>&1' EXIT
+	pd exec "dn-$T_TAG" /bin/sh -c 'umount -l /dev/null && rm -f /dev/null && mkfifo /dev/null'
+	assert_ok
+	pd exec "dn-$T_TAG" /bin/true
+	assert_exit 125 "exec with a FIFO at /dev/null"
+	assert_contains "$ERR" "not the null device" "the error says why"
+	pd exec -i "dn-$T_TAG" /bin/sh -c 'rm -f /dev/null; echo x > /tmp/f; ln -s /tmp/f /dev/null'
+	assert_ok
+	pd exec -d "dn-$T_TAG" /bin/true
+	assert_exit 125 "exec -d with a symlink at /dev/null"
+	pd rm -f "dn-$T_TAG"
+	trap - EXIT
 }
 
 # --- symlinks planted in the rootfs (CVE-2021-30465 class) ------------------
@@ -889,12 +1063,10 @@ test_rootless_key_checks() {
 	assert_ok
 	assert_eq 0000000000000000 "$(_probe_field CapEff)" "rootless -u 1000: CapEff"
 	pd_as "$RL_USER" run --rm --init --rootfs "$RL_ROOTFS" /bin/sh -c '
-		echo "open-path=$(probe open /proc/1/exe path)"; echo "readlink=$(probe readlink /proc/1/exe)"'
+		echo "readlink=$(probe readlink /proc/1/exe)"; echo "exe=$(stat -L -c %d:%i /proc/1/exe)"'
 	assert_ok
-	case $(_probe_field open-path)$(_probe_field readlink) in
-	E*E*) ;;
-	*) fail "rootless --init: /proc/1/exe reachable: $OUT" ;;
-	esac
+	assert_contains "$(_probe_field readlink)" "memfd:pd-exec-stub" "rootless --init: PID 1 runs the stub"
+	assert_not_contains "$OUT" "exe=$(stat -L -c %d:%i "$PD")" "rootless --init: /proc/1/exe is the host's binary"
 	assert_eq "$before" "$(sha256sum <"$PD")" "hash of the binary"
 	_mk_host_marker_dir
 	chmod 0755 "$HOSTDIR"
@@ -911,6 +1083,24 @@ test_rootless_tiocsti() {
 		probe tiocsti /dev/tty "echo PWNED-A"; probe tiocsti 0 "echo PWNED-B"'
 	assert_contains "$OUT" "tiocsti=" "the probe ran (rootless)"
 	assert_eq "" "$INJECTED" "input pushed into the caller's terminal by a rootless run"
+}
+
+test_rootless_exec_caller_stdio_never_enters() {
+	_rootless_setup
+	allow_containers_left
+	_mk_host_marker_dir
+	chmod 0755 "$HOSTDIR"
+	pd_as "$RL_USER" run -d --name "rio-$T_TAG" --rootfs "$RL_ROOTFS" /bin/sleep 60
+	assert_ok
+	trap 'pd_as "'"$RL_USER"'" rm -f "rio-$T_TAG" >/dev/null 2>&1' EXIT
+	_exec_stdio_attack "$RL_USER" "rio-$T_TAG"
+	assert_ok
+	assert_contains "$OUT" done "the command ran (rootless)"
+	_check_exec_stdio "rootless exec"
+	_exec_stdio_attack "$RL_USER" -i "rio-$T_TAG"
+	_check_exec_stdio "rootless exec -i"
+	pd_as "$RL_USER" rm -f "rio-$T_TAG"
+	trap - EXIT
 }
 
 run_tests "$@"

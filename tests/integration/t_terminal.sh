@@ -165,6 +165,62 @@ test_exec_it_returns_at_once() {
 	assert_ok
 }
 
+test_exec_piped_stdin_with_terminal_output() {
+	# The README's `echo data | pd exec -i box cat`, typed at a terminal:
+	# stdout and stderr are the terminal, stdin a pipe.  The command sees
+	# the end of its input and the exec returns (it used to hang: the
+	# helper kept the write end of the command's stdin pipe).
+	need_busybox
+	allow_containers_left
+	pd run -d --name pipe --rootfs "$BUSYBOX_DIR" sleep 1000
+	assert_ok
+	tm_start
+	tm_type "echo data-in | pd exec -i pipe cat; echo exec-rc=\$?"
+	tm_wait "exec-rc=0" 10
+	tm_wait "data-in"
+	tm_type "printf 'a\\nb\\nc\\n' | pd exec -i pipe wc -l 2>&1 | tr -d ' '; echo wc-rc=\$?"
+	tm_wait "wc-rc=0" 10
+	tm_stop
+	pd rm -f pipe
+	assert_ok
+}
+
+test_exec_it_detach_keys() {
+	# exec -it leaves with Ctrl-P Ctrl-Q (or --detach-keys) as run -it
+	# does; the command keeps running, its terminal held for it.
+	need_busybox
+	allow_containers_left
+	pd run -d --name dk --rootfs "$BUSYBOX_DIR" sleep 1000
+	assert_ok
+	tm_start
+	tm_type "pd exec -it dk sh"
+	tm_wait "/ #"
+	tm_type "sleep 777 & echo started-777"
+	tm_wait "started-777"
+	tm_keys C-p C-q
+	tm_prompt
+	tm_type 'echo detached-rc=$?; stty -a > stty.after; cmp -s stty.before stty.after && echo STTY-SAME'
+	tm_wait "detached-rc=0"
+	tm_wait "STTY-SAME"
+	sleep 0.5
+	pd exec dk ps
+	assert_contains "$OUT" "sleep 777" "the detached exec's command still runs"
+	# A single Ctrl-P is typed through; then --detach-keys.
+	tm_type "pd exec -it --detach-keys ctrl-a,x dk sh"
+	tm_wait "/ #"
+	tm_keys C-p
+	tm_type "echo still-in-$((6 * 7))"
+	tm_wait "still-in-42"
+	tm_keys C-a x
+	tm_prompt
+	tm_type 'echo detached2-rc=$?'
+	tm_wait "detached2-rc=0"
+	pd exec dk sh -c 'ps | grep -c "[s]h$"'
+	tm_stop
+	pd rm -f dk
+	assert_ok
+}
+
 test_piped_stdin_and_exec_codes() {
 	need_busybox
 	allow_containers_left

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -42,7 +43,8 @@ static void read_all(int fd, char *buf, size_t len)
 
 /* Fork; in the child, make stdout/stderr pipes and run PATH with ARGV
  * through the stub; collect everything. */
-static void run_stub(const char *path, char *const argv[], char *const envp[], struct run *r)
+static void run_stub_mode(const char *mode, const char *path, char *const argv[], char *const envp[],
+			  struct run *r)
 {
 	memset(r, 0, sizeof(*r));
 	int sv[2], o[2], e[2];
@@ -58,7 +60,12 @@ static void run_stub(const char *path, char *const argv[], char *const envp[], s
 		close(sv[0]);
 		dup2(o[1], 1);
 		dup2(e[1], 2);
-		execstub_exec(stub, sv[1], path, argv, envp);
+		if (mode && *mode) {
+			sigset_t all;
+			sigfillset(&all);
+			sigprocmask(SIG_SETMASK, &all, NULL);
+		}
+		execstub_exec(stub, sv[1], mode, path, argv, envp);
 		_exit(99); /* the stub itself could not run */
 	}
 	close(sv[1]);
@@ -76,6 +83,11 @@ static void run_stub(const char *path, char *const argv[], char *const envp[], s
 	close(sv[0]);
 	close(o[0]);
 	close(e[0]);
+}
+
+static void run_stub(const char *path, char *const argv[], char *const envp[], struct run *r)
+{
+	run_stub_mode(NULL, path, argv, envp, r);
 }
 
 static void test_sealed(void **state)
@@ -185,7 +197,7 @@ static void test_without_sync_channel(void **state)
 		if (pid == 0) {
 			char *argv[] = {"sh", "-c", "exit 3", NULL};
 			char *envp[] = {NULL};
-			execstub_exec(stub, -1, fail ? "/nonexistent/pd-command" : "/bin/sh", argv, envp);
+			execstub_exec(stub, -1, NULL, fail ? "/nonexistent/pd-command" : "/bin/sh", argv, envp);
 			_exit(99);
 		}
 		int st;
@@ -194,6 +206,74 @@ static void test_without_sync_channel(void **state)
 		assert_int_equal(WEXITSTATUS(st), fail ? 127 : 3);
 	}
 	close(stub);
+}
+
+/* The forking mode (`exec`): the command runs in a child of the stub with
+ * no signal blocked, in a session of its own; the stub holds no fd above
+ * stderr, exits with the command's status (128+N for signal N) and passes
+ * on the signals it gets; the sync channel reads EOF once the command runs,
+ * or the failed step. */
+static void test_fork_mode(void **state)
+{
+	char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+	char script[] = "test \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ && echo own-session;"
+			"grep -q '^SigBlk:\\s*0*$' /proc/$$/status && echo unblocked;"
+			"ls /proc/$PPID/fd/ 2>/dev/null | wc -l; echo \"$0\"; exit 5";
+	char *argv[] = {"argv0", "-c", script, NULL};
+	struct run r;
+	run_stub_mode(EXECSTUB_FORK EXECSTUB_SESSION, "/bin/sh", argv, envp, &r);
+	assert_int_equal(r.got, 0);
+	assert_int_equal(r.status, 5);
+	/* The stub (the parent) keeps fds 0-2 only. */
+	assert_string_equal(r.out, "own-session\nunblocked\n3\nargv0\n");
+
+	char *sig[] = {"sh", "-c", "kill -TERM $$", NULL};
+	run_stub_mode(EXECSTUB_FORK, "/bin/sh", sig, envp, &r);
+	assert_int_equal(r.status, 128 + SIGTERM);
+
+	char *none[] = {"nope", NULL};
+	run_stub_mode(EXECSTUB_FORK EXECSTUB_SESSION EXECSTUB_PDEATH, "/nonexistent/pd-command", none, envp, &r);
+	assert_int_equal(r.got, 1);
+	assert_string_equal(r.m.step, "exec");
+	assert_int_equal(r.m.kind, PD_ERR_NOT_FOUND);
+	assert_int_equal(r.status, 127);
+}
+
+/* A signal sent to the stub reaches the command (the CLI forwards SIGINT,
+ * SIGTERM... to the helper, which is the stub by then). */
+static void test_fork_mode_forwards_signals(void **state)
+{
+	struct pd_err *err = NULL;
+	int stub = execstub_open(&err);
+	assert_true(stub >= 0);
+	int o[2];
+	assert_int_equal(pipe2(o, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(o[1], 1);
+		sigset_t all;
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		char *argv[] = {"sh", "-c", "trap 'echo got-usr1; exit 9' USR1; echo ready; while :; do sleep 0.05; done",
+				NULL};
+		char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+		execstub_exec(stub, -1, EXECSTUB_FORK, "/bin/sh", argv, envp);
+		_exit(99);
+	}
+	close(o[1]);
+	close(stub);
+	char buf[64] = "";
+	assert_true(read(o[0], buf, 6) == 6);
+	assert_memory_equal(buf, "ready\n", 6);
+	kill(pid, SIGUSR1);
+	read_all(o[0], buf, sizeof(buf));
+	assert_string_equal(buf, "got-usr1\n");
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 9);
+	close(o[0]);
 }
 
 int main(void)
@@ -205,6 +285,8 @@ int main(void)
 	    cmocka_unit_test(test_not_executable_reported),
 	    cmocka_unit_test(test_self_refused),
 	    cmocka_unit_test(test_without_sync_channel),
+	    cmocka_unit_test(test_fork_mode),
+	    cmocka_unit_test(test_fork_mode_forwards_signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
