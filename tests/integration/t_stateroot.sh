@@ -59,4 +59,193 @@ test_rootless_cgroup_view_shows_no_host_groups() {
 	assert_not_contains "$OUT" MADE "a directory made in the rootless cgroup view"
 }
 
+# ---------------------------------------------------------------------------
+# Volumes and the state root.
+
+_pd_root() {
+	# _pd_root ROOT ARGS...: pocket-docker with another state root.
+	local root=$1
+	shift
+	_pd_exec /dev/null "$PD" --root "$root" "$@"
+}
+
+_assert_refused() {
+	# _assert_refused WHAT NEEDLE: run exited 125 with one error line
+	# containing NEEDLE.
+	assert_exit 125 "$1"
+	assert_error_line "$1"
+	assert_contains "$ERR" "$2" "$1"
+}
+
+test_volume_containing_state_root_refused() {
+	# -v /tmp/x:/h with --root /tmp/x/state: through the volume the
+	# container could rewrite state.db and the seccomp cache.
+	need_busybox
+	mkdir -p "$T_TMP/x"
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/x:/h" /bin/true
+	_assert_refused "a volume containing a state root not made yet" "contains the state root"
+	assert_absent "$T_TMP/x/state" "state root made by a refused run:"
+	_pd_root "$T_TMP/x/state" ps -a
+	assert_ok
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/x:/h:ro" /bin/true
+	_assert_refused "a read-only volume containing the state root" "contains the state root"
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/x/state:/h" /bin/true
+	_assert_refused "the state root itself as a volume" "contains the state root"
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v /:/host /bin/true
+	_assert_refused "the host's / as a volume" "contains the state root"
+	assert_eq "" "$(ls -A "$T_TMP/x/state/containers")" "containers left by refused runs"
+	# A sibling of the state root is fine.
+	mkdir -p "$T_TMP/x/data"
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/x/data:/d" /bin/sh -c 'echo ok > /d/f'
+	assert_ok
+	assert_file_content "$T_TMP/x/data/f" ok "a volume beside the state root"
+}
+
+test_volume_inside_state_root_refused() {
+	need_busybox
+	_pd_root "$T_TMP/state" ps -a
+	assert_ok
+	local p
+	for p in containers cache logs state.db; do
+		[ -e "$T_TMP/state/$p" ] || continue
+		_pd_root "$T_TMP/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/state/$p:/h" /bin/true
+		_assert_refused "a volume inside the state root ($p)" "is inside the state root"
+	done
+	assert_eq "" "$(ls -A "$T_TMP/state/containers")" "containers left by refused runs"
+}
+
+test_volume_state_root_through_symlink_and_bind_alias_refused() {
+	# Symlinks in the source are resolved, and a bind mount of the same
+	# directory elsewhere (same device and inode, another name) counts.
+	need_root
+	need_busybox
+	mkdir -p "$T_TMP/x" "$T_TMP/alias"
+	_pd_root "$T_TMP/x/state" ps -a
+	ln -s "$T_TMP/x" "$T_TMP/link"
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/link:/h" /bin/true
+	_assert_refused "a symlink to a directory holding the state root" "contains the state root"
+	ln -s "$T_TMP/x/state/containers" "$T_TMP/link2"
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/link2:/h" /bin/true
+	_assert_refused "a symlink into the state root" "is inside the state root"
+	mount --bind "$T_TMP/x" "$T_TMP/alias" || skip "cannot bind-mount in the test directory"
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/alias:/h" /bin/true
+	local rc=$RC err=$ERR
+	_pd_root "$T_TMP/x/state" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/alias/state/logs:/h" /bin/true
+	local rc2=$RC err2=$ERR
+	umount "$T_TMP/alias"
+	RC=$rc ERR=$err
+	_assert_refused "a bind-mount alias of a directory holding the state root" "contains the state root"
+	RC=$rc2 ERR=$err2
+	_assert_refused "a path inside the state root through a bind-mount alias" "is inside the state root"
+}
+
+test_volume_default_state_root_in_home_refused() {
+	# The default state root, ~/.pocket-docker: -v $HOME:/h is refused and
+	# nothing is created.
+	need_busybox
+	mkdir -p "$T_TMP/home"
+	_pd_exec /dev/null env HOME="$T_TMP/home" "$PD" run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/home:/h" /bin/true
+	_assert_refused "a volume of the home holding the default state root" "contains the state root"
+	assert_absent "$T_TMP/home/.pocket-docker" "default state root made by a refused run:"
+}
+
+test_volume_destination_root_refused() {
+	need_busybox
+	mkdir -p "$T_TMP/d"
+	local dest
+	for dest in / // /. /./ ; do
+		pd run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/d:$dest" /bin/true
+		_assert_refused "volume destination '$dest'" "the destination cannot be '/'"
+	done
+	assert_eq "" "$(ls -A "$T_ROOT/containers")" "containers left by refused runs"
+	# A directory whose name is dots is not the root.
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/d:/..." /bin/sh -c 'echo ok > /.../f'
+	assert_ok
+	assert_file_content "$T_TMP/d/f" ok "a volume at '/...'"
+}
+
+test_volume_source_swapped_for_symlink_at_restart() {
+	# The source is checked as a real path when the container is made;
+	# if a directory in it is later swapped for a symlink (to the state
+	# root, say) the next start of the container must not follow it.
+	need_busybox
+	mkdir -p "$T_TMP/v/sub" "$T_TMP/state"
+	pd run -d --name swap --restart on-failure:1 --rootfs "$BUSYBOX_DIR" -v "$T_TMP/v/sub:/h" \
+		/bin/sh -c 'sleep 1; ls /h; exit 3'
+	assert_ok
+	mv "$T_TMP/v/sub" "$T_TMP/v/sub.old"
+	ln -s "$T_ROOT" "$T_TMP/v/sub"
+	pd wait swap
+	pd logs swap
+	local logs="$OUT$ERR"
+	pd rm -f swap
+	assert_not_contains "$logs" "state.db" "the restarted container saw the state root"
+}
+
+# ---------------------------------------------------------------------------
+# The state root under sudo.
+
+_sudo_setup() {
+	need_root
+	need_busybox
+	ensure_test_user pdtest yes
+	SUDO_HOME=$(getent passwd pdtest | cut -d: -f6)
+	SUDO_UIDN=$(id -u pdtest)
+	SUDO_GIDN=$(id -g pdtest)
+	[ -d "$SUDO_HOME" ] || skip "pdtest has no home directory"
+	if [ -e "$SUDO_HOME/.pocket-docker" ] || [ -L "$SUDO_HOME/.pocket-docker" ]; then
+		skip "$SUDO_HOME/.pocket-docker already exists"
+	fi
+	trap 'rm -rf "$SUDO_HOME/.pocket-docker"' EXIT
+}
+
+_pd_sudo() {
+	_pd_exec /dev/null env SUDO_USER=pdtest SUDO_UID="$SUDO_UIDN" SUDO_GID="$SUDO_GIDN" HOME=/root "$PD" "$@"
+}
+
+test_sudo_symlinked_state_root_refused() {
+	# pdtest points ~/.pocket-docker at a directory of root's: root must
+	# neither create nor chown anything there.
+	_sudo_setup
+	mkdir -m 0755 "$T_TMP/rootdir"
+	echo secret >"$T_TMP/rootdir/keep"
+	ln -s "$T_TMP/rootdir" "$SUDO_HOME/.pocket-docker"
+	chown -h pdtest: "$SUDO_HOME/.pocket-docker"
+	_pd_sudo run --rm --rootfs "$BUSYBOX_DIR" /bin/true
+	_assert_refused "a symlinked state root under sudo" "is a symbolic link"
+	_pd_sudo ps -a
+	assert_exit 1 "ps with a symlinked state root under sudo"
+	assert_error_line "ps with a symlinked state root under sudo"
+	assert_eq "keep" "$(ls -A "$T_TMP/rootdir")" "entries root made through the symlink"
+	assert_eq "" "$(find "$T_TMP/rootdir" -uid "$SUDO_UIDN")" "files handed to pdtest through the symlink"
+	assert_eq "$T_TMP/rootdir" "$(readlink "$SUDO_HOME/.pocket-docker")" "the symlink"
+}
+
+test_sudo_foreign_state_root_refused() {
+	# A real directory, but root's: handing its contents to pdtest would
+	# give pdtest root's state.
+	_sudo_setup
+	mkdir -m 0700 "$SUDO_HOME/.pocket-docker"
+	_pd_sudo run --rm --rootfs "$BUSYBOX_DIR" /bin/true
+	_assert_refused "a state root of root's under sudo" "belongs to uid 0"
+	assert_eq "" "$(ls -A "$SUDO_HOME/.pocket-docker")" "entries made in root's state root"
+	# pdtest's own state root whose containers/ is a symlink to root's.
+	chown pdtest: "$SUDO_HOME/.pocket-docker"
+	mkdir -m 0755 "$T_TMP/rootdir"
+	ln -s "$T_TMP/rootdir" "$SUDO_HOME/.pocket-docker/containers"
+	_pd_sudo run --rm --rootfs "$BUSYBOX_DIR" /bin/true
+	_assert_refused "a symlinked containers/ under sudo" "is a symbolic link"
+	assert_eq "" "$(ls -A "$T_TMP/rootdir")" "entries root made through containers/"
+}
+
+test_sudo_own_state_root_accepted() {
+	# Control: a state root pdtest owns (or none yet) works under sudo.
+	_sudo_setup
+	_pd_sudo run --rm --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+	assert_eq "$SUDO_UIDN" "$(stat -c %u "$SUDO_HOME/.pocket-docker")" "owner of the new state root"
+	_pd_sudo run --rm --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+}
+
 run_tests "$@"
