@@ -248,4 +248,62 @@ test_sudo_own_state_root_accepted() {
 	assert_ok
 }
 
+# ---------------------------------------------------------------------------
+# The seccomp cache.
+
+PROBE=$FIXTURES/probe
+BUILD_PROBE=$REPO/tests/fixtures/build-probe.sh
+
+_probe_rootfs() {
+	need_busybox
+	if [ ! -x "$PROBE" ]; then
+		bash "$BUILD_PROBE" "$FIXTURES" >&2 || skip "cannot build the probe (needs cc and static glibc)"
+	fi
+	copy_busybox_rootfs "$1"
+	install -m 0755 "$PROBE" "$1/bin/probe" || fail "cannot copy the probe into $1"
+}
+
+_plant_allow_all() {
+	# _plant_allow_all FILE: a seccomp cache file in the format earlier
+	# versions trusted (magic, length, FNV-1a of the program) holding a
+	# program that allows every call.
+	python3 - "$1" <<'PY'
+import struct, sys
+prog = struct.pack('<HBBI', 0x06, 0, 0, 0x7fff0000)  # BPF_RET|BPF_K, SECCOMP_RET_ALLOW
+h = 0xcbf29ce484222325
+for b in prog:
+    h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+with open(sys.argv[1], 'wb') as f:
+    f.write(b'PDSECBPF' + struct.pack('<QQ', len(prog), h) + prog)
+PY
+}
+
+test_seccomp_cache_not_trusted_from_state_root() {
+	# Whoever writes a trusted cache decides every later container's
+	# filter.  Programs are kept out of the state root, and a file
+	# planted there (as a container with a volume on it could have,
+	# before volumes were checked) weakens neither `run` nor `exec`.
+	_probe_rootfs "$T_TMP/rootfs"
+	pd run --rm --rootfs "$T_TMP/rootfs" /bin/probe try keyctl
+	assert_ok
+	assert_out "keyctl=EPERM" "keyctl in a default container"
+	local files f
+	files=$(find "$T_ROOT" -name 'seccomp-*.bpf')
+	for f in $files; do
+		_plant_allow_all "$f"
+	done
+	pd run --rm --rootfs "$T_TMP/rootfs" /bin/probe try keyctl unshare-user
+	assert_ok
+	assert_out $'keyctl=EPERM\nunshare-user=EPERM' "a run after the cache was tampered with"
+	pd run -d --name sc --rootfs "$T_TMP/rootfs" /bin/sleep 30
+	assert_ok
+	pd exec sc /bin/probe try keyctl unshare-user
+	local out=$OUT rc=$RC
+	pd rm -f sc
+	RC=$rc
+	assert_ok
+	assert_eq $'keyctl=EPERM\nunshare-user=EPERM' "$out" "an exec after the cache was tampered with"
+	assert_eq "" "$files" "compiled seccomp programs kept in the state root"
+}
+
 run_tests "$@"
