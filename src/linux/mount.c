@@ -374,6 +374,14 @@ int mnt_device(int rootfd, const char *spec, struct pd_err **err)
 	_cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return pd_fail(err, errno, "open device '%s'", host);
+	/* The CLI checked it was a device node; a path swapped since (for a
+	 * symlink to a file such as the state database) must not be bound
+	 * writable into the container. */
+	struct stat st;
+	if (fstat(tree, &st) < 0)
+		return pd_fail(err, errno, "stat device '%s'", host);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return pd_fail(err, ENODEV, "'%s' is no longer a device", host);
 	_cleanup_close_ int target = rootfs_mkfile(rootfd, dest, err);
 	if (target < 0)
 		return -1;

@@ -182,6 +182,25 @@ test_volume_source_swapped_for_symlink_at_restart() {
 	assert_not_contains "$logs" "state.db" "the restarted container saw the state root"
 }
 
+test_device_swapped_for_symlink_at_restart() {
+	# --device is checked to be a device node when the container is made;
+	# a path swapped since for a symlink to a file (the state database)
+	# must not be bound into the container at its next start.
+	need_root
+	need_busybox
+	mknod "$T_TMP/dev0" c 1 3 || skip "cannot mknod in the test directory"
+	pd run -d --name devswap --restart on-failure:1 --rootfs "$BUSYBOX_DIR" --device "$T_TMP/dev0:/dev/x" \
+		/bin/sh -c 'sleep 1; head -c 15 /dev/x; echo; exit 3'
+	assert_ok
+	rm "$T_TMP/dev0"
+	ln -s "$T_ROOT/state.db" "$T_TMP/dev0"
+	pd wait devswap
+	pd logs devswap
+	local logs="$OUT$ERR"
+	pd rm -f devswap
+	assert_not_contains "$logs" "SQLite" "the restarted container read the state database"
+}
+
 # ---------------------------------------------------------------------------
 # The state root under sudo.
 
