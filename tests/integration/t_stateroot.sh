@@ -201,6 +201,21 @@ test_device_swapped_for_symlink_at_restart() {
 	assert_not_contains "$logs" "SQLite" "the restarted container read the state database"
 }
 
+test_rootless_seccomp_cached_and_confining() {
+	# Rootless, the cache is the user's own keyring: the second run is
+	# served from it and is as confined as the first.
+	_setup_rootless pdtest
+	_probe_rootfs "$T_TMP/prootfs"
+	chown -R pdtest: "$T_TMP/prootfs"
+	local i
+	for i in 1 2; do
+		pd_as pdtest run --rm --rootfs "$T_TMP/prootfs" /bin/probe try keyctl add_key mount
+		assert_ok
+		assert_out $'keyctl=EPERM\nadd_key=EPERM\nmount=EPERM' "rootless run $i"
+	done
+	assert_eq "" "$(find "$T_ROOT" -name 'seccomp-*.bpf')" "compiled seccomp programs kept in the state root"
+}
+
 # ---------------------------------------------------------------------------
 # The state root under sudo.
 
