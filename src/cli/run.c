@@ -687,6 +687,10 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		usage();
 		return 0;
 	}
+	/* Before the state root is made: a refused run creates nothing. */
+	_cleanup_free_ char *want = pd_state_root_path(g->root);
+	if (pd_volumes_check_state_root(&o->cfg, want, err) < 0)
+		return -1;
 	_cleanup_free_ char *root = pd_state_root(g->root, err);
 	if (!root)
 		return -1;

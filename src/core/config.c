@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,20 @@ int pd_check_container_path(const char *what, const char *path, struct pd_err **
 	return 0;
 }
 
+/* Whether every component of `path` is empty or ".": it names '/'. */
+static bool is_root_path(const char *path)
+{
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		const char *e = strchrnul(p, '/');
+		if (e - p > 1 || (e - p == 1 && *p != '.'))
+			return false;
+		p = e;
+	}
+	return true;
+}
+
 int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err)
 {
 	_cleanup_free_ char *s = xstrdup(spec);
@@ -89,12 +104,86 @@ int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err
 	}
 	if (pd_check_container_path("volume destination", dest, err) < 0)
 		return -1;
+	/* A bind over the container's root would replace the whole rootfs
+	 * with a host directory (and hide /proc, /dev, /sys beneath it). */
+	if (is_root_path(dest))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': the destination cannot be '/'", spec);
 	char real[PATH_MAX];
 	if (!realpath(s, real))
 		return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", s);
 	out->src = xstrdup(real);
 	out->dest = xstrdup(dest);
 	out->readonly = ro;
+	return 0;
+}
+
+/* Whether the directory (dev, ino) is `path` or one of its ancestors;
+ * `path` is absolute and free of symlinks (a realpath).  Compared by
+ * identity, not by name, so that a bind mount of the same directory
+ * elsewhere (an alias no string comparison sees) counts too. */
+static bool is_path_or_ancestor(const char *path, dev_t dev, ino_t ino)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (;;) {
+		struct stat st;
+		if (stat(p, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+			return true;
+		char *slash = strrchr(p, '/');
+		if (!slash || (slash == p && p[1] == '\0'))
+			return false;
+		slash[slash == p ? 1 : 0] = '\0';
+	}
+}
+
+/* The real path of `path` or, when it does not exist yet, of its nearest
+ * existing ancestor (a state root about to be created); NULL when not even
+ * the current directory resolves. */
+static char *real_existing(const char *path)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	for (;;) {
+		char real[PATH_MAX];
+		if (realpath(*p ? p : ".", real))
+			return xstrdup(real);
+		char *slash = strrchr(p, '/');
+		if (!*p || !strcmp(p, "/"))
+			return NULL;
+		if (!slash)
+			*p = '\0';
+		else
+			slash[slash == p ? 1 : 0] = '\0';
+	}
+}
+
+int pd_volumes_check_state_root(const struct pd_config *c, const char *state_root, struct pd_err **err)
+{
+	if (!c->n_volumes)
+		return 0;
+	_cleanup_free_ char *root = real_existing(state_root);
+	if (!root)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "resolve state root '%s'", state_root);
+	struct stat rst;
+	bool root_exists = stat(state_root, &rst) == 0 && S_ISDIR(rst.st_mode);
+	for (size_t i = 0; i < c->n_volumes; i++) {
+		const char *src = c->volumes[i].src;
+		struct stat sst;
+		if (stat(src, &sst) < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", src);
+		/* Through such a volume a container could rewrite state.db (the
+		 * capabilities and seccomp profile the next `exec` gets), the
+		 * cached seccomp programs and the logs, and reach the monitors'
+		 * attach sockets: the state root is the runtime's, never the
+		 * container's.  Read-only does not help (sockets connect
+		 * through a read-only mount). */
+		if (S_ISDIR(sst.st_mode) && is_path_or_ancestor(root, sst.st_dev, sst.st_ino))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "volume source '%s' contains the state root '%s': a container must not reach the runtime's state (mount a narrower directory, or move the state root with --root)",
+					    src, root_exists ? root : state_root);
+		if (root_exists && is_path_or_ancestor(src, rst.st_dev, rst.st_ino))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "volume source '%s' is inside the state root '%s': a container must not reach the runtime's state",
+					    src, root);
+	}
 	return 0;
 }
 

@@ -77,9 +77,15 @@ void pd_config_free(struct pd_config *c);
 int pd_config_new_id(struct pd_config *c, struct pd_err **err);
 
 /* Parse "HOST:CONTAINER[:ro|rw]" into a volume; HOST is made absolute against
- * the current directory and must exist; CONTAINER must be absolute and may not
- * contain "..".  The result owns its strings. */
+ * the current directory and must exist; CONTAINER must be absolute, may not
+ * contain ".." and may not be '/'.  The result owns its strings. */
 int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err);
+
+/* Refuse (usage error) a volume whose source is the state root, contains it
+ * or lies inside it, compared by device and inode along the real paths, so
+ * symlinks and bind-mount aliases count.  `state_root` is the path the
+ * runtime will use (pd_state_root_path); it need not exist yet. */
+int pd_volumes_check_state_root(const struct pd_config *c, const char *state_root, struct pd_err **err);
 
 /* A container path given by the user: absolute, no ".." component. */
 int pd_check_container_path(const char *what, const char *path, struct pd_err **err);

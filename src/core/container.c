@@ -67,8 +67,53 @@ static void home_of_invoker(char *out, size_t len)
 	snprintf(out, len, "%s", home);
 }
 
+/* Under sudo the state root is the invoking user's (SUDO_USER's home) and
+ * what root makes in it is handed to that user (pd_chown_to_invoker, to
+ * SUDO_UID).  That user controls their home: ~/.pocket-docker may be a
+ * symlink to a directory of root's (/etc, /root/.ssh), and following it
+ * would have root create files there and chown them to the user.  So under
+ * sudo the state root and its subdirectories must be real directories
+ * (opened with O_NOFOLLOW) owned by the user they are handed to.  *uid: that
+ * user (SUDO_UID, else SUDO_USER's uid); false when not under sudo. */
+static bool sudo_owner(uid_t *uid)
+{
+	if (geteuid() != 0)
+		return false;
+	const char *su = getenv("SUDO_UID"), *user = getenv("SUDO_USER");
+	if (su && *su) {
+		*uid = (uid_t)strtoul(su, NULL, 10);
+		return true;
+	}
+	struct passwd *pw = user && *user ? getpwnam(user) : NULL;
+	if (!pw)
+		return false;
+	*uid = pw->pw_uid;
+	return true;
+}
+
+/* `path` is a directory (not a symlink) owned by `uid`; a missing path is
+ * fine when `may_be_missing`. */
+static int check_sudo_dir(const char *path, uid_t uid, bool may_be_missing, struct pd_err **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 && errno == ENOENT && may_be_missing)
+		return 0;
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "state root '%s' is a symbolic link: under sudo it must be a directory owned by the invoking user (uid %u)",
+				    path, (unsigned)uid);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return pd_fail(err, errno, "open state root '%s'", path);
+	if (st.st_uid != uid)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "state root '%s' belongs to uid %u, not to the invoking user (uid %u) it is handed to under sudo",
+				    path, (unsigned)st.st_uid, (unsigned)uid);
+	return 0;
+}
+
 /* The state root's subdirectories, handed back to the invoking user. */
-static int make_layout(const char *root, struct pd_err **err)
+static int make_layout(const char *root, const uid_t *sudo_uid, struct pd_err **err)
 {
 	static const char *const subdirs[] = { "containers", "logs", "cache" };
 	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
@@ -77,34 +122,44 @@ static int make_layout(const char *root, struct pd_err **err)
 			pd_chown_to_invoker(p);
 		else if (errno != EEXIST)
 			return pd_fail(err, errno, "create '%s'", p);
+		if (sudo_uid && check_sudo_dir(p, *sudo_uid, false, err) < 0)
+			return -1;
 	}
 	return 0;
 }
 
+char *pd_state_root_path(const char *arg)
+{
+	const char *env = getenv("POCKET_DOCKER_ROOT");
+	if (arg && *arg)
+		return xstrdup(arg);
+	if (env && *env)
+		return xstrdup(env);
+	char home[4096];
+	home_of_invoker(home, sizeof(home));
+	return xasprintf("%s/.pocket-docker", home);
+}
+
 char *pd_state_root(const char *arg, struct pd_err **err)
 {
-	_cleanup_free_ char *root = NULL;
-	const char *env = getenv("POCKET_DOCKER_ROOT");
-	if (arg && *arg) {
-		root = xstrdup(arg);
-	} else if (env && *env) {
-		root = xstrdup(env);
-	} else {
-		char home[4096];
-		home_of_invoker(home, sizeof(home));
-		root = xasprintf("%s/.pocket-docker", home);
-	}
+	_cleanup_free_ char *root = pd_state_root_path(arg);
+	uid_t owner = 0;
+	bool sudo = sudo_owner(&owner);
+	if (sudo && check_sudo_dir(root, owner, true, err) < 0)
+		return NULL;
 	if (!pd_is_dir(root)) {
 		if (pd_mkdir_p(root, 0700, err) < 0)
 			return NULL;
 		pd_chown_to_invoker(root);
 	}
+	if (sudo && check_sudo_dir(root, owner, false, err) < 0)
+		return NULL;
 	char real[4096];
 	if (!realpath(root, real)) {
 		pd_fail(err, errno, "resolve state root '%s'", root);
 		return NULL;
 	}
-	if (make_layout(real, err) < 0)
+	if (make_layout(real, sudo ? &owner : NULL, err) < 0)
 		return NULL;
 	return xstrdup(real);
 }

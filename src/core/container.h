@@ -9,8 +9,13 @@
 
 /* The state root: `arg` (--root), else $POCKET_DOCKER_ROOT, else
  * ~/.pocket-docker of the invoking user (SUDO_USER's home under sudo).
- * Created if missing; caller frees. */
+ * Created if missing; caller frees.  Under sudo (root with SUDO_UID or
+ * SUDO_USER) the state root and its subdirectories must be directories, not
+ * symlinks, owned by the invoking user (usage error otherwise). */
 char *pd_state_root(const char *arg, struct pd_err **err);
+/* The path pd_state_root would use, neither created nor resolved; caller
+ * frees. */
+char *pd_state_root_path(const char *arg);
 
 /* Write the record ('creating'), prepare the rootfs, start the monitor and
  * wait until the command runs.  On success *attach_fd (when not `detach`)

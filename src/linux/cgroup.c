@@ -737,6 +737,16 @@ int pd_cg_mount_in_container(int rootfd, bool userns, struct pd_err **err)
 	if (targetfd < 0)
 		return -1;
 	const struct cg_ops *ops = mode_ops();
+	/* A rootless container never has a group of its own on v1 (cg1_create
+	 * refuses a rootless caller): its cgroup namespace is rooted at the
+	 * caller's groups, on a v1 host usually each hierarchy's root, and a
+	 * cgroup mount there would show every group on the host (other users'
+	 * containers, the system's services).  It gets an empty view, as a
+	 * root container sees nothing beyond its own group.  The same holds
+	 * for a hybrid host's "unified" cgroup2, whose view is also rooted at
+	 * the caller's group. */
+	if (userns && ops == &cg1_ops)
+		return none_mount_view(targetfd, userns, err);
 	_cleanup_err_ struct pd_err *e = NULL;
 	if (ops->mount_view(targetfd, userns, &e) == 0)
 		return 0;

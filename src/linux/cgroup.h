@@ -122,7 +122,9 @@ int pd_cg_prune(char *const *live, bool rootless, struct pd_err **err);
  * the view is rooted at its own group), before pivot_root.  v2: one cgroup2
  * mount.  v1/hybrid: a tmpfs holding one cgroup v1 mount per hierarchy
  * (named after the host's: "memory", "cpu,cpuacct" plus "cpu"/"cpuacct"
- * links) and "unified" where the host has it.  `userns`: the kernel may
+ * links) and "unified" where the host has it; rootless (`userns`) on
+ * v1/hybrid, where the container has no group of its own, an empty
+ * read-only /sys/fs/cgroup, so no host group shows.  `userns`: the kernel may
  * refuse a cgroup mount to a user namespace; then the container gets an
  * empty read-only /sys/fs/cgroup instead of failing (the view is
  * informational, the limits are enforced either way). */

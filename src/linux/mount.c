@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -303,7 +304,21 @@ int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct p
 
 int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 {
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, v->src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	/* v->src is the real path the CLI checked (pd_volume_parse,
+	 * pd_volumes_check_state_root): it holds no symlink.  One found in it
+	 * now means the path changed since (a directory swapped for a link,
+	 * perhaps by another container writing through its own volume, or
+	 * before a restart), and following it could bind what was refused,
+	 * such as the state root: refuse instead. */
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+	_cleanup_close_ int srcfd = (int)syscall(SYS_openat2, AT_FDCWD, v->src, &how, sizeof(how));
+	if (srcfd < 0 && errno == ELOOP)
+		return pd_fail(err, ELOOP, "volume source '%s' changed since it was checked: its path now holds a symlink",
+			       v->src);
+	if (srcfd < 0)
+		return pd_fail(err, errno, "open volume source '%s'", v->src);
+	_cleanup_close_ int tree =
+		open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (tree < 0)
 		return pd_fail(err, errno, "open volume source '%s'", v->src);
 	struct stat st;
@@ -363,6 +378,14 @@ int mnt_device(int rootfd, const char *spec, struct pd_err **err)
 	_cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return pd_fail(err, errno, "open device '%s'", host);
+	/* The CLI checked it was a device node; a path swapped since (for a
+	 * symlink to a file such as the state database) must not be bound
+	 * writable into the container. */
+	struct stat st;
+	if (fstat(tree, &st) < 0)
+		return pd_fail(err, errno, "stat device '%s'", host);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return pd_fail(err, ENODEV, "'%s' is no longer a device", host);
 	_cleanup_close_ int target = rootfs_mkfile(rootfd, dest, err);
 	if (target < 0)
 		return -1;

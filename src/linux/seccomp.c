@@ -16,10 +16,11 @@
  * It only applies when the default action is an errno: a call it catches was
  * refused anyway, only the errno differs.
  *
- * libseccomp needs several milliseconds for the default profile on x86_64
- * (three ABIs, ~1,000 instructions); pd_seccomp_default_cached keeps the
- * finished programs in a directory of the runtime's (the state root), keyed
- * by libseccomp version, table hash and the capabilities that matter. */
+ * libseccomp needs ~13 ms for the default profile on x86_64 (three ABIs,
+ * ~1,300 instructions); pd_seccomp_default_cached keeps the finished
+ * programs in the kernel keyring of the runtime's user (never in a file a
+ * container could reach: see the cache's section), keyed by libseccomp
+ * version, table hash and the capabilities that matter. */
 #include "linux/seccomp.h"
 
 #include <ctype.h>
@@ -28,6 +29,7 @@
 #include <jansson.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/keyctl.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdbool.h>
@@ -403,60 +405,59 @@ int pd_seccomp_default_key(uint64_t caps, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-/* ---- the cache of compiled default programs ---- */
+/* ---- the cache of compiled default programs ----
+ *
+ * A cached program is loaded as the container's filter without being
+ * compiled again, so whoever can write the cache decides every later
+ * container's seccomp filter.  It is therefore kept where no container can
+ * write, rather than checked after the fact: not in a file (every file is a
+ * volume away from a container; a checksum or a keyed hash is only as good
+ * as the secret's hiding place, which would be a file too; comparing with a
+ * fresh compile costs the ~13 ms the cache saves), but in the kernel
+ * keyring of the runtime's user, as "user" keys named
+ * "pocket-docker:seccomp:<pd_seccomp_default_key>" in the user keyring:
+ *
+ *  - no container has a path to it: it is not in any filesystem;
+ *  - keyctl, add_key and request_key are refused by the default profile
+ *    (seccomp-default.c), so a confined container cannot name it;
+ *  - a rootless container is in its own user namespace, whose user keyrings
+ *    are its own (the kernel keeps them per namespace), so even an
+ *    unconfined one never sees the invoking user's;
+ *  - a root container run without seccomp (seccomp=unconfined,
+ *    --privileged) could rewrite root's keyring, as it could every key of
+ *    root's: the user turned that protection off on purpose.
+ *
+ * Keys last until reboot.  Any failure (no keyring, keyctl refused by an
+ * outer sandbox, the per-user quota of 20,000 bytes, about one program, full
+ * for a rootless user's second capability set) means compiling, never
+ * trusting anything else. */
 
-struct cache_header {
-	char magic[8]; /* CACHE_MAGIC */
-	uint64_t len;  /* bytes of program that follow */
-	uint64_t hash; /* FNV-1a of them */
-};
-#define CACHE_MAGIC "PDSECBPF"
+#define KEYRING_PREFIX "pocket-docker:seccomp:"
+#define USER_KEY_MAX   32767 /* the "user" key type's payload limit */
 
-static uint64_t prog_hash(const void *p, size_t n)
+static struct pd_seccomp *keyring_read(const char *desc)
 {
-	return fnv(UINT64_C(0xcbf29ce484222325), p, n);
-}
-
-/* The cached program at `path`, or NULL when there is none we can trust. */
-static struct pd_seccomp *cache_read(const char *path)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	struct cache_header h;
-	/* Only a file the runtime's own user wrote is trusted: a writable
-	 * cache would let anyone weaken every container's filter. */
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 022) || st.st_size < (off_t)sizeof(h) ||
-	    st.st_size > (off_t)(sizeof(h) + BPF_MAXINSNS * sizeof(struct sock_filter)))
+	long id = syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", desc, 0);
+	if (id < 0)
 		return NULL;
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || memcmp(h.magic, CACHE_MAGIC, 8) != 0 ||
-	    h.len != (uint64_t)st.st_size - sizeof(h) || h.len == 0 || h.len % sizeof(struct sock_filter))
+	size_t max = BPF_MAXINSNS * sizeof(struct sock_filter);
+	if (max > USER_KEY_MAX)
+		max = USER_KEY_MAX;
+	_cleanup_free_ struct pd_seccomp *s = xmalloc(sizeof(*s) + max);
+	long n = syscall(SYS_keyctl, KEYCTL_READ, id, s->prog, max);
+	if (n <= 0 || (size_t)n > max || n % (long)sizeof(struct sock_filter))
 		return NULL;
-	struct pd_seccomp *s = xmalloc(sizeof(*s) + h.len);
-	s->len = h.len / sizeof(struct sock_filter);
+	s->len = (size_t)n / sizeof(struct sock_filter);
 	s->flags = 0;
-	if (pread(fd, s->prog, h.len, sizeof(h)) != (ssize_t)h.len || prog_hash(s->prog, h.len) != h.hash) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	return take_ptr(&s);
 }
 
-/* Store s at path through a temporary file and rename, so readers never
- * see half a program; best effort. */
-static void cache_write(const char *dir, const char *path, const struct pd_seccomp *s)
+/* Best effort: a program that does not fit is compiled each time. */
+static void keyring_write(const char *desc, const struct pd_seccomp *s)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s/.seccomp-XXXXXX", dir);
-	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return;
 	size_t len = s->len * sizeof(struct sock_filter);
-	struct cache_header h = {.len = len, .hash = prog_hash(s->prog, len)};
-	memcpy(h.magic, CACHE_MAGIC, 8);
-	bool ok = write(fd, &h, sizeof(h)) == (ssize_t)sizeof(h) && write(fd, s->prog, len) == (ssize_t)len &&
-		  fchmod(fd, 0600) == 0;
-	if (!ok || rename(tmp, path) < 0)
-		unlink(tmp);
+	if (len <= USER_KEY_MAX)
+		(void)!syscall(SYS_add_key, "user", desc, s->prog, len, KEY_SPEC_USER_KEYRING);
 }
 
 struct pd_seccomp *pd_seccomp_default_cached(const char *cache_dir, uint64_t caps, struct pd_err **err)
@@ -464,13 +465,19 @@ struct pd_seccomp *pd_seccomp_default_cached(const char *cache_dir, uint64_t cap
 	char key[96];
 	if (!cache_dir || pd_seccomp_default_key(caps, key, sizeof(key)) < 0)
 		return pd_seccomp_default(caps, err);
-	_cleanup_free_ char *path = xasprintf("%s/seccomp-%s.bpf", cache_dir, key);
-	struct pd_seccomp *s = cache_read(path);
+	char desc[sizeof(KEYRING_PREFIX) + sizeof(key)];
+	snprintf(desc, sizeof(desc), KEYRING_PREFIX "%s", key);
+	struct pd_seccomp *s = keyring_read(desc);
 	if (s)
 		return s;
 	s = pd_seccomp_default(caps, err);
-	if (s)
-		cache_write(cache_dir, path, s);
+	if (!s)
+		return NULL;
+	keyring_write(desc, s);
+	/* Earlier versions kept programs in files here, which are never read
+	 * now: remove this one's (best effort). */
+	_cleanup_free_ char *legacy = xasprintf("%s/seccomp-%s.bpf", cache_dir, key);
+	(void)unlink(legacy);
 	return s;
 }
 

@@ -59,13 +59,14 @@ size_t pd_seccomp_insns(const struct pd_seccomp *s);
  * small (96 bytes is always enough). */
 int pd_seccomp_default_key(uint64_t caps, char *buf, size_t size);
 
-/* pd_seccomp_default through a cache of compiled programs in `cache_dir`
- * (a directory only the runtime's user can write, e.g. under the state
- * root): libseccomp needs several milliseconds for the three x86 ABIs, a
- * cached program loads in microseconds.  Files are named by
- * pd_seccomp_default_key and carry a checksum; a missing, foreign-owned,
- * group/world-writable or damaged file is ignored and replaced.  Failing to
- * write the cache is not an error.  cache_dir NULL: no cache. */
+/* pd_seccomp_default through a cache of compiled programs: libseccomp needs
+ * ~13 ms for the three x86 ABIs, a cached program loads in microseconds.
+ * The cache is the kernel keyring of the calling user ("user" keys named by
+ * pd_seccomp_default_key), never a file: a program is trusted only from
+ * where no container can write (see seccomp.c).  Any keyring failure means
+ * compiling; failing to store is not an error.  cache_dir NULL: no cache;
+ * otherwise the directory where earlier versions kept cache files, whose
+ * stale entry for this key is removed. */
 struct pd_seccomp *pd_seccomp_default_cached(const char *cache_dir, uint64_t caps, struct pd_err **err);
 
 void pd_seccomp_free(struct pd_seccomp *s);
