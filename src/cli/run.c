@@ -2,6 +2,7 @@
  * exit status (the command's own, 128+N on signal N, 125 when the runtime
  * failed, 126 when the command cannot be executed, 127 when not found). */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +398,39 @@ static int set_health_restart(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* A seccomp profile's text, read once: a regular file of at most 1 MiB
+ * (Docker's default profile is about 20 kB). */
+static char *read_profile(const char *path, struct pd_err **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pd_fail_kind(err, PD_ERR_USAGE, errno, "seccomp profile '%s'", path);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "seccomp profile '%s': not a regular file of at most 1 MiB", path);
+		return NULL;
+	}
+	size_t len = (size_t)st.st_size;
+	_cleanup_free_ char *buf = xmalloc(len + 1);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (strlen(buf) != got) {
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "seccomp profile '%s': not a text file", path);
+		return NULL;
+	}
+	return take_ptr(&buf);
+}
+
 static int set_security_opt(void *o, const char *a, struct pd_err **err)
 {
 	struct pd_config *c = &OPTS(o)->cfg;
@@ -411,6 +445,11 @@ static int set_security_opt(void *o, const char *a, struct pd_err **err)
 			char real[4096];
 			if (!realpath(v, real))
 				return pd_fail_kind(err, PD_ERR_USAGE, errno, "seccomp profile '%s'", v);
+			char *text = read_profile(real, err);
+			if (!text)
+				return -1;
+			free(c->seccomp_json);
+			c->seccomp_json = text;
 			c->seccomp = xstrdup(real);
 		}
 		return 0;

@@ -40,6 +40,7 @@ void pd_config_free(struct pd_config *c)
 	free(c->limits.cpuset_cpus);
 	strv_free(c->health.test);
 	free(c->seccomp);
+	free(c->seccomp_json);
 	strv_free(c->tmpfs);
 	strv_free(c->devices);
 	pd_netcfg_free(&c->net);

@@ -55,6 +55,9 @@ struct pd_config {
 	unsigned restart_max; /* on-failure:MAX, 0 = no maximum */
 	struct pd_health health;
 	char *seccomp;     /* NULL: the default profile; "unconfined"; or a JSON profile's path */
+	char *seccomp_json; /* that profile's text, read once by `run`: restarts and `exec`
+			     * compile this, never the file again (a container could rewrite a
+			     * profile that sits in one of its volumes) */
 	uint64_t caps;     /* the capability set (bounding, and effective for root) */
 	bool privileged;   /* all capabilities, no seccomp, no masked paths, host devices */
 	bool read_only;    /* the rootfs read-only */

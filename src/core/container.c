@@ -298,6 +298,8 @@ static char *config_json(const struct pd_config *c)
 				      "CpusetCpus", c->limits.cpuset_cpus ? c->limits.cpuset_cpus : ""));
 	json_object_set_new(o, "SeccompProfile",
 			    json_string(c->seccomp ? c->seccomp : c->privileged ? "unconfined" : "default"));
+	if (c->seccomp_json)
+		json_object_set_new(o, "SeccompProfileText", json_string(c->seccomp_json));
 	json_object_set_new(o, "CapMask", json_integer((json_int_t)c->caps));
 	json_object_set_new(o, "Privileged", json_boolean(c->privileged));
 	json_object_set_new(o, "ReadonlyRootfs", json_boolean(c->read_only));

@@ -305,7 +305,13 @@ int pd_exec_seccomp(const char *root, const char *config_json, struct pd_seccomp
 		*out = pd_seccomp_default_cached(cache, caps, err);
 		ret = *out ? 0 : -1;
 	} else if (strcmp(prof, "unconfined") != 0) {
-		*out = pd_seccomp_from_json(prof, caps, err);
+		/* The text `run` read, never the file again: it may sit in a
+		 * volume the container can rewrite. */
+		const char *text = json_string_value(json_object_get(conf, "SeccompProfileText"));
+		if (text)
+			*out = pd_seccomp_from_json(prof, text, caps, err);
+		else
+			pd_fail(err, 0, "the container's seccomp profile '%s' was not recorded (restart it)", prof);
 		ret = *out ? 0 : -1;
 	}
 	json_decref(conf);

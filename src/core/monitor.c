@@ -467,7 +467,8 @@ static void end_health(pid_t pid)
 }
 
 /* The default profile is compiled once per host and capability set and
- * cached as BPF under the state root; a profile file is compiled here. */
+ * cached in the keyring of the runtime's user (linux/seccomp.c); a profile
+ * is compiled here from the text `run` read. */
 static int compile_seccomp(struct monitor *m, struct sync_msg *failure)
 {
 	const char *prof = m->a->cfg->seccomp;
@@ -478,7 +479,11 @@ static int compile_seccomp(struct monitor *m, struct sync_msg *failure)
 	struct pd_err *err = NULL;
 	_cleanup_free_ char *cache = xasprintf("%s/cache", m->a->root);
 	uint64_t caps = m->a->cfg->caps;
-	m->seccomp = prof ? pd_seccomp_from_json(prof, caps, &err) : pd_seccomp_default_cached(cache, caps, &err);
+	if (prof && !m->a->cfg->seccomp_json)
+		pd_fail_kind(&err, PD_ERR_USAGE, 0, "seccomp profile '%s' was not read", prof);
+	else
+		m->seccomp = prof ? pd_seccomp_from_json(prof, m->a->cfg->seccomp_json, caps, &err)
+				  : pd_seccomp_default_cached(cache, caps, &err);
 	if (m->seccomp)
 		return 0;
 	failure->kind = err->kind;

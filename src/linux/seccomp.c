@@ -910,7 +910,7 @@ fail:
 	return NULL;
 }
 
-struct pd_seccomp *pd_seccomp_from_json(const char *path, uint64_t caps, struct pd_err **err)
+struct pd_seccomp *pd_seccomp_from_json(const char *path, const char *text, uint64_t caps, struct pd_err **err)
 {
 	struct profile_ctx pc = {.path = path, .caps = caps, .goarch = native_goarch()};
 	struct utsname u;
@@ -918,15 +918,10 @@ struct pd_seccomp *pd_seccomp_from_json(const char *path, uint64_t caps, struct 
 		pc.kmajor = pc.kminor = 0;
 
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		int e = access(path, R_OK) < 0 ? errno : 0;
-		if (e)
-			pd_fail_kind(err, PD_ERR_USAGE, e, "read seccomp profile '%s'", path);
-		else
-			pd_fail_kind(err, PD_ERR_USAGE, 0,
-				     "parse seccomp profile '%s': line %d column %d: %s", path, jerr.line,
-				     jerr.column, jerr.text);
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "parse seccomp profile '%s': line %d column %d: %s", path,
+			     jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
 	struct pd_seccomp *s = compile_json(&pc, root, err);

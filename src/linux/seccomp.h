@@ -24,14 +24,15 @@ struct pd_seccomp;
  * with pd_seccomp_free, or NULL with *err set. */
 struct pd_seccomp *pd_seccomp_default(uint64_t caps, struct pd_err **err);
 
-/* A Docker/OCI-format JSON profile at `path`: defaultAction, defaultErrnoRet,
+/* A Docker/OCI-format JSON profile, its text given (`name` says where it came
+ * from, for errors): defaultAction, defaultErrnoRet,
  * architectures or archMap, flags, syscalls[] {names|name, action, errnoRet,
  * args[] {index, value, valueTwo, op}, includes/excludes {caps, arches,
  * minKernel}}.  Syscall names this libseccomp does not know are skipped (as
  * Docker does); unknown actions, ops, arches, caps and malformed JSON are
  * errors naming the entry (kind PD_ERR_USAGE).  `caps` decides the
  * includes/excludes by capability, as pd_seccomp_default. */
-struct pd_seccomp *pd_seccomp_from_json(const char *path, uint64_t caps, struct pd_err **err);
+struct pd_seccomp *pd_seccomp_from_json(const char *name, const char *text, uint64_t caps, struct pd_err **err);
 
 /* Install `s` on the calling thread.  Needs no_new_privs (or CAP_SYS_ADMIN);
  * allocates nothing and needs no libseccomp, so it is safe as the last step

@@ -111,4 +111,47 @@ JSON
 	assert_contains "$OUT" "$(printf 'Seccomp:\t2')" "still filtered"
 }
 
+test_seccomp_profile_read_once() {
+	# The profile is read when the container is created: a container that
+	# can rewrite the file (here it sits in one of its volumes) changes
+	# neither what its `exec`s nor its restarts are filtered by.
+	need_busybox
+	allow_containers_left
+	mkdir -p "$T_TMP/prof"
+	cat >"$T_TMP/prof/p.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}
+JSON
+	pd run -d --name "sp-$T_TAG" --restart always -v "$T_TMP/prof:/prof" \
+		--security-opt "seccomp=$T_TMP/prof/p.json" --rootfs "$BUSYBOX_DIR" sleep 1000
+	assert_ok
+	trap 'pd rm -f "sp-$T_TAG" >/dev/null 2>&1' EXIT
+	pd exec "sp-$T_TAG" mkdir /tmp/a
+	assert_exit 1 "mkdir in an exec under the profile"
+	pd exec "sp-$T_TAG" sh -c 'echo "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}" > /prof/p.json'
+	assert_ok
+	grep -q mkdir "$T_TMP/prof/p.json" && fail "the container did not manage to rewrite the profile"
+	pd exec "sp-$T_TAG" mkdir /tmp/b
+	assert_exit 1 "mkdir in an exec after the container rewrote its profile"
+	# A restart (the container's PID 1 killed from inside) is filtered
+	# by the same profile.
+	pd exec "sp-$T_TAG" kill -9 1
+	local i
+	for i in $(seq 1 50); do
+		pd inspect "sp-$T_TAG"
+		case $OUT in *'"RestartCount": 1'* | *'"RestartCount":1'*) break ;; esac
+		sleep 0.1
+	done
+	sleep 0.3
+	pd exec "sp-$T_TAG" mkdir /tmp/c
+	assert_exit 1 "mkdir after a restart"
+	pd rm -f "sp-$T_TAG"
+	trap - EXIT
+	# And a profile that is not a regular file is refused at once.
+	mkfifo "$T_TMP/fifo.json"
+	pd run --rm --security-opt "seccomp=$T_TMP/fifo.json" --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125 "a FIFO as the profile"
+	assert_error_line "not a regular file"
+}
+
 run_tests "$@"
