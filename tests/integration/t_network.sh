@@ -38,6 +38,7 @@ _net_leftovers() {
 	local id=$1 n
 	ip -o link show | grep -q ": $(_veth_of "$id")[@:]" && echo "veth $(_veth_of "$id") still exists"
 	nft list table ip pocket_docker 2>/dev/null | grep -q "pd:$id" && echo "nft rules tagged pd:$id still exist"
+	nft list table bridge pocket_docker 2>/dev/null | grep -q "$id" && echo "anti-spoofing chain or element of $id still exists"
 	n=$(_db "SELECT (SELECT count(*) FROM leases WHERE container_id = '$id') + (SELECT count(*) FROM ports WHERE container_id = '$id')")
 	[ "$n" = 0 ] || echo "$n lease/port rows left for $id"
 }
@@ -426,6 +427,80 @@ test_restart_keeps_address_and_rules() {
 	assert_no_net_leftovers "$id" "after the last run"
 	pd rm "$id"
 	assert_ok
+}
+
+# ---------------------------------------------------------------------------
+# Anti-spoofing on the bridge: what a container sends must carry its own
+# lease and MAC.  Container A (CAP_NET_RAW, Docker's default) forges frames
+# with the probe through an AF_PACKET socket; B listens.
+
+_spoof_setup() {
+	_net_setup
+	need_cmd cc
+	bash "$REPO/tests/fixtures/build-probe.sh" "$T_TMP/probe-bin" >&2 ||
+		skip "cannot build the probe (needs cc and static glibc)"
+	PROBE_VOL=$T_TMP/probe-bin/probe:/probe:ro
+}
+
+_mac_of() {
+	pd exec "$1" cat /sys/class/net/eth0/address
+	printf '%s\n' "$OUT"
+}
+
+test_bridge_spoofed_sources_are_dropped() {
+	_spoof_setup
+	allow_containers_left
+	pd run -d --network bridge -v "$PROBE_VOL" --rootfs "$BUSYBOX_DIR" /probe udp-recv 9999 60000
+	assert_ok
+	local b=$OUT ip_b mac_b
+	# A failed assertion must not leave the listener (and its rules) behind.
+	trap '"$PD" --root "$T_ROOT" rm -f "$b" >/dev/null 2>&1' EXIT
+	local i=0
+	while pd logs "$b" && [ "$OUT" != listening ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	assert_eq listening "$OUT" "the listener's output"
+	ip_b=$(_ip_of "$b")
+	mac_b=$(_mac_of "$b")
+	[ -n "$ip_b" ] && [ -n "$mac_b" ] || fail "address of the listener: '$ip_b' '$mac_b'"
+	# A: the real source first (the control), then a forged IPv4 source
+	# (the gateway, an address no one leased), a forged source MAC with the
+	# real address, and ARP requests that claim the gateway's and an unused
+	# address, which would poison B's neighbour table.
+	pd run --rm --network bridge -v "$PROBE_VOL" --rootfs "$BUSYBOX_DIR" /bin/sh -c '
+		mac=$(cat /sys/class/net/eth0/address)
+		ip=$(ip -o -4 addr show eth0 | awk "{sub(\"/.*\", \"\", \$4); print \$4}")
+		echo "me=$ip $mac"
+		/probe eth-udp eth0 $mac $ip $1 $2 9999 real
+		/probe eth-udp eth0 $mac 10.42.0.1 $1 $2 9999 forged-gateway
+		/probe eth-udp eth0 $mac 10.42.255.250 $1 $2 9999 forged-unused
+		/probe eth-udp eth0 02:00:00:00:00:99 $ip $1 $2 9999 forged-mac
+		/probe eth-arp eth0 $mac 10.42.255.251 $2
+		/probe eth-arp eth0 $mac 10.42.0.1 $2
+		/probe eth-udp eth0 $mac $ip $1 $2 9999 real-again' _ "$mac_b" "$ip_b"
+	assert_ok
+	local ip_a mac_a
+	read -r ip_a mac_a < <(printf '%s\n' "$OUT" | sed -n 's/^me=//p')
+	assert_eq 7 "$(printf '%s\n' "$OUT" | grep -c '^sent$')" "frames sent by A (CAP_NET_RAW)"
+	# Both real datagrams came through (the listener, and the path, work).
+	i=0
+	while [ "$i" -lt 50 ]; do
+		pd logs "$b"
+		printf '%s\n' "$OUT" | grep -q 'text=real-again' && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	assert_line "$OUT" "from=$ip_a text=real" "the datagram with A's own source"
+	assert_line "$OUT" "from=$ip_a text=real-again" "the second datagram with A's own source"
+	assert_not_contains "$OUT" "forged" "datagrams with a forged source"
+	pd exec "$b" ip neigh show
+	assert_not_contains "$OUT" "10.42.255.251" "B's neighbour entry for an address A claimed by ARP"
+	printf '%s\n' "$OUT" | grep -F "$mac_a" | grep -q '^10\.42\.0\.1 ' &&
+		fail "B maps the gateway to A's MAC $mac_a: $OUT"
+	pd rm -f "$b"
+	assert_ok
+	assert_no_net_leftovers "$b"
 }
 
 # ---------------------------------------------------------------------------
