@@ -274,7 +274,8 @@ static int link_mac(struct rtnl_link *l, char mac[18], struct pd_err **err)
 
 /* Inside the container's namespace: eth0 gets its address, comes up, and
  * routes everything through the bridge; `mac` is its MAC address. */
-static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, char mac[18], struct pd_err **err)
+static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, char mac[18],
+			  struct pd_err **err)
 {
 	_cleanup_(sockp) struct nl_sock *sk = open_socket_in(pid, err);
 	if (!sk)
@@ -287,7 +288,8 @@ static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, 
 	snprintf(cidr, sizeof(cidr), "%s/%u", ip, s->prefix);
 	pd_ip_text(s->gateway, gw);
 	int ifindex = sym_rtnl_link_get_ifindex(eth);
-	if (link_mac(eth, mac, err) < 0 || add_addr(sk, ifindex, cidr, "eth0", err) < 0 || set_up(sk, eth, "eth0", err) < 0)
+	if (link_mac(eth, mac, err) < 0 || add_addr(sk, ifindex, cidr, "eth0", err) < 0 ||
+	    set_up(sk, eth, "eth0", err) < 0)
 		return -1;
 	return add_default_route(sk, ifindex, gw, err);
 }
