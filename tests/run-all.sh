@@ -5,6 +5,8 @@
 #   N passed, N failed, N skipped
 # and exits non-zero when anything failed.  Needs no terminal; the
 # integration tests need root (they are skipped, visibly, without it).
+# Before them the unprivileged test users are made (pdtest with an
+# /etc/subuid range, pdtest-nosub without; see make_test_users in lib.sh).
 #
 # Environment: PD_FIXTURES (default build/fixtures), PD_TESTS (a
 # space-separated list of integration files to run, e.g. "t_run t_volumes";
@@ -138,6 +140,16 @@ elif [ ! -x "$PD" ]; then
 	echo "FAIL integration: no binary at $PD (run: make pocket-docker)"
 	failed=$((failed + 1))
 else
+	# The unprivileged test users, before any test file: the rootless
+	# tests of every file then run (none skips for want of a user that a
+	# later file would have made).
+	if why=$(bash -c 'source tests/integration/lib.sh && make_test_users' 2>&1); then
+		echo "PASS setup.test_users"
+		passed=$((passed + 1))
+	else
+		echo "FAIL setup.test_users: $why"
+		failed=$((failed + 1))
+	fi
 	fixture_before=""
 	[ -d "$fixtures/busybox-rootfs" ] && fixture_before=$(cd "$fixtures/busybox-rootfs" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort)
 	if [ -n "${PD_TESTS:-}" ]; then

@@ -132,7 +132,12 @@ static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, 
 	/* A veth of an earlier run of this container may outlive its
 	 * namespace for a moment (the kernel frees namespaces lazily). */
 	pd_link_delete(veth, NULL);
-	if (pd_link_attach(veth, pid, &sub, cfg->net.ip, err) < 0)
+	char mac[18];
+	if (pd_link_attach(veth, pid, &sub, cfg->net.ip, mac, err) < 0)
+		return -1;
+	/* Before GO: the container's first packet is filtered already.  On
+	 * failure the monitor's detach unpins and deletes the veth. */
+	if (pd_nat_pin(cfg->id, veth, cfg->net.ip, mac, err) < 0)
 		return -1;
 	if (r->published)
 		return 0;
@@ -164,6 +169,7 @@ void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg)
 	char veth[16];
 	pd_link_veth_name(cfg->id, veth);
 	pd_link_delete(veth, NULL);
+	pd_nat_unpin(cfg->id, veth, NULL);
 }
 
 void pd_network_release(struct pd_store *s, const char *id)
@@ -179,6 +185,8 @@ void pd_network_release(struct pd_store *s, const char *id)
 		if (n.n_ports)
 			pd_nat_unpublish(id, NULL);
 		pd_link_delete(veth, NULL);
+		/* A monitor that died (SIGKILL) could not unpin. */
+		pd_nat_unpin(id, veth, NULL);
 	}
 	if (n.leased || n.n_ports)
 		pd_store_net_release(s, id, NULL);

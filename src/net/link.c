@@ -38,6 +38,8 @@ static PD_DL_SYM(nl_connect);
 static PD_DL_SYM(nl_geterror);
 static PD_DL_SYM(nl_addr_parse);
 static PD_DL_SYM(nl_addr_put);
+static PD_DL_SYM(nl_addr_get_binary_addr);
+static PD_DL_SYM(nl_addr_get_len);
 static PD_DL_SYM(rtnl_link_alloc);
 static PD_DL_SYM(rtnl_link_put);
 static PD_DL_SYM(rtnl_link_bridge_alloc);
@@ -54,6 +56,7 @@ static PD_DL_SYM(rtnl_link_change);
 static PD_DL_SYM(rtnl_link_delete);
 static PD_DL_SYM(rtnl_link_get_kernel);
 static PD_DL_SYM(rtnl_link_get_ifindex);
+static PD_DL_SYM(rtnl_link_get_addr);
 static PD_DL_SYM(rtnl_addr_alloc);
 static PD_DL_SYM(rtnl_addr_put);
 static PD_DL_SYM(rtnl_addr_set_ifindex);
@@ -81,6 +84,8 @@ static int load_libnl(struct pd_err **err)
 		PD_DL_ENTRY(nl_socket_alloc), PD_DL_ENTRY(nl_socket_free),
 		PD_DL_ENTRY(nl_connect), PD_DL_ENTRY(nl_geterror),
 		PD_DL_ENTRY(nl_addr_parse), PD_DL_ENTRY(nl_addr_put),
+		PD_DL_ENTRY(nl_addr_get_binary_addr), PD_DL_ENTRY(nl_addr_get_len),
+		PD_DL_ENTRY(rtnl_link_get_addr),
 		PD_DL_ENTRY(rtnl_link_alloc), PD_DL_ENTRY(rtnl_link_put),
 		PD_DL_ENTRY(rtnl_link_bridge_alloc), PD_DL_ENTRY(rtnl_link_is_bridge),
 		PD_DL_ENTRY(rtnl_link_veth_alloc), PD_DL_ENTRY(rtnl_link_veth_get_peer),
@@ -256,9 +261,21 @@ static int add_default_route(struct nl_sock *sk, int ifindex, const char *gw, st
 	return r < 0 ? nl_fail(err, r, "add default route via", gw) : 0;
 }
 
+/* The link's MAC address as "xx:xx:xx:xx:xx:xx". */
+static int link_mac(struct rtnl_link *l, char mac[18], struct pd_err **err)
+{
+	struct nl_addr *a = sym_rtnl_link_get_addr(l); /* the link's own */
+	const unsigned char *b = a ? sym_nl_addr_get_binary_addr(a) : NULL;
+	if (!b || sym_nl_addr_get_len(a) != 6)
+		return pd_fail(err, 0, "no MAC address on the container's eth0");
+	snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+	return 0;
+}
+
 /* Inside the container's namespace: eth0 gets its address, comes up, and
- * routes everything through the bridge. */
-static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, struct pd_err **err)
+ * routes everything through the bridge; `mac` is its MAC address. */
+static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, char mac[18],
+			  struct pd_err **err)
 {
 	_cleanup_(sockp) struct nl_sock *sk = open_socket_in(pid, err);
 	if (!sk)
@@ -271,7 +288,8 @@ static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, 
 	snprintf(cidr, sizeof(cidr), "%s/%u", ip, s->prefix);
 	pd_ip_text(s->gateway, gw);
 	int ifindex = sym_rtnl_link_get_ifindex(eth);
-	if (add_addr(sk, ifindex, cidr, "eth0", err) < 0 || set_up(sk, eth, "eth0", err) < 0)
+	if (link_mac(eth, mac, err) < 0 || add_addr(sk, ifindex, cidr, "eth0", err) < 0 ||
+	    set_up(sk, eth, "eth0", err) < 0)
 		return -1;
 	return add_default_route(sk, ifindex, gw, err);
 }
@@ -307,7 +325,7 @@ static int claim_address(struct nl_sock *sk, const char *host_name, const char *
 	return r < 0 ? nl_fail(err, r, "claim address", ip) : 0;
 }
 
-int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, const char *ip,
+int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, const char *ip, char mac[18],
 		   struct pd_err **err)
 {
 	_cleanup_(sockp) struct nl_sock *sk = open_socket(err);
@@ -328,7 +346,7 @@ int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, 
 	r = sym_rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0)
 		return nl_fail(err, r, "create veth pair", host_name);
-	if (claim_address(sk, host_name, ip, err) < 0 || configure_peer(pid, s, ip, err) < 0) {
+	if (claim_address(sk, host_name, ip, err) < 0 || configure_peer(pid, s, ip, mac, err) < 0) {
 		pd_link_delete(host_name, NULL);
 		return -1;
 	}

@@ -15,8 +15,8 @@ void pd_link_veth_name(const char *id, char name[16]);
 int pd_link_ensure_bridge(const struct pd_subnet *s, struct pd_err **err);
 /* A veth pair: `host_name` on the bridge, up; its peer created directly in
  * the network namespace of `pid` as eth0, configured there with `ip` and a
- * default route through the bridge. */
-int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, const char *ip,
+ * default route through the bridge.  `mac` gets eth0's MAC address. */
+int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, const char *ip, char mac[18],
 		   struct pd_err **err);
 /* Delete a link by name in our namespace; one that is gone is fine. */
 int pd_link_delete(const char *name, struct pd_err **err);

@@ -17,7 +17,21 @@
  *                            127.0.0.0/8 (route_localnet, see link.c)
  * Rules of a container carry the comment "pd:<full id>" and are deleted by
  * handle, so concurrent containers never touch each other's rules and
- * nothing outside the table is ever changed. */
+ * nothing outside the table is ever changed.
+ *
+ * The table `bridge pocket_docker` holds the anti-spoofing rules: an ip
+ * table never sees what one container sends another across the bridge.
+ *   prerouting (filter, -200)  iifname vmap @ports: a frame that comes in
+ *                            on a container's veth jumps to its chain
+ *   ports                    map of veth name to "jump pd-<full id>"
+ *   pd-<full id>             drops frames whose source MAC is not the
+ *                            container's eth0, that are neither IPv4 nor
+ *                            ARP, and IPv4 packets and ARP messages whose
+ *                            sender address is not its lease
+ * A veth with no element in the map is not filtered: the containers of an
+ * older binary sharing the bridge keep working.  The element and chain are
+ * written before the container's process runs (see network.c), in one
+ * transaction, and go together in another. */
 #include "net/nat.h"
 
 #include <errno.h>
@@ -35,6 +49,7 @@
 #include "util/xalloc.h"
 
 #define T "ip " PD_NAT_TABLE
+#define TB "bridge " PD_NAT_TABLE
 
 static PD_DL_SYM(nft_ctx_new);
 static PD_DL_SYM(nft_ctx_free);
@@ -291,4 +306,93 @@ int pd_nat_enable_forwarding(struct pd_err **err)
 	if (pwrite(fd, "1", 1, 0) != 1)
 		return pd_fail(err, errno, "turn on /proc/sys/net/ipv4/ip_forward");
 	return 0;
+}
+
+/* The chain the map's element for `veth` jumps to, or NULL (no element,
+ * no map); the caller frees. */
+static char *map_target(struct nft_ctx *c, const char *veth)
+{
+	/* Reading the buffer empties it: what an earlier command printed is
+	 * not parsed with the JSON. */
+	sym_nft_ctx_get_output_buffer(c);
+	sym_nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_JSON);
+	char *target = NULL;
+	if (sym_nft_run_cmd_from_buffer(c, "list map " TB " ports") == 0) {
+		json_t *root = json_loads(sym_nft_ctx_get_output_buffer(c), 0, NULL);
+		size_t i, k;
+		json_t *it, *el;
+		json_array_foreach(json_object_get(root, "nftables"), i, it) {
+			json_array_foreach(json_object_get(json_object_get(it, "map"), "elem"), k, el) {
+				const char *key = json_string_value(json_array_get(el, 0));
+				json_t *jump = json_object_get(json_array_get(el, 1), "jump");
+				const char *t = json_string_value(json_object_get(jump, "target"));
+				if (key && t && !target && !strcmp(key, veth))
+					target = xstrdup(t);
+			}
+		}
+		json_decref(root);
+	}
+	sym_nft_ctx_output_set_flags(c, 0);
+	return target;
+}
+
+int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac, struct pd_err **err)
+{
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	/* Every "add" of what exists is a no-op and the base chain is
+	 * rewritten whole, so this one transaction is right whatever was
+	 * there, and parallel starts are fine.  Adding the element again
+	 * with the same verdict (a restart) is accepted too. */
+	_cleanup_free_ char *script = xasprintf(
+		"add table " TB "\n"
+		"add map " TB " ports { type ifname : verdict; }\n"
+		"add chain " TB " prerouting { type filter hook prerouting priority -200; policy accept; }\n"
+		"flush chain " TB " prerouting\n"
+		"add rule " TB " prerouting iifname vmap @ports\n"
+		"add chain " TB " pd-%s\n"
+		"flush chain " TB " pd-%s\n"
+		"add rule " TB " pd-%s ether saddr != %s drop\n"
+		"add rule " TB " pd-%s ether type != { ip, arp } drop\n"
+		"add rule " TB " pd-%s arp htype . arp ptype . arp hlen . arp plen "
+		"!= { 1 . 0x0800 . 6 . 4 } drop\n"
+		"add rule " TB " pd-%s arp saddr ether != %s drop\n"
+		"add rule " TB " pd-%s arp saddr ip != %s drop\n"
+		"add rule " TB " pd-%s ip saddr != %s drop\n"
+		"add element " TB " ports { \"%s\" : jump pd-%s }\n",
+		id, id, id, mac, id, id, id, mac, id, ip, id, ip, veth, id);
+	if (sym_nft_run_cmd_from_buffer(c, script) == 0)
+		return 0;
+	/* An element for this veth name that jumps elsewhere: left by a
+	 * container of another state root whose id starts alike, whose monitor
+	 * died before it was pruned (while it lived, our veth could not have
+	 * been created).  Its traffic is gone with its veth: replace it. */
+	_cleanup_free_ char *stale = map_target(c, veth);
+	if (stale) {
+		char *again = xasprintf("delete element " TB " ports { \"%s\" }\n%s", veth, script);
+		free(script);
+		script = again;
+	}
+	return run(c, script, "pin the addresses of the container's veth", err);
+}
+
+int pd_nat_unpin(const char *id, const char *veth, struct pd_err **err)
+{
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	_cleanup_free_ char *chain = xasprintf("pd-%s", id);
+	_cleanup_free_ char *list_chain = xasprintf("list chain " TB " %s", chain);
+	/* No chain (or no table): never pinned, or unpinned already. */
+	if (sym_nft_run_cmd_from_buffer(c, list_chain) != 0)
+		return 0;
+	_cleanup_free_ char *target = map_target(c, veth);
+	/* The element first: a chain a verdict still jumps to cannot go.  An
+	 * element of another container's (a veth name reused) is not ours. */
+	_cleanup_free_ char *script =
+		target && !strcmp(target, chain)
+			? xasprintf("delete element " TB " ports { \"%s\" }\ndelete chain " TB " %s\n", veth, chain)
+			: xasprintf("delete chain " TB " %s\n", chain);
+	return run(c, script, "unpin the container's veth", err);
 }

@@ -23,5 +23,12 @@ int pd_nat_port_holder(const struct pd_port *p, const char *self, char holder[65
 /* Delete the rules tagged "pd:<id>", by handle, and nothing else; no
  * table or no such rule is fine. */
 int pd_nat_unpublish(const char *id, struct pd_err **err);
+/* Anti-spoofing on the bridge (table `bridge pocket_docker`): what comes
+ * in on the host side `veth` of container `id` must have the source MAC
+ * `mac` ("02:00:..."), be IPv4 or ARP, and name `ip` as its sender; other
+ * frames are dropped.  Replaces what an earlier run of `id` left. */
+int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac, struct pd_err **err);
+/* Undo pd_nat_pin for `id`; nothing pinned is fine. */
+int pd_nat_unpin(const char *id, const char *veth, struct pd_err **err);
 /* Turn IPv4 forwarding on if it is off. */
 int pd_nat_enable_forwarding(struct pd_err **err);

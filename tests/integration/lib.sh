@@ -22,7 +22,10 @@
 # in T_ROOT/containers/ (unless the test called allow_containers_left), stray
 # entries in T_ROOT/cache/rootfs/, new pocket-docker temp entries in /tmp,
 # /var/tmp, /run or /dev/shm, and a new ~/.pocket-docker.  Then it unmounts
-# and removes what is left.
+# and removes what is left.  Every check looks at this test's own objects
+# only (its state root, its tag, its processes, its new temp entries that
+# carry no other running test's tag): other pocket-docker containers may
+# run on the machine meanwhile, of a developer or of other test runs.
 #
 # Environment: PD (the binary, default ./pocket-docker at the repo root),
 # PD_FIXTURES (default build/fixtures), PD_TEST_TIMEOUT (seconds per test,
@@ -384,8 +387,14 @@ _leftover_checks() {
 		m=$(ls -A "$T_ROOT/cache/rootfs" | grep -Ev '^(\.lock|[0-9a-f]{64}(-[a-z0-9]+)?(\.lock)?)$')
 		[ -n "$m" ] && echo "stray entries in cache/rootfs/: $(echo "$m" | tr '\n' ' ')"
 	fi
+	# New entries only, and none named with the tag of a test running
+	# meanwhile (any harness's: each keeps its tag in its state directory
+	# until its own entries are gone), nor the harness's own directories.
+	cat /tmp/pd-t-state.*/tag 2>/dev/null | grep -E '^[0-9a-f]{12}$' >"$T_STATE/live-tags"
+	echo "$T_TAG" >>"$T_STATE/live-tags"
 	m=$(_temp_listing | LC_ALL=C comm -13 "$T_STATE/temp-before" - |
-		grep -Ei 'pocket|/pd[-_.]' | grep -v -e '/pd-t-' -e '/pd-run-all' -e '/pd-bench' -e '/pd-fuzz' -e "$T_TAG")
+		grep -Ei 'pocket|/pd[-_.]' | grep -v -e '/pd-t-' -e '/pd-run-all' -e '/pd-bench' -e '/pd-fuzz' |
+		grep -v -F -f "$T_STATE/live-tags")
 	[ -n "$m" ] && echo "temporary entries left behind: $(echo "$m" | tr '\n' ' ')"
 	if [ ! -e "$T_STATE/home-state-existed" ] && [ -e "${HOME:-/root}/.pocket-docker" ]; then
 		echo "a state root appeared at '${HOME:-/root}/.pocket-docker' (tests always pass --root)"
@@ -409,6 +418,7 @@ _run_one() {
 	T_TAG=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 	T_NAME=$full
 	export T_ROOT T_TMP T_STATE T_TAG T_NAME
+	echo "$T_TAG" >"$T_STATE/tag"
 	_temp_listing >"$T_STATE/temp-before"
 	[ -e "${HOME:-/root}/.pocket-docker" ] && touch "$T_STATE/home-state-existed"
 
@@ -491,15 +501,22 @@ _next_free_subid() {
 		awk -F: 'BEGIN {m = 100000} NF == 3 && $2 + $3 > m {m = $2 + $3} END {print m}'
 }
 
-ensure_test_user() {
-	# ensure_test_user NAME yes|no: the user exists, with (yes) or without (no)
-	# a subordinate id range.  Skips when that cannot be arranged.
+make_test_user() {
+	# make_test_user NAME yes|no: the user exists, with (yes) or without (no)
+	# a subordinate id range; prints why and returns non-zero when that
+	# cannot be arranged.  tests/run-all.sh makes both test users before
+	# the integration tests, so no test depends on another having run.
 	local user=$1 want_range=$2 start
 	if ! id "$user" >/dev/null 2>&1; then
-		need_cmd useradd
+		if ! command -v useradd >/dev/null 2>&1; then
+			echo "needs command 'useradd'"
+			return 1
+		fi
 		# -K SUB_*_COUNT=0: useradd would otherwise allocate a range itself.
-		useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user" >&2 ||
-			skip "cannot create user $user"
+		if ! useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$user" >&2; then
+			echo "cannot create user $user"
+			return 1
+		fi
 	fi
 	if [ "$want_range" = yes ]; then
 		if ! grep -q "^$user:" /etc/subuid 2>/dev/null || ! grep -q "^$user:" /etc/subgid 2>/dev/null; then
@@ -511,4 +528,18 @@ ensure_test_user() {
 		# Our own test user: make sure it has no range.
 		sed -i "/^$user:/d" /etc/subuid /etc/subgid 2>/dev/null
 	fi
+	return 0
+}
+
+ensure_test_user() {
+	# ensure_test_user NAME yes|no: make_test_user, or skip saying why (a
+	# test file run on its own on a fresh machine makes the user itself).
+	local why
+	why=$(make_test_user "$1" "$2") || skip "$why"
+}
+
+make_test_users() {
+	# The suite's unprivileged users: pdtest (with a subordinate id range)
+	# and pdtest-nosub (without).
+	make_test_user pdtest yes && make_test_user pdtest-nosub no
 }

@@ -1030,8 +1030,7 @@ _rootless_setup() {
 	need_cmd setpriv
 	probe_rootfs "$T_TMP/rootfs"
 	RL_USER=pdtest
-	id "$RL_USER" >/dev/null 2>&1 || skip "user $RL_USER missing (t_rootless.sh creates it)"
-	grep -q "^$RL_USER:" /etc/subuid 2>/dev/null || skip "$RL_USER has no /etc/subuid range"
+	ensure_test_user "$RL_USER" yes
 	setpriv --reuid="$RL_USER" --regid="$RL_USER" --init-groups unshare --user --map-root-user true 2>/dev/null ||
 		skip "user namespaces unavailable to $RL_USER"
 	chmod 0755 "$T_TMP"

@@ -3,7 +3,9 @@
 # state.db), published ports through nftables, --network none/host,
 # /etc/resolv.conf and /etc/hosts, bad input, and that stop, rm, prune after
 # a killed monitor and a failed start leave no veth, no nft rule and no
-# lease; rootless --network and -p through pasta as an unprivileged user.
+# lease; the bridge drops what a container sends with a source address or
+# MAC not its own, and any IPv6; rootless --network and -p through pasta as
+# an unprivileged user.
 #
 # Traffic goes only to loopback and to the test's own containers.  The host
 # is observed with ip(8) and nft(8) (package nftables) and the state
@@ -38,6 +40,7 @@ _net_leftovers() {
 	local id=$1 n
 	ip -o link show | grep -q ": $(_veth_of "$id")[@:]" && echo "veth $(_veth_of "$id") still exists"
 	nft list table ip pocket_docker 2>/dev/null | grep -q "pd:$id" && echo "nft rules tagged pd:$id still exist"
+	nft list table bridge pocket_docker 2>/dev/null | grep -q "$id" && echo "anti-spoofing chain or element of $id still exists"
 	n=$(_db "SELECT (SELECT count(*) FROM leases WHERE container_id = '$id') + (SELECT count(*) FROM ports WHERE container_id = '$id')")
 	[ "$n" = 0 ] || echo "$n lease/port rows left for $id"
 }
@@ -178,7 +181,13 @@ test_parallel_starts_get_distinct_addresses() {
 	assert_eq 20 "$addrs" "containers with an address on eth0"
 	assert_eq 20 "$(sort -u "$T_TMP/addrs" | grep -c .)" "distinct addresses among 20 parallel starts"
 	assert_eq "20|20" "$(_db 'SELECT count(*), count(DISTINCT ip) FROM leases')" "leases in state.db"
-	assert_eq 20 "$(ip -o link show master pocket0 | grep -cE ': pd[0-9a-f]{8}@')" "veths on the bridge"
+	# Only this test's veths: other state roots may have containers on
+	# the bridge meanwhile.
+	: >"$T_TMP/veths"
+	for id in "${ids[@]}"; do
+		ip -o link show master pocket0 | grep -E ": $(_veth_of "$id")@" >>"$T_TMP/veths"
+	done
+	assert_eq 20 "$(grep -c . "$T_TMP/veths")" "the test's veths on the bridge"
 	pd rm -f "${ids[@]}"
 	assert_ok
 	for id in "${ids[@]}"; do
@@ -218,7 +227,10 @@ test_two_state_roots_share_the_bridge() {
 	pd rm -f "$a"
 	assert_ok
 	assert_no_net_leftovers "$a"
-	ip route show table 28772 | grep -qE "^($ip_a|$ip_b) " && fail "claims left: $(ip route show table 28772)"
+	# The addresses may be claimed anew by another state root meanwhile:
+	# only a claim through these containers' veths is theirs.
+	ip route show table 28772 | grep -qE "^($ip_a dev $(_veth_of "$a")|$ip_b dev $(_veth_of "$b")) " &&
+		fail "claims left: $(ip route show table 28772)"
 	return 0
 }
 
@@ -245,13 +257,21 @@ test_nothing_left_after_killed_monitor_and_prune() {
 	[ -z "$(http_get 127.0.0.1 18082)" ] || fail "127.0.0.1:18082 still answers"
 }
 
+_rules_18083() {
+	# The comments (pd:ID) of the DNAT rules for host port 18083, sorted.
+	nft list table ip pocket_docker 2>/dev/null | grep 'dport 18083 ' | grep -o 'comment "[^"]*"' | LC_ALL=C sort
+}
+
 test_nothing_left_after_failed_start() {
 	_net_setup
+	# The --rm container's id is never seen: compare the rules for 18083
+	# before and after (a rule of another state root's stays the same).
+	_rules_18083 >"$T_TMP/rules-before"
 	pd run --rm -p 18083:80 --rootfs "$BUSYBOX_DIR" /no/such/command
 	assert_exit 127
 	assert_error_line "missing command"
 	assert_eq "0 0" "$(_db 'SELECT count(*) FROM leases') $(_db 'SELECT count(*) FROM ports')" "rows after a failed --rm start"
-	nft list table ip pocket_docker 2>/dev/null | grep -q 'dport 18083' && fail "a rule for 18083 was left"
+	_rules_18083 | LC_ALL=C comm -13 "$T_TMP/rules-before" - | grep -q . && fail "a rule for 18083 was left"
 	pd run -p 18083:80 --rootfs "$BUSYBOX_DIR" /no/such/command
 	assert_exit 127
 	pd ps -aq
@@ -261,6 +281,7 @@ test_nothing_left_after_failed_start() {
 	ip -o link show | grep -q ": pd${id:0:8}" && fail "veth left after a failed start"
 	pd rm "$id"
 	assert_ok
+	assert_no_net_leftovers "$id" "after a failed start and rm"
 	# The port is free again.
 	pd run --rm -p 18083:80 --rootfs "$BUSYBOX_DIR" true
 	assert_ok
@@ -429,22 +450,97 @@ test_restart_keeps_address_and_rules() {
 }
 
 # ---------------------------------------------------------------------------
+# Anti-spoofing on the bridge: what a container sends must carry its own
+# lease and MAC.  Container A (CAP_NET_RAW, Docker's default) forges frames
+# with the probe through an AF_PACKET socket; B listens.
+
+_spoof_setup() {
+	_net_setup
+	need_cmd cc
+	bash "$REPO/tests/fixtures/build-probe.sh" "$T_TMP/probe-bin" >&2 ||
+		skip "cannot build the probe (needs cc and static glibc)"
+	PROBE_VOL=$T_TMP/probe-bin/probe:/probe:ro
+}
+
+_mac_of() {
+	pd exec "$1" cat /sys/class/net/eth0/address
+	printf '%s\n' "$OUT"
+}
+
+test_bridge_spoofed_sources_are_dropped() {
+	_spoof_setup
+	allow_containers_left
+	pd run -d --network bridge -v "$PROBE_VOL" --rootfs "$BUSYBOX_DIR" /probe udp-recv 9999 60000
+	assert_ok
+	local b=$OUT ip_b mac_b ll_b
+	# A failed assertion must not leave the listener (and its rules) behind.
+	trap '"$PD" --root "$T_ROOT" rm -f "$b" >/dev/null 2>&1' EXIT
+	local i=0
+	while pd logs "$b" && [ "$OUT" != listening ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	assert_eq listening "$OUT" "the listener's output"
+	ip_b=$(_ip_of "$b")
+	mac_b=$(_mac_of "$b")
+	pd exec "$b" ip -6 -o addr show eth0 scope link
+	ll_b=$(printf '%s\n' "$OUT" | awk '{sub("/.*", "", $4); print $4}')
+	[ -n "$ip_b" ] && [ -n "$mac_b" ] && [ -n "$ll_b" ] || fail "addresses of the listener: '$ip_b' '$mac_b' '$ll_b'"
+	# A: the real source first (the control), then a forged IPv4 source
+	# (the gateway, an address no one leased), a forged source MAC with the
+	# real address, and ARP requests that claim the gateway's and an unused
+	# address, which would poison B's neighbour table.
+	pd run --rm --network bridge -v "$PROBE_VOL" --rootfs "$BUSYBOX_DIR" /bin/sh -c '
+		mac=$(cat /sys/class/net/eth0/address)
+		ip=$(ip -o -4 addr show eth0 | awk "{sub(\"/.*\", \"\", \$4); print \$4}")
+		echo "me=$ip $mac"
+		/probe eth-udp eth0 $mac $ip $1 $2 9999 real
+		/probe eth-udp eth0 $mac 10.42.0.1 $1 $2 9999 forged-gateway
+		/probe eth-udp eth0 $mac 10.42.255.250 $1 $2 9999 forged-unused
+		/probe eth-udp eth0 02:00:00:00:00:99 $ip $1 $2 9999 forged-mac
+		/probe eth-arp eth0 $mac 10.42.255.251 $2
+		/probe eth-arp eth0 $mac 10.42.0.1 $2
+		/probe eth-udp eth0 $mac $ip $1 $2 9999 real-again
+		# IPv6 is not routed for containers: none may cross the bridge
+		# either (link-local addresses would let a container reach and
+		# spoof its neighbours outside the IPv4 rules).  Once A has left
+		# duplicate address detection, its ping6 would be answered.
+		i=0
+		while ip -6 addr show eth0 | grep -q tentative && [ $i -lt 40 ]; do sleep 0.1; i=$((i + 1)); done
+		ping6 -c 1 -W 2 "$3%eth0" >/dev/null 2>&1 && echo ipv6-reached-b
+		exit 0' _ "$mac_b" "$ip_b" "$ll_b"
+	assert_ok
+	assert_not_contains "$OUT" "ipv6-reached-b" "IPv6 from A to B's link-local address"
+	local ip_a mac_a
+	read -r ip_a mac_a < <(printf '%s\n' "$OUT" | sed -n 's/^me=//p')
+	assert_eq 7 "$(printf '%s\n' "$OUT" | grep -c '^sent$')" "frames sent by A (CAP_NET_RAW)"
+	# Both real datagrams came through (the listener, and the path, work).
+	i=0
+	while [ "$i" -lt 50 ]; do
+		pd logs "$b"
+		printf '%s\n' "$OUT" | grep -q 'text=real-again' && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	assert_line "$OUT" "from=$ip_a text=real" "the datagram with A's own source"
+	assert_line "$OUT" "from=$ip_a text=real-again" "the second datagram with A's own source"
+	assert_not_contains "$OUT" "forged" "datagrams with a forged source"
+	pd exec "$b" ip neigh show
+	assert_not_contains "$OUT" "10.42.255.251" "B's neighbour entry for an address A claimed by ARP"
+	printf '%s\n' "$OUT" | grep -F "$mac_a" | grep -q '^10\.42\.0\.1 ' &&
+		fail "B maps the gateway to A's MAC $mac_a: $OUT"
+	pd rm -f "$b"
+	assert_ok
+	assert_no_net_leftovers "$b"
+}
+
+# ---------------------------------------------------------------------------
 # Rootless: an unprivileged user with a subordinate id range, pasta.
 
 _rootless_setup() {
 	_net_setup
-	need_cmd setpriv useradd
-	if ! id "$ROOTLESS_USER" >/dev/null 2>&1; then
-		useradd -m -s /bin/sh -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$ROOTLESS_USER" >&2 ||
-			skip "cannot create user $ROOTLESS_USER"
-	fi
-	if ! grep -q "^$ROOTLESS_USER:" /etc/subuid || ! grep -q "^$ROOTLESS_USER:" /etc/subgid; then
-		local start
-		start=$(cat /etc/subuid /etc/subgid 2>/dev/null |
-			awk -F: 'BEGIN {m = 100000} NF == 3 && $2 + $3 > m {m = $2 + $3} END {print m}')
-		grep -q "^$ROOTLESS_USER:" /etc/subuid || echo "$ROOTLESS_USER:$start:65536" >>/etc/subuid
-		grep -q "^$ROOTLESS_USER:" /etc/subgid || echo "$ROOTLESS_USER:$start:65536" >>/etc/subgid
-	fi
+	need_cmd setpriv
+	ensure_test_user "$ROOTLESS_USER" yes
 	setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups unshare --user --map-root-user true \
 		2>"$T_TMP/userns.err" || skip "user namespaces unavailable: $(cat "$T_TMP/userns.err")"
 	chmod 0755 "$T_TMP"
