@@ -82,6 +82,8 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 	json_object_set_new(o, "Config", config ? config : json_object());
 	if (host)
 		json_object_set(host, "NetworkMode", json_object_get(conf, "NetworkMode"));
+	if (host && json_object_get(conf, "LogConfig"))
+		json_object_set(host, "LogConfig", json_object_get(conf, "LogConfig"));
 	json_object_set_new(o, "HostConfig", host ? host : json_object());
 	json_decref(conf);
 	return o;

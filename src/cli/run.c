@@ -342,6 +342,11 @@ static int set_restart(void *o, const char *a, struct pd_err **err)
 	return pd_restart_parse(a, &OPTS(o)->cfg.restart, &OPTS(o)->cfg.restart_max, err);
 }
 
+static int add_log_opt(void *o, const char *a, struct pd_err **err)
+{
+	return pd_log_opt_parse(&OPTS(o)->cfg, a, err);
+}
+
 static int set_health_cmd(void *o, const char *a, struct pd_err **err)
 {
 	struct pd_health *h = &OPTS(o)->cfg.health;
@@ -583,6 +588,7 @@ static const struct cli_opt run_table[] = {
 	{ "cpu-shares", 'c', true, set_cpu_shares, "relative CPU weight (2 to 262144)" },
 	{ "cpuset-cpus", 0, true, set_cpuset, "CPUs allowed, e.g. 0-1,3" },
 	{ "restart", 0, true, set_restart, "no, on-failure[:MAX], always, unless-stopped" },
+	{ "log-opt", 0, true, add_log_opt, "log rotation: max-size=SIZE,max-file=N (repeatable)" },
 	{ "health-cmd", 0, true, set_health_cmd, "command to check health (run with /bin/sh -c)" },
 	{ "health-interval", 0, true, set_health_interval, "time between checks (default 30s)" },
 	{ "health-timeout", 0, true, set_health_timeout, "time a check may take (default 30s)" },

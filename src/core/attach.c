@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+
+#include "util/xalloc.h"
 
 int attach_send(int fd, enum attach_type type, const void *data, size_t len)
 {
@@ -41,6 +44,71 @@ ssize_t attach_recv(int fd, uint32_t *type, void *buf, size_t cap)
 	}
 	*type = h.type;
 	return (ssize_t)h.len;
+}
+
+/* One frame without blocking: 1 sent, 0 the socket is full, -1 peer gone.
+ * A SOCK_SEQPACKET send is all or nothing: never half a frame. */
+static int send_nowait(int fd, const struct attach_hdr *h, const void *data)
+{
+	struct iovec iov[2] = { { (void *)h, sizeof(*h) }, { (void *)data, h->len } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return n == (ssize_t)(sizeof(*h) + h->len) ? 1 : -1;
+}
+
+size_t attach_out_pending(const struct attach_out *q)
+{
+	return q->len - q->off;
+}
+
+void attach_out_reset(struct attach_out *q)
+{
+	free(q->buf);
+	*q = (struct attach_out){ 0 };
+}
+
+int attach_out_flush(int fd, struct attach_out *q)
+{
+	while (q->off < q->len) {
+		struct attach_hdr h;
+		memcpy(&h, q->buf + q->off, sizeof(h));
+		int r = send_nowait(fd, &h, q->buf + q->off + sizeof(h));
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		q->off += sizeof(h) + h.len;
+	}
+	/* Give the memory back once drained: a queue is only ever a burst. */
+	if (q->off == q->len)
+		attach_out_reset(q);
+	return 0;
+}
+
+int attach_out_send(int fd, struct attach_out *q, enum attach_type type, const void *data, size_t len)
+{
+	struct attach_hdr h = { .type = type, .len = (uint32_t)len };
+	if (q->off == q->len) {
+		int r = send_nowait(fd, &h, data);
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+	}
+	if (q->off > 0 && q->off >= q->len / 2) {
+		memmove(q->buf, q->buf + q->off, q->len - q->off);
+		q->len -= q->off;
+		q->off = 0;
+	}
+	q->buf = xrealloc(q->buf, q->len + sizeof(h) + len);
+	memcpy(q->buf + q->len, &h, sizeof(h));
+	if (len)
+		memcpy(q->buf + q->len + sizeof(h), data, len);
+	q->len += sizeof(h) + len;
+	return 0;
 }
 
 static int sock_addr(int dirfd, struct sockaddr_un *a)

@@ -46,3 +46,23 @@ int attach_send(int fd, enum attach_type type, const void *data, size_t len);
 /* Returns the payload length (buf holds it), 0 on EOF with *type = 0, -1 on
  * error. */
 ssize_t attach_recv(int fd, uint32_t *type, void *buf, size_t cap);
+
+/* The monitor's side of a client that may not keep up: frames it could
+ * not take yet, whole (header then payload), in order.  Sending never
+ * blocks (MSG_DONTWAIT); the caller bounds the queue (attach_out_pending)
+ * by pacing its own input or by dropping the client. */
+struct attach_out {
+	char *buf; /* queued frames are buf[off..len) */
+	size_t off, len;
+};
+
+/* Send a frame now if nothing waits and the socket takes it, else queue a
+ * copy.  0, or -1 when the peer is gone (the queue is then useless). */
+int attach_out_send(int fd, struct attach_out *q, enum attach_type type, const void *data, size_t len);
+/* Send queued frames as far as the socket takes them: 0 (some may still
+ * wait), or -1 when the peer is gone. */
+int attach_out_flush(int fd, struct attach_out *q);
+/* Bytes waiting. */
+size_t attach_out_pending(const struct attach_out *q);
+/* Free the queue (not the socket); the queue is empty again. */
+void attach_out_reset(struct attach_out *q);

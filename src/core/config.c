@@ -287,6 +287,36 @@ int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, stru
 	return 0;
 }
 
+int pd_log_opt_parse(struct pd_config *c, const char *spec, struct pd_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(spec);
+	char *save = NULL;
+	if (!*spec)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --log-opt '': want max-size=SIZE or max-file=N");
+	for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+		if (!v)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --log-opt '%s': want KEY=VALUE", kv);
+		*v++ = '\0';
+		uint64_t n;
+		if (!strcmp(kv, "max-size")) {
+			if (pd_parse_size(v, &n, NULL) < 0 || n == 0)
+				return pd_fail_kind(err, PD_ERR_USAGE, 0,
+						    "invalid --log-opt max-size '%s': want a size such as 10m", v);
+			c->log_max_size = n;
+		} else if (!strcmp(kv, "max-file")) {
+			if (pd_parse_uint(v, 65535, &n, NULL) < 0 || n < 1)
+				return pd_fail_kind(err, PD_ERR_USAGE, 0,
+						    "invalid --log-opt max-file '%s': want a number from 1 to 65535", v);
+			c->log_max_file = (unsigned)n;
+		} else {
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "unknown --log-opt '%s' (known: max-size, max-file)", kv);
+		}
+	}
+	return 0;
+}
+
 const char *pd_restart_name(enum pd_restart p)
 {
 	switch (p) {

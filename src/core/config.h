@@ -65,11 +65,17 @@ struct pd_config {
 	char **devices;    /* "HOST[:CONTAINER]" */
 	bool no_new_privs_off; /* --security-opt no-new-privileges=false */
 	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
+	uint64_t log_max_size; /* --log-opt max-size: rotate the log at this size; 0 never */
+	unsigned log_max_file; /* --log-opt max-file: log files kept in all; 0 means 1 */
 };
 
 /* Parse "no", "on-failure[:MAX]", "always", "unless-stopped". */
 int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, struct pd_err **err);
 const char *pd_restart_name(enum pd_restart p);
+/* Parse one --log-opt "max-size=SIZE[,max-file=N]" into c->log_max_size and
+ * c->log_max_file (Docker's json-file options); a usage error for an
+ * unknown key, a bad size or a max-file below 1. */
+int pd_log_opt_parse(struct pd_config *c, const char *spec, struct pd_err **err);
 /* Parse --cpus "0.5" into a quota and period. */
 int pd_cpus_parse(const char *s, struct pd_limits *l, struct pd_err **err);
 

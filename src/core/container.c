@@ -255,6 +255,30 @@ static char **resolve_lowers(const char *root, const struct pd_config *cfg, stru
 	return v;
 }
 
+/* HostConfig.LogConfig: "k8s-file" (the name Podman gives this very
+ * format, CRI records), with Docker's json-file options as strings. */
+static json_t *log_config_json(const struct pd_config *c)
+{
+	json_t *conf = json_object();
+	if (c->log_max_size) {
+		static const char unit[] = "kmg";
+		uint64_t v = c->log_max_size;
+		int u = -1;
+		while (u < 2 && v % 1024 == 0) {
+			v /= 1024;
+			u++;
+		}
+		_cleanup_free_ char *size = u < 0 ? xasprintf("%llu", (unsigned long long)v)
+						  : xasprintf("%llu%c", (unsigned long long)v, unit[u]);
+		json_object_set_new(conf, "max-size", json_string(size));
+	}
+	if (c->log_max_file) {
+		_cleanup_free_ char *n = xasprintf("%u", c->log_max_file);
+		json_object_set_new(conf, "max-file", json_string(n));
+	}
+	return json_pack("{s:s, s:o}", "Type", "k8s-file", "Config", conf);
+}
+
 static char *config_json(const struct pd_config *c)
 {
 	json_t *o = json_object();
@@ -305,6 +329,7 @@ static char *config_json(const struct pd_config *c)
 	json_object_set_new(o, "ReadonlyRootfs", json_boolean(c->read_only));
 	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
 	json_object_set_new(o, "NetworkMode", json_string(pd_net_mode_name(c->net.mode)));
+	json_object_set_new(o, "LogConfig", log_config_json(c));
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (!s)
@@ -401,10 +426,13 @@ static void discard(struct pd_store *s, const char *root, const struct pd_config
  * terminal and its signals never reach it; it opens no terminal, so none
  * becomes its controlling one) and is re-parented to the nearest
  * subreaper or init when the CLI exits.  No intermediate process to fork
- * and reap on the start's path. */
-static void spawn_monitor(struct monitor_args *a)
+ * and reap on the start's path.  The child closes the CLI's end of the
+ * attach pair: holding it, a monitor would write into a socket only it
+ * could read, and stall once its buffer filled. */
+static void spawn_monitor(struct monitor_args *a, int cli_fd)
 {
 	if (fork() == 0) {
+		close(cli_fd);
 		setsid();
 		monitor_main(a);
 	}
@@ -476,7 +504,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int
 		.dir = dir,
 		.client_fd = sv[1],
 	};
-	spawn_monitor(&a);
+	spawn_monitor(&a, sv[0]);
 	close(sv[1]);
 	_cleanup_close_ int fd = sv[0];
 	if (await_start(fd, pid, err) < 0)
@@ -830,7 +858,6 @@ int pd_container_wait(const char *root, const char *ref, int *exit_code, struct 
 static void remove_files(const char *root, const struct pd_record *r, struct pd_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r->id);
-	_cleanup_free_ char *log = pd_log_path(root, r->id);
 	bool rootless = r->config && strstr(r->config, "\"Rootless\":true");
 	/* The monitor removes the group when the container ends; one that is
 	 * still there was left by a monitor that died. */
@@ -838,7 +865,7 @@ static void remove_files(const char *root, const struct pd_record *r, struct pd_
 	if (cg)
 		pd_cg_destroy(cg, NULL);
 	pd_container_remove_dir(dir, rootless, err);
-	unlink(log);
+	pd_log_remove(root, r->id);
 }
 
 int pd_container_remove(const char *root, const char *ref, bool force, struct pd_err **err)

@@ -3,13 +3,21 @@
  * subreaper) of the container's init.
  *
  * It owns the container's stdout and stderr (two pipes), appends them to
- * logs/<ID>.log and copies them to the attached client, if any; it records
- * start, exit code and finish time in the state database; and it removes
- * what the container used (and, with --rm, the record).  The container's
- * init carries PR_SET_PDEATHSIG, so if the monitor is killed the container
- * dies with it and `ps` finds both gone. */
+ * logs/<ID>.log (rotated as --log-opt says) and copies them to the attached
+ * clients, if any; it records start, exit code and finish time in the state
+ * database; and it removes what the container used (and, with --rm, the
+ * record).  The container's init carries PR_SET_PDEATHSIG, so if the
+ * monitor is killed the container dies with it and `ps` finds both gone.
+ *
+ * It never blocks on a client: every send is non-blocking and what a
+ * client cannot take yet waits in that client's bounded queue.  The owner
+ * (the foreground `run` that started the container) paces the output, as a
+ * pipe would: while it has OWNER_HIGH_WATER bytes waiting, the container's
+ * output is not read.  Any other client (`attach`) that falls
+ * CLIENT_QUEUE_MAX behind is dropped.  The log gets every byte read. */
 #include "core/monitor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,15 +53,25 @@
 #define MAX_CLIENTS 16
 /* Stop reading clients while this much input waits for the container. */
 #define STDIN_HIGH_WATER 65536
+/* Stop reading the container while this much output waits for the owner. */
+#define OWNER_HIGH_WATER (256 * 1024)
+/* Drop another client that has this much output waiting. */
+#define CLIENT_QUEUE_MAX (1024 * 1024)
+
+struct client {
+	int fd;                /* -1: a free slot */
+	bool owner;            /* the `run` that started the container: it paces */
+	struct attach_out out; /* output it has not taken yet */
+};
 
 struct monitor {
 	struct monitor_args *a;
 	struct pd_store *store;
 	struct pd_seccomp *seccomp; /* compiled once, loaded by each start */
 	struct pd_cgroup *cg;       /* of the current run */
-	int log_fd;
+	struct pd_log_writer *log;
 	int listen_fd;              /* the attach socket */
-	int clients[MAX_CLIENTS];   /* attached clients; -1 = free slot */
+	struct client clients[MAX_CLIENTS];
 	int out_fd, err_fd;         /* read ends; with -t out_fd is the pty master */
 	int in_fd;                  /* the container's stdin (pipe or pty master); -1 if closed */
 	char *pending;              /* client input not yet written to in_fd */
@@ -67,24 +85,48 @@ struct monitor {
 
 static void drop_client(struct monitor *m, size_t i)
 {
-	close(m->clients[i]);
-	m->clients[i] = -1;
+	close(m->clients[i].fd);
+	m->clients[i].fd = -1;
+	m->clients[i].owner = false;
+	attach_out_reset(&m->clients[i].out);
 }
 
-/* Output goes to every attached client; one that went away (detached or
- * killed) is dropped and the container keeps running. */
+/* Output goes to every attached client without waiting for any; one that
+ * went away (detached or killed) is dropped and the container keeps
+ * running, and so is one that is not the owner and fell too far behind. */
 static void send_client(struct monitor *m, enum attach_type t, const void *data, size_t len)
 {
-	for (size_t i = 0; i < MAX_CLIENTS; i++)
-		if (m->clients[i] >= 0 && attach_send(m->clients[i], t, data, len) < 0)
+	for (size_t i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &m->clients[i];
+		if (c->fd < 0)
+			continue;
+		if (attach_out_send(c->fd, &c->out, t, data, len) < 0 ||
+		    (!c->owner && attach_out_pending(&c->out) > CLIENT_QUEUE_MAX))
 			drop_client(m, i);
+	}
 }
 
-static void add_client(struct monitor *m, int fd)
+static void flush_client(struct monitor *m, size_t i)
+{
+	if (attach_out_flush(m->clients[i].fd, &m->clients[i].out) < 0)
+		drop_client(m, i);
+}
+
+/* The owner has too much output waiting: read no more from the container. */
+static bool owner_is_behind(const struct monitor *m)
 {
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
-		if (m->clients[i] < 0) {
-			m->clients[i] = fd;
+		if (m->clients[i].fd >= 0 && m->clients[i].owner &&
+		    attach_out_pending(&m->clients[i].out) >= OWNER_HIGH_WATER)
+			return true;
+	return false;
+}
+
+static void add_client(struct monitor *m, int fd, bool owner)
+{
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i].fd < 0) {
+			m->clients[i] = (struct client){ .fd = fd, .owner = owner };
 			return;
 		}
 	close(fd);
@@ -103,12 +145,16 @@ static struct attach_started started_msg(const struct monitor *m)
 static void accept_clients(struct monitor *m)
 {
 	int fd;
-	while ((fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+	while ((fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 		struct attach_started st = started_msg(m);
-		if (attach_send(fd, ATTACH_STARTED, &st, sizeof(st)) < 0)
+		struct attach_out out = { 0 };
+		/* A new socket's buffer is empty: this first frame is never queued. */
+		if (attach_out_send(fd, &out, ATTACH_STARTED, &st, sizeof(st)) < 0 || attach_out_pending(&out)) {
+			attach_out_reset(&out);
 			close(fd);
-		else
-			add_client(m, fd);
+		} else {
+			add_client(m, fd, false);
+		}
 	}
 }
 
@@ -145,7 +191,9 @@ static void read_client(struct monitor *m, size_t i)
 {
 	char buf[ATTACH_MAX_PAYLOAD];
 	uint32_t type;
-	ssize_t n = attach_recv(m->clients[i], &type, buf, sizeof(buf));
+	ssize_t n = attach_recv(m->clients[i].fd, &type, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
 	if (n < 0 || type == 0) {
 		drop_client(m, i);
 		return;
@@ -320,8 +368,8 @@ static void pump(struct monitor *m, int *fd, int stream)
 		*fd = -1;
 		return;
 	}
-	if (m->log_fd >= 0)
-		pd_log_append(m->log_fd, stream, buf, (size_t)n);
+	if (m->log)
+		pd_log_write(m->log, stream, buf, (size_t)n);
 	send_client(m, stream == 1 ? ATTACH_STDOUT : ATTACH_STDERR, buf, (size_t)n);
 }
 
@@ -349,21 +397,27 @@ static int supervise(struct monitor *m, int sigfd)
 	int oomfd = pd_cg_oom_fd(m->cg);
 	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_CLIENTS };
 	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
+		/* While the owner is behind, the output stays in the pipes and
+		 * the container waits on them, as it would on a slow reader. */
+		bool paced = owner_is_behind(m);
 		struct pollfd p[P_CLIENTS + MAX_CLIENTS] = {
-			[P_OUT] = { m->out_fd, POLLIN, 0 },
-			[P_ERR] = { m->err_fd, POLLIN, 0 },
+			[P_OUT] = { paced ? -1 : m->out_fd, POLLIN, 0 },
+			[P_ERR] = { paced ? -1 : m->err_fd, POLLIN, 0 },
 			[P_SIG] = { exited ? -1 : sigfd, POLLIN, 0 },
 			[P_OOM] = { exited ? -1 : oomfd, POLLIN, 0 },
 			[P_LISTEN] = { m->listen_fd, POLLIN, 0 },
 			[P_IN] = { m->pending_len ? m->in_fd : -1, POLLOUT, 0 },
 		};
 		bool read_clients = m->pending_len < STDIN_HIGH_WATER;
-		for (size_t i = 0; i < MAX_CLIENTS; i++)
-			p[P_CLIENTS + i] = (struct pollfd){ m->clients[i], read_clients ? POLLIN : 0, 0 };
+		for (size_t i = 0; i < MAX_CLIENTS; i++) {
+			short ev = (read_clients ? POLLIN : 0) | (attach_out_pending(&m->clients[i].out) ? POLLOUT : 0);
+			p[P_CLIENTS + i] = (struct pollfd){ m->clients[i].fd, ev, 0 };
+		}
 		/* After the exit, the pipes close as soon as the last process of
-		 * the namespace is gone; don't wait forever for a straggler. */
-		int ready = poll(p, ARRAY_SIZE(p), exited ? 2000 : idle ? -1 : IDLE_AFTER_MS);
-		if (ready == 0 && exited)
+		 * the namespace is gone; don't wait forever for a straggler (but
+		 * do for an owner that is still taking the output). */
+		int ready = poll(p, ARRAY_SIZE(p), exited && !paced ? 2000 : idle ? -1 : IDLE_AFTER_MS);
+		if (ready == 0 && exited && !paced)
 			break;
 		if (ready == 0) {
 			go_idle(m);
@@ -380,9 +434,13 @@ static int supervise(struct monitor *m, int sigfd)
 			accept_clients(m);
 		if (p[P_IN].revents)
 			flush_input(m);
-		for (size_t i = 0; i < MAX_CLIENTS; i++)
-			if (m->clients[i] >= 0 && p[P_CLIENTS + i].revents)
+		for (size_t i = 0; i < MAX_CLIENTS; i++) {
+			short rev = p[P_CLIENTS + i].revents;
+			if (m->clients[i].fd >= 0 && (rev & (POLLOUT | POLLERR)))
+				flush_client(m, i);
+			if (m->clients[i].fd >= 0 && (rev & (POLLIN | POLLHUP | POLLERR)))
 				read_client(m, i);
+		}
 		if (p[P_SIG].revents) {
 			struct signalfd_siginfo si;
 			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
@@ -400,6 +458,44 @@ static int supervise(struct monitor *m, int sigfd)
 	return status;
 }
 
+/* What clients still have waiting (the end of the output, the exit
+ * status), once everything else is done: the owner gets it all for as long
+ * as it is there; another client is dropped after DELIVER_STALL_MS without
+ * taking anything. */
+#define DELIVER_STALL_MS 5000
+
+static void deliver_rest(struct monitor *m)
+{
+	int64_t stall_end = pd_mono_ns() + DELIVER_STALL_MS * 1000000LL;
+	for (;;) {
+		struct pollfd p[MAX_CLIENTS];
+		bool any = false, others = false;
+		int64_t left_ms = (stall_end - pd_mono_ns()) / 1000000;
+		for (size_t i = 0; i < MAX_CLIENTS; i++) {
+			struct client *c = &m->clients[i];
+			if (c->fd >= 0 && !c->owner && attach_out_pending(&c->out) && left_ms <= 0)
+				drop_client(m, i);
+			bool waits = c->fd >= 0 && attach_out_pending(&c->out);
+			p[i] = (struct pollfd){ waits ? c->fd : -1, POLLOUT, 0 };
+			any |= waits;
+			others |= waits && !c->owner;
+		}
+		if (!any)
+			return;
+		int ready = poll(p, MAX_CLIENTS, others ? (int)(left_ms > 0 ? left_ms : 0) : -1);
+		if (ready < 0 && errno != EINTR)
+			return;
+		for (size_t i = 0; ready > 0 && i < MAX_CLIENTS; i++) {
+			if (!p[i].revents)
+				continue;
+			size_t before = attach_out_pending(&m->clients[i].out);
+			flush_client(m, i);
+			if (m->clients[i].fd >= 0 && attach_out_pending(&m->clients[i].out) < before)
+				stall_end = pd_mono_ns() + DELIVER_STALL_MS * 1000000LL;
+		}
+	}
+}
+
 static void detach_from_cli(void)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -408,6 +504,22 @@ static void detach_from_cli(void)
 		dup2(null, 1);
 		dup2(null, 2);
 		close(null);
+	}
+}
+
+/* Descriptors the CLI inherited from whoever ran it (a shell's extra
+ * pipe, a test harness's): the runtime opens all of its own with
+ * O_CLOEXEC, so one without it is not ours.  Kept open, a pipe's reader
+ * would wait for its EOF as long as the container runs. */
+static void close_inherited(void)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		int flags = fd > 2 && fd != dirfd(d) ? fcntl(fd, F_GETFD) : -1;
+		if (flags >= 0 && !(flags & FD_CLOEXEC))
+			close(fd);
 	}
 }
 
@@ -549,10 +661,14 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 
 void monitor_main(struct monitor_args *a)
 {
-	struct monitor m = { .a = a, .log_fd = -1, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1 };
+	struct monitor m = { .a = a, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1 };
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
-		m.clients[i] = -1;
-	m.clients[0] = a->client_fd;
+		m.clients[i].fd = -1;
+	/* The owner.  For a detached run the CLI closes its end once it has
+	 * heard STARTED (and this process holds no copy of it: see
+	 * spawn_monitor), so the first send after that drops it. */
+	fcntl(a->client_fd, F_SETFL, O_NONBLOCK);
+	add_client(&m, a->client_fd, true);
 	pd_network_run_init(&m.net);
 	/* A write to a stdin pipe the container closed must not kill us; the
 	 * container's own processes get SIGPIPE back (init resets it). */
@@ -561,6 +677,7 @@ void monitor_main(struct monitor_args *a)
 	/* The monitor must not hold the CLI's terminal or pipes open: a
 	 * `$(pocket-docker run -d ...)` would never see EOF. */
 	detach_from_cli();
+	close_inherited();
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	sigset_t chld;
 	sigemptyset(&chld);
@@ -572,8 +689,7 @@ void monitor_main(struct monitor_args *a)
 	 * finishes its setup (start_container): not on the start's path. */
 	m.listen_fd = attach_listen(a->dir, NULL);
 	_cleanup_free_ char *log = pd_log_path(a->root, id);
-	m.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	pd_chown_to_invoker(log);
+	m.log = pd_log_open(log, a->cfg->log_max_size, a->cfg->log_max_file, NULL);
 
 	struct sync_msg failure = { 0 };
 	int exit_code = 0;
@@ -581,7 +697,7 @@ void monitor_main(struct monitor_args *a)
 	unsigned restarts = 0;
 	uint64_t backoff_ms = 100;
 	bool started = false;
-	if (m.log_fd < 0 || sigfd < 0) {
+	if (!m.log || sigfd < 0) {
 		snprintf(failure.step, sizeof(failure.step), "monitor");
 		snprintf(failure.text, sizeof(failure.text), "open log '%s'", log);
 	} else if (compile_seccomp(&m, &failure) == 0) {
@@ -619,7 +735,7 @@ void monitor_main(struct monitor_args *a)
 	_cleanup_free_ char *trash = NULL;
 	if (a->cfg->remove) {
 		trash = pd_container_hide_dir(a->root, a->dir, a->cfg->rootless);
-		unlink(log);
+		pd_log_remove(a->root, id);
 		if (m.store)
 			pd_store_delete(m.store, id, NULL);
 	}
@@ -632,9 +748,11 @@ void monitor_main(struct monitor_args *a)
 		pd_container_remove_dir(trash, a->cfg->rootless, NULL);
 	finish_cgroup(&m);
 	pd_store_checkpoint_idle(m.store);
+	pd_store_close(take_ptr(&m.store));
+	pd_log_close(take_ptr(&m.log));
+	deliver_rest(&m);
 	free(error);
 	free(m.pending);
 	pd_seccomp_free(m.seccomp);
-	pd_store_close(m.store);
 	_exit(0);
 }
