@@ -37,6 +37,7 @@
 #include "core/monitor.h"
 #include "core/network.h"
 #include "image/archive.h"
+#include "image/blobs.h"
 #include "image/cache.h"
 #include "image/image.h"
 #include "linux/cgroup.h"
@@ -861,5 +862,7 @@ int pd_container_prune(const char *root, pd_report_fn report, void *data, struct
 	}
 	pd_records_free(v, n);
 	prune_orphans(root, s, report, data);
+	pd_images_sweep(root);
+	pd_cache_sweep(root);
 	return 0;
 }
