@@ -37,6 +37,7 @@
 #include "core/monitor.h"
 #include "core/network.h"
 #include "image/archive.h"
+#include "image/blobs.h"
 #include "image/cache.h"
 #include "image/image.h"
 #include "linux/cgroup.h"
@@ -855,7 +856,9 @@ int pd_container_wait(const char *root, const char *ref, int *exit_code, struct 
 	return 0;
 }
 
-static void remove_files(const char *root, const struct pd_record *r, struct pd_err **err)
+/* 0 only when the container's directory is gone (a tree its processes
+ * left thousands of levels deep included). */
+static int remove_files(const char *root, const struct pd_record *r, struct pd_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r->id);
 	bool rootless = r->config && strstr(r->config, "\"Rootless\":true");
@@ -864,8 +867,9 @@ static void remove_files(const char *root, const struct pd_record *r, struct pd_
 	struct pd_cgroup *cg = pd_cg_open(r->id, rootless, NULL);
 	if (cg)
 		pd_cg_destroy(cg, NULL);
-	pd_container_remove_dir(dir, rootless, err);
+	int ret = pd_container_remove_dir(dir, rootless, err);
 	pd_log_remove(root, r->id);
+	return ret;
 }
 
 int pd_container_remove(const char *root, const char *ref, bool force, struct pd_err **err)
@@ -894,7 +898,12 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 		wait_pidfds(&m, 1, 10000);
 	}
 	pd_network_release(s, r.id);
-	remove_files(root, &r, NULL);
+	/* The record stays while files do: `rm` can be run again. */
+	if (remove_files(root, &r, err) < 0) {
+		pd_err_prefix(err, "remove container %.12s", r.id);
+		ret = -1;
+		goto out;
+	}
 	ret = pd_store_delete(s, r.id, err);
 out:
 	pd_record_free(&r);
@@ -902,8 +911,9 @@ out:
 }
 
 /* Directories and logs under the state root that no record owns. */
-static void prune_orphans(const char *root, struct pd_store *s, pd_report_fn report, void *data)
+static unsigned prune_orphans(const char *root, struct pd_store *s, pd_report_fn report, void *data)
 {
+	unsigned failed = 0;
 	static const char *const sub[] = { "containers", "logs", "trash" };
 	for (size_t k = 0; k < ARRAY_SIZE(sub); k++) {
 		_cleanup_free_ char *path = xasprintf("%s/%s", root, sub[k]);
@@ -920,9 +930,14 @@ static void prune_orphans(const char *root, struct pd_store *s, pd_report_fn rep
 				continue;
 			}
 			_cleanup_free_ char *p = xasprintf("%s/%s", path, de->d_name);
-			pd_container_remove_dir(p, geteuid() != 0, NULL);
+			_cleanup_err_ struct pd_err *e = NULL;
+			if (pd_container_remove_dir(p, geteuid() != 0, &e) < 0) {
+				report(NULL, e, data);
+				failed++;
+			}
 		}
 	}
+	return failed;
 }
 
 int pd_container_prune(const char *root, pd_report_fn report, void *data, struct pd_err **err)
@@ -934,16 +949,26 @@ int pd_container_prune(const char *root, pd_report_fn report, void *data, struct
 	size_t n = 0;
 	if (pd_store_list(s, &v, &n, err) < 0)
 		return -1;
+	unsigned failed = 0;
 	for (size_t i = 0; i < n; i++) {
 		pd_container_refresh(s, &v[i]);
 		if (v[i].state != PD_STATE_EXITED)
 			continue;
 		pd_network_release(s, v[i].id);
-		remove_files(root, &v[i], NULL);
+		_cleanup_err_ struct pd_err *e = NULL;
+		if (remove_files(root, &v[i], &e) < 0) {
+			report(v[i].id, e, data);
+			failed++;
+			continue;
+		}
 		if (pd_store_delete(s, v[i].id, NULL) == 0)
 			report(v[i].id, NULL, data);
 	}
 	pd_records_free(v, n);
-	prune_orphans(root, s, report, data);
+	failed += prune_orphans(root, s, report, data);
+	pd_images_sweep(root);
+	pd_cache_sweep(root);
+	if (failed)
+		return pd_fail(err, 0, "%u container director%s could not be removed", failed, failed == 1 ? "y" : "ies");
 	return 0;
 }

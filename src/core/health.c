@@ -82,19 +82,23 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 		pd_record_free(&r);
 		return;
 	}
-	struct pd_exec_opts o = { .argv = h->test, .seccomp = seccomp };
+	/* The timeout covers the whole check, the exec's setup included: the
+	 * setup reads the container's own files (its /etc/passwd for the
+	 * user), which the container controls and can make hang. */
+	int64_t deadline = pd_mono_ns() + (int64_t)h->timeout_ms * 1000000;
+	struct pd_exec_opts o = { .argv = h->test, .seccomp = seccomp, .deadline_ns = deadline };
 	int stdio[3] = { -1, pipefd[1], pipefd[1] };
 	pid_t helper = pd_exec_start(&r, pidfd, &o, stdio, NULL, &err);
 	pd_record_free(&r);
 	close(pipefd[1]);
 	_cleanup_close_ int out = pipefd[0];
 	if (helper < 0) {
-		snprintf(p->output, sizeof(p->output), "%s", err->msg);
+		/* A check that cannot run is a failed check, never a pass. */
+		snprintf(p->output, sizeof(p->output), "%s", err ? err->msg : "the health check could not run");
 		p->end_ns = pd_now_ns();
 		return;
 	}
 	_cleanup_close_ int hfd = (int)syscall(SYS_pidfd_open, helper, 0);
-	int64_t deadline = pd_mono_ns() + (int64_t)h->timeout_ms * 1000000;
 	size_t len = 0;
 	bool done = false;
 	while (!done) {
@@ -109,15 +113,21 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 		if (pf[1].revents)
 			done = true;
 	}
-	int status;
+	int status = 0;
+	pid_t waited;
 	if (!done) {
 		kill(helper, SIGKILL);
-		waitpid(helper, &status, 0);
+		while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
+			;
 		snprintf(p->output, sizeof(p->output), "Health check exceeded timeout (%llums)",
 			 (unsigned long long)h->timeout_ms);
 	} else {
-		waitpid(helper, &status, 0);
-		p->exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+		while ((waited = waitpid(helper, &status, 0)) < 0 && errno == EINTR)
+			;
+		/* No status (the helper was reaped elsewhere) proves nothing:
+		 * the check stays failed (-1). */
+		if (waited == helper)
+			p->exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	}
 	p->end_ns = pd_now_ns();
 }

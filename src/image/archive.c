@@ -163,7 +163,10 @@ struct extract {
 	const char *name; /* the current entry's name as the archive spells it */
 	struct dir_meta *dirs;
 	size_t n_dirs, cap_dirs;
+	size_t dir_bytes; /* held for dirs, against PD_EXTRACT_DIR_META_MAX */
 };
+
+#define PD_EXTRACT_DIR_META_MAX (64 << 20)
 
 static const char *archive_msg(struct archive *a)
 {
@@ -223,8 +226,18 @@ static int normalize_name(const char *name, char **out, unsigned *depth)
 }
 
 /* Open (O_PATH) the directory `parent` inside the root, creating missing
- * components.  Each component is resolved from the root again, so a symlink
- * among them is followed inside the root only. */
+ * components.
+ *
+ * Cost: one lookup of the whole path when it exists.  Otherwise the path is
+ * walked once, a component at a time from the directory reached so far: a
+ * plain directory is entered with O_NOFOLLOW, a missing one is created there
+ * (mkdirat on a resolved parent fd and a plain name cannot be redirected).
+ * Only a component that is something else (a symlink above all) makes us
+ * resolve the prefix from the root again, where the symlink is followed
+ * inside the root; openat2 follows at most 40 of them per lookup, so that
+ * too is bounded.  Resolving every prefix from the root instead would make
+ * an entry 2,000 directories deep cost 2,000,000 lookups, and an archive of
+ * a few hundred such entries take minutes. */
 static int open_parent(struct extract *x, const char *parent, struct pd_err **err)
 {
 	int fd = open_in_root(x->rootfd, parent, O_PATH | O_DIRECTORY);
@@ -242,13 +255,17 @@ static int open_parent(struct extract *x, const char *parent, struct pd_err **er
 		char *slash = strchr(comp, '/');
 		if (slash)
 			*slash = '\0';
-		int nfd = open_in_root(x->rootfd, p, O_PATH | O_DIRECTORY);
+		int nfd = openat(curfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0 && errno == ENOENT) {
-			/* curfd is the resolved parent and comp a plain name:
-			 * mkdirat cannot be redirected.  EEXIST means another
-			 * entry's name is there: a dangling symlink. */
+			/* EEXIST means another entry's name is there: a
+			 * dangling symlink, reported below. */
 			if (mkdirat(curfd, comp, 0755) < 0 && errno != EEXIST)
 				return pd_fail(err, errno, "entry '%s': create directory '%s'", x->name, p);
+			nfd = openat(curfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nfd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+			/* Not a plain directory: a symlink is followed, inside
+			 * the root; anything else fails the lookup. */
 			nfd = open_in_root(x->rootfd, p, O_PATH | O_DIRECTORY);
 			if (nfd < 0 && errno == ENOENT)
 				return pd_fail(err, 0, "entry '%s': '%s' is a dangling symlink", x->name, p);
@@ -433,6 +450,17 @@ static int extract_dir(struct extract *x, int pfd, const char *leaf, const char 
 	if (fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return pd_fail(err, errno, "entry '%s': stat", x->name);
 
+	/* What is kept per directory grows with its path, which the archive
+	 * chooses up to PATH_MAX: 100,000 directories under a deep prefix
+	 * would hold 400 MB here.  Bounded, with a limit no honest image
+	 * comes near (some 500,000 directories of ordinary depth). */
+	size_t need = sizeof(struct dir_meta) + strlen(path) + 1;
+	if (need > PD_EXTRACT_DIR_META_MAX - x->dir_bytes)
+		return pd_fail(err, 0,
+			       "entry '%s': the archive holds more directories than the limit of %d MiB of "
+			       "directory metadata allows (too many, or too deeply nested)",
+			       x->name, PD_EXTRACT_DIR_META_MAX >> 20);
+	x->dir_bytes += need;
 	if (x->n_dirs == x->cap_dirs) {
 		x->cap_dirs = x->cap_dirs ? 2 * x->cap_dirs : 64;
 		x->dirs = xrealloc(x->dirs, x->cap_dirs * sizeof(*x->dirs));

@@ -139,6 +139,19 @@ int pd_images_lock(const char *root, bool exclusive, struct pd_err **err)
 	return take_fd(&fd);
 }
 
+void pd_images_sweep(const char *root)
+{
+	_cleanup_free_ char *p = xasprintf("%s/images/.lock", root);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* No lock file: no pull or import ever ran, so nothing to sweep. */
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		_cleanup_free_ char *tmp = xasprintf("%s/images/tmp", root);
+		_cleanup_free_ char *layers = xasprintf("%s/layers", root);
+		sweep(tmp, "put-");
+		sweep(layers, ".tmp-");
+	}
+}
+
 static void hex_of(const char *s, size_t len, char hex[PD_SHA256_HEX_LEN + 1])
 {
 	struct pd_sha256 h;

@@ -37,6 +37,11 @@ int pd_blob_dirs(const char *root, struct pd_err **err);
  * record.  Returns the fd holding the lock. */
 int pd_images_lock(const char *root, bool exclusive, struct pd_err **err);
 
+/* Remove what killed pulls and imports left (images/tmp/put-*,
+ * layers/.tmp-*) when none is running (images/.lock is free); otherwise do
+ * nothing.  Best effort, for `prune`. */
+void pd_images_sweep(const char *root);
+
 /* One blob to fetch. */
 struct pd_blob_get {
 	const char *url;

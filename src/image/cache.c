@@ -143,6 +143,21 @@ static int lock_extractors(const char *rootfs_dir, struct pd_err **err)
 	return take_fd(&lfd);
 }
 
+void pd_cache_sweep(const char *state_root)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/cache/rootfs", state_root);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return; /* no cache: nothing to sweep */
+	_cleanup_close_ int lfd = openat(dfd, LOCK_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* No lock file: no extraction ever ran to completion of its lock
+	 * step, yet a .tmp- tree is only made after it; so there is none. */
+	if (lfd < 0)
+		return;
+	if (flock(lfd, LOCK_EX | LOCK_NB) == 0)
+		sweep_stale(dfd);
+}
+
 static void remove_tmp(const char *tmp)
 {
 	/* A tree that cannot be removed now is swept by a later extraction;

@@ -31,3 +31,9 @@
  * this call's extraction (rootless only); 0 when the tree was cached. */
 char *pd_cache_rootfs(const char *state_root, const char *tarball, bool rootless, unsigned *skipped_devices,
 		      struct pd_err **err);
+
+/* Remove the temporary trees (cache/rootfs/.tmp-*) that killed extractors
+ * left, when no extraction is running (the extractors' lock is free);
+ * otherwise do nothing: a later call or extraction sweeps them.  Best
+ * effort, for `prune`. */
+void pd_cache_sweep(const char *state_root);

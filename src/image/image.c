@@ -809,31 +809,60 @@ out:
 /* Import. */
 
 /* Open `path` inside the unpacked archive: RESOLVE_IN_ROOT keeps a symlink
- * planted by the archive from reaching a host file. */
-static int open_inside(int dirfd, const char *path, struct pd_err **err)
+ * planted by the archive from reaching a host file.  The archive chooses
+ * what each name is: only a regular file is read.  O_NONBLOCK, because a
+ * FIFO (the archive can hold one) would block the open itself forever;
+ * O_NOFOLLOW, because a symlink at the name could lead to one; O_NOCTTY
+ * for the rest. */
+static int open_inside(int dirfd, const char *path, struct stat *st, struct pd_err **err)
 {
 	struct open_how how = {
-	    .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+	    .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
 	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd < 0 && errno == ELOOP)
+		return pd_fail(err, 0, "'%s' in the archive is a symlink, not a regular file", path);
 	if (fd < 0)
 		return pd_fail(err, errno, "open '%s' in the archive", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return pd_fail(err, 0, "'%s' in the archive is not a file", path);
-	}
-	return fd;
+	if (fstat(fd, st) < 0)
+		return pd_fail(err, errno, "stat '%s' in the archive", path);
+	if (!S_ISREG(st->st_mode))
+		return pd_fail(err, 0, "'%s' in the archive is not a regular file", path);
+	if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
+		return pd_fail(err, errno, "open '%s' in the archive", path);
+	return take_fd(&fd);
 }
 
+/* A JSON member (index.json, manifest.json, a manifest), at most
+ * CONFIG_MAX bytes. */
 static char *read_inside(int dirfd, const char *path, size_t *len, struct pd_err **err)
 {
-	_cleanup_close_ int fd = open_inside(dirfd, path, err);
+	struct stat st;
+	_cleanup_close_ int fd = open_inside(dirfd, path, &st, err);
 	if (fd < 0)
 		return NULL;
-	_cleanup_free_ char *p = xasprintf("/proc/self/fd/%d", fd);
-	return pd_read_file(p, len, err);
+	if ((uint64_t)st.st_size > CONFIG_MAX) {
+		pd_fail(err, 0, "'%s' in the archive is larger than %u bytes", path, CONFIG_MAX);
+		return NULL;
+	}
+	_cleanup_free_ char *buf = xmalloc((size_t)st.st_size + 1);
+	size_t n = 0;
+	while (n < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			pd_fail(err, errno, "read '%s' in the archive", path);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return take_ptr(&buf);
 }
 
 /* Store the archive member `path` as a blob (verified against `expect`
@@ -841,7 +870,8 @@ static char *read_inside(int dirfd, const char *path, size_t *len, struct pd_err
 static int put_inside(const char *root, int dirfd, const char *path, const char *expect, char ***fresh,
 		      char digest[PD_DIGEST_LEN + 1], struct pd_err **err)
 {
-	_cleanup_close_ int fd = open_inside(dirfd, path, err);
+	struct stat st;
+	_cleanup_close_ int fd = open_inside(dirfd, path, &st, err);
 	if (fd < 0)
 		return -1;
 	/* Without a digest to expect, "stored before" is not known: a blob

@@ -1,18 +1,89 @@
 /* Container user lookup and switch (see user.h).  Runs in the container's
- * init after pivot_root, so the files read are the image's own; they are
- * untrusted, hence the bounded parsing with no NSS involved. */
+ * init (and in an exec's process, health checks included) after pivot_root,
+ * so the files read are the image's own; they are untrusted, hence the
+ * bounded parsing with no NSS involved.
+ *
+ * The image (or, for an exec, the running container) controls what
+ * /etc/passwd and /etc/group are.  A FIFO would block the open forever, a
+ * symlink to /dev/zero would feed fgets without end, a 200 MB file would be
+ * parsed on every exec and health check.  So each file is opened without
+ * blocking, must be a regular file, and is read only up to
+ * USER_FILE_MAX. */
 #include "linux/user.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/xalloc.h"
+
+/* 4 MiB holds some 50,000 accounts, far more than any image has; a bigger
+ * file is broken or hostile, and the lookup runs before every exec and
+ * health check, within their time limits. */
+#define USER_FILE_MAX (4 << 20)
+
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Open the account file `path` of the container's.  0 with *out NULL when
+ * there is none (a lookup then finds nothing); -1 with *err when it is not a
+ * regular file or is too large.  Symlinks are followed (inside the
+ * container's root: we run after pivot_root) only to a regular file, which
+ * is proved with an O_PATH open before the file is opened for reading: an
+ * O_PATH open never runs a device's open. */
+static int open_account_file(const char *path, FILE **out, struct pd_err **err)
+{
+	*out = NULL;
+	const int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct stat st, probe;
+	_cleanup_close_ int fd = open(path, flags | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP) {
+		_cleanup_close_ int pfd = open(path, O_PATH | O_CLOEXEC);
+		if (pfd < 0 || fstat(pfd, &probe) < 0)
+			return errno == ENOENT || errno == ENOTDIR ? 0 : pd_fail(err, errno, "open '%s' in the container", path);
+		if (!S_ISREG(probe.st_mode))
+			return pd_fail(err, 0, "'%s' in the container is not a regular file", path);
+		fd = open(path, flags);
+		/* The link may have been changed in between: the file
+		 * opened must be the one probed. */
+		if (fd >= 0 && (fstat(fd, &st) < 0 || !same_inode(&st, &probe)))
+			return pd_fail(err, 0, "'%s' in the container changed while it was opened", path);
+	}
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : pd_fail(err, errno, "open '%s' in the container", path);
+	if (fstat(fd, &st) < 0)
+		return pd_fail(err, errno, "stat '%s' in the container", path);
+	if (!S_ISREG(st.st_mode))
+		return pd_fail(err, 0, "'%s' in the container is not a regular file", path);
+	if (st.st_size > USER_FILE_MAX)
+		return pd_fail(err, EFBIG, "'%s' in the container is larger than %d MiB", path, USER_FILE_MAX >> 20);
+	if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
+		return pd_fail(err, errno, "open '%s' in the container", path);
+	*out = fdopen(fd, "re");
+	if (!*out)
+		return pd_fail(err, errno, "open '%s' in the container", path);
+	take_fd(&fd);
+	return 0;
+}
+
+/* The lines of an account file, up to USER_FILE_MAX bytes in all: the file
+ * may grow after the size check (a container's process can append). */
+static bool next_line(FILE *f, char *line, size_t size, size_t *total)
+{
+	if (*total >= USER_FILE_MAX || !fgets(line, (int)size, f))
+		return false;
+	*total += strlen(line);
+	return true;
+}
 
 static bool parse_id(const char *s, unsigned long *out)
 {
@@ -43,14 +114,15 @@ static size_t split_fields(char *line, char **f, size_t max)
 	return n;
 }
 
-static bool lookup_passwd(const char *path, const char *name, unsigned long uid, bool by_name,
-			  struct pd_user *u, char *name_out, size_t name_len)
+static bool lookup_passwd(FILE *f, const char *name, unsigned long uid, bool by_name, struct pd_user *u,
+			  char *name_out, size_t name_len)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f)
 		return false;
+	rewind(f);
 	char line[1024];
-	while (fgets(line, sizeof(line), f)) {
+	size_t total = 0;
+	while (next_line(f, line, sizeof(line), &total)) {
 		char *fl[7];
 		unsigned long fu, fg;
 		if (split_fields(line, fl, 7) < 7 || !parse_id(fl[2], &fu) || !parse_id(fl[3], &fg))
@@ -66,13 +138,14 @@ static bool lookup_passwd(const char *path, const char *name, unsigned long uid,
 	return false;
 }
 
-static bool lookup_group(const char *path, const char *name, unsigned long *gid)
+static bool lookup_group(FILE *f, const char *name, unsigned long *gid)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f)
 		return false;
+	rewind(f);
 	char line[4096];
-	while (fgets(line, sizeof(line), f)) {
+	size_t total = 0;
+	while (next_line(f, line, sizeof(line), &total)) {
 		char *fl[4];
 		unsigned long g;
 		if (split_fields(line, fl, 4) < 3 || !parse_id(fl[2], &g))
@@ -95,13 +168,14 @@ static void add_group(struct pd_user *u, gid_t g)
 }
 
 /* Supplementary groups: every group that lists the user as a member. */
-static void member_groups(const char *path, const char *user, struct pd_user *u)
+static void member_groups(FILE *f, const char *user, struct pd_user *u)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f || !*user)
 		return;
+	rewind(f);
 	char line[4096];
-	while (fgets(line, sizeof(line), f)) {
+	size_t total = 0;
+	while (next_line(f, line, sizeof(line), &total)) {
 		char *fl[4];
 		unsigned long g;
 		if (split_fields(line, fl, 4) < 4 || !parse_id(fl[2], &g))
@@ -118,6 +192,10 @@ int user_resolve(const char *spec, const char *passwd, const char *group, struct
 	memset(out, 0, sizeof(*out));
 	snprintf(out->home, sizeof(out->home), "/");
 	char name[256] = "";
+	_cleanup_fclose_ FILE *pw = NULL;
+	_cleanup_fclose_ FILE *gr = NULL;
+	if (open_account_file(passwd, &pw, err) < 0 || open_account_file(group, &gr, err) < 0)
+		return -1;
 	_cleanup_free_ char *s = xstrdup(spec ? spec : "0");
 	char *grp = strchr(s, ':');
 	if (grp)
@@ -126,13 +204,13 @@ int user_resolve(const char *spec, const char *passwd, const char *group, struct
 	if (parse_id(s, &id)) {
 		out->uid = (uid_t)id;
 		out->gid = 0;
-		lookup_passwd(passwd, NULL, id, false, out, name, sizeof(name));
-	} else if (!*s || !lookup_passwd(passwd, s, 0, true, out, name, sizeof(name))) {
+		lookup_passwd(pw, NULL, id, false, out, name, sizeof(name));
+	} else if (!*s || !lookup_passwd(pw, s, 0, true, out, name, sizeof(name))) {
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unable to find user %s: no matching entries in passwd file", s);
 	}
 	if (grp) {
 		unsigned long g;
-		if (parse_id(grp, &g) || lookup_group(group, grp, &g))
+		if (parse_id(grp, &g) || lookup_group(gr, grp, &g))
 			out->gid = (gid_t)g;
 		else
 			return pd_fail_kind(err, PD_ERR_USAGE, 0, "unable to find group %s: no matching entries in group file",
@@ -140,7 +218,7 @@ int user_resolve(const char *spec, const char *passwd, const char *group, struct
 	}
 	add_group(out, out->gid);
 	if (!grp)
-		member_groups(group, name, out);
+		member_groups(gr, name, out);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,50 +33,189 @@ int pd_mkdir_p(const char *path, mode_t mode, struct pd_err **err)
 	return 0;
 }
 
-static int rm_children(int dfd, dev_t dev, const char *what, struct pd_err **err)
+/* Removal of a tree without one fd per level.
+ *
+ * A tree is the runtime's own (a container's upper layer, an extraction's
+ * temporary directory) but its shape is not: a container or an archive can
+ * make it thousands of directories deep.  Holding a descriptor (and a DIR
+ * buffer) per level would run out of descriptors (ulimit -n 1024) and leave
+ * the tree behind; recursion would grow the stack as deep.  So one level is
+ * open at a time: a directory is read once (its files unlinked, the names of
+ * its subdirectories kept), we go down into each subdirectory by name, and
+ * come back up through "..", which is checked to be the very directory we
+ * came from (device and inode): were the tree moved meanwhile, ".." could be
+ * anywhere, and removal stops there.
+ *
+ * Nothing is followed: every open is O_NOFOLLOW | O_DIRECTORY relative to
+ * the level's fd, and a directory on another device or mount (a stale mount
+ * point) is left in place and reported.  Any entry left behind makes the
+ * whole removal fail. */
+struct rm_level {
+	char *name;   /* this directory's name in its parent (NULL at the top) */
+	dev_t dev;
+	ino_t ino;
+	char **subdirs; /* names still to go down into */
+	size_t n, next;
+};
+
+struct rm_ctx {
+	const char *what;  /* the top's path, for messages */
+	dev_t dev;         /* the top's device */
+	uint64_t mnt_id;   /* and mount, where statx reports it */
+	bool has_mnt_id;
+	int ret;
+};
+
+static void rm_level_free(struct rm_level *l)
 {
-	DIR *d = fdopendir(dfd);
+	free(l->name);
+	for (size_t i = l->next; i < l->n; i++)
+		free(l->subdirs[i]);
+	free(l->subdirs);
+}
+
+/* Whether the directory open as `fd` is on the top's mount. */
+static bool rm_same_mount(const struct rm_ctx *c, int fd, const struct stat *st)
+{
+	if (st->st_dev != c->dev)
+		return false;
+	struct statx sx;
+	if (!c->has_mnt_id || statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_MNT_ID))
+		return true; /* the device check above is all there is */
+	return sx.stx_mnt_id == c->mnt_id;
+}
+
+/* Unlink every non-directory in `fd` and list its subdirectories in `l`. */
+static void rm_scan(struct rm_ctx *c, int fd, struct rm_level *l, struct pd_err **err)
+{
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	if (!d) {
-		close(dfd);
-		return pd_fail(err, errno, "open directory '%s'", what);
+		if (dfd >= 0)
+			close(dfd);
+		c->ret = pd_fail(err, errno, "read a directory of '%s'", c->what);
+		return;
 	}
 	_cleanup_closedir_ DIR *dir = d;
+	size_t cap = 0;
 	struct dirent *de;
-	int ret = 0;
+	errno = 0;
 	while ((de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		struct stat st;
-		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
+		bool is_dir = de->d_type == DT_DIR;
+		if (de->d_type == DT_UNKNOWN) {
+			struct stat st;
+			if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno != ENOENT)
+					c->ret = pd_fail(err, errno, "stat '%s' under '%s'", de->d_name, c->what);
 				continue;
-			ret = pd_fail(err, errno, "stat '%s/%s'", what, de->d_name);
+			}
+			is_dir = S_ISDIR(st.st_mode);
+		}
+		if (is_dir) {
+			if (l->n == cap)
+				l->subdirs = xrealloc(l->subdirs, (cap = cap ? cap * 2 : 8) * sizeof(char *));
+			l->subdirs[l->n++] = xstrdup(de->d_name);
+		} else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) {
+			c->ret = pd_fail(err, errno, "remove '%s' under '%s'", de->d_name, c->what);
+		}
+		errno = 0;
+	}
+	if (errno)
+		c->ret = pd_fail(err, errno, "read a directory of '%s'", c->what);
+}
+
+/* Open the subdirectory `name` of `fd` (made searchable if it is not:
+ * an image's 0555 /proc, overlayfs' 000 work/work), or -1 when it is to
+ * be skipped (gone, or reported). */
+static int rm_down(struct rm_ctx *c, int fd, const char *name, struct stat *st, struct pd_err **err)
+{
+	if (fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			c->ret = pd_fail(err, errno, "stat '%s' under '%s'", name, c->what);
+		return -1;
+	}
+	if (!S_ISDIR(st->st_mode)) {
+		/* Replaced since the scan: a plain entry now. */
+		if (unlinkat(fd, name, 0) < 0 && errno != ENOENT)
+			c->ret = pd_fail(err, errno, "remove '%s' under '%s'", name, c->what);
+		return -1;
+	}
+	if ((st->st_mode & S_IRWXU) != S_IRWXU)
+		(void)!fchmodat(fd, name, (st->st_mode & 07777) | S_IRWXU, 0); /* the open reports a failure */
+	int cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0) {
+		if (errno != ENOENT)
+			c->ret = pd_fail(err, errno, "open '%s' under '%s'", name, c->what);
+		return -1;
+	}
+	if (fstat(cfd, st) < 0 || !rm_same_mount(c, cfd, st)) {
+		c->ret = pd_fail(err, EBUSY, "'%s' under '%s' is a mount point", name, c->what);
+		close(cfd);
+		return -1;
+	}
+	return cfd;
+}
+
+/* Empty the directory open as `topfd` (taken), as described above. */
+static int rm_tree(int topfd, const char *what, struct pd_err **err)
+{
+	struct rm_ctx c = { .what = what };
+	struct stat st;
+	struct statx sx;
+	_cleanup_close_ int fd = topfd;
+	if (fstat(fd, &st) < 0)
+		return pd_fail(err, errno, "stat '%s'", what);
+	c.dev = st.st_dev;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID)) {
+		c.has_mnt_id = true;
+		c.mnt_id = sx.stx_mnt_id;
+	}
+	size_t depth = 0, cap = 16;
+	struct rm_level *lv = xcalloc(cap, sizeof(*lv));
+	lv[0] = (struct rm_level){ .dev = st.st_dev, .ino = st.st_ino };
+	rm_scan(&c, fd, &lv[0], err);
+	for (;;) {
+		struct rm_level *l = &lv[depth];
+		if (l->next < l->n) {
+			_cleanup_free_ char *name = l->subdirs[l->next++];
+			int cfd = rm_down(&c, fd, name, &st, err);
+			if (cfd < 0)
+				continue;
+			closep(&fd);
+			fd = cfd;
+			if (++depth == cap)
+				lv = xrealloc(lv, (cap *= 2) * sizeof(*lv));
+			lv[depth] = (struct rm_level){ .name = take_ptr(&name), .dev = st.st_dev, .ino = st.st_ino };
+			rm_scan(&c, fd, &lv[depth], err);
 			continue;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			if (st.st_dev != dev) {
-				ret = pd_fail(err, EBUSY, "'%s/%s' is a mount point", what, de->d_name);
-				continue;
-			}
-			/* Directories without full owner permission (an image's
-			 * 0555 /proc, overlayfs's 000 work/work) must be opened up
-			 * to be emptied; this is our own tree. */
-			if ((st.st_mode & S_IRWXU) != S_IRWXU)
-				(void)!fchmodat(dirfd(dir), de->d_name, (st.st_mode & 07777) | S_IRWXU, 0); /* on failure, the open below reports it */
-			int cfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd < 0) {
-				ret = pd_fail(err, errno, "open '%s/%s'", what, de->d_name);
-				continue;
-			}
-			if (rm_children(cfd, dev, what, err) < 0)
-				ret = -1;
-			if (unlinkat(dirfd(dir), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-				ret = pd_fail(err, errno, "remove '%s/%s'", what, de->d_name);
-		} else if (unlinkat(dirfd(dir), de->d_name, 0) < 0 && errno != ENOENT) {
-			ret = pd_fail(err, errno, "remove '%s/%s'", what, de->d_name);
+		if (depth == 0)
+			break;
+		/* Back up: ".." must be the parent we left, or the tree was
+		 * moved under us and ".." leads who knows where. */
+		int pfd = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat pst;
+		if (pfd < 0 || fstat(pfd, &pst) < 0 || pst.st_dev != lv[depth - 1].dev ||
+		    pst.st_ino != lv[depth - 1].ino) {
+			c.ret = pd_fail(err, pfd < 0 ? errno : 0, "'%s' was moved while it was being removed", what);
+			if (pfd >= 0)
+				close(pfd);
+			break;
 		}
+		closep(&fd);
+		fd = pfd;
+		if (unlinkat(fd, l->name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			c.ret = pd_fail(err, errno, "remove '%s' under '%s'", l->name, what);
+		rm_level_free(l);
+		depth--;
 	}
-	return ret;
+	for (size_t i = 0; i <= depth; i++)
+		rm_level_free(&lv[i]);
+	free(lv);
+	return c.ret;
 }
 
 int pd_rm_rf_at(int dirfd, const char *name, struct pd_err **err)
@@ -93,7 +233,7 @@ int pd_rm_rf_at(int dirfd, const char *name, struct pd_err **err)
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return pd_fail(err, errno, "open '%s'", name);
-	if (rm_children(fd, st.st_dev, name, err) < 0)
+	if (rm_tree(fd, name, err) < 0)
 		return -1;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return pd_fail(err, errno, "remove '%s'", name);
