@@ -398,8 +398,11 @@ static int supervise(struct monitor *m, int sigfd)
 	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_CLIENTS };
 	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
 		/* While the owner is behind, the output stays in the pipes and
-		 * the container waits on them, as it would on a slow reader. */
-		bool paced = owner_is_behind(m);
+		 * the container waits on them, as it would on a slow reader.  Not
+		 * once it has exited: what is left in the pipes (bounded by their
+		 * size) goes to the log and the queue, and the exit is recorded
+		 * without waiting for the owner. */
+		bool paced = !exited && owner_is_behind(m);
 		struct pollfd p[P_CLIENTS + MAX_CLIENTS] = {
 			[P_OUT] = { paced ? -1 : m->out_fd, POLLIN, 0 },
 			[P_ERR] = { paced ? -1 : m->err_fd, POLLIN, 0 },
@@ -461,10 +464,10 @@ static int supervise(struct monitor *m, int sigfd)
 /* What clients still have waiting (the end of the output, the exit
  * status), once everything else is done: the owner gets it all for as long
  * as it is there; another client is dropped after DELIVER_STALL_MS without
- * taking anything. */
+ * taking anything.  Runs in a child of its own (see monitor_main). */
 #define DELIVER_STALL_MS 5000
 
-static void deliver_rest(struct monitor *m)
+__attribute__((noreturn)) static void deliver_rest(struct monitor *m)
 {
 	int64_t stall_end = pd_mono_ns() + DELIVER_STALL_MS * 1000000LL;
 	for (;;) {
@@ -481,10 +484,10 @@ static void deliver_rest(struct monitor *m)
 			others |= waits && !c->owner;
 		}
 		if (!any)
-			return;
+			_exit(0);
 		int ready = poll(p, MAX_CLIENTS, others ? (int)(left_ms > 0 ? left_ms : 0) : -1);
 		if (ready < 0 && errno != EINTR)
-			return;
+			_exit(0);
 		for (size_t i = 0; ready > 0 && i < MAX_CLIENTS; i++) {
 			if (!p[i].revents)
 				continue;
@@ -750,9 +753,21 @@ void monitor_main(struct monitor_args *a)
 	pd_store_checkpoint_idle(m.store);
 	pd_store_close(take_ptr(&m.store));
 	pd_log_close(take_ptr(&m.log));
-	deliver_rest(&m);
+	close(m.listen_fd);
 	free(error);
 	free(m.pending);
 	pd_seccomp_free(m.seccomp);
+	/* A client that has not taken everything yet (a stopped or slow
+	 * `run`) gets the rest from a child: the monitor itself ends now, so
+	 * `stop`, `rm -f` and `wait`, which wait for it, never wait for a
+	 * client. */
+	bool pending = false;
+	for (size_t i = 0; i < MAX_CLIENTS; i++) {
+		if (m.clients[i].fd >= 0)
+			flush_client(&m, i);
+		pending |= m.clients[i].fd >= 0 && attach_out_pending(&m.clients[i].out);
+	}
+	if (pending && fork() == 0)
+		deliver_rest(&m);
 	_exit(0);
 }
