@@ -457,9 +457,9 @@ static int extract_dir(struct extract *x, int pfd, const char *leaf, const char 
 	size_t need = sizeof(struct dir_meta) + strlen(path) + 1;
 	if (need > PD_EXTRACT_DIR_META_MAX - x->dir_bytes)
 		return pd_fail(err, 0,
-			       "entry '%s': the archive holds more directories than the limit of %d MiB of "
-			       "directory metadata allows (too many, or too deeply nested)",
-			       x->name, PD_EXTRACT_DIR_META_MAX >> 20);
+			       "the archive holds more directories than the limit of %d MiB of directory "
+			       "metadata allows (too many, or too deeply nested)",
+			       PD_EXTRACT_DIR_META_MAX >> 20);
 	x->dir_bytes += need;
 	if (x->n_dirs == x->cap_dirs) {
 		x->cap_dirs = x->cap_dirs ? 2 * x->cap_dirs : 64;

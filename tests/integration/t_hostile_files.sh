@@ -20,7 +20,7 @@ _quick() {
 	CMD_TIMEOUT=20
 	pd "$@"
 	CMD_TIMEOUT=$saved
-	[ "$RC" != 124 ] || fail "'$*' hung (timed out after 20s)"
+	case $RC in 124 | 137) fail "'$*' hung (timed out after 20s)" ;; esac
 }
 
 # With the limit of open files at 1024, as a user's shell often has.
