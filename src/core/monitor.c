@@ -57,6 +57,10 @@
 #define OWNER_HIGH_WATER (256 * 1024)
 /* Drop another client that has this much output waiting. */
 #define CLIENT_QUEUE_MAX (1024 * 1024)
+/* After the exit the owner no longer paces (see supervise): what is left in
+ * the pipes, at most 1 MiB each (fs.pipe-max-size), is queued for it.  Past
+ * this (a straggler outside the namespace still writing), it is dropped. */
+#define OWNER_QUEUE_MAX (4 * 1024 * 1024)
 
 struct client {
 	int fd;                /* -1: a free slot */
@@ -77,6 +81,7 @@ struct monitor {
 	char *pending;              /* client input not yet written to in_fd */
 	size_t pending_len;
 	bool input_eof;             /* close in_fd once pending is written */
+	bool draining;              /* the container exited: its output is drained */
 	pid_t pid;
 	uint64_t pid_start;
 	bool oom;
@@ -100,8 +105,8 @@ static void send_client(struct monitor *m, enum attach_type t, const void *data,
 		struct client *c = &m->clients[i];
 		if (c->fd < 0)
 			continue;
-		if (attach_out_send(c->fd, &c->out, t, data, len) < 0 ||
-		    (!c->owner && attach_out_pending(&c->out) > CLIENT_QUEUE_MAX))
+		size_t max = !c->owner ? CLIENT_QUEUE_MAX : m->draining ? OWNER_QUEUE_MAX : SIZE_MAX;
+		if (attach_out_send(c->fd, &c->out, t, data, len) < 0 || attach_out_pending(&c->out) > max)
 			drop_client(m, i);
 	}
 }
@@ -402,6 +407,7 @@ static int supervise(struct monitor *m, int sigfd)
 		 * once it has exited: what is left in the pipes (bounded by their
 		 * size) goes to the log and the queue, and the exit is recorded
 		 * without waiting for the owner. */
+		m->draining = exited;
 		bool paced = !exited && owner_is_behind(m);
 		struct pollfd p[P_CLIENTS + MAX_CLIENTS] = {
 			[P_OUT] = { paced ? -1 : m->out_fd, POLLIN, 0 },
@@ -458,6 +464,7 @@ static int supervise(struct monitor *m, int sigfd)
 		}
 	}
 	close_input(m);
+	m->draining = false;
 	return status;
 }
 
