@@ -969,6 +969,7 @@ int pd_container_prune(const char *root, pd_report_fn report, void *data, struct
 	pd_images_sweep(root);
 	pd_cache_sweep(root);
 	if (failed)
-		return pd_fail(err, 0, "%u container director%s could not be removed", failed, failed == 1 ? "y" : "ies");
+		return pd_fail(err, 0, "%u container director%s could not be removed", failed,
+			       failed == 1 ? "y" : "ies");
 	return 0;
 }

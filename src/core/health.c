@@ -86,7 +86,7 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 	 * setup reads the container's own files (its /etc/passwd for the
 	 * user), which the container controls and can make hang. */
 	int64_t deadline = pd_mono_ns() + (int64_t)h->timeout_ms * 1000000;
-	struct pd_exec_opts o = { .argv = h->test, .seccomp = seccomp, .deadline_ns = deadline };
+	struct pd_exec_opts o = {.argv = h->test, .seccomp = seccomp, .deadline_ns = deadline};
 	int stdio[3] = { -1, pipefd[1], pipefd[1] };
 	pid_t helper = pd_exec_start(&r, pidfd, &o, stdio, NULL, &err);
 	pd_record_free(&r);
@@ -94,7 +94,8 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 	_cleanup_close_ int out = pipefd[0];
 	if (helper < 0) {
 		/* A check that cannot run is a failed check, never a pass. */
-		snprintf(p->output, sizeof(p->output), "%s", err ? err->msg : "the health check could not run");
+		snprintf(p->output, sizeof(p->output), "%s",
+			 err ? err->msg : "the health check could not run");
 		p->end_ns = pd_now_ns();
 		return;
 	}

@@ -49,7 +49,9 @@ static int open_account_file(const char *path, FILE **out, struct pd_err **err)
 	if (fd < 0 && errno == ELOOP) {
 		_cleanup_close_ int pfd = open(path, O_PATH | O_CLOEXEC);
 		if (pfd < 0 || fstat(pfd, &probe) < 0)
-			return errno == ENOENT || errno == ENOTDIR ? 0 : pd_fail(err, errno, "open '%s' in the container", path);
+			return errno == ENOENT || errno == ENOTDIR
+				   ? 0
+				   : pd_fail(err, errno, "open '%s' in the container", path);
 		if (!S_ISREG(probe.st_mode))
 			return pd_fail(err, 0, "'%s' in the container is not a regular file", path);
 		fd = open(path, flags);
@@ -59,13 +61,16 @@ static int open_account_file(const char *path, FILE **out, struct pd_err **err)
 			return pd_fail(err, 0, "'%s' in the container changed while it was opened", path);
 	}
 	if (fd < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : pd_fail(err, errno, "open '%s' in the container", path);
+		return errno == ENOENT || errno == ENOTDIR
+			   ? 0
+			   : pd_fail(err, errno, "open '%s' in the container", path);
 	if (fstat(fd, &st) < 0)
 		return pd_fail(err, errno, "stat '%s' in the container", path);
 	if (!S_ISREG(st.st_mode))
 		return pd_fail(err, 0, "'%s' in the container is not a regular file", path);
 	if (st.st_size > USER_FILE_MAX)
-		return pd_fail(err, EFBIG, "'%s' in the container is larger than %d MiB", path, USER_FILE_MAX >> 20);
+		return pd_fail(err, 0, "'%s' in the container is larger than %d MiB", path,
+			       USER_FILE_MAX >> 20);
 	if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
 		return pd_fail(err, errno, "open '%s' in the container", path);
 	*out = fdopen(fd, "re");

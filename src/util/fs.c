@@ -51,7 +51,7 @@ int pd_mkdir_p(const char *path, mode_t mode, struct pd_err **err)
  * point) is left in place and reported.  Any entry left behind makes the
  * whole removal fail. */
 struct rm_level {
-	char *name;   /* this directory's name in its parent (NULL at the top) */
+	char *name; /* this directory's name in its parent (NULL at the top) */
 	dev_t dev;
 	ino_t ino;
 	char **subdirs; /* names still to go down into */
@@ -59,9 +59,9 @@ struct rm_level {
 };
 
 struct rm_ctx {
-	const char *what;  /* the top's path, for messages */
-	dev_t dev;         /* the top's device */
-	uint64_t mnt_id;   /* and mount, where statx reports it */
+	const char *what; /* the top's path, for messages */
+	dev_t dev;	  /* the top's device */
+	uint64_t mnt_id;  /* and mount, where statx reports it */
 	bool has_mnt_id;
 	int ret;
 };
@@ -109,7 +109,8 @@ static void rm_scan(struct rm_ctx *c, int fd, struct rm_level *l, struct pd_err 
 			struct stat st;
 			if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 				if (errno != ENOENT)
-					c->ret = pd_fail(err, errno, "stat '%s' under '%s'", de->d_name, c->what);
+					c->ret =
+					    pd_fail(err, errno, "stat '%s' under '%s'", de->d_name, c->what);
 				continue;
 			}
 			is_dir = S_ISDIR(st.st_mode);
@@ -144,7 +145,8 @@ static int rm_down(struct rm_ctx *c, int fd, const char *name, struct stat *st, 
 		return -1;
 	}
 	if ((st->st_mode & S_IRWXU) != S_IRWXU)
-		(void)!fchmodat(fd, name, (st->st_mode & 07777) | S_IRWXU, 0); /* the open reports a failure */
+		(void)!fchmodat(fd, name, (st->st_mode & 07777) | S_IRWXU,
+				0); /* the open reports a failure */
 	int cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (cfd < 0) {
 		if (errno != ENOENT)
@@ -162,7 +164,7 @@ static int rm_down(struct rm_ctx *c, int fd, const char *name, struct stat *st, 
 /* Empty the directory open as `topfd` (taken), as described above. */
 static int rm_tree(int topfd, const char *what, struct pd_err **err)
 {
-	struct rm_ctx c = { .what = what };
+	struct rm_ctx c = {.what = what};
 	struct stat st;
 	struct statx sx;
 	_cleanup_close_ int fd = topfd;
@@ -175,7 +177,7 @@ static int rm_tree(int topfd, const char *what, struct pd_err **err)
 	}
 	size_t depth = 0, cap = 16;
 	struct rm_level *lv = xcalloc(cap, sizeof(*lv));
-	lv[0] = (struct rm_level){ .dev = st.st_dev, .ino = st.st_ino };
+	lv[0] = (struct rm_level){.dev = st.st_dev, .ino = st.st_ino};
 	rm_scan(&c, fd, &lv[0], err);
 	for (;;) {
 		struct rm_level *l = &lv[depth];
@@ -188,7 +190,8 @@ static int rm_tree(int topfd, const char *what, struct pd_err **err)
 			fd = cfd;
 			if (++depth == cap)
 				lv = xrealloc(lv, (cap *= 2) * sizeof(*lv));
-			lv[depth] = (struct rm_level){ .name = take_ptr(&name), .dev = st.st_dev, .ino = st.st_ino };
+			lv[depth] =
+			    (struct rm_level){.name = take_ptr(&name), .dev = st.st_dev, .ino = st.st_ino};
 			rm_scan(&c, fd, &lv[depth], err);
 			continue;
 		}
@@ -200,7 +203,8 @@ static int rm_tree(int topfd, const char *what, struct pd_err **err)
 		struct stat pst;
 		if (pfd < 0 || fstat(pfd, &pst) < 0 || pst.st_dev != lv[depth - 1].dev ||
 		    pst.st_ino != lv[depth - 1].ino) {
-			c.ret = pd_fail(err, pfd < 0 ? errno : 0, "'%s' was moved while it was being removed", what);
+			c.ret = pd_fail(err, pfd < 0 ? errno : 0, "'%s' was moved while it was being removed",
+					what);
 			if (pfd >= 0)
 				close(pfd);
 			break;

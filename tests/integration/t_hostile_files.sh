@@ -362,4 +362,28 @@ test_prune_removes_deep_upper_tree() {
 	_no_container_dirs "prune"
 }
 
+test_rm_reports_what_it_could_not_remove() {
+	need_busybox
+	need_root
+	allow_containers_left
+	pd run --name stuck --rootfs "$BUSYBOX_DIR" /bin/sh -c 'mkdir -p /m/x'
+	assert_ok
+	local dir
+	dir=$(find "$T_ROOT/containers" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+	[ -d "$dir/upper/m/x" ] || fail "no upper directory to mount on"
+	# A mount left inside the container's directory (a stale one, say)
+	# is never crossed: removal stops short, and says so.
+	mount -t tmpfs none "$dir/upper/m/x" || skip "cannot mount a tmpfs"
+	pd rm -f stuck
+	local rc=$RC err=$ERR
+	umount "$dir/upper/m/x"
+	[ "$rc" != 0 ] || fail "rm -f returned 0 with a mount point left inside"
+	assert_contains "$err" "mount point" "the error names the mount point"
+	pd ps -a
+	assert_contains "$OUT" stuck "the record stays while its files do"
+	pd rm -f stuck
+	assert_ok "rm -f once the mount is gone"
+	_no_container_dirs "rm -f"
+}
+
 run_tests "$@"
