@@ -239,6 +239,27 @@ static int find_running(const char *root, const char *ref, struct pd_record *r, 
 	return 0;
 }
 
+/* Wait until the sync channel has something (a message or EOF); a setup
+ * that hangs (an image's /etc/passwd that never ends, say) is bounded by
+ * the caller's deadline, if any: the helper is killed.  1 when readable,
+ * -1 with *err on the deadline. */
+static int wait_setup(int fd, pid_t helper, int64_t deadline_ns, struct pd_err **err)
+{
+	while (deadline_ns > 0) {
+		int64_t left = (deadline_ns - pd_mono_ns()) / 1000000;
+		int ready = left > 0 ? poll(&(struct pollfd){ fd, POLLIN, 0 }, 1, (int)left) : 0;
+		if (ready > 0 || (ready < 0 && errno != EINTR))
+			break;
+		if (ready == 0) {
+			kill(helper, SIGKILL);
+			while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+				;
+			return pd_fail(err, ETIMEDOUT, "the command's setup did not finish in time");
+		}
+	}
+	return 1;
+}
+
 pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_opts *o, const int stdio[3],
 		    int *pty_master, struct pd_err **err)
 {
@@ -262,21 +283,8 @@ pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_o
 		return pd_fail(err, errno, "fork");
 	struct sync_msg m;
 	int passed = -1, got;
-	/* A setup that hangs (an image's /etc/passwd that never ends, say)
-	 * is bounded by the caller's deadline: the helper is killed. */
-	while (o->deadline_ns > 0) {
-		int64_t left = (o->deadline_ns - pd_mono_ns()) / 1000000;
-		int ready = left > 0 ? poll(&(struct pollfd){ fd, POLLIN, 0 }, 1, (int)left) : 0;
-		if (ready > 0 || (ready < 0 && errno != EINTR))
-			break;
-		if (ready == 0) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-			return pd_fail(err, ETIMEDOUT, "the command's setup did not finish in time");
-		}
-	}
-	while ((got = sync_recv_fd(fd, &m, &passed, err)) > 0 && m.type == SYNC_PTY) {
+	while ((got = wait_setup(fd, pid, o->deadline_ns, err)) > 0 &&
+	       (got = sync_recv_fd(fd, &m, &passed, err)) > 0 && m.type == SYNC_PTY) {
 		if (pty_master)
 			*pty_master = passed;
 		else if (passed >= 0)
