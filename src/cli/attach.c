@@ -74,12 +74,7 @@ struct attach_cli {
 
 static int set_keys(void *o, const char *a, struct pd_err **err)
 {
-	char *k = pd_parse_detach_keys(a, err);
-	if (!k)
-		return -1;
-	free(((struct attach_cli *)o)->keys);
-	((struct attach_cli *)o)->keys = k;
-	return 0;
+	return cli_set_detach_keys(&((struct attach_cli *)o)->keys, a, err);
 }
 
 static int set_no_stdin(void *o, const char *a, struct pd_err **err)

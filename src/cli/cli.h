@@ -57,6 +57,9 @@ void cli_print_line(const char *s);
 void cli_human_duration(int64_t ns, char *buf, size_t len);
 /* A signal given as "TERM", "SIGTERM" or "15"; -1 if unknown. */
 int cli_parse_signal(const char *s);
+/* --detach-keys SPEC (run, attach, exec): parsed into *slot, replacing
+ * what was there. */
+int cli_set_detach_keys(char **slot, const char *spec, struct pd_err **err);
 /* Options struct of commands that take only simple flags. */
 struct cli_flags {
 	bool all, force, quiet, no_trunc, follow, timestamps, help, json;

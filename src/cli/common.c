@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/container.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -84,6 +85,16 @@ int cli_parse_signal(const char *s)
 			return i;
 	}
 	return -1;
+}
+
+int cli_set_detach_keys(char **slot, const char *spec, struct pd_err **err)
+{
+	char *k = pd_parse_detach_keys(spec, err);
+	if (!k)
+		return -1;
+	free(*slot);
+	*slot = k;
+	return 0;
 }
 
 int cli_flag_all(void *o, const char *a, struct pd_err **err)

@@ -63,12 +63,7 @@ static int set_w(void *p, const char *a, struct pd_err **err)
 
 static int set_keys(void *p, const char *a, struct pd_err **err)
 {
-	char *k = pd_parse_detach_keys(a, err);
-	if (!k)
-		return -1;
-	free(EO(p)->keys);
-	EO(p)->keys = k;
-	return 0;
+	return cli_set_detach_keys(&EO(p)->keys, a, err);
 }
 
 static int set_help(void *p, const char *a, struct pd_err **err)

@@ -175,12 +175,7 @@ static int set_tty(void *o, const char *a, struct pd_err **err)
 
 static int set_detach_keys(void *o, const char *a, struct pd_err **err)
 {
-	char *k = pd_parse_detach_keys(a, err);
-	if (!k)
-		return -1;
-	free(OPTS(o)->detach_keys);
-	OPTS(o)->detach_keys = k;
-	return 0;
+	return cli_set_detach_keys(&OPTS(o)->detach_keys, a, err);
 }
 
 static int set_detach(void *o, const char *a, struct pd_err **err)

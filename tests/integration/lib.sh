@@ -538,6 +538,30 @@ ensure_test_user() {
 	why=$(make_test_user "$1" "$2") || skip "$why"
 }
 
+rootless_prepare() {
+	# rootless_prepare USER yes|no: what every rootless test needs.  The
+	# user (with a subordinate range for "yes"; skipped, saying why, when
+	# it cannot be had), user namespaces open to it, and a copy of the
+	# binary it can run (the repository may sit in a directory it cannot
+	# enter; PD then names the copy); T_TMP readable by it and T_ROOT its
+	# own.
+	local user=$1
+	need_root
+	need_cmd setpriv unshare
+	ensure_test_user "$user" "$2"
+	if ! setpriv --reuid="$user" --regid="$user" --init-groups unshare --user --map-root-user true 2>"$T_TMP/userns.err"; then
+		skip "user namespaces unavailable to $user: $(cat "$T_TMP/userns.err")"
+	fi
+	if [ "$2" = yes ]; then
+		[ -x /usr/bin/newuidmap ] && [ -x /usr/bin/newgidmap ] || skip "newuidmap/newgidmap missing (package uidmap)"
+	fi
+	chmod 0755 "$T_TMP"
+	mkdir -p "$T_TMP/bin"
+	cp "$PD" "$T_TMP/bin/pocket-docker"
+	PD=$T_TMP/bin/pocket-docker
+	chown "$user:" "$T_ROOT"
+}
+
 make_test_users() {
 	# The suite's unprivileged users: pdtest (with a subordinate id range)
 	# and pdtest-nosub (without).

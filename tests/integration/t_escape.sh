@@ -1026,18 +1026,9 @@ test_raw_devices_absent() {
 _rootless_setup() {
 	# A copy of the binary and a probe rootfs that user pdtest (with a
 	# subordinate range, see t_rootless.sh) can read; its own state root.
-	need_root
-	need_cmd setpriv
 	probe_rootfs "$T_TMP/rootfs"
 	RL_USER=pdtest
-	ensure_test_user "$RL_USER" yes
-	setpriv --reuid="$RL_USER" --regid="$RL_USER" --init-groups unshare --user --map-root-user true 2>/dev/null ||
-		skip "user namespaces unavailable to $RL_USER"
-	chmod 0755 "$T_TMP"
-	mkdir -p "$T_TMP/bin"
-	cp "$PD" "$T_TMP/bin/pocket-docker"
-	PD=$T_TMP/bin/pocket-docker
-	chown "$RL_USER:" "$T_ROOT"
+	rootless_prepare "$RL_USER" yes
 	# A tarball: the directory copy is root's, which the user cannot
 	# write into (etc/hostname); extracted, it is the user's.
 	tar -C "$T_TMP/rootfs" -cf "$T_TMP/rootfs.tar" . || fail "cannot make the rootless tarball"

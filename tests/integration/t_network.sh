@@ -539,16 +539,8 @@ test_bridge_spoofed_sources_are_dropped() {
 
 _rootless_setup() {
 	_net_setup
-	need_cmd setpriv
-	ensure_test_user "$ROOTLESS_USER" yes
-	setpriv --reuid="$ROOTLESS_USER" --regid="$ROOTLESS_USER" --init-groups unshare --user --map-root-user true \
-		2>"$T_TMP/userns.err" || skip "user namespaces unavailable: $(cat "$T_TMP/userns.err")"
-	chmod 0755 "$T_TMP"
-	mkdir -p "$T_TMP/bin"
-	cp "$PD" "$T_TMP/bin/pocket-docker"
-	PD=$T_TMP/bin/pocket-docker
+	rootless_prepare "$ROOTLESS_USER" yes
 	cp "$BUSYBOX_TAR" "$T_TMP/busybox.tar"
-	chown "$ROOTLESS_USER:" "$T_ROOT"
 }
 
 _pasta_pid() {

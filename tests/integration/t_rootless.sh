@@ -14,25 +14,12 @@ _setup_rootless() {
 	# of the binary and the busybox fixtures where it can read them (the
 	# repository may sit in a directory it cannot enter).
 	local user=$1
-	need_root
 	need_busybox
-	need_cmd setpriv unshare
-	ensure_test_user "$user" "$2"
-	if ! setpriv --reuid="$user" --regid="$user" --init-groups unshare --user --map-root-user true 2>"$T_TMP/userns.err"; then
-		skip "user namespaces unavailable to $user: $(cat "$T_TMP/userns.err")"
-	fi
-	if [ "$2" = yes ]; then
-		[ -x /usr/bin/newuidmap ] && [ -x /usr/bin/newgidmap ] || skip "newuidmap/newgidmap missing (package uidmap)"
-	fi
-	chmod 0755 "$T_TMP"
-	mkdir -p "$T_TMP/bin"
-	cp "$PD" "$T_TMP/bin/pocket-docker"
-	PD=$T_TMP/bin/pocket-docker
+	rootless_prepare "$user" "$2"
 	cp "$BUSYBOX_TAR" "$T_TMP/busybox.tar"
 	ROOTLESS_TAR=$T_TMP/busybox.tar
 	cp -a "$BUSYBOX_DIR" "$T_TMP/rootfs"
 	ROOTLESS_DIR=$T_TMP/rootfs
-	chown "$user:" "$T_ROOT"
 	ROOTLESS_UID=$(id -u "$user")
 }
 

@@ -8,22 +8,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 _setup_rootless() {
 	# _setup_rootless USER: a user with a subordinate range, a state root
 	# it owns, and copies of the binary and the busybox tarball it can read.
-	local user=$1
-	need_root
 	need_busybox
-	need_cmd setpriv unshare
-	ensure_test_user "$user" yes
-	if ! setpriv --reuid="$user" --regid="$user" --init-groups unshare --user --map-root-user true 2>"$T_TMP/userns.err"; then
-		skip "user namespaces unavailable to $user: $(cat "$T_TMP/userns.err")"
-	fi
-	[ -x /usr/bin/newuidmap ] && [ -x /usr/bin/newgidmap ] || skip "newuidmap/newgidmap missing (package uidmap)"
-	chmod 0755 "$T_TMP"
-	mkdir -p "$T_TMP/bin"
-	cp "$PD" "$T_TMP/bin/pocket-docker"
-	PD=$T_TMP/bin/pocket-docker
+	rootless_prepare "$1" yes
 	cp "$BUSYBOX_TAR" "$T_TMP/busybox.tar"
 	ROOTLESS_TAR=$T_TMP/busybox.tar
-	chown "$user:" "$T_ROOT"
 }
 
 test_rootless_cgroup_view_shows_no_host_groups() {

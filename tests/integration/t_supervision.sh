@@ -51,6 +51,17 @@ is_gone() {
 	[ -z "$st" ] || [ "$st" = Z ]
 }
 
+wait_gone() {
+	# wait_gone PID WHAT: PID ends within 5 s, or the test fails naming
+	# WHAT and where PID is blocked.
+	local i=0
+	while ! is_gone "$1"; do
+		i=$((i + 1))
+		[ "$i" -lt 50 ] || fail "the monitor (pid $1) is still alive $2: $(cat "/proc/$1/wchan")"
+		sleep 0.1
+	done
+}
+
 rss_kb() {
 	awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null
 }
@@ -130,12 +141,7 @@ test_rm_force_chatty_ends_monitor() {
 	assert_ok
 	t1=$(now)
 	python3 -c "import sys; sys.exit(0 if $t1 - $t0 < 5 else 1)" || fail "rm -f took $(elapsed "$t0" "$t1") s"
-	i=0
-	while ! is_gone "$mon"; do
-		i=$((i + 1))
-		[ "$i" -lt 50 ] || fail "the monitor (pid $mon) is still alive after rm -f: $(cat "/proc/$mon/wchan")"
-		sleep 0.1
-	done
+	wait_gone "$mon" "after rm -f"
 	assert_eq "" "$(log_files "$cid")" "log files left after rm -f"
 	assert_absent "$T_ROOT/containers/$cid"
 }
@@ -174,12 +180,7 @@ test_foreground_stuck_pipe() {
 	t1=$(now)
 	python3 -c "import sys; sys.exit(0 if $t1 - $t0 < 5 else 1)" ||
 		fail "stop of a container whose run is stuck took $(elapsed "$t0" "$t1") s"
-	i=0
-	while ! is_gone "$mon"; do
-		i=$((i + 1))
-		[ "$i" -lt 50 ] || fail "the monitor (pid $mon) is still alive: $(cat "/proc/$mon/wchan")"
-		sleep 0.1
-	done
+	wait_gone "$mon" "after stop"
 	assert_eq "exited 137" "$(state_of stuck)" "stopped (killed after the timeout)"
 	wait "$att"
 	local arc=$?

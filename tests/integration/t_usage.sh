@@ -280,19 +280,10 @@ test_logs_bad_flag_exit_code() {
 }
 
 test_rootless_warning_says_what_is_read_only() {
-	need_root
 	need_busybox
-	need_cmd setpriv unshare
 	local user=pdtest
-	ensure_test_user "$user" yes
-	setpriv --reuid="$user" --regid="$user" --init-groups unshare --user --map-root-user true 2>/dev/null ||
-		skip "user namespaces unavailable to $user"
-	chmod 0755 "$T_TMP"
-	mkdir -p "$T_TMP/bin"
-	cp "$PD" "$T_TMP/bin/pocket-docker"
-	PD=$T_TMP/bin/pocket-docker
+	rootless_prepare "$user" yes
 	cp -a "$BUSYBOX_DIR" "$T_TMP/rootfs"
-	chown "$user:" "$T_ROOT"
 	pd_as "$user" run --rm --rootfs "$T_TMP/rootfs" /bin/sh -c '
 		echo x > /new-at-top && echo top
 		echo x > /etc/new-in-etc && echo etc
