@@ -214,18 +214,6 @@ static char *ports_join(char *out, const struct pd_port *p, bool first)
 	return next;
 }
 
-char *pd_network_ports_text(struct pd_store *s, const char *id)
-{
-	struct pd_store_net n;
-	if (pd_store_net_get(s, id, &n, NULL) < 0)
-		return xstrdup("");
-	char *out = xstrdup("");
-	for (size_t i = 0; i < n.n_ports; i++)
-		out = ports_join(out, &n.ports[i], i == 0);
-	pd_store_net_free(&n);
-	return out;
-}
-
 void pd_network_ports_load(struct pd_store *s, struct pd_ports_table *t)
 {
 	/* Unreadable: the column stays empty, as with one container. */

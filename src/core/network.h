@@ -38,9 +38,7 @@ void pd_network_release(struct pd_store *s, const char *id);
 char *pd_network_resolv_conf(const struct pd_config *cfg);
 char *pd_network_hosts(const struct pd_config *cfg);
 
-/* "0.0.0.0:18080->80/tcp, ..." for ps; "" when none.  Caller frees. */
-char *pd_network_ports_text(struct pd_store *s, const char *id);
-/* The same for many containers (ps): every port read in one query, then
+/* "0.0.0.0:18080->80/tcp, ..." for many containers (ps): every port read in one query, then
  * looked up per container id. */
 struct pd_ports_table {
 	struct pd_store_port_row *rows;

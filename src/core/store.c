@@ -402,13 +402,6 @@ int pd_store_set_running(struct pd_store *s, const char *id, pid_t pid, uint64_t
 		      id, v, 6, NULL, err);
 }
 
-int pd_store_set_monitor(struct pd_store *s, const char *id, pid_t pid, uint64_t start, struct pd_err **err)
-{
-	int64_t v[] = { pid, (int64_t)start };
-	return update(s, "UPDATE containers SET monitor_pid = ?2, monitor_start = ?3 WHERE id = ?1", id, v, 2, NULL,
-		      err);
-}
-
 int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
 			const char *error, struct pd_err **err)
 {

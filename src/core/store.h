@@ -71,7 +71,6 @@ int pd_store_list(struct pd_store *s, struct pd_record **out, size_t *n, struct 
  * CLI's: the owner of a 'creating' row). */
 int pd_store_set_running(struct pd_store *s, const char *id, pid_t pid, uint64_t pid_start, pid_t monitor,
 			 uint64_t monitor_start, int64_t started_ns, struct pd_err **err);
-int pd_store_set_monitor(struct pd_store *s, const char *id, pid_t pid, uint64_t start, struct pd_err **err);
 int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
 			const char *error, struct pd_err **err);
 int pd_store_set_restarting(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,

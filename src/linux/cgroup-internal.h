@@ -35,14 +35,11 @@ struct cg_ops {
 	int (*open)(struct pd_cgroup *cg, struct pd_err **err);
 	int (*set_limits)(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
 	int (*add_pid)(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
-	int (*kill_all)(struct pd_cgroup *cg, struct pd_err **err);
 	int (*stats)(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err);
 	int (*oom_fd)(struct pd_cgroup *cg);
 	bool (*oom_killed)(struct pd_cgroup *cg);
 	/* Remove the group's directories (the caller killed the processes). */
 	int (*destroy)(struct pd_cgroup *cg, struct pd_err **err);
-	/* Directories that hold the containers' groups (NULL-terminated). */
-	char **(*parents)(bool rootless);
 	/* The read-only /sys/fs/cgroup view inside the container. */
 	int (*mount_view)(int targetfd, bool userns, struct pd_err **err);
 };

@@ -256,15 +256,6 @@ void cg1_prime(void)
 	pthread_attr_destroy(&attr);
 }
 
-static int cg1_kill_all(struct pd_cgroup *cg, struct pd_err **err)
-{
-	/* No cgroup.kill in v1, and the freezer would need one more
-	 * hierarchy per container: kill pass after pass instead (see
-	 * cg_kill_loop).  The group's views are read-only in the container,
-	 * so it has no child groups to walk. */
-	return cg_kill_loop(cg->dirs, false, err);
-}
-
 static int cg1_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
 {
 	const char *acct = ctl_dir(cg, CG1_CPUACCT), *mem = ctl_dir(cg, CG1_MEMORY),
@@ -337,27 +328,6 @@ static int cg1_destroy(struct pd_cgroup *cg, struct pd_err **err)
 		if (cg->dirs[i][0] && cg_rmdir_tree(cg->dirs[i], err) < 0)
 			r = -1;
 	return r;
-}
-
-static char **cg1_parents(bool rootless)
-{
-	char **v = xcalloc(1, sizeof(char *));
-	/* A rootless caller never has groups here; the ones there are root's. */
-	if (rootless)
-		return v;
-	__attribute__((cleanup(hiers_freep))) struct cg1_hier **h = host_hiers();
-	for (int c = 0; c < CG1_N; c++) {
-		const struct cg1_hier *hier = find_hier(h, ctl_names[c]);
-		if (!hier)
-			continue;
-		_cleanup_free_ char *p = xasprintf("%s/%s", hier->mountpoint, CG_PARENT);
-		bool dup = false;
-		for (size_t i = 0; v[i]; i++)
-			dup |= !strcmp(v[i], p);
-		if (!dup)
-			strv_push(&v, p);
-	}
-	return v;
 }
 
 /* Mount one hierarchy (its exact controller set, or the kernel refuses
@@ -438,11 +408,9 @@ const struct cg_ops cg1_ops = {
     .open = cg1_open,
     .set_limits = cg1_set_limits,
     .add_pid = cg1_add_pid,
-    .kill_all = cg1_kill_all,
     .stats = cg1_stats,
     .oom_fd = cg1_oom_fd,
     .oom_killed = cg1_oom_killed,
     .destroy = cg1_destroy,
-    .parents = cg1_parents,
     .mount_view = cg1_mount_view,
 };

@@ -212,18 +212,6 @@ static int cg2_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)
 	return cg_write(cg->path, "cgroup.procs", buf, err);
 }
 
-static int cg2_kill_all(struct pd_cgroup *cg, struct pd_err **err)
-{
-	if (!pd_is_dir(cg->path))
-		return 0;
-	/* cgroup.kill (5.14+) kills the whole subtree and keeps new forks
-	 * from escaping; older kernels get the pass-after-pass loop. */
-	if (cg_file_exists(cg->path, "cgroup.kill"))
-		return cg_write(cg->path, "cgroup.kill", "1", err);
-	char *const dirs[] = {cg->path, NULL};
-	return cg_kill_loop(dirs, true, err);
-}
-
 static int cg2_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
 {
 	/* cpu.stat is a core file, present without the cpu controller. */
@@ -286,15 +274,6 @@ static int cg2_destroy(struct pd_cgroup *cg, struct pd_err **err)
 	return cg->path ? cg_rmdir_tree(cg->path, err) : 0;
 }
 
-static char **cg2_parents(bool rootless)
-{
-	char **v = xcalloc(1, sizeof(char *));
-	_cleanup_free_ char *base = base_dir(rootless, NULL);
-	if (base)
-		strv_push_take(&v, xasprintf("%s/%s", base, CG_PARENT));
-	return v;
-}
-
 static int cg2_mount_view(int targetfd, bool userns, struct pd_err **err)
 {
 	/* In our cgroup namespace a new cgroup2 instance is rooted at the
@@ -314,11 +293,9 @@ const struct cg_ops cg2_ops = {
     .open = cg2_open,
     .set_limits = cg2_set_limits,
     .add_pid = cg2_add_pid,
-    .kill_all = cg2_kill_all,
     .stats = cg2_stats,
     .oom_fd = cg2_oom_fd,
     .oom_killed = cg2_oom_killed,
     .destroy = cg2_destroy,
-    .parents = cg2_parents,
     .mount_view = cg2_mount_view,
 };

@@ -471,11 +471,6 @@ static bool none_oom_killed(struct pd_cgroup *cg)
 	return false;
 }
 
-static char **none_parents(bool rootless)
-{
-	return xcalloc(1, sizeof(char *));
-}
-
 static int none_mount_view(int targetfd, bool userns, struct pd_err **err)
 {
 	static const char *const kv[] = {"mode", "0755", "size", "0", NULL};
@@ -496,12 +491,10 @@ static const struct cg_ops cg_none_ops = {
     .open = none_open,
     .set_limits = none_limits,
     .add_pid = none_add_pid,
-    .kill_all = none_ok,
     .stats = none_stats,
     .oom_fd = none_oom_fd,
     .oom_killed = none_oom_killed,
     .destroy = none_ok,
-    .parents = none_parents,
     .mount_view = none_mount_view,
 };
 
@@ -573,11 +566,6 @@ void pd_cg_free(struct pd_cgroup *cg)
 	strv_free(cg->dirs);
 	free(cg);
 	errno = saved;
-}
-
-const char *pd_cg_backend(const struct pd_cgroup *cg)
-{
-	return cg->ops->name;
 }
 
 struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool rootless, struct pd_err **err)
@@ -656,11 +644,6 @@ int pd_cg_clone_fd(const struct pd_cgroup *cg)
 	return open(cg->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-int pd_cg_kill_all(struct pd_cgroup *cg, struct pd_err **err)
-{
-	return cg->ops->kill_all(cg, err);
-}
-
 int pd_cg_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
 {
 	*out = (struct pd_cg_stats){0};
@@ -692,43 +675,6 @@ int pd_cg_destroy(struct pd_cgroup *cg, struct pd_err **err)
 	int r = cg->ops->destroy(cg, err);
 	pd_cg_free(cg);
 	return r;
-}
-
-int pd_cg_prune(char *const *live, bool rootless, struct pd_err **err)
-{
-	const struct cg_ops *ops = mode_ops();
-	_cleanup_strv_ char **parents = ops->parents(rootless);
-	_cleanup_strv_ char **dead = NULL;
-	for (size_t i = 0; parents && parents[i]; i++) {
-		_cleanup_closedir_ DIR *d = opendir(parents[i]);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			if (de->d_type != DT_DIR || !cg_is_valid_id(de->d_name))
-				continue;
-			bool keep = false;
-			for (size_t j = 0; live && live[j] && !keep; j++)
-				keep = !strcmp(live[j], de->d_name);
-			bool listed = false;
-			for (size_t j = 0; dead && dead[j] && !listed; j++)
-				listed = !strcmp(dead[j], de->d_name);
-			if (!keep && !listed)
-				strv_push(&dead, de->d_name);
-		}
-	}
-	int removed = 0, r = 0;
-	for (size_t i = 0; dead && dead[i]; i++) {
-		struct pd_cgroup *cg = cg_new(ops, dead[i], rootless);
-		if (ops->open(cg, err) < 0) {
-			pd_cg_free(cg);
-			r = -1;
-			continue;
-		}
-		if (pd_cg_destroy(cg, err) < 0)
-			r = -1;
-		else
-			removed++;
-	}
-	return r < 0 ? -1 : removed;
 }
 
 int pd_cg_mount_in_container(int rootfd, bool userns, struct pd_err **err)

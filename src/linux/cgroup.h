@@ -81,11 +81,6 @@ int pd_cg_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
  * caller closes it); -1 on v1 and "none". */
 int pd_cg_clone_fd(const struct pd_cgroup *cg);
 
-/* SIGKILL every process in the group.  v2: cgroup.kill (atomic against
- * fork); v1 (and v2 before 5.14): repeated passes over cgroup.procs until a
- * pass finds no process it has not already signalled.  Does not wait. */
-int pd_cg_kill_all(struct pd_cgroup *cg, struct pd_err **err);
-
 int pd_cg_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err);
 
 /* An fd (owned by `cg`, CLOEXEC, non-blocking) that becomes readable when an
@@ -106,14 +101,6 @@ int pd_cg_destroy(struct pd_cgroup *cg, struct pd_err **err);
 
 /* Free `cg` and leave the group in place. */
 void pd_cg_free(struct pd_cgroup *cg);
-
-/* Which back end a group uses ("v2", "v1", "none"), for messages and tests. */
-const char *pd_cg_backend(const struct pd_cgroup *cg);
-
-/* Kill and remove every group under pocket-docker/ whose id is not in `live`
- * (NULL-terminated, may be NULL), for `prune` and crash recovery.  The
- * parent group itself stays.  Returns the number removed, or -1. */
-int pd_cg_prune(char *const *live, bool rootless, struct pd_err **err);
 
 /* Mount the container's view of its cgroups at /sys/fs/cgroup inside the
  * root, read-only, with the mount API, onto an fd resolved inside the root

@@ -29,14 +29,6 @@ int rootfs_try_open(int rootfd, const char *rel, int flags, mode_t mode)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-int rootfs_open(int rootfd, const char *rel, int flags, mode_t mode, struct pd_err **err)
-{
-	int fd = rootfs_try_open(rootfd, rel, flags, mode);
-	if (fd < 0)
-		return pd_fail(err, -fd, "open '%s' in rootfs", rel);
-	return fd;
-}
-
 /* Split "a/b/c" into the parent "a/b" (or ".") and the last name "c";
  * both are owned by the caller. */
 static char *split_last(const char *rel, char **name)

@@ -9,9 +9,7 @@
 #include "util/error.h"
 
 /* openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS; `rel` may start
- * with '/'.  Returns an fd or -1 with *err set. */
-int rootfs_open(int rootfd, const char *rel, int flags, mode_t mode, struct pd_err **err);
-/* Like rootfs_open but returns -errno without an error object. */
+ * with '/'.  Returns an fd or -errno. */
 int rootfs_try_open(int rootfd, const char *rel, int flags, mode_t mode);
 /* mkdir -p inside the root; returns an O_PATH fd of the final directory. */
 int rootfs_mkdir_p(int rootfd, const char *rel, mode_t mode, struct pd_err **err);
