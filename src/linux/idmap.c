@@ -1,5 +1,5 @@
-/* Id maps (see idmap.h).  Runs in the CLI (the container's parent) as the
- * unprivileged caller.  With a subordinate range, the setuid helpers
+/* Id maps (see idmap.h).  Runs in the monitor (the container's parent) as
+ * the unprivileged caller.  With a subordinate range, the setuid helpers
  * newuidmap/newgidmap write the maps (only they may map ids we do not own);
  * without one, we write a single-id map ourselves, which the kernel allows
  * only after "deny" is written to setgroups. */

@@ -1,6 +1,7 @@
-/* The default seccomp profile as data (see seccomp.h).  Read by the runtime
- * (CLI process) when it compiles the filter before clone; no privileges, no
- * system calls.
+/* The default seccomp profile as data (see seccomp.h).  Read when the filter
+ * is compiled: by the monitor before it clones the container's init, and by
+ * `exec` (the CLI, or the health process) when the keyring holds no compiled
+ * program; no privileges, no system calls.
  *
  * It follows Docker's default profile (moby profiles/seccomp, the list as of
  * Docker 25+): an allowlist whose default is EPERM, a few calls allowed only

@@ -1,4 +1,6 @@
-/* Lazy library loading (see dl.h).  Runs in the CLI only. */
+/* Lazy library loading (see dl.h).  Runs in the CLI (libarchive, libcurl,
+ * nettle for pull/import; libnl and libnftables for rm/prune) and in the
+ * monitor (libnl and libnftables when it attaches and detaches a network). */
 #include "util/dl.h"
 
 #include <dlfcn.h>
