@@ -123,7 +123,7 @@ int cli_exec(const struct cli_global *g, int argc, char **argv)
 	int code = exec_main(g, &e, argc, argv, &err);
 	if (code < 0) {
 		pd_err_print(err);
-		code = err->kind == PD_ERR_NOT_FOUND ? 127 : err->kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
+		code = pd_err_exec_status(err->kind);
 	}
 	strv_free(e.env);
 	free(e.user);

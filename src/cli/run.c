@@ -760,7 +760,7 @@ int cli_run(const struct cli_global *g, int argc, char **argv)
 	int code = run_main(g, &o, argc, argv, &err);
 	if (code < 0) {
 		pd_err_print(err);
-		code = err->kind == PD_ERR_NOT_FOUND ? 127 : err->kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
+		code = pd_err_exec_status(err->kind);
 	}
 	free(o.cmd);
 	free(o.entrypoint);

@@ -417,15 +417,6 @@ static const struct init_step process_steps[] = {
 	{ "seccomp", step_seccomp },
 };
 
-static int exit_status_for(const struct pd_err *e)
-{
-	switch (e->kind) {
-	case PD_ERR_NOT_FOUND: return 127;
-	case PD_ERR_CANNOT_EXEC: return 126;
-	default: return 125;
-	}
-}
-
 /* The last act of the runtime's image in this process: exec the stub
  * (linux/execstub.h), which runs the command in place or, in a forking
  * mode, in a child of its own.  Either way no process inside the
@@ -469,7 +460,7 @@ __attribute__((noreturn)) static void do_exec(struct init_state *s, const char *
 	struct pd_err *err = NULL;
 	enum pd_err_kind kind = e == ENOENT ? PD_ERR_NOT_FOUND : PD_ERR_CANNOT_EXEC;
 	pd_fail_kind(&err, kind, e, "exec: '%s' (the exec stub)", s->exe);
-	sync_die(s->ctx->syncfd, "exec", err, exit_status_for(err));
+	sync_die(s->ctx->syncfd, "exec", err, pd_err_exec_status(err->kind));
 }
 
 static void run_steps(struct init_state *s, const struct init_step *steps, size_t n)
@@ -477,7 +468,7 @@ static void run_steps(struct init_state *s, const struct init_step *steps, size_
 	for (size_t i = 0; i < n; i++) {
 		struct pd_err *err = NULL;
 		if (steps[i].run(s, &err) < 0)
-			sync_die(s->ctx->syncfd, steps[i].name, err, exit_status_for(err));
+			sync_die(s->ctx->syncfd, steps[i].name, err, pd_err_exec_status(err->kind));
 	}
 }
 

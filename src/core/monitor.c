@@ -731,7 +731,7 @@ void monitor_main(struct monitor_args *a)
 		}
 	}
 	if (!started) {
-		exit_code = failure.kind == PD_ERR_NOT_FOUND ? 127 : failure.kind == PD_ERR_CANNOT_EXEC ? 126 : 125;
+		exit_code = pd_err_exec_status((enum pd_err_kind)failure.kind);
 		error = xasprintf("step '%s': %s", failure.step, failure.text);
 	}
 	if (store(&m, NULL) && !a->cfg->remove)

@@ -36,6 +36,15 @@ int pd_fail(struct pd_err **err, int errnum, const char *fmt, ...)
 	return -1;
 }
 
+int pd_err_exec_status(enum pd_err_kind kind)
+{
+	switch (kind) {
+	case PD_ERR_NOT_FOUND: return 127;
+	case PD_ERR_CANNOT_EXEC: return 126;
+	default: return 125;
+	}
+}
+
 int pd_fail_kind(struct pd_err **err, enum pd_err_kind kind, int errnum, const char *fmt, ...)
 {
 	int saved = errno;

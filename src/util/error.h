@@ -26,6 +26,10 @@ int pd_fail(struct pd_err **err, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int pd_fail_kind(struct pd_err **err, enum pd_err_kind kind, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The exit status of `run` and `exec` (and of the container's setup) for a
+ * failure of this kind: 127 the command was not found, 126 it cannot be
+ * executed, 125 anything else (the runtime failed, or bad input). */
+int pd_err_exec_status(enum pd_err_kind kind);
 /* Prepend "context: " to an existing error; no-op if there is none. */
 void pd_err_prefix(struct pd_err **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pd_err_free(struct pd_err *e);
