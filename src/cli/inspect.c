@@ -8,7 +8,7 @@
 #include "core/container.h"
 #include "core/logs.h"
 #include "core/network.h"
-#include "core/store.h"
+#include "core/query.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
@@ -104,24 +104,22 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, &err);
-	if (!s)
+	struct pd_found *found = NULL;
+	size_t n = 0;
+	if (pd_container_lookup_each(root, pos, true, &found, &n, &err) < 0)
 		return cli_fail(err);
 	json_t *out = json_array();
 	int ret = 0;
-	for (size_t i = 0; pos[i]; i++) {
-		struct pd_record r;
-		if (pd_store_find(s, pos[i], &r, &err) < 0) {
-			ret = cli_fail(err);
-			pd_err_freep(&err);
+	for (size_t i = 0; i < n; i++) {
+		if (found[i].err) {
+			ret = cli_fail(found[i].err);
 			continue;
 		}
-		pd_container_refresh(s, &r);
-		json_t *rec = record_json(root, &r);
-		json_object_set_new(rec, "NetworkSettings", pd_network_settings_json(s, r.id));
+		json_t *rec = record_json(root, &found[i].rec);
+		json_object_set_new(rec, "NetworkSettings", take_ptr(&found[i].network));
 		json_array_append_new(out, rec);
-		pd_record_free(&r);
 	}
+	pd_found_free(found, n);
 	char *text = json_dumps(out, JSON_INDENT(4));
 	printf("%s\n", text);
 	free(text);

@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "core/container.h"
 #include "core/logs.h"
-#include "core/store.h"
+#include "core/query.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 #include "util/str.h"
@@ -50,13 +50,9 @@ static int logs_main(const struct cli_global *g, struct cli_flags *f, char **pos
 	_cleanup_free_ char *root = pd_state_root(g->root, err);
 	if (!root)
 		return -1;
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
-	if (!s)
-		return -1;
 	struct pd_record r;
-	if (pd_store_find(s, pos[0], &r, err) < 0)
+	if (pd_container_lookup(root, pos[0], &r, err) < 0)
 		return -1;
-	pd_container_refresh(s, &r);
 	int ret = 0;
 	if (!r.started_ns && r.state == PD_STATE_EXITED) {
 		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s never started%s%s", r.id,
@@ -75,7 +71,6 @@ static int logs_main(const struct cli_global *g, struct cli_flags *f, char **pos
 	if (o.follow)
 		o.follow_pidfd = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 	_cleanup_free_ char *path = pd_log_path(root, r.id);
-	pd_store_close(take_ptr(&s));
 	ret = pd_log_print(path, &o, 1, 2, err);
 	if (o.follow_pidfd >= 0)
 		close(o.follow_pidfd);

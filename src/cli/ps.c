@@ -10,7 +10,7 @@
 #include "core/container.h"
 #include "core/logs.h"
 #include "core/network.h"
-#include "core/store.h"
+#include "core/query.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 #include "util/str.h"
@@ -147,25 +147,18 @@ int cli_ps(const struct cli_global *g, int argc, char **argv)
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, &err);
-	if (!s)
-		return cli_fail(err);
 	struct pd_record *v = NULL;
 	size_t n = 0;
-	if (pd_store_list(s, &v, &n, &err) < 0)
+	struct pd_ports_table ports_table = { 0 };
+	if (pd_container_list(root, f.all ? PD_LIST_ALL : PD_LIST_NOT_EXITED, f.quiet ? NULL : &ports_table, &v, &n,
+			      &err) < 0)
 		return cli_fail(err);
 	int64_t now = pd_now_ns();
 	struct cli_table t;
 	cli_table_init(&t, 7);
 	static const char *const head[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
 	cli_table_add(&t, head);
-	struct pd_ports_table ports_table = { 0 };
-	if (!f.quiet)
-		pd_network_ports_load(s, &ports_table);
 	for (size_t i = 0; i < n; i++) {
-		pd_container_refresh(s, &v[i]);
-		if (!f.all && v[i].state == PD_STATE_EXITED)
-			continue;
 		_cleanup_free_ char *ports = f.quiet ? NULL : pd_network_ports_lookup(&ports_table, v[i].id);
 		print_row(&t, &v[i], &f, now, ports);
 	}

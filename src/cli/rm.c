@@ -3,7 +3,7 @@
 
 #include "cli/cli.h"
 #include "core/container.h"
-#include "core/store.h"
+#include "core/query.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -23,12 +23,9 @@ static const struct cli_opt prune_table[] = {
 
 static char **all_ids(const char *root, struct pd_err **err)
 {
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
-	if (!s)
-		return NULL;
 	struct pd_record *v = NULL;
 	size_t n = 0;
-	if (pd_store_list(s, &v, &n, err) < 0)
+	if (pd_container_list(root, PD_LIST_ALL, NULL, &v, &n, err) < 0)
 		return NULL;
 	char **ids = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)

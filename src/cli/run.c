@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/container.h"
+#include "core/query.h"
 #include "image/image.h"
 #include "linux/caps.h"
 #include "linux/pty.h"
@@ -678,7 +679,7 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
 	if (pd_netcfg_finish(&c->net, err) < 0)
 		return -1;
-	return pd_cg_check_limits(&c->limits, err);
+	return pd_container_check_limits(&c->limits, err);
 }
 
 /* `run IMAGE [COMMAND]`, or --rootfs naming an image rather than a path:

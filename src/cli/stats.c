@@ -9,8 +9,7 @@
 
 #include "cli/cli.h"
 #include "core/container.h"
-#include "core/store.h"
-#include "linux/cgroup.h"
+#include "core/query.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
 #include "util/str.h"
@@ -33,7 +32,7 @@ struct sample {
 	char id[65];
 	char *name;
 	bool rootless;
-	struct pd_cg_stats st;
+	struct pd_container_stats st;
 	int64_t at_ns;
 	bool ok;
 };
@@ -53,31 +52,35 @@ static void human_bytes(uint64_t b, char *buf, size_t len)
 /* The containers to sample: the ones named, or every running one. */
 static struct sample *pick(const char *root, char **refs, size_t *n, struct pd_err **err)
 {
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
-	if (!s)
-		return NULL;
 	struct pd_record *v = NULL;
 	size_t nv = 0;
 	if (refs[0]) {
-		nv = strv_len(refs);
+		struct pd_found *found = NULL;
+		if (pd_container_lookup_each(root, refs, false, &found, &nv, err) < 0)
+			return NULL;
 		v = xcalloc(nv, sizeof(*v));
-		for (size_t i = 0; i < nv; i++)
-			if (pd_store_find(s, refs[i], &v[i], err) < 0) {
+		for (size_t i = 0; i < nv; i++) {
+			if (found[i].err) {
+				*err = take_ptr(&found[i].err);
+				pd_found_free(found, nv);
 				pd_records_free(v, i);
 				return NULL;
 			}
-	} else if (pd_store_list(s, &v, &nv, err) < 0) {
+			v[i] = found[i].rec;
+			found[i].rec = (struct pd_record){ 0 };
+		}
+		pd_found_free(found, nv);
+	} else if (pd_container_list(root, PD_LIST_ALL, NULL, &v, &nv, err) < 0) {
 		return NULL;
 	}
 	struct sample *out = xcalloc(nv ? nv : 1, sizeof(*out));
 	*n = 0;
 	for (size_t i = 0; i < nv; i++) {
-		pd_container_refresh(s, &v[i]);
 		if (v[i].state != PD_STATE_RUNNING && v[i].state != PD_STATE_STOPPING)
 			continue;
 		snprintf(out[*n].id, sizeof(out[*n].id), "%s", v[i].id);
 		out[*n].name = xstrdup(v[i].name);
-		out[*n].rootless = v[i].config && strstr(v[i].config, "\"Rootless\":true");
+		out[*n].rootless = pd_record_rootless(&v[i]);
 		(*n)++;
 	}
 	pd_records_free(v, nv);
@@ -86,11 +89,8 @@ static struct sample *pick(const char *root, char **refs, size_t *n, struct pd_e
 
 static void take(struct sample *s)
 {
-	struct pd_cgroup *cg = pd_cg_open(s->id, s->rootless, NULL);
-	s->ok = cg && pd_cg_stats(cg, &s->st, NULL) == 0;
+	s->ok = pd_container_stats(s->id, s->rootless, &s->st, NULL) == 0;
 	s->at_ns = pd_mono_ns();
-	if (cg)
-		pd_cg_free(cg);
 }
 
 static void print_table(const struct sample *a, const struct sample *b, size_t n)

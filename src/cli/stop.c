@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "core/container.h"
-#include "core/store.h"
+#include "core/query.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -61,19 +61,13 @@ static void report(const char *ref, const struct pd_err *e, void *data)
 /* Every running container's id, for --all. */
 static char **running_ids(const char *root, struct pd_err **err)
 {
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
-	if (!s)
-		return NULL;
 	struct pd_record *v = NULL;
 	size_t n = 0;
-	if (pd_store_list(s, &v, &n, err) < 0)
+	if (pd_container_list(root, PD_LIST_RUNNING, NULL, &v, &n, err) < 0)
 		return NULL;
 	char **ids = xcalloc(1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		pd_container_refresh(s, &v[i]);
-		if (v[i].state == PD_STATE_RUNNING || v[i].state == PD_STATE_STOPPING)
-			strv_push(&ids, v[i].id);
-	}
+	for (size_t i = 0; i < n; i++)
+		strv_push(&ids, v[i].id);
 	pd_records_free(v, n);
 	return ids;
 }
