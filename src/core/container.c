@@ -36,6 +36,7 @@
 #include "core/logs.h"
 #include "core/monitor.h"
 #include "core/network.h"
+#include "core/query.h"
 #include "image/archive.h"
 #include "image/blobs.h"
 #include "image/cache.h"
@@ -861,7 +862,7 @@ int pd_container_wait(const char *root, const char *ref, int *exit_code, struct 
 static int remove_files(const char *root, const struct pd_record *r, struct pd_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r->id);
-	bool rootless = r->config && strstr(r->config, "\"Rootless\":true");
+	bool rootless = pd_record_rootless(r);
 	/* The monitor removes the group when the container ends; one that is
 	 * still there was left by a monitor that died. */
 	struct pd_cgroup *cg = pd_cg_open(r->id, rootless, NULL);

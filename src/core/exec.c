@@ -33,6 +33,7 @@
 #include "core/container.h"
 #include "core/detach.h"
 #include "core/init.h"
+#include "core/query.h"
 #include "core/store.h"
 #include "linux/caps.h"
 #include "linux/execstub.h"
@@ -222,12 +223,8 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 
 static int find_running(const char *root, const char *ref, struct pd_record *r, int *pidfd, struct pd_err **err)
 {
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
-	if (!s)
+	if (pd_container_lookup(root, ref, r, err) < 0)
 		return -1;
-	if (pd_store_find(s, ref, r, err) < 0)
-		return -1;
-	pd_container_refresh(s, r);
 	*pidfd = r->state == PD_STATE_RUNNING || r->state == PD_STATE_STOPPING
 			 ? pd_pidfd_open_checked(r->pid, r->pid_start)
 			 : -1;
