@@ -247,7 +247,13 @@ test_import_many_long_directory_names_is_bounded() {
 	local rss
 	rss=$(sed -n 's/^maxrss //p' "$ERR_FILE")
 	echo "peak RSS: $rss KB" >&2
-	[ "$rss" -lt 80000 ] || fail "the import used $rss KB"
+	if [ -n "${ASAN_OPTIONS:-}" ]; then
+		# An AddressSanitizer build's own shadow memory and quarantine
+		# dwarf what is measured here: only the error is checked.
+		echo "peak RSS not bounded under AddressSanitizer" >&2
+	else
+		[ "$rss" -lt 80000 ] || fail "the import used $rss KB"
+	fi
 	_nothing_left "failed import"
 }
 
