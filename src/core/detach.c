@@ -17,9 +17,11 @@ size_t pd_detach_filter(struct pd_detach *d, const char *in, size_t n, char *out
 			continue;
 		}
 		/* Not the sequence after all: what was held goes through. */
-		memcpy(out + len, d->keys, d->matched);
-		len += d->matched;
-		d->matched = 0;
+		if (d->matched) {
+			memcpy(out + len, d->keys, d->matched);
+			len += d->matched;
+			d->matched = 0;
+		}
 		if (klen && in[i] == d->keys[0]) {
 			d->matched = 1;
 			continue;
