@@ -18,6 +18,7 @@
 #include "linux/caps.h"
 #include "linux/pty.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -413,18 +414,12 @@ static char *read_profile(const char *path, struct pd_err **err)
 		pd_fail_kind(err, PD_ERR_USAGE, 0, "seccomp profile '%s': not a regular file of at most 1 MiB", path);
 		return NULL;
 	}
-	size_t len = (size_t)st.st_size;
-	_cleanup_free_ char *buf = xmalloc(len + 1);
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
+	size_t got;
+	_cleanup_free_ char *buf = pd_read_fd(fd, (size_t)st.st_size, &got);
+	if (!buf) {
+		pd_fail_kind(err, PD_ERR_USAGE, errno, "seccomp profile '%s'", path);
+		return NULL;
 	}
-	buf[got] = '\0';
 	if (strlen(buf) != got) {
 		pd_fail_kind(err, PD_ERR_USAGE, 0, "seccomp profile '%s': not a text file", path);
 		return NULL;

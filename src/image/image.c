@@ -846,23 +846,10 @@ static char *read_inside(int dirfd, const char *path, size_t *len, struct pd_err
 		pd_fail(err, 0, "'%s' in the archive is larger than %u bytes", path, CONFIG_MAX);
 		return NULL;
 	}
-	_cleanup_free_ char *buf = xmalloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			pd_fail(err, errno, "read '%s' in the archive", path);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return take_ptr(&buf);
+	char *buf = pd_read_fd(fd, (size_t)st.st_size, len);
+	if (!buf)
+		pd_fail(err, errno, "read '%s' in the archive", path);
+	return buf;
 }
 
 /* Store the archive member `path` as a blob (verified against `expect`

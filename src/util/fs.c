@@ -286,6 +286,25 @@ int pd_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 	return 0;
 }
 
+char *pd_read_fd(int fd, size_t size, size_t *len_out)
+{
+	_cleanup_free_ char *buf = xmalloc(size + 1);
+	size_t n = 0;
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return NULL;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*len_out = n;
+	return take_ptr(&buf);
+}
+
 char *pd_read_file(const char *path, size_t *len_out, struct pd_err **err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

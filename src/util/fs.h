@@ -20,6 +20,10 @@ int pd_write_all(int fd, const void *data, size_t len);
 int pd_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct pd_err **err);
 /* Read a whole (small) file; NUL-terminated, caller frees. */
 char *pd_read_file(const char *path, size_t *len_out, struct pd_err **err);
+/* At most `size` bytes of `fd` (a file whose size the caller checked), read
+ * until that many or EOF, NUL-terminated; *len_out is what was read.  NULL
+ * with errno set on a read error. */
+char *pd_read_fd(int fd, size_t size, size_t *len_out);
 bool pd_is_dir(const char *path);
 /* Under sudo (root with SUDO_UID/SUDO_GID set), hand a path in the state
  * root back to the invoking user; a no-op otherwise. */
