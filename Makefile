@@ -96,11 +96,14 @@ format:
 format-check:
 	clang-format --dry-run -Werror $(SRCS) $(wildcard src/*/*.h) $(UNIT_SRCS)
 
+layering:
+	bash scripts/layering.sh
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pocket-docker
 
 clean:
 	rm -rf $(BUILD) $(BIN)
 
-.PHONY: all unit deps demo check check-asan fuzz bench format format-check install clean
+.PHONY: all unit deps demo check check-asan fuzz bench format format-check layering install clean
 -include $(OBJS:.o=.d) $(UNIT_BINS:%=%.d)
