@@ -45,7 +45,15 @@ static int parse_long(const struct cli_opt *table, void *opts, int argc, char **
 		else
 			return pd_fail_kind(err, PD_ERR_USAGE, 0, "flag needs an argument: --%s", o->long_name);
 	} else if (eq) {
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "flag --%s takes no argument", o->long_name);
+		/* Docker's boolean form: --rm=true, --detach=false.  Every
+		 * boolean flag is off unless given, so "=false" leaves it
+		 * alone (it does not undo an earlier occurrence). */
+		if (!strcmp(eq + 1, "true") || !strcmp(eq + 1, "1"))
+			return o->set(opts, NULL, err);
+		if (!strcmp(eq + 1, "false") || !strcmp(eq + 1, "0"))
+			return 0;
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid value '%s' for --%s: want true or false", eq + 1,
+				    o->long_name);
 	}
 	return o->set(opts, val, err);
 }

@@ -327,4 +327,20 @@ test_readme_health_example() {
 	assert_ok
 }
 
+# Docker's boolean flag form: --rm=true, --detach=false, --init=1.
+test_boolean_flag_values() {
+	need_busybox
+	local before
+	pd ps -aq
+	before=$(printf '%s\n' "$OUT" | grep -c .)
+	pd run --rm=true --detach=false --init=1 --rootfs "$BUSYBOX_DIR" /bin/sh -c 'echo pid1=$(cat /proc/1/comm)'
+	assert_ok "--rm=true --detach=false --init=1"
+	assert_contains "$OUT" "pid1=" "ran in the foreground"
+	assert_not_contains "$OUT" "pid1=sh" "--init=1 gave the container an init"
+	pd ps -aq
+	assert_eq "$before" "$(printf '%s\n' "$OUT" | grep -c .)" "--rm=true removed the container"
+	pd run --rm=maybe --rootfs "$BUSYBOX_DIR" true
+	refused "--rm=maybe" "invalid value 'maybe' for --rm: want true or false"
+}
+
 run_tests "$@"

@@ -277,14 +277,22 @@ static void test_repeated_options(void **state)
 	opts_free(&o);
 }
 
-/* A flag without a value refuses one given with "=" (Docker's
- * --detach=true is not understood), and says so. */
-static void test_flag_refuses_a_value(void **state)
+/* A flag without a value takes Docker's boolean form after "=":
+ * --detach=true (or 1) sets it, --detach=false (or 0) leaves it off;
+ * anything else is refused, and says so. */
+static void test_flag_boolean_value(void **state)
 {
 	struct opts o;
-	_cleanup_err_ struct pd_err *err = parse_fails(ARGV("--detach=true"), &o);
+	assert_int_equal(parse(ARGV("--detach=true"), &o), 2);
+	assert_true(o.detach);
+	opts_free(&o);
+	assert_int_equal(parse(ARGV("--detach=false", "--interactive=1"), &o), 3);
+	assert_false(o.detach);
+	assert_true(o.interactive);
+	opts_free(&o);
+	_cleanup_err_ struct pd_err *err = parse_fails(ARGV("--detach=yes"), &o);
 	assert_int_equal(err->kind, PD_ERR_USAGE);
-	assert_string_equal(err->msg, "flag --detach takes no argument");
+	assert_string_equal(err->msg, "invalid value 'yes' for --detach: want true or false");
 	assert_false(o.detach);
 	opts_free(&o);
 }
@@ -540,7 +548,7 @@ int main(void)
 	    cmocka_unit_test(test_combined_short_flags),
 	    cmocka_unit_test(test_combined_short_with_value),
 	    cmocka_unit_test(test_repeated_options),
-	    cmocka_unit_test(test_flag_refuses_a_value),
+	    cmocka_unit_test(test_flag_boolean_value),
 	    cmocka_unit_test(test_long_names_match_exactly),
 	    cmocka_unit_test(test_optional_value),
 	    cmocka_unit_test(test_first_argument_ends_options),
