@@ -40,6 +40,30 @@ static inline void pd_err_freep(struct pd_err **e)
 		*e = (void *)0;
 	}
 }
+/* Why a caller drops an error (passes no `err`), one word each; a call
+ * that drops one says so with pd_err_ignore(WORD), which is NULL:
+ *   cleanup       undoing after an earlier failure, which is the one reported
+ *   optional      a step the result does not depend on (a cache, a hint, a
+ *                 speed-up); its failure changes nothing the user relies on
+ *   gone          the object may be gone already (a removed row, a reaped
+ *                 process, a deleted cgroup), which is what the call wanted
+ *   corrected     the state is read again later and corrected then (ps and
+ *                 the next command refresh a stale record)
+ *   unreportable  no one is left to tell: the monitor after the CLI has
+ *                 gone, a child between fork and exec; the outcome shows in
+ *                 the record (exit code, state) instead
+ *   status        the return value says all the caller needs (found or not)
+ * An unknown word does not compile. */
+enum pd_err_ignore_reason {
+	PD_ERR_IGNORE_cleanup,
+	PD_ERR_IGNORE_optional,
+	PD_ERR_IGNORE_gone,
+	PD_ERR_IGNORE_corrected,
+	PD_ERR_IGNORE_unreportable,
+	PD_ERR_IGNORE_status,
+};
+#define pd_err_ignore(why) ((void)PD_ERR_IGNORE_##why, (struct pd_err **)0)
+
 /* "pocket-docker: <msg>: <strerror>" on stderr. */
 void pd_err_print(const struct pd_err *e);
 /* "pocket-docker: warning: <msg>" on stderr. */
