@@ -106,7 +106,7 @@ static int exec_main(const struct cli_global *g, struct exec_cli *e, int argc, c
 	e->o.workdir = e->workdir;
 	e->o.detach_keys = e->keys ? e->keys : "\x10\x11";
 	if (e->o.tty) {
-		pd_env_add(&e->env, "TERM=xterm", NULL);
+		pd_env_add(&e->env, "TERM=xterm", pd_err_ignore(constant));
 		e->o.env = e->env;
 		if (e->o.interactive)
 			cli_term_raw();

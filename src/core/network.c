@@ -86,10 +86,10 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	struct pd_subnet sub;
 	if (pd_subnet_get(&sub, err) < 0)
 		return -1;
-	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, NULL);
+	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, pd_err_ignore(optional));
 	if (pd_subnet_check_routes(&sub, routes, err) < 0)
 		return -1;
-	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, NULL);
+	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
 	_cleanup_free_ uint32_t *taken = NULL;
 	size_t n_taken = pd_net_claims(trie, &taken);
 	uint32_t ip = 0;
@@ -131,7 +131,7 @@ static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, 
 		return -1;
 	/* A veth of an earlier run of this container may outlive its
 	 * namespace for a moment (the kernel frees namespaces lazily). */
-	pd_link_delete(veth, NULL);
+	pd_link_delete(veth, pd_err_ignore(gone));
 	char mac[18];
 	if (pd_link_attach(veth, pid, &sub, cfg->net.ip, mac, err) < 0)
 		return -1;
@@ -168,14 +168,14 @@ void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg)
 	 * deleting it here means none is seen after the container ended. */
 	char veth[16];
 	pd_link_veth_name(cfg->id, veth);
-	pd_link_delete(veth, NULL);
-	pd_nat_unpin(cfg->id, veth, NULL);
+	pd_link_delete(veth, pd_err_ignore(gone));
+	pd_nat_unpin(cfg->id, veth, pd_err_ignore(gone));
 }
 
 void pd_network_release(struct pd_store *s, const char *id)
 {
 	struct pd_store_net n;
-	if (!s || pd_store_net_get(s, id, &n, NULL) < 0)
+	if (!s || pd_store_net_get(s, id, &n, pd_err_ignore(gone)) < 0)
 		return;
 	if (n.leased && geteuid() == 0) {
 		char veth[16];
@@ -183,26 +183,26 @@ void pd_network_release(struct pd_store *s, const char *id)
 		/* The rows of the ports go in before their rules and out after:
 		 * no rows, no rules. */
 		if (n.n_ports)
-			pd_nat_unpublish(id, NULL);
-		pd_link_delete(veth, NULL);
+			pd_nat_unpublish(id, pd_err_ignore(gone));
+		pd_link_delete(veth, pd_err_ignore(gone));
 		/* A monitor that died (SIGKILL) could not unpin. */
-		pd_nat_unpin(id, veth, NULL);
+		pd_nat_unpin(id, veth, pd_err_ignore(gone));
 	}
 	if (n.leased || n.n_ports)
-		pd_store_net_release(s, id, NULL);
+		pd_store_net_release(s, id, pd_err_ignore(gone));
 	pd_store_net_free(&n);
 }
 
 char *pd_network_resolv_conf(const struct pd_config *cfg)
 {
-	_cleanup_free_ char *host = pd_read_file("/etc/resolv.conf", NULL, NULL);
+	_cleanup_free_ char *host = pd_read_file("/etc/resolv.conf", NULL, pd_err_ignore(optional));
 	return pd_net_resolv_conf(&cfg->net, host);
 }
 
 char *pd_network_hosts(const struct pd_config *cfg)
 {
 	_cleanup_free_ char *host =
-		cfg->net.mode == PD_NET_HOST ? pd_read_file("/etc/hosts", NULL, NULL) : NULL;
+		cfg->net.mode == PD_NET_HOST ? pd_read_file("/etc/hosts", NULL, pd_err_ignore(optional)) : NULL;
 	return pd_net_hosts(&cfg->net, cfg->hostname, host);
 }
 
@@ -217,7 +217,7 @@ static char *ports_join(char *out, const struct pd_port *p, bool first)
 void pd_network_ports_load(struct pd_store *s, struct pd_ports_table *t)
 {
 	/* Unreadable: the column stays empty, as with one container. */
-	if (pd_store_net_all_ports(s, &t->rows, &t->n, NULL) < 0) {
+	if (pd_store_net_all_ports(s, &t->rows, &t->n, pd_err_ignore(optional)) < 0) {
 		t->rows = NULL;
 		t->n = 0;
 	}
@@ -251,7 +251,7 @@ void pd_network_ports_free(struct pd_ports_table *t)
 json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 {
 	struct pd_store_net n;
-	if (pd_store_net_get(s, id, &n, NULL) < 0)
+	if (pd_store_net_get(s, id, &n, pd_err_ignore(optional)) < 0)
 		memset(&n, 0, sizeof(n));
 	json_t *ports = json_object();
 	for (size_t i = 0; i < n.n_ports; i++) {

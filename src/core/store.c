@@ -125,14 +125,14 @@ static int migrate(struct pd_store *s, struct pd_err **err)
 		return -1;
 	int version = user_version(s);
 	if (version > n) {
-		store_exec(s, "ROLLBACK", NULL);
+		store_exec(s, "ROLLBACK", pd_err_ignore(cleanup));
 		return pd_fail(err, 0, "state database schema %d is newer than this pocket-docker (%d)", version, n);
 	}
 	for (int v = version; v < n; v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
 		if (store_exec(s, migrations[v], err) < 0 || store_exec(s, pragma, err) < 0) {
-			store_exec(s, "ROLLBACK", NULL);
+			store_exec(s, "ROLLBACK", pd_err_ignore(cleanup));
 			return -1;
 		}
 	}
@@ -293,7 +293,7 @@ int pd_store_insert(struct pd_store *s, const struct pd_record *r, struct pd_err
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT) {
 		struct pd_record other;
-		if (pd_store_find(s, r->name, &other, NULL) == 0) {
+		if (pd_store_find(s, r->name, &other, pd_err_ignore(optional)) == 0) {
 			pd_fail_kind(err, PD_ERR_USAGE, 0,
 				     "the container name \"%s\" is already in use by container \"%.12s\"; "
 				     "remove it or choose another name",

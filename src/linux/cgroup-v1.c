@@ -54,7 +54,7 @@ static void hiers_freep(struct cg1_hier ***h)
 
 static struct cg1_hier **host_hiers(void)
 {
-	_cleanup_free_ char *mi = pd_read_file("/proc/self/mountinfo", NULL, NULL);
+	_cleanup_free_ char *mi = pd_read_file("/proc/self/mountinfo", NULL, pd_err_ignore(status));
 	return cg1_parse_mountinfo(mi ? mi : "");
 }
 
@@ -238,8 +238,8 @@ static void *prime_main(void *unused)
 	_cleanup_free_ char *parent = xasprintf("%s/%s", hier->mountpoint, CG_PARENT);
 	char tid[16];
 	snprintf(tid, sizeof(tid), "%d", (int)gettid());
-	if (cg_mkdir(parent, true, NULL) == 0)
-		cg_write(parent, "tasks", tid, NULL);
+	if (cg_mkdir(parent, true, pd_err_ignore(optional)) == 0)
+		cg_write(parent, "tasks", tid, pd_err_ignore(optional));
 	return NULL;
 }
 
@@ -268,16 +268,16 @@ static int cg1_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_er
 		return -1;
 	if (mem) {
 		/* As `docker stats`: drop inactive page cache from the usage. */
-		_cleanup_free_ char *st = cg_read(mem, "memory.stat", NULL);
+		_cleanup_free_ char *st = cg_read(mem, "memory.stat", pd_err_ignore(optional));
 		uint64_t inactive = 0;
 		if (st && cg_parse_keyed(st, "total_inactive_file", &inactive) && inactive < v)
 			v -= inactive;
 		out->mem_usage = v;
 		/* "Unlimited" reads as PAGE_COUNTER_MAX pages in bytes. */
-		if (cg_read_u64(mem, "memory.limit_in_bytes", &v, NULL) == 0 && v < host)
+		if (cg_read_u64(mem, "memory.limit_in_bytes", &v, pd_err_ignore(optional)) == 0 && v < host)
 			out->mem_limit = v;
 	}
-	if (pids && cg_read_u64(pids, "pids.current", &v, NULL) == 0)
+	if (pids && cg_read_u64(pids, "pids.current", &v, pd_err_ignore(optional)) == 0)
 		out->pids = v;
 	return 0;
 }
@@ -299,7 +299,7 @@ static int cg1_oom_fd(struct pd_cgroup *cg)
 		return -1;
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%d %d", efd, ocfd);
-	if (cg_write(mem, "cgroup.event_control", buf, NULL) < 0)
+	if (cg_write(mem, "cgroup.event_control", buf, pd_err_ignore(status)) < 0)
 		return -1;
 	return take_fd(&efd);
 }
@@ -310,7 +310,7 @@ static bool cg1_oom_killed(struct pd_cgroup *cg)
 	if (cg->oom_fd >= 0 && read(cg->oom_fd, &n, sizeof(n)) == sizeof(n) && n > 0)
 		cg->oom_seen = true;
 	const char *mem = ctl_dir(cg, CG1_MEMORY);
-	_cleanup_free_ char *oc = mem ? cg_read(mem, "memory.oom_control", NULL) : NULL;
+	_cleanup_free_ char *oc = mem ? cg_read(mem, "memory.oom_control", pd_err_ignore(status)) : NULL;
 	/* oom_kill exists since 4.13; before, an OOM event (the eventfd
 	 * fired, or the group is under OOM right now) is the best sign: with
 	 * the OOM killer enabled it ends in a kill. */

@@ -72,7 +72,7 @@ static char *base_dir(bool rootless, struct pd_err **err)
 {
 	if (!rootless)
 		return xstrdup(CG_ROOT);
-	_cleanup_free_ char *self = pd_read_file("/proc/self/cgroup", NULL, NULL);
+	_cleanup_free_ char *self = pd_read_file("/proc/self/cgroup", NULL, pd_err_ignore(status));
 	_cleanup_free_ char *rel = self ? cg2_parse_self(self) : NULL;
 	if (!rel) {
 		pd_fail(err, ENOTSUP, "cannot find our own cgroup in /proc/self/cgroup; " DELEGATION_HINT);
@@ -222,10 +222,10 @@ static int cg2_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_er
 	cg_parse_keyed(cpu, "usage_usec", &usec);
 	out->cpu_usage_ns = usec * 1000;
 	uint64_t v = 0;
-	if (cg_read_u64(cg->path, "memory.current", &v, NULL) == 0) {
+	if (cg_read_u64(cg->path, "memory.current", &v, pd_err_ignore(optional)) == 0) {
 		/* As `docker stats`: page cache that could be dropped at
 		 * once (inactive_file) is not counted as used. */
-		_cleanup_free_ char *st = cg_read(cg->path, "memory.stat", NULL);
+		_cleanup_free_ char *st = cg_read(cg->path, "memory.stat", pd_err_ignore(optional));
 		uint64_t inactive = 0;
 		if (st && cg_parse_keyed(st, "inactive_file", &inactive) && inactive < v)
 			v -= inactive;
@@ -233,9 +233,9 @@ static int cg2_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_er
 	}
 	uint64_t host = cg_host_memory();
 	out->mem_limit = host;
-	if (cg_read_u64(cg->path, "memory.max", &v, NULL) == 0 && v < host)
+	if (cg_read_u64(cg->path, "memory.max", &v, pd_err_ignore(optional)) == 0 && v < host)
 		out->mem_limit = v;
-	if (cg_read_u64(cg->path, "pids.current", &v, NULL) == 0)
+	if (cg_read_u64(cg->path, "pids.current", &v, pd_err_ignore(optional)) == 0)
 		out->pids = v;
 	return 0;
 }
@@ -264,7 +264,7 @@ static bool cg2_oom_killed(struct pd_cgroup *cg)
 	}
 	/* memory.events counts the group and its descendants, so an OOM kill
 	 * in a sub-group the container made is counted too. */
-	_cleanup_free_ char *ev = cg_read(cg->path, "memory.events", NULL);
+	_cleanup_free_ char *ev = cg_read(cg->path, "memory.events", pd_err_ignore(status));
 	uint64_t n = 0;
 	return ev && cg_parse_keyed(ev, "oom_kill", &n) && n > 0;
 }

@@ -317,7 +317,7 @@ static bool pidset_add(struct pidset *s, pid_t p)
 static int kill_pass(const char *dir, bool recursive, struct pidset *seen)
 {
 	int found = 0;
-	_cleanup_free_ char *procs = cg_read(dir, "cgroup.procs", NULL);
+	_cleanup_free_ char *procs = cg_read(dir, "cgroup.procs", pd_err_ignore(status));
 	for (char *save = NULL, *t = procs ? strtok_r(procs, "\n", &save) : NULL; t;
 	     t = strtok_r(NULL, "\n", &save)) {
 		pid_t p = (pid_t)strtol(t, NULL, 10);
@@ -400,14 +400,14 @@ int cg_rmdir_tree(const char *path, struct pd_err **err)
 			return pd_fail(err, saved, "remove cgroup '%s'", path);
 		}
 		char *const dirs[] = {(char *)path, NULL};
-		cg_kill_loop(dirs, true, NULL);
+		cg_kill_loop(dirs, true, pd_err_ignore(gone));
 		nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
 	}
 }
 
 uint64_t cg_host_memory(void)
 {
-	_cleanup_free_ char *mi = pd_read_file("/proc/meminfo", NULL, NULL);
+	_cleanup_free_ char *mi = pd_read_file("/proc/meminfo", NULL, pd_err_ignore(status));
 	const char *p = mi ? strstr(mi, "MemTotal:") : NULL;
 	return p ? strtoull(p + 9, NULL, 10) * 1024 : 0;
 }
@@ -503,7 +503,7 @@ static const struct cg_ops cg_none_ops = {
 
 static bool have_cg1_controllers(void)
 {
-	_cleanup_free_ char *mi = pd_read_file("/proc/self/mountinfo", NULL, NULL);
+	_cleanup_free_ char *mi = pd_read_file("/proc/self/mountinfo", NULL, pd_err_ignore(status));
 	struct cg1_hier **h = mi ? cg1_parse_mountinfo(mi) : NULL;
 	bool any = false;
 	for (size_t i = 0; h && h[i]; i++)

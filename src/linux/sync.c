@@ -88,6 +88,6 @@ void sync_die(int fd, const char *step, const struct pd_err *e, int status)
 		strncpy(m.text, e->msg, sizeof(m.text) - 1);
 	}
 	strncpy(m.step, step, sizeof(m.step) - 1);
-	sync_send(fd, &m, NULL);
+	sync_send(fd, &m, pd_err_ignore(unreportable));
 	_exit(status);
 }

@@ -347,7 +347,7 @@ int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, 
 	if (r < 0)
 		return nl_fail(err, r, "create veth pair", host_name);
 	if (claim_address(sk, host_name, ip, err) < 0 || configure_peer(pid, s, ip, mac, err) < 0) {
-		pd_link_delete(host_name, NULL);
+		pd_link_delete(host_name, pd_err_ignore(cleanup));
 		return -1;
 	}
 	return 0;

@@ -93,7 +93,7 @@ static pid_t spawn(char **argv, const char *errfile, int keep_fd)
  * cannot reach ("Failed to send N bytes to syslog"). */
 static int helper_failed(const char *name, const char *errfile, int status, struct pd_err **err)
 {
-	_cleanup_free_ char *text = pd_read_file(errfile, NULL, NULL);
+	_cleanup_free_ char *text = pd_read_file(errfile, NULL, pd_err_ignore(optional));
 	const char *last = "";
 	char *save = NULL;
 	for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save))
@@ -129,7 +129,7 @@ static int start_pasta(struct pd_rootless_net *h, const char *exe, pid_t pid, co
 		return pd_fail(err, errno, "run '%s'", exe);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return helper_failed("pasta", errfile, status, err);
-	_cleanup_free_ char *text = pd_read_file(pidfile, NULL, NULL);
+	_cleanup_free_ char *text = pd_read_file(pidfile, NULL, pd_err_ignore(status));
 	pid_t daemon = text ? (pid_t)atoi(text) : 0;
 	h->pidfd = daemon > 0 ? (int)syscall(SYS_pidfd_open, daemon, 0) : -1;
 	unlink(pidfile);

@@ -171,7 +171,7 @@ int pd_subnet_parse(const char *s, struct pd_subnet *out, struct pd_err **err)
 	if (!slash)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': want A.B.C.D/PREFIX", s);
 	*slash++ = '\0';
-	if (inet_pton(AF_INET, copy, &a) != 1 || pd_parse_uint(slash, 30, &prefix, NULL) < 0 || prefix < 8)
+	if (inet_pton(AF_INET, copy, &a) != 1 || pd_parse_uint(slash, 30, &prefix, pd_err_ignore(status)) < 0 || prefix < 8)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid subnet '%s': want the bridge's address and a prefix of 8 to 30, "
 				    "e.g. 10.42.0.1/16", s);

@@ -53,6 +53,7 @@ static inline void pd_err_freep(struct pd_err **e)
  *                 gone, a child between fork and exec; the outcome shows in
  *                 the record (exit code, state) instead
  *   status        the return value says all the caller needs (found or not)
+ *   constant      the call cannot fail with these arguments (a constant input)
  * An unknown word does not compile. */
 enum pd_err_ignore_reason {
 	PD_ERR_IGNORE_cleanup,
@@ -61,6 +62,7 @@ enum pd_err_ignore_reason {
 	PD_ERR_IGNORE_corrected,
 	PD_ERR_IGNORE_unreportable,
 	PD_ERR_IGNORE_status,
+	PD_ERR_IGNORE_constant,
 };
 #define pd_err_ignore(why) ((void)PD_ERR_IGNORE_##why, (struct pd_err **)0)
 
