@@ -1,5 +1,5 @@
 /* `pocket-docker pull`, `images`, `rmi` and `import`: the command-line face
- * of the image store (image/image.h). */
+ * of the image store (core/images.h). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/container.h"
-#include "image/image.h"
+#include "core/images.h"
 #include "image/manifest.h"
 #include "image/registry.h"
 #include "util/cleanup.h"
@@ -91,6 +91,22 @@ static char *read_password(struct pd_err **err)
 	return line;
 }
 
+/* Download progress on a terminal: one line, rewritten. */
+static void show_progress(const struct pd_pull_progress *p, void *data)
+{
+	char a[32], b[32];
+	pd_format_size(p->done, PD_SIZE_PROGRESS, a, sizeof(a));
+	pd_format_size(p->total, PD_SIZE_PROGRESS, b, sizeof(b));
+	int width = 30, fill = p->total ? (int)(p->done * (uint64_t)width / p->total) : 0;
+	if (fill > width)
+		fill = width;
+	fprintf(stderr, "\r%s: [%.*s%*s] %s / %s (%zu/%zu)\033[K", p->what, fill,
+		"##############################", width - fill, "", a, b, p->finished, p->count);
+	if (p->final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
 static int pull_main(const struct cli_global *g, struct pull_opts *o, int argc, char **argv, struct pd_err **err)
 {
 	int i = 1;
@@ -126,10 +142,10 @@ static int pull_main(const struct cli_global *g, struct pull_opts *o, int argc, 
 			return -1;
 	}
 	struct pd_pull_opts po = {
-		.quiet = o->quiet,
 		.insecure = o->insecure,
 		.username = user,
 		.password = password,
+		.progress = !o->quiet && isatty(2) ? show_progress : NULL,
 	};
 	_cleanup_free_ char *name = NULL;
 	bool up_to_date = false;
@@ -179,18 +195,6 @@ static const struct cli_opt images_table[] = {
 	{ 0 },
 };
 
-static void human_size(uint64_t n, char *buf, size_t len)
-{
-	if (n >= 1000000000)
-		snprintf(buf, len, "%.3gGB", (double)n / 1e9);
-	else if (n >= 1000000)
-		snprintf(buf, len, "%.3gMB", (double)n / 1e6);
-	else if (n >= 1000)
-		snprintf(buf, len, "%.3gkB", (double)n / 1e3);
-	else
-		snprintf(buf, len, "%uB", (unsigned)n);
-}
-
 static void print_row(struct cli_table *t, const struct pd_image_rec *r, const struct pd_image_name *nm, bool json,
 		      int64_t now)
 {
@@ -209,7 +213,7 @@ static void print_row(struct cli_table *t, const struct pd_image_rec *r, const s
 	}
 	char created[64], size[32];
 	cli_human_duration(now - r->created_ns, created, sizeof(created));
-	human_size(r->size, size, sizeof(size));
+	pd_format_size(r->size, PD_SIZE_SHORT, size, sizeof(size));
 	_cleanup_free_ char *ago = xasprintf("%s ago", created);
 	char id[13];
 	snprintf(id, sizeof(id), "%.12s", r->id + 7);

@@ -14,7 +14,7 @@
 #include "core/config.h"
 #include "core/container.h"
 #include "core/query.h"
-#include "image/image.h"
+#include "core/images.h"
 #include "linux/caps.h"
 #include "linux/pty.h"
 #include "util/cleanup.h"

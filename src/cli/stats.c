@@ -37,18 +37,6 @@ struct sample {
 	bool ok;
 };
 
-static void human_bytes(uint64_t b, char *buf, size_t len)
-{
-	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	size_t u = 0;
-	while (v >= 1024 && u + 1 < ARRAY_SIZE(unit)) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.2f%s" : "%.0f%s", v, unit[u]);
-}
-
 /* The containers to sample: the ones named, or every running one. */
 static struct sample *pick(const char *root, char **refs, size_t *n, struct pd_err **err)
 {
@@ -110,8 +98,8 @@ static void print_table(const struct sample *a, const struct sample *b, size_t n
 		double dt = (double)(b[i].at_ns - a[i].at_ns);
 		double cpu = dt > 0 && a[i].ok ? 100.0 * (double)(b[i].st.cpu_usage_ns - a[i].st.cpu_usage_ns) / dt : 0;
 		char use[32], lim[32], mem[72];
-		human_bytes(b[i].st.mem_usage, use, sizeof(use));
-		human_bytes(b[i].st.mem_limit, lim, sizeof(lim));
+		pd_format_size(b[i].st.mem_usage, PD_SIZE_BINARY, use, sizeof(use));
+		pd_format_size(b[i].st.mem_limit, PD_SIZE_BINARY, lim, sizeof(lim));
 		snprintf(mem, sizeof(mem), "%s / %s", use, lim);
 		double pct = b[i].st.mem_limit ? 100.0 * (double)b[i].st.mem_usage / (double)b[i].st.mem_limit : 0;
 		char cpus[16], pcts[16], pids[24];

@@ -40,7 +40,7 @@
 #include "image/archive.h"
 #include "image/blobs.h"
 #include "image/cache.h"
-#include "image/image.h"
+#include "core/images.h"
 #include "linux/cgroup.h"
 #include "linux/idmap.h"
 #include "linux/pty.h"
@@ -241,7 +241,7 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 		return NULL;
 	}
 	unsigned skipped = 0;
-	return pd_cache_rootfs(root, arg, rootless, &skipped, err);
+	return pd_image_tarball_rootfs(root, arg, rootless, &skipped, err);
 }
 
 /* The lower layers, top first: an image's layers, or that one. */

@@ -1,7 +1,7 @@
 /* Image state in the state database (store-images.c): images, their names
  * (repository and tag), and the layers each stacks.  Blobs and extracted
  * layers live on disk (image/blobs.h, image/layers.h); these rows say
- * which of them an image needs.  Used by image/image.c only. */
+ * which of them an image needs.  Used by core/images.c only. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

@@ -37,7 +37,6 @@
 #include <unistd.h>
 
 #include "image/archive.h"
-#include "linux/idmap.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -196,7 +195,7 @@ static int userns_extract_cb(void *arg)
 	return r;
 }
 
-static int extract_in_userns(const struct pd_idmap *map, int tarfd, const char *tarball, int dfd,
+static int extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const char *tarball, int dfd,
 			     const char *tmp, const struct pd_extract_opts *o, struct pd_extract_result *res,
 			     struct pd_err **err)
 {
@@ -205,7 +204,7 @@ static int extract_in_userns(const struct pd_idmap *map, int tarfd, const char *
 		return pd_fail(err, errno, "create pipe");
 	struct userns_extract u = {.tarfd = tarfd, .dfd = dfd, .report = p[1], .tarball = tarball, .tmp = tmp, .o = o};
 	_cleanup_err_ struct pd_err *run_err = NULL;
-	int r = idmap_run_in_userns(map, userns_extract_cb, &u, &run_err);
+	int r = mode->run_in_userns(mode->ctx, userns_extract_cb, &u, &run_err);
 	close(p[1]);
 	char msg[1024];
 	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
@@ -227,8 +226,8 @@ static int extract_in_userns(const struct pd_idmap *map, int tarfd, const char *
 /* Extract the open tarball into rootfs_dir/.tmp-XXXXXX and rename it to
  * `dest`.  Losing the race to another extractor is success. */
 static int extract_into_place(int tarfd, const char *tarball, const struct stat *before,
-			      const char *rootfs_dir, const char *dest, bool rootless, unsigned *skipped,
-			      struct pd_err **err)
+			      const char *rootfs_dir, const char *dest, const struct pd_cache_mode *mode,
+			      unsigned *skipped, struct pd_err **err)
 {
 	/* pd_mkdir_p sets the mode only of what it creates; a cache directory
 	 * made some other way must not expose the trees either. */
@@ -249,15 +248,12 @@ static int extract_into_place(int tarfd, const char *tarball, const struct stat 
 		return -1;
 	}
 
-	struct pd_extract_opts o = {.rootless = rootless};
+	struct pd_extract_opts o = {.rootless = mode->rootless};
 	struct pd_extract_result res;
 	struct stat after;
-	struct pd_idmap map;
-	if (rootless)
-		idmap_for_caller(&map);
-	if (rootless && idmap_has_range(&map)) {
+	if (mode->rootless && mode->run_in_userns) {
 		o.keep_owners = true;
-		if (extract_in_userns(&map, tarfd, tarball, dfd, tmp, &o, &res, err) < 0)
+		if (extract_in_userns(mode, tarfd, tarball, dfd, tmp, &o, &res, err) < 0)
 			return -1;
 	} else if (pd_archive_extract_fd(tarfd, tarball, dfd, &o, &res, err) < 0) {
 		remove_tmp(tmp);
@@ -305,8 +301,8 @@ static char *make_dirs(const char *state_root, char **bystat_dir, struct pd_err 
 	return abs;
 }
 
-char *pd_cache_rootfs(const char *state_root, const char *tarball, bool rootless, unsigned *skipped_devices,
-		      struct pd_err **err)
+char *pd_cache_rootfs(const char *state_root, const char *tarball, const struct pd_cache_mode *mode,
+		      unsigned *skipped_devices, struct pd_err **err)
 {
 	if (skipped_devices)
 		*skipped_devices = 0;
@@ -330,12 +326,7 @@ char *pd_cache_rootfs(const char *state_root, const char *tarball, bool rootless
 	_cleanup_free_ char *index = xasprintf("%s/%s", bystat_dir, key);
 	/* Rootless trees keep the caller as owner of everything, or, with a
 	 * subordinate range, the archive's owners inside it. */
-	const char *suffix = "";
-	if (rootless) {
-		struct pd_idmap map;
-		idmap_for_caller(&map);
-		suffix = idmap_has_range(&map) ? "-subids" : "-rootless";
-	}
+	const char *suffix = !mode->rootless ? "" : mode->run_in_userns ? "-subids" : "-rootless";
 
 	char sha[PD_SHA256_HEX_LEN + 1];
 	if (read_index(index, sha)) {
@@ -349,8 +340,7 @@ char *pd_cache_rootfs(const char *state_root, const char *tarball, bool rootless
 		return NULL;
 	_cleanup_free_ char *path = xasprintf("%s/%s%s", rootfs_dir, sha, suffix);
 	if (!pd_is_dir(path)) {
-		if (extract_into_place(fd, tarball, &st, rootfs_dir, path, rootless, skipped_devices, err) <
-		    0)
+		if (extract_into_place(fd, tarball, &st, rootfs_dir, path, mode, skipped_devices, err) < 0)
 			return NULL;
 	}
 	/* Record the sha only for the file state it was computed from. */

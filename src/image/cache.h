@@ -2,6 +2,9 @@
  *
  *   <state_root>/cache/rootfs/<sha256>           extracted as root
  *   <state_root>/cache/rootfs/<sha256>-rootless  extracted without privilege
+ *   <state_root>/cache/rootfs/<sha256>-subids    extracted without privilege,
+ *                                                 in a user namespace that
+ *                                                 maps a subordinate range
  *   <state_root>/cache/by-stat/<dev>-<ino>-<size>-<mtime_ns>-<ctime_ns>
  *                                                 the sha256 of that file
  *
@@ -12,13 +15,29 @@
 
 #include "util/error.h"
 
+/* The privilege mode of an extraction.  This module knows nothing of user
+ * namespaces: the caller (core) says whether it is rootless and, when the
+ * caller has a subordinate id range, how to run a function inside a user
+ * namespace that maps it. */
+struct pd_cache_mode {
+	bool rootless; /* not root on the host */
+	/* Rootless with a subordinate range: run fn(arg) in a child inside a
+	 * new user namespace that maps the range (the caller is root there),
+	 * returning 0 when fn returned 0; `ctx` is passed back.  NULL when
+	 * there is no range, or not rootless. */
+	int (*run_in_userns)(void *ctx, int (*fn)(void *arg), void *arg, struct pd_err **err);
+	void *ctx;
+};
+
 /* Return the absolute path (caller frees) of the extracted rootfs of
  * `tarball`, extracting it on first use.
  *
- * Root and rootless extractions are kept apart (the suffix above): a tree
- * extracted as root has the image's owners and device nodes, one extracted
- * rootless has the caller's uid everywhere and none; neither is right for
- * the other.
+ * Root and rootless extractions are kept apart (the suffix above: -subids
+ * when the mode can run in a user namespace with a subordinate range,
+ * -rootless without one): a tree extracted as root has the image's owners
+ * and device nodes, one extracted rootless has the caller's uid everywhere
+ * (or, with a range, the archive's owners mapped into it) and none;
+ * neither is right for the other.
  *
  * A tarball whose (dev, inode, size, mtime, ctime) is in the by-stat index is
  * not hashed again.  Extraction goes to cache/rootfs/.tmp-XXXXXX, renamed into
@@ -29,8 +48,8 @@
  *
  * *skipped_devices (may be NULL) is the number of device nodes left out by
  * this call's extraction (rootless only); 0 when the tree was cached. */
-char *pd_cache_rootfs(const char *state_root, const char *tarball, bool rootless, unsigned *skipped_devices,
-		      struct pd_err **err);
+char *pd_cache_rootfs(const char *state_root, const char *tarball, const struct pd_cache_mode *mode,
+		      unsigned *skipped_devices, struct pd_err **err);
 
 /* Remove the temporary trees (cache/rootfs/.tmp-*) that killed extractors
  * left, when no extraction is running (the extractors' lock is free);

@@ -1,8 +1,9 @@
 /* Layer directories (see layers.h).
  *
  * Runs in the CLI (pull, import, and run when a layer was pulled in the
- * other privilege mode), as root or as the invoking user.  Writes only
- * under <state_root>/layers.
+ * other privilege mode), as root or as the invoking user; pull and import
+ * extract several layers at once, each in a child process of the CLI
+ * (pd_layers_extract).  Writes only under <state_root>/layers.
  *
  * Threats: every layer is hostile; archive.c keeps each entry inside the
  * temp directory, and the temp name keeps a half-extracted layer from ever
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "image/archive.h"
@@ -66,7 +68,8 @@ int pd_layer_extract(const char *root, const char *digest, bool rootless, struct
 		return -1;
 	_cleanup_close_ int bfd = open(blob, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (bfd < 0)
-		return pd_fail(err, errno, "layer %.19s: open blob '%s' (pull the image again)", digest, blob);
+		return pd_fail(err, errno, "layer %.19s: open blob '%s' (pull the image again)", digest,
+			       blob);
 	_cleanup_free_ char *tmp = xasprintf("%s/.tmp-XXXXXX", dir);
 	if (!mkdtemp(tmp))
 		return pd_fail(err, errno, "create a directory in '%s'", dir);
@@ -91,6 +94,105 @@ int pd_layer_extract(const char *root, const char *digest, bool rootless, struct
 		return pd_fail(err, e, "rename '%s' to '%s'", tmp, dest);
 	}
 	return 0;
+}
+
+/* The child of one layer's extraction: its error text goes on `report`,
+ * its errno in the exit status (100 + errno). */
+static _Noreturn void extract_child(const char *root, const char *digest, bool rootless, int report)
+{
+	struct pd_err *e = NULL;
+	if (pd_layer_extract(root, digest, rootless, &e) == 0)
+		_exit(0);
+	(void)!write(report, e->msg, strlen(e->msg));
+	_exit(e->errnum ? 100 + (e->errnum & 0x7f) : 1);
+}
+
+/* Start the extraction of `digest` in a child; its pid and the read end of
+ * its report pipe go to *pid and *fd. */
+static int start_child(const char *root, const char *digest, bool rootless, pid_t *pid, int *fd,
+		       struct pd_err **err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return pd_fail(err, errno, "create a pipe");
+	pid_t child = fork();
+	if (child == 0) {
+		close(p[0]);
+		extract_child(root, digest, rootless, p[1]);
+	}
+	int e = errno;
+	close(p[1]);
+	if (child < 0) {
+		close(p[0]);
+		return pd_fail(err, e, "fork");
+	}
+	*pid = child;
+	*fd = p[0];
+	return 0;
+}
+
+/* A child ended: turn a failure into the error (when it is the first). */
+static int reap_child(int fd, int status, int ret, struct pd_err **err)
+{
+	char msg[1024];
+	ssize_t n = read(fd, msg, sizeof(msg) - 1);
+	close(fd);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return ret;
+	msg[n > 0 ? n : 0] = '\0';
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+	if (ret < 0)
+		return ret;
+	return pd_fail(err, code >= 100 ? code - 100 : 0, "%s",
+		       n > 0 ? msg : "layer extraction ended abnormally");
+}
+
+int pd_layers_extract(const char *root, const char *const *digests, size_t n, bool rootless,
+		      struct pd_err **err)
+{
+	size_t todo = 0;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *p = pd_layer_path(root, digests[i], rootless);
+		todo += p && !pd_is_dir(p);
+	}
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (todo < 2 || cpus < 2) {
+		for (size_t i = 0; i < n; i++)
+			if (pd_layer_extract(root, digests[i], rootless, err) < 0)
+				return -1;
+		return 0;
+	}
+	size_t max = cpus > 4 ? 4 : (size_t)cpus, running = 0, next = 0;
+	_cleanup_free_ pid_t *pids = xcalloc(n, sizeof(pid_t));
+	_cleanup_free_ int *fds = xcalloc(n, sizeof(int));
+	int ret = 0;
+	/* Nothing buffered is written twice by a child's exit. */
+	fflush(NULL);
+	while (next < n || running) {
+		if (next < n && running < max && ret == 0) {
+			ret = start_child(root, digests[next], rootless, &pids[next], &fds[next], err);
+			if (ret == 0) {
+				next++;
+				running++;
+			}
+			continue;
+		}
+		if (next < n && ret < 0)
+			next = n; /* start no more after a failure */
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (size_t i = 0; i < next; i++)
+			if (pids[i] == pid) {
+				running--;
+				ret = reap_child(fds[i], status, ret, err);
+			}
+	}
+	return ret;
 }
 
 static char *short_name(const char *root, const char *digest, bool rootless)

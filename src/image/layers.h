@@ -12,6 +12,7 @@
  * never modified once renamed into place. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -24,6 +25,15 @@ char *pd_layer_path(const char *root, const char *digest, bool rootless);
  * into place when complete; losing a race to a concurrent extractor is
  * success.  On failure nothing is left under a layer's name. */
 int pd_layer_extract(const char *root, const char *digest, bool rootless, struct pd_err **err);
+
+/* Extract every layer of `digests` (n of them) that is not there yet, as
+ * pd_layer_extract does.  With two or more to do and two or more CPUs, one
+ * child process per layer, up to four at once: extraction is bound by
+ * system calls, so layers side by side use the cores a single extractor
+ * leaves idle.  After a failure no more are started; the first failure is
+ * the error (its text and errno, carried from the child). */
+int pd_layers_extract(const char *root, const char *const *digests, size_t n, bool rootless,
+		      struct pd_err **err);
 
 /* A short name for the layer directory, for overlay's lowerdir list (one
  * page for all layers): layers/l/<12 hex>[r], a symlink to the directory,

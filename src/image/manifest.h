@@ -13,6 +13,8 @@
 
 #define PD_DEFAULT_REGISTRY "docker.io"
 #define PD_MAX_LAYERS	    127
+/* The most bytes of a manifest, index or image config read into memory. */
+#define PD_JSON_MAX (4u << 20)
 
 /* "busybox" -> docker.io, library/busybox, latest.
  * "registry:5000/team/app:1.2", "name@sha256:...", "localhost/x". */
@@ -24,6 +26,7 @@ struct pd_ref {
 };
 int pd_ref_parse(const char *s, struct pd_ref *r, struct pd_err **err);
 void pd_ref_free(struct pd_ref *r);
+#define _cleanup_ref_ __attribute__((cleanup(pd_ref_free)))
 /* "docker.io/library/busybox" */
 char *pd_ref_repo(const struct pd_ref *r);
 /* "docker.io/library/busybox:latest" or "...@sha256:..." */
@@ -62,6 +65,7 @@ struct pd_manifest {
 int pd_manifest_parse(const char *body, size_t len, const char *content_type, struct pd_manifest *m,
 		      struct pd_err **err);
 void pd_manifest_free(struct pd_manifest *m);
+#define _cleanup_manifest_ __attribute__((cleanup(pd_manifest_free)))
 /* The Accept header value for manifests. */
 extern const char pd_manifest_accept[];
 
@@ -88,3 +92,4 @@ int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *
 /* Parse only the stored runtime_json (the "config" object). */
 int pd_image_runtime_parse(const char *json, struct pd_image_config *c, struct pd_err **err);
 void pd_image_config_free(struct pd_image_config *c);
+#define _cleanup_image_config_ __attribute__((cleanup(pd_image_config_free)))

@@ -26,6 +26,7 @@ struct pd_registry {
 int pd_registry_open(struct pd_registry *r, const struct pd_ref *ref, bool insecure, const char *username,
 		     const char *password, struct pd_err **err);
 void pd_registry_close(struct pd_registry *r);
+#define _cleanup_registry_ __attribute__((cleanup(pd_registry_close)))
 
 /* Fetch the manifest named by `reference` (a tag or a digest), verified:
  * its sha256 must equal the digest asked for, or the registry's

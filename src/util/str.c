@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,37 @@ int pd_parse_size(const char *s, uint64_t *out, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "size '%s' is too large", s);
 	*out = bytes;
 	return 0;
+}
+
+void pd_format_size(uint64_t n, enum pd_size_style style, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t base;
+		bool sig; /* %g (significant digits) rather than %f */
+		int prec;
+		const char *sep;
+		const char *units[5]; /* NULL after the largest */
+	} styles[] = {
+	    [PD_SIZE_SHORT] = {1000, true, 3, "", {"B", "kB", "MB", "GB"}},
+	    [PD_SIZE_PROGRESS] = {1000, false, 1, " ", {"B", "kB", "MB"}},
+	    [PD_SIZE_BINARY] = {1024, false, 2, "", {"B", "KiB", "MiB", "GiB", "TiB"}},
+	};
+	const __typeof__(styles[0]) *s = &styles[style];
+	/* The unit is chosen on the integer (n >= base^u), and the figure is
+	 * n divided once by that exact power: the same digits as dividing in
+	 * steps, with no rounding at the edges. */
+	size_t u = 0;
+	uint64_t div = 1;
+	while (u + 1 < ARRAY_SIZE(s->units) && s->units[u + 1] && n / div >= s->base) {
+		div *= s->base;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 "%s%s", n, s->sep, s->units[0]);
+	else if (s->sig)
+		snprintf(buf, len, "%.*g%s%s", s->prec, (double)n / (double)div, s->sep, s->units[u]);
+	else
+		snprintf(buf, len, "%.*f%s%s", s->prec, (double)n / (double)div, s->sep, s->units[u]);
 }
 
 /* Milliseconds per unit at the start of *pp ("ms" before "m"); 0 if none. */

@@ -18,6 +18,19 @@ char **pd_shell_split(const char *s, struct pd_err **err);
  * only: no sign, exponent or hex. */
 int pd_parse_size(const char *s, uint64_t *out, struct pd_err **err);
 
+/* How pd_format_size writes a size: three conventions, one per kind of
+ * figure the CLI shows. */
+enum pd_size_style {
+	PD_SIZE_SHORT,	  /* "12B", "999kB", "1.23MB", "4.5GB": 3 significant digits,
+			   * units of 1000 up to GB (image sizes, as Docker shows them) */
+	PD_SIZE_PROGRESS, /* "12 B", "1.0 kB", "5000.0 MB": one decimal, units of 1000
+			   * up to MB (download progress) */
+	PD_SIZE_BINARY,	  /* "12B", "1.50KiB", "2.00GiB": two decimals, units of 1024
+			   * up to TiB (memory) */
+};
+/* Write `n` bytes as text in `style` into buf (NUL-terminated, cut to len). */
+void pd_format_size(uint64_t n, enum pd_size_style style, char *buf, size_t len);
+
 /* Parse "10" (seconds), "10s", "500ms", "2m", "1h", "1.5s" or a sequence such
  * as "1m30s" into milliseconds. */
 int pd_parse_duration_ms(const char *s, uint64_t *out, struct pd_err **err);

@@ -778,14 +778,18 @@ static size_t count_entries(const char *dir, size_t *tmp)
 	return n;
 }
 
+/* Root, or rootless without a subordinate range. */
+#define MODE_AS_CALLER (&(struct pd_cache_mode){.rootless = !is_root()})
+
 static void test_cache_reuse(void **state)
 {
 	struct fx *f = *state;
 	MAKE_TAR(f->tar, E_FILE("bin/sh", "sh", .perm = 0755), E_FILE("etc/os-release", "test\n"));
 	bool rootless = !is_root();
+	const struct pd_cache_mode mode = {.rootless = rootless};
 	_cleanup_err_ struct pd_err *err = NULL;
 	unsigned skipped = 99;
-	_cleanup_free_ char *p1 = pd_cache_rootfs(f->state, f->tar, rootless, &skipped, &err);
+	_cleanup_free_ char *p1 = pd_cache_rootfs(f->state, f->tar, &mode, &skipped, &err);
 	if (!p1)
 		fail_msg("%s", err->msg);
 	assert_int_equal(skipped, 0);
@@ -809,7 +813,7 @@ static void test_cache_reuse(void **state)
 
 	/* Second call: same path, nothing extracted again. */
 	assert_int_equal(unlink(os), 0);
-	_cleanup_free_ char *p2 = pd_cache_rootfs(f->state, f->tar, rootless, &skipped, &err);
+	_cleanup_free_ char *p2 = pd_cache_rootfs(f->state, f->tar, &mode, &skipped, &err);
 	assert_non_null(p2);
 	assert_string_equal(p1, p2);
 	assert_false(exists_at(AT_FDCWD, os));
@@ -817,14 +821,14 @@ static void test_cache_reuse(void **state)
 	/* A stale index (tree removed) falls back to hashing and extracting. */
 	_cleanup_err_ struct pd_err *e2 = NULL;
 	assert_int_equal(pd_rm_rf(p1, &e2), 0);
-	_cleanup_free_ char *p3 = pd_cache_rootfs(f->state, f->tar, rootless, NULL, &err);
+	_cleanup_free_ char *p3 = pd_cache_rootfs(f->state, f->tar, &mode, NULL, &err);
 	assert_non_null(p3);
 	assert_string_equal(p1, p3);
 	assert_true(exists_at(AT_FDCWD, os));
 
 	/* A changed tarball gets its own tree. */
 	MAKE_TAR(f->tar, E_FILE("etc/os-release", "changed\n"));
-	_cleanup_free_ char *p4 = pd_cache_rootfs(f->state, f->tar, rootless, NULL, &err);
+	_cleanup_free_ char *p4 = pd_cache_rootfs(f->state, f->tar, &mode, NULL, &err);
 	assert_non_null(p4);
 	assert_string_not_equal(p1, p4);
 	assert_int_equal(count_entries(rootfs, &tmp), 2);
@@ -836,7 +840,7 @@ static void test_cache_failure_leaves_nothing(void **state)
 	/* From <dir>/state/cache/rootfs/.tmp-X, this is <dir>/outside/evil. */
 	MAKE_TAR(f->tar, E_FILE("ok", "fine"), E_FILE("../../../../outside/evil", "evil"));
 	_cleanup_err_ struct pd_err *err = NULL;
-	char *p = pd_cache_rootfs(f->state, f->tar, !is_root(), NULL, &err);
+	char *p = pd_cache_rootfs(f->state, f->tar, MODE_AS_CALLER, NULL, &err);
 	assert_null(p);
 	assert_non_null(err);
 	assert_non_null(strstr(err->msg, "escapes the root filesystem"));
@@ -848,9 +852,9 @@ static void test_cache_failure_leaves_nothing(void **state)
 	assert_empty_dir(f->outside);
 
 	pd_err_freep(&err);
-	assert_null(pd_cache_rootfs(f->state, "/nonexistent.tar", false, NULL, &err));
+	assert_null(pd_cache_rootfs(f->state, "/nonexistent.tar", &(struct pd_cache_mode){0}, NULL, &err));
 	pd_err_freep(&err);
-	assert_null(pd_cache_rootfs(f->state, f->dir, false, NULL, &err));
+	assert_null(pd_cache_rootfs(f->state, f->dir, &(struct pd_cache_mode){0}, NULL, &err));
 	assert_non_null(strstr(err->msg, "not a regular file"));
 }
 
@@ -872,7 +876,7 @@ static void test_cache_sweeps_leftovers(void **state)
 	assert_int_equal(flock(lfd, LOCK_SH), 0);
 	assert_int_equal(mkdir(busy, 0700), 0);
 	MAKE_TAR(f->tar, E_FILE("a", "a"));
-	_cleanup_free_ char *p = pd_cache_rootfs(f->state, f->tar, !is_root(), NULL, &err);
+	_cleanup_free_ char *p = pd_cache_rootfs(f->state, f->tar, MODE_AS_CALLER, NULL, &err);
 	assert_non_null(p);
 	assert_int_equal(count_entries(rootfs, &tmp), 3);
 	assert_int_equal(tmp, 2);
@@ -881,7 +885,7 @@ static void test_cache_sweeps_leftovers(void **state)
 	closep(&lfd);
 	lfd = -1;
 	MAKE_TAR(f->tar, E_FILE("b", "b"));
-	_cleanup_free_ char *p2 = pd_cache_rootfs(f->state, f->tar, !is_root(), NULL, &err);
+	_cleanup_free_ char *p2 = pd_cache_rootfs(f->state, f->tar, MODE_AS_CALLER, NULL, &err);
 	assert_non_null(p2);
 	assert_int_equal(count_entries(rootfs, &tmp), 2);
 	assert_int_equal(tmp, 0);
@@ -900,7 +904,7 @@ static void test_cache_concurrent(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			struct pd_err *err = NULL;
-			char *p = pd_cache_rootfs(f->state, f->tar, !is_root(), NULL, &err);
+			char *p = pd_cache_rootfs(f->state, f->tar, MODE_AS_CALLER, NULL, &err);
 			char line[512];
 			int n = snprintf(line, sizeof(line), "%s\n", p ? p : err->msg);
 			_exit(write(pfd[1], line, (size_t)n) == n && p ? 0 : 1);
@@ -932,6 +936,63 @@ static void test_cache_concurrent(void **state)
 	assert_true(exists_at(AT_FDCWD, x));
 }
 
+/* A stand-in for core's "run in a user namespace": fn runs in a child, as
+ * it would there, and the calls are counted. */
+static int fake_userns(void *ctx, int (*fn)(void *arg), void *arg, struct pd_err **err)
+{
+	(*(int *)ctx)++;
+	pid_t pid = fork();
+	if (pid < 0)
+		return pd_fail(err, errno, "fork");
+	if (pid == 0)
+		_exit(fn(arg) == 0 ? 0 : 1);
+	int status;
+	if (waitpid(pid, &status, 0) < 0)
+		return pd_fail(err, errno, "wait");
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : pd_fail(err, 0, "the helper failed");
+}
+
+/* Rootless with a subordinate range: the extraction runs through the
+ * caller's function, keeps the archive's owners, and its tree has its own
+ * name; a failure inside comes back with its message, leaving nothing. */
+static void test_cache_userns_mode(void **state)
+{
+	struct fx *f = *state;
+	int calls = 0;
+	struct pd_cache_mode mode = {.rootless = true, .run_in_userns = fake_userns, .ctx = &calls};
+	const struct ent ents[] = {E_FILE("etc/x", "x", .uid = getuid(), .gid = getgid()),
+				   E_CHR("dev/null", .rdev = makedev(1, 3))};
+	assert_true(make_tar_filtered(f->tar, NULL, ents, ARRAY_SIZE(ents)));
+	_cleanup_err_ struct pd_err *err = NULL;
+	unsigned skipped = 0;
+	_cleanup_free_ char *p = pd_cache_rootfs(f->state, f->tar, &mode, &skipped, &err);
+	if (!p)
+		fail_msg("%s", err->msg);
+	assert_int_equal(calls, 1);
+	assert_int_equal(skipped, 1);
+	char sha[65];
+	assert_int_equal(pd_sha256_file(f->tar, sha, &err), 0);
+	_cleanup_free_ char *want = xasprintf("%s/cache/rootfs/%s-subids", f->state, sha);
+	assert_string_equal(p, want);
+	_cleanup_free_ char *x = xasprintf("%s/etc/x", p);
+	assert_true(exists_at(AT_FDCWD, x));
+
+	/* Cached: no second extraction. */
+	_cleanup_free_ char *p2 = pd_cache_rootfs(f->state, f->tar, &mode, NULL, &err);
+	assert_non_null(p2);
+	assert_int_equal(calls, 1);
+
+	MAKE_TAR(f->tar, E_FILE("ok", "fine"), E_FILE("../../../../outside/evil", "evil"));
+	assert_null(pd_cache_rootfs(f->state, f->tar, &mode, NULL, &err));
+	assert_int_equal(calls, 2);
+	assert_non_null(strstr(err->msg, "escapes the root filesystem"));
+	_cleanup_free_ char *rootfs = xasprintf("%s/cache/rootfs", f->state);
+	size_t tmp;
+	assert_int_equal(count_entries(rootfs, &tmp), 1);
+	assert_int_equal(tmp, 0);
+	assert_empty_dir(f->outside);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -961,6 +1022,7 @@ int main(void)
 	    T(test_cache_failure_leaves_nothing),
 	    T(test_cache_sweeps_leftovers),
 	    T(test_cache_concurrent),
+	    T(test_cache_userns_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,11 @@
-/* Unit tests for util/str.c: shell-word splitting, sizes, durations, string
- * vectors.  Pure logic; no root, no network. */
+/* Unit tests for util/str.c: shell-word splitting, sizes (parsed and
+ * formatted), durations, string vectors.  Pure logic; no root, no network. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +301,103 @@ static void test_prefix_suffix(void **state)
 	assert_false(str_has_suffix("x.tar.gz", ".tar"));
 }
 
+/* The three formatters pd_format_size replaced, as they were: its output
+ * must stay byte for byte what `images`, `pull` and `stats` printed. */
+static void old_images(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 1000000000)
+		snprintf(buf, len, "%.3gGB", (double)n / 1e9);
+	else if (n >= 1000000)
+		snprintf(buf, len, "%.3gMB", (double)n / 1e6);
+	else if (n >= 1000)
+		snprintf(buf, len, "%.3gkB", (double)n / 1e3);
+	else
+		snprintf(buf, len, "%uB", (unsigned)n);
+}
+
+static void old_progress(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 1000000)
+		snprintf(buf, len, "%.1f MB", (double)n / 1e6);
+	else if (n >= 1000)
+		snprintf(buf, len, "%.1f kB", (double)n / 1e3);
+	else
+		snprintf(buf, len, "%" PRIu64 " B", n);
+}
+
+static void old_stats(uint64_t b, char *buf, size_t len)
+{
+	const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)b;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < ARRAY_SIZE(unit)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.2f%s" : "%.0f%s", v, unit[u]);
+}
+
+static void check_format(uint64_t n)
+{
+	char got[64], want[64];
+	old_images(n, want, sizeof(want));
+	pd_format_size(n, PD_SIZE_SHORT, got, sizeof(got));
+	assert_string_equal(got, want);
+	old_progress(n, want, sizeof(want));
+	pd_format_size(n, PD_SIZE_PROGRESS, got, sizeof(got));
+	assert_string_equal(got, want);
+	old_stats(n, want, sizeof(want));
+	pd_format_size(n, PD_SIZE_BINARY, got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+static void test_format_size(void **state)
+{
+	char b[64];
+	pd_format_size(0, PD_SIZE_SHORT, b, sizeof(b));
+	assert_string_equal(b, "0B");
+	pd_format_size(1234567, PD_SIZE_SHORT, b, sizeof(b));
+	assert_string_equal(b, "1.23MB");
+	pd_format_size(5000000000ULL, PD_SIZE_SHORT, b, sizeof(b));
+	assert_string_equal(b, "5GB");
+	pd_format_size(999, PD_SIZE_PROGRESS, b, sizeof(b));
+	assert_string_equal(b, "999 B");
+	pd_format_size(1000, PD_SIZE_PROGRESS, b, sizeof(b));
+	assert_string_equal(b, "1.0 kB");
+	pd_format_size(5000000000ULL, PD_SIZE_PROGRESS, b, sizeof(b));
+	assert_string_equal(b, "5000.0 MB");
+	pd_format_size(1023, PD_SIZE_BINARY, b, sizeof(b));
+	assert_string_equal(b, "1023B");
+	pd_format_size(1536, PD_SIZE_BINARY, b, sizeof(b));
+	assert_string_equal(b, "1.50KiB");
+	pd_format_size(UINT64_MAX, PD_SIZE_BINARY, b, sizeof(b));
+	assert_string_equal(b, "16777216.00TiB");
+	/* Cut to the buffer, always terminated. */
+	pd_format_size(1234567, PD_SIZE_SHORT, b, 4);
+	assert_string_equal(b, "1.2");
+
+	/* Every edge of every unit, and a spread in between. */
+	for (uint64_t p = 1; p <= 1000000000000000000ULL; p *= 10)
+		for (int64_t d = -3; d <= 3; d++)
+			check_format(p + (uint64_t)d);
+	for (int sh = 0; sh < 64; sh++)
+		for (int64_t d = -3; d <= 3; d++)
+			check_format((1ULL << sh) + (uint64_t)d);
+	for (uint64_t n = 0; n < 3000000; n += 7)
+		check_format(n);
+	const uint64_t edges[] = {999499,     999500,	 999949,    999950,
+				  999999,     1048575,	 1048576,   1073741823,
+				  1073741824, 999499999, 999500000, 9223372036854771712ULL,
+				  UINT64_MAX};
+	for (size_t i = 0; i < ARRAY_SIZE(edges); i++)
+		check_format(edges[i]);
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		check_format(x >> (x & 63));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +415,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_uint),
 	    cmocka_unit_test(test_strv),
 	    cmocka_unit_test(test_prefix_suffix),
+	    cmocka_unit_test(test_format_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,9 @@
 /* The image store: images pulled from a registry or a URL, or imported
  * from a file, recorded in the state database (core/store-images.h) with
  * their blobs (image/blobs.h) and extracted layers (image/layers.h).
+ * image/ fetches, verifies, parses and extracts; this module decides what
+ * to fetch, takes the locks, records the result and removes what a failed
+ * pull left.  It prints nothing: a pull's progress goes to a callback.
  *
  * An image is an ordered list of layers (bottom first) and a runtime
  * config (Entrypoint, Cmd, Env, WorkingDir, User, StopSignal).  Its id is
@@ -13,6 +16,7 @@
  * manifest digest (REPO@sha256:...). */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -20,12 +24,25 @@
 #include "image/manifest.h"
 #include "util/error.h"
 
+/* Where a pull's downloads stand, summed over all of them. */
+struct pd_pull_progress {
+	const char *what;	/* the reference pulled, or the URL's base name */
+	uint64_t done;		/* bytes downloaded */
+	uint64_t total;		/* bytes expected (a download of unknown size counts what it has) */
+	size_t finished, count; /* downloads complete, of how many */
+	bool final;		/* the last call, when every download has ended */
+};
+
 struct pd_pull_opts {
-	bool quiet;	      /* no progress, only the name on stdout */
 	bool insecure;	      /* plain http to a registry that is not on loopback */
 	const char *username; /* may be NULL */
 	const char *password;
-	unsigned parallel;    /* blobs at once; 0: 4 */
+	unsigned parallel; /* blobs at once; 0: 4 */
+	/* Called (when not NULL) at most ten times a second while blobs
+	 * download, and once when they are done; never when nothing is
+	 * fetched.  It may print; it must not fail. */
+	void (*progress)(const struct pd_pull_progress *p, void *data);
+	void *progress_data;
 };
 
 /* True when `s` names a URL (http://, https://, file://). */
@@ -40,24 +57,25 @@ int pd_image_pull(const char *root, const char *what, const struct pd_pull_opts 
 
 /* Import a `docker save` archive, an OCI layout archive, or a plain rootfs
  * tarball; `name` (may be NULL) names it ("app:1.0").  *id_out is the
- * image's id (caller frees). */
+ * image's id (caller frees).  On failure nothing new is recorded, and
+ * blobs and layers this import stored are removed again. */
 int pd_image_import(const char *root, const char *file, const char *name, char **id_out, struct pd_err **err);
 
 /* One image found by name. */
 struct pd_image {
 	struct pd_image_rec rec;
-	struct pd_image_config cfg; /* parsed from rec.config */
+	struct pd_image_config cfg;	     /* parsed from rec.config */
 	const struct pd_image_name *matched; /* the name it was found by, or NULL */
 };
 void pd_image_free(struct pd_image *img);
 
-/* 0 with *out filled; 1 when no image has that name; -1 on error (an
- * ambiguous id prefix is one). */
+/* 0 with *out filled (the caller frees it with pd_image_free); 1 when no
+ * image has that name; -1 on error (an ambiguous id prefix is one). */
 int pd_image_find(const char *root, const char *name, struct pd_image *out, struct pd_err **err);
 
-/* Every image, newest first. */
+/* Every image, newest first (free with pd_image_recs_free). */
 int pd_image_list(const char *root, struct pd_image_rec **out, size_t *n, struct pd_err **err);
-/* "busybox", "127.0.0.1:5000/a/b", or the URL. */
+/* "busybox", "127.0.0.1:5000/a/b", or the URL (caller frees). */
 char *pd_image_display_repo(const char *repo);
 
 /* Apply the image's config to a container being made: image Env under the
@@ -73,8 +91,17 @@ int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const 
  * Fails when the image is gone (removed meanwhile). */
 char **pd_image_lowers(const char *root, const char *id, bool rootless, struct pd_err **err);
 
+/* The extracted rootfs of a tarball given as a container's rootfs (an
+ * absolute path the caller frees), extracted into the rootfs cache
+ * (image/cache.h) on first use.  Rootless, a caller with a subordinate id
+ * range extracts inside a user namespace that maps it, keeping the
+ * archive's owners.  *skipped_devices (may be NULL): device nodes left
+ * out by this call's extraction. */
+char *pd_image_tarball_rootfs(const char *root, const char *tarball, bool rootless, unsigned *skipped_devices,
+			      struct pd_err **err);
+
 /* Remove an image (or one of its names): refused when a container uses
  * it, unless `force`, which then only takes its names away.  Layers no
  * image stacks any more are deleted with their blobs.  Each step done is
- * appended to *report ("Untagged: ...", "Deleted: ..."). */
+ * appended to *report ("Untagged: ...", "Deleted: ..."), on failure too. */
 int pd_image_remove(const char *root, const char *name, bool force, char ***report, struct pd_err **err);
