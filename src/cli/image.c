@@ -11,8 +11,6 @@
 #include "cli/cli.h"
 #include "core/container.h"
 #include "core/images.h"
-#include "image/manifest.h"
-#include "image/registry.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -132,19 +130,12 @@ static int pull_main(const struct cli_global *g, struct pull_opts *o, int argc, 
 		password = o->password_stdin ? read_password(err) : xstrdup("");
 		if (!password)
 			return -1;
-	} else if (o->authfile && !pd_image_is_url(what)) {
-		struct pd_ref ref;
-		if (pd_ref_parse(what, &ref, err) < 0)
-			return -1;
-		int r = pd_registry_read_authfile(o->authfile, ref.domain, &user, &password, err);
-		pd_ref_free(&ref);
-		if (r < 0)
-			return -1;
 	}
 	struct pd_pull_opts po = {
 		.insecure = o->insecure,
 		.username = user,
 		.password = password,
+		.authfile = o->authfile,
 		.progress = !o->quiet && isatty(2) ? show_progress : NULL,
 	};
 	_cleanup_free_ char *name = NULL;

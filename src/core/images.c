@@ -283,12 +283,32 @@ static int pull_locked(const char *root, const struct pd_ref *ref, const char *n
 	return record_pulled(root, &m, &cfg, repo, ref->tag ? ref->tag : "", mdigest, err);
 }
 
+/* A secret's memory is cleared before it is freed. */
+static void wipe_free(char **p)
+{
+	if (*p)
+		explicit_bzero(*p, strlen(*p));
+	free(*p);
+}
+
 static int pull_registry(const char *root, const char *what, const struct pd_pull_opts *o, char **name_out,
 			 bool *up_to_date, struct pd_err **err)
 {
 	_cleanup_ref_ struct pd_ref ref = {0};
 	if (pd_ref_parse(what, &ref, err) < 0)
 		return -1;
+	/* Credentials from a Docker config.json-style file, for this
+	 * registry, unless they were given. */
+	_cleanup_free_ char *user = NULL;
+	__attribute__((cleanup(wipe_free))) char *password = NULL;
+	struct pd_pull_opts with_auth = *o;
+	if (!o->username && o->authfile) {
+		if (pd_registry_read_authfile(o->authfile, ref.domain, &user, &password, err) < 0)
+			return -1;
+		with_auth.username = user;
+		with_auth.password = password;
+		o = &with_auth;
+	}
 	_cleanup_free_ char *name = pd_ref_name(&ref);
 	_cleanup_free_ char *repo = pd_ref_repo(&ref);
 	_cleanup_strv_ char **fresh = NULL;

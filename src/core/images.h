@@ -37,6 +37,8 @@ struct pd_pull_opts {
 	bool insecure;	      /* plain http to a registry that is not on loopback */
 	const char *username; /* may be NULL */
 	const char *password;
+	const char *authfile; /* without username: read credentials from this
+			       * Docker config.json-style file; may be NULL */
 	unsigned parallel; /* blobs at once; 0: 4 */
 	/* Called (when not NULL) at most ten times a second while blobs
 	 * download, and once when they are done; never when nothing is
