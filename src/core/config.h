@@ -99,7 +99,8 @@ struct pd_config {
 	bool init;			   /* --init */
 	char *stop_signal; /* the image's StopSignal or --stop-signal ("SIGQUIT", "3"), or NULL */
 
-	/* Mounts, made in this order after the default ones: -v before --tmpfs. */
+	/* The user's mounts, made in this order after the default ones (run
+	 * puts every -v before every --tmpfs). */
 	struct pd_mount *mounts;
 	size_t n_mounts;
 
