@@ -55,8 +55,6 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_print_line(const char *s);
 /* "5 seconds", "About a minute", ... as Docker prints durations. */
 void cli_human_duration(int64_t ns, char *buf, size_t len);
-/* A signal given as "TERM", "SIGTERM" or "15"; -1 if unknown. */
-int cli_parse_signal(const char *s);
 /* --detach-keys SPEC (run, attach, exec): parsed into *slot, replacing
  * what was there. */
 int cli_set_detach_keys(char **slot, const char *spec, struct pd_err **err);

@@ -1,5 +1,4 @@
 /* Helpers shared by the commands (see cli.h). */
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,24 +66,6 @@ void cli_human_duration(int64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%lld months", (long long)(h / 24 / 30));
 	else
 		snprintf(buf, len, "%lld years", (long long)(h / 24 / 365));
-}
-
-int cli_parse_signal(const char *s)
-{
-	if (!s || !*s)
-		return -1;
-	char *end = NULL;
-	long n = strtol(s, &end, 10);
-	if (*end == '\0')
-		return n > 0 && n < NSIG ? (int)n : -1;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (int i = 1; i < NSIG; i++) {
-		const char *abbrev = sigabbrev_np(i);
-		if (abbrev && !strcasecmp(abbrev, s))
-			return i;
-	}
-	return -1;
 }
 
 int cli_set_detach_keys(char **slot, const char *spec, struct pd_err **err)

@@ -51,41 +51,46 @@ static json_t *state_json(const struct pd_record *r)
 
 static json_t *record_json(const char *root, const struct pd_record *r)
 {
-	json_t *conf = json_loads(r->config ? r->config : "{}", 0, NULL);
-	if (!conf)
-		conf = json_object();
-	json_t *cmd = json_object_get(conf, "Cmd");
+	struct pd_config cfg;
+	/* A record that cannot be read shows with an empty Config and
+	 * HostConfig rather than not at all. */
+	bool ok = pd_record_config(r, &cfg, NULL) == 0;
+	json_t *conf = ok ? pd_config_json(&cfg) : json_object();
+	char *const *argv = ok ? cfg.argv : NULL;
 	json_t *args = json_array();
-	size_t i;
-	json_t *w;
-	json_array_foreach(cmd, i, w) if (i > 0) json_array_append(args, w);
+	for (size_t i = 1; argv && argv[0] && argv[i]; i++)
+		json_array_append_new(args, json_string(argv[i]));
 	json_t *o = json_object();
 	_cleanup_free_ char *name = xasprintf("/%s", r->name);
 	_cleanup_free_ char *log = pd_log_path(root, r->id);
 	json_object_set_new(o, "Id", json_string(r->id));
 	json_object_set_new(o, "Created", time_json(r->created_ns));
-	json_object_set_new(o, "Path", json_incref(json_array_get(cmd, 0) ? json_array_get(cmd, 0) : json_string("")));
+	json_object_set_new(o, "Path", json_string(argv && argv[0] ? argv[0] : ""));
 	json_object_set_new(o, "Args", args);
 	json_object_set_new(o, "State", state_json(r));
 	json_object_set_new(o, "Image", json_string(r->image));
 	json_object_set_new(o, "LogPath", json_string(log));
 	json_object_set_new(o, "Name", json_string(name));
 	json_object_set_new(o, "RestartCount", json_integer(r->restart_count));
-	json_t *config = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "Hostname", json_object_get(conf, "Hostname"),
-				   "User", json_object_get(conf, "User"), "Env", json_object_get(conf, "Env"), "Cmd",
-				   cmd, "Image", json_object_get(conf, "Image"), "WorkingDir",
-				   json_object_get(conf, "WorkingDir"), "OpenStdin", json_object_get(conf, "OpenStdin"));
+	/* Docker's Config and HostConfig: the keys of the config's JSON that
+	 * Docker shows there. */
+	json_t *config =
+	    json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "Hostname", json_object_get(conf, "Hostname"),
+		      "User", json_object_get(conf, "User"), "Env", json_object_get(conf, "Env"), "Cmd",
+		      json_object_get(conf, "Cmd"), "Image", json_object_get(conf, "Image"), "WorkingDir",
+		      json_object_get(conf, "WorkingDir"), "OpenStdin", json_object_get(conf, "OpenStdin"));
 	json_t *host = json_pack("{s:O, s:O, s:O, s:O, s:O}", "Binds", json_object_get(conf, "Binds"), "AutoRemove",
 				 json_object_get(conf, "AutoRemove"), "Init", json_object_get(conf, "Init"),
 				 "RestartPolicy", json_object_get(conf, "RestartPolicy"), "Resources",
 				 json_object_get(conf, "Resources"));
 	json_object_set_new(o, "Config", config ? config : json_object());
-	if (host)
+	if (host) {
 		json_object_set(host, "NetworkMode", json_object_get(conf, "NetworkMode"));
-	if (host && json_object_get(conf, "LogConfig"))
 		json_object_set(host, "LogConfig", json_object_get(conf, "LogConfig"));
+	}
 	json_object_set_new(o, "HostConfig", host ? host : json_object());
 	json_decref(conf);
+	pd_config_free(&cfg);
 	return o;
 }
 

@@ -61,18 +61,25 @@ static char *command_text(const char *json, bool no_trunc)
 	return xasprintf("\"%s\"", joined);
 }
 
-/* " (healthy)" from the stored State.Health, as Docker appends it. */
+/* " (healthy)" from the stored State.Health ({"Status": ..., ...}), as
+ * Docker appends it. */
 static const char *health_suffix(const struct pd_record *r)
 {
-	if (!r->health)
-		return "";
-	if (strstr(r->health, "\"Status\":\"healthy\""))
-		return " (healthy)";
-	if (strstr(r->health, "\"Status\":\"unhealthy\""))
-		return " (unhealthy)";
-	if (strstr(r->health, "\"Status\":\"starting\""))
-		return " (health: starting)";
-	return "";
+	static const struct {
+		const char *status, *suffix;
+	} suffixes[] = {
+	    {"healthy", " (healthy)"},
+	    {"unhealthy", " (unhealthy)"},
+	    {"starting", " (health: starting)"},
+	};
+	json_t *h = r->health ? json_loads(r->health, 0, NULL) : NULL;
+	const char *status = json_string_value(json_object_get(h, "Status"));
+	const char *suffix = "";
+	for (size_t i = 0; status && i < ARRAY_SIZE(suffixes); i++)
+		if (!strcmp(status, suffixes[i].status))
+			suffix = suffixes[i].suffix;
+	json_decref(h);
+	return suffix;
 }
 
 static char *status_text(const struct pd_record *r, int64_t now)

@@ -24,7 +24,8 @@
 
 struct run_opts {
 	struct pd_config cfg;
-	char **cap_add, **cap_drop;
+	uint64_t cap_add, cap_drop;	/* --cap-add, --cap-drop: capability bits */
+	bool cap_add_all, cap_drop_all; /* ALL given */
 	char *cmd; /* --cmd string */
 	char *entrypoint; /* --entrypoint: replaces the image's ("" clears it) */
 	bool detach;
@@ -124,7 +125,7 @@ static int set_entrypoint(void *o, const char *a, struct pd_err **err)
 
 static int set_stop_signal(void *o, const char *a, struct pd_err **err)
 {
-	if (cli_parse_signal(a) < 0)
+	if (pd_signal_parse(a) < 0)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown signal '%s'", a);
 	free(OPTS(o)->cfg.stop_signal);
 	OPTS(o)->cfg.stop_signal = xstrdup(a);
@@ -142,12 +143,10 @@ static int set_user(void *o, const char *a, struct pd_err **err)
 
 static int add_volume(void *o, const char *a, struct pd_err **err)
 {
-	struct pd_config *c = &OPTS(o)->cfg;
-	struct pd_volume v;
-	if (pd_volume_parse(a, &v, err) < 0)
+	struct pd_mount m = {.type = PD_MOUNT_BIND};
+	if (pd_volume_parse(a, &m.bind, err) < 0)
 		return -1;
-	c->volumes = xrealloc(c->volumes, (c->n_volumes + 1) * sizeof(*c->volumes));
-	c->volumes[c->n_volumes++] = v;
+	pd_config_add_mount(&OPTS(o)->cfg, &m);
 	return 0;
 }
 
@@ -463,22 +462,26 @@ static int set_security_opt(void *o, const char *a, struct pd_err **err)
 			    "unsupported --security-opt '%s' (seccomp=PROFILE|unconfined, no-new-privileges[=false])", a);
 }
 
-static int add_cap(char ***list, const char *a, struct pd_err **err)
+static int add_cap(uint64_t *mask, bool *all, const char *a, struct pd_err **err)
 {
-	if (caps_from_name(a) == -1)
+	int cap = caps_from_name(a);
+	if (cap == -1)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown capability '%s'", a);
-	strv_push(list, a);
+	if (cap == -2)
+		*all = true;
+	else
+		*mask |= 1ULL << cap;
 	return 0;
 }
 
 static int set_cap_add(void *o, const char *a, struct pd_err **err)
 {
-	return add_cap(&OPTS(o)->cap_add, a, err);
+	return add_cap(&OPTS(o)->cap_add, &OPTS(o)->cap_add_all, a, err);
 }
 
 static int set_cap_drop(void *o, const char *a, struct pd_err **err)
 {
-	return add_cap(&OPTS(o)->cap_drop, a, err);
+	return add_cap(&OPTS(o)->cap_drop, &OPTS(o)->cap_drop_all, a, err);
 }
 
 static int set_privileged(void *o, const char *a, struct pd_err **err)
@@ -495,26 +498,19 @@ static int set_read_only(void *o, const char *a, struct pd_err **err)
 
 static int set_tmpfs(void *o, const char *a, struct pd_err **err)
 {
-	_cleanup_free_ char *path = xstrndup(a, strcspn(a, ":"));
-	if (pd_check_container_path("tmpfs destination", path, err) < 0)
+	struct pd_mount m = {.type = PD_MOUNT_TMPFS};
+	if (pd_tmpfs_parse(a, &m.tmpfs, err) < 0)
 		return -1;
-	strv_push(&OPTS(o)->cfg.tmpfs, a);
+	pd_config_add_mount(&OPTS(o)->cfg, &m);
 	return 0;
 }
 
 static int set_device(void *o, const char *a, struct pd_err **err)
 {
-	_cleanup_free_ char *host = xstrndup(a, strcspn(a, ":"));
-	struct stat st;
-	if (stat(host, &st) < 0)
-		return pd_fail_kind(err, PD_ERR_USAGE, errno, "device '%s'", host);
-	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "'%s' is not a device", host);
-	const char *dest = a[strlen(host)] ? a + strlen(host) + 1 : host;
-	_cleanup_free_ char *d = xstrndup(dest, strcspn(dest, ":"));
-	if (pd_check_container_path("device destination", d, err) < 0)
+	struct pd_device d;
+	if (pd_device_parse(a, &d, err) < 0)
 		return -1;
-	strv_push_take(&OPTS(o)->cfg.devices, xasprintf("%s:%s", host, d));
+	pd_config_add_device(&OPTS(o)->cfg, &d);
 	return 0;
 }
 
@@ -611,6 +607,32 @@ static void usage(void)
 	cli_print_options(run_table);
 }
 
+/* -v mounts are made before --tmpfs ones, whatever the order of the flags
+ * (as they always were): a stable partition of the list. */
+static void binds_first(struct pd_config *c)
+{
+	if (c->n_mounts < 2)
+		return;
+	struct pd_mount *v = xmalloc(c->n_mounts * sizeof(*v));
+	size_t k = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->n_mounts; i++)
+			if ((c->mounts[i].type == PD_MOUNT_BIND) == (pass == 0))
+				v[k++] = c->mounts[i];
+	free(c->mounts);
+	c->mounts = v;
+}
+
+/* Docker's order: start from the default set (all with --privileged),
+ * take the drops, then the adds. */
+static void apply_caps(const struct run_opts *o, struct pd_config *c)
+{
+	if (c->privileged)
+		c->caps = caps_all_mask();
+	c->caps = o->cap_drop_all ? 0 : c->caps & ~o->cap_drop;
+	c->caps = o->cap_add_all ? caps_all_mask() : c->caps | o->cap_add;
+}
+
 static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 {
 	struct pd_config *c = &o->cfg;
@@ -631,42 +653,14 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no command given (use --cmd \"...\" or put it after the options)");
 	if (pd_config_new_id(c, err) < 0)
 		return -1;
-	char host_name[256];
-	/* With the host's network, the host's name, as Docker does. */
-	if (!c->hostname && c->net.mode == PD_NET_HOST && gethostname(host_name, sizeof(host_name)) == 0)
-		c->hostname = xstrndup(host_name, sizeof(host_name));
-	if (!c->hostname)
-		c->hostname = xstrndup(c->id, 12);
-	pd_env_set_default(&c->env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	pd_env_set_default(&c->env, "HOSTNAME", c->hostname);
-	c->rootless = geteuid() != 0;
-	if (c->tty) {
-		pd_env_set_default(&c->env, "TERM", "xterm");
-		if (!pty_get_size(0, &c->tty_rows, &c->tty_cols))
-			pty_get_size(1, &c->tty_rows, &c->tty_cols);
-	}
-	/* Docker's order: start from the default set (all with --privileged),
-	 * take the drops, then the adds. */
-	c->caps = c->privileged ? caps_all_mask() : caps_default_mask();
-	for (size_t i = 0; o->cap_drop && o->cap_drop[i]; i++) {
-		int cap = caps_from_name(o->cap_drop[i]);
-		c->caps = cap == -2 ? 0 : c->caps & ~(1ULL << cap);
-	}
-	for (size_t i = 0; o->cap_add && o->cap_add[i]; i++) {
-		int cap = caps_from_name(o->cap_add[i]);
-		c->caps = cap == -2 ? caps_all_mask() : c->caps | (1ULL << cap);
-	}
+	pd_config_defaults(c);
+	if (c->tty && !pty_get_size(0, &c->tty_rows, &c->tty_cols))
+		pty_get_size(1, &c->tty_rows, &c->tty_cols);
+	apply_caps(o, c);
+	binds_first(c);
 	if (o->no_healthcheck) {
 		strv_free(c->health.test);
 		c->health.test = NULL;
-	}
-	if (c->health.test) {
-		if (!c->health.interval_ms)
-			c->health.interval_ms = 30000;
-		if (!c->health.timeout_ms)
-			c->health.timeout_ms = 30000;
-		if (!c->health.retries)
-			c->health.retries = 3;
 	}
 	if (c->health.restart_unhealthy && !c->health.test)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--health-restart needs --health-cmd");
@@ -761,8 +755,6 @@ int cli_run(const struct cli_global *g, int argc, char **argv)
 	free(o.cmd);
 	free(o.entrypoint);
 	free(o.detach_keys);
-	strv_free(o.cap_add);
-	strv_free(o.cap_drop);
 	pd_config_free(&o.cfg);
 	return code;
 }

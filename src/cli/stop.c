@@ -24,7 +24,7 @@ static int set_time(void *o, const char *a, struct pd_err **err)
 
 static int set_signal(void *o, const char *a, struct pd_err **err)
 {
-	if (cli_parse_signal(a) < 0)
+	if (pd_signal_parse(a) < 0)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid signal '%s'", a);
 	free(((struct cli_flags *)o)->signal);
 	((struct cli_flags *)o)->signal = xstrdup(a);
@@ -107,7 +107,7 @@ int cli_kill(const struct cli_global *g, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	int sig = f.signal ? cli_parse_signal(f.signal) : SIGKILL;
+	int sig = f.signal ? pd_signal_parse(f.signal) : SIGKILL;
 	cli_flags_free(&f);
 	if (!pos[0])
 		return cli_usage_error("kill needs at least one container");

@@ -1,6 +1,10 @@
-/* struct pd_config and the parsing of user-facing specs (volumes, env).
- * Runs in the CLI, with the caller's privileges; pure logic apart from
- * realpath(3) on volume sources and reading env files. */
+/* struct pd_config (see config.h): its defaults, the parsing of the
+ * user-facing specs (volumes, tmpfs, devices, env, restart, log options),
+ * and the one codec between the config and the JSON of a container's
+ * record.  Runs in the CLI, with the caller's privileges (and the codec in
+ * any process that reads a record); pure logic apart from realpath(3) and
+ * stat(2) on volume sources and devices, reading env files and
+ * gethostname(2). */
 #include "core/config.h"
 
 #include <errno.h>
@@ -11,7 +15,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "linux/caps.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -19,6 +25,39 @@
 void pd_config_init(struct pd_config *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->caps = caps_default_mask();
+	c->health = (struct pd_health){
+	    .interval_ms = 30000,
+	    .timeout_ms = 30000,
+	    .start_period_ms = 0,
+	    .retries = 3,
+	};
+}
+
+void pd_config_defaults(struct pd_config *c)
+{
+	char host_name[256];
+	/* With the host's network, the host's name, as Docker does. */
+	if (!c->hostname && c->net.mode == PD_NET_HOST && gethostname(host_name, sizeof(host_name)) == 0)
+		c->hostname = xstrndup(host_name, sizeof(host_name));
+	if (!c->hostname)
+		c->hostname = xstrndup(c->id, 12);
+	pd_env_set_default(&c->env, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	pd_env_set_default(&c->env, "HOSTNAME", c->hostname);
+	if (c->tty)
+		pd_env_set_default(&c->env, "TERM", "xterm");
+	c->rootless = geteuid() != 0;
+}
+
+static void mount_free(struct pd_mount *m)
+{
+	switch (m->type) {
+	case PD_MOUNT_BIND:
+		free(m->bind.src);
+		free(m->bind.dest);
+		break;
+	case PD_MOUNT_TMPFS: free(m->tmpfs.dest); break;
+	}
 }
 
 void pd_config_free(struct pd_config *c)
@@ -32,19 +71,32 @@ void pd_config_free(struct pd_config *c)
 	strv_free(c->env);
 	free(c->workdir);
 	free(c->user);
-	for (size_t i = 0; i < c->n_volumes; i++) {
-		free(c->volumes[i].src);
-		free(c->volumes[i].dest);
+	for (size_t i = 0; i < c->n_mounts; i++)
+		mount_free(&c->mounts[i]);
+	free(c->mounts);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		free(c->devices[i].host);
+		free(c->devices[i].dest);
 	}
-	free(c->volumes);
+	free(c->devices);
 	free(c->limits.cpuset_cpus);
 	strv_free(c->health.test);
 	free(c->seccomp);
 	free(c->seccomp_json);
-	strv_free(c->tmpfs);
-	strv_free(c->devices);
 	pd_netcfg_free(&c->net);
 	memset(c, 0, sizeof(*c));
+}
+
+void pd_config_add_mount(struct pd_config *c, const struct pd_mount *m)
+{
+	c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
+	c->mounts[c->n_mounts++] = *m;
+}
+
+void pd_config_add_device(struct pd_config *c, const struct pd_device *d)
+{
+	c->devices = xrealloc(c->devices, (c->n_devices + 1) * sizeof(*c->devices));
+	c->devices[c->n_devices++] = *d;
 }
 
 int pd_config_new_id(struct pd_config *c, struct pd_err **err)
@@ -91,7 +143,8 @@ int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err
 	_cleanup_free_ char *s = xstrdup(spec);
 	char *dest = strchr(s, ':');
 	if (!dest || dest == s || dest[1] == '\0')
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': want HOST:CONTAINER[:ro|rw]", spec);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': want HOST:CONTAINER[:ro|rw]",
+				    spec);
 	*dest++ = '\0';
 	bool ro = false;
 	char *mode = strchr(dest, ':');
@@ -100,21 +153,115 @@ int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err
 		if (!strcmp(mode, "ro"))
 			ro = true;
 		else if (strcmp(mode, "rw") != 0)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': mode '%s' is not ro or rw", spec,
-					    mode);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid volume '%s': mode '%s' is not ro or rw", spec, mode);
 	}
 	if (pd_check_container_path("volume destination", dest, err) < 0)
 		return -1;
 	/* A bind over the container's root would replace the whole rootfs
 	 * with a host directory (and hide /proc, /dev, /sys beneath it). */
 	if (is_root_path(dest))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': the destination cannot be '/'", spec);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid volume '%s': the destination cannot be '/'", spec);
 	char real[PATH_MAX];
 	if (!realpath(s, real))
 		return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", s);
 	out->src = xstrdup(real);
 	out->dest = xstrdup(dest);
 	out->readonly = ro;
+	return 0;
+}
+
+int pd_tmpfs_parse(const char *spec, struct pd_tmpfs *out, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(spec);
+	char *opts = strchr(s, ':');
+	if (opts)
+		*opts++ = '\0';
+	if (pd_check_container_path("tmpfs destination", s, err) < 0)
+		return -1;
+	struct pd_tmpfs t = {.mode = 01777};
+	for (char *save = NULL, *o = opts ? strtok_r(opts, ",", &save) : NULL; o;
+	     o = strtok_r(NULL, ",", &save)) {
+		uint64_t n;
+		if (!strcmp(o, "exec") || !strcmp(o, "noexec")) {
+			t.exec = o[0] == 'e';
+		} else if (!strcmp(o, "rw") || !strcmp(o, "nosuid") || !strcmp(o, "nodev")) {
+			continue; /* what every tmpfs is anyway */
+		} else if (str_has_prefix(o, "size=") && str_has_suffix(o, "%")) {
+			_cleanup_free_ char *pct = xstrndup(o + 5, strlen(o + 5) - 1);
+			if (pd_parse_uint(pct, 1000, &n, NULL) < 0 || n == 0)
+				return pd_fail_kind(err, PD_ERR_USAGE, 0, "tmpfs '%s': invalid size '%s'",
+						    spec, o + 5);
+			t.size_pct = (unsigned)n;
+			t.size = 0;
+		} else if (str_has_prefix(o, "size=")) {
+			/* size=0 would be no limit at all to the kernel. */
+			if (pd_parse_size(o + 5, &n, NULL) < 0 || n == 0)
+				return pd_fail_kind(err, PD_ERR_USAGE, 0, "tmpfs '%s': invalid size '%s'",
+						    spec, o + 5);
+			t.size = n;
+			t.size_pct = 0;
+		} else if (str_has_prefix(o, "mode=")) {
+			char *end = NULL;
+			unsigned long m = strtoul(o + 5, &end, 8);
+			if (o[5] < '0' || o[5] > '7' || *end || m > 07777)
+				return pd_fail_kind(
+				    err, PD_ERR_USAGE, 0,
+				    "tmpfs '%s': invalid mode '%s' (want octal, at most 7777)", spec, o + 5);
+			t.mode = (unsigned)m;
+		} else {
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "tmpfs '%s': unsupported option '%s'", spec,
+					    o);
+		}
+	}
+	t.dest = xstrdup(s);
+	*out = t;
+	return 0;
+}
+
+/* Docker's device permissions: r, w and m, each at most once. */
+static bool is_device_perms(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 3 || strspn(s, "rwm") != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr(s + i + 1, s[i]))
+			return false;
+	return true;
+}
+
+int pd_device_parse(const char *spec, struct pd_device *out, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(spec);
+	char *f[3] = {s, NULL, NULL};
+	for (size_t i = 1; i < 3 && (f[i] = strchr(f[i - 1], ':')); i++)
+		*f[i]++ = '\0';
+	if (f[2] && strchr(f[2], ':'))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid device '%s': want HOST[:CONTAINER[:PERMS]]", spec);
+	struct stat st;
+	if (stat(f[0], &st) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "device '%s'", f[0]);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "'%s' is not a device", f[0]);
+	/* "HOST:rw": the second field is the permissions when it is no path. */
+	const char *dest = f[1], *perms = f[2];
+	if (dest && !perms && dest[0] != '/' && is_device_perms(dest)) {
+		perms = dest;
+		dest = NULL;
+	}
+	if (!dest)
+		dest = f[0];
+	if (pd_check_container_path("device destination", dest, err) < 0)
+		return -1;
+	if (perms && !is_device_perms(perms))
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid device '%s': permissions '%s' are not a combination of r, w and m", spec, perms);
+	*out = (struct pd_device){.host = xstrdup(f[0]), .dest = xstrdup(dest)};
+	snprintf(out->perms, sizeof(out->perms), "%s", perms ? perms : "rwm");
 	return 0;
 }
 
@@ -158,15 +305,20 @@ static char *real_existing(const char *path)
 
 int pd_volumes_check_state_root(const struct pd_config *c, const char *state_root, struct pd_err **err)
 {
-	if (!c->n_volumes)
+	size_t binds = 0;
+	for (size_t i = 0; i < c->n_mounts; i++)
+		binds += c->mounts[i].type == PD_MOUNT_BIND;
+	if (!binds)
 		return 0;
 	_cleanup_free_ char *root = real_existing(state_root);
 	if (!root)
 		return pd_fail_kind(err, PD_ERR_USAGE, errno, "resolve state root '%s'", state_root);
 	struct stat rst;
 	bool root_exists = stat(state_root, &rst) == 0 && S_ISDIR(rst.st_mode);
-	for (size_t i = 0; i < c->n_volumes; i++) {
-		const char *src = c->volumes[i].src;
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		if (c->mounts[i].type != PD_MOUNT_BIND)
+			continue;
+		const char *src = c->mounts[i].bind.src;
 		struct stat sst;
 		if (stat(src, &sst) < 0)
 			return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", src);
@@ -178,11 +330,14 @@ int pd_volumes_check_state_root(const struct pd_config *c, const char *state_roo
 		 * through a read-only mount). */
 		if (S_ISDIR(sst.st_mode) && is_path_or_ancestor(root, sst.st_dev, sst.st_ino))
 			return pd_fail_kind(err, PD_ERR_USAGE, 0,
-					    "volume source '%s' contains the state root '%s': a container must not reach the runtime's state (mount a narrower directory, or move the state root with --root)",
+					    "volume source '%s' contains the state root '%s': a container "
+					    "must not reach the runtime's state (mount a narrower directory, "
+					    "or move the state root with --root)",
 					    src, root_exists ? root : state_root);
 		if (root_exists && is_path_or_ancestor(src, rst.st_dev, rst.st_ino))
 			return pd_fail_kind(err, PD_ERR_USAGE, 0,
-					    "volume source '%s' is inside the state root '%s': a container must not reach the runtime's state",
+					    "volume source '%s' is inside the state root '%s': a container "
+					    "must not reach the runtime's state",
 					    src, root);
 	}
 	return 0;
@@ -242,8 +397,8 @@ int pd_env_add_file(char ***env, const char *path, struct pd_err **err)
 		if (*p == '\0' || *p == '#')
 			continue;
 		if (*p == '=' || strchr(" \t", *p))
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "env file '%s' line %u: invalid variable", path,
-					    lineno);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "env file '%s' line %u: invalid variable",
+					    path, lineno);
 		if (pd_env_add(env, p, err) < 0)
 			return -1;
 	}
@@ -281,8 +436,9 @@ int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, stru
 		*policy = PD_RESTART_ON_FAILURE;
 		*max = (unsigned)n;
 	} else {
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid restart policy '%s': want no, on-failure[:MAX], always or unless-stopped", s);
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid restart policy '%s': want no, on-failure[:MAX], always or unless-stopped", s);
 	}
 	return 0;
 }
@@ -292,22 +448,26 @@ int pd_log_opt_parse(struct pd_config *c, const char *spec, struct pd_err **err)
 	_cleanup_free_ char *copy = xstrdup(spec);
 	char *save = NULL;
 	if (!*spec)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --log-opt '': want max-size=SIZE or max-file=N");
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --log-opt '': want max-size=SIZE or max-file=N");
 	for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
 		char *v = strchr(kv, '=');
 		if (!v)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --log-opt '%s': want KEY=VALUE", kv);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --log-opt '%s': want KEY=VALUE",
+					    kv);
 		*v++ = '\0';
 		uint64_t n;
 		if (!strcmp(kv, "max-size")) {
 			if (pd_parse_size(v, &n, NULL) < 0 || n == 0)
-				return pd_fail_kind(err, PD_ERR_USAGE, 0,
-						    "invalid --log-opt max-size '%s': want a size such as 10m", v);
+				return pd_fail_kind(
+				    err, PD_ERR_USAGE, 0,
+				    "invalid --log-opt max-size '%s': want a size such as 10m", v);
 			c->log_max_size = n;
 		} else if (!strcmp(kv, "max-file")) {
 			if (pd_parse_uint(v, 65535, &n, NULL) < 0 || n < 1)
-				return pd_fail_kind(err, PD_ERR_USAGE, 0,
-						    "invalid --log-opt max-file '%s': want a number from 1 to 65535", v);
+				return pd_fail_kind(
+				    err, PD_ERR_USAGE, 0,
+				    "invalid --log-opt max-file '%s': want a number from 1 to 65535", v);
 			c->log_max_file = (unsigned)n;
 		} else {
 			return pd_fail_kind(err, PD_ERR_USAGE, 0,
@@ -333,10 +493,587 @@ int pd_cpus_parse(const char *s, struct pd_limits *l, struct pd_err **err)
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end || !(v > 0) || v > 4096)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --cpus '%s': want a positive number like 0.5", s);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --cpus '%s': want a positive number like 0.5", s);
 	l->cpu_period_us = 100000;
 	l->cpu_quota_us = (uint64_t)(v * 100000 + 0.5);
 	if (l->cpu_quota_us < 1000)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--cpus '%s' is below the minimum of 0.01", s);
 	return 0;
+}
+
+/*
+ * The codec.  The record's JSON has Docker's Config and HostConfig keys side
+ * by side (Cmd, Env, Binds, Resources, RestartPolicy...: `inspect` shows
+ * them as they are), then the rest of the config under the names Docker's
+ * API gives them where it has one (Mounts, Devices, Healthcheck, Dns,
+ * ExtraHosts, ConsoleSize) and our own otherwise (CapMask, Rootless,
+ * SeccompProfileText, Publish).  Keys are only ever added: a record written
+ * by an older version lacks some, and decodes with the defaults.
+ */
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* HostConfig.LogConfig: "k8s-file" (the name Podman gives this very
+ * format, CRI records), with Docker's json-file options as strings. */
+static json_t *log_config_json(const struct pd_config *c)
+{
+	json_t *conf = json_object();
+	if (c->log_max_size) {
+		static const char unit[] = "kmg";
+		uint64_t v = c->log_max_size;
+		int u = -1;
+		while (u < 2 && v % 1024 == 0) {
+			v /= 1024;
+			u++;
+		}
+		_cleanup_free_ char *size = u < 0 ? xasprintf("%llu", (unsigned long long)v)
+						  : xasprintf("%llu%c", (unsigned long long)v, unit[u]);
+		json_object_set_new(conf, "max-size", json_string(size));
+	}
+	if (c->log_max_file) {
+		_cleanup_free_ char *n = xasprintf("%u", c->log_max_file);
+		json_object_set_new(conf, "max-file", json_string(n));
+	}
+	return json_pack("{s:s, s:o}", "Type", "k8s-file", "Config", conf);
+}
+
+/* NanoCpus as Docker counts --cpus: billionths of a CPU. */
+static uint64_t nano_cpus(const struct pd_limits *l)
+{
+	return l->cpu_period_us ? l->cpu_quota_us * 1000000000ULL / l->cpu_period_us : 0;
+}
+
+static json_t *resources_json(const struct pd_limits *l)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "Memory", (json_int_t)l->memory, "MemorySwap",
+			 (json_int_t)l->memory_swap, "NanoCpus", (json_int_t)nano_cpus(l), "PidsLimit",
+			 (json_int_t)l->pids_max, "CpuShares", (json_int_t)l->cpu_shares, "CpuPeriod",
+			 (json_int_t)l->cpu_period_us, "CpusetCpus", l->cpuset_cpus ? l->cpuset_cpus : "");
+}
+
+/* HostConfig.Mounts of Docker's API, in mount order. */
+static json_t *mounts_json(const struct pd_config *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct pd_mount *m = &c->mounts[i];
+		if (m->type == PD_MOUNT_BIND)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source",
+							   m->bind.src, "Target", m->bind.dest, "ReadOnly",
+							   m->bind.readonly));
+		else
+			json_array_append_new(a,
+					      json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:b}}", "Type", "tmpfs",
+							"Target", m->tmpfs.dest, "TmpfsOptions", "SizeBytes",
+							(json_int_t)m->tmpfs.size, "SizePercent",
+							(json_int_t)m->tmpfs.size_pct, "Mode",
+							(json_int_t)m->tmpfs.mode, "Exec", m->tmpfs.exec));
+	}
+	return a;
+}
+
+static json_t *devices_json(const struct pd_config *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < c->n_devices; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "PathOnHost", c->devices[i].host,
+						   "PathInContainer", c->devices[i].dest, "CgroupPermissions",
+						   c->devices[i].perms));
+	return a;
+}
+
+/* Config.Healthcheck: Docker's shape, times in nanoseconds. */
+static json_t *healthcheck_json(const struct pd_health *h)
+{
+	json_t *test = strv_json(h->test);
+	json_array_insert_new(test, 0, json_string("CMD"));
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:b}", "Test", test, "Interval",
+			 (json_int_t)(h->interval_ms * 1000000), "Timeout",
+			 (json_int_t)(h->timeout_ms * 1000000), "StartPeriod",
+			 (json_int_t)(h->start_period_ms * 1000000), "Retries", (json_int_t)h->retries,
+			 "RestartUnhealthy", h->restart_unhealthy);
+}
+
+static json_t *publish_json(const struct pd_netcfg *n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n->n_ports; i++)
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:s}", "HostIp", n->ports[i].host_ip,
+						   "HostPort", (int)n->ports[i].host_port, "ContainerPort",
+						   (int)n->ports[i].container_port, "Protocol",
+						   n->ports[i].proto));
+	return a;
+}
+
+json_t *pd_config_json(const struct pd_config *c)
+{
+	json_t *o = json_object();
+	json_t *binds = json_array();
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct pd_volume *v = &c->mounts[i].bind;
+		if (c->mounts[i].type != PD_MOUNT_BIND)
+			continue;
+		_cleanup_free_ char *b = xasprintf("%s:%s:%s", v->src, v->dest, v->readonly ? "ro" : "rw");
+		json_array_append_new(binds, json_string(b));
+	}
+	json_object_set_new(o, "Cmd", strv_json(c->argv));
+	json_object_set_new(o, "Env", strv_json(c->env));
+	json_object_set_new(o, "Binds", binds);
+	json_object_set_new(o, "Hostname", c->hostname ? json_string(c->hostname) : json_null());
+	json_object_set_new(o, "WorkingDir", json_string(c->workdir ? c->workdir : ""));
+	json_object_set_new(o, "User", json_string(c->user ? c->user : ""));
+	json_object_set_new(o, "Image", c->rootfs_arg ? json_string(c->rootfs_arg) : json_null());
+	if (c->image_id)
+		json_object_set_new(o, "ImageID", json_string(c->image_id));
+	if (c->stop_signal)
+		json_object_set_new(o, "StopSignal", json_string(c->stop_signal));
+	json_object_set_new(o, "AutoRemove", json_boolean(c->remove));
+	json_object_set_new(o, "Init", json_boolean(c->init));
+	json_object_set_new(o, "OpenStdin", json_boolean(c->interactive));
+	json_object_set_new(o, "Tty", json_boolean(c->tty));
+	json_object_set_new(o, "Rootless", json_boolean(c->rootless));
+	json_object_set_new(o, "RestartPolicy",
+			    json_pack("{s:s, s:i}", "Name", pd_restart_name(c->restart), "MaximumRetryCount",
+				      (int)c->restart_max));
+	json_object_set_new(o, "Resources", resources_json(&c->limits));
+	json_object_set_new(o, "SeccompProfile",
+			    json_string(c->seccomp	? c->seccomp
+					: c->privileged ? "unconfined"
+							: "default"));
+	if (c->seccomp_json)
+		json_object_set_new(o, "SeccompProfileText", json_string(c->seccomp_json));
+	json_object_set_new(o, "CapMask", json_integer((json_int_t)c->caps));
+	json_object_set_new(o, "Privileged", json_boolean(c->privileged));
+	json_object_set_new(o, "ReadonlyRootfs", json_boolean(c->read_only));
+	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
+	json_object_set_new(o, "NetworkMode", json_string(pd_net_mode_name(c->net.mode)));
+	json_object_set_new(o, "LogConfig", log_config_json(c));
+	/* Not shown by `inspect`; here so that the config comes back whole. */
+	json_object_set_new(o, "Mounts", mounts_json(c));
+	json_object_set_new(o, "Devices", devices_json(c));
+	if (c->health.test)
+		json_object_set_new(o, "Healthcheck", healthcheck_json(&c->health));
+	json_object_set_new(o, "Publish", publish_json(&c->net));
+	json_object_set_new(o, "Dns", strv_json(c->net.dns));
+	json_object_set_new(o, "ExtraHosts", strv_json(c->net.add_hosts));
+	json_object_set_new(o, "ConsoleSize", json_pack("[i, i]", (int)c->tty_rows, (int)c->tty_cols));
+	return o;
+}
+
+char *pd_config_encode(const struct pd_config *c)
+{
+	json_t *o = pd_config_json(c);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		abort();
+	return s;
+}
+
+/* Decoding: each reader leaves *out alone when the key is missing (or
+ * null), and fails when it holds the wrong type. */
+
+static int bad_key(const char *key, const char *want, struct pd_err **err)
+{
+	return pd_fail(err, EINVAL, "container config: '%s' is not %s", key, want);
+}
+
+static int get_str(json_t *o, const char *key, char **out, struct pd_err **err)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return bad_key(key, "a string", err);
+	free(*out);
+	*out = xstrdup(json_string_value(v));
+	return 0;
+}
+
+/* A string where "" means unset (WorkingDir, User). */
+static int get_str_or_empty(json_t *o, const char *key, char **out, struct pd_err **err)
+{
+	if (get_str(o, key, out, err) < 0)
+		return -1;
+	if (*out && !**out) {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
+}
+
+static int get_bool(json_t *o, const char *key, bool *out, struct pd_err **err)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_boolean(v))
+		return bad_key(key, "true or false", err);
+	*out = json_is_true(v);
+	return 0;
+}
+
+static int get_int(json_t *o, const char *key, int64_t min, int64_t max, int64_t *out, struct pd_err **err)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return bad_key(key, "an integer in range", err);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_u64(json_t *o, const char *key, uint64_t *out, struct pd_err **err)
+{
+	int64_t v = (int64_t)*out;
+	if (get_int(o, key, 0, INT64_MAX, &v, err) < 0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int get_unsigned(json_t *o, const char *key, unsigned *out, struct pd_err **err)
+{
+	int64_t v = *out;
+	if (get_int(o, key, 0, UINT_MAX, &v, err) < 0)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int get_strv(json_t *o, const char *key, char ***out, struct pd_err **err)
+{
+	json_t *a = json_object_get(o, key);
+	if (!a || json_is_null(a))
+		return 0;
+	if (!json_is_array(a))
+		return bad_key(key, "an array of strings", err);
+	char **v = xcalloc(json_array_size(a) + 1, sizeof(char *));
+	size_t i;
+	json_t *w;
+	json_array_foreach(a, i, w)
+	{
+		if (!json_is_string(w)) {
+			strv_free(v);
+			return bad_key(key, "an array of strings", err);
+		}
+		v[i] = xstrdup(json_string_value(w));
+	}
+	strv_free(*out);
+	*out = v;
+	return 0;
+}
+
+/* An object (or nothing): NULL when missing, -1 when of another type. */
+static int get_object(json_t *o, const char *key, json_t **out, struct pd_err **err)
+{
+	json_t *v = json_object_get(o, key);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_object(v))
+		return bad_key(key, "an object", err);
+	*out = v;
+	return 0;
+}
+
+static int get_array(json_t *o, const char *key, json_t **out, struct pd_err **err)
+{
+	json_t *v = json_object_get(o, key);
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return bad_key(key, "an array", err);
+	*out = v;
+	return 0;
+}
+
+static int decode_resources(json_t *o, struct pd_limits *l, struct pd_err **err)
+{
+	json_t *r;
+	uint64_t nano = 0;
+	int64_t swap = l->memory_swap;
+	if (get_object(o, "Resources", &r, err) < 0)
+		return -1;
+	if (!r)
+		return 0;
+	if (get_u64(r, "Memory", &l->memory, err) < 0 ||
+	    get_int(r, "MemorySwap", -1, INT64_MAX, &swap, err) < 0 ||
+	    get_u64(r, "NanoCpus", &nano, err) < 0 || get_u64(r, "PidsLimit", &l->pids_max, err) < 0 ||
+	    get_u64(r, "CpuShares", &l->cpu_shares, err) < 0 ||
+	    get_u64(r, "CpuPeriod", &l->cpu_period_us, err) < 0 ||
+	    get_str_or_empty(r, "CpusetCpus", &l->cpuset_cpus, err) < 0)
+		return -1;
+	l->memory_swap = swap;
+	/* The quota back from NanoCpus (quota * 10^9 / period, rounded down):
+	 * rounded to the nearest, it is exact for any period up to the
+	 * kernel's maximum of one second (the error is below 10^-3). */
+	l->cpu_quota_us = (uint64_t)(((unsigned __int128)nano * l->cpu_period_us + 500000000) / 1000000000);
+	return 0;
+}
+
+static int decode_restart(json_t *o, struct pd_config *c, struct pd_err **err)
+{
+	json_t *r;
+	_cleanup_free_ char *name = NULL;
+	if (get_object(o, "RestartPolicy", &r, err) < 0)
+		return -1;
+	if (!r)
+		return 0;
+	if (get_str(r, "Name", &name, err) < 0 ||
+	    get_unsigned(r, "MaximumRetryCount", &c->restart_max, err) < 0)
+		return -1;
+	unsigned max_unused;
+	if (name && pd_restart_parse(name, &c->restart, &max_unused, NULL) < 0)
+		return bad_key("RestartPolicy.Name", "a restart policy", err);
+	return 0;
+}
+
+static int decode_log_config(json_t *o, struct pd_config *c, struct pd_err **err)
+{
+	json_t *lc, *conf;
+	_cleanup_free_ char *size = NULL, *files = NULL;
+	if (get_object(o, "LogConfig", &lc, err) < 0 || (lc && get_object(lc, "Config", &conf, err) < 0))
+		return -1;
+	if (!lc || !conf)
+		return 0;
+	if (get_str(conf, "max-size", &size, err) < 0 || get_str(conf, "max-file", &files, err) < 0)
+		return -1;
+	uint64_t n;
+	if (size) {
+		if (pd_parse_size(size, &n, NULL) < 0)
+			return bad_key("LogConfig.Config.max-size", "a size", err);
+		c->log_max_size = n;
+	}
+	if (files) {
+		if (pd_parse_uint(files, 65535, &n, NULL) < 0)
+			return bad_key("LogConfig.Config.max-file", "a number", err);
+		c->log_max_file = (unsigned)n;
+	}
+	return 0;
+}
+
+/* "SRC:DEST:MODE" of an older record's Binds, split at the last two colons:
+ * DEST and MODE hold none, a resolved SRC might. */
+static int decode_bind_text(const char *text, struct pd_config *c, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(text);
+	char *mode = strrchr(s, ':');
+	if (!mode)
+		return bad_key("Binds", "a list of SRC:DEST:MODE", err);
+	*mode++ = '\0';
+	char *dest = strrchr(s, ':');
+	if (!dest || (strcmp(mode, "ro") && strcmp(mode, "rw")))
+		return bad_key("Binds", "a list of SRC:DEST:MODE", err);
+	*dest++ = '\0';
+	struct pd_mount m = {.type = PD_MOUNT_BIND};
+	m.bind =
+	    (struct pd_volume){.src = xstrdup(s), .dest = xstrdup(dest), .readonly = !strcmp(mode, "ro")};
+	pd_config_add_mount(c, &m);
+	return 0;
+}
+
+static int decode_mount(json_t *j, struct pd_config *c, struct pd_err **err)
+{
+	_cleanup_free_ char *type = NULL, *src = NULL, *dest = NULL;
+	if (!json_is_object(j) || get_str(j, "Type", &type, err) < 0 || get_str(j, "Source", &src, err) < 0 ||
+	    get_str(j, "Target", &dest, err) < 0)
+		return bad_key("Mounts", "a list of mounts", err);
+	struct pd_mount m = {0};
+	if (type && dest && !strcmp(type, "bind") && src) {
+		m.type = PD_MOUNT_BIND;
+		if (get_bool(j, "ReadOnly", &m.bind.readonly, err) < 0)
+			return -1;
+		m.bind.src = take_ptr(&src);
+		m.bind.dest = take_ptr(&dest);
+	} else if (type && dest && !strcmp(type, "tmpfs")) {
+		json_t *t;
+		m.type = PD_MOUNT_TMPFS;
+		m.tmpfs.mode = 01777;
+		if (get_object(j, "TmpfsOptions", &t, err) < 0 ||
+		    (t && (get_u64(t, "SizeBytes", &m.tmpfs.size, err) < 0 ||
+			   get_unsigned(t, "SizePercent", &m.tmpfs.size_pct, err) < 0 ||
+			   get_unsigned(t, "Mode", &m.tmpfs.mode, err) < 0 ||
+			   get_bool(t, "Exec", &m.tmpfs.exec, err) < 0)))
+			return -1;
+		m.tmpfs.dest = take_ptr(&dest);
+	} else {
+		return bad_key("Mounts", "a list of bind and tmpfs mounts", err);
+	}
+	pd_config_add_mount(c, &m);
+	return 0;
+}
+
+static int decode_mounts(json_t *o, struct pd_config *c, struct pd_err **err)
+{
+	json_t *a, *j;
+	size_t i;
+	if (get_array(o, "Mounts", &a, err) < 0)
+		return -1;
+	if (a) {
+		json_array_foreach(a, i, j) if (decode_mount(j, c, err) < 0) return -1;
+		return 0;
+	}
+	/* A record from before Mounts: its binds (tmpfs were not kept). */
+	_cleanup_strv_ char **binds = NULL;
+	if (get_strv(o, "Binds", &binds, err) < 0)
+		return -1;
+	for (i = 0; binds && binds[i]; i++)
+		if (decode_bind_text(binds[i], c, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int decode_devices(json_t *o, struct pd_config *c, struct pd_err **err)
+{
+	json_t *a, *j;
+	size_t i;
+	if (get_array(o, "Devices", &a, err) < 0)
+		return -1;
+	json_array_foreach(a, i, j)
+	{
+		_cleanup_free_ char *host = NULL, *dest = NULL, *perms = NULL;
+		if (!json_is_object(j) || get_str(j, "PathOnHost", &host, err) < 0 ||
+		    get_str(j, "PathInContainer", &dest, err) < 0 ||
+		    get_str(j, "CgroupPermissions", &perms, err) < 0 || !host || !dest ||
+		    (perms && !is_device_perms(perms)))
+			return bad_key("Devices", "a list of devices", err);
+		struct pd_device d = {.host = take_ptr(&host), .dest = take_ptr(&dest)};
+		snprintf(d.perms, sizeof(d.perms), "%s", perms ? perms : "rwm");
+		pd_config_add_device(c, &d);
+	}
+	return 0;
+}
+
+/* Healthcheck.Test: ["CMD", arg...], ["CMD-SHELL", command] or ["NONE"]. */
+static int decode_health(json_t *o, struct pd_health *h, struct pd_err **err)
+{
+	json_t *hc;
+	_cleanup_strv_ char **test = NULL;
+	uint64_t interval = h->interval_ms * 1000000, timeout = h->timeout_ms * 1000000,
+		 start = h->start_period_ms * 1000000;
+	if (get_object(o, "Healthcheck", &hc, err) < 0)
+		return -1;
+	if (!hc)
+		return 0;
+	if (get_strv(hc, "Test", &test, err) < 0 || get_u64(hc, "Interval", &interval, err) < 0 ||
+	    get_u64(hc, "Timeout", &timeout, err) < 0 || get_u64(hc, "StartPeriod", &start, err) < 0 ||
+	    get_unsigned(hc, "Retries", &h->retries, err) < 0 ||
+	    get_bool(hc, "RestartUnhealthy", &h->restart_unhealthy, err) < 0)
+		return -1;
+	h->interval_ms = interval / 1000000;
+	h->timeout_ms = timeout / 1000000;
+	h->start_period_ms = start / 1000000;
+	strv_free(h->test);
+	h->test = NULL;
+	if (test && test[0] && !strcmp(test[0], "CMD") && test[1]) {
+		h->test = strv_copy(test + 1);
+	} else if (test && test[0] && !strcmp(test[0], "CMD-SHELL") && test[1] && !test[2]) {
+		strv_push(&h->test, "/bin/sh");
+		strv_push(&h->test, "-c");
+		strv_push(&h->test, test[1]);
+	} else if (test && (!test[0] || strcmp(test[0], "NONE"))) {
+		return bad_key("Healthcheck.Test", "[\"CMD\", ...], [\"CMD-SHELL\", command] or [\"NONE\"]",
+			       err);
+	}
+	return 0;
+}
+
+static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
+{
+	_cleanup_free_ char *mode = NULL;
+	json_t *a, *j;
+	size_t i;
+	if (get_str(o, "NetworkMode", &mode, err) < 0 || get_array(o, "Publish", &a, err) < 0 ||
+	    get_strv(o, "Dns", &n->dns, err) < 0 || get_strv(o, "ExtraHosts", &n->add_hosts, err) < 0)
+		return -1;
+	if (mode && pd_netcfg_set_mode(n, mode, NULL) < 0)
+		return bad_key("NetworkMode", "a network mode", err);
+	json_array_foreach(a, i, j)
+	{
+		_cleanup_free_ char *ip = NULL, *proto = NULL;
+		int64_t host = -1, cont = -1;
+		if (!json_is_object(j) || get_str(j, "HostIp", &ip, err) < 0 ||
+		    get_str(j, "Protocol", &proto, err) < 0 ||
+		    get_int(j, "HostPort", 0, 65535, &host, err) < 0 ||
+		    get_int(j, "ContainerPort", 0, 65535, &cont, err) < 0)
+			return bad_key("Publish", "a list of ports", err);
+		_cleanup_free_ char *spec = xasprintf("%s:%lld:%lld/%s", ip ? ip : "", (long long)host,
+						      (long long)cont, proto ? proto : "");
+		if (pd_netcfg_add_port(n, spec, NULL) < 0)
+			return bad_key("Publish", "a list of ports", err);
+	}
+	return 0;
+}
+
+static int decode_process(json_t *o, struct pd_config *c, struct pd_err **err)
+{
+	_cleanup_free_ char *seccomp = NULL;
+	int64_t caps = (int64_t)c->caps, rows = 0, cols = 0;
+	bool nnp = !c->no_new_privs_off;
+	json_t *size;
+	if (get_strv(o, "Cmd", &c->argv, err) < 0 || get_strv(o, "Env", &c->env, err) < 0 ||
+	    get_str_or_empty(o, "WorkingDir", &c->workdir, err) < 0 ||
+	    get_str_or_empty(o, "User", &c->user, err) < 0 ||
+	    get_str(o, "StopSignal", &c->stop_signal, err) < 0 || get_bool(o, "Init", &c->init, err) < 0 ||
+	    get_bool(o, "OpenStdin", &c->interactive, err) < 0 || get_bool(o, "Tty", &c->tty, err) < 0 ||
+	    get_int(o, "CapMask", 0, INT64_MAX, &caps, err) < 0 ||
+	    get_bool(o, "NoNewPrivileges", &nnp, err) < 0 ||
+	    get_str(o, "SeccompProfile", &seccomp, err) < 0 ||
+	    get_str(o, "SeccompProfileText", &c->seccomp_json, err) < 0 ||
+	    get_array(o, "ConsoleSize", &size, err) < 0)
+		return -1;
+	c->caps = (uint64_t)caps;
+	c->no_new_privs_off = !nnp;
+	if (seccomp && strcmp(seccomp, "default"))
+		c->seccomp = take_ptr(&seccomp);
+	if (size) {
+		json_t *r = json_array_get(size, 0), *w = json_array_get(size, 1);
+		if (json_array_size(size) != 2 || !json_is_integer(r) || !json_is_integer(w))
+			return bad_key("ConsoleSize", "[rows, columns]", err);
+		rows = json_integer_value(r);
+		cols = json_integer_value(w);
+		if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+			return bad_key("ConsoleSize", "[rows, columns]", err);
+		c->tty_rows = (unsigned short)rows;
+		c->tty_cols = (unsigned short)cols;
+	}
+	if (!c->argv)
+		c->argv = xcalloc(1, sizeof(char *));
+	return 0;
+}
+
+int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **err)
+{
+	pd_config_init(out);
+	json_error_t jerr;
+	json_t *o = json_loads(json ? json : "", JSON_REJECT_DUPLICATES, &jerr);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return pd_fail(err, EINVAL, "container config: %s", o ? "not a JSON object" : jerr.text);
+	}
+	int ret = -1;
+	if (decode_process(o, out, err) < 0 || get_str(o, "Hostname", &out->hostname, err) < 0 ||
+	    get_str(o, "Image", &out->rootfs_arg, err) < 0 ||
+	    get_str(o, "ImageID", &out->image_id, err) < 0 ||
+	    get_bool(o, "ReadonlyRootfs", &out->read_only, err) < 0 || decode_mounts(o, out, err) < 0 ||
+	    decode_devices(o, out, err) < 0 || decode_resources(o, &out->limits, err) < 0 ||
+	    get_bool(o, "Privileged", &out->privileged, err) < 0 ||
+	    get_bool(o, "Rootless", &out->rootless, err) < 0 || decode_net(o, &out->net, err) < 0 ||
+	    get_bool(o, "AutoRemove", &out->remove, err) < 0 || decode_restart(o, out, err) < 0 ||
+	    decode_health(o, &out->health, err) < 0 || decode_log_config(o, out, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	json_decref(o);
+	return ret;
 }

@@ -1,19 +1,66 @@
-/* struct pd_config: everything that describes one container, built by the
- * CLI from flags and consumed by core/ and linux/.  Owns all its strings. */
+/* struct pd_config: everything that describes one container.  Built by the
+ * CLI from flags (each parsed into its typed field when read), completed by
+ * pd_config_defaults, stored in the container's record as JSON by
+ * pd_config_encode and read back, whole and typed, by pd_config_decode.
+ * Owns all its strings.
+ *
+ * Its parts follow an OCI runtime spec's config.json, so that a spec maps
+ * onto it field by field (what each field is there):
+ *
+ *   id                      the container id `create <id>` is given (not in config.json)
+ *   hostname                hostname
+ *   rootfs_arg              root.path (a directory; a tarball or an image name has no counterpart)
+ *   read_only               root.readonly
+ *   process:
+ *     argv                  process.args
+ *     env                   process.env
+ *     workdir               process.cwd (NULL: "/", or the user's home)
+ *     user                  process.user.uid, .gid (a name is looked up in the rootfs's
+ *                           /etc/passwd at start; OCI has numbers only)
+ *     tty                   process.terminal
+ *     tty_rows, tty_cols    process.consoleSize.height, .width
+ *     caps                  process.capabilities.bounding, .effective, .permitted
+ *                           (one set; inheritable and ambient stay empty)
+ *     no_new_privs_off      !process.noNewPrivileges
+ *   mounts                  mounts[], in order: a bind is type "bind" with options rbind,
+ *                           nodev and ro; a tmpfs is type "tmpfs" with nosuid, nodev,
+ *                           noexec (or exec), mode=, size=.  /proc, /sys, /dev, /dev/pts
+ *                           and /dev/shm are always made and not listed.
+ *   linux:
+ *     devices               linux.devices[] (path = dest; type, major and minor are the
+ *                           host node's) and linux.resources.devices[] (access = perms)
+ *     limits.memory         linux.resources.memory.limit
+ *     limits.memory_swap    linux.resources.memory.swap
+ *     limits.cpu_quota_us   linux.resources.cpu.quota
+ *     limits.cpu_period_us  linux.resources.cpu.period
+ *     limits.cpu_shares     linux.resources.cpu.shares
+ *     limits.cpuset_cpus    linux.resources.cpu.cpus
+ *     limits.pids_max       linux.resources.pids.limit
+ *     seccomp, seccomp_json linux.seccomp (a Docker-format profile, converted; NULL: the
+ *                           default profile)
+ *     rootless              linux.namespaces "user" with linux.uidMappings, .gidMappings
+ *                           (the caller, and its subordinate range when it has one)
+ *     net.mode              linux.namespaces "network" (absent for host)
+ *     (no field)            linux.maskedPaths, linux.readonlyPaths: Docker's fixed lists
+ *                           (linux/mount.c); none when privileged
+ *
+ * No OCI counterpart (the runtime's own, around the container): name,
+ * image_id, stop_signal (an image annotation in OCI), interactive (stdin is
+ * the caller's), init, privileged (it expands into caps, no seccomp, no
+ * masked paths and the host's /dev), remove, restart and restart_max,
+ * health, log_max_size and log_max_file, and net's publish, dns and
+ * add-host (the bridge's plumbing and the generated /etc files). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "linux/cgroup.h"
+#include "linux/mount.h"
 #include "net/net.h"
 #include "util/error.h"
-
-struct pd_volume {
-	char *src;  /* absolute host path, must exist */
-	char *dest; /* absolute path inside the container, no ".." */
-	bool readonly;
-};
 
 enum pd_restart {
 	PD_RESTART_NO = 0,
@@ -23,51 +70,88 @@ enum pd_restart {
 };
 
 struct pd_health {
-	char **test;              /* the command (exec form); NULL: no health check */
-	uint64_t interval_ms;     /* default 30 s */
-	uint64_t timeout_ms;      /* default 30 s */
+	char **test;		  /* the command (exec form); NULL: no health check */
+	uint64_t interval_ms;	  /* default 30 s */
+	uint64_t timeout_ms;	  /* default 30 s */
 	uint64_t start_period_ms; /* default 0 */
-	unsigned retries;         /* default 3 */
-	bool restart_unhealthy;   /* --health-restart: kill an unhealthy container so --restart acts */
+	unsigned retries;	  /* default 3 */
+	bool restart_unhealthy;	  /* --health-restart: kill an unhealthy container so --restart acts */
 };
 
 struct pd_config {
 	char id[65];
 	char *name;
 	char *hostname;
-	char *rootfs_arg;  /* what the user gave to --rootfs */
-	char *image_id;    /* the image rootfs_arg names ("sha256:..."), or NULL */
-	char *stop_signal; /* the image's StopSignal ("SIGQUIT", "3"), or NULL */
-	char **argv;       /* command and arguments */
-	char **env;        /* KEY=VALUE, after defaults */
-	char *workdir;     /* NULL: the user's home or "/" */
-	char *user;        /* "UID[:GID]" or a name; NULL: root */
-	struct pd_volume *volumes;
-	size_t n_volumes;
-	bool remove;       /* --rm */
-	bool init;         /* --init */
-	bool interactive;  /* -i */
-	bool tty;          /* -t */
+	char *rootfs_arg; /* what the user gave to --rootfs */
+	char *image_id;	  /* the image rootfs_arg names ("sha256:..."), or NULL */
+	bool read_only;	  /* the rootfs read-only */
+
+	/* The process. */
+	char **argv;			   /* command and arguments */
+	char **env;			   /* KEY=VALUE, after defaults */
+	char *workdir;			   /* NULL: the user's home or "/" */
+	char *user;			   /* "UID[:GID]" or a name; NULL: root */
+	bool tty;			   /* -t */
 	unsigned short tty_rows, tty_cols; /* initial window size with -t */
-	bool rootless;     /* not running as real root */
+	uint64_t caps;			   /* the capability set (bounding, and effective for root) */
+	bool no_new_privs_off;		   /* --security-opt no-new-privileges=false */
+	bool interactive;		   /* -i */
+	bool init;			   /* --init */
+	char *stop_signal; /* the image's StopSignal or --stop-signal ("SIGQUIT", "3"), or NULL */
+
+	/* The user's mounts, made in this order after the default ones (run
+	 * puts every -v before every --tmpfs). */
+	struct pd_mount *mounts;
+	size_t n_mounts;
+
+	/* The kernel side. */
+	struct pd_device *devices; /* --device */
+	size_t n_devices;
 	struct pd_limits limits;
+	char *seccomp;	      /* NULL: the default profile; "unconfined"; or a JSON profile's path */
+	char *seccomp_json;   /* that profile's text, read once by `run`: restarts and `exec`
+			       * compile this, never the file again (a container could rewrite a
+			       * profile that sits in one of its volumes) */
+	bool privileged;      /* all capabilities, no seccomp, no masked paths, host devices */
+	bool rootless;	      /* not running as real root */
+	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
+
+	/* The runtime's own. */
+	bool remove; /* --rm */
 	enum pd_restart restart;
 	unsigned restart_max; /* on-failure:MAX, 0 = no maximum */
 	struct pd_health health;
-	char *seccomp;     /* NULL: the default profile; "unconfined"; or a JSON profile's path */
-	char *seccomp_json; /* that profile's text, read once by `run`: restarts and `exec`
-			     * compile this, never the file again (a container could rewrite a
-			     * profile that sits in one of its volumes) */
-	uint64_t caps;     /* the capability set (bounding, and effective for root) */
-	bool privileged;   /* all capabilities, no seccomp, no masked paths, host devices */
-	bool read_only;    /* the rootfs read-only */
-	char **tmpfs;      /* "PATH[:size=..,mode=..]" */
-	char **devices;    /* "HOST[:CONTAINER]" */
-	bool no_new_privs_off; /* --security-opt no-new-privileges=false */
-	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
 	uint64_t log_max_size; /* --log-opt max-size: rotate the log at this size; 0 never */
 	unsigned log_max_file; /* --log-opt max-file: log files kept in all; 0 means 1 */
 };
+
+/* An empty config with the defaults that need nothing else: Docker's
+ * capability set, no_new_privs, no restart, the default network, health
+ * checks every 30 s with a 30 s timeout, no start period and 3 retries (used
+ * once a test is set). */
+void pd_config_init(struct pd_config *c);
+/* After the flags and the image, the defaults that depend on them (what
+ * Docker fills in when the user gave nothing): the hostname (the short id;
+ * the host's own name with host networking), PATH, HOSTNAME and, with a
+ * tty, TERM in the environment; and whether this run is rootless (not real
+ * root).  c->id must be set. */
+void pd_config_defaults(struct pd_config *c);
+void pd_config_free(struct pd_config *c);
+
+/* The record's JSON text for `c` (Docker's Config and HostConfig keys side
+ * by side, as `inspect` shows them, and the rest of the config under keys of
+ * Docker's API where it has one); caller frees.  Never fails. */
+char *pd_config_encode(const struct pd_config *c);
+/* The same as a JSON object; caller owns the reference. */
+json_t *pd_config_json(const struct pd_config *c);
+/* Parse a record's JSON text into *out, which is initialised first (the
+ * caller frees it with pd_config_free, on failure too).  A key missing (a
+ * record written by an older version) keeps pd_config_init's default; text
+ * that is not a JSON object, or a key of the wrong type, is an error.  What
+ * is not in the JSON: id and name (the record's own columns).  A privileged
+ * config with no profile comes back with seccomp "unconfined", which is the
+ * same thing. */
+int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **err);
 
 /* Parse "no", "on-failure[:MAX]", "always", "unless-stopped". */
 int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, struct pd_err **err);
@@ -79,9 +163,6 @@ int pd_log_opt_parse(struct pd_config *c, const char *spec, struct pd_err **err)
 /* Parse --cpus "0.5" into a quota and period. */
 int pd_cpus_parse(const char *s, struct pd_limits *l, struct pd_err **err);
 
-void pd_config_init(struct pd_config *c);
-void pd_config_free(struct pd_config *c);
-
 /* Fill c->id with 64 random hex characters. */
 int pd_config_new_id(struct pd_config *c, struct pd_err **err);
 
@@ -89,6 +170,19 @@ int pd_config_new_id(struct pd_config *c, struct pd_err **err);
  * the current directory and must exist; CONTAINER must be absolute, may not
  * contain ".." and may not be '/'.  The result owns its strings. */
 int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err);
+/* Parse "PATH[:OPT,...]" into a tmpfs: PATH absolute without "..", options
+ * size=SIZE (bytes or 64k, 1m, 1g...; or N% of the RAM), mode=OCTAL (at most
+ * 07777), exec, and noexec, nosuid, nodev, rw (the defaults, accepted and
+ * ignored).  A usage error otherwise.  The result owns its strings. */
+int pd_tmpfs_parse(const char *spec, struct pd_tmpfs *out, struct pd_err **err);
+/* Parse "HOST[:CONTAINER][:PERMS]" into a device: HOST must be a character
+ * or block device now; CONTAINER (default HOST) absolute without "..";
+ * PERMS letters of "rwm" (default "rwm"), as Docker also takes
+ * "HOST:PERMS".  A usage error otherwise.  The result owns its strings. */
+int pd_device_parse(const char *spec, struct pd_device *out, struct pd_err **err);
+/* Append a mount (taking its strings) or a device to the config. */
+void pd_config_add_mount(struct pd_config *c, const struct pd_mount *m);
+void pd_config_add_device(struct pd_config *c, const struct pd_device *d);
 
 /* Refuse (usage error) a volume whose source is the state root, contains it
  * or lies inside it, compared by device and inode along the real paths, so

@@ -257,88 +257,6 @@ static char **resolve_lowers(const char *root, const struct pd_config *cfg, stru
 	return v;
 }
 
-/* HostConfig.LogConfig: "k8s-file" (the name Podman gives this very
- * format, CRI records), with Docker's json-file options as strings. */
-static json_t *log_config_json(const struct pd_config *c)
-{
-	json_t *conf = json_object();
-	if (c->log_max_size) {
-		static const char unit[] = "kmg";
-		uint64_t v = c->log_max_size;
-		int u = -1;
-		while (u < 2 && v % 1024 == 0) {
-			v /= 1024;
-			u++;
-		}
-		_cleanup_free_ char *size = u < 0 ? xasprintf("%llu", (unsigned long long)v)
-						  : xasprintf("%llu%c", (unsigned long long)v, unit[u]);
-		json_object_set_new(conf, "max-size", json_string(size));
-	}
-	if (c->log_max_file) {
-		_cleanup_free_ char *n = xasprintf("%u", c->log_max_file);
-		json_object_set_new(conf, "max-file", json_string(n));
-	}
-	return json_pack("{s:s, s:o}", "Type", "k8s-file", "Config", conf);
-}
-
-static char *config_json(const struct pd_config *c)
-{
-	json_t *o = json_object();
-	json_t *cmd = json_array(), *env = json_array(), *binds = json_array();
-	for (size_t i = 0; c->argv[i]; i++)
-		json_array_append_new(cmd, json_string(c->argv[i]));
-	for (size_t i = 0; c->env && c->env[i]; i++)
-		json_array_append_new(env, json_string(c->env[i]));
-	for (size_t i = 0; i < c->n_volumes; i++) {
-		_cleanup_free_ char *b = xasprintf("%s:%s:%s", c->volumes[i].src, c->volumes[i].dest,
-						   c->volumes[i].readonly ? "ro" : "rw");
-		json_array_append_new(binds, json_string(b));
-	}
-	json_object_set_new(o, "Cmd", cmd);
-	json_object_set_new(o, "Env", env);
-	json_object_set_new(o, "Binds", binds);
-	json_object_set_new(o, "Hostname", json_string(c->hostname));
-	json_object_set_new(o, "WorkingDir", json_string(c->workdir ? c->workdir : ""));
-	json_object_set_new(o, "User", json_string(c->user ? c->user : ""));
-	json_object_set_new(o, "Image", json_string(c->rootfs_arg));
-	if (c->image_id)
-		json_object_set_new(o, "ImageID", json_string(c->image_id));
-	if (c->stop_signal)
-		json_object_set_new(o, "StopSignal", json_string(c->stop_signal));
-	json_object_set_new(o, "AutoRemove", json_boolean(c->remove));
-	json_object_set_new(o, "Init", json_boolean(c->init));
-	json_object_set_new(o, "OpenStdin", json_boolean(c->interactive));
-	json_object_set_new(o, "Tty", json_boolean(c->tty));
-	json_object_set_new(o, "Rootless", json_boolean(c->rootless));
-	json_object_set_new(o, "RestartPolicy",
-			    json_pack("{s:s, s:i}", "Name", pd_restart_name(c->restart), "MaximumRetryCount",
-				      (int)c->restart_max));
-	json_object_set_new(o, "Resources",
-			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "Memory", (json_int_t)c->limits.memory,
-				      "MemorySwap", (json_int_t)c->limits.memory_swap, "NanoCpus",
-				      (json_int_t)(c->limits.cpu_period_us
-							   ? c->limits.cpu_quota_us * 1000000000ULL / c->limits.cpu_period_us
-							   : 0),
-				      "PidsLimit", (json_int_t)c->limits.pids_max, "CpuShares",
-				      (json_int_t)c->limits.cpu_shares, "CpuPeriod", (json_int_t)c->limits.cpu_period_us,
-				      "CpusetCpus", c->limits.cpuset_cpus ? c->limits.cpuset_cpus : ""));
-	json_object_set_new(o, "SeccompProfile",
-			    json_string(c->seccomp ? c->seccomp : c->privileged ? "unconfined" : "default"));
-	if (c->seccomp_json)
-		json_object_set_new(o, "SeccompProfileText", json_string(c->seccomp_json));
-	json_object_set_new(o, "CapMask", json_integer((json_int_t)c->caps));
-	json_object_set_new(o, "Privileged", json_boolean(c->privileged));
-	json_object_set_new(o, "ReadonlyRootfs", json_boolean(c->read_only));
-	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
-	json_object_set_new(o, "NetworkMode", json_string(pd_net_mode_name(c->net.mode)));
-	json_object_set_new(o, "LogConfig", log_config_json(c));
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!s)
-		abort();
-	return s;
-}
-
 static char *command_json(char *const *argv)
 {
 	json_t *a = json_array();
@@ -385,7 +303,7 @@ static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_er
 		cfg->name = random_name(cfg->id);
 
 	_cleanup_free_ char *cmd = command_json(cfg->argv);
-	_cleanup_free_ char *conf = config_json(cfg);
+	_cleanup_free_ char *conf = pd_config_encode(cfg);
 	struct pd_record r = {
 		.name = cfg->name,
 		.image = cfg->rootfs_arg,
@@ -711,26 +629,20 @@ void pd_container_refresh(struct pd_store *s, struct pd_record *r)
 	pd_store_set_exited(s, r->id, r->exit_code, false, r->finished_ns, why, NULL);
 }
 
-/* A live record's container init, or -1. */
 /* The signal `stop` sends first: the image's StopSignal or --stop-signal
- * ("SIGQUIT", "QUIT", "3") recorded in the config; SIGTERM otherwise. */
+ * ("SIGQUIT", "QUIT", "3") recorded in the config; SIGTERM otherwise (and
+ * when the record cannot be read: stopping must still work). */
 static int stop_signal_of(const struct pd_record *r)
 {
-	json_t *j = r->config ? json_loads(r->config, 0, NULL) : NULL;
-	const char *s = json_string_value(json_object_get(j, "StopSignal"));
-	int sig = SIGTERM;
-	if (s && !strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (int i = 1; s && *s && i < NSIG; i++) {
-		const char *abbrev = sigabbrev_np(i);
-		if ((abbrev && !strcasecmp(abbrev, s)) || atoi(s) == i)
-			sig = i;
-	}
-	if (j)
-		json_decref(j);
-	return sig;
+	struct pd_config c;
+	int sig = -1;
+	if (pd_config_decode(r->config, &c, NULL) == 0 && c.stop_signal)
+		sig = pd_signal_parse(c.stop_signal);
+	pd_config_free(&c);
+	return sig > 0 ? sig : SIGTERM;
 }
 
+/* A live record's container init, or -1. */
 static int open_container_pidfd(const struct pd_record *r)
 {
 	if (r->state != PD_STATE_RUNNING && r->state != PD_STATE_STOPPING)

@@ -187,14 +187,11 @@ static int step_sys(struct init_state *s, struct pd_err **err)
 static int step_volumes(struct init_state *s, struct pd_err **err)
 {
 	const struct pd_config *cfg = s->ctx->cfg;
-	for (size_t i = 0; i < cfg->n_volumes; i++)
-		if (mnt_volume(s->rootfd, &cfg->volumes[i], err) < 0)
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (mnt_mount(s->rootfd, &cfg->mounts[i], err) < 0)
 			return -1;
-	for (size_t i = 0; cfg->tmpfs && cfg->tmpfs[i]; i++)
-		if (mnt_tmpfs(s->rootfd, cfg->tmpfs[i], err) < 0)
-			return -1;
-	for (size_t i = 0; cfg->devices && cfg->devices[i]; i++)
-		if (mnt_device(s->rootfd, cfg->devices[i], err) < 0)
+	for (size_t i = 0; i < cfg->n_devices; i++)
+		if (mnt_device(s->rootfd, &cfg->devices[i], err) < 0)
 			return -1;
 	return 0;
 }

@@ -3,6 +3,7 @@
  * never touch either. */
 #include "core/query.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,9 +96,26 @@ int pd_container_list(const char *root, enum pd_list_filter which, struct pd_por
 	return 0;
 }
 
+int pd_record_config(const struct pd_record *r, struct pd_config *out, struct pd_err **err)
+{
+	if (pd_config_decode(r->config, out, err) < 0) {
+		pd_err_prefix(err, "container %.12s", r->id);
+		return -1;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", r->id);
+	free(out->name);
+	out->name = r->name ? xstrdup(r->name) : NULL;
+	return 0;
+}
+
 bool pd_record_rootless(const struct pd_record *r)
 {
-	return r->config && strstr(r->config, "\"Rootless\":true");
+	struct pd_config c;
+	/* A record that cannot be read counts as not rootless, as one
+	 * without the key does. */
+	bool rootless = pd_config_decode(r->config, &c, NULL) == 0 && c.rootless;
+	pd_config_free(&c);
+	return rootless;
 }
 
 int pd_container_stats(const char *id, bool rootless, struct pd_container_stats *out, struct pd_err **err)

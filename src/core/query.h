@@ -44,6 +44,11 @@ enum pd_list_filter {
 int pd_container_list(const char *root, enum pd_list_filter which, struct pd_ports_table *ports,
 		      struct pd_record **out, size_t *n, struct pd_err **err);
 
+/* The record's config, decoded whole (pd_config_decode), with the id and
+ * name from the record's own columns.  The caller frees *out with
+ * pd_config_free, on failure too. */
+int pd_record_config(const struct pd_record *r, struct pd_config *out, struct pd_err **err);
+
 /* Whether the record was made by a rootless run (its cgroup lives under
  * the user's delegated tree). */
 bool pd_record_rootless(const struct pd_record *r);

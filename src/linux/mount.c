@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -27,7 +28,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "core/config.h"
 #include "linux/rootfs.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -336,60 +336,51 @@ int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 	return attach(tree, target, v->dest, err);
 }
 
-/* "PATH[:opt,...]" with options size=SIZE, mode=OCTAL, exec, noexec. */
-int mnt_tmpfs(int rootfd, const char *spec, struct pd_err **err)
+int mnt_tmpfs(int rootfd, const struct pd_tmpfs *t, struct pd_err **err)
 {
-	_cleanup_free_ char *s = xstrdup(spec);
-	char *opts = strchr(s, ':');
-	if (opts)
-		*opts++ = '\0';
-	const char *kv[8] = { "mode", "1777" };
-	size_t n = 2;
-	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-	for (char *save = NULL, *o = opts ? strtok_r(opts, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(o, "exec")) {
-			attrs &= ~MOUNT_ATTR_NOEXEC;
-		} else if (!strcmp(o, "noexec") || !strcmp(o, "rw") || !strcmp(o, "nosuid") || !strcmp(o, "nodev")) {
-			continue;
-		} else if ((!strncmp(o, "size=", 5) || !strncmp(o, "mode=", 5)) && n + 2 < ARRAY_SIZE(kv)) {
-			o[4] = '\0';
-			if (!strcmp(o, "mode"))
-				kv[1] = o + 5;
-			else
-				kv[n++] = o, kv[n++] = o + 5;
-		} else {
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "tmpfs '%s': unsupported option '%s'", spec, o);
-		}
-	}
-	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, s, 01777, err);
+	char mode[16], size[32];
+	snprintf(mode, sizeof(mode), "%o", t->mode);
+	if (t->size_pct)
+		snprintf(size, sizeof(size), "%u%%", t->size_pct);
+	else
+		snprintf(size, sizeof(size), "%llu", (unsigned long long)t->size);
+	const char *kv[] = {"mode", mode, t->size || t->size_pct ? "size" : NULL, size, NULL};
+	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (t->exec ? 0 : MOUNT_ATTR_NOEXEC);
+	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, t->dest, 01777, err);
 	if (target < 0)
 		return -1;
 	_cleanup_close_ int mfd = fs_new("tmpfs", kv, attrs, err);
 	if (mfd < 0)
 		return -1;
-	return attach(mfd, target, s, err);
+	return attach(mfd, target, t->dest, err);
 }
 
-/* "HOST:CONTAINER": the host's node, bound (so usable despite nodev). */
-int mnt_device(int rootfd, const char *spec, struct pd_err **err)
+int mnt_mount(int rootfd, const struct pd_mount *m, struct pd_err **err)
 {
-	_cleanup_free_ char *host = xstrndup(spec, strcspn(spec, ":"));
-	const char *dest = spec[strlen(host)] ? spec + strlen(host) + 1 : host;
-	_cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	switch (m->type) {
+	case PD_MOUNT_BIND: return mnt_volume(rootfd, &m->bind, err);
+	case PD_MOUNT_TMPFS: return mnt_tmpfs(rootfd, &m->tmpfs, err);
+	}
+	return pd_fail(err, EINVAL, "unknown mount type %d", (int)m->type);
+}
+
+int mnt_device(int rootfd, const struct pd_device *d, struct pd_err **err)
+{
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, d->host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
-		return pd_fail(err, errno, "open device '%s'", host);
+		return pd_fail(err, errno, "open device '%s'", d->host);
 	/* The CLI checked it was a device node; a path swapped since (for a
 	 * symlink to a file such as the state database) must not be bound
 	 * writable into the container. */
 	struct stat st;
 	if (fstat(tree, &st) < 0)
-		return pd_fail(err, errno, "stat device '%s'", host);
+		return pd_fail(err, errno, "stat device '%s'", d->host);
 	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-		return pd_fail(err, ENODEV, "'%s' is no longer a device", host);
-	_cleanup_close_ int target = rootfs_mkfile(rootfd, dest, err);
+		return pd_fail(err, ENODEV, "'%s' is no longer a device", d->host);
+	_cleanup_close_ int target = rootfs_mkfile(rootfd, d->dest, err);
 	if (target < 0)
 		return -1;
-	return attach(tree, target, dest, err);
+	return attach(tree, target, d->dest, err);
 }
 
 int mnt_readonly_root(int rootfd, struct pd_err **err)

@@ -1,12 +1,55 @@
 /* Mounts of a container, all made inside its own mount namespace by its
  * init before pivot_root, so nothing is ever mounted on the host and nothing
- * needs unmounting there: the mounts end with the namespace. */
+ * needs unmounting there: the mounts end with the namespace.
+ *
+ * The user's mounts and devices are typed here (parsed and checked by the
+ * CLI, see core/config.h): this module only carries them out. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "util/error.h"
 
-struct pd_volume;
+/* A bind mount of a host path: -v HOST:CONTAINER[:ro|rw]. */
+struct pd_volume {
+	char *src;  /* absolute host path, free of symlinks when checked */
+	char *dest; /* absolute path inside the container, no "..", not '/' */
+	bool readonly;
+};
+
+/* A new tmpfs: --tmpfs PATH[:size=SIZE,mode=MODE,exec].  Always nosuid and
+ * nodev (see mount.c's top). */
+struct pd_tmpfs {
+	char *dest;	   /* absolute path inside the container, no ".." */
+	uint64_t size;	   /* size= in bytes; 0: not given */
+	unsigned size_pct; /* size=N%: N percent of the RAM instead; 0: not given.
+			    * Neither given: the kernel's default, half the RAM. */
+	unsigned mode;	   /* permission bits of its root (mode=, octal); 01777 by default */
+	bool exec;	   /* "exec": programs may run from it; noexec otherwise */
+};
+
+enum pd_mount_type {
+	PD_MOUNT_BIND = 0,
+	PD_MOUNT_TMPFS,
+};
+
+/* One of the user's mounts; a container's mounts are a list, made in order. */
+struct pd_mount {
+	enum pd_mount_type type;
+	union {
+		struct pd_volume bind; /* PD_MOUNT_BIND */
+		struct pd_tmpfs tmpfs; /* PD_MOUNT_TMPFS */
+	};
+};
+
+/* A host device node given to the container: --device HOST[:CONTAINER[:PERMS]]. */
+struct pd_device {
+	char *host;    /* the host's node (a character or block device when checked) */
+	char *dest;    /* absolute path inside the container, no ".." */
+	char perms[4]; /* what the container may do with it, a subset of "rwm" (read,
+			* write, mknod); recorded, not enforced: there is no device
+			* cgroup, and the node is a bind of the host's */
+};
 
 /* Make every mount in this namespace private, so nothing propagates back. */
 int mnt_make_private(struct pd_err **err);
@@ -23,13 +66,16 @@ int mnt_sys(int rootfd, int devfd, bool privileged, struct pd_err **err);
  * where mknod is not allowed), devpts, shm and the usual symlinks.  Returns
  * an fd of the new /dev for later steps. */
 int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct pd_err **err);
-/* --tmpfs PATH[:size=SIZE,mode=MODE,exec]: nosuid, nodev, noexec by default. */
-int mnt_tmpfs(int rootfd, const char *spec, struct pd_err **err);
-/* --device HOST:CONTAINER: bind the host's node at CONTAINER. */
-int mnt_device(int rootfd, const char *spec, struct pd_err **err);
-/* --read-only: the root mount itself becomes read-only. */
-int mnt_readonly_root(int rootfd, struct pd_err **err);
+/* One of the user's mounts (a bind or a tmpfs), at its destination resolved
+ * inside the root. */
+int mnt_mount(int rootfd, const struct pd_mount *m, struct pd_err **err);
 /* Bind a host path to a destination resolved inside the root. */
 int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err);
+/* A new tmpfs: nosuid, nodev, and noexec unless t->exec. */
+int mnt_tmpfs(int rootfd, const struct pd_tmpfs *t, struct pd_err **err);
+/* Bind the host's node d->host at d->dest (usable despite nodev). */
+int mnt_device(int rootfd, const struct pd_device *d, struct pd_err **err);
+/* --read-only: the root mount itself becomes read-only. */
+int mnt_readonly_root(int rootfd, struct pd_err **err);
 /* pivot_root into `rootfd`'s directory and detach the old root. */
 int mnt_pivot(int rootfd, struct pd_err **err);

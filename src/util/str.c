@@ -4,9 +4,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -156,6 +158,24 @@ static int scale_value(const struct decimal *d, uint64_t mult, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int pd_signal_parse(const char *s)
+{
+	if (!s || !*s)
+		return -1;
+	char *end = NULL;
+	long n = strtol(s, &end, 10);
+	if (*end == '\0')
+		return n > 0 && n < NSIG ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (int i = 1; i < NSIG; i++) {
+		const char *abbrev = sigabbrev_np(i);
+		if (abbrev && !strcasecmp(abbrev, s))
+			return i;
+	}
+	return -1;
 }
 
 int pd_parse_size(const char *s, uint64_t *out, struct pd_err **err)

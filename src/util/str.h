@@ -1,5 +1,5 @@
-/* String helpers: shell-word splitting, sizes, string vectors.  Pure logic,
- * no system calls; safe in any process. */
+/* String helpers: shell-word splitting, sizes, signal names, string
+ * vectors.  Pure logic, no system calls; safe in any process. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,6 +34,10 @@ void pd_format_size(uint64_t n, enum pd_size_style style, char *buf, size_t len)
 /* Parse "10" (seconds), "10s", "500ms", "2m", "1h", "1.5s" or a sequence such
  * as "1m30s" into milliseconds. */
 int pd_parse_duration_ms(const char *s, uint64_t *out, struct pd_err **err);
+
+/* A signal given as a number ("15") or a name with or without "SIG", in any
+ * case ("TERM", "SIGTERM", "sigterm"); -1 when it names none. */
+int pd_signal_parse(const char *s);
 
 /* Parse a non-negative decimal integer that fits in `max`. */
 int pd_parse_uint(const char *s, uint64_t max, uint64_t *out, struct pd_err **err);

@@ -40,13 +40,11 @@ static int check(const char *spec, const char *state_root)
 {
 	struct pd_config c;
 	pd_config_init(&c);
-	struct pd_volume v;
+	struct pd_mount m = {.type = PD_MOUNT_BIND};
 	_cleanup_err_ struct pd_err *e = NULL;
-	int r = pd_volume_parse(spec, &v, &e);
+	int r = pd_volume_parse(spec, &m.bind, &e);
 	if (r == 0) {
-		c.volumes = xmalloc(sizeof(v));
-		c.volumes[0] = v;
-		c.n_volumes = 1;
+		pd_config_add_mount(&c, &m);
 		r = pd_volumes_check_state_root(&c, state_root, &e);
 	}
 	if (r < 0) {

@@ -1,0 +1,645 @@
+/* Unit tests for the container config of core/config.c, written to be read
+ * as its documentation: what a fresh config holds, what `run` fills in
+ * after the flags, how the config is stored in a container's record and
+ * read back (whole, typed; records of older versions included), and which
+ * --tmpfs, --device and --volume specs are taken.  No root, no network;
+ * the device tests use /dev/null. */
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/config.h"
+#include "linux/caps.h"
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+/* A NULL-terminated string vector from its arguments. */
+static char **strv_of(const char *first, ...)
+{
+	char **v = NULL;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		strv_push(&v, s);
+	va_end(ap);
+	return v;
+}
+
+static void assert_strv_equal(char *const *a, char *const *b)
+{
+	assert_int_equal(strv_len(a), strv_len(b));
+	for (size_t i = 0; a && a[i]; i++)
+		assert_string_equal(a[i], b[i]);
+}
+
+static void assert_str_or_null_equal(const char *a, const char *b)
+{
+	if (!a || !b)
+		assert_ptr_equal(a, b);
+	else
+		assert_string_equal(a, b);
+}
+
+/* A fresh config: Docker's capabilities, no_new_privs, no restart, the
+ * default network, and the health-check timings used once a test is set. */
+static void test_init_defaults(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	assert_int_equal(c.caps, caps_default_mask());
+	assert_false(c.no_new_privs_off);
+	assert_int_equal(c.restart, PD_RESTART_NO);
+	assert_int_equal(c.net.mode, PD_NET_DEFAULT);
+	assert_null(c.health.test);
+	assert_int_equal(c.health.interval_ms, 30000);
+	assert_int_equal(c.health.timeout_ms, 30000);
+	assert_int_equal(c.health.start_period_ms, 0);
+	assert_int_equal(c.health.retries, 3);
+	assert_null(c.seccomp);
+	assert_int_equal(c.n_mounts, 0);
+	assert_int_equal(c.n_devices, 0);
+	pd_config_free(&c);
+}
+
+/* After the flags: the hostname is the short id, and PATH, HOSTNAME (and
+ * TERM with a tty) are set unless the user set them. */
+static void test_defaults_after_flags(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	snprintf(c.id, sizeof(c.id), "%s",
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	c.tty = true;
+	pd_env_add(&c.env, "PATH=/mine", NULL);
+	pd_config_defaults(&c);
+	assert_string_equal(c.hostname, "0123456789ab");
+	assert_string_equal(pd_env_get(c.env, "PATH"), "/mine");
+	assert_string_equal(pd_env_get(c.env, "HOSTNAME"), "0123456789ab");
+	assert_string_equal(pd_env_get(c.env, "TERM"), "xterm");
+	assert_int_equal(c.rootless, geteuid() != 0);
+	pd_config_free(&c);
+
+	/* A hostname given is kept. */
+	pd_config_init(&c);
+	snprintf(c.id, sizeof(c.id), "%s", "ffff");
+	c.hostname = xstrdup("web");
+	pd_config_defaults(&c);
+	assert_string_equal(c.hostname, "web");
+	assert_string_equal(pd_env_get(c.env, "HOSTNAME"), "web");
+	assert_null(pd_env_get(c.env, "TERM"));
+	pd_config_free(&c);
+}
+
+static void add_bind(struct pd_config *c, const char *src, const char *dest, bool ro)
+{
+	struct pd_mount m = {.type = PD_MOUNT_BIND};
+	m.bind = (struct pd_volume){.src = xstrdup(src), .dest = xstrdup(dest), .readonly = ro};
+	pd_config_add_mount(c, &m);
+}
+
+static void add_tmpfs(struct pd_config *c, const char *dest, uint64_t size, unsigned pct, unsigned mode,
+		      bool exec)
+{
+	struct pd_mount m = {.type = PD_MOUNT_TMPFS};
+	m.tmpfs = (struct pd_tmpfs){
+	    .dest = xstrdup(dest), .size = size, .size_pct = pct, .mode = mode, .exec = exec};
+	pd_config_add_mount(c, &m);
+}
+
+static void add_device(struct pd_config *c, const char *host, const char *dest, const char *perms)
+{
+	struct pd_device d = {.host = xstrdup(host), .dest = xstrdup(dest)};
+	snprintf(d.perms, sizeof(d.perms), "%s", perms);
+	pd_config_add_device(c, &d);
+}
+
+/* Every field set to something other than its default. */
+static void populate(struct pd_config *c)
+{
+	pd_config_init(c);
+	c->hostname = xstrdup("web");
+	c->rootfs_arg = xstrdup("busybox:latest");
+	c->image_id = xstrdup("sha256:0123");
+	c->read_only = true;
+	c->argv = strv_of("/bin/sh", "-c", "echo \"hi\"; sleep 1", NULL);
+	c->env = strv_of("PATH=/bin", "A=b=c", "EMPTY=", NULL);
+	c->workdir = xstrdup("/srv");
+	c->user = xstrdup("1000:1000");
+	c->tty = true;
+	c->tty_rows = 50;
+	c->tty_cols = 132;
+	c->caps = (1ULL << 0) | (1ULL << 21) | (1ULL << 40);
+	c->no_new_privs_off = true;
+	c->interactive = true;
+	c->init = true;
+	c->stop_signal = xstrdup("SIGQUIT");
+	add_bind(c, "/srv/data:with:colons", "/data", true);
+	add_bind(c, "/srv/cache", "/cache", false);
+	add_tmpfs(c, "/run", 1 << 20, 0, 0755, false);
+	add_tmpfs(c, "/scratch", 0, 25, 01777, true);
+	add_device(c, "/dev/null", "/dev/mynull", "rw");
+	add_device(c, "/dev/zero", "/dev/zero", "rwm");
+	c->limits = (struct pd_limits){
+	    .memory = 256ULL << 20,
+	    .memory_swap = -1,
+	    .cpu_quota_us = 50000,
+	    .cpu_period_us = 100000,
+	    .cpu_shares = 512,
+	    .pids_max = 100,
+	    .cpuset_cpus = xstrdup("0-1,3"),
+	};
+	c->seccomp = xstrdup("/etc/profile.json");
+	c->seccomp_json = xstrdup("{\"defaultAction\": \"SCMP_ACT_ALLOW\"}");
+	c->privileged = false;
+	c->rootless = true;
+	assert_int_equal(pd_netcfg_set_mode(&c->net, "bridge", NULL), 0);
+	assert_int_equal(pd_netcfg_add_port(&c->net, "127.0.0.1:8080:80", NULL), 0);
+	assert_int_equal(pd_netcfg_add_port(&c->net, "5353:53/udp", NULL), 0);
+	assert_int_equal(pd_netcfg_add_dns(&c->net, "1.1.1.1", NULL), 0);
+	assert_int_equal(pd_netcfg_add_host(&c->net, "db:10.0.0.2", NULL), 0);
+	c->remove = true;
+	c->restart = PD_RESTART_ON_FAILURE;
+	c->restart_max = 5;
+	c->health.test = strv_of("/bin/sh", "-c", "test -f /ready", NULL);
+	c->health.interval_ms = 1500;
+	c->health.timeout_ms = 700;
+	c->health.start_period_ms = 2000;
+	c->health.retries = 7;
+	c->health.restart_unhealthy = true;
+	c->log_max_size = 10 << 20;
+	c->log_max_file = 3;
+}
+
+static void assert_config_equal(const struct pd_config *a, const struct pd_config *b)
+{
+	assert_str_or_null_equal(a->hostname, b->hostname);
+	assert_str_or_null_equal(a->rootfs_arg, b->rootfs_arg);
+	assert_str_or_null_equal(a->image_id, b->image_id);
+	assert_int_equal(a->read_only, b->read_only);
+	assert_strv_equal(a->argv, b->argv);
+	assert_strv_equal(a->env, b->env);
+	assert_str_or_null_equal(a->workdir, b->workdir);
+	assert_str_or_null_equal(a->user, b->user);
+	assert_int_equal(a->tty, b->tty);
+	assert_int_equal(a->tty_rows, b->tty_rows);
+	assert_int_equal(a->tty_cols, b->tty_cols);
+	assert_int_equal(a->caps, b->caps);
+	assert_int_equal(a->no_new_privs_off, b->no_new_privs_off);
+	assert_int_equal(a->interactive, b->interactive);
+	assert_int_equal(a->init, b->init);
+	assert_str_or_null_equal(a->stop_signal, b->stop_signal);
+	assert_int_equal(a->n_mounts, b->n_mounts);
+	for (size_t i = 0; i < a->n_mounts; i++) {
+		const struct pd_mount *x = &a->mounts[i], *y = &b->mounts[i];
+		assert_int_equal(x->type, y->type);
+		if (x->type == PD_MOUNT_BIND) {
+			assert_string_equal(x->bind.src, y->bind.src);
+			assert_string_equal(x->bind.dest, y->bind.dest);
+			assert_int_equal(x->bind.readonly, y->bind.readonly);
+		} else {
+			assert_string_equal(x->tmpfs.dest, y->tmpfs.dest);
+			assert_int_equal(x->tmpfs.size, y->tmpfs.size);
+			assert_int_equal(x->tmpfs.size_pct, y->tmpfs.size_pct);
+			assert_int_equal(x->tmpfs.mode, y->tmpfs.mode);
+			assert_int_equal(x->tmpfs.exec, y->tmpfs.exec);
+		}
+	}
+	assert_int_equal(a->n_devices, b->n_devices);
+	for (size_t i = 0; i < a->n_devices; i++) {
+		assert_string_equal(a->devices[i].host, b->devices[i].host);
+		assert_string_equal(a->devices[i].dest, b->devices[i].dest);
+		assert_string_equal(a->devices[i].perms, b->devices[i].perms);
+	}
+	assert_int_equal(a->limits.memory, b->limits.memory);
+	assert_int_equal(a->limits.memory_swap, b->limits.memory_swap);
+	assert_int_equal(a->limits.cpu_quota_us, b->limits.cpu_quota_us);
+	assert_int_equal(a->limits.cpu_period_us, b->limits.cpu_period_us);
+	assert_int_equal(a->limits.cpu_shares, b->limits.cpu_shares);
+	assert_int_equal(a->limits.pids_max, b->limits.pids_max);
+	assert_str_or_null_equal(a->limits.cpuset_cpus, b->limits.cpuset_cpus);
+	assert_str_or_null_equal(a->seccomp, b->seccomp);
+	assert_str_or_null_equal(a->seccomp_json, b->seccomp_json);
+	assert_int_equal(a->privileged, b->privileged);
+	assert_int_equal(a->rootless, b->rootless);
+	assert_int_equal(a->net.mode, b->net.mode);
+	assert_int_equal(a->net.n_ports, b->net.n_ports);
+	for (size_t i = 0; i < a->net.n_ports; i++)
+		assert_memory_equal(&a->net.ports[i], &b->net.ports[i], sizeof(struct pd_port));
+	assert_strv_equal(a->net.dns, b->net.dns);
+	assert_strv_equal(a->net.add_hosts, b->net.add_hosts);
+	assert_int_equal(a->remove, b->remove);
+	assert_int_equal(a->restart, b->restart);
+	assert_int_equal(a->restart_max, b->restart_max);
+	assert_strv_equal(a->health.test, b->health.test);
+	assert_int_equal(a->health.interval_ms, b->health.interval_ms);
+	assert_int_equal(a->health.timeout_ms, b->health.timeout_ms);
+	assert_int_equal(a->health.start_period_ms, b->health.start_period_ms);
+	assert_int_equal(a->health.retries, b->health.retries);
+	assert_int_equal(a->health.restart_unhealthy, b->health.restart_unhealthy);
+	assert_int_equal(a->log_max_size, b->log_max_size);
+	assert_int_equal(a->log_max_file, b->log_max_file);
+}
+
+/* Encoded into a record and decoded, a config comes back field for field;
+ * encoding that again gives the same text. */
+static void test_round_trip(void **state)
+{
+	struct pd_config a, b;
+	populate(&a);
+	_cleanup_free_ char *text = pd_config_encode(&a);
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_config_decode(text, &b, &e), 0);
+	assert_null(e);
+	assert_config_equal(&a, &b);
+	_cleanup_free_ char *again = pd_config_encode(&b);
+	assert_string_equal(text, again);
+	pd_config_free(&a);
+	pd_config_free(&b);
+
+	/* An empty config too (what `exec` builds on). */
+	pd_config_init(&a);
+	_cleanup_free_ char *empty = pd_config_encode(&a);
+	assert_int_equal(pd_config_decode(empty, &b, &e), 0);
+	assert_int_equal(strv_len(b.argv), 0);
+	assert_int_equal(b.caps, caps_default_mask());
+	assert_null(b.seccomp);
+	pd_config_free(&a);
+	pd_config_free(&b);
+}
+
+/* The CPU quota is stored as Docker's NanoCpus and comes back exactly, for
+ * --cpus's period and for any other up to the kernel's maximum (1 s). */
+static void test_cpu_quota_exact(void **state)
+{
+	static const uint64_t periods[] = {100000, 1000, 33333, 99999, 1000000};
+	static const uint64_t quotas[] = {1000, 1001, 12345, 50000, 333333, 4096ULL * 1000000};
+	for (size_t i = 0; i < ARRAY_SIZE(periods); i++)
+		for (size_t k = 0; k < ARRAY_SIZE(quotas); k++) {
+			struct pd_config a, b;
+			pd_config_init(&a);
+			a.limits.cpu_period_us = periods[i];
+			a.limits.cpu_quota_us = quotas[k];
+			_cleanup_free_ char *text = pd_config_encode(&a);
+			assert_int_equal(pd_config_decode(text, &b, NULL), 0);
+			assert_int_equal(b.limits.cpu_quota_us, quotas[k]);
+			assert_int_equal(b.limits.cpu_period_us, periods[i]);
+			pd_config_free(&a);
+			pd_config_free(&b);
+		}
+}
+
+/* The record keeps the keys `inspect` shows, in Docker's names and shapes. */
+static void test_record_keys(void **state)
+{
+	struct pd_config c;
+	populate(&c);
+	json_t *o = pd_config_json(&c);
+	static const char *const keys[] = {"Cmd",
+					   "Env",
+					   "Binds",
+					   "Hostname",
+					   "WorkingDir",
+					   "User",
+					   "Image",
+					   "AutoRemove",
+					   "Init",
+					   "OpenStdin",
+					   "Tty",
+					   "Rootless",
+					   "RestartPolicy",
+					   "Resources",
+					   "SeccompProfile",
+					   "CapMask",
+					   "Privileged",
+					   "ReadonlyRootfs",
+					   "NoNewPrivileges",
+					   "NetworkMode",
+					   "LogConfig"};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		assert_non_null(json_object_get(o, keys[i]));
+	char *binds = json_dumps(json_object_get(o, "Binds"), JSON_COMPACT);
+	assert_string_equal(binds, "[\"/srv/data:with:colons:/data:ro\",\"/srv/cache:/cache:rw\"]");
+	free(binds);
+	char *res = json_dumps(json_object_get(o, "Resources"), JSON_COMPACT);
+	assert_string_equal(
+	    res, "{\"Memory\":268435456,\"MemorySwap\":-1,\"NanoCpus\":500000000,\"PidsLimit\":100,"
+		 "\"CpuShares\":512,\"CpuPeriod\":100000,\"CpusetCpus\":\"0-1,3\"}");
+	free(res);
+	char *log = json_dumps(json_object_get(o, "LogConfig"), JSON_COMPACT);
+	assert_string_equal(log,
+			    "{\"Type\":\"k8s-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}");
+	free(log);
+	json_decref(o);
+	pd_config_free(&c);
+}
+
+/* A record written by the previous version (no Mounts, Devices,
+ * Healthcheck, Publish...): what it has comes back, the rest is default. */
+static void test_old_record(void **state)
+{
+	static const char old[] =
+	    "{\"Cmd\":[\"true\"],\"Env\":[\"A=b\",\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/"
+	    "sbin:/bin\","
+	    "\"HOSTNAME=e8010a7c0a9d\"],\"Binds\":[\"/tmp/pdcfg-vol:/"
+	    "data:ro\"],\"Hostname\":\"e8010a7c0a9d\","
+	    "\"WorkingDir\":\"/tmp\",\"User\":\"1:1\",\"Image\":\"/work/"
+	    "busybox-rootfs\",\"StopSignal\":\"QUIT\","
+	    "\"AutoRemove\":false,\"Init\":false,\"OpenStdin\":false,\"Tty\":false,\"Rootless\":false,"
+	    "\"RestartPolicy\":{\"Name\":\"on-failure\",\"MaximumRetryCount\":2},\"Resources\":{\"Memory\":"
+	    "67108864,"
+	    "\"MemorySwap\":0,\"NanoCpus\":500000000,\"PidsLimit\":0,\"CpuShares\":0,\"CpuPeriod\":100000,"
+	    "\"CpusetCpus\":\"\"},\"SeccompProfile\":\"default\",\"CapMask\":2818844155,\"Privileged\":false,"
+	    "\"ReadonlyRootfs\":false,\"NoNewPrivileges\":true,\"NetworkMode\":\"default\",\"LogConfig\":{"
+	    "\"Type\":"
+	    "\"k8s-file\",\"Config\":{\"max-size\":\"1m\"}}}";
+	struct pd_config c;
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_config_decode(old, &c, &e), 0);
+	_cleanup_strv_ char **argv = strv_of("true", NULL);
+	assert_strv_equal(c.argv, argv);
+	assert_string_equal(pd_env_get(c.env, "A"), "b");
+	assert_string_equal(c.hostname, "e8010a7c0a9d");
+	assert_string_equal(c.workdir, "/tmp");
+	assert_string_equal(c.user, "1:1");
+	assert_string_equal(c.rootfs_arg, "/work/busybox-rootfs");
+	assert_null(c.image_id);
+	assert_string_equal(c.stop_signal, "QUIT");
+	assert_int_equal(c.restart, PD_RESTART_ON_FAILURE);
+	assert_int_equal(c.restart_max, 2);
+	assert_int_equal(c.limits.memory, 64 << 20);
+	assert_int_equal(c.limits.cpu_quota_us, 50000);
+	assert_int_equal(c.limits.cpu_period_us, 100000);
+	assert_null(c.limits.cpuset_cpus);
+	assert_null(c.seccomp);
+	assert_int_equal(c.caps, 2818844155ULL);
+	assert_int_equal(c.log_max_size, 1 << 20);
+	assert_int_equal(c.log_max_file, 0);
+	/* Its binds come from Binds; tmpfs and devices were not recorded. */
+	assert_int_equal(c.n_mounts, 1);
+	assert_int_equal(c.mounts[0].type, PD_MOUNT_BIND);
+	assert_string_equal(c.mounts[0].bind.src, "/tmp/pdcfg-vol");
+	assert_string_equal(c.mounts[0].bind.dest, "/data");
+	assert_true(c.mounts[0].bind.readonly);
+	assert_int_equal(c.n_devices, 0);
+	assert_null(c.health.test);
+	assert_int_equal(c.net.n_ports, 0);
+	pd_config_free(&c);
+
+	/* Older still, with only the first keys: the rest is default. */
+	assert_int_equal(pd_config_decode("{\"Cmd\":[\"sh\"],\"Env\":[],\"Binds\":[]}", &c, &e), 0);
+	assert_int_equal(c.caps, caps_default_mask());
+	assert_false(c.no_new_privs_off);
+	assert_false(c.rootless);
+	assert_null(c.seccomp);
+	assert_int_equal(c.net.mode, PD_NET_DEFAULT);
+	assert_int_equal(c.restart, PD_RESTART_NO);
+	assert_int_equal(c.health.retries, 3);
+	pd_config_free(&c);
+
+	/* "unconfined", and a privileged container's profile, stay so. */
+	assert_int_equal(pd_config_decode("{\"Privileged\":true,\"SeccompProfile\":\"unconfined\"}", &c, &e),
+			 0);
+	assert_true(c.privileged);
+	assert_string_equal(c.seccomp, "unconfined");
+	pd_config_free(&c);
+}
+
+/* Text that is no JSON object, or a key of the wrong type, is an error
+ * (and the config can still be freed). */
+static void test_bad_json(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "{",
+	    "not json",
+	    "[]",
+	    "\"Cmd\"",
+	    "{\"Cmd\":\"true\"}",
+	    "{\"Cmd\":[1]}",
+	    "{\"Env\":3}",
+	    "{\"Tty\":\"yes\"}",
+	    "{\"CapMask\":-1}",
+	    "{\"Resources\":[]}",
+	    "{\"Resources\":{\"Memory\":-5}}",
+	    "{\"RestartPolicy\":{\"Name\":\"sometimes\"}}",
+	    "{\"NetworkMode\":\"overlay\"}",
+	    "{\"Binds\":[\"/no-mode\"]}",
+	    "{\"Mounts\":[{\"Type\":\"nfs\",\"Target\":\"/x\"}]}",
+	    "{\"Mounts\":[{\"Type\":\"bind\",\"Target\":\"/x\"}]}",
+	    "{\"Devices\":[{\"PathOnHost\":\"/dev/null\"}]}",
+	    "{\"Devices\":[{\"PathOnHost\":\"/dev/null\",\"PathInContainer\":\"/"
+	    "x\",\"CgroupPermissions\":\"rwx\"}]}",
+	    "{\"Healthcheck\":{\"Test\":[\"SOMETIMES\"]}}",
+	    "{\"Publish\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":70000,\"ContainerPort\":80,\"Protocol\":"
+	    "\"tcp\"}]}",
+	    "{\"ConsoleSize\":[24]}",
+	    "{\"Cmd\":[],\"Cmd\":[]}",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct pd_config c;
+		_cleanup_err_ struct pd_err *e = NULL;
+		assert_int_equal(pd_config_decode(bad[i], &c, &e), -1);
+		assert_non_null(e);
+		assert_non_null(strstr(e->msg, "container config"));
+		pd_config_free(&c);
+	}
+	struct pd_config c;
+	assert_int_equal(pd_config_decode(NULL, &c, NULL), -1);
+	pd_config_free(&c);
+}
+
+/* Health checks: Docker's CMD and CMD-SHELL forms, and NONE. */
+static void test_healthcheck_forms(void **state)
+{
+	struct pd_config c;
+	assert_int_equal(
+	    pd_config_decode("{\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"curl -f x\"],\"Interval\":"
+			     "2000000000}}",
+			     &c, NULL),
+	    0);
+	_cleanup_strv_ char **shell = strv_of("/bin/sh", "-c", "curl -f x", NULL);
+	assert_strv_equal(c.health.test, shell);
+	assert_int_equal(c.health.interval_ms, 2000);
+	assert_int_equal(c.health.timeout_ms, 30000);
+	pd_config_free(&c);
+	assert_int_equal(pd_config_decode("{\"Healthcheck\":{\"Test\":[\"NONE\"]}}", &c, NULL), 0);
+	assert_null(c.health.test);
+	pd_config_free(&c);
+}
+
+/* 0 and the tmpfs when the spec is taken; otherwise a one-line usage error. */
+static int tmpfs(const char *spec, struct pd_tmpfs *t)
+{
+	_cleanup_err_ struct pd_err *e = NULL;
+	memset(t, 0, sizeof(*t));
+	int r = pd_tmpfs_parse(spec, t, &e);
+	if (r < 0) {
+		assert_non_null(e);
+		assert_int_equal(e->kind, PD_ERR_USAGE);
+		assert_null(strchr(e->msg, '\n'));
+	}
+	return r;
+}
+
+static void test_tmpfs_specs(void **state)
+{
+	struct pd_tmpfs t;
+	/* Just a path: the kernel's default size, mode 1777, noexec. */
+	assert_int_equal(tmpfs("/run", &t), 0);
+	assert_string_equal(t.dest, "/run");
+	assert_int_equal(t.size, 0);
+	assert_int_equal(t.size_pct, 0);
+	assert_int_equal(t.mode, 01777);
+	assert_false(t.exec);
+	free(t.dest);
+	assert_int_equal(tmpfs("/run:size=1m", &t), 0);
+	assert_int_equal(t.size, 1 << 20);
+	free(t.dest);
+	assert_int_equal(tmpfs("/cache:size=64k,mode=755,exec", &t), 0);
+	assert_int_equal(t.size, 64 << 10);
+	assert_int_equal(t.mode, 0755);
+	assert_true(t.exec);
+	free(t.dest);
+	/* A share of the RAM, as the kernel takes it. */
+	assert_int_equal(tmpfs("/big:size=50%", &t), 0);
+	assert_int_equal(t.size_pct, 50);
+	assert_int_equal(t.size, 0);
+	free(t.dest);
+	/* The defaults may be named; the last of exec and noexec wins. */
+	assert_int_equal(tmpfs("/x:rw,nosuid,nodev,exec,noexec", &t), 0);
+	assert_false(t.exec);
+	free(t.dest);
+
+	static const char *const bad[] = {
+	    "relative",	 "/a/../b",	  "/x:bogus=1",	 "/x:ro",	"/x:mode=99",
+	    "/x:mode=",	 "/x:mode=17777", "/x:mode=-1",	 "/x:size=abc", "/x:size=",
+	    "/x:size=0", "/x:size=0%",	  "/x:size=-1m", "/x:suid",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(tmpfs(bad[i], &t), -1);
+}
+
+/* 0 and the device when the spec is taken; otherwise a one-line usage error. */
+static int device(const char *spec, struct pd_device *d)
+{
+	_cleanup_err_ struct pd_err *e = NULL;
+	memset(d, 0, sizeof(*d));
+	int r = pd_device_parse(spec, d, &e);
+	if (r < 0) {
+		assert_non_null(e);
+		assert_int_equal(e->kind, PD_ERR_USAGE);
+		assert_null(strchr(e->msg, '\n'));
+	}
+	return r;
+}
+
+static void test_device_specs(void **state)
+{
+	static const struct {
+		const char *spec, *host, *dest, *perms;
+	} good[] = {
+	    {"/dev/null", "/dev/null", "/dev/null", "rwm"},
+	    {"/dev/null:/dev/mynull", "/dev/null", "/dev/mynull", "rwm"},
+	    {"/dev/null:/dev/mynull:r", "/dev/null", "/dev/mynull", "r"},
+	    /* Docker's HOST:PERMS. */
+	    {"/dev/null:rw", "/dev/null", "/dev/null", "rw"},
+	    {"/dev/null:/dev/x:mwr", "/dev/null", "/dev/x", "mwr"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		struct pd_device d;
+		assert_int_equal(device(good[i].spec, &d), 0);
+		assert_string_equal(d.host, good[i].host);
+		assert_string_equal(d.dest, good[i].dest);
+		assert_string_equal(d.perms, good[i].perms);
+		free(d.host);
+		free(d.dest);
+	}
+	static const char *const bad[] = {
+	    "/etc/passwd",  /* not a device */
+	    "/nonexistent", /* not there */
+	    "",
+	    "/dev/null:relative", /* the destination must be absolute */
+	    "/dev/null:",
+	    "/dev/null:/a/../b",
+	    "/dev/null:/x:rwx", /* permissions are r, w, m */
+	    "/dev/null:/x:rr",
+	    "/dev/null:/x:",
+	    "/dev/null:/x:r:extra",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct pd_device d;
+		assert_int_equal(device(bad[i], &d), -1);
+	}
+}
+
+static void test_volume_specs(void **state)
+{
+	char cwd[PATH_MAX];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	struct pd_volume v;
+	_cleanup_err_ struct pd_err *e = NULL;
+	/* The source is made absolute and must exist; rw unless :ro. */
+	assert_int_equal(pd_volume_parse(".:/data", &v, &e), 0);
+	char real[PATH_MAX];
+	assert_non_null(realpath(cwd, real));
+	assert_string_equal(v.src, real);
+	assert_string_equal(v.dest, "/data");
+	assert_false(v.readonly);
+	free(v.src);
+	free(v.dest);
+	assert_int_equal(pd_volume_parse("/dev:/host-dev:ro", &v, &e), 0);
+	assert_true(v.readonly);
+	free(v.src);
+	free(v.dest);
+	static const char *const bad[] = {
+	    "/dev",	     ":/x",    "/dev:",	       "/dev:/x:rx",
+	    "/dev:relative", "/dev:/", "/dev:/a/../b", "/nonexistent:/x",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		pd_err_freep(&e);
+		assert_int_equal(pd_volume_parse(bad[i], &v, &e), -1);
+		assert_int_equal(e->kind, PD_ERR_USAGE);
+	}
+}
+
+/* The stop signal (--stop-signal, an image's StopSignal) and `kill -s`
+ * name signals one way: a number, or a name with or without SIG, in any
+ * case. */
+static void test_signal_names(void **state)
+{
+	assert_int_equal(pd_signal_parse("SIGQUIT"), SIGQUIT);
+	assert_int_equal(pd_signal_parse("quit"), SIGQUIT);
+	assert_int_equal(pd_signal_parse("SigTerm"), SIGTERM);
+	assert_int_equal(pd_signal_parse("9"), SIGKILL);
+	assert_int_equal(pd_signal_parse("USR1"), SIGUSR1);
+	assert_int_equal(pd_signal_parse(""), -1);
+	assert_int_equal(pd_signal_parse(NULL), -1);
+	assert_int_equal(pd_signal_parse("0"), -1);
+	assert_int_equal(pd_signal_parse("65"), -1);
+	assert_int_equal(pd_signal_parse("SIG"), -1);
+	assert_int_equal(pd_signal_parse("FOO"), -1);
+	assert_int_equal(pd_signal_parse("3x"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_init_defaults), cmocka_unit_test(test_defaults_after_flags),
+	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_cpu_quota_exact),
+	    cmocka_unit_test(test_record_keys),	  cmocka_unit_test(test_old_record),
+	    cmocka_unit_test(test_bad_json),	  cmocka_unit_test(test_healthcheck_forms),
+	    cmocka_unit_test(test_tmpfs_specs),	  cmocka_unit_test(test_device_specs),
+	    cmocka_unit_test(test_volume_specs),  cmocka_unit_test(test_signal_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
