@@ -15,8 +15,6 @@
 #include "core/container.h"
 #include "core/query.h"
 #include "core/images.h"
-#include "linux/caps.h"
-#include "linux/pty.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/str.h"
@@ -24,8 +22,7 @@
 
 struct run_opts {
 	struct pd_config cfg;
-	uint64_t cap_add, cap_drop;	/* --cap-add, --cap-drop: capability bits */
-	bool cap_add_all, cap_drop_all; /* ALL given */
+	struct pd_cap_change caps; /* --cap-add, --cap-drop */
 	char *cmd; /* --cmd string */
 	char *entrypoint; /* --entrypoint: replaces the image's ("" clears it) */
 	bool detach;
@@ -462,26 +459,14 @@ static int set_security_opt(void *o, const char *a, struct pd_err **err)
 			    "unsupported --security-opt '%s' (seccomp=PROFILE|unconfined, no-new-privileges[=false])", a);
 }
 
-static int add_cap(uint64_t *mask, bool *all, const char *a, struct pd_err **err)
-{
-	int cap = caps_from_name(a);
-	if (cap == -1)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown capability '%s'", a);
-	if (cap == -2)
-		*all = true;
-	else
-		*mask |= 1ULL << cap;
-	return 0;
-}
-
 static int set_cap_add(void *o, const char *a, struct pd_err **err)
 {
-	return add_cap(&OPTS(o)->cap_add, &OPTS(o)->cap_add_all, a, err);
+	return pd_cap_name_parse(a, &OPTS(o)->caps.add, &OPTS(o)->caps.add_all, err);
 }
 
 static int set_cap_drop(void *o, const char *a, struct pd_err **err)
 {
-	return add_cap(&OPTS(o)->cap_drop, &OPTS(o)->cap_drop_all, a, err);
+	return pd_cap_name_parse(a, &OPTS(o)->caps.drop, &OPTS(o)->caps.drop_all, err);
 }
 
 static int set_privileged(void *o, const char *a, struct pd_err **err)
@@ -623,16 +608,6 @@ static void binds_first(struct pd_config *c)
 	c->mounts = v;
 }
 
-/* Docker's order: start from the default set (all with --privileged),
- * take the drops, then the adds. */
-static void apply_caps(const struct run_opts *o, struct pd_config *c)
-{
-	if (c->privileged)
-		c->caps = caps_all_mask();
-	c->caps = o->cap_drop_all ? 0 : c->caps & ~o->cap_drop;
-	c->caps = o->cap_add_all ? caps_all_mask() : c->caps | o->cap_add;
-}
-
 static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 {
 	struct pd_config *c = &o->cfg;
@@ -654,9 +629,7 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	if (pd_config_new_id(c, err) < 0)
 		return -1;
 	pd_config_defaults(c);
-	if (c->tty && !pty_get_size(0, &c->tty_rows, &c->tty_cols))
-		pty_get_size(1, &c->tty_rows, &c->tty_cols);
-	apply_caps(o, c);
+	pd_config_apply_caps(c, &o->caps);
 	binds_first(c);
 	if (o->no_healthcheck) {
 		strv_free(c->health.test);

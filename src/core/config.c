@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "linux/caps.h"
+#include "linux/pty.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -46,7 +47,31 @@ void pd_config_defaults(struct pd_config *c)
 	pd_env_set_default(&c->env, "HOSTNAME", c->hostname);
 	if (c->tty)
 		pd_env_set_default(&c->env, "TERM", "xterm");
+	/* -t starts at the size of the caller's terminal (stdin's, else
+	 * stdout's); the attached client sends changes later. */
+	if (c->tty && !c->tty_rows && !pty_get_size(0, &c->tty_rows, &c->tty_cols))
+		pty_get_size(1, &c->tty_rows, &c->tty_cols);
 	c->rootless = geteuid() != 0;
+}
+
+int pd_cap_name_parse(const char *name, uint64_t *mask, bool *all, struct pd_err **err)
+{
+	int cap = caps_from_name(name);
+	if (cap == -1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown capability '%s'", name);
+	if (cap == -2)
+		*all = true;
+	else
+		*mask |= 1ULL << cap;
+	return 0;
+}
+
+void pd_config_apply_caps(struct pd_config *c, const struct pd_cap_change *ch)
+{
+	if (c->privileged)
+		c->caps = caps_all_mask();
+	c->caps = ch->drop_all ? 0 : c->caps & ~ch->drop;
+	c->caps = ch->add_all ? caps_all_mask() : c->caps | ch->add;
 }
 
 static void mount_free(struct pd_mount *m)

@@ -138,6 +138,18 @@ void pd_config_init(struct pd_config *c);
 void pd_config_defaults(struct pd_config *c);
 void pd_config_free(struct pd_config *c);
 
+/* --cap-add and --cap-drop as given: capability bits, or ALL. */
+struct pd_cap_change {
+	uint64_t add, drop;
+	bool add_all, drop_all;
+};
+/* Add the capability NAME ("NET_ADMIN", "CAP_NET_ADMIN", any case; "ALL"
+ * sets *all) to *mask; an unknown name is a usage error. */
+int pd_cap_name_parse(const char *name, uint64_t *mask, bool *all, struct pd_err **err);
+/* Docker's order: from c->caps (the default set, all with --privileged),
+ * take the drops, then the adds. */
+void pd_config_apply_caps(struct pd_config *c, const struct pd_cap_change *ch);
+
 /* The record's JSON text for `c` (Docker's Config and HostConfig keys side
  * by side, as `inspect` shows them, and the rest of the config under keys of
  * Docker's API where it has one); caller frees.  Never fails. */
