@@ -54,7 +54,7 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 	struct pd_config cfg;
 	/* A record that cannot be read shows with an empty Config and
 	 * HostConfig rather than not at all. */
-	bool ok = pd_record_config(r, &cfg, NULL) == 0;
+	bool ok = pd_record_config(r, &cfg, pd_err_ignore(status)) == 0;
 	json_t *conf = ok ? pd_config_json(&cfg) : json_object();
 	char *const *argv = ok ? cfg.argv : NULL;
 	json_t *args = json_array();

@@ -255,7 +255,7 @@ static int set_pids_limit(void *o, const char *a, struct pd_err **err)
 		*max = 0;
 		return 0;
 	}
-	if (pd_parse_uint(a, 4194304, max, NULL) < 0)
+	if (pd_parse_uint(a, 4194304, max, pd_err_ignore(status)) < 0)
 		return pd_fail_kind(
 		    err, PD_ERR_USAGE, 0,
 		    "invalid --pids-limit '%s': want a number of processes (-1 or 0: unlimited)", a);
@@ -505,7 +505,7 @@ static int set_network(void *o, const char *a, struct pd_err **err)
 {
 	if (!a)
 		a = "bridge";
-	if (pd_netcfg_set_mode(&OPTS(o)->cfg.net, a, NULL) < 0)
+	if (pd_netcfg_set_mode(&OPTS(o)->cfg.net, a, pd_err_ignore(status)) < 0)
 		return pd_fail_kind(
 		    err, PD_ERR_USAGE, 0,
 		    "invalid --network '%s': network %s not found (there are bridge, none, host and "

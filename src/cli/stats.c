@@ -77,7 +77,7 @@ static struct sample *pick(const char *root, char **refs, size_t *n, struct pd_e
 
 static void take(struct sample *s)
 {
-	s->ok = pd_container_stats(s->id, s->rootless, &s->st, NULL) == 0;
+	s->ok = pd_container_stats(s->id, s->rootless, &s->st, pd_err_ignore(status)) == 0;
 	s->at_ns = pd_mono_ns();
 }
 

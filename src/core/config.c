@@ -215,14 +215,14 @@ int pd_tmpfs_parse(const char *spec, struct pd_tmpfs *out, struct pd_err **err)
 			continue; /* what every tmpfs is anyway */
 		} else if (str_has_prefix(o, "size=") && str_has_suffix(o, "%")) {
 			_cleanup_free_ char *pct = xstrndup(o + 5, strlen(o + 5) - 1);
-			if (pd_parse_uint(pct, 1000, &n, NULL) < 0 || n == 0)
+			if (pd_parse_uint(pct, 1000, &n, pd_err_ignore(status)) < 0 || n == 0)
 				return pd_fail_kind(err, PD_ERR_USAGE, 0, "tmpfs '%s': invalid size '%s'",
 						    spec, o + 5);
 			t.size_pct = (unsigned)n;
 			t.size = 0;
 		} else if (str_has_prefix(o, "size=")) {
 			/* size=0 would be no limit at all to the kernel. */
-			if (pd_parse_size(o + 5, &n, NULL) < 0 || n == 0)
+			if (pd_parse_size(o + 5, &n, pd_err_ignore(status)) < 0 || n == 0)
 				return pd_fail_kind(err, PD_ERR_USAGE, 0, "tmpfs '%s': invalid size '%s'",
 						    spec, o + 5);
 			t.size = n;
@@ -483,13 +483,13 @@ int pd_log_opt_parse(struct pd_config *c, const char *spec, struct pd_err **err)
 		*v++ = '\0';
 		uint64_t n;
 		if (!strcmp(kv, "max-size")) {
-			if (pd_parse_size(v, &n, NULL) < 0 || n == 0)
+			if (pd_parse_size(v, &n, pd_err_ignore(status)) < 0 || n == 0)
 				return pd_fail_kind(
 				    err, PD_ERR_USAGE, 0,
 				    "invalid --log-opt max-size '%s': want a size such as 10m", v);
 			c->log_max_size = n;
 		} else if (!strcmp(kv, "max-file")) {
-			if (pd_parse_uint(v, 65535, &n, NULL) < 0 || n < 1)
+			if (pd_parse_uint(v, 65535, &n, pd_err_ignore(status)) < 0 || n < 1)
 				return pd_fail_kind(
 				    err, PD_ERR_USAGE, 0,
 				    "invalid --log-opt max-file '%s': want a number from 1 to 65535", v);
@@ -858,7 +858,7 @@ static int decode_restart(json_t *o, struct pd_config *c, struct pd_err **err)
 	    get_unsigned(r, "MaximumRetryCount", &c->restart_max, err) < 0)
 		return -1;
 	unsigned max_unused;
-	if (name && pd_restart_parse(name, &c->restart, &max_unused, NULL) < 0)
+	if (name && pd_restart_parse(name, &c->restart, &max_unused, pd_err_ignore(status)) < 0)
 		return bad_key("RestartPolicy.Name", "a restart policy", err);
 	return 0;
 }
@@ -875,12 +875,12 @@ static int decode_log_config(json_t *o, struct pd_config *c, struct pd_err **err
 		return -1;
 	uint64_t n;
 	if (size) {
-		if (pd_parse_size(size, &n, NULL) < 0)
+		if (pd_parse_size(size, &n, pd_err_ignore(status)) < 0)
 			return bad_key("LogConfig.Config.max-size", "a size", err);
 		c->log_max_size = n;
 	}
 	if (files) {
-		if (pd_parse_uint(files, 65535, &n, NULL) < 0)
+		if (pd_parse_uint(files, 65535, &n, pd_err_ignore(status)) < 0)
 			return bad_key("LogConfig.Config.max-file", "a number", err);
 		c->log_max_file = (unsigned)n;
 	}
@@ -1021,7 +1021,7 @@ static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
 	if (get_str(o, "NetworkMode", &mode, err) < 0 || get_array(o, "Publish", &a, err) < 0 ||
 	    get_strv(o, "Dns", &n->dns, err) < 0 || get_strv(o, "ExtraHosts", &n->add_hosts, err) < 0)
 		return -1;
-	if (mode && pd_netcfg_set_mode(n, mode, NULL) < 0)
+	if (mode && pd_netcfg_set_mode(n, mode, pd_err_ignore(status)) < 0)
 		return bad_key("NetworkMode", "a network mode", err);
 	json_array_foreach(a, i, j)
 	{
@@ -1034,7 +1034,7 @@ static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
 			return bad_key("Publish", "a list of ports", err);
 		_cleanup_free_ char *spec = xasprintf("%s:%lld:%lld/%s", ip ? ip : "", (long long)host,
 						      (long long)cont, proto ? proto : "");
-		if (pd_netcfg_add_port(n, spec, NULL) < 0)
+		if (pd_netcfg_add_port(n, spec, pd_err_ignore(status)) < 0)
 			return bad_key("Publish", "a list of ports", err);
 	}
 	return 0;

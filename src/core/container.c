@@ -168,7 +168,7 @@ char *pd_state_root(const char *arg, struct pd_err **err)
 
 static int rm_rf_cb(void *path)
 {
-	return pd_rm_rf(path, NULL);
+	return pd_rm_rf(path, pd_err_ignore(status));
 }
 
 /* A rootless container may leave files owned by subordinate ids in its
@@ -197,7 +197,7 @@ char *pd_container_hide_dir(const char *root, const char *dir, bool rootless)
 	if (rename(dir, to) == 0)
 		return to;
 	free(to);
-	pd_container_remove_dir(dir, rootless, NULL);
+	pd_container_remove_dir(dir, rootless, pd_err_ignore(cleanup));
 	return NULL;
 }
 
@@ -322,7 +322,7 @@ static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_er
 		if (pd_store_insert(s, &r, err) == 0)
 			return 0;
 		struct pd_record other;
-		if (!generated || attempt >= 8 || pd_store_find(s, cfg->name, &other, NULL) < 0)
+		if (!generated || attempt >= 8 || pd_store_find(s, cfg->name, &other, pd_err_ignore(status)) < 0)
 			return -1;
 		pd_record_free(&other);
 		if (err) {
@@ -338,8 +338,8 @@ static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_er
 static void discard(struct pd_store *s, const char *root, const struct pd_config *cfg)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
-	pd_container_remove_dir(dir, cfg->rootless, NULL);
-	pd_store_delete(s, cfg->id, NULL);
+	pd_container_remove_dir(dir, cfg->rootless, pd_err_ignore(cleanup));
+	pd_store_delete(s, cfg->id, pd_err_ignore(cleanup));
 }
 
 /* One fork: the monitor starts a session of its own (so the caller's
@@ -626,7 +626,7 @@ void pd_container_refresh(struct pd_store *s, struct pd_record *r)
 	free(r->error);
 	r->error = xstrdup(why);
 	r->pid = 0;
-	pd_store_set_exited(s, r->id, r->exit_code, false, r->finished_ns, why, NULL);
+	pd_store_set_exited(s, r->id, r->exit_code, false, r->finished_ns, why, pd_err_ignore(corrected));
 }
 
 /* The signal `stop` sends first: the image's StopSignal or --stop-signal
@@ -636,7 +636,7 @@ static int stop_signal_of(const struct pd_record *r)
 {
 	struct pd_config c;
 	int sig = -1;
-	if (pd_config_decode(r->config, &c, NULL) == 0 && c.stop_signal)
+	if (pd_config_decode(r->config, &c, pd_err_ignore(status)) == 0 && c.stop_signal)
 		sig = pd_signal_parse(c.stop_signal);
 	pd_config_free(&c);
 	return sig > 0 ? sig : SIGTERM;
@@ -703,8 +703,16 @@ int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_repo
 			continue;
 		}
 		pd_container_refresh(s, &r);
+		/* Unrecorded, the request would let a restart policy start
+		 * the container again: it is not stopped then. */
+		if (pd_store_set_stop_requested(s, r.id, &err) < 0) {
+			report(refs[i], err, data);
+			pd_err_freep(&err);
+			pd_record_free(&r);
+			ret = -1;
+			continue;
+		}
 		ok[i] = true;
-		pd_store_set_stop_requested(s, r.id, NULL);
 		cfd[i] = open_container_pidfd(&r);
 		mfd[i] = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (cfd[i] >= 0)
@@ -777,9 +785,9 @@ static int remove_files(const char *root, const struct pd_record *r, struct pd_e
 	bool rootless = pd_record_rootless(r);
 	/* The monitor removes the group when the container ends; one that is
 	 * still there was left by a monitor that died. */
-	struct pd_cgroup *cg = pd_cg_open(r->id, rootless, NULL);
+	struct pd_cgroup *cg = pd_cg_open(r->id, rootless, pd_err_ignore(gone));
 	if (cg)
-		pd_cg_destroy(cg, NULL);
+		pd_cg_destroy(cg, pd_err_ignore(gone));
 	int ret = pd_container_remove_dir(dir, rootless, err);
 	pd_log_remove(root, r->id);
 	return ret;
@@ -803,7 +811,10 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 					   r.id);
 			goto out;
 		}
-		pd_store_set_stop_requested(s, r.id, NULL);
+		if (pd_store_set_stop_requested(s, r.id, err) < 0) {
+			ret = -1;
+			goto out;
+		}
 		int c = open_container_pidfd(&r), m = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (c >= 0)
 			syscall(SYS_pidfd_send_signal, c, SIGKILL, NULL, 0);
@@ -838,7 +849,7 @@ static unsigned prune_orphans(const char *root, struct pd_store *s, pd_report_fn
 				continue;
 			snprintf(id, sizeof(id), "%.64s", de->d_name);
 			struct pd_record r;
-			if (pd_store_find(s, id, &r, NULL) == 0) {
+			if (pd_store_find(s, id, &r, pd_err_ignore(status)) == 0) {
 				pd_record_free(&r);
 				continue;
 			}
@@ -874,8 +885,12 @@ int pd_container_prune(const char *root, pd_report_fn report, void *data, struct
 			failed++;
 			continue;
 		}
-		if (pd_store_delete(s, v[i].id, NULL) == 0)
-			report(v[i].id, NULL, data);
+		if (pd_store_delete(s, v[i].id, &e) < 0) {
+			report(v[i].id, e, data);
+			failed++;
+			continue;
+		}
+		report(v[i].id, NULL, data);
 	}
 	pd_records_free(v, n);
 	failed += prune_orphans(root, s, report, data);

@@ -113,7 +113,7 @@ bool pd_record_rootless(const struct pd_record *r)
 	struct pd_config c;
 	/* A record that cannot be read counts as not rootless, as one
 	 * without the key does. */
-	bool rootless = pd_config_decode(r->config, &c, NULL) == 0 && c.rootless;
+	bool rootless = pd_config_decode(r->config, &c, pd_err_ignore(status)) == 0 && c.rootless;
 	pd_config_free(&c);
 	return rootless;
 }

@@ -149,7 +149,7 @@ static int oci_manifest(const char *root, int dirfd, struct pd_manifest *m, char
 			return -1;
 		/* A manifest is not kept: the image's rows name what it held.
 		 * Best effort: an unused blob is only disk space. */
-		pd_blob_remove(root, got, NULL);
+		pd_blob_remove(root, got, pd_err_ignore(optional));
 		snprintf(mdigest, PD_DIGEST_LEN + 1, "%s", got);
 		if (pd_manifest_parse(body, len, NULL, m, err) < 0)
 			return -1;
