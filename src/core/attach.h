@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/relay.h"
 #include "util/error.h"
 
 enum attach_type {
@@ -48,12 +49,11 @@ int attach_send(int fd, enum attach_type type, const void *data, size_t len);
 ssize_t attach_recv(int fd, uint32_t *type, void *buf, size_t cap);
 
 /* The monitor's side of a client that may not keep up: frames it could
- * not take yet, whole (header then payload), in order.  Sending never
- * blocks (MSG_DONTWAIT); the caller bounds the queue (attach_out_pending)
- * by pacing its own input or by dropping the client. */
+ * not take yet, whole (header then payload), in order, in a relay queue.
+ * Sending never blocks (MSG_DONTWAIT); the caller bounds the queue
+ * (attach_out_pending) by pacing its own input or by dropping the client. */
 struct attach_out {
-	char *buf; /* queued frames are buf[off..len) */
-	size_t off, len;
+	struct relay_queue q;
 };
 
 /* Send a frame now if nothing waits and the socket takes it, else queue a
