@@ -558,7 +558,7 @@ char *pd_parse_detach_keys(const char *spec, struct pd_err **err)
 struct attach_state {
 	int fd;
 	const struct pd_attach_opts *o;
-	struct pd_detach keys;
+	struct relay_input in; /* what is typed, less the detach keys */
 	bool stdin_done;
 };
 
@@ -573,21 +573,16 @@ static void send_size(int fd)
  * sequence; returns 1 once the whole sequence was typed. */
 static int forward_input(struct attach_state *st)
 {
-	char buf[ATTACH_MAX_PAYLOAD / 2];
-	ssize_t n = read(0, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0) {
+	const char *data;
+	size_t len;
+	enum relay_in got = relay_input_read(&st->in, &data, &len);
+	if (len)
+		attach_send(st->fd, ATTACH_STDIN, data, len);
+	if (got == RELAY_IN_EOF) {
 		attach_send(st->fd, ATTACH_STDIN_EOF, NULL, 0);
 		st->stdin_done = true;
-		return 0;
 	}
-	char out[sizeof(buf) + 16];
-	bool done;
-	size_t len = pd_detach_filter(&st->keys, buf, (size_t)n, out, &done);
-	if (len)
-		attach_send(st->fd, ATTACH_STDIN, out, len);
-	return done ? 1 : 0;
+	return got == RELAY_IN_DETACH ? 1 : 0;
 }
 
 int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o, int *exit_code,
@@ -605,7 +600,8 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 	sigaddset(&winch, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &winch, NULL);
 	_cleanup_close_ int wfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct attach_state st = { .fd = attach_fd, .o = o, .keys = { o->detach_keys, 0 }, .stdin_done = !o->stdin_open };
+	struct attach_state st = { .fd = attach_fd, .o = o, .stdin_done = !o->stdin_open };
+	relay_input_init(&st.in, 0, o->detach_keys, ATTACH_MAX_PAYLOAD / 2);
 	if (o->tty)
 		send_size(attach_fd);
 	_cleanup_free_ char *buf = xmalloc(ATTACH_MAX_PAYLOAD + 64);
@@ -654,6 +650,7 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 		}
 	}
 	forward_pid = 0;
+	relay_input_free(&st.in);
 	return ret;
 }
 
