@@ -344,16 +344,36 @@ static void set_size_from_caller(int master)
 		pty_set_size(master, rows, cols);
 }
 
-/* What waits for the command's stdin, written as far as it takes it.  A
- * pipe whose reader went away is closed (the command's stdin ends); with a
- * terminal what it did not take is dropped, and the keys still read. */
-static void write_input(struct relay *r, struct relay_queue *q, bool *in_open)
+/* What the user typed, queued for the command: true once the detach keys
+ * were typed (what came before them is queued), *eof once the input ended. */
+static bool read_input(struct relay_input *in, struct relay_queue *q, bool *eof)
 {
-	if (r->in_w < 0 || relay_queue_write(r->in_w, q) == 0 || r->tty)
-		return;
-	close(r->in_w);
-	r->in_w = -1;
+	const char *data;
+	size_t len;
+	enum relay_in got = relay_input_read(in, &data, &len);
+	relay_queue_push(q, data, len);
+	*eof = got == RELAY_IN_EOF;
+	return got == RELAY_IN_DETACH;
+}
+
+static void end_input(struct relay *r, bool *in_open)
+{
 	*in_open = false;
+	if (!r->tty) { /* a pty master is the output too: it stays */
+		close(r->in_w);
+		r->in_w = -1;
+	}
+}
+
+/* What waits for the command's stdin, written as far as it takes it.  Once
+ * our input ended and all of it is written, the command's stdin ends.  A
+ * pipe whose reader went away ends it too; with a terminal, what it did
+ * not take is dropped and the keys are still read. */
+static void write_input(struct relay *r, struct relay_queue *q, bool eof, bool *in_open)
+{
+	bool gone = r->in_w >= 0 && relay_queue_write(r->in_w, q) < 0;
+	if ((gone && !r->tty) || (eof && *in_open && !relay_queue_pending(q)))
+		end_input(r, in_open);
 }
 
 /* Detached from `exec -it`: the command keeps running, and its terminal
@@ -423,24 +443,10 @@ static bool relay_io(struct relay *r, pid_t helper)
 			out_open = relay_copy(r->out_r, 1);
 		if (p[2].revents)
 			err_open = relay_copy(r->err_r, 2);
-		if (p[0].revents) {
-			const char *data;
-			size_t len;
-			enum relay_in got = relay_input_read(&input, &data, &len);
-			relay_queue_push(&q, data, len);
-			in_eof = got == RELAY_IN_EOF;
-			detached = got == RELAY_IN_DETACH;
-		}
+		if (p[0].revents)
+			detached = read_input(&input, &q, &in_eof);
 		if (p[0].revents || p[5].revents)
-			write_input(r, &q, &in_open);
-		/* End of input: once it is written, the command's stdin ends. */
-		if (in_eof && in_open && !relay_queue_pending(&q)) {
-			in_open = false;
-			if (!r->tty) {
-				close(r->in_w);
-				r->in_w = -1;
-			}
-		}
+			write_input(r, &q, in_eof, &in_open);
 		if (p[3].revents)
 			break;
 	}
@@ -452,13 +458,9 @@ static bool relay_io(struct relay *r, pid_t helper)
 	}
 	/* The command is gone: what it wrote is already in the pipe or pty. */
 	if (out_open)
-		fcntl(r->out_r, F_SETFL, O_NONBLOCK);
+		relay_drain(r->out_r, 1);
 	if (err_open)
-		fcntl(r->err_r, F_SETFL, O_NONBLOCK);
-	while (out_open && poll(&(struct pollfd){ r->out_r, POLLIN, 0 }, 1, 0) > 0)
-		out_open = relay_copy(r->out_r, 1);
-	while (err_open && poll(&(struct pollfd){ r->err_r, POLLIN, 0 }, 1, 0) > 0)
-		err_open = relay_copy(r->err_r, 2);
+		relay_drain(r->err_r, 2);
 	return false;
 }
 

@@ -263,6 +263,8 @@ static int run_steps(struct monitor *m, const struct monitor_step *steps, size_t
 	return 0;
 }
 
+/* Close what the start did not hand on, free what it built for the child
+ * (its copy is its own: the clone is a fork). */
 static void start_end(struct start *s)
 {
 	int *fds[] = { s->out, s->errp, s->in, s->sv };

@@ -3,6 +3,8 @@
 #include "core/relay.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,4 +116,11 @@ bool relay_copy(int from, int to)
 	if (n > 0)
 		pd_write_all(to, buf, (size_t)n); /* `to` gone: the output is dropped */
 	return true;
+}
+
+void relay_drain(int from, int to)
+{
+	fcntl(from, F_SETFL, fcntl(from, F_GETFL) | O_NONBLOCK);
+	while (poll(&(struct pollfd){from, POLLIN, 0}, 1, 0) > 0 && relay_copy(from, to))
+		;
 }

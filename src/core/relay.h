@@ -5,8 +5,9 @@
  * attached CLI copies between its stdio and the monitor (core/container.c,
  * pd_container_attach).  Each loop keeps its own poll set and policy; what
  * they share is here: one read with EOF and EINTR/EAGAIN sorted out, the
- * user's input with the detach keys taken out, and a queue that writes
- * without ever blocking.  Internal to core/. */
+ * user's input with the detach keys taken out, a queue that writes without
+ * ever blocking, and the copy and drain to one of the caller's own fds.
+ * Internal to core/. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,3 +77,8 @@ int relay_queue_write(int fd, struct relay_queue *q);
  * the output is dropped and `from` still drained, so the writer never
  * blocks on it. */
 bool relay_copy(int from, int to);
+
+/* Copy what `from` holds now (made O_NONBLOCK) to `to`, up to its end or
+ * until nothing more is there: the rest of a stream whose writer is gone,
+ * without waiting for whoever else may still hold it open. */
+void relay_drain(int from, int to);

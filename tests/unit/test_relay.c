@@ -1,8 +1,9 @@
 /* Unit tests for the relay primitives of core/relay.c: one read (data,
  * nothing now, EOF, a pty's EIO), the typed input with the detach keys
  * taken out (a sequence split across reads, a false start, a sequence
- * longer than one read), the queue that never blocks on a full pipe, and the
- * copy that keeps draining when its output went away.  Pipes and a pty
+ * longer than one read), the queue that never blocks on a full pipe, the
+ * copy that keeps draining when its output went away, and the drain that
+ * does not wait for a writer still holding the stream open.  Pipes and a pty
  * only; no root. */
 #include <errno.h>
 #include <fcntl.h>
@@ -279,6 +280,31 @@ static void test_copy_output_gone(void **state)
 	close(dst[1]);
 }
 
+/* The rest of a stream whose writer may still be held open elsewhere: what
+ * is there now, then back at once. */
+static void test_drain_does_not_wait(void **state)
+{
+	int src[2], dst[2];
+	make_pipe(src, false);
+	make_pipe(dst, true);
+	static char chunk[40000];
+	memset(chunk, 'd', sizeof(chunk));
+	assert_int_equal(pd_write_all(src[1], chunk, sizeof(chunk)), 0);
+	int64_t t0 = now_ms();
+	relay_drain(src[0], dst[1]); /* src[1] is still open */
+	assert_true(now_ms() - t0 < 1000);
+	static char buf[65536];
+	assert_int_equal(read(dst[0], buf, sizeof(buf)), sizeof(chunk));
+	close(src[1]);
+	relay_drain(src[0], dst[1]); /* the end: nothing more, no wait */
+	errno = 0;
+	assert_int_equal(read(dst[0], buf, sizeof(buf)), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(src[0]);
+	close(dst[0]);
+	close(dst[1]);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* as the monitor and `exec` do */
@@ -292,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_queue_full_pipe),
 	    cmocka_unit_test(test_queue_head_and_consume),
 	    cmocka_unit_test(test_copy_output_gone),
+	    cmocka_unit_test(test_drain_does_not_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
