@@ -48,10 +48,11 @@ int attach_send(int fd, enum attach_type type, const void *data, size_t len);
  * error. */
 ssize_t attach_recv(int fd, uint32_t *type, void *buf, size_t cap);
 
-/* The monitor's side of a client that may not keep up: frames it could
- * not take yet, whole (header then payload), in order, in a relay queue.
- * Sending never blocks (MSG_DONTWAIT); the caller bounds the queue
- * (attach_out_pending) by pacing its own input or by dropping the client. */
+/* Frames for a peer that may not keep up (the monitor's for each client,
+ * and the attached CLI's for the monitor): those it could not take yet,
+ * whole (header then payload), in order, in a relay queue.  Sending never
+ * blocks (MSG_DONTWAIT); the caller bounds the queue (attach_out_pending)
+ * by pacing its own input or by dropping the peer. */
 struct attach_out {
 	struct relay_queue q;
 };

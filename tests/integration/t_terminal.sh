@@ -264,6 +264,20 @@ test_exec_input_while_output_waits() {
 	assert_ok
 }
 
+test_run_input_while_output_waits() {
+	# The same through `run -i`: the attached CLI queues what goes to the
+	# monitor (it used to block on the socket while the monitor, pacing
+	# the output for it, read no more of it).
+	need_busybox
+	head -c 1000000 /dev/zero >"$T_TMP/in"
+	local CMD_TIMEOUT=20
+	_pd_exec "$T_TMP/in" "$PD" --root "$T_ROOT" run --rm -i --rootfs "$BUSYBOX_DIR" \
+		sh -c 'sleep 0.3; head -c 1000000 /dev/zero | tr "\0" x; wc -c'
+	assert_ok
+	assert_eq 1000008 "$(stat -c %s "$OUT_FILE")" "all of the output came through"
+	assert_eq 1000000 "$(tail -n 1 "$OUT_FILE" | tr -dc 0-9)" "all of the input reached the container"
+}
+
 test_container_tty_is_its_own() {
 	# The container's terminal comes from its own devpts instance: the
 	# host's terminal is never among its fds, so TIOCSTI cannot reach it.
