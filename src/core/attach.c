@@ -11,8 +11,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "util/xalloc.h"
-
 int attach_send(int fd, enum attach_type type, const void *data, size_t len)
 {
 	struct attach_hdr h = { .type = type, .len = (uint32_t)len };
@@ -63,51 +61,40 @@ static int send_nowait(int fd, const struct attach_hdr *h, const void *data)
 
 size_t attach_out_pending(const struct attach_out *q)
 {
-	return q->len - q->off;
+	return relay_queue_pending(&q->q);
 }
 
 void attach_out_reset(struct attach_out *q)
 {
-	free(q->buf);
-	*q = (struct attach_out){ 0 };
+	relay_queue_reset(&q->q);
 }
 
 int attach_out_flush(int fd, struct attach_out *q)
 {
-	while (q->off < q->len) {
+	while (relay_queue_pending(&q->q)) {
 		struct attach_hdr h;
-		memcpy(&h, q->buf + q->off, sizeof(h));
-		int r = send_nowait(fd, &h, q->buf + q->off + sizeof(h));
+		const char *frame = relay_queue_head(&q->q);
+		memcpy(&h, frame, sizeof(h));
+		int r = send_nowait(fd, &h, frame + sizeof(h));
 		if (r < 0)
 			return -1;
 		if (r == 0)
 			break;
-		q->off += sizeof(h) + h.len;
+		relay_queue_consume(&q->q, sizeof(h) + h.len);
 	}
-	/* Give the memory back once drained: a queue is only ever a burst. */
-	if (q->off == q->len)
-		attach_out_reset(q);
 	return 0;
 }
 
 int attach_out_send(int fd, struct attach_out *q, enum attach_type type, const void *data, size_t len)
 {
 	struct attach_hdr h = { .type = type, .len = (uint32_t)len };
-	if (q->off == q->len) {
+	if (!relay_queue_pending(&q->q)) {
 		int r = send_nowait(fd, &h, data);
 		if (r != 0)
 			return r < 0 ? -1 : 0;
 	}
-	if (q->off > 0 && q->off >= q->len / 2) {
-		memmove(q->buf, q->buf + q->off, q->len - q->off);
-		q->len -= q->off;
-		q->off = 0;
-	}
-	q->buf = xrealloc(q->buf, q->len + sizeof(h) + len);
-	memcpy(q->buf + q->len, &h, sizeof(h));
-	if (len)
-		memcpy(q->buf + q->len + sizeof(h), data, len);
-	q->len += sizeof(h) + len;
+	relay_queue_push(&q->q, &h, sizeof(h));
+	relay_queue_push(&q->q, data, len);
 	return 0;
 }
 

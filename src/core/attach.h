@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/relay.h"
 #include "util/error.h"
 
 enum attach_type {
@@ -47,13 +48,13 @@ int attach_send(int fd, enum attach_type type, const void *data, size_t len);
  * error. */
 ssize_t attach_recv(int fd, uint32_t *type, void *buf, size_t cap);
 
-/* The monitor's side of a client that may not keep up: frames it could
- * not take yet, whole (header then payload), in order.  Sending never
+/* Frames for a peer that may not keep up (the monitor's for each client,
+ * and the attached CLI's for the monitor): those it could not take yet,
+ * whole (header then payload), in order, in a relay queue.  Sending never
  * blocks (MSG_DONTWAIT); the caller bounds the queue (attach_out_pending)
- * by pacing its own input or by dropping the client. */
+ * by pacing its own input or by dropping the peer. */
 struct attach_out {
-	char *buf; /* queued frames are buf[off..len) */
-	size_t off, len;
+	struct relay_queue q;
 };
 
 /* Send a frame now if nothing waits and the socket takes it, else queue a

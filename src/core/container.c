@@ -473,39 +473,42 @@ char *pd_parse_detach_keys(const char *spec, struct pd_err **err)
 	return out;
 }
 
+/* Stop reading what is typed while this much waits for the monitor.  What
+ * goes to the monitor is queued, never sent with a blocking write: the
+ * monitor stops reading us while the container does not read its input,
+ * and a container that writes before it reads waits for us to take its
+ * output meanwhile. */
+#define TYPED_HIGH_WATER 65536
+
 struct attach_state {
 	int fd;
 	const struct pd_attach_opts *o;
-	struct pd_detach keys;
+	struct relay_input in;  /* what is typed, less the detach keys */
+	struct attach_out sent; /* frames the monitor has not taken yet */
 	bool stdin_done;
 };
 
-static void send_size(int fd)
+static void send_size(struct attach_state *st)
 {
 	struct attach_resize r;
 	if (pty_get_size(0, &r.rows, &r.cols) || pty_get_size(1, &r.rows, &r.cols))
-		attach_send(fd, ATTACH_RESIZE, &r, sizeof(r));
+		attach_out_send(st->fd, &st->sent, ATTACH_RESIZE, &r, sizeof(r));
 }
 
 /* Forward what was typed, holding back a possible start of the detach
  * sequence; returns 1 once the whole sequence was typed. */
 static int forward_input(struct attach_state *st)
 {
-	char buf[ATTACH_MAX_PAYLOAD / 2];
-	ssize_t n = read(0, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n <= 0) {
-		attach_send(st->fd, ATTACH_STDIN_EOF, NULL, 0);
-		st->stdin_done = true;
-		return 0;
-	}
-	char out[sizeof(buf) + 16];
-	bool done;
-	size_t len = pd_detach_filter(&st->keys, buf, (size_t)n, out, &done);
+	const char *data;
+	size_t len;
+	enum relay_in got = relay_input_read(&st->in, &data, &len);
 	if (len)
-		attach_send(st->fd, ATTACH_STDIN, out, len);
-	return done ? 1 : 0;
+		attach_out_send(st->fd, &st->sent, ATTACH_STDIN, data, len);
+	if (got == RELAY_IN_EOF) {
+		attach_out_send(st->fd, &st->sent, ATTACH_STDIN_EOF, NULL, 0);
+		st->stdin_done = true;
+	}
+	return got == RELAY_IN_DETACH ? 1 : 0;
 }
 
 int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o, int *exit_code,
@@ -523,15 +526,17 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 	sigaddset(&winch, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &winch, NULL);
 	_cleanup_close_ int wfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct attach_state st = { .fd = attach_fd, .o = o, .keys = { o->detach_keys, 0 }, .stdin_done = !o->stdin_open };
+	struct attach_state st = { .fd = attach_fd, .o = o, .stdin_done = !o->stdin_open };
+	relay_input_init(&st.in, 0, o->detach_keys, ATTACH_MAX_PAYLOAD / 2);
 	if (o->tty)
-		send_size(attach_fd);
+		send_size(&st);
 	_cleanup_free_ char *buf = xmalloc(ATTACH_MAX_PAYLOAD + 64);
 	int ret = -1;
 	for (;;) {
+		size_t waiting = attach_out_pending(&st.sent);
 		struct pollfd p[3] = {
-			{ attach_fd, POLLIN, 0 },
-			{ st.stdin_done ? -1 : 0, POLLIN, 0 },
+			{ attach_fd, POLLIN | (waiting ? POLLOUT : 0), 0 },
+			{ st.stdin_done || waiting >= TYPED_HIGH_WATER ? -1 : 0, POLLIN, 0 },
 			{ o->tty ? wfd : -1, POLLIN, 0 },
 		};
 		if (poll(p, 3, -1) < 0) {
@@ -544,13 +549,15 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 			struct signalfd_siginfo si;
 			while (read(wfd, &si, sizeof(si)) == sizeof(si))
 				;
-			send_size(attach_fd);
+			send_size(&st);
 		}
 		if (p[1].revents && forward_input(&st) == 1) {
 			ret = 1;
 			break;
 		}
-		if (!p[0].revents)
+		if (p[0].revents & POLLOUT)
+			attach_out_flush(attach_fd, &st.sent); /* a monitor gone: its EOF is read next */
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		uint32_t type;
 		ssize_t n = attach_recv(attach_fd, &type, buf, ATTACH_MAX_PAYLOAD + 64);
@@ -572,6 +579,8 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 		}
 	}
 	forward_pid = 0;
+	relay_input_free(&st.in);
+	attach_out_reset(&st.sent);
 	return ret;
 }
 

@@ -31,9 +31,9 @@
 
 #include "core/config.h"
 #include "core/container.h"
-#include "core/detach.h"
 #include "core/init.h"
 #include "core/query.h"
+#include "core/relay.h"
 #include "core/store.h"
 #include "linux/caps.h"
 #include "linux/execstub.h"
@@ -323,33 +323,19 @@ int pd_exec_seccomp(const char *root, const char *config_json, struct pd_seccomp
 	return ret;
 }
 
-static void copy_some(int from, int to, bool *open_)
-{
-	char buf[16384];
-	ssize_t n = read(from, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		*open_ = false;
-		return;
-	}
-	for (ssize_t done = 0; done < n;) {
-		ssize_t w = write(to, buf + done, (size_t)(n - done));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return; /* our own output went away: keep draining */
-		done += w;
-	}
-}
-
 struct relay {
-	int in_w;   /* to the command's stdin (pipe or pty master), -1 if none */
-	int out_r;  /* its stdout, or the pty master */
-	int err_r;  /* its stderr; -1 with a pty */
+	int in_w;         /* to the command's stdin (pipe or pty master), -1 if none */
+	int out_r;        /* its stdout, or the pty master */
+	int err_r;        /* its stderr; -1 with a pty */
 	bool tty;
-	struct pd_detach keys; /* -it: the detach sequence */
+	const char *keys; /* -it: the detach sequence */
 };
+
+/* Stop reading our stdin while this much waits for the command: it is
+ * written without blocking, so that its output is still copied while it
+ * does not read (a command that writes before it reads would otherwise
+ * wait on us as we wait on it). */
+#define INPUT_HIGH_WATER 65536
 
 static void set_size_from_caller(int master)
 {
@@ -358,18 +344,36 @@ static void set_size_from_caller(int master)
 		pty_set_size(master, rows, cols);
 }
 
-/* Our input, to the command: returns false once it ended, and sets
- * *detach when the detach keys were typed. */
-static bool copy_input(struct relay *r, bool *detach)
+/* What the user typed, queued for the command: true once the detach keys
+ * were typed (what came before them is queued), *eof once the input ended. */
+static bool read_input(struct relay_input *in, struct relay_queue *q, bool *eof)
 {
-	char buf[16384], out[sizeof(buf) + 16];
-	ssize_t n = read(0, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0)
-		return false;
-	size_t len = pd_detach_filter(&r->keys, buf, (size_t)n, out, detach);
-	return pd_write_all(r->in_w, out, len) == 0 || errno != EPIPE;
+	const char *data;
+	size_t len;
+	enum relay_in got = relay_input_read(in, &data, &len);
+	relay_queue_push(q, data, len);
+	*eof = got == RELAY_IN_EOF;
+	return got == RELAY_IN_DETACH;
+}
+
+static void end_input(struct relay *r, bool *in_open)
+{
+	*in_open = false;
+	if (!r->tty) { /* a pty master is the output too: it stays */
+		close(r->in_w);
+		r->in_w = -1;
+	}
+}
+
+/* What waits for the command's stdin, written as far as it takes it.  Once
+ * our input ended and all of it is written, the command's stdin ends.  A
+ * pipe whose reader went away ends it too; with a terminal, what it did
+ * not take is dropped and the keys are still read. */
+static void write_input(struct relay *r, struct relay_queue *q, bool eof, bool *in_open)
+{
+	bool gone = r->in_w >= 0 && relay_queue_write(r->in_w, q) < 0;
+	if ((gone && !r->tty) || (eof && *in_open && !relay_queue_pending(q)))
+		end_input(r, in_open);
 }
 
 /* Detached from `exec -it`: the command keeps running, and its terminal
@@ -410,14 +414,24 @@ static bool relay_io(struct relay *r, pid_t helper)
 	_cleanup_close_ int wfd = r->tty ? signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK) : -1;
 	if (r->tty)
 		set_size_from_caller(r->out_r);
-	bool in_open = r->in_w >= 0, out_open = r->out_r >= 0, err_open = r->err_r >= 0;
-	for (;;) {
-		struct pollfd p[5] = {
-			{ in_open ? 0 : -1, POLLIN, 0 },     { out_open ? r->out_r : -1, POLLIN, 0 },
-			{ err_open ? r->err_r : -1, POLLIN, 0 }, { hfd, POLLIN, 0 },
+	if (r->in_w >= 0)
+		fcntl(r->in_w, F_SETFL, fcntl(r->in_w, F_GETFL) | O_NONBLOCK);
+	struct relay_input input;
+	relay_input_init(&input, 0, r->keys, 16384);
+	struct relay_queue q = { 0 };
+	bool in_open = r->in_w >= 0, in_eof = false, out_open = r->out_r >= 0, err_open = r->err_r >= 0;
+	bool detached = false;
+	while (!detached) {
+		bool take = in_open && !in_eof && relay_queue_pending(&q) < INPUT_HIGH_WATER;
+		struct pollfd p[6] = {
+			{ take ? 0 : -1, POLLIN, 0 },
+			{ out_open ? r->out_r : -1, POLLIN, 0 },
+			{ err_open ? r->err_r : -1, POLLIN, 0 },
+			{ hfd, POLLIN, 0 },
 			{ wfd, POLLIN, 0 },
+			{ relay_queue_pending(&q) ? r->in_w : -1, POLLOUT, 0 },
 		};
-		if (poll(p, 5, -1) < 0 && errno != EINTR)
+		if (poll(p, 6, -1) < 0 && errno != EINTR)
 			break;
 		if (p[4].revents) {
 			struct signalfd_siginfo si;
@@ -426,35 +440,27 @@ static bool relay_io(struct relay *r, pid_t helper)
 			set_size_from_caller(r->out_r);
 		}
 		if (p[1].revents)
-			copy_some(r->out_r, 1, &out_open);
+			out_open = relay_copy(r->out_r, 1);
 		if (p[2].revents)
-			copy_some(r->err_r, 2, &err_open);
-		if (p[0].revents) {
-			bool detach = false;
-			if (!copy_input(r, &detach)) {
-				in_open = false;
-				if (!r->tty) {
-					close(r->in_w); /* end of input: the command's stdin ends */
-					r->in_w = -1;
-				}
-			}
-			if (detach) {
-				leave_terminal(r->out_r, hfd);
-				return true;
-			}
-		}
+			err_open = relay_copy(r->err_r, 2);
+		if (p[0].revents)
+			detached = read_input(&input, &q, &in_eof);
+		if (p[0].revents || p[5].revents)
+			write_input(r, &q, in_eof, &in_open);
 		if (p[3].revents)
 			break;
 	}
+	relay_input_free(&input);
+	relay_queue_reset(&q);
+	if (detached) {
+		leave_terminal(r->out_r, hfd);
+		return true;
+	}
 	/* The command is gone: what it wrote is already in the pipe or pty. */
 	if (out_open)
-		fcntl(r->out_r, F_SETFL, O_NONBLOCK);
+		relay_drain(r->out_r, 1);
 	if (err_open)
-		fcntl(r->err_r, F_SETFL, O_NONBLOCK);
-	while (out_open && poll(&(struct pollfd){ r->out_r, POLLIN, 0 }, 1, 0) > 0)
-		copy_some(r->out_r, 1, &out_open);
-	while (err_open && poll(&(struct pollfd){ r->err_r, POLLIN, 0 }, 1, 0) > 0)
-		copy_some(r->err_r, 2, &err_open);
+		relay_drain(r->err_r, 2);
 	return false;
 }
 
@@ -514,7 +520,7 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 		/* Writing to a command that stopped reading must not kill us. */
 		signal(SIGPIPE, SIG_IGN);
 		struct relay rl = { in[1], o->tty ? master : out[0], o->tty ? -1 : errp[0], o->tty,
-				    { o->tty && o->interactive ? o->detach_keys : NULL, 0 } };
+				    o->tty && o->interactive ? o->detach_keys : NULL };
 		if (o->tty)
 			rl.in_w = o->interactive ? master : -1;
 		exec_child = pid;

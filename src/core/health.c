@@ -20,6 +20,7 @@
 
 #include "core/exec.h"
 #include "core/logs.h"
+#include "core/relay.h"
 #include "core/store.h"
 #include "util/cleanup.h"
 #include "util/proc.h"
@@ -41,13 +42,14 @@ static void sleep_ms(uint64_t ms)
 		;
 }
 
-/* Read what the check printed, keeping the last HEALTH_OUTPUT_MAX bytes. */
-static void collect(int fd, struct probe *p, size_t *len)
+/* Read what the check printed, keeping the last HEALTH_OUTPUT_MAX bytes;
+ * false once its output ended (it may still run: its exit ends the wait). */
+static bool collect(int fd, struct probe *p, size_t *len)
 {
 	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	ssize_t n = relay_read(fd, buf, sizeof(buf));
 	if (n <= 0)
-		return;
+		return n < 0;
 	if ((size_t)n >= HEALTH_OUTPUT_MAX) {
 		memcpy(p->output, buf + n - HEALTH_OUTPUT_MAX, HEALTH_OUTPUT_MAX);
 		*len = HEALTH_OUTPUT_MAX;
@@ -61,6 +63,7 @@ static void collect(int fd, struct probe *p, size_t *len)
 		*len += (size_t)n;
 	}
 	p->output[*len] = '\0';
+	return true;
 }
 
 static void run_probe(struct pd_store *s, const char *id, const struct pd_health *h,
@@ -101,16 +104,16 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 	}
 	_cleanup_close_ int hfd = (int)syscall(SYS_pidfd_open, helper, 0);
 	size_t len = 0;
-	bool done = false;
+	bool done = false, out_open = true;
 	while (!done) {
 		int64_t left = (deadline - pd_mono_ns()) / 1000000;
 		if (left <= 0)
 			break;
-		struct pollfd pf[2] = { { out, POLLIN, 0 }, { hfd, POLLIN, 0 } };
+		struct pollfd pf[2] = { { out_open ? out : -1, POLLIN, 0 }, { hfd, POLLIN, 0 } };
 		if (poll(pf, 2, (int)left) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents)
-			collect(out, p, &len);
+			out_open = collect(out, p, &len);
 		if (pf[1].revents)
 			done = true;
 	}

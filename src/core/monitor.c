@@ -9,6 +9,13 @@
  * record).  The container's init carries PR_SET_PDEATHSIG, so if the
  * monitor is killed the container dies with it and `ps` finds both gone.
  *
+ * Its side of a start is a table of named steps, as the container's init's
+ * is (start_steps): pipes, the cgroup, the clone; then, while the child (as
+ * root) builds its mounts, the child into its group, its id maps, its
+ * network, GO, and the state database.  A failing step, or the child's own
+ * report (which wins: it names the child's step), reaches the CLI as one
+ * frame, and the record as "step 'NAME': message".
+ *
  * It never blocks on a client: every send is non-blocking and what a
  * client cannot take yet waits in that client's bounded queue.  The owner
  * (the foreground `run` that started the container) paces the output, as a
@@ -36,6 +43,7 @@
 #include "core/init.h"
 #include "core/logs.h"
 #include "core/network.h"
+#include "core/relay.h"
 #include "core/store.h"
 #include "linux/caps.h"
 #include "linux/cgroup.h"
@@ -68,6 +76,24 @@ struct client {
 	struct attach_out out; /* output it has not taken yet */
 };
 
+/* One start of the container: what the steps of start_container hand on
+ * to each other.  Descriptors are -1 once closed or handed on. */
+struct start {
+	int out[2], errp[2], in[2]; /* the container's stdio pipes */
+	int sv[2];                  /* the sync channel: [0] ours, [1] the child's */
+	struct pd_idmap map;        /* rootless: the ids its user namespace maps */
+	char *upper, *work, *merged, *resolv, *hosts;
+	struct init_ctx ctx;        /* what the child runs its setup from */
+	bool in_group;              /* born in its cgroup (CLONE_INTO_CGROUP) */
+};
+
+/* Why the container did not start: the failed step as the CLI and the
+ * record name it ("step 'NAME': message"), and its error. */
+struct start_failure {
+	char step[sizeof(((struct sync_msg *)NULL)->step)];
+	struct pd_err *err;
+};
+
 struct monitor {
 	struct monitor_args *a;
 	struct pd_store *store;
@@ -78,14 +104,15 @@ struct monitor {
 	struct client clients[MAX_CLIENTS];
 	int out_fd, err_fd;         /* read ends; with -t out_fd is the pty master */
 	int in_fd;                  /* the container's stdin (pipe or pty master); -1 if closed */
-	char *pending;              /* client input not yet written to in_fd */
-	size_t pending_len;
-	bool input_eof;             /* close in_fd once pending is written */
+	struct relay_queue input;   /* client input not yet written to in_fd */
+	bool input_eof;             /* close in_fd once the input is written */
+	int sigfd;                  /* SIGCHLD */
 	bool draining;              /* the container exited: its output is drained */
 	pid_t pid;
 	uint64_t pid_start;
 	bool oom;
 	struct pd_network_run net;  /* veth/rules or the rootless helper */
+	struct start st;            /* the start under way (start_container) */
 };
 
 static void drop_client(struct monitor *m, size_t i)
@@ -168,27 +195,16 @@ static void close_input(struct monitor *m)
 	if (m->in_fd >= 0)
 		close(m->in_fd);
 	m->in_fd = -1;
-	m->pending_len = 0;
+	relay_queue_reset(&m->input);
 }
 
 /* Write what clients typed to the container, without ever blocking: the
  * rest waits for POLLOUT, and clients are not read meanwhile. */
 static void flush_input(struct monitor *m)
 {
-	while (m->in_fd >= 0 && m->pending_len) {
-		ssize_t n = write(m->in_fd, m->pending, m->pending_len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close_input(m); /* the container closed its stdin */
-			return;
-		}
-		memmove(m->pending, m->pending + n, m->pending_len - (size_t)n);
-		m->pending_len -= (size_t)n;
-	}
-	if (m->input_eof && !m->a->cfg->tty && m->in_fd >= 0 && !m->pending_len)
+	if (m->in_fd >= 0 && relay_queue_write(m->in_fd, &m->input) < 0)
+		close_input(m); /* the container closed its stdin */
+	if (m->input_eof && !m->a->cfg->tty && m->in_fd >= 0 && !relay_queue_pending(&m->input))
 		close_input(m);
 }
 
@@ -204,9 +220,7 @@ static void read_client(struct monitor *m, size_t i)
 		return;
 	}
 	if (type == ATTACH_STDIN && m->in_fd >= 0) {
-		m->pending = xrealloc(m->pending, m->pending_len + (size_t)n);
-		memcpy(m->pending + m->pending_len, buf, (size_t)n);
-		m->pending_len += (size_t)n;
+		relay_queue_push(&m->input, buf, (size_t)n);
 		flush_input(m);
 	} else if (type == ATTACH_STDIN_EOF) {
 		m->input_eof = true;
@@ -226,25 +240,198 @@ static struct pd_store *store(struct monitor *m, struct pd_err **err)
 	return m->store;
 }
 
-/* Read the child's reports until EOF (the command runs: 0), an error (1,
- * *failure filled) or a broken channel (-1).  With -t the first report
- * carries the pty master: output is read from it, input written to it. */
-static int await_exec(struct monitor *m, int syncfd, struct sync_msg *failure, struct pd_err **err)
+/* The monitor's side of a start is a table of named steps, as the
+ * child's is (core/init.c): prepare_steps once, then start_steps for each
+ * run.  A step fails with a struct pd_err; run_steps names the step, and
+ * the CLI gets both in one frame (failure_msg). */
+struct monitor_step {
+	const char *name; /* what a failure reports: "step 'NAME': ..." */
+	int (*run)(struct monitor *m, struct pd_err **err);
+};
+
+/* Run steps in order until one fails: 0, or -1 with *f naming it. */
+static int run_steps(struct monitor *m, const struct monitor_step *steps, size_t n, struct start_failure *f)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (steps[i].run(m, &f->err) >= 0)
+			continue;
+		snprintf(f->step, sizeof(f->step), "%s", steps[i].name);
+		if (!f->err)
+			pd_fail(&f->err, 0, "failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* Close what the start did not hand on, free what it built for the child
+ * (its copy is its own: the clone is a fork). */
+static void start_end(struct start *s)
+{
+	int *fds[] = { s->out, s->errp, s->in, s->sv };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		for (int k = 0; k < 2; k++)
+			if (fds[i][k] >= 0)
+				close(take_fd(&fds[i][k]));
+	free(take_ptr(&s->upper));
+	free(take_ptr(&s->work));
+	free(take_ptr(&s->merged));
+	free(take_ptr(&s->resolv));
+	free(take_ptr(&s->hosts));
+}
+
+static int step_pipes(struct monitor *m, struct pd_err **err)
+{
+	struct start *s = &m->st;
+	bool want_pipe = m->a->cfg->interactive && !m->a->cfg->tty;
+	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0 || sync_pair(s->sv, NULL) < 0 ||
+	    (want_pipe && pipe2(s->in, O_CLOEXEC) < 0))
+		return pd_fail(err, errno, "create pipes");
+	return 0;
+}
+
+/* What the child's setup runs from.  Only rootless needs the maps (a
+ * passwd lookup and /etc/subuid). */
+static int step_context(struct monitor *m, struct pd_err **err)
+{
+	struct start *s = &m->st;
+	const struct monitor_args *a = m->a;
+	if (a->cfg->rootless)
+		idmap_for_caller(&s->map);
+	s->upper = xasprintf("%s/upper", a->dir);
+	s->work = xasprintf("%s/work", a->dir);
+	/* The rootfs is mounted over the container's directory, seen so only
+	 * inside the container's mount namespace. */
+	s->merged = xstrdup(a->dir);
+	s->resolv = pd_network_resolv_conf(a->cfg);
+	s->hosts = pd_network_hosts(a->cfg);
+	s->ctx = (struct init_ctx){
+		.cfg = a->cfg,
+		.lowers = a->lowers,
+		.upper = s->upper,
+		.work = s->work,
+		.merged = s->merged,
+		.resolv_conf = s->resolv,
+		.hosts = s->hosts,
+		.userns = a->cfg->rootless,
+		.full_idmap = a->cfg->rootless && idmap_has_range(&s->map),
+		.seccomp = m->seccomp,
+		.stdio = { s->in[0], s->out[1], s->errp[1] },
+		.syncfd = s->sv[1],
+	};
+	return 0;
+}
+
+static int step_cgroup(struct monitor *m, struct pd_err **err)
+{
+	m->cg = pd_cg_create(m->a->cfg->id, &m->a->cfg->limits, m->a->cfg->rootless, err);
+	return m->cg ? 0 : -1;
+}
+
+/* The child, born in its group where the kernel can (CLONE_INTO_CGROUP),
+ * runs its own steps (init_main) and never comes back here.  The child's
+ * ends of the pipes and of the channel are its own from now on. */
+static int step_clone(struct monitor *m, struct pd_err **err)
+{
+	struct start *s = &m->st;
+	int pidfd = -1, cgfd = pd_cg_clone_fd(m->cg);
+	pid_t pid = ns_clone(s->ctx.userns, m->a->cfg->net.mode != PD_NET_HOST, cgfd, &s->in_group, &pidfd, err);
+	if (cgfd >= 0)
+		close(cgfd);
+	if (pid == 0) {
+		close(s->sv[0]);
+		init_main(&s->ctx);
+	}
+	if (pid < 0)
+		return -1;
+	close(pidfd);
+	m->pid = pid;
+	close(take_fd(&s->sv[1]));
+	close(take_fd(&s->out[1]));
+	close(take_fd(&s->errp[1]));
+	if (s->in[0] >= 0)
+		close(take_fd(&s->in[0]));
+	m->out_fd = take_fd(&s->out[0]);
+	m->err_fd = take_fd(&s->errp[0]);
+	m->in_fd = take_fd(&s->in[1]);
+	relay_queue_reset(&m->input);
+	m->input_eof = false;
+	return 0;
+}
+
+/* Into the group before GO: the child's cgroup namespace, and everything
+ * it forks, start there.  As root the child builds its mounts meanwhile
+ * (a v1 cgroup.procs write can take a whole RCU grace period). */
+static int step_join_cgroup(struct monitor *m, struct pd_err **err)
+{
+	return m->st.in_group ? 0 : pd_cg_add_pid(m->cg, m->pid, err);
+}
+
+/* Rootless: the maps before the network (a rootless network helper enters
+ * the user namespace) and before GO (nothing works in the namespace
+ * without them: the child waits for GO before anything). */
+static int step_id_maps(struct monitor *m, struct pd_err **err)
+{
+	return m->st.ctx.userns ? idmap_write(m->pid, &m->st.map, err) : 0;
+}
+
+static int step_network(struct monitor *m, struct pd_err **err)
+{
+	return pd_network_attach(&m->net, m->a->cfg, m->a->dir, m->pid, err);
+}
+
+static int step_go(struct monitor *m, struct pd_err **err)
+{
+	struct sync_msg go = { .type = SYNC_GO };
+	return sync_send(m->st.sv[0], &go, err);
+}
+
+/* The state database is opened while the child finishes its setup. */
+static int step_store(struct monitor *m, struct pd_err **err)
+{
+	return store(m, err) ? 0 : -1;
+}
+
+/* In this order (see each step).  The names are what the CLI prints and
+ * the record keeps; every step from the clone on reports as "start" (the
+ * child names its own). */
+static const struct monitor_step start_steps[] = {
+	{ "monitor", step_pipes },
+	{ "start", step_context },
+	{ "cgroup", step_cgroup },
+	{ "start", step_clone },
+	{ "start", step_join_cgroup },
+	{ "start", step_id_maps },
+	{ "start", step_network },
+	{ "start", step_go },
+	{ "start", step_store },
+};
+
+/* Read the child's reports until EOF (the command runs: 0), its failure
+ * (1, *child filled) or a broken channel (-1 with *err).  With -t the
+ * first report carries the pty master: output is read from it, input
+ * written to it. */
+static int await_exec(struct monitor *m, struct start_failure *child, struct pd_err **err)
 {
 	bool retried = false;
 	for (;;) {
+		struct sync_msg msg;
 		int fd = -1;
-		int r = sync_recv_fd(syncfd, failure, &fd, err);
+		int r = sync_recv_fd(m->st.sv[0], &msg, &fd, err);
 		/* A child that died with our GO unread resets the channel; the
 		 * error is reported once, then its own report can be read. */
 		if (r < 0 && !retried && *err && (*err)->errnum == ECONNRESET) {
-			pd_err_free(*err);
-			*err = NULL;
+			pd_err_free(take_ptr(err));
 			retried = true;
 			continue;
 		}
-		if (r <= 0 || failure->type != SYNC_PTY)
-			return r == 0 ? 0 : r < 0 ? -1 : 1;
+		if (r <= 0)
+			return r;
+		if (msg.type != SYNC_PTY) {
+			snprintf(child->step, sizeof(child->step), "%.*s", (int)sizeof(msg.step), msg.step);
+			pd_fail_kind(&child->err, (enum pd_err_kind)msg.kind, msg.errnum, "%.*s", (int)sizeof(msg.text),
+				     msg.text);
+			return 1;
+		}
 		if (fd < 0)
 			return pd_fail(err, EPROTO, "no terminal came with the pty report");
 		close(m->out_fd);
@@ -253,122 +440,67 @@ static int await_exec(struct monitor *m, int syncfd, struct sync_msg *failure, s
 	}
 }
 
-/* Clone the container and run its setup; 0 once the command runs. */
-static int start_container(struct monitor *m, struct sync_msg *failure)
+/* Clone the container and run the monitor's side of its setup, then wait
+ * for the child's side: 0 once the command runs, -1 with *f filled. */
+static int start_container(struct monitor *m, struct start_failure *f)
 {
-	struct monitor_args *a = m->a;
-	int out[2], errp[2], sv[2], in[2] = { -1, -1 };
-	bool want_pipe = a->cfg->interactive && !a->cfg->tty;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || sync_pair(sv, NULL) < 0 ||
-	    (want_pipe && pipe2(in, O_CLOEXEC) < 0)) {
-		snprintf(failure->text, sizeof(failure->text), "create pipes: %s", strerror(errno));
-		snprintf(failure->step, sizeof(failure->step), "monitor");
-		return -1;
-	}
-	/* Only rootless needs the maps (a passwd lookup and /etc/subuid). */
-	struct pd_idmap map = { 0 };
-	if (a->cfg->rootless)
-		idmap_for_caller(&map);
-	_cleanup_free_ char *upper = xasprintf("%s/upper", a->dir);
-	_cleanup_free_ char *work = xasprintf("%s/work", a->dir);
-	/* The rootfs is mounted over the container's directory, seen so only
-	 * inside the container's mount namespace. */
-	_cleanup_free_ char *merged = xstrdup(a->dir);
-	_cleanup_free_ char *resolv = pd_network_resolv_conf(a->cfg);
-	_cleanup_free_ char *hosts = pd_network_hosts(a->cfg);
-	struct init_ctx ctx = {
-		.cfg = a->cfg,
-		.lowers = a->lowers,
-		.upper = upper,
-		.work = work,
-		.merged = merged,
-		.resolv_conf = resolv,
-		.hosts = hosts,
-		.userns = a->cfg->rootless,
-		.full_idmap = a->cfg->rootless && idmap_has_range(&map),
-		.seccomp = m->seccomp,
-		.stdio = { in[0], out[1], errp[1] },
-		.syncfd = sv[1],
-	};
-	struct pd_err *err = NULL;
-	int pidfd = -1;
+	struct start *s = &m->st;
+	*s = (struct start){ .out = { -1, -1 }, .errp = { -1, -1 }, .in = { -1, -1 }, .sv = { -1, -1 } };
 	m->pid = 0;
-	m->cg = pd_cg_create(a->cfg->id, &a->cfg->limits, a->cfg->rootless, &err);
-	bool in_group = false;
-	int cgfd = m->cg ? pd_cg_clone_fd(m->cg) : -1;
-	pid_t pid = m->cg ? ns_clone(ctx.userns, a->cfg->net.mode != PD_NET_HOST, cgfd, &in_group, &pidfd, &err) : -1;
-	if (cgfd >= 0)
-		close(cgfd);
-	if (pid == 0) {
-		close(sv[0]);
-		init_main(&ctx);
-	}
-	close(sv[1]);
-	close(out[1]);
-	close(errp[1]);
-	if (in[0] >= 0)
-		close(in[0]);
-	m->out_fd = out[0];
-	m->err_fd = errp[0];
-	m->in_fd = in[1];
-	m->pending_len = 0;
-	m->input_eof = false;
-	if (pid > 0) {
-		close(pidfd);
-		m->pid = pid;
-		struct sync_msg go = { .type = SYNC_GO };
-		/* Into the group before GO: the child's cgroup namespace, and
-		 * everything it forks, start there.  The network after the id
-		 * maps (a rootless helper enters the user namespace).  As root
-		 * the child builds its mounts meanwhile (a v1 cgroup.procs
-		 * write can take a whole RCU grace period). */
-		bool go_sent = (in_group || pd_cg_add_pid(m->cg, pid, &err) == 0) &&
-			       (!ctx.userns || idmap_write(pid, &map, &err) == 0) &&
-			       pd_network_attach(&m->net, a->cfg, a->dir, pid, &err) == 0 &&
-			       sync_send(sv[0], &go, &err) == 0;
-		if (go_sent && !store(m, &err))
-			go_sent = false;
+	struct start_failure ours = { 0 };
+	int r = run_steps(m, start_steps, ARRAY_SIZE(start_steps), &ours);
+	if (m->pid > 0) {
 		/* A child that failed before GO has left its report in the
 		 * channel: it names the step, so it wins over ours. */
-		if (!go_sent)
-			kill(pid, SIGKILL);
-		struct pd_err *report_err = NULL;
-		int r = await_exec(m, sv[0], failure, &report_err);
-		close(sv[0]);
-		sv[0] = -1;
-		if (go_sent && r == 0) {
+		if (r < 0)
+			kill(m->pid, SIGKILL);
+		struct pd_err *broken = NULL;
+		int got = await_exec(m, f, &broken);
+		if (got == 0 && r == 0) {
+			start_end(s);
 			fcntl(m->in_fd, F_SETFL, O_NONBLOCK);
 			return 0; /* EOF: execve happened */
 		}
-		if (r > 0) {
-			pd_err_free(err);
-			pd_err_free(report_err);
+		if (got > 0) {
+			pd_err_free(broken);
+			pd_err_free(ours.err);
+			start_end(s);
 			return -1;
 		}
-		if (!err)
-			err = report_err;
-		else
-			pd_err_free(report_err);
+		if (r == 0) {
+			snprintf(ours.step, sizeof(ours.step), "start");
+			ours.err = take_ptr(&broken);
+			if (!ours.err)
+				pd_fail(&ours.err, 0, "failed");
+		}
+		pd_err_free(broken);
 	}
-	if (sv[0] >= 0)
-		close(sv[0]);
-	memset(failure, 0, sizeof(*failure));
-	failure->type = SYNC_ERROR;
-	snprintf(failure->step, sizeof(failure->step), m->cg ? "start" : "cgroup");
-	snprintf(failure->text, sizeof(failure->text), "%s", err ? err->msg : "failed");
-	failure->errnum = err ? err->errnum : 0;
-	pd_err_free(err);
+	start_end(s);
+	*f = ours;
 	return -1;
+}
+
+/* The frame that tells the CLI why the container did not start (it
+ * prints "step 'STEP': message"; the kind picks 125/126/127). */
+static struct sync_msg failure_msg(const struct start_failure *f)
+{
+	struct sync_msg msg = { .type = SYNC_ERROR };
+	if (f->err) {
+		msg.errnum = f->err->errnum;
+		msg.kind = f->err->kind;
+		snprintf(msg.text, sizeof(msg.text), "%s", f->err->msg);
+	}
+	snprintf(msg.step, sizeof(msg.step), "%s", f->step);
+	return msg;
 }
 
 static void pump(struct monitor *m, int *fd, int stream)
 {
 	char buf[ATTACH_MAX_PAYLOAD];
-	ssize_t n = read(*fd, buf, sizeof(buf));
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+	ssize_t n = relay_read(*fd, buf, sizeof(buf));
+	if (n < 0)
 		return;
-	/* A pty master reads EIO once every slave fd is closed: that is EOF. */
-	if (n <= 0) {
+	if (n == 0) {
 		close(*fd);
 		*fd = -1;
 		return;
@@ -395,7 +527,7 @@ static void go_idle(struct monitor *m)
 /* Copy output to the log and clients, and clients' input to the
  * container, until it exits and its output is drained; returns its wait
  * status. */
-static int supervise(struct monitor *m, int sigfd)
+static int supervise(struct monitor *m)
 {
 	int status = 0;
 	bool exited = false, idle = false;
@@ -412,12 +544,12 @@ static int supervise(struct monitor *m, int sigfd)
 		struct pollfd p[P_CLIENTS + MAX_CLIENTS] = {
 			[P_OUT] = { paced ? -1 : m->out_fd, POLLIN, 0 },
 			[P_ERR] = { paced ? -1 : m->err_fd, POLLIN, 0 },
-			[P_SIG] = { exited ? -1 : sigfd, POLLIN, 0 },
+			[P_SIG] = { exited ? -1 : m->sigfd, POLLIN, 0 },
 			[P_OOM] = { exited ? -1 : oomfd, POLLIN, 0 },
 			[P_LISTEN] = { m->listen_fd, POLLIN, 0 },
-			[P_IN] = { m->pending_len ? m->in_fd : -1, POLLOUT, 0 },
+			[P_IN] = { relay_queue_pending(&m->input) ? m->in_fd : -1, POLLOUT, 0 },
 		};
-		bool read_clients = m->pending_len < STDIN_HIGH_WATER;
+		bool read_clients = relay_queue_pending(&m->input) < STDIN_HIGH_WATER;
 		for (size_t i = 0; i < MAX_CLIENTS; i++) {
 			short ev = (read_clients ? POLLIN : 0) | (attach_out_pending(&m->clients[i].out) ? POLLOUT : 0);
 			p[P_CLIENTS + i] = (struct pollfd){ m->clients[i].fd, ev, 0 };
@@ -452,7 +584,7 @@ static int supervise(struct monitor *m, int sigfd)
 		}
 		if (p[P_SIG].revents) {
 			struct signalfd_siginfo si;
-			while (read(sigfd, &si, sizeof(si)) == sizeof(si))
+			while (read(m->sigfd, &si, sizeof(si)) == sizeof(si))
 				;
 			int st;
 			pid_t r;
@@ -588,34 +720,6 @@ static void end_health(pid_t pid)
 		;
 }
 
-/* The default profile is compiled once per host and capability set and
- * cached in the keyring of the runtime's user (linux/seccomp.c); a profile
- * is compiled here from the text `run` read. */
-static int compile_seccomp(struct monitor *m, struct sync_msg *failure)
-{
-	const char *prof = m->a->cfg->seccomp;
-	if (m->a->cfg->privileged && !prof)
-		return 0; /* --privileged: no filter unless one was asked for */
-	if (prof && !strcmp(prof, "unconfined"))
-		return 0;
-	struct pd_err *err = NULL;
-	_cleanup_free_ char *cache = xasprintf("%s/cache", m->a->root);
-	uint64_t caps = m->a->cfg->caps;
-	if (prof && !m->a->cfg->seccomp_json)
-		pd_fail_kind(&err, PD_ERR_USAGE, 0, "seccomp profile '%s' was not read", prof);
-	else
-		m->seccomp = prof ? pd_seccomp_from_json(prof, m->a->cfg->seccomp_json, caps, &err)
-				  : pd_seccomp_default_cached(cache, caps, &err);
-	if (m->seccomp)
-		return 0;
-	failure->kind = err->kind;
-	failure->errnum = err->errnum;
-	snprintf(failure->step, sizeof(failure->step), "seccomp");
-	snprintf(failure->text, sizeof(failure->text), "%s", err->msg);
-	pd_err_free(err);
-	return -1;
-}
-
 /* Whether the kernel OOM-killed in the group: before the exit is recorded. */
 static void check_oom(struct monitor *m)
 {
@@ -634,9 +738,9 @@ static void finish_cgroup(struct monitor *m)
 }
 
 /* One run of the container: 0 with *exit_code once it ended, -1 when it
- * could not start (failure filled). */
-static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first, int *exit_code,
-		    struct sync_msg *failure)
+ * could not start (*failure filled). */
+static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_code,
+		    struct start_failure *failure)
 {
 	const char *id = m->a->cfg->id;
 	finish_cgroup(m); /* a restart: the group of the run before */
@@ -658,7 +762,7 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 	if (first)
 		send_client(m, ATTACH_STARTED, &st, sizeof(st));
 	pid_t health = spawn_health(m);
-	int status = supervise(m, sigfd);
+	int status = supervise(m);
 	end_health(health);
 	/* The group itself is removed later: before a restart, or once the
 	 * client has heard the exit (nothing can run in it any more: the
@@ -669,9 +773,63 @@ static int run_once(struct monitor *m, int sigfd, unsigned restarts, bool first,
 	return 0;
 }
 
+/* Before the first start.  SIGCHLD comes through a signalfd, polled with
+ * everything else (supervise). */
+static int step_signals(struct monitor *m, struct pd_err **err)
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	m->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	return m->sigfd < 0 ? pd_fail(err, errno, "create a signalfd") : 0;
+}
+
+/* Without its socket the container still runs; only `attach` cannot
+ * reach it (and says so), so a failure here is not the start's. */
+static int step_attach_socket(struct monitor *m, struct pd_err **err)
+{
+	m->listen_fd = attach_listen(m->a->dir, NULL);
+	return 0;
+}
+
+static int step_log(struct monitor *m, struct pd_err **err)
+{
+	_cleanup_free_ char *path = pd_log_path(m->a->root, m->a->cfg->id);
+	m->log = pd_log_open(path, m->a->cfg->log_max_size, m->a->cfg->log_max_file, NULL);
+	return m->log ? 0 : pd_fail(err, 0, "open log '%s'", path);
+}
+
+/* The default profile is compiled once per host and capability set and
+ * cached in the keyring of the runtime's user (linux/seccomp.c); a profile
+ * is compiled here from the text `run` read. */
+static int step_seccomp(struct monitor *m, struct pd_err **err)
+{
+	const struct pd_config *c = m->a->cfg;
+	if (c->privileged && !c->seccomp)
+		return 0; /* --privileged: no filter unless one was asked for */
+	if (c->seccomp && !strcmp(c->seccomp, "unconfined"))
+		return 0;
+	if (c->seccomp && !c->seccomp_json)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "seccomp profile '%s' was not read", c->seccomp);
+	_cleanup_free_ char *cache = xasprintf("%s/cache", m->a->root);
+	m->seccomp = c->seccomp ? pd_seccomp_from_json(c->seccomp, c->seccomp_json, c->caps, err)
+				: pd_seccomp_default_cached(cache, c->caps, err);
+	return m->seccomp ? 0 : -1;
+}
+
+/* The state database is not among them: it is opened once the child has
+ * its GO, while it finishes its setup (start_steps), off the start's path. */
+static const struct monitor_step prepare_steps[] = {
+	{ "monitor", step_signals },
+	{ "monitor", step_attach_socket },
+	{ "monitor", step_log },
+	{ "seccomp", step_seccomp },
+};
+
 void monitor_main(struct monitor_args *a)
 {
-	struct monitor m = { .a = a, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1 };
+	struct monitor m = { .a = a, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1, .sigfd = -1 };
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		m.clients[i].fd = -1;
 	/* The owner.  For a detached run the CLI closes its end once it has
@@ -689,31 +847,17 @@ void monitor_main(struct monitor_args *a)
 	detach_from_cli();
 	close_inherited();
 	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	sigset_t chld;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	/* The state database is opened once the child has its GO, while it
-	 * finishes its setup (start_container): not on the start's path. */
-	m.listen_fd = attach_listen(a->dir, NULL);
-	_cleanup_free_ char *log = pd_log_path(a->root, id);
-	m.log = pd_log_open(log, a->cfg->log_max_size, a->cfg->log_max_file, NULL);
-
-	struct sync_msg failure = { 0 };
+	struct start_failure failure = { 0 };
 	int exit_code = 0;
 	char *error = NULL;
 	unsigned restarts = 0;
 	uint64_t backoff_ms = 100;
 	bool started = false;
-	if (!m.log || sigfd < 0) {
-		snprintf(failure.step, sizeof(failure.step), "monitor");
-		snprintf(failure.text, sizeof(failure.text), "open log '%s'", log);
-	} else if (compile_seccomp(&m, &failure) == 0) {
+	if (run_steps(&m, prepare_steps, ARRAY_SIZE(prepare_steps), &failure) == 0) {
 		for (;;) {
 			int64_t t0 = pd_mono_ns();
-			if (run_once(&m, sigfd, restarts, !started, &exit_code, &failure) < 0)
+			if (run_once(&m, restarts, !started, &exit_code, &failure) < 0)
 				break;
 			started = true;
 			if (!should_restart(&m, exit_code, restarts))
@@ -730,9 +874,11 @@ void monitor_main(struct monitor_args *a)
 			backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
 		}
 	}
+	/* Why the first start failed, built once for the CLI and the record. */
+	struct sync_msg fail_msg = failure_msg(&failure);
 	if (!started) {
-		exit_code = pd_err_exec_status((enum pd_err_kind)failure.kind);
-		error = xasprintf("step '%s': %s", failure.step, failure.text);
+		exit_code = pd_err_exec_status((enum pd_err_kind)fail_msg.kind);
+		error = xasprintf("step '%s': %s", fail_msg.step, fail_msg.text);
 	}
 	if (store(&m, NULL) && !a->cfg->remove)
 		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
@@ -753,7 +899,7 @@ void monitor_main(struct monitor_args *a)
 	if (started)
 		send_client(&m, ATTACH_EXIT, &code, sizeof(code));
 	else
-		send_client(&m, ATTACH_ERROR, &failure, sizeof(failure));
+		send_client(&m, ATTACH_ERROR, &fail_msg, sizeof(fail_msg));
 	if (trash)
 		pd_container_remove_dir(trash, a->cfg->rootless, NULL);
 	finish_cgroup(&m);
@@ -762,7 +908,8 @@ void monitor_main(struct monitor_args *a)
 	pd_log_close(take_ptr(&m.log));
 	close(m.listen_fd);
 	free(error);
-	free(m.pending);
+	pd_err_free(failure.err);
+	relay_queue_reset(&m.input);
 	pd_seccomp_free(m.seccomp);
 	/* A client that has not taken everything yet (a stopped or slow
 	 * `run`) gets the rest from a child: the monitor itself ends now, so

@@ -245,6 +245,39 @@ test_piped_stdin_and_exec_codes() {
 	assert_ok
 }
 
+test_exec_input_while_output_waits() {
+	# A command that writes a lot before it reads its input: `exec -i`
+	# keeps copying its output while its stdin waits (it used to block on
+	# the full stdin pipe while the command blocked on its full stdout).
+	need_busybox
+	allow_containers_left
+	pd run -d --name both --rootfs "$BUSYBOX_DIR" sleep 1000
+	assert_ok
+	head -c 1000000 /dev/zero >"$T_TMP/in"
+	local CMD_TIMEOUT=20
+	_pd_exec "$T_TMP/in" "$PD" --root "$T_ROOT" exec -i both \
+		sh -c 'sleep 0.3; head -c 1000000 /dev/zero | tr "\0" x; wc -c'
+	assert_ok
+	assert_eq 1000008 "$(stat -c %s "$OUT_FILE")" "all of the output came through"
+	assert_eq 1000000 "$(tail -n 1 "$OUT_FILE" | tr -dc 0-9)" "all of the input reached the command"
+	pd rm -f both
+	assert_ok
+}
+
+test_run_input_while_output_waits() {
+	# The same through `run -i`: the attached CLI queues what goes to the
+	# monitor (it used to block on the socket while the monitor, pacing
+	# the output for it, read no more of it).
+	need_busybox
+	head -c 1000000 /dev/zero >"$T_TMP/in"
+	local CMD_TIMEOUT=20
+	_pd_exec "$T_TMP/in" "$PD" --root "$T_ROOT" run --rm -i --rootfs "$BUSYBOX_DIR" \
+		sh -c 'sleep 0.3; head -c 1000000 /dev/zero | tr "\0" x; wc -c'
+	assert_ok
+	assert_eq 1000008 "$(stat -c %s "$OUT_FILE")" "all of the output came through"
+	assert_eq 1000000 "$(tail -n 1 "$OUT_FILE" | tr -dc 0-9)" "all of the input reached the container"
+}
+
 test_container_tty_is_its_own() {
 	# The container's terminal comes from its own devpts instance: the
 	# host's terminal is never among its fds, so TIOCSTI cannot reach it.
