@@ -527,7 +527,10 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 	sigprocmask(SIG_BLOCK, &winch, NULL);
 	_cleanup_close_ int wfd = signalfd(-1, &winch, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct attach_state st = { .fd = attach_fd, .o = o, .stdin_done = !o->stdin_open };
-	relay_input_init(&st.in, 0, o->detach_keys, ATTACH_MAX_PAYLOAD / 2);
+	/* The detach keys act on a terminal only, as Docker's: without -t,
+	 * stdin is data (a binary file may hold Ctrl-P Ctrl-Q) and all of
+	 * it reaches the container. */
+	relay_input_init(&st.in, 0, o->tty ? o->detach_keys : NULL, ATTACH_MAX_PAYLOAD / 2);
 	if (o->tty)
 		send_size(&st);
 	_cleanup_free_ char *buf = xmalloc(ATTACH_MAX_PAYLOAD + 64);

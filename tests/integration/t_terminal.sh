@@ -294,4 +294,18 @@ test_container_tty_is_its_own() {
 	tm_stop
 }
 
+# Without -t, stdin is data: bytes that spell the detach keys (Ctrl-P
+# Ctrl-Q, or --detach-keys) reach the command, and run stays attached.
+test_run_i_binary_stdin_passes_detach_bytes() {
+	need_busybox
+	local want got
+	printf 'a\020\021b\030c' >"$T_TMP/bin.in"
+	want=$(od -An -tx1 "$T_TMP/bin.in" | tr -d ' \n')
+	got=$(timeout 20 "$PD" run --rm -i --detach-keys ctrl-x --rootfs "$BUSYBOX_DIR" \
+		/bin/sh -c 'od -An -tx1 | tr -d " \n"' <"$T_TMP/bin.in")
+	assert_eq "$want" "$got" "the bytes the command read"
+	got=$(timeout 20 "$PD" run --rm -i --rootfs "$BUSYBOX_DIR" /bin/sh -c 'od -An -tx1 | tr -d " \n"' <"$T_TMP/bin.in")
+	assert_eq "$want" "$got" "the bytes the command read (default keys)"
+}
+
 run_tests "$@"
