@@ -2,6 +2,7 @@
  * session shared with `run` (and `exec -t`): the caller's terminal in raw
  * mode when the container has one, restored on every way out (exit, error,
  * detach, and the signals that would otherwise end us first). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,33 @@
 
 #include "cli/cli.h"
 #include "core/container.h"
-#include "linux/pty.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
+/* The caller's terminal, raw while a session is attached to a container's
+ * terminal: every key (Ctrl-C too) goes to the container. */
 static struct termios saved_term;
+
+static int term_raw(int fd, struct termios *saved)
+{
+	if (tcgetattr(fd, saved) < 0)
+		return -1;
+	struct termios raw = *saved;
+	cfmakeraw(&raw);
+	/* Keep output processing: the container's tty already translates
+	 * newlines; only input must reach it untouched. */
+	raw.c_oflag = saved->c_oflag;
+	return tcsetattr(fd, TCSADRAIN, &raw);
+}
+
+static void term_restore(int fd, const struct termios *saved)
+{
+	int e = errno;
+	tcsetattr(fd, TCSADRAIN, saved);
+	errno = e;
+}
+
 static volatile sig_atomic_t term_is_raw;
 
 static void restore_term(void)

@@ -55,22 +55,3 @@ bool pty_get_size(int fd, unsigned short *rows, unsigned short *cols)
 	*cols = ws.ws_col;
 	return true;
 }
-
-int term_raw(int fd, struct termios *saved)
-{
-	if (tcgetattr(fd, saved) < 0)
-		return -1;
-	struct termios raw = *saved;
-	cfmakeraw(&raw);
-	/* Keep output processing: the container's tty already translates
-	 * newlines; only input must reach it untouched. */
-	raw.c_oflag = saved->c_oflag;
-	return tcsetattr(fd, TCSADRAIN, &raw);
-}
-
-void term_restore(int fd, const struct termios *saved)
-{
-	int e = errno;
-	tcsetattr(fd, TCSADRAIN, saved);
-	errno = e;
-}

@@ -1,4 +1,5 @@
-/* Pseudo-terminals of containers and the caller's terminal mode. */
+/* Pseudo-terminals of containers, and terminal sizes.  (The caller's own
+ * terminal mode is the CLI's: cli/attach.c.) */
 #pragma once
 #include <stdbool.h>
 #include <termios.h>
@@ -16,7 +17,3 @@ int pty_become_controlling(int slave, struct pd_err **err);
 int pty_set_size(int fd, unsigned short rows, unsigned short cols);
 /* The caller's terminal size; false when fd is not a terminal. */
 bool pty_get_size(int fd, unsigned short *rows, unsigned short *cols);
-
-/* Put terminal `fd` in raw mode, saving its settings in *saved. */
-int term_raw(int fd, struct termios *saved);
-void term_restore(int fd, const struct termios *saved);
