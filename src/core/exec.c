@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -55,28 +54,25 @@ static void forward(int sig)
 		kill(exec_child, sig);
 }
 
-/* The exec's view of the container's config: its env, user and working
- * directory, overridden by the exec's own options. */
-static void build_config(const struct pd_record *r, const struct pd_exec_opts *o, struct pd_config *c)
+/* The exec's view of the container's config (decoded from its record
+ * once): its env, user and working directory, overridden by the exec's
+ * own options; its capabilities and no_new_privs as they are. */
+static void build_config(const struct pd_record *r, const struct pd_config *ctr, const struct pd_exec_opts *o,
+			 struct pd_config *c)
 {
-	json_t *conf = json_loads(r->config ? r->config : "{}", 0, NULL);
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(conf, "Env"), i, v) if (json_string_value(v))
-		pd_env_add(&c->env, json_string_value(v), NULL);
-	for (i = 0; o->env && o->env[i]; i++)
-		pd_env_add(&c->env, o->env[i], NULL);
-	const char *user = json_string_value(json_object_get(conf, "User"));
-	const char *wd = json_string_value(json_object_get(conf, "WorkingDir"));
-	c->user = o->user ? xstrdup(o->user) : user && *user ? xstrdup(user) : NULL;
-	c->workdir = o->workdir ? xstrdup(o->workdir) : wd && *wd ? xstrdup(wd) : NULL;
-	c->rootless = json_is_true(json_object_get(conf, "Rootless"));
-	c->no_new_privs_off = json_is_false(json_object_get(conf, "NoNewPrivileges"));
-	json_t *mask = json_object_get(conf, "CapMask");
-	c->caps = json_is_integer(mask) ? (uint64_t)json_integer_value(mask) : caps_default_mask();
+	for (size_t i = 0; ctr->env && ctr->env[i]; i++)
+		pd_env_add(&c->env, ctr->env[i], pd_err_ignore(status));
+	for (size_t i = 0; o->env && o->env[i]; i++)
+		pd_env_add(&c->env, o->env[i], pd_err_ignore(status));
+	const char *user = o->user ? o->user : ctr->user;
+	const char *wd = o->workdir ? o->workdir : ctr->workdir;
+	c->user = user ? xstrdup(user) : NULL;
+	c->workdir = wd ? xstrdup(wd) : NULL;
+	c->rootless = ctr->rootless;
+	c->no_new_privs_off = ctr->no_new_privs_off;
+	c->caps = ctr->caps;
 	c->argv = strv_copy(o->argv);
 	snprintf(c->id, sizeof(c->id), "%s", r->id);
-	json_decref(conf);
 }
 
 /* Close every fd but the ones in KEEP (-1 entries ignored): the helper is a
@@ -257,12 +253,12 @@ static int wait_setup(int fd, pid_t helper, int64_t deadline_ns, struct pd_err *
 	return 1;
 }
 
-pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_opts *o, const int stdio[3],
-		    int *pty_master, struct pd_err **err)
+pid_t pd_exec_start(const struct pd_record *r, const struct pd_config *ctr, int pidfd, const struct pd_exec_opts *o,
+		    const int stdio[3], int *pty_master, struct pd_err **err)
 {
 	struct pd_config c;
 	pd_config_init(&c);
-	build_config(r, o, &c);
+	build_config(r, ctr, o, &c);
 	int sv[2];
 	if (sync_pair(sv, err) < 0) {
 		pd_config_free(&c);
@@ -297,30 +293,23 @@ pid_t pd_exec_start(const struct pd_record *r, int pidfd, const struct pd_exec_o
 	return -1;
 }
 
-int pd_exec_seccomp(const char *root, const char *config_json, struct pd_seccomp **out, struct pd_err **err)
+int pd_exec_seccomp(const char *root, const struct pd_config *ctr, struct pd_seccomp **out, struct pd_err **err)
 {
 	*out = NULL;
-	json_t *conf = json_loads(config_json ? config_json : "{}", 0, NULL);
-	const char *prof = json_string_value(json_object_get(conf, "SeccompProfile"));
-	json_t *jm = json_object_get(conf, "CapMask");
-	uint64_t caps = json_is_integer(jm) ? (uint64_t)json_integer_value(jm) : caps_default_mask();
-	int ret = 0;
-	if (!prof || !strcmp(prof, "default")) {
+	if (!ctr->seccomp) {
 		_cleanup_free_ char *cache = xasprintf("%s/cache", root);
-		*out = pd_seccomp_default_cached(cache, caps, err);
-		ret = *out ? 0 : -1;
-	} else if (strcmp(prof, "unconfined") != 0) {
-		/* The text `run` read, never the file again: it may sit in a
-		 * volume the container can rewrite. */
-		const char *text = json_string_value(json_object_get(conf, "SeccompProfileText"));
-		if (text)
-			*out = pd_seccomp_from_json(prof, text, caps, err);
-		else
-			pd_fail(err, 0, "the container's seccomp profile '%s' was not recorded (restart it)", prof);
-		ret = *out ? 0 : -1;
+		*out = pd_seccomp_default_cached(cache, ctr->caps, err);
+		return *out ? 0 : -1;
 	}
-	json_decref(conf);
-	return ret;
+	if (!strcmp(ctr->seccomp, "unconfined"))
+		return 0;
+	/* The text `run` read, never the file again: it may sit in a volume
+	 * the container can rewrite. */
+	if (!ctr->seccomp_json)
+		return pd_fail(err, 0, "the container's seccomp profile '%s' was not recorded (restart it)",
+			       ctr->seccomp);
+	*out = pd_seccomp_from_json(ctr->seccomp, ctr->seccomp_json, ctr->caps, err);
+	return *out ? 0 : -1;
 }
 
 struct relay {
@@ -502,15 +491,22 @@ int pd_container_exec(const char *root, const char *ref, const struct pd_exec_op
 		stdio[2] = errp[1];
 	}
 	struct pd_seccomp *filter = NULL;
-	if (pd_exec_seccomp(root, r.config, &filter, err) < 0) {
+	struct pd_config ctr;
+	if (pd_record_config(&r, &ctr, err) < 0 || pd_exec_seccomp(root, &ctr, &filter, err) < 0) {
+		pd_config_free(&ctr);
 		pd_record_free(&r);
+		int fds[] = { in[0], in[1], out[0], out[1], errp[0], errp[1] };
+		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 		return -1;
 	}
 	struct pd_exec_opts with = *o;
 	with.seccomp = filter;
 	int master = -1;
-	pid_t pid = pd_exec_start(&r, pidfd, &with, stdio, &master, err);
+	pid_t pid = pd_exec_start(&r, &ctr, pidfd, &with, stdio, &master, err);
 	pd_seccomp_free(filter);
+	pd_config_free(&ctr);
 	pd_record_free(&r);
 	for (int i = 0; i < 3; i++)
 		if (stdio[i] >= 0)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/exec.h"
+#include "core/query.h"
 #include "core/logs.h"
 #include "core/relay.h"
 #include "core/store.h"
@@ -91,7 +92,9 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 	int64_t deadline = pd_mono_ns() + (int64_t)h->timeout_ms * 1000000;
 	struct pd_exec_opts o = {.argv = h->test, .seccomp = seccomp, .deadline_ns = deadline};
 	int stdio[3] = { -1, pipefd[1], pipefd[1] };
-	pid_t helper = pd_exec_start(&r, pidfd, &o, stdio, NULL, &err);
+	struct pd_config ctr;
+	pid_t helper = pd_record_config(&r, &ctr, &err) < 0 ? -1 : pd_exec_start(&r, &ctr, pidfd, &o, stdio, NULL, &err);
+	pd_config_free(&ctr);
 	pd_record_free(&r);
 	close(pipefd[1]);
 	_cleanup_close_ int out = pipefd[0];
