@@ -99,11 +99,17 @@ format-check:
 layering:
 	bash scripts/layering.sh
 
+# The house rules CI checks before the tests: the include graph, no error
+# dropped without a reason, the formatting.
+lint: layering
+	python3 scripts/dropped-errors.py
+	$(MAKE) format-check
+
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pocket-docker
 
 clean:
 	rm -rf $(BUILD) $(BIN)
 
-.PHONY: all unit deps demo check check-asan fuzz bench format format-check layering install clean
+.PHONY: all unit deps demo check check-asan fuzz bench format format-check layering lint install clean
 -include $(OBJS:.o=.d) $(UNIT_BINS:%=%.d)

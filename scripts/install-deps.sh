@@ -7,7 +7,7 @@ PKGS=(
 	build-essential pkg-config
 	libsqlite3-dev libarchive-dev libcurl4-openssl-dev libjansson-dev
 	libseccomp-dev libcap-dev libnl-route-3-dev libnftables-dev nettle-dev
-	libcmocka-dev
+	libcmocka-dev clang-format
 	busybox-static uidmap debootstrap python3 tmux passt nftables slirp4netns
 	xz-utils zstd
 	docker-registry skopeo

@@ -156,8 +156,13 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 	keep_only(keep, ARRAY_SIZE(keep));
 	bool full_idmap = !c->rootless || has_full_idmap(initpid);
 	/* The container's cgroup first (its limits apply to the command too),
-	 * while we can still see the host's cgroup tree. */
-	struct pd_cgroup *cg = pd_cg_open(c->id, c->rootless, NULL);
+	 * while we can still see the host's cgroup tree.  A container with no group at all (ENOENT: rootless without
+	 * delegation) has no limits to join; any other failure must not let
+	 * the command run outside the container's limits. */
+	struct pd_cgroup *cg = pd_cg_open(c->id, c->rootless, &err);
+	if (!cg && err->errnum != ENOENT)
+		sync_die(syncfd, "cgroup", err, 125);
+	pd_err_freep(&err);
 	if (cg) {
 		int r = pd_cg_add_pid(cg, getpid(), &err);
 		pd_cg_free(cg);

@@ -152,7 +152,7 @@ static void record(struct pd_store *s, const char *id, const char *status, unsig
 	json_t *h = json_pack("{s:s, s:i, s:O}", "Status", status, "FailingStreak", (int)streak, "Log", log);
 	char *text = json_dumps(h, JSON_COMPACT);
 	if (text)
-		pd_store_set_health(s, id, text, NULL);
+		pd_store_set_health(s, id, text, pd_err_ignore(unreportable));
 	free(text);
 	json_decref(h);
 }
@@ -160,7 +160,7 @@ static void record(struct pd_store *s, const char *id, const char *status, unsig
 void health_main(const char *root, const char *id, const struct pd_health *h, const struct pd_seccomp *seccomp)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	struct pd_store *s = pd_store_open(root, NULL);
+	struct pd_store *s = pd_store_open(root, pd_err_ignore(unreportable));
 	if (!s)
 		_exit(1);
 	json_t *log = json_array();
@@ -190,7 +190,7 @@ void health_main(const char *root, const char *id, const struct pd_health *h, co
 		record(s, id, status, streak, log);
 		if (!strcmp(status, "unhealthy") && h->restart_unhealthy) {
 			struct pd_record r;
-			if (pd_store_find(s, id, &r, NULL) == 0) {
+			if (pd_store_find(s, id, &r, pd_err_ignore(gone)) == 0) {
 				int fd = pd_pidfd_open_checked(r.pid, r.pid_start);
 				if (fd >= 0) {
 					syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);

@@ -36,6 +36,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/attach.h"
@@ -283,7 +284,7 @@ static int step_pipes(struct monitor *m, struct pd_err **err)
 {
 	struct start *s = &m->st;
 	bool want_pipe = m->a->cfg->interactive && !m->a->cfg->tty;
-	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0 || sync_pair(s->sv, NULL) < 0 ||
+	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0 || sync_pair(s->sv, pd_err_ignore(status)) < 0 ||
 	    (want_pipe && pipe2(s->in, O_CLOEXEC) < 0))
 		return pd_fail(err, errno, "create pipes");
 	return 0;
@@ -665,10 +666,26 @@ static void close_inherited(void)
 	}
 }
 
+/* The exit is the one thing the record must get.  A write that fails (the
+ * database busy past its timeout, a disk being freed) is tried again for
+ * a few seconds, with the store reopened; after that no one is left to
+ * tell, and `ps` finds a dead monitor and records the container killed. */
+static void record_exit(struct monitor *m, int exit_code, const char *error)
+{
+	for (unsigned i = 0, wait_ms = 100; i < 5; i++, wait_ms *= 2) {
+		if (store(m, pd_err_ignore(unreportable)) &&
+		    pd_store_set_exited(m->store, m->a->cfg->id, exit_code, m->oom, pd_now_ns(), error,
+					pd_err_ignore(unreportable)) == 0)
+			return;
+		pd_store_close(take_ptr(&m->store));
+		nanosleep(&(struct timespec){ .tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000L }, NULL);
+	}
+}
+
 static bool stop_requested(struct monitor *m)
 {
 	struct pd_record r;
-	if (!store(m, NULL) || pd_store_find(m->store, m->a->cfg->id, &r, NULL) < 0)
+	if (!store(m, pd_err_ignore(status)) || pd_store_find(m->store, m->a->cfg->id, &r, pd_err_ignore(status)) < 0)
 		return true;
 	bool stop = r.stop_requested;
 	pd_record_free(&r);
@@ -733,7 +750,7 @@ static void finish_cgroup(struct monitor *m)
 	if (!m->cg)
 		return;
 	check_oom(m);
-	pd_cg_destroy(m->cg, NULL);
+	pd_cg_destroy(m->cg, pd_err_ignore(unreportable));
 	m->cg = NULL;
 }
 
@@ -756,8 +773,8 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 	struct attach_started st = started_msg(m);
 	if (m->store) {
 		pd_store_set_running(m->store, id, m->pid, st.pid_start, getpid(), pd_proc_start_time(getpid()),
-				     pd_now_ns(), NULL);
-		pd_store_set_restart(m->store, id, (int)restarts, NULL);
+				     pd_now_ns(), pd_err_ignore(unreportable));
+		pd_store_set_restart(m->store, id, (int)restarts, pd_err_ignore(unreportable));
 	}
 	if (first)
 		send_client(m, ATTACH_STARTED, &st, sizeof(st));
@@ -789,14 +806,14 @@ static int step_signals(struct monitor *m, struct pd_err **err)
  * reach it (and says so), so a failure here is not the start's. */
 static int step_attach_socket(struct monitor *m, struct pd_err **err)
 {
-	m->listen_fd = attach_listen(m->a->dir, NULL);
+	m->listen_fd = attach_listen(m->a->dir, pd_err_ignore(optional));
 	return 0;
 }
 
 static int step_log(struct monitor *m, struct pd_err **err)
 {
 	_cleanup_free_ char *path = pd_log_path(m->a->root, m->a->cfg->id);
-	m->log = pd_log_open(path, m->a->cfg->log_max_size, m->a->cfg->log_max_file, NULL);
+	m->log = pd_log_open(path, m->a->cfg->log_max_size, m->a->cfg->log_max_file, pd_err_ignore(status));
 	return m->log ? 0 : pd_fail(err, 0, "open log '%s'", path);
 }
 
@@ -867,8 +884,8 @@ void monitor_main(struct monitor_args *a)
 			if (pd_mono_ns() - t0 > 10LL * 1000000000)
 				backoff_ms = 100;
 			restarts++;
-			if (store(&m, NULL))
-				pd_store_set_restarting(m.store, id, exit_code, m.oom, pd_now_ns(), (int)restarts, NULL);
+			if (store(&m, pd_err_ignore(unreportable)))
+				pd_store_set_restarting(m.store, id, exit_code, m.oom, pd_now_ns(), (int)restarts, pd_err_ignore(unreportable));
 			if (!backoff_sleep(&m, backoff_ms))
 				break;
 			backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;
@@ -880,8 +897,8 @@ void monitor_main(struct monitor_args *a)
 		exit_code = pd_err_exec_status((enum pd_err_kind)fail_msg.kind);
 		error = xasprintf("step '%s': %s", fail_msg.step, fail_msg.text);
 	}
-	if (store(&m, NULL) && !a->cfg->remove)
-		pd_store_set_exited(m.store, id, exit_code, m.oom, pd_now_ns(), error, NULL);
+	if (!a->cfg->remove)
+		record_exit(&m, exit_code, error);
 	pd_network_release(m.store, id);
 	/* With --rm everything is gone from sight before the client hears the
 	 * exit (the record, the log, the name, the directory out of
@@ -893,7 +910,7 @@ void monitor_main(struct monitor_args *a)
 		trash = pd_container_hide_dir(a->root, a->dir, a->cfg->rootless);
 		pd_log_remove(a->root, id);
 		if (m.store)
-			pd_store_delete(m.store, id, NULL);
+			pd_store_delete(m.store, id, pd_err_ignore(unreportable));
 	}
 	int32_t code = exit_code;
 	if (started)
@@ -901,7 +918,7 @@ void monitor_main(struct monitor_args *a)
 	else
 		send_client(&m, ATTACH_ERROR, &fail_msg, sizeof(fail_msg));
 	if (trash)
-		pd_container_remove_dir(trash, a->cfg->rootless, NULL);
+		pd_container_remove_dir(trash, a->cfg->rootless, pd_err_ignore(unreportable));
 	finish_cgroup(&m);
 	pd_store_checkpoint_idle(m.store);
 	pd_store_close(take_ptr(&m.store));
