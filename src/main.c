@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 
-
 static const struct {
 	const char *name;
 	int (*run)(const struct cli_global *g, int argc, char **argv);
@@ -37,7 +36,8 @@ static void usage(FILE *f)
 		   "A daemon-free container runtime.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nGlobal options:\n  --root DIR   state root (default: $POCKET_DOCKER_ROOT or ~/.pocket-docker)\n"
+	fprintf(f, "\nGlobal options:\n  --root DIR   state root (default: $POCKET_DOCKER_ROOT or "
+		   "~/.pocket-docker)\n"
 		   "  --version    print the version\n");
 }
 

@@ -118,7 +118,8 @@ static const struct cli_opt attach_table[] = {
 	{ 0 },
 };
 
-static int attach_main(const struct cli_global *g, struct attach_cli *a, int argc, char **argv, struct pd_err **err)
+static int attach_main(const struct cli_global *g, struct attach_cli *a, int argc, char **argv,
+		       struct pd_err **err)
 {
 	int i = 1;
 	if (cli_parse(attach_table, a, argc, argv, &i, err) < 0)

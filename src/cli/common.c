@@ -23,7 +23,7 @@ int cli_fail(struct pd_err *err)
 
 int cli_usage_error(const char *fmt, ...)
 {
-	struct pd_err e = {.kind = PD_ERR_USAGE};
+	struct pd_err e = { .kind = PD_ERR_USAGE };
 	va_list ap;
 	va_start(ap, fmt);
 	if (vasprintf(&e.msg, fmt, ap) < 0)

@@ -84,7 +84,8 @@ static const struct cli_opt exec_table[] = {
 	{ 0 },
 };
 
-static int exec_main(const struct cli_global *g, struct exec_cli *e, int argc, char **argv, struct pd_err **err)
+static int exec_main(const struct cli_global *g, struct exec_cli *e, int argc, char **argv,
+		     struct pd_err **err)
 {
 	int i = 1, code = 125;
 	if (cli_parse(exec_table, e, argc, argv, &i, err) < 0)

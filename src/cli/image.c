@@ -65,7 +65,8 @@ static int pull_help(void *o, const char *a, struct pd_err **err)
 
 static const struct cli_opt pull_table[] = {
 	{ "quiet", 'q', false, pull_quiet, "no progress; print only the image's name" },
-	{ "insecure", 0, false, pull_insecure, "plain http to the registry (loopback registries always use it)" },
+	{ "insecure", 0, false, pull_insecure,
+	  "plain http to the registry (loopback registries always use it)" },
 	{ "username", 'u', true, pull_username, "user name for the registry" },
 	{ "password-stdin", 0, false, pull_password_stdin, "read the password from stdin" },
 	{ "authfile", 0, true, pull_authfile, "read credentials from a Docker config.json-style file" },
@@ -105,7 +106,8 @@ static void show_progress(const struct pd_pull_progress *p, void *data)
 	fflush(stderr);
 }
 
-static int pull_main(const struct cli_global *g, struct pull_opts *o, int argc, char **argv, struct pd_err **err)
+static int pull_main(const struct cli_global *g, struct pull_opts *o, int argc, char **argv,
+		     struct pd_err **err)
 {
 	int i = 1;
 	if (cli_parse(pull_table, o, argc, argv, &i, err) < 0)
@@ -186,14 +188,14 @@ static const struct cli_opt images_table[] = {
 	{ 0 },
 };
 
-static void print_row(struct cli_table *t, const struct pd_image_rec *r, const struct pd_image_name *nm, bool json,
-		      int64_t now)
+static void print_row(struct cli_table *t, const struct pd_image_rec *r, const struct pd_image_name *nm,
+		      bool json, int64_t now)
 {
 	_cleanup_free_ char *repo = nm ? pd_image_display_repo(nm->repo) : xstrdup("<none>");
 	const char *tag = nm && *nm->tag ? nm->tag : "<none>";
 	if (json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i}", "Repository", repo, "Tag", tag, "ID",
-				      r->id, "Digest", nm && nm->digest ? nm->digest : "", "Created",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i}", "Repository", repo, "Tag", tag,
+				      "ID", r->id, "Digest", nm && nm->digest ? nm->digest : "", "Created",
 				      (json_int_t)(r->created_ns / 1000000000), "Size", (json_int_t)r->size,
 				      "Layers", (int)r->n_layers);
 		char *s = json_dumps(o, JSON_COMPACT);
@@ -271,8 +273,9 @@ int cli_rmi(const struct cli_global *g, int argc, char **argv)
 	struct cli_flags f = { 0 };
 	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
-	if (cli_parse_flags(rmi_table, &f, argc, argv, &pos,
-			    "Usage: pocket-docker rmi [OPTIONS] IMAGE...\n\nRemove images; free layers no image uses.") <
+	if (cli_parse_flags(
+		rmi_table, &f, argc, argv, &pos,
+		"Usage: pocket-docker rmi [OPTIONS] IMAGE...\n\nRemove images; free layers no image uses.") <
 	    0)
 		return CLI_EXIT_USAGE;
 	if (f.help)

@@ -79,10 +79,10 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 		      "User", json_object_get(conf, "User"), "Env", json_object_get(conf, "Env"), "Cmd",
 		      json_object_get(conf, "Cmd"), "Image", json_object_get(conf, "Image"), "WorkingDir",
 		      json_object_get(conf, "WorkingDir"), "OpenStdin", json_object_get(conf, "OpenStdin"));
-	json_t *host = json_pack("{s:O, s:O, s:O, s:O, s:O}", "Binds", json_object_get(conf, "Binds"), "AutoRemove",
-				 json_object_get(conf, "AutoRemove"), "Init", json_object_get(conf, "Init"),
-				 "RestartPolicy", json_object_get(conf, "RestartPolicy"), "Resources",
-				 json_object_get(conf, "Resources"));
+	json_t *host = json_pack(
+	    "{s:O, s:O, s:O, s:O, s:O}", "Binds", json_object_get(conf, "Binds"), "AutoRemove",
+	    json_object_get(conf, "AutoRemove"), "Init", json_object_get(conf, "Init"), "RestartPolicy",
+	    json_object_get(conf, "RestartPolicy"), "Resources", json_object_get(conf, "Resources"));
 	json_object_set_new(o, "Config", config ? config : json_object());
 	if (host) {
 		json_object_set(host, "NetworkMode", json_object_get(conf, "NetworkMode"));
@@ -99,8 +99,9 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 	struct cli_flags f = { 0 };
 	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
-	if (cli_parse_flags(help_only, &f, argc, argv, &pos,
-			    "Usage: pocket-docker inspect CONTAINER...\n\nShow containers' records as JSON.") < 0)
+	if (cli_parse_flags(
+		help_only, &f, argc, argv, &pos,
+		"Usage: pocket-docker inspect CONTAINER...\n\nShow containers' records as JSON.") < 0)
 		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
@@ -137,8 +138,9 @@ int cli_wait(const struct cli_global *g, int argc, char **argv)
 	struct cli_flags f = { 0 };
 	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
-	if (cli_parse_flags(help_only, &f, argc, argv, &pos,
-			    "Usage: pocket-docker wait CONTAINER...\n\nBlock until containers stop; print exit codes.") <
+	if (cli_parse_flags(
+		help_only, &f, argc, argv, &pos,
+		"Usage: pocket-docker wait CONTAINER...\n\nBlock until containers stop; print exit codes.") <
 	    0)
 		return CLI_EXIT_USAGE;
 	if (f.help)

@@ -84,7 +84,8 @@ int cli_logs(const struct cli_global *g, int argc, char **argv)
 	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(logs_table, &f, argc, argv, &pos,
-			    "Usage: pocket-docker logs [OPTIONS] CONTAINER\n\nShow a container's output.") < 0)
+			    "Usage: pocket-docker logs [OPTIONS] CONTAINER\n\nShow a container's output.") <
+	    0)
 		return CLI_EXIT_USAGE;
 	int ret = f.help ? 0 : logs_main(g, &f, pos, &err) < 0 ? cli_fail(err) : 0;
 	cli_flags_free(&f);

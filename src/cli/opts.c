@@ -22,7 +22,8 @@ static const struct cli_opt *find_short(const struct cli_opt *t, char c)
 	return NULL;
 }
 
-static int parse_long(const struct cli_opt *table, void *opts, int argc, char **argv, int *i, struct pd_err **err)
+static int parse_long(const struct cli_opt *table, void *opts, int argc, char **argv, int *i,
+		      struct pd_err **err)
 {
 	const char *a = argv[*i] + 2;
 	const char *eq = strchr(a, '=');
@@ -43,7 +44,8 @@ static int parse_long(const struct cli_opt *table, void *opts, int argc, char **
 		else if (*i + 1 < argc)
 			val = argv[++*i];
 		else
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "flag needs an argument: --%s", o->long_name);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "flag needs an argument: --%s",
+					    o->long_name);
 	} else if (eq) {
 		/* Docker's boolean form: --rm=true, --detach=false.  Every
 		 * boolean flag is off unless given, so "=false" leaves it
@@ -52,18 +54,20 @@ static int parse_long(const struct cli_opt *table, void *opts, int argc, char **
 			return o->set(opts, NULL, err);
 		if (!strcmp(eq + 1, "false") || !strcmp(eq + 1, "0"))
 			return 0;
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid value '%s' for --%s: want true or false", eq + 1,
-				    o->long_name);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid value '%s' for --%s: want true or false",
+				    eq + 1, o->long_name);
 	}
 	return o->set(opts, val, err);
 }
 
-static int parse_short(const struct cli_opt *table, void *opts, int argc, char **argv, int *i, struct pd_err **err)
+static int parse_short(const struct cli_opt *table, void *opts, int argc, char **argv, int *i,
+		       struct pd_err **err)
 {
 	for (const char *c = argv[*i] + 1; *c; c++) {
 		const struct cli_opt *o = find_short(table, *c);
 		if (!o)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown shorthand flag: '%c' in %s", *c, argv[*i]);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "unknown shorthand flag: '%c' in %s", *c,
+					    argv[*i]);
 		if (!o->has_arg) {
 			if (o->set(opts, NULL, err) < 0)
 				return -1;
@@ -110,7 +114,9 @@ void cli_print_options(const struct cli_opt *t)
 				 t->has_arg ? " VALUE" : "");
 		else
 			snprintf(left, sizeof(left), "    --%s%s", t->long_name,
-				 t->has_arg == CLI_ARG_OPTIONAL ? " [VALUE]" : t->has_arg ? " VALUE" : "");
+				 t->has_arg == CLI_ARG_OPTIONAL ? " [VALUE]"
+				 : t->has_arg			? " VALUE"
+								: "");
 		printf("  %-28s %s\n", left, t->help ? t->help : "");
 	}
 }

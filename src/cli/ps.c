@@ -31,7 +31,8 @@ static int set_no_trunc(void *o, const char *a, struct pd_err **err)
 static int set_format(void *o, const char *a, struct pd_err **err)
 {
 	if (strcmp(a, "json") != 0 && strcmp(a, "{{json .}}") != 0 && strcmp(a, "table") != 0)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unsupported format '%s' (use 'json' or 'table')", a);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unsupported format '%s' (use 'json' or 'table')",
+				    a);
 	((struct cli_flags *)o)->json = strcmp(a, "table") != 0;
 	return 0;
 }
@@ -68,9 +69,9 @@ static const char *health_suffix(const struct pd_record *r)
 	static const struct {
 		const char *status, *suffix;
 	} suffixes[] = {
-	    {"healthy", " (healthy)"},
-	    {"unhealthy", " (unhealthy)"},
-	    {"starting", " (health: starting)"},
+		{ "healthy", " (healthy)" },
+		{ "unhealthy", " (unhealthy)" },
+		{ "starting", " (health: starting)" },
 	};
 	json_t *h = r->health ? json_loads(r->health, 0, NULL) : NULL;
 	const char *status = json_string_value(json_object_get(h, "Status"));
@@ -98,7 +99,8 @@ static char *status_text(const struct pd_record *r, int64_t now)
 		if (!r->started_ns)
 			return xasprintf("Exited (%d)", r->exit_code);
 		cli_human_duration(now - r->finished_ns, d, sizeof(d));
-		return xasprintf("Exited (%d) %s ago%s", r->exit_code, d, r->oom_killed ? " (OOMKilled)" : "");
+		return xasprintf("Exited (%d) %s ago%s", r->exit_code, d,
+				 r->oom_killed ? " (OOMKilled)" : "");
 	}
 	return xstrdup("Unknown");
 }
@@ -106,9 +108,9 @@ static char *status_text(const struct pd_record *r, int64_t now)
 static void print_json(const struct pd_record *r, const char *cmd, const char *status, const char *created,
 		       const char *ports)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Names", r->name, "Image",
-			      r->image, "Command", cmd, "CreatedAt", created, "Status", status, "State",
-			      pd_state_name(r->state), "Ports", ports);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Names", r->name,
+			      "Image", r->image, "Command", cmd, "CreatedAt", created, "Status", status,
+			      "State", pd_state_name(r->state), "Ports", ports);
 	char *s = json_dumps(o, JSON_COMPACT);
 	printf("%s\n", s);
 	free(s);
@@ -157,13 +159,14 @@ int cli_ps(const struct cli_global *g, int argc, char **argv)
 	struct pd_record *v = NULL;
 	size_t n = 0;
 	struct pd_ports_table ports_table = { 0 };
-	if (pd_container_list(root, f.all ? PD_LIST_ALL : PD_LIST_NOT_EXITED, f.quiet ? NULL : &ports_table, &v, &n,
-			      &err) < 0)
+	if (pd_container_list(root, f.all ? PD_LIST_ALL : PD_LIST_NOT_EXITED, f.quiet ? NULL : &ports_table,
+			      &v, &n, &err) < 0)
 		return cli_fail(err);
 	int64_t now = pd_now_ns();
 	struct cli_table t;
 	cli_table_init(&t, 7);
-	static const char *const head[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
+	static const char *const head[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
+					    "STATUS",	    "PORTS", "NAMES" };
 	cli_table_add(&t, head);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *ports = f.quiet ? NULL : pd_network_ports_lookup(&ports_table, v[i].id);

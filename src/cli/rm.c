@@ -16,7 +16,8 @@ static const struct cli_opt rm_table[] = {
 };
 
 static const struct cli_opt prune_table[] = {
-	{ "force", 'f', false, cli_flag_force, "do not ask (there is no prompt: accepted for compatibility)" },
+	{ "force", 'f', false, cli_flag_force,
+	  "do not ask (there is no prompt: accepted for compatibility)" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
 };
@@ -40,7 +41,8 @@ int cli_rm(const struct cli_global *g, int argc, char **argv)
 	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(rm_table, &f, argc, argv, &pos,
-			    "Usage: pocket-docker rm [OPTIONS] CONTAINER... | --all\n\nRemove containers.") < 0)
+			    "Usage: pocket-docker rm [OPTIONS] CONTAINER... | --all\n\nRemove containers.") <
+	    0)
 		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;

@@ -23,8 +23,8 @@
 struct run_opts {
 	struct pd_config cfg;
 	struct pd_cap_change caps; /* --cap-add, --cap-drop */
-	char *cmd; /* --cmd string */
-	char *entrypoint; /* --entrypoint: replaces the image's ("" clears it) */
+	char *cmd;		   /* --cmd string */
+	char *entrypoint;	   /* --entrypoint: replaces the image's ("" clears it) */
 	bool detach;
 	char *detach_keys;
 	bool no_healthcheck;
@@ -52,7 +52,9 @@ static int set_name(void *o, const char *a, struct pd_err **err)
 	for (const char *p = a; *p; p++)
 		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
 		      (p != a && strchr("_.-", *p))))
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", a);
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", a);
 	if (!*a)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container name is empty");
 	free(OPTS(o)->cfg.name);
@@ -140,7 +142,7 @@ static int set_user(void *o, const char *a, struct pd_err **err)
 
 static int add_volume(void *o, const char *a, struct pd_err **err)
 {
-	struct pd_mount m = {.type = PD_MOUNT_BIND};
+	struct pd_mount m = { .type = PD_MOUNT_BIND };
 	if (pd_volume_parse(a, &m.bind, err) < 0)
 		return -1;
 	pd_config_add_mount(&OPTS(o)->cfg, &m);
@@ -315,7 +317,8 @@ static int set_cpuset(void *o, const char *a, struct pd_err **err)
 {
 	cpu_set_t want, online;
 	if (!parse_cpu_list(a, &want))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --cpuset-cpus '%s': want a list like 0-1,3", a);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --cpuset-cpus '%s': want a list like 0-1,3", a);
 	_cleanup_free_ char *have = online_cpus();
 	if (have && parse_cpu_list(have, &online)) {
 		CPU_AND(&online, &online, &want);
@@ -407,7 +410,8 @@ static char *read_profile(const char *path, struct pd_err **err)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
-		pd_fail_kind(err, PD_ERR_USAGE, 0, "seccomp profile '%s': not a regular file of at most 1 MiB", path);
+		pd_fail_kind(err, PD_ERR_USAGE, 0,
+			     "seccomp profile '%s': not a regular file of at most 1 MiB", path);
 		return NULL;
 	}
 	size_t got;
@@ -429,7 +433,8 @@ static int set_security_opt(void *o, const char *a, struct pd_err **err)
 	if (str_has_prefix(a, "seccomp=") || str_has_prefix(a, "seccomp:")) {
 		const char *v = a + 8;
 		if (!*v)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--security-opt seccomp needs a profile or 'unconfined'");
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "--security-opt seccomp needs a profile or 'unconfined'");
 		free(c->seccomp);
 		if (!strcmp(v, "unconfined")) {
 			c->seccomp = xstrdup(v);
@@ -455,8 +460,9 @@ static int set_security_opt(void *o, const char *a, struct pd_err **err)
 		c->no_new_privs_off = true;
 		return 0;
 	}
-	return pd_fail_kind(err, PD_ERR_USAGE, 0,
-			    "unsupported --security-opt '%s' (seccomp=PROFILE|unconfined, no-new-privileges[=false])", a);
+	return pd_fail_kind(
+	    err, PD_ERR_USAGE, 0,
+	    "unsupported --security-opt '%s' (seccomp=PROFILE|unconfined, no-new-privileges[=false])", a);
 }
 
 static int set_cap_add(void *o, const char *a, struct pd_err **err)
@@ -483,7 +489,7 @@ static int set_read_only(void *o, const char *a, struct pd_err **err)
 
 static int set_tmpfs(void *o, const char *a, struct pd_err **err)
 {
-	struct pd_mount m = {.type = PD_MOUNT_TMPFS};
+	struct pd_mount m = { .type = PD_MOUNT_TMPFS };
 	if (pd_tmpfs_parse(a, &m.tmpfs, err) < 0)
 		return -1;
 	pd_config_add_mount(&OPTS(o)->cfg, &m);
@@ -545,7 +551,8 @@ static const struct cli_opt run_table[] = {
 	{ "workdir", 'w', true, set_workdir, "working directory inside the container" },
 	{ "user", 'u', true, set_user, "UID[:GID] or a name from the rootfs's /etc/passwd" },
 	{ "entrypoint", 0, true, set_entrypoint, "replace the image's Entrypoint (\"\" clears it)" },
-	{ "stop-signal", 0, true, set_stop_signal, "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
+	{ "stop-signal", 0, true, set_stop_signal,
+	  "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
@@ -564,20 +571,25 @@ static const struct cli_opt run_table[] = {
 	{ "health-cmd", 0, true, set_health_cmd, "command to check health (run with /bin/sh -c)" },
 	{ "health-interval", 0, true, set_health_interval, "time between checks (default 30s)" },
 	{ "health-timeout", 0, true, set_health_timeout, "time a check may take (default 30s)" },
-	{ "health-retries", 0, true, set_health_retries, "failures in a row that make it unhealthy (default 3)" },
+	{ "health-retries", 0, true, set_health_retries,
+	  "failures in a row that make it unhealthy (default 3)" },
 	{ "health-start-period", 0, true, set_health_start, "grace time before failures count (default 0s)" },
-	{ "health-restart", 0, false, set_health_restart, "kill an unhealthy container so --restart restarts it" },
+	{ "health-restart", 0, false, set_health_restart,
+	  "kill an unhealthy container so --restart restarts it" },
 	{ "no-healthcheck", 0, false, set_no_healthcheck, "disable any health check" },
-	{ "security-opt", 0, true, set_security_opt, "seccomp=PROFILE.json|unconfined, no-new-privileges[=false]" },
+	{ "security-opt", 0, true, set_security_opt,
+	  "seccomp=PROFILE.json|unconfined, no-new-privileges[=false]" },
 	{ "cap-add", 0, true, set_cap_add, "add a capability (or ALL)" },
 	{ "cap-drop", 0, true, set_cap_drop, "drop a capability (or ALL)" },
 	{ "privileged", 0, false, set_privileged, "all capabilities, no seccomp, host devices (see README)" },
 	{ "read-only", 0, false, set_read_only, "mount the rootfs read-only" },
 	{ "tmpfs", 0, true, set_tmpfs, "mount a tmpfs at PATH[:size=SIZE,mode=MODE]" },
 	{ "device", 0, true, set_device, "add a host device: HOST[:CONTAINER]" },
-	{ "network", 0, CLI_ARG_OPTIONAL, set_network, "bridge (alone: bridge), none (loopback only, the default) or host" },
+	{ "network", 0, CLI_ARG_OPTIONAL, set_network,
+	  "bridge (alone: bridge), none (loopback only, the default) or host" },
 	{ "net", 0, CLI_ARG_OPTIONAL, set_network, "the same as --network" },
-	{ "publish", 'p', true, add_publish, "publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] (implies bridge)" },
+	{ "publish", 'p', true, add_publish,
+	  "publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] (implies bridge)" },
 	{ "dns", 0, true, add_dns, "a DNS server for /etc/resolv.conf (repeatable)" },
 	{ "add-host", 0, true, add_add_host, "add NAME:IP to /etc/hosts (repeatable)" },
 	{ "help", 0, false, set_help, "show this help" },
@@ -587,7 +599,8 @@ static const struct cli_opt run_table[] = {
 static void usage(void)
 {
 	printf("Usage: pocket-docker run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-	       "       pocket-docker run [OPTIONS] --rootfs PATH|IMAGE [--cmd \"COMMAND\" | [--] COMMAND [ARG...]]\n\n"
+	       "       pocket-docker run [OPTIONS] --rootfs PATH|IMAGE [--cmd \"COMMAND\" | [--] COMMAND "
+	       "[ARG...]]\n\n"
 	       "Run a command in a new container.\n");
 	cli_print_options(run_table);
 }
@@ -612,9 +625,11 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 {
 	struct pd_config *c = &o->cfg;
 	if (!c->rootfs_arg)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "run needs an image or --rootfs PATH (see 'pocket-docker run --help')");
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "run needs an image or --rootfs PATH (see 'pocket-docker run --help')");
 	if (o->cmd && rest[0])
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "give the command either with --cmd or after the options, not both");
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "give the command either with --cmd or after the options, not both");
 	if (c->image_id) {
 		/* The command came with the image's defaults (run_image). */
 	} else if (o->cmd) {
@@ -625,7 +640,8 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		c->argv = strv_copy(rest);
 	}
 	if (!c->argv[0])
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no command given (use --cmd \"...\" or put it after the options)");
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "no command given (use --cmd \"...\" or put it after the options)");
 	if (pd_config_new_id(c, err) < 0)
 		return -1;
 	pd_config_defaults(c);
@@ -667,7 +683,8 @@ static int run_image(struct run_opts *o, const char *root, char ***rest, struct 
 		/* Not an image: a path (run without --rootfs also takes one). */
 		if (!positional || stat(c->rootfs_arg, &st) == 0)
 			return 0;
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such image: '%s' (pull it first)", c->rootfs_arg);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such image: '%s' (pull it first)",
+				    c->rootfs_arg);
 	}
 	if (o->cmd && (*rest)[0]) {
 		pd_image_free(&img);
@@ -681,7 +698,8 @@ static int run_image(struct run_opts *o, const char *root, char ***rest, struct 
 	return r;
 }
 
-static int run_main(const struct cli_global *g, struct run_opts *o, int argc, char **argv, struct pd_err **err)
+static int run_main(const struct cli_global *g, struct run_opts *o, int argc, char **argv,
+		    struct pd_err **err)
 {
 	int i = 1, code = 125;
 	if (cli_parse(run_table, o, argc, argv, &i, err) < 0)
@@ -710,7 +728,8 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 	}
 	if (!o->detach_keys)
 		o->detach_keys = xstrdup("\x10\x11");
-	int r = cli_attach_session(attach_fd, pid, o->cfg.tty, o->cfg.interactive, o->detach_keys, &code, err);
+	int r =
+	    cli_attach_session(attach_fd, pid, o->cfg.tty, o->cfg.interactive, o->detach_keys, &code, err);
 	close(attach_fd);
 	return r < 0 ? -1 : r == 1 ? 0 : code;
 }

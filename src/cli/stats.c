@@ -85,7 +85,8 @@ static void print_table(const struct sample *a, const struct sample *b, size_t n
 {
 	struct cli_table t;
 	cli_table_init(&t, 6);
-	static const char *const head[] = { "CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS" };
+	static const char *const head[] = { "CONTAINER ID",	 "NAME",  "CPU %",
+					    "MEM USAGE / LIMIT", "MEM %", "PIDS" };
 	cli_table_add(&t, head);
 	for (size_t i = 0; i < n; i++) {
 		char id[13];
@@ -96,12 +97,15 @@ static void print_table(const struct sample *a, const struct sample *b, size_t n
 			continue;
 		}
 		double dt = (double)(b[i].at_ns - a[i].at_ns);
-		double cpu = dt > 0 && a[i].ok ? 100.0 * (double)(b[i].st.cpu_usage_ns - a[i].st.cpu_usage_ns) / dt : 0;
+		double cpu = dt > 0 && a[i].ok
+				 ? 100.0 * (double)(b[i].st.cpu_usage_ns - a[i].st.cpu_usage_ns) / dt
+				 : 0;
 		char use[32], lim[32], mem[72];
 		pd_format_size(b[i].st.mem_usage, PD_SIZE_BINARY, use, sizeof(use));
 		pd_format_size(b[i].st.mem_limit, PD_SIZE_BINARY, lim, sizeof(lim));
 		snprintf(mem, sizeof(mem), "%s / %s", use, lim);
-		double pct = b[i].st.mem_limit ? 100.0 * (double)b[i].st.mem_usage / (double)b[i].st.mem_limit : 0;
+		double pct =
+		    b[i].st.mem_limit ? 100.0 * (double)b[i].st.mem_usage / (double)b[i].st.mem_limit : 0;
 		char cpus[16], pcts[16], pids[24];
 		snprintf(cpus, sizeof(cpus), "%.2f%%", cpu);
 		snprintf(pcts, sizeof(pcts), "%.2f%%", pct);

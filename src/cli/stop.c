@@ -102,8 +102,9 @@ int cli_kill(const struct cli_global *g, int argc, char **argv)
 {
 	struct cli_flags f = { 0 };
 	_cleanup_strv_ char **pos = NULL;
-	if (cli_parse_flags(kill_table, &f, argc, argv, &pos,
-			    "Usage: pocket-docker kill [OPTIONS] CONTAINER...\n\nSend a signal to containers.") < 0)
+	if (cli_parse_flags(
+		kill_table, &f, argc, argv, &pos,
+		"Usage: pocket-docker kill [OPTIONS] CONTAINER...\n\nSend a signal to containers.") < 0)
 		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;

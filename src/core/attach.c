@@ -103,9 +103,9 @@ static int sock_addr(int dirfd, struct sockaddr_un *a)
 	memset(a, 0, sizeof(*a));
 	a->sun_family = AF_UNIX;
 	return snprintf(a->sun_path, sizeof(a->sun_path), "/proc/self/fd/%d/attach.sock", dirfd) <
-			       (int)sizeof(a->sun_path)
-		       ? 0
-		       : -1;
+		       (int)sizeof(a->sun_path)
+		   ? 0
+		   : -1;
 }
 
 int attach_listen(const char *dir, struct pd_err **err)

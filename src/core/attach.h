@@ -11,12 +11,12 @@
 enum attach_type {
 	ATTACH_STDOUT = 1, /* payload: bytes the container wrote */
 	ATTACH_STDERR = 2,
-	ATTACH_STARTED = 3, /* payload: struct attach_started */
-	ATTACH_ERROR = 4,   /* payload: struct sync_msg (the failed step) */
-	ATTACH_EXIT = 5,    /* payload: int32 exit code */
-	ATTACH_STDIN = 6,   /* client -> monitor: bytes for the container's stdin */
+	ATTACH_STARTED = 3,   /* payload: struct attach_started */
+	ATTACH_ERROR = 4,     /* payload: struct sync_msg (the failed step) */
+	ATTACH_EXIT = 5,      /* payload: int32 exit code */
+	ATTACH_STDIN = 6,     /* client -> monitor: bytes for the container's stdin */
 	ATTACH_STDIN_EOF = 7, /* client -> monitor: the client's input ended */
-	ATTACH_RESIZE = 8,  /* client -> monitor: struct attach_resize */
+	ATTACH_RESIZE = 8,    /* client -> monitor: struct attach_resize */
 };
 
 struct attach_resize {
@@ -31,7 +31,7 @@ struct attach_hdr {
 struct attach_started {
 	int32_t pid;
 	uint64_t pid_start;
-	uint8_t tty;       /* the container has a terminal */
+	uint8_t tty;	    /* the container has a terminal */
 	uint8_t stdin_open; /* the container's stdin is open (-i) */
 };
 

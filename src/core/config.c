@@ -28,10 +28,10 @@ void pd_config_init(struct pd_config *c)
 	memset(c, 0, sizeof(*c));
 	c->caps = caps_default_mask();
 	c->health = (struct pd_health){
-	    .interval_ms = 30000,
-	    .timeout_ms = 30000,
-	    .start_period_ms = 0,
-	    .retries = 3,
+		.interval_ms = 30000,
+		.timeout_ms = 30000,
+		.start_period_ms = 0,
+		.retries = 3,
 	};
 }
 
@@ -205,7 +205,7 @@ int pd_tmpfs_parse(const char *spec, struct pd_tmpfs *out, struct pd_err **err)
 		*opts++ = '\0';
 	if (pd_check_container_path("tmpfs destination", s, err) < 0)
 		return -1;
-	struct pd_tmpfs t = {.mode = 01777};
+	struct pd_tmpfs t = { .mode = 01777 };
 	for (char *save = NULL, *o = opts ? strtok_r(opts, ",", &save) : NULL; o;
 	     o = strtok_r(NULL, ",", &save)) {
 		uint64_t n;
@@ -260,7 +260,7 @@ static bool is_device_perms(const char *s)
 int pd_device_parse(const char *spec, struct pd_device *out, struct pd_err **err)
 {
 	_cleanup_free_ char *s = xstrdup(spec);
-	char *f[3] = {s, NULL, NULL};
+	char *f[3] = { s, NULL, NULL };
 	for (size_t i = 1; i < 3 && (f[i] = strchr(f[i - 1], ':')); i++)
 		*f[i]++ = '\0';
 	if (f[2] && strchr(f[2], ':'))
@@ -285,7 +285,7 @@ int pd_device_parse(const char *spec, struct pd_device *out, struct pd_err **err
 		return pd_fail_kind(
 		    err, PD_ERR_USAGE, 0,
 		    "invalid device '%s': permissions '%s' are not a combination of r, w and m", spec, perms);
-	*out = (struct pd_device){.host = xstrdup(f[0]), .dest = xstrdup(dest)};
+	*out = (struct pd_device){ .host = xstrdup(f[0]), .dest = xstrdup(dest) };
 	snprintf(out->perms, sizeof(out->perms), "%s", perms ? perms : "rwm");
 	return 0;
 }
@@ -900,9 +900,9 @@ static int decode_bind_text(const char *text, struct pd_config *c, struct pd_err
 	if (!dest || (strcmp(mode, "ro") && strcmp(mode, "rw")))
 		return bad_key("Binds", "a list of SRC:DEST:MODE", err);
 	*dest++ = '\0';
-	struct pd_mount m = {.type = PD_MOUNT_BIND};
+	struct pd_mount m = { .type = PD_MOUNT_BIND };
 	m.bind =
-	    (struct pd_volume){.src = xstrdup(s), .dest = xstrdup(dest), .readonly = !strcmp(mode, "ro")};
+	    (struct pd_volume){ .src = xstrdup(s), .dest = xstrdup(dest), .readonly = !strcmp(mode, "ro") };
 	pd_config_add_mount(c, &m);
 	return 0;
 }
@@ -913,7 +913,7 @@ static int decode_mount(json_t *j, struct pd_config *c, struct pd_err **err)
 	if (!json_is_object(j) || get_str(j, "Type", &type, err) < 0 || get_str(j, "Source", &src, err) < 0 ||
 	    get_str(j, "Target", &dest, err) < 0)
 		return bad_key("Mounts", "a list of mounts", err);
-	struct pd_mount m = {0};
+	struct pd_mount m = { 0 };
 	if (type && dest && !strcmp(type, "bind") && src) {
 		m.type = PD_MOUNT_BIND;
 		if (get_bool(j, "ReadOnly", &m.bind.readonly, err) < 0)
@@ -972,7 +972,7 @@ static int decode_devices(json_t *o, struct pd_config *c, struct pd_err **err)
 		    get_str(j, "CgroupPermissions", &perms, err) < 0 || !host || !dest ||
 		    (perms && !is_device_perms(perms)))
 			return bad_key("Devices", "a list of devices", err);
-		struct pd_device d = {.host = take_ptr(&host), .dest = take_ptr(&dest)};
+		struct pd_device d = { .host = take_ptr(&host), .dest = take_ptr(&dest) };
 		snprintf(d.perms, sizeof(d.perms), "%s", perms ? perms : "rwm");
 		pd_config_add_device(c, &d);
 	}

@@ -103,13 +103,15 @@ static int check_sudo_dir(const char *path, uid_t uid, bool may_be_missing, stru
 		return 0;
 	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "state root '%s' is a symbolic link: under sudo it must be a directory owned by the invoking user (uid %u)",
+				    "state root '%s' is a symbolic link: under sudo it must be a directory "
+				    "owned by the invoking user (uid %u)",
 				    path, (unsigned)uid);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return pd_fail(err, errno, "open state root '%s'", path);
 	if (st.st_uid != uid)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "state root '%s' belongs to uid %u, not to the invoking user (uid %u) it is handed to under sudo",
+				    "state root '%s' belongs to uid %u, not to the invoking user (uid %u) it "
+				    "is handed to under sudo",
 				    path, (unsigned)st.st_uid, (unsigned)uid);
 	return 0;
 }
@@ -236,7 +238,8 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 	}
 	if (!S_ISREG(st.st_mode) || !pd_archive_is_tarball_name(arg)) {
 		pd_fail_kind(err, PD_ERR_USAGE, 0,
-			     "rootfs '%s' is neither a directory nor a tarball (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst)",
+			     "rootfs '%s' is neither a directory nor a tarball (.tar, .tar.gz, .tgz, "
+			     ".tar.xz, .tar.zst)",
 			     arg);
 		return NULL;
 	}
@@ -269,18 +272,18 @@ static char *command_json(char *const *argv)
 	return s;
 }
 
-static const char *const name_left[] = { "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen",
-					  "lucid", "merry", "nifty", "proud", "quirky", "serene", "tender", "vivid",
-					  "witty", "zealous", "bold", "crisp" };
-static const char *const name_right[] = { "turing", "hopper", "lovelace", "ritchie", "thompson", "knuth",
-					   "dijkstra", "liskov", "hamilton", "torvalds", "kernighan", "lamport",
-					   "backus", "mccarthy", "wirth", "shannon", "babbage", "noether", "curie",
-					   "euler" };
+static const char *const name_left[] = { "brave",  "calm",  "eager", "fancy",	"gentle", "happy",  "jolly",
+					 "keen",   "lucid", "merry", "nifty",	"proud",  "quirky", "serene",
+					 "tender", "vivid", "witty", "zealous", "bold",	  "crisp" };
+static const char *const name_right[] = { "turing",    "hopper",   "lovelace", "ritchie",  "thompson",
+					  "knuth",     "dijkstra", "liskov",   "hamilton", "torvalds",
+					  "kernighan", "lamport",  "backus",   "mccarthy", "wirth",
+					  "shannon",   "babbage",  "noether",  "curie",	   "euler" };
 
 static char *random_name(const char *id)
 {
-	unsigned v = (unsigned)strtoul((char[9]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], 0 }, NULL,
-				       16);
+	unsigned v = (unsigned)strtoul((char[9]){ id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], 0 },
+				       NULL, 16);
 	return xasprintf("%s_%s_%c%c", name_left[v % ARRAY_SIZE(name_left)],
 			 name_right[(v / 32) % ARRAY_SIZE(name_right)], id[8], id[9]);
 }
@@ -322,7 +325,8 @@ static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_er
 		if (pd_store_insert(s, &r, err) == 0)
 			return 0;
 		struct pd_record other;
-		if (!generated || attempt >= 8 || pd_store_find(s, cfg->name, &other, pd_err_ignore(status)) < 0)
+		if (!generated || attempt >= 8 ||
+		    pd_store_find(s, cfg->name, &other, pd_err_ignore(status)) < 0)
 			return -1;
 		pd_record_free(&other);
 		if (err) {
@@ -461,7 +465,8 @@ char *pd_parse_detach_keys(const char *spec, struct pd_err **err)
 			out[n++] = c == '?' ? 0x7f : (char)(c - '@');
 		} else {
 			free(out);
-			pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid detach key '%s' (want e.g. ctrl-p,ctrl-q)", k);
+			pd_fail_kind(err, PD_ERR_USAGE, 0,
+				     "invalid detach key '%s' (want e.g. ctrl-p,ctrl-q)", k);
 			return NULL;
 		}
 	}
@@ -483,7 +488,7 @@ char *pd_parse_detach_keys(const char *spec, struct pd_err **err)
 struct attach_state {
 	int fd;
 	const struct pd_attach_opts *o;
-	struct relay_input in;  /* what is typed, less the detach keys */
+	struct relay_input in;	/* what is typed, less the detach keys */
 	struct attach_out sent; /* frames the monitor has not taken yet */
 	bool stdin_done;
 };
@@ -597,7 +602,8 @@ int pd_container_connect(const char *root, const char *ref, int *attach_fd, pid_
 	if (pd_store_find(s, ref, &r, err) < 0)
 		return -1;
 	pd_container_refresh(s, &r);
-	bool running = r.state == PD_STATE_RUNNING || r.state == PD_STATE_STOPPING || r.state == PD_STATE_RESTARTING;
+	bool running =
+	    r.state == PD_STATE_RUNNING || r.state == PD_STATE_STOPPING || r.state == PD_STATE_RESTARTING;
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r.id);
 	char id[13];
 	snprintf(id, sizeof(id), "%.12s", r.id);
@@ -629,8 +635,9 @@ void pd_container_refresh(struct pd_store *s, struct pd_record *r)
 	/* The owner (the creating CLI, then the monitor) is gone without
 	 * recording an exit; the container's init dies with its monitor
 	 * (PR_SET_PDEATHSIG), so the container is gone too. */
-	const char *why = r->state == PD_STATE_CREATING ? "the runtime died while creating the container"
-							: "the monitor died; the container was killed with it";
+	const char *why = r->state == PD_STATE_CREATING
+			      ? "the runtime died while creating the container"
+			      : "the monitor died; the container was killed with it";
 	r->state = PD_STATE_EXITED;
 	if (r->exit_code < 0)
 		r->exit_code = r->started_ns ? 137 : 125;
@@ -817,10 +824,11 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 	int ret = 0;
 	if (r.state != PD_STATE_EXITED) {
 		if (!force) {
-			ret = pd_fail_kind(err, PD_ERR_USAGE, 0,
-					   "cannot remove container %.12s: container is running: stop the container "
-					   "before removing or force remove",
-					   r.id);
+			ret = pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "cannot remove container %.12s: container is running: stop the container "
+			    "before removing or force remove",
+			    r.id);
 			goto out;
 		}
 		if (pd_store_set_stop_requested(s, r.id, err) < 0) {

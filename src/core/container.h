@@ -24,8 +24,8 @@ char *pd_state_root_path(const char *arg);
 int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int *attach_fd, pid_t *pid,
 		       struct pd_err **err);
 struct pd_attach_opts {
-	bool stdin_open;    /* send our stdin (0) to the container */
-	bool tty;           /* the container has a terminal: send window sizes */
+	bool stdin_open;	 /* send our stdin (0) to the container */
+	bool tty;		 /* the container has a terminal: send window sizes */
 	const char *detach_keys; /* byte sequence that detaches; NULL: none */
 };
 

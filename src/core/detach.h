@@ -6,7 +6,7 @@
 
 struct pd_detach {
 	const char *keys; /* the sequence; NULL or "": none */
-	size_t matched;   /* bytes of it seen so far */
+	size_t matched;	  /* bytes of it seen so far */
 };
 
 /* Copy N typed bytes from IN to OUT (room for N + strlen(keys) bytes),

@@ -140,7 +140,8 @@ static bool has_full_idmap(pid_t initpid)
  * image, whatever capabilities it holds (CAP_SYS_PTRACE included).  Never
  * returns. */
 __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, struct pd_config *c,
-						   const struct pd_exec_opts *o, const int stdio[3], int syncfd)
+						  const struct pd_exec_opts *o, const int stdio[3],
+						  int syncfd)
 {
 	struct pd_err *err = NULL;
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -156,9 +157,9 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 	keep_only(keep, ARRAY_SIZE(keep));
 	bool full_idmap = !c->rootless || has_full_idmap(initpid);
 	/* The container's cgroup first (its limits apply to the command too),
-	 * while we can still see the host's cgroup tree.  A container with no group at all (ENOENT: rootless without
-	 * delegation) has no limits to join; any other failure must not let
-	 * the command run outside the container's limits. */
+	 * while we can still see the host's cgroup tree.  A container with no group at all (ENOENT: rootless
+	 * without delegation) has no limits to join; any other failure must not let the command run outside
+	 * the container's limits. */
 	struct pd_cgroup *cg = pd_cg_open(c->id, c->rootless, &err);
 	if (!cg && err->errnum != ENOENT)
 		sync_die(syncfd, "cgroup", err, 125);
@@ -215,20 +216,21 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 		.pdeathsig = pdeath ? SIGKILL : 0,
 		/* The command's session is its own: the caller's terminal is
 		 * never its controlling terminal (TIOCSTI), its pty is. */
-		.stub_mode = o->tty    ? EXECSTUB_FORK EXECSTUB_TTY
+		.stub_mode = o->tty   ? EXECSTUB_FORK EXECSTUB_TTY
 			     : pdeath ? EXECSTUB_FORK EXECSTUB_SESSION EXECSTUB_PDEATH
 				      : EXECSTUB_FORK EXECSTUB_SESSION,
 	};
 	init_exec_process(&ctx);
 }
 
-static int find_running(const char *root, const char *ref, struct pd_record *r, int *pidfd, struct pd_err **err)
+static int find_running(const char *root, const char *ref, struct pd_record *r, int *pidfd,
+			struct pd_err **err)
 {
 	if (pd_container_lookup(root, ref, r, err) < 0)
 		return -1;
 	*pidfd = r->state == PD_STATE_RUNNING || r->state == PD_STATE_STOPPING
-			 ? pd_pidfd_open_checked(r->pid, r->pid_start)
-			 : -1;
+		     ? pd_pidfd_open_checked(r->pid, r->pid_start)
+		     : -1;
 	if (*pidfd < 0) {
 		pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s is not running", r->id);
 		pd_record_free(r);
@@ -258,8 +260,8 @@ static int wait_setup(int fd, pid_t helper, int64_t deadline_ns, struct pd_err *
 	return 1;
 }
 
-pid_t pd_exec_start(const struct pd_record *r, const struct pd_config *ctr, int pidfd, const struct pd_exec_opts *o,
-		    const int stdio[3], int *pty_master, struct pd_err **err)
+pid_t pd_exec_start(const struct pd_record *r, const struct pd_config *ctr, int pidfd,
+		    const struct pd_exec_opts *o, const int stdio[3], int *pty_master, struct pd_err **err)
 {
 	struct pd_config c;
 	pd_config_init(&c);
@@ -298,7 +300,8 @@ pid_t pd_exec_start(const struct pd_record *r, const struct pd_config *ctr, int 
 	return -1;
 }
 
-int pd_exec_seccomp(const char *root, const struct pd_config *ctr, struct pd_seccomp **out, struct pd_err **err)
+int pd_exec_seccomp(const char *root, const struct pd_config *ctr, struct pd_seccomp **out,
+		    struct pd_err **err)
 {
 	*out = NULL;
 	if (!ctr->seccomp) {
@@ -318,9 +321,9 @@ int pd_exec_seccomp(const char *root, const struct pd_config *ctr, struct pd_sec
 }
 
 struct relay {
-	int in_w;         /* to the command's stdin (pipe or pty master), -1 if none */
-	int out_r;        /* its stdout, or the pty master */
-	int err_r;        /* its stderr; -1 with a pty */
+	int in_w;  /* to the command's stdin (pipe or pty master), -1 if none */
+	int out_r; /* its stdout, or the pty master */
+	int err_r; /* its stderr; -1 with a pty */
 	bool tty;
 	const char *keys; /* -it: the detach sequence */
 };

@@ -28,7 +28,7 @@
 #include "util/xalloc.h"
 
 #define HEALTH_OUTPUT_MAX 4096
-#define HEALTH_LOG_KEEP 5
+#define HEALTH_LOG_KEEP	  5
 
 struct probe {
 	int64_t start_ns, end_ns;
@@ -90,10 +90,11 @@ static void run_probe(struct pd_store *s, const char *id, const struct pd_health
 	 * setup reads the container's own files (its /etc/passwd for the
 	 * user), which the container controls and can make hang. */
 	int64_t deadline = pd_mono_ns() + (int64_t)h->timeout_ms * 1000000;
-	struct pd_exec_opts o = {.argv = h->test, .seccomp = seccomp, .deadline_ns = deadline};
+	struct pd_exec_opts o = { .argv = h->test, .seccomp = seccomp, .deadline_ns = deadline };
 	int stdio[3] = { -1, pipefd[1], pipefd[1] };
 	struct pd_config ctr;
-	pid_t helper = pd_record_config(&r, &ctr, &err) < 0 ? -1 : pd_exec_start(&r, &ctr, pidfd, &o, stdio, NULL, &err);
+	pid_t helper =
+	    pd_record_config(&r, &ctr, &err) < 0 ? -1 : pd_exec_start(&r, &ctr, pidfd, &o, stdio, NULL, &err);
 	pd_config_free(&ctr);
 	pd_record_free(&r);
 	close(pipefd[1]);
@@ -144,7 +145,8 @@ static json_t *probe_json(const struct probe *p)
 	char a[64], b[64];
 	pd_format_time(p->start_ns, a, sizeof(a));
 	pd_format_time(p->end_ns, b, sizeof(b));
-	return json_pack("{s:s, s:s, s:i, s:s}", "Start", a, "End", b, "ExitCode", p->exit_code, "Output", p->output);
+	return json_pack("{s:s, s:s, s:i, s:s}", "Start", a, "End", b, "ExitCode", p->exit_code, "Output",
+			 p->output);
 }
 
 static void record(struct pd_store *s, const char *id, const char *status, unsigned streak, json_t *log)
@@ -157,7 +159,8 @@ static void record(struct pd_store *s, const char *id, const char *status, unsig
 	json_decref(h);
 }
 
-void health_main(const char *root, const char *id, const struct pd_health *h, const struct pd_seccomp *seccomp)
+void health_main(const char *root, const char *id, const struct pd_health *h,
+		 const struct pd_seccomp *seccomp)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	struct pd_store *s = pd_store_open(root, pd_err_ignore(unreportable));

@@ -83,7 +83,7 @@ struct recs {
 static void recs_free(struct recs *r)
 {
 	pd_image_recs_free(r->v, r->n);
-	*r = (struct recs){0};
+	*r = (struct recs){ 0 };
 }
 #define _cleanup_recs_ _cleanup_(recs_free)
 
@@ -97,7 +97,7 @@ static int list_recs(const char *root, struct recs *r, struct pd_err **err)
 
 int pd_image_list(const char *root, struct pd_image_rec **out, size_t *n, struct pd_err **err)
 {
-	struct recs r = {0};
+	struct recs r = { 0 };
 	if (list_recs(root, &r, err) < 0)
 		return -1;
 	*out = r.v;
@@ -134,7 +134,7 @@ static void discard_fresh(const char *root, char *const *fresh)
 {
 	if (!fresh || !fresh[0])
 		return;
-	_cleanup_recs_ struct recs have = {0};
+	_cleanup_recs_ struct recs have = { 0 };
 	_cleanup_err_ struct pd_err *ignored = NULL;
 	if (list_recs(root, &have, &ignored) < 0)
 		return;
@@ -162,14 +162,14 @@ static int record_tarball(const char *root, const char *digest, uint64_t size, c
 {
 	if (pd_layer_extract(root, digest, is_rootless(), err) < 0)
 		return -1;
-	struct pd_layer_rec lr = {.digest = (char *)digest, .size = size};
+	struct pd_layer_rec lr = { .digest = (char *)digest, .size = size };
 	struct pd_image_rec img = {
-	    .id = (char *)digest,
-	    .created_ns = now_ns(),
-	    .size = size,
-	    .config = (char *)"{}",
-	    .layers = &lr,
-	    .n_layers = 1,
+		.id = (char *)digest,
+		.created_ns = now_ns(),
+		.size = size,
+		.config = (char *)"{}",
+		.layers = &lr,
+		.n_layers = 1,
 	};
 	return record_image(root, &img, repo, tag, NULL, err);
 }
@@ -186,7 +186,7 @@ struct progress {
 static void on_downloads(struct pd_download *const *d, size_t n, bool final, void *data)
 {
 	const struct progress *p = data;
-	struct pd_pull_progress pp = {.what = p->what, .count = n, .final = final};
+	struct pd_pull_progress pp = { .what = p->what, .count = n, .final = final };
 	for (size_t i = 0; i < n; i++) {
 		pp.done += d[i]->done;
 		pp.total += d[i]->total ? d[i]->total : d[i]->done;
@@ -223,7 +223,7 @@ static int fetch_image(const char *root, struct pd_registry *r, const struct pd_
 		       const struct pd_pull_opts *o, const char *name, char ***fresh,
 		       struct pd_image_config *cfg, struct pd_err **err)
 {
-	struct progress p = {.o = o, .what = name};
+	struct progress p = { .o = o, .what = name };
 	if (pd_pull_blobs(root, r, m, o->parallel ? o->parallel : 4, progress_fn(o), &p, fresh, err) < 0 ||
 	    pd_image_config_load(root, m->config.digest, m->n_layers, cfg, err) < 0)
 		return -1;
@@ -242,19 +242,19 @@ static int record_pulled(const char *root, const struct pd_manifest *m, const st
 	uint64_t size = 0;
 	for (size_t i = 0; i < m->n_layers; i++) {
 		lr[i] = (struct pd_layer_rec){
-		    .digest = m->layers[i].digest,
-		    .diff_id = cfg->diff_ids && i < cfg->n_diff_ids ? cfg->diff_ids[i] : NULL,
-		    .size = m->layers[i].size,
+			.digest = m->layers[i].digest,
+			.diff_id = cfg->diff_ids && i < cfg->n_diff_ids ? cfg->diff_ids[i] : NULL,
+			.size = m->layers[i].size,
 		};
 		size += m->layers[i].size;
 	}
 	struct pd_image_rec img = {
-	    .id = m->config.digest,
-	    .created_ns = cfg->created_ns ? cfg->created_ns : now_ns(),
-	    .size = size,
-	    .config = cfg->runtime_json ? cfg->runtime_json : (char *)"{}",
-	    .layers = lr,
-	    .n_layers = m->n_layers,
+		.id = m->config.digest,
+		.created_ns = cfg->created_ns ? cfg->created_ns : now_ns(),
+		.size = size,
+		.config = cfg->runtime_json ? cfg->runtime_json : (char *)"{}",
+		.layers = lr,
+		.n_layers = m->n_layers,
 	};
 	return record_image(root, &img, repo, tag, mdigest, err);
 }
@@ -263,10 +263,10 @@ static int record_pulled(const char *root, const struct pd_manifest *m, const st
 static int pull_locked(const char *root, const struct pd_ref *ref, const char *name, const char *repo,
 		       const struct pd_pull_opts *o, char ***fresh, bool *up_to_date, struct pd_err **err)
 {
-	_cleanup_registry_ struct pd_registry r = {0};
-	_cleanup_manifest_ struct pd_manifest m = {0};
-	_cleanup_image_config_ struct pd_image_config cfg = {0};
-	_cleanup_recs_ struct recs have = {0};
+	_cleanup_registry_ struct pd_registry r = { 0 };
+	_cleanup_manifest_ struct pd_manifest m = { 0 };
+	_cleanup_image_config_ struct pd_image_config cfg = { 0 };
+	_cleanup_recs_ struct recs have = { 0 };
 	char mdigest[PD_DIGEST_LEN + 1];
 	if (pd_registry_open(&r, ref, o->insecure, o->username, o->password, err) < 0 ||
 	    pd_pull_manifest(&r, ref->digest ? ref->digest : ref->tag, &m, mdigest, err) < 0)
@@ -294,7 +294,7 @@ static void wipe_free(char **p)
 static int pull_registry(const char *root, const char *what, const struct pd_pull_opts *o, char **name_out,
 			 bool *up_to_date, struct pd_err **err)
 {
-	_cleanup_ref_ struct pd_ref ref = {0};
+	_cleanup_ref_ struct pd_ref ref = { 0 };
 	if (pd_ref_parse(what, &ref, err) < 0)
 		return -1;
 	/* Credentials from a Docker config.json-style file, for this
@@ -326,7 +326,7 @@ static int pull_registry(const char *root, const char *what, const struct pd_pul
 /* Was `digest` recorded (as an image or a layer) before this pull? */
 static int is_recorded(const char *root, const char *digest, bool *used, struct pd_err **err)
 {
-	_cleanup_recs_ struct recs have = {0};
+	_cleanup_recs_ struct recs have = { 0 };
 	if (list_recs(root, &have, err) < 0)
 		return -1;
 	*used = digest_used(&have, digest);
@@ -342,13 +342,13 @@ static int pull_url(const char *root, const char *url, const struct pd_pull_opts
 	_cleanup_close_ int lock = pd_images_lock(root, false, err);
 	if (lock < 0)
 		return -1;
-	struct pd_blob_get g = {.url = url, .what = base};
-	struct progress p = {.o = o, .what = base};
+	struct pd_blob_get g = { .url = url, .what = base };
+	struct progress p = { .o = o, .what = base };
 	if (pd_blob_fetch(root, &g, 1, 1, progress_fn(o), &p, err) < 0) {
 		pd_err_prefix(err, "pull '%s'", shown);
 		return -1;
 	}
-	char *fresh[] = {g.cached ? NULL : g.digest_out, NULL};
+	char *fresh[] = { g.cached ? NULL : g.digest_out, NULL };
 	/* A blob named by no digest is never "cached": was it stored before? */
 	bool used;
 	if (is_recorded(root, g.digest_out, &used, err) < 0)
@@ -382,7 +382,7 @@ int pd_image_pull(const char *root, const char *what, const struct pd_pull_opts 
 /* NAME[:TAG] -> the repository and tag it is recorded under. */
 static int split_name(const char *name, char **repo, char **tag, struct pd_err **err)
 {
-	_cleanup_ref_ struct pd_ref ref = {0};
+	_cleanup_ref_ struct pd_ref ref = { 0 };
 	if (pd_ref_parse(name, &ref, err) < 0)
 		return -1;
 	*repo = pd_ref_repo(&ref);
@@ -394,7 +394,7 @@ static int split_name(const char *name, char **repo, char **tag, struct pd_err *
  * layers, record it (under `name`, or else the archive's own name). */
 static int record_archive(const char *root, const struct pd_import *im, const char *name, struct pd_err **err)
 {
-	_cleanup_image_config_ struct pd_image_config cfg = {0};
+	_cleanup_image_config_ struct pd_image_config cfg = { 0 };
 	if (pd_image_config_load(root, im->config, im->n_layers, &cfg, err) < 0)
 		return -1;
 	_cleanup_free_ char *repo = NULL, *tag = NULL;
@@ -410,19 +410,19 @@ static int record_archive(const char *root, const struct pd_import *im, const ch
 	uint64_t size = 0;
 	for (size_t i = 0; i < im->n_layers; i++) {
 		lr[i] = (struct pd_layer_rec){
-		    .digest = (char *)im->layers[i],
-		    .diff_id = cfg.diff_ids && i < cfg.n_diff_ids ? cfg.diff_ids[i] : NULL,
-		    .size = im->sizes[i],
+			.digest = (char *)im->layers[i],
+			.diff_id = cfg.diff_ids && i < cfg.n_diff_ids ? cfg.diff_ids[i] : NULL,
+			.size = im->sizes[i],
 		};
 		size += im->sizes[i];
 	}
 	struct pd_image_rec img = {
-	    .id = (char *)im->config,
-	    .created_ns = cfg.created_ns ? cfg.created_ns : now_ns(),
-	    .size = size,
-	    .config = cfg.runtime_json ? cfg.runtime_json : (char *)"{}",
-	    .layers = lr,
-	    .n_layers = im->n_layers,
+		.id = (char *)im->config,
+		.created_ns = cfg.created_ns ? cfg.created_ns : now_ns(),
+		.size = size,
+		.config = cfg.runtime_json ? cfg.runtime_json : (char *)"{}",
+		.layers = lr,
+		.n_layers = im->n_layers,
 	};
 	return record_image(root, &img, repo, tag, im->mdigest[0] ? im->mdigest : NULL, err);
 }
@@ -447,7 +447,7 @@ int pd_image_import(const char *root, const char *file, const char *name, char *
 	if (lock < 0)
 		return -1;
 	_cleanup_strv_ char **fresh = NULL;
-	_cleanup_import_ struct pd_import im = {0};
+	_cleanup_import_ struct pd_import im = { 0 };
 	const char *base = strrchr(file, '/');
 	int r = pd_import_blobs(root, file, kind, &im, &fresh, err);
 	if (r == 0 && kind == PD_IMPORT_ROOTFS)
@@ -498,7 +498,7 @@ static const char *basename_of(const char *url)
  * reference): its index, with the name's in *name_idx; or -1. */
 static int match_name(const struct recs *r, const char *name, size_t *name_idx)
 {
-	_cleanup_ref_ struct pd_ref ref = {0};
+	_cleanup_ref_ struct pd_ref ref = { 0 };
 	/* Not a reference: only the plain repository compare. */
 	_cleanup_err_ struct pd_err *not_ref = NULL;
 	bool is_ref = !pd_image_is_url(name) && pd_ref_parse(name, &ref, &not_ref) == 0;
@@ -556,13 +556,13 @@ static int match(const struct recs *r, const char *name, size_t *name_idx, struc
 
 int pd_image_find(const char *root, const char *name, struct pd_image *out, struct pd_err **err)
 {
-	*out = (struct pd_image){0};
+	*out = (struct pd_image){ 0 };
 	_cleanup_free_ char *dbpath = xasprintf("%s/state.db", root);
 	struct stat st;
 	/* No state yet: no images, and nothing to create just to say so. */
 	if (stat(dbpath, &st) < 0)
 		return 1;
-	_cleanup_recs_ struct recs have = {0};
+	_cleanup_recs_ struct recs have = { 0 };
 	if (list_recs(root, &have, err) < 0)
 		return -1;
 	size_t ni;
@@ -570,7 +570,7 @@ int pd_image_find(const char *root, const char *name, struct pd_image *out, stru
 	if (i < 0)
 		return i == -1 ? 1 : -1;
 	out->rec = have.v[i];
-	have.v[i] = (struct pd_image_rec){0};
+	have.v[i] = (struct pd_image_rec){ 0 };
 	if (ni != SIZE_MAX)
 		out->matched = &out->rec.names[ni];
 	if (pd_image_runtime_parse(out->rec.config, &out->cfg, err) < 0) {
@@ -619,7 +619,7 @@ char **pd_image_lowers(const char *root, const char *id, bool rootless, struct p
 	_cleanup_close_ int lock = pd_images_lock(root, false, err);
 	if (lock < 0)
 		return NULL;
-	_cleanup_recs_ struct recs have = {0};
+	_cleanup_recs_ struct recs have = { 0 };
 	if (list_recs(root, &have, err) < 0)
 		return NULL;
 	const struct pd_image_rec *img = find_id(&have, id);
@@ -648,7 +648,7 @@ char *pd_image_tarball_rootfs(const char *root, const char *tarball, bool rootle
 			      struct pd_err **err)
 {
 	struct pd_idmap map;
-	struct pd_cache_mode mode = {.rootless = rootless};
+	struct pd_cache_mode mode = { .rootless = rootless };
 	if (rootless) {
 		idmap_for_caller(&map);
 		if (idmap_has_range(&map)) {
@@ -732,7 +732,7 @@ int pd_image_remove(const char *root, const char *name, bool force, char ***repo
 	_cleanup_close_ int lock = pd_images_lock(root, true, err);
 	if (lock < 0)
 		return -1;
-	_cleanup_(pd_image_free) struct pd_image img = {0};
+	_cleanup_(pd_image_free) struct pd_image img = { 0 };
 	int f = pd_image_find(root, name, &img, err);
 	if (f < 0)
 		return -1;

@@ -39,7 +39,7 @@ struct pd_pull_opts {
 	const char *password;
 	const char *authfile; /* without username: read credentials from this
 			       * Docker config.json-style file; may be NULL */
-	unsigned parallel; /* blobs at once; 0: 4 */
+	unsigned parallel;    /* blobs at once; 0: 4 */
 	/* Called (when not NULL) at most ten times a second while blobs
 	 * download, and once when they are done; never when nothing is
 	 * fetched.  It may print; it must not fail. */

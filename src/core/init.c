@@ -45,8 +45,8 @@ struct init_state {
 	int devfd;
 	int tty_slave; /* -t: the container's end of its pty */
 	struct pd_user user;
-	char *exe; /* resolved path of argv[0] */
-	int stubfd; /* the exec stub (linux/execstub.h) */
+	char *exe;   /* resolved path of argv[0] */
+	int stubfd;  /* the exec stub (linux/execstub.h) */
 	bool got_go; /* SYNC_GO received (step "wait-parent") */
 };
 
@@ -350,7 +350,8 @@ static int step_find_command(struct init_state *s, struct pd_err **err)
 		return 0;
 	}
 	const char *path = pd_env_get(cfg->env, "PATH");
-	_cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	_cleanup_free_ char *copy =
+	    xstrdup(path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	char *save = NULL;
 	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		_cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", cmd);

@@ -9,17 +9,17 @@ struct pd_seccomp;
 
 struct init_ctx {
 	const struct pd_config *cfg;
-	char **lowers;        /* overlay lower dirs, top first */
+	char **lowers; /* overlay lower dirs, top first */
 	const char *upper, *work, *merged;
-	const char *resolv_conf; /* contents for /etc/resolv.conf */
-	const char *hosts;    /* contents for /etc/hosts; NULL: the default */
-	bool userns;          /* in a user namespace (rootless) */
-	bool full_idmap;      /* the user namespace maps a subordinate range */
+	const char *resolv_conf;	  /* contents for /etc/resolv.conf */
+	const char *hosts;		  /* contents for /etc/hosts; NULL: the default */
+	bool userns;			  /* in a user namespace (rootless) */
+	bool full_idmap;		  /* the user namespace maps a subordinate range */
 	const struct pd_seccomp *seccomp; /* loaded last; NULL: unconfined */
-	int stdio[3];         /* fds for 0, 1, 2; stdio[0] < 0: /dev/null */
-	int syncfd;           /* child's end of the sync channel */
-	int pdeathsig;        /* the signal this process gets when its parent dies; 0: none */
-	const char *stub_mode; /* linux/execstub.h modes; NULL: exec in place (or --init) */
+	int stdio[3];			  /* fds for 0, 1, 2; stdio[0] < 0: /dev/null */
+	int syncfd;			  /* child's end of the sync channel */
+	int pdeathsig;			  /* the signal this process gets when its parent dies; 0: none */
+	const char *stub_mode;		  /* linux/execstub.h modes; NULL: exec in place (or --init) */
 };
 
 /* Run every setup step, then execve the command.  Never returns: on failure

@@ -44,7 +44,7 @@ void pd_format_time(int64_t ns, char *buf, size_t len)
 struct pd_log_writer {
 	char *path;
 	int fd;
-	uint64_t size;     /* of the current file, the buffer included */
+	uint64_t size;	   /* of the current file, the buffer included */
 	uint64_t max_size; /* 0: no rotation */
 	unsigned max_file;
 	size_t used;
@@ -332,8 +332,8 @@ static bool was_rotated(const char *path, int fd)
 	return stat(path, &a) == 0 && fstat(fd, &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev);
 }
 
-static int follow(const char *path, int *cur, char **buf, size_t *have, size_t *cap, const struct pd_log_opts *o,
-		  int out_fd, int err_fd, int ino, struct pd_err **err)
+static int follow(const char *path, int *cur, char **buf, size_t *have, size_t *cap,
+		  const struct pd_log_opts *o, int out_fd, int err_fd, int ino, struct pd_err **err)
 {
 	for (;;) {
 		struct pollfd p[2] = { { ino, POLLIN, 0 }, { o->follow_pidfd, POLLIN, 0 } };

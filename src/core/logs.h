@@ -23,7 +23,8 @@ struct pd_log_writer;
 
 /* Open (create, append to) the log at `path`, owned by the invoking user.
  * max_size 0: never rotated; max_file 0 counts as 1.  NULL on error. */
-struct pd_log_writer *pd_log_open(const char *path, uint64_t max_size, unsigned max_file, struct pd_err **err);
+struct pd_log_writer *pd_log_open(const char *path, uint64_t max_size, unsigned max_file,
+				  struct pd_err **err);
 /* Append the bytes a stream (1 stdout, 2 stderr) produced as records,
  * rotating as needed; written out before it returns.  -1 when a write
  * failed (the disk is full): those records are lost, later ones are not. */
@@ -34,9 +35,9 @@ void pd_log_close(struct pd_log_writer *w);
 void pd_log_remove(const char *root, const char *id);
 
 struct pd_log_opts {
-	bool timestamps; /* -t */
-	int64_t tail;    /* -1: all */
-	bool follow;     /* -f */
+	bool timestamps;  /* -t */
+	int64_t tail;	  /* -1: all */
+	bool follow;	  /* -f */
 	int follow_pidfd; /* with follow: stop when this process (the monitor) ends */
 };
 

@@ -72,8 +72,8 @@
 #define OWNER_QUEUE_MAX (4 * 1024 * 1024)
 
 struct client {
-	int fd;                /* -1: a free slot */
-	bool owner;            /* the `run` that started the container: it paces */
+	int fd;		       /* -1: a free slot */
+	bool owner;	       /* the `run` that started the container: it paces */
 	struct attach_out out; /* output it has not taken yet */
 };
 
@@ -81,11 +81,11 @@ struct client {
  * to each other.  Descriptors are -1 once closed or handed on. */
 struct start {
 	int out[2], errp[2], in[2]; /* the container's stdio pipes */
-	int sv[2];                  /* the sync channel: [0] ours, [1] the child's */
-	struct pd_idmap map;        /* rootless: the ids its user namespace maps */
+	int sv[2];		    /* the sync channel: [0] ours, [1] the child's */
+	struct pd_idmap map;	    /* rootless: the ids its user namespace maps */
 	char *upper, *work, *merged, *resolv, *hosts;
-	struct init_ctx ctx;        /* what the child runs its setup from */
-	bool in_group;              /* born in its cgroup (CLONE_INTO_CGROUP) */
+	struct init_ctx ctx; /* what the child runs its setup from */
+	bool in_group;	     /* born in its cgroup (CLONE_INTO_CGROUP) */
 };
 
 /* Why the container did not start: the failed step as the CLI and the
@@ -99,21 +99,21 @@ struct monitor {
 	struct monitor_args *a;
 	struct pd_store *store;
 	struct pd_seccomp *seccomp; /* compiled once, loaded by each start */
-	struct pd_cgroup *cg;       /* of the current run */
+	struct pd_cgroup *cg;	    /* of the current run */
 	struct pd_log_writer *log;
-	int listen_fd;              /* the attach socket */
+	int listen_fd; /* the attach socket */
 	struct client clients[MAX_CLIENTS];
-	int out_fd, err_fd;         /* read ends; with -t out_fd is the pty master */
-	int in_fd;                  /* the container's stdin (pipe or pty master); -1 if closed */
-	struct relay_queue input;   /* client input not yet written to in_fd */
-	bool input_eof;             /* close in_fd once the input is written */
-	int sigfd;                  /* SIGCHLD */
-	bool draining;              /* the container exited: its output is drained */
+	int out_fd, err_fd;	  /* read ends; with -t out_fd is the pty master */
+	int in_fd;		  /* the container's stdin (pipe or pty master); -1 if closed */
+	struct relay_queue input; /* client input not yet written to in_fd */
+	bool input_eof;		  /* close in_fd once the input is written */
+	int sigfd;		  /* SIGCHLD */
+	bool draining;		  /* the container exited: its output is drained */
 	pid_t pid;
 	uint64_t pid_start;
 	bool oom;
-	struct pd_network_run net;  /* veth/rules or the rootless helper */
-	struct start st;            /* the start under way (start_container) */
+	struct pd_network_run net; /* veth/rules or the rootless helper */
+	struct start st;	   /* the start under way (start_container) */
 };
 
 static void drop_client(struct monitor *m, size_t i)
@@ -182,7 +182,8 @@ static void accept_clients(struct monitor *m)
 		struct attach_started st = started_msg(m);
 		struct attach_out out = { 0 };
 		/* A new socket's buffer is empty: this first frame is never queued. */
-		if (attach_out_send(fd, &out, ATTACH_STARTED, &st, sizeof(st)) < 0 || attach_out_pending(&out)) {
+		if (attach_out_send(fd, &out, ATTACH_STARTED, &st, sizeof(st)) < 0 ||
+		    attach_out_pending(&out)) {
 			attach_out_reset(&out);
 			close(fd);
 		} else {
@@ -226,7 +227,8 @@ static void read_client(struct monitor *m, size_t i)
 	} else if (type == ATTACH_STDIN_EOF) {
 		m->input_eof = true;
 		flush_input(m);
-	} else if (type == ATTACH_RESIZE && n == sizeof(struct attach_resize) && m->a->cfg->tty && m->in_fd >= 0) {
+	} else if (type == ATTACH_RESIZE && n == sizeof(struct attach_resize) && m->a->cfg->tty &&
+		   m->in_fd >= 0) {
 		struct attach_resize *r = (struct attach_resize *)buf;
 		pty_set_size(m->in_fd, r->rows, r->cols);
 	}
@@ -284,8 +286,8 @@ static int step_pipes(struct monitor *m, struct pd_err **err)
 {
 	struct start *s = &m->st;
 	bool want_pipe = m->a->cfg->interactive && !m->a->cfg->tty;
-	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0 || sync_pair(s->sv, pd_err_ignore(status)) < 0 ||
-	    (want_pipe && pipe2(s->in, O_CLOEXEC) < 0))
+	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0 ||
+	    sync_pair(s->sv, pd_err_ignore(status)) < 0 || (want_pipe && pipe2(s->in, O_CLOEXEC) < 0))
 		return pd_fail(err, errno, "create pipes");
 	return 0;
 }
@@ -335,7 +337,8 @@ static int step_clone(struct monitor *m, struct pd_err **err)
 {
 	struct start *s = &m->st;
 	int pidfd = -1, cgfd = pd_cg_clone_fd(m->cg);
-	pid_t pid = ns_clone(s->ctx.userns, m->a->cfg->net.mode != PD_NET_HOST, cgfd, &s->in_group, &pidfd, err);
+	pid_t pid =
+	    ns_clone(s->ctx.userns, m->a->cfg->net.mode != PD_NET_HOST, cgfd, &s->in_group, &pidfd, err);
 	if (cgfd >= 0)
 		close(cgfd);
 	if (pid == 0) {
@@ -396,15 +399,9 @@ static int step_store(struct monitor *m, struct pd_err **err)
  * the record keeps; every step from the clone on reports as "start" (the
  * child names its own). */
 static const struct monitor_step start_steps[] = {
-	{ "monitor", step_pipes },
-	{ "start", step_context },
-	{ "cgroup", step_cgroup },
-	{ "start", step_clone },
-	{ "start", step_join_cgroup },
-	{ "start", step_id_maps },
-	{ "start", step_network },
-	{ "start", step_go },
-	{ "start", step_store },
+	{ "monitor", step_pipes }, { "start", step_context },	  { "cgroup", step_cgroup },
+	{ "start", step_clone },   { "start", step_join_cgroup }, { "start", step_id_maps },
+	{ "start", step_network }, { "start", step_go },	  { "start", step_store },
 };
 
 /* Read the child's reports until EOF (the command runs: 0), its failure
@@ -429,8 +426,8 @@ static int await_exec(struct monitor *m, struct start_failure *child, struct pd_
 			return r;
 		if (msg.type != SYNC_PTY) {
 			snprintf(child->step, sizeof(child->step), "%.*s", (int)sizeof(msg.step), msg.step);
-			pd_fail_kind(&child->err, (enum pd_err_kind)msg.kind, msg.errnum, "%.*s", (int)sizeof(msg.text),
-				     msg.text);
+			pd_fail_kind(&child->err, (enum pd_err_kind)msg.kind, msg.errnum, "%.*s",
+				     (int)sizeof(msg.text), msg.text);
 			return 1;
 		}
 		if (fd < 0)
@@ -552,7 +549,8 @@ static int supervise(struct monitor *m)
 		};
 		bool read_clients = relay_queue_pending(&m->input) < STDIN_HIGH_WATER;
 		for (size_t i = 0; i < MAX_CLIENTS; i++) {
-			short ev = (read_clients ? POLLIN : 0) | (attach_out_pending(&m->clients[i].out) ? POLLOUT : 0);
+			short ev = (read_clients ? POLLIN : 0) |
+				   (attach_out_pending(&m->clients[i].out) ? POLLOUT : 0);
 			p[P_CLIENTS + i] = (struct pollfd){ m->clients[i].fd, ev, 0 };
 		}
 		/* After the exit, the pipes close as soon as the last process of
@@ -678,14 +676,17 @@ static void record_exit(struct monitor *m, int exit_code, const char *error)
 					pd_err_ignore(unreportable)) == 0)
 			return;
 		pd_store_close(take_ptr(&m->store));
-		nanosleep(&(struct timespec){ .tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000L }, NULL);
+		nanosleep(
+		    &(struct timespec){ .tv_sec = wait_ms / 1000, .tv_nsec = (wait_ms % 1000) * 1000000L },
+		    NULL);
 	}
 }
 
 static bool stop_requested(struct monitor *m)
 {
 	struct pd_record r;
-	if (!store(m, pd_err_ignore(status)) || pd_store_find(m->store, m->a->cfg->id, &r, pd_err_ignore(status)) < 0)
+	if (!store(m, pd_err_ignore(status)) ||
+	    pd_store_find(m->store, m->a->cfg->id, &r, pd_err_ignore(status)) < 0)
 		return true;
 	bool stop = r.stop_requested;
 	pd_record_free(&r);
@@ -772,8 +773,8 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 	m->pid_start = pd_proc_start_time(m->pid);
 	struct attach_started st = started_msg(m);
 	if (m->store) {
-		pd_store_set_running(m->store, id, m->pid, st.pid_start, getpid(), pd_proc_start_time(getpid()),
-				     pd_now_ns(), pd_err_ignore(unreportable));
+		pd_store_set_running(m->store, id, m->pid, st.pid_start, getpid(),
+				     pd_proc_start_time(getpid()), pd_now_ns(), pd_err_ignore(unreportable));
 		pd_store_set_restart(m->store, id, (int)restarts, pd_err_ignore(unreportable));
 	}
 	if (first)
@@ -885,7 +886,8 @@ void monitor_main(struct monitor_args *a)
 				backoff_ms = 100;
 			restarts++;
 			if (store(&m, pd_err_ignore(unreportable)))
-				pd_store_set_restarting(m.store, id, exit_code, m.oom, pd_now_ns(), (int)restarts, pd_err_ignore(unreportable));
+				pd_store_set_restarting(m.store, id, exit_code, m.oom, pd_now_ns(),
+							(int)restarts, pd_err_ignore(unreportable));
 			if (!backoff_sleep(&m, backoff_ms))
 				break;
 			backoff_ms = backoff_ms * 2 > 10000 ? 10000 : backoff_ms * 2;

@@ -4,10 +4,10 @@
 
 struct monitor_args {
 	struct pd_config *cfg;
-	const char *root;  /* state root */
-	char **lowers;     /* overlay lower dirs, top first */
-	const char *dir;   /* containers/<ID> */
-	int client_fd;     /* attach socket end for the starting CLI */
+	const char *root; /* state root */
+	char **lowers;	  /* overlay lower dirs, top first */
+	const char *dir;  /* containers/<ID> */
+	int client_fd;	  /* attach socket end for the starting CLI */
 };
 
 /* Start the container and supervise it until it ends; never returns. */

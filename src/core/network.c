@@ -103,11 +103,12 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 		if (r < 0)
 			return -1;
 		if (r > 0)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0,
-					    "host port %s:%u/%s is already published by container %.12s of another "
-					    "state root (its rules are in nftables table ip %s)",
-					    n->ports[i].host_ip, n->ports[i].host_port, n->ports[i].proto, holder,
-					    PD_NAT_TABLE);
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "host port %s:%u/%s is already published by container %.12s of another "
+			    "state root (its rules are in nftables table ip %s)",
+			    n->ports[i].host_ip, n->ports[i].host_port, n->ports[i].proto, holder,
+			    PD_NAT_TABLE);
 	}
 	if (check_host_ports(n, err) < 0)
 		return -1;
@@ -121,7 +122,8 @@ void pd_network_run_init(struct pd_network_run *r)
 	r->helper.pidfd = -1;
 }
 
-static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, pid_t pid, struct pd_err **err)
+static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, pid_t pid,
+			 struct pd_err **err)
 {
 	struct pd_subnet sub;
 	char veth[16];
@@ -152,8 +154,9 @@ int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, con
 {
 	if (!is_bridge(cfg))
 		return 0;
-	int ret = cfg->rootless ? pd_rootless_net_start(&r->helper, pid, dir, cfg->net.ports, cfg->net.n_ports, err)
-				: attach_bridge(r, cfg, pid, err);
+	int ret = cfg->rootless
+		      ? pd_rootless_net_start(&r->helper, pid, dir, cfg->net.ports, cfg->net.n_ports, err)
+		      : attach_bridge(r, cfg, pid, err);
 	if (ret < 0)
 		pd_err_prefix(err, "network");
 	return ret;
@@ -202,7 +205,7 @@ char *pd_network_resolv_conf(const struct pd_config *cfg)
 char *pd_network_hosts(const struct pd_config *cfg)
 {
 	_cleanup_free_ char *host =
-		cfg->net.mode == PD_NET_HOST ? pd_read_file("/etc/hosts", NULL, pd_err_ignore(optional)) : NULL;
+	    cfg->net.mode == PD_NET_HOST ? pd_read_file("/etc/hosts", NULL, pd_err_ignore(optional)) : NULL;
 	return pd_net_hosts(&cfg->net, cfg->hostname, host);
 }
 
@@ -263,10 +266,12 @@ json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 			list = json_array();
 			json_object_set_new(ports, key, list);
 		}
-		json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", n.ports[i].host_ip, "HostPort", hp));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s}", "HostIp", n.ports[i].host_ip, "HostPort", hp));
 	}
-	json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:o}", "Bridge", n.leased ? PD_NET_BRIDGE_NAME : "", "IPAddress",
-			      n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:i, s:s, s:o}", "Bridge", n.leased ? PD_NET_BRIDGE_NAME : "", "IPAddress",
+		      n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
 	pd_store_net_free(&n);
 	return o;
 }

@@ -19,7 +19,7 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 
 /* The monitor's per-run state. */
 struct pd_network_run {
-	bool published;              /* the nft rules exist */
+	bool published; /* the nft rules exist */
 	struct pd_rootless_net helper;
 };
 void pd_network_run_init(struct pd_network_run *r);

@@ -33,7 +33,7 @@ int pd_container_lookup_each(const char *root, char **refs, bool network, struct
 void pd_found_free(struct pd_found *v, size_t n);
 
 enum pd_list_filter {
-	PD_LIST_ALL,        /* every record */
+	PD_LIST_ALL,	    /* every record */
 	PD_LIST_NOT_EXITED, /* what `ps` shows without -a */
 	PD_LIST_RUNNING,    /* running or stopping: what has a live process */
 };
@@ -58,7 +58,7 @@ struct pd_container_stats {
 	uint64_t cpu_usage_ns; /* total CPU time since the container started */
 	uint64_t mem_usage;    /* bytes, less inactive file cache */
 	uint64_t mem_limit;    /* bytes; the host's memory when unlimited */
-	uint64_t pids;         /* tasks in the container */
+	uint64_t pids;	       /* tasks in the container */
 };
 /* Read container `id`'s cgroup (the rootless tree when `rootless`); -1
  * when it is gone or unreadable. */

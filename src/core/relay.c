@@ -27,7 +27,8 @@ void relay_input_init(struct relay_input *in, int fd, const char *keys, size_t c
 	/* pd_detach_filter may release the held-back start of the sequence
 	 * (shorter than the sequence) on top of what one read gave. */
 	size_t hold = keys ? strlen(keys) : 0;
-	*in = (struct relay_input){.fd = fd, .keys = {keys, 0}, .buf = xmalloc(2 * cap + hold), .cap = cap};
+	*in =
+	    (struct relay_input){ .fd = fd, .keys = { keys, 0 }, .buf = xmalloc(2 * cap + hold), .cap = cap };
 }
 
 enum relay_in relay_input_read(struct relay_input *in, const char **data, size_t *len)
@@ -64,7 +65,7 @@ const char *relay_queue_head(const struct relay_queue *q)
 void relay_queue_reset(struct relay_queue *q)
 {
 	free(q->buf);
-	*q = (struct relay_queue){0};
+	*q = (struct relay_queue){ 0 };
 }
 
 void relay_queue_consume(struct relay_queue *q, size_t n)
@@ -121,6 +122,6 @@ bool relay_copy(int from, int to)
 void relay_drain(int from, int to)
 {
 	fcntl(from, F_SETFL, fcntl(from, F_GETFL) | O_NONBLOCK);
-	while (poll(&(struct pollfd){from, POLLIN, 0}, 1, 0) > 0 && relay_copy(from, to))
+	while (poll(&(struct pollfd){ from, POLLIN, 0 }, 1, 0) > 0 && relay_copy(from, to))
 		;
 }

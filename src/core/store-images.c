@@ -10,27 +10,26 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-const char pd_store_migration_images[] =
-	"CREATE TABLE images ("
-	" id TEXT PRIMARY KEY,"
-	" created_ns INTEGER NOT NULL,"
-	" size INTEGER NOT NULL,"
-	" config TEXT NOT NULL);"
-	"CREATE TABLE image_names ("
-	" repo TEXT NOT NULL,"
-	" tag TEXT NOT NULL,"
-	" image_id TEXT NOT NULL REFERENCES images(id),"
-	" digest TEXT,"
-	" PRIMARY KEY (repo, tag));"
-	"CREATE TABLE layers ("
-	" digest TEXT PRIMARY KEY,"
-	" diff_id TEXT NOT NULL,"
-	" size INTEGER NOT NULL);"
-	"CREATE TABLE image_layers ("
-	" image_id TEXT NOT NULL REFERENCES images(id),"
-	" position INTEGER NOT NULL,"
-	" layer TEXT NOT NULL REFERENCES layers(digest),"
-	" PRIMARY KEY (image_id, position));";
+const char pd_store_migration_images[] = "CREATE TABLE images ("
+					 " id TEXT PRIMARY KEY,"
+					 " created_ns INTEGER NOT NULL,"
+					 " size INTEGER NOT NULL,"
+					 " config TEXT NOT NULL);"
+					 "CREATE TABLE image_names ("
+					 " repo TEXT NOT NULL,"
+					 " tag TEXT NOT NULL,"
+					 " image_id TEXT NOT NULL REFERENCES images(id),"
+					 " digest TEXT,"
+					 " PRIMARY KEY (repo, tag));"
+					 "CREATE TABLE layers ("
+					 " digest TEXT PRIMARY KEY,"
+					 " diff_id TEXT NOT NULL,"
+					 " size INTEGER NOT NULL);"
+					 "CREATE TABLE image_layers ("
+					 " image_id TEXT NOT NULL REFERENCES images(id),"
+					 " position INTEGER NOT NULL,"
+					 " layer TEXT NOT NULL REFERENCES layers(digest),"
+					 " PRIMARY KEY (image_id, position));";
 
 void pd_image_rec_clear(struct pd_image_rec *r)
 {
@@ -47,7 +46,7 @@ void pd_image_rec_clear(struct pd_image_rec *r)
 		free(r->layers[k].diff_id);
 	}
 	free(r->layers);
-	*r = (struct pd_image_rec){0};
+	*r = (struct pd_image_rec){ 0 };
 }
 
 void pd_image_recs_free(struct pd_image_rec *v, size_t n)
@@ -66,14 +65,17 @@ static int add_rows(struct pd_store *s, const struct pd_image_rec *img, const ch
 		    const char *digest, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *im = NULL, *ly = NULL, *il = NULL, *nm = NULL;
-	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO images (id, created_ns, size, config) VALUES (?,?,?,?)",
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT OR IGNORE INTO images (id, created_ns, size, config) VALUES (?,?,?,?)",
 			       -1, &im, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO layers (digest, diff_id, size) VALUES (?,?,?)", -1, &ly,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO image_layers (image_id, position, layer) VALUES (?,?,?)",
-			       -1, &il, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO image_names (repo, tag, image_id, digest) VALUES (?,?,?,?)",
-			       -1, &nm, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO layers (digest, diff_id, size) VALUES (?,?,?)",
+			       -1, &ly, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(
+		s->db, "INSERT OR REPLACE INTO image_layers (image_id, position, layer) VALUES (?,?,?)", -1,
+		&il, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(
+		s->db, "INSERT OR REPLACE INTO image_names (repo, tag, image_id, digest) VALUES (?,?,?,?)",
+		-1, &nm, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare image insert");
 	sqlite3_bind_text(im, 1, img->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(im, 2, img->created_ns);
@@ -137,9 +139,11 @@ static struct pd_image_rec *find_rec(struct pd_image_rec *v, size_t n, const cha
 int pd_store_image_list(struct pd_store *s, struct pd_image_rec **out, size_t *n, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *im = NULL, *nm = NULL, *ly = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT id, created_ns, size, config FROM images ORDER BY created_ns DESC, id",
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT id, created_ns, size, config FROM images ORDER BY created_ns DESC, id",
 			       -1, &im, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "SELECT image_id, repo, tag, digest FROM image_names ORDER BY repo, tag", -1,
+	    sqlite3_prepare_v2(s->db,
+			       "SELECT image_id, repo, tag, digest FROM image_names ORDER BY repo, tag", -1,
 			       &nm, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db,
 			       "SELECT il.image_id, l.digest, l.diff_id, l.size FROM image_layers il"
@@ -166,7 +170,8 @@ int pd_store_image_list(struct pd_store *s, struct pd_image_rec **out, size_t *n
 		if (!r)
 			continue;
 		r->names = xrealloc(r->names, (r->n_names + 1) * sizeof(*r->names));
-		r->names[r->n_names++] = (struct pd_image_name){col_dup(nm, 1), col_dup(nm, 2), col_dup(nm, 3)};
+		r->names[r->n_names++] =
+		    (struct pd_image_name){ col_dup(nm, 1), col_dup(nm, 2), col_dup(nm, 3) };
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -175,8 +180,8 @@ int pd_store_image_list(struct pd_store *s, struct pd_image_rec **out, size_t *n
 		if (!r)
 			continue;
 		r->layers = xrealloc(r->layers, (r->n_layers + 1) * sizeof(*r->layers));
-		r->layers[r->n_layers++] = (struct pd_layer_rec){col_dup(ly, 1), col_dup(ly, 2),
-								 (uint64_t)sqlite3_column_int64(ly, 3)};
+		r->layers[r->n_layers++] = (struct pd_layer_rec){ col_dup(ly, 1), col_dup(ly, 2),
+								  (uint64_t)sqlite3_column_int64(ly, 3) };
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -215,10 +220,11 @@ static int delete_rows(struct pd_store *s, const char *id, char ***unused, struc
 			return -1;
 	}
 	_cleanup_stmt_ sqlite3_stmt *q = NULL, *del = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT digest FROM layers WHERE digest NOT IN (SELECT layer FROM image_layers)", -1, &q,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "DELETE FROM layers WHERE digest NOT IN (SELECT layer FROM image_layers)", -1,
+	if (sqlite3_prepare_v2(
+		s->db, "SELECT digest FROM layers WHERE digest NOT IN (SELECT layer FROM image_layers)", -1,
+		&q, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db,
+			       "DELETE FROM layers WHERE digest NOT IN (SELECT layer FROM image_layers)", -1,
 			       &del, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare layer cleanup");
 	char **v = xcalloc(1, sizeof(char *));

@@ -17,37 +17,37 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-const char pd_store_migration_net[] =
-	"CREATE TABLE leases ("
-	" network TEXT NOT NULL,"
-	" ip INTEGER NOT NULL,"
-	" gateway INTEGER NOT NULL,"
-	" prefix INTEGER NOT NULL,"
-	" container_id TEXT NOT NULL UNIQUE,"
-	" created_ns INTEGER NOT NULL,"
-	" PRIMARY KEY (network, ip));"
-	"CREATE TABLE ports ("
-	" proto TEXT NOT NULL,"
-	" host_ip TEXT NOT NULL,"
-	" host_port INTEGER NOT NULL,"
-	" container_id TEXT NOT NULL,"
-	" container_port INTEGER NOT NULL,"
-	" PRIMARY KEY (proto, host_ip, host_port));"
-	"CREATE INDEX ports_by_container ON ports (container_id);"
-	"CREATE TRIGGER containers_net_release AFTER DELETE ON containers BEGIN"
-	" DELETE FROM leases WHERE container_id = old.id;"
-	" DELETE FROM ports WHERE container_id = old.id;"
-	" END;";
+const char pd_store_migration_net[] = "CREATE TABLE leases ("
+				      " network TEXT NOT NULL,"
+				      " ip INTEGER NOT NULL,"
+				      " gateway INTEGER NOT NULL,"
+				      " prefix INTEGER NOT NULL,"
+				      " container_id TEXT NOT NULL UNIQUE,"
+				      " created_ns INTEGER NOT NULL,"
+				      " PRIMARY KEY (network, ip));"
+				      "CREATE TABLE ports ("
+				      " proto TEXT NOT NULL,"
+				      " host_ip TEXT NOT NULL,"
+				      " host_port INTEGER NOT NULL,"
+				      " container_id TEXT NOT NULL,"
+				      " container_port INTEGER NOT NULL,"
+				      " PRIMARY KEY (proto, host_ip, host_port));"
+				      "CREATE INDEX ports_by_container ON ports (container_id);"
+				      "CREATE TRIGGER containers_net_release AFTER DELETE ON containers BEGIN"
+				      " DELETE FROM leases WHERE container_id = old.id;"
+				      " DELETE FROM ports WHERE container_id = old.id;"
+				      " END;";
 
 /* Another container's claim on the port: same protocol and port, and the
  * same address or a wildcard on either side. */
 static int check_port(struct pd_store *s, const char *id, const struct pd_port *p, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT container_id FROM ports WHERE proto = ?1 AND host_port = ?2 AND container_id != ?4"
-			       " AND (host_ip = ?3 OR host_ip = '0.0.0.0' OR ?3 = '0.0.0.0') LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT container_id FROM ports WHERE proto = ?1 AND host_port = ?2 AND container_id != ?4"
+		" AND (host_ip = ?3 OR host_ip = '0.0.0.0' OR ?3 = '0.0.0.0') LIMIT 1",
+		-1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare port lookup");
 	sqlite3_bind_text(st, 1, p->proto, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, p->host_port);
@@ -56,8 +56,8 @@ static int check_port(struct pd_store *s, const char *id, const struct pd_port *
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "host port %s:%u/%s is already published by container %.12s",
-				    p->host_ip, p->host_port, p->proto, (const char *)sqlite3_column_text(st, 0));
+				    "host port %s:%u/%s is already published by container %.12s", p->host_ip,
+				    p->host_port, p->proto, (const char *)sqlite3_column_text(st, 0));
 	return rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up ports");
 }
 
@@ -83,10 +83,13 @@ static int insert_port(struct pd_store *s, const char *id, const struct pd_port 
  * temporary table of this connection for the lookup below. */
 static int set_taken(struct pd_store *s, const uint32_t *taken, size_t n, struct pd_err **err)
 {
-	if (store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS taken (ip INTEGER PRIMARY KEY); DELETE FROM temp.taken", err) < 0)
+	if (store_exec(
+		s, "CREATE TEMP TABLE IF NOT EXISTS taken (ip INTEGER PRIMARY KEY); DELETE FROM temp.taken",
+		err) < 0)
 		return -1;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (n && sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO temp.taken (ip) VALUES (?)", -1, &st, NULL) != SQLITE_OK)
+	if (n && sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO temp.taken (ip) VALUES (?)", -1, &st,
+				    NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare taken addresses");
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(st);
@@ -97,21 +100,23 @@ static int set_taken(struct pd_store *s, const uint32_t *taken, size_t n, struct
 	return 0;
 }
 
-static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const uint32_t *taken, size_t n_taken,
-		 uint32_t *ip, struct pd_err **err)
+static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const uint32_t *taken,
+		 size_t n_taken, uint32_t *ip, struct pd_err **err)
 {
 	char key[32];
 	pd_subnet_key(n, key, sizeof(key));
 	if (set_taken(s, taken, n_taken, err) < 0)
 		return -1;
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT c FROM (SELECT ?2 AS c UNION SELECT ?4 + 1 UNION"
-			       " SELECT ip + 1 FROM leases WHERE network = ?1 UNION SELECT ip + 1 FROM temp.taken)"
-			       " WHERE c >= ?2 AND c <= ?3 AND c != ?4"
-			       " AND c NOT IN (SELECT ip FROM leases WHERE network = ?1) AND c NOT IN (SELECT ip FROM temp.taken)"
-			       " ORDER BY c LIMIT 1",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT c FROM (SELECT ?2 AS c UNION SELECT ?4 + 1 UNION"
+		" SELECT ip + 1 FROM leases WHERE network = ?1 UNION SELECT ip + 1 FROM temp.taken)"
+		" WHERE c >= ?2 AND c <= ?3 AND c != ?4"
+		" AND c NOT IN (SELECT ip FROM leases WHERE network = ?1) AND c NOT IN (SELECT ip FROM "
+		"temp.taken)"
+		" ORDER BY c LIMIT 1",
+		-1, &q, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare address lookup");
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, pd_subnet_first(n));
@@ -137,8 +142,9 @@ static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, 
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record lease");
 }
 
-int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet, const uint32_t *taken,
-			 size_t n_taken, const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err)
+int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
+			 const uint32_t *taken, size_t n_taken, const struct pd_port *ports, size_t n_ports,
+			 uint32_t *ip, struct pd_err **err)
 {
 	if (store_begin(s, err) < 0)
 		return -1;
@@ -178,8 +184,8 @@ int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err
 static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT ip, gateway, prefix FROM leases WHERE container_id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT ip, gateway, prefix FROM leases WHERE container_id = ?", -1,
+			       &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare lease lookup");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -195,10 +201,11 @@ static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *ou
 static int get_ports(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT proto, host_ip, host_port, container_port FROM ports WHERE container_id = ?"
-			       " ORDER BY container_port, proto, host_port",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT proto, host_ip, host_port, container_port FROM ports WHERE container_id = ?"
+		" ORDER BY container_port, proto, host_port",
+		-1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare port lookup");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	int rc;
@@ -245,9 +252,12 @@ int pd_store_net_all_ports(struct pd_store *s, struct pd_store_port_row **out, s
 		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
 		struct pd_store_port_row *r = &(*out)[(*n)++];
 		memset(r, 0, sizeof(*r));
-		snprintf(r->container_id, sizeof(r->container_id), "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(r->port.proto, sizeof(r->port.proto), "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(r->port.host_ip, sizeof(r->port.host_ip), "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(r->container_id, sizeof(r->container_id), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		snprintf(r->port.proto, sizeof(r->port.proto), "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		snprintf(r->port.host_ip, sizeof(r->port.host_ip), "%s",
+			 (const char *)sqlite3_column_text(st, 2));
 		r->port.host_port = (uint16_t)sqlite3_column_int(st, 3);
 		r->port.container_port = (uint16_t)sqlite3_column_int(st, 4);
 	}

@@ -14,8 +14,9 @@
  * with `subnet`, lease the lowest free address of it, other than the
  * `taken` ones (held by other state roots), into *ip.  Parallel callers
  * queue on the database lock, so no two get one address. */
-int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet, const uint32_t *taken,
-			 size_t n_taken, const struct pd_port *ports, size_t n_ports, uint32_t *ip, struct pd_err **err);
+int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
+			 const uint32_t *taken, size_t n_taken, const struct pd_port *ports, size_t n_ports,
+			 uint32_t *ip, struct pd_err **err);
 /* Forget the container's lease and ports (its row's deletion does too). */
 int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err);
 
@@ -36,4 +37,5 @@ struct pd_store_port_row {
 	char container_id[65];
 	struct pd_port port;
 };
-int pd_store_net_all_ports(struct pd_store *s, struct pd_store_port_row **out, size_t *n, struct pd_err **err);
+int pd_store_net_all_ports(struct pd_store *s, struct pd_store_port_row **out, size_t *n,
+			   struct pd_err **err);

@@ -15,7 +15,6 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-
 static const char *const migrations[] = {
 	/* 1 */
 	"CREATE TABLE containers ("
@@ -121,12 +120,14 @@ static int migrate(struct pd_store *s, struct pd_err **err)
 	/* The common case, an up-to-date schema, costs one read. */
 	if (user_version(s) == n)
 		return 0;
-	if (exec_retry_busy(s, "PRAGMA journal_mode=WAL", err) < 0 || exec_retry_busy(s, "BEGIN IMMEDIATE", err) < 0)
+	if (exec_retry_busy(s, "PRAGMA journal_mode=WAL", err) < 0 ||
+	    exec_retry_busy(s, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	int version = user_version(s);
 	if (version > n) {
 		store_exec(s, "ROLLBACK", pd_err_ignore(cleanup));
-		return pd_fail(err, 0, "state database schema %d is newer than this pocket-docker (%d)", version, n);
+		return pd_fail(err, 0, "state database schema %d is newer than this pocket-docker (%d)",
+			       version, n);
 	}
 	for (int v = version; v < n; v++) {
 		char pragma[64];
@@ -141,7 +142,7 @@ static int migrate(struct pd_store *s, struct pd_err **err)
 
 #define BUSY_TIMEOUT_MS 30000
 #define WAL_BOUND_PAGES 512 /* checkpoint inline beyond this (2 MB) */
-#define WAL_IDLE_PAGES 64   /* a monitor's checkpoint after its run (256 KB) */
+#define WAL_IDLE_PAGES	64  /* a monitor's checkpoint after its run (256 KB) */
 
 static int wal_hook(void *data, sqlite3 *db, const char *name, int pages)
 {
@@ -171,7 +172,8 @@ struct pd_store *pd_store_open(const char *root, struct pd_err **err)
 	struct pd_store *s = xcalloc(1, sizeof(*s));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-		pd_fail(err, 0, "open state database '%s': %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		pd_fail(err, 0, "open state database '%s': %s", path,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		pd_store_close(s);
 		return NULL;
 	}
@@ -235,10 +237,10 @@ void pd_records_free(struct pd_record *v, size_t n)
 	free(v);
 }
 
-
 #define COLUMNS                                                                                              \
-	"id, name, image, command, config, state, created_ns, started_ns, finished_ns, pid, pid_start, "      \
-	"monitor_pid, monitor_start, exit_code, oom_killed, auto_remove, stop_requested, restart_count, error, " \
+	"id, name, image, command, config, state, created_ns, started_ns, finished_ns, pid, pid_start, "     \
+	"monitor_pid, monitor_start, exit_code, oom_killed, auto_remove, stop_requested, restart_count, "    \
+	"error, "                                                                                            \
 	"health"
 
 static char *col_str(sqlite3_stmt *st, int i)
@@ -275,10 +277,11 @@ static void read_row(sqlite3_stmt *st, struct pd_record *r)
 int pd_store_insert(struct pd_store *s, const struct pd_record *r, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO containers (id, name, image, command, config, state, created_ns, auto_remove,"
-			       " monitor_pid, monitor_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		s->db,
+		"INSERT INTO containers (id, name, image, command, config, state, created_ns, auto_remove,"
+		" monitor_pid, monitor_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		-1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare insert");
 	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->name, -1, SQLITE_STATIC);
@@ -301,7 +304,8 @@ int pd_store_insert(struct pd_store *s, const struct pd_record *r, struct pd_err
 			pd_record_free(&other);
 			return -1;
 		}
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "the container name \"%s\" is already in use", r->name);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "the container name \"%s\" is already in use",
+				    r->name);
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail(s, err, "insert container");
@@ -340,14 +344,15 @@ int pd_store_find(struct pd_store *s, const char *ref, struct pd_record *out, st
 	if (n == 1)
 		return 0;
 	bool hex = strspn(ref, "0123456789abcdef") == strlen(ref);
-	if (hex && find_by(s, "SELECT " COLUMNS " FROM containers WHERE substr(id, 1, length(?1)) = ?1", ref, out,
-			   &n, err) < 0)
+	if (hex && find_by(s, "SELECT " COLUMNS " FROM containers WHERE substr(id, 1, length(?1)) = ?1", ref,
+			   out, &n, err) < 0)
 		return -1;
 	if (hex && n == 1)
 		return 0;
 	if (n > 1) {
 		pd_record_free(out);
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container id prefix '%s' is ambiguous (%d matches)", ref, n);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container id prefix '%s' is ambiguous (%d matches)", ref, n);
 	}
 	return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such container: %s", ref);
 }
@@ -355,8 +360,8 @@ int pd_store_find(struct pd_store *s, const char *ref, struct pd_record *out, st
 int pd_store_list(struct pd_store *s, struct pd_record **out, size_t *n, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM containers ORDER BY created_ns DESC", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM containers ORDER BY created_ns DESC", -1, &st,
+			       NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare list");
 	size_t cap = 16, len = 0;
 	struct pd_record *v = xcalloc(cap, sizeof(*v));
@@ -395,11 +400,14 @@ static int update(struct pd_store *s, const char *sql, const char *id, const int
 int pd_store_set_running(struct pd_store *s, const char *id, pid_t pid, uint64_t pid_start, pid_t monitor,
 			 uint64_t monitor_start, int64_t started_ns, struct pd_err **err)
 {
-	int64_t v[] = { PD_STATE_RUNNING, pid, (int64_t)pid_start, started_ns, monitor, (int64_t)monitor_start };
-	return update(s,
-		      "UPDATE containers SET state = ?2, pid = ?3, pid_start = ?4, started_ns = ?5, monitor_pid = ?6,"
-		      " monitor_start = ?7, exit_code = -1, finished_ns = 0, oom_killed = 0 WHERE id = ?1",
-		      id, v, 6, NULL, err);
+	int64_t v[] = {
+		PD_STATE_RUNNING, pid, (int64_t)pid_start, started_ns, monitor, (int64_t)monitor_start
+	};
+	return update(
+	    s,
+	    "UPDATE containers SET state = ?2, pid = ?3, pid_start = ?4, started_ns = ?5, monitor_pid = ?6,"
+	    " monitor_start = ?7, exit_code = -1, finished_ns = 0, oom_killed = 0 WHERE id = ?1",
+	    id, v, 6, NULL, err);
 }
 
 int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,

@@ -16,7 +16,7 @@ enum pd_state {
 	PD_STATE_CREATING = 0,
 	PD_STATE_RUNNING,
 	PD_STATE_EXITED,
-	PD_STATE_STOPPING, /* stop asked; running until the monitor records the exit */
+	PD_STATE_STOPPING,   /* stop asked; running until the monitor records the exit */
 	PD_STATE_RESTARTING, /* exited; the monitor restarts it after a back-off */
 };
 
@@ -26,22 +26,22 @@ const char *pd_state_name(enum pd_state s);
 struct pd_record {
 	char id[65];
 	char *name;
-	char *image;     /* what --rootfs named */
-	char *command;   /* JSON array of argv */
-	char *config;    /* JSON of the full config (for inspect) */
+	char *image;   /* what --rootfs named */
+	char *command; /* JSON array of argv */
+	char *config;  /* JSON of the full config (for inspect) */
 	enum pd_state state;
 	int64_t created_ns, started_ns, finished_ns;
-	pid_t pid;                 /* container's init, in our pid namespace */
-	uint64_t pid_start;        /* its start time (clock ticks since boot) */
+	pid_t pid;	    /* container's init, in our pid namespace */
+	uint64_t pid_start; /* its start time (clock ticks since boot) */
 	pid_t monitor_pid;
 	uint64_t monitor_start;
-	int exit_code;             /* -1 while unknown */
+	int exit_code; /* -1 while unknown */
 	bool oom_killed;
 	bool auto_remove;
 	bool stop_requested;
 	int restart_count;
-	char *error;               /* why it failed to start, if it did */
-	char *health;              /* health JSON or NULL */
+	char *error;  /* why it failed to start, if it did */
+	char *health; /* health JSON or NULL */
 };
 
 void pd_record_free(struct pd_record *r);

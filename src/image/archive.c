@@ -84,36 +84,36 @@ static PD_DL_SYM(archive_entry_atime_is_set);
 
 static int load_libarchive(struct pd_err **err)
 {
-	static const char *const sonames[] = {"libarchive.so.13", NULL};
+	static const char *const sonames[] = { "libarchive.so.13", NULL };
 	static const struct pd_dl_sym syms[] = {
-	    PD_DL_ENTRY(archive_read_new),
-	    PD_DL_ENTRY(archive_read_free),
-	    PD_DL_ENTRY(archive_read_support_format_tar),
-	    PD_DL_ENTRY(archive_read_support_filter_gzip),
-	    PD_DL_ENTRY(archive_read_support_filter_xz),
-	    PD_DL_ENTRY(archive_read_support_filter_zstd),
-	    PD_DL_ENTRY(archive_read_support_filter_bzip2),
-	    PD_DL_ENTRY(archive_read_open_fd),
-	    PD_DL_ENTRY(archive_read_next_header),
-	    PD_DL_ENTRY(archive_read_data_block),
-	    PD_DL_ENTRY(archive_error_string),
-	    PD_DL_ENTRY(archive_entry_pathname),
-	    PD_DL_ENTRY(archive_entry_hardlink),
-	    PD_DL_ENTRY(archive_entry_symlink),
-	    PD_DL_ENTRY(archive_entry_filetype),
-	    PD_DL_ENTRY(archive_entry_perm),
-	    PD_DL_ENTRY(archive_entry_uid),
-	    PD_DL_ENTRY(archive_entry_gid),
-	    PD_DL_ENTRY(archive_entry_rdev),
-	    PD_DL_ENTRY(archive_entry_size),
-	    PD_DL_ENTRY(archive_entry_size_is_set),
-	    PD_DL_ENTRY(archive_entry_mtime),
-	    PD_DL_ENTRY(archive_entry_mtime_nsec),
-	    PD_DL_ENTRY(archive_entry_mtime_is_set),
-	    PD_DL_ENTRY(archive_entry_atime),
-	    PD_DL_ENTRY(archive_entry_atime_nsec),
-	    PD_DL_ENTRY(archive_entry_atime_is_set),
-	    {NULL, NULL},
+		PD_DL_ENTRY(archive_read_new),
+		PD_DL_ENTRY(archive_read_free),
+		PD_DL_ENTRY(archive_read_support_format_tar),
+		PD_DL_ENTRY(archive_read_support_filter_gzip),
+		PD_DL_ENTRY(archive_read_support_filter_xz),
+		PD_DL_ENTRY(archive_read_support_filter_zstd),
+		PD_DL_ENTRY(archive_read_support_filter_bzip2),
+		PD_DL_ENTRY(archive_read_open_fd),
+		PD_DL_ENTRY(archive_read_next_header),
+		PD_DL_ENTRY(archive_read_data_block),
+		PD_DL_ENTRY(archive_error_string),
+		PD_DL_ENTRY(archive_entry_pathname),
+		PD_DL_ENTRY(archive_entry_hardlink),
+		PD_DL_ENTRY(archive_entry_symlink),
+		PD_DL_ENTRY(archive_entry_filetype),
+		PD_DL_ENTRY(archive_entry_perm),
+		PD_DL_ENTRY(archive_entry_uid),
+		PD_DL_ENTRY(archive_entry_gid),
+		PD_DL_ENTRY(archive_entry_rdev),
+		PD_DL_ENTRY(archive_entry_size),
+		PD_DL_ENTRY(archive_entry_size_is_set),
+		PD_DL_ENTRY(archive_entry_mtime),
+		PD_DL_ENTRY(archive_entry_mtime_nsec),
+		PD_DL_ENTRY(archive_entry_mtime_is_set),
+		PD_DL_ENTRY(archive_entry_atime),
+		PD_DL_ENTRY(archive_entry_atime_nsec),
+		PD_DL_ENTRY(archive_entry_atime_is_set),
+		{ NULL, NULL },
 	};
 	return pd_dl_open(&archive_handle, sonames, "libarchive13", syms, err);
 }
@@ -130,7 +130,7 @@ static void archive_freep(struct archive **a)
 bool pd_archive_is_tarball_name(const char *path)
 {
 	static const char *const suffixes[] = {
-	    ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.bz2",
+		".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.bz2",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++)
 		if (str_has_suffix(path, suffixes[i]))
@@ -180,8 +180,8 @@ static const char *archive_msg(struct archive *a)
 static int open_in_root(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC),
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd;
 	/* EAGAIN: a concurrent rename raced the ".." handling; the lookup is
@@ -342,7 +342,8 @@ static int apply_meta_fd(struct extract *x, int fd, struct archive_entry *e, str
 {
 	struct timespec ts[2];
 	entry_times(e, ts);
-	if (chown_wanted(x) && chown_failed(x, fchown(fd, (uid_t)sym_archive_entry_uid(e), (gid_t)sym_archive_entry_gid(e))))
+	if (chown_wanted(x) &&
+	    chown_failed(x, fchown(fd, (uid_t)sym_archive_entry_uid(e), (gid_t)sym_archive_entry_gid(e))))
 		return pd_fail(err, errno, "entry '%s': set owner", x->name);
 	if (fchmod(fd, sym_archive_entry_perm(e) & 07777) < 0)
 		return pd_fail(err, errno, "entry '%s': set mode", x->name);
@@ -360,8 +361,9 @@ static int apply_meta_at(struct extract *x, int pfd, const char *leaf, struct ar
 	struct timespec ts[2];
 	entry_times(e, ts);
 	bool is_link = sym_archive_entry_filetype(e) == AE_IFLNK;
-	if (chown_wanted(x) && chown_failed(x, fchownat(pfd, leaf, (uid_t)sym_archive_entry_uid(e),
-							  (gid_t)sym_archive_entry_gid(e), AT_SYMLINK_NOFOLLOW)))
+	if (chown_wanted(x) &&
+	    chown_failed(x, fchownat(pfd, leaf, (uid_t)sym_archive_entry_uid(e),
+				     (gid_t)sym_archive_entry_gid(e), AT_SYMLINK_NOFOLLOW)))
 		return pd_fail(err, errno, "entry '%s': set owner", x->name);
 	/* A symlink has no mode of its own on Linux. */
 	if (!is_link && fchmodat(pfd, leaf, sym_archive_entry_perm(e) & 07777, AT_SYMLINK_NOFOLLOW) < 0)
@@ -467,14 +469,14 @@ static int extract_dir(struct extract *x, int pfd, const char *leaf, const char 
 	}
 	struct dir_meta *m = &x->dirs[x->n_dirs];
 	*m = (struct dir_meta){
-	    .path = xstrdup(path),
-	    .depth = depth,
-	    .seq = x->n_dirs,
-	    .dev = st.st_dev,
-	    .ino = st.st_ino,
-	    .perm = sym_archive_entry_perm(e) & 07777,
-	    .uid = (uid_t)sym_archive_entry_uid(e),
-	    .gid = (gid_t)sym_archive_entry_gid(e),
+		.path = xstrdup(path),
+		.depth = depth,
+		.seq = x->n_dirs,
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.perm = sym_archive_entry_perm(e) & 07777,
+		.uid = (uid_t)sym_archive_entry_uid(e),
+		.gid = (gid_t)sym_archive_entry_gid(e),
 	};
 	entry_times(e, m->ts);
 	x->n_dirs++;
@@ -585,8 +587,8 @@ static int extract_whiteout(struct extract *x, const char *parent, const char *l
 		return -1;
 	if (!strcmp(leaf, WH_OPAQUE)) {
 		x->res->whiteouts++;
-		return set_dir_xattr(x, parent, x->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque",
-				     "y", err);
+		return set_dir_xattr(
+		    x, parent, x->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque", "y", err);
 	}
 	if (str_has_prefix(leaf, WH_PREFIX WH_PREFIX))
 		return 0;
@@ -793,13 +795,13 @@ int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct p
 	struct pd_extract_result local;
 	if (!res)
 		res = &local;
-	*res = (struct pd_extract_result){0};
+	*res = (struct pd_extract_result){ 0 };
 	struct extract x = {
-	    .rootfd = dirfd,
-	    .rootless = o ? o->rootless : geteuid() != 0,
-	    .keep_owners = o && o->keep_owners,
-	    .layer = o && o->layer,
-	    .res = res,
+		.rootfd = dirfd,
+		.rootless = o ? o->rootless : geteuid() != 0,
+		.keep_owners = o && o->keep_owners,
+		.layer = o && o->layer,
+		.res = res,
 	};
 
 	int ret = -1;
@@ -823,7 +825,7 @@ int pd_archive_extract(const char *tarball, int dirfd, const struct pd_extract_o
 	_cleanup_close_ int fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (res)
-			*res = (struct pd_extract_result){0};
+			*res = (struct pd_extract_result){ 0 };
 		return pd_fail(err, errno, "extract '%s': open", tarball);
 	}
 	return pd_archive_extract_fd(fd, tarball, dirfd, o, res, err);
@@ -836,7 +838,7 @@ int pd_archive_find_files(const char *tarball, const char *const *names, bool *f
 	_cleanup_close_ int fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return pd_fail(err, errno, "read '%s'", tarball);
-	struct extract x = {0};
+	struct extract x = { 0 };
 	int ret = -1;
 	if (load_libarchive(err) < 0 || open_reader(&x, fd, err) < 0)
 		goto out;
@@ -850,7 +852,8 @@ int pd_archive_find_files(const char *tarball, const char *const *names, bool *f
 			goto out;
 		}
 		if (n >= PD_EXTRACT_DEFAULT_MAX_ENTRIES) {
-			pd_fail(err, 0, "more than %llu entries", (unsigned long long)PD_EXTRACT_DEFAULT_MAX_ENTRIES);
+			pd_fail(err, 0, "more than %llu entries",
+				(unsigned long long)PD_EXTRACT_DEFAULT_MAX_ENTRIES);
 			goto out;
 		}
 		/* Only names are read: the data is skipped by the next header. */

@@ -59,7 +59,7 @@ bool pd_blob_has(const char *root, const char *digest)
 
 int pd_blob_dirs(const char *root, struct pd_err **err)
 {
-	static const char *const dirs[] = {"images", "images/blobs", "images/blobs/sha256", "images/tmp"};
+	static const char *const dirs[] = { "images", "images/blobs", "images/blobs/sha256", "images/tmp" };
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", root, dirs[i]);
 		if (mkdir(p, 0700) == 0)
@@ -250,13 +250,13 @@ static int open_partial(struct job *j, struct pd_err **err)
 		j->validator = NULL;
 	}
 	j->dl = (struct pd_download){
-	    .req = {.url = j->g->url, .headers = j->g->headers, .userpwd = j->g->userpwd},
-	    .fd = j->fd,
-	    .offset = have,
-	    .if_range = j->validator,
-	    .sha = &j->sha,
-	    .expect_size = j->g->size,
-	    .what = j->g->what,
+		.req = { .url = j->g->url, .headers = j->g->headers, .userpwd = j->g->userpwd },
+		.fd = j->fd,
+		.offset = have,
+		.if_range = j->validator,
+		.sha = &j->sha,
+		.expect_size = j->g->size,
+		.what = j->g->what,
 	};
 	return 0;
 }
@@ -276,7 +276,8 @@ static int finish_job(const char *root, struct job *j, struct pd_err **err)
 	_cleanup_free_ char *got = xasprintf("sha256:%s", hex);
 	if (j->g->digest && strcmp(got, j->g->digest)) {
 		drop_partial(j);
-		return pd_fail(err, 0, "'%s': digest mismatch: expected %s, got %s", j->g->what, j->g->digest, got);
+		return pd_fail(err, 0, "'%s': digest mismatch: expected %s, got %s", j->g->what, j->g->digest,
+			       got);
 	}
 	if (j->g->size && j->dl.done != j->g->size) {
 		drop_partial(j);
@@ -342,8 +343,8 @@ int pd_blob_fetch(const char *root, struct pd_blob_get *g, size_t n, unsigned pa
 		g[i].cached = false;
 		g[i].digest_out[0] = '\0';
 		if (g[i].digest && !pd_digest_valid(g[i].digest)) {
-			pd_fail(err, 0, "'%s': unsupported digest '%s' (want sha256:<64 hex digits>)", g[i].what,
-				g[i].digest);
+			pd_fail(err, 0, "'%s': unsupported digest '%s' (want sha256:<64 hex digits>)",
+				g[i].what, g[i].digest);
 			goto out;
 		}
 		if (g[i].digest && pd_blob_has(root, g[i].digest)) {
@@ -407,7 +408,7 @@ int pd_blob_fetch(const char *root, struct pd_blob_get *g, size_t n, unsigned pa
 		jobs[i].dl.sha = &jobs[i].sha;
 		dv[i] = &jobs[i].dl;
 	}
-	struct progress_wrap w = {jobs, progress, data};
+	struct progress_wrap w = { jobs, progress, data };
 	int fr = nf ? pd_fetch_all(dv, nf, parallel, on_progress, &w, err) : 0;
 	free(dv);
 	/* A full disk: every partial file goes, so as not to keep it full. */

@@ -45,11 +45,11 @@ void pd_images_sweep(const char *root);
 /* One blob to fetch. */
 struct pd_blob_get {
 	const char *url;
-	char *const *headers;  /* e.g. "Authorization: Bearer ..." */
+	char *const *headers; /* e.g. "Authorization: Bearer ..." */
 	const char *userpwd;
-	const char *digest;    /* expected, or NULL (a URL: learnt from the data) */
-	uint64_t size;	       /* expected, or 0 */
-	const char *what;      /* for messages and progress */
+	const char *digest; /* expected, or NULL (a URL: learnt from the data) */
+	uint64_t size;	    /* expected, or 0 */
+	const char *what;   /* for messages and progress */
 
 	char digest_out[PD_DIGEST_LEN + 1]; /* the verified digest */
 	uint64_t size_out;

@@ -179,7 +179,7 @@ struct userns_extract {
 static int userns_extract_cb(void *arg)
 {
 	struct userns_extract *u = arg;
-	struct pd_extract_result res = {0};
+	struct pd_extract_result res = { 0 };
 	_cleanup_err_ struct pd_err *e = NULL;
 	char msg[1024];
 	int r = pd_archive_extract_fd(u->tarfd, u->tarball, u->dfd, u->o, &res, &e);
@@ -202,7 +202,9 @@ static int extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const 
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return pd_fail(err, errno, "create pipe");
-	struct userns_extract u = {.tarfd = tarfd, .dfd = dfd, .report = p[1], .tarball = tarball, .tmp = tmp, .o = o};
+	struct userns_extract u = {
+		.tarfd = tarfd, .dfd = dfd, .report = p[1], .tarball = tarball, .tmp = tmp, .o = o
+	};
 	_cleanup_err_ struct pd_err *run_err = NULL;
 	int r = mode->run_in_userns(mode->ctx, userns_extract_cb, &u, &run_err);
 	close(p[1]);
@@ -210,7 +212,7 @@ static int extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const 
 	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
 	close(p[0]);
 	msg[n > 0 ? n : 0] = '\0';
-	*res = (struct pd_extract_result){0};
+	*res = (struct pd_extract_result){ 0 };
 	if (r == 0 && msg[0] == 'S') {
 		res->skipped_devices = (unsigned)strtoul(msg + 1, NULL, 10);
 		return 0;
@@ -219,7 +221,8 @@ static int extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const 
 		return pd_fail(err, 0, "%s", msg + 1);
 	remove_tmp(tmp);
 	if (run_err)
-		return pd_fail(err, run_err->errnum, "extract '%s' in a user namespace: %s", tarball, run_err->msg);
+		return pd_fail(err, run_err->errnum, "extract '%s' in a user namespace: %s", tarball,
+			       run_err->msg);
 	return pd_fail(err, 0, "extract '%s' in a user namespace failed", tarball);
 }
 
@@ -248,7 +251,7 @@ static int extract_into_place(int tarfd, const char *tarball, const struct stat 
 		return -1;
 	}
 
-	struct pd_extract_opts o = {.rootless = mode->rootless};
+	struct pd_extract_opts o = { .rootless = mode->rootless };
 	struct pd_extract_result res;
 	struct stat after;
 	if (mode->rootless && mode->run_in_userns) {

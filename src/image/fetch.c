@@ -33,8 +33,8 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-#define USER_AGENT	 "pocket-docker/0.2"
-#define ERROR_BODY_MAX	 1024
+#define USER_AGENT	  "pocket-docker/0.2"
+#define ERROR_BODY_MAX	  1024
 #define PROGRESS_EVERY_NS 100000000LL
 
 static void *curl_handle;
@@ -58,26 +58,17 @@ static PD_DL_SYM(curl_multi_strerror);
 
 static int load_libcurl(struct pd_err **err)
 {
-	static const char *const sonames[] = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL};
+	static const char *const sonames[] = { "libcurl.so.4", "libcurl-gnutls.so.4", NULL };
 	static const struct pd_dl_sym syms[] = {
-	    PD_DL_ENTRY(curl_global_init),
-	    PD_DL_ENTRY(curl_easy_init),
-	    PD_DL_ENTRY(curl_easy_setopt),
-	    PD_DL_ENTRY(curl_easy_perform),
-	    PD_DL_ENTRY(curl_easy_getinfo),
-	    PD_DL_ENTRY(curl_easy_cleanup),
-	    PD_DL_ENTRY(curl_easy_strerror),
-	    PD_DL_ENTRY(curl_slist_append),
-	    PD_DL_ENTRY(curl_slist_free_all),
-	    PD_DL_ENTRY(curl_multi_init),
-	    PD_DL_ENTRY(curl_multi_add_handle),
-	    PD_DL_ENTRY(curl_multi_remove_handle),
-	    PD_DL_ENTRY(curl_multi_perform),
-	    PD_DL_ENTRY(curl_multi_poll),
-	    PD_DL_ENTRY(curl_multi_info_read),
-	    PD_DL_ENTRY(curl_multi_cleanup),
-	    PD_DL_ENTRY(curl_multi_strerror),
-	    {NULL, NULL},
+		PD_DL_ENTRY(curl_global_init),	    PD_DL_ENTRY(curl_easy_init),
+		PD_DL_ENTRY(curl_easy_setopt),	    PD_DL_ENTRY(curl_easy_perform),
+		PD_DL_ENTRY(curl_easy_getinfo),	    PD_DL_ENTRY(curl_easy_cleanup),
+		PD_DL_ENTRY(curl_easy_strerror),    PD_DL_ENTRY(curl_slist_append),
+		PD_DL_ENTRY(curl_slist_free_all),   PD_DL_ENTRY(curl_multi_init),
+		PD_DL_ENTRY(curl_multi_add_handle), PD_DL_ENTRY(curl_multi_remove_handle),
+		PD_DL_ENTRY(curl_multi_perform),    PD_DL_ENTRY(curl_multi_poll),
+		PD_DL_ENTRY(curl_multi_info_read),  PD_DL_ENTRY(curl_multi_cleanup),
+		PD_DL_ENTRY(curl_multi_strerror),   { NULL, NULL },
 	};
 	if (curl_handle)
 		return 0;
@@ -95,7 +86,7 @@ void pd_http_resp_free(struct pd_http_resp *r)
 	free(r->content_type);
 	free(r->www_authenticate);
 	free(r->docker_content_digest);
-	*r = (struct pd_http_resp){0};
+	*r = (struct pd_http_resp){ 0 };
 }
 
 char *pd_url_redact(const char *url)
@@ -125,7 +116,7 @@ static void headers_clear(struct headers *h)
 	free(h->etag);
 	free(h->last_modified);
 	free(h->content_range);
-	*h = (struct headers){0};
+	*h = (struct headers){ 0 };
 }
 
 static void header_take(char **slot, const char *line, size_t len, size_t name_len)
@@ -146,12 +137,12 @@ static void header_line(struct headers *h, const char *line, size_t len)
 		const char *name;
 		size_t off;
 	} known[] = {
-	    {"content-type:", offsetof(struct headers, content_type)},
-	    {"www-authenticate:", offsetof(struct headers, www_authenticate)},
-	    {"docker-content-digest:", offsetof(struct headers, digest)},
-	    {"etag:", offsetof(struct headers, etag)},
-	    {"last-modified:", offsetof(struct headers, last_modified)},
-	    {"content-range:", offsetof(struct headers, content_range)},
+		{ "content-type:", offsetof(struct headers, content_type) },
+		{ "www-authenticate:", offsetof(struct headers, www_authenticate) },
+		{ "docker-content-digest:", offsetof(struct headers, digest) },
+		{ "etag:", offsetof(struct headers, etag) },
+		{ "last-modified:", offsetof(struct headers, last_modified) },
+		{ "content-range:", offsetof(struct headers, content_range) },
 	};
 	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
 		headers_clear(h);
@@ -234,15 +225,15 @@ static void curl_cleanupp(CURL **h)
 int pd_http_get(const struct pd_http_req *req, size_t max_body, struct pd_http_resp *resp,
 		struct pd_err **err)
 {
-	*resp = (struct pd_http_resp){0};
+	*resp = (struct pd_http_resp){ 0 };
 	if (load_libcurl(err) < 0)
 		return -1;
 	_cleanup_(curl_cleanupp) CURL *h = sym_curl_easy_init();
 	if (!h)
 		return pd_fail(err, ENOMEM, "start a transfer");
 	_cleanup_free_ char *shown = pd_url_redact(req->url);
-	struct membuf m = {.max = max_body};
-	struct headers hd = {0};
+	struct membuf m = { .max = max_body };
+	struct headers hd = { 0 };
 	struct curl_slist *list = setup_easy(h, req, err);
 	sym_curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_mem_body);
 	sym_curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
@@ -277,8 +268,8 @@ struct xfer {
 	struct curl_slist *list;
 	struct headers hd;
 	char *range_header;
-	bool started;	     /* the first body byte was seen: the status is known */
-	bool discard;	     /* an error response: keep its start for the message */
+	bool started; /* the first body byte was seen: the status is known */
+	bool discard; /* an error response: keep its start for the message */
 	char *error_body;
 	size_t error_len;
 };
@@ -291,7 +282,8 @@ void pd_download_clear(struct pd_download *d)
 }
 
 /* Fail this download (first failure wins): "'<what>': <message>". */
-__attribute__((format(printf, 3, 4))) static int fail_dl(struct pd_download *d, int errnum, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail_dl(struct pd_download *d, int errnum, const char *fmt,
+							 ...)
 {
 	if (d->err)
 		return -1;
@@ -332,7 +324,9 @@ static int begin_body(struct pd_download *d, struct xfer *x)
 		return 0;
 	}
 	free(d->validator);
-	d->validator = x->hd.etag ? xstrdup(x->hd.etag) : x->hd.last_modified ? xstrdup(x->hd.last_modified) : NULL;
+	d->validator = x->hd.etag	     ? xstrdup(x->hd.etag)
+		       : x->hd.last_modified ? xstrdup(x->hd.last_modified)
+					     : NULL;
 	curl_off_t cl = -1;
 	sym_curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
 	if (d->status == 206) {
@@ -378,7 +372,8 @@ static size_t on_file_body(char *buf, size_t size, size_t n, void *data)
 	}
 	uint64_t limit = d->expect_size ? d->expect_size : d->max_bytes;
 	if (limit && len > limit - d->done) {
-		fail_dl(d, 0, "%s", d->expect_size ? "more data than the expected size" : "larger than the limit");
+		fail_dl(d, 0, "%s",
+			d->expect_size ? "more data than the expected size" : "larger than the limit");
 		return 0;
 	}
 	for (size_t off = 0; off < len;) {

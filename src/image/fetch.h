@@ -55,13 +55,13 @@ struct pd_download {
 	uint64_t expect_size;  /* 0: unknown; otherwise more is refused at once */
 	const char *what;      /* for messages and progress */
 
-	long status;	     /* final HTTP status (0 for file://) */
-	uint64_t done;	     /* bytes in the file now */
-	uint64_t total;	     /* expected size of the whole file, 0 if unknown */
-	char *validator;     /* ETag (or Last-Modified) of this response */
-	struct pd_err *err;  /* this transfer's failure, if any (owned) */
-	bool resumable;	     /* err is a broken transfer: the data so far is good */
-	void *priv;	     /* the fetcher's own */
+	long status;	    /* final HTTP status (0 for file://) */
+	uint64_t done;	    /* bytes in the file now */
+	uint64_t total;	    /* expected size of the whole file, 0 if unknown */
+	char *validator;    /* ETag (or Last-Modified) of this response */
+	struct pd_err *err; /* this transfer's failure, if any (owned) */
+	bool resumable;	    /* err is a broken transfer: the data so far is good */
+	void *priv;	    /* the fetcher's own */
 };
 void pd_download_clear(struct pd_download *d);
 

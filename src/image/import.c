@@ -33,7 +33,7 @@
 
 int pd_import_kind(const char *file, enum pd_import_kind *kind, struct pd_err **err)
 {
-	static const char *const marks[] = {"oci-layout", "index.json", "manifest.json", NULL};
+	static const char *const marks[] = { "oci-layout", "index.json", "manifest.json", NULL };
 	bool found[3];
 	if (pd_archive_find_files(file, marks, found, err) < 0)
 		return -1;
@@ -46,7 +46,7 @@ void pd_import_free(struct pd_import *im)
 	free(im->layers);
 	free(im->sizes);
 	free(im->repo_tag);
-	*im = (struct pd_import){0};
+	*im = (struct pd_import){ 0 };
 }
 
 /* Open `path` inside the unpacked archive: RESOLVE_IN_ROOT keeps a symlink
@@ -58,8 +58,8 @@ void pd_import_free(struct pd_import *im)
 static int open_inside(int dirfd, const char *path, struct stat *st, struct pd_err **err)
 {
 	struct open_how how = {
-	    .flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	_cleanup_close_ int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	if (fd < 0 && errno == ELOOP)
@@ -163,7 +163,7 @@ static int oci_manifest(const char *root, int dirfd, struct pd_manifest *m, char
  * file under blobs/sha256/ verified against its digest as it is stored. */
 static int import_oci(const char *root, int dirfd, struct pd_import *im, char ***fresh, struct pd_err **err)
 {
-	_cleanup_manifest_ struct pd_manifest m = {0};
+	_cleanup_manifest_ struct pd_manifest m = { 0 };
 	if (oci_manifest(root, dirfd, &m, im->mdigest, err) < 0)
 		return -1;
 	if (m.n_layers == 0)
@@ -263,7 +263,7 @@ static void remove_treep(char **path)
 int pd_import_blobs(const char *root, const char *file, enum pd_import_kind kind, struct pd_import *im,
 		    char ***fresh, struct pd_err **err)
 {
-	*im = (struct pd_import){0};
+	*im = (struct pd_import){ 0 };
 	if (kind == PD_IMPORT_ROOTFS)
 		return import_rootfs(root, file, im, fresh, err);
 	/* The archive of blobs is unpacked (safely, as a rootfs) here. */
@@ -276,7 +276,7 @@ int pd_import_blobs(const char *root, const char *file, enum pd_import_kind kind
 	_cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return pd_fail(err, errno, "open '%s'", tmp);
-	struct pd_extract_opts xo = {.rootless = true};
+	struct pd_extract_opts xo = { .rootless = true };
 	if (pd_archive_extract(file, dfd, &xo, NULL, err) < 0)
 		return -1;
 	return (kind == PD_IMPORT_OCI ? import_oci : import_docker)(root, dfd, im, fresh, err);

@@ -74,7 +74,7 @@ int pd_layer_extract(const char *root, const char *digest, bool rootless, struct
 	if (!mkdtemp(tmp))
 		return pd_fail(err, errno, "create a directory in '%s'", dir);
 	_cleanup_close_ int dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct pd_extract_opts o = {.rootless = rootless, .layer = true};
+	struct pd_extract_opts o = { .rootless = rootless, .layer = true };
 	_cleanup_free_ char *name = xasprintf("layer %.19s", digest);
 	if (dfd < 0) {
 		pd_fail(err, errno, "open '%s'", tmp);

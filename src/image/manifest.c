@@ -38,7 +38,7 @@ void pd_ref_free(struct pd_ref *r)
 	free(r->path);
 	free(r->tag);
 	free(r->digest);
-	*r = (struct pd_ref){0};
+	*r = (struct pd_ref){ 0 };
 }
 
 static bool is_lower_alnum(char c)
@@ -127,14 +127,15 @@ static bool valid_tag(const char *t)
 
 int pd_ref_parse(const char *s, struct pd_ref *r, struct pd_err **err)
 {
-	*r = (struct pd_ref){0};
+	*r = (struct pd_ref){ 0 };
 	_cleanup_free_ char *name = xstrdup(s);
 	char *at = strchr(name, '@');
 	if (at) {
 		*at = '\0';
 		if (!pd_digest_valid(at + 1))
-			return pd_fail_kind(err, PD_ERR_USAGE, 0,
-					    "invalid reference '%s': the digest must be sha256:<64 hex digits>", s);
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "invalid reference '%s': the digest must be sha256:<64 hex digits>", s);
 		r->digest = xstrdup(at + 1);
 	}
 	char *slash = strchr(name, '/');
@@ -143,14 +144,16 @@ int pd_ref_parse(const char *s, struct pd_ref *r, struct pd_err **err)
 		*colon = '\0';
 		if (!valid_tag(colon + 1)) {
 			pd_ref_free(r);
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid reference '%s': bad tag '%s'", s, colon + 1);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid reference '%s': bad tag '%s'", s,
+					    colon + 1);
 		}
 		r->tag = xstrdup(colon + 1);
 	}
 	slash = strchr(name, '/');
 	const char *path = name;
-	if (slash && (memchr(name, '.', (size_t)(slash - name)) || memchr(name, ':', (size_t)(slash - name)) ||
-		      ((size_t)(slash - name) == 9 && !strncmp(name, "localhost", 9)) || name[0] == '[')) {
+	if (slash &&
+	    (memchr(name, '.', (size_t)(slash - name)) || memchr(name, ':', (size_t)(slash - name)) ||
+	     ((size_t)(slash - name) == 9 && !strncmp(name, "localhost", 9)) || name[0] == '[')) {
 		*slash = '\0';
 		r->domain = xstrdup(name);
 		path = slash + 1;
@@ -167,10 +170,11 @@ int pd_ref_parse(const char *s, struct pd_ref *r, struct pd_err **err)
 		r->path = xstrdup(path);
 	if (!valid_domain(r->domain) || !valid_path(r->path)) {
 		pd_ref_free(r);
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid reference '%s' (want [REGISTRY[:PORT]/]NAME[:TAG][@sha256:DIGEST], "
-				    "lowercase)",
-				    s);
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid reference '%s' (want [REGISTRY[:PORT]/]NAME[:TAG][@sha256:DIGEST], "
+		    "lowercase)",
+		    s);
 	}
 	if (!r->tag && !r->digest)
 		r->tag = xstrdup("latest");
@@ -212,12 +216,12 @@ void pd_challenge_free(struct pd_challenge *c)
 	free(c->realm);
 	free(c->service);
 	free(c->scope);
-	*c = (struct pd_challenge){0};
+	*c = (struct pd_challenge){ 0 };
 }
 
 int pd_challenge_parse(const char *h, struct pd_challenge *c, struct pd_err **err)
 {
-	*c = (struct pd_challenge){0};
+	*c = (struct pd_challenge){ 0 };
 	while (*h == ' ')
 		h++;
 	size_t sl = strcspn(h, " ");
@@ -226,7 +230,8 @@ int pd_challenge_parse(const char *h, struct pd_challenge *c, struct pd_err **er
 		return 0;
 	}
 	if (sl != 6 || strncasecmp(h, "Bearer", 6))
-		return pd_fail(err, 0, "unsupported authentication scheme '%.*s'", (int)(sl > 20 ? 20 : sl), h);
+		return pd_fail(err, 0, "unsupported authentication scheme '%.*s'", (int)(sl > 20 ? 20 : sl),
+			       h);
 	c->bearer = true;
 	const char *p = h + sl;
 	while (*p) {
@@ -250,7 +255,8 @@ int pd_challenge_parse(const char *h, struct pd_challenge *c, struct pd_err **er
 			}
 			if (*p != '"') {
 				pd_challenge_free(c);
-				return pd_fail(err, 0, "malformed authentication challenge (unterminated quote)");
+				return pd_fail(err, 0,
+					       "malformed authentication challenge (unterminated quote)");
 			}
 			p++;
 		} else {
@@ -294,7 +300,7 @@ void pd_manifest_free(struct pd_manifest *m)
 		desc_free(&m->manifests[i]);
 	free(m->layers);
 	free(m->manifests);
-	*m = (struct pd_manifest){0};
+	*m = (struct pd_manifest){ 0 };
 }
 
 static char *dup_str(json_t *o, const char *key)
@@ -311,7 +317,8 @@ static int parse_desc(json_t *o, const char *what, struct pd_descriptor *d, stru
 	d->media_type = dup_str(o, "mediaType");
 	d->digest = dup_str(o, "digest");
 	if (!pd_digest_valid(d->digest))
-		return pd_fail(err, 0, "%s: unsupported or missing digest '%s'", what, d->digest ? d->digest : "");
+		return pd_fail(err, 0, "%s: unsupported or missing digest '%s'", what,
+			       d->digest ? d->digest : "");
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
 		return pd_fail(err, 0, "%s: missing or negative size", what);
 	d->size = (uint64_t)json_integer_value(size);
@@ -347,7 +354,7 @@ static json_t *load_json(const char *body, size_t len, const char *what, struct 
 int pd_manifest_parse(const char *body, size_t len, const char *content_type, struct pd_manifest *m,
 		      struct pd_err **err)
 {
-	*m = (struct pd_manifest){0};
+	*m = (struct pd_manifest){ 0 };
 	_cleanup_(json_putp) json_t *j = load_json(body, len, "manifest", err);
 	if (!j)
 		return -1;
@@ -356,9 +363,11 @@ int pd_manifest_parse(const char *body, size_t len, const char *content_type, st
 	if (!mt)
 		mt = ct && strcmp(ct, "application/json") && strcmp(ct, "text/plain") ? ct : NULL;
 	json_t *schema = json_object_get(j, "schemaVersion");
-	if ((mt && str_has_prefix(mt, MT_DOCKER_V1)) || (json_is_integer(schema) && json_integer_value(schema) == 1))
-		return pd_fail(err, 0, "Docker schema 1 manifests are not supported (push the image again with "
-				       "a current client)");
+	if ((mt && str_has_prefix(mt, MT_DOCKER_V1)) ||
+	    (json_is_integer(schema) && json_integer_value(schema) == 1))
+		return pd_fail(err, 0,
+			       "Docker schema 1 manifests are not supported (push the image again with "
+			       "a current client)");
 	json_t *layers = json_object_get(j, "layers");
 	json_t *manifests = json_object_get(j, "manifests");
 	if (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST)))
@@ -389,8 +398,9 @@ int pd_manifest_parse(const char *body, size_t len, const char *content_type, st
 			ret = parse_desc(json_array_get(layers, i), "layer", d, err);
 			/* tar, tar+gzip, tar+zstd, Docker's tar.gzip; foreign
 			 * (Windows) layers live elsewhere and are refused. */
-			if (ret == 0 && (!d->media_type || !strstr(d->media_type, "tar") ||
-					 strstr(d->media_type, "foreign") || strstr(d->media_type, "nondistributable")))
+			if (ret == 0 &&
+			    (!d->media_type || !strstr(d->media_type, "tar") ||
+			     strstr(d->media_type, "foreign") || strstr(d->media_type, "nondistributable")))
 				ret = pd_fail(err, 0, "layer %s has an unsupported type '%s'", d->digest,
 					      d->media_type ? d->media_type : "");
 		}
@@ -405,9 +415,9 @@ const char *pd_host_arch(void)
 	static const struct {
 		const char *uname, *oci;
 	} map[] = {
-	    {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"armv7l", "arm"},	 {"armv6l", "arm"},
-	    {"i686", "386"},	 {"i386", "386"},      {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
-	    {"riscv64", "riscv64"},
+		{ "x86_64", "amd64" },	  { "aarch64", "arm64" }, { "armv7l", "arm" },
+		{ "armv6l", "arm" },	  { "i686", "386" },	  { "i386", "386" },
+		{ "ppc64le", "ppc64le" }, { "s390x", "s390x" },	  { "riscv64", "riscv64" },
 	};
 	static char arch[65];
 	if (!arch[0]) {
@@ -432,8 +442,8 @@ const char *pd_host_variant(void)
 	return NULL;
 }
 
-const struct pd_descriptor *pd_index_select(const struct pd_manifest *m, const char *arch, const char *variant,
-					    struct pd_err **err)
+const struct pd_descriptor *pd_index_select(const struct pd_manifest *m, const char *arch,
+					    const char *variant, struct pd_err **err)
 {
 	const struct pd_descriptor *best = NULL;
 	for (size_t i = 0; i < m->n_manifests; i++) {
@@ -452,8 +462,8 @@ const struct pd_descriptor *pd_index_select(const struct pd_manifest *m, const c
 		const struct pd_descriptor *d = &m->manifests[i];
 		if (!d->os || !d->arch || !strcmp(d->os, "unknown"))
 			continue;
-		char *n = xasprintf("%s%s%s/%s%s%s", have, *have ? ", " : "", d->os, d->arch, d->variant ? "/" : "",
-				    d->variant ? d->variant : "");
+		char *n = xasprintf("%s%s%s/%s%s%s", have, *have ? ", " : "", d->os, d->arch,
+				    d->variant ? "/" : "", d->variant ? d->variant : "");
 		free(have);
 		have = n;
 	}
@@ -476,7 +486,7 @@ void pd_image_config_free(struct pd_image_config *c)
 	free(c->arch);
 	free(c->runtime_json);
 	strv_free(c->diff_ids);
-	*c = (struct pd_image_config){0};
+	*c = (struct pd_image_config){ 0 };
 }
 
 /* A JSON array of strings; NULL (and no error) when absent or null. */
@@ -524,15 +534,17 @@ static int parse_runtime(json_t *cfg, struct pd_image_config *c, struct pd_err *
 	c->workdir = nonempty_str(cfg, "WorkingDir");
 	c->user = nonempty_str(cfg, "User");
 	c->stop_signal = nonempty_str(cfg, "StopSignal");
-	if (c->workdir && (c->workdir[0] != '/' || strstr(c->workdir, "/../") || str_has_suffix(c->workdir, "/..")))
-		return pd_fail(err, 0, "image config: WorkingDir '%.64s' is not an absolute path without '..'",
+	if (c->workdir &&
+	    (c->workdir[0] != '/' || strstr(c->workdir, "/../") || str_has_suffix(c->workdir, "/..")))
+		return pd_fail(err, 0,
+			       "image config: WorkingDir '%.64s' is not an absolute path without '..'",
 			       c->workdir);
 	return 0;
 }
 
 static int64_t parse_time(const char *s)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
 	if (!p)
 		return 0;
@@ -547,9 +559,10 @@ static int64_t parse_time(const char *s)
 	}
 	int64_t off = 0;
 	/* "+HH:MM": two digits each, nothing longer is read. */
-	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) && p[3] == ':' &&
-	    isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]))
-		off = (int64_t)(((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60) *
+	if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+	    p[3] == ':' && isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]))
+		off = (int64_t)(((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+				((p[4] - '0') * 10 + (p[5] - '0')) * 60) *
 		      (*p == '-' ? -1 : 1);
 	int64_t secs = (int64_t)timegm(&tm) - off;
 	/* Nanoseconds in an int64_t reach the year 2262: a date beyond
@@ -561,7 +574,7 @@ static int64_t parse_time(const char *s)
 
 int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *c, struct pd_err **err)
 {
-	*c = (struct pd_image_config){0};
+	*c = (struct pd_image_config){ 0 };
 	_cleanup_(json_putp) json_t *j = load_json(body, len, "image config", err);
 	if (!j)
 		return -1;
@@ -575,7 +588,8 @@ int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *
 		pd_image_config_free(c);
 		return -1;
 	}
-	c->runtime_json = json_is_object(cfg) ? json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("{}");
+	c->runtime_json =
+	    json_is_object(cfg) ? json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("{}");
 	if (!c->runtime_json)
 		abort();
 	return 0;
@@ -583,7 +597,7 @@ int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *
 
 int pd_image_runtime_parse(const char *json, struct pd_image_config *c, struct pd_err **err)
 {
-	*c = (struct pd_image_config){0};
+	*c = (struct pd_image_config){ 0 };
 	_cleanup_(json_putp) json_t *j = load_json(json, strlen(json), "stored image config", err);
 	if (!j)
 		return -1;

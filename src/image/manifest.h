@@ -75,8 +75,8 @@ const char *pd_host_arch(void);
 const char *pd_host_variant(void);
 /* Pick the entry of an index for linux/<arch>[/<variant>]; the error lists
  * the platforms the index offers. */
-const struct pd_descriptor *pd_index_select(const struct pd_manifest *m, const char *arch, const char *variant,
-					    struct pd_err **err);
+const struct pd_descriptor *pd_index_select(const struct pd_manifest *m, const char *arch,
+					    const char *variant, struct pd_err **err);
 
 /* What an image config gives a container (all may be NULL). */
 struct pd_image_config {
@@ -85,7 +85,7 @@ struct pd_image_config {
 	char *os, *arch;
 	int64_t created_ns; /* 0 when absent */
 	size_t n_diff_ids;
-	char **diff_ids; /* rootfs.diff_ids, bottom first (may be NULL) */
+	char **diff_ids;    /* rootfs.diff_ids, bottom first (may be NULL) */
 	char *runtime_json; /* the "config" object, compact JSON ("{}" when absent) */
 };
 int pd_image_config_parse(const char *body, size_t len, struct pd_image_config *c, struct pd_err **err);

@@ -35,12 +35,12 @@ static int get_one(struct pd_registry *r, const char *reference, struct pd_manif
 int pd_pull_manifest(struct pd_registry *r, const char *reference, struct pd_manifest *m,
 		     char digest[PD_DIGEST_LEN + 1], struct pd_err **err)
 {
-	_cleanup_manifest_ struct pd_manifest top = {0};
+	_cleanup_manifest_ struct pd_manifest top = { 0 };
 	if (get_one(r, reference, &top, digest, err) < 0)
 		return -1;
 	if (!top.is_index) {
 		*m = top;
-		top = (struct pd_manifest){0};
+		top = (struct pd_manifest){ 0 };
 		return 0;
 	}
 	const struct pd_descriptor *d = pd_index_select(&top, pd_host_arch(), pd_host_variant(), err);
@@ -49,13 +49,13 @@ int pd_pull_manifest(struct pd_registry *r, const char *reference, struct pd_man
 	/* The entry's own digest is checked by get_one; the name is recorded
 	 * with the index's. */
 	char entry_digest[PD_DIGEST_LEN + 1];
-	_cleanup_manifest_ struct pd_manifest one = {0};
+	_cleanup_manifest_ struct pd_manifest one = { 0 };
 	if (get_one(r, d->digest, &one, entry_digest, err) < 0)
 		return -1;
 	if (one.is_index)
 		return pd_fail(err, 0, "an index entry names another index");
 	*m = one;
-	one = (struct pd_manifest){0};
+	one = (struct pd_manifest){ 0 };
 	return 0;
 }
 
@@ -72,12 +72,12 @@ int pd_pull_blobs(const char *root, struct pd_registry *r, const struct pd_manif
 		whats[i] =
 		    i == 0 ? xasprintf("config %.19s", d->digest) : xasprintf("layer %.19s", d->digest);
 		g[i] = (struct pd_blob_get){
-		    .url = urls[i],
-		    .headers = pd_registry_headers(r),
-		    .userpwd = pd_registry_userpwd(r),
-		    .digest = d->digest,
-		    .size = d->size,
-		    .what = whats[i],
+			.url = urls[i],
+			.headers = pd_registry_headers(r),
+			.userpwd = pd_registry_userpwd(r),
+			.digest = d->digest,
+			.size = d->size,
+			.what = whats[i],
 		};
 		if (d->digest && !pd_blob_has(root, d->digest))
 			strv_push(fresh, d->digest);
@@ -106,7 +106,7 @@ int pd_image_config_load(const char *root, const char *digest, size_t n_layers, 
 {
 	size_t len;
 	_cleanup_free_ char *body = read_blob(root, digest, &len, err);
-	_cleanup_image_config_ struct pd_image_config c = {0};
+	_cleanup_image_config_ struct pd_image_config c = { 0 };
 	if (!body || pd_image_config_parse(body, len, &c, err) < 0)
 		return -1;
 	if (c.os && strcmp(c.os, "linux"))
@@ -117,6 +117,6 @@ int pd_image_config_load(const char *root, const char *digest, size_t n_layers, 
 		return pd_fail(err, 0, "the image config lists %zu layers, the manifest %zu", c.n_diff_ids,
 			       n_layers);
 	*cfg = c;
-	c = (struct pd_image_config){0};
+	c = (struct pd_image_config){ 0 };
 	return 0;
 }

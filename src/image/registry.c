@@ -26,7 +26,7 @@
 int pd_registry_open(struct pd_registry *r, const struct pd_ref *ref, bool insecure, const char *username,
 		     const char *password, struct pd_err **err)
 {
-	*r = (struct pd_registry){0};
+	*r = (struct pd_registry){ 0 };
 	r->ref.domain = xstrdup(ref->domain);
 	r->ref.path = xstrdup(ref->path);
 	r->ref.tag = ref->tag ? xstrdup(ref->tag) : NULL;
@@ -54,7 +54,7 @@ void pd_registry_close(struct pd_registry *r)
 	free_secret(r->password);
 	free_secret(r->userpwd);
 	free_secret(r->headers[0]);
-	*r = (struct pd_registry){0};
+	*r = (struct pd_registry){ 0 };
 }
 
 char *pd_registry_blob_url(const struct pd_registry *r, const char *digest)
@@ -77,7 +77,8 @@ static char *url_escape(const char *s)
 	char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~", c))
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~", c))
 			*o++ = (char)c;
 		else
 			o += sprintf(o, "%%%02X", c);
@@ -94,13 +95,14 @@ static char *credentials(const struct pd_registry *r)
 /* Answer a Bearer challenge: ask the realm for a token. */
 static int get_token(struct pd_registry *r, const struct pd_challenge *c, struct pd_err **err)
 {
-	_cleanup_free_ char *scope = c->scope ? xstrdup(c->scope) : xasprintf("repository:%s:pull", r->ref.path);
+	_cleanup_free_ char *scope =
+	    c->scope ? xstrdup(c->scope) : xasprintf("repository:%s:pull", r->ref.path);
 	_cleanup_free_ char *escope = url_escape(scope);
 	_cleanup_free_ char *eservice = url_escape(c->service ? c->service : "");
-	_cleanup_free_ char *url = xasprintf("%s%sservice=%s&scope=%s", c->realm, strchr(c->realm, '?') ? "&" : "?",
-					     eservice, escope);
+	_cleanup_free_ char *url = xasprintf("%s%sservice=%s&scope=%s", c->realm,
+					     strchr(c->realm, '?') ? "&" : "?", eservice, escope);
 	char *creds = credentials(r);
-	struct pd_http_req req = {.url = url, .userpwd = creds};
+	struct pd_http_req req = { .url = url, .userpwd = creds };
 	struct pd_http_resp resp;
 	int rc = pd_http_get(&req, TOKEN_MAX, &resp, err);
 	free_secret(creds);
@@ -123,7 +125,8 @@ static int get_token(struct pd_registry *r, const struct pd_challenge *c, struct
 			tok = json_string_value(json_object_get(j, "access_token"));
 		/* The token goes into a header line: no line breaks. */
 		if (!tok || !*tok || strpbrk(tok, "\r\n"))
-			ret = pd_fail(err, 0, "get a token from '%s': the answer holds no valid token", c->realm);
+			ret = pd_fail(err, 0, "get a token from '%s': the answer holds no valid token",
+				      c->realm);
 	}
 	if (ret == 0) {
 		free_secret(r->headers[0]);
@@ -140,13 +143,13 @@ static int get_authed(struct pd_registry *r, const char *url, char *const *extra
 		      struct pd_http_resp *resp, struct pd_err **err)
 {
 	for (int attempt = 0;; attempt++) {
-		char *hdrs[4] = {0};
+		char *hdrs[4] = { 0 };
 		size_t n = 0;
 		if (r->headers[0])
 			hdrs[n++] = r->headers[0];
 		for (size_t i = 0; extra && extra[i] && n < 3; i++)
 			hdrs[n++] = extra[i];
-		struct pd_http_req req = {.url = url, .headers = hdrs, .userpwd = r->userpwd};
+		struct pd_http_req req = { .url = url, .headers = hdrs, .userpwd = r->userpwd };
 		if (pd_http_get(&req, max, resp, err) < 0)
 			return -1;
 		if (resp->status != 401)
@@ -154,7 +157,8 @@ static int get_authed(struct pd_registry *r, const char *url, char *const *extra
 		if (attempt) {
 			pd_http_resp_free(resp);
 			return pd_fail(err, 0, "%s: authentication failed%s", r->ref.domain,
-				       r->username ? " (check the credentials)" : " (log in with --username)");
+				       r->username ? " (check the credentials)"
+						   : " (log in with --username)");
 		}
 		struct pd_challenge c;
 		int rc = resp->www_authenticate ? pd_challenge_parse(resp->www_authenticate, &c, err)
@@ -167,8 +171,9 @@ static int get_authed(struct pd_registry *r, const char *url, char *const *extra
 		if (c.bearer) {
 			rc = get_token(r, &c, err);
 		} else if (!r->username) {
-			rc = pd_fail(err, 0, "%s: authentication required (use --username and --password-stdin, or "
-					     "--authfile)",
+			rc = pd_fail(err, 0,
+				     "%s: authentication required (use --username and --password-stdin, or "
+				     "--authfile)",
 				     r->ref.domain);
 		} else {
 			free_secret(r->userpwd);
@@ -185,7 +190,7 @@ int pd_registry_manifest(struct pd_registry *r, const char *reference, char **bo
 {
 	_cleanup_free_ char *url = xasprintf("%s/v2/%s/manifests/%s", r->base, r->ref.path, reference);
 	_cleanup_free_ char *accept = xasprintf("Accept: %s", pd_manifest_accept);
-	char *extra[] = {accept, NULL};
+	char *extra[] = { accept, NULL };
 	struct pd_http_resp resp;
 	_cleanup_free_ char *name = xasprintf("%s/%s%s%s", r->ref.domain, r->ref.path,
 					      pd_digest_valid(reference) ? "@" : ":", reference);
@@ -206,8 +211,8 @@ int pd_registry_manifest(struct pd_registry *r, const char *reference, char **bo
 		snprintf(digest, PD_DIGEST_LEN + 1, "sha256:%s", hex);
 		const char *want = pd_digest_valid(reference) ? reference : resp.docker_content_digest;
 		if (want && pd_digest_valid(want) && strcmp(want, digest))
-			ret = pd_fail(err, 0, "manifest of '%s': digest mismatch: expected %s, got %s", name, want,
-				      digest);
+			ret = pd_fail(err, 0, "manifest of '%s': digest mismatch: expected %s, got %s", name,
+				      want, digest);
 	} else if (ret == 0) {
 		ret = -1;
 	}
@@ -265,7 +270,8 @@ int pd_registry_read_authfile(const char *path, const char *domain, char **usern
 		char *dec = b64_decode(auth);
 		char *colon = dec ? strchr(dec, ':') : NULL;
 		if (!colon) {
-			ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "auth file '%s': bad 'auth' for '%s'", path, domain);
+			ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "auth file '%s': bad 'auth' for '%s'", path,
+					   domain);
 		} else {
 			*colon = '\0';
 			*username = xstrdup(dec);
@@ -276,7 +282,8 @@ int pd_registry_read_authfile(const char *path, const char *domain, char **usern
 		*username = xstrdup(u);
 		*password = xstrdup(p ? p : "");
 	} else {
-		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "auth file '%s' has no credentials for '%s'", path, domain);
+		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "auth file '%s' has no credentials for '%s'", path,
+				   domain);
 	}
 	if (j)
 		json_decref(j);

@@ -16,10 +16,10 @@
 
 struct pd_registry {
 	struct pd_ref ref;
-	char *base;	       /* "https://host[:port]" */
+	char *base; /* "https://host[:port]" */
 	char *username, *password;
-	char *userpwd;	       /* "user:password" once Basic was asked for */
-	char *headers[2];      /* "Authorization: Bearer ..." once a token was issued */
+	char *userpwd;	  /* "user:password" once Basic was asked for */
+	char *headers[2]; /* "Authorization: Bearer ..." once a token was issued */
 };
 
 /* Prepare a client for `ref` (copied).  Credentials may be NULL. */

@@ -32,7 +32,7 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-static const char *const ctl_names[CG1_N] = {"memory", "pids", "cpu", "cpuacct", "cpuset"};
+static const char *const ctl_names[CG1_N] = { "memory", "pids", "cpu", "cpuacct", "cpuset" };
 
 static const char *needed_by(const struct pd_limits *l, enum cg1_ctrl c)
 {
@@ -116,7 +116,7 @@ static int cpuset_inherit(const char *dir, struct pd_err **err)
 {
 	_cleanup_free_ char *copy = xstrdup(dir);
 	const char *parent = dirname(copy);
-	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		_cleanup_free_ char *cur = cg_read(dir, files[i], err);
 		if (!cur)
@@ -343,7 +343,7 @@ static int mount_hier(int tmpfd, const struct cg1_hier *h, const char *name, str
 		else
 			strv_push(&flags, t);
 	}
-	const char *kv[] = {"name", hname, NULL};
+	const char *kv[] = { "name", hname, NULL };
 	unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	if (mkdirat(tmpfd, name, 0555) < 0 && errno != EEXIST)
 		return pd_fail(err, errno, "create /sys/fs/cgroup/%s", name);
@@ -358,7 +358,7 @@ static int mount_hier(int tmpfd, const struct cg1_hier *h, const char *name, str
 
 static int cg1_mount_view(int targetfd, bool userns, struct pd_err **err)
 {
-	static const char *const kv[] = {"mode", "0755", "size", "64k", NULL};
+	static const char *const kv[] = { "mode", "0755", "size", "64k", NULL };
 	_cleanup_close_ int tmpfd =
 	    cg_fs_new("tmpfs", kv, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	if (tmpfd < 0)
@@ -396,21 +396,21 @@ static int cg1_mount_view(int targetfd, bool userns, struct pd_err **err)
 		    move_mount(mfd, "", tmpfd, "unified", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			return pd_fail(err, errno, "attach cgroup2 at /sys/fs/cgroup/unified");
 	}
-	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	if (mount_setattr(tmpfd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
 		return pd_fail(err, errno, "make /sys/fs/cgroup read-only");
 	return 0;
 }
 
 const struct cg_ops cg1_ops = {
-    .name = "v1",
-    .create = cg1_create,
-    .open = cg1_open,
-    .set_limits = cg1_set_limits,
-    .add_pid = cg1_add_pid,
-    .stats = cg1_stats,
-    .oom_fd = cg1_oom_fd,
-    .oom_killed = cg1_oom_killed,
-    .destroy = cg1_destroy,
-    .mount_view = cg1_mount_view,
+	.name = "v1",
+	.create = cg1_create,
+	.open = cg1_open,
+	.set_limits = cg1_set_limits,
+	.add_pid = cg1_add_pid,
+	.stats = cg1_stats,
+	.oom_fd = cg1_oom_fd,
+	.oom_killed = cg1_oom_killed,
+	.destroy = cg1_destroy,
+	.mount_view = cg1_mount_view,
 };

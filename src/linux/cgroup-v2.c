@@ -31,7 +31,7 @@
 
 /* Controllers enabled for containers when available: memory, pids and cpu
  * for limits and stats, cpuset for --cpuset-cpus, io for later limits. */
-static const char *const wanted_ctls[] = {"memory", "pids", "cpu", "cpuset", "io"};
+static const char *const wanted_ctls[] = { "memory", "pids", "cpu", "cpuset", "io" };
 
 /* The flag that needs a controller, or NULL when no limit needs it. */
 static const char *needed_by(const struct pd_limits *l, const char *ctl)
@@ -288,14 +288,14 @@ static int cg2_mount_view(int targetfd, bool userns, struct pd_err **err)
 }
 
 const struct cg_ops cg2_ops = {
-    .name = "v2",
-    .create = cg2_create,
-    .open = cg2_open,
-    .set_limits = cg2_set_limits,
-    .add_pid = cg2_add_pid,
-    .stats = cg2_stats,
-    .oom_fd = cg2_oom_fd,
-    .oom_killed = cg2_oom_killed,
-    .destroy = cg2_destroy,
-    .mount_view = cg2_mount_view,
+	.name = "v2",
+	.create = cg2_create,
+	.open = cg2_open,
+	.set_limits = cg2_set_limits,
+	.add_pid = cg2_add_pid,
+	.stats = cg2_stats,
+	.oom_fd = cg2_oom_fd,
+	.oom_killed = cg2_oom_killed,
+	.destroy = cg2_destroy,
+	.mount_view = cg2_mount_view,
 };

@@ -116,15 +116,15 @@ static char *unescape_octal(const char *s, size_t len)
 /* Super options of a cgroup v1 mount that are not controllers. */
 static bool is_cg1_option(const char *o, size_t len)
 {
-	static const char *const opts[] = {"rw",
-					   "ro",
-					   "xattr",
-					   "noprefix",
-					   "clone_children",
-					   "cpuset_v2_mode",
-					   "favordynmods",
-					   "nofavordynmods",
-					   "none"};
+	static const char *const opts[] = { "rw",
+					    "ro",
+					    "xattr",
+					    "noprefix",
+					    "clone_children",
+					    "cpuset_v2_mode",
+					    "favordynmods",
+					    "nofavordynmods",
+					    "none" };
 	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
 		if (strlen(opts[i]) == len && !strncmp(o, opts[i], len))
 			return true;
@@ -150,7 +150,7 @@ struct cg1_hier **cg1_parse_mountinfo(const char *text)
 		size_t llen = strcspn(l, "\n");
 		_cleanup_free_ char *line = xstrndup(l, llen);
 		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-		char *f[6] = {0}, *save = NULL, *tok = strtok_r(line, " ", &save);
+		char *f[6] = { 0 }, *save = NULL, *tok = strtok_r(line, " ", &save);
 		for (int i = 0; i < 5 && tok; i++, tok = strtok_r(NULL, " ", &save))
 			f[i] = tok;
 		while (tok && strcmp(tok, "-"))
@@ -347,7 +347,7 @@ int cg_kill_loop(char *const *dirs, bool recursive, struct pd_err **err)
 	 * fatal_signal_pending), so the passes find fewer new pids each time
 	 * and end once a pass finds none; a new pid also resets the count of
 	 * quiet passes needed, so one lucky empty read does not end it. */
-	struct pidset seen = {0};
+	struct pidset seen = { 0 };
 	int quiet = 0;
 	for (int pass = 0; pass < 2000 && quiet < 3; pass++) {
 		int found = 0;
@@ -355,7 +355,7 @@ int cg_kill_loop(char *const *dirs, bool recursive, struct pd_err **err)
 			found += kill_pass(dirs[i], recursive, &seen);
 		quiet = found ? 0 : quiet + 1;
 		if (!found)
-			nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+			nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
 	}
 	free(seen.v);
 	if (quiet < 3)
@@ -399,9 +399,9 @@ int cg_rmdir_tree(const char *path, struct pd_err **err)
 				return pd_fail(err, e->errnum, "%s", e->msg);
 			return pd_fail(err, saved, "remove cgroup '%s'", path);
 		}
-		char *const dirs[] = {(char *)path, NULL};
+		char *const dirs[] = { (char *)path, NULL };
 		cg_kill_loop(dirs, true, pd_err_ignore(gone));
-		nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
 	}
 }
 
@@ -473,7 +473,7 @@ static bool none_oom_killed(struct pd_cgroup *cg)
 
 static int none_mount_view(int targetfd, bool userns, struct pd_err **err)
 {
-	static const char *const kv[] = {"mode", "0755", "size", "0", NULL};
+	static const char *const kv[] = { "mode", "0755", "size", "0", NULL };
 	int mfd =
 	    cg_fs_new("tmpfs", kv, NULL,
 		      MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
@@ -486,16 +486,16 @@ static int none_mount_view(int targetfd, bool userns, struct pd_err **err)
 }
 
 static const struct cg_ops cg_none_ops = {
-    .name = "none",
-    .create = none_limits,
-    .open = none_open,
-    .set_limits = none_limits,
-    .add_pid = none_add_pid,
-    .stats = none_stats,
-    .oom_fd = none_oom_fd,
-    .oom_killed = none_oom_killed,
-    .destroy = none_ok,
-    .mount_view = none_mount_view,
+	.name = "none",
+	.create = none_limits,
+	.open = none_open,
+	.set_limits = none_limits,
+	.add_pid = none_add_pid,
+	.stats = none_stats,
+	.oom_fd = none_oom_fd,
+	.oom_killed = none_oom_killed,
+	.destroy = none_ok,
+	.mount_view = none_mount_view,
 };
 
 /* ------------------------------------------------------------------ */
@@ -646,7 +646,7 @@ int pd_cg_clone_fd(const struct pd_cgroup *cg)
 
 int pd_cg_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
 {
-	*out = (struct pd_cg_stats){0};
+	*out = (struct pd_cg_stats){ 0 };
 	return cg->ops->stats(cg, out, err);
 }
 

@@ -31,7 +31,8 @@ static bool find_range(const char *file, const char *name, unsigned long id, uns
 			continue;
 		*c1 = '\0';
 		char *end = NULL;
-		bool match = !strcmp(line, name) || (strtoul(line, &end, 10) == id && end && *end == '\0' && *line);
+		bool match =
+		    !strcmp(line, name) || (strtoul(line, &end, 10) == id && end && *end == '\0' && *line);
 		if (!match)
 			continue;
 		unsigned long s, n;
@@ -92,8 +93,8 @@ static int write_proc(pid_t pid, const char *file, const char *data, struct pd_e
 	return 0;
 }
 
-static int run_helper(const char *helper, pid_t pid, unsigned long own, unsigned long start, unsigned long count,
-		      struct pd_err **err)
+static int run_helper(const char *helper, pid_t pid, unsigned long own, unsigned long start,
+		      unsigned long count, struct pd_err **err)
 {
 	char spid[16], sown[24], sstart[24], scount[24];
 	snprintf(spid, sizeof(spid), "%d", (int)pid);
@@ -113,7 +114,8 @@ static int run_helper(const char *helper, pid_t pid, unsigned long own, unsigned
 		if (errno != EINTR)
 			return pd_fail(err, errno, "wait for %s", helper);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return pd_fail(err, 0, "%s failed for pid %d (check /etc/subuid and /etc/subgid)", helper, (int)pid);
+		return pd_fail(err, 0, "%s failed for pid %d (check /etc/subuid and /etc/subgid)", helper,
+			       (int)pid);
 	return 0;
 }
 

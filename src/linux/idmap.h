@@ -6,9 +6,9 @@
 #include "util/error.h"
 
 struct pd_idmap {
-	uid_t uid;       /* the caller's uid, mapped to 0 */
+	uid_t uid; /* the caller's uid, mapped to 0 */
 	gid_t gid;
-	uid_t sub_uid;   /* first subordinate uid, mapped to 1 */
+	uid_t sub_uid; /* first subordinate uid, mapped to 1 */
 	unsigned long sub_uid_count;
 	gid_t sub_gid;
 	unsigned long sub_gid_count;

@@ -123,8 +123,8 @@ static int set_readonly(int treefd, bool recursive, const char *what, struct pd_
  * with /dev/null, directories with an empty read-only tmpfs.  Each reveals
  * host kernel state (keys, timers, firmware) or offers host-wide knobs. */
 static const char *const masked_proc[] = {
-	"acpi", "asound", "interrupts", "kcore", "keys", "latency_stats", "sched_debug", "scsi",
-	"timer_list", "timer_stats", NULL,
+	"acpi",	       "asound", "interrupts", "kcore",	      "keys", "latency_stats",
+	"sched_debug", "scsi",	 "timer_list", "timer_stats", NULL,
 };
 static const char *const readonly_proc[] = { "bus", "fs", "irq", "sys", "sysrq-trigger", NULL };
 static const char *const masked_sys[] = { "firmware", "devices/virtual/powercap", NULL };
@@ -142,8 +142,9 @@ static int mask_one(int basefd, const char *rel, int devfd, const char *what, st
 	_cleanup_close_ int mfd = -1;
 	if (S_ISDIR(st.st_mode)) {
 		static const char *const opts[] = { "size", "0", "mode", "0555", NULL };
-		mfd = fs_new("tmpfs", opts, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-			     err);
+		mfd =
+		    fs_new("tmpfs", opts,
+			   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	} else {
 		mfd = open_tree(devfd, "null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		if (mfd < 0)
@@ -161,7 +162,8 @@ static int readonly_one(int basefd, const char *rel, const char *what, struct pd
 		return 0;
 	if (tfd < 0)
 		return pd_fail(err, -tfd, "open '%s/%s'", what, rel);
-	_cleanup_close_ int tree = open_tree(tfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	_cleanup_close_ int tree =
+	    open_tree(tfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 	if (tree < 0)
 		return pd_fail(err, errno, "clone '%s/%s'", what, rel);
 	if (set_readonly(tree, true, rel, err) < 0)
@@ -174,7 +176,8 @@ int mnt_proc(int rootfd, int devfd, bool privileged, struct pd_err **err)
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "proc", 0555, err);
 	if (target < 0)
 		return -1;
-	_cleanup_close_ int mfd = fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	_cleanup_close_ int mfd =
+	    fs_new("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	if (mfd < 0 || attach(mfd, target, "/proc", err) < 0)
 		return -1;
 	if (privileged)
@@ -193,7 +196,8 @@ int mnt_sys(int rootfd, int devfd, bool privileged, struct pd_err **err)
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "sys", 0555, err);
 	if (target < 0)
 		return -1;
-	unsigned attrs = (privileged ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	unsigned attrs =
+	    (privileged ? 0 : MOUNT_ATTR_RDONLY) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 	_cleanup_err_ struct pd_err *e = NULL;
 	_cleanup_close_ int mfd = fs_new("sysfs", NULL, attrs, &e);
 	if (mfd < 0) {
@@ -225,15 +229,16 @@ static const struct {
 static const struct {
 	const char *name, *target;
 } dev_links[] = {
-	{ "fd", "/proc/self/fd" },   { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
-	{ "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },   { "core", "/proc/kcore" },
+	{ "fd", "/proc/self/fd" },	 { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+	{ "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },	 { "core", "/proc/kcore" },
 };
 
 /* A device node of the host's, bound onto an empty file in the new /dev
  * (mknod would need the tmpfs to allow device nodes, see the top). */
 static int dev_node(int devfd, const char *name, struct pd_err **err)
 {
-	_cleanup_close_ int f = openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+	_cleanup_close_ int f =
+	    openat(devfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (f < 0)
 		return pd_fail(err, errno, "create /dev/%s", name);
 	_cleanup_free_ char *host = xasprintf("/dev/%s", name);
@@ -274,7 +279,7 @@ int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct p
 		return dev_privileged(target, err);
 	static const char *const dev_opts[] = { "mode", "0755", "size", "65536k", NULL };
 	_cleanup_close_ int devfd =
-		fs_new("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, err);
+	    fs_new("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, err);
 	if (devfd < 0 || attach(devfd, target, "/dev", err) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
@@ -295,8 +300,8 @@ int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct p
 	if (ptsfd < 0 || move_mount(ptsfd, "", devfd, "pts", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ptsfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/pts");
 	static const char *const shm_opts[] = { "mode", "1777", "size", "65536k", NULL };
-	_cleanup_close_ int shmfd = fs_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-					   err);
+	_cleanup_close_ int shmfd =
+	    fs_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	if (shmfd < 0 || move_mount(shmfd, "", devfd, "shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return shmfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/shm");
 	return take_fd(&devfd);
@@ -313,19 +318,20 @@ int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
 	_cleanup_close_ int srcfd = (int)syscall(SYS_openat2, AT_FDCWD, v->src, &how, sizeof(how));
 	if (srcfd < 0 && errno == ELOOP)
-		return pd_fail(err, ELOOP, "volume source '%s' changed since it was checked: its path now holds a symlink",
-			       v->src);
+		return pd_fail(
+		    err, ELOOP,
+		    "volume source '%s' changed since it was checked: its path now holds a symlink", v->src);
 	if (srcfd < 0)
 		return pd_fail(err, errno, "open volume source '%s'", v->src);
 	_cleanup_close_ int tree =
-		open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	    open_tree(srcfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
 	if (tree < 0)
 		return pd_fail(err, errno, "open volume source '%s'", v->src);
 	struct stat st;
 	if (fstat(tree, &st) < 0)
 		return pd_fail(err, errno, "stat volume source '%s'", v->src);
 	_cleanup_close_ int target = S_ISDIR(st.st_mode) ? rootfs_mkdir_p(rootfd, v->dest, 0755, err)
-							  : rootfs_mkfile(rootfd, v->dest, err);
+							 : rootfs_mkfile(rootfd, v->dest, err);
 	if (target < 0)
 		return -1;
 	/* nodev: a node the container makes in a volume must not open a host
@@ -344,7 +350,7 @@ int mnt_tmpfs(int rootfd, const struct pd_tmpfs *t, struct pd_err **err)
 		snprintf(size, sizeof(size), "%u%%", t->size_pct);
 	else
 		snprintf(size, sizeof(size), "%llu", (unsigned long long)t->size);
-	const char *kv[] = {"mode", mode, t->size || t->size_pct ? "size" : NULL, size, NULL};
+	const char *kv[] = { "mode", mode, t->size || t->size_pct ? "size" : NULL, size, NULL };
 	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (t->exec ? 0 : MOUNT_ATTR_NOEXEC);
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, t->dest, 01777, err);
 	if (target < 0)

@@ -72,7 +72,8 @@ static int mkdir_p_depth(int rootfd, const char *rel, mode_t mode, unsigned dept
 		if (n <= 0 || depth >= 40)
 			return pd_fail(err, ELOOP, "create directory '%s' in rootfs", rel);
 		target[n] = '\0';
-		_cleanup_free_ char *next = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", parent, target);
+		_cleanup_free_ char *next =
+		    target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", parent, target);
 		_cleanup_close_ int tfd = mkdir_p_depth(rootfd, next, mode, depth + 1, err);
 		if (tfd < 0)
 			return -1;
@@ -128,7 +129,8 @@ int rootfs_write_file(int rootfd, const char *rel, const char *data, mode_t mode
 	 * host-looking path, a fifo) is replaced, never opened. */
 	if (unlinkat(pfd, name, 0) < 0 && errno != ENOENT && errno != EISDIR)
 		return pd_fail(err, errno, "replace '%s' in rootfs", rel);
-	_cleanup_close_ int fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	_cleanup_close_ int fd =
+	    openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return pd_fail(err, errno, "create '%s' in rootfs", rel);
 	size_t len = strlen(data);

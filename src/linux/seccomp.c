@@ -87,7 +87,7 @@ static int builder_add_arch(struct builder *b, uint32_t arch, struct pd_err **er
 
 static int builder_init(struct builder *b, uint32_t def_action, struct pd_err **err)
 {
-	*b = (struct builder){.def_action = def_action};
+	*b = (struct builder){ .def_action = def_action };
 	b->ctx = seccomp_init(def_action);
 	if (!b->ctx)
 		return pd_fail(err, EINVAL, "create seccomp filter");
@@ -282,7 +282,7 @@ static struct pd_seccomp *builder_finish(struct builder *b, unsigned flags, stru
 	builder_release(b);
 	if (rc < 0)
 		return NULL;
-	struct stub stub = {0};
+	struct stub stub = { 0 };
 	if (!is_errno_action(b->def_action) || !build_stub(b, &stub))
 		stub.n = 0;
 	if (n + stub.n > BPF_MAXINSNS) {
@@ -321,11 +321,11 @@ static bool rule_applies(const struct sd_rule *r, uint64_t caps, uint32_t native
 static int add_sub_arches(struct builder *b, uint32_t native, struct pd_err **err)
 {
 	static const uint32_t map[][3] = {
-	    {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32},
-	    {SCMP_ARCH_AARCH64, SCMP_ARCH_ARM, 0},
-	    {SCMP_ARCH_S390X, SCMP_ARCH_S390, 0},
-	    {SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS, SCMP_ARCH_MIPS64N32},
-	    {SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64N32},
+		{ SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32 },
+		{ SCMP_ARCH_AARCH64, SCMP_ARCH_ARM, 0 },
+		{ SCMP_ARCH_S390X, SCMP_ARCH_S390, 0 },
+		{ SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS, SCMP_ARCH_MIPS64N32 },
+		{ SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64N32 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
 		if (map[i][0] != native)
@@ -349,10 +349,10 @@ struct pd_seccomp *pd_seccomp_default(uint64_t caps, struct pd_err **err)
 			continue;
 		struct scmp_arg_cmp args[SD_MAX_ARGS];
 		for (unsigned a = 0; a < r->nargs; a++)
-			args[a] = (struct scmp_arg_cmp){.arg = r->args[a].index,
-							.op = (enum scmp_compare)r->args[a].op,
-							.datum_a = r->args[a].value,
-							.datum_b = r->args[a].value_two};
+			args[a] = (struct scmp_arg_cmp){ .arg = r->args[a].index,
+							 .op = (enum scmp_compare)r->args[a].op,
+							 .datum_a = r->args[a].value,
+							 .datum_b = r->args[a].value_two };
 		size_t nnames = 0;
 		while (r->names[nnames])
 			nnames++;
@@ -485,47 +485,47 @@ struct pd_seccomp *pd_seccomp_default_cached(const char *cache_dir, uint64_t cap
 
 /* Capability names, indexed by number (as in linux/capability.h). */
 static const char *const cap_names[] = {
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
+	"CHOWN",
+	"DAC_OVERRIDE",
+	"DAC_READ_SEARCH",
+	"FOWNER",
+	"FSETID",
+	"KILL",
+	"SETGID",
+	"SETUID",
+	"SETPCAP",
+	"LINUX_IMMUTABLE",
+	"NET_BIND_SERVICE",
+	"NET_BROADCAST",
+	"NET_ADMIN",
+	"NET_RAW",
+	"IPC_LOCK",
+	"IPC_OWNER",
+	"SYS_MODULE",
+	"SYS_RAWIO",
+	"SYS_CHROOT",
+	"SYS_PTRACE",
+	"SYS_PACCT",
+	"SYS_ADMIN",
+	"SYS_BOOT",
+	"SYS_NICE",
+	"SYS_RESOURCE",
+	"SYS_TIME",
+	"SYS_TTY_CONFIG",
+	"MKNOD",
+	"LEASE",
+	"AUDIT_WRITE",
+	"AUDIT_CONTROL",
+	"SETFCAP",
+	"MAC_OVERRIDE",
+	"MAC_ADMIN",
+	"SYSLOG",
+	"WAKE_ALARM",
+	"BLOCK_SUSPEND",
+	"AUDIT_READ",
+	"PERFMON",
+	"BPF",
+	"CHECKPOINT_RESTORE",
 };
 
 static int cap_from_name(const char *name)
@@ -605,13 +605,13 @@ static int parse_op(const char *name, enum scmp_compare *op, const char *what, s
 		const char *name;
 		enum scmp_compare op;
 	} ops[] = {
-	    {"SCMP_CMP_NE", SCMP_CMP_NE},
-	    {"SCMP_CMP_LT", SCMP_CMP_LT},
-	    {"SCMP_CMP_LE", SCMP_CMP_LE},
-	    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-	    {"SCMP_CMP_GE", SCMP_CMP_GE},
-	    {"SCMP_CMP_GT", SCMP_CMP_GT},
-	    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+		{ "SCMP_CMP_NE", SCMP_CMP_NE },
+		{ "SCMP_CMP_LT", SCMP_CMP_LT },
+		{ "SCMP_CMP_LE", SCMP_CMP_LE },
+		{ "SCMP_CMP_EQ", SCMP_CMP_EQ },
+		{ "SCMP_CMP_GE", SCMP_CMP_GE },
+		{ "SCMP_CMP_GT", SCMP_CMP_GT },
+		{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
 		if (strcmp(name, ops[i].name) == 0) {
@@ -756,10 +756,10 @@ static int parse_args(json_t *jargs, struct scmp_arg_cmp *args, unsigned *nargs,
 		    json_u64(json_object_get(a, "valueTwo"), &value_two) < 0)
 			return pd_fail_kind(err, PD_ERR_USAGE, 0, "%s: args[%zu]: values must be integers",
 					    what, i);
-		args[(*nargs)++] = (struct scmp_arg_cmp){.arg = (unsigned)json_integer_value(index),
-							 .op = op,
-							 .datum_a = value,
-							 .datum_b = value_two};
+		args[(*nargs)++] = (struct scmp_arg_cmp){ .arg = (unsigned)json_integer_value(index),
+							  .op = op,
+							  .datum_a = value,
+							  .datum_b = value_two };
 	}
 	return 0;
 }
@@ -910,9 +910,10 @@ fail:
 	return NULL;
 }
 
-struct pd_seccomp *pd_seccomp_from_json(const char *path, const char *text, uint64_t caps, struct pd_err **err)
+struct pd_seccomp *pd_seccomp_from_json(const char *path, const char *text, uint64_t caps,
+					struct pd_err **err)
 {
-	struct profile_ctx pc = {.path = path, .caps = caps, .goarch = native_goarch()};
+	struct profile_ctx pc = { .path = path, .caps = caps, .goarch = native_goarch() };
 	struct utsname u;
 	if (uname(&u) == 0 && sscanf(u.release, "%u.%u", &pc.kmajor, &pc.kminor) != 2)
 		pc.kmajor = pc.kminor = 0;
@@ -935,7 +936,7 @@ struct pd_seccomp *pd_seccomp_from_json(const char *path, const char *text, uint
 
 int pd_seccomp_load(const struct pd_seccomp *s, struct pd_err **err)
 {
-	struct sock_fprog prog = {.len = (unsigned short)s->len, .filter = (struct sock_filter *)s->prog};
+	struct sock_fprog prog = { .len = (unsigned short)s->len, .filter = (struct sock_filter *)s->prog };
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->flags, &prog) == 0)
 		return 0;
 	if (errno == EACCES)
@@ -947,8 +948,8 @@ int pd_seccomp_load_bpf(const void *bpf, size_t len, struct pd_err **err)
 {
 	if (len == 0 || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > BPF_MAXINSNS)
 		return pd_fail(err, EINVAL, "seccomp program of %zu bytes is malformed", len);
-	struct sock_fprog prog = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
-				  .filter = (struct sock_filter *)bpf};
+	struct sock_fprog prog = { .len = (unsigned short)(len / sizeof(struct sock_filter)),
+				   .filter = (struct sock_filter *)bpf };
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
 		return pd_fail(err, errno, "load seccomp filter");
 	return 0;

@@ -32,7 +32,8 @@ struct pd_seccomp *pd_seccomp_default(uint64_t caps, struct pd_err **err);
  * Docker does); unknown actions, ops, arches, caps and malformed JSON are
  * errors naming the entry (kind PD_ERR_USAGE).  `caps` decides the
  * includes/excludes by capability, as pd_seccomp_default. */
-struct pd_seccomp *pd_seccomp_from_json(const char *name, const char *text, uint64_t caps, struct pd_err **err);
+struct pd_seccomp *pd_seccomp_from_json(const char *name, const char *text, uint64_t caps,
+					struct pd_err **err);
 
 /* Install `s` on the calling thread.  Needs no_new_privs (or CAP_SYS_ADMIN);
  * allocates nothing and needs no libseccomp, so it is safe as the last step

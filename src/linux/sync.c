@@ -49,7 +49,9 @@ int sync_recv_fd(int fd, struct sync_msg *m, int *passfd, struct pd_err **err)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct msghdr h = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)
+	};
 	if (passfd)
 		*passfd = -1;
 	ssize_t n;
@@ -59,7 +61,8 @@ int sync_recv_fd(int fd, struct sync_msg *m, int *passfd, struct pd_err **err)
 	if (n == 0)
 		return 0;
 	struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&h) : NULL;
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int))) {
 		int got;
 		memcpy(&got, CMSG_DATA(c), sizeof(int));
 		if (passfd)

@@ -211,14 +211,16 @@ int user_resolve(const char *spec, const char *passwd, const char *group, struct
 		out->gid = 0;
 		lookup_passwd(pw, NULL, id, false, out, name, sizeof(name));
 	} else if (!*s || !lookup_passwd(pw, s, 0, true, out, name, sizeof(name))) {
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "unable to find user %s: no matching entries in passwd file", s);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "unable to find user %s: no matching entries in passwd file", s);
 	}
 	if (grp) {
 		unsigned long g;
 		if (parse_id(grp, &g) || lookup_group(gr, grp, &g))
 			out->gid = (gid_t)g;
 		else
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "unable to find group %s: no matching entries in group file",
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "unable to find group %s: no matching entries in group file",
 					    grp);
 	}
 	add_group(out, out->gid);

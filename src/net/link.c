@@ -81,27 +81,47 @@ static int load_libnl(struct pd_err **err)
 	 * handle too: dlsym searches the library's dependencies. */
 	static const char *const sonames[] = { "libnl-route-3.so.200", NULL };
 	static const struct pd_dl_sym syms[] = {
-		PD_DL_ENTRY(nl_socket_alloc), PD_DL_ENTRY(nl_socket_free),
-		PD_DL_ENTRY(nl_connect), PD_DL_ENTRY(nl_geterror),
-		PD_DL_ENTRY(nl_addr_parse), PD_DL_ENTRY(nl_addr_put),
-		PD_DL_ENTRY(nl_addr_get_binary_addr), PD_DL_ENTRY(nl_addr_get_len),
+		PD_DL_ENTRY(nl_socket_alloc),
+		PD_DL_ENTRY(nl_socket_free),
+		PD_DL_ENTRY(nl_connect),
+		PD_DL_ENTRY(nl_geterror),
+		PD_DL_ENTRY(nl_addr_parse),
+		PD_DL_ENTRY(nl_addr_put),
+		PD_DL_ENTRY(nl_addr_get_binary_addr),
+		PD_DL_ENTRY(nl_addr_get_len),
 		PD_DL_ENTRY(rtnl_link_get_addr),
-		PD_DL_ENTRY(rtnl_link_alloc), PD_DL_ENTRY(rtnl_link_put),
-		PD_DL_ENTRY(rtnl_link_bridge_alloc), PD_DL_ENTRY(rtnl_link_is_bridge),
-		PD_DL_ENTRY(rtnl_link_veth_alloc), PD_DL_ENTRY(rtnl_link_veth_get_peer),
-		PD_DL_ENTRY(rtnl_link_set_name), PD_DL_ENTRY(rtnl_link_set_master),
-		PD_DL_ENTRY(rtnl_link_set_flags), PD_DL_ENTRY(rtnl_link_get_flags),
-		PD_DL_ENTRY(rtnl_link_set_ns_pid), PD_DL_ENTRY(rtnl_link_add),
-		PD_DL_ENTRY(rtnl_link_change), PD_DL_ENTRY(rtnl_link_delete),
-		PD_DL_ENTRY(rtnl_link_get_kernel), PD_DL_ENTRY(rtnl_link_get_ifindex),
-		PD_DL_ENTRY(rtnl_addr_alloc), PD_DL_ENTRY(rtnl_addr_put),
-		PD_DL_ENTRY(rtnl_addr_set_ifindex), PD_DL_ENTRY(rtnl_addr_set_local),
-		PD_DL_ENTRY(rtnl_addr_add), PD_DL_ENTRY(rtnl_route_alloc),
-		PD_DL_ENTRY(rtnl_route_put), PD_DL_ENTRY(rtnl_route_set_dst),
-		PD_DL_ENTRY(rtnl_route_set_table), PD_DL_ENTRY(rtnl_route_set_protocol),
-		PD_DL_ENTRY(rtnl_route_add_nexthop), PD_DL_ENTRY(rtnl_route_add),
-		PD_DL_ENTRY(rtnl_route_nh_alloc), PD_DL_ENTRY(rtnl_route_nh_set_gateway),
-		PD_DL_ENTRY(rtnl_route_nh_set_ifindex), { NULL, NULL },
+		PD_DL_ENTRY(rtnl_link_alloc),
+		PD_DL_ENTRY(rtnl_link_put),
+		PD_DL_ENTRY(rtnl_link_bridge_alloc),
+		PD_DL_ENTRY(rtnl_link_is_bridge),
+		PD_DL_ENTRY(rtnl_link_veth_alloc),
+		PD_DL_ENTRY(rtnl_link_veth_get_peer),
+		PD_DL_ENTRY(rtnl_link_set_name),
+		PD_DL_ENTRY(rtnl_link_set_master),
+		PD_DL_ENTRY(rtnl_link_set_flags),
+		PD_DL_ENTRY(rtnl_link_get_flags),
+		PD_DL_ENTRY(rtnl_link_set_ns_pid),
+		PD_DL_ENTRY(rtnl_link_add),
+		PD_DL_ENTRY(rtnl_link_change),
+		PD_DL_ENTRY(rtnl_link_delete),
+		PD_DL_ENTRY(rtnl_link_get_kernel),
+		PD_DL_ENTRY(rtnl_link_get_ifindex),
+		PD_DL_ENTRY(rtnl_addr_alloc),
+		PD_DL_ENTRY(rtnl_addr_put),
+		PD_DL_ENTRY(rtnl_addr_set_ifindex),
+		PD_DL_ENTRY(rtnl_addr_set_local),
+		PD_DL_ENTRY(rtnl_addr_add),
+		PD_DL_ENTRY(rtnl_route_alloc),
+		PD_DL_ENTRY(rtnl_route_put),
+		PD_DL_ENTRY(rtnl_route_set_dst),
+		PD_DL_ENTRY(rtnl_route_set_table),
+		PD_DL_ENTRY(rtnl_route_set_protocol),
+		PD_DL_ENTRY(rtnl_route_add_nexthop),
+		PD_DL_ENTRY(rtnl_route_add),
+		PD_DL_ENTRY(rtnl_route_nh_alloc),
+		PD_DL_ENTRY(rtnl_route_nh_set_gateway),
+		PD_DL_ENTRY(rtnl_route_nh_set_ifindex),
+		{ NULL, NULL },
 	};
 	return pd_dl_open(&libnl, sonames, "libnl-route-3-200", syms, err);
 }
@@ -121,8 +141,8 @@ static void addrp(struct nl_addr **a)
 	if (*a)
 		sym_nl_addr_put(*a);
 }
-#define _cleanup_sock_ _cleanup_(sockp)
-#define _cleanup_link_ _cleanup_(linkp)
+#define _cleanup_sock_	 _cleanup_(sockp)
+#define _cleanup_link_	 _cleanup_(linkp)
 #define _cleanup_nladdr_ _cleanup_(addrp)
 
 /* libnl returns negative NLE_* codes; the message names the operation. */
@@ -190,7 +210,7 @@ static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr, const cha
 static int bridge_sysctls(struct pd_err **err)
 {
 	_cleanup_close_ int fd =
-		open("/proc/sys/net/ipv4/conf/" PD_NET_BRIDGE_NAME "/route_localnet", O_WRONLY | O_CLOEXEC);
+	    open("/proc/sys/net/ipv4/conf/" PD_NET_BRIDGE_NAME "/route_localnet", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
 		return pd_fail(err, errno, "set route_localnet on '%s'", PD_NET_BRIDGE_NAME);
 	return 0;
@@ -320,8 +340,8 @@ static int claim_address(struct nl_sock *sk, const char *host_name, const char *
 	sym_rtnl_route_put(rt);
 	if (r == -NLE_EXIST)
 		return pd_fail(err, 0,
-			       "address %s is in use by another container on '%s' (of another state root?)", ip,
-			       PD_NET_BRIDGE_NAME);
+			       "address %s is in use by another container on '%s' (of another state root?)",
+			       ip, PD_NET_BRIDGE_NAME);
 	return r < 0 ? nl_fail(err, r, "claim address", ip) : 0;
 }
 

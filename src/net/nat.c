@@ -48,7 +48,7 @@
 #include "util/dl.h"
 #include "util/xalloc.h"
 
-#define T "ip " PD_NAT_TABLE
+#define T  "ip " PD_NAT_TABLE
 #define TB "bridge " PD_NAT_TABLE
 
 static PD_DL_SYM(nft_ctx_new);
@@ -73,10 +73,14 @@ static struct nft_ctx *ctx_new(struct pd_err **err)
 {
 	static const char *const sonames[] = { "libnftables.so.1", NULL };
 	static const struct pd_dl_sym syms[] = {
-		PD_DL_ENTRY(nft_ctx_new), PD_DL_ENTRY(nft_ctx_free),
-		PD_DL_ENTRY(nft_ctx_buffer_output), PD_DL_ENTRY(nft_ctx_buffer_error),
-		PD_DL_ENTRY(nft_ctx_get_output_buffer), PD_DL_ENTRY(nft_ctx_get_error_buffer),
-		PD_DL_ENTRY(nft_ctx_output_set_flags), PD_DL_ENTRY(nft_run_cmd_from_buffer),
+		PD_DL_ENTRY(nft_ctx_new),
+		PD_DL_ENTRY(nft_ctx_free),
+		PD_DL_ENTRY(nft_ctx_buffer_output),
+		PD_DL_ENTRY(nft_ctx_buffer_error),
+		PD_DL_ENTRY(nft_ctx_get_output_buffer),
+		PD_DL_ENTRY(nft_ctx_get_error_buffer),
+		PD_DL_ENTRY(nft_ctx_output_set_flags),
+		PD_DL_ENTRY(nft_run_cmd_from_buffer),
 		{ NULL, NULL },
 	};
 	if (pd_dl_open(&libnftables, sonames, "libnftables1", syms, err) < 0)
@@ -115,7 +119,8 @@ static bool table_is_set_up(struct nft_ctx *c, const char *key)
 		unsigned chains = 0, post = 0, guard = 0, other = 0;
 		size_t i;
 		json_t *it;
-		json_array_foreach(json_object_get(root, "nftables"), i, it) {
+		json_array_foreach(json_object_get(root, "nftables"), i, it)
+		{
 			if (json_object_get(it, "chain"))
 				chains++;
 			json_t *rule = json_object_get(it, "rule");
@@ -149,19 +154,21 @@ int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err)
 	if (table_is_set_up(c, key))
 		return 0;
 	_cleanup_free_ char *script = xasprintf(
-		"add table " T "\n"
-		"add chain " T " prerouting { type nat hook prerouting priority -100; policy accept; }\n"
-		"add chain " T " output { type nat hook output priority -100; policy accept; }\n"
-		"add chain " T " postrouting { type nat hook postrouting priority 100; policy accept; }\n"
-		"add chain " T " guard { type filter hook prerouting priority -300; policy accept; }\n"
-		"flush chain " T " postrouting\n"
-		"flush chain " T " guard\n"
-		"add rule " T " postrouting ip saddr %s/%u oifname != \"%s\" masquerade comment \"pd-nat:%s\"\n"
-		"add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade comment \"pd-nat:%s\"\n"
-		"add rule " T " postrouting ip saddr %s/%u oifname \"%s\" ct status dnat masquerade comment \"pd-nat:%s\"\n"
-		"add rule " T " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"pd-nat:%s\"\n",
-		net, s->prefix, PD_NET_BRIDGE_NAME, key, PD_NET_BRIDGE_NAME, key, net, s->prefix, PD_NET_BRIDGE_NAME,
-		key, PD_NET_BRIDGE_NAME, key);
+	    "add table " T "\n"
+	    "add chain " T " prerouting { type nat hook prerouting priority -100; policy accept; }\n"
+	    "add chain " T " output { type nat hook output priority -100; policy accept; }\n"
+	    "add chain " T " postrouting { type nat hook postrouting priority 100; policy accept; }\n"
+	    "add chain " T " guard { type filter hook prerouting priority -300; policy accept; }\n"
+	    "flush chain " T " postrouting\n"
+	    "flush chain " T " guard\n"
+	    "add rule " T " postrouting ip saddr %s/%u oifname != \"%s\" masquerade comment \"pd-nat:%s\"\n"
+	    "add rule " T
+	    " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade comment \"pd-nat:%s\"\n"
+	    "add rule " T
+	    " postrouting ip saddr %s/%u oifname \"%s\" ct status dnat masquerade comment \"pd-nat:%s\"\n"
+	    "add rule " T " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"pd-nat:%s\"\n",
+	    net, s->prefix, PD_NET_BRIDGE_NAME, key, PD_NET_BRIDGE_NAME, key, net, s->prefix,
+	    PD_NET_BRIDGE_NAME, key, PD_NET_BRIDGE_NAME, key);
 	return run(c, script, "set up table " PD_NAT_TABLE, err);
 }
 
@@ -185,9 +192,10 @@ int pd_nat_publish(const char *id, const char *ip, const struct pd_port *ports, 
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *match = match_daddr(&ports[i]);
 		for (size_t k = 0; k < ARRAY_SIZE(chains); k++) {
-			char *next = xasprintf("%sadd rule " T " %s %s %s dport %u dnat to %s:%u comment \"pd:%s\"\n",
-					       script, chains[k], match, ports[i].proto, ports[i].host_port, ip,
-					       ports[i].container_port, id);
+			char *next =
+			    xasprintf("%sadd rule " T " %s %s %s dport %u dnat to %s:%u comment \"pd:%s\"\n",
+				      script, chains[k], match, ports[i].proto, ports[i].host_port, ip,
+				      ports[i].container_port, id);
 			free(script);
 			script = next;
 		}
@@ -203,7 +211,8 @@ static bool rule_port(json_t *rule, char proto[4], unsigned *port, char addr[16]
 	snprintf(addr, 16, "0.0.0.0");
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(rule, "expr"), i, e) {
+	json_array_foreach(json_object_get(rule, "expr"), i, e)
+	{
 		json_t *m = json_object_get(e, "match");
 		json_t *payload = json_object_get(json_object_get(m, "left"), "payload");
 		const char *field = json_string_value(json_object_get(payload, "field"));
@@ -233,7 +242,8 @@ int pd_nat_port_holder(const struct pd_port *p, const char *self, char holder[65
 	int found = 0;
 	size_t i;
 	json_t *it;
-	json_array_foreach(json_object_get(root, "nftables"), i, it) {
+	json_array_foreach(json_object_get(root, "nftables"), i, it)
+	{
 		json_t *rule = json_object_get(it, "rule");
 		const char *comment = json_string_value(json_object_get(rule, "comment"));
 		char proto[4] = "", addr[16];
@@ -260,7 +270,8 @@ static char *delete_script(const char *json, const char *tag)
 	char *script = xstrdup("");
 	size_t i;
 	json_t *it;
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		json_t *rule = json_object_get(it, "rule");
 		const char *comment = json_string_value(json_object_get(rule, "comment"));
 		const char *chain = json_string_value(json_object_get(rule, "chain"));
@@ -321,8 +332,10 @@ static char *map_target(struct nft_ctx *c, const char *veth)
 		json_t *root = json_loads(sym_nft_ctx_get_output_buffer(c), 0, NULL);
 		size_t i, k;
 		json_t *it, *el;
-		json_array_foreach(json_object_get(root, "nftables"), i, it) {
-			json_array_foreach(json_object_get(json_object_get(it, "map"), "elem"), k, el) {
+		json_array_foreach(json_object_get(root, "nftables"), i, it)
+		{
+			json_array_foreach(json_object_get(json_object_get(it, "map"), "elem"), k, el)
+			{
 				const char *key = json_string_value(json_array_get(el, 0));
 				json_t *jump = json_object_get(json_array_get(el, 1), "jump");
 				const char *t = json_string_value(json_object_get(jump, "target"));
@@ -346,22 +359,22 @@ int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac
 	 * there, and parallel starts are fine.  Adding the element again
 	 * with the same verdict (a restart) is accepted too. */
 	_cleanup_free_ char *script = xasprintf(
-		"add table " TB "\n"
-		"add map " TB " ports { type ifname : verdict; }\n"
-		"add chain " TB " prerouting { type filter hook prerouting priority -200; policy accept; }\n"
-		"flush chain " TB " prerouting\n"
-		"add rule " TB " prerouting iifname vmap @ports\n"
-		"add chain " TB " pd-%s\n"
-		"flush chain " TB " pd-%s\n"
-		"add rule " TB " pd-%s ether saddr != %s drop\n"
-		"add rule " TB " pd-%s ether type != { ip, arp } drop\n"
-		"add rule " TB " pd-%s arp htype . arp ptype . arp hlen . arp plen "
-		"!= { 1 . 0x0800 . 6 . 4 } drop\n"
-		"add rule " TB " pd-%s arp saddr ether != %s drop\n"
-		"add rule " TB " pd-%s arp saddr ip != %s drop\n"
-		"add rule " TB " pd-%s ip saddr != %s drop\n"
-		"add element " TB " ports { \"%s\" : jump pd-%s }\n",
-		id, id, id, mac, id, id, id, mac, id, ip, id, ip, veth, id);
+	    "add table " TB "\n"
+	    "add map " TB " ports { type ifname : verdict; }\n"
+	    "add chain " TB " prerouting { type filter hook prerouting priority -200; policy accept; }\n"
+	    "flush chain " TB " prerouting\n"
+	    "add rule " TB " prerouting iifname vmap @ports\n"
+	    "add chain " TB " pd-%s\n"
+	    "flush chain " TB " pd-%s\n"
+	    "add rule " TB " pd-%s ether saddr != %s drop\n"
+	    "add rule " TB " pd-%s ether type != { ip, arp } drop\n"
+	    "add rule " TB " pd-%s arp htype . arp ptype . arp hlen . arp plen "
+	    "!= { 1 . 0x0800 . 6 . 4 } drop\n"
+	    "add rule " TB " pd-%s arp saddr ether != %s drop\n"
+	    "add rule " TB " pd-%s arp saddr ip != %s drop\n"
+	    "add rule " TB " pd-%s ip saddr != %s drop\n"
+	    "add element " TB " ports { \"%s\" : jump pd-%s }\n",
+	    id, id, id, mac, id, id, id, mac, id, ip, id, ip, veth, id);
 	if (sym_nft_run_cmd_from_buffer(c, script) == 0)
 		return 0;
 	/* An element for this veth name that jumps elsewhere: left by a
@@ -391,8 +404,8 @@ int pd_nat_unpin(const char *id, const char *veth, struct pd_err **err)
 	/* The element first: a chain a verdict still jumps to cannot go.  An
 	 * element of another container's (a veth name reused) is not ours. */
 	_cleanup_free_ char *script =
-		target && !strcmp(target, chain)
-			? xasprintf("delete element " TB " ports { \"%s\" }\ndelete chain " TB " %s\n", veth, chain)
-			: xasprintf("delete chain " TB " %s\n", chain);
+	    target && !strcmp(target, chain)
+		? xasprintf("delete element " TB " ports { \"%s\" }\ndelete chain " TB " %s\n", veth, chain)
+		: xasprintf("delete chain " TB " %s\n", chain);
 	return run(c, script, "unpin the container's veth", err);
 }

@@ -15,7 +15,8 @@
 int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err);
 /* DNAT each of `ports` to `ip`, in prerouting (other hosts) and output (the
  * host itself), every rule tagged with the comment "pd:<id>". */
-int pd_nat_publish(const char *id, const char *ip, const struct pd_port *ports, size_t n, struct pd_err **err);
+int pd_nat_publish(const char *id, const char *ip, const struct pd_port *ports, size_t n,
+		   struct pd_err **err);
 /* 1 with the holder's id when a rule of another container than `self`
  * (of any state root) publishes the host port `p` already, 0 when none
  * does (or there is no table). */

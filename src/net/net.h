@@ -10,7 +10,7 @@
 
 #include "util/error.h"
 
-#define PD_NET_BRIDGE_NAME "pocket0"
+#define PD_NET_BRIDGE_NAME    "pocket0"
 #define PD_NET_DEFAULT_SUBNET "10.42.0.1/16"
 /* The routing table of the host-wide address claims (see link.c); no
  * rule points at it, so it never routes anything. */
@@ -20,30 +20,30 @@
 
 enum pd_net_mode {
 	PD_NET_DEFAULT = 0, /* a network namespace with loopback only */
-	PD_NET_NONE,        /* the same, asked for by name */
-	PD_NET_BRIDGE,      /* veth on pocket0 (root) or pasta/slirp4netns (rootless) */
-	PD_NET_HOST,        /* no network namespace */
+	PD_NET_NONE,	    /* the same, asked for by name */
+	PD_NET_BRIDGE,	    /* veth on pocket0 (root) or pasta/slirp4netns (rootless) */
+	PD_NET_HOST,	    /* no network namespace */
 };
 
 struct pd_port {
-	char host_ip[16];   /* dotted IPv4; "0.0.0.0" for every address */
+	char host_ip[16]; /* dotted IPv4; "0.0.0.0" for every address */
 	uint16_t host_port;
 	uint16_t container_port;
-	char proto[4];      /* "tcp" or "udp" */
+	char proto[4]; /* "tcp" or "udp" */
 };
 
 struct pd_netcfg {
 	enum pd_net_mode mode;
 	struct pd_port *ports;
 	size_t n_ports;
-	char **dns;         /* --dns servers; NULL: the host's */
-	char **add_hosts;   /* "NAME:IP" */
-	char ip[16];        /* the leased address (bridge, root), filled at start */
+	char **dns;	  /* --dns servers; NULL: the host's */
+	char **add_hosts; /* "NAME:IP" */
+	char ip[16];	  /* the leased address (bridge, root), filled at start */
 };
 
 /* The bridge's subnet in host byte order. */
 struct pd_subnet {
-	uint32_t gateway;   /* the bridge's own address */
+	uint32_t gateway; /* the bridge's own address */
 	uint32_t network;
 	unsigned prefix;
 };

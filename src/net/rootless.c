@@ -35,7 +35,8 @@
 static char *find_in_path(const char *name)
 {
 	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+	_cleanup_free_ char *copy =
+	    xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
 	char *save = NULL;
 	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		char *cand = xasprintf("%s/%s", d, name);
@@ -57,7 +58,8 @@ static void add_pasta_ports(char ***argv, const struct pd_port *ports, size_t n,
 		if (!strcmp(p->host_ip, "0.0.0.0"))
 			strv_push_take(argv, xasprintf("%u:%u", p->host_port, p->container_port));
 		else
-			strv_push_take(argv, xasprintf("%s/%u:%u", p->host_ip, p->host_port, p->container_port));
+			strv_push_take(argv,
+				       xasprintf("%s/%u:%u", p->host_ip, p->host_port, p->container_port));
 		any = true;
 	}
 	if (!any) {
@@ -100,8 +102,8 @@ static int helper_failed(const char *name, const char *errfile, int status, stru
 		if (!str_has_prefix(l, "Failed to send"))
 			last = l;
 	unlink(errfile);
-	return pd_fail(err, 0, "%s failed (exit status %d)%s%s", name, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-		       *last ? ": " : "", last);
+	return pd_fail(err, 0, "%s failed (exit status %d)%s%s", name,
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1, *last ? ": " : "", last);
 }
 
 static int start_pasta(struct pd_rootless_net *h, const char *exe, pid_t pid, const char *dir,
@@ -179,14 +181,16 @@ static char *pick_helper(size_t n_ports, struct pd_err **err)
 		return pasta;
 	_cleanup_free_ char *slirp = find_in_path("slirp4netns");
 	if (slirp && n_ports) {
-		pd_fail_kind(err, PD_ERR_USAGE, 0, "rootless --publish needs pasta (install the Debian package 'passt')");
+		pd_fail_kind(err, PD_ERR_USAGE, 0,
+			     "rootless --publish needs pasta (install the Debian package 'passt')");
 		return NULL;
 	}
 	if (slirp)
 		return take_ptr(&slirp);
-	pd_fail_kind(err, PD_ERR_USAGE, 0,
-		     "rootless --network bridge needs pasta or slirp4netns (install the Debian package 'passt' "
-		     "or 'slirp4netns')");
+	pd_fail_kind(
+	    err, PD_ERR_USAGE, 0,
+	    "rootless --network bridge needs pasta or slirp4netns (install the Debian package 'passt' "
+	    "or 'slirp4netns')");
 	return NULL;
 }
 
@@ -199,10 +203,11 @@ int pd_rootless_net_check(size_t n_ports, struct pd_err **err)
 	 * namespace, where host root's files are only "other"'s. */
 	struct stat st;
 	if (access("/dev/net/tun", R_OK | W_OK) < 0)
-		return pd_fail_kind(err, PD_ERR_USAGE, errno,
-				    "rootless --network bridge needs read and write access to /dev/net/tun (its mode "
-				    "here is %04o; distributions make it 0666)",
-				    stat("/dev/net/tun", &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0U);
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, errno,
+		    "rootless --network bridge needs read and write access to /dev/net/tun (its mode "
+		    "here is %04o; distributions make it 0666)",
+		    stat("/dev/net/tun", &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0U);
 	return 0;
 }
 

@@ -7,7 +7,7 @@
 #include "net/net.h"
 
 struct pd_rootless_net {
-	int pidfd;  /* the helper; -1 when none runs */
+	int pidfd; /* the helper; -1 when none runs */
 };
 
 /* Before anything is created: fail naming the package when neither helper

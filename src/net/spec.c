@@ -41,8 +41,8 @@ int pd_netcfg_set_mode(struct pd_netcfg *n, const char *mode, struct pd_err **er
 			n->mode = modes[i];
 			return 0;
 		}
-	return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --network '%s': want bridge, none, host or default",
-			    mode);
+	return pd_fail_kind(err, PD_ERR_USAGE, 0,
+			    "invalid --network '%s': want bridge, none, host or default", mode);
 }
 
 static bool is_ipv4(const char *s)
@@ -61,12 +61,13 @@ static bool is_ip(const char *s)
 static int parse_port(const char *s, const char *spec, const char *what, uint16_t *out, struct pd_err **err)
 {
 	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s '%s' is not a number (%s)",
-				    spec, what, s, PORT_USAGE);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid port spec '%s': %s '%s' is not a number (%s)", spec, what, s,
+				    PORT_USAGE);
 	unsigned long v = strtoul(s, NULL, 10);
 	if (v < 1 || v > 65535)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s %lu is out of range 1-65535",
-				    spec, what, v);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid port spec '%s': %s %lu is out of range 1-65535", spec, what, v);
 	*out = (uint16_t)v;
 	return 0;
 }
@@ -79,8 +80,9 @@ int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err)
 	if (proto) {
 		*proto++ = '\0';
 		if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': protocol '%s' (%s)", spec,
-					    proto, PORT_USAGE);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid port spec '%s': protocol '%s' (%s)", spec, proto,
+					    PORT_USAGE);
 	}
 	snprintf(out->proto, sizeof(out->proto), "%s", proto ? proto : "tcp");
 	char *parts[4] = { 0 };
@@ -95,8 +97,8 @@ int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s", spec, PORT_USAGE);
 	const char *ip = n == 3 ? parts[0] : "0.0.0.0";
 	if (!is_ipv4(ip))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': '%s' is not an IPv4 address", spec,
-				    ip);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid port spec '%s': '%s' is not an IPv4 address", spec, ip);
 	snprintf(out->host_ip, sizeof(out->host_ip), "%s", ip);
 	if (parse_port(parts[n - 2], spec, "host port", &out->host_port, err) < 0 ||
 	    parse_port(parts[n - 1], spec, "container port", &out->container_port, err) < 0)
@@ -131,8 +133,10 @@ int pd_netcfg_add_host(struct pd_netcfg *n, const char *spec, struct pd_err **er
 {
 	const char *colon = strchr(spec, ':');
 	_cleanup_free_ char *name = colon ? xstrndup(spec, (size_t)(colon - spec)) : NULL;
-	if (!name || !*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
-				       strlen(name) || !is_ip(colon + 1))
+	if (!name || !*name ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+		strlen(name) ||
+	    !is_ip(colon + 1))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --add-host '%s': want NAME:IP", spec);
 	strv_push(&n->add_hosts, spec);
 	return 0;
@@ -157,7 +161,8 @@ int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err)
 	for (size_t i = 0; i < n->n_ports; i++)
 		for (size_t j = 0; j < i; j++)
 			if (ports_clash(&n->ports[i], &n->ports[j]))
-				return pd_fail_kind(err, PD_ERR_USAGE, 0, "host port %u/%s is published twice",
+				return pd_fail_kind(err, PD_ERR_USAGE, 0,
+						    "host port %u/%s is published twice",
 						    n->ports[i].host_port, n->ports[i].proto);
 	return 0;
 }
@@ -171,17 +176,20 @@ int pd_subnet_parse(const char *s, struct pd_subnet *out, struct pd_err **err)
 	if (!slash)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': want A.B.C.D/PREFIX", s);
 	*slash++ = '\0';
-	if (inet_pton(AF_INET, copy, &a) != 1 || pd_parse_uint(slash, 30, &prefix, pd_err_ignore(status)) < 0 || prefix < 8)
+	if (inet_pton(AF_INET, copy, &a) != 1 ||
+	    pd_parse_uint(slash, 30, &prefix, pd_err_ignore(status)) < 0 || prefix < 8)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid subnet '%s': want the bridge's address and a prefix of 8 to 30, "
-				    "e.g. 10.42.0.1/16", s);
+				    "e.g. 10.42.0.1/16",
+				    s);
 	uint32_t mask = ~0U << (32 - prefix);
 	out->gateway = ntohl(a.s_addr);
 	out->network = out->gateway & mask;
 	out->prefix = (unsigned)prefix;
 	uint32_t host = out->gateway & ~mask;
 	if (host == 0 || host == ~mask)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': %s is not a host address", s, copy);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': %s is not a host address", s,
+				    copy);
 	return 0;
 }
 
@@ -237,10 +245,11 @@ int pd_subnet_check_routes(const struct pd_subnet *s, const char *routes, struct
 		char a[16], net[16];
 		pd_ip_text(d, a);
 		pd_ip_text(s->network, net);
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "bridge subnet %s/%u overlaps the host's route to %s/%d on '%s' (set $%s to "
-				    "another subnet)",
-				    net, s->prefix, a, __builtin_popcount(m), dev, PD_NET_SUBNET_ENV);
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "bridge subnet %s/%u overlaps the host's route to %s/%d on '%s' (set $%s to "
+		    "another subnet)",
+		    net, s->prefix, a, __builtin_popcount(m), dev, PD_NET_SUBNET_ENV);
 	}
 	return 0;
 }
@@ -312,7 +321,8 @@ char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *
 				      *host_hosts && host_hosts[strlen(host_hosts) - 1] != '\n' ? "\n" : "");
 		for (size_t i = 0; n->add_hosts && n->add_hosts[i]; i++) {
 			const char *colon = strchr(n->add_hosts[i], ':');
-			_cleanup_free_ char *name = xstrndup(n->add_hosts[i], (size_t)(colon - n->add_hosts[i]));
+			_cleanup_free_ char *name =
+			    xstrndup(n->add_hosts[i], (size_t)(colon - n->add_hosts[i]));
 			append(&out, "%s%s\t%s\n", colon + 1, name);
 		}
 		return out;

@@ -60,26 +60,26 @@ static inline void strv_freep(char ***v)
 	errno = saved;
 }
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_(f)	   __attribute__((cleanup(f)))
+#define _cleanup_free_	   _cleanup_(freep)
+#define _cleanup_close_	   _cleanup_(closep)
+#define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
-#define _cleanup_strv_ _cleanup_(strv_freep)
-#define _cleanup_err_ _cleanup_(pd_err_freep)
+#define _cleanup_strv_	   _cleanup_(strv_freep)
+#define _cleanup_err_	   _cleanup_(pd_err_freep)
 
 /* Hand ownership on: return the value and reset the variable. */
-#define take_ptr(p)                          \
-	({                                   \
-		__typeof__(*(p)) _tp_ = *(p); \
-		*(p) = NULL;                 \
-		_tp_;                        \
+#define take_ptr(p)                                                                                          \
+	({                                                                                                   \
+		__typeof__(*(p)) _tp_ = *(p);                                                                \
+		*(p) = NULL;                                                                                 \
+		_tp_;                                                                                        \
 	})
-#define take_fd(p)              \
-	({                      \
-		int _tf_ = *(p); \
-		*(p) = -1;      \
-		_tf_;           \
+#define take_fd(p)                                                                                           \
+	({                                                                                                   \
+		int _tf_ = *(p);                                                                             \
+		*(p) = -1;                                                                                   \
+		_tf_;                                                                                        \
 	})
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

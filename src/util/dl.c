@@ -6,8 +6,8 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
-int pd_dl_open(void **handle, const char *const *sonames, const char *package,
-	       const struct pd_dl_sym *syms, struct pd_err **err)
+int pd_dl_open(void **handle, const char *const *sonames, const char *package, const struct pd_dl_sym *syms,
+	       struct pd_err **err)
 {
 	if (*handle)
 		return 0;
@@ -15,7 +15,8 @@ int pd_dl_open(void **handle, const char *const *sonames, const char *package,
 	for (const char *const *s = sonames; *s && !h; s++)
 		h = dlopen(*s, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
-		return pd_fail(err, 0, "cannot load %s (install the Debian package '%s')", sonames[0], package);
+		return pd_fail(err, 0, "cannot load %s (install the Debian package '%s')", sonames[0],
+			       package);
 	for (const struct pd_dl_sym *s = syms; s->name; s++) {
 		*s->ptr = dlsym(h, s->name);
 		if (!*s->ptr) {

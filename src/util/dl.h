@@ -18,8 +18,11 @@ struct pd_dl_sym {
 
 /* Open the first library in `sonames` that loads (NULL-terminated) and
  * resolve every symbol; on failure name the Debian package to install. */
-int pd_dl_open(void **handle, const char *const *sonames, const char *package,
-	       const struct pd_dl_sym *syms, struct pd_err **err);
+int pd_dl_open(void **handle, const char *const *sonames, const char *package, const struct pd_dl_sym *syms,
+	       struct pd_err **err);
 
 #define PD_DL_SYM(name) __typeof__(name) *sym_##name
-#define PD_DL_ENTRY(name) { #name, (void **)&sym_##name }
+#define PD_DL_ENTRY(name)                                                                                    \
+	{                                                                                                    \
+#name, (void **)&sym_##name                                                                  \
+	}

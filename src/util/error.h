@@ -10,7 +10,7 @@ enum pd_err_kind {
 	PD_ERR_RUNTIME = 0, /* the runtime failed: exit 125 */
 	PD_ERR_CANNOT_EXEC, /* the command exists but cannot be run: 126 */
 	PD_ERR_NOT_FOUND,   /* the command was not found: 127 */
-	PD_ERR_USAGE,       /* bad input from the user (a bad flag or value, no such
+	PD_ERR_USAGE,	    /* bad input from the user (a bad flag or value, no such
 			     * container or image, a request the container's state
 			     * refuses): 125 from every command */
 };
@@ -22,10 +22,9 @@ struct pd_err {
 };
 
 /* Fill *err (if err is not NULL and *err is empty) and return -1. */
-int pd_fail(struct pd_err **err, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int pd_fail(struct pd_err **err, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pd_fail_kind(struct pd_err **err, enum pd_err_kind kind, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* The exit status of `run` and `exec` (and of the container's setup) for a
  * failure of this kind: 127 the command was not found, 126 it cannot be
  * executed, 125 anything else (the runtime failed, or bad input). */

@@ -164,7 +164,7 @@ static int rm_down(struct rm_ctx *c, int fd, const char *name, struct stat *st, 
 /* Empty the directory open as `topfd` (taken), as described above. */
 static int rm_tree(int topfd, const char *what, struct pd_err **err)
 {
-	struct rm_ctx c = {.what = what};
+	struct rm_ctx c = { .what = what };
 	struct stat st;
 	struct statx sx;
 	_cleanup_close_ int fd = topfd;
@@ -177,7 +177,7 @@ static int rm_tree(int topfd, const char *what, struct pd_err **err)
 	}
 	size_t depth = 0, cap = 16;
 	struct rm_level *lv = xcalloc(cap, sizeof(*lv));
-	lv[0] = (struct rm_level){.dev = st.st_dev, .ino = st.st_ino};
+	lv[0] = (struct rm_level){ .dev = st.st_dev, .ino = st.st_ino };
 	rm_scan(&c, fd, &lv[0], err);
 	for (;;) {
 		struct rm_level *l = &lv[depth];
@@ -191,7 +191,7 @@ static int rm_tree(int topfd, const char *what, struct pd_err **err)
 			if (++depth == cap)
 				lv = xrealloc(lv, (cap *= 2) * sizeof(*lv));
 			lv[depth] =
-			    (struct rm_level){.name = take_ptr(&name), .dev = st.st_dev, .ino = st.st_ino};
+			    (struct rm_level){ .name = take_ptr(&name), .dev = st.st_dev, .ino = st.st_ino };
 			rm_scan(&c, fd, &lv[depth], err);
 			continue;
 		}
@@ -233,7 +233,8 @@ int pd_rm_rf_at(int dirfd, const char *name, struct pd_err **err)
 		return 0;
 	}
 	if ((st.st_mode & S_IRWXU) != S_IRWXU)
-		(void)!fchmodat(dirfd, name, (st.st_mode & 07777) | S_IRWXU, 0); /* on failure, the open below reports it */
+		(void)!fchmodat(dirfd, name, (st.st_mode & 07777) | S_IRWXU,
+				0); /* on failure, the open below reports it */
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return pd_fail(err, errno, "open '%s'", name);

@@ -32,8 +32,8 @@ static bool read_stat(pid_t pid, char *state, uint64_t *start)
 	unsigned long long st = 0;
 	char s = 0;
 	/* fields after comm: 3 state ... 22 starttime */
-	if (sscanf(p + 2, "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &s,
-		   &st) != 2)
+	if (sscanf(p + 2, "%c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+		   &s, &st) != 2)
 		return false;
 	*state = s;
 	*start = st;
@@ -90,7 +90,9 @@ size_t pd_proc_release_memory(void)
 	FILE *f = fopen("/proc/self/smaps", "re");
 	if (!f)
 		return 0;
-	struct range { uintptr_t start, end; } ranges[128];
+	struct range {
+		uintptr_t start, end;
+	} ranges[128];
 	size_t n = 0, dropped_kb = 0;
 	char line[512];
 	bool candidate = false;

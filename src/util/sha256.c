@@ -22,12 +22,12 @@ static PD_DL_SYM(nettle_sha256_digest);
 
 static int load_nettle(struct pd_err **err)
 {
-	static const char *const sonames[] = {"libnettle.so.8", NULL};
+	static const char *const sonames[] = { "libnettle.so.8", NULL };
 	static const struct pd_dl_sym syms[] = {
-	    PD_DL_ENTRY(nettle_sha256_init),
-	    PD_DL_ENTRY(nettle_sha256_update),
-	    PD_DL_ENTRY(nettle_sha256_digest),
-	    {NULL, NULL},
+		PD_DL_ENTRY(nettle_sha256_init),
+		PD_DL_ENTRY(nettle_sha256_update),
+		PD_DL_ENTRY(nettle_sha256_digest),
+		{ NULL, NULL },
 	};
 	return pd_dl_open(&nettle_handle, sonames, "libnettle8", syms, err);
 }

@@ -31,7 +31,7 @@ static void buf_putc(struct buf *b, char c)
 char **pd_shell_split(const char *s, struct pd_err **err)
 {
 	_cleanup_strv_ char **v = xcalloc(1, sizeof(char *));
-	struct buf w = {0};
+	struct buf w = { 0 };
 	bool in_word = false;
 
 	for (const char *p = s;; p++) {
@@ -39,7 +39,7 @@ char **pd_shell_split(const char *s, struct pd_err **err)
 		if (c == '\0' || c == ' ' || c == '\t' || c == '\n') {
 			if (in_word) {
 				strv_push_take(&v, w.p ? w.p : xstrdup(""));
-				w = (struct buf){0};
+				w = (struct buf){ 0 };
 				in_word = false;
 			}
 			if (c == '\0')
@@ -127,7 +127,7 @@ struct decimal {
 static int parse_decimal(const char **pp, struct decimal *d)
 {
 	const char *p = *pp;
-	*d = (struct decimal){.den = 1};
+	*d = (struct decimal){ .den = 1 };
 	if (!isdigit((unsigned char)*p))
 		return -1;
 	for (; isdigit((unsigned char)*p); p++)
@@ -229,9 +229,9 @@ void pd_format_size(uint64_t n, enum pd_size_style style, char *buf, size_t len)
 		const char *sep;
 		const char *units[5]; /* NULL after the largest */
 	} styles[] = {
-	    [PD_SIZE_SHORT] = {1000, true, 3, "", {"B", "kB", "MB", "GB"}},
-	    [PD_SIZE_PROGRESS] = {1000, false, 1, " ", {"B", "kB", "MB"}},
-	    [PD_SIZE_BINARY] = {1024, false, 2, "", {"B", "KiB", "MiB", "GiB", "TiB"}},
+		[PD_SIZE_SHORT] = { 1000, true, 3, "", { "B", "kB", "MB", "GB" } },
+		[PD_SIZE_PROGRESS] = { 1000, false, 1, " ", { "B", "kB", "MB" } },
+		[PD_SIZE_BINARY] = { 1024, false, 2, "", { "B", "KiB", "MiB", "GiB", "TiB" } },
 	};
 	const __typeof__(styles[0]) *s = &styles[style];
 	/* The unit is chosen on the integer (n >= base^u), and the figure is
@@ -257,7 +257,7 @@ static uint64_t duration_unit(const char **pp)
 	static const struct {
 		const char *name;
 		uint64_t ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		size_t l = strlen(units[i].name);
 		if (!strncmp(*pp, units[i].name, l)) {
@@ -424,7 +424,7 @@ char *str_escape(const char *s)
 {
 	if (!s)
 		return xstrdup("");
-	struct buf b = {0};
+	struct buf b = { 0 };
 	buf_putc(&b, '\0');
 	b.len = 0;
 	char esc[8];

@@ -65,33 +65,33 @@ static PD_DL_SYM(archive_entry_set_rdev);
 
 static void load_writer(void)
 {
-	static const char *const sonames[] = {"libarchive.so.13", NULL};
+	static const char *const sonames[] = { "libarchive.so.13", NULL };
 	static const struct pd_dl_sym syms[] = {
-	    PD_DL_ENTRY(archive_write_new),
-	    PD_DL_ENTRY(archive_write_free),
-	    PD_DL_ENTRY(archive_write_close),
-	    PD_DL_ENTRY(archive_write_set_format_pax_restricted),
-	    PD_DL_ENTRY(archive_write_add_filter_gzip),
-	    PD_DL_ENTRY(archive_write_add_filter_xz),
-	    PD_DL_ENTRY(archive_write_add_filter_zstd),
-	    PD_DL_ENTRY(archive_write_add_filter_bzip2),
-	    PD_DL_ENTRY(archive_write_open_filename),
-	    PD_DL_ENTRY(archive_write_header),
-	    PD_DL_ENTRY(archive_write_data),
-	    PD_DL_ENTRY(archive_error_string),
-	    PD_DL_ENTRY(archive_entry_new),
-	    PD_DL_ENTRY(archive_entry_free),
-	    PD_DL_ENTRY(archive_entry_set_pathname),
-	    PD_DL_ENTRY(archive_entry_set_filetype),
-	    PD_DL_ENTRY(archive_entry_set_perm),
-	    PD_DL_ENTRY(archive_entry_set_size),
-	    PD_DL_ENTRY(archive_entry_set_symlink),
-	    PD_DL_ENTRY(archive_entry_set_hardlink),
-	    PD_DL_ENTRY(archive_entry_set_uid),
-	    PD_DL_ENTRY(archive_entry_set_gid),
-	    PD_DL_ENTRY(archive_entry_set_mtime),
-	    PD_DL_ENTRY(archive_entry_set_rdev),
-	    {NULL, NULL},
+		PD_DL_ENTRY(archive_write_new),
+		PD_DL_ENTRY(archive_write_free),
+		PD_DL_ENTRY(archive_write_close),
+		PD_DL_ENTRY(archive_write_set_format_pax_restricted),
+		PD_DL_ENTRY(archive_write_add_filter_gzip),
+		PD_DL_ENTRY(archive_write_add_filter_xz),
+		PD_DL_ENTRY(archive_write_add_filter_zstd),
+		PD_DL_ENTRY(archive_write_add_filter_bzip2),
+		PD_DL_ENTRY(archive_write_open_filename),
+		PD_DL_ENTRY(archive_write_header),
+		PD_DL_ENTRY(archive_write_data),
+		PD_DL_ENTRY(archive_error_string),
+		PD_DL_ENTRY(archive_entry_new),
+		PD_DL_ENTRY(archive_entry_free),
+		PD_DL_ENTRY(archive_entry_set_pathname),
+		PD_DL_ENTRY(archive_entry_set_filetype),
+		PD_DL_ENTRY(archive_entry_set_perm),
+		PD_DL_ENTRY(archive_entry_set_size),
+		PD_DL_ENTRY(archive_entry_set_symlink),
+		PD_DL_ENTRY(archive_entry_set_hardlink),
+		PD_DL_ENTRY(archive_entry_set_uid),
+		PD_DL_ENTRY(archive_entry_set_gid),
+		PD_DL_ENTRY(archive_entry_set_mtime),
+		PD_DL_ENTRY(archive_entry_set_rdev),
+		{ NULL, NULL },
 	};
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (pd_dl_open(&writer_handle, sonames, "libarchive13", syms, &err) < 0)
@@ -217,7 +217,7 @@ static bool make_tar_filtered(const char *path, const char *filter, const struct
 
 #define MAKE_TAR(path, ...)                                                                                  \
 	do {                                                                                                 \
-		const struct ent ents_[] = {__VA_ARGS__};                                                    \
+		const struct ent ents_[] = { __VA_ARGS__ };                                                  \
 		assert_true(make_tar_filtered((path), NULL, ents_, ARRAY_SIZE(ents_)));                      \
 	} while (0)
 
@@ -269,7 +269,7 @@ static bool is_root(void)
 
 static struct pd_extract_opts default_opts(void)
 {
-	return (struct pd_extract_opts){.rootless = !is_root()};
+	return (struct pd_extract_opts){ .rootless = !is_root() };
 }
 
 static int extract(struct fx *f, const struct pd_extract_opts *o, struct pd_extract_result *res,
@@ -611,7 +611,7 @@ static void test_devices(void **state)
 	struct fx *f = *state;
 	MAKE_TAR(f->tar, E_CHR("dev/null", .perm = 0666, .rdev = makedev(1, 3)),
 		 E_CHR("dev/zero", .perm = 0666, .rdev = makedev(1, 5)), E_FIFO("dev/fifo"));
-	struct pd_extract_opts o = {.rootless = true};
+	struct pd_extract_opts o = { .rootless = true };
 	struct pd_extract_result res;
 	_cleanup_err_ struct pd_err *err = NULL;
 	assert_int_equal(extract(f, &o, &res, &err), 0);
@@ -642,7 +642,7 @@ static void test_ownership(void **state)
 		 E_FILE("d/su", "x", .perm = 06755, .uid = 1234, .gid = 5678),
 		 E_SYM("d/l", "su", .uid = 4321, .gid = 8765));
 	if (!is_root()) {
-		struct pd_extract_opts o = {.rootless = true};
+		struct pd_extract_opts o = { .rootless = true };
 		_cleanup_err_ struct pd_err *err = NULL;
 		assert_int_equal(extract(f, &o, NULL, &err), 0);
 		assert_int_equal(lstat_at(f->rootfd, "d/su").st_uid, geteuid());
@@ -665,7 +665,7 @@ static void test_ownership(void **state)
 	_cleanup_free_ char *r2 = xasprintf("%s/r2", f->dir);
 	assert_int_equal(mkdir(r2, 0755), 0);
 	fd = open(r2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct pd_extract_opts o = {.rootless = true};
+	struct pd_extract_opts o = { .rootless = true };
 	_cleanup_err_ struct pd_err *err = NULL;
 	assert_int_equal(pd_archive_extract(f->tar, fd, &o, NULL, &err), 0);
 	assert_int_equal(lstat_at(fd, "d/su").st_uid, 0);
@@ -676,12 +676,12 @@ static void test_compression(void **state)
 {
 	struct fx *f = *state;
 	static const char *const filters[][2] = {
-	    {"gzip", "t.tar.gz"},
-	    {"xz", "t.tar.xz"},
-	    {"zstd", "t.tar.zst"},
-	    {"bzip2", "t.tar.bz2"},
+		{ "gzip", "t.tar.gz" },
+		{ "xz", "t.tar.xz" },
+		{ "zstd", "t.tar.zst" },
+		{ "bzip2", "t.tar.bz2" },
 	};
-	const struct ent ents[] = {E_FILE("dir/file", "compressed"), E_FILE("big", NULL, .size = 300000)};
+	const struct ent ents[] = { E_FILE("dir/file", "compressed"), E_FILE("big", NULL, .size = 300000) };
 	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
 		_cleanup_free_ char *tar = xasprintf("%s/%s", f->dir, filters[i][1]);
 		assert_true(pd_archive_is_tarball_name(tar));
@@ -730,9 +730,9 @@ static void test_control_chars_escaped(void **state)
 
 static void test_is_tarball_name(void **state)
 {
-	const char *yes[] = {"a.tar", "a.tar.gz",  "a.tgz",  "a.tar.xz",
-			     "a.txz", "a.tar.zst", "a.tzst", "/x/y.tar.bz2"};
-	const char *no[] = {"a", "a.gz", "a.zip", "tar", "a.tar.gz.part", "a.tar/", "a.xz"};
+	const char *yes[] = { "a.tar", "a.tar.gz",  "a.tgz",  "a.tar.xz",
+			      "a.txz", "a.tar.zst", "a.tzst", "/x/y.tar.bz2" };
+	const char *no[] = { "a", "a.gz", "a.zip", "tar", "a.tar.gz.part", "a.tar/", "a.xz" };
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
 		assert_true(pd_archive_is_tarball_name(yes[i]));
 	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
@@ -779,14 +779,14 @@ static size_t count_entries(const char *dir, size_t *tmp)
 }
 
 /* Root, or rootless without a subordinate range. */
-#define MODE_AS_CALLER (&(struct pd_cache_mode){.rootless = !is_root()})
+#define MODE_AS_CALLER (&(struct pd_cache_mode){ .rootless = !is_root() })
 
 static void test_cache_reuse(void **state)
 {
 	struct fx *f = *state;
 	MAKE_TAR(f->tar, E_FILE("bin/sh", "sh", .perm = 0755), E_FILE("etc/os-release", "test\n"));
 	bool rootless = !is_root();
-	const struct pd_cache_mode mode = {.rootless = rootless};
+	const struct pd_cache_mode mode = { .rootless = rootless };
 	_cleanup_err_ struct pd_err *err = NULL;
 	unsigned skipped = 99;
 	_cleanup_free_ char *p1 = pd_cache_rootfs(f->state, f->tar, &mode, &skipped, &err);
@@ -852,9 +852,9 @@ static void test_cache_failure_leaves_nothing(void **state)
 	assert_empty_dir(f->outside);
 
 	pd_err_freep(&err);
-	assert_null(pd_cache_rootfs(f->state, "/nonexistent.tar", &(struct pd_cache_mode){0}, NULL, &err));
+	assert_null(pd_cache_rootfs(f->state, "/nonexistent.tar", &(struct pd_cache_mode){ 0 }, NULL, &err));
 	pd_err_freep(&err);
-	assert_null(pd_cache_rootfs(f->state, f->dir, &(struct pd_cache_mode){0}, NULL, &err));
+	assert_null(pd_cache_rootfs(f->state, f->dir, &(struct pd_cache_mode){ 0 }, NULL, &err));
 	assert_non_null(strstr(err->msg, "not a regular file"));
 }
 
@@ -895,7 +895,7 @@ static void test_cache_concurrent(void **state)
 {
 	struct fx *f = *state;
 	enum { N = 8 };
-	const struct ent ents[] = {E_FILE("big", NULL, .size = 4 << 20), E_FILE("etc/x", "x")};
+	const struct ent ents[] = { E_FILE("big", NULL, .size = 4 << 20), E_FILE("etc/x", "x") };
 	assert_true(make_tar_filtered(f->tar, "gzip", ents, ARRAY_SIZE(ents)));
 	int pfd[2];
 	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
@@ -959,9 +959,9 @@ static void test_cache_userns_mode(void **state)
 {
 	struct fx *f = *state;
 	int calls = 0;
-	struct pd_cache_mode mode = {.rootless = true, .run_in_userns = fake_userns, .ctx = &calls};
-	const struct ent ents[] = {E_FILE("etc/x", "x", .uid = getuid(), .gid = getgid()),
-				   E_CHR("dev/null", .rdev = makedev(1, 3))};
+	struct pd_cache_mode mode = { .rootless = true, .run_in_userns = fake_userns, .ctx = &calls };
+	const struct ent ents[] = { E_FILE("etc/x", "x", .uid = getuid(), .gid = getgid()),
+				    E_CHR("dev/null", .rdev = makedev(1, 3)) };
 	assert_true(make_tar_filtered(f->tar, NULL, ents, ARRAY_SIZE(ents)));
 	_cleanup_err_ struct pd_err *err = NULL;
 	unsigned skipped = 0;
@@ -998,31 +998,31 @@ static void test_cache_userns_mode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_tree),
-	    T(test_result_counts),
-	    T(test_dotdot_refused),
-	    T(test_absolute_neutralised),
-	    T(test_symlink_parent_stays_inside),
-	    T(test_symlink_clamped_to_root),
-	    T(test_symlink_at_name_replaced),
-	    T(test_replace_dir_with_file),
-	    T(test_hardlink_escape_refused),
-	    T(test_hardlink_to_symlink_links_the_symlink),
-	    T(test_hardlink_to_dir_refused),
-	    T(test_size_limit),
-	    T(test_entry_limit),
-	    T(test_devices),
-	    T(test_ownership),
-	    T(test_compression),
-	    T(test_garbage_input),
-	    T(test_control_chars_escaped),
-	    T(test_is_tarball_name),
-	    T(test_sha256),
-	    T(test_cache_reuse),
-	    T(test_cache_failure_leaves_nothing),
-	    T(test_cache_sweeps_leftovers),
-	    T(test_cache_concurrent),
-	    T(test_cache_userns_mode),
+		T(test_tree),
+		T(test_result_counts),
+		T(test_dotdot_refused),
+		T(test_absolute_neutralised),
+		T(test_symlink_parent_stays_inside),
+		T(test_symlink_clamped_to_root),
+		T(test_symlink_at_name_replaced),
+		T(test_replace_dir_with_file),
+		T(test_hardlink_escape_refused),
+		T(test_hardlink_to_symlink_links_the_symlink),
+		T(test_hardlink_to_dir_refused),
+		T(test_size_limit),
+		T(test_entry_limit),
+		T(test_devices),
+		T(test_ownership),
+		T(test_compression),
+		T(test_garbage_input),
+		T(test_control_chars_escaped),
+		T(test_is_tarball_name),
+		T(test_sha256),
+		T(test_cache_reuse),
+		T(test_cache_failure_leaves_nothing),
+		T(test_cache_sweeps_leftovers),
+		T(test_cache_concurrent),
+		T(test_cache_userns_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,27 +149,27 @@ static void check_limits(const struct pd_limits *l, bool ok)
 static void test_limits(void **state)
 {
 	check_limits(NULL, true);
-	check_limits(&(struct pd_limits){0}, true);
-	check_limits(&(struct pd_limits){.memory = 50 << 20, .memory_swap = 100 << 20}, true);
-	check_limits(&(struct pd_limits){.memory = 50 << 20, .memory_swap = 50 << 20}, true);
-	check_limits(&(struct pd_limits){.memory = 50 << 20, .memory_swap = -1}, true);
-	check_limits(&(struct pd_limits){.memory_swap = 100 << 20}, false);
-	check_limits(&(struct pd_limits){.memory = 50 << 20, .memory_swap = 10 << 20}, false);
-	check_limits(&(struct pd_limits){.memory = 50 << 20, .memory_swap = -2}, false);
-	check_limits(&(struct pd_limits){.cpu_quota_us = 50000, .cpu_period_us = 100000}, true);
-	check_limits(&(struct pd_limits){.cpu_quota_us = 50000}, false);
-	check_limits(&(struct pd_limits){.cpu_shares = 1}, false);
-	check_limits(&(struct pd_limits){.cpu_shares = 512}, true);
-	check_limits(&(struct pd_limits){.cpuset_cpus = ""}, false);
-	check_limits(&(struct pd_limits){.cpuset_cpus = "0-1"}, true);
+	check_limits(&(struct pd_limits){ 0 }, true);
+	check_limits(&(struct pd_limits){ .memory = 50 << 20, .memory_swap = 100 << 20 }, true);
+	check_limits(&(struct pd_limits){ .memory = 50 << 20, .memory_swap = 50 << 20 }, true);
+	check_limits(&(struct pd_limits){ .memory = 50 << 20, .memory_swap = -1 }, true);
+	check_limits(&(struct pd_limits){ .memory_swap = 100 << 20 }, false);
+	check_limits(&(struct pd_limits){ .memory = 50 << 20, .memory_swap = 10 << 20 }, false);
+	check_limits(&(struct pd_limits){ .memory = 50 << 20, .memory_swap = -2 }, false);
+	check_limits(&(struct pd_limits){ .cpu_quota_us = 50000, .cpu_period_us = 100000 }, true);
+	check_limits(&(struct pd_limits){ .cpu_quota_us = 50000 }, false);
+	check_limits(&(struct pd_limits){ .cpu_shares = 1 }, false);
+	check_limits(&(struct pd_limits){ .cpu_shares = 512 }, true);
+	check_limits(&(struct pd_limits){ .cpuset_cpus = "" }, false);
+	check_limits(&(struct pd_limits){ .cpuset_cpus = "0-1" }, true);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mountinfo), cmocka_unit_test(test_keyed), cmocka_unit_test(test_list),
-	    cmocka_unit_test(test_self),      cmocka_unit_test(test_ids),   cmocka_unit_test(test_weight),
-	    cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_mountinfo), cmocka_unit_test(test_keyed), cmocka_unit_test(test_list),
+		cmocka_unit_test(test_self),	  cmocka_unit_test(test_ids),	cmocka_unit_test(test_weight),
+		cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

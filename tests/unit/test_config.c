@@ -102,23 +102,24 @@ static void test_defaults_after_flags(void **state)
 
 static void add_bind(struct pd_config *c, const char *src, const char *dest, bool ro)
 {
-	struct pd_mount m = {.type = PD_MOUNT_BIND};
-	m.bind = (struct pd_volume){.src = xstrdup(src), .dest = xstrdup(dest), .readonly = ro};
+	struct pd_mount m = { .type = PD_MOUNT_BIND };
+	m.bind = (struct pd_volume){ .src = xstrdup(src), .dest = xstrdup(dest), .readonly = ro };
 	pd_config_add_mount(c, &m);
 }
 
 static void add_tmpfs(struct pd_config *c, const char *dest, uint64_t size, unsigned pct, unsigned mode,
 		      bool exec)
 {
-	struct pd_mount m = {.type = PD_MOUNT_TMPFS};
+	struct pd_mount m = { .type = PD_MOUNT_TMPFS };
 	m.tmpfs = (struct pd_tmpfs){
-	    .dest = xstrdup(dest), .size = size, .size_pct = pct, .mode = mode, .exec = exec};
+		.dest = xstrdup(dest), .size = size, .size_pct = pct, .mode = mode, .exec = exec
+	};
 	pd_config_add_mount(c, &m);
 }
 
 static void add_device(struct pd_config *c, const char *host, const char *dest, const char *perms)
 {
-	struct pd_device d = {.host = xstrdup(host), .dest = xstrdup(dest)};
+	struct pd_device d = { .host = xstrdup(host), .dest = xstrdup(dest) };
 	snprintf(d.perms, sizeof(d.perms), "%s", perms);
 	pd_config_add_device(c, &d);
 }
@@ -150,13 +151,13 @@ static void populate(struct pd_config *c)
 	add_device(c, "/dev/null", "/dev/mynull", "rw");
 	add_device(c, "/dev/zero", "/dev/zero", "rwm");
 	c->limits = (struct pd_limits){
-	    .memory = 256ULL << 20,
-	    .memory_swap = -1,
-	    .cpu_quota_us = 50000,
-	    .cpu_period_us = 100000,
-	    .cpu_shares = 512,
-	    .pids_max = 100,
-	    .cpuset_cpus = xstrdup("0-1,3"),
+		.memory = 256ULL << 20,
+		.memory_swap = -1,
+		.cpu_quota_us = 50000,
+		.cpu_period_us = 100000,
+		.cpu_shares = 512,
+		.pids_max = 100,
+		.cpuset_cpus = xstrdup("0-1,3"),
 	};
 	c->seccomp = xstrdup("/etc/profile.json");
 	c->seccomp_json = xstrdup("{\"defaultAction\": \"SCMP_ACT_ALLOW\"}");
@@ -281,8 +282,8 @@ static void test_round_trip(void **state)
  * --cpus's period and for any other up to the kernel's maximum (1 s). */
 static void test_cpu_quota_exact(void **state)
 {
-	static const uint64_t periods[] = {100000, 1000, 33333, 99999, 1000000};
-	static const uint64_t quotas[] = {1000, 1001, 12345, 50000, 333333, 4096ULL * 1000000};
+	static const uint64_t periods[] = { 100000, 1000, 33333, 99999, 1000000 };
+	static const uint64_t quotas[] = { 1000, 1001, 12345, 50000, 333333, 4096ULL * 1000000 };
 	for (size_t i = 0; i < ARRAY_SIZE(periods); i++)
 		for (size_t k = 0; k < ARRAY_SIZE(quotas); k++) {
 			struct pd_config a, b;
@@ -304,27 +305,27 @@ static void test_record_keys(void **state)
 	struct pd_config c;
 	populate(&c);
 	json_t *o = pd_config_json(&c);
-	static const char *const keys[] = {"Cmd",
-					   "Env",
-					   "Binds",
-					   "Hostname",
-					   "WorkingDir",
-					   "User",
-					   "Image",
-					   "AutoRemove",
-					   "Init",
-					   "OpenStdin",
-					   "Tty",
-					   "Rootless",
-					   "RestartPolicy",
-					   "Resources",
-					   "SeccompProfile",
-					   "CapMask",
-					   "Privileged",
-					   "ReadonlyRootfs",
-					   "NoNewPrivileges",
-					   "NetworkMode",
-					   "LogConfig"};
+	static const char *const keys[] = { "Cmd",
+					    "Env",
+					    "Binds",
+					    "Hostname",
+					    "WorkingDir",
+					    "User",
+					    "Image",
+					    "AutoRemove",
+					    "Init",
+					    "OpenStdin",
+					    "Tty",
+					    "Rootless",
+					    "RestartPolicy",
+					    "Resources",
+					    "SeccompProfile",
+					    "CapMask",
+					    "Privileged",
+					    "ReadonlyRootfs",
+					    "NoNewPrivileges",
+					    "NetworkMode",
+					    "LogConfig" };
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		assert_non_null(json_object_get(o, keys[i]));
 	char *binds = json_dumps(json_object_get(o, "Binds"), JSON_COMPACT);
@@ -419,31 +420,31 @@ static void test_old_record(void **state)
 static void test_bad_json(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "{",
-	    "not json",
-	    "[]",
-	    "\"Cmd\"",
-	    "{\"Cmd\":\"true\"}",
-	    "{\"Cmd\":[1]}",
-	    "{\"Env\":3}",
-	    "{\"Tty\":\"yes\"}",
-	    "{\"CapMask\":-1}",
-	    "{\"Resources\":[]}",
-	    "{\"Resources\":{\"Memory\":-5}}",
-	    "{\"RestartPolicy\":{\"Name\":\"sometimes\"}}",
-	    "{\"NetworkMode\":\"overlay\"}",
-	    "{\"Binds\":[\"/no-mode\"]}",
-	    "{\"Mounts\":[{\"Type\":\"nfs\",\"Target\":\"/x\"}]}",
-	    "{\"Mounts\":[{\"Type\":\"bind\",\"Target\":\"/x\"}]}",
-	    "{\"Devices\":[{\"PathOnHost\":\"/dev/null\"}]}",
-	    "{\"Devices\":[{\"PathOnHost\":\"/dev/null\",\"PathInContainer\":\"/"
-	    "x\",\"CgroupPermissions\":\"rwx\"}]}",
-	    "{\"Healthcheck\":{\"Test\":[\"SOMETIMES\"]}}",
-	    "{\"Publish\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":70000,\"ContainerPort\":80,\"Protocol\":"
-	    "\"tcp\"}]}",
-	    "{\"ConsoleSize\":[24]}",
-	    "{\"Cmd\":[],\"Cmd\":[]}",
+		"",
+		"{",
+		"not json",
+		"[]",
+		"\"Cmd\"",
+		"{\"Cmd\":\"true\"}",
+		"{\"Cmd\":[1]}",
+		"{\"Env\":3}",
+		"{\"Tty\":\"yes\"}",
+		"{\"CapMask\":-1}",
+		"{\"Resources\":[]}",
+		"{\"Resources\":{\"Memory\":-5}}",
+		"{\"RestartPolicy\":{\"Name\":\"sometimes\"}}",
+		"{\"NetworkMode\":\"overlay\"}",
+		"{\"Binds\":[\"/no-mode\"]}",
+		"{\"Mounts\":[{\"Type\":\"nfs\",\"Target\":\"/x\"}]}",
+		"{\"Mounts\":[{\"Type\":\"bind\",\"Target\":\"/x\"}]}",
+		"{\"Devices\":[{\"PathOnHost\":\"/dev/null\"}]}",
+		"{\"Devices\":[{\"PathOnHost\":\"/dev/null\",\"PathInContainer\":\"/"
+		"x\",\"CgroupPermissions\":\"rwx\"}]}",
+		"{\"Healthcheck\":{\"Test\":[\"SOMETIMES\"]}}",
+		"{\"Publish\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":70000,\"ContainerPort\":80,\"Protocol\":"
+		"\"tcp\"}]}",
+		"{\"ConsoleSize\":[24]}",
+		"{\"Cmd\":[],\"Cmd\":[]}",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct pd_config c;
@@ -521,9 +522,9 @@ static void test_tmpfs_specs(void **state)
 	free(t.dest);
 
 	static const char *const bad[] = {
-	    "relative",	 "/a/../b",	  "/x:bogus=1",	 "/x:ro",	"/x:mode=99",
-	    "/x:mode=",	 "/x:mode=17777", "/x:mode=-1",	 "/x:size=abc", "/x:size=",
-	    "/x:size=0", "/x:size=0%",	  "/x:size=-1m", "/x:suid",
+		"relative",  "/a/../b",	      "/x:bogus=1",  "/x:ro",	    "/x:mode=99",
+		"/x:mode=",  "/x:mode=17777", "/x:mode=-1",  "/x:size=abc", "/x:size=",
+		"/x:size=0", "/x:size=0%",    "/x:size=-1m", "/x:suid",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(tmpfs(bad[i], &t), -1);
@@ -548,12 +549,12 @@ static void test_device_specs(void **state)
 	static const struct {
 		const char *spec, *host, *dest, *perms;
 	} good[] = {
-	    {"/dev/null", "/dev/null", "/dev/null", "rwm"},
-	    {"/dev/null:/dev/mynull", "/dev/null", "/dev/mynull", "rwm"},
-	    {"/dev/null:/dev/mynull:r", "/dev/null", "/dev/mynull", "r"},
-	    /* Docker's HOST:PERMS. */
-	    {"/dev/null:rw", "/dev/null", "/dev/null", "rw"},
-	    {"/dev/null:/dev/x:mwr", "/dev/null", "/dev/x", "mwr"},
+		{ "/dev/null", "/dev/null", "/dev/null", "rwm" },
+		{ "/dev/null:/dev/mynull", "/dev/null", "/dev/mynull", "rwm" },
+		{ "/dev/null:/dev/mynull:r", "/dev/null", "/dev/mynull", "r" },
+		/* Docker's HOST:PERMS. */
+		{ "/dev/null:rw", "/dev/null", "/dev/null", "rw" },
+		{ "/dev/null:/dev/x:mwr", "/dev/null", "/dev/x", "mwr" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
 		struct pd_device d;
@@ -565,16 +566,16 @@ static void test_device_specs(void **state)
 		free(d.dest);
 	}
 	static const char *const bad[] = {
-	    "/etc/passwd",  /* not a device */
-	    "/nonexistent", /* not there */
-	    "",
-	    "/dev/null:relative", /* the destination must be absolute */
-	    "/dev/null:",
-	    "/dev/null:/a/../b",
-	    "/dev/null:/x:rwx", /* permissions are r, w, m */
-	    "/dev/null:/x:rr",
-	    "/dev/null:/x:",
-	    "/dev/null:/x:r:extra",
+		"/etc/passwd",	/* not a device */
+		"/nonexistent", /* not there */
+		"",
+		"/dev/null:relative", /* the destination must be absolute */
+		"/dev/null:",
+		"/dev/null:/a/../b",
+		"/dev/null:/x:rwx", /* permissions are r, w, m */
+		"/dev/null:/x:rr",
+		"/dev/null:/x:",
+		"/dev/null:/x:r:extra",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct pd_device d;
@@ -602,8 +603,8 @@ static void test_volume_specs(void **state)
 	free(v.src);
 	free(v.dest);
 	static const char *const bad[] = {
-	    "/dev",	     ":/x",    "/dev:",	       "/dev:/x:rx",
-	    "/dev:relative", "/dev:/", "/dev:/a/../b", "/nonexistent:/x",
+		"/dev",		 ":/x",	   "/dev:",	   "/dev:/x:rx",
+		"/dev:relative", "/dev:/", "/dev:/a/../b", "/nonexistent:/x",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		pd_err_freep(&e);
@@ -634,12 +635,12 @@ static void test_signal_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_init_defaults), cmocka_unit_test(test_defaults_after_flags),
-	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_cpu_quota_exact),
-	    cmocka_unit_test(test_record_keys),	  cmocka_unit_test(test_old_record),
-	    cmocka_unit_test(test_bad_json),	  cmocka_unit_test(test_healthcheck_forms),
-	    cmocka_unit_test(test_tmpfs_specs),	  cmocka_unit_test(test_device_specs),
-	    cmocka_unit_test(test_volume_specs),  cmocka_unit_test(test_signal_names),
+		cmocka_unit_test(test_init_defaults), cmocka_unit_test(test_defaults_after_flags),
+		cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_cpu_quota_exact),
+		cmocka_unit_test(test_record_keys),   cmocka_unit_test(test_old_record),
+		cmocka_unit_test(test_bad_json),      cmocka_unit_test(test_healthcheck_forms),
+		cmocka_unit_test(test_tmpfs_specs),   cmocka_unit_test(test_device_specs),
+		cmocka_unit_test(test_volume_specs),  cmocka_unit_test(test_signal_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,13 +70,13 @@ static void test_error_printer_one_line(void **state)
 	unlink(path);
 	int saved = dup(2);
 	dup2(fd, 2);
-	struct pd_err e = {.kind = PD_ERR_USAGE, .msg = (char *)"invalid reference 'a\nb\x1b[2J'"};
+	struct pd_err e = { .kind = PD_ERR_USAGE, .msg = (char *)"invalid reference 'a\nb\x1b[2J'" };
 	pd_err_print(&e);
 	pd_warn("name '%s'", "x\ny");
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	char buf[256] = {0};
+	char buf[256] = { 0 };
 	assert_true(pread(fd, buf, sizeof(buf) - 1, 0) > 0);
 	close(fd);
 	assert_string_equal(buf, "pocket-docker: invalid reference 'a\\nb\\x1b[2J'\n"
@@ -86,9 +86,9 @@ static void test_error_printer_one_line(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain_text_kept),	   cmocka_unit_test(test_c0_and_del),
-	    cmocka_unit_test(test_c1_and_bad_utf8),	   cmocka_unit_test(test_null_is_empty),
-	    cmocka_unit_test(test_error_printer_one_line),
+		cmocka_unit_test(test_plain_text_kept),	       cmocka_unit_test(test_c0_and_del),
+		cmocka_unit_test(test_c1_and_bad_utf8),	       cmocka_unit_test(test_null_is_empty),
+		cmocka_unit_test(test_error_printer_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

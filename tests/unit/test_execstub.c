@@ -115,9 +115,9 @@ static void test_runs_the_command(void **state)
 {
 	/* argv[0] as given, the environment as given, the sync channel
 	 * closed in the command (EOF), the command's status. */
-	char *argv[] = {"custom-argv0", "-c",
-			"echo \"$0 $FOO\"; ls -l /proc/self/fd/ | grep -c socket; exit 7", NULL};
-	char *envp[] = {"FOO=bar", "PATH=/usr/bin:/bin", NULL};
+	char *argv[] = { "custom-argv0", "-c",
+			 "echo \"$0 $FOO\"; ls -l /proc/self/fd/ | grep -c socket; exit 7", NULL };
+	char *envp[] = { "FOO=bar", "PATH=/usr/bin:/bin", NULL };
 	struct run r;
 	run_stub("/bin/sh", argv, envp, &r);
 	assert_int_equal(r.got, 0);
@@ -128,8 +128,8 @@ static void test_runs_the_command(void **state)
 
 static void test_missing_command_reported(void **state)
 {
-	char *argv[] = {"nope", NULL};
-	char *envp[] = {NULL};
+	char *argv[] = { "nope", NULL };
+	char *envp[] = { NULL };
 	struct run r;
 	run_stub("/nonexistent/pd-command", argv, envp, &r);
 	assert_int_equal(r.got, 1);
@@ -149,8 +149,8 @@ static void test_not_executable_reported(void **state)
 	assert_int_equal(write(fd, "data\n", 5), 5);
 	close(fd);
 	chmod(path, 0644);
-	char *argv[] = {path, NULL};
-	char *envp[] = {NULL};
+	char *argv[] = { path, NULL };
+	char *envp[] = { NULL };
 	struct run r;
 	run_stub(path, argv, envp, &r);
 	unlink(path);
@@ -163,8 +163,8 @@ static void test_not_executable_reported(void **state)
 static void test_self_refused(void **state)
 {
 	/* The command is /proc/self/exe: at that execve, the stub. */
-	char *argv[] = {"/proc/self/exe", "run", "x", NULL};
-	char *envp[] = {NULL};
+	char *argv[] = { "/proc/self/exe", "run", "x", NULL };
+	char *envp[] = { NULL };
 	struct run r;
 	run_stub("/proc/self/exe", argv, envp, &r);
 	assert_int_equal(r.got, 0);
@@ -177,7 +177,7 @@ static void test_self_refused(void **state)
 	assert_int_equal(write(fd, "#!/proc/self/exe\n", 17), 17);
 	fchmod(fd, 0755);
 	close(fd);
-	char *sargv[] = {path, "a", "b", NULL};
+	char *sargv[] = { path, "a", "b", NULL };
 	run_stub(path, sargv, envp, &r);
 	unlink(path);
 	assert_int_equal(r.got, 0);
@@ -195,9 +195,10 @@ static void test_without_sync_channel(void **state)
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
-			char *argv[] = {"sh", "-c", "exit 3", NULL};
-			char *envp[] = {NULL};
-			execstub_exec(stub, -1, NULL, fail ? "/nonexistent/pd-command" : "/bin/sh", argv, envp);
+			char *argv[] = { "sh", "-c", "exit 3", NULL };
+			char *envp[] = { NULL };
+			execstub_exec(stub, -1, NULL, fail ? "/nonexistent/pd-command" : "/bin/sh", argv,
+				      envp);
 			_exit(99);
 		}
 		int st;
@@ -215,11 +216,11 @@ static void test_without_sync_channel(void **state)
  * or the failed step. */
 static void test_fork_mode(void **state)
 {
-	char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+	char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 	char script[] = "test \"$(cut -d' ' -f6 /proc/$$/stat)\" = $$ && echo own-session;"
 			"grep -q '^SigBlk:\\s*0*$' /proc/$$/status && echo unblocked;"
 			"ls /proc/$PPID/fd/ 2>/dev/null | wc -l; echo \"$0\"; exit 5";
-	char *argv[] = {"argv0", "-c", script, NULL};
+	char *argv[] = { "argv0", "-c", script, NULL };
 	struct run r;
 	run_stub_mode(EXECSTUB_FORK EXECSTUB_SESSION, "/bin/sh", argv, envp, &r);
 	assert_int_equal(r.got, 0);
@@ -227,12 +228,13 @@ static void test_fork_mode(void **state)
 	/* The stub (the parent) keeps fds 0-2 only. */
 	assert_string_equal(r.out, "own-session\nunblocked\n3\nargv0\n");
 
-	char *sig[] = {"sh", "-c", "kill -TERM $$", NULL};
+	char *sig[] = { "sh", "-c", "kill -TERM $$", NULL };
 	run_stub_mode(EXECSTUB_FORK, "/bin/sh", sig, envp, &r);
 	assert_int_equal(r.status, 128 + SIGTERM);
 
-	char *none[] = {"nope", NULL};
-	run_stub_mode(EXECSTUB_FORK EXECSTUB_SESSION EXECSTUB_PDEATH, "/nonexistent/pd-command", none, envp, &r);
+	char *none[] = { "nope", NULL };
+	run_stub_mode(EXECSTUB_FORK EXECSTUB_SESSION EXECSTUB_PDEATH, "/nonexistent/pd-command", none, envp,
+		      &r);
 	assert_int_equal(r.got, 1);
 	assert_string_equal(r.m.step, "exec");
 	assert_int_equal(r.m.kind, PD_ERR_NOT_FOUND);
@@ -255,9 +257,11 @@ static void test_fork_mode_forwards_signals(void **state)
 		sigset_t all;
 		sigfillset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
-		char *argv[] = {"sh", "-c", "trap 'echo got-usr1; exit 9' USR1; echo ready; while :; do sleep 0.05; done",
-				NULL};
-		char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+		char *argv[] = {
+			"sh", "-c",
+			"trap 'echo got-usr1; exit 9' USR1; echo ready; while :; do sleep 0.05; done", NULL
+		};
+		char *envp[] = { "PATH=/usr/bin:/bin", NULL };
 		execstub_exec(stub, -1, EXECSTUB_FORK, "/bin/sh", argv, envp);
 		_exit(99);
 	}
@@ -279,14 +283,14 @@ static void test_fork_mode_forwards_signals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sealed),
-	    cmocka_unit_test(test_runs_the_command),
-	    cmocka_unit_test(test_missing_command_reported),
-	    cmocka_unit_test(test_not_executable_reported),
-	    cmocka_unit_test(test_self_refused),
-	    cmocka_unit_test(test_without_sync_channel),
-	    cmocka_unit_test(test_fork_mode),
-	    cmocka_unit_test(test_fork_mode_forwards_signals),
+		cmocka_unit_test(test_sealed),
+		cmocka_unit_test(test_runs_the_command),
+		cmocka_unit_test(test_missing_command_reported),
+		cmocka_unit_test(test_not_executable_reported),
+		cmocka_unit_test(test_self_refused),
+		cmocka_unit_test(test_without_sync_channel),
+		cmocka_unit_test(test_fork_mode),
+		cmocka_unit_test(test_fork_mode_forwards_signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,7 +55,7 @@ static void test_deep_tree_with_few_fds(void **state)
 	_cleanup_free_ char *tree = xasprintf("%s/tree", top);
 	assert_int_equal(mkdir(tree, 0755), 0);
 	make_deep(tree, 3000);
-	struct rlimit old, low = {32, 32};
+	struct rlimit old, low = { 32, 32 };
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
 	low.rlim_max = old.rlim_max;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
@@ -96,8 +96,8 @@ static void test_symlinks_not_followed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_deep_tree_with_few_fds),
-	    cmocka_unit_test(test_symlinks_not_followed),
+		cmocka_unit_test(test_deep_tree_with_few_fds),
+		cmocka_unit_test(test_symlinks_not_followed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,8 +64,16 @@ static void test_log_opt_parse(void **state)
 	assert_int_equal(parse("max-size=512k", &c), 0);
 	assert_int_equal(c.log_max_size, 512 << 10);
 	assert_int_equal(c.log_max_file, 3); /* a later --log-opt adds to the earlier */
-	static const char *const bad[] = { "", "max-size", "max-size=", "max-size=abc", "max-size=0", "max-size=-1",
-					   "max-file=0", "max-file=x", "max-file=1,compress=true", "labels=a" };
+	static const char *const bad[] = { "",
+					   "max-size",
+					   "max-size=",
+					   "max-size=abc",
+					   "max-size=0",
+					   "max-size=-1",
+					   "max-file=0",
+					   "max-file=x",
+					   "max-file=1,compress=true",
+					   "labels=a" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(parse(bad[i], &c), -1);
 	pd_config_free(&c);

@@ -35,9 +35,12 @@ static void test_port_parse(void **state)
 static void test_port_parse_bad(void **state)
 {
 	static const char *const bad[] = {
-		"", "80", ":80", "80:", "a:80", "80:b", "0:80", "80:0", "65536:80", "80:70000", "-1:80",
-		"+80:80", " 80:80", "80:80 ", "1.2.3:80:80", "300.1.1.1:80:80", "::1:80:80", "80:80/sctp",
-		"80:80/", "80:80/tcp/udp", "1:2:3:4", "123456:80",
+		"",	     "80",	   ":80",	  "80:",
+		"a:80",	     "80:b",	   "0:80",	  "80:0",
+		"65536:80",  "80:70000",   "-1:80",	  "+80:80",
+		" 80:80",    "80:80 ",	   "1.2.3:80:80", "300.1.1.1:80:80",
+		"::1:80:80", "80:80/sctp", "80:80/",	  "80:80/tcp/udp",
+		"1:2:3:4",   "123456:80",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pd_port p;
@@ -112,8 +115,8 @@ static void test_subnet(void **state)
 	assert_int_equal(pd_subnet_parse("192.168.7.129/30", &s, NULL), 0);
 	pd_subnet_key(&s, buf, sizeof(buf));
 	assert_string_equal(buf, "192.168.7.128/30");
-	static const char *const bad[] = { "10.42.0.0/16", "10.42.255.255/16", "10.42.0.1", "10.42.0.1/7",
-					   "10.42.0.1/31", "10.42.0.1/x", "10.42.1/16", "" };
+	static const char *const bad[] = { "10.42.0.0/16", "10.42.255.255/16", "10.42.0.1",  "10.42.0.1/7",
+					   "10.42.0.1/31", "10.42.0.1/x",      "10.42.1/16", "" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (pd_subnet_parse(bad[i], &s, NULL) == 0)
 			fail_msg("subnet '%s' was accepted", bad[i]);
@@ -121,11 +124,11 @@ static void test_subnet(void **state)
 
 /* /proc/net/route: addresses in hex, network byte order (little-endian host). */
 static const char routes[] =
-	"Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
-	"eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
-	"eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
-	"pocket0\t00002A0A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
-	"wg0\t0000000A\t00000000\t0001\t0\t0\t0\t000000FF\t0\t0\t0\n";
+    "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+    "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+    "eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+    "pocket0\t00002A0A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+    "wg0\t0000000A\t00000000\t0001\t0\t0\t0\t000000FF\t0\t0\t0\n";
 
 static void test_subnet_routes(void **state)
 {
@@ -208,14 +211,10 @@ static void test_claims(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_port_parse),
-		cmocka_unit_test(test_port_parse_bad),
-		cmocka_unit_test(test_netcfg_finish),
-		cmocka_unit_test(test_modes_dns_hosts),
-		cmocka_unit_test(test_subnet),
-		cmocka_unit_test(test_subnet_routes),
-		cmocka_unit_test(test_resolv_conf),
-		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_port_parse),    cmocka_unit_test(test_port_parse_bad),
+		cmocka_unit_test(test_netcfg_finish), cmocka_unit_test(test_modes_dns_hosts),
+		cmocka_unit_test(test_subnet),	      cmocka_unit_test(test_subnet_routes),
+		cmocka_unit_test(test_resolv_conf),   cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_claims),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

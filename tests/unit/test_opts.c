@@ -110,16 +110,16 @@ static int set_memory(void *p, const char *a, struct pd_err **err)
 }
 
 static const struct cli_opt table[] = {
-    {"interactive", 'i', false, set_interactive, "keep stdin open"},
-    {"tty", 't', false, set_tty, "allocate a terminal"},
-    {"detach", 'd', false, set_detach, "run in the background"},
-    {"name", 0, true, set_name, "name of the container"},
-    {"env", 'e', true, add_env, "set KEY=VALUE"},
-    {"network", 0, CLI_ARG_OPTIONAL, set_network, "bridge or none"},
-    {"net", 0, CLI_ARG_OPTIONAL, set_network, "the same as --network"},
-    {"memory", 'm', true, set_memory, "memory limit"},
-    {"help", 0, false, set_help, "show this help"},
-    {0},
+	{ "interactive", 'i', false, set_interactive, "keep stdin open" },
+	{ "tty", 't', false, set_tty, "allocate a terminal" },
+	{ "detach", 'd', false, set_detach, "run in the background" },
+	{ "name", 0, true, set_name, "name of the container" },
+	{ "env", 'e', true, add_env, "set KEY=VALUE" },
+	{ "network", 0, CLI_ARG_OPTIONAL, set_network, "bridge or none" },
+	{ "net", 0, CLI_ARG_OPTIONAL, set_network, "the same as --network" },
+	{ "memory", 'm', true, set_memory, "memory limit" },
+	{ "help", 0, false, set_help, "show this help" },
+	{ 0 },
 };
 
 static void opts_free(struct opts *o)
@@ -129,7 +129,7 @@ static void opts_free(struct opts *o)
 	strv_free(o->env);
 }
 
-#define ARGV(...) ((char *[]){"cmd", __VA_ARGS__, NULL})
+#define ARGV(...) ((char *[]){ "cmd", __VA_ARGS__, NULL })
 
 /* Parse argv (argv[0] is the command) into *o; return *i after it, or -1
  * when the parse fails (the test then reads the error). */
@@ -138,7 +138,7 @@ static int parse(char **argv, struct opts *o)
 	int argc = 0;
 	while (argv[argc])
 		argc++;
-	*o = (struct opts){0};
+	*o = (struct opts){ 0 };
 	int i = 1;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse(table, o, argc, argv, &i, &err) < 0) {
@@ -155,7 +155,7 @@ static struct pd_err *parse_fails(char **argv, struct opts *o)
 	int argc = 0;
 	while (argv[argc])
 		argc++;
-	*o = (struct opts){0};
+	*o = (struct opts){ 0 };
 	int i = 1;
 	struct pd_err *err = NULL;
 	if (cli_parse(table, o, argc, argv, &i, &err) == 0)
@@ -388,7 +388,7 @@ static void test_lone_dash_and_no_options(void **state)
 	opts_free(&o);
 	assert_int_equal(parse(ARGV("img"), &o), 1);
 	opts_free(&o);
-	char *none[] = {"cmd", NULL};
+	char *none[] = { "cmd", NULL };
 	assert_int_equal(parse(none, &o), 1);
 	opts_free(&o);
 }
@@ -495,10 +495,10 @@ static void test_help_lists_the_table(void **state)
 /* ---- the simple commands (rm, ps, logs, stop, ...): cli_parse_flags ------- */
 
 static const struct cli_opt simple_table[] = {
-    {"force", 'f', false, cli_flag_force, "force"},
-    {"all", 'a', false, cli_flag_all, "all"},
-    {"help", 0, false, cli_flag_help, "show this help"},
-    {0},
+	{ "force", 'f', false, cli_flag_force, "force" },
+	{ "all", 'a', false, cli_flag_all, "all" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
 };
 
 /* Commands that take only flags and names let them interleave, as Docker
@@ -506,9 +506,9 @@ static const struct cli_opt simple_table[] = {
  * name, even one that starts with "-". */
 static void test_simple_commands_interleave(void **state)
 {
-	struct cli_flags f = {0};
+	struct cli_flags f = { 0 };
 	_cleanup_strv_ char **pos = NULL;
-	char *argv[] = {"rm", "a", "-f", "b", "--", "-a", "c", NULL};
+	char *argv[] = { "rm", "a", "-f", "b", "--", "-a", "c", NULL };
 	assert_int_equal(cli_parse_flags(simple_table, &f, 7, argv, &pos, "Usage: rm"), 0);
 	assert_true(f.force);
 	assert_false(f.all);
@@ -524,9 +524,9 @@ static void test_simple_commands_interleave(void **state)
  * command then exits 125. */
 static void test_simple_commands_bad_flag(void **state)
 {
-	struct cli_flags f = {0};
+	struct cli_flags f = { 0 };
 	_cleanup_strv_ char **pos = NULL;
-	char *argv[] = {"rm", "a", "--bogus", NULL};
+	char *argv[] = { "rm", "a", "--bogus", NULL };
 	int saved = dup(STDERR_FILENO);
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	dup2(null, STDERR_FILENO);
@@ -541,26 +541,26 @@ static void test_simple_commands_bad_flag(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_long_value_forms),
-	    cmocka_unit_test(test_short_value_forms),
-	    cmocka_unit_test(test_value_may_start_with_a_dash),
-	    cmocka_unit_test(test_values_are_converted_by_setters),
-	    cmocka_unit_test(test_combined_short_flags),
-	    cmocka_unit_test(test_combined_short_with_value),
-	    cmocka_unit_test(test_repeated_options),
-	    cmocka_unit_test(test_flag_boolean_value),
-	    cmocka_unit_test(test_long_names_match_exactly),
-	    cmocka_unit_test(test_optional_value),
-	    cmocka_unit_test(test_first_argument_ends_options),
-	    cmocka_unit_test(test_double_dash_ends_options),
-	    cmocka_unit_test(test_lone_dash_and_no_options),
-	    cmocka_unit_test(test_unknown_flag),
-	    cmocka_unit_test(test_unknown_shorthand),
-	    cmocka_unit_test(test_missing_value),
-	    cmocka_unit_test(test_setter_error_stops_the_parse),
-	    cmocka_unit_test(test_help_lists_the_table),
-	    cmocka_unit_test(test_simple_commands_interleave),
-	    cmocka_unit_test(test_simple_commands_bad_flag),
+		cmocka_unit_test(test_long_value_forms),
+		cmocka_unit_test(test_short_value_forms),
+		cmocka_unit_test(test_value_may_start_with_a_dash),
+		cmocka_unit_test(test_values_are_converted_by_setters),
+		cmocka_unit_test(test_combined_short_flags),
+		cmocka_unit_test(test_combined_short_with_value),
+		cmocka_unit_test(test_repeated_options),
+		cmocka_unit_test(test_flag_boolean_value),
+		cmocka_unit_test(test_long_names_match_exactly),
+		cmocka_unit_test(test_optional_value),
+		cmocka_unit_test(test_first_argument_ends_options),
+		cmocka_unit_test(test_double_dash_ends_options),
+		cmocka_unit_test(test_lone_dash_and_no_options),
+		cmocka_unit_test(test_unknown_flag),
+		cmocka_unit_test(test_unknown_shorthand),
+		cmocka_unit_test(test_missing_value),
+		cmocka_unit_test(test_setter_error_stops_the_parse),
+		cmocka_unit_test(test_help_lists_the_table),
+		cmocka_unit_test(test_simple_commands_interleave),
+		cmocka_unit_test(test_simple_commands_bad_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

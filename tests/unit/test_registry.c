@@ -16,7 +16,8 @@
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DIG   "sha256:" HEX64
 
-static void check_ref(const char *s, const char *domain, const char *path, const char *tag, const char *digest)
+static void check_ref(const char *s, const char *domain, const char *path, const char *tag,
+		      const char *digest)
 {
 	struct pd_ref r;
 	_cleanup_err_ struct pd_err *err = NULL;
@@ -47,7 +48,7 @@ static void test_ref_parse(void **state)
 
 static void test_ref_bad(void **state)
 {
-	static const char *const bad[] = {"", "bad//ref", "UPPER/case", "a:b:c", "x@sha256:12", "-x", "x/"};
+	static const char *const bad[] = { "", "bad//ref", "UPPER/case", "a:b:c", "x@sha256:12", "-x", "x/" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pd_ref r;
 		_cleanup_err_ struct pd_err *err = NULL;
@@ -92,11 +93,13 @@ static void test_challenge(void **state)
 }
 
 static const char oci_manifest[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-	"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DIG "\",\"size\":7},"
-	"\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DIG
-	"\",\"size\":10},"
-	"{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":\"" DIG "\",\"size\":20}]}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DIG
+    "\",\"size\":7},"
+    "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DIG
+    "\",\"size\":10},"
+    "{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"digest\":\"" DIG
+    "\",\"size\":20}]}";
 
 static void test_manifest_parse(void **state)
 {
@@ -113,15 +116,16 @@ static void test_manifest_parse(void **state)
 static void test_manifest_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "not json",
-	    "{\"schemaVersion\":1,\"fsLayers\":[]}",
-	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{}}",
-	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-	    "\"config\":{\"mediaType\":\"x\",\"digest\":\"" DIG "\",\"size\":1},"
-	    "\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\","
-	    "\"digest\":\"" DIG "\",\"size\":1}]}",
-	    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-	    "\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:short\",\"size\":1},\"layers\":[]}",
+		"not json",
+		"{\"schemaVersion\":1,\"fsLayers\":[]}",
+		"{\"schemaVersion\":2,\"mediaType\":\"application/"
+		"vnd.oci.image.manifest.v1+json\",\"config\":{}}",
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"config\":{\"mediaType\":\"x\",\"digest\":\"" DIG "\",\"size\":1},"
+		"\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\","
+		"\"digest\":\"" DIG "\",\"size\":1}]}",
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"config\":{\"mediaType\":\"x\",\"digest\":\"sha256:short\",\"size\":1},\"layers\":[]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pd_manifest m;
@@ -132,11 +136,11 @@ static void test_manifest_bad(void **state)
 }
 
 static const char index_json[] =
-	"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:" HEX64
-	"\",\"size\":1,\"platform\":{\"architecture\":\"s390x\",\"os\":\"linux\"}},"
-	"{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DIG
-	"\",\"size\":2,\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}}]}";
+    "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:" HEX64
+    "\",\"size\":1,\"platform\":{\"architecture\":\"s390x\",\"os\":\"linux\"}},"
+    "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"" DIG
+    "\",\"size\":2,\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\"}}]}";
 
 static void test_index_select(void **state)
 {
@@ -161,10 +165,11 @@ static void test_index_select(void **state)
 static void test_image_config(void **state)
 {
 	static const char cfg[] =
-		"{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-01-02T03:04:05.5Z\","
-		"\"config\":{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo hi\"],\"Env\":[\"A=1\",\"B=x=y\"],"
-		"\"WorkingDir\":\"/data\",\"User\":\"app\",\"StopSignal\":\"SIGQUIT\"},"
-		"\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DIG "\",\"" DIG "\"]}}";
+	    "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-01-02T03:04:05.5Z\","
+	    "\"config\":{\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"echo "
+	    "hi\"],\"Env\":[\"A=1\",\"B=x=y\"],"
+	    "\"WorkingDir\":\"/data\",\"User\":\"app\",\"StopSignal\":\"SIGQUIT\"},"
+	    "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" DIG "\",\"" DIG "\"]}}";
 	struct pd_image_config c;
 	_cleanup_err_ struct pd_err *err = NULL;
 	assert_int_equal(pd_image_config_parse(cfg, strlen(cfg), &c, &err), 0);
@@ -190,11 +195,11 @@ static void test_image_config(void **state)
 static void test_image_config_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "{\"config\":{\"Env\":[\"NOEQUALS\"]}}",
-	    "{\"config\":{\"WorkingDir\":\"relative\"}}",
-	    "{\"config\":{\"WorkingDir\":\"/a/../b\"}}",
-	    "{\"config\":{\"Cmd\":\"not a list\"}}",
-	    "{\"config\":[]}",
+		"{\"config\":{\"Env\":[\"NOEQUALS\"]}}",
+		"{\"config\":{\"WorkingDir\":\"relative\"}}",
+		"{\"config\":{\"WorkingDir\":\"/a/../b\"}}",
+		"{\"config\":{\"Cmd\":\"not a list\"}}",
+		"{\"config\":[]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pd_image_config c;
@@ -207,11 +212,11 @@ static void test_image_config_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ref_parse),	  cmocka_unit_test(test_ref_bad),
-	    cmocka_unit_test(test_ref_names),	  cmocka_unit_test(test_challenge),
-	    cmocka_unit_test(test_manifest_parse), cmocka_unit_test(test_manifest_bad),
-	    cmocka_unit_test(test_index_select),	  cmocka_unit_test(test_image_config),
-	    cmocka_unit_test(test_image_config_bad),
+		cmocka_unit_test(test_ref_parse),	 cmocka_unit_test(test_ref_bad),
+		cmocka_unit_test(test_ref_names),	 cmocka_unit_test(test_challenge),
+		cmocka_unit_test(test_manifest_parse),	 cmocka_unit_test(test_manifest_bad),
+		cmocka_unit_test(test_index_select),	 cmocka_unit_test(test_image_config),
+		cmocka_unit_test(test_image_config_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

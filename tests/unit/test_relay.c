@@ -81,7 +81,7 @@ struct typed {
 
 static struct typed type_in(struct relay_input *in, int wfd, const char *s)
 {
-	struct typed t = {0};
+	struct typed t = { 0 };
 	if (s)
 		put(wfd, s);
 	else
@@ -203,7 +203,7 @@ static void test_queue_full_pipe(void **state)
 {
 	int p[2];
 	make_pipe(p, true);
-	struct relay_queue q = {0};
+	struct relay_queue q = { 0 };
 	static char chunk[65536];
 	size_t total = 0;
 	int64_t t0 = now_ms();
@@ -243,7 +243,7 @@ static void test_queue_full_pipe(void **state)
 
 static void test_queue_head_and_consume(void **state)
 {
-	struct relay_queue q = {0};
+	struct relay_queue q = { 0 };
 	relay_queue_push(&q, "abc", 3);
 	relay_queue_push(&q, "", 0);
 	relay_queue_push(&q, "def", 3);
@@ -309,16 +309,16 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* as the monitor and `exec` do */
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_read),
-	    cmocka_unit_test(test_read_pty_hangup),
-	    cmocka_unit_test(test_detach_split_across_reads),
-	    cmocka_unit_test(test_detach_false_start),
-	    cmocka_unit_test(test_no_keys),
-	    cmocka_unit_test(test_long_sequence),
-	    cmocka_unit_test(test_queue_full_pipe),
-	    cmocka_unit_test(test_queue_head_and_consume),
-	    cmocka_unit_test(test_copy_output_gone),
-	    cmocka_unit_test(test_drain_does_not_wait),
+		cmocka_unit_test(test_read),
+		cmocka_unit_test(test_read_pty_hangup),
+		cmocka_unit_test(test_detach_split_across_reads),
+		cmocka_unit_test(test_detach_false_start),
+		cmocka_unit_test(test_no_keys),
+		cmocka_unit_test(test_long_sequence),
+		cmocka_unit_test(test_queue_full_pipe),
+		cmocka_unit_test(test_queue_head_and_consume),
+		cmocka_unit_test(test_copy_output_gone),
+		cmocka_unit_test(test_drain_does_not_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,8 +154,8 @@ static int probe_default(void)
 	EXPECT_ERRNO(unshare(CLONE_NEWNS), EPERM);
 	EXPECT_ERRNO(setns(-1, 0), EPERM);
 	EXPECT_ERRNO(syscall(SYS_pivot_root, "/", "/"), EPERM);
-	unsigned long nsflags[] = {CLONE_NEWUSER, CLONE_NEWNS,	CLONE_NEWPID,	CLONE_NEWNET,
-				   CLONE_NEWUTS,  CLONE_NEWIPC, CLONE_NEWCGROUP};
+	unsigned long nsflags[] = { CLONE_NEWUSER, CLONE_NEWNS,	 CLONE_NEWPID,	 CLONE_NEWNET,
+				    CLONE_NEWUTS,  CLONE_NEWIPC, CLONE_NEWCGROUP };
 	for (size_t i = 0; i < ARRAY_SIZE(nsflags); i++)
 		EXPECT_ERRNO(clone_flags(nsflags[i]), EPERM);
 	/* clone3 hides its flags in memory: ENOSYS, so libc uses clone. */
@@ -517,30 +517,32 @@ static void test_json_errors(void **state)
 	struct {
 		const char *text, *want;
 	} cases[] = {
-	    {"{\"defaultAction\": \"SCMP_ACT_FOO\"}", "SCMP_ACT_FOO"},
-	    {"{\"syscalls\": []}", "defaultAction is missing"},
-	    {"[1, 2]", "not a JSON object"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
-	     " \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"value\": 1, \"op\": "
-	     "\"SCMP_CMP_XX\"}]}]}",
-	     "SCMP_CMP_XX"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
-	     " \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 9, \"value\": 1, \"op\": "
-	     "\"SCMP_CMP_EQ\"}]}]}",
-	     "index"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_VAX\"]}",
-	     "SCMP_ARCH_VAX"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
-	     " \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": [\"CAP_FLY\"]}}]}",
-	     "CAP_FLY"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
-	     " \"action\": \"SCMP_ACT_NOTIFY\"}]}",
-	     "listener"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"name\": \"a\", \"names\": [\"b\"],"
-	     " \"action\": \"SCMP_ACT_ERRNO\"}]}",
-	     "both"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_NOPE\"]}", "NOPE"},
-	    {"{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 99999}", "errnoRet"},
+		{ "{\"defaultAction\": \"SCMP_ACT_FOO\"}", "SCMP_ACT_FOO" },
+		{ "{\"syscalls\": []}", "defaultAction is missing" },
+		{ "[1, 2]", "not a JSON object" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
+		  " \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 0, \"value\": 1, \"op\": "
+		  "\"SCMP_CMP_XX\"}]}]}",
+		  "SCMP_CMP_XX" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
+		  " \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 9, \"value\": 1, \"op\": "
+		  "\"SCMP_CMP_EQ\"}]}]}",
+		  "index" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_VAX\"]}",
+		  "SCMP_ARCH_VAX" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
+		  " \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": [\"CAP_FLY\"]}}]}",
+		  "CAP_FLY" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"],"
+		  " \"action\": \"SCMP_ACT_NOTIFY\"}]}",
+		  "listener" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"name\": \"a\", \"names\": "
+		  "[\"b\"],"
+		  " \"action\": \"SCMP_ACT_ERRNO\"}]}",
+		  "both" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"flags\": [\"SECCOMP_FILTER_FLAG_NOPE\"]}",
+		  "NOPE" },
+		{ "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 99999}", "errnoRet" },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		_cleanup_free_ char *msg = json_err(cases[i].text);
@@ -587,14 +589,14 @@ static void test_load_needs_nnp(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_default_docker_caps), cmocka_unit_test(test_default_cap_groups),
-	    cmocka_unit_test(test_default_i386_abi),	cmocka_unit_test(test_export_roundtrip),
-	    cmocka_unit_test(test_cache_key),		cmocka_unit_test(test_default_build_time),
-	    cmocka_unit_test(test_default_cached),	cmocka_unit_test(test_json_profile),
-	    cmocka_unit_test(test_json_allowlist),	cmocka_unit_test(test_json_default_equivalent),
-	    cmocka_unit_test(test_json_malformed),	cmocka_unit_test(test_json_unknown_action),
-	    cmocka_unit_test(test_json_errors),		cmocka_unit_test(test_json_names_its_source),
-	    cmocka_unit_test(test_load_needs_nnp),
+		cmocka_unit_test(test_default_docker_caps), cmocka_unit_test(test_default_cap_groups),
+		cmocka_unit_test(test_default_i386_abi),    cmocka_unit_test(test_export_roundtrip),
+		cmocka_unit_test(test_cache_key),	    cmocka_unit_test(test_default_build_time),
+		cmocka_unit_test(test_default_cached),	    cmocka_unit_test(test_json_profile),
+		cmocka_unit_test(test_json_allowlist),	    cmocka_unit_test(test_json_default_equivalent),
+		cmocka_unit_test(test_json_malformed),	    cmocka_unit_test(test_json_unknown_action),
+		cmocka_unit_test(test_json_errors),	    cmocka_unit_test(test_json_names_its_source),
+		cmocka_unit_test(test_load_needs_nnp),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

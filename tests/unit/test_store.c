@@ -77,14 +77,14 @@ static void make_id(char id[65], const char *prefix)
 static struct pd_record new_record(const char *id_prefix, const char *name, int64_t created_ns)
 {
 	struct pd_record r = {
-	    .name = (char *)name,
-	    .image = (char *)"busybox.tar.gz",
-	    .command = (char *)"[\"/bin/sh\",\"-c\",\"echo hi\"]",
-	    .config = (char *)"{\"Hostname\":\"box\"}",
-	    .created_ns = created_ns,
-	    .monitor_pid = getpid(),
-	    .monitor_start = pd_proc_start_time(getpid()),
-	    .exit_code = -1,
+		.name = (char *)name,
+		.image = (char *)"busybox.tar.gz",
+		.command = (char *)"[\"/bin/sh\",\"-c\",\"echo hi\"]",
+		.config = (char *)"{\"Hostname\":\"box\"}",
+		.created_ns = created_ns,
+		.monitor_pid = getpid(),
+		.monitor_start = pd_proc_start_time(getpid()),
+		.exit_code = -1,
 	};
 	make_id(r.id, id_prefix);
 	return r;
@@ -422,7 +422,7 @@ static void test_find_by_id_prefix_or_name(void **state)
 	insert(s, "beef", "db", 2000);
 	char id[65];
 	make_id(id, "c0ffee");
-	const char *const refs[] = {id, "c0ffee000000", "c0f", "c", "web"};
+	const char *const refs[] = { id, "c0ffee000000", "c0f", "c", "web" };
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
 		struct pd_record r = find(s, refs[i]);
 		assert_string_equal(r.id, id);
@@ -473,9 +473,9 @@ static void test_unknown_references(void **state)
 	static const struct {
 		const char *ref, *msg;
 	} cases[] = {
-	    {"nosuch", "no such container: nosuch"}, {"abc2", "no such container: abc2"},
-	    {"ABC1", "no such container: ABC1"},     {"One", "no such container: One"},
-	    {"", "empty container reference"},
+		{ "nosuch", "no such container: nosuch" }, { "abc2", "no such container: abc2" },
+		{ "ABC1", "no such container: ABC1" },	   { "One", "no such container: One" },
+		{ "", "empty container reference" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		_cleanup_err_ struct pd_err *err = find_fails(s, cases[i].ref);
@@ -574,7 +574,7 @@ static void test_writers_wait_for_each_other(void **state)
 	_cleanup_store_ struct pd_store *a = open_store(*state);
 	_cleanup_store_ struct pd_store *b = open_store(*state);
 	assert_int_equal(store_begin(a, NULL), 0);
-	struct holder h = {a, 300, false};
+	struct holder h = { a, 300, false };
 	pthread_t t;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -782,7 +782,7 @@ static void test_lookup_each_reports_each_ref(void **state)
 		insert(s, "c0ffee", "web", 1000);
 		insert(s, "beef", "db", 2000);
 	}
-	char *refs[] = {(char *)"db", (char *)"nosuch", (char *)"c0f", NULL};
+	char *refs[] = { (char *)"db", (char *)"nosuch", (char *)"c0f", NULL };
 	struct pd_found *v = NULL;
 	size_t n = 0;
 	assert_int_equal(pd_container_lookup_each(root, refs, false, &v, &n, NULL), 0);
@@ -824,9 +824,9 @@ static void test_list_filters(void **state)
 		enum pd_list_filter which;
 		const char *names[4];
 	} cases[] = {
-	    {PD_LIST_ALL, {"exited", "restarting", "running", "creating"}},
-	    {PD_LIST_NOT_EXITED, {"restarting", "running", "creating"}},
-	    {PD_LIST_RUNNING, {"running"}},
+		{ PD_LIST_ALL, { "exited", "restarting", "running", "creating" } },
+		{ PD_LIST_NOT_EXITED, { "restarting", "running", "creating" } },
+		{ PD_LIST_RUNNING, { "running" } },
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		struct pd_record *v = NULL;
@@ -846,7 +846,7 @@ static void test_list_filters(void **state)
  * there to find the container's cgroup. */
 static void test_record_rootless(void **state)
 {
-	struct pd_record r = {.config = (char *)"{\"Hostname\":\"box\",\"Rootless\":true}"};
+	struct pd_record r = { .config = (char *)"{\"Hostname\":\"box\",\"Rootless\":true}" };
 	assert_true(pd_record_rootless(&r));
 	r.config = (char *)"{\"Hostname\":\"box\",\"Rootless\":false}";
 	assert_false(pd_record_rootless(&r));
@@ -861,34 +861,34 @@ static void test_record_rootless(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_open_creates_the_database),
-	    T(test_open_without_root_fails),
-	    T(test_insert_is_creating),
-	    T(test_name_in_use_is_refused),
-	    T(test_running_records_the_processes),
-	    T(test_exited_records_code_and_reason),
-	    T(test_stop_is_a_request_on_a_running_row),
-	    T(test_restart_cycle_keeps_the_count),
-	    T(test_health_is_opaque_json),
-	    T(test_delete_frees_the_name),
-	    T(test_updates_of_a_removed_row_are_no_ops),
-	    T(test_find_by_id_prefix_or_name),
-	    T(test_ambiguous_prefix_is_an_error),
-	    T(test_name_wins_over_id_prefix),
-	    T(test_unknown_references),
-	    T(test_list_is_newest_first),
-	    T(test_second_connection_sees_writes),
-	    T(test_records_survive_reopen),
-	    T(test_writers_wait_for_each_other),
-	    T(test_corrupt_database_is_refused_and_kept),
-	    T(test_unopenable_database_is_an_error),
-	    T(test_newer_schema_is_refused_and_kept),
-	    T(test_older_schema_is_migrated),
-	    T(test_lookup_opens_finds_and_closes),
-	    T(test_dead_owner_is_recorded_exited),
-	    T(test_lookup_each_reports_each_ref),
-	    T(test_list_filters),
-	    T(test_record_rootless),
+		T(test_open_creates_the_database),
+		T(test_open_without_root_fails),
+		T(test_insert_is_creating),
+		T(test_name_in_use_is_refused),
+		T(test_running_records_the_processes),
+		T(test_exited_records_code_and_reason),
+		T(test_stop_is_a_request_on_a_running_row),
+		T(test_restart_cycle_keeps_the_count),
+		T(test_health_is_opaque_json),
+		T(test_delete_frees_the_name),
+		T(test_updates_of_a_removed_row_are_no_ops),
+		T(test_find_by_id_prefix_or_name),
+		T(test_ambiguous_prefix_is_an_error),
+		T(test_name_wins_over_id_prefix),
+		T(test_unknown_references),
+		T(test_list_is_newest_first),
+		T(test_second_connection_sees_writes),
+		T(test_records_survive_reopen),
+		T(test_writers_wait_for_each_other),
+		T(test_corrupt_database_is_refused_and_kept),
+		T(test_unopenable_database_is_an_error),
+		T(test_newer_schema_is_refused_and_kept),
+		T(test_older_schema_is_migrated),
+		T(test_lookup_opens_finds_and_closes),
+		T(test_dead_owner_is_recorded_exited),
+		T(test_lookup_each_reports_each_ref),
+		T(test_list_filters),
+		T(test_record_rootless),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

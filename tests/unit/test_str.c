@@ -29,8 +29,8 @@ static void check_split(const char *s, const char *const *want)
 		assert_string_equal(v[i], want[i]);
 }
 
-#define SPLIT(s, ...) check_split((s), (const char *const[]){__VA_ARGS__, NULL})
-#define SPLIT_NONE(s) check_split((s), (const char *const[]){NULL})
+#define SPLIT(s, ...) check_split((s), (const char *const[]){ __VA_ARGS__, NULL })
+#define SPLIT_NONE(s) check_split((s), (const char *const[]){ NULL })
 
 static void check_split_fails(const char *s, const char *what)
 {
@@ -249,7 +249,7 @@ static void test_parse_uint(void **state)
 	assert_int_equal(pd_parse_uint("18446744073709551615", UINT64_MAX, &v, &err), 0);
 	assert_int_equal(v, UINT64_MAX);
 	assert_null(err);
-	const char *bad[] = {"", "11", "-1", "+1", " 1", "1 ", "1a", "0x1", "18446744073709551616"};
+	const char *bad[] = { "", "11", "-1", "+1", " 1", "1 ", "1a", "0x1", "18446744073709551616" };
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		_cleanup_err_ struct pd_err *e = NULL;
 		uint64_t max = bad[i][0] == '1' && bad[i][1] == '8' ? UINT64_MAX : 10;
@@ -282,7 +282,7 @@ static void test_strv(void **state)
 
 	_cleanup_free_ char *j = strv_join(v, ", ");
 	assert_string_equal(j, "a, b, ");
-	_cleanup_free_ char *j1 = strv_join((char *[]){"x", NULL}, "--");
+	_cleanup_free_ char *j1 = strv_join((char *[]){ "x", NULL }, "--");
 	assert_string_equal(j1, "x");
 	_cleanup_free_ char *j0 = strv_join(NULL, ",");
 	assert_string_equal(j0, "");
@@ -327,7 +327,7 @@ static void old_progress(uint64_t n, char *buf, size_t len)
 
 static void old_stats(uint64_t b, char *buf, size_t len)
 {
-	const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)b;
 	size_t u = 0;
 	while (v >= 1024 && u + 1 < ARRAY_SIZE(unit)) {
@@ -385,10 +385,10 @@ static void test_format_size(void **state)
 			check_format((1ULL << sh) + (uint64_t)d);
 	for (uint64_t n = 0; n < 3000000; n += 7)
 		check_format(n);
-	const uint64_t edges[] = {999499,     999500,	 999949,    999950,
-				  999999,     1048575,	 1048576,   1073741823,
-				  1073741824, 999499999, 999500000, 9223372036854771712ULL,
-				  UINT64_MAX};
+	const uint64_t edges[] = { 999499,     999500,	  999949,    999950,
+				   999999,     1048575,	  1048576,   1073741823,
+				   1073741824, 999499999, 999500000, 9223372036854771712ULL,
+				   UINT64_MAX };
 	for (size_t i = 0; i < ARRAY_SIZE(edges); i++)
 		check_format(edges[i]);
 	uint64_t x = 88172645463325252ULL;
@@ -401,21 +401,21 @@ static void test_format_size(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_split_seed_example),
-	    cmocka_unit_test(test_split_blanks),
-	    cmocka_unit_test(test_split_empty_words),
-	    cmocka_unit_test(test_split_quotes),
-	    cmocka_unit_test(test_split_escapes),
-	    cmocka_unit_test(test_split_line_continuation),
-	    cmocka_unit_test(test_split_errors),
-	    cmocka_unit_test(test_parse_size),
-	    cmocka_unit_test(test_parse_size_bad),
-	    cmocka_unit_test(test_parse_duration),
-	    cmocka_unit_test(test_parse_duration_bad),
-	    cmocka_unit_test(test_parse_uint),
-	    cmocka_unit_test(test_strv),
-	    cmocka_unit_test(test_prefix_suffix),
-	    cmocka_unit_test(test_format_size),
+		cmocka_unit_test(test_split_seed_example),
+		cmocka_unit_test(test_split_blanks),
+		cmocka_unit_test(test_split_empty_words),
+		cmocka_unit_test(test_split_quotes),
+		cmocka_unit_test(test_split_escapes),
+		cmocka_unit_test(test_split_line_continuation),
+		cmocka_unit_test(test_split_errors),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_size_bad),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_duration_bad),
+		cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_prefix_suffix),
+		cmocka_unit_test(test_format_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

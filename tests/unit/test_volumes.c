@@ -40,7 +40,7 @@ static int check(const char *spec, const char *state_root)
 {
 	struct pd_config c;
 	pd_config_init(&c);
-	struct pd_mount m = {.type = PD_MOUNT_BIND};
+	struct pd_mount m = { .type = PD_MOUNT_BIND };
 	_cleanup_err_ struct pd_err *e = NULL;
 	int r = pd_volume_parse(spec, &m.bind, &e);
 	if (r == 0) {
@@ -74,7 +74,8 @@ static void test_destination_root(void **state)
 
 static void test_state_root_rules(void **state)
 {
-	_cleanup_free_ char *x = SPEC("%s/x", tmp), *root = SPEC("%s/x/state", tmp), *data = SPEC("%s/x/data", tmp);
+	_cleanup_free_ char *x = SPEC("%s/x", tmp), *root = SPEC("%s/x/state", tmp),
+			    *data = SPEC("%s/x/data", tmp);
 	assert_int_equal(mkdir(x, 0700), 0);
 	assert_int_equal(mkdir(data, 0700), 0);
 	/* The state root does not exist yet: a volume that would hold it. */
@@ -111,8 +112,8 @@ static void test_state_root_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_destination_root),
-	    cmocka_unit_test(test_state_root_rules),
+		cmocka_unit_test(test_destination_root),
+		cmocka_unit_test(test_state_root_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
