@@ -25,7 +25,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-SRCS := $(wildcard src/*.c src/cli/*.c src/core/*.c src/linux/*.c src/image/*.c src/net/*.c src/util/*.c)
+SRCS := $(wildcard src/*.c src/cli/*.c src/core/*.c src/linux/*.c src/image/*.c src/net/*.c src/oci/*.c src/util/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 # The exec stub (src/linux/stub/execstub.c): static, no libc, embedded.
 EXECSTUB := $(BUILD)/execstub.bin

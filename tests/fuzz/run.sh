@@ -31,7 +31,7 @@ shift || true
 case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [NAME...]" >&2; exit 2 ;; esac
 clang=${CLANG:-clang}
 out=${BUILD:-build}/fuzz
-all=(shell_split size_duration volume port_spec user seccomp_json manifest archive)
+all=(shell_split size_duration volume port_spec user seccomp_json manifest archive oci_spec)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 
@@ -67,6 +67,7 @@ declare -A srcs=(
 	[seccomp_json]="$util src/linux/seccomp.c src/linux/seccomp-default.c src/linux/caps.c"
 	[manifest]="$util src/image/manifest.c src/image/blobs.c src/image/fetch.c src/util/sha256.c"
 	[archive]="$util src/image/archive.c"
+	[oci_spec]="$util src/oci/decode.c src/oci/spec.c src/oci/spec-linux.c"
 )
 libs="-lseccomp -ljansson -lcap -ldl"
 
