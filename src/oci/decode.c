@@ -219,7 +219,7 @@ int oci_get_u64(struct oci_ctx *c, json_t *obj, const char *key, uint64_t max, s
 /* A required integer member. */
 int oci_req_i64(struct oci_ctx *c, json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out)
 {
-	struct pd_oci_i64 v = {0};
+	struct pd_oci_i64 v = { 0 };
 	if (oci_get_i64(c, obj, key, min, max, &v) < 0)
 		return -1;
 	if (!v.set) {
@@ -234,7 +234,7 @@ int oci_req_i64(struct oci_ctx *c, json_t *obj, const char *key, int64_t min, in
 
 int oci_req_u64(struct oci_ctx *c, json_t *obj, const char *key, uint64_t max, uint64_t *out)
 {
-	struct pd_oci_u64 v = {0};
+	struct pd_oci_u64 v = { 0 };
 	if (oci_get_u64(c, obj, key, max, &v) < 0)
 		return -1;
 	if (!v.set) {

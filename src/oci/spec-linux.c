@@ -17,27 +17,28 @@
 /* ---- seccomp names ---- */
 
 static const char *const seccomp_actions[] = {
-    "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",	  "SCMP_ACT_ERRNO",
-    "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW",	       "SCMP_ACT_LOG",	       "SCMP_ACT_NOTIFY",
+	"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+	"SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",	   "SCMP_ACT_TRACE",
+	"SCMP_ACT_ALLOW", "SCMP_ACT_LOG",	   "SCMP_ACT_NOTIFY",
 };
 
 static const char *const seccomp_arches[] = {
-    "SCMP_ARCH_X86",	 "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",		"SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",	"SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",	 "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",	 "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",	"SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",	 "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",	"SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",	 "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB",
+	"SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",	    "SCMP_ARCH_ARM",
+	"SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",	   "SCMP_ARCH_MIPS64",	    "SCMP_ARCH_MIPS64N32",
+	"SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+	"SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",	    "SCMP_ARCH_S390X",
+	"SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",	    "SCMP_ARCH_LOONGARCH64",
+	"SCMP_ARCH_M68K",    "SCMP_ARCH_SH",	   "SCMP_ARCH_SHEB",
 };
 
 static const struct {
 	const char *name;
 	unsigned flag;
 } seccomp_flags[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", PD_OCI_SECCOMP_FLAG_TSYNC},
-    {"SECCOMP_FILTER_FLAG_LOG", PD_OCI_SECCOMP_FLAG_LOG},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", PD_OCI_SECCOMP_FLAG_SPEC_ALLOW},
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", PD_OCI_SECCOMP_FLAG_WAIT_KILLABLE_RECV},
+	{ "SECCOMP_FILTER_FLAG_TSYNC", PD_OCI_SECCOMP_FLAG_TSYNC },
+	{ "SECCOMP_FILTER_FLAG_LOG", PD_OCI_SECCOMP_FLAG_LOG },
+	{ "SECCOMP_FILTER_FLAG_SPEC_ALLOW", PD_OCI_SECCOMP_FLAG_SPEC_ALLOW },
+	{ "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", PD_OCI_SECCOMP_FLAG_WAIT_KILLABLE_RECV },
 };
 
 static bool in_list(const char *const *list, size_t n, const char *s)
@@ -91,7 +92,7 @@ static int decode_dev_rule(struct oci_ctx *c, json_t *v, struct pd_oci_dev_rule 
 		}
 		snprintf(d->access, sizeof(d->access), "%s", access);
 	}
-	struct pd_oci_i64 major = {0}, minor = {0};
+	struct pd_oci_i64 major = { 0 }, minor = { 0 };
 	if (oci_get_i64(c, v, "major", -1, INT64_MAX, &major) < 0 ||
 	    oci_get_i64(c, v, "minor", -1, INT64_MAX, &minor) < 0)
 		return -1;
@@ -338,8 +339,8 @@ static int decode_time_offset(struct oci_ctx *c, json_t *v, int64_t *secs, uint3
 {
 	if (oci_want_object(c, v) < 0)
 		return -1;
-	struct pd_oci_i64 s = {0};
-	struct pd_oci_u64 ns = {0};
+	struct pd_oci_i64 s = { 0 };
+	struct pd_oci_u64 ns = { 0 };
 	if (oci_get_i64(c, v, "secs", INT64_MIN, INT64_MAX, &s) < 0 ||
 	    oci_get_u64(c, v, "nanosecs", 999999999, &ns) < 0)
 		return -1;
@@ -398,7 +399,7 @@ static int decode_device(struct oci_ctx *c, json_t *v, struct pd_oci_device *d)
 	if (r < 0)
 		return -1;
 	d->type = type[0];
-	struct pd_oci_i64 major = {0}, minor = {0};
+	struct pd_oci_i64 major = { 0 }, minor = { 0 };
 	if (oci_get_i64(c, v, "major", 0, INT64_MAX, &major) < 0 ||
 	    oci_get_i64(c, v, "minor", 0, INT64_MAX, &minor) < 0)
 		return -1;
@@ -621,7 +622,7 @@ void pd_oci_resources_free(struct pd_oci_resources *r)
 		free(r->net_priorities[i].name);
 	free(r->net_priorities);
 	oci_free_kv(r->unified, r->n_unified);
-	*r = (struct pd_oci_resources){0};
+	*r = (struct pd_oci_resources){ 0 };
 }
 
 void oci_free_linux(struct pd_oci_linux *l)

@@ -29,47 +29,47 @@
 /* ---- names ---- */
 
 static const char *const cap_names[] = {
-    [CAP_CHOWN] = "CAP_CHOWN",
-    [CAP_DAC_OVERRIDE] = "CAP_DAC_OVERRIDE",
-    [CAP_DAC_READ_SEARCH] = "CAP_DAC_READ_SEARCH",
-    [CAP_FOWNER] = "CAP_FOWNER",
-    [CAP_FSETID] = "CAP_FSETID",
-    [CAP_KILL] = "CAP_KILL",
-    [CAP_SETGID] = "CAP_SETGID",
-    [CAP_SETUID] = "CAP_SETUID",
-    [CAP_SETPCAP] = "CAP_SETPCAP",
-    [CAP_LINUX_IMMUTABLE] = "CAP_LINUX_IMMUTABLE",
-    [CAP_NET_BIND_SERVICE] = "CAP_NET_BIND_SERVICE",
-    [CAP_NET_BROADCAST] = "CAP_NET_BROADCAST",
-    [CAP_NET_ADMIN] = "CAP_NET_ADMIN",
-    [CAP_NET_RAW] = "CAP_NET_RAW",
-    [CAP_IPC_LOCK] = "CAP_IPC_LOCK",
-    [CAP_IPC_OWNER] = "CAP_IPC_OWNER",
-    [CAP_SYS_MODULE] = "CAP_SYS_MODULE",
-    [CAP_SYS_RAWIO] = "CAP_SYS_RAWIO",
-    [CAP_SYS_CHROOT] = "CAP_SYS_CHROOT",
-    [CAP_SYS_PTRACE] = "CAP_SYS_PTRACE",
-    [CAP_SYS_PACCT] = "CAP_SYS_PACCT",
-    [CAP_SYS_ADMIN] = "CAP_SYS_ADMIN",
-    [CAP_SYS_BOOT] = "CAP_SYS_BOOT",
-    [CAP_SYS_NICE] = "CAP_SYS_NICE",
-    [CAP_SYS_RESOURCE] = "CAP_SYS_RESOURCE",
-    [CAP_SYS_TIME] = "CAP_SYS_TIME",
-    [CAP_SYS_TTY_CONFIG] = "CAP_SYS_TTY_CONFIG",
-    [CAP_MKNOD] = "CAP_MKNOD",
-    [CAP_LEASE] = "CAP_LEASE",
-    [CAP_AUDIT_WRITE] = "CAP_AUDIT_WRITE",
-    [CAP_AUDIT_CONTROL] = "CAP_AUDIT_CONTROL",
-    [CAP_SETFCAP] = "CAP_SETFCAP",
-    [CAP_MAC_OVERRIDE] = "CAP_MAC_OVERRIDE",
-    [CAP_MAC_ADMIN] = "CAP_MAC_ADMIN",
-    [CAP_SYSLOG] = "CAP_SYSLOG",
-    [CAP_WAKE_ALARM] = "CAP_WAKE_ALARM",
-    [CAP_BLOCK_SUSPEND] = "CAP_BLOCK_SUSPEND",
-    [CAP_AUDIT_READ] = "CAP_AUDIT_READ",
-    [CAP_PERFMON] = "CAP_PERFMON",
-    [CAP_BPF] = "CAP_BPF",
-    [CAP_CHECKPOINT_RESTORE] = "CAP_CHECKPOINT_RESTORE",
+	[CAP_CHOWN] = "CAP_CHOWN",
+	[CAP_DAC_OVERRIDE] = "CAP_DAC_OVERRIDE",
+	[CAP_DAC_READ_SEARCH] = "CAP_DAC_READ_SEARCH",
+	[CAP_FOWNER] = "CAP_FOWNER",
+	[CAP_FSETID] = "CAP_FSETID",
+	[CAP_KILL] = "CAP_KILL",
+	[CAP_SETGID] = "CAP_SETGID",
+	[CAP_SETUID] = "CAP_SETUID",
+	[CAP_SETPCAP] = "CAP_SETPCAP",
+	[CAP_LINUX_IMMUTABLE] = "CAP_LINUX_IMMUTABLE",
+	[CAP_NET_BIND_SERVICE] = "CAP_NET_BIND_SERVICE",
+	[CAP_NET_BROADCAST] = "CAP_NET_BROADCAST",
+	[CAP_NET_ADMIN] = "CAP_NET_ADMIN",
+	[CAP_NET_RAW] = "CAP_NET_RAW",
+	[CAP_IPC_LOCK] = "CAP_IPC_LOCK",
+	[CAP_IPC_OWNER] = "CAP_IPC_OWNER",
+	[CAP_SYS_MODULE] = "CAP_SYS_MODULE",
+	[CAP_SYS_RAWIO] = "CAP_SYS_RAWIO",
+	[CAP_SYS_CHROOT] = "CAP_SYS_CHROOT",
+	[CAP_SYS_PTRACE] = "CAP_SYS_PTRACE",
+	[CAP_SYS_PACCT] = "CAP_SYS_PACCT",
+	[CAP_SYS_ADMIN] = "CAP_SYS_ADMIN",
+	[CAP_SYS_BOOT] = "CAP_SYS_BOOT",
+	[CAP_SYS_NICE] = "CAP_SYS_NICE",
+	[CAP_SYS_RESOURCE] = "CAP_SYS_RESOURCE",
+	[CAP_SYS_TIME] = "CAP_SYS_TIME",
+	[CAP_SYS_TTY_CONFIG] = "CAP_SYS_TTY_CONFIG",
+	[CAP_MKNOD] = "CAP_MKNOD",
+	[CAP_LEASE] = "CAP_LEASE",
+	[CAP_AUDIT_WRITE] = "CAP_AUDIT_WRITE",
+	[CAP_AUDIT_CONTROL] = "CAP_AUDIT_CONTROL",
+	[CAP_SETFCAP] = "CAP_SETFCAP",
+	[CAP_MAC_OVERRIDE] = "CAP_MAC_OVERRIDE",
+	[CAP_MAC_ADMIN] = "CAP_MAC_ADMIN",
+	[CAP_SYSLOG] = "CAP_SYSLOG",
+	[CAP_WAKE_ALARM] = "CAP_WAKE_ALARM",
+	[CAP_BLOCK_SUSPEND] = "CAP_BLOCK_SUSPEND",
+	[CAP_AUDIT_READ] = "CAP_AUDIT_READ",
+	[CAP_PERFMON] = "CAP_PERFMON",
+	[CAP_BPF] = "CAP_BPF",
+	[CAP_CHECKPOINT_RESTORE] = "CAP_CHECKPOINT_RESTORE",
 };
 
 /* The masks are 64 bits wide. */
@@ -92,20 +92,20 @@ static const struct {
 	const char *name;
 	int type;
 } rlimit_names[] = {
-    {"RLIMIT_CPU", RLIMIT_CPU},		  {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_DATA", RLIMIT_DATA},	  {"RLIMIT_STACK", RLIMIT_STACK},
-    {"RLIMIT_CORE", RLIMIT_CORE},	  {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},	  {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},	  {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},	  {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},	  {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+	{ "RLIMIT_CPU", RLIMIT_CPU },		{ "RLIMIT_FSIZE", RLIMIT_FSIZE },
+	{ "RLIMIT_DATA", RLIMIT_DATA },		{ "RLIMIT_STACK", RLIMIT_STACK },
+	{ "RLIMIT_CORE", RLIMIT_CORE },		{ "RLIMIT_RSS", RLIMIT_RSS },
+	{ "RLIMIT_NPROC", RLIMIT_NPROC },	{ "RLIMIT_NOFILE", RLIMIT_NOFILE },
+	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },	{ "RLIMIT_AS", RLIMIT_AS },
+	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+	{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
+	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },	{ "RLIMIT_RTTIME", RLIMIT_RTTIME },
 };
 
 static const char *const ns_names[PD_OCI_NS_COUNT] = {
-    [PD_OCI_NS_PID] = "pid",	   [PD_OCI_NS_NETWORK] = "network", [PD_OCI_NS_MOUNT] = "mount",
-    [PD_OCI_NS_IPC] = "ipc",	   [PD_OCI_NS_UTS] = "uts",	    [PD_OCI_NS_USER] = "user",
-    [PD_OCI_NS_CGROUP] = "cgroup", [PD_OCI_NS_TIME] = "time",
+	[PD_OCI_NS_PID] = "pid",       [PD_OCI_NS_NETWORK] = "network", [PD_OCI_NS_MOUNT] = "mount",
+	[PD_OCI_NS_IPC] = "ipc",       [PD_OCI_NS_UTS] = "uts",		[PD_OCI_NS_USER] = "user",
+	[PD_OCI_NS_CGROUP] = "cgroup", [PD_OCI_NS_TIME] = "time",
 };
 
 const char *pd_oci_ns_name(enum pd_oci_ns_type t)
@@ -114,12 +114,12 @@ const char *pd_oci_ns_name(enum pd_oci_ns_type t)
 }
 
 static const char *const hook_names[PD_OCI_HOOK_COUNT] = {
-    [PD_OCI_HOOK_PRESTART] = "prestart",
-    [PD_OCI_HOOK_CREATE_RUNTIME] = "createRuntime",
-    [PD_OCI_HOOK_CREATE_CONTAINER] = "createContainer",
-    [PD_OCI_HOOK_START_CONTAINER] = "startContainer",
-    [PD_OCI_HOOK_POSTSTART] = "poststart",
-    [PD_OCI_HOOK_POSTSTOP] = "poststop",
+	[PD_OCI_HOOK_PRESTART] = "prestart",
+	[PD_OCI_HOOK_CREATE_RUNTIME] = "createRuntime",
+	[PD_OCI_HOOK_CREATE_CONTAINER] = "createContainer",
+	[PD_OCI_HOOK_START_CONTAINER] = "startContainer",
+	[PD_OCI_HOOK_POSTSTART] = "poststart",
+	[PD_OCI_HOOK_POSTSTOP] = "poststop",
 };
 
 const char *pd_oci_hook_name(enum pd_oci_hook_kind k)
@@ -147,70 +147,70 @@ static const struct {
 	enum mopt_kind kind;
 	unsigned long flag;
 } mount_opts[] = {
-    {"defaults", MOPT_NOP, 0},
-    {"ro", MOPT_SET, MS_RDONLY},
-    {"rw", MOPT_CLEAR, MS_RDONLY},
-    {"nosuid", MOPT_SET, MS_NOSUID},
-    {"suid", MOPT_CLEAR, MS_NOSUID},
-    {"nodev", MOPT_SET, MS_NODEV},
-    {"dev", MOPT_CLEAR, MS_NODEV},
-    {"noexec", MOPT_SET, MS_NOEXEC},
-    {"exec", MOPT_CLEAR, MS_NOEXEC},
-    {"sync", MOPT_SET, MS_SYNCHRONOUS},
-    {"async", MOPT_CLEAR, MS_SYNCHRONOUS},
-    {"dirsync", MOPT_SET, MS_DIRSYNC},
-    {"remount", MOPT_SET, MS_REMOUNT},
-    {"mand", MOPT_SET, MS_MANDLOCK},
-    {"nomand", MOPT_CLEAR, MS_MANDLOCK},
-    {"atime", MOPT_CLEAR, MS_NOATIME},
-    {"noatime", MOPT_SET, MS_NOATIME},
-    {"diratime", MOPT_CLEAR, MS_NODIRATIME},
-    {"nodiratime", MOPT_SET, MS_NODIRATIME},
-    {"bind", MOPT_SET, MS_BIND},
-    {"rbind", MOPT_SET, MS_BIND | MS_REC},
-    {"relatime", MOPT_SET, MS_RELATIME},
-    {"norelatime", MOPT_CLEAR, MS_RELATIME},
-    {"strictatime", MOPT_SET, MS_STRICTATIME},
-    {"nostrictatime", MOPT_CLEAR, MS_STRICTATIME},
-    {"lazytime", MOPT_SET, MS_LAZYTIME},
-    {"nolazytime", MOPT_CLEAR, MS_LAZYTIME},
-    {"iversion", MOPT_SET, MS_I_VERSION},
-    {"noiversion", MOPT_CLEAR, MS_I_VERSION},
-    {"acl", MOPT_SET, MS_POSIXACL},
-    {"noacl", MOPT_CLEAR, MS_POSIXACL},
-    {"silent", MOPT_SET, MS_SILENT},
-    {"loud", MOPT_CLEAR, MS_SILENT},
-    {"nosymfollow", MOPT_SET, MS_NOSYMFOLLOW},
-    {"symfollow", MOPT_CLEAR, MS_NOSYMFOLLOW},
-    {"private", MOPT_PROP, MS_PRIVATE},
-    {"rprivate", MOPT_PROP, MS_PRIVATE | MS_REC},
-    {"shared", MOPT_PROP, MS_SHARED},
-    {"rshared", MOPT_PROP, MS_SHARED | MS_REC},
-    {"slave", MOPT_PROP, MS_SLAVE},
-    {"rslave", MOPT_PROP, MS_SLAVE | MS_REC},
-    {"unbindable", MOPT_PROP, MS_UNBINDABLE},
-    {"runbindable", MOPT_PROP, MS_UNBINDABLE | MS_REC},
-    {"rro", MOPT_REC_SET, MOUNT_ATTR_RDONLY},
-    {"rrw", MOPT_REC_CLR, MOUNT_ATTR_RDONLY},
-    {"rnosuid", MOPT_REC_SET, MOUNT_ATTR_NOSUID},
-    {"rsuid", MOPT_REC_CLR, MOUNT_ATTR_NOSUID},
-    {"rnodev", MOPT_REC_SET, MOUNT_ATTR_NODEV},
-    {"rdev", MOPT_REC_CLR, MOUNT_ATTR_NODEV},
-    {"rnoexec", MOPT_REC_SET, MOUNT_ATTR_NOEXEC},
-    {"rexec", MOPT_REC_CLR, MOUNT_ATTR_NOEXEC},
-    {"rnodiratime", MOPT_REC_SET, MOUNT_ATTR_NODIRATIME},
-    {"rdiratime", MOPT_REC_CLR, MOUNT_ATTR_NODIRATIME},
-    {"rnosymfollow", MOPT_REC_SET, MOUNT_ATTR_NOSYMFOLLOW},
-    {"rsymfollow", MOPT_REC_CLR, MOUNT_ATTR_NOSYMFOLLOW},
-    {"rrelatime", MOPT_REC_ATIME, MOUNT_ATTR_RELATIME},
-    {"rnoatime", MOPT_REC_ATIME, MOUNT_ATTR_NOATIME},
-    {"rstrictatime", MOPT_REC_ATIME, MOUNT_ATTR_STRICTATIME},
-    {"rnorelatime", MOPT_REC_CLR, MOUNT_ATTR_RELATIME},
-    {"ratime", MOPT_REC_CLR, MOUNT_ATTR_NOATIME},
-    {"rnostrictatime", MOPT_REC_CLR, MOUNT_ATTR_STRICTATIME},
-    {"tmpcopyup", MOPT_TMPCOPYUP, 0},
-    {"idmap", MOPT_IDMAP, 0},
-    {"ridmap", MOPT_IDMAP, 0},
+	{ "defaults", MOPT_NOP, 0 },
+	{ "ro", MOPT_SET, MS_RDONLY },
+	{ "rw", MOPT_CLEAR, MS_RDONLY },
+	{ "nosuid", MOPT_SET, MS_NOSUID },
+	{ "suid", MOPT_CLEAR, MS_NOSUID },
+	{ "nodev", MOPT_SET, MS_NODEV },
+	{ "dev", MOPT_CLEAR, MS_NODEV },
+	{ "noexec", MOPT_SET, MS_NOEXEC },
+	{ "exec", MOPT_CLEAR, MS_NOEXEC },
+	{ "sync", MOPT_SET, MS_SYNCHRONOUS },
+	{ "async", MOPT_CLEAR, MS_SYNCHRONOUS },
+	{ "dirsync", MOPT_SET, MS_DIRSYNC },
+	{ "remount", MOPT_SET, MS_REMOUNT },
+	{ "mand", MOPT_SET, MS_MANDLOCK },
+	{ "nomand", MOPT_CLEAR, MS_MANDLOCK },
+	{ "atime", MOPT_CLEAR, MS_NOATIME },
+	{ "noatime", MOPT_SET, MS_NOATIME },
+	{ "diratime", MOPT_CLEAR, MS_NODIRATIME },
+	{ "nodiratime", MOPT_SET, MS_NODIRATIME },
+	{ "bind", MOPT_SET, MS_BIND },
+	{ "rbind", MOPT_SET, MS_BIND | MS_REC },
+	{ "relatime", MOPT_SET, MS_RELATIME },
+	{ "norelatime", MOPT_CLEAR, MS_RELATIME },
+	{ "strictatime", MOPT_SET, MS_STRICTATIME },
+	{ "nostrictatime", MOPT_CLEAR, MS_STRICTATIME },
+	{ "lazytime", MOPT_SET, MS_LAZYTIME },
+	{ "nolazytime", MOPT_CLEAR, MS_LAZYTIME },
+	{ "iversion", MOPT_SET, MS_I_VERSION },
+	{ "noiversion", MOPT_CLEAR, MS_I_VERSION },
+	{ "acl", MOPT_SET, MS_POSIXACL },
+	{ "noacl", MOPT_CLEAR, MS_POSIXACL },
+	{ "silent", MOPT_SET, MS_SILENT },
+	{ "loud", MOPT_CLEAR, MS_SILENT },
+	{ "nosymfollow", MOPT_SET, MS_NOSYMFOLLOW },
+	{ "symfollow", MOPT_CLEAR, MS_NOSYMFOLLOW },
+	{ "private", MOPT_PROP, MS_PRIVATE },
+	{ "rprivate", MOPT_PROP, MS_PRIVATE | MS_REC },
+	{ "shared", MOPT_PROP, MS_SHARED },
+	{ "rshared", MOPT_PROP, MS_SHARED | MS_REC },
+	{ "slave", MOPT_PROP, MS_SLAVE },
+	{ "rslave", MOPT_PROP, MS_SLAVE | MS_REC },
+	{ "unbindable", MOPT_PROP, MS_UNBINDABLE },
+	{ "runbindable", MOPT_PROP, MS_UNBINDABLE | MS_REC },
+	{ "rro", MOPT_REC_SET, MOUNT_ATTR_RDONLY },
+	{ "rrw", MOPT_REC_CLR, MOUNT_ATTR_RDONLY },
+	{ "rnosuid", MOPT_REC_SET, MOUNT_ATTR_NOSUID },
+	{ "rsuid", MOPT_REC_CLR, MOUNT_ATTR_NOSUID },
+	{ "rnodev", MOPT_REC_SET, MOUNT_ATTR_NODEV },
+	{ "rdev", MOPT_REC_CLR, MOUNT_ATTR_NODEV },
+	{ "rnoexec", MOPT_REC_SET, MOUNT_ATTR_NOEXEC },
+	{ "rexec", MOPT_REC_CLR, MOUNT_ATTR_NOEXEC },
+	{ "rnodiratime", MOPT_REC_SET, MOUNT_ATTR_NODIRATIME },
+	{ "rdiratime", MOPT_REC_CLR, MOUNT_ATTR_NODIRATIME },
+	{ "rnosymfollow", MOPT_REC_SET, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rsymfollow", MOPT_REC_CLR, MOUNT_ATTR_NOSYMFOLLOW },
+	{ "rrelatime", MOPT_REC_ATIME, MOUNT_ATTR_RELATIME },
+	{ "rnoatime", MOPT_REC_ATIME, MOUNT_ATTR_NOATIME },
+	{ "rstrictatime", MOPT_REC_ATIME, MOUNT_ATTR_STRICTATIME },
+	{ "rnorelatime", MOPT_REC_CLR, MOUNT_ATTR_RELATIME },
+	{ "ratime", MOPT_REC_CLR, MOUNT_ATTR_NOATIME },
+	{ "rnostrictatime", MOPT_REC_CLR, MOUNT_ATTR_STRICTATIME },
+	{ "tmpcopyup", MOPT_TMPCOPYUP, 0 },
+	{ "idmap", MOPT_IDMAP, 0 },
+	{ "ridmap", MOPT_IDMAP, 0 },
 };
 
 static int mount_opt_find(const char *name)
@@ -453,7 +453,7 @@ static int decode_console_size(struct oci_ctx *c, json_t *v, struct pd_oci_proce
 
 static int decode_io_priority(struct oci_ctx *c, json_t *v, struct pd_oci_process *p)
 {
-	static const char *const classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"};
+	static const char *const classes[] = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE" };
 	_cleanup_free_ char *cls = NULL;
 	if (oci_want_object(c, v) < 0 || oci_get_str(c, v, "class", true, &cls) < 0)
 		return -1;
@@ -469,7 +469,7 @@ static int decode_io_priority(struct oci_ctx *c, json_t *v, struct pd_oci_proces
 		oci_leave(c, m);
 		return -1;
 	}
-	struct pd_oci_i64 prio = {0};
+	struct pd_oci_i64 prio = { 0 };
 	if (oci_get_i64(c, v, "priority", 0, 7, &prio) < 0)
 		return -1;
 	p->io_priority = (int)prio.val;
@@ -568,7 +568,7 @@ static int decode_hooks(struct oci_ctx *c, json_t *v, struct pd_oci_spec *s)
 static int decode_version(struct oci_ctx *c, struct pd_oci_spec *s)
 {
 	const char *v = s->oci_version;
-	unsigned part[3] = {0};
+	unsigned part[3] = { 0 };
 	const char *p = v;
 	for (int i = 0; i < 3; i++) {
 		if (!isdigit((unsigned char)*p) || (p[0] == '0' && isdigit((unsigned char)p[1])))
@@ -611,11 +611,11 @@ static void json_putp(json_t **j)
 
 int pd_oci_spec_parse(const char *json, size_t len, struct pd_oci_spec *out, struct pd_err **err)
 {
-	*out = (struct pd_oci_spec){0};
+	*out = (struct pd_oci_spec){ 0 };
 	_cleanup_(json_putp) json_t *j = oci_load(json, len, "the config", err);
 	if (!j)
 		return -1;
-	struct oci_ctx c = {.err = err};
+	struct oci_ctx c = { .err = err };
 	struct pd_oci_spec *s = out;
 	int r = oci_get_str(&c, j, "ociVersion", true, &s->oci_version);
 	if (r == 0) {
@@ -657,11 +657,11 @@ int pd_oci_spec_parse(const char *json, size_t len, struct pd_oci_spec *out, str
 
 int pd_oci_process_parse(const char *json, size_t len, struct pd_oci_process *out, struct pd_err **err)
 {
-	*out = (struct pd_oci_process){0};
+	*out = (struct pd_oci_process){ 0 };
 	_cleanup_(json_putp) json_t *j = oci_load(json, len, "the process", err);
 	if (!j)
 		return -1;
-	struct oci_ctx c = {.err = err};
+	struct oci_ctx c = { .err = err };
 	int r = decode_process(&c, j, out);
 	if (r < 0)
 		pd_oci_process_free(out);
@@ -670,11 +670,11 @@ int pd_oci_process_parse(const char *json, size_t len, struct pd_oci_process *ou
 
 int pd_oci_resources_parse(const char *json, size_t len, struct pd_oci_resources *out, struct pd_err **err)
 {
-	*out = (struct pd_oci_resources){0};
+	*out = (struct pd_oci_resources){ 0 };
 	_cleanup_(json_putp) json_t *j = oci_load(json, len, "the resources", err);
 	if (!j)
 		return -1;
-	struct oci_ctx c = {.err = err};
+	struct oci_ctx c = { .err = err };
 	int r = oci_decode_resources(&c, j, out);
 	if (r < 0)
 		pd_oci_resources_free(out);
@@ -694,7 +694,7 @@ void pd_oci_process_free(struct pd_oci_process *p)
 	free(p->rlimits);
 	free(p->apparmor_profile);
 	free(p->selinux_label);
-	*p = (struct pd_oci_process){0};
+	*p = (struct pd_oci_process){ 0 };
 }
 
 void pd_oci_spec_free(struct pd_oci_spec *s)
@@ -728,5 +728,5 @@ void pd_oci_spec_free(struct pd_oci_spec *s)
 	}
 	oci_free_kv(s->annotations, s->n_annotations);
 	oci_free_linux(&s->linux_cfg);
-	*s = (struct pd_oci_spec){0};
+	*s = (struct pd_oci_spec){ 0 };
 }
