@@ -10,7 +10,7 @@ PKGS=(
 	libcmocka-dev clang-format
 	busybox-static uidmap debootstrap python3 tmux passt nftables slirp4netns
 	xz-utils zstd
-	docker-registry skopeo
+	docker-registry skopeo runc
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include "core/container.h"
 #include "core/query.h"
 #include "core/images.h"
+#include "core/spec.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/str.h"
@@ -29,6 +30,7 @@ struct run_opts {
 	char *detach_keys;
 	bool no_healthcheck;
 	bool help;
+	bool dump_spec; /* --dump-spec: print the OCI spec, run nothing */
 };
 
 #define OPTS(o) ((struct run_opts *)(o))
@@ -535,6 +537,12 @@ static int add_add_host(void *o, const char *a, struct pd_err **err)
 	return pd_netcfg_add_host(&OPTS(o)->cfg.net, a, err);
 }
 
+static int set_dump_spec(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->dump_spec = true;
+	return 0;
+}
+
 static int set_help(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->help = true;
@@ -592,6 +600,8 @@ static const struct cli_opt run_table[] = {
 	  "publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] (implies bridge)" },
 	{ "dns", 0, true, add_dns, "a DNS server for /etc/resolv.conf (repeatable)" },
 	{ "add-host", 0, true, add_add_host, "add NAME:IP to /etc/hosts (repeatable)" },
+	{ "dump-spec", 0, false, set_dump_spec,
+	  "print the container's OCI runtime spec (config.json); run nothing" },
 	{ "help", 0, false, set_help, "show this help" },
 	{ 0 },
 };
@@ -718,6 +728,13 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 	char **rest = argv + i;
 	if (run_image(o, root, &rest, err) < 0 || finish_config(o, rest, err) < 0)
 		return -1;
+	if (o->dump_spec) {
+		_cleanup_free_ char *spec = pd_config_oci_spec(&o->cfg, err);
+		if (!spec)
+			return -1;
+		printf("%s\n", spec);
+		return 0;
+	}
 	int attach_fd = -1;
 	pid_t pid = 0;
 	if (pd_container_start(&o->cfg, root, o->detach, &attach_fd, &pid, err) < 0)
