@@ -216,18 +216,22 @@ int oci_get_u64(struct oci_ctx *c, json_t *obj, const char *key, uint64_t max, s
 	return r;
 }
 
+int oci_missing(struct oci_ctx *c, const char *key)
+{
+	size_t m = oci_enter_key(c, key);
+	int r = oci_bad(c, "required");
+	oci_leave(c, m);
+	return r;
+}
+
 /* A required integer member. */
 int oci_req_i64(struct oci_ctx *c, json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out)
 {
 	struct pd_oci_i64 v = { 0 };
 	if (oci_get_i64(c, obj, key, min, max, &v) < 0)
 		return -1;
-	if (!v.set) {
-		size_t m = oci_enter_key(c, key);
-		int r = oci_bad(c, "required");
-		oci_leave(c, m);
-		return r;
-	}
+	if (!v.set)
+		return oci_missing(c, key);
 	*out = v.val;
 	return 0;
 }
@@ -237,12 +241,8 @@ int oci_req_u64(struct oci_ctx *c, json_t *obj, const char *key, uint64_t max, u
 	struct pd_oci_u64 v = { 0 };
 	if (oci_get_u64(c, obj, key, max, &v) < 0)
 		return -1;
-	if (!v.set) {
-		size_t m = oci_enter_key(c, key);
-		int r = oci_bad(c, "required");
-		oci_leave(c, m);
-		return r;
-	}
+	if (!v.set)
+		return oci_missing(c, key);
 	*out = v.val;
 	return 0;
 }

@@ -60,6 +60,8 @@ int oci_get_u64(struct oci_ctx *c, json_t *obj, const char *key, uint64_t max, s
 int oci_get_strv(struct oci_ctx *c, json_t *obj, const char *key, char ***out);
 /* A member that is only recorded as present; it must still be an object. */
 int oci_get_present_object(struct oci_ctx *c, json_t *obj, const char *key, bool *present);
+/* Fail with "KEY: required" (KEY under the current path); -1. */
+int oci_missing(struct oci_ctx *c, const char *key);
 /* Required members: "required" when absent. */
 int oci_req_i64(struct oci_ctx *c, json_t *obj, const char *key, int64_t min, int64_t max, int64_t *out);
 int oci_req_u64(struct oci_ctx *c, json_t *obj, const char *key, uint64_t max, uint64_t *out);

@@ -482,12 +482,8 @@ static int decode_process(struct oci_ctx *c, json_t *v, struct pd_oci_process *p
 	if (oci_want_object(c, v) < 0 || oci_get_bool(c, v, "terminal", &p->terminal) < 0 ||
 	    OCI_DECODE_MEMBER(c, v, "consoleSize", decode_console_size, p) < 0)
 		return -1;
-	if (!oci_member(v, "user")) {
-		size_t m = oci_enter_key(c, "user");
-		int r = oci_bad(c, "required");
-		oci_leave(c, m);
-		return r;
-	}
+	if (!oci_member(v, "user"))
+		return oci_missing(c, "user");
 	if (OCI_DECODE_MEMBER(c, v, "user", decode_user, p) < 0 || oci_get_strv(c, v, "args", &p->args) < 0)
 		return -1;
 	if (!p->args || !p->args[0]) {
