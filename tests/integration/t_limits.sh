@@ -223,4 +223,29 @@ test_rootless_limit_says_why() {
 	assert_err "rootless"
 }
 
+# exec joins the container's cgroup: what it starts counts against the
+# container's limits (and is listed in its group), never the host's.
+test_exec_counts_against_pids_limit() {
+	need_busybox
+	need_root
+	allow_containers_left
+	start_detached --pids-limit 6 sleep 1000
+	local child="" i procs
+	pd_bg exec "$CID" sleep 31
+	for i in $(seq 1 100); do
+		child=$(find_container_pid sleep 31) && break
+		sleep 0.1
+	done
+	[ -n "$child" ] || fail "the exec'd sleep not found on the host"
+	procs=$(cat "$(cg_file "$CID" pids cgroup.procs)" 2>/dev/null)
+	assert_contains "$procs" "$child" "the container's pids group lists the exec'd process"
+	kill -TERM "$BG_PID"
+	wait_bg 10
+	pd exec "$CID" /bin/sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done; wait'
+	assert_contains "$OUT$ERR" "can't fork" "forks beyond --pids-limit 6 from an exec"
+	pd rm -f "$CID"
+	assert_ok
+	no_groups_left "$CID"
+}
+
 run_tests "$@"
