@@ -31,7 +31,7 @@ shift || true
 case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [NAME...]" >&2; exit 2 ;; esac
 clang=${CLANG:-clang}
 out=${BUILD:-build}/fuzz
-all=(shell_split size_duration volume port_spec user seccomp_json manifest archive oci_spec)
+all=(shell_split size_duration volume config_decode port_spec user seccomp_json manifest archive oci_spec)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 
@@ -62,6 +62,7 @@ declare -A srcs=(
 	[shell_split]="$util"
 	[size_duration]="$util"
 	[volume]="$util src/core/config.c src/net/spec.c src/linux/caps.c src/linux/pty.c"
+	[config_decode]="$util src/core/config.c src/net/spec.c src/linux/caps.c src/linux/pty.c"
 	[port_spec]="$util src/net/spec.c"
 	[user]="$util src/linux/user.c"
 	[seccomp_json]="$util src/linux/seccomp.c src/linux/seccomp-default.c src/linux/caps.c"
