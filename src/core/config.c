@@ -1081,12 +1081,9 @@ int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **er
 {
 	pd_config_init(out);
 	json_error_t jerr;
-	json_t *o = json_loads(json ? json : "", JSON_REJECT_DUPLICATES, &jerr);
-	if (!o || !json_is_object(o)) {
-		json_decref(o);
+	json_auto_t *o = json_loads(json ? json : "", JSON_REJECT_DUPLICATES, &jerr);
+	if (!o || !json_is_object(o))
 		return pd_fail(err, EINVAL, "container config: %s", o ? "not a JSON object" : jerr.text);
-	}
-	int ret = -1;
 	if (decode_process(o, out, err) < 0 || get_str(o, "Hostname", &out->hostname, err) < 0 ||
 	    get_str(o, "Image", &out->rootfs_arg, err) < 0 ||
 	    get_str(o, "ImageID", &out->image_id, err) < 0 ||
@@ -1096,9 +1093,6 @@ int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **er
 	    get_bool(o, "Rootless", &out->rootless, err) < 0 || decode_net(o, &out->net, err) < 0 ||
 	    get_bool(o, "AutoRemove", &out->remove, err) < 0 || decode_restart(o, out, err) < 0 ||
 	    decode_health(o, &out->health, err) < 0 || decode_log_config(o, out, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	json_decref(o);
-	return ret;
+		return -1;
+	return 0;
 }

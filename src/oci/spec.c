@@ -13,6 +13,7 @@
 #include "oci/spec.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <linux/capability.h>
@@ -560,31 +561,41 @@ static int decode_hooks(struct oci_ctx *c, json_t *v, struct pd_oci_spec *s)
 
 /* ---- the document ---- */
 
-/* "MAJOR.MINOR.PATCH" with an optional "-pre" and "+build"; major 1. */
-static int decode_version(struct oci_ctx *c, struct pd_oci_spec *s)
+/* Whether `v` is "MAJOR.MINOR.PATCH" with an optional "-pre" and "+build"
+ * (no leading zeros, each part below 100000); its parts in part[]. */
+static bool parse_version(const char *v, unsigned part[3])
 {
-	const char *v = s->oci_version;
-	unsigned part[3] = { 0 };
 	const char *p = v;
 	for (int i = 0; i < 3; i++) {
 		if (!isdigit((unsigned char)*p) || (p[0] == '0' && isdigit((unsigned char)p[1])))
-			goto malformed;
+			return false;
 		unsigned long n = 0;
 		while (isdigit((unsigned char)*p) && n < 100000)
 			n = n * 10 + (unsigned long)(*p++ - '0');
 		if (n >= 100000)
-			goto malformed;
+			return false;
 		part[i] = (unsigned)n;
 		if (i < 2 && *p++ != '.')
-			goto malformed;
+			return false;
 	}
-	if (*p && *p != '-' && *p != '+')
-		goto malformed;
-	if (*p && !p[1])
-		goto malformed;
+	if ((*p && *p != '-' && *p != '+') || (*p && !p[1]))
+		return false;
 	for (const char *q = p; *q; q++)
 		if (!isalnum((unsigned char)*q) && !strchr("-+.", *q))
-			goto malformed;
+			return false;
+	return true;
+}
+
+/* The document's version: well formed, and major 1. */
+static int decode_version(struct oci_ctx *c, struct pd_oci_spec *s)
+{
+	const char *v = s->oci_version;
+	unsigned part[3] = { 0 };
+	if (!parse_version(v, part)) {
+		_cleanup_free_ char *e = oci_shown(v);
+		return oci_bad(c, "'%s' is not a version (want MAJOR.MINOR.PATCH, e.g. " PD_OCI_VERSION ")",
+			       e);
+	}
 	s->version_major = part[0];
 	s->version_minor = part[1];
 	s->version_patch = part[2];
@@ -594,9 +605,6 @@ static int decode_version(struct oci_ctx *c, struct pd_oci_spec *s)
 			       part[0]);
 	}
 	return 0;
-malformed:;
-	_cleanup_free_ char *e = oci_shown(v);
-	return oci_bad(c, "'%s' is not a version (want MAJOR.MINOR.PATCH, e.g. " PD_OCI_VERSION ")", e);
 }
 
 static void json_putp(json_t **j)
