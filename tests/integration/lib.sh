@@ -408,6 +408,22 @@ _temp_listing() {
 	done | LC_ALL=C sort
 }
 
+_remove_test_cgroups() {
+	local id d
+	for id in $({
+		ls "$T_ROOT/containers" 2>/dev/null
+		[ -f "$T_ROOT/state.db" ] && python3 -c 'import sqlite3, sys
+for (i,) in sqlite3.connect(sys.argv[1]).execute("SELECT id FROM containers"): print(i)' "$T_ROOT/state.db" 2>/dev/null
+	} | grep -E '^[0-9a-f]{64}$' | sort -u); do
+		for d in /sys/fs/cgroup/pocket-docker/"$id" /sys/fs/cgroup/*/pocket-docker/"$id"; do
+			# Only empty groups go (rmdir refuses others); the
+			# reaper has ended the test's processes by now.
+			[ -d "$d" ] && rmdir "$d" 2>/dev/null
+		done
+	done
+	return 0
+}
+
 _run_one() {
 	local file=$1 name=$2
 	local full rc reason leftovers status
@@ -461,7 +477,10 @@ _run_one() {
 		;;
 	esac
 
-	# Clean up: the test's host targets (named with its tag), then its dirs.
+	# Clean up: the cgroups of the test's containers (a test that failed
+	# may have had its monitors killed, which leaves their groups empty
+	# behind), the test's host targets (named with its tag), then its dirs.
+	_remove_test_cgroups
 	rm -rf --one-file-system /tmp/*"$T_TAG"* 2>/dev/null
 	rm -rf --one-file-system "$T_ROOT" "$T_TMP" "$T_STATE"
 	[ "$status" != FAIL ]
