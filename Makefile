@@ -39,6 +39,7 @@ all: $(BIN)
 
 $(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+	ln -sfn $(notdir $@) $(dir $@)pocket-runc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -107,9 +108,10 @@ lint: layering
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pocket-docker
+	ln -sfn pocket-docker $(DESTDIR)$(PREFIX)/bin/pocket-runc
 
 clean:
-	rm -rf $(BUILD) $(BIN)
+	rm -rf $(BUILD) $(BIN) $(dir $(BIN))pocket-runc
 
 .PHONY: all unit deps demo check check-asan fuzz bench format format-check layering lint install clean
 -include $(OBJS:.o=.d) $(UNIT_BINS:%=%.d)

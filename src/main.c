@@ -43,6 +43,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* Under runc's name (the `pocket-runc` link), runc's command line. */
+	const char *self = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	if (argc > 0 && !strcmp(self ? self + 1 : argv[0], "pocket-runc"))
+		return cli_runc(argc, argv);
 	struct cli_global g = { 0 };
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {

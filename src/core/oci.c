@@ -1,0 +1,484 @@
+/* An OCI runtime spec as a struct pd_config (the map is in core/config.h's
+ * top comment; core/spec.c is the other direction).  Runs in the CLI
+ * (`pocket-runc run`), before anything is created; reads nothing but
+ * geteuid() and, when the spec has no hostname, gethostname().
+ *
+ * Phase 1 of the runtime face: what the engine does for `pocket-docker run`
+ * is what a bundle gets.  So a field the engine cannot honour is refused
+ * with an error naming it, never dropped: a container must not run weaker
+ * (or differently) than its document asks.  What is accepted as it is:
+ * - the default mounts at their usual places (/proc, /dev, /dev/pts,
+ *   /dev/shm, /dev/mqueue, /sys, /sys/fs/cgroup): the runtime always makes
+ *   its own /proc, /dev (tmpfs with the usual nodes), /dev/pts, /dev/shm,
+ *   read-only /sys and /sys/fs/cgroup; /dev/mqueue is not mounted in this
+ *   phase (the IPC namespace's queues still work through mq_open);
+ * - linux.maskedPaths and linux.readonlyPaths: the runtime always applies
+ *   its own fixed lists (Docker's, linux/mount.c), whatever the document
+ *   lists;
+ * - linux.cgroupsPath: ignored; the container's group is the runtime's own
+ *   (pocket-docker/<id>), with the document's limits;
+ * - linux.resources.devices that deny everything: the runtime's /dev holds
+ *   only the default nodes;
+ * - annotations: kept nowhere; "org.pocket-docker.seccomp": "default" (what
+ *   `run --dump-spec` writes for the built-in profile) selects that
+ *   profile, which can only make the container stricter. */
+#include "core/oci.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+#define refuse(err, ...) pd_fail_kind(err, PD_ERR_USAGE, 0, __VA_ARGS__)
+
+static int not_yet(struct pd_err **err, const char *field)
+{
+	return refuse(err, "%s: not supported yet", field);
+}
+
+/* The mounts every container gets, at their usual destinations. */
+static bool is_default_mount(const struct pd_oci_mount *m)
+{
+	static const struct {
+		const char *dest, *type, *type2;
+	} defaults[] = {
+		{ "/proc", "proc", NULL },
+		{ "/dev", "tmpfs", NULL },
+		{ "/dev/pts", "devpts", NULL },
+		{ "/dev/shm", "tmpfs", NULL },
+		{ "/dev/mqueue", "mqueue", NULL },
+		{ "/sys", "sysfs", NULL },
+		{ "/sys/fs/cgroup", "cgroup", "cgroup2" },
+	};
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		if (strcmp(m->destination, defaults[i].dest))
+			continue;
+		/* `runc spec --rootless` binds the host's /sys (an
+		 * unprivileged user may not mount sysfs): the runtime's own
+		 * read-only /sys stands in for it. */
+		if (!strcmp(m->destination, "/sys") && m->is_bind && m->source && !strcmp(m->source, "/sys"))
+			return true;
+		return !m->is_bind && m->type &&
+		       (!strcmp(m->type, defaults[i].type) ||
+			(defaults[i].type2 && !strcmp(m->type, defaults[i].type2)));
+	}
+	return false;
+}
+
+static bool has_option(char *const *opts, const char *name)
+{
+	for (size_t i = 0; opts && opts[i]; i++)
+		if (!strcmp(opts[i], name))
+			return true;
+	return false;
+}
+
+static int bind_mount(const struct pd_oci_mount *m, size_t i, const char *bundle, struct pd_config *out,
+		      struct pd_err **err)
+{
+	if (!m->source)
+		return refuse(err, "mounts[%zu] ('%s'): a bind mount needs a source", i, m->destination);
+	if (pd_check_container_path("mount destination", m->destination, err) < 0)
+		return -1;
+	struct pd_mount pm = { .type = PD_MOUNT_BIND };
+	pm.bind.src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
+	pm.bind.dest = xstrdup(m->destination);
+	pm.bind.readonly = has_option(m->options, "ro") || has_option(m->options, "rro");
+	pd_config_add_mount(out, &pm);
+	return 0;
+}
+
+/* tmpfs options as `--tmpfs` takes them: size=, mode=, exec/noexec, and
+ * nosuid, nodev, rw (what the runtime always does). */
+static int tmpfs_mount(const struct pd_oci_mount *m, size_t i, struct pd_config *out, struct pd_err **err)
+{
+	_cleanup_free_ char *spec = xstrdup(m->destination);
+	for (size_t k = 0; m->options && m->options[k]; k++) {
+		const char *o = m->options[k];
+		if (!str_has_prefix(o, "size=") && !str_has_prefix(o, "mode=") && strcmp(o, "exec") &&
+		    strcmp(o, "noexec") && strcmp(o, "nosuid") && strcmp(o, "nodev") && strcmp(o, "rw"))
+			return refuse(err, "mounts[%zu] ('%s'): tmpfs option '%s' is not supported yet", i,
+				      m->destination, o);
+		char *next = xasprintf("%s%c%s", spec, k ? ',' : ':', o);
+		free(spec);
+		spec = next;
+	}
+	struct pd_tmpfs t = { 0 };
+	if (pd_tmpfs_parse(spec, &t, err) < 0) {
+		pd_err_prefix(err, "mounts[%zu]", i);
+		return -1;
+	}
+	struct pd_mount pm = { .type = PD_MOUNT_TMPFS, .tmpfs = t };
+	pd_config_add_mount(out, &pm);
+	return 0;
+}
+
+static int map_mounts(const struct pd_oci_spec *s, const char *bundle, struct pd_config *out,
+		      struct pd_err **err)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct pd_oci_mount *m = &s->mounts[i];
+		if (is_default_mount(m))
+			continue;
+		/* Anything else over /proc could hide the masked paths or
+		 * stand a fake /proc in for the kernel's (runc refuses it too). */
+		if (!strcmp(m->destination, "/proc") || str_has_prefix(m->destination, "/proc/"))
+			return refuse(err,
+				      "mounts[%zu] ('%s'): only the runtime's own proc may be mounted there",
+				      i, m->destination);
+		if (m->n_uid_mappings || m->n_gid_mappings || m->idmap)
+			return refuse(err, "mounts[%zu] ('%s'): idmapped mounts are not supported yet", i,
+				      m->destination);
+		if (m->is_bind) {
+			if (bind_mount(m, i, bundle, out, err) < 0)
+				return -1;
+		} else if (m->type && !strcmp(m->type, "tmpfs")) {
+			if (tmpfs_mount(m, i, out, err) < 0)
+				return -1;
+		} else {
+			return refuse(
+			    err, "mounts[%zu] ('%s', type '%s'): not supported yet (bind and tmpfs only)", i,
+			    m->destination, m->type ? m->type : "none");
+		}
+	}
+	return 0;
+}
+
+static char *user_string(const struct pd_oci_process *p)
+{
+	return xasprintf("%u:%u", p->uid, p->gid);
+}
+
+/* One set for the engine: bounding; root holds it effective and
+ * permitted, another user none (core/config.h).  Any other shape cannot be
+ * made, so it is refused rather than approximated. */
+static int map_caps(const struct pd_oci_process *p, struct pd_config *out, struct pd_err **err)
+{
+	const struct pd_oci_caps *c = &p->caps;
+	if (!p->has_caps) {
+		out->caps = 0;
+		return 0;
+	}
+	if (c->inheritable)
+		return refuse(err, "process.capabilities.inheritable: not supported yet (nothing is "
+				   "inheritable here)");
+	if (p->uid == 0 && (c->effective != c->bounding || c->permitted != c->bounding))
+		return refuse(err, "process.capabilities: for uid 0 the effective and permitted sets must "
+				   "equal the bounding set (the runtime gives root one set)");
+	if (p->uid != 0 && (c->effective || c->permitted))
+		return refuse(err, "process.capabilities: a user other than root holds no effective or "
+				   "permitted capabilities here (they are dropped at the user switch)");
+	/* runc's default spec lists the set as ambient too.  For uid 0 that
+	 * adds nothing: root's permitted set after execve is already the
+	 * whole bounding set, which holds the ambient one. */
+	if (c->ambient && (p->uid != 0 || (c->ambient & ~c->bounding)))
+		return refuse(err, "process.capabilities.ambient: supported only for uid 0 and within the "
+				   "bounding set (no ambient capabilities for other users yet)");
+	out->caps = c->bounding;
+	return 0;
+}
+
+static int map_process(const struct pd_oci_process *p, struct pd_config *out, struct pd_err **err)
+{
+	if (p->rlimits)
+		return not_yet(err, "process.rlimits");
+	if (p->oom_score_adj.set)
+		return not_yet(err, "process.oomScoreAdj");
+	if (p->n_additional_gids)
+		return not_yet(err, "process.user.additionalGids");
+	if (p->umask.set && p->umask.val != 022)
+		return refuse(err, "process.user.umask: not supported yet (only 0022)");
+	if (p->apparmor_profile)
+		return not_yet(err, "process.apparmorProfile");
+	if (p->selinux_label)
+		return not_yet(err, "process.selinuxLabel");
+	if (p->has_io_priority)
+		return not_yet(err, "process.ioPriority");
+	if (p->has_scheduler)
+		return not_yet(err, "process.scheduler");
+	if (p->has_exec_cpu_affinity)
+		return not_yet(err, "process.execCPUAffinity");
+	out->argv = strv_copy(p->args);
+	out->env = p->env ? strv_copy(p->env) : xcalloc(1, sizeof(char *));
+	free(out->workdir);
+	out->workdir = xstrdup(p->cwd);
+	out->user = user_string(p);
+	out->tty = p->terminal;
+	if (p->has_console_size) {
+		if (p->console_height > USHRT_MAX || p->console_width > USHRT_MAX)
+			return refuse(err, "process.consoleSize: at most %u rows and columns", USHRT_MAX);
+		out->tty_rows = (unsigned short)p->console_height;
+		out->tty_cols = (unsigned short)p->console_width;
+	}
+	out->no_new_privs_off = !p->no_new_privileges;
+	return map_caps(p, out, err);
+}
+
+static int map_namespaces(const struct pd_oci_linux *l, struct pd_config *out, struct pd_err **err)
+{
+	bool have[PD_OCI_NS_COUNT] = { false };
+	for (size_t i = 0; i < l->n_namespaces; i++) {
+		const struct pd_oci_namespace *ns = &l->namespaces[i];
+		if (ns->path)
+			return refuse(err,
+				      "linux.namespaces: joining the %s namespace '%s' is not supported yet",
+				      pd_oci_ns_name(ns->type), ns->path);
+		if (ns->type == PD_OCI_NS_TIME)
+			return not_yet(err, "linux.namespaces: time");
+		have[ns->type] = true;
+	}
+	static const enum pd_oci_ns_type needed[] = { PD_OCI_NS_PID, PD_OCI_NS_MOUNT, PD_OCI_NS_IPC,
+						      PD_OCI_NS_UTS };
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (!have[needed[i]])
+			return refuse(err,
+				      "linux.namespaces: a container without its own %s namespace is not "
+				      "supported yet",
+				      pd_oci_ns_name(needed[i]));
+	/* The cgroup namespace is always made (core/init.c). */
+	out->net.mode = have[PD_OCI_NS_NETWORK] ? PD_NET_DEFAULT : PD_NET_HOST;
+	out->rootless = geteuid() != 0;
+	if ((have[PD_OCI_NS_USER] || l->n_uid_mappings || l->n_gid_mappings) && !out->rootless)
+		return refuse(err, "linux.namespaces: a user namespace (uidMappings, gidMappings) is "
+				   "supported only when running rootless (not yet as root)");
+	/* Rootless, the runtime always makes a user namespace with its own
+	 * mapping: the caller as root, and its subordinate range. */
+	return 0;
+}
+
+static int map_resources(const struct pd_oci_resources *r, struct pd_limits *lim, struct pd_err **err)
+{
+	for (size_t i = 0; i < r->n_devices; i++)
+		if (r->devices[i].allow)
+			return not_yet(err, "linux.resources.devices (allow rules)");
+	if (r->mem_reservation.set)
+		return not_yet(err, "linux.resources.memory.reservation");
+	if (r->mem_kernel.set)
+		return not_yet(err, "linux.resources.memory.kernel");
+	if (r->mem_kernel_tcp.set)
+		return not_yet(err, "linux.resources.memory.kernelTCP");
+	if (r->mem_swappiness.set)
+		return not_yet(err, "linux.resources.memory.swappiness");
+	if (r->mem_disable_oom_killer)
+		return not_yet(err, "linux.resources.memory.disableOOMKiller");
+	if (r->cpu_realtime_period.set || r->cpu_realtime_runtime.set)
+		return not_yet(err, "linux.resources.cpu.realtimePeriod/realtimeRuntime");
+	if (r->cpu_mems)
+		return not_yet(err, "linux.resources.cpu.mems");
+	if (r->cpu_idle.set)
+		return not_yet(err, "linux.resources.cpu.idle");
+	if (r->cpu_burst.set)
+		return not_yet(err, "linux.resources.cpu.burst");
+	if (r->has_block_io)
+		return not_yet(err, "linux.resources.blockIO");
+	if (r->n_hugepage_limits)
+		return not_yet(err, "linux.resources.hugepageLimits");
+	if (r->has_network)
+		return not_yet(err, "linux.resources.network");
+	if (r->has_rdma)
+		return not_yet(err, "linux.resources.rdma");
+	if (r->n_unified)
+		return not_yet(err, "linux.resources.unified");
+	/* -1 and 0 are "no limit" in the spec as in Docker's flags. */
+	if (r->mem_limit.set && r->mem_limit.val > 0)
+		lim->memory = (uint64_t)r->mem_limit.val;
+	if (r->mem_swap.set && r->mem_swap.val != 0)
+		lim->memory_swap = r->mem_swap.val < 0 ? -1 : r->mem_swap.val;
+	if (r->cpu_quota.set && r->cpu_quota.val > 0)
+		lim->cpu_quota_us = (uint64_t)r->cpu_quota.val;
+	if (r->cpu_period.set)
+		lim->cpu_period_us = r->cpu_period.val;
+	if (r->cpu_shares.set)
+		lim->cpu_shares = r->cpu_shares.val;
+	if (r->cpu_cpus && *r->cpu_cpus)
+		lim->cpuset_cpus = xstrdup(r->cpu_cpus);
+	if (r->has_pids && r->pids_limit > 0)
+		lim->pids_max = (uint64_t)r->pids_limit;
+	return 0;
+}
+
+/* The nodes the runtime's /dev always holds. */
+static bool is_default_device(const struct pd_oci_device *d)
+{
+	static const char *const nodes[] = { "/dev/null",   "/dev/zero",    "/dev/full",
+					     "/dev/random", "/dev/urandom", "/dev/tty" };
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+		if (!strcmp(d->path, nodes[i]) && d->type == 'c')
+			return true;
+	return false;
+}
+
+/* Seccomp: the document's own filter, compiled by the same compiler as a
+ * --security-opt profile; none means unconfined, as runc does. */
+static void map_seccomp(const struct pd_oci_spec *s, struct pd_config *out)
+{
+	free(out->seccomp);
+	if (s->linux_cfg.has_seccomp) {
+		out->seccomp = xstrdup("oci");
+		out->seccomp_json = xstrdup(s->linux_cfg.seccomp.json);
+		return;
+	}
+	for (size_t i = 0; i < s->n_annotations; i++)
+		if (!strcmp(s->annotations[i].key, "org.pocket-docker.seccomp") &&
+		    !strcmp(s->annotations[i].value, "default")) {
+			out->seccomp = NULL;
+			return;
+		}
+	out->seccomp = xstrdup("unconfined");
+}
+
+static int map_linux(const struct pd_oci_spec *s, struct pd_config *out, struct pd_err **err)
+{
+	const struct pd_oci_linux *l = &s->linux_cfg;
+	if (l->n_sysctl)
+		return not_yet(err, "linux.sysctl");
+	if (l->mount_label)
+		return not_yet(err, "linux.mountLabel");
+	if (l->has_intel_rdt)
+		return not_yet(err, "linux.intelRdt");
+	if (l->has_personality)
+		return not_yet(err, "linux.personality");
+	if (l->has_time_offsets)
+		return not_yet(err, "linux.timeOffsets");
+	if (l->has_net_devices)
+		return not_yet(err, "linux.netDevices");
+	if (l->has_memory_policy)
+		return not_yet(err, "linux.memoryPolicy");
+	if (l->rootfs_propagation)
+		return not_yet(err, "linux.rootfsPropagation");
+	if (l->has_seccomp && l->seccomp.listener_path)
+		return not_yet(err, "linux.seccomp.listenerPath");
+	for (size_t i = 0; i < l->n_devices; i++)
+		if (!is_default_device(&l->devices[i]))
+			return refuse(err,
+				      "linux.devices[%zu] ('%s'): devices beyond the default ones are "
+				      "not supported yet",
+				      i, l->devices[i].path);
+	/* linux.cgroupsPath is ignored for now: the container's group is the
+	 * runtime's own (pocket-docker/<id>). */
+	if (map_namespaces(l, out, err) < 0)
+		return -1;
+	if (l->has_resources && map_resources(&l->resources, &out->limits, err) < 0)
+		return -1;
+	map_seccomp(s, out);
+	return 0;
+}
+
+int pd_config_from_oci(const struct pd_oci_spec *s, const char *bundle, struct pd_config *out,
+		       struct pd_err **err)
+{
+	pd_config_init(out);
+	if (!s->process)
+		return refuse(err, "process: required to run a container");
+	if (!s->has_linux)
+		return refuse(err, "linux: required (the standard namespaces)");
+	for (int k = 0; k < PD_OCI_HOOK_COUNT; k++)
+		if (s->hooks[k].n)
+			return refuse(err, "hooks.%s: not supported yet", pd_oci_hook_name(k));
+	if (s->domainname && *s->domainname)
+		return not_yet(err, "domainname");
+	_cleanup_free_ char *abs_bundle = realpath(bundle, NULL);
+	if (!abs_bundle)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "bundle '%s'", bundle);
+	out->rootfs_arg =
+	    s->root_path[0] == '/' ? xstrdup(s->root_path) : xasprintf("%s/%s", abs_bundle, s->root_path);
+	out->read_only = s->root_readonly;
+	if (map_process(s->process, out, err) < 0 || map_linux(s, out, err) < 0 ||
+	    map_mounts(s, abs_bundle, out, err) < 0)
+		return -1;
+	if (s->hostname && *s->hostname) {
+		out->hostname = xstrdup(s->hostname);
+	} else {
+		/* No hostname: the new UTS namespace keeps the host's name, as
+		 * it does under runc. */
+		char name[HOST_NAME_MAX + 1] = "";
+		if (gethostname(name, sizeof(name)) < 0)
+			return pd_fail(err, errno, "gethostname");
+		name[HOST_NAME_MAX] = '\0';
+		out->hostname = xstrdup(name);
+	}
+	return 0;
+}
+
+int pd_config_from_bundle(const char *bundle, struct pd_config *out, struct pd_err **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	size_t len = 0;
+	_cleanup_free_ char *text = pd_read_file(path, &len, err);
+	if (!text) {
+		pd_config_init(out);
+		return -1;
+	}
+	struct pd_oci_spec spec;
+	if (pd_oci_spec_parse(text, len, &spec, err) < 0) {
+		pd_config_init(out);
+		pd_err_prefix(err, "%s", path);
+		return -1;
+	}
+	int r = pd_config_from_oci(&spec, bundle, out, err);
+	pd_oci_spec_free(&spec);
+	return r;
+}
+
+const char *pd_oci_spec_version(void)
+{
+	return PD_OCI_VERSION;
+}
+
+/* runc's default RLIMIT_NOFILE is left out: rlimits are refused above. */
+char *pd_oci_runnable_spec(bool rootless, struct pd_err **err)
+{
+	_cleanup_free_ char *text = NULL;
+	if (pd_oci_spec_default(rootless, &text, err) < 0)
+		return NULL;
+	json_t *j = json_loads(text, 0, NULL);
+	if (!j) {
+		pd_fail(err, 0, "the default spec does not parse");
+		return NULL;
+	}
+	json_object_del(json_object_get(j, "process"), "rlimits");
+	char *out = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	if (!out)
+		pd_fail(err, ENOMEM, "write the spec");
+	return out;
+}
+
+/* What this phase runs and nothing more (runtime-spec features.md). */
+char *pd_oci_features(struct pd_err **err)
+{
+	json_t *caps = json_array();
+	for (int c = 0; c < 64; c++)
+		if (pd_oci_cap_name(c))
+			json_array_append_new(caps, json_string(pd_oci_cap_name(c)));
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s],"
+	    " s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b, s:b},"
+	    "    s:{s:b, s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s]},"
+	    "    s:{s:b}, s:{s:b}},"
+	    " s:{s:s}}",
+	    "ociVersionMin", "1.0.0", "ociVersionMax", PD_OCI_VERSION, "hooks", "mountOptions", "bind",
+	    "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "exec", "size", "mode", "linux", "namespaces",
+	    "cgroup", "ipc", "mount", "network", "pid", "uts", "user", "capabilities", caps, "cgroup", "v1",
+	    1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0, "seccomp", "enabled", 1, "actions",
+	    "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
+	    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG", "operators",
+	    "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+	    "SCMP_CMP_MASKED_EQ", "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
+	    "org.pocket-docker.phase",
+	    "1: run in the foreground; no create/start/exec yet; no hooks, rlimits, sysctl");
+	char *text = j ? json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	if (!text)
+		pd_fail(err, ENOMEM, "write the features document");
+	return text;
+}

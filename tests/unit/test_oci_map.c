@@ -1,0 +1,414 @@
+/* Unit tests for core/oci: a decoded config.json mapped onto struct
+ * pd_config.  The documents of `runc spec` and `runc spec --rootless`
+ * (tests/unit/data/oci/) map; each field this phase cannot honour is
+ * refused with an error naming it; a config printed as a spec
+ * (core/spec.c) comes back the same.  Pure logic; no root, no network. */
+#include <jansson.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/config.h"
+#include "core/oci.h"
+#include "core/spec.h"
+#include "linux/seccomp.h"
+#include "oci/spec.h"
+#include "util/cleanup.h"
+#include "util/xalloc.h"
+
+#define BIT(c) (UINT64_C(1) << (c))
+#define DATA   "tests/unit/data/oci/"
+
+static const uint64_t runc_caps = BIT(CAP_AUDIT_WRITE) | BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE);
+
+/* A fixture's text: from the repository root, else found from the
+ * binary's place ($(BUILD)/tests/). */
+static char *read_fixture(const char *name)
+{
+	_cleanup_free_ char *path = xasprintf(DATA "%s", name);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		assert_true(n > 0);
+		exe[n] = '\0';
+		for (int up = 0; up < 3; up++)
+			*strrchr(exe, '/') = '\0';
+		free(path);
+		path = xasprintf("%s/" DATA "%s", exe, name);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		fail_msg("cannot open fixture '%s'", name);
+	char *buf = xmalloc(PD_OCI_MAX_JSON + 1);
+	size_t len = fread(buf, 1, PD_OCI_MAX_JSON, f);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Set the dotted `path` of `doc` to the JSON `value` (NULL: delete it). */
+static void patch(json_t *doc, const char *path, const char *value)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	json_t *o = doc;
+	char *save = NULL, *key = strtok_r(p, ".", &save), *next;
+	while ((next = strtok_r(NULL, ".", &save))) {
+		json_t *child = json_object_get(o, key);
+		if (!child) {
+			child = json_object();
+			json_object_set_new(o, key, child);
+		}
+		o = child;
+		key = next;
+	}
+	if (!value) {
+		json_object_del(o, key);
+		return;
+	}
+	json_error_t jerr;
+	json_t *v = json_loads(value, JSON_DECODE_ANY, &jerr);
+	if (!v)
+		fail_msg("bad test value '%s': %s", value, jerr.text);
+	json_object_set_new(o, key, v);
+}
+
+/* Map the JSON text; the return of pd_config_from_oci, *err on failure. */
+static int map_text(const char *text, struct pd_config *c, struct pd_err **err)
+{
+	struct pd_oci_spec s;
+	if (pd_oci_spec_parse(text, strlen(text), &s, err) < 0)
+		fail_msg("the test document does not decode: %s", (*err)->msg);
+	int r = pd_config_from_oci(&s, "/tmp", c, err);
+	pd_oci_spec_free(&s);
+	return r;
+}
+
+static int map_doc(json_t *doc, struct pd_config *c, struct pd_err **err)
+{
+	_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
+	return map_text(text, c, err);
+}
+
+/* runc's document less its rlimits, which this phase refuses. */
+static json_t *runc_doc(bool rootless)
+{
+	_cleanup_free_ char *text = read_fixture(rootless ? "runc-spec-rootless.json" : "runc-spec.json");
+	json_t *doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	patch(doc, "process.rlimits", NULL);
+	return doc;
+}
+
+static void test_runc_spec_maps(void **state)
+{
+	json_t *doc = runc_doc(false);
+	struct pd_config c;
+	_cleanup_err_ struct pd_err *err = NULL;
+	int r = map_doc(doc, &c, &err);
+	json_decref(doc);
+	if (r < 0)
+		fail_msg("runc spec: %s", err->msg);
+	assert_string_equal(c.rootfs_arg, "/tmp/rootfs");
+	assert_true(c.read_only);
+	assert_string_equal(c.hostname, "runc");
+	assert_string_equal(c.argv[0], "sh");
+	assert_null(c.argv[1]);
+	assert_string_equal(c.env[1], "TERM=xterm");
+	assert_string_equal(c.workdir, "/");
+	assert_string_equal(c.user, "0:0");
+	assert_true(c.tty);
+	assert_true(c.caps == runc_caps);
+	assert_false(c.no_new_privs_off);
+	assert_int_equal(c.n_mounts, 0);
+	assert_int_equal(c.net.mode, PD_NET_DEFAULT);
+	assert_string_equal(c.seccomp, "unconfined");
+	assert_null(c.seccomp_json);
+	assert_int_equal(c.limits.memory, 0);
+	pd_config_free(&c);
+}
+
+/* runc's own document, as it is, sets RLIMIT_NOFILE: refused by name. */
+static void test_runc_spec_rlimits_refused(void **state)
+{
+	_cleanup_free_ char *text = read_fixture("runc-spec.json");
+	struct pd_config c;
+	_cleanup_err_ struct pd_err *err = NULL;
+	assert_int_equal(map_text(text, &c, &err), -1);
+	assert_string_equal(err->msg, "process.rlimits: not supported yet");
+	assert_int_equal(err->kind, PD_ERR_USAGE);
+	pd_config_free(&c);
+}
+
+/* The rootless document: a user namespace, which only a rootless run
+ * takes (it makes its own mapping); the host's network; /sys bound. */
+static void test_runc_spec_rootless(void **state)
+{
+	json_t *doc = runc_doc(true);
+	struct pd_config c;
+	_cleanup_err_ struct pd_err *err = NULL;
+	int r = map_doc(doc, &c, &err);
+	json_decref(doc);
+	if (geteuid() == 0) {
+		assert_int_equal(r, -1);
+		assert_non_null(strstr(err->msg, "user namespace"));
+	} else {
+		if (r < 0)
+			fail_msg("runc spec --rootless: %s", err->msg);
+		assert_true(c.rootless);
+		assert_int_equal(c.net.mode, PD_NET_HOST);
+		assert_int_equal(c.n_mounts, 0);
+	}
+	pd_config_free(&c);
+}
+
+static void test_mounts_limits_seccomp(void **state)
+{
+	json_t *doc = runc_doc(false);
+	json_t *mounts = json_object_get(doc, "mounts");
+	json_array_append_new(mounts, json_pack("{s:s, s:s, s:[s,s]}", "destination", "/data", "source",
+						"vol", "options", "rbind", "ro"));
+	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s,s,s]}", "destination", "/scratch",
+						"type", "tmpfs", "source", "tmpfs", "options", "size=1m",
+						"mode=700", "exec"));
+	patch(doc, "linux.resources.memory", "{\"limit\": 67108864, \"swap\": 134217728}");
+	patch(doc, "linux.resources.cpu",
+	      "{\"quota\": 50000, \"period\": 100000, \"shares\": 512, \"cpus\": \"0\"}");
+	patch(doc, "linux.resources.pids", "{\"limit\": 50}");
+	patch(doc, "linux.seccomp",
+	      "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"architectures\": [\"SCMP_ARCH_X86_64\"],"
+	      " \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}");
+	patch(doc, "hostname", NULL);
+	struct pd_config c;
+	_cleanup_err_ struct pd_err *err = NULL;
+	int r = map_doc(doc, &c, &err);
+	json_decref(doc);
+	if (r < 0)
+		fail_msg("%s", err->msg);
+	assert_int_equal(c.n_mounts, 2);
+	assert_int_equal(c.mounts[0].type, PD_MOUNT_BIND);
+	assert_string_equal(c.mounts[0].bind.src, "/tmp/vol");
+	assert_string_equal(c.mounts[0].bind.dest, "/data");
+	assert_true(c.mounts[0].bind.readonly);
+	assert_int_equal(c.mounts[1].type, PD_MOUNT_TMPFS);
+	assert_string_equal(c.mounts[1].tmpfs.dest, "/scratch");
+	assert_int_equal(c.mounts[1].tmpfs.size, 1 << 20);
+	assert_int_equal(c.mounts[1].tmpfs.mode, 0700);
+	assert_true(c.mounts[1].tmpfs.exec);
+	assert_int_equal(c.limits.memory, 64 << 20);
+	assert_int_equal(c.limits.memory_swap, 128 << 20);
+	assert_int_equal(c.limits.cpu_quota_us, 50000);
+	assert_int_equal(c.limits.cpu_period_us, 100000);
+	assert_int_equal(c.limits.cpu_shares, 512);
+	assert_string_equal(c.limits.cpuset_cpus, "0");
+	assert_int_equal(c.limits.pids_max, 50);
+	/* No hostname: the host's, as the new UTS namespace starts with. */
+	char host[HOST_NAME_MAX + 1] = "";
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	assert_string_equal(c.hostname, host);
+	/* The spec's filter, compiled by the profile compiler. */
+	assert_string_equal(c.seccomp, "oci");
+	assert_non_null(c.seccomp_json);
+	struct pd_seccomp *f = pd_seccomp_from_json(c.seccomp, c.seccomp_json, c.caps, &err);
+	if (!f)
+		fail_msg("seccomp: %s", err->msg);
+	pd_seccomp_free(f);
+	pd_config_free(&c);
+}
+
+/* podman's seccomp object (the spec's form, with its arches and
+ * includes) compiles too. */
+static void test_podman_seccomp_compiles(void **state)
+{
+	_cleanup_free_ char *text = read_fixture("podman-run.json");
+	struct pd_oci_spec s;
+	_cleanup_err_ struct pd_err *err = NULL;
+	assert_int_equal(pd_oci_spec_parse(text, strlen(text), &s, &err), 0);
+	assert_true(s.linux_cfg.has_seccomp);
+	struct pd_seccomp *f = pd_seccomp_from_json("oci", s.linux_cfg.seccomp.json, runc_caps, &err);
+	if (!f)
+		fail_msg("seccomp: %s", err->msg);
+	pd_seccomp_free(f);
+	pd_oci_spec_free(&s);
+}
+
+static const struct {
+	const char *path, *value; /* value NULL: deleted */
+	const char *want;	  /* in the error */
+} refusals[] = {
+	{ "process.rlimits", "[{\"type\": \"RLIMIT_NOFILE\", \"hard\": 10, \"soft\": 10}]",
+	  "process.rlimits" },
+	{ "process.oomScoreAdj", "100", "process.oomScoreAdj" },
+	{ "process.user.additionalGids", "[5]", "process.user.additionalGids" },
+	{ "process.user.umask", "63", "process.user.umask" },
+	{ "process.apparmorProfile", "\"x\"", "process.apparmorProfile" },
+	{ "process.selinuxLabel", "\"x\"", "process.selinuxLabel" },
+	{ "process.capabilities.effective", "[\"CAP_KILL\"]", "for uid 0 the effective and permitted" },
+	{ "process.capabilities.inheritable", "[\"CAP_KILL\"]", "process.capabilities.inheritable" },
+	{ "process", NULL, "process: required" },
+	{ "hooks", "{\"prestart\": [{\"path\": \"/bin/true\"}]}", "hooks.prestart" },
+	{ "hooks", "{\"poststop\": [{\"path\": \"/bin/true\"}]}", "hooks.poststop" },
+	{ "domainname", "\"example.org\"", "domainname" },
+	{ "linux.sysctl", "{\"net.ipv4.ip_forward\": \"1\"}", "linux.sysctl" },
+	{ "linux.personality", "{\"domain\": \"LINUX\"}", "linux.personality" },
+	{ "linux.intelRdt", "{\"closID\": \"x\"}", "linux.intelRdt" },
+	{ "linux.timeOffsets", "{\"monotonic\": {\"secs\": 1}}", "linux.timeOffsets" },
+	{ "linux.mountLabel", "\"x\"", "linux.mountLabel" },
+	{ "linux.rootfsPropagation", "\"shared\"", "linux.rootfsPropagation" },
+	{ "linux.devices", "[{\"path\": \"/dev/sda\", \"type\": \"b\", \"major\": 8, \"minor\": 0}]",
+	  "linux.devices[0] ('/dev/sda')" },
+	{ "linux.resources.devices", "[{\"allow\": true, \"access\": \"rwm\"}]", "linux.resources.devices" },
+	{ "linux.resources.memory", "{\"reservation\": 1048576}", "linux.resources.memory.reservation" },
+	{ "linux.resources.memory", "{\"swappiness\": 10}", "linux.resources.memory.swappiness" },
+	{ "linux.resources.cpu", "{\"mems\": \"0\"}", "linux.resources.cpu.mems" },
+	{ "linux.resources.blockIO", "{\"weight\": 100}", "linux.resources.blockIO" },
+	{ "linux.resources.hugepageLimits", "[{\"pageSize\": \"2MB\", \"limit\": 0}]",
+	  "linux.resources.hugepageLimits" },
+	{ "linux.resources.unified", "{\"memory.high\": \"1\"}", "linux.resources.unified" },
+	{ "linux.namespaces",
+	  "[{\"type\": \"pid\", \"path\": \"/proc/1/ns/pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
+	  " {\"type\": \"mount\"}]",
+	  "joining the pid namespace '/proc/1/ns/pid'" },
+	{ "linux.namespaces", "[{\"type\": \"pid\"}, {\"type\": \"ipc\"}, {\"type\": \"mount\"}]",
+	  "without its own uts namespace" },
+	{ "linux.namespaces", "[{\"type\": \"uts\"}, {\"type\": \"ipc\"}, {\"type\": \"mount\"}]",
+	  "without its own pid namespace" },
+	{ "mounts", "[{\"destination\": \"/mnt\", \"type\": \"nfs\", \"source\": \"srv:/x\"}]",
+	  "mounts[0] ('/mnt', type 'nfs')" },
+	{ "mounts", "[{\"destination\": \"/proc\", \"type\": \"bind\", \"source\": \"/etc\"}]",
+	  "mounts[0] ('/proc'): only the runtime's own proc" },
+	{ "mounts",
+	  "[{\"destination\": \"/t\", \"type\": \"tmpfs\", \"source\": \"t\", \"options\": [\"uid=5\"]}]",
+	  "tmpfs option 'uid=5'" },
+	{ "linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/run/x.sock\"}",
+	  "linux.seccomp.listenerPath" },
+};
+
+static void test_refusals(void **state)
+{
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		json_t *doc = runc_doc(false);
+		patch(doc, refusals[i].path, refusals[i].value);
+		struct pd_config c;
+		_cleanup_err_ struct pd_err *err = NULL;
+		int r = map_doc(doc, &c, &err);
+		json_decref(doc);
+		pd_config_free(&c);
+		if (r != -1)
+			fail_msg("case %zu (%s): accepted", i, refusals[i].path);
+		if (!strstr(err->msg, refusals[i].want))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err->msg, refusals[i].want);
+		assert_int_equal(err->kind, PD_ERR_USAGE);
+	}
+}
+
+/* Another user holds no effective capabilities: refused when the document
+ * gives some, accepted (bounding only) when it does not. */
+static void test_user_caps(void **state)
+{
+	json_t *doc = runc_doc(false);
+	patch(doc, "process.user", "{\"uid\": 1000, \"gid\": 1001}");
+	struct pd_config c;
+	_cleanup_err_ struct pd_err *err = NULL;
+	assert_int_equal(map_doc(doc, &c, &err), -1);
+	assert_non_null(strstr(err->msg, "other than root"));
+	pd_config_free(&c);
+	pd_err_free(err);
+	err = NULL;
+	patch(doc, "process.capabilities", "{\"bounding\": [\"CAP_KILL\"]}");
+	int r = map_doc(doc, &c, &err);
+	json_decref(doc);
+	if (r < 0)
+		fail_msg("%s", err->msg);
+	assert_string_equal(c.user, "1000:1001");
+	assert_true(c.caps == BIT(CAP_KILL));
+	pd_config_free(&c);
+}
+
+/* pd_config -> spec -> decoded -> pd_config: the fields both carry come
+ * back the same (the record's encoding compared whole). */
+static void test_round_trip(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	c.rootfs_arg = xstrdup("/tmp");
+	c.hostname = xstrdup("web");
+	c.argv = xcalloc(3, sizeof(char *));
+	c.argv[0] = xstrdup("/bin/sh");
+	c.argv[1] = xstrdup("-c");
+	c.env = xcalloc(3, sizeof(char *));
+	c.env[0] = xstrdup("PATH=/bin");
+	c.env[1] = xstrdup("A=1");
+	c.workdir = xstrdup("/srv");
+	c.user = xstrdup("1000:1001");
+	c.read_only = true;
+	c.caps &= ~BIT(CAP_NET_RAW);
+	c.rootless = geteuid() != 0;
+	struct pd_mount m = { .type = PD_MOUNT_BIND };
+	m.bind = (struct pd_volume){ .src = xstrdup("/etc"), .dest = xstrdup("/data"), .readonly = true };
+	pd_config_add_mount(&c, &m);
+	struct pd_mount t = { .type = PD_MOUNT_TMPFS };
+	t.tmpfs = (struct pd_tmpfs){ .dest = xstrdup("/scratch"), .size = 1 << 20, .mode = 01777 };
+	pd_config_add_mount(&c, &t);
+	c.limits.memory = 64 << 20;
+	c.limits.memory_swap = 128 << 20;
+	c.limits.cpu_quota_us = 50000;
+	c.limits.cpu_period_us = 100000;
+	c.limits.cpu_shares = 512;
+	c.limits.cpuset_cpus = xstrdup("0");
+	c.limits.pids_max = 50;
+
+	_cleanup_err_ struct pd_err *err = NULL;
+	_cleanup_free_ char *spec = pd_config_oci_spec(&c, &err);
+	if (!spec)
+		fail_msg("%s", err->msg);
+	struct pd_config back;
+	if (map_text(spec, &back, &err) < 0)
+		fail_msg("%s", err->msg);
+	_cleanup_free_ char *want = pd_config_encode(&c);
+	_cleanup_free_ char *got = pd_config_encode(&back);
+	assert_string_equal(got, want);
+
+	/* With the host's network and a tty of a known size, too. */
+	c.net.mode = PD_NET_HOST;
+	c.tty = true;
+	c.tty_rows = 40;
+	c.tty_cols = 120;
+	free(spec);
+	spec = pd_config_oci_spec(&c, &err);
+	assert_non_null(spec);
+	pd_config_free(&back);
+	if (map_text(spec, &back, &err) < 0)
+		fail_msg("%s", err->msg);
+	free(want);
+	free(got);
+	want = pd_config_encode(&c);
+	got = pd_config_encode(&back);
+	assert_string_equal(got, want);
+	pd_config_free(&back);
+	pd_config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runc_spec_maps),
+		cmocka_unit_test(test_runc_spec_rlimits_refused),
+		cmocka_unit_test(test_runc_spec_rootless),
+		cmocka_unit_test(test_mounts_limits_seccomp),
+		cmocka_unit_test(test_podman_seccomp_compiles),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_user_caps),
+		cmocka_unit_test(test_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
