@@ -85,4 +85,137 @@ test_dump_spec_creates_nothing() {
 	assert_exit 125 "a memory limit below the minimum"
 }
 
+# ---------------------------------------------------------------------------
+# pocket-runc (the same binary under runc's name), phase 1: spec, run.
+
+PR=$(dirname "$PD")/pocket-runc
+
+# pr ARGS...: pocket-runc with this test's state root (RC, OUT, ERR as pd).
+pr() {
+	_pd_exec /dev/null "$PR" --root "$T_ROOT" "$@"
+}
+
+# make_bundle DIR PYTHON: `pocket-runc spec` in DIR, then the busybox root
+# and the python edits (s is the document; $BUNDLE_SH is a shell script
+# for the process to run, when set).
+make_bundle() {
+	local dir=$1 edit=$2
+	mkdir -p "$dir"
+	pr spec --bundle "$dir"
+	assert_ok "pocket-runc spec"
+	BUNDLE_SH=${BUNDLE_SH:-} python3 - "$dir/config.json" "$BUSYBOX_DIR" <<PY || fail "edit the bundle's config.json"
+import json, os, sys
+s = json.load(open(sys.argv[1]))
+s["root"]["path"] = sys.argv[2]
+s["process"]["terminal"] = False
+if os.environ["BUNDLE_SH"]:
+    s["process"]["args"] = ["/bin/sh", "-c", os.environ["BUNDLE_SH"]]
+$edit
+json.dump(s, open(sys.argv[1], "w"))
+PY
+}
+
+RUNC_PROBE='echo "uid=$(id -u) gid=$(id -g) A=$A host=$(hostname) cwd=$(pwd)"
+grep -E "^(CapBnd|CapEff|CapPrm|NoNewPrivs):" /proc/self/status
+cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max
+cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max
+touch /x 2>/dev/null && echo root-writable || echo root-read-only
+exit 7'
+
+# `pocket-runc spec` then `run`: the bundle's command runs, its status is
+# ours, and runc runs the same bundle with the same output and status.
+test_runc_run_matches_runc() {
+	need_busybox
+	need_cmd runc
+	local bundle=$T_TMP/bundle
+	BUNDLE_SH=$RUNC_PROBE make_bundle "$bundle" "s['process']['env'].append('A=1')
+s['process']['cwd'] = '/tmp'"
+	pr run --bundle "$bundle" "pr-$T_TAG"
+	assert_exit 7 "pocket-runc run"
+	local ours=$OUT
+	assert_contains "$ours" "uid=0 gid=0 A=1 host=pocket cwd=/tmp" "the probe ran"
+	assert_contains "$ours" "root-read-only" "root.readonly"
+	local theirs rc
+	theirs=$(timeout 60 runc --root "$T_TMP/runc-state" run -b "$bundle" "pr-$T_TAG" </dev/null 2>&1)
+	rc=$?
+	assert_eq "$rc" 7 "runc's exit status"
+	assert_eq "$ours" "$theirs" "runc's run of the same bundle"
+	# The container is removed at exit, as `runc run` without -d does.
+	[ -z "$(ls -A "$T_ROOT/containers" 2>/dev/null)" ] || fail "a container was left in the state root"
+	pr run --bundle "$bundle" "pr-$T_TAG"
+	assert_exit 7 "the same id again, once the first is gone"
+}
+
+# The document's limits are enforced: read back inside the container.
+test_runc_run_limits() {
+	need_busybox
+	local bundle=$T_TMP/bundle
+	BUNDLE_SH='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max
+cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max' make_bundle "$bundle" \
+		"s['linux'].setdefault('resources', {})['memory'] = {'limit': 67108864}
+s['linux']['resources']['pids'] = {'limit': 42}"
+	pr run -b "$bundle" "lim-$T_TAG"
+	assert_ok "pocket-runc run with limits"
+	assert_line "$OUT" "67108864" "the memory limit"
+	assert_line "$OUT" "42" "the pids limit"
+}
+
+# A field this phase cannot honour fails `run` with exit 1 and its name,
+# on stderr and, with --log --log-format json, as runc's json line; nothing
+# is made.
+test_runc_unsupported_field() {
+	need_busybox
+	local bundle=$T_TMP/bundle
+	make_bundle "$bundle" "s['process']['args'] = ['/bin/true']
+s['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'hard': 64, 'soft': 64}]"
+	pr run -b "$bundle" "rl-$T_TAG"
+	assert_exit 1 "a bundle with rlimits"
+	assert_contains "$ERR" "process.rlimits: not supported yet" "the error names the field"
+	rm -f "$bundle/config.json"
+	make_bundle "$bundle" "s['process']['args'] = ['/bin/true']
+s['hooks'] = {'prestart': [{'path': '/bin/true'}]}"
+	_pd_exec /dev/null "$PR" --root "$T_ROOT" --log "$T_TMP/log.json" --log-format=json run -b "$bundle" "hk-$T_TAG"
+	assert_exit 1 "a bundle with a hook"
+	assert_contains "$ERR" "hooks.prestart: not supported yet"
+	python3 - "$T_TMP/log.json" <<'PY' || fail "the json log line"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+e = json.loads(lines[0])
+assert e["level"] == "error", e
+assert "hooks.prestart: not supported yet" in e["msg"], e
+assert e["time"].endswith("Z"), e
+PY
+	_pd_exec /dev/null "$PR" --root "$T_ROOT" --log "$T_TMP/log.txt" run --bundle="$bundle" "hk-$T_TAG"
+	assert_exit 1 "--log in text"
+	grep -q 'level=error msg="hooks.prestart: not supported yet"' "$T_TMP/log.txt" || fail "the text log line"
+	[ -z "$(ls -A "$T_ROOT/containers" 2>/dev/null)" ] || fail "a refused bundle made a container"
+}
+
+# The commands of the next phase say so; spec never overwrites a bundle's
+# document; run -d is refused.
+test_runc_face_refusals() {
+	need_busybox
+	local c
+	for c in create start state kill delete exec ps pause resume update list events; do
+		pr "$c" x
+		assert_exit 1 "pocket-runc $c"
+		assert_eq "$ERR" "pocket-runc: '$c' is not supported yet (this build runs bundles with 'run' only)"
+	done
+	local bundle=$T_TMP/bundle
+	make_bundle "$bundle" ""
+	pr spec -b "$bundle"
+	assert_exit 1 "spec over an existing config.json"
+	assert_contains "$ERR" "exists"
+	pr run -d -b "$bundle" "d-$T_TAG"
+	assert_exit 1 "run -d"
+	pr --systemd-cgroup --debug features
+	assert_ok "features"
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ociVersionMax"]' "$OUT" ||
+		fail "features is not the spec's JSON"
+	pr --version
+	assert_ok
+	assert_contains "$OUT" "pocket-runc version"
+}
+
 run_tests "$@"
