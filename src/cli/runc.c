@@ -113,6 +113,20 @@ static void usage(FILE *f)
 		fprintf(f, "  --%-16s %s\n", o->long_name, o->help);
 }
 
+/* `s` as a logfmt value: '"' and '\\' escaped (the text is already
+ * free of control bytes). */
+static char *logfmt_quote(const char *s)
+{
+	char *out = xmalloc(2 * strlen(s) + 1), *o = out;
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
 /* The error as runc reports it: on stderr, and to --log in its format. */
 static void report(const struct runc_global *g, const char *msg)
 {
@@ -140,7 +154,8 @@ static void report(const struct runc_global *g, const char *msg)
 		line = text ? xasprintf("%s\n", text) : NULL;
 		free(text);
 	} else {
-		line = xasprintf("time=\"%s\" level=error msg=\"%s\"\n", when, shown);
+		_cleanup_free_ char *quoted = logfmt_quote(shown);
+		line = xasprintf("time=\"%s\" level=error msg=\"%s\"\n", when, quoted);
 	}
 	if (line && pd_write_all(fd, line, strlen(line)) < 0)
 		fprintf(stderr, "pocket-runc: write log '%s': %s\n", g->log, strerror(errno));
