@@ -218,4 +218,33 @@ test_runc_face_refusals() {
 	assert_contains "$OUT" "pocket-runc version"
 }
 
+# Rootless: `spec --rootless` then `run` as a user with a subordinate
+# range; the runtime makes its own mapping (the caller as root).  As root,
+# the same document (a user namespace) is refused, naming why.
+test_runc_rootless() {
+	need_busybox
+	rootless_prepare pdtest yes
+	ln -s pocket-docker "$T_TMP/bin/pocket-runc"
+	local bundle=$T_TMP/rl
+	mkdir -p "$bundle" && chown pdtest: "$bundle"
+	_pd_exec /dev/null setpriv --reuid=pdtest --regid=pdtest --init-groups \
+		env HOME=/home/pdtest XDG_RUNTIME_DIR= "$T_TMP/bin/pocket-runc" --root "$T_ROOT" spec --rootless -b "$bundle"
+	assert_ok "spec --rootless"
+	python3 - "$bundle/config.json" "$BUSYBOX_DIR" <<'PY' || fail "edit the rootless bundle"
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["root"]["path"] = sys.argv[2]
+s["process"]["terminal"] = False
+s["process"]["args"] = ["/bin/sh", "-c", "echo uid=$(id -u); exit 4"]
+json.dump(s, open(sys.argv[1], "w"))
+PY
+	_pd_exec /dev/null setpriv --reuid=pdtest --regid=pdtest --init-groups \
+		env HOME=/home/pdtest XDG_RUNTIME_DIR= "$T_TMP/bin/pocket-runc" --root "$T_ROOT" run -b "$bundle" "rl-$T_TAG"
+	assert_exit 4 "rootless pocket-runc run"
+	assert_line "$OUT" "uid=0" "root in the user namespace"
+	_pd_exec /dev/null "$T_TMP/bin/pocket-runc" --root "$T_TMP/root-state" run -b "$bundle" "rl-$T_TAG"
+	assert_exit 1 "the rootless document as root"
+	assert_contains "$ERR" "user namespace"
+}
+
 run_tests "$@"
