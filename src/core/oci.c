@@ -89,8 +89,18 @@ static int bind_mount(const struct pd_oci_mount *m, size_t i, const char *bundle
 		return refuse(err, "mounts[%zu] ('%s'): a bind mount needs a source", i, m->destination);
 	if (pd_check_container_path("mount destination", m->destination, err) < 0)
 		return -1;
+	if (!strcmp(m->destination, "/"))
+		return refuse(err, "mounts[%zu]: a bind mount over the root is not supported", i);
+	/* As for -v: the source exists now and is recorded free of
+	 * symlinks (a relative one is the bundle's). */
+	_cleanup_free_ char *given =
+	    m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
+	char *src = realpath(given, NULL);
+	if (!src)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "mounts[%zu] ('%s'): source '%s'", i,
+				    m->destination, given);
 	struct pd_mount pm = { .type = PD_MOUNT_BIND };
-	pm.bind.src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
+	pm.bind.src = src;
 	pm.bind.dest = xstrdup(m->destination);
 	pm.bind.readonly = has_option(m->options, "ro") || has_option(m->options, "rro");
 	pd_config_add_mount(out, &pm);

@@ -247,4 +247,20 @@ PY
 	assert_contains "$ERR" "user namespace"
 }
 
+# The document's bind (read-only, relative to the bundle) and tmpfs mounts.
+test_runc_run_mounts() {
+	need_busybox
+	local bundle=$T_TMP/bundle
+	mkdir -p "$bundle/vol" && echo one >"$bundle/vol/file"
+	BUNDLE_SH='cat /data/file; touch /data/x 2>/dev/null && echo data-writable || echo data-read-only
+grep " /scratch " /proc/mounts | cut -d" " -f3,4 | tr , "\n" | grep -E "^tmpfs|^size=|^noexec" | sort | tr "\n" " "; echo' \
+		make_bundle "$bundle" "s['mounts'].append({'destination': '/data', 'type': 'bind', 'source': 'vol', 'options': ['rbind', 'ro']})
+s['mounts'].append({'destination': '/scratch', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['size=1m', 'noexec']})"
+	pr run -b "$bundle" "mnt-$T_TAG"
+	assert_ok "pocket-runc run with mounts"
+	assert_line "$OUT" "one" "the bind mount's file"
+	assert_line "$OUT" "data-read-only" "the bind mount is read-only"
+	assert_contains "$OUT" "noexec size=1024k tmpfs" "the tmpfs"
+}
+
 run_tests "$@"

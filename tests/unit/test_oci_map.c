@@ -176,7 +176,7 @@ static void test_mounts_limits_seccomp(void **state)
 	json_t *doc = runc_doc(false);
 	json_t *mounts = json_object_get(doc, "mounts");
 	json_array_append_new(mounts, json_pack("{s:s, s:s, s:[s,s]}", "destination", "/data", "source",
-						"vol", "options", "rbind", "ro"));
+						"/etc", "options", "rbind", "ro"));
 	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s,s,s]}", "destination", "/scratch",
 						"type", "tmpfs", "source", "tmpfs", "options", "size=1m",
 						"mode=700", "exec"));
@@ -196,7 +196,7 @@ static void test_mounts_limits_seccomp(void **state)
 		fail_msg("%s", err->msg);
 	assert_int_equal(c.n_mounts, 2);
 	assert_int_equal(c.mounts[0].type, PD_MOUNT_BIND);
-	assert_string_equal(c.mounts[0].bind.src, "/tmp/vol");
+	assert_string_equal(c.mounts[0].bind.src, "/etc");
 	assert_string_equal(c.mounts[0].bind.dest, "/data");
 	assert_true(c.mounts[0].bind.readonly);
 	assert_int_equal(c.mounts[1].type, PD_MOUNT_TMPFS);
@@ -289,6 +289,8 @@ static const struct {
 	{ "mounts",
 	  "[{\"destination\": \"/t\", \"type\": \"tmpfs\", \"source\": \"t\", \"options\": [\"uid=5\"]}]",
 	  "tmpfs option 'uid=5'" },
+	{ "mounts", "[{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"/no/such/dir\"}]",
+	  "mounts[0] ('/d'): source '/no/such/dir'" },
 	{ "linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/run/x.sock\"}",
 	  "linux.seccomp.listenerPath" },
 };
