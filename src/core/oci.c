@@ -13,8 +13,9 @@
  *   read-only /sys and /sys/fs/cgroup; /dev/mqueue is not mounted in this
  *   phase (the IPC namespace's queues still work through mq_open);
  * - linux.maskedPaths and linux.readonlyPaths: the runtime always applies
- *   its own fixed lists (Docker's, linux/mount.c), whatever the document
- *   lists;
+ *   its own fixed lists (Docker's, linux/mount.c); a document that lists a
+ *   path outside them is refused (it would run weaker than it asks), one
+ *   that lists fewer runs stricter;
  * - linux.cgroupsPath: ignored; the container's group is the runtime's own
  *   (pocket-docker/<id>), with the document's limits;
  * - linux.resources.devices that deny everything: the runtime's /dev holds
@@ -33,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "linux/mount.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/str.h"
@@ -373,6 +375,20 @@ static int map_linux(const struct pd_oci_spec *s, struct pd_config *out, struct 
 				      "linux.devices[%zu] ('%s'): devices beyond the default ones are "
 				      "not supported yet",
 				      i, l->devices[i].path);
+	/* The runtime applies its own fixed lists; a document that asks to
+	 * hide or protect more than they do would run weaker than it asks. */
+	for (size_t i = 0; l->masked_paths && l->masked_paths[i]; i++)
+		if (!mnt_is_masked(l->masked_paths[i]))
+			return refuse(err,
+				      "linux.maskedPaths: '%s' is not one of the paths the runtime masks; "
+				      "other paths are not supported yet",
+				      l->masked_paths[i]);
+	for (size_t i = 0; l->readonly_paths && l->readonly_paths[i]; i++)
+		if (!mnt_is_readonly(l->readonly_paths[i]))
+			return refuse(err,
+				      "linux.readonlyPaths: '%s' is not one of the paths the runtime makes "
+				      "read-only; other paths are not supported yet",
+				      l->readonly_paths[i]);
 	/* linux.cgroupsPath is ignored for now: the container's group is the
 	 * runtime's own (pocket-docker/<id>). */
 	if (map_namespaces(l, out, err) < 0)

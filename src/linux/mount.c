@@ -129,6 +129,27 @@ static const char *const masked_proc[] = {
 static const char *const readonly_proc[] = { "bus", "fs", "irq", "sys", "sysrq-trigger", NULL };
 static const char *const masked_sys[] = { "firmware", "devices/virtual/powercap", NULL };
 
+static bool in_list(const char *const *list, const char *prefix, const char *path)
+{
+	size_t n = strlen(prefix);
+	if (strncmp(path, prefix, n) != 0)
+		return false;
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(path + n, list[i]))
+			return true;
+	return false;
+}
+
+bool mnt_is_masked(const char *path)
+{
+	return in_list(masked_proc, "/proc/", path) || in_list(masked_sys, "/sys/", path);
+}
+
+bool mnt_is_readonly(const char *path)
+{
+	return mnt_is_masked(path) || in_list(readonly_proc, "/proc/", path);
+}
+
 static int mask_one(int basefd, const char *rel, int devfd, const char *what, struct pd_err **err)
 {
 	_cleanup_close_ int tfd = rootfs_try_open(basefd, rel, O_PATH | O_NOFOLLOW, 0);

@@ -59,6 +59,10 @@ int mnt_overlay(char *const *lowers, const char *upper, const char *work, const 
 		struct pd_err **err);
 /* Fresh procfs at /proc, with Docker's masked and read-only paths. */
 int mnt_proc(int rootfd, int devfd, bool privileged, struct pd_err **err);
+/* Whether an unprivileged container's `path` ("/proc/kcore") is one the
+ * runtime always masks (hides), or makes read-only (or masks). */
+bool mnt_is_masked(const char *path);
+bool mnt_is_readonly(const char *path);
 /* Read-only sysfs at /sys (a recursive read-only bind of the host's /sys
  * when the kernel refuses a new instance), with its masked paths. */
 int mnt_sys(int rootfd, int devfd, bool privileged, struct pd_err **err);

@@ -293,6 +293,12 @@ static const struct {
 	  "mounts[0] ('/d'): source '/no/such/dir'" },
 	{ "linux.seccomp", "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"/run/x.sock\"}",
 	  "linux.seccomp.listenerPath" },
+	/* More hidden or protected than the runtime's fixed lists: it would
+	 * run weaker than the document asks (fewer is fine: stricter). */
+	{ "linux.maskedPaths", "[\"/proc/kcore\", \"/sys/fs/selinux\"]",
+	  "linux.maskedPaths: '/sys/fs/selinux'" },
+	{ "linux.readonlyPaths", "[\"/proc/sys\", \"/proc/self/attr\"]",
+	  "linux.readonlyPaths: '/proc/self/attr'" },
 };
 
 static void test_refusals(void **state)
