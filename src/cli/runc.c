@@ -88,7 +88,8 @@ static int g_version(void *o, const char *a, struct pd_err **err)
 
 static const struct cli_opt global_table[] = {
 	{ "root", 0, true, g_root,
-	  "state root (default /run/pocket-runc, rootless $XDG_RUNTIME_DIR/pocket-runc)" },
+	  "state root (default /run/pocket-runc; rootless $XDG_RUNTIME_DIR/pocket-runc, else "
+	  "~/.pocket-runc)" },
 	{ "log", 0, true, g_log, "also write errors to FILE" },
 	{ "log-format", 0, true, g_log_format, "format of --log: text or json" },
 	{ "debug", 0, false, g_debug, "accepted (no debug output yet)" },
@@ -295,8 +296,13 @@ static char *default_root(void)
 {
 	if (geteuid() == 0)
 		return xstrdup("/run/pocket-runc");
+	/* Never a fixed name in a shared directory such as /tmp: another
+	 * user could make it first and own the state. */
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	return xdg && *xdg ? xasprintf("%s/pocket-runc", xdg) : xasprintf("/tmp/pocket-runc-%u", geteuid());
+	if (xdg && *xdg)
+		return xasprintf("%s/pocket-runc", xdg);
+	const char *home = getenv("HOME");
+	return home && *home ? xasprintf("%s/.pocket-runc", home) : NULL;
 }
 
 /* Decode and map the bundle, start the container, stay attached. */
@@ -318,6 +324,9 @@ static int run_bundle(const struct runc_global *g, const char *bundle, const cha
 	if (r == 0)
 		r = pd_container_check_limits(&cfg.limits, err);
 	_cleanup_free_ char *want = g->root ? xstrdup(g->root) : default_root();
+	if (r == 0 && !want)
+		r = pd_fail_kind(err, PD_ERR_USAGE, 0,
+				 "no state root: give --root DIR (neither XDG_RUNTIME_DIR nor HOME is set)");
 	if (r == 0)
 		r = pd_volumes_check_state_root(&cfg, want, err);
 	if (r == 0)
