@@ -393,3 +393,18 @@ oci_cleanup() {
 	find /sys/fs/cgroup -maxdepth 4 -depth -type d -name "$OCI_PREFIX*" -exec rmdir {} \; 2>/dev/null
 	return 0
 }
+
+# rotation R NAME CMD [NAME CMD...]: sets ROT to the pairs rotated by R, so
+# that each command leads one round in turn (no command always runs first,
+# on a cold cache, or last, after the others warmed it).
+rotation() {
+	local r=$1 n i k
+	shift
+	n=$(($# / 2))
+	local -a pairs=("$@")
+	ROT=()
+	for ((i = 0; i < n; i++)); do
+		k=$(((i + r) % n))
+		ROT+=("${pairs[2 * k]}" "${pairs[2 * k + 1]}")
+	done
+}

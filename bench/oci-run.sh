@@ -76,15 +76,12 @@ fi
 
 PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
 [ "$PER" -ge 2 ] || PER=2
+PAIRS=()
+for ((i = 0; i < ${#NAMES[@]}; i++)); do PAIRS+=("${NAMES[i]}" "${CMDS[i]}"); done
 log "measuring: $RUNS runs per command in $ROUNDS rounds"
 for ((r = 0; r < ROUNDS; r++)); do
-	rot=()
-	n=${#NAMES[@]}
-	for ((i = 0; i < n; i++)); do
-		k=$(((i + r) % n))
-		rot+=("${NAMES[k]}" "${CMDS[k]}")
-	done
-	hf_rounds "$TMP/round-$r" 1 "$PER" "$WARMUP" "${rot[@]}"
+	rotation "$r" "${PAIRS[@]}"
+	hf_rounds "$TMP/round-$r" 1 "$PER" "$WARMUP" "${ROT[@]}"
 done
 
 SKIP_ARGS=()

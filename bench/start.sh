@@ -106,19 +106,16 @@ PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
 [ "$PER" -ge 2 ] || PER=2
 PPER=$(((PRUNS + ROUNDS - 1) / ROUNDS))
 [ "$PPER" -ge 2 ] || PPER=2
+PAIRS=()
+for ((i = 0; i < ${#NAMES[@]}; i++)); do PAIRS+=("${NAMES[i]}" "${CMDS[i]}"); done
 log "measuring: $RUNS runs per command (podman $PRUNS) in $ROUNDS rounds"
 for ((r = 0; r < ROUNDS; r++)); do
-	rot=()
-	n=${#NAMES[@]}
-	for ((i = 0; i < n; i++)); do
-		k=$(((i + r) % n))
-		rot+=("${NAMES[k]}" "${CMDS[k]}")
-	done
+	rotation "$r" "${PAIRS[@]}"
 	# podman first in odd rounds, last in even ones.
 	if [ -n "$PODMAN_CMD" ] && [ $((r % 2)) = 1 ]; then
 		hf_rounds "$TMP/podman-$r" 1 "$PPER" 1 podman "$PODMAN_CMD"
 	fi
-	hf_rounds "$TMP/round-$r" 1 "$PER" "$WARMUP" "${rot[@]}"
+	hf_rounds "$TMP/round-$r" 1 "$PER" "$WARMUP" "${ROT[@]}"
 	if [ -n "$PODMAN_CMD" ] && [ $((r % 2)) = 0 ]; then
 		hf_rounds "$TMP/podman-$r" 1 "$PPER" 1 podman "$PODMAN_CMD"
 	fi

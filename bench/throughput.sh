@@ -69,14 +69,8 @@ for ((r = 0; r < ROUNDS || r < PROUNDS; r++)); do
 	[ "$r" -lt "$PROUNDS" ] && set -- "$@" "${PCMDS[@]}"
 	[ $# -gt 0 ] || continue
 	# Rotate the order between rounds, as hf_rounds does within one call.
-	args=("$@")
-	n=$((${#args[@]} / 2))
-	rot=()
-	for ((i = 0; i < n; i++)); do
-		k=$(((i + r) % n))
-		rot+=("${args[2 * k]}" "${args[2 * k + 1]}")
-	done
-	hf_rounds "$TMP/tp-$r" 1 1 0 "${rot[@]}"
+	rotation "$r" "$@"
+	hf_rounds "$TMP/tp-$r" 1 1 0 "${ROT[@]}"
 done
 
 # ---------------------------------------------------------------- report
