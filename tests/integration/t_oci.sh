@@ -12,13 +12,24 @@ cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max
 ls /data; touch /data/x 2>/dev/null && echo data-writable || echo data-read-only
 grep " /scratch " /proc/mounts | cut -d" " -f3,4 | tr , "\n" | grep -E "^tmpfs|^size=|^noexec|^nosuid" | sort | tr "\n" " "; echo'
 
+# A copy of the busybox rootfs for a bundle: runc makes the mount points
+# of a document's mounts inside the root it is given, and the shared
+# fixture must not change.
+private_rootfs() {
+	local d
+	d=$(mktemp -d "$T_TMP/rootfs.XXXXXX")
+	cp -a "$BUSYBOX_DIR/." "$d/" || fail "copy the busybox rootfs"
+	echo "$d"
+}
+
 test_dump_spec_runs_under_runc() {
 	need_busybox
 	need_cmd runc
-	local flags bundle
+	local flags bundle rootfs
 	mkdir -p "$T_TMP/vol" && echo one >"$T_TMP/vol/file"
+	rootfs=$(private_rootfs)
 	flags=(--hostname web -w /tmp -e A=1 -m 64m --pids-limit 50 -v "$T_TMP/vol:/data:ro"
-		--tmpfs /scratch:size=1m --cap-drop NET_RAW --rootfs "$BUSYBOX_DIR")
+		--tmpfs /scratch:size=1m --cap-drop NET_RAW --rootfs "$rootfs")
 	pd run --rm "${flags[@]}" /bin/sh -c "$PROBE"
 	assert_ok "pocket-docker run"
 	local ours=$OUT
@@ -103,7 +114,7 @@ make_bundle() {
 	mkdir -p "$dir"
 	pr spec --bundle "$dir"
 	assert_ok "pocket-runc spec"
-	BUNDLE_SH=${BUNDLE_SH:-} python3 - "$dir/config.json" "$BUSYBOX_DIR" <<PY || fail "edit the bundle's config.json"
+	BUNDLE_SH=${BUNDLE_SH:-} python3 - "$dir/config.json" "$(private_rootfs)" <<PY || fail "edit the bundle's config.json"
 import json, os, sys
 s = json.load(open(sys.argv[1]))
 s["root"]["path"] = sys.argv[2]
@@ -230,7 +241,7 @@ test_runc_rootless() {
 	_pd_exec /dev/null setpriv --reuid=pdtest --regid=pdtest --init-groups \
 		env HOME=/home/pdtest XDG_RUNTIME_DIR= "$T_TMP/bin/pocket-runc" --root "$T_ROOT" spec --rootless -b "$bundle"
 	assert_ok "spec --rootless"
-	python3 - "$bundle/config.json" "$BUSYBOX_DIR" <<'PY' || fail "edit the rootless bundle"
+	python3 - "$bundle/config.json" "$(private_rootfs)" <<'PY' || fail "edit the rootless bundle"
 import json, sys
 s = json.load(open(sys.argv[1]))
 s["root"]["path"] = sys.argv[2]
