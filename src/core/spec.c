@@ -37,30 +37,38 @@ static json_t *caps_json(uint64_t caps)
 	return a;
 }
 
-/* "UID[:GID]" in numbers goes to process.user; a name cannot (the spec
- * has numbers only: the runtime looks it up in the rootfs at start).
- * True when the process is root. */
+/* A decimal id below 2^32 that is all of [s, e). */
+static bool parse_id(const char *s, const char *e, unsigned long *out)
+{
+	char *end = NULL;
+	errno = 0;
+	*out = s < e && *s >= '0' && *s <= '9' ? strtoul(s, &end, 10) : 0;
+	return end == e && !errno && *out <= UINT_MAX;
+}
+
+/* "UID:GID" in numbers goes to process.user.  What the spec's numbers
+ * cannot say is an annotation, resolved in the rootfs at start: a name,
+ * or a UID alone (its group comes from the image's /etc/passwd; the
+ * numbers then say the uid and group 0).  True when the process is root. */
 static bool set_user(json_t *process, json_t *notes, const char *user)
 {
 	unsigned long uid = 0, gid = 0;
-	char *end = NULL;
-	if (user && !strcmp(user, "root"))
-		user = NULL;
-	if (user) {
-		errno = 0;
-		uid = strtoul(user, &end, 10);
-		if (end != user && *end == ':')
-			gid = strtoul(end + 1, &end, 10);
-		else if (end != user && !*end)
-			gid = uid;
-		if (end == user || *end || errno || uid > UINT_MAX || gid > UINT_MAX) {
+	bool root = true;
+	if (user && strcmp(user, "root") != 0) {
+		const char *colon = strchr(user, ':'), *end = user + strlen(user);
+		bool full = colon && parse_id(user, colon, &uid) && parse_id(colon + 1, end, &gid);
+		bool uid_only = !colon && parse_id(user, end, &uid);
+		if (!full) {
 			json_object_set_new(notes, "org.pocket-docker.user", json_string(user));
-			uid = gid = 0;
+			gid = 0;
+			if (!uid_only)
+				uid = 0;
 		}
+		root = (full || uid_only) && uid == 0;
 	}
 	json_object_set_new(process, "user",
 			    json_pack("{s:I, s:I}", "uid", (json_int_t)uid, "gid", (json_int_t)gid));
-	return uid == 0 && !json_object_get(notes, "org.pocket-docker.user");
+	return root;
 }
 
 static void set_process(json_t *spec, json_t *notes, const struct pd_config *c)

@@ -106,6 +106,21 @@ static void test_spec_users(void **state)
 	pd_oci_spec_free(&s);
 	pd_config_free(&c);
 
+	/* A uid alone: its group is the image's (/etc/passwd, at start). */
+	sample(&c, "1000");
+	_cleanup_free_ char *uid_only = pd_config_oci_spec(&c, NULL);
+	assert_int_equal(pd_oci_spec_parse(uid_only, strlen(uid_only), &s, NULL), 0);
+	assert_int_equal(s.process->uid, 1000);
+	assert_int_equal(s.process->gid, 0);
+	assert_int_equal(s.process->caps.effective, 0);
+	bool noted = false;
+	for (size_t i = 0; i < s.n_annotations; i++)
+		noted |= !strcmp(s.annotations[i].key, "org.pocket-docker.user") &&
+			 !strcmp(s.annotations[i].value, "1000");
+	assert_true(noted);
+	pd_oci_spec_free(&s);
+	pd_config_free(&c);
+
 	sample(&c, "nobody");
 	_cleanup_free_ char *named = pd_config_oci_spec(&c, NULL);
 	assert_int_equal(pd_oci_spec_parse(named, strlen(named), &s, NULL), 0);
