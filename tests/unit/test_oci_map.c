@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "oci-fixture.h"
+
 #include "core/config.h"
 #include "core/oci.h"
 #include "core/spec.h"
@@ -26,34 +28,14 @@
 #include "util/xalloc.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
-#define DATA   "tests/unit/data/oci/"
 
 static const uint64_t runc_caps = BIT(CAP_AUDIT_WRITE) | BIT(CAP_KILL) | BIT(CAP_NET_BIND_SERVICE);
 
-/* A fixture's text: from the repository root, else found from the
- * binary's place ($(BUILD)/tests/). */
-static char *read_fixture(const char *name)
+/* A fixture's text (its length is not needed here). */
+static char *fixture(const char *name)
 {
-	_cleanup_free_ char *path = xasprintf(DATA "%s", name);
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		assert_true(n > 0);
-		exe[n] = '\0';
-		for (int up = 0; up < 3; up++)
-			*strrchr(exe, '/') = '\0';
-		free(path);
-		path = xasprintf("%s/" DATA "%s", exe, name);
-		f = fopen(path, "re");
-	}
-	if (!f)
-		fail_msg("cannot open fixture '%s'", name);
-	char *buf = xmalloc(PD_OCI_MAX_JSON + 1);
-	size_t len = fread(buf, 1, PD_OCI_MAX_JSON, f);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
+	size_t len;
+	return read_fixture(name, &len);
 }
 
 /* Set the dotted `path` of `doc` to the JSON `value` (NULL: delete it). */
@@ -102,7 +84,7 @@ static int map_doc(json_t *doc, struct pd_config *c, struct pd_err **err)
 /* runc's document less its rlimits, which this phase refuses. */
 static json_t *runc_doc(bool rootless)
 {
-	_cleanup_free_ char *text = read_fixture(rootless ? "runc-spec-rootless.json" : "runc-spec.json");
+	_cleanup_free_ char *text = fixture(rootless ? "runc-spec-rootless.json" : "runc-spec.json");
 	json_t *doc = json_loads(text, 0, NULL);
 	assert_non_null(doc);
 	patch(doc, "process.rlimits", NULL);
@@ -140,7 +122,7 @@ static void test_runc_spec_maps(void **state)
 /* runc's own document, as it is, sets RLIMIT_NOFILE: refused by name. */
 static void test_runc_spec_rlimits_refused(void **state)
 {
-	_cleanup_free_ char *text = read_fixture("runc-spec.json");
+	_cleanup_free_ char *text = fixture("runc-spec.json");
 	struct pd_config c;
 	_cleanup_err_ struct pd_err *err = NULL;
 	assert_int_equal(map_text(text, &c, &err), -1);
@@ -229,7 +211,7 @@ static void test_mounts_limits_seccomp(void **state)
  * includes) compiles too. */
 static void test_podman_seccomp_compiles(void **state)
 {
-	_cleanup_free_ char *text = read_fixture("podman-run.json");
+	_cleanup_free_ char *text = fixture("podman-run.json");
 	struct pd_oci_spec s;
 	_cleanup_err_ struct pd_err *err = NULL;
 	assert_int_equal(pd_oci_spec_parse(text, strlen(text), &s, &err), 0);

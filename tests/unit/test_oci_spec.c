@@ -23,39 +23,14 @@
 
 #include <cmocka.h>
 
+#include "oci-fixture.h"
+
 #include "linux/seccomp.h"
 #include "oci/spec.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
-#define DATA   "tests/unit/data/oci/"
-
-/* A fixture's text: from the repository root (where `make check` runs the
- * tests), else found from the binary's place ($(BUILD)/tests/). */
-static char *read_fixture(const char *name, size_t *len)
-{
-	_cleanup_free_ char *path = xasprintf(DATA "%s", name);
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		assert_true(n > 0);
-		exe[n] = '\0';
-		for (int up = 0; up < 3; up++)
-			*strrchr(exe, '/') = '\0';
-		free(path);
-		path = xasprintf("%s/" DATA "%s", exe, name);
-		f = fopen(path, "re");
-	}
-	if (!f)
-		fail_msg("cannot open fixture '%s'", name);
-	char *buf = xmalloc(PD_OCI_MAX_JSON + 1);
-	*len = fread(buf, 1, PD_OCI_MAX_JSON, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
 
 /* Parse a fixture that must be valid. */
 static void parse_fixture(const char *name, struct pd_oci_spec *s)
