@@ -401,34 +401,6 @@ static int set_health_restart(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
-/* A seccomp profile's text, read once: a regular file of at most 1 MiB
- * (Docker's default profile is about 20 kB). */
-static char *read_profile(const char *path, struct pd_err **err)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		pd_fail_kind(err, PD_ERR_USAGE, errno, "seccomp profile '%s'", path);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
-		pd_fail_kind(err, PD_ERR_USAGE, 0,
-			     "seccomp profile '%s': not a regular file of at most 1 MiB", path);
-		return NULL;
-	}
-	size_t got;
-	_cleanup_free_ char *buf = pd_read_fd(fd, (size_t)st.st_size, &got);
-	if (!buf) {
-		pd_fail_kind(err, PD_ERR_USAGE, errno, "seccomp profile '%s'", path);
-		return NULL;
-	}
-	if (strlen(buf) != got) {
-		pd_fail_kind(err, PD_ERR_USAGE, 0, "seccomp profile '%s': not a text file", path);
-		return NULL;
-	}
-	return take_ptr(&buf);
-}
-
 static int set_security_opt(void *o, const char *a, struct pd_err **err)
 {
 	struct pd_config *c = &OPTS(o)->cfg;
@@ -444,7 +416,9 @@ static int set_security_opt(void *o, const char *a, struct pd_err **err)
 			char real[4096];
 			if (!realpath(v, real))
 				return pd_fail_kind(err, PD_ERR_USAGE, errno, "seccomp profile '%s'", v);
-			char *text = read_profile(real, err);
+			/* Read once: a regular file of at most 1 MiB (Docker's
+			 * default profile is about 20 kB). */
+			char *text = pd_read_regular(real, "seccomp profile", 1, NULL, err);
 			if (!text)
 				return -1;
 			free(c->seccomp_json);

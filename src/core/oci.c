@@ -439,7 +439,7 @@ int pd_config_from_bundle(const char *bundle, struct pd_config *out, struct pd_e
 {
 	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
 	size_t len = 0;
-	_cleanup_free_ char *text = pd_read_file(path, &len, err);
+	_cleanup_free_ char *text = pd_read_regular(path, "bundle config", PD_OCI_MAX_JSON >> 20, &len, err);
 	if (!text) {
 		pd_config_init(out);
 		return -1;

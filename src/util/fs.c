@@ -306,6 +306,35 @@ char *pd_read_fd(int fd, size_t size, size_t *len_out)
 	return take_ptr(&buf);
 }
 
+char *pd_read_regular(const char *path, const char *what, size_t max_mib, size_t *len_out,
+		      struct pd_err **err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pd_fail_kind(err, PD_ERR_USAGE, errno, "%s '%s'", what, path);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > (uint64_t)max_mib << 20) {
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "%s '%s': not a regular file of at most %zu MiB", what,
+			     path, max_mib);
+		return NULL;
+	}
+	size_t got;
+	_cleanup_free_ char *buf = pd_read_fd(fd, (size_t)st.st_size, &got);
+	if (!buf) {
+		pd_fail_kind(err, PD_ERR_USAGE, errno, "%s '%s'", what, path);
+		return NULL;
+	}
+	if (strlen(buf) != got) {
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "%s '%s': not a text file", what, path);
+		return NULL;
+	}
+	if (len_out)
+		*len_out = got;
+	return take_ptr(&buf);
+}
+
 char *pd_read_file(const char *path, size_t *len_out, struct pd_err **err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -24,6 +24,13 @@ char *pd_read_file(const char *path, size_t *len_out, struct pd_err **err);
  * until that many or EOF, NUL-terminated; *len_out is what was read.  NULL
  * with errno set on a read error. */
 char *pd_read_fd(int fd, size_t size, size_t *len_out);
+/* A file a user hands the runtime (a seccomp profile, a bundle's
+ * config.json): a regular file of at most `max_mib` MiB of text, read once
+ * without blocking on a FIFO or reading a device without end.  Usage
+ * errors name it as "WHAT 'PATH'".  NUL-terminated; *len_out (may be NULL)
+ * is its length. */
+char *pd_read_regular(const char *path, const char *what, size_t max_mib, size_t *len_out,
+		      struct pd_err **err);
 bool pd_is_dir(const char *path);
 /* Under sudo (root with SUDO_UID/SUDO_GID set), hand a path in the state
  * root back to the invoking user; a no-op otherwise. */

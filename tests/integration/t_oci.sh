@@ -274,4 +274,26 @@ s['mounts'].append({'destination': '/scratch', 'type': 'tmpfs', 'source': 'tmpfs
 	assert_contains "$OUT" "noexec size=1024k tmpfs" "the tmpfs"
 }
 
+# A bundle's config.json is read once, bounded: a FIFO, an endless device
+# or a huge file is refused at once, never waited on or read without end.
+test_runc_hostile_config() {
+	need_busybox
+	local bundle=$T_TMP/bundle
+	mkdir -p "$bundle"
+	mkfifo "$bundle/config.json"
+	pr run -b "$bundle" "fifo-$T_TAG"
+	assert_exit 1 "config.json a FIFO"
+	assert_contains "$ERR" "not a regular file of at most 1 MiB"
+	rm -f "$bundle/config.json"
+	ln -s /dev/zero "$bundle/config.json"
+	pr run -b "$bundle" "zero-$T_TAG"
+	assert_exit 1 "config.json a link to /dev/zero"
+	assert_contains "$ERR" "not a regular file of at most 1 MiB"
+	rm -f "$bundle/config.json"
+	head -c 2M /dev/zero | tr '\0' ' ' >"$bundle/config.json"
+	pr run -b "$bundle" "big-$T_TAG"
+	assert_exit 1 "a 2 MiB config.json"
+	assert_contains "$ERR" "not a regular file of at most 1 MiB"
+}
+
 run_tests "$@"
