@@ -9,18 +9,22 @@
 #include "linux/cgroup.h"
 #include "util/error.h"
 
-#define CG_ROOT	  "/sys/fs/cgroup"
-#define CG_PARENT "pocket-docker"
+#define CG_ROOT	      "/sys/fs/cgroup"
+#define CG_PARENT     "pocket-docker" /* pd_cg_create's groups: <base>/pocket-docker/<ID> */
+#define CG_OCI_PARENT "pocket-runc"   /* the default place of an OCI container's group */
+#define CG_PATH_MAX   4096	      /* longest relative group path accepted */
 
 /* v1 controllers the runtime puts containers in. */
-enum cg1_ctrl { CG1_MEMORY, CG1_PIDS, CG1_CPU, CG1_CPUACCT, CG1_CPUSET, CG1_N };
+enum cg1_ctrl { CG1_MEMORY, CG1_PIDS, CG1_CPU, CG1_CPUACCT, CG1_CPUSET, CG1_FREEZER, CG1_N };
 
 struct pd_cgroup {
 	const struct cg_ops *ops;
-	char *id;
+	char *rel; /* the group's path below each hierarchy root (v2: below the base) */
 	bool rootless;
 	char *path;	   /* v2: the group's directory */
-	char **dirs;	   /* v1: the group's directory per hierarchy used (NULL-terminated) */
+	char **dirs;	   /* the group's directory per hierarchy used (NULL-terminated);
+			    * v2: one, the same as path */
+	unsigned made;	   /* bit i: create made dirs[i] (a failed create removes only these) */
 	int ctl[CG1_N];	   /* v1: index into dirs per controller, -1 when not used */
 	int oom_fd;	   /* v2 inotify / v1 eventfd, -1 until pd_cg_oom_fd */
 	bool oom_fd_tried; /* pd_cg_oom_fd ran (its fd may still be -1) */
@@ -29,15 +33,32 @@ struct pd_cgroup {
 
 struct cg_ops {
 	const char *name;
-	/* Resolve paths and make the group (and its parent) for limits `l`. */
+	/* Resolve paths and make the group (and its missing parents) for
+	 * limits `l`; an existing leaf is reused when it holds no process,
+	 * refused (EEXIST) otherwise; on failure only what it made is
+	 * removed. */
 	int (*create)(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
 	/* Resolve the paths of an existing group; ENOENT when absent. */
 	int (*open)(struct pd_cgroup *cg, struct pd_err **err);
+	/* Write the set limits of `l` (the one code that does, for create
+	 * and update). */
 	int (*set_limits)(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
+	/* Before set_limits on an existing group: make sure the controllers
+	 * `l` needs are there (v2 enables them in the parent; v1 checks the
+	 * group has a directory in their hierarchies). */
+	int (*prepare_update)(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
 	int (*add_pid)(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
 	int (*stats)(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err);
 	int (*oom_fd)(struct pd_cgroup *cg);
 	bool (*oom_killed)(struct pd_cgroup *cg);
+	/* Freeze or thaw, and wait (bounded) until the kernel reports it. */
+	int (*freeze)(struct pd_cgroup *cg, bool frozen, struct pd_err **err);
+	/* Whether the group's processes are stopped by the freezer now. */
+	int (*is_frozen)(struct pd_cgroup *cg, bool *frozen, struct pd_err **err);
+	/* SIGKILL the group and its descendants in one kernel call (v2
+	 * cgroup.kill): 1 done, 0 not available (the caller goes pid by
+	 * pid), -1 failed. */
+	int (*kill_tree)(struct pd_cgroup *cg, struct pd_err **err);
 	/* Remove the group's directories (the caller killed the processes). */
 	int (*destroy)(struct pd_cgroup *cg, struct pd_err **err);
 	/* The read-only /sys/fs/cgroup view inside the container. */
@@ -71,6 +92,11 @@ bool cg_list_has(const char *list, const char *word);
 char *cg2_parse_self(const char *text);
 /* A container id usable as one directory name. */
 bool cg_is_valid_id(const char *id);
+/* Why `rel` cannot be a group path below a hierarchy root, or NULL when it
+ * can: empty, absolute, over CG_PATH_MAX bytes, an empty, "." or ".."
+ * component, a component over 255 bytes, a control character
+ * (cgroup-path.c). */
+const char *cg_rel_problem(const char *rel);
 
 /* --- helpers shared by the back ends (cgroup.c) --- */
 
@@ -81,12 +107,24 @@ char *cg_read(const char *dir, const char *file, struct pd_err **err);
 /* Read a file holding one number or "max" (max reads as UINT64_MAX). */
 int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct pd_err **err);
 bool cg_file_exists(const char *dir, const char *file);
-/* mkdir that treats EEXIST as success when `may_exist`. */
-int cg_mkdir(const char *path, bool may_exist, struct pd_err **err);
+/* mkdir (mode 0755) that treats EEXIST as success: a parent group. */
+int cg_mkdir(const char *path, struct pd_err **err);
+/* Make a container's group `dir`; *made is true when it is new.  An
+ * existing group without processes (in it or below) is taken over (podman
+ * sometimes makes it first); one with processes is refused (EEXIST). */
+int cg_make_leaf(const char *dir, bool *made, struct pd_err **err);
 /* SIGKILL every pid in <dir>/cgroup.procs of each dir (and their
  * descendants when `recursive`), pass after pass, until a pass finds no
  * process it has not signalled yet. */
 int cg_kill_loop(char *const *dirs, bool recursive, struct pd_err **err);
+/* True when <dir>/cgroup.procs, or that of a group below, lists a process. */
+bool cg_has_procs(const char *dir);
+/* Wait until `done(dir, want)` holds, polling with a growing pause (from
+ * 0.1 ms to 10 ms), for at most `ms` milliseconds; true when it held. */
+bool cg_poll(bool (*done)(const char *dir, bool want), const char *dir, bool want, int ms);
+/* Undo a create: remove the group directories it made (cg->made), not
+ * the ones it took over, nor any parent. */
+void cg_undo_create(struct pd_cgroup *cg);
 /* Remove a group directory and any child groups, depth first, retrying
  * EBUSY for up to about 2 s (killing again between tries). */
 int cg_rmdir_tree(const char *path, struct pd_err **err);

@@ -4,12 +4,15 @@
  * user safely, so a rootless caller gets no group (and an error for any
  * limit).
  *
- * A container's group is <hierarchy>/pocket-docker/<ID> in each hierarchy
- * it uses: memory, pids, cpu and cpuacct when mounted (limits, stats and
- * the kill loop), cpuset only for --cpuset-cpus.  Hierarchies are found in
+ * A container's group is <hierarchy>/<rel> in each hierarchy it uses
+ * (rel: pocket-docker/<ID>, or an OCI bundle's cgroupsPath): memory, pids,
+ * cpu, cpuacct and freezer when mounted (limits, stats, ps, pause and the
+ * kill loop), cpuset only for --cpuset-cpus.  Hierarchies are found in
  * /proc/self/mountinfo, so co-mounted controllers ("cpu,cpuacct") and
- * unusual mount points work.  Ordering: parent, group, cpuset files, limits
- * (memory before memory+swap), then processes. */
+ * unusual mount points work.  Ordering: parents, group, cpuset files,
+ * limits (memory and memory+swap in the order the kernel accepts), then
+ * processes.  Parents another program made are used as they are, and never
+ * removed. */
 #include "linux/cgroup-internal.h"
 
 #include <errno.h>
@@ -32,7 +35,7 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-static const char *const ctl_names[CG1_N] = { "memory", "pids", "cpu", "cpuacct", "cpuset" };
+static const char *const ctl_names[CG1_N] = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer" };
 
 static const char *needed_by(const struct pd_limits *l, enum cg1_ctrl c)
 {
@@ -97,14 +100,14 @@ static int resolve(struct pd_cgroup *cg, const struct pd_limits *l, bool existin
 		}
 		if (c == CG1_CPUSET && !existing && !flag)
 			continue;
-		_cleanup_free_ char *dir = xasprintf("%s/%s/%s", hier->mountpoint, CG_PARENT, cg->id);
+		_cleanup_free_ char *dir = xasprintf("%s/%s", hier->mountpoint, cg->rel);
 		if (existing && !pd_is_dir(dir))
 			continue;
 		cg->ctl[c] = dir_index(cg, dir);
 	}
 	if (!cg->dirs)
-		return pd_fail(err, existing ? ENOENT : ENOTSUP, "no cgroup v1 hierarchy for container '%s'",
-			       cg->id);
+		return pd_fail(err, existing ? ENOENT : ENOTSUP, "no cgroup '%s' in any v1 hierarchy",
+			       cg->rel);
 	return 0;
 }
 
@@ -130,7 +133,24 @@ static int cpuset_inherit(const char *dir, struct pd_err **err)
 	return 0;
 }
 
-static int cg1_destroy(struct pd_cgroup *cg, struct pd_err **err);
+/* Make the parents of `leaf` below its first `root` bytes (the mount
+ * point) that are missing, top-down (mode 0755); in the cpuset hierarchy
+ * give each its parent's cpus and mems, or no group below it could take a
+ * task. */
+static int make_parents(const char *leaf, size_t root, bool cpuset, struct pd_err **err)
+{
+	_cleanup_free_ char *p = xstrdup(leaf);
+	for (char *slash = strchr(p + root + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		int r = cg_mkdir(p, err);
+		if (r == 0 && cpuset)
+			r = cpuset_inherit(p, err);
+		*slash = '/';
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
 
 static int cg1_create(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
 {
@@ -142,24 +162,18 @@ static int cg1_create(struct pd_cgroup *cg, const struct pd_limits *l, struct pd
 	if (resolve(cg, l, false, err) < 0)
 		return -1;
 	for (size_t i = 0; cg->dirs[i]; i++) {
-		_cleanup_free_ char *copy = xstrdup(cg->dirs[i]);
-		const char *parent = dirname(copy);
-		bool cpuset = (int)i == cg->ctl[CG1_CPUSET];
-		if (cg_mkdir(parent, true, err) < 0 || (cpuset && cpuset_inherit(parent, err) < 0))
-			goto undo_groups;
-		if (cg_mkdir(cg->dirs[i], false, err) < 0) {
-			/* Not ours: keep undo from removing it. */
-			cg->dirs[i][0] = '\0';
-			goto undo_groups;
+		bool cpuset = (int)i == cg->ctl[CG1_CPUSET], made = false;
+		size_t root = strlen(cg->dirs[i]) - strlen(cg->rel) - 1;
+		int r = make_parents(cg->dirs[i], root, cpuset, err);
+		if (r == 0)
+			r = cg_make_leaf(cg->dirs[i], &made, err);
+		cg->made |= made ? 1u << i : 0;
+		if (r < 0 || (cpuset && cpuset_inherit(cg->dirs[i], err) < 0)) {
+			cg_undo_create(cg);
+			return -1;
 		}
-		if (cpuset && cpuset_inherit(cg->dirs[i], err) < 0)
-			goto undo_groups;
 	}
 	return 0;
-undo_groups:;
-	_cleanup_err_ struct pd_err *ignored = NULL;
-	cg1_destroy(cg, &ignored);
-	return -1;
 }
 
 static int cg1_open(struct pd_cgroup *cg, struct pd_err **err)
@@ -184,10 +198,6 @@ static int cg1_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struc
 	const char *mem = ctl_dir(cg, CG1_MEMORY), *cpu = ctl_dir(cg, CG1_CPU);
 	const char *pids = ctl_dir(cg, CG1_PIDS), *cpuset = ctl_dir(cg, CG1_CPUSET);
 	if (l->memory || l->memory_swap) {
-		/* The kernel keeps memsw >= memory at every write: with both
-		 * unlimited in a new group, memory goes first. */
-		if (l->memory && write_num(mem, "memory.limit_in_bytes", (int64_t)l->memory, err) < 0)
-			return -1;
 		bool has_memsw = cg_file_exists(mem, "memory.memsw.limit_in_bytes");
 		if (l->memory_swap && !has_memsw)
 			return pd_fail(
@@ -197,7 +207,20 @@ static int cg1_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struc
 			    mem);
 		/* Docker's default with --memory alone: memory+swap = 2 x memory. */
 		int64_t memsw = l->memory_swap ? l->memory_swap : (int64_t)l->memory * 2;
-		if (has_memsw && write_num(mem, "memory.memsw.limit_in_bytes", memsw, err) < 0)
+		/* The kernel keeps memsw >= memory at every write (EINVAL
+		 * otherwise): memory goes first, unless memsw is being raised
+		 * above it (to unlimited, or an update raising memory past
+		 * the current memsw). */
+		uint64_t cur = UINT64_MAX;
+		if (has_memsw && memsw > 0)
+			cg_read_u64(mem, "memory.memsw.limit_in_bytes", &cur, pd_err_ignore(optional));
+		bool memsw_first = has_memsw && (memsw == -1 || l->memory > cur);
+		if (memsw_first && write_num(mem, "memory.memsw.limit_in_bytes", memsw, err) < 0)
+			return -1;
+		if (l->memory && write_num(mem, "memory.limit_in_bytes", (int64_t)l->memory, err) < 0)
+			return -1;
+		if (has_memsw && !memsw_first &&
+		    write_num(mem, "memory.memsw.limit_in_bytes", memsw, err) < 0)
 			return -1;
 	}
 	if (l->cpu_quota_us && (write_num(cpu, "cpu.cfs_period_us", (int64_t)l->cpu_period_us, err) < 0 ||
@@ -209,6 +232,22 @@ static int cg1_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struc
 		return -1;
 	if (l->cpuset_cpus && cg_write(cpuset, "cpuset.cpus", l->cpuset_cpus, err) < 0)
 		return -1;
+	return 0;
+}
+
+/* An existing group gets a limit only in the hierarchies it was made in:
+ * a missing one (cpuset, when the group was made without --cpuset-cpus)
+ * would need every process moved, which an update does not do. */
+static int cg1_prepare_update(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	for (int c = 0; c < CG1_N; c++) {
+		const char *flag = needed_by(l, (enum cg1_ctrl)c);
+		if (flag && cg->ctl[c] < 0)
+			return pd_fail(err, ENOTSUP,
+				       "%s cannot be changed on cgroup '%s': it was made without the %s "
+				       "controller (its hierarchy is missing, or was not needed at creation)",
+				       flag, cg->rel, ctl_names[c]);
+	}
 	return 0;
 }
 
@@ -238,7 +277,7 @@ static void *prime_main(void *unused)
 	_cleanup_free_ char *parent = xasprintf("%s/%s", hier->mountpoint, CG_PARENT);
 	char tid[16];
 	snprintf(tid, sizeof(tid), "%d", (int)gettid());
-	if (cg_mkdir(parent, true, pd_err_ignore(optional)) == 0)
+	if (cg_mkdir(parent, pd_err_ignore(optional)) == 0)
 		cg_write(parent, "tasks", tid, pd_err_ignore(optional));
 	return NULL;
 }
@@ -321,11 +360,69 @@ static bool cg1_oom_killed(struct pd_cgroup *cg)
 	return cg->oom_seen;
 }
 
+static bool freezer_is(const char *dir, bool frozen)
+{
+	_cleanup_free_ char *st = cg_read(dir, "freezer.state", pd_err_ignore(status));
+	return st && str_has_prefix(st, frozen ? "FROZEN" : "THAWED");
+}
+
+static int cg1_freeze(struct pd_cgroup *cg, bool frozen, struct pd_err **err)
+{
+	const char *dir = ctl_dir(cg, CG1_FREEZER);
+	if (!dir)
+		return pd_fail(err, ENOTSUP,
+			       "cgroup '%s' has no freezer group (the freezer controller is not mounted at "
+			       "'%s/freezer')",
+			       cg->rel, CG_ROOT);
+	/* The state reads FREEZING until every task has stopped, which a
+	 * task in an uninterruptible sleep (a slow disk, a FUSE request)
+	 * delays.  Writing FROZEN again asks the tasks that were missed once
+	 * more.  About 2 s in all; then the group is thawed again rather
+	 * than left half frozen.  Thawing is immediate (it reads FROZEN only
+	 * while a parent group is frozen). */
+	const char *want = frozen ? "FROZEN" : "THAWED";
+	for (int round = 0; round < 10; round++) {
+		if (cg_write(dir, "freezer.state", want, err) < 0)
+			return -1;
+		if (cg_poll(freezer_is, dir, frozen, 200))
+			return 0;
+	}
+	if (frozen) {
+		cg_write(dir, "freezer.state", "THAWED", pd_err_ignore(cleanup));
+		return pd_fail(err, EBUSY,
+			       "freeze cgroup '%s': its processes did not all stop within 2 s (one in an "
+			       "uninterruptible sleep?); left running",
+			       dir);
+	}
+	return pd_fail(err, EBUSY, "thaw cgroup '%s': it still reads FROZEN (is a parent group frozen?)",
+		       dir);
+}
+
+static int cg1_is_frozen(struct pd_cgroup *cg, bool *frozen, struct pd_err **err)
+{
+	const char *dir = ctl_dir(cg, CG1_FREEZER);
+	*frozen = false;
+	if (!dir)
+		return 0; /* no freezer group: nothing can have frozen it */
+	_cleanup_free_ char *st = cg_read(dir, "freezer.state", err);
+	if (!st)
+		return -1;
+	/* FREEZING counts as frozen: some of the processes are stopped. */
+	*frozen = !str_has_prefix(st, "THAWED");
+	return 0;
+}
+
+/* v1 has no cgroup.kill: the caller goes pid by pid. */
+static int cg1_kill_tree(struct pd_cgroup *cg, struct pd_err **err)
+{
+	return 0;
+}
+
 static int cg1_destroy(struct pd_cgroup *cg, struct pd_err **err)
 {
 	int r = 0;
 	for (size_t i = 0; cg->dirs && cg->dirs[i]; i++)
-		if (cg->dirs[i][0] && cg_rmdir_tree(cg->dirs[i], err) < 0)
+		if (cg_rmdir_tree(cg->dirs[i], err) < 0)
 			r = -1;
 	return r;
 }
@@ -407,10 +504,14 @@ const struct cg_ops cg1_ops = {
 	.create = cg1_create,
 	.open = cg1_open,
 	.set_limits = cg1_set_limits,
+	.prepare_update = cg1_prepare_update,
 	.add_pid = cg1_add_pid,
 	.stats = cg1_stats,
 	.oom_fd = cg1_oom_fd,
 	.oom_killed = cg1_oom_killed,
+	.freeze = cg1_freeze,
+	.is_frozen = cg1_is_frozen,
+	.kill_tree = cg1_kill_tree,
 	.destroy = cg1_destroy,
 	.mount_view = cg1_mount_view,
 };

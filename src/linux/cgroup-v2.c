@@ -1,13 +1,15 @@
 /* The cgroup v2 (unified) back end.  Runs in the CLI and the monitor: as
- * root, groups live in /sys/fs/cgroup/pocket-docker/<ID>; rootless, under
- * the caller's delegated subtree (systemd Delegate=yes), never elsewhere.
+ * root, a group lives at /sys/fs/cgroup/<rel> (rel: pocket-docker/<ID>, or
+ * an OCI bundle's cgroupsPath); rootless, under the caller's delegated
+ * subtree (systemd Delegate=yes), never elsewhere.
  *
  * Ordering: controllers are enabled top-down (the base's
- * cgroup.subtree_control, then pocket-docker's) before the container's
- * group is made, because a group only gets the interface files of the
- * controllers its parent enables; limits are written before the first
- * process joins.  The only file written outside our own groups is the
- * base's cgroup.subtree_control, and only to add a controller it lacks. */
+ * cgroup.subtree_control, then each parent's on the way down) before the
+ * container's group is made, because a group only gets the interface files
+ * of the controllers its parent enables; limits are written before the
+ * first process joins.  The only file written outside our own groups is
+ * cgroup.subtree_control of the base and of the parents on the way (which
+ * another program may have made), and only to add a controller it lacks. */
 #include "linux/cgroup-internal.h"
 
 #include <errno.h>
@@ -140,14 +142,28 @@ static int cg2_create(struct pd_cgroup *cg, const struct pd_limits *l, struct pd
 	_cleanup_free_ char *base = base_dir(cg->rootless, err);
 	if (!base)
 		return -1;
-	_cleanup_free_ char *parent = xasprintf("%s/%s", base, CG_PARENT);
-	if (enable_controllers(base, l, cg->rootless, err) < 0 || cg_mkdir(parent, true, err) < 0 ||
-	    enable_controllers(parent, l, cg->rootless, err) < 0)
+	/* Down from the base: enable the controllers in each group, then
+	 * make (or enter) its child; the last child is the container's. */
+	_cleanup_free_ char *cur = take_ptr(&base);
+	for (const char *c = cg->rel;;) {
+		if (enable_controllers(cur, l, cg->rootless, err) < 0)
+			return -1;
+		size_t len = strcspn(c, "/");
+		char *next = xasprintf("%s/%.*s", cur, (int)len, c);
+		free(cur);
+		cur = next;
+		if (!c[len])
+			break;
+		if (cg_mkdir(cur, err) < 0)
+			return -1;
+		c += len + 1;
+	}
+	bool made = false;
+	if (cg_make_leaf(cur, &made, err) < 0)
 		return -1;
-	_cleanup_free_ char *path = xasprintf("%s/%s", parent, cg->id);
-	if (cg_mkdir(path, false, err) < 0)
-		return -1;
-	cg->path = take_ptr(&path);
+	strv_push(&cg->dirs, cur);
+	cg->made = made ? 1u : 0;
+	cg->path = take_ptr(&cur);
 	return 0;
 }
 
@@ -156,11 +172,22 @@ static int cg2_open(struct pd_cgroup *cg, struct pd_err **err)
 	_cleanup_free_ char *base = base_dir(cg->rootless, err);
 	if (!base)
 		return -1;
-	_cleanup_free_ char *path = xasprintf("%s/%s/%s", base, CG_PARENT, cg->id);
+	_cleanup_free_ char *path = xasprintf("%s/%s", base, cg->rel);
 	if (!pd_is_dir(path))
 		return pd_fail(err, ENOENT, "no cgroup '%s'", path);
+	strv_push(&cg->dirs, path);
 	cg->path = take_ptr(&path);
 	return 0;
+}
+
+/* An update may need a controller the parent does not pass down yet
+ * (a limit the group was made without): enable it there, with the same
+ * checks and messages as at creation. */
+static int cg2_prepare_update(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	_cleanup_free_ char *parent = xstrdup(cg->path);
+	*strrchr(parent, '/') = '\0';
+	return enable_controllers(parent, l, cg->rootless, err);
 }
 
 static int write_u64(const char *dir, const char *file, uint64_t v, struct pd_err **err)
@@ -269,6 +296,59 @@ static bool cg2_oom_killed(struct pd_cgroup *cg)
 	return ev && cg_parse_keyed(ev, "oom_kill", &n) && n > 0;
 }
 
+static bool events_frozen_is(const char *dir, bool frozen)
+{
+	_cleanup_free_ char *ev = cg_read(dir, "cgroup.events", pd_err_ignore(status));
+	uint64_t v = 0;
+	return ev && cg_parse_keyed(ev, "frozen", &v) && (v != 0) == frozen;
+}
+
+static int cg2_freeze(struct pd_cgroup *cg, bool frozen, struct pd_err **err)
+{
+	if (!cg_file_exists(cg->path, "cgroup.freeze"))
+		return pd_fail(err, ENOTSUP, "cgroup '%s' has no cgroup.freeze (a kernel before 5.2)",
+			       cg->path);
+	if (cg_write(cg->path, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
+		return -1;
+	/* cgroup.events says "frozen 1" once every task of the group and
+	 * below has stopped; a task in an uninterruptible sleep delays it.
+	 * About 2 s; then the group is thawed again rather than left half
+	 * frozen.  A thaw shows at once, unless a parent group is frozen. */
+	if (cg_poll(events_frozen_is, cg->path, frozen, 2000))
+		return 0;
+	if (frozen) {
+		cg_write(cg->path, "cgroup.freeze", "0", pd_err_ignore(cleanup));
+		return pd_fail(err, EBUSY,
+			       "freeze cgroup '%s': its processes did not all stop within 2 s (one in an "
+			       "uninterruptible sleep?); left running",
+			       cg->path);
+	}
+	return pd_fail(err, EBUSY, "thaw cgroup '%s': it still reads frozen (is a parent group frozen?)",
+		       cg->path);
+}
+
+static int cg2_is_frozen(struct pd_cgroup *cg, bool *frozen, struct pd_err **err)
+{
+	_cleanup_free_ char *ev = cg_read(cg->path, "cgroup.events", err);
+	if (!ev)
+		return -1;
+	/* No "frozen" key before 5.2: no freezer, so not frozen.  A freeze
+	 * asked for but not reached yet counts too: some tasks are stopped. */
+	uint64_t v = 0;
+	_cleanup_free_ char *want = cg_read(cg->path, "cgroup.freeze", pd_err_ignore(optional));
+	*frozen = (cg_parse_keyed(ev, "frozen", &v) && v) || (want && want[0] == '1');
+	return 0;
+}
+
+/* cgroup.kill (5.14) kills the group and every group below in the kernel,
+ * racing no fork, frozen tasks included. */
+static int cg2_kill_tree(struct pd_cgroup *cg, struct pd_err **err)
+{
+	if (!cg_file_exists(cg->path, "cgroup.kill"))
+		return 0;
+	return cg_write(cg->path, "cgroup.kill", "1", err) < 0 ? -1 : 1;
+}
+
 static int cg2_destroy(struct pd_cgroup *cg, struct pd_err **err)
 {
 	return cg->path ? cg_rmdir_tree(cg->path, err) : 0;
@@ -292,10 +372,14 @@ const struct cg_ops cg2_ops = {
 	.create = cg2_create,
 	.open = cg2_open,
 	.set_limits = cg2_set_limits,
+	.prepare_update = cg2_prepare_update,
 	.add_pid = cg2_add_pid,
 	.stats = cg2_stats,
 	.oom_fd = cg2_oom_fd,
 	.oom_killed = cg2_oom_killed,
+	.freeze = cg2_freeze,
+	.is_frozen = cg2_is_frozen,
+	.kill_tree = cg2_kill_tree,
 	.destroy = cg2_destroy,
 	.mount_view = cg2_mount_view,
 };

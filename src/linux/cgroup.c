@@ -3,13 +3,16 @@
  *
  * Runs in the CLI and the monitor with the caller's privileges (root, or a
  * rootless user who may own a delegated v2 subtree), and in the container's
- * init for pd_cg_mount_in_container.  It writes only into groups it made
- * under pocket-docker/, plus, on v2, the cgroup.subtree_control of the base
- * group it uses, and only to enable a controller that is not enabled yet.
+ * init for pd_cg_mount_in_container.  It writes only into the groups it
+ * made or took over (pocket-docker/<ID>, or the path of an OCI bundle,
+ * checked by cg_rel_problem), makes missing parents of them, and, on v2,
+ * writes the cgroup.subtree_control of the base group and of those parents,
+ * only to enable a controller that is not enabled yet.  It removes only
+ * those groups (and groups below them), never a parent.
  *
  * Ordering: the back end is chosen once (pd_cg_detect); a group is made and
  * limited before any process joins it; it is removed only after every
- * process in it is gone. */
+ * process in it is gone (a frozen group is thawed so they can go). */
 #include "linux/cgroup-internal.h"
 
 #include <ctype.h>
@@ -284,13 +287,10 @@ bool cg_file_exists(const char *dir, const char *file)
 	return access(p, F_OK) == 0;
 }
 
-int cg_mkdir(const char *path, bool may_exist, struct pd_err **err)
+int cg_mkdir(const char *path, struct pd_err **err)
 {
-	if (mkdir(path, 0755) == 0 || (may_exist && errno == EEXIST))
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
 		return 0;
-	if (errno == EEXIST)
-		return pd_fail(err, errno,
-			       "cgroup '%s' already exists (a stale group: try `pocket-docker prune`)", path);
 	return pd_fail(err, errno, "create cgroup '%s'", path);
 }
 
@@ -309,21 +309,24 @@ static bool pidset_add(struct pidset *s, pid_t p)
 	return true;
 }
 
-/* One pass: SIGKILL each pid of dir (and below) not signalled before.
+/* One pass over the pids of dir (and below, when `recursive`): add each to
+ * `seen` and, when `sig` is not 0, send it `sig` if it was not there yet.
  * Returns how many new pids were found.  A pid listed in cgroup.procs may
  * exit and be reused between the read and the kill; the window is a few
  * microseconds and the pid space is wrapped only by a fork storm, which the
- * pids limit of the group itself prevents. */
-static int kill_pass(const char *dir, bool recursive, struct pidset *seen)
+ * pids limit of the group itself prevents (and in a frozen group no
+ * process exits, so no pid is freed). */
+static int pids_pass(const char *dir, bool recursive, struct pidset *seen, int sig)
 {
 	int found = 0;
-	_cleanup_free_ char *procs = cg_read(dir, "cgroup.procs", pd_err_ignore(status));
+	_cleanup_free_ char *procs = cg_read(dir, "cgroup.procs", pd_err_ignore(gone));
 	for (char *save = NULL, *t = procs ? strtok_r(procs, "\n", &save) : NULL; t;
 	     t = strtok_r(NULL, "\n", &save)) {
 		pid_t p = (pid_t)strtol(t, NULL, 10);
 		if (p > 0 && pidset_add(seen, p)) {
 			found++;
-			kill(p, SIGKILL);
+			if (sig)
+				kill(p, sig);
 		}
 	}
 	if (!recursive)
@@ -334,9 +337,49 @@ static int kill_pass(const char *dir, bool recursive, struct pidset *seen)
 		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
-		found += kill_pass(sub, true, seen);
+		found += pids_pass(sub, true, seen, sig);
 	}
 	return found;
+}
+
+bool cg_has_procs(const char *dir)
+{
+	struct pidset seen = { 0 };
+	bool any = pids_pass(dir, true, &seen, 0) > 0;
+	free(seen.v);
+	return any;
+}
+
+int cg_make_leaf(const char *dir, bool *made, struct pd_err **err)
+{
+	*made = false;
+	if (mkdir(dir, 0755) == 0) {
+		*made = true;
+		return 0;
+	}
+	if (errno != EEXIST)
+		return pd_fail(err, errno, "create cgroup '%s'", dir);
+	if (cg_has_procs(dir))
+		return pd_fail(err, EEXIST,
+			       "cgroup '%s' already exists and holds processes (another container's, or "
+			       "a stale one: remove it first)",
+			       dir);
+	return 0;
+}
+
+bool cg_poll(bool (*done)(const char *dir, bool want), const char *dir, bool want, int ms)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (long pause_ns = 100000;; pause_ns = pause_ns * 2 > 10000000 ? 10000000 : pause_ns * 2) {
+		if (done(dir, want))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (elapsed >= ms)
+			return false;
+		nanosleep(&(struct timespec){ .tv_nsec = pause_ns }, NULL);
+	}
 }
 
 int cg_kill_loop(char *const *dirs, bool recursive, struct pd_err **err)
@@ -352,7 +395,7 @@ int cg_kill_loop(char *const *dirs, bool recursive, struct pd_err **err)
 	for (int pass = 0; pass < 2000 && quiet < 3; pass++) {
 		int found = 0;
 		for (size_t i = 0; dirs && dirs[i]; i++)
-			found += kill_pass(dirs[i], recursive, &seen);
+			found += pids_pass(dirs[i], recursive, &seen, SIGKILL);
 		quiet = found ? 0 : quiet + 1;
 		if (!found)
 			nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
@@ -405,6 +448,14 @@ int cg_rmdir_tree(const char *path, struct pd_err **err)
 	}
 }
 
+void cg_undo_create(struct pd_cgroup *cg)
+{
+	for (size_t i = 0; cg->dirs && cg->dirs[i]; i++)
+		if (cg->made & (1u << i))
+			cg_rmdir_tree(cg->dirs[i], pd_err_ignore(cleanup));
+	cg->made = 0;
+}
+
 uint64_t cg_host_memory(void)
 {
 	_cleanup_free_ char *mi = pd_read_file("/proc/meminfo", NULL, pd_err_ignore(status));
@@ -455,10 +506,27 @@ static int none_open(struct pd_cgroup *cg, struct pd_err **err)
 	return pd_fail(err, ENOENT, "no cgroup hierarchy at '%s'", CG_ROOT);
 }
 
-static int none_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
+static int none_missing(struct pd_cgroup *cg, struct pd_err **err)
 {
 	return pd_fail(err, ENOTSUP,
-		       "container '%s' has no cgroup (rootless without delegation, or no cgroupfs)", cg->id);
+		       "no cgroup was made for '%s' (rootless without delegation, or no cgroupfs)", cg->rel);
+}
+
+static int none_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err)
+{
+	return none_missing(cg, err);
+}
+
+static int none_freeze(struct pd_cgroup *cg, bool frozen, struct pd_err **err)
+{
+	return none_missing(cg, err);
+}
+
+/* Without a group nothing can have frozen the processes. */
+static int none_is_frozen(struct pd_cgroup *cg, bool *frozen, struct pd_err **err)
+{
+	*frozen = false;
+	return 0;
 }
 
 static int none_oom_fd(struct pd_cgroup *cg)
@@ -490,10 +558,14 @@ static const struct cg_ops cg_none_ops = {
 	.create = none_limits,
 	.open = none_open,
 	.set_limits = none_limits,
+	.prepare_update = none_limits,
 	.add_pid = none_add_pid,
 	.stats = none_stats,
 	.oom_fd = none_oom_fd,
 	.oom_killed = none_oom_killed,
+	.freeze = none_freeze,
+	.is_frozen = none_is_frozen,
+	.kill_tree = none_missing,
 	.destroy = none_ok,
 	.mount_view = none_mount_view,
 };
@@ -542,11 +614,11 @@ static bool has_limits(const struct pd_limits *l)
 		     l->cpuset_cpus);
 }
 
-static struct pd_cgroup *cg_new(const struct cg_ops *ops, const char *id, bool rootless)
+static struct pd_cgroup *cg_new(const struct cg_ops *ops, const char *rel, bool rootless)
 {
 	struct pd_cgroup *cg = xcalloc(1, sizeof(*cg));
 	cg->ops = ops;
-	cg->id = xstrdup(id);
+	cg->rel = xstrdup(rel);
 	cg->rootless = rootless;
 	cg->oom_fd = -1;
 	for (int i = 0; i < CG1_N; i++)
@@ -561,30 +633,43 @@ void pd_cg_free(struct pd_cgroup *cg)
 	int saved = errno;
 	if (cg->oom_fd >= 0)
 		close(cg->oom_fd);
-	free(cg->id);
+	free(cg->rel);
 	free(cg->path);
 	strv_free(cg->dirs);
 	free(cg);
 	errno = saved;
 }
 
-struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool rootless, struct pd_err **err)
+static int check_rel(const char *rel, struct pd_err **err)
 {
-	if (!cg_is_valid_id(id)) {
-		pd_fail(err, EINVAL, "invalid container id '%s' for a cgroup", id ? id : "");
-		return NULL;
-	}
-	if (pd_cg_check_limits(l, err) < 0)
+	const char *why = cg_rel_problem(rel);
+	if (!why)
+		return 0;
+	_cleanup_free_ char *shown = str_escape(rel ? rel : "");
+	return pd_fail_kind(err, PD_ERR_USAGE, EINVAL, "invalid cgroup path '%s': %s", shown, why);
+}
+
+/* The limits of `l` need a group, and there is none: say why and what to
+ * do (create and update). */
+static int fail_no_hierarchy(struct pd_err **err)
+{
+	return pd_fail(err, ENOTSUP,
+		       "resource limits need cgroups, and no cgroup hierarchy is mounted at '%s' "
+		       "(mount cgroup2 there, or run without limits)",
+		       CG_ROOT);
+}
+
+struct pd_cgroup *pd_cg_create_at(const char *rel, const struct pd_limits *l, bool rootless,
+				  struct pd_err **err)
+{
+	if (check_rel(rel, err) < 0 || pd_cg_check_limits(l, err) < 0)
 		return NULL;
 	const struct cg_ops *ops = mode_ops();
 	if (ops == &cg_none_ops && has_limits(l)) {
-		pd_fail(err, ENOTSUP,
-			"resource limits need cgroups, and no cgroup hierarchy is mounted at '%s' "
-			"(mount cgroup2 there, or run without limits)",
-			CG_ROOT);
+		fail_no_hierarchy(err);
 		return NULL;
 	}
-	struct pd_cgroup *cg = cg_new(ops, id, rootless);
+	struct pd_cgroup *cg = cg_new(ops, rel, rootless);
 	_cleanup_err_ struct pd_err *e = NULL;
 	if (ops->create(cg, l, &e) < 0) {
 		/* No group could be made (ENOTSUP from a back end: rootless
@@ -596,15 +681,14 @@ struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool r
 		bool no_group = en == ENOTSUP || en == EACCES || en == EPERM || en == EROFS;
 		if (!has_limits(l) && no_group) {
 			pd_cg_free(cg);
-			return cg_new(&cg_none_ops, id, rootless);
+			return cg_new(&cg_none_ops, rel, rootless);
 		}
 		pd_cg_free(cg);
 		*err = take_ptr(&e);
 		return NULL;
 	}
 	if (has_limits(l) && ops->set_limits(cg, l, &e) < 0) {
-		_cleanup_err_ struct pd_err *ignored = NULL;
-		ops->destroy(cg, &ignored);
+		cg_undo_create(cg);
 		pd_cg_free(cg);
 		*err = take_ptr(&e);
 		return NULL;
@@ -612,18 +696,141 @@ struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool r
 	return cg;
 }
 
-struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err)
+struct pd_cgroup *pd_cg_open_at(const char *rel, bool rootless, struct pd_err **err)
 {
-	if (!cg_is_valid_id(id)) {
-		pd_fail(err, EINVAL, "invalid container id '%s' for a cgroup", id ? id : "");
+	if (check_rel(rel, err) < 0)
 		return NULL;
-	}
-	struct pd_cgroup *cg = cg_new(mode_ops(), id, rootless);
+	struct pd_cgroup *cg = cg_new(mode_ops(), rel, rootless);
 	if (cg->ops->open(cg, err) < 0) {
 		pd_cg_free(cg);
 		return NULL;
 	}
 	return cg;
+}
+
+static int check_id(const char *id, struct pd_err **err)
+{
+	if (cg_is_valid_id(id))
+		return 0;
+	_cleanup_free_ char *shown = str_escape(id ? id : "");
+	return pd_fail(err, EINVAL, "invalid container id '%s' for a cgroup", shown);
+}
+
+struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool rootless, struct pd_err **err)
+{
+	if (check_id(id, err) < 0)
+		return NULL;
+	_cleanup_free_ char *rel = xasprintf(CG_PARENT "/%s", id);
+	return pd_cg_create_at(rel, l, rootless, err);
+}
+
+struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err)
+{
+	if (check_id(id, err) < 0)
+		return NULL;
+	_cleanup_free_ char *rel = xasprintf(CG_PARENT "/%s", id);
+	return pd_cg_open_at(rel, rootless, err);
+}
+
+int pd_cg_update(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	if (pd_cg_check_limits(l, err) < 0)
+		return -1;
+	if (!has_limits(l))
+		return 0;
+	if (cg->ops == &cg_none_ops)
+		return fail_no_hierarchy(err);
+	if (cg->ops->prepare_update(cg, l, err) < 0)
+		return -1;
+	return cg->ops->set_limits(cg, l, err);
+}
+
+int pd_cg_freeze(struct pd_cgroup *cg, bool frozen, struct pd_err **err)
+{
+	return cg->ops->freeze(cg, frozen, err);
+}
+
+int pd_cg_is_frozen(struct pd_cgroup *cg, bool *frozen, struct pd_err **err)
+{
+	*frozen = false;
+	return cg->ops->is_frozen(cg, frozen, err);
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+int pd_cg_pids(struct pd_cgroup *cg, pid_t **out, size_t *n, struct pd_err **err)
+{
+	*out = NULL;
+	*n = 0;
+	if (cg->ops == &cg_none_ops)
+		return none_missing(cg, err);
+	/* The union over every hierarchy (v1 lets a process sit in a group
+	 * of ours in one hierarchy and elsewhere in another) and every group
+	 * below ours (the container may make its own). */
+	struct pidset set = { 0 };
+	for (size_t i = 0; cg->dirs && cg->dirs[i]; i++)
+		pids_pass(cg->dirs[i], true, &set, 0);
+	if (set.n)
+		qsort(set.v, set.n, sizeof(*set.v), cmp_pid);
+	*out = set.v;
+	*n = set.n;
+	return 0;
+}
+
+/* Each pid of the group and below, once: `sig` to it (one pass). */
+static void signal_pass(struct pd_cgroup *cg, int sig)
+{
+	struct pidset seen = { 0 };
+	for (size_t i = 0; cg->dirs && cg->dirs[i]; i++)
+		pids_pass(cg->dirs[i], true, &seen, sig);
+	free(seen.v);
+}
+
+int pd_cg_signal_all(struct pd_cgroup *cg, int sig, struct pd_err **err)
+{
+	if (sig <= 0 || sig >= NSIG)
+		return pd_fail_kind(err, PD_ERR_USAGE, EINVAL, "invalid signal %d", sig);
+	if (cg->ops == &cg_none_ops)
+		return none_missing(cg, err);
+	bool was_frozen = false;
+	if (cg->ops->is_frozen(cg, &was_frozen, err) < 0)
+		return -1;
+	if (sig == SIGKILL) {
+		int r = cg->ops->kill_tree(cg, err);
+		if (r < 0)
+			return -1;
+		/* In a frozen group no process runs, forks or exits: one
+		 * pass signals each exactly once.  A v1 frozen task acts on
+		 * SIGKILL only once thawed (the v2 freezer lets fatal
+		 * signals through), so thaw it after: it dies before it runs
+		 * another instruction of its own. */
+		if (r == 0 && was_frozen)
+			signal_pass(cg, SIGKILL);
+		if (was_frozen && cg->ops->freeze(cg, false, err) < 0)
+			return -1;
+		/* Processes that forked or joined since (without a freezer
+		 * or cgroup.kill: all of them). */
+		return r == 0 ? cg_kill_loop(cg->dirs, true, err) : 0;
+	}
+	/* Any other signal: freeze first, so no process forks past the pass
+	 * or exits and frees its pid to a stranger; thaw after (a paused
+	 * group stays paused, its processes take the signal when resumed).
+	 * Without a usable freezer (none mounted, or a task that will not
+	 * stop within the bound) one pass is the best there is: a child born
+	 * during it may miss the signal. */
+	bool froze = false;
+	if (!was_frozen) {
+		_cleanup_err_ struct pd_err *e = NULL;
+		froze = cg->ops->freeze(cg, true, &e) == 0;
+	}
+	signal_pass(cg, sig);
+	if (froze && cg->ops->freeze(cg, false, err) < 0)
+		return -1;
+	return 0;
 }
 
 void pd_cg_prime(bool rootless)
@@ -671,7 +878,13 @@ int pd_cg_destroy(struct pd_cgroup *cg, struct pd_err **err)
 	/* rmdir first: usually the container's init is gone, and with it its
 	 * PID namespace and every process in it, so the group is empty (an
 	 * upfront kill loop cost ~3 ms per container).  The back end's
-	 * destroy kills and retries only while the kernel says EBUSY. */
+	 * destroy kills and retries only while the kernel says EBUSY.  A
+	 * frozen group is the exception (a paused container deleted with
+	 * --force, or from another process): its v1 tasks ignore SIGKILL until
+	 * thawed, so kill and thaw it first; one read says whether it is. */
+	bool frozen = false;
+	if (cg->ops->is_frozen(cg, &frozen, pd_err_ignore(status)) == 0 && frozen)
+		pd_cg_signal_all(cg, SIGKILL, pd_err_ignore(corrected));
 	int r = cg->ops->destroy(cg, err);
 	pd_cg_free(cg);
 	return r;

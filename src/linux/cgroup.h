@@ -1,12 +1,16 @@
-/* Control groups of containers: limits, membership, stats, OOM detection and
- * removal, on cgroup v2 (unified), v1 and hybrid hosts, and a 'none' mode
- * where no cgroup can be made (rootless without delegation, no cgroupfs).
+/* Control groups of containers: limits, membership, stats, OOM detection,
+ * freezing, listing and signalling their processes, and removal, on cgroup
+ * v2 (unified), v1 and hybrid hosts, and a 'none' mode where no cgroup can
+ * be made (rootless without delegation, no cgroupfs).
  *
- * Each container has the group <base>/pocket-docker/<ID>: base is the root
- * of the hierarchy (of each v1 hierarchy the runtime uses), or, rootless on
- * v2, the caller's delegated cgroup.  The host kind is detected once per
- * process.  Runs in the CLI and the monitor (create, add, stats, destroy,
- * prune) and in the container's init (pd_cg_mount_in_container only). */
+ * A container's group is <base>/<rel>: base is the root of the hierarchy
+ * (of each v1 hierarchy the runtime uses), or, rootless on v2, the caller's
+ * delegated cgroup; rel is pocket-docker/<ID> for pocket-docker's own
+ * containers (pd_cg_create), or what an OCI bundle's linux.cgroupsPath says
+ * (pd_cg_oci_path, then pd_cg_create_at).  The host kind is detected once
+ * per process.  Runs in the CLI and the monitor (create, add, stats,
+ * freeze, ps, kill, update, destroy, prune) and in the container's init
+ * (pd_cg_mount_in_container only). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,19 +51,98 @@ enum pd_cg_mode pd_cg_detect(void);
  * anything is made.  pd_cg_create calls it too. */
 int pd_cg_check_limits(const struct pd_limits *l, struct pd_err **err);
 
-/* Make <base>/pocket-docker/<id> (on v1 in each hierarchy needed) and apply
- * `l` (NULL: no limits).  `id` must be a plain name ([A-Za-z0-9_.-]).
- * A limit that cannot be enforced (its controller missing, rootless without
- * delegation, no swap accounting) fails with a message saying why and what
- * to do.  With no limit set and no way to make a group, returns a group of
- * the 'none' back end, on which every call is a no-op (stats fail).  On
- * failure nothing is left behind.  The caller owns the result and ends it
- * with pd_cg_destroy(), or pd_cg_free() to leave the group in place. */
+/* The group path, relative to each hierarchy's root (no leading '/'), of
+ * an OCI container: `cgroups_path` is config.json's linux.cgroupsPath (NULL
+ * or "" when absent), `id` the container's id (used only when it is
+ * absent).  A new string the caller frees, or NULL with *err.
+ *   cgroupfs form   "/libpod_parent/libpod-<ID>" (absolute: from the root)
+ *                   -> "libpod_parent/libpod-<ID>"; "a/b" (relative: the
+ *                   runtime's own place) -> "pocket-runc/a/b"; absent ->
+ *                   "pocket-runc/<id>".
+ *   systemd form    when `systemd`, or when the string has exactly two ':'
+ *                   and no '/': "slice:prefix:name" -> the slice's path
+ *                   (dashes nest: "a-b.slice" is "a.slice/a-b.slice";
+ *                   "-.slice" or "-" is the root; empty is system.slice)
+ *                   + "/prefix-name.scope", or + "/name" when name ends in
+ *                   ".slice"; absent -> "system.slice/pocket-runc-<id>.scope".
+ * Refused, as a usage error (PD_ERR_USAGE) of one line naming the path:
+ * over 4096 bytes, a ".." or "." component, an empty component ("a//b", a
+ * trailing '/'), a control character, the hierarchy root itself ("/"), a
+ * malformed systemd form.  Pure: touches nothing. */
+char *pd_cg_oci_path(const char *cgroups_path, bool systemd, const char *id, struct pd_err **err);
+
+/* Make the group <base>/<rel> (on v1 in each hierarchy needed, and always
+ * in memory, pids, cpu, cpuacct and freezer when mounted, so stats, ps and
+ * pause work; cpuset only when `l` sets cpus) and apply `l` (NULL: no
+ * limits).  `rel` is relative, checked as pd_cg_oci_path checks (EINVAL,
+ * PD_ERR_USAGE).  Missing parents are made (mode 0755) and stay when the
+ * group goes (they may be another program's).  An existing group without
+ * processes (in it or below) is taken over; one with processes is refused
+ * (errnum EEXIST).  A limit that cannot be enforced (its controller
+ * missing, rootless without delegation, no swap accounting) fails with a
+ * message saying why and what to do.  With no limit set and no way to make
+ * a group, returns a group of the 'none' back end, on which membership and
+ * removal are no-ops and stats, freeze, pids and signal_all fail (ENOTSUP).
+ * On failure nothing it made is left behind (parents aside).  The caller
+ * owns the result and ends it with pd_cg_destroy(), or pd_cg_free() to
+ * leave the group in place. */
+struct pd_cgroup *pd_cg_create_at(const char *rel, const struct pd_limits *l, bool rootless,
+				  struct pd_err **err);
+
+/* Re-open the existing group <base>/<rel> (made by pd_cg_create_at in
+ * another process: for state, pause, ps, kill, update, delete).  On v1 it
+ * holds the hierarchies where the group's directory exists.  Fails with
+ * errnum ENOENT when there is none; a bad `rel` as pd_cg_create_at.  The
+ * caller owns the result (pd_cg_free, or pd_cg_destroy to remove it). */
+struct pd_cgroup *pd_cg_open_at(const char *rel, bool rootless, struct pd_err **err);
+
+/* pd_cg_create_at(<base>/pocket-docker/<id>): pocket-docker's own
+ * containers.  `id` must be a plain name ([A-Za-z0-9_.-]; EINVAL). */
 struct pd_cgroup *pd_cg_create(const char *id, const struct pd_limits *l, bool rootless, struct pd_err **err);
 
-/* Re-open the group of an existing container by id (for `stats` and `rm`
- * from another process).  Fails with errnum ENOENT when there is none. */
+/* pd_cg_open_at(pocket-docker/<id>): the group of an existing container by
+ * id (for `stats` and `rm` from another process); ENOENT when none. */
 struct pd_cgroup *pd_cg_open(const char *id, bool rootless, struct pd_err **err);
+
+/* Apply the set limits of `l` (0/NULL fields are left as they are) to an
+ * existing group: the checks of pd_cg_check_limits and the writes of
+ * pd_cg_create_at, with the same messages.  v2 enables a controller the
+ * parent does not pass down yet; v1 fails (ENOTSUP) for a limit whose
+ * hierarchy the group was made without (cpuset, when created without
+ * cpus).  v1 memory and memory+swap are written in the order the kernel
+ * accepts, raising or lowering.  A limit already written stays when a
+ * later one fails.  The 'none' back end fails (ENOTSUP) for any limit. */
+int pd_cg_update(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
+
+/* Freeze (`frozen`) or thaw every process of the group and its descendants,
+ * and wait until the kernel reports it done: v1 freezer.state FROZEN /
+ * THAWED, v2 cgroup.freeze 1 / 0 and "frozen" in cgroup.events.  A freeze
+ * that does not complete within about 2 s (a task in an uninterruptible
+ * sleep) is undone and fails with EBUSY.  ENOTSUP without a freezer (no v1
+ * freezer hierarchy, a v2 kernel before 5.2, the 'none' back end). */
+int pd_cg_freeze(struct pd_cgroup *cg, bool frozen, struct pd_err **err);
+
+/* Whether the group is frozen (a freeze under way counts: some of its
+ * processes are stopped).  False without a freezer or a group. */
+int pd_cg_is_frozen(struct pd_cgroup *cg, bool *frozen, struct pd_err **err);
+
+/* Every pid in the group and the groups below it (each cgroup.procs; on v1
+ * the union over the hierarchies), sorted ascending, no duplicates.  *out
+ * is a new array the caller frees (NULL when *n is 0).  A snapshot: a
+ * process may exit or fork right after.  ENOTSUP on the 'none' back end. */
+int pd_cg_pids(struct pd_cgroup *cg, pid_t **out, size_t *n, struct pd_err **err);
+
+/* Send `sig` to every process of the group and below (`kill --all`).
+ * SIGKILL: v2 writes cgroup.kill when the kernel has it (5.14); otherwise
+ * the pids are killed pass after pass until none is new.  A frozen group
+ * is signalled while frozen and then thawed, so its processes die (v1
+ * frozen tasks act on no signal until thawed).  Any other signal: the
+ * group is frozen for the pass (no fork escapes it, no pid is reused) and
+ * thawed after, unless it was frozen before (its processes take the signal
+ * when resumed); without a freezer one pass.  An empty group is success.
+ * EINVAL (PD_ERR_USAGE) for a signal number out of range; ENOTSUP on the
+ * 'none' back end. */
+int pd_cg_signal_all(struct pd_cgroup *cg, int sig, struct pd_err **err);
 
 /* Take, off the caller's path, the wait that makes the first v1 move
  * slow.  Moving a process takes the cgroup core's thread-group lock for
@@ -95,8 +178,10 @@ int pd_cg_oom_fd(struct pd_cgroup *cg);
  * kernels the OOM eventfd having fired.  Call before pd_cg_destroy. */
 bool pd_cg_oom_killed(struct pd_cgroup *cg);
 
-/* Kill what is left, remove the group (retrying briefly while the kernel
- * still counts exiting tasks: EBUSY) and free `cg`, also on failure. */
+/* Kill what is left (thawing a frozen group so its processes die), remove
+ * the group and the groups below it, never its parents (retrying briefly
+ * while the kernel still counts exiting tasks: EBUSY), and free `cg`, also
+ * on failure.  Works on a group from pd_cg_open_at in another process. */
 int pd_cg_destroy(struct pd_cgroup *cg, struct pd_err **err);
 
 /* Free `cg` and leave the group in place. */
