@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +109,11 @@ void pd_config_free(struct pd_config *c)
 	strv_free(c->health.test);
 	free(c->seccomp);
 	free(c->seccomp_json);
+	free(c->rlimits);
+	free(c->groups);
+	free(c->cgroup_path);
+	strv_free(c->masked_paths);
+	strv_free(c->readonly_paths);
 	pd_netcfg_free(&c->net);
 	memset(c, 0, sizeof(*c));
 }
@@ -589,17 +595,55 @@ static json_t *mounts_json(const struct pd_config *c)
 	json_t *a = json_array();
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		const struct pd_mount *m = &c->mounts[i];
-		if (m->type == PD_MOUNT_BIND)
-			json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source",
-							   m->bind.src, "Target", m->bind.dest, "ReadOnly",
-							   m->bind.readonly));
-		else
+		if (m->type == PD_MOUNT_BIND) {
+			json_t *b = json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", m->bind.src,
+					      "Target", m->bind.dest, "ReadOnly", m->bind.readonly);
+			if (m->bind.nosuid)
+				json_object_set_new(b, "NoSuid", json_true());
+			if (m->bind.noexec)
+				json_object_set_new(b, "NoExec", json_true());
+			json_array_append_new(a, b);
+		} else
 			json_array_append_new(a,
 					      json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:b}}", "Type", "tmpfs",
 							"Target", m->tmpfs.dest, "TmpfsOptions", "SizeBytes",
 							(json_int_t)m->tmpfs.size, "SizePercent",
 							(json_int_t)m->tmpfs.size_pct, "Mode",
 							(json_int_t)m->tmpfs.mode, "Exec", m->tmpfs.exec));
+	}
+	return a;
+}
+
+/* Docker's names of the resource limits (--ulimit), by RLIMIT_* number. */
+static const char *const rlimit_names[RLIM_NLIMITS] = {
+	[RLIMIT_CPU] = "cpu",		[RLIMIT_FSIZE] = "fsize",
+	[RLIMIT_DATA] = "data",		[RLIMIT_STACK] = "stack",
+	[RLIMIT_CORE] = "core",		[RLIMIT_RSS] = "rss",
+	[RLIMIT_NPROC] = "nproc",	[RLIMIT_NOFILE] = "nofile",
+	[RLIMIT_MEMLOCK] = "memlock",	[RLIMIT_AS] = "as",
+	[RLIMIT_LOCKS] = "locks",	[RLIMIT_SIGPENDING] = "sigpending",
+	[RLIMIT_MSGQUEUE] = "msgqueue", [RLIMIT_NICE] = "nice",
+	[RLIMIT_RTPRIO] = "rtprio",	[RLIMIT_RTTIME] = "rttime",
+};
+
+int pd_rlimit_type(const char *name)
+{
+	for (int i = 0; i < (int)RLIM_NLIMITS; i++)
+		if (rlimit_names[i] && !strcmp(rlimit_names[i], name))
+			return i;
+	return -1;
+}
+
+static json_t *rlimits_json(const struct pd_config *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < c->n_rlimits; i++) {
+		const struct pd_rlimit *r = &c->rlimits[i];
+		/* Docker writes -1 for unlimited. */
+		json_array_append_new(
+		    a, json_pack("{s:s, s:I, s:I}", "Name", rlimit_names[r->type], "Soft",
+				 r->soft == RLIM_INFINITY ? (json_int_t)-1 : (json_int_t)r->soft, "Hard",
+				 r->hard == RLIM_INFINITY ? (json_int_t)-1 : (json_int_t)r->hard));
 	}
 	return a;
 }
@@ -689,6 +733,23 @@ json_t *pd_config_json(const struct pd_config *c)
 	json_object_set_new(o, "Dns", strv_json(c->net.dns));
 	json_object_set_new(o, "ExtraHosts", strv_json(c->net.add_hosts));
 	json_object_set_new(o, "ConsoleSize", json_pack("[i, i]", (int)c->tty_rows, (int)c->tty_cols));
+	/* Only when set: a record without them reads back the same. */
+	if (c->n_rlimits)
+		json_object_set_new(o, "Ulimits", rlimits_json(c));
+	if (c->n_groups) {
+		json_t *g = json_array();
+		for (size_t i = 0; i < c->n_groups; i++)
+			json_array_append_new(g, json_sprintf("%u", (unsigned)c->groups[i]));
+		json_object_set_new(o, "GroupAdd", g);
+	}
+	if (c->has_oom_score_adj)
+		json_object_set_new(o, "OomScoreAdj", json_integer(c->oom_score_adj));
+	if (c->cgroup_path)
+		json_object_set_new(o, "CgroupPath", json_string(c->cgroup_path));
+	if (c->masked_paths)
+		json_object_set_new(o, "MaskedPaths", strv_json(c->masked_paths));
+	if (c->readonly_paths)
+		json_object_set_new(o, "ReadonlyPaths", strv_json(c->readonly_paths));
 	return o;
 }
 
@@ -916,7 +977,9 @@ static int decode_mount(json_t *j, struct pd_config *c, struct pd_err **err)
 	struct pd_mount m = { 0 };
 	if (type && dest && !strcmp(type, "bind") && src) {
 		m.type = PD_MOUNT_BIND;
-		if (get_bool(j, "ReadOnly", &m.bind.readonly, err) < 0)
+		if (get_bool(j, "ReadOnly", &m.bind.readonly, err) < 0 ||
+		    get_bool(j, "NoSuid", &m.bind.nosuid, err) < 0 ||
+		    get_bool(j, "NoExec", &m.bind.noexec, err) < 0)
 			return -1;
 		m.bind.src = take_ptr(&src);
 		m.bind.dest = take_ptr(&dest);
@@ -1040,6 +1103,60 @@ static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
 	return 0;
 }
 
+static int decode_rlimit(json_t *j, struct pd_config *c, struct pd_err **err)
+{
+	_cleanup_free_ char *name = NULL;
+	int64_t soft = 0, hard = 0;
+	if (!json_is_object(j) || get_str(j, "Name", &name, err) < 0 ||
+	    get_int(j, "Soft", -1, INT64_MAX, &soft, err) < 0 ||
+	    get_int(j, "Hard", -1, INT64_MAX, &hard, err) < 0)
+		return bad_key("Ulimits", "a list of limits", err);
+	int type = name ? pd_rlimit_type(name) : -1;
+	if (type < 0)
+		return bad_key("Ulimits", "a list of known limits", err);
+	c->rlimits = xrealloc(c->rlimits, (c->n_rlimits + 1) * sizeof(*c->rlimits));
+	c->rlimits[c->n_rlimits++] = (struct pd_rlimit){
+		.type = type,
+		.soft = soft < 0 ? RLIM_INFINITY : (uint64_t)soft,
+		.hard = hard < 0 ? RLIM_INFINITY : (uint64_t)hard,
+	};
+	return 0;
+}
+
+/* What Docker's HostConfig has beside the process: Ulimits, GroupAdd,
+ * OomScoreAdj, and our CgroupPath. */
+static int decode_process_extra(json_t *o, struct pd_config *c, struct pd_err **err)
+{
+	json_t *a, *j;
+	size_t i;
+	int64_t adj = 0;
+	if (get_array(o, "Ulimits", &a, err) < 0)
+		return -1;
+	json_array_foreach(a, i, j) if (decode_rlimit(j, c, err) < 0) return -1;
+	if (get_array(o, "GroupAdd", &a, err) < 0)
+		return -1;
+	json_array_foreach(a, i, j)
+	{
+		unsigned long g;
+		char *end;
+		const char *t = json_string_value(j);
+		if (!t || !*t || (g = strtoul(t, &end, 10), *end) || g > UINT32_MAX - 1)
+			return bad_key("GroupAdd", "a list of group numbers", err);
+		c->groups = xrealloc(c->groups, (c->n_groups + 1) * sizeof(*c->groups));
+		c->groups[c->n_groups++] = (gid_t)g;
+	}
+	if (json_object_get(o, "OomScoreAdj")) {
+		if (get_int(o, "OomScoreAdj", -1000, 1000, &adj, err) < 0)
+			return -1;
+		c->has_oom_score_adj = true;
+		c->oom_score_adj = (int)adj;
+	}
+	if (get_strv(o, "MaskedPaths", &c->masked_paths, err) < 0 ||
+	    get_strv(o, "ReadonlyPaths", &c->readonly_paths, err) < 0)
+		return -1;
+	return get_str(o, "CgroupPath", &c->cgroup_path, err);
+}
+
 static int decode_process(json_t *o, struct pd_config *c, struct pd_err **err)
 {
 	_cleanup_free_ char *seccomp = NULL;
@@ -1084,7 +1201,8 @@ int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **er
 	json_auto_t *o = json_loads(json ? json : "", JSON_REJECT_DUPLICATES, &jerr);
 	if (!o || !json_is_object(o))
 		return pd_fail(err, EINVAL, "container config: %s", o ? "not a JSON object" : jerr.text);
-	if (decode_process(o, out, err) < 0 || get_str(o, "Hostname", &out->hostname, err) < 0 ||
+	if (decode_process(o, out, err) < 0 || decode_process_extra(o, out, err) < 0 ||
+	    get_str(o, "Hostname", &out->hostname, err) < 0 ||
 	    get_str(o, "Image", &out->rootfs_arg, err) < 0 ||
 	    get_str(o, "ImageID", &out->image_id, err) < 0 ||
 	    get_bool(o, "ReadonlyRootfs", &out->read_only, err) < 0 || decode_mounts(o, out, err) < 0 ||

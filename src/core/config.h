@@ -22,6 +22,9 @@
  *     caps                  process.capabilities.bounding, .effective, .permitted
  *                           (one set; inheritable and ambient stay empty)
  *     no_new_privs_off      !process.noNewPrivileges
+ *     rlimits               process.rlimits
+ *     groups                process.user.additionalGids
+ *     oom_score_adj         process.oomScoreAdj
  *   mounts                  mounts[], in order: a bind is type "bind" with options rbind,
  *                           nodev and ro; a tmpfs is type "tmpfs" with nosuid, nodev,
  *                           noexec (or exec), mode=, size=.  /proc, /sys, /dev, /dev/pts
@@ -29,6 +32,7 @@
  *   linux:
  *     devices               linux.devices[] (path = dest; type, major and minor are the
  *                           host node's) and linux.resources.devices[] (access = perms)
+ *     cgroup_path           linux.cgroupsPath (made relative to each hierarchy's root)
  *     limits.memory         linux.resources.memory.limit
  *     limits.memory_swap    linux.resources.memory.swap
  *     limits.cpu_quota_us   linux.resources.cpu.quota
@@ -41,8 +45,9 @@
  *     rootless              linux.namespaces "user" with linux.uidMappings, .gidMappings
  *                           (the caller, and its subordinate range when it has one)
  *     net.mode              linux.namespaces "network" (absent for host)
- *     (no field)            linux.maskedPaths, linux.readonlyPaths: Docker's fixed lists
- *                           (linux/mount.c); none when privileged
+ *     masked_paths,         linux.maskedPaths, linux.readonlyPaths: beyond Docker's fixed
+ *     readonly_paths        lists (linux/mount.c), which every container but a privileged
+ *                           one gets
  *
  * No OCI counterpart (the runtime's own, around the container): name,
  * image_id, stop_signal (an image annotation in OCI), interactive (stdin is
@@ -78,6 +83,12 @@ struct pd_health {
 	bool restart_unhealthy;	  /* --health-restart: kill an unhealthy container so --restart acts */
 };
 
+/* One process resource limit (setrlimit); RLIM_INFINITY is unlimited. */
+struct pd_rlimit {
+	int type; /* RLIMIT_* */
+	uint64_t soft, hard;
+};
+
 struct pd_config {
 	char id[65];
 	char *name;
@@ -97,7 +108,13 @@ struct pd_config {
 	bool no_new_privs_off;		   /* --security-opt no-new-privileges=false */
 	bool interactive;		   /* -i */
 	bool init;			   /* --init */
-	char *stop_signal; /* the image's StopSignal or --stop-signal ("SIGQUIT", "3"), or NULL */
+	char *stop_signal;	   /* the image's StopSignal or --stop-signal ("SIGQUIT", "3"), or NULL */
+	struct pd_rlimit *rlimits; /* set by the init before the user switch */
+	size_t n_rlimits;
+	gid_t *groups; /* supplementary groups added to the user's own */
+	size_t n_groups;
+	bool has_oom_score_adj;
+	int oom_score_adj; /* written to /proc/self/oom_score_adj when set */
 
 	/* The user's mounts, made in this order after the default ones (run
 	 * puts every -v before every --tmpfs). */
@@ -108,13 +125,16 @@ struct pd_config {
 	struct pd_device *devices; /* --device */
 	size_t n_devices;
 	struct pd_limits limits;
-	char *seccomp;	      /* NULL: the default profile; "unconfined"; or a JSON profile's path */
-	char *seccomp_json;   /* that profile's text, read once by `run`: restarts and `exec`
-			       * compile this, never the file again (a container could rewrite a
-			       * profile that sits in one of its volumes) */
-	bool privileged;      /* all capabilities, no seccomp, no masked paths, host devices */
-	bool rootless;	      /* not running as real root */
-	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
+	char *cgroup_path;     /* the group's path under each hierarchy's root; NULL: pocket-docker/<id> */
+	char **masked_paths;   /* hidden beyond the runtime's own list (NULL: none) */
+	char **readonly_paths; /* read-only beyond the runtime's own list (NULL: none) */
+	char *seccomp;	       /* NULL: the default profile; "unconfined"; or a JSON profile's path */
+	char *seccomp_json;    /* that profile's text, read once by `run`: restarts and `exec`
+				* compile this, never the file again (a container could rewrite a
+				* profile that sits in one of its volumes) */
+	bool privileged;       /* all capabilities, no seccomp, no masked paths, host devices */
+	bool rootless;	       /* not running as real root */
+	struct pd_netcfg net;  /* --network, --publish, --dns, --add-host */
 
 	/* The runtime's own. */
 	bool remove; /* --rm */
@@ -164,6 +184,9 @@ json_t *pd_config_json(const struct pd_config *c);
  * config with no profile comes back with seccomp "unconfined", which is the
  * same thing. */
 int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **err);
+
+/* RLIMIT_* of Docker's --ulimit name ("nofile"), or -1. */
+int pd_rlimit_type(const char *name);
 
 /* Parse "no", "on-failure[:MAX]", "always", "unless-stopped". */
 int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, struct pd_err **err);

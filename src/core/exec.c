@@ -54,51 +54,43 @@ static void forward(int sig)
 		kill(exec_child, sig);
 }
 
+static void copy_process_limits(const struct pd_config *from, struct pd_config *c)
+{
+	if (from->n_rlimits) {
+		c->rlimits = xmalloc(from->n_rlimits * sizeof(*from->rlimits));
+		memcpy(c->rlimits, from->rlimits, from->n_rlimits * sizeof(*from->rlimits));
+		c->n_rlimits = from->n_rlimits;
+	}
+	if (from->n_groups) {
+		c->groups = xmalloc(from->n_groups * sizeof(*from->groups));
+		memcpy(c->groups, from->groups, from->n_groups * sizeof(*from->groups));
+		c->n_groups = from->n_groups;
+	}
+}
+
 /* The exec's view of the container's config (decoded from its record
  * once): its env, user and working directory, overridden by the exec's
- * own options; its capabilities and no_new_privs as they are. */
+ * own options; its capabilities, no_new_privs, rlimits and groups as they
+ * are.  An OCI process (o->process) is taken whole instead. */
 static void build_config(const struct pd_record *r, const struct pd_config *ctr, const struct pd_exec_opts *o,
 			 struct pd_config *c)
 {
-	for (size_t i = 0; ctr->env && ctr->env[i]; i++)
-		pd_env_add(&c->env, ctr->env[i], pd_err_ignore(status));
-	for (size_t i = 0; o->env && o->env[i]; i++)
+	const struct pd_config *p = o->process ? o->process : ctr;
+	for (size_t i = 0; p->env && p->env[i]; i++)
+		pd_env_add(&c->env, p->env[i], pd_err_ignore(status));
+	for (size_t i = 0; !o->process && o->env && o->env[i]; i++)
 		pd_env_add(&c->env, o->env[i], pd_err_ignore(status));
-	const char *user = o->user ? o->user : ctr->user;
-	const char *wd = o->workdir ? o->workdir : ctr->workdir;
+	const char *user = o->user ? o->user : p->user;
+	const char *wd = o->workdir ? o->workdir : p->workdir;
 	c->user = user ? xstrdup(user) : NULL;
 	c->workdir = wd ? xstrdup(wd) : NULL;
 	c->rootless = ctr->rootless;
-	c->no_new_privs_off = ctr->no_new_privs_off;
-	c->caps = ctr->caps;
+	c->no_new_privs_off = p->no_new_privs_off;
+	c->caps = p->caps;
+	copy_process_limits(p, c);
+	c->cgroup_path = ctr->cgroup_path ? xstrdup(ctr->cgroup_path) : NULL;
 	c->argv = strv_copy(o->argv);
 	snprintf(c->id, sizeof(c->id), "%s", r->id);
-}
-
-/* Close every fd but the ones in KEEP (-1 entries ignored): the helper is a
- * fork of the CLI, and nothing of the caller's may follow it in (not the
- * write end of the command's own stdin pipe either, or the command would
- * never see its input end). */
-static void keep_only(const int *keep, size_t n)
-{
-	int sorted[8];
-	size_t m = 0;
-	for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++)
-		if (keep[i] >= 0)
-			sorted[m++] = keep[i];
-	for (size_t i = 1; i < m; i++)
-		for (size_t k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
-			int t = sorted[k];
-			sorted[k] = sorted[k - 1];
-			sorted[k - 1] = t;
-		}
-	unsigned from = 0;
-	for (size_t i = 0; i < m; i++) {
-		if ((unsigned)sorted[i] > from)
-			syscall(SYS_close_range, from, (unsigned)sorted[i] - 1, 0U);
-		from = (unsigned)sorted[i] + 1;
-	}
-	syscall(SYS_close_range, from, ~0U, 0U);
 }
 
 /* The container's /dev/null for a stream the caller does not give.  Opened
@@ -154,13 +146,14 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 	/* 0-2 stay (the caller's) until the container's replace them, so
 	 * that nothing opened from here on lands there by accident. */
 	int keep[] = { 0, 1, 2, pidfd, syncfd, stdio[0], stdio[1], stdio[2] };
-	keep_only(keep, ARRAY_SIZE(keep));
+	pd_close_all_but(keep, ARRAY_SIZE(keep));
 	bool full_idmap = !c->rootless || has_full_idmap(initpid);
 	/* The container's cgroup first (its limits apply to the command too),
 	 * while we can still see the host's cgroup tree.  A container with no group at all (ENOENT: rootless
 	 * without delegation) has no limits to join; any other failure must not let the command run outside
 	 * the container's limits. */
-	struct pd_cgroup *cg = pd_cg_open(c->id, c->rootless, &err);
+	struct pd_cgroup *cg = c->cgroup_path ? pd_cg_open_at(c->cgroup_path, c->rootless, &err)
+					      : pd_cg_open(c->id, c->rootless, &err);
 	if (!cg && err->errnum != ENOENT)
 		sync_die(syncfd, "cgroup", err, 125);
 	pd_err_freep(&err);
@@ -384,7 +377,7 @@ static void leave_terminal(int master, int hfd)
 		return;
 	setsid();
 	int keep[] = { master, hfd };
-	keep_only(keep, ARRAY_SIZE(keep));
+	pd_close_all_but(keep, ARRAY_SIZE(keep));
 	char buf[4096];
 	for (;;) {
 		struct pollfd pf[2] = { { master, POLLIN, 0 }, { hfd, POLLIN, 0 } };

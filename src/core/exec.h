@@ -18,6 +18,10 @@ struct pd_exec_opts {
 	const char *detach_keys;	  /* -it: the sequence that detaches; NULL: none */
 	int64_t deadline_ns;		  /* pd_mono_ns() by which the setup must be done; 0: none */
 	const struct pd_seccomp *seccomp; /* the container's filter; NULL: unconfined */
+	/* The whole process as an OCI process.json gives it (argv, env, user,
+	 * cwd, capabilities, no_new_privs, rlimits, groups), used as it is
+	 * instead of the container's config with the fields above; NULL: none. */
+	const struct pd_config *process;
 };
 
 struct pd_seccomp;

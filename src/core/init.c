@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -36,6 +37,7 @@
 #include "linux/sync.h"
 #include "linux/user.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -105,6 +107,8 @@ static int step_private(struct init_state *s, struct pd_err **err)
 static int step_etc(struct init_state *s, struct pd_err **err)
 {
 	const struct pd_config *cfg = s->ctx->cfg;
+	if (s->ctx->rootfs_bind)
+		return 0; /* a bundle's files are its own (its mounts bring them) */
 	_cleanup_close_ int upfd = open(s->ctx->upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (upfd < 0)
 		return pd_fail(err, errno, "open '%s'", s->ctx->upper);
@@ -139,7 +143,8 @@ static int step_etc(struct init_state *s, struct pd_err **err)
 static int step_rootfs(struct init_state *s, struct pd_err **err)
 {
 	struct init_ctx *c = s->ctx;
-	if (mnt_overlay(c->lowers, c->upper, c->work, c->merged, c->userns, err) < 0)
+	if (c->rootfs_bind ? mnt_bind_root(c->rootfs_bind, err) < 0
+			   : mnt_overlay(c->lowers, c->upper, c->work, c->merged, c->userns, err) < 0)
 		return -1;
 	s->rootfd = open(c->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->rootfd < 0)
@@ -194,6 +199,12 @@ static int step_volumes(struct init_state *s, struct pd_err **err)
 		if (mnt_device(s->rootfd, &cfg->devices[i], err) < 0)
 			return -1;
 	return 0;
+}
+
+static int step_mask_paths(struct init_state *s, struct pd_err **err)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	return mnt_mask_paths(s->rootfd, s->devfd, cfg->masked_paths, cfg->readonly_paths, err);
 }
 
 static int step_readonly(struct init_state *s, struct pd_err **err)
@@ -263,7 +274,74 @@ static int step_stdio(struct init_state *s, struct pd_err **err)
 
 static int step_user(struct init_state *s, struct pd_err **err)
 {
-	return user_resolve(s->ctx->cfg->user, "/etc/passwd", "/etc/group", &s->user, err);
+	const struct pd_config *cfg = s->ctx->cfg;
+	if (user_resolve(cfg->user, "/etc/passwd", "/etc/group", &s->user, err) < 0)
+		return -1;
+	for (size_t i = 0; i < cfg->n_groups; i++) {
+		bool have = false;
+		for (size_t k = 0; k < s->user.n_groups; k++)
+			have |= s->user.groups[k] == cfg->groups[i];
+		if (have)
+			continue;
+		if (s->user.n_groups == ARRAY_SIZE(s->user.groups))
+			return pd_fail(err, E2BIG, "more than %zu supplementary groups",
+				       ARRAY_SIZE(s->user.groups));
+		s->user.groups[s->user.n_groups++] = cfg->groups[i];
+	}
+	return 0;
+}
+
+/* As root of the namespaces, before the user switch: a hard limit can be
+ * raised only with CAP_SYS_RESOURCE, which the message says. */
+static int step_rlimits(struct init_state *s, struct pd_err **err)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	for (size_t i = 0; i < cfg->n_rlimits; i++) {
+		const struct pd_rlimit *r = &cfg->rlimits[i];
+		struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
+		if (setrlimit(r->type, &rl) < 0)
+			return pd_fail(err, errno, "set resource limit %d to %llu:%llu%s", r->type,
+				       (unsigned long long)r->soft, (unsigned long long)r->hard,
+				       errno == EPERM ? " (above the hard limit the runtime has)" : "");
+	}
+	return 0;
+}
+
+static int step_oom_score(struct init_state *s, struct pd_err **err)
+{
+	const struct pd_config *cfg = s->ctx->cfg;
+	if (!cfg->has_oom_score_adj)
+		return 0;
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d", cfg->oom_score_adj);
+	_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, (size_t)n) != n)
+		return pd_fail(err, errno, "set oom_score_adj to %d", cfg->oom_score_adj);
+	return 0;
+}
+
+/* The OCI face's create/start split: tell `create` the container is
+ * ready, then wait for `start`'s byte on the start FIFO (opened read-write
+ * by `create`, so the read blocks until a writer writes, never sees EOF).
+ * The sync channel's other end is gone once `create` has exited: it is
+ * closed here, and the stub reports nothing on it. */
+static int step_wait_start(struct init_state *s, struct pd_err **err)
+{
+	if (s->ctx->start_fd <= 0)
+		return 0;
+	struct sync_msg ready = { .type = SYNC_READY };
+	if (sync_send(s->ctx->syncfd, &ready, err) < 0)
+		return -1;
+	close(s->ctx->syncfd);
+	s->ctx->syncfd = -1;
+	char byte;
+	ssize_t n;
+	while ((n = read(s->ctx->start_fd, &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		_exit(125); /* nobody to tell: `create` is gone */
+	close(s->ctx->start_fd);
+	return 0;
 }
 
 static int step_caps_bounding(struct init_state *s, struct pd_err **err)
@@ -388,6 +466,7 @@ static const struct init_step setup_steps[] = {
 	{ "mount-proc", step_proc },
 	{ "mount-sys", step_sys },
 	{ "mount-volumes", step_volumes },
+	{ "mask-paths", step_mask_paths },
 	{ "workdir", step_workdir },
 	{ "wait-parent", step_wait_parent },
 	{ "cgroup-namespace", step_cgroup_ns },
@@ -403,6 +482,8 @@ static const struct init_step setup_steps[] = {
  * existing container and then runs exactly these. */
 static const struct init_step process_steps[] = {
 	{ "user", step_user },
+	{ "rlimits", step_rlimits },
+	{ "oom-score-adj", step_oom_score },
 	{ "seccomp-early", step_seccomp_early },
 	{ "capabilities-bounding", step_caps_bounding },
 	{ "switch-user", step_switch_user },
@@ -413,6 +494,7 @@ static const struct init_step process_steps[] = {
 	{ "exec-stub", step_exec_stub },
 	{ "parent-death", step_parent_death },
 	{ "seccomp", step_seccomp },
+	{ "wait-start", step_wait_start },
 };
 
 /* The last act of the runtime's image in this process: exec the stub
@@ -475,8 +557,17 @@ void init_main(struct init_ctx *ctx)
 	struct init_state s = { .ctx = ctx, .rootfd = -1, .devfd = -1, .tty_slave = -1, .stubfd = -1 };
 	/* Die with the monitor that started us rather than run unwatched
 	 * (set again after the user switch, step "parent-death"). */
-	ctx->pdeathsig = SIGKILL;
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	ctx->pdeathsig = ctx->outlive_parent ? 0 : SIGKILL;
+	prctl(PR_SET_PDEATHSIG, ctx->pdeathsig, 0, 0, 0);
+	/* Outliving `create`, hold nothing of its caller's but stdio: a
+	 * client waiting for EOF on a pipe it passed (containerd's shim)
+	 * would wait for the container. */
+	if (ctx->outlive_parent) {
+		int keep[] = {
+			0, 1, 2, ctx->stdio[0], ctx->stdio[1], ctx->stdio[2], ctx->syncfd, ctx->start_fd
+		};
+		pd_close_all_but(keep, ARRAY_SIZE(keep));
+	}
 	/* The monitor ignores SIGPIPE; the container's processes must not. */
 	signal(SIGPIPE, SIG_DFL);
 	umask(0);

@@ -20,6 +20,11 @@ struct init_ctx {
 	int syncfd;			  /* child's end of the sync channel */
 	int pdeathsig;			  /* the signal this process gets when its parent dies; 0: none */
 	const char *stub_mode;		  /* linux/execstub.h modes; NULL: exec in place (or --init) */
+	/* The OCI face (core/oci-run.c): */
+	const char *rootfs_bind; /* the root is this directory, bound; no overlay, no /etc files */
+	int start_fd;		 /* > 0: once set up, send SYNC_READY and wait for a byte here
+				  * (`start`) before the command runs; 0 (stdin is never it): at once */
+	bool outlive_parent;	 /* no parent-death signal: the caller exits after `create` */
 };
 
 /* Run every setup step, then execve the command.  Never returns: on failure

@@ -13,13 +13,12 @@
  *   read-only /sys and /sys/fs/cgroup; /dev/mqueue is not mounted in this
  *   phase (the IPC namespace's queues still work through mq_open);
  * - linux.maskedPaths and linux.readonlyPaths: the runtime always applies
- *   its own fixed lists (Docker's, linux/mount.c); a document that lists a
- *   path outside them is refused (it would run weaker than it asks), one
- *   that lists fewer runs stricter;
- * - linux.cgroupsPath: ignored; the container's group is the runtime's own
- *   (pocket-docker/<id>), with the document's limits;
- * - linux.resources.devices that deny everything: the runtime's /dev holds
- *   only the default nodes;
+ *   its own fixed lists (Docker's, linux/mount.c), and the document's
+ *   other paths too; one that lists fewer runs stricter;
+ * - linux.cgroupsPath: the container's group (cgroupfs or systemd's
+ *   "slice:prefix:name" form, made by `create`), with the document's limits;
+ * - linux.resources.devices: the runtime's /dev holds only the nodes runc
+ *   always allows, and every other mount is nodev (see pd_limits_from_oci);
  * - annotations: kept nowhere; "org.pocket-docker.seccomp": "default" (what
  *   `run --dump-spec` writes for the built-in profile) selects that
  *   profile, which can only make the container stricter. */
@@ -30,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -76,12 +76,30 @@ static bool is_default_mount(const struct pd_oci_mount *m)
 	return false;
 }
 
-static bool has_option(char *const *opts, const char *name)
+/* Flags the runtime can honour as asked: what each mount gets anyway
+ * (nodev; nosuid on a tmpfs), what it can set (ro, nosuid, noexec), and
+ * the atime modes, which change no one's access.  Propagation: private
+ * (the runtime's own, rprivate) and slave are made private; shared, which
+ * would let the container's mounts reach the host, is refused. */
+#define HONOURED_FLAGS                                                                                       \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_BIND | MS_REC | MS_NOATIME | MS_NODIRATIME |      \
+	 MS_RELATIME | MS_STRICTATIME)
+
+static int check_flags(const struct pd_oci_mount *m, size_t i, struct pd_err **err)
 {
-	for (size_t i = 0; opts && opts[i]; i++)
-		if (!strcmp(opts[i], name))
-			return true;
-	return false;
+	if (m->flags & ~(unsigned long)HONOURED_FLAGS)
+		return refuse(err, "mounts[%zu] ('%s'): mount flags %#lx are not supported yet", i,
+			      m->destination, m->flags & ~(unsigned long)HONOURED_FLAGS);
+	if (m->propagation & (MS_SHARED | MS_UNBINDABLE))
+		return refuse(err,
+			      "mounts[%zu] ('%s'): shared or unbindable propagation is not supported yet", i,
+			      m->destination);
+	if (m->rec_attr_set || m->rec_attr_clr)
+		return refuse(err, "mounts[%zu] ('%s'): recursive mount attributes are not supported yet", i,
+			      m->destination);
+	if (m->tmpcopyup)
+		return refuse(err, "mounts[%zu] ('%s'): tmpcopyup is not supported yet", i, m->destination);
+	return 0;
 }
 
 static int bind_mount(const struct pd_oci_mount *m, size_t i, const char *bundle, struct pd_config *out,
@@ -93,6 +111,11 @@ static int bind_mount(const struct pd_oci_mount *m, size_t i, const char *bundle
 		return -1;
 	if (!strcmp(m->destination, "/"))
 		return refuse(err, "mounts[%zu]: a bind mount over the root is not supported", i);
+	if (check_flags(m, i, err) < 0)
+		return -1;
+	if (m->data)
+		return refuse(err, "mounts[%zu] ('%s'): bind option '%s' is not supported yet", i,
+			      m->destination, m->data);
 	/* As for -v: the source exists now and is recorded free of
 	 * symlinks (a relative one is the bundle's). */
 	_cleanup_free_ char *given =
@@ -104,23 +127,31 @@ static int bind_mount(const struct pd_oci_mount *m, size_t i, const char *bundle
 	struct pd_mount pm = { .type = PD_MOUNT_BIND };
 	pm.bind.src = src;
 	pm.bind.dest = xstrdup(m->destination);
-	pm.bind.readonly = has_option(m->options, "ro") || has_option(m->options, "rro");
+	pm.bind.readonly = m->flags & MS_RDONLY;
+	pm.bind.nosuid = m->flags & MS_NOSUID;
+	pm.bind.noexec = m->flags & MS_NOEXEC;
 	pd_config_add_mount(out, &pm);
 	return 0;
 }
 
-/* tmpfs options as `--tmpfs` takes them: size=, mode=, exec/noexec, and
- * nosuid, nodev, rw (what the runtime always does). */
+/* A tmpfs as `--tmpfs` takes it: size= and mode= in the data, exec or
+ * noexec; always nosuid and nodev (mount.c). */
 static int tmpfs_mount(const struct pd_oci_mount *m, size_t i, struct pd_config *out, struct pd_err **err)
 {
-	_cleanup_free_ char *spec = xstrdup(m->destination);
-	for (size_t k = 0; m->options && m->options[k]; k++) {
-		const char *o = m->options[k];
-		if (!str_has_prefix(o, "size=") && !str_has_prefix(o, "mode=") && strcmp(o, "exec") &&
-		    strcmp(o, "noexec") && strcmp(o, "nosuid") && strcmp(o, "nodev") && strcmp(o, "rw"))
+	if (check_flags(m, i, err) < 0)
+		return -1;
+	if (m->flags & MS_RDONLY)
+		return refuse(err, "mounts[%zu] ('%s'): a read-only tmpfs is not supported yet", i,
+			      m->destination);
+	_cleanup_free_ char *spec =
+	    xasprintf("%s:%s", m->destination, m->flags & MS_NOEXEC ? "noexec" : "exec");
+	_cleanup_free_ char *data = m->data ? xstrdup(m->data) : NULL;
+	char *save = NULL;
+	for (char *o = data ? strtok_r(data, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
+		if (!str_has_prefix(o, "size=") && !str_has_prefix(o, "mode="))
 			return refuse(err, "mounts[%zu] ('%s'): tmpfs option '%s' is not supported yet", i,
 				      m->destination, o);
-		char *next = xasprintf("%s%c%s", spec, k ? ',' : ':', o);
+		char *next = xasprintf("%s,%s", spec, o);
 		free(spec);
 		spec = next;
 	}
@@ -199,14 +230,24 @@ static int map_caps(const struct pd_oci_process *p, struct pd_config *out, struc
 	return 0;
 }
 
-static int map_process(const struct pd_oci_process *p, struct pd_config *out, struct pd_err **err)
+int pd_config_from_oci_process(const struct pd_oci_process *p, struct pd_config *out, struct pd_err **err)
 {
-	if (p->rlimits)
-		return not_yet(err, "process.rlimits");
-	if (p->oom_score_adj.set)
-		return not_yet(err, "process.oomScoreAdj");
-	if (p->n_additional_gids)
-		return not_yet(err, "process.user.additionalGids");
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		out->rlimits = xrealloc(out->rlimits, (out->n_rlimits + 1) * sizeof(*out->rlimits));
+		out->rlimits[out->n_rlimits++] = (struct pd_rlimit){ .type = p->rlimits[i].type,
+								     .soft = p->rlimits[i].soft,
+								     .hard = p->rlimits[i].hard };
+	}
+	if (p->oom_score_adj.set) {
+		out->has_oom_score_adj = true;
+		out->oom_score_adj = (int)p->oom_score_adj.val;
+	}
+	if (p->n_additional_gids) {
+		out->groups = xcalloc(p->n_additional_gids, sizeof(*out->groups));
+		for (size_t i = 0; i < p->n_additional_gids; i++)
+			out->groups[i] = p->additional_gids[i];
+		out->n_groups = p->n_additional_gids;
+	}
 	if (p->umask.set && p->umask.val != 022)
 		return refuse(err, "process.user.umask: not supported yet (only 0022)");
 	if (p->apparmor_profile)
@@ -267,11 +308,13 @@ static int map_namespaces(const struct pd_oci_linux *l, struct pd_config *out, s
 	return 0;
 }
 
-static int map_resources(const struct pd_oci_resources *r, struct pd_limits *lim, struct pd_err **err)
+int pd_limits_from_oci(const struct pd_oci_resources *r, struct pd_limits *lim, struct pd_err **err)
 {
-	for (size_t i = 0; i < r->n_devices; i++)
-		if (r->devices[i].allow)
-			return not_yet(err, "linux.resources.devices (allow rules)");
+	/* linux.resources.devices: there is no device cgroup here.  The
+	 * container can open only the nodes the runtime makes in its /dev
+	 * (every other mount is nodev): the ones runc always allows too
+	 * (null, zero, full, random, urandom, tty, ptmx and its pts).  A rule
+	 * that allows more leaves it stricter than asked. */
 	if (r->mem_reservation.set)
 		return not_yet(err, "linux.resources.memory.reservation");
 	if (r->mem_kernel.set)
@@ -375,25 +418,27 @@ static int map_linux(const struct pd_oci_spec *s, struct pd_config *out, struct 
 				      "linux.devices[%zu] ('%s'): devices beyond the default ones are "
 				      "not supported yet",
 				      i, l->devices[i].path);
-	/* The runtime applies its own fixed lists; a document that asks to
-	 * hide or protect more than they do would run weaker than it asks. */
-	for (size_t i = 0; l->masked_paths && l->masked_paths[i]; i++)
+	/* The runtime applies its own fixed lists; what a document lists
+	 * beyond them is applied too. */
+	for (size_t i = 0; l->masked_paths && l->masked_paths[i]; i++) {
+		if (pd_check_container_path("linux.maskedPaths", l->masked_paths[i], err) < 0)
+			return -1;
 		if (!mnt_is_masked(l->masked_paths[i]))
-			return refuse(err,
-				      "linux.maskedPaths: '%s' is not one of the paths the runtime masks; "
-				      "other paths are not supported yet",
-				      l->masked_paths[i]);
-	for (size_t i = 0; l->readonly_paths && l->readonly_paths[i]; i++)
+			strv_push(&out->masked_paths, l->masked_paths[i]);
+	}
+	for (size_t i = 0; l->readonly_paths && l->readonly_paths[i]; i++) {
+		if (pd_check_container_path("linux.readonlyPaths", l->readonly_paths[i], err) < 0)
+			return -1;
 		if (!mnt_is_readonly(l->readonly_paths[i]))
-			return refuse(err,
-				      "linux.readonlyPaths: '%s' is not one of the paths the runtime makes "
-				      "read-only; other paths are not supported yet",
-				      l->readonly_paths[i]);
-	/* linux.cgroupsPath is ignored for now: the container's group is the
-	 * runtime's own (pocket-docker/<id>). */
+			strv_push(&out->readonly_paths, l->readonly_paths[i]);
+	}
+	/* As given: `create` makes it a group path (pd_cg_oci_path), knowing
+	 * whether the caller speaks systemd's form. */
+	if (l->cgroups_path.path && *l->cgroups_path.path)
+		out->cgroup_path = xstrdup(l->cgroups_path.path);
 	if (map_namespaces(l, out, err) < 0)
 		return -1;
-	if (l->has_resources && map_resources(&l->resources, &out->limits, err) < 0)
+	if (l->has_resources && pd_limits_from_oci(&l->resources, &out->limits, err) < 0)
 		return -1;
 	map_seccomp(s, out);
 	return 0;
@@ -407,9 +452,11 @@ int pd_config_from_oci(const struct pd_oci_spec *s, const char *bundle, struct p
 		return refuse(err, "process: required to run a container");
 	if (!s->has_linux)
 		return refuse(err, "linux: required (the standard namespaces)");
-	for (int k = 0; k < PD_OCI_HOOK_COUNT; k++)
-		if (s->hooks[k].n)
-			return refuse(err, "hooks.%s: not supported yet", pd_oci_hook_name(k));
+	/* The others run in the runtime's namespaces (core/oci-run.c). */
+	if (s->hooks[PD_OCI_HOOK_CREATE_CONTAINER].n || s->hooks[PD_OCI_HOOK_START_CONTAINER].n)
+		return refuse(err, "hooks.%s: hooks run inside the container are not supported yet",
+			      s->hooks[PD_OCI_HOOK_CREATE_CONTAINER].n ? "createContainer"
+								       : "startContainer");
 	if (s->domainname && *s->domainname)
 		return not_yet(err, "domainname");
 	_cleanup_free_ char *abs_bundle = realpath(bundle, NULL);
@@ -418,7 +465,7 @@ int pd_config_from_oci(const struct pd_oci_spec *s, const char *bundle, struct p
 	out->rootfs_arg =
 	    s->root_path[0] == '/' ? xstrdup(s->root_path) : xasprintf("%s/%s", abs_bundle, s->root_path);
 	out->read_only = s->root_readonly;
-	if (map_process(s->process, out, err) < 0 || map_linux(s, out, err) < 0 ||
+	if (pd_config_from_oci_process(s->process, out, err) < 0 || map_linux(s, out, err) < 0 ||
 	    map_mounts(s, abs_bundle, out, err) < 0)
 		return -1;
 	if (s->hostname && *s->hostname) {
@@ -460,7 +507,7 @@ const char *pd_oci_spec_version(void)
 	return PD_OCI_VERSION;
 }
 
-/* runc's default RLIMIT_NOFILE is left out: rlimits are refused above. */
+/* The default document as it is (runc's, RLIMIT_NOFILE included). */
 char *pd_oci_runnable_spec(bool rootless, struct pd_err **err)
 {
 	_cleanup_free_ char *text = NULL;
@@ -471,7 +518,6 @@ char *pd_oci_runnable_spec(bool rootless, struct pd_err **err)
 		pd_fail(err, 0, "the default spec does not parse");
 		return NULL;
 	}
-	json_object_del(json_object_get(j, "process"), "rlimits");
 	char *out = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	if (!out)

@@ -17,6 +17,14 @@
 int pd_config_from_oci(const struct pd_oci_spec *s, const char *bundle, struct pd_config *out,
 		       struct pd_err **err);
 
+/* The process part of the above (for `exec --process`): argv, env, cwd,
+ * user, terminal, capabilities, rlimits, groups, no_new_privs into *out
+ * (already initialised; its earlier values are replaced). */
+int pd_config_from_oci_process(const struct pd_oci_process *p, struct pd_config *out, struct pd_err **err);
+/* The resources part (for `update`): the set limits into *lim; what the
+ * engine cannot apply is refused by name. */
+int pd_limits_from_oci(const struct pd_oci_resources *r, struct pd_limits *lim, struct pd_err **err);
+
 /* Read `bundle`/config.json, decode it (oci/spec.h) and map it as above.
  * *out is initialised in every case (the caller frees it). */
 int pd_config_from_bundle(const char *bundle, struct pd_config *out, struct pd_err **err);

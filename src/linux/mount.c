@@ -192,6 +192,17 @@ static int readonly_one(int basefd, const char *rel, const char *what, struct pd
 	return attach(tree, tfd, rel, err);
 }
 
+int mnt_mask_paths(int rootfd, int devfd, char *const *masked, char *const *readonly, struct pd_err **err)
+{
+	for (size_t i = 0; masked && masked[i]; i++)
+		if (mask_one(rootfd, masked[i] + (masked[i][0] == '/'), devfd, "", err) < 0)
+			return -1;
+	for (size_t i = 0; readonly && readonly[i]; i++)
+		if (readonly_one(rootfd, readonly[i] + (readonly[i][0] == '/'), "", err) < 0)
+			return -1;
+	return 0;
+}
+
 int mnt_proc(int rootfd, int devfd, bool privileged, struct pd_err **err)
 {
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "proc", 0555, err);
@@ -328,6 +339,23 @@ int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct p
 	return take_fd(&devfd);
 }
 
+int mnt_bind_root(const char *path, struct pd_err **err)
+{
+	_cleanup_close_ int tree =
+	    open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return pd_fail(err, errno, "open rootfs '%s'", path);
+	/* nodev: a node the container makes in its root must not open a
+	 * host device (see the top). */
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV };
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		return pd_fail(err, errno, "set flags of rootfs '%s'", path);
+	_cleanup_close_ int target = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (target < 0)
+		return pd_fail(err, errno, "open rootfs '%s'", path);
+	return attach(tree, target, path, err);
+}
+
 int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 {
 	/* v->src is the real path the CLI checked (pd_volume_parse,
@@ -357,7 +385,9 @@ int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 		return -1;
 	/* nodev: a node the container makes in a volume must not open a host
 	 * device (see the top); ro as asked. */
-	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV | (v->readonly ? MOUNT_ATTR_RDONLY : 0) };
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_NODEV | (v->readonly ? MOUNT_ATTR_RDONLY : 0) |
+					       (v->nosuid ? MOUNT_ATTR_NOSUID : 0) |
+					       (v->noexec ? MOUNT_ATTR_NOEXEC : 0) };
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return pd_fail(err, errno, "set flags of volume '%s'", v->dest);
 	return attach(tree, target, v->dest, err);

@@ -15,6 +15,7 @@ struct pd_volume {
 	char *src;  /* absolute host path, free of symlinks when checked */
 	char *dest; /* absolute path inside the container, no "..", not '/' */
 	bool readonly;
+	bool nosuid, noexec; /* as an OCI document may ask (a volume is neither by default) */
 };
 
 /* A new tmpfs: --tmpfs PATH[:size=SIZE,mode=MODE,exec].  Always nosuid and
@@ -57,12 +58,21 @@ int mnt_make_private(struct pd_err **err);
  * top), and `upper`/`work`.  `userns` adds the userxattr option. */
 int mnt_overlay(char *const *lowers, const char *upper, const char *work, const char *merged, bool userns,
 		struct pd_err **err);
+/* The OCI face's root: the bundle's rootfs `path` bound (recursively) onto
+ * itself, nodev, so that it is a mount point pivot_root can use; writes go
+ * to the directory the caller gave, as the runtime spec says. */
+int mnt_bind_root(const char *path, struct pd_err **err);
 /* Fresh procfs at /proc, with Docker's masked and read-only paths. */
 int mnt_proc(int rootfd, int devfd, bool privileged, struct pd_err **err);
 /* Whether an unprivileged container's `path` ("/proc/kcore") is one the
  * runtime always masks (hides), or makes read-only (or masks). */
 bool mnt_is_masked(const char *path);
 bool mnt_is_readonly(const char *path);
+/* More paths an OCI document masks (a directory: an empty read-only
+ * tmpfs over it; anything else: /dev/null) and makes read-only (a
+ * recursive read-only bind of itself), each resolved inside the root; a
+ * path that does not exist is skipped. */
+int mnt_mask_paths(int rootfd, int devfd, char *const *masked, char *const *readonly, struct pd_err **err);
 /* Read-only sysfs at /sys (a recursive read-only bind of the host's /sys
  * when the kernel refuses a new instance), with its masked paths. */
 int mnt_sys(int rootfd, int devfd, bool privileged, struct pd_err **err);

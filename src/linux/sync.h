@@ -14,7 +14,8 @@
 enum sync_type {
 	SYNC_GO = 1,
 	SYNC_ERROR = 2,
-	SYNC_PTY = 3, /* child -> parent: the pty master, as SCM_RIGHTS */
+	SYNC_PTY = 3,	/* child -> parent: the pty master, as SCM_RIGHTS */
+	SYNC_READY = 4, /* child -> parent: set up, waiting for `start` (the OCI face) */
 };
 
 struct sync_msg {

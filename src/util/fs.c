@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -377,4 +378,26 @@ void pd_chown_to_invoker(const char *path)
 		return;
 	/* Best effort: on failure the state stays usable by root. */
 	(void)!lchown(path, (uid_t)strtoul(su, NULL, 10), (gid_t)strtoul(sg, NULL, 10));
+}
+
+void pd_close_all_but(const int *keep, size_t n)
+{
+	int sorted[16];
+	size_t m = 0;
+	for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++)
+		if (keep[i] >= 0)
+			sorted[m++] = keep[i];
+	for (size_t i = 1; i < m; i++)
+		for (size_t k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
+			int t = sorted[k];
+			sorted[k] = sorted[k - 1];
+			sorted[k - 1] = t;
+		}
+	unsigned from = 0;
+	for (size_t i = 0; i < m; i++) {
+		if ((unsigned)sorted[i] > from)
+			syscall(SYS_close_range, from, (unsigned)sorted[i] - 1, 0U);
+		from = (unsigned)sorted[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0U, 0U);
 }
