@@ -11,6 +11,7 @@ PKGS=(
 	busybox-static uidmap debootstrap python3 tmux passt nftables slirp4netns
 	xz-utils zstd
 	docker-registry skopeo runc
+	podman conmon containerd
 )
 
 missing=()
