@@ -525,7 +525,7 @@ char *pd_oci_runnable_spec(bool rootless, struct pd_err **err)
 	return out;
 }
 
-/* What this phase runs and nothing more (runtime-spec features.md). */
+/* What the runtime runs and nothing more (runtime-spec features.md). */
 char *pd_oci_features(struct pd_err **err)
 {
 	json_t *caps = json_array();
@@ -533,21 +533,22 @@ char *pd_oci_features(struct pd_err **err)
 		if (pd_oci_cap_name(c))
 			json_array_append_new(caps, json_string(pd_oci_cap_name(c)));
 	json_t *j = json_pack(
-	    "{s:s, s:s, s:[], s:[s,s,s,s,s,s,s,s,s,s],"
+	    "{s:s, s:s, s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s],"
 	    " s:{s:[s,s,s,s,s,s,s], s:o, s:{s:b, s:b, s:b, s:b, s:b},"
 	    "    s:{s:b, s:[s,s,s,s,s,s,s,s], s:[s,s,s,s,s,s,s]},"
 	    "    s:{s:b}, s:{s:b}},"
 	    " s:{s:s}}",
-	    "ociVersionMin", "1.0.0", "ociVersionMax", PD_OCI_VERSION, "hooks", "mountOptions", "bind",
-	    "rbind", "ro", "rw", "nosuid", "nodev", "noexec", "exec", "size", "mode", "linux", "namespaces",
-	    "cgroup", "ipc", "mount", "network", "pid", "uts", "user", "capabilities", caps, "cgroup", "v1",
-	    1, "v2", 1, "systemd", 0, "systemdUser", 0, "rdma", 0, "seccomp", "enabled", 1, "actions",
-	    "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
-	    "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG", "operators",
-	    "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-	    "SCMP_CMP_MASKED_EQ", "apparmor", "enabled", 0, "selinux", "enabled", 0, "annotations",
-	    "org.pocket-docker.phase",
-	    "1: run in the foreground; no create/start/exec yet; no hooks, rlimits, sysctl");
+	    "ociVersionMin", "1.0.0", "ociVersionMax", PD_OCI_VERSION, "hooks", "prestart", "createRuntime",
+	    "poststart", "poststop", "mountOptions", "bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev",
+	    "dev", "noexec", "exec", "atime", "noatime", "relatime", "strictatime", "nodiratime", "private",
+	    "rprivate", "slave", "rslave", "size", "linux", "namespaces", "cgroup", "ipc", "mount", "network",
+	    "pid", "uts", "user", "capabilities", caps, "cgroup", "v1", 1, "v2", 1, "systemd", 0,
+	    "systemdUser", 0, "rdma", 0, "seccomp", "enabled", 1, "actions", "SCMP_ACT_ALLOW",
+	    "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS",
+	    "SCMP_ACT_TRAP", "SCMP_ACT_TRACE", "SCMP_ACT_LOG", "operators", "SCMP_CMP_NE", "SCMP_CMP_LT",
+	    "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", "apparmor",
+	    "enabled", 0, "selinux", "enabled", 0, "annotations", "org.pocket-docker.refused",
+	    "every field the runtime cannot honour fails create with an error naming it");
 	char *text = j ? json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(j);
 	if (!text)

@@ -138,6 +138,49 @@ if [ -x ./pocket-docker ] && [ -f build/fixtures/busybox.tar.gz ]; then
 		fi
 	fi
 
+	# pocket-runc on pure v2: a bundle with a cgroupsPath and a limit;
+	# create/start, pause (cgroup.freeze), update, exec, kill, delete.
+	b=$st/bundle
+	mkdir -p "$b/rootfs" && tar -xzf build/fixtures/busybox.tar.gz -C "$b/rootfs"
+	pr() { ./pocket-runc --root "$st/runc" "$@"; }
+	pr spec --bundle "$b"
+	python3 - "$b/config.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["process"]["terminal"] = False
+s["process"]["args"] = ["/bin/sh", "-c", "while :; do date +%s%N >/tmp/t; sleep 0.1; done"]
+s["root"]["readonly"] = False
+s["linux"]["cgroupsPath"] = "/pdv2/c1"
+s["linux"].setdefault("resources", {})["memory"] = {"limit": 67108864}
+json.dump(s, open(sys.argv[1], "w"))
+PY
+	if pr create --bundle "$b" c1 >/dev/null 2>&1 </dev/null && pr start c1 &&
+		[ "$(cat /sys/fs/cgroup/pdv2/c1/memory.max 2>/dev/null)" = 67108864 ]; then
+		pass runc-v2-create-start-limit
+	else
+		fail runc-v2-create-start-limit "$(pr state c1 2>&1 | tr '\n' ' ')"
+	fi
+	if pr pause c1 && [ "$(cat /sys/fs/cgroup/pdv2/c1/cgroup.freeze)" = 1 ] &&
+		pr state c1 | grep -q '"paused"' && pr resume c1 && pr state c1 | grep -q '"running"'; then
+		pass runc-v2-pause-resume
+	else
+		fail runc-v2-pause-resume "$(pr state c1 2>&1 | tr '\n' ' ')"
+	fi
+	if pr update --pids-limit 30 c1 && [ "$(cat /sys/fs/cgroup/pdv2/c1/pids.max)" = 30 ] &&
+		[ "$(pr exec c1 /bin/cat /proc/self/cgroup)" = "0::/" ]; then
+		pass runc-v2-update-exec
+	else
+		fail runc-v2-update-exec "pids.max $(cat /sys/fs/cgroup/pdv2/c1/pids.max 2>&1)"
+	fi
+	pr kill c1 KILL
+	sleep 0.5
+	if pr delete c1 && [ ! -d /sys/fs/cgroup/pdv2/c1 ] && [ ! -d "$st/runc/c1" ]; then
+		pass runc-v2-delete
+	else
+		fail runc-v2-delete "$(ls /sys/fs/cgroup/pdv2 "$st/runc" 2>&1 | tr '\n' ' ')"
+	fi
+	rmdir /sys/fs/cgroup/pdv2 2>/dev/null
+
 	left=$(ls /sys/fs/cgroup/pocket-docker 2>/dev/null | grep -cE '^[0-9a-f]{64}$')
 	if [ "$left" = 0 ]; then pass pd-v2-no-groups-left; else fail pd-v2-no-groups-left "$left groups left"; fi
 	rm -rf "$st"
