@@ -85,6 +85,7 @@ static void build_config(const struct pd_record *r, const struct pd_config *ctr,
 	c->user = user ? xstrdup(user) : NULL;
 	c->workdir = wd ? xstrdup(wd) : NULL;
 	c->rootless = ctr->rootless;
+	c->net.mode = ctr->net.mode;
 	c->no_new_privs_off = p->no_new_privs_off;
 	c->caps = p->caps;
 	copy_process_limits(p, c);
@@ -166,6 +167,10 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
 	if (c->rootless)
 		flags |= CLONE_NEWUSER;
+	/* With the host's network there is no namespace of the container's to
+	 * join (and a rootless caller may not join the host's). */
+	if (c->net.mode == PD_NET_HOST)
+		flags &= ~CLONE_NEWNET;
 	if (setns(pidfd, flags) < 0) {
 		pd_fail(&err, errno, "join the container's namespaces");
 		sync_die(syncfd, "join", err, 125);

@@ -250,6 +250,27 @@ PY
 		env HOME=/home/pdtest XDG_RUNTIME_DIR= "$T_TMP/bin/pocket-runc" --root "$T_TMP/rl-state" run -b "$bundle" "rl-$T_TAG"
 	assert_exit 4 "rootless pocket-runc run"
 	assert_line "$OUT" "uid=0" "root in the user namespace"
+	# The split, rootless: create, state, start, exec, kill, delete.
+	python3 - "$bundle/config.json" <<'PY' || fail "edit the rootless bundle"
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["process"]["args"] = ["/bin/sleep", "100"]
+json.dump(s, open(sys.argv[1], "w"))
+PY
+	local rl=(setpriv --reuid=pdtest --regid=pdtest --init-groups env HOME=/home/pdtest XDG_RUNTIME_DIR=
+		"$T_TMP/bin/pocket-runc" --root "$T_TMP/rl-state")
+	_pd_exec /dev/null "${rl[@]}" create -b "$bundle" "rc-$T_TAG"
+	assert_ok "rootless create"
+	_pd_exec /dev/null "${rl[@]}" start "rc-$T_TAG"
+	assert_ok "rootless start"
+	_pd_exec /dev/null "${rl[@]}" exec "rc-$T_TAG" /bin/sh -c 'echo uid=$(id -u) ppid1=$(cat /proc/1/cmdline | tr "\0" " ")'
+	assert_ok "rootless exec"
+	assert_eq "$OUT" "uid=0 ppid1=/bin/sleep 100" "rootless exec in the container"
+	_pd_exec /dev/null "${rl[@]}" state "rc-$T_TAG"
+	assert_contains "$OUT" '"status": "running"'
+	_pd_exec /dev/null "${rl[@]}" delete --force "rc-$T_TAG"
+	assert_ok "rootless delete --force"
+	[ -z "$(ls -A "$T_TMP/rl-state")" ] || fail "rootless state left: $(ls -A "$T_TMP/rl-state")"
 	_pd_exec /dev/null "$T_TMP/bin/pocket-runc" --root "$T_TMP/root-state" run -b "$bundle" "rl-$T_TAG"
 	assert_exit 1 "the rootless document as root"
 	assert_contains "$ERR" "user namespace"
@@ -652,6 +673,52 @@ PY
 	pr create --bundle "$T_TMP/b-x$id" "x$id"
 	assert_exit 1 "a terminal without a console socket"
 	assert_contains "$ERR" "console-socket"
+}
+
+# The bundle's rootfs is used in place but nodev: a node the container
+# makes there (it holds CAP_MKNOD here) cannot open a host device; the
+# runtime's own /dev/null still works.
+test_runc_rootfs_nodev() {
+	need_busybox
+	local id=nd-$T_TAG
+	BUNDLE_SH='mknod /dn c 1 3 && echo made; echo x >/dn 2>/dev/null && echo opened || echo refused; echo y >/dev/null && echo null-ok' \
+		make_bundle "$T_TMP/b-$id" "s['root']['readonly'] = False
+for k in ('bounding', 'effective', 'permitted'):
+    s['process']['capabilities'][k].append('CAP_MKNOD')
+s['process']['capabilities']['ambient'] = []"
+	pr run --bundle "$T_TMP/b-$id" "$id"
+	assert_ok
+	assert_eq "$OUT" "$(printf 'made\nrefused\nnull-ok')" "a device node in the rootfs"
+}
+
+# A hostile bundle and a careless caller: a container that exits before
+# start cannot be started (and says why); a symlink in the rootfs cannot
+# send a bind mount's destination or a masked path out of the root.
+test_runc_hostile_bundle() {
+	need_busybox
+	local id=hb-$T_TAG rootfs
+	create_loop "$id" 'exit 0'
+	wait_status "$id" created
+	pid=$(cat "$T_TMP/$id.pid")
+	kill -9 "$pid"
+	wait_status "$id" stopped
+	pr start "$id"
+	assert_exit 1 "start of a container whose init died"
+	assert_contains "$ERR" "stopped"
+	pr delete "$id"
+	assert_ok
+	mkdir -p "$T_TMP/outside" "$T_TMP/src"
+	echo secret >"$T_TMP/outside/f"
+	BUNDLE_SH='ls /etc/evil; ls /proc/evil 2>&1 | head -1' make_bundle "$T_TMP/b-s$id" "s['mounts'].append({'destination': '/etc/evil', 'type': 'bind', 'source': '$T_TMP/src', 'options': ['rbind']})
+s['linux']['maskedPaths'] = ['/proc/kcore', '/etc/passwd-link']"
+	rootfs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root"]["path"])' "$T_TMP/b-s$id/config.json")
+	rm -rf "$rootfs/etc/evil"
+	ln -s "$T_TMP/outside" "$rootfs/etc/evil"
+	ln -s "$T_TMP/outside/f" "$rootfs/etc/passwd-link"
+	pr run --bundle "$T_TMP/b-s$id" "s$id"
+	[ "$(cat "$T_TMP/outside/f")" = secret ] || fail "a file outside the root changed"
+	grep -qF "$T_TMP/outside" /proc/self/mountinfo && fail "a mount landed outside the root"
+	return 0
 }
 
 run_tests "$@"
