@@ -818,7 +818,8 @@ int pd_cg_signal_all(struct pd_cgroup *cg, int sig, struct pd_err **err)
 	}
 	/* Any other signal: freeze first, so no process forks past the pass
 	 * or exits and frees its pid to a stranger; thaw after (a paused
-	 * group stays paused, its processes take the signal when resumed).
+	 * group stays paused: v1 processes take the signal when resumed, v2
+	 * lets a fatal one through at once).
 	 * Without a usable freezer (none mounted, or a task that will not
 	 * stop within the bound) one pass is the best there is: a child born
 	 * during it may miss the signal. */

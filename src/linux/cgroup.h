@@ -138,8 +138,10 @@ int pd_cg_pids(struct pd_cgroup *cg, pid_t **out, size_t *n, struct pd_err **err
  * is signalled while frozen and then thawed, so its processes die (v1
  * frozen tasks act on no signal until thawed).  Any other signal: the
  * group is frozen for the pass (no fork escapes it, no pid is reused) and
- * thawed after, unless it was frozen before (its processes take the signal
- * when resumed); without a freezer one pass.  An empty group is success.
+ * thawed after, unless it was frozen before (it stays frozen: on v1 its
+ * processes take the signal when resumed; the v2 freezer lets a fatal one,
+ * such as SIGTERM without a handler, through at once); without a freezer
+ * one pass.  An empty group is success.
  * EINVAL (PD_ERR_USAGE) for a signal number out of range; ENOTSUP on the
  * 'none' back end. */
 int pd_cg_signal_all(struct pd_cgroup *cg, int sig, struct pd_err **err);
