@@ -114,6 +114,9 @@ void pd_config_free(struct pd_config *c)
 	free(c->cgroup_path);
 	strv_free(c->masked_paths);
 	strv_free(c->readonly_paths);
+	free(c->netns_path);
+	free(c->ipcns_path);
+	free(c->utsns_path);
 	pd_netcfg_free(&c->net);
 	memset(c, 0, sizeof(*c));
 }

@@ -128,13 +128,17 @@ struct pd_config {
 	char *cgroup_path;     /* the group's path under each hierarchy's root; NULL: pocket-docker/<id> */
 	char **masked_paths;   /* hidden beyond the runtime's own list (NULL: none) */
 	char **readonly_paths; /* read-only beyond the runtime's own list (NULL: none) */
-	char *seccomp;	       /* NULL: the default profile; "unconfined"; or a JSON profile's path */
-	char *seccomp_json;    /* that profile's text, read once by `run`: restarts and `exec`
-				* compile this, never the file again (a container could rewrite a
-				* profile that sits in one of its volumes) */
-	bool privileged;       /* all capabilities, no seccomp, no masked paths, host devices */
-	bool rootless;	       /* not running as real root */
-	struct pd_netcfg net;  /* --network, --publish, --dns, --add-host */
+	/* linux.namespaces[].path of the OCI face: namespaces the init joins
+	 * instead of making its own (NULL: its own).  Used by `create` only:
+	 * `exec` joins whatever the init is in. */
+	char *netns_path, *ipcns_path, *utsns_path;
+	char *seccomp;	      /* NULL: the default profile; "unconfined"; or a JSON profile's path */
+	char *seccomp_json;   /* that profile's text, read once by `run`: restarts and `exec`
+			       * compile this, never the file again (a container could rewrite a
+			       * profile that sits in one of its volumes) */
+	bool privileged;      /* all capabilities, no seccomp, no masked paths, host devices */
+	bool rootless;	      /* not running as real root */
+	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
 
 	/* The runtime's own. */
 	bool remove; /* --rm */

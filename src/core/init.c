@@ -237,9 +237,27 @@ static int step_pivot(struct init_state *s, struct pd_err **err)
 	return 0;
 }
 
+/* The OCI face's namespaces joined by path (the new ones clone made are
+ * left for them), before anything is built in them. */
+static int step_join(struct init_state *s, struct pd_err **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s->ctx->join_fds); i++) {
+		int fd = s->ctx->join_fds[i];
+		if (fd <= 0)
+			continue;
+		if (setns(fd, s->ctx->join_types[i]) < 0)
+			return pd_fail(err, errno, "join namespace %zu", i);
+		close(fd);
+		s->ctx->join_fds[i] = 0;
+	}
+	return 0;
+}
+
 static int step_hostname(struct init_state *s, struct pd_err **err)
 {
 	const char *h = s->ctx->cfg->hostname;
+	if (!h)
+		return 0; /* a joined uts namespace keeps its name */
 	if (sethostname(h, strlen(h)) < 0)
 		return pd_fail(err, errno, "set hostname '%s'", h);
 	return 0;
@@ -247,8 +265,8 @@ static int step_hostname(struct init_state *s, struct pd_err **err)
 
 static int step_network(struct init_state *s, struct pd_err **err)
 {
-	if (s->ctx->cfg->net.mode == PD_NET_HOST)
-		return 0; /* the host's namespace: not ours to change */
+	if (s->ctx->cfg->net.mode == PD_NET_HOST || s->ctx->cfg->netns_path)
+		return 0; /* the host's or a joined namespace: not ours to change */
 	return ns_loopback_up(err);
 }
 
@@ -457,6 +475,7 @@ struct init_step {
 
 /* Building the container: namespaces' contents, before pivot_root. */
 static const struct init_step setup_steps[] = {
+	{ "join-namespaces", step_join },
 	{ "wait-parent", step_wait_parent_userns },
 	{ "mount-private", step_private },
 	{ "etc-files", step_etc },
@@ -563,9 +582,17 @@ void init_main(struct init_ctx *ctx)
 	 * client waiting for EOF on a pipe it passed (containerd's shim)
 	 * would wait for the container. */
 	if (ctx->outlive_parent) {
-		int keep[] = {
-			0, 1, 2, ctx->stdio[0], ctx->stdio[1], ctx->stdio[2], ctx->syncfd, ctx->start_fd
-		};
+		int keep[] = { 0,
+			       1,
+			       2,
+			       ctx->stdio[0],
+			       ctx->stdio[1],
+			       ctx->stdio[2],
+			       ctx->syncfd,
+			       ctx->start_fd,
+			       ctx->join_fds[0] > 0 ? ctx->join_fds[0] : -1,
+			       ctx->join_fds[1] > 0 ? ctx->join_fds[1] : -1,
+			       ctx->join_fds[2] > 0 ? ctx->join_fds[2] : -1 };
 		pd_close_all_but(keep, ARRAY_SIZE(keep));
 	}
 	/* The monitor ignores SIGPIPE; the container's processes must not. */

@@ -26,7 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -295,6 +298,7 @@ struct creation {
 	struct pd_cgroup *cg;
 	struct pd_idmap map;
 	int fifo;
+	int join_fds[3]; /* the namespaces joined by path */
 	int sv[2];
 	int null_fds[3];
 	pid_t pid;
@@ -319,9 +323,12 @@ static void creation_end(struct creation *k, bool failed)
 	for (int i = 0; i < 2; i++)
 		if (k->sv[i] >= 0)
 			close(k->sv[i]);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		if (k->null_fds[i] >= 0)
 			close(k->null_fds[i]);
+		if (k->join_fds[i] > 0)
+			close(k->join_fds[i]);
+	}
 	if (k->fifo >= 0)
 		close(k->fifo);
 	pd_seccomp_free(k->seccomp);
@@ -401,6 +408,29 @@ static int create_fifo(struct creation *k, struct pd_err **err)
 	return k->fifo < 0 ? pd_fail(err, errno, "open '%s'", path) : 0;
 }
 
+/* The namespaces to join, opened now and checked to be of their type: a
+ * path that is no namespace (or another kind) fails here, by name. */
+static int create_joins(struct creation *k, struct pd_err **err)
+{
+	const char *paths[3] = { k->cfg.netns_path, k->cfg.ipcns_path, k->cfg.utsns_path };
+	static const int types[3] = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS };
+	static const char *const names[3] = { "network", "ipc", "uts" };
+	for (int i = 0; i < 3; i++) {
+		if (!paths[i])
+			continue;
+		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "the %s namespace '%s'", names[i],
+					    paths[i]);
+		k->join_fds[i] = fd;
+		int t = ioctl(fd, NS_GET_NSTYPE);
+		if (t != types[i])
+			return pd_fail_kind(err, PD_ERR_USAGE, t < 0 ? errno : 0,
+					    "'%s' is not a %s namespace", paths[i], names[i]);
+	}
+	return 0;
+}
+
 /* The caller's stdio goes to the container as it is; a closed one is
  * /dev/null (the init would fail to dup it). */
 static int create_stdio(struct creation *k, int stdio[3], struct pd_err **err)
@@ -437,6 +467,8 @@ static int create_init(struct creation *k, int *master, struct pd_err **err)
 		.syncfd = k->sv[1],
 		.start_fd = k->fifo,
 		.outlive_parent = true,
+		.join_fds = { k->join_fds[0], k->join_fds[1], k->join_fds[2] },
+		.join_types = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS },
 	};
 	bool in_group = false;
 	int pidfd = -1, cgfd = pd_cg_clone_fd(k->cg);
@@ -543,6 +575,8 @@ int pd_oci_create(const char *root, const char *id, const struct pd_oci_create_o
 		r = create_seccomp(&k, root, err);
 	if (r == 0)
 		r = create_cgroup(&k, err);
+	if (r == 0)
+		r = create_joins(&k, err);
 	if (r == 0)
 		r = create_fifo(&k, err);
 	if (r == 0)

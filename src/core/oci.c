@@ -281,10 +281,24 @@ static int map_namespaces(const struct pd_oci_linux *l, struct pd_config *out, s
 	bool have[PD_OCI_NS_COUNT] = { false };
 	for (size_t i = 0; i < l->n_namespaces; i++) {
 		const struct pd_oci_namespace *ns = &l->namespaces[i];
-		if (ns->path)
-			return refuse(err,
-				      "linux.namespaces: joining the %s namespace '%s' is not supported yet",
+		/* Joined by path: a pod's containers share its sandbox's
+		 * network, IPC and UTS namespaces (Kubernetes through the CRI). */
+		char **join = ns->type == PD_OCI_NS_NETWORK ? &out->netns_path
+			      : ns->type == PD_OCI_NS_IPC   ? &out->ipcns_path
+			      : ns->type == PD_OCI_NS_UTS   ? &out->utsns_path
+							    : NULL;
+		if (ns->path && (!join || geteuid() != 0))
+			return refuse(
+			    err, "linux.namespaces: joining the %s namespace '%s' is not supported yet%s",
+			    pd_oci_ns_name(ns->type), ns->path,
+			    join ? " rootless" : " (network, ipc and uts only)");
+		if (ns->path && ns->path[0] != '/')
+			return refuse(err, "linux.namespaces: the %s namespace path '%s' is not absolute",
 				      pd_oci_ns_name(ns->type), ns->path);
+		if (ns->path) {
+			free(*join);
+			*join = xstrdup(ns->path);
+		}
 		if (ns->type == PD_OCI_NS_TIME)
 			return not_yet(err, "linux.namespaces: time");
 		have[ns->type] = true;
@@ -468,7 +482,11 @@ int pd_config_from_oci(const struct pd_oci_spec *s, const char *bundle, struct p
 	if (pd_config_from_oci_process(s->process, out, err) < 0 || map_linux(s, out, err) < 0 ||
 	    map_mounts(s, abs_bundle, out, err) < 0)
 		return -1;
-	if (s->hostname && *s->hostname) {
+	if (out->utsns_path) {
+		/* The joined namespace's name is its owner's. */
+		if (s->hostname && *s->hostname)
+			return refuse(err, "hostname: cannot be set in a joined uts namespace");
+	} else if (s->hostname && *s->hostname) {
 		out->hostname = xstrdup(s->hostname);
 	} else {
 		/* No hostname: the new UTS namespace keeps the host's name, as

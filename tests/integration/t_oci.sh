@@ -721,4 +721,41 @@ s['linux']['maskedPaths'] = ['/proc/kcore', '/etc/passwd-link']"
 	return 0
 }
 
+# A pod, as Kubernetes makes one through the CRI: a sandbox container, and
+# a second that joins its network, IPC and UTS namespaces by path (its
+# hostname is the sandbox's).  A path of the wrong kind is refused by name.
+test_runc_join_namespaces() {
+	need_busybox
+	local a=sb-$T_TAG b=app-$T_TAG pid ns want
+	create_loop "$a" "" "s['hostname'] = 'sandbox'"
+	pr start "$a"
+	assert_ok
+	pid=$(cat "$T_TMP/$a.pid")
+	want=$(for ns in net ipc uts; do readlink "/proc/$pid/ns/$ns"; done)
+	BUNDLE_SH='hostname; for ns in net ipc uts; do readlink /proc/self/ns/$ns; done' make_bundle "$T_TMP/b-$b" "
+s.pop('hostname', None)
+for n in s['linux']['namespaces']:
+    if n['type'] in ('network', 'ipc', 'uts'):
+        n['path'] = '/proc/$pid/ns/' + {'network': 'net'}.get(n['type'], n['type'])
+if not any(n['type'] == 'network' for n in s['linux']['namespaces']):
+    s['linux']['namespaces'].append({'type': 'network', 'path': '/proc/$pid/ns/net'})"
+	pr run --bundle "$T_TMP/b-$b" "$b"
+	assert_ok "run in the sandbox's namespaces"
+	assert_eq "$OUT" "$(printf 'sandbox\n%s' "$want")" "the joined namespaces"
+	python3 - "$T_TMP/b-$b/config.json" "$pid" <<'PY' || fail "edit"
+import json, sys
+s = json.load(open(sys.argv[1]))
+for n in s["linux"]["namespaces"]:
+    if n["type"] == "network":
+        n["path"] = "/proc/%s/ns/uts" % sys.argv[2]
+json.dump(s, open(sys.argv[1], "w"))
+PY
+	pr run --bundle "$T_TMP/b-$b" "x$b"
+	assert_exit 1 "a uts namespace given as the network's"
+	assert_contains "$ERR" "is not a network namespace"
+	[ ! -e "$T_ROOT/x$b" ] || fail "the refused container left its state"
+	pr delete --force "$a"
+	assert_ok
+}
+
 run_tests "$@"
