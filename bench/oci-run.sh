@@ -2,12 +2,12 @@
 # OCI runtime benchmark: `run` of one bundle (busybox, /bin/true) by each OCI runtime, start
 # to exit, side by side:
 #
-#   pocket-runc  pocket-runc run --bundle B ID   (pocket-docker under runc's name, phase 1)
+#   pocket-runc  pocket-runc run --bundle B ID   (pocket-docker under runc's name)
 #   runc         runc run --bundle B ID
 #   crun         crun run --bundle B ID          (when crun is installed)
 #
-# One bundle for all: `pocket-runc spec` (runc's default less rlimits, which pocket-runc does
-# not run yet; ociVersion 1.0.0 for Debian 12's crun), on the busybox rootfs directory, writable root, no terminal, namespaces pid,
+# One bundle for all: `pocket-runc spec` (runc's default document; ociVersion 1.0.0 for
+# Debian 12's crun), on the busybox rootfs directory, writable root, no terminal, namespaces pid,
 # mount, ipc, uts, network, cgroup, no seccomp (so no runtime compiles a filter).
 #
 # Must run as root.  Environment knobs:
