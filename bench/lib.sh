@@ -408,3 +408,19 @@ rotation() {
 		ROT+=("${pairs[2 * k]}" "${pairs[2 * k + 1]}")
 	done
 }
+
+# rotated_rounds PREFIX RUNS ROUNDS WARMUP WHAT NAME CMD [NAME CMD...]: RUNS
+# runs of each command in all (at least 2 per round), split into ROUNDS
+# hyperfine invocations whose order rotates (rotation); results in
+# PREFIX-R.  WHAT names the runs in the log line.
+rotated_rounds() {
+	local prefix=$1 runs=$2 rounds=$3 warmup=$4 what=$5 per r
+	shift 5
+	per=$(((runs + rounds - 1) / rounds))
+	[ "$per" -ge 2 ] || per=2
+	log "measuring: $runs $what in $rounds rounds"
+	for ((r = 0; r < rounds; r++)); do
+		rotation "$r" "$@"
+		hf_rounds "$prefix-$r" 1 "$per" "$warmup" "${ROT[@]}"
+	done
+}

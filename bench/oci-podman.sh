@@ -123,15 +123,9 @@ fi
 [ ${#NAMES[@]} -gt 0 ] || die "no runtime works under podman here"
 
 # ---------------------------------------------------------------- measure
-PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
-[ "$PER" -ge 2 ] || PER=2
 PAIRS=()
 for ((i = 0; i < ${#NAMES[@]}; i++)); do PAIRS+=("${NAMES[i]}" "${CMDS[i]}"); done
-log "measuring: $RUNS podman runs per runtime in $ROUNDS rounds"
-for ((r = 0; r < ROUNDS; r++)); do
-	rotation "$r" "${PAIRS[@]}"
-	hf_rounds "$TMP/round-$r" 1 "$PER" "$WARMUP" "${ROT[@]}"
-done
+rotated_rounds "$TMP/round" "$RUNS" "$ROUNDS" "$WARMUP" "podman runs per runtime" "${PAIRS[@]}"
 
 # ---------------------------------------------------------------- report
 SKIP_ARGS=()

@@ -74,15 +74,9 @@ else
 fi
 [ ${#NAMES[@]} -gt 0 ] || die "no command works"
 
-PER=$(((RUNS + ROUNDS - 1) / ROUNDS))
-[ "$PER" -ge 2 ] || PER=2
 PAIRS=()
 for ((i = 0; i < ${#NAMES[@]}; i++)); do PAIRS+=("${NAMES[i]}" "${CMDS[i]}"); done
-log "measuring: $RUNS runs per command in $ROUNDS rounds"
-for ((r = 0; r < ROUNDS; r++)); do
-	rotation "$r" "${PAIRS[@]}"
-	hf_rounds "$TMP/round-$r" 1 "$PER" "$WARMUP" "${ROT[@]}"
-done
+rotated_rounds "$TMP/round" "$RUNS" "$ROUNDS" "$WARMUP" "runs per command" "${PAIRS[@]}"
 
 SKIP_ARGS=()
 while IFS= read -r -d '' a; do SKIP_ARGS+=("$a"); done < <(skipped_args)

@@ -99,10 +99,15 @@ pd() {
 }
 
 pd_stdin() {
-	local data=$1
-	shift
+	_bin_stdin "$PD" "$@"
+}
+
+# _bin_stdin BINARY DATA ARGS...: BINARY --root T_ROOT ARGS with DATA on stdin.
+_bin_stdin() {
+	local bin=$1 data=$2
+	shift 2
 	printf '%s' "$data" >"$T_STATE/stdin"
-	_pd_exec "$T_STATE/stdin" "$PD" --root "$T_ROOT" "$@"
+	_pd_exec "$T_STATE/stdin" "$bin" --root "$T_ROOT" "$@"
 }
 
 pd_noroot() {

@@ -346,10 +346,7 @@ wait_status() {
 }
 
 pr_stdin() {
-	local data=$1
-	shift
-	printf '%s' "$data" >"$T_STATE/stdin"
-	_pd_exec "$T_STATE/stdin" "$PR" --root "$T_ROOT" "$@"
+	_bin_stdin "$PR" "$@"
 }
 
 # pr_detached OUTFILE ARGS...: pocket-runc with its stdio (and so the
