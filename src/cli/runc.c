@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -827,29 +829,63 @@ static int cmd_exec(const struct runc_global *g, int argc, char **argv)
 	COMMAND_EPILOGUE
 }
 
-/* `run` in the foreground with process.terminal and no console socket:
- * the pty master is relayed to our own stdio (raw when it is a terminal)
- * until the init exits. */
-static void relay_terminal(int master, int pidfd)
+/* The signals a foreground `run` passes on to the container's init, as
+ * runc's does: the container decides what they mean. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void block_forwarded(sigset_t *old)
 {
-	cli_term_raw();
-	bool in_open = true;
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t k = 0; k < ARRAY_SIZE(forwarded); k++)
+		sigaddset(&set, forwarded[k]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* `run` in the foreground, until the init exits: the signals above go to
+ * it through its pidfd; with process.terminal and no console socket the
+ * pty master is relayed to our own stdio (raw when it is a terminal), and
+ * our window size follows to it. */
+static void wait_foreground(int pidfd, int master)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t k = 0; k < ARRAY_SIZE(forwarded); k++)
+		sigaddset(&set, forwarded[k]);
+	_cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct winsize ws;
+	if (master >= 0) {
+		cli_term_raw();
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+			ioctl(master, TIOCSWINSZ, &ws);
+	}
+	bool in_open = master >= 0, out_open = master >= 0;
 	for (;;) {
 		struct pollfd p[] = { { in_open ? 0 : -1, POLLIN, 0 },
-				      { master, POLLIN, 0 },
-				      { pidfd, POLLIN, 0 } };
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+				      { out_open ? master : -1, POLLIN, 0 },
+				      { pidfd, POLLIN, 0 },
+				      { sfd, POLLIN, 0 } };
+		if (poll(p, 4, -1) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents)
 			in_open = relay_copy(0, master);
-		if (p[1].revents && !relay_copy(master, 1))
-			break;
+		if (p[1].revents)
+			out_open = relay_copy(master, 1);
+		struct signalfd_siginfo si;
+		while (p[3].revents && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGWINCH && master >= 0 && ioctl(0, TIOCGWINSZ, &ws) == 0)
+				ioctl(master, TIOCSWINSZ, &ws);
+			else if (si.ssi_signo != SIGWINCH)
+				syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
+		}
 		if (p[2].revents) {
-			relay_drain(master, 1);
+			if (out_open)
+				relay_drain(master, 1);
 			break;
 		}
 	}
-	cli_term_restore();
+	if (master >= 0)
+		cli_term_restore();
 }
 
 static int cmd_run(const struct runc_global *g, int argc, char **argv)
@@ -866,6 +902,12 @@ static int cmd_run(const struct runc_global *g, int argc, char **argv)
 	int master = -1;
 	bool relay = !o.detach && !o.console_socket;
 	char *w = NULL;
+	sigset_t old;
+	/* From before the container exists: a signal meanwhile is passed on
+	 * once it runs, never the end of this process with the container
+	 * left behind. */
+	if (!o.detach)
+		block_forwarded(&old);
 	if (check_preserve_fds(g, &o) < 0) {
 		code = CLI_EXIT_FAILED;
 	} else if (pd_oci_create(root, id, &co, &pid, relay ? &master : NULL, &err) < 0) {
@@ -879,10 +921,12 @@ static int cmd_run(const struct runc_global *g, int argc, char **argv)
 		/* runc's run: the container's status is ours, and it is gone
 		 * after. */
 		_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (pd_oci_start(root, id, &w, &err) < 0)
+		if (pd_oci_start(root, id, &w, &err) < 0) {
 			code = fail(g, err);
-		else if (master >= 0 && pidfd >= 0)
-			relay_terminal(master, pidfd);
+			kill(pid, SIGKILL); /* it waits for a start that will not come */
+		} else if (pidfd >= 0) {
+			wait_foreground(pidfd, master);
+		}
 		int status = 0;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
@@ -896,6 +940,8 @@ static int cmd_run(const struct runc_global *g, int argc, char **argv)
 	warn(g, w);
 	if (master >= 0)
 		close(master);
+	if (!o.detach)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	COMMAND_EPILOGUE
 }
 
@@ -923,6 +969,12 @@ int cli_runc(int argc, char **argv)
 	struct runc_global g = { 0 };
 	_cleanup_err_ struct pd_err *err = NULL;
 	int i = 1, code = -1;
+	/* A caller may start us with stdio closed: the first files opened
+	 * (a lock, a state file) must not land on fds 0-2, which go to the
+	 * container.  open() takes the lowest free fd. */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return CLI_EXIT_FAILED;
 	if (cli_parse(global_table, &g, argc, argv, &i, &err) < 0) {
 		code = fail(&g, err);
 	} else if (g.help) {

@@ -117,6 +117,8 @@ void pd_config_free(struct pd_config *c)
 	free(c->netns_path);
 	free(c->ipcns_path);
 	free(c->utsns_path);
+	strv_free(c->sysctls);
+	free(c->domainname);
 	pd_netcfg_free(&c->net);
 	memset(c, 0, sizeof(*c));
 }
@@ -749,6 +751,10 @@ json_t *pd_config_json(const struct pd_config *c)
 		json_object_set_new(o, "OomScoreAdj", json_integer(c->oom_score_adj));
 	if (c->cgroup_path)
 		json_object_set_new(o, "CgroupPath", json_string(c->cgroup_path));
+	if (c->sysctls)
+		json_object_set_new(o, "Sysctls", strv_json(c->sysctls));
+	if (c->domainname)
+		json_object_set_new(o, "Domainname", json_string(c->domainname));
 	if (c->masked_paths)
 		json_object_set_new(o, "MaskedPaths", strv_json(c->masked_paths));
 	if (c->readonly_paths)
@@ -1154,7 +1160,9 @@ static int decode_process_extra(json_t *o, struct pd_config *c, struct pd_err **
 		c->has_oom_score_adj = true;
 		c->oom_score_adj = (int)adj;
 	}
-	if (get_strv(o, "MaskedPaths", &c->masked_paths, err) < 0 ||
+	if (get_strv(o, "Sysctls", &c->sysctls, err) < 0 ||
+	    get_str(o, "Domainname", &c->domainname, err) < 0 ||
+	    get_strv(o, "MaskedPaths", &c->masked_paths, err) < 0 ||
 	    get_strv(o, "ReadonlyPaths", &c->readonly_paths, err) < 0)
 		return -1;
 	return get_str(o, "CgroupPath", &c->cgroup_path, err);

@@ -132,6 +132,8 @@ struct pd_config {
 	 * instead of making its own (NULL: its own).  Used by `create` only:
 	 * `exec` joins whatever the init is in. */
 	char *netns_path, *ipcns_path, *utsns_path;
+	char **sysctls;	      /* linux.sysctl as "KEY=VALUE", namespaced keys only (NULL: none) */
+	char *domainname;     /* the UTS namespace's NIS domain name (NULL: none) */
 	char *seccomp;	      /* NULL: the default profile; "unconfined"; or a JSON profile's path */
 	char *seccomp_json;   /* that profile's text, read once by `run`: restarts and `exec`
 			       * compile this, never the file again (a container could rewrite a

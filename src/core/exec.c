@@ -89,6 +89,8 @@ static void build_config(const struct pd_record *r, const struct pd_config *ctr,
 	c->no_new_privs_off = p->no_new_privs_off;
 	c->caps = p->caps;
 	copy_process_limits(p, c);
+	c->has_oom_score_adj = p->has_oom_score_adj;
+	c->oom_score_adj = p->oom_score_adj;
 	c->cgroup_path = ctr->cgroup_path ? xstrdup(ctr->cgroup_path) : NULL;
 	c->argv = strv_copy(o->argv);
 	snprintf(c->id, sizeof(c->id), "%s", r->id);
@@ -164,6 +166,9 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 		if (r < 0)
 			sync_die(syncfd, "cgroup", err, 125);
 	}
+	/* While /proc is the host's: the container's has no entry for us. */
+	if (c->has_oom_score_adj && pd_oom_score_adj_set(c->oom_score_adj, &err) < 0)
+		sync_die(syncfd, "oom-score-adj", err, 125);
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
 	if (c->rootless)
 		flags |= CLONE_NEWUSER;
@@ -214,9 +219,12 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 		.pdeathsig = pdeath ? SIGKILL : 0,
 		/* The command's session is its own: the caller's terminal is
 		 * never its controlling terminal (TIOCSTI), its pty is. */
-		.stub_mode = o->tty   ? EXECSTUB_FORK EXECSTUB_TTY
-			     : pdeath ? EXECSTUB_FORK EXECSTUB_SESSION EXECSTUB_PDEATH
-				      : EXECSTUB_FORK EXECSTUB_SESSION,
+		/* Without a terminal the command dies with the stub, detached
+		 * too: the stub is the process the caller knows (the pid file
+		 * of `pocket-runc exec -d`), and a SIGKILL to it cannot be
+		 * forwarded. */
+		.stub_mode =
+		    o->tty ? EXECSTUB_FORK EXECSTUB_TTY : EXECSTUB_FORK EXECSTUB_SESSION EXECSTUB_PDEATH,
 	};
 	init_exec_process(&ctx);
 }

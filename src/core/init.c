@@ -38,6 +38,7 @@
 #include "linux/user.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/proc.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -255,11 +256,34 @@ static int step_join(struct init_state *s, struct pd_err **err)
 
 static int step_hostname(struct init_state *s, struct pd_err **err)
 {
-	const char *h = s->ctx->cfg->hostname;
-	if (!h)
-		return 0; /* a joined uts namespace keeps its name */
-	if (sethostname(h, strlen(h)) < 0)
+	const char *h = s->ctx->cfg->hostname, *d = s->ctx->cfg->domainname;
+	if (h && sethostname(h, strlen(h)) < 0) /* NULL: a joined uts namespace keeps its name */
 		return pd_fail(err, errno, "set hostname '%s'", h);
+	if (d && setdomainname(d, strlen(d)) < 0)
+		return pd_fail(err, errno, "set domain name '%s'", d);
+	return 0;
+}
+
+/* The document's namespaced sysctls (core/oci.c checked each belongs to a
+ * namespace of the container's own).  Written through the host's /proc,
+ * still mounted in our mount namespace before pivot_root: /proc/sys/net,
+ * kernel.shm* and the rest show the namespaces of the writer, which are
+ * the container's by now, and the container's own /proc/sys is read-only. */
+static int step_sysctl(struct init_state *s, struct pd_err **err)
+{
+	for (char **kv = s->ctx->cfg->sysctls; kv && *kv; kv++) {
+		const char *eq = strchr(*kv, '=');
+		if (!eq)
+			continue;
+		_cleanup_free_ char *path = xasprintf("/proc/sys/%.*s", (int)(eq - *kv), *kv);
+		for (char *p = path + strlen("/proc/sys/"); *p; p++)
+			if (*p == '.')
+				*p = '/';
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		size_t len = strlen(eq + 1);
+		if (fd < 0 || write(fd, eq + 1, len) != (ssize_t)len)
+			return pd_fail(err, errno, "set sysctl '%.*s'", (int)(eq - *kv), *kv);
+	}
 	return 0;
 }
 
@@ -325,17 +349,12 @@ static int step_rlimits(struct init_state *s, struct pd_err **err)
 	return 0;
 }
 
+/* Before pivot_root, while /proc is the host's (the exec helper sets its
+ * own before it joins: core/exec.c). */
 static int step_oom_score(struct init_state *s, struct pd_err **err)
 {
 	const struct pd_config *cfg = s->ctx->cfg;
-	if (!cfg->has_oom_score_adj)
-		return 0;
-	char text[16];
-	int n = snprintf(text, sizeof(text), "%d", cfg->oom_score_adj);
-	_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, (size_t)n) != n)
-		return pd_fail(err, errno, "set oom_score_adj to %d", cfg->oom_score_adj);
-	return 0;
+	return cfg->has_oom_score_adj ? pd_oom_score_adj_set(cfg->oom_score_adj, err) : 0;
 }
 
 /* The OCI face's create/start split: tell `create` the container is
@@ -347,6 +366,13 @@ static int step_wait_start(struct init_state *s, struct pd_err **err)
 {
 	if (s->ctx->start_fd <= 0)
 		return 0;
+	/* Until `start` this process is still the runtime's image, as PID 1
+	 * of the container: nothing there may open its /proc/1/exe (to
+	 * overwrite the runtime's binary: the CVE-2019-5736 class) or its
+	 * memory.  `exec` refuses a container that is not running, and this
+	 * closes the rest; the stub's execve makes the command dumpable again. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return pd_fail(err, errno, "make the init undumpable");
 	struct sync_msg ready = { .type = SYNC_READY };
 	if (sync_send(s->ctx->syncfd, &ready, err) < 0)
 		return -1;
@@ -488,6 +514,8 @@ static const struct init_step setup_steps[] = {
 	{ "mask-paths", step_mask_paths },
 	{ "workdir", step_workdir },
 	{ "wait-parent", step_wait_parent },
+	{ "sysctl", step_sysctl },
+	{ "oom-score-adj", step_oom_score },
 	{ "cgroup-namespace", step_cgroup_ns },
 	{ "mount-cgroup", step_cgroup_mount },
 	{ "read-only", step_readonly },
@@ -502,7 +530,6 @@ static const struct init_step setup_steps[] = {
 static const struct init_step process_steps[] = {
 	{ "user", step_user },
 	{ "rlimits", step_rlimits },
-	{ "oom-score-adj", step_oom_score },
 	{ "seccomp-early", step_seccomp_early },
 	{ "capabilities-bounding", step_caps_bounding },
 	{ "switch-user", step_switch_user },

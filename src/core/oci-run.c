@@ -30,7 +30,9 @@
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -174,8 +176,20 @@ static int ctr_save(const struct oci_ctr *c, struct pd_err **err)
 	return pd_write_file_atomic(path, text, strlen(text), 0600, err);
 }
 
-enum status { ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
-static const char *const status_names[] = { "created", "running", "paused", "stopped" };
+enum status { ST_CREATING, ST_CREATED, ST_RUNNING, ST_PAUSED, ST_STOPPED };
+static const char *const status_names[] = { "creating", "created", "running", "paused", "stopped" };
+
+/* With no init recorded yet, `create` is under way while it holds the
+ * directory's lock (or, once the lock is free, it died: stopped). */
+static bool creator_alive(const struct oci_ctr *c)
+{
+	if (c->lockfd >= 0)
+		return false; /* the lock is ours */
+	_cleanup_close_ int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return false;
+	return errno == EWOULDBLOCK;
+}
 
 static bool init_alive(const struct oci_ctr *c)
 {
@@ -189,6 +203,8 @@ static struct pd_cgroup *ctr_cgroup(const struct oci_ctr *c, struct pd_err **err
 
 static enum status ctr_status(const struct oci_ctr *c)
 {
+	if (!c->pid)
+		return creator_alive(c) ? ST_CREATING : ST_STOPPED;
 	if (!init_alive(c))
 		return ST_STOPPED;
 	_cleanup_free_ char *fifo = xasprintf("%s/%s", c->dir, FIFO_NAME);
@@ -300,7 +316,6 @@ struct creation {
 	int fifo;
 	int join_fds[3]; /* the namespaces joined by path */
 	int sv[2];
-	int null_fds[3];
 	pid_t pid;
 	bool dir_made;
 };
@@ -323,12 +338,9 @@ static void creation_end(struct creation *k, bool failed)
 	for (int i = 0; i < 2; i++)
 		if (k->sv[i] >= 0)
 			close(k->sv[i]);
-	for (int i = 0; i < 3; i++) {
-		if (k->null_fds[i] >= 0)
-			close(k->null_fds[i]);
+	for (int i = 0; i < 3; i++)
 		if (k->join_fds[i] > 0)
 			close(k->join_fds[i]);
-	}
 	if (k->fifo >= 0)
 		close(k->fifo);
 	pd_seccomp_free(k->seccomp);
@@ -418,7 +430,18 @@ static int create_joins(struct creation *k, struct pd_err **err)
 	for (int i = 0; i < 3; i++) {
 		if (!paths[i])
 			continue;
-		int fd = open(paths[i], O_RDONLY | O_CLOEXEC);
+		/* O_PATH first: a FIFO or a device there is never opened. */
+		_cleanup_close_ int pfd = open(paths[i], O_PATH | O_CLOEXEC);
+		struct statfs sf;
+		if (pfd < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "the %s namespace '%s'", names[i],
+					    paths[i]);
+		if (fstatfs(pfd, &sf) < 0 || sf.f_type != NSFS_MAGIC)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "'%s' is not a %s namespace", paths[i],
+					    names[i]);
+		char self[64];
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		int fd = open(self, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return pd_fail_kind(err, PD_ERR_USAGE, errno, "the %s namespace '%s'", names[i],
 					    paths[i]);
@@ -431,28 +454,14 @@ static int create_joins(struct creation *k, struct pd_err **err)
 	return 0;
 }
 
-/* The caller's stdio goes to the container as it is; a closed one is
- * /dev/null (the init would fail to dup it). */
-static int create_stdio(struct creation *k, int stdio[3], struct pd_err **err)
-{
-	for (int i = 0; i < 3; i++) {
-		stdio[i] = i;
-		if (fcntl(i, F_GETFD) >= 0)
-			continue;
-		k->null_fds[i] = open("/dev/null", i ? O_WRONLY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
-		if (k->null_fds[i] < 0)
-			return pd_fail(err, errno, "open /dev/null");
-		stdio[i] = k->null_fds[i];
-	}
-	return 0;
-}
-
 /* Clone the init and do the parent's side of its setup: group, id maps,
  * GO.  Then wait for READY (or its report of a failed step). */
 static int create_init(struct creation *k, int *master, struct pd_err **err)
 {
-	int stdio[3];
-	if (create_stdio(k, stdio, err) < 0 || sync_pair(k->sv, err) < 0)
+	/* The caller's stdio goes to the container as it is (the CLI made
+	 * a closed one /dev/null before it opened anything). */
+	const int stdio[3] = { 0, 1, 2 };
+	if (sync_pair(k->sv, err) < 0)
 		return -1;
 	if (k->cfg.rootless)
 		idmap_for_caller(&k->map);
@@ -471,7 +480,7 @@ static int create_init(struct creation *k, int *master, struct pd_err **err)
 		.join_types = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS },
 	};
 	bool in_group = false;
-	int pidfd = -1, cgfd = pd_cg_clone_fd(k->cg);
+	int pidfd = -1, cgfd = pd_cg_clone_fd(k->cg), saved;
 	pid_t pid = ns_clone(ctx.userns, k->cfg.net.mode != PD_NET_HOST, cgfd, &in_group, &pidfd, err);
 	if (cgfd >= 0)
 		close(cgfd);
@@ -483,9 +492,12 @@ static int create_init(struct creation *k, int *master, struct pd_err **err)
 		return -1;
 	close(pidfd);
 	k->pid = pid;
+	k->c.pid = pid;
+	k->c.pid_start = pd_proc_start_time(pid);
+	saved = ctr_save(&k->c, err);
 	close(take_fd(&k->sv[1]));
 	struct sync_msg go = { .type = SYNC_GO };
-	if ((!in_group && pd_cg_add_pid(k->cg, pid, err) < 0) ||
+	if (saved < 0 || (!in_group && pd_cg_add_pid(k->cg, pid, err) < 0) ||
 	    (ctx.userns && idmap_write(pid, &k->map, err) < 0) || sync_send(k->sv[0], &go, err) < 0) {
 		/* Its own report, if it left one, names the step. */
 		kill(pid, SIGKILL);
@@ -531,11 +543,12 @@ static int create_init(struct creation *k, int *master, struct pd_err **err)
 	}
 }
 
+/* The state, written once the config is known (no init yet: `delete`
+ * can remove what a `create` that died leaves), and again with the init's
+ * pid once it is cloned (create_init). */
 static int create_record(struct creation *k, struct pd_err **err)
 {
 	struct oci_ctr *c = &k->c;
-	c->pid = k->pid;
-	c->pid_start = pd_proc_start_time(k->pid);
 	c->bundle = realpath(k->o->bundle, NULL);
 	if (!c->bundle)
 		return pd_fail(err, errno, "bundle '%s'", k->o->bundle);
@@ -560,17 +573,15 @@ int pd_oci_create(const char *root, const char *id, const struct pd_oci_create_o
 				    "invalid container id '%s': 1 to 64 of [a-zA-Z0-9_.-], not starting with "
 				    "[_.-]",
 				    id);
-	struct creation k = { .o = o,
-			      .master_to_caller = master != NULL,
-			      .fifo = -1,
-			      .sv = { -1, -1 },
-			      .null_fds = { -1, -1, -1 } };
+	struct creation k = { .o = o, .master_to_caller = master != NULL, .fifo = -1, .sv = { -1, -1 } };
 	k.c.lockfd = -1;
 	k.c.id = xstrdup(id);
 	pd_config_init(&k.cfg);
 	int r = create_dir(&k, root, id, err);
 	if (r == 0)
 		r = create_config(&k, err);
+	if (r == 0)
+		r = create_record(&k, err);
 	if (r == 0)
 		r = create_seccomp(&k, root, err);
 	if (r == 0)
@@ -581,8 +592,6 @@ int pd_oci_create(const char *root, const char *id, const struct pd_oci_create_o
 		r = create_fifo(&k, err);
 	if (r == 0)
 		r = create_init(&k, master, err);
-	if (r == 0)
-		r = create_record(&k, err);
 	/* The hooks see the container as created, its pid and namespaces
 	 * there to join (a network hook, say). */
 	if (r == 0)
@@ -707,6 +716,12 @@ int pd_oci_kill(const char *root, const char *id, int sig, bool all, struct pd_e
 		if (cg)
 			pd_cg_free(cg);
 	} else if (r == 0) {
+		/* A created container's init is PID 1 of its namespace, waiting
+		 * for `start` with no handlers: the kernel would drop a
+		 * terminating signal, which must end it as it ends runc's. */
+		if (ctr_status(&c) == ST_CREATED && sig != SIGCHLD && sig != SIGCONT && sig != SIGURG &&
+		    sig != SIGWINCH && sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+			sig = SIGKILL;
 		r = signal_init(&c, sig, err);
 	}
 	if (r == 0)
@@ -729,10 +744,13 @@ int pd_oci_delete(const char *root, const char *id, bool force, char **warn, str
 	struct oci_ctr c;
 	struct pd_err *e = NULL;
 	if (ctr_load(root, id, true, &c, &e) < 0) {
+		/* No state, yet the lock is ours: the `create` that made the
+		 * directory died before it wrote anything else of note. */
+		int r = e->errnum == EBUSY && c.lockfd >= 0 ? pd_rm_rf(c.dir, err) : 1;
 		ctr_free(&c);
-		if (force && e->errnum == ENOENT) {
+		if (r <= 0 || (force && e->errnum == ENOENT)) {
 			pd_err_free(e);
-			return 0;
+			return r;
 		}
 		*err = e;
 		return -1;
@@ -921,6 +939,9 @@ int pd_oci_exec(const char *root, const char *id, const struct pd_oci_exec_opts 
 		_cleanup_free_ char *text = json_dumps(c.config, JSON_COMPACT);
 		r = pd_config_decode(text, &ctr, err);
 	}
+	if (r == 0 && ctr_status(&c) != ST_RUNNING)
+		r = pd_fail_kind(err, PD_ERR_USAGE, 0, "cannot exec in a container that is %s",
+				 status_names[ctr_status(&c)]);
 	if (r == 0)
 		r = exec_process(o, &proc, err);
 	bool from_json = o->process_json != NULL;
@@ -957,13 +978,13 @@ int pd_oci_exec(const char *root, const char *id, const struct pd_oci_exec_opts 
 	if (r == 0 && master >= 0) {
 		r = console_send_master(o->console_socket, master, err);
 		close(take_fd(&master));
-		if (r < 0)
-			kill(child, SIGKILL);
 	}
 	if (r == 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, child, err);
 	if (r == 0)
 		*pid = child;
+	if (child > 0 && r < 0)
+		kill(child, SIGKILL); /* not left running when the caller hears a failure */
 	if (child > 0 && (!o->detach || r < 0)) {
 		int status = 0;
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)

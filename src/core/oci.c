@@ -405,11 +405,57 @@ static void map_seccomp(const struct pd_oci_spec *s, struct pd_config *out)
 	out->seccomp = xstrdup("unconfined");
 }
 
+/* Whether the document gives the container its own namespace of `type`
+ * (not the host's, not one joined by path). */
+static bool owns_ns(const struct pd_oci_linux *l, enum pd_oci_ns_type type)
+{
+	for (size_t i = 0; i < l->n_namespaces; i++)
+		if (l->namespaces[i].type == type)
+			return !l->namespaces[i].path;
+	return false;
+}
+
+/* A sysctl is set only in a namespace of the container's own: the network
+ * namespace's net.*, the IPC namespace's kernel.shm*, kernel.msg*,
+ * kernel.sem and fs.mqueue.*, the UTS namespace's names.  Anything else
+ * would change the host (or a namespace the container shares). */
+static int map_sysctl(const struct pd_oci_kv *kv, const struct pd_oci_linux *l, struct pd_config *out,
+		      struct pd_err **err)
+{
+	const char *k = kv->key;
+	static const struct {
+		const char *prefix;
+		enum pd_oci_ns_type ns;
+	} allowed[] = {
+		{ "net.", PD_OCI_NS_NETWORK },		{ "kernel.shm", PD_OCI_NS_IPC },
+		{ "kernel.msg", PD_OCI_NS_IPC },	{ "kernel.sem", PD_OCI_NS_IPC },
+		{ "fs.mqueue.", PD_OCI_NS_IPC },	{ "kernel.hostname", PD_OCI_NS_UTS },
+		{ "kernel.domainname", PD_OCI_NS_UTS },
+	};
+	if (!*k || strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-/") != strlen(k) || strstr(k, "..") ||
+	    k[0] == '.' || k[0] == '/')
+		return refuse(err, "linux.sysctl: invalid key '%s'", k);
+	if (strchr(kv->value, '\n'))
+		return refuse(err, "linux.sysctl: the value of '%s' holds a newline", k);
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+		if (!str_has_prefix(k, allowed[i].prefix))
+			continue;
+		if (!owns_ns(l, allowed[i].ns))
+			return refuse(err, "linux.sysctl: '%s' needs a %s namespace of the container's own",
+				      k, pd_oci_ns_name(allowed[i].ns));
+		_cleanup_free_ char *line = xasprintf("%s=%s", k, kv->value);
+		strv_push(&out->sysctls, line);
+		return 0;
+	}
+	return refuse(err, "linux.sysctl: '%s' is not namespaced (it would change the host)", k);
+}
+
 static int map_linux(const struct pd_oci_spec *s, struct pd_config *out, struct pd_err **err)
 {
 	const struct pd_oci_linux *l = &s->linux_cfg;
-	if (l->n_sysctl)
-		return not_yet(err, "linux.sysctl");
+	for (size_t i = 0; i < l->n_sysctl; i++)
+		if (map_sysctl(&l->sysctl[i], l, out, err) < 0)
+			return -1;
 	if (l->mount_label)
 		return not_yet(err, "linux.mountLabel");
 	if (l->has_intel_rdt)
@@ -472,7 +518,7 @@ int pd_config_from_oci(const struct pd_oci_spec *s, const char *bundle, struct p
 			      s->hooks[PD_OCI_HOOK_CREATE_CONTAINER].n ? "createContainer"
 								       : "startContainer");
 	if (s->domainname && *s->domainname)
-		return not_yet(err, "domainname");
+		out->domainname = xstrdup(s->domainname);
 	_cleanup_free_ char *abs_bundle = realpath(bundle, NULL);
 	if (!abs_bundle)
 		return pd_fail_kind(err, PD_ERR_USAGE, errno, "bundle '%s'", bundle);

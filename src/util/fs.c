@@ -272,7 +272,10 @@ int pd_write_all(int fd, const void *data, size_t len)
 int pd_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct pd_err **err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* A new file, never one planted at the name (a symlink would make
+	 * the caller truncate its target). */
+	unlink(tmp);
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return pd_fail(err, errno, "create '%s'", tmp);
 	if (pd_write_all(fd, data, len) < 0) {

@@ -4,6 +4,7 @@
 
 #include "util/cleanup.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -68,6 +69,18 @@ int pd_pidfd_open_checked(pid_t pid, uint64_t start)
 		return -1;
 	}
 	return fd;
+}
+
+int pd_oom_score_adj_set(int value, struct pd_err **err)
+{
+	char text[16];
+	int n = snprintf(text, sizeof(text), "%d", value);
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && write(fd, text, (size_t)n) == n;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : pd_fail(err, e, "set oom_score_adj to %d", value);
 }
 
 int64_t pd_now_ns(void)

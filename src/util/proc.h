@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "util/error.h"
+
 /* 0 when the process does not exist (or cannot be read). */
 uint64_t pd_proc_start_time(pid_t pid);
 /* True when `pid` exists, has that start time, and is not a zombie. */
@@ -15,6 +17,9 @@ bool pd_proc_is_alive(pid_t pid, uint64_t start);
  * fd surely refers to the recorded process); -1 when it is gone. */
 int pd_pidfd_open_checked(pid_t pid, uint64_t start);
 /* Nanoseconds of CLOCK_REALTIME / CLOCK_MONOTONIC. */
+/* Write this process's /proc/self/oom_score_adj (inherited by its
+ * children); call it while /proc is the host's. */
+int pd_oom_score_adj_set(int value, struct pd_err **err);
 int64_t pd_now_ns(void);
 int64_t pd_mono_ns(void);
 /* Give back what a long-lived process used once, at start: trim the heap

@@ -775,4 +775,118 @@ test_runc_concurrent_start() {
 	assert_ok
 }
 
+# Until `start` the init is the runtime's own image as the container's
+# PID 1: nothing may be run in the container then (a process there could
+# open /proc/1/exe and overwrite the runtime's binary, the CVE-2019-5736
+# class), nor in a paused one (it would hang in the frozen group).
+test_runc_exec_only_when_running() {
+	need_busybox
+	local id=xr-$T_TAG bin=$T_TMP/bin2 sum
+	mkdir -p "$bin"
+	cp "$PD" "$bin/pocket-docker"
+	ln -s pocket-docker "$bin/pocket-runc"
+	sum=$(sha256sum <"$bin/pocket-docker")
+	create_loop "$id"
+	_pd_exec /dev/null "$bin/pocket-runc" --root "$T_ROOT" exec -d "$id" /bin/sh -c \
+		'exec 5</proc/1/exe; until echo PWNED >>/proc/self/fd/5; do sleep .1; done'
+	assert_exit 255 "exec into a created container"
+	assert_contains "$ERR" "cannot exec in a container that is created"
+	pr start "$id"
+	assert_ok
+	wait_for_output "$T_TMP/$id.out" started
+	sleep 0.5
+	assert_eq "$(sha256sum <"$bin/pocket-docker")" "$sum" "the runtime's binary after start"
+	pr pause "$id"
+	assert_ok
+	pr exec "$id" /bin/true
+	assert_exit 255 "exec into a paused container"
+	assert_contains "$ERR" "cannot exec in a container that is paused"
+	pr delete --force "$id"
+	assert_ok
+}
+
+# A created container ends on SIGTERM (its init has no handler yet: the
+# kernel would drop it); `create` with stdin closed gives the container
+# /dev/null there, never a file of the runtime's.
+test_runc_created_term_and_closed_stdin() {
+	need_busybox
+	local id=ct-$T_TAG
+	create_loop "$id"
+	pr kill "$id" TERM
+	assert_ok
+	wait_status "$id" stopped
+	pr delete "$id"
+	assert_ok
+	BUNDLE_SH='readlink /proc/self/fd/0; exec sleep 100' make_bundle "$T_TMP/b-c$id" "s['root']['readonly'] = False"
+	_pd_exec /dev/null sh -c 'exec "$@" >"$0" 2>&1 <&-' "$T_TMP/c$id.out" \
+		"$PR" --root "$T_ROOT" create --bundle "$T_TMP/b-c$id" "c$id"
+	assert_ok "create with stdin closed"
+	pr start "c$id"
+	assert_ok "start (no lock held by the init)"
+	wait_for_output "$T_TMP/c$id.out" /dev/null
+	pr delete --force "c$id"
+	assert_ok
+}
+
+# What a `create` that died leaves (a directory with no state, or a state
+# with no init yet) is removed by `delete --force`; a namespace path that is
+# a FIFO is refused at once, never opened.
+test_runc_leftovers_and_fifo_namespace() {
+	need_busybox
+	mkdir -p "$T_ROOT/dead1-$T_TAG"
+	pr delete --force "dead1-$T_TAG"
+	assert_ok "delete --force of a directory with no state"
+	[ ! -e "$T_ROOT/dead1-$T_TAG" ] || fail "the directory is left"
+	local id=ff-$T_TAG
+	mkfifo "$T_TMP/netns-fifo"
+	BUNDLE_SH=true make_bundle "$T_TMP/b-$id" "
+for n in s['linux']['namespaces']:
+    if n['type'] == 'network':
+        n['path'] = '$T_TMP/netns-fifo'"
+	pr create --bundle "$T_TMP/b-$id" "$id"
+	assert_exit 1 "a FIFO as the network namespace"
+	assert_contains "$ERR" "is not a network namespace"
+	[ ! -e "$T_ROOT/$id" ] || fail "the refused create left its state"
+}
+
+# A foreground `run` passes SIGTERM on to the container and removes it
+# after; exec's oomScoreAdj applies; exec -d with a pid file it cannot write
+# fails at once and leaves no process.
+test_runc_run_signals_exec_oom_pidfile() {
+	need_busybox
+	local id=rs-$T_TAG pr_pid i
+	BUNDLE_SH='trap "echo got-term; exit 3" TERM; echo started; while :; do sleep 0.1; done' \
+		make_bundle "$T_TMP/b-$id" "s['root']['readonly'] = False"
+	"$PR" --root "$T_ROOT" run --bundle "$T_TMP/b-$id" "$id" >"$T_TMP/$id.out" 2>&1 </dev/null &
+	pr_pid=$!
+	wait_for_output "$T_TMP/$id.out" started
+	kill -TERM "$pr_pid"
+	wait "$pr_pid"
+	assert_eq "$?" 3 "run's status after SIGTERM"
+	grep -q got-term "$T_TMP/$id.out" || fail "the container did not get SIGTERM"
+	[ ! -e "$T_ROOT/$id" ] || fail "the container is left after run"
+	create_loop "o$id" 'echo started; exec sleep 1000'
+	pr start "o$id"
+	assert_ok
+	cat >"$T_TMP/p.json" <<'JSON'
+{"args": ["/bin/cat", "/proc/self/oom_score_adj"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "oomScoreAdj": 500}
+JSON
+	pr exec --process "$T_TMP/p.json" "o$id"
+	assert_ok
+	assert_eq "$OUT" 500 "exec's oomScoreAdj"
+	SECONDS=0
+	pr exec -d --pid-file "$T_TMP/no/such/dir/pid" "o$id" /bin/sh -c 'echo exec-ran; exec sleep 30'
+	assert_exit 255 "exec -d with an unwritable pid file"
+	[ "$SECONDS" -le 3 ] || fail "exec -d waited for the command ($SECONDS s)"
+	for i in $(seq 20); do
+		pr ps --format json "o$id"
+		[ "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$OUT")" = 1 ] && break
+		sleep 0.1
+	done
+	assert_eq "$(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])))' "$OUT")" 1 \
+		"processes in the container after the failed exec"
+	pr delete --force "o$id"
+	assert_ok
+}
+
 run_tests "$@"
