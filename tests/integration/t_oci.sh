@@ -179,10 +179,10 @@ test_runc_unsupported_field() {
 	need_busybox
 	local bundle=$T_TMP/bundle
 	make_bundle "$bundle" "s['process']['args'] = ['/bin/true']
-s['linux']['sysctl'] = {'net.ipv4.ip_forward': '1'}"
+s['linux']['personality'] = {'domain': 'LINUX32'}"
 	pr run -b "$bundle" "rl-$T_TAG"
-	assert_exit 1 "a bundle with sysctl"
-	assert_contains "$ERR" "linux.sysctl: not supported yet" "the error names the field"
+	assert_exit 1 "a bundle with a personality"
+	assert_contains "$ERR" "linux.personality: not supported yet" "the error names the field"
 	rm -f "$bundle/config.json"
 	make_bundle "$bundle" "s['process']['args'] = ['/bin/true']
 s['hooks'] = {'createContainer': [{'path': '/bin/true'}]}"
@@ -887,6 +887,28 @@ JSON
 		"processes in the container after the failed exec"
 	pr delete --force "o$id"
 	assert_ok
+}
+
+
+# Namespaced sysctls are set in the container's namespaces, the host's
+# stay as they were; a host-wide one is refused.  The domain name too.
+test_runc_sysctl_domainname() {
+	need_busybox
+	local id=sy-$T_TAG host_shm host_port
+	host_shm=$(cat /proc/sys/kernel/shmmni)
+	host_port=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+	BUNDLE_SH='cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/domainname' \
+		make_bundle "$T_TMP/b-$id" "s['linux']['sysctl'] = {'kernel.shmmni': '1234', 'net.ipv4.ip_unprivileged_port_start': '80'}
+s['domainname'] = 'pod.example'"
+	pr run --bundle "$T_TMP/b-$id" "$id"
+	assert_ok
+	assert_eq "$OUT" "$(printf '1234\n80\npod.example')" "the sysctls and the domain name inside"
+	assert_file_content /proc/sys/kernel/shmmni "$host_shm" "the host's kernel.shmmni"
+	assert_file_content /proc/sys/net/ipv4/ip_unprivileged_port_start "$host_port" "the host's port start"
+	BUNDLE_SH=true make_bundle "$T_TMP/b-x$id" "s['linux']['sysctl'] = {'kernel.panic': '1'}"
+	pr run --bundle "$T_TMP/b-x$id" "x$id"
+	assert_exit 1 "a host-wide sysctl"
+	assert_contains "$ERR" "'kernel.panic' is not namespaced"
 }
 
 run_tests "$@"
