@@ -749,6 +749,10 @@ json_t *pd_config_json(const struct pd_config *c)
 	}
 	if (c->has_oom_score_adj)
 		json_object_set_new(o, "OomScoreAdj", json_integer(c->oom_score_adj));
+	if (c->has_umask)
+		json_object_set_new(o, "Umask", json_integer(c->umask));
+	if (c->linux32)
+		json_object_set_new(o, "Personality", json_string("LINUX32"));
 	if (c->cgroup_path)
 		json_object_set_new(o, "CgroupPath", json_string(c->cgroup_path));
 	if (c->sysctls)
@@ -1153,6 +1157,19 @@ static int decode_process_extra(json_t *o, struct pd_config *c, struct pd_err **
 			return bad_key("GroupAdd", "a list of group numbers", err);
 		c->groups = xrealloc(c->groups, (c->n_groups + 1) * sizeof(*c->groups));
 		c->groups[c->n_groups++] = (gid_t)g;
+	}
+	if (json_object_get(o, "Umask")) {
+		int64_t u = 0;
+		if (get_int(o, "Umask", 0, 0777, &u, err) < 0)
+			return -1;
+		c->has_umask = true;
+		c->umask = (unsigned)u;
+	}
+	json_t *pers = json_object_get(o, "Personality");
+	if (pers && !json_is_null(pers)) {
+		if (!json_is_string(pers) || strcmp(json_string_value(pers), "LINUX32"))
+			return bad_key("Personality", "\"LINUX32\"", err);
+		c->linux32 = true;
 	}
 	if (json_object_get(o, "OomScoreAdj")) {
 		if (get_int(o, "OomScoreAdj", -1000, 1000, &adj, err) < 0)

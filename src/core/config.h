@@ -25,6 +25,8 @@
  *     rlimits               process.rlimits
  *     groups                process.user.additionalGids
  *     oom_score_adj         process.oomScoreAdj
+ *     umask                 process.user.umask
+ *     linux32               linux.personality.domain LINUX32
  *   mounts                  mounts[], in order: a bind is type "bind" with options rbind,
  *                           nodev and ro; a tmpfs is type "tmpfs" with nosuid, nodev,
  *                           noexec (or exec), mode=, size=.  /proc, /sys, /dev, /dev/pts
@@ -115,6 +117,9 @@ struct pd_config {
 	size_t n_groups;
 	bool has_oom_score_adj;
 	int oom_score_adj; /* written to /proc/self/oom_score_adj when set */
+	bool has_umask;
+	unsigned umask; /* the command's umask (022 when not set) */
+	bool linux32;	/* personality(PER_LINUX32) */
 
 	/* The user's mounts, made in this order after the default ones (run
 	 * puts every -v before every --tmpfs). */

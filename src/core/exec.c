@@ -89,6 +89,9 @@ static void build_config(const struct pd_record *r, const struct pd_config *ctr,
 	c->no_new_privs_off = p->no_new_privs_off;
 	c->caps = p->caps;
 	copy_process_limits(p, c);
+	c->has_umask = p->has_umask;
+	c->umask = p->umask;
+	c->linux32 = ctr->linux32;
 	c->has_oom_score_adj = p->has_oom_score_adj;
 	c->oom_score_adj = p->oom_score_adj;
 	c->cgroup_path = ctr->cgroup_path ? xstrdup(ctr->cgroup_path) : NULL;

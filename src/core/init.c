@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -335,6 +336,14 @@ static int step_user(struct init_state *s, struct pd_err **err)
 
 /* As root of the namespaces, before the user switch: a hard limit can be
  * raised only with CAP_SYS_RESOURCE, which the message says. */
+/* linux.personality: LINUX32 (uname -m says i686); LINUX is the default. */
+static int step_personality(struct init_state *s, struct pd_err **err)
+{
+	if (s->ctx->cfg->linux32 && personality(PER_LINUX32) < 0)
+		return pd_fail(err, errno, "set the personality LINUX32");
+	return 0;
+}
+
 static int step_rlimits(struct init_state *s, struct pd_err **err)
 {
 	const struct pd_config *cfg = s->ctx->cfg;
@@ -530,6 +539,7 @@ static const struct init_step setup_steps[] = {
 static const struct init_step process_steps[] = {
 	{ "user", step_user },
 	{ "rlimits", step_rlimits },
+	{ "personality", step_personality },
 	{ "seccomp-early", step_seccomp_early },
 	{ "capabilities-bounding", step_caps_bounding },
 	{ "switch-user", step_switch_user },
@@ -556,7 +566,7 @@ __attribute__((noreturn)) static void do_exec(struct init_state *s, const char *
 	/* Nothing of the runtime's reaches the command: every fd above
 	 * stderr closes at execve, the sync channel included. */
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	umask(022);
+	umask(cfg->has_umask ? cfg->umask : 022);
 	/* A forking stub waits for signals with all of them blocked, from its
 	 * first instruction on (the mask survives execve); the command itself
 	 * starts with none blocked. */

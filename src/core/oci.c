@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -248,8 +250,10 @@ int pd_config_from_oci_process(const struct pd_oci_process *p, struct pd_config 
 			out->groups[i] = p->additional_gids[i];
 		out->n_groups = p->n_additional_gids;
 	}
-	if (p->umask.set && p->umask.val != 022)
-		return refuse(err, "process.user.umask: not supported yet (only 0022)");
+	if (p->umask.set) { /* 0..0777, as the decoder checked */
+		out->has_umask = true;
+		out->umask = (unsigned)p->umask.val;
+	}
 	if (p->apparmor_profile)
 		return not_yet(err, "process.apparmorProfile");
 	if (p->selinux_label)
@@ -386,6 +390,48 @@ static bool is_default_device(const struct pd_oci_device *d)
 	return false;
 }
 
+/* Another device: the host's node of that number, found through sysfs
+ * (/sys/dev/char/M:m names it) and bound into the container as `--device`
+ * binds one (mknod would not do: every mount of the container's is nodev).
+ * So its mode and owner are the host node's; a document that asks others
+ * is refused rather than run differently. */
+static int map_device(const struct pd_oci_device *d, size_t i, struct pd_config *out, struct pd_err **err)
+{
+	if (d->type != 'c' && d->type != 'u' && d->type != 'b')
+		return refuse(err,
+			      "linux.devices[%zu] ('%s'): only character and block devices are supported", i,
+			      d->path);
+	if (pd_check_container_path("linux.devices path", d->path, err) < 0)
+		return -1;
+	bool block = d->type == 'b';
+	_cleanup_free_ char *uevent = xasprintf("/sys/dev/%s/%lld:%lld/uevent", block ? "block" : "char",
+						(long long)d->major, (long long)d->minor);
+	_cleanup_free_ char *text = pd_read_file(uevent, NULL, pd_err_ignore(optional));
+	char *name = text ? strstr(text, "DEVNAME=") : NULL;
+	if (!name)
+		return refuse(err, "linux.devices[%zu] ('%s'): the host has no device %c %lld:%lld", i,
+			      d->path, d->type, (long long)d->major, (long long)d->minor);
+	name += strlen("DEVNAME=");
+	name[strcspn(name, "\n")] = '\0';
+	_cleanup_free_ char *host = xasprintf("/dev/%s", name);
+	struct stat st;
+	if (strstr(name, "..") || lstat(host, &st) < 0 ||
+	    (block ? !S_ISBLK(st.st_mode) : !S_ISCHR(st.st_mode)) ||
+	    st.st_rdev != makedev((unsigned)d->major, (unsigned)d->minor))
+		return refuse(err, "linux.devices[%zu] ('%s'): no host node for %c %lld:%lld", i, d->path,
+			      d->type, (long long)d->major, (long long)d->minor);
+	if ((d->file_mode.set && (d->file_mode.val & 07777) != (st.st_mode & 07777)) ||
+	    (d->uid.set && d->uid.val != st.st_uid) || (d->gid.set && d->gid.val != st.st_gid))
+		return refuse(
+		    err,
+		    "linux.devices[%zu] ('%s'): a mode or owner other than the host node's '%s' is not "
+		    "supported yet (the node is a bind of the host's)",
+		    i, d->path, host);
+	struct pd_device dev = { .host = take_ptr(&host), .dest = xstrdup(d->path), .perms = "rwm" };
+	pd_config_add_device(out, &dev);
+	return 0;
+}
+
 /* Seccomp: the document's own filter, compiled by the same compiler as a
  * --security-opt profile; none means unconfined, as runc does. */
 static void map_seccomp(const struct pd_oci_spec *s, struct pd_config *out)
@@ -460,8 +506,7 @@ static int map_linux(const struct pd_oci_spec *s, struct pd_config *out, struct 
 		return not_yet(err, "linux.mountLabel");
 	if (l->has_intel_rdt)
 		return not_yet(err, "linux.intelRdt");
-	if (l->has_personality)
-		return not_yet(err, "linux.personality");
+	out->linux32 = l->has_personality && l->personality_linux32;
 	if (l->has_time_offsets)
 		return not_yet(err, "linux.timeOffsets");
 	if (l->has_net_devices)
@@ -473,11 +518,8 @@ static int map_linux(const struct pd_oci_spec *s, struct pd_config *out, struct 
 	if (l->has_seccomp && l->seccomp.listener_path)
 		return not_yet(err, "linux.seccomp.listenerPath");
 	for (size_t i = 0; i < l->n_devices; i++)
-		if (!is_default_device(&l->devices[i]))
-			return refuse(err,
-				      "linux.devices[%zu] ('%s'): devices beyond the default ones are "
-				      "not supported yet",
-				      i, l->devices[i].path);
+		if (!is_default_device(&l->devices[i]) && map_device(&l->devices[i], i, out, err) < 0)
+			return -1;
 	/* The runtime applies its own fixed lists; what a document lists
 	 * beyond them is applied too. */
 	for (size_t i = 0; l->masked_paths && l->masked_paths[i]; i++) {

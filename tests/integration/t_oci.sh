@@ -911,4 +911,38 @@ s['domainname'] = 'pod.example'"
 	assert_contains "$ERR" "'kernel.panic' is not namespaced"
 }
 
+
+# process.user.umask, linux.personality LINUX32, a device of the host's by
+# number (podman's --device), and --systemd-cgroup's slice:prefix:name.
+test_runc_umask_personality_device_systemd() {
+	need_busybox
+	local id=up2-$T_TAG made=""
+	BUNDLE_SH='umask; uname -m; echo x >/dev/mynull && echo wrote-null; ls -l /dev/mynull | cut -c1' \
+		make_bundle "$T_TMP/b-$id" "s['process']['user']['umask'] = 0o77
+s['linux']['personality'] = {'domain': 'LINUX32'}
+s['linux']['devices'] = [{'path': '/dev/mynull', 'type': 'c', 'major': 1, 'minor': 3, 'fileMode': 0o20666, 'uid': 0, 'gid': 0}]
+s['linux']['resources'] = {'memory': {'limit': 50331648}}
+s['linux']['cgroupsPath'] = 'pdt$T_TAG.slice:pdt:$id'"
+	[ -d /sys/fs/cgroup/memory ] && [ ! -d "/sys/fs/cgroup/memory/pdt$T_TAG.slice" ] && made=1
+	_pd_exec /dev/null "$PR" --root "$T_ROOT" --systemd-cgroup run --bundle "$T_TMP/b-$id" "$id"
+	assert_ok
+	assert_eq "$OUT" "$(printf '0077\ni686\nwrote-null\nc')" "umask, personality and the device"
+	BUNDLE_SH='cat /proc/self/cgroup | grep -c memory; exec sleep 100' make_bundle "$T_TMP/b-s$id" \
+		"s['linux']['resources'] = {'memory': {'limit': 50331648}}
+s['linux']['cgroupsPath'] = 'pdt$T_TAG.slice:pdt:s$id'"
+	_pd_exec /dev/null sh -c 'exec "$@" >/dev/null 2>&1 </dev/null' x "$PR" --root "$T_ROOT" --systemd-cgroup \
+		run -d --bundle "$T_TMP/b-s$id" "s$id"
+	assert_ok "run -d --systemd-cgroup"
+	if [ -d /sys/fs/cgroup/memory ]; then
+		assert_file_content "/sys/fs/cgroup/memory/pdt$T_TAG.slice/pdt-s$id.scope/memory.limit_in_bytes" \
+			50331648 "the group of slice:prefix:name"
+	else
+		assert_file_content "/sys/fs/cgroup/pdt$T_TAG.slice/pdt-s$id.scope/memory.max" 50331648
+	fi
+	pr delete --force "s$id"
+	assert_ok
+	rmdir /sys/fs/cgroup/*/"pdt$T_TAG.slice" /sys/fs/cgroup/"pdt$T_TAG.slice" 2>/dev/null
+	return 0
+}
+
 run_tests "$@"

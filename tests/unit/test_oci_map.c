@@ -279,7 +279,6 @@ static const struct {
 	const char *path, *value; /* value NULL: deleted */
 	const char *want;	  /* in the error */
 } refusals[] = {
-	{ "process.user.umask", "63", "process.user.umask" },
 	{ "process.apparmorProfile", "\"x\"", "process.apparmorProfile" },
 	{ "process.selinuxLabel", "\"x\"", "process.selinuxLabel" },
 	{ "process.capabilities.effective", "[\"CAP_KILL\"]", "for uid 0 the effective and permitted" },
@@ -290,7 +289,7 @@ static const struct {
 	{ "linux.sysctl", "{\"kernel.panic\": \"1\"}", "'kernel.panic' is not namespaced" },
 	{ "linux.sysctl", "{\"net/../../x\": \"1\"}", "invalid key" },
 	{ "linux.sysctl", "{\"kernel.shmmax\": \"1\\n2\"}", "holds a newline" },
-	{ "linux.personality", "{\"domain\": \"LINUX\"}", "linux.personality" },
+	{ "linux.devices", "[{\"path\": \"/dev/p\", \"type\": \"p\"}]", "only character and block devices" },
 	{ "linux.intelRdt", "{\"closID\": \"x\"}", "linux.intelRdt" },
 	{ "linux.timeOffsets", "{\"monotonic\": {\"secs\": 1}}", "linux.timeOffsets" },
 	{ "linux.mountLabel", "\"x\"", "linux.mountLabel" },
