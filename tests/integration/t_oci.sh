@@ -179,10 +179,10 @@ test_runc_unsupported_field() {
 	need_busybox
 	local bundle=$T_TMP/bundle
 	make_bundle "$bundle" "s['process']['args'] = ['/bin/true']
-s['linux']['personality'] = {'domain': 'LINUX32'}"
+s['linux']['intelRdt'] = {'closID': 'x'}"
 	pr run -b "$bundle" "rl-$T_TAG"
-	assert_exit 1 "a bundle with a personality"
-	assert_contains "$ERR" "linux.personality: not supported yet" "the error names the field"
+	assert_exit 1 "a bundle with intelRdt"
+	assert_contains "$ERR" "linux.intelRdt: not supported yet" "the error names the field"
 	rm -f "$bundle/config.json"
 	make_bundle "$bundle" "s['process']['args'] = ['/bin/true']
 s['hooks'] = {'createContainer': [{'path': '/bin/true'}]}"
