@@ -7,7 +7,7 @@
  * A container's group is <hierarchy>/<rel> in each hierarchy it uses
  * (rel: pocket-docker/<ID>, or an OCI bundle's cgroupsPath): memory, pids,
  * cpu, cpuacct and freezer when mounted (limits, stats, ps, pause and the
- * kill loop), cpuset only for --cpuset-cpus.  Hierarchies are found in
+ * kill loop), cpuset, blkio and hugetlb only for a limit of theirs.  Hierarchies are found in
  * /proc/self/mountinfo, so co-mounted controllers ("cpu,cpuacct") and
  * unusual mount points work.  Ordering: parents, group, cpuset files,
  * limits (memory and memory+swap in the order the kernel accepts), then
