@@ -332,50 +332,126 @@ int pd_limits_from_oci(const struct pd_oci_resources *r, struct pd_limits *lim, 
 	 * container can open only the nodes the runtime makes in its /dev
 	 * (every other mount is nodev): the ones runc always allows too
 	 * (null, zero, full, random, urandom, tty, ptmx and its pts).  A rule
-	 * that allows more leaves it stricter than asked. */
-	if (r->mem_reservation.set)
-		return not_yet(err, "linux.resources.memory.reservation");
-	if (r->mem_kernel.set)
-		return not_yet(err, "linux.resources.memory.kernel");
-	if (r->mem_kernel_tcp.set)
-		return not_yet(err, "linux.resources.memory.kernelTCP");
-	if (r->mem_swappiness.set)
-		return not_yet(err, "linux.resources.memory.swappiness");
-	if (r->mem_disable_oom_killer)
-		return not_yet(err, "linux.resources.memory.disableOOMKiller");
-	if (r->cpu_realtime_period.set || r->cpu_realtime_runtime.set)
-		return not_yet(err, "linux.resources.cpu.realtimePeriod/realtimeRuntime");
-	if (r->cpu_mems)
-		return not_yet(err, "linux.resources.cpu.mems");
-	if (r->cpu_idle.set)
-		return not_yet(err, "linux.resources.cpu.idle");
-	if (r->cpu_burst.set)
-		return not_yet(err, "linux.resources.cpu.burst");
-	if (r->has_block_io)
-		return not_yet(err, "linux.resources.blockIO");
-	if (r->n_hugepage_limits)
-		return not_yet(err, "linux.resources.hugepageLimits");
+	 * that allows more leaves it stricter than asked.
+	 * What the host cannot honour (a v2 key on v1, swappiness on v2, a
+	 * file its kernel lacks) the cgroup module refuses at create and
+	 * update; refused here is what no host can. */
+	if (r->mem_kernel.set && r->mem_kernel.val > 0)
+		return refuse(err,
+			      "linux.resources.memory.kernel: not supported (kernel memory limits are "
+			      "gone: Linux 6.1 ignores memory.kmem.limit_in_bytes, cgroup v2 never had one)");
+	if (r->has_block_io && r->blkio_leaf_weight.set)
+		return refuse(err,
+			      "linux.resources.blockIO.leafWeight: not supported (leaf weights went with "
+			      "the CFQ scheduler in Linux 5.0)");
 	if (r->has_network)
-		return not_yet(err, "linux.resources.network");
+		return refuse(err, "linux.resources.network: not supported (net_cls and net_prio are cgroup "
+				   "v1 controllers the runtime does not manage; cgroup v2 has neither: use "
+				   "nftables or tc on the container's interfaces)");
 	if (r->has_rdma)
-		return not_yet(err, "linux.resources.rdma");
-	if (r->n_unified)
-		return not_yet(err, "linux.resources.unified");
+		return refuse(err, "linux.resources.rdma: not supported (the rdma controller is not managed "
+				   "by the runtime)");
+	for (size_t i = 0; i < r->n_hugepage_limits; i++)
+		if (!r->hugepage_limits[i].page_size)
+			return refuse(err, "linux.resources.hugepageLimits[%zu]: no pageSize", i);
+	const struct {
+		const struct pd_oci_blkio_dev *v;
+		size_t n;
+		enum pd_blkio_kind kind;
+		const char *name;
+	} devs[] = {
+		{ r->blkio_weight_device, r->n_blkio_weight_device, PD_BLKIO_WEIGHT, "weightDevice" },
+		{ r->blkio_throttle_read_bps, r->n_blkio_throttle_read_bps, PD_BLKIO_READ_BPS,
+		  "throttleReadBpsDevice" },
+		{ r->blkio_throttle_write_bps, r->n_blkio_throttle_write_bps, PD_BLKIO_WRITE_BPS,
+		  "throttleWriteBpsDevice" },
+		{ r->blkio_throttle_read_iops, r->n_blkio_throttle_read_iops, PD_BLKIO_READ_IOPS,
+		  "throttleReadIOPSDevice" },
+		{ r->blkio_throttle_write_iops, r->n_blkio_throttle_write_iops, PD_BLKIO_WRITE_IOPS,
+		  "throttleWriteIOPSDevice" },
+	};
+	size_t n_devs = 0;
+	for (size_t k = 0; k < sizeof(devs) / sizeof(devs[0]); k++)
+		for (size_t i = 0; i < devs[k].n; i++) {
+			const struct pd_oci_blkio_dev *d = &devs[k].v[i];
+			if (d->major < 0 || d->major > UINT32_MAX || d->minor < 0 || d->minor > UINT32_MAX)
+				return refuse(err,
+					      "linux.resources.blockIO.%s[%zu]: invalid device %lld:%lld",
+					      devs[k].name, i, (long long)d->major, (long long)d->minor);
+			if (d->leaf_weight.set)
+				return refuse(
+				    err,
+				    "linux.resources.blockIO.weightDevice[%zu].leafWeight: not "
+				    "supported (leaf weights went with the CFQ scheduler in Linux 5.0)",
+				    i);
+			n_devs++;
+		}
+	/* Nothing refused below: what is allocated is the caller's. */
 	/* -1 and 0 are "no limit" in the spec as in Docker's flags. */
 	if (r->mem_limit.set && r->mem_limit.val > 0)
 		lim->memory = (uint64_t)r->mem_limit.val;
 	if (r->mem_swap.set && r->mem_swap.val != 0)
 		lim->memory_swap = r->mem_swap.val < 0 ? -1 : r->mem_swap.val;
+	if (r->mem_reservation.set && r->mem_reservation.val != 0)
+		lim->memory_reservation = r->mem_reservation.val < 0 ? -1 : r->mem_reservation.val;
+	if (r->mem_kernel_tcp.set && r->mem_kernel_tcp.val != 0)
+		lim->kernel_tcp = r->mem_kernel_tcp.val < 0 ? -1 : r->mem_kernel_tcp.val;
+	lim->has_swappiness = r->mem_swappiness.set;
+	lim->swappiness = r->mem_swappiness.val;
+	lim->disable_oom_killer = r->mem_disable_oom_killer;
 	if (r->cpu_quota.set && r->cpu_quota.val > 0)
 		lim->cpu_quota_us = (uint64_t)r->cpu_quota.val;
 	if (r->cpu_period.set)
 		lim->cpu_period_us = r->cpu_period.val;
 	if (r->cpu_shares.set)
 		lim->cpu_shares = r->cpu_shares.val;
-	if (r->cpu_cpus && *r->cpu_cpus)
-		lim->cpuset_cpus = xstrdup(r->cpu_cpus);
+	lim->has_cpu_burst = r->cpu_burst.set;
+	lim->cpu_burst_us = r->cpu_burst.val;
+	lim->has_cpu_idle = r->cpu_idle.set;
+	lim->cpu_idle = r->cpu_idle.val;
+	if (r->cpu_realtime_period.set)
+		lim->cpu_rt_period_us = r->cpu_realtime_period.val;
+	lim->has_cpu_rt_runtime = r->cpu_realtime_runtime.set;
+	lim->cpu_rt_runtime_us = r->cpu_realtime_runtime.val < 0 ? -1 : r->cpu_realtime_runtime.val;
 	if (r->has_pids && r->pids_limit > 0)
 		lim->pids_max = (uint64_t)r->pids_limit;
+	if (r->has_block_io && r->blkio_weight.set)
+		lim->blkio_weight = r->blkio_weight.val;
+	if (n_devs)
+		lim->blkio_devs = xcalloc(n_devs, sizeof(*lim->blkio_devs));
+	for (size_t k = 0; k < sizeof(devs) / sizeof(devs[0]); k++)
+		for (size_t i = 0; i < devs[k].n; i++) {
+			const struct pd_oci_blkio_dev *d = &devs[k].v[i];
+			bool weight = devs[k].kind == PD_BLKIO_WEIGHT;
+			if (weight && !d->weight.set)
+				continue;
+			lim->blkio_devs[lim->n_blkio_devs++] = (struct pd_blkio_dev){
+				.kind = devs[k].kind,
+				.major = (uint32_t)d->major,
+				.minor = (uint32_t)d->minor,
+				.value = weight ? d->weight.val : d->rate,
+			};
+		}
+	if (r->n_hugepage_limits) {
+		lim->hugepages = xcalloc(r->n_hugepage_limits, sizeof(*lim->hugepages));
+		for (size_t i = 0; i < r->n_hugepage_limits; i++)
+			lim->hugepages[i] = (struct pd_hugepage_limit){
+				.size = xstrdup(r->hugepage_limits[i].page_size),
+				.limit = r->hugepage_limits[i].limit,
+			};
+		lim->n_hugepages = r->n_hugepage_limits;
+	}
+	if (r->n_unified) {
+		lim->unified = xcalloc(r->n_unified, sizeof(*lim->unified));
+		for (size_t i = 0; i < r->n_unified; i++)
+			lim->unified[i] = (struct pd_cg_kv){ .key = xstrdup(r->unified[i].key),
+							     .value = xstrdup(r->unified[i].value) };
+		lim->n_unified = r->n_unified;
+	}
+	if (r->cpu_cpus && *r->cpu_cpus)
+		lim->cpuset_cpus = xstrdup(r->cpu_cpus);
+	if (r->cpu_mems && *r->cpu_mems)
+		lim->cpuset_mems = xstrdup(r->cpu_mems);
 	return 0;
 }
 

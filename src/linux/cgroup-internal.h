@@ -10,12 +10,24 @@
 #include "util/error.h"
 
 #define CG_ROOT	      "/sys/fs/cgroup"
-#define CG_PARENT     "pocket-docker" /* pd_cg_create's groups: <base>/pocket-docker/<ID> */
-#define CG_OCI_PARENT "pocket-runc"   /* the default place of an OCI container's group */
-#define CG_PATH_MAX   4096	      /* longest relative group path accepted */
+#define CG_PARENT     "pocket-docker"	 /* pd_cg_create's groups: <base>/pocket-docker/<ID> */
+#define CG_OCI_PARENT "pocket-runc"	 /* the default place of an OCI container's group */
+#define CG_PATH_MAX   4096		 /* longest relative group path accepted */
+#define CG_RES	      "linux.resources." /* how messages name the limits only OCI configs set */
 
-/* v1 controllers the runtime puts containers in. */
-enum cg1_ctrl { CG1_MEMORY, CG1_PIDS, CG1_CPU, CG1_CPUACCT, CG1_CPUSET, CG1_FREEZER, CG1_N };
+/* v1 controllers the runtime puts containers in (cpuset, blkio and hugetlb
+ * only when a limit needs them). */
+enum cg1_ctrl {
+	CG1_MEMORY,
+	CG1_PIDS,
+	CG1_CPU,
+	CG1_CPUACCT,
+	CG1_CPUSET,
+	CG1_FREEZER,
+	CG1_BLKIO,
+	CG1_HUGETLB,
+	CG1_N
+};
 
 struct pd_cgroup {
 	const struct cg_ops *ops;
@@ -90,6 +102,14 @@ bool cg_parse_keyed(const char *text, const char *key, uint64_t *out);
 bool cg_list_has(const char *list, const char *word);
 /* The v2 path of the "0::" line of a /proc/self/cgroup text, or NULL. */
 char *cg2_parse_self(const char *text);
+/* Why `key` of linux.resources.unified cannot be written as a file of the
+ * group, or NULL when it can: not a plain "<controller>.<name>" (a '/',
+ * "..", a leading '.'), or a cgroup.* file other than cgroup.max.depth and
+ * cgroup.max.descendants (procs, threads, subtree_control, type, freeze,
+ * kill are the runtime's). */
+const char *cg_unified_key_problem(const char *key);
+/* A hugetlb page size as the kernel's file names spell it: "2MB", "1GB". */
+bool cg_hugepage_size_ok(const char *size);
 /* A container id usable as one directory name. */
 bool cg_is_valid_id(const char *id);
 /* Why `rel` cannot be a group path below a hierarchy root, or NULL when it

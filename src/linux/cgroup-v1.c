@@ -7,7 +7,7 @@
  * A container's group is <hierarchy>/<rel> in each hierarchy it uses
  * (rel: pocket-docker/<ID>, or an OCI bundle's cgroupsPath): memory, pids,
  * cpu, cpuacct and freezer when mounted (limits, stats, ps, pause and the
- * kill loop), cpuset only for --cpuset-cpus.  Hierarchies are found in
+ * kill loop), cpuset, blkio and hugetlb only for a limit of theirs.  Hierarchies are found in
  * /proc/self/mountinfo, so co-mounted controllers ("cpu,cpuacct") and
  * unusual mount points work.  Ordering: parents, group, cpuset files,
  * limits (memory and memory+swap in the order the kernel accepts), then
@@ -35,19 +35,55 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-static const char *const ctl_names[CG1_N] = { "memory", "pids", "cpu", "cpuacct", "cpuset", "freezer" };
+static const char *const ctl_names[CG1_N] = { "memory", "pids",	   "cpu",   "cpuacct",
+					      "cpuset", "freezer", "blkio", "hugetlb" };
+
+static const char *needs_memory(const struct pd_limits *l)
+{
+	if (l->memory || l->memory_swap)
+		return "--memory";
+	if (l->memory_reservation)
+		return CG_RES "memory.reservation";
+	if (l->kernel_tcp)
+		return CG_RES "memory.kernelTCP";
+	if (l->has_swappiness)
+		return CG_RES "memory.swappiness";
+	return l->disable_oom_killer ? CG_RES "memory.disableOOMKiller" : NULL;
+}
+
+static const char *needs_cpu(const struct pd_limits *l)
+{
+	if (l->cpu_quota_us || l->cpu_shares)
+		return l->cpu_quota_us ? "--cpus" : "--cpu-shares";
+	if (l->has_cpu_burst)
+		return CG_RES "cpu.burst";
+	if (l->has_cpu_idle)
+		return CG_RES "cpu.idle";
+	return l->cpu_rt_period_us || l->has_cpu_rt_runtime ? CG_RES "cpu.realtimeRuntime/realtimePeriod"
+							    : NULL;
+}
 
 static const char *needed_by(const struct pd_limits *l, enum cg1_ctrl c)
 {
 	if (!l)
 		return NULL;
 	switch (c) {
-	case CG1_MEMORY: return l->memory || l->memory_swap ? "--memory" : NULL;
+	case CG1_MEMORY: return needs_memory(l);
 	case CG1_PIDS: return l->pids_max ? "--pids-limit" : NULL;
-	case CG1_CPU: return l->cpu_quota_us ? "--cpus" : l->cpu_shares ? "--cpu-shares" : NULL;
-	case CG1_CPUSET: return l->cpuset_cpus ? "--cpuset-cpus" : NULL;
+	case CG1_CPU: return needs_cpu(l);
+	case CG1_CPUSET: return l->cpuset_cpus ? "--cpuset-cpus" : l->cpuset_mems ? CG_RES "cpu.mems" : NULL;
+	case CG1_BLKIO: return l->blkio_weight || l->n_blkio_devs ? CG_RES "blockIO" : NULL;
+	case CG1_HUGETLB: return l->n_hugepages ? CG_RES "hugepageLimits" : NULL;
 	default: return NULL;
 	}
+}
+
+/* Hierarchies a group joins only for a limit: cpuset (a new group takes
+ * no task until configured), blkio and hugetlb (an extra mkdir and move per
+ * container otherwise). */
+static bool on_demand(enum cg1_ctrl c)
+{
+	return c == CG1_CPUSET || c == CG1_BLKIO || c == CG1_HUGETLB;
 }
 
 static void hiers_freep(struct cg1_hier ***h)
@@ -98,7 +134,7 @@ static int resolve(struct pd_cgroup *cg, const struct pd_limits *l, bool existin
 				    flag, ctl_names[c], CG_ROOT, ctl_names[c]);
 			continue;
 		}
-		if (c == CG1_CPUSET && !existing && !flag)
+		if (on_demand((enum cg1_ctrl)c) && !existing && !flag)
 			continue;
 		_cleanup_free_ char *dir = xasprintf("%s/%s", hier->mountpoint, cg->rel);
 		if (existing && !pd_is_dir(dir))
@@ -193,10 +229,155 @@ static int write_num(const char *dir, const char *file, int64_t v, struct pd_err
 	return cg_write(dir, file, buf, err);
 }
 
+/* A limit `what` needs <dir>/<file>; a missing one says why (`why`). */
+static int need_file(const char *dir, const char *file, const char *what, const char *why,
+		     struct pd_err **err)
+{
+	if (cg_file_exists(dir, file))
+		return 0;
+	return pd_fail(err, ENOTSUP, "%s cannot be honoured on this host: '%s/%s' is missing (%s)", what, dir,
+		       file, why);
+}
+
+/* v1 blkio files per kind; weights: blkio.weight[_device] of the CFQ
+ * scheduler (gone since Linux 5.0), else BFQ's blkio.bfq.weight[_device]. */
+static const char *blkio_file(const char *dir, enum pd_blkio_kind kind)
+{
+	switch (kind) {
+	case PD_BLKIO_WEIGHT:
+		return cg_file_exists(dir, "blkio.weight_device") ? "blkio.weight_device"
+								  : "blkio.bfq.weight_device";
+	case PD_BLKIO_READ_BPS: return "blkio.throttle.read_bps_device";
+	case PD_BLKIO_WRITE_BPS: return "blkio.throttle.write_bps_device";
+	case PD_BLKIO_READ_IOPS: return "blkio.throttle.read_iops_device";
+	default: return "blkio.throttle.write_iops_device";
+	}
+}
+
+static const char *blkio_weight_file(const char *dir)
+{
+	return cg_file_exists(dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+}
+
+#define NO_WEIGHT "no proportional I/O scheduler: CFQ is gone since Linux 5.0, and BFQ is not loaded"
+
+/* Whether this host can honour each OCI-only limit of `l`, before any
+ * write, so a refusal leaves the group as it was. */
+static int cg1_check_support(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	const char *mem = ctl_dir(cg, CG1_MEMORY), *cpu = ctl_dir(cg, CG1_CPU);
+	const char *blkio = ctl_dir(cg, CG1_BLKIO), *hugetlb = ctl_dir(cg, CG1_HUGETLB);
+	if (l->n_unified)
+		return pd_fail(err, ENOTSUP,
+			       CG_RES "unified needs a cgroup v2 host; this one keeps its controllers in v1 "
+				      "hierarchies (a hybrid host's cgroup2 holds none of them)");
+	if ((l->memory_reservation && need_file(mem, "memory.soft_limit_in_bytes",
+						CG_RES "memory.reservation", "no soft limits", err) < 0) ||
+	    (l->kernel_tcp && need_file(mem, "memory.kmem.tcp.limit_in_bytes", CG_RES "memory.kernelTCP",
+					"a kernel without v1 kernel memory accounting", err) < 0) ||
+	    (l->has_swappiness && need_file(mem, "memory.swappiness", CG_RES "memory.swappiness",
+					    "no per-group swappiness", err) < 0) ||
+	    (l->disable_oom_killer && need_file(mem, "memory.oom_control", CG_RES "memory.disableOOMKiller",
+						"no OOM control", err) < 0) ||
+	    (l->has_cpu_burst &&
+	     need_file(cpu, "cpu.cfs_burst_us", CG_RES "cpu.burst", "a kernel before 5.14", err) < 0) ||
+	    (l->has_cpu_idle &&
+	     need_file(cpu, "cpu.idle", CG_RES "cpu.idle", "a kernel before 5.15", err) < 0) ||
+	    ((l->cpu_rt_period_us || l->has_cpu_rt_runtime) &&
+	     need_file(cpu, "cpu.rt_runtime_us", CG_RES "cpu.realtimeRuntime/realtimePeriod",
+		       "a kernel without CONFIG_RT_GROUP_SCHED", err) < 0))
+		return -1;
+	if (l->blkio_weight &&
+	    need_file(blkio, blkio_weight_file(blkio), CG_RES "blockIO.weight", NO_WEIGHT, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l->n_blkio_devs; i++) {
+		enum pd_blkio_kind k = l->blkio_devs[i].kind;
+		if (need_file(blkio, blkio_file(blkio, k),
+			      k == PD_BLKIO_WEIGHT ? CG_RES "blockIO.weightDevice"
+						   : CG_RES "blockIO.throttle*Device",
+			      k == PD_BLKIO_WEIGHT ? NO_WEIGHT : "a kernel without CONFIG_BLK_DEV_THROTTLING",
+			      err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < l->n_hugepages; i++) {
+		_cleanup_free_ char *f = xasprintf("hugetlb.%s.limit_in_bytes", l->hugepages[i].size);
+		if (need_file(hugetlb, f, CG_RES "hugepageLimits",
+			      "the kernel has no huge pages of that size", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int write_rt(const char *cpu, const struct pd_limits *l, struct pd_err **err)
+{
+	/* The kernel keeps runtime <= period at every write: a longer
+	 * period goes first, a shorter one last. */
+	uint64_t cur = 0;
+	cg_read_u64(cpu, "cpu.rt_period_us", &cur, pd_err_ignore(optional));
+	bool period_first = l->cpu_rt_period_us >= cur;
+	if (l->cpu_rt_period_us && period_first &&
+	    write_num(cpu, "cpu.rt_period_us", (int64_t)l->cpu_rt_period_us, err) < 0)
+		return -1;
+	_cleanup_err_ struct pd_err *e = NULL;
+	if (l->has_cpu_rt_runtime && write_num(cpu, "cpu.rt_runtime_us", l->cpu_rt_runtime_us, &e) < 0) {
+		if (e->errnum != EINVAL)
+			return pd_fail(err, e->errnum, "%s", e->msg);
+		return pd_fail(err, EINVAL,
+			       CG_RES
+			       "cpu.realtimeRuntime %" PRId64 ": the kernel refused it for '%s' (it must fit "
+			       "in the period and in the realtime budget, cpu.rt_runtime_us, left by the "
+			       "groups above)",
+			       l->cpu_rt_runtime_us, cpu);
+	}
+	if (l->cpu_rt_period_us && !period_first &&
+	    write_num(cpu, "cpu.rt_period_us", (int64_t)l->cpu_rt_period_us, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* The OCI-only limits, after the common ones. */
+static int set_oci_limits(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
+{
+	const char *mem = ctl_dir(cg, CG1_MEMORY), *cpu = ctl_dir(cg, CG1_CPU);
+	const char *blkio = ctl_dir(cg, CG1_BLKIO), *hugetlb = ctl_dir(cg, CG1_HUGETLB);
+	if ((l->memory_reservation &&
+	     write_num(mem, "memory.soft_limit_in_bytes", l->memory_reservation, err) < 0) ||
+	    (l->kernel_tcp && write_num(mem, "memory.kmem.tcp.limit_in_bytes", l->kernel_tcp, err) < 0) ||
+	    (l->has_swappiness && write_num(mem, "memory.swappiness", (int64_t)l->swappiness, err) < 0) ||
+	    (l->disable_oom_killer && cg_write(mem, "memory.oom_control", "1", err) < 0))
+		return -1;
+	if (l->has_cpu_burst && write_num(cpu, "cpu.cfs_burst_us", (int64_t)l->cpu_burst_us, err) < 0)
+		return -1;
+	if ((l->cpu_rt_period_us || l->has_cpu_rt_runtime) && write_rt(cpu, l, err) < 0)
+		return -1;
+	if (l->blkio_weight && write_num(blkio, blkio_weight_file(blkio), (int64_t)l->blkio_weight, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l->n_blkio_devs; i++) {
+		const struct pd_blkio_dev *d = &l->blkio_devs[i];
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%" PRIu32 ":%" PRIu32 " %" PRIu64, d->major, d->minor, d->value);
+		if (cg_write(blkio, blkio_file(blkio, d->kind), buf, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < l->n_hugepages; i++) {
+		_cleanup_free_ char *f = xasprintf("hugetlb.%s.limit_in_bytes", l->hugepages[i].size);
+		_cleanup_free_ char *rsvd = xasprintf("hugetlb.%s.rsvd.limit_in_bytes", l->hugepages[i].size);
+		/* The reservation limit too (5.7+): without it a mapping that
+		 * reserves past the limit fails at fault time, with SIGBUS. */
+		if (write_num(hugetlb, f, (int64_t)l->hugepages[i].limit, err) < 0 ||
+		    (cg_file_exists(hugetlb, rsvd) &&
+		     write_num(hugetlb, rsvd, (int64_t)l->hugepages[i].limit, err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
 static int cg1_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
 {
 	const char *mem = ctl_dir(cg, CG1_MEMORY), *cpu = ctl_dir(cg, CG1_CPU);
 	const char *pids = ctl_dir(cg, CG1_PIDS), *cpuset = ctl_dir(cg, CG1_CPUSET);
+	if (cg1_check_support(cg, l, err) < 0)
+		return -1;
 	if (l->memory || l->memory_swap) {
 		bool has_memsw = cg_file_exists(mem, "memory.memsw.limit_in_bytes");
 		if (l->memory_swap && !has_memsw)
@@ -226,13 +407,21 @@ static int cg1_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struc
 	if (l->cpu_quota_us && (write_num(cpu, "cpu.cfs_period_us", (int64_t)l->cpu_period_us, err) < 0 ||
 				write_num(cpu, "cpu.cfs_quota_us", (int64_t)l->cpu_quota_us, err) < 0))
 		return -1;
+	/* An idle group takes no shares (EINVAL): leave idle first, enter
+	 * it last. */
+	if (l->has_cpu_idle && !l->cpu_idle && cg_write(cpu, "cpu.idle", "0", err) < 0)
+		return -1;
 	if (l->cpu_shares && write_num(cpu, "cpu.shares", (int64_t)l->cpu_shares, err) < 0)
+		return -1;
+	if (l->has_cpu_idle && l->cpu_idle && cg_write(cpu, "cpu.idle", "1", err) < 0)
 		return -1;
 	if (l->pids_max && write_num(pids, "pids.max", (int64_t)l->pids_max, err) < 0)
 		return -1;
 	if (l->cpuset_cpus && cg_write(cpuset, "cpuset.cpus", l->cpuset_cpus, err) < 0)
 		return -1;
-	return 0;
+	if (l->cpuset_mems && cg_write(cpuset, "cpuset.mems", l->cpuset_mems, err) < 0)
+		return -1;
+	return set_oci_limits(cg, l, err);
 }
 
 /* An existing group gets a limit only in the hierarchies it was made in:

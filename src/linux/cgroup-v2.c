@@ -32,8 +32,21 @@
 	"run under `systemd-run --user --scope -p Delegate=yes`, or drop the limits"
 
 /* Controllers enabled for containers when available: memory, pids and cpu
- * for limits and stats, cpuset for --cpuset-cpus, io for later limits. */
+ * for limits and stats, cpuset for --cpuset-cpus, io for blockIO.  The
+ * others only when a limit needs them (hugetlb for hugepageLimits, any of
+ * them for a unified key), so a create without one writes nothing more. */
 static const char *const wanted_ctls[] = { "memory", "pids", "cpu", "cpuset", "io" };
+static const char *const on_demand_ctls[] = { "hugetlb", "rdma", "misc" };
+
+/* A unified key of `l` that belongs to `ctl` ("memory.high": memory). */
+static const char *unified_needs(const struct pd_limits *l, const char *ctl)
+{
+	size_t n = strlen(ctl);
+	for (size_t i = 0; i < l->n_unified; i++)
+		if (!strncmp(l->unified[i].key, ctl, n) && l->unified[i].key[n] == '.')
+			return CG_RES "unified";
+	return NULL;
+}
 
 /* The flag that needs a controller, or NULL when no limit needs it. */
 static const char *needed_by(const struct pd_limits *l, const char *ctl)
@@ -42,13 +55,21 @@ static const char *needed_by(const struct pd_limits *l, const char *ctl)
 		return NULL;
 	if (!strcmp(ctl, "memory") && (l->memory || l->memory_swap))
 		return "--memory";
+	if (!strcmp(ctl, "memory") && l->memory_reservation)
+		return CG_RES "memory.reservation";
 	if (!strcmp(ctl, "pids") && l->pids_max)
 		return "--pids-limit";
 	if (!strcmp(ctl, "cpu") && (l->cpu_quota_us || l->cpu_shares))
 		return l->cpu_quota_us ? "--cpus" : "--cpu-shares";
-	if (!strcmp(ctl, "cpuset") && l->cpuset_cpus)
-		return "--cpuset-cpus";
-	return NULL;
+	if (!strcmp(ctl, "cpu") && (l->has_cpu_burst || l->has_cpu_idle))
+		return l->has_cpu_burst ? CG_RES "cpu.burst" : CG_RES "cpu.idle";
+	if (!strcmp(ctl, "cpuset") && (l->cpuset_cpus || l->cpuset_mems))
+		return l->cpuset_cpus ? "--cpuset-cpus" : CG_RES "cpu.mems";
+	if (!strcmp(ctl, "io") && (l->blkio_weight || l->n_blkio_devs))
+		return CG_RES "blockIO";
+	if (!strcmp(ctl, "hugetlb") && l->n_hugepages)
+		return CG_RES "hugepageLimits";
+	return unified_needs(l, ctl);
 }
 
 /* A group we may manage as an unprivileged user: we can make child groups
@@ -101,9 +122,11 @@ static int enable_controllers(const char *dir, const struct pd_limits *l, bool r
 	_cleanup_free_ char *enabled = avail ? cg_read(dir, "cgroup.subtree_control", err) : NULL;
 	if (!enabled)
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(wanted_ctls); i++) {
-		const char *ctl = wanted_ctls[i], *flag = needed_by(l, ctl);
-		if (cg_list_has(enabled, ctl))
+	for (size_t i = 0; i < ARRAY_SIZE(wanted_ctls) + ARRAY_SIZE(on_demand_ctls); i++) {
+		bool wanted = i < ARRAY_SIZE(wanted_ctls);
+		const char *ctl = wanted ? wanted_ctls[i] : on_demand_ctls[i - ARRAY_SIZE(wanted_ctls)];
+		const char *flag = needed_by(l, ctl);
+		if (cg_list_has(enabled, ctl) || (!wanted && !flag))
 			continue;
 		if (!cg_list_has(avail, ctl)) {
 			if (!flag)
@@ -197,9 +220,136 @@ static int write_u64(const char *dir, const char *file, uint64_t v, struct pd_er
 	return cg_write(dir, file, buf, err);
 }
 
+/* A limit `what` needs <dir>/<file>; a missing one says why (`why`). */
+static int need_file(const char *dir, const char *file, const char *what, const char *why,
+		     struct pd_err **err)
+{
+	if (cg_file_exists(dir, file))
+		return 0;
+	return pd_fail(err, ENOTSUP, "%s cannot be honoured on this host: '%s/%s' is missing (%s)", what, dir,
+		       file, why);
+}
+
+/* The weight file: io.weight of blk-iocost, else BFQ's io.bfq.weight. */
+static const char *io_weight_file(const char *dir)
+{
+	return cg_file_exists(dir, "io.weight") ? "io.weight" : "io.bfq.weight";
+}
+
+static const char *refused_on_v2(const struct pd_limits *l)
+{
+	if (l->has_swappiness)
+		return CG_RES "memory.swappiness cannot be honoured on cgroup v2, which has no per-group "
+			      "swappiness";
+	if (l->disable_oom_killer)
+		return CG_RES "memory.disableOOMKiller cannot be honoured on cgroup v2, which cannot turn "
+			      "the OOM killer off for a group";
+	if (l->kernel_tcp)
+		return CG_RES "memory.kernelTCP cannot be honoured on cgroup v2, which has no TCP memory "
+			      "limit of its own (it counts in memory.max)";
+	if (l->cpu_rt_period_us || l->has_cpu_rt_runtime)
+		return CG_RES "cpu.realtimeRuntime/realtimePeriod cannot be honoured on cgroup v2: realtime "
+			      "group scheduling (CONFIG_RT_GROUP_SCHED) has files only in cgroup v1";
+	return NULL;
+}
+
+/* Whether this host can honour each OCI-only limit of `l`, before any
+ * write, so a refusal leaves the group as it was. */
+static int cg2_check_support(const char *p, const struct pd_limits *l, struct pd_err **err)
+{
+	const char *why = refused_on_v2(l);
+	if (why)
+		return pd_fail(err, ENOTSUP, "%s", why);
+	if ((l->memory_reservation &&
+	     need_file(p, "memory.low", CG_RES "memory.reservation", "no memory controller", err) < 0) ||
+	    (l->has_cpu_burst &&
+	     need_file(p, "cpu.max.burst", CG_RES "cpu.burst", "a kernel before 5.14", err) < 0) ||
+	    (l->has_cpu_idle &&
+	     need_file(p, "cpu.idle", CG_RES "cpu.idle", "a kernel before 5.15", err) < 0) ||
+	    (l->cpuset_mems &&
+	     need_file(p, "cpuset.mems", CG_RES "cpu.mems", "no cpuset controller", err) < 0))
+		return -1;
+	bool weights = l->blkio_weight, throttles = false;
+	for (size_t i = 0; i < l->n_blkio_devs; i++) {
+		weights |= l->blkio_devs[i].kind == PD_BLKIO_WEIGHT;
+		throttles |= l->blkio_devs[i].kind != PD_BLKIO_WEIGHT;
+	}
+	if (weights && need_file(p, io_weight_file(p), CG_RES "blockIO.weight/weightDevice",
+				 "no proportional I/O control: neither blk-iocost nor BFQ", err) < 0)
+		return -1;
+	if (throttles && need_file(p, "io.max", CG_RES "blockIO.throttle*Device",
+				   "a kernel without CONFIG_BLK_DEV_THROTTLING", err) < 0)
+		return -1;
+	for (size_t i = 0; i < l->n_hugepages; i++) {
+		_cleanup_free_ char *f = xasprintf("hugetlb.%s.max", l->hugepages[i].size);
+		if (need_file(p, f, CG_RES "hugepageLimits",
+			      "no hugetlb controller, or no huge pages of that size", err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < l->n_unified; i++) {
+		_cleanup_free_ char *what = xasprintf(CG_RES "unified '%s'", l->unified[i].key);
+		if (need_file(p, l->unified[i].key, what, "no such interface file: its controller is missing",
+			      err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *const io_max_keys[] = { [PD_BLKIO_READ_BPS] = "rbps",
+					   [PD_BLKIO_WRITE_BPS] = "wbps",
+					   [PD_BLKIO_READ_IOPS] = "riops",
+					   [PD_BLKIO_WRITE_IOPS] = "wiops" };
+
+/* The OCI-only limits, after the common ones; unified last, so it has the
+ * last word on a file both set. */
+static int set_oci_limits(const char *p, const struct pd_limits *l, struct pd_err **err)
+{
+	if (l->memory_reservation == -1 && cg_write(p, "memory.low", "max", err) < 0)
+		return -1;
+	if (l->memory_reservation > 0 && write_u64(p, "memory.low", (uint64_t)l->memory_reservation, err) < 0)
+		return -1;
+	if (l->has_cpu_burst && write_u64(p, "cpu.max.burst", l->cpu_burst_us, err) < 0)
+		return -1;
+	if (l->cpuset_mems && cg_write(p, "cpuset.mems", l->cpuset_mems, err) < 0)
+		return -1;
+	if (l->blkio_weight && write_u64(p, io_weight_file(p), l->blkio_weight, err) < 0)
+		return -1;
+	for (size_t i = 0; i < l->n_blkio_devs; i++) {
+		const struct pd_blkio_dev *d = &l->blkio_devs[i];
+		char buf[96];
+		/* A rate of 0 lifts the limit (as the v1 files read it). */
+		if (d->kind == PD_BLKIO_WEIGHT)
+			snprintf(buf, sizeof(buf), "%" PRIu32 ":%" PRIu32 " %" PRIu64, d->major, d->minor,
+				 d->value);
+		else if (d->value)
+			snprintf(buf, sizeof(buf), "%" PRIu32 ":%" PRIu32 " %s=%" PRIu64, d->major, d->minor,
+				 io_max_keys[d->kind], d->value);
+		else
+			snprintf(buf, sizeof(buf), "%" PRIu32 ":%" PRIu32 " %s=max", d->major, d->minor,
+				 io_max_keys[d->kind]);
+		if (cg_write(p, d->kind == PD_BLKIO_WEIGHT ? io_weight_file(p) : "io.max", buf, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < l->n_hugepages; i++) {
+		_cleanup_free_ char *f = xasprintf("hugetlb.%s.max", l->hugepages[i].size);
+		_cleanup_free_ char *rsvd = xasprintf("hugetlb.%s.rsvd.max", l->hugepages[i].size);
+		/* The reservation limit too (5.7+): without it a mapping that
+		 * reserves past the limit fails at fault time, with SIGBUS. */
+		if (write_u64(p, f, l->hugepages[i].limit, err) < 0 ||
+		    (cg_file_exists(p, rsvd) && write_u64(p, rsvd, l->hugepages[i].limit, err) < 0))
+			return -1;
+	}
+	for (size_t i = 0; i < l->n_unified; i++)
+		if (cg_write(p, l->unified[i].key, l->unified[i].value, err) < 0)
+			return -1;
+	return 0;
+}
+
 static int cg2_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err)
 {
 	const char *p = cg->path;
+	if (cg2_check_support(p, l, err) < 0)
+		return -1;
 	if (l->memory && write_u64(p, "memory.max", l->memory, err) < 0)
 		return -1;
 	/* Docker's --memory-swap is memory plus swap; v2 limits swap alone. */
@@ -223,13 +373,19 @@ static int cg2_set_limits(struct pd_cgroup *cg, const struct pd_limits *l, struc
 		if (cg_write(p, "cpu.max", buf, err) < 0)
 			return -1;
 	}
+	/* An idle group takes no weight (EINVAL): leave idle first, enter
+	 * it last. */
+	if (l->has_cpu_idle && !l->cpu_idle && cg_write(p, "cpu.idle", "0", err) < 0)
+		return -1;
 	if (l->cpu_shares && write_u64(p, "cpu.weight", pd_cg_shares_to_weight(l->cpu_shares), err) < 0)
+		return -1;
+	if (l->has_cpu_idle && l->cpu_idle && cg_write(p, "cpu.idle", "1", err) < 0)
 		return -1;
 	if (l->pids_max && write_u64(p, "pids.max", l->pids_max, err) < 0)
 		return -1;
 	if (l->cpuset_cpus && cg_write(p, "cpuset.cpus", l->cpuset_cpus, err) < 0)
 		return -1;
-	return 0;
+	return set_oci_limits(p, l, err);
 }
 
 static int cg2_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err)

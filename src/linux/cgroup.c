@@ -215,10 +215,129 @@ uint64_t pd_cg_shares_to_weight(uint64_t shares)
 	return 1 + ((shares - 2) * 9999) / 262142;
 }
 
+void pd_limits_free(struct pd_limits *l)
+{
+	if (!l)
+		return;
+	free(l->cpuset_cpus);
+	free(l->cpuset_mems);
+	free(l->blkio_devs);
+	for (size_t i = 0; i < l->n_hugepages; i++)
+		free(l->hugepages[i].size);
+	free(l->hugepages);
+	for (size_t i = 0; i < l->n_unified; i++) {
+		free(l->unified[i].key);
+		free(l->unified[i].value);
+	}
+	free(l->unified);
+	*l = (struct pd_limits){ 0 };
+}
+
+const char *cg_unified_key_problem(const char *key)
+{
+	size_t n = strlen(key);
+	if (!n || n > 255)
+		return "is not a file name";
+	for (const char *p = key; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+			return "is not a plain file name of the group";
+	if (key[0] == '.' || strstr(key, "..") || !strchr(key, '.'))
+		return "is not an interface file name (<controller>.<name>)";
+	/* cgroup.procs, cgroup.threads, cgroup.subtree_control, cgroup.type,
+	 * cgroup.freeze, cgroup.kill...: membership, the tree and the
+	 * freezer are the runtime's; only the two limits among them are not. */
+	if (str_has_prefix(key, "cgroup.") && strcmp(key, "cgroup.max.depth") &&
+	    strcmp(key, "cgroup.max.descendants"))
+		return "is the runtime's to manage (of cgroup.* only cgroup.max.depth and "
+		       "cgroup.max.descendants may be set)";
+	return NULL;
+}
+
+bool cg_hugepage_size_ok(const char *size)
+{
+	size_t digits = strspn(size, "0123456789");
+	return digits > 0 && digits < 8 && size[0] != '0' &&
+	       (!strcmp(size + digits, "KB") || !strcmp(size + digits, "MB") || !strcmp(size + digits, "GB"));
+}
+
+/* The OCI fields (no CLI flags name them): their checks. */
+static int check_oci_limits(const struct pd_limits *l, struct pd_err **err)
+{
+	if (l->memory_reservation < -1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid " CG_RES "memory.reservation %" PRId64,
+				    l->memory_reservation);
+	if (l->memory_reservation > 0 && l->memory && (uint64_t)l->memory_reservation > l->memory)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    CG_RES "memory.reservation (%" PRId64
+					   ") must not exceed the memory limit (%" PRIu64 ")",
+				    l->memory_reservation, l->memory);
+	if (l->kernel_tcp < -1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid " CG_RES "memory.kernelTCP %" PRId64,
+				    l->kernel_tcp);
+	if (l->has_swappiness && l->swappiness > 100)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    CG_RES "memory.swappiness %" PRIu64 " is outside 0..100", l->swappiness);
+	if (l->cpuset_mems && !*l->cpuset_mems)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, CG_RES "cpu.mems is empty");
+	if (l->has_cpu_burst && l->cpu_quota_us && l->cpu_burst_us > l->cpu_quota_us)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    CG_RES "cpu.burst (%" PRIu64 ") must not exceed the cpu quota (%" PRIu64
+					   ")",
+				    l->cpu_burst_us, l->cpu_quota_us);
+	if (l->has_cpu_idle && l->cpu_idle != 0 && l->cpu_idle != 1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, CG_RES "cpu.idle %" PRId64 " is neither 0 nor 1",
+				    l->cpu_idle);
+	if (l->has_cpu_idle && l->cpu_idle == 1 && l->cpu_shares)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    CG_RES "cpu.idle 1 and cpu.shares exclude each other (an idle group has "
+					   "the lowest weight)");
+	if (l->has_cpu_rt_runtime && l->cpu_rt_runtime_us < -1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid " CG_RES "cpu.realtimeRuntime %" PRId64,
+				    l->cpu_rt_runtime_us);
+	if (l->has_cpu_rt_runtime && l->cpu_rt_period_us && l->cpu_rt_runtime_us > 0 &&
+	    (uint64_t)l->cpu_rt_runtime_us > l->cpu_rt_period_us)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    CG_RES "cpu.realtimeRuntime (%" PRId64
+					   ") must not exceed cpu.realtimePeriod (%" PRIu64 ")",
+				    l->cpu_rt_runtime_us, l->cpu_rt_period_us);
+	if (l->blkio_weight && (l->blkio_weight < 10 || l->blkio_weight > 1000))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    CG_RES "blockIO.weight %" PRIu64 " is outside 10..1000", l->blkio_weight);
+	for (size_t i = 0; i < l->n_blkio_devs; i++) {
+		const struct pd_blkio_dev *d = &l->blkio_devs[i];
+		if (d->kind == PD_BLKIO_WEIGHT && (d->value < 10 || d->value > 1000))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    CG_RES "blockIO.weightDevice %" PRIu32 ":%" PRIu32
+						   ": weight %" PRIu64 " is outside 10..1000",
+					    d->major, d->minor, d->value);
+	}
+	for (size_t i = 0; i < l->n_hugepages; i++)
+		if (!cg_hugepage_size_ok(l->hugepages[i].size)) {
+			_cleanup_free_ char *shown = str_escape(l->hugepages[i].size);
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    CG_RES "hugepageLimits[%zu]: invalid page size '%s' (a number and KB, MB "
+				   "or GB, as \"2MB\")",
+			    i, shown);
+		}
+	for (size_t i = 0; i < l->n_unified; i++) {
+		const char *why = cg_unified_key_problem(l->unified[i].key);
+		_cleanup_free_ char *shown = str_escape(l->unified[i].key);
+		if (why)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, CG_RES "unified: key '%s' %s", shown, why);
+		if (!*l->unified[i].value)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    CG_RES "unified: the value of '%s' is empty", shown);
+	}
+	return 0;
+}
+
 int pd_cg_check_limits(const struct pd_limits *l, struct pd_err **err)
 {
 	if (!l)
 		return 0;
+	if (check_oci_limits(l, err) < 0)
+		return -1;
 	if (l->memory_swap < -1)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --memory-swap %" PRId64, l->memory_swap);
 	if (l->memory_swap && !l->memory)
@@ -611,7 +730,10 @@ static const struct cg_ops *mode_ops(void)
 static bool has_limits(const struct pd_limits *l)
 {
 	return l && (l->memory || l->memory_swap || l->cpu_quota_us || l->cpu_shares || l->pids_max ||
-		     l->cpuset_cpus);
+		     l->cpuset_cpus || l->memory_reservation || l->kernel_tcp || l->has_swappiness ||
+		     l->disable_oom_killer || l->cpuset_mems || l->has_cpu_burst || l->has_cpu_idle ||
+		     l->cpu_rt_period_us || l->has_cpu_rt_runtime || l->blkio_weight || l->n_blkio_devs ||
+		     l->n_hugepages || l->n_unified);
 }
 
 static struct pd_cgroup *cg_new(const struct cg_ops *ops, const char *rel, bool rootless)

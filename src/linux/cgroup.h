@@ -18,7 +18,37 @@
 
 #include "util/error.h"
 
-/* Resource limits; 0 / NULL means "not set" (the kernel default, unlimited). */
+/* One block device's limit (linux.resources.blockIO): a weight, or a
+ * throttle in bytes or I/Os per second. */
+enum pd_blkio_kind {
+	PD_BLKIO_WEIGHT,
+	PD_BLKIO_READ_BPS,
+	PD_BLKIO_WRITE_BPS,
+	PD_BLKIO_READ_IOPS,
+	PD_BLKIO_WRITE_IOPS
+};
+struct pd_blkio_dev {
+	enum pd_blkio_kind kind;
+	uint32_t major, minor;
+	uint64_t value;
+};
+
+/* A hugetlb limit: page size as the kernel names it ("2MB", "1GB"). */
+struct pd_hugepage_limit {
+	char *size;
+	uint64_t limit; /* bytes */
+};
+
+/* A cgroup v2 interface file and the value written to it (unified). */
+struct pd_cg_kv {
+	char *key;
+	char *value;
+};
+
+/* Resource limits; 0 / NULL means "not set" (the kernel default, unlimited).
+ * The fields after cpuset_cpus come only from an OCI config
+ * (pd_limits_from_oci); where 0 is a value, a has_ flag says it is set.
+ * Their strings and arrays belong to the limits: pd_limits_free. */
 struct pd_limits {
 	uint64_t memory;	/* bytes (--memory) */
 	int64_t memory_swap;	/* memory+swap bytes, as Docker's --memory-swap; -1 unlimited */
@@ -27,7 +57,32 @@ struct pd_limits {
 	uint64_t cpu_shares;	/* v1 shares (--cpu-shares, 2..262144); v2 gets the equivalent weight */
 	uint64_t pids_max;	/* --pids-limit */
 	char *cpuset_cpus;	/* --cpuset-cpus, e.g. "0-1,3"; not owned by the cgroup module */
+
+	int64_t memory_reservation; /* bytes, -1 none: v1 soft_limit_in_bytes, v2 memory.low */
+	int64_t kernel_tcp;	    /* bytes, -1 unlimited: v1 memory.kmem.tcp.limit_in_bytes */
+	bool has_swappiness;	    /* v1 memory.swappiness */
+	uint64_t swappiness;	    /* 0..100 */
+	bool disable_oom_killer;    /* v1 memory.oom_control */
+	char *cpuset_mems;	    /* cpuset.mems, e.g. "0" */
+	bool has_cpu_burst;	    /* v1 cpu.cfs_burst_us, v2 cpu.max.burst */
+	uint64_t cpu_burst_us;
+	bool has_cpu_idle;		 /* cpu.idle (v1 since 5.15, v2) */
+	int64_t cpu_idle;		 /* 0 or 1 */
+	uint64_t cpu_rt_period_us;	 /* v1 cpu.rt_period_us (CONFIG_RT_GROUP_SCHED) */
+	bool has_cpu_rt_runtime;	 /* v1 cpu.rt_runtime_us */
+	int64_t cpu_rt_runtime_us;	 /* -1: no bound */
+	uint64_t blkio_weight;		 /* 10..1000: v1 blkio.[bfq.]weight, v2 io.[bfq.]weight */
+	struct pd_blkio_dev *blkio_devs; /* per-device weights and throttles */
+	size_t n_blkio_devs;
+	struct pd_hugepage_limit *hugepages; /* hugetlb.<size>.limit_in_bytes / .max */
+	size_t n_hugepages;
+	struct pd_cg_kv *unified; /* v2 only: written last, as given */
+	size_t n_unified;
 };
+
+/* Free what `l` owns (cpuset_cpus, cpuset_mems, blkio_devs, hugepages,
+ * unified) and reset it to "nothing set". */
+void pd_limits_free(struct pd_limits *l);
 
 struct pd_cg_stats {
 	uint64_t cpu_usage_ns; /* total CPU time of the group since it was made */
@@ -47,8 +102,13 @@ enum pd_cg_mode { PD_CG_V2, PD_CG_V1, PD_CG_NONE };
 enum pd_cg_mode pd_cg_detect(void);
 
 /* Check a set of limits on its own (memory-swap without memory, memory-swap
- * below memory), without touching the system: the CLI may call it before
- * anything is made.  pd_cg_create calls it too. */
+ * below memory, a reservation above the limit, a burst above the quota,
+ * weights outside 10..1000, a hugepage size or a unified key that cannot
+ * name a file of the group), without touching the system: the CLI may call
+ * it before anything is made.  pd_cg_create calls it too.  Whether the host
+ * can honour a limit (its file exists, v1 or v2) is checked by create and
+ * update before the first write, each refusal one line naming the field
+ * and why (ENOTSUP). */
 int pd_cg_check_limits(const struct pd_limits *l, struct pd_err **err);
 
 /* The group path, relative to each hierarchy's root (no leading '/'), of

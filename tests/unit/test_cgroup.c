@@ -781,6 +781,249 @@ static void test_kernel_update(void **state)
 	free(rel);
 }
 
+static char *read_str(const char *ctl, const char *rel, const char *file)
+{
+	char *dir = ctl_dir_of(ctl, rel);
+	assert_non_null(dir);
+	struct pd_err *e = NULL;
+	char *s = cg_read(dir, file, &e);
+	if (!s)
+		fail_msg("%s", e->msg);
+	free(dir);
+	s[strcspn(s, "\n")] = '\0';
+	return s;
+}
+
+static void want_str(const char *ctl, const char *rel, const char *file, const char *want)
+{
+	char *got = read_str(ctl, rel, file);
+	if (!strstr(got, want))
+		fail_msg("%s: '%s', not '%s'", file, got, want);
+	free(got);
+}
+
+/* "maj:min" of a block device of this machine, or false. */
+static bool a_disk(char *buf, size_t len)
+{
+	static const char *const names[] = { "vda", "sda", "nvme0n1", "xvda", "zram0", "loop0" };
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char *p = xasprintf("/sys/block/%s/dev", names[i]);
+		char *s = pd_read_file(p, NULL, NULL);
+		free(p);
+		if (s) {
+			snprintf(buf, len, "%.*s", (int)strcspn(s, "\n"), s);
+			free(s);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Update `cg` with `l`; the refusal must say `want` (ENOTSUP). */
+static void update_refused(struct pd_cgroup *cg, const struct pd_limits *l, const char *want)
+{
+	struct pd_err *e = NULL;
+	if (pd_cg_update(cg, l, &e) == 0)
+		fail_msg("accepted; wanted a refusal saying '%s'", want);
+	if (!strstr(e->msg, want))
+		fail_msg("'%s' does not say '%s'", e->msg, want);
+	assert_int_equal(e->errnum, ENOTSUP);
+	pd_err_free(e);
+}
+
+/* The limits only OCI configs set, on real groups: written by create, read
+ * back, changed by update, and refused (by name, ENOTSUP) where this host's
+ * hierarchy has no file for them. */
+static void test_kernel_oci_limits(void **state)
+{
+	if (!kernel_ready())
+		skip();
+	bool v2 = pd_cg_detect() == PD_CG_V2;
+	bool mem = have_ctl("memory"), cpu = have_ctl("cpu"), cpuset = have_ctl("cpuset");
+	bool io = have_ctl(v2 ? "io" : "blkio"), huge = have_ctl("hugetlb"), pids = have_ctl("pids");
+	char disk[32] = "";
+	if (io && !a_disk(disk, sizeof(disk)))
+		io = false;
+	unsigned maj = 0, mnr = 0;
+	sscanf(disk, "%u:%u", &maj, &mnr);
+	bool huge2m = huge && pd_is_dir("/sys/kernel/mm/hugepages/hugepages-2048kB");
+	print_message("# %s: memory %d cpu %d cpuset %d io %d hugetlb(2MB) %d\n", v2 ? "v2" : "v1", mem, cpu,
+		      cpuset, io, huge2m);
+	struct pd_blkio_dev devs[] = { { PD_BLKIO_READ_BPS, maj, mnr, 1048576 },
+				       { PD_BLKIO_WRITE_IOPS, maj, mnr, 120 } };
+	struct pd_hugepage_limit hp[] = { { "2MB", 4 << 21 } };
+	struct pd_cg_kv uni[] = { { "pids.max", "33" } };
+	struct pd_limits l = {
+		.memory = mem ? 64 << 20 : 0,
+		.memory_reservation = mem ? 32 << 20 : 0,
+		.kernel_tcp = mem && !v2 ? 16 << 20 : 0,
+		.has_swappiness = mem && !v2,
+		.swappiness = 10,
+		.disable_oom_killer = mem && !v2,
+		.cpu_quota_us = cpu ? 50000 : 0,
+		.cpu_period_us = cpu ? 100000 : 0,
+		.has_cpu_burst = cpu,
+		.cpu_burst_us = 20000,
+		.has_cpu_idle = cpu,
+		.cpu_idle = 1,
+		.cpuset_mems = cpuset ? "0" : NULL,
+		.blkio_devs = io ? devs : NULL,
+		.n_blkio_devs = io ? 2 : 0,
+		.hugepages = huge2m ? hp : NULL,
+		.n_hugepages = huge2m ? 1 : 0,
+		.unified = v2 && pids ? uni : NULL,
+		.n_unified = v2 && pids ? 1 : 0,
+	};
+	char *rel = rel_of("oci");
+	struct pd_cgroup *cg = make(rel, &l);
+	char want[96];
+	if (mem) {
+		want_str("memory", rel, v2 ? "memory.low" : "memory.soft_limit_in_bytes", "33554432");
+		if (!v2) {
+			want_str("memory", rel, "memory.kmem.tcp.limit_in_bytes", "16777216");
+			want_str("memory", rel, "memory.swappiness", "10");
+			char *oc = read_str("memory", rel, "memory.oom_control");
+			free(oc);
+			char *dir = ctl_dir_of("memory", rel),
+			     *text = cg_read(dir, "memory.oom_control", NULL);
+			uint64_t off = 0;
+			assert_true(cg_parse_keyed(text, "oom_kill_disable", &off));
+			assert_int_equal(off, 1);
+			free(text);
+			free(dir);
+		}
+	}
+	if (cpu) {
+		want_str("cpu", rel, v2 ? "cpu.max.burst" : "cpu.cfs_burst_us", "20000");
+		want_str("cpu", rel, "cpu.idle", "1");
+	}
+	if (cpuset)
+		want_str("cpuset", rel, "cpuset.mems", "0");
+	if (io && v2) {
+		snprintf(want, sizeof(want), "%s rbps=1048576 wbps=max riops=max wiops=120", disk);
+		want_str("io", rel, "io.max", want);
+	} else if (io) {
+		snprintf(want, sizeof(want), "%s 1048576", disk);
+		want_str("blkio", rel, "blkio.throttle.read_bps_device", want);
+		snprintf(want, sizeof(want), "%s 120", disk);
+		want_str("blkio", rel, "blkio.throttle.write_iops_device", want);
+	}
+	if (huge2m)
+		assert_int_equal(
+		    read_num("hugetlb", rel, v2 ? "hugetlb.2MB.max" : "hugetlb.2MB.limit_in_bytes"), 4 << 21);
+	if (v2 && pids)
+		assert_int_equal(read_num("pids", rel, "pids.max"), 33);
+
+	/* Update: each changed, the others left as they are. */
+	struct pd_blkio_dev devs2[] = { { PD_BLKIO_READ_BPS, maj, mnr, 0 } };
+	struct pd_cg_kv uni2[] = { { "pids.max", "44" } };
+	struct pd_limits u = {
+		.memory_reservation = mem ? 16 << 20 : 0,
+		.has_swappiness = mem && !v2,
+		.swappiness = 0,
+		.has_cpu_burst = cpu,
+		.cpu_burst_us = 0,
+		.has_cpu_idle = cpu,
+		.cpu_idle = 0,
+		.blkio_devs = io ? devs2 : NULL,
+		.n_blkio_devs = io ? 1 : 0,
+		.unified = v2 && pids ? uni2 : NULL,
+		.n_unified = v2 && pids ? 1 : 0,
+	};
+	struct pd_err *e = NULL;
+	if (pd_cg_update(cg, &u, &e) < 0)
+		fail_msg("update: %s", e->msg);
+	if (mem)
+		want_str("memory", rel, v2 ? "memory.low" : "memory.soft_limit_in_bytes", "16777216");
+	if (mem && !v2)
+		want_str("memory", rel, "memory.swappiness", "0");
+	if (cpu) {
+		want_str("cpu", rel, v2 ? "cpu.max.burst" : "cpu.cfs_burst_us", "0");
+		want_str("cpu", rel, "cpu.idle", "0");
+		want_str("cpu", rel, v2 ? "cpu.max" : "cpu.cfs_quota_us", "50000");
+	}
+	if (io && v2) {
+		snprintf(want, sizeof(want), "%s rbps=max wbps=max riops=max wiops=120", disk);
+		want_str("io", rel, "io.max", want);
+	} else if (io) {
+		char *got = read_str("blkio", rel, "blkio.throttle.read_bps_device");
+		assert_string_equal(got, "");
+		free(got);
+	}
+	if (v2 && pids)
+		assert_int_equal(read_num("pids", rel, "pids.max"), 44);
+
+	/* What this host cannot honour: refused by name, with the reason. */
+	if (v2) {
+		update_refused(cg, &(struct pd_limits){ .has_swappiness = true, .swappiness = 5 },
+			       "memory.swappiness cannot be honoured on cgroup v2");
+		update_refused(cg, &(struct pd_limits){ .disable_oom_killer = true },
+			       "memory.disableOOMKiller cannot be honoured on cgroup v2");
+		update_refused(cg, &(struct pd_limits){ .kernel_tcp = 1 << 20 }, "memory.kernelTCP");
+		update_refused(cg, &(struct pd_limits){ .has_cpu_rt_runtime = true },
+			       "CONFIG_RT_GROUP_SCHED");
+		struct pd_cg_kv nofile[] = { { "nosuch.file", "1" } };
+		update_refused(cg, &(struct pd_limits){ .unified = nofile, .n_unified = 1 },
+			       "unified 'nosuch.file'");
+	} else {
+		update_refused(cg, &(struct pd_limits){ .unified = uni, .n_unified = 1 },
+			       "unified needs a cgroup v2 host");
+		if (!huge) {
+			char *r2 = rel_of("huge");
+			assert_null(pd_cg_create_at(
+			    r2, &(struct pd_limits){ .hugepages = hp, .n_hugepages = 1 }, false, &e));
+			assert_non_null(strstr(e->msg, "hugepageLimits needs the hugetlb cgroup controller"));
+			assert_int_equal(e->errnum, ENOTSUP);
+			pd_err_free(e);
+			e = NULL;
+			assert_false(exists_anywhere(r2));
+			free(r2);
+		}
+		char *bdir = io ? ctl_dir_of("blkio", rel) : NULL;
+		if (bdir && !cg_file_exists(bdir, "blkio.weight") &&
+		    !cg_file_exists(bdir, "blkio.bfq.weight"))
+			update_refused(cg, &(struct pd_limits){ .blkio_weight = 500 },
+				       "blockIO.weight cannot be honoured on this host");
+		free(bdir);
+		char *cdir = cpu ? ctl_dir_of("cpu", rel) : NULL;
+		if (cdir && cg_file_exists(cdir, "cpu.rt_runtime_us")) {
+			/* Period and a zero runtime need no budget; a runtime
+			 * beyond the parents' budget is refused with why. */
+			if (pd_cg_update(
+				cg,
+				&(struct pd_limits){ .cpu_rt_period_us = 500000, .has_cpu_rt_runtime = true },
+				&e) < 0)
+				fail_msg("realtime: %s", e->msg);
+			want_str("cpu", rel, "cpu.rt_period_us", "500000");
+			want_str("cpu", rel, "cpu.rt_runtime_us", "0");
+			assert_int_equal(pd_cg_update(cg,
+						      &(struct pd_limits){ .has_cpu_rt_runtime = true,
+									   .cpu_rt_runtime_us = 1000 },
+						      &e),
+					 -1);
+			assert_non_null(strstr(e->msg, "realtime budget"));
+			pd_err_free(e);
+			e = NULL;
+		}
+		free(cdir);
+	}
+	destroy(cg, rel);
+	free(rel);
+
+	/* v1: blkio and hugetlb are joined only when a limit needs them. */
+	if (!v2 && io) {
+		rel = rel_of("plain");
+		cg = make(rel, &(struct pd_limits){ .pids_max = pids ? 10 : 0 });
+		char *bdir = ctl_dir_of("blkio", rel);
+		assert_false(pd_is_dir(bdir));
+		free(bdir);
+		update_refused(cg, &(struct pd_limits){ .blkio_devs = devs, .n_blkio_devs = 1 },
+			       "made without the blkio controller");
+		destroy(cg, rel);
+		free(rel);
+	}
+}
+
 /* `state`/`delete` from another process: only the path is shared. */
 static void test_kernel_destroy_frozen(void **state)
 {
@@ -934,6 +1177,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_freeze),	      cmocka_unit_test(test_kernel_pids),
 		cmocka_unit_test(test_kernel_signal_all),     cmocka_unit_test(test_kernel_update),
 		cmocka_unit_test(test_kernel_destroy_frozen), cmocka_unit_test(test_kernel_docker_path),
+		cmocka_unit_test(test_kernel_oci_limits),
 	};
 	const struct CMUnitTest hybrid_tests[] = {
 		cmocka_unit_test(test_kernel_v2_on_hybrid),

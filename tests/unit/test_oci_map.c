@@ -303,13 +303,16 @@ static const struct {
 	  "[{\"destination\": \"/d\", \"type\": \"bind\", \"source\": \"/tmp\", \"options\": [\"rbind\", "
 	  "\"rshared\"]}]",
 	  "shared or unbindable propagation" },
-	{ "linux.resources.memory", "{\"reservation\": 1048576}", "linux.resources.memory.reservation" },
-	{ "linux.resources.memory", "{\"swappiness\": 10}", "linux.resources.memory.swappiness" },
-	{ "linux.resources.cpu", "{\"mems\": \"0\"}", "linux.resources.cpu.mems" },
-	{ "linux.resources.blockIO", "{\"weight\": 100}", "linux.resources.blockIO" },
-	{ "linux.resources.hugepageLimits", "[{\"pageSize\": \"2MB\", \"limit\": 0}]",
-	  "linux.resources.hugepageLimits" },
-	{ "linux.resources.unified", "{\"memory.high\": \"1\"}", "linux.resources.unified" },
+	{ "linux.resources.memory", "{\"kernel\": 1048576}", "linux.resources.memory.kernel: not supported" },
+	{ "linux.resources.blockIO", "{\"leafWeight\": 100}", "linux.resources.blockIO.leafWeight" },
+	{ "linux.resources.blockIO", "{\"weightDevice\": [{\"major\": 8, \"minor\": 0, \"leafWeight\": 10}]}",
+	  "weightDevice[0].leafWeight" },
+	{ "linux.resources.blockIO",
+	  "{\"throttleReadBpsDevice\": [{\"major\": 4294967296, \"minor\": 0, \"rate\": 1}]}",
+	  "throttleReadBpsDevice[0]: invalid device" },
+	{ "linux.resources.network", "{\"classID\": 1}", "linux.resources.network: not supported" },
+	{ "linux.resources.rdma", "{\"mlx5_0\": {\"hcaHandles\": 3}}",
+	  "linux.resources.rdma: not supported" },
 	{ "linux.namespaces",
 	  "[{\"type\": \"pid\", \"path\": \"/proc/1/ns/pid\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"},"
 	  " {\"type\": \"mount\"}]",
@@ -349,6 +352,123 @@ static void test_refusals(void **state)
 			fail_msg("case %zu: '%s' does not say '%s'", i, err->msg, refusals[i].want);
 		assert_int_equal(err->kind, PD_ERR_USAGE);
 	}
+}
+
+/* The resources only OCI configs set, as `update --resources` reads them:
+ * each onto its field of pd_limits (which owns the copies). */
+static void test_resources_map(void **state)
+{
+	static const char res[] =
+	    "{\"memory\": {\"limit\": 67108864, \"reservation\": 33554432, \"swappiness\": 0,"
+	    " \"kernelTCP\": 1048576, \"kernel\": -1, \"disableOOMKiller\": true},"
+	    " \"cpu\": {\"quota\": 50000, \"period\": 100000, \"burst\": 20000, \"idle\": 0,"
+	    " \"mems\": \"0\", \"realtimePeriod\": 1000000, \"realtimeRuntime\": -1},"
+	    " \"blockIO\": {\"weight\": 300, \"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": "
+	    "500},"
+	    " {\"major\": 8, \"minor\": 16}],"
+	    " \"throttleReadBpsDevice\": [{\"major\": 254, \"minor\": 0, \"rate\": 1048576}],"
+	    " \"throttleWriteIOPSDevice\": [{\"major\": 254, \"minor\": 0, \"rate\": 100}]},"
+	    " \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 4194304}],"
+	    " \"unified\": {\"memory.high\": \"50000000\", \"pids.max\": \"20\"}}";
+	struct pd_oci_resources r;
+	struct pd_err *err = NULL;
+	assert_int_equal(pd_oci_resources_parse(res, strlen(res), &r, &err), 0);
+	struct pd_limits l = { 0 };
+	int rc = pd_limits_from_oci(&r, &l, &err);
+	pd_oci_resources_free(&r);
+	if (rc < 0)
+		fail_msg("%s", err->msg);
+	assert_int_equal(l.memory, 67108864);
+	assert_int_equal(l.memory_reservation, 33554432);
+	assert_true(l.has_swappiness);
+	assert_int_equal(l.swappiness, 0);
+	assert_int_equal(l.kernel_tcp, 1048576);
+	assert_true(l.disable_oom_killer);
+	assert_true(l.has_cpu_burst);
+	assert_int_equal(l.cpu_burst_us, 20000);
+	assert_true(l.has_cpu_idle);
+	assert_int_equal(l.cpu_idle, 0);
+	assert_string_equal(l.cpuset_mems, "0");
+	assert_int_equal(l.cpu_rt_period_us, 1000000);
+	assert_true(l.has_cpu_rt_runtime);
+	assert_int_equal(l.cpu_rt_runtime_us, -1);
+	assert_int_equal(l.blkio_weight, 300);
+	/* The weightDevice entry without a weight sets nothing. */
+	assert_int_equal(l.n_blkio_devs, 3);
+	assert_int_equal(l.blkio_devs[0].kind, PD_BLKIO_WEIGHT);
+	assert_int_equal(l.blkio_devs[0].major, 8);
+	assert_int_equal(l.blkio_devs[0].value, 500);
+	assert_int_equal(l.blkio_devs[1].kind, PD_BLKIO_READ_BPS);
+	assert_int_equal(l.blkio_devs[1].major, 254);
+	assert_int_equal(l.blkio_devs[1].value, 1048576);
+	assert_int_equal(l.blkio_devs[2].kind, PD_BLKIO_WRITE_IOPS);
+	assert_int_equal(l.blkio_devs[2].value, 100);
+	assert_int_equal(l.n_hugepages, 1);
+	assert_string_equal(l.hugepages[0].size, "2MB");
+	assert_int_equal(l.hugepages[0].limit, 4194304);
+	assert_int_equal(l.n_unified, 2);
+	assert_string_equal(l.unified[0].key, "memory.high");
+	assert_string_equal(l.unified[1].value, "20");
+	assert_int_equal(pd_cg_check_limits(&l, &err), 0);
+	pd_limits_free(&l);
+	assert_null(l.unified);
+	assert_int_equal(l.n_blkio_devs, 0);
+
+	/* Absent fields stay unset (0 is a value for swappiness, idle, burst). */
+	static const char empty[] = "{\"memory\": {\"limit\": 1048576}}";
+	assert_int_equal(pd_oci_resources_parse(empty, strlen(empty), &r, &err), 0);
+	assert_int_equal(pd_limits_from_oci(&r, &l, &err), 0);
+	pd_oci_resources_free(&r);
+	assert_false(l.has_swappiness || l.has_cpu_idle || l.has_cpu_burst || l.has_cpu_rt_runtime);
+	assert_int_equal(l.memory_reservation, 0);
+	pd_limits_free(&l);
+}
+
+/* Values no host takes: the checks of create and update refuse them. */
+static void test_resources_checked(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "{\"memory\": {\"limit\": 1048576, \"reservation\": 2097152}}",
+		  "must not exceed the memory limit" },
+		{ "{\"cpu\": {\"quota\": 10000, \"period\": 100000, \"burst\": 20000}}", "cpu.burst" },
+		{ "{\"cpu\": {\"idle\": 2}}", "neither 0 nor 1" },
+		{ "{\"cpu\": {\"idle\": 1, \"shares\": 512}}", "exclude each other" },
+		{ "{\"blockIO\": {\"weight\": 5}}", "outside 10..1000" },
+		{ "{\"blockIO\": {\"weightDevice\": [{\"major\": 8, \"minor\": 0, \"weight\": 2000}]}}",
+		  "8:0: weight 2000" },
+		{ "{\"hugepageLimits\": [{\"pageSize\": \"2M\", \"limit\": 1}]}", "invalid page size '2M'" },
+		{ "{\"hugepageLimits\": [{\"pageSize\": \"../x\", \"limit\": 1}]}", "invalid page size" },
+		{ "{\"unified\": {\"cgroup.procs\": \"1\"}}", "'cgroup.procs' is the runtime's" },
+		{ "{\"unified\": {\"cgroup.subtree_control\": \"+cpu\"}}", "is the runtime's" },
+		{ "{\"unified\": {\"cgroup.threads\": \"1\"}}", "is the runtime's" },
+		{ "{\"unified\": {\"cgroup.kill\": \"1\"}}", "is the runtime's" },
+		{ "{\"unified\": {\"../memory.max\": \"1\"}}", "not a plain file name" },
+		{ "{\"unified\": {\"a/memory.max\": \"1\"}}", "not a plain file name" },
+		{ "{\"unified\": {\"memory..max\": \"1\"}}", "not an interface file" },
+		{ "{\"unified\": {\"memory\": \"1\"}}", "not an interface file" },
+		{ "{\"unified\": {\"memory.max\": \"\"}}", "is empty" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pd_oci_resources r;
+		struct pd_err *err = NULL;
+		assert_int_equal(pd_oci_resources_parse(bad[i][0], strlen(bad[i][0]), &r, &err), 0);
+		struct pd_limits l = { 0 };
+		int rc = pd_limits_from_oci(&r, &l, &err);
+		pd_oci_resources_free(&r);
+		if (rc == 0)
+			rc = pd_cg_check_limits(&l, &err);
+		pd_limits_free(&l);
+		if (rc != -1)
+			fail_msg("case %zu accepted", i);
+		if (!strstr(err->msg, bad[i][1]))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err->msg, bad[i][1]);
+		assert_int_equal(err->kind, PD_ERR_USAGE);
+		pd_err_free(err);
+	}
+	/* cgroup.max.depth and cgroup.max.descendants are limits too. */
+	struct pd_cg_kv kv[] = { { "cgroup.max.depth", "3" }, { "cgroup.max.descendants", "10" } };
+	struct pd_err *err = NULL;
+	assert_int_equal(pd_cg_check_limits(&(struct pd_limits){ .unified = kv, .n_unified = 2 }, &err), 0);
 }
 
 /* Another user holds no effective capabilities: refused when the document
@@ -448,6 +568,8 @@ int main(void)
 		cmocka_unit_test(test_mounts_limits_seccomp),
 		cmocka_unit_test(test_podman_seccomp_compiles),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_resources_map),
+		cmocka_unit_test(test_resources_checked),
 		cmocka_unit_test(test_user_caps),
 		cmocka_unit_test(test_round_trip),
 	};

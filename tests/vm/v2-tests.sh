@@ -151,7 +151,8 @@ s["process"]["terminal"] = False
 s["process"]["args"] = ["/bin/sh", "-c", "while :; do date +%s%N >/tmp/t; sleep 0.1; done"]
 s["root"]["readonly"] = False
 s["linux"]["cgroupsPath"] = "/pdv2/c1"
-s["linux"].setdefault("resources", {})["memory"] = {"limit": 67108864}
+s["linux"].setdefault("resources", {})["memory"] = {"limit": 67108864, "reservation": 33554432}
+s["linux"]["resources"]["unified"] = {"memory.high": "61440000"}
 json.dump(s, open(sys.argv[1], "w"))
 PY
 	if pr create --bundle "$b" c1 >/dev/null 2>&1 </dev/null && pr start c1 &&
@@ -171,6 +172,31 @@ PY
 		pass runc-v2-update-exec
 	else
 		fail runc-v2-update-exec "pids.max $(cat /sys/fs/cgroup/pdv2/c1/pids.max 2>&1)"
+	fi
+	# The OCI-only resources on v2: memory.reservation (memory.low) and
+	# unified at create; update --resources with io.max, cpu.idle,
+	# cpu.max.burst and unified; swappiness (v1 only) refused by name.
+	c=/sys/fs/cgroup/pdv2/c1
+	# io.max needs a block device; the guest may have none (then the
+	# throttle part is left out, and said so on failure).
+	disk=$(cat /sys/block/*/dev 2>/dev/null | head -n 1)
+	blkio=
+	[ -n "$disk" ] && blkio=', "blockIO": {"throttleReadBpsDevice": [{"major": '${disk%%:*}', "minor": '${disk##*:}', "rate": 2097152}]}'
+	cat >"$st/res.json" <<JSON
+{"memory": {"reservation": 16777216}, "cpu": {"idle": 1, "quota": 50000, "period": 100000, "burst": 10000},
+ "unified": {"pids.max": "25"}$blkio}
+JSON
+	echo '{"memory": {"swappiness": 10}}' >"$st/swap.json"
+	if [ "$(cat $c/memory.low 2>/dev/null)" = 33554432 ] && [ "$(cat $c/memory.high 2>/dev/null)" = 61440000 ] &&
+		pr update --resources "$st/res.json" c1 2>"$st/upd.err" &&
+		[ "$(cat $c/memory.low)" = 16777216 ] && [ "$(cat $c/pids.max)" = 25 ] &&
+		[ "$(cat $c/cpu.idle)" = 1 ] && [ "$(cat $c/cpu.max.burst)" = 10000 ] &&
+		{ [ -z "$disk" ] || grep -q "^$disk rbps=2097152 " $c/io.max; } &&
+		! pr update --resources "$st/swap.json" c1 2>"$st/swap.err" &&
+		grep -q 'swappiness cannot be honoured on cgroup v2' "$st/swap.err"; then
+		pass runc-v2-oci-resources
+	else
+		fail runc-v2-oci-resources "low $(cat $c/memory.low) high $(cat $c/memory.high) pids $(cat $c/pids.max) idle $(cat $c/cpu.idle 2>&1) burst $(cat $c/cpu.max.burst 2>&1) io '$(cat $c/io.max 2>&1)' disk '$disk' update: $(cat "$st/upd.err" 2>&1) swap: $(cat "$st/swap.err" 2>&1)"
 	fi
 	pr kill c1 KILL
 	sleep 0.5
