@@ -105,7 +105,7 @@ void pd_config_free(struct pd_config *c)
 		free(c->devices[i].dest);
 	}
 	free(c->devices);
-	free(c->limits.cpuset_cpus);
+	pd_limits_free(&c->limits);
 	strv_free(c->health.test);
 	free(c->seccomp);
 	free(c->seccomp_json);

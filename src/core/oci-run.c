@@ -848,7 +848,7 @@ int pd_oci_update(const char *root, const char *id, const char *resources_json, 
 		int r = pd_limits_from_oci(&res, &l, err);
 		pd_oci_resources_free(&res);
 		if (r < 0) {
-			free(l.cpuset_cpus);
+			pd_limits_free(&l);
 			return -1;
 		}
 	}
@@ -874,7 +874,7 @@ int pd_oci_update(const char *root, const char *id, const char *resources_json, 
 	if (cg)
 		pd_cg_free(cg);
 	ctr_free(&c);
-	free(l.cpuset_cpus);
+	pd_limits_free(&l);
 	return r;
 }
 

@@ -70,23 +70,25 @@
  *                           namespace), with fileMode/uid/gid
  *   linux.cgroupsPath       [run] cgroupfs path, or systemd slice:prefix:name
  *                           (split here; mapped to a cgroupfs path)
- *   linux.resources.devices [run] v1 devices.allow/deny, v2 an eBPF program
+ *   linux.resources.devices [run] accepted: no device cgroup; the runtime's
+ *                           /dev holds only the nodes runc allows (core/oci.c)
  *   linux.resources.memory  [run] limit, reservation, swap, swappiness,
  *                           disableOOMKiller; kernel, kernelTCP [refuse]
  *                           (gone from current kernels)
  *   linux.resources.cpu     [run] shares, quota, period, cpus, mems, idle,
- *                           burst; realtimeRuntime/Period on v1 only
+ *                           burst; realtimeRuntime/Period on v1 with
+ *                           CONFIG_RT_GROUP_SCHED
  *   linux.resources.pids    [run] limit
  *   linux.resources.blockIO [run] where the controller exists, else refused
  *   linux.resources.hugepageLimits [run] where hugetlb exists, else refused
  *   linux.resources.unified [run] v2 files written as given (v1: refused)
- *   linux.resources.network [run] v1 net_cls / net_prio, else refused
+ *   linux.resources.network [refuse] net_cls/net_prio are not managed
  *   linux.resources.rdma    [refuse]
  *   linux.sysctl            [run] /proc/sys writes inside the namespaces,
  *                           only namespaced keys (net.*, kernel.shm*, ...)
  *   linux.seccomp           [run] raw JSON text for the seccomp compiler;
  *                           defaultAction/architectures/flags checked here;
- *                           listenerPath [run] the notify fd sent there
+ *                           listenerPath [refuse] no listener yet
  *   linux.maskedPaths       [run] /dev/null or an empty read-only tmpfs
  *   linux.readonlyPaths     [run] read-only bind on itself
  *   linux.rootfsPropagation [run] propagation of the root mount
