@@ -945,4 +945,32 @@ s['linux']['cgroupsPath'] = 'pdt$T_TAG.slice:pdt:s$id'"
 	return 0
 }
 
+
+# The resources beyond the first ones, on this host's hierarchies: the
+# memory reservation, swappiness and the CFS burst at create, changed by
+# update; a field the host cannot honour is refused by name.
+test_runc_more_resources() {
+	need_busybox
+	[ -d /sys/fs/cgroup/memory ] || skip "needs the v1 memory controller (v2 is covered in the VM)"
+	local id=mr-$T_TAG g
+	create_loop "$id" 'echo started; exec sleep 100' "s['linux']['resources'] = {'memory': {'limit': 134217728, 'reservation': 67108864, 'swappiness': 10}, 'cpu': {'quota': 50000, 'period': 100000, 'burst': 10000}}"
+	g=/sys/fs/cgroup/memory/pocket-runc/$id
+	assert_file_content "$g/memory.soft_limit_in_bytes" 67108864 "memory.reservation"
+	assert_file_content "$g/memory.swappiness" 10 "memory.swappiness"
+	if [ -e "/sys/fs/cgroup/cpu/pocket-runc/$id/cpu.cfs_burst_us" ]; then
+		assert_file_content "/sys/fs/cgroup/cpu/pocket-runc/$id/cpu.cfs_burst_us" 10000 "cpu.burst"
+	fi
+	pr start "$id"
+	assert_ok
+	pr_stdin '{"memory": {"reservation": 33554432}}' update --resources - "$id"
+	assert_ok "update of the reservation"
+	assert_file_content "$g/memory.soft_limit_in_bytes" 33554432 "memory.reservation after update"
+	pr_stdin '{"unified": {"memory.high": "1000000"}}' update --resources - "$id"
+	assert_exit 1 "unified on a host whose limits are v1"
+	assert_contains "$ERR" "unified"
+	pr delete --force "$id"
+	assert_ok
+	assert_no_group "$id"
+}
+
 run_tests "$@"
