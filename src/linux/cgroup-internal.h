@@ -127,6 +127,9 @@ char *cg_read(const char *dir, const char *file, struct pd_err **err);
 /* Read a file holding one number or "max" (max reads as UINT64_MAX). */
 int cg_read_u64(const char *dir, const char *file, uint64_t *out, struct pd_err **err);
 bool cg_file_exists(const char *dir, const char *file);
+/* A limit `what` needs <dir>/<file>; a missing one fails (ENOTSUP), saying
+ * why (`why`). */
+int cg_need_file(const char *dir, const char *file, const char *what, const char *why, struct pd_err **err);
 /* mkdir (mode 0755) that treats EEXIST as success: a parent group. */
 int cg_mkdir(const char *path, struct pd_err **err);
 /* Make a container's group `dir`; *made is true when it is new.  An

@@ -229,16 +229,6 @@ static int write_num(const char *dir, const char *file, int64_t v, struct pd_err
 	return cg_write(dir, file, buf, err);
 }
 
-/* A limit `what` needs <dir>/<file>; a missing one says why (`why`). */
-static int need_file(const char *dir, const char *file, const char *what, const char *why,
-		     struct pd_err **err)
-{
-	if (cg_file_exists(dir, file))
-		return 0;
-	return pd_fail(err, ENOTSUP, "%s cannot be honoured on this host: '%s/%s' is missing (%s)", what, dir,
-		       file, why);
-}
-
 /* v1 blkio files per kind; weights: blkio.weight[_device] of the CFQ
  * scheduler (gone since Linux 5.0), else BFQ's blkio.bfq.weight[_device]. */
 static const char *blkio_file(const char *dir, enum pd_blkio_kind kind)
@@ -271,38 +261,40 @@ static int cg1_check_support(struct pd_cgroup *cg, const struct pd_limits *l, st
 		return pd_fail(err, ENOTSUP,
 			       CG_RES "unified needs a cgroup v2 host; this one keeps its controllers in v1 "
 				      "hierarchies (a hybrid host's cgroup2 holds none of them)");
-	if ((l->memory_reservation && need_file(mem, "memory.soft_limit_in_bytes",
-						CG_RES "memory.reservation", "no soft limits", err) < 0) ||
-	    (l->kernel_tcp && need_file(mem, "memory.kmem.tcp.limit_in_bytes", CG_RES "memory.kernelTCP",
-					"a kernel without v1 kernel memory accounting", err) < 0) ||
-	    (l->has_swappiness && need_file(mem, "memory.swappiness", CG_RES "memory.swappiness",
-					    "no per-group swappiness", err) < 0) ||
-	    (l->disable_oom_killer && need_file(mem, "memory.oom_control", CG_RES "memory.disableOOMKiller",
-						"no OOM control", err) < 0) ||
+	if ((l->memory_reservation && cg_need_file(mem, "memory.soft_limit_in_bytes",
+						   CG_RES "memory.reservation", "no soft limits", err) < 0) ||
+	    (l->kernel_tcp && cg_need_file(mem, "memory.kmem.tcp.limit_in_bytes", CG_RES "memory.kernelTCP",
+					   "a kernel without v1 kernel memory accounting", err) < 0) ||
+	    (l->has_swappiness && cg_need_file(mem, "memory.swappiness", CG_RES "memory.swappiness",
+					       "no per-group swappiness", err) < 0) ||
+	    (l->disable_oom_killer &&
+	     cg_need_file(mem, "memory.oom_control", CG_RES "memory.disableOOMKiller", "no OOM control",
+			  err) < 0) ||
 	    (l->has_cpu_burst &&
-	     need_file(cpu, "cpu.cfs_burst_us", CG_RES "cpu.burst", "a kernel before 5.14", err) < 0) ||
+	     cg_need_file(cpu, "cpu.cfs_burst_us", CG_RES "cpu.burst", "a kernel before 5.14", err) < 0) ||
 	    (l->has_cpu_idle &&
-	     need_file(cpu, "cpu.idle", CG_RES "cpu.idle", "a kernel before 5.15", err) < 0) ||
+	     cg_need_file(cpu, "cpu.idle", CG_RES "cpu.idle", "a kernel before 5.15", err) < 0) ||
 	    ((l->cpu_rt_period_us || l->has_cpu_rt_runtime) &&
-	     need_file(cpu, "cpu.rt_runtime_us", CG_RES "cpu.realtimeRuntime/realtimePeriod",
-		       "a kernel without CONFIG_RT_GROUP_SCHED", err) < 0))
+	     cg_need_file(cpu, "cpu.rt_runtime_us", CG_RES "cpu.realtimeRuntime/realtimePeriod",
+			  "a kernel without CONFIG_RT_GROUP_SCHED", err) < 0))
 		return -1;
 	if (l->blkio_weight &&
-	    need_file(blkio, blkio_weight_file(blkio), CG_RES "blockIO.weight", NO_WEIGHT, err) < 0)
+	    cg_need_file(blkio, blkio_weight_file(blkio), CG_RES "blockIO.weight", NO_WEIGHT, err) < 0)
 		return -1;
 	for (size_t i = 0; i < l->n_blkio_devs; i++) {
 		enum pd_blkio_kind k = l->blkio_devs[i].kind;
-		if (need_file(blkio, blkio_file(blkio, k),
-			      k == PD_BLKIO_WEIGHT ? CG_RES "blockIO.weightDevice"
-						   : CG_RES "blockIO.throttle*Device",
-			      k == PD_BLKIO_WEIGHT ? NO_WEIGHT : "a kernel without CONFIG_BLK_DEV_THROTTLING",
-			      err) < 0)
+		if (cg_need_file(blkio, blkio_file(blkio, k),
+				 k == PD_BLKIO_WEIGHT ? CG_RES "blockIO.weightDevice"
+						      : CG_RES "blockIO.throttle*Device",
+				 k == PD_BLKIO_WEIGHT ? NO_WEIGHT
+						      : "a kernel without CONFIG_BLK_DEV_THROTTLING",
+				 err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < l->n_hugepages; i++) {
 		_cleanup_free_ char *f = xasprintf("hugetlb.%s.limit_in_bytes", l->hugepages[i].size);
-		if (need_file(hugetlb, f, CG_RES "hugepageLimits",
-			      "the kernel has no huge pages of that size", err) < 0)
+		if (cg_need_file(hugetlb, f, CG_RES "hugepageLimits",
+				 "the kernel has no huge pages of that size", err) < 0)
 			return -1;
 	}
 	return 0;

@@ -220,16 +220,6 @@ static int write_u64(const char *dir, const char *file, uint64_t v, struct pd_er
 	return cg_write(dir, file, buf, err);
 }
 
-/* A limit `what` needs <dir>/<file>; a missing one says why (`why`). */
-static int need_file(const char *dir, const char *file, const char *what, const char *why,
-		     struct pd_err **err)
-{
-	if (cg_file_exists(dir, file))
-		return 0;
-	return pd_fail(err, ENOTSUP, "%s cannot be honoured on this host: '%s/%s' is missing (%s)", what, dir,
-		       file, why);
-}
-
 /* The weight file: io.weight of blk-iocost, else BFQ's io.bfq.weight. */
 static const char *io_weight_file(const char *dir)
 {
@@ -261,35 +251,35 @@ static int cg2_check_support(const char *p, const struct pd_limits *l, struct pd
 	if (why)
 		return pd_fail(err, ENOTSUP, "%s", why);
 	if ((l->memory_reservation &&
-	     need_file(p, "memory.low", CG_RES "memory.reservation", "no memory controller", err) < 0) ||
+	     cg_need_file(p, "memory.low", CG_RES "memory.reservation", "no memory controller", err) < 0) ||
 	    (l->has_cpu_burst &&
-	     need_file(p, "cpu.max.burst", CG_RES "cpu.burst", "a kernel before 5.14", err) < 0) ||
+	     cg_need_file(p, "cpu.max.burst", CG_RES "cpu.burst", "a kernel before 5.14", err) < 0) ||
 	    (l->has_cpu_idle &&
-	     need_file(p, "cpu.idle", CG_RES "cpu.idle", "a kernel before 5.15", err) < 0) ||
+	     cg_need_file(p, "cpu.idle", CG_RES "cpu.idle", "a kernel before 5.15", err) < 0) ||
 	    (l->cpuset_mems &&
-	     need_file(p, "cpuset.mems", CG_RES "cpu.mems", "no cpuset controller", err) < 0))
+	     cg_need_file(p, "cpuset.mems", CG_RES "cpu.mems", "no cpuset controller", err) < 0))
 		return -1;
 	bool weights = l->blkio_weight, throttles = false;
 	for (size_t i = 0; i < l->n_blkio_devs; i++) {
 		weights |= l->blkio_devs[i].kind == PD_BLKIO_WEIGHT;
 		throttles |= l->blkio_devs[i].kind != PD_BLKIO_WEIGHT;
 	}
-	if (weights && need_file(p, io_weight_file(p), CG_RES "blockIO.weight/weightDevice",
-				 "no proportional I/O control: neither blk-iocost nor BFQ", err) < 0)
+	if (weights && cg_need_file(p, io_weight_file(p), CG_RES "blockIO.weight/weightDevice",
+				    "no proportional I/O control: neither blk-iocost nor BFQ", err) < 0)
 		return -1;
-	if (throttles && need_file(p, "io.max", CG_RES "blockIO.throttle*Device",
-				   "a kernel without CONFIG_BLK_DEV_THROTTLING", err) < 0)
+	if (throttles && cg_need_file(p, "io.max", CG_RES "blockIO.throttle*Device",
+				      "a kernel without CONFIG_BLK_DEV_THROTTLING", err) < 0)
 		return -1;
 	for (size_t i = 0; i < l->n_hugepages; i++) {
 		_cleanup_free_ char *f = xasprintf("hugetlb.%s.max", l->hugepages[i].size);
-		if (need_file(p, f, CG_RES "hugepageLimits",
-			      "no hugetlb controller, or no huge pages of that size", err) < 0)
+		if (cg_need_file(p, f, CG_RES "hugepageLimits",
+				 "no hugetlb controller, or no huge pages of that size", err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < l->n_unified; i++) {
 		_cleanup_free_ char *what = xasprintf(CG_RES "unified '%s'", l->unified[i].key);
-		if (need_file(p, l->unified[i].key, what, "no such interface file: its controller is missing",
-			      err) < 0)
+		if (cg_need_file(p, l->unified[i].key, what,
+				 "no such interface file: its controller is missing", err) < 0)
 			return -1;
 	}
 	return 0;

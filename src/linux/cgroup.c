@@ -406,6 +406,14 @@ bool cg_file_exists(const char *dir, const char *file)
 	return access(p, F_OK) == 0;
 }
 
+int cg_need_file(const char *dir, const char *file, const char *what, const char *why, struct pd_err **err)
+{
+	if (cg_file_exists(dir, file))
+		return 0;
+	return pd_fail(err, ENOTSUP, "%s cannot be honoured on this host: '%s/%s' is missing (%s)", what, dir,
+		       file, why);
+}
+
 int cg_mkdir(const char *path, struct pd_err **err)
 {
 	if (mkdir(path, 0755) == 0 || errno == EEXIST)
