@@ -41,8 +41,9 @@ log "tarball: $FIX_TAR"
 
 # ---------------------------------------------------------------- podman
 P_DIR=$TMP/podman
-mkdir -p "$P_DIR/tmp" "$P_DIR/cni"
-cat >"$P_DIR/containers.conf" <<EOF
+# shellcheck source=scripts/private-podman.sh
+. "$REPO/scripts/private-podman.sh"
+private_podman_conf "$P_DIR" runc
 [containers]
 # podman 4.3's default rlimits exceed this host's hard limits (runc: "error setting rlimit").
 default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]

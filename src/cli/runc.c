@@ -400,7 +400,7 @@ static const struct cli_opt create_table[] = {
 	{ "console-socket", 0, true, c_console, "with process.terminal: send the pty master to this socket" },
 	{ "no-pivot", 0, false, c_ignored, "accepted; the root is always entered with pivot_root" },
 	{ "no-new-keyring", 0, false, c_ignored, "accepted; no session keyring is made" },
-	{ "preserve-fds", 0, true, c_preserve_fds, "pass N more fds (only 0 is supported yet)" },
+	{ "preserve-fds", 0, true, c_preserve_fds, "pass the caller's fds 3..3+N-1 to the container" },
 	HELP,
 	{ 0 },
 };
@@ -412,7 +412,7 @@ static const struct cli_opt run_table[] = {
 	{ "detach", 'd', false, c_detach, "return once the container runs" },
 	{ "no-pivot", 0, false, c_ignored, "accepted; the root is always entered with pivot_root" },
 	{ "no-new-keyring", 0, false, c_ignored, "accepted; no session keyring is made" },
-	{ "preserve-fds", 0, true, c_preserve_fds, "pass N more fds (only 0 is supported yet)" },
+	{ "preserve-fds", 0, true, c_preserve_fds, "pass the caller's fds 3..3+N-1 to the container" },
 	HELP,
 	{ 0 },
 };
@@ -439,7 +439,7 @@ static const struct cli_opt exec_table[] = {
 	{ "env", 'e', true, c_env, "KEY=VALUE over the container's (repeatable)" },
 	{ "user", 'u', true, c_user, "UID[:GID]" },
 	{ "cap", 'c', true, c_cap, "add a capability (repeatable)" },
-	{ "preserve-fds", 0, true, c_preserve_fds, "pass N more fds (only 0 is supported yet)" },
+	{ "preserve-fds", 0, true, c_preserve_fds, "not supported yet for exec" },
 	HELP,
 	{ 0 },
 };
@@ -594,9 +594,21 @@ static int cmd_features(const struct runc_global *g, int argc, char **argv)
 	return 0;
 }
 
+/* --preserve-fds N: the caller's fds 3..3+N-1 go to the container, so
+ * each must be open now (else a file of the runtime's could take the
+ * number and cross over). */
 static int check_preserve_fds(const struct runc_global *g, const struct cmd_opts *o)
 {
-	return o->preserve_fds ? (failf(g, "--preserve-fds: passing more fds is not supported yet"), -1) : 0;
+	for (unsigned fd = 3; fd < 3 + o->preserve_fds; fd++)
+		if (fcntl((int)fd, F_GETFD) < 0)
+			return failf(g, "--preserve-fds %u: fd %u is not open", o->preserve_fds, fd), -1;
+	return 0;
+}
+
+static int refuse_preserve_fds(const struct runc_global *g, const struct cmd_opts *o)
+{
+	return o->preserve_fds ? (failf(g, "exec --preserve-fds: passing more fds is not supported yet"), -1)
+			       : 0;
 }
 
 static int cmd_create(const struct runc_global *g, int argc, char **argv)
@@ -608,6 +620,7 @@ static int cmd_create(const struct runc_global *g, int argc, char **argv)
 		.pid_file = o.pid_file,
 		.console_socket = o.console_socket,
 		.systemd_cgroup = g->systemd_cgroup,
+		.preserve_fds = (int)o.preserve_fds,
 	};
 	pid_t pid;
 	if (check_preserve_fds(g, &o) < 0)
@@ -822,7 +835,7 @@ static int cmd_exec(const struct runc_global *g, int argc, char **argv)
 	};
 	pid_t pid;
 	/* runc exits 255 when exec itself fails. */
-	if (check_preserve_fds(g, &o) < 0)
+	if (refuse_preserve_fds(g, &o) < 0)
 		code = 255;
 	else if ((o.process && !process) || pd_oci_exec(root, argv[i], &eo, &pid, &code, &err) < 0)
 		code = (fail(g, err), 255);
@@ -896,6 +909,7 @@ static int cmd_run(const struct runc_global *g, int argc, char **argv)
 		.pid_file = o.pid_file,
 		.console_socket = o.console_socket,
 		.systemd_cgroup = g->systemd_cgroup,
+		.preserve_fds = (int)o.preserve_fds,
 	};
 	const char *id = argv[i];
 	pid_t pid = -1;

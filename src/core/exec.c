@@ -152,7 +152,7 @@ __attribute__((noreturn)) static void helper_main(int pidfd, pid_t initpid, stru
 	/* 0-2 stay (the caller's) until the container's replace them, so
 	 * that nothing opened from here on lands there by accident. */
 	int keep[] = { 0, 1, 2, pidfd, syncfd, stdio[0], stdio[1], stdio[2] };
-	pd_close_all_but(keep, ARRAY_SIZE(keep));
+	pd_close_all_but(0, keep, ARRAY_SIZE(keep));
 	bool full_idmap = !c->rootless || has_full_idmap(initpid);
 	/* The container's cgroup first (its limits apply to the command too),
 	 * while we can still see the host's cgroup tree.  A container with no group at all (ENOENT: rootless
@@ -393,7 +393,7 @@ static void leave_terminal(int master, int hfd)
 		return;
 	setsid();
 	int keep[] = { master, hfd };
-	pd_close_all_but(keep, ARRAY_SIZE(keep));
+	pd_close_all_but(0, keep, ARRAY_SIZE(keep));
 	char buf[4096];
 	for (;;) {
 		struct pollfd pf[2] = { { master, POLLIN, 0 }, { hfd, POLLIN, 0 } };

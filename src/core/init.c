@@ -565,7 +565,10 @@ __attribute__((noreturn)) static void do_exec(struct init_state *s, const char *
 	const struct pd_config *cfg = s->ctx->cfg;
 	/* Nothing of the runtime's reaches the command: every fd above
 	 * stderr closes at execve, the sync channel included. */
-	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	unsigned keep = 3U + (unsigned)s->ctx->preserve_fds;
+	syscall(SYS_close_range, keep, ~0U, CLOSE_RANGE_CLOEXEC);
+	for (int fd = 3; fd < (int)keep; fd++) /* --preserve-fds: the caller's, passed on */
+		fcntl(fd, F_SETFD, 0);
 	umask(cfg->has_umask ? cfg->umask : 022);
 	/* A forking stub waits for signals with all of them blocked, from its
 	 * first instruction on (the mask survives execve); the command itself
@@ -630,7 +633,7 @@ void init_main(struct init_ctx *ctx)
 			       ctx->join_fds[0] > 0 ? ctx->join_fds[0] : -1,
 			       ctx->join_fds[1] > 0 ? ctx->join_fds[1] : -1,
 			       ctx->join_fds[2] > 0 ? ctx->join_fds[2] : -1 };
-		pd_close_all_but(keep, ARRAY_SIZE(keep));
+		pd_close_all_but(3 + ctx->preserve_fds, keep, ARRAY_SIZE(keep));
 	}
 	/* The monitor ignores SIGPIPE; the container's processes must not. */
 	signal(SIGPIPE, SIG_DFL);

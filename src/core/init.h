@@ -25,6 +25,7 @@ struct init_ctx {
 	int start_fd;		 /* > 0: once set up, send SYNC_READY and wait for a byte here
 				  * (`start`) before the command runs; 0 (stdin is never it): at once */
 	bool outlive_parent;	 /* no parent-death signal: the caller exits after `create` */
+	int preserve_fds;	 /* the caller's fds 3..3+N-1 go to the command as they are */
 	int join_fds[3];	 /* namespaces to join first (fds > 0; 0: none), of join_types[] */
 	int join_types[3];	 /* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS */
 };

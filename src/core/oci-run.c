@@ -476,6 +476,7 @@ static int create_init(struct creation *k, int *master, struct pd_err **err)
 		.syncfd = k->sv[1],
 		.start_fd = k->fifo,
 		.outlive_parent = true,
+		.preserve_fds = k->o->preserve_fds,
 		.join_fds = { k->join_fds[0], k->join_fds[1], k->join_fds[2] },
 		.join_types = { CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS },
 	};

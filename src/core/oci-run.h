@@ -29,6 +29,7 @@ struct pd_oci_create_opts {
 	const char *pid_file;	    /* NULL: none */
 	const char *console_socket; /* process.terminal: where the pty master goes */
 	bool systemd_cgroup;	    /* cgroupsPath is in systemd's "slice:prefix:name" form */
+	int preserve_fds;	    /* the caller's fds 3..3+N-1 go to the command (--preserve-fds) */
 };
 
 /* Set the container up and leave its init waiting for `start`, a child of

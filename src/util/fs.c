@@ -383,12 +383,12 @@ void pd_chown_to_invoker(const char *path)
 	(void)!lchown(path, (uid_t)strtoul(su, NULL, 10), (gid_t)strtoul(sg, NULL, 10));
 }
 
-void pd_close_all_but(const int *keep, size_t n)
+void pd_close_all_but(int lowest, const int *keep, size_t n)
 {
 	int sorted[16];
 	size_t m = 0;
 	for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++)
-		if (keep[i] >= 0)
+		if (keep[i] >= lowest)
 			sorted[m++] = keep[i];
 	for (size_t i = 1; i < m; i++)
 		for (size_t k = i; k > 0 && sorted[k - 1] > sorted[k]; k--) {
@@ -396,7 +396,7 @@ void pd_close_all_but(const int *keep, size_t n)
 			sorted[k] = sorted[k - 1];
 			sorted[k - 1] = t;
 		}
-	unsigned from = 0;
+	unsigned from = (unsigned)lowest;
 	for (size_t i = 0; i < m; i++) {
 		if ((unsigned)sorted[i] > from)
 			syscall(SYS_close_range, from, (unsigned)sorted[i] - 1, 0U);

@@ -32,10 +32,11 @@ char *pd_read_fd(int fd, size_t size, size_t *len_out);
 char *pd_read_regular(const char *path, const char *what, size_t max_mib, size_t *len_out,
 		      struct pd_err **err);
 bool pd_is_dir(const char *path);
-/* Close every fd but the ones in `keep` (-1 entries ignored; at most 16),
- * 0-2 included unless kept: a child forked by the runtime takes nothing of
- * its parent's into a container. */
-void pd_close_all_but(const int *keep, size_t n);
+/* Close every fd from `lowest` up but the ones in `keep` (-1 entries
+ * ignored; at most 16), 0-2 included unless kept or below `lowest`: a
+ * child forked by the runtime takes nothing of its parent's into a
+ * container. */
+void pd_close_all_but(int lowest, const int *keep, size_t n);
 /* Under sudo (root with SUDO_UID/SUDO_GID set), hand a path in the state
  * root back to the invoking user; a no-op otherwise. */
 void pd_chown_to_invoker(const char *path);

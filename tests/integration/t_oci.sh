@@ -973,4 +973,25 @@ test_runc_more_resources() {
 	assert_no_group "$id"
 }
 
+
+# --preserve-fds N: the caller's fds 3..3+N-1 reach the command (systemd
+# socket activation, podman run --preserve-fds), no other fd of theirs
+# does; a number past what is open is refused.
+test_runc_preserve_fds() {
+	need_busybox
+	local id=pf-$T_TAG
+	BUNDLE_SH='echo via-fd3 >&3; [ -e /proc/self/fd/4 ] && echo fd4-leaked; [ -e /proc/self/fd/3 ] && echo has-fd3' \
+		make_bundle "$T_TMP/b-$id" ""
+	_pd_exec /dev/null sh -c 'exec "$@" 3>"$0.fd3" 4>"$0.fd4"' "$T_TMP/out" \
+		"$PR" --root "$T_ROOT" run --preserve-fds 1 --bundle "$T_TMP/b-$id" "$id"
+	assert_ok "run --preserve-fds 1"
+	assert_file_content "$T_TMP/out.fd3" via-fd3 "what the container wrote to fd 3"
+	assert_not_contains "$OUT" fd4-leaked "fd 4 was not preserved"
+	assert_eq "$OUT" "has-fd3" "the command's fds"
+	_pd_exec /dev/null sh -c 'exec "$@" 3>/dev/null' x "$PR" --root "$T_ROOT" run --preserve-fds 2 \
+		--bundle "$T_TMP/b-$id" "x$id"
+	assert_exit 1 "--preserve-fds past the open fds"
+	assert_contains "$ERR" "fd 4 is not open"
+}
+
 run_tests "$@"

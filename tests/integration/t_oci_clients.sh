@@ -17,6 +17,8 @@
 # cgroups, /run/libpod, runtime state) after removing it.  Every client call
 # runs under a timeout (PD_CLIENT_TIMEOUT, default 30 s).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/private-podman.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/private-podman.sh"
 
 RUNTIME=${PD_OCI_RUNTIME:-$(dirname "$PD")/pocket-runc}
 case $RUNTIME in
@@ -171,8 +173,8 @@ podman_setup() {
 	need_cmd podman conmon
 	need_runtime
 	PM_DIR=$T_TMP/podman
-	mkdir -p "$PM_DIR/tmp" "$PM_DIR/cni" "$PM_DIR/vol"
-	cat >"$PM_DIR/containers.conf" <<EOF
+	mkdir -p "$PM_DIR/vol"
+	private_podman_conf "$PM_DIR" "$RUNTIME_NAME" "$RUNTIME_NAME" "$RUNTIME"
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
 netns = "none"
