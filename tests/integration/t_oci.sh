@@ -761,11 +761,13 @@ test_runc_concurrent_start() {
 	need_busybox
 	local id=cc-$T_TAG ok=0 i
 	create_loop "$id" 'echo started; exec sleep 100'
+	local pids=()
 	for i in 1 2 3 4; do
 		"$PR" --root "$T_ROOT" start "$id" >/dev/null 2>"$T_TMP/start$i.err" &
+		pids+=($!)
 	done
-	for i in 1 2 3 4; do
-		wait -n && ok=$((ok + 1))
+	for i in "${pids[@]}"; do
+		wait "$i" && ok=$((ok + 1))
 	done
 	assert_eq "$ok" 1 "starts that succeeded"
 	wait_for_output "$T_TMP/$id.out" started
