@@ -215,24 +215,6 @@ uint64_t pd_cg_shares_to_weight(uint64_t shares)
 	return 1 + ((shares - 2) * 9999) / 262142;
 }
 
-void pd_limits_free(struct pd_limits *l)
-{
-	if (!l)
-		return;
-	free(l->cpuset_cpus);
-	free(l->cpuset_mems);
-	free(l->blkio_devs);
-	for (size_t i = 0; i < l->n_hugepages; i++)
-		free(l->hugepages[i].size);
-	free(l->hugepages);
-	for (size_t i = 0; i < l->n_unified; i++) {
-		free(l->unified[i].key);
-		free(l->unified[i].value);
-	}
-	free(l->unified);
-	*l = (struct pd_limits){ 0 };
-}
-
 const char *cg_unified_key_problem(const char *key)
 {
 	size_t n = strlen(key);
