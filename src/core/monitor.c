@@ -911,7 +911,9 @@ void monitor_main(struct monitor_args *a)
 	if (a->cfg->remove) {
 		trash = pd_container_hide_dir(a->root, a->dir, a->cfg->rootless);
 		pd_log_remove(a->root, id);
-		if (m.store)
+		/* Opened here if the start failed before its store step (a
+		 * child that died before GO): the record must go all the same. */
+		if (store(&m, pd_err_ignore(unreportable)))
 			pd_store_delete(m.store, id, pd_err_ignore(unreportable));
 	}
 	int32_t code = exit_code;
