@@ -44,22 +44,6 @@ P_DIR=$TMP/podman
 # shellcheck source=scripts/private-podman.sh
 . "$REPO/scripts/private-podman.sh"
 private_podman_conf "$P_DIR" runc
-[containers]
-# podman 4.3's default rlimits exceed this host's hard limits (runc: "error setting rlimit").
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-netns = "none"
-log_driver = "k8s-file"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$P_DIR/tmp/events.log"
-tmp_dir = "$P_DIR/tmp"
-runtime = "runc"
-# --log-format=json --log FILE for every runtime measured, pocket-runc too.
-runtime_supports_json = ["crun", "runc", "pocket-runc"]
-[network]
-network_config_dir = "$P_DIR/cni"
-EOF
 # PODMAN and PODMAN_CG_NEW are what lib.sh's podman_cleanup and unified_junk_cleanup use.
 PODMAN="env CONTAINERS_CONF=$P_DIR/containers.conf podman --root $P_DIR/root --runroot $P_DIR/run --tmpdir $P_DIR/tmp --storage-driver overlay"
 # shellcheck disable=SC2034

@@ -175,22 +175,6 @@ podman_setup() {
 	PM_DIR=$T_TMP/podman
 	mkdir -p "$PM_DIR/vol"
 	private_podman_conf "$PM_DIR" "$RUNTIME_NAME" "$RUNTIME_NAME" "$RUNTIME"
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]
-netns = "none"
-log_driver = "k8s-file"
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$PM_DIR/tmp/events.log"
-tmp_dir = "$PM_DIR/tmp"
-runtime = "$RUNTIME_NAME"
-runtime_supports_json = ["crun", "runc", "pocket-runc", "$RUNTIME_NAME"]
-[engine.runtimes]
-$RUNTIME_NAME = ["$RUNTIME"]
-[network]
-network_config_dir = "$PM_DIR/cni"
-EOF
 	PM=(env CONTAINERS_CONF="$PM_DIR/containers.conf" podman --root "$PM_DIR/root"
 		--runroot "$PM_DIR/runroot" --tmpdir "$PM_DIR/tmp" --storage-driver overlay)
 	PM_HAD_RUN_LIBPOD=0
