@@ -334,8 +334,6 @@ static int step_user(struct init_state *s, struct pd_err **err)
 	return 0;
 }
 
-/* As root of the namespaces, before the user switch: a hard limit can be
- * raised only with CAP_SYS_RESOURCE, which the message says. */
 /* linux.personality: LINUX32 (uname -m says i686); LINUX is the default. */
 static int step_personality(struct init_state *s, struct pd_err **err)
 {
@@ -344,6 +342,8 @@ static int step_personality(struct init_state *s, struct pd_err **err)
 	return 0;
 }
 
+/* As root of the namespaces, before the user switch: a hard limit can be
+ * raised only with CAP_SYS_RESOURCE, which the message says. */
 static int step_rlimits(struct init_state *s, struct pd_err **err)
 {
 	const struct pd_config *cfg = s->ctx->cfg;

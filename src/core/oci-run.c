@@ -940,9 +940,10 @@ int pd_oci_exec(const char *root, const char *id, const struct pd_oci_exec_opts 
 		_cleanup_free_ char *text = json_dumps(c.config, JSON_COMPACT);
 		r = pd_config_decode(text, &ctr, err);
 	}
-	if (r == 0 && ctr_status(&c) != ST_RUNNING)
+	enum status st = r == 0 ? ctr_status(&c) : ST_STOPPED;
+	if (r == 0 && st != ST_RUNNING)
 		r = pd_fail_kind(err, PD_ERR_USAGE, 0, "cannot exec in a container that is %s",
-				 status_names[ctr_status(&c)]);
+				 status_names[st]);
 	if (r == 0)
 		r = exec_process(o, &proc, err);
 	bool from_json = o->process_json != NULL;

@@ -16,10 +16,10 @@ bool pd_proc_is_alive(pid_t pid, uint64_t start);
 /* A pidfd for pid, checked against its start time after opening (so the
  * fd surely refers to the recorded process); -1 when it is gone. */
 int pd_pidfd_open_checked(pid_t pid, uint64_t start);
-/* Nanoseconds of CLOCK_REALTIME / CLOCK_MONOTONIC. */
 /* Write this process's /proc/self/oom_score_adj (inherited by its
  * children); call it while /proc is the host's. */
 int pd_oom_score_adj_set(int value, struct pd_err **err);
+/* Nanoseconds of CLOCK_REALTIME / CLOCK_MONOTONIC. */
 int64_t pd_now_ns(void);
 int64_t pd_mono_ns(void);
 /* Give back what a long-lived process used once, at start: trim the heap
