@@ -127,6 +127,17 @@ if [ -x ./pocket-docker ] && [ -f build/fixtures/busybox.tar.gz ]; then
 		fail pd-v2-cpus "a busy loop under --cpus 0.5 used $cores cores"
 	fi
 
+	# Judge mode on v2: --cpu-time read from cpu.stat, the peaks from
+	# memory.peak and pids.peak (kernel 6.1).
+	rep=$(pd run --rm --cpu-time 300ms --memory 64m --pids-limit 20 --report - --rootfs "$rootfs" \
+		/bin/sh -c 'while :; do :; done' 2>&1 | tail -n 1)
+	if echo "$rep" | grep -q '"verdict":"cpu-time"' && echo "$rep" | grep -q '"memory_peak":[1-9]' &&
+		echo "$rep" | grep -q '"pids_peak":[1-9]' && echo "$rep" | grep -q '"cpu_time":0\.[3-9]'; then
+		pass pd-v2-judge-report
+	else
+		fail pd-v2-judge-report "report: $rep"
+	fi
+
 	# On v2 the container is born in its group (clone3 CLONE_INTO_CGROUP):
 	# no cgroup.procs write for it.
 	if command -v strace >/dev/null; then
