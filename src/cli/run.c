@@ -362,7 +362,7 @@ static int set_health_cmd(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
-static int set_health_duration(uint64_t *out, const char *what, const char *a, struct pd_err **err)
+static int set_positive_duration(uint64_t *out, const char *what, const char *a, struct pd_err **err)
 {
 	if (pd_parse_duration_ms(a, out, err) < 0)
 		return -1;
@@ -373,12 +373,12 @@ static int set_health_duration(uint64_t *out, const char *what, const char *a, s
 
 static int set_health_interval(void *o, const char *a, struct pd_err **err)
 {
-	return set_health_duration(&OPTS(o)->cfg.health.interval_ms, "health-interval", a, err);
+	return set_positive_duration(&OPTS(o)->cfg.health.interval_ms, "health-interval", a, err);
 }
 
 static int set_health_timeout(void *o, const char *a, struct pd_err **err)
 {
-	return set_health_duration(&OPTS(o)->cfg.health.timeout_ms, "health-timeout", a, err);
+	return set_positive_duration(&OPTS(o)->cfg.health.timeout_ms, "health-timeout", a, err);
 }
 
 static int set_health_start(void *o, const char *a, struct pd_err **err)
@@ -517,23 +517,14 @@ static int add_add_host(void *o, const char *a, struct pd_err **err)
 	return pd_netcfg_add_host(&OPTS(o)->cfg.net, a, err);
 }
 
-static int set_judge_duration(uint64_t *out, const char *what, const char *a, struct pd_err **err)
-{
-	if (pd_parse_duration_ms(a, out, err) < 0)
-		return -1;
-	if (*out == 0)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --%s '%s': must be at least 1ms", what, a);
-	return 0;
-}
-
 static int set_timeout(void *o, const char *a, struct pd_err **err)
 {
-	return set_judge_duration(&OPTS(o)->cfg.judge.timeout_ms, "timeout", a, err);
+	return set_positive_duration(&OPTS(o)->cfg.judge.timeout_ms, "timeout", a, err);
 }
 
 static int set_cpu_time(void *o, const char *a, struct pd_err **err)
 {
-	return set_judge_duration(&OPTS(o)->cfg.judge.cpu_time_ms, "cpu-time", a, err);
+	return set_positive_duration(&OPTS(o)->cfg.judge.cpu_time_ms, "cpu-time", a, err);
 }
 
 static int set_output_limit(void *o, const char *a, struct pd_err **err)
