@@ -189,7 +189,8 @@ static int images_format(void *o, const char *a, struct pd_err **err)
 
 static const struct cli_opt images_table[] = {
 	{ "quiet", 'q', false, images_quiet, "print only image ids" },
-	{ "format", 0, true, images_format, "json, table, or a Go template ('table {{.Repository}}\\t{{.ID}}')" },
+	{ "format", 0, true, images_format,
+	  "json, table, or a Go template ('table {{.Repository}}\\t{{.ID}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
 };
@@ -237,8 +238,8 @@ static json_t *image_row_json(const struct pd_image_rec *r, const struct pd_imag
 	snprintf(id, sizeof(id), "%.12s", r->id + 7);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
 			 "CreatedAt", at, "CreatedSince", ago, "Digest",
-			 nm && nm->digest && *nm->digest ? nm->digest : "<none>", "ID", id, "Repository", repo,
-			 "SharedSize", "N/A", "Size", size, "Tag", nm && *nm->tag ? nm->tag : "<none>",
+			 nm && nm->digest && *nm->digest ? nm->digest : "<none>", "ID", id, "Repository",
+			 repo, "SharedSize", "N/A", "Size", size, "Tag", nm && *nm->tag ? nm->tag : "<none>",
 			 "UniqueSize", "N/A", "VirtualSize", size);
 }
 
@@ -261,11 +262,11 @@ static int print_images_template(const char *format, const struct pd_image_rec *
 				return -1;
 			}
 		}
-	json_t *head = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
-				 "CONTAINERS", "CreatedAt", "CREATED AT", "CreatedSince", "CREATED", "Digest",
-				 "DIGEST", "ID", "IMAGE ID", "Repository", "REPOSITORY", "SharedSize", "SHARED SIZE",
-				 "Size", "SIZE", "Tag", "TAG", "UniqueSize", "UNIQUE SIZE", "VirtualSize",
-				 "VIRTUAL SIZE");
+	json_t *head =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "CONTAINERS",
+		      "CreatedAt", "CREATED AT", "CreatedSince", "CREATED", "Digest", "DIGEST", "ID",
+		      "IMAGE ID", "Repository", "REPOSITORY", "SharedSize", "SHARED SIZE", "Size", "SIZE",
+		      "Tag", "TAG", "UniqueSize", "UNIQUE SIZE", "VirtualSize", "VIRTUAL SIZE");
 	char *out = pd_tmpl_list_finish(&l, head, err);
 	json_decref(head);
 	pd_tmpl_list_free(&l);

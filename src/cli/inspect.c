@@ -137,7 +137,8 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(
 		inspect_table, &f, argc, argv, &pos,
-		"Usage: pocket-docker inspect [OPTIONS] CONTAINER...\n\nShow containers' records as JSON.") < 0) {
+		"Usage: pocket-docker inspect [OPTIONS] CONTAINER...\n\nShow containers' records as JSON.") <
+	    0) {
 		cli_flags_free(&f);
 		return CLI_EXIT_USAGE;
 	}

@@ -72,14 +72,15 @@ static bool is_one_of(const char *v, const char *const *names, size_t n)
  * key's values are a fixed set. */
 static int set_filter(void *o, const char *a, struct pd_err **err)
 {
-	static const char *const keys[] = { "status", "name",	"id",	  "exited", "before",
+	static const char *const keys[] = { "status", "name",	  "id",	    "exited", "before",
 					    "since",  "ancestor", "health", "label" };
 	const char *eq = strchr(a, '=');
 	_cleanup_free_ char *key = eq ? xstrndup(a, (size_t)(eq - a)) : xstrdup(a);
 	if (!is_one_of(key, keys, ARRAY_SIZE(keys)))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid filter '%s'", key);
 	if (!eq || (!eq[1] && strcmp(key, "label") != 0))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "bad format of filter '%s' (expected KEY=VALUE)", a);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "bad format of filter '%s' (expected KEY=VALUE)",
+				    a);
 	const char *v = eq + 1;
 	uint64_t code;
 	if ((!strcmp(key, "status") && !is_one_of(v, status_names, ARRAY_SIZE(status_names))) ||
@@ -89,8 +90,8 @@ static int set_filter(void *o, const char *a, struct pd_err **err)
 	if (!strcmp(key, "name")) {
 		regex_t re;
 		if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid filter 'name=%s': a bad regular expression",
-					    v);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid filter 'name=%s': a bad regular expression", v);
 		regfree(&re);
 	}
 	strv_push(&((struct ps_opts *)o)->filters, a);
@@ -240,7 +241,8 @@ static char *size_text(const struct ps_ctx *c, const struct pd_record *r, const 
 	pd_container_upper_size(c->root, r->id, &upper, pd_err_ignore(optional));
 	pd_format_size(upper, PD_SIZE_SHORT, a, sizeof(a));
 	struct pd_image img;
-	if (!cfg || !cfg->image_id || pd_image_find(c->root, cfg->image_id, &img, pd_err_ignore(optional)) != 0)
+	if (!cfg || !cfg->image_id ||
+	    pd_image_find(c->root, cfg->image_id, &img, pd_err_ignore(optional)) != 0)
 		return xstrdup(a);
 	pd_format_size(upper + img.rec.size, PD_SIZE_SHORT, b, sizeof(b));
 	pd_image_free(&img);
@@ -291,11 +293,12 @@ static json_t *row_json(const struct ps_ctx *c, const struct pd_record *r, const
 	snprintf(id, sizeof(id), "%.*s", f->no_trunc ? 64 : 12, r->id);
 	const char *net = json_string_value(json_object_get(conf, "NetworkMode"));
 	/* Keys in sorted order: `{{json .}}` prints them as Docker does. */
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command",
-			      cmd, "CreatedAt", at, "ID", id, "Image", r->image ? r->image : "", "Labels", "",
-			      "LocalVolumes", "0", "Mounts", mounts, "Names", r->name ? r->name : "", "Networks",
-			      net ? net : "", "Ports", ports ? ports : "", "RunningFor", created, "Size", size,
-			      "State", pd_state_name(r->state), "Status", status);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command",
+		      cmd, "CreatedAt", at, "ID", id, "Image", r->image ? r->image : "", "Labels", "",
+		      "LocalVolumes", "0", "Mounts", mounts, "Names", r->name ? r->name : "", "Networks",
+		      net ? net : "", "Ports", ports ? ports : "", "RunningFor", created, "Size", size,
+		      "State", pd_state_name(r->state), "Status", status);
 	json_decref(conf);
 	pd_config_free(&cfg);
 	return o;
@@ -305,13 +308,14 @@ static json_t *row_json(const struct ps_ctx *c, const struct pd_record *r, const
 static json_t *header_json(void)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command",
-			 "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image", "IMAGE", "Labels",
-			 "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts", "MOUNTS", "Names", "NAMES", "Networks",
-			 "NETWORKS", "Ports", "PORTS", "RunningFor", "CREATED", "Size", "SIZE", "State", "STATE",
-			 "Status", "STATUS");
+			 "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image", "IMAGE",
+			 "Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts", "MOUNTS", "Names",
+			 "NAMES", "Networks", "NETWORKS", "Ports", "PORTS", "RunningFor", "CREATED", "Size",
+			 "SIZE", "State", "STATE", "Status", "STATUS");
 }
 
-static void print_row(struct cli_table *t, const struct ps_ctx *c, const struct pd_record *r, const char *ports)
+static void print_row(struct cli_table *t, const struct ps_ctx *c, const struct pd_record *r,
+		      const char *ports)
 {
 	const struct cli_flags *f = &c->o->f;
 	if (f->quiet) {
@@ -567,7 +571,8 @@ static int ps_main(const struct cli_global *g, struct ps_opts *o, char **pos, st
 						    "STATUS",	    "PORTS", "NAMES",	"SIZE" };
 		cli_table_add(&t, head);
 		for (size_t i = 0; i < n; i++) {
-			_cleanup_free_ char *ports = f->quiet ? NULL : pd_network_ports_lookup(&c.ports, v[i].id);
+			_cleanup_free_ char *ports =
+			    f->quiet ? NULL : pd_network_ports_lookup(&c.ports, v[i].id);
 			print_row(&t, &c, &v[i], ports);
 		}
 		if (!f->quiet && !f->json)

@@ -151,9 +151,10 @@ static int print_template(const char *format, const struct sample *a, const stru
 		struct cells c;
 		snprintf(id, sizeof(id), "%.12s", b[i].id);
 		row_cells(&a[i], &b[i], &c);
-		json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "--", "CPUPerc",
-					c.cpu, "Container", b[i].ref ? b[i].ref : id, "ID", id, "MemPerc", c.pct,
-					"MemUsage", c.mem, "Name", b[i].name, "NetIO", "--", "PIDs", c.pids);
+		json_t *row =
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "--", "CPUPerc",
+			      c.cpu, "Container", b[i].ref ? b[i].ref : id, "ID", id, "MemPerc", c.pct,
+			      "MemUsage", c.mem, "Name", b[i].name, "NetIO", "--", "PIDs", c.pids);
 		int r = pd_tmpl_list_add(&l, row, err);
 		json_decref(row);
 		if (r < 0) {
@@ -162,9 +163,10 @@ static int print_template(const char *format, const struct sample *a, const stru
 			return -1;
 		}
 	}
-	json_t *head = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "BLOCK I/O", "CPUPerc",
-				 "CPU %", "Container", "CONTAINER", "ID", "CONTAINER ID", "MemPerc", "MEM %",
-				 "MemUsage", "MEM USAGE / LIMIT", "Name", "NAME", "NetIO", "NET I/O", "PIDs", "PIDS");
+	json_t *head =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "BLOCK I/O", "CPUPerc",
+		      "CPU %", "Container", "CONTAINER", "ID", "CONTAINER ID", "MemPerc", "MEM %", "MemUsage",
+		      "MEM USAGE / LIMIT", "Name", "NAME", "NetIO", "NET I/O", "PIDs", "PIDS");
 	char *out = pd_tmpl_list_finish(&l, head, err);
 	json_decref(head);
 	pd_tmpl_list_free(&l);

@@ -21,7 +21,7 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-#define VALUE_MAX_DEPTH 100
+#define VALUE_MAX_DEPTH	 100
 #define PRINTF_MAX_WIDTH 1000
 
 /* ------------------------------------------------------------------ */
@@ -203,17 +203,17 @@ static const struct func {
 	int min, max;	/* argument counts; max -1: any */
 	bool header_id; /* returns its first argument in PD_TMPL_HEADER mode */
 } funcs[] = {
-	[F_AND] = { "and", 1, -1, false },	  [F_OR] = { "or", 1, -1, false },
-	[F_NOT] = { "not", 1, 1, false },	  [F_EQ] = { "eq", 2, -1, false },
-	[F_NE] = { "ne", 2, 2, false },		  [F_LT] = { "lt", 2, 2, false },
-	[F_LE] = { "le", 2, 2, false },		  [F_GT] = { "gt", 2, 2, false },
-	[F_GE] = { "ge", 2, 2, false },		  [F_LEN] = { "len", 1, 1, false },
-	[F_INDEX] = { "index", 1, -1, false },	  [F_PRINT] = { "print", 0, -1, false },
-	[F_PRINTF] = { "printf", 1, -1, false },  [F_PRINTLN] = { "println", 0, -1, false },
-	[F_JSON] = { "json", 1, 1, true },	  [F_UPPER] = { "upper", 1, 1, true },
-	[F_LOWER] = { "lower", 1, 1, true },	  [F_TITLE] = { "title", 1, 1, true },
-	[F_JOIN] = { "join", 2, 2, true },	  [F_SPLIT] = { "split", 2, 2, true },
-	[F_PAD] = { "pad", 3, 3, true },	  [F_TRUNCATE] = { "truncate", 2, 2, true },
+	[F_AND] = { "and", 1, -1, false },	 [F_OR] = { "or", 1, -1, false },
+	[F_NOT] = { "not", 1, 1, false },	 [F_EQ] = { "eq", 2, -1, false },
+	[F_NE] = { "ne", 2, 2, false },		 [F_LT] = { "lt", 2, 2, false },
+	[F_LE] = { "le", 2, 2, false },		 [F_GT] = { "gt", 2, 2, false },
+	[F_GE] = { "ge", 2, 2, false },		 [F_LEN] = { "len", 1, 1, false },
+	[F_INDEX] = { "index", 1, -1, false },	 [F_PRINT] = { "print", 0, -1, false },
+	[F_PRINTF] = { "printf", 1, -1, false }, [F_PRINTLN] = { "println", 0, -1, false },
+	[F_JSON] = { "json", 1, 1, true },	 [F_UPPER] = { "upper", 1, 1, true },
+	[F_LOWER] = { "lower", 1, 1, true },	 [F_TITLE] = { "title", 1, 1, true },
+	[F_JOIN] = { "join", 2, 2, true },	 [F_SPLIT] = { "split", 2, 2, true },
+	[F_PAD] = { "pad", 3, 3, true },	 [F_TRUNCATE] = { "truncate", 2, 2, true },
 };
 
 enum arg_kind { A_FIELD, A_VAR, A_LIT, A_NIL, A_FUNC, A_PIPE };
@@ -222,12 +222,12 @@ struct pipe;
 
 struct arg {
 	enum arg_kind kind;
-	char *var;		/* A_VAR: the name, "$" included */
-	char **chain;		/* field names after the term (A_FIELD: after dot) */
+	char *var;    /* A_VAR: the name, "$" included */
+	char **chain; /* field names after the term (A_FIELD: after dot) */
 	size_t nchain;
-	json_t *lit;		/* A_LIT */
-	enum fn fn;		/* A_FUNC */
-	struct pipe *pipe;	/* A_PIPE */
+	json_t *lit;	   /* A_LIT */
+	enum fn fn;	   /* A_FUNC */
+	struct pipe *pipe; /* A_PIPE */
 };
 
 struct cmd {
@@ -485,7 +485,8 @@ static bool lex_string(struct parser *p, struct tok *t)
 	for (;;) {
 		if (p->pos >= p->len || (q != '`' && p->s[p->pos] == '\n')) {
 			free(b.p);
-			perr(p, t->at, q == '`' ? "unterminated raw quoted string" : "unterminated quoted string");
+			perr(p, t->at,
+			     q == '`' ? "unterminated raw quoted string" : "unterminated quoted string");
 			return false;
 		}
 		char c = p->s[p->pos++];
@@ -616,8 +617,8 @@ static bool lex(struct parser *p, struct tok *t)
 	static const struct {
 		const char *text;
 		enum tok_kind kind;
-	} punct[] = { { ":=", T_DECLARE }, { "=", T_ASSIGN }, { "(", T_LPAREN }, { ")", T_RPAREN },
-		      { "|", T_PIPE },	   { ",", T_COMMA } };
+	} punct[] = { { ":=", T_DECLARE }, { "=", T_ASSIGN }, { "(", T_LPAREN },
+		      { ")", T_RPAREN },   { "|", T_PIPE },   { ",", T_COMMA } };
 	for (size_t i = 0; i < ARRAY_SIZE(punct); i++)
 		if (!strncmp(p->s + p->pos, punct[i].text, strlen(punct[i].text))) {
 			p->pos += strlen(punct[i].text);
@@ -631,7 +632,7 @@ static bool lex(struct parser *p, struct tok *t)
 	return false;
 }
 
-static const char *const keywords[] = { "if",	  "else",  "end",   "range",	"with",	    "define",
+static const char *const keywords[] = { "if",	    "else",  "end",   "range",	  "with", "define",
 					"template", "block", "break", "continue", "nil" };
 
 static bool is_keyword(const char *w)
@@ -703,7 +704,10 @@ static bool parse_operand(struct parser *p, struct tok *t, struct arg *a)
 		a->nchain = t->nchain;
 		t->nchain = 0;
 		return true;
-	case T_LIT: a->kind = A_LIT; a->lit = take_ptr(&t->val); return true;
+	case T_LIT:
+		a->kind = A_LIT;
+		a->lit = take_ptr(&t->val);
+		return true;
 	case T_IDENT:
 		if (!strcmp(t->name, "true") || !strcmp(t->name, "false")) {
 			a->kind = A_LIT;
@@ -799,7 +803,8 @@ static struct pipe *parse_pipe(struct parser *p, const char *ctx, bool in_paren,
 		bool end = t.kind == (in_paren ? T_RPAREN : T_CLOSE);
 		if (end || t.kind == T_PIPE) {
 			if (!cur.nargs) {
-				perr(p, t.at, end && !pp->ncmds ? "missing value for %s" : "missing command in %s",
+				perr(p, t.at,
+				     end && !pp->ncmds ? "missing value for %s" : "missing command in %s",
 				     ctx);
 				tok_clear(&t);
 				goto fail_cmd;
@@ -1367,8 +1372,8 @@ static json_t *apply_chain(struct exec *e, json_t *v, char *const *chain, size_t
 }
 
 static json_t *eval_pipe(struct exec *e, const struct pipe *pp, json_t *dot, bool declare);
-static json_t *call(struct exec *e, enum fn fn, const struct arg *args, size_t nargs, json_t *dot, json_t *final,
-		    bool has_final);
+static json_t *call(struct exec *e, enum fn fn, const struct arg *args, size_t nargs, json_t *dot,
+		    json_t *final, bool has_final);
 
 static json_t *eval_arg(struct exec *e, const struct arg *a, json_t *dot)
 {
@@ -1485,7 +1490,8 @@ static json_t *fn_index(struct exec *e, json_t **v, size_t n)
 			}
 			next = json_incref(json_array_get(cur, (size_t)k));
 		} else {
-			xerr(e, "error calling index: cannot index %s with %s", type_name(cur), type_name(v[i]));
+			xerr(e, "error calling index: cannot index %s with %s", type_name(cur),
+			     type_name(v[i]));
 			json_decref(cur);
 			return NULL;
 		}
@@ -1620,7 +1626,11 @@ static void conv(struct buf *b, const struct spec *sp, char verb, json_t *v)
 		}
 		numeric = true;
 		snprintf(cfmt, sizeof(cfmt), "%%%s%s%s%s", sp->plus ? "+" : "", sp->space ? " " : "",
-			 sp->sharp ? "#" : "", verb == 'd' ? "lld" : verb == 'x' ? "llx" : verb == 'X' ? "llX" : "llo");
+			 sp->sharp ? "#" : "",
+			 verb == 'd'   ? "lld"
+			 : verb == 'x' ? "llx"
+			 : verb == 'X' ? "llX"
+				       : "llo");
 		if (verb != 'd' && i < 0) {
 			/* Go prints a negative number in hex as -ff. */
 			buf_addc(&t, '-');
@@ -1888,14 +1898,14 @@ static json_t *call_logic(struct exec *e, enum fn fn, const struct arg *args, si
 	return NULL;
 }
 
-static json_t *call(struct exec *e, enum fn fn, const struct arg *args, size_t nargs, json_t *dot, json_t *final,
-		    bool has_final)
+static json_t *call(struct exec *e, enum fn fn, const struct arg *args, size_t nargs, json_t *dot,
+		    json_t *final, bool has_final)
 {
 	const struct func *f = &funcs[fn];
 	size_t n = nargs + has_final;
 	if ((int)n < f->min || (f->max >= 0 && (int)n > f->max))
-		return xerr(e, "wrong number of args for %s: want %s%d got %zu", f->name, f->max < 0 ? "at least " : "",
-			    f->min, n);
+		return xerr(e, "wrong number of args for %s: want %s%d got %zu", f->name,
+			    f->max < 0 ? "at least " : "", f->min, n);
 	if (fn == F_AND || fn == F_OR)
 		return call_logic(e, fn, args, nargs, dot, final, has_final);
 	json_t **v = xcalloc(n ? n : 1, sizeof(json_t *));
@@ -1929,7 +1939,10 @@ static json_t *call(struct exec *e, enum fn fn, const struct arg *args, size_t n
 	case F_GE:
 		o = values_order(e, v[0], v[1]);
 		if (o != 2)
-			r = json_boolean(fn == F_LT ? o < 0 : fn == F_LE ? o <= 0 : fn == F_GT ? o > 0 : o >= 0);
+			r = json_boolean(fn == F_LT   ? o < 0
+					 : fn == F_LE ? o <= 0
+					 : fn == F_GT ? o > 0
+						      : o >= 0);
 		break;
 	case F_LEN: r = fn_len(e, v[0]); break;
 	case F_INDEX: r = fn_index(e, v, n); break;
@@ -2018,7 +2031,8 @@ static void walk_range(struct exec *e, const struct node *n, json_t *dot)
 	if (e->failed)
 		return;
 	if (json_is_array(v)) {
-		for (size_t i = 0; i < json_array_size(v) && !e->failed && e->flow != FLOW_BREAK; i++, count++) {
+		for (size_t i = 0; i < json_array_size(v) && !e->failed && e->flow != FLOW_BREAK;
+		     i++, count++) {
 			json_t *k = json_integer((json_int_t)i);
 			range_item(e, n, k, json_array_get(v, i));
 			json_decref(k);
@@ -2250,7 +2264,8 @@ char *pd_tmpl_list_finish(struct pd_tmpl_list *l, json_t *header, struct pd_err 
 	if (!l->table)
 		return rows;
 	size_t hlen;
-	_cleanup_free_ char *head = pd_tmpl_render(l->tmpl, header, PD_TMPL_HEADER | PD_TMPL_SAFE, &hlen, err);
+	_cleanup_free_ char *head =
+	    pd_tmpl_render(l->tmpl, header, PD_TMPL_HEADER | PD_TMPL_SAFE, &hlen, err);
 	if (!head) {
 		free(rows);
 		return NULL;

@@ -50,20 +50,21 @@ static void check(const char *tmpl, const char *data, const char *want)
 {
 	_cleanup_free_ char *got = render_flags(tmpl, data, 0);
 	if (strcmp(got, want))
-		print_error("template %s\n  data %s\n  want [%s]\n  got  [%s]\n", tmpl, data ? data : "(none)", want,
-			    got);
+		print_error("template %s\n  data %s\n  want [%s]\n  got  [%s]\n", tmpl,
+			    data ? data : "(none)", want, got);
 	assert_string_equal(got, want);
 }
 
-static const char *const container = "{\"Id\":\"4fa6e0f0c678\",\"Name\":\"/web\",\"Path\":\"sh\","
-				     "\"Args\":[\"-c\",\"sleep 60\"],"
-				     "\"State\":{\"Status\":\"running\",\"Running\":true,\"Pid\":4242,"
-				     "\"ExitCode\":0,\"Health\":null},"
-				     "\"Config\":{\"Labels\":{\"com.example.x\":\"1\",\"a\":\"b\"},"
-				     "\"Env\":[\"PATH=/bin\",\"X=y\"],\"Image\":\"busybox:1.36\"},"
-				     "\"Mounts\":[{\"Source\":\"/srv\",\"Destination\":\"/data\"},"
-				     "{\"Source\":\"/tmp\",\"Destination\":\"/t\"}],"
-				     "\"NetworkSettings\":{\"Networks\":{\"bridge\":{\"IPAddress\":\"10.88.0.2\"}}}}";
+static const char *const container =
+    "{\"Id\":\"4fa6e0f0c678\",\"Name\":\"/web\",\"Path\":\"sh\","
+    "\"Args\":[\"-c\",\"sleep 60\"],"
+    "\"State\":{\"Status\":\"running\",\"Running\":true,\"Pid\":4242,"
+    "\"ExitCode\":0,\"Health\":null},"
+    "\"Config\":{\"Labels\":{\"com.example.x\":\"1\",\"a\":\"b\"},"
+    "\"Env\":[\"PATH=/bin\",\"X=y\"],\"Image\":\"busybox:1.36\"},"
+    "\"Mounts\":[{\"Source\":\"/srv\",\"Destination\":\"/data\"},"
+    "{\"Source\":\"/tmp\",\"Destination\":\"/t\"}],"
+    "\"NetworkSettings\":{\"Networks\":{\"bridge\":{\"IPAddress\":\"10.88.0.2\"}}}}";
 
 static void test_fields(void **state)
 {
@@ -85,13 +86,14 @@ static void test_values(void **state)
 {
 	/* As Go prints decoded JSON: integers plainly (the record's integers
 	 * are integers), other numbers in %v form. */
-	check("{{.a}} {{.b}} {{.c}} {{.d}} {{.e}}", "{\"a\":1234567,\"b\":1.5,\"c\":1e21,\"d\":0.00001,\"e\":-3}",
-	      "1234567 1.5 1e+21 1e-05 -3");
+	check("{{.a}} {{.b}} {{.c}} {{.d}} {{.e}}",
+	      "{\"a\":1234567,\"b\":1.5,\"c\":1e21,\"d\":0.00001,\"e\":-3}", "1234567 1.5 1e+21 1e-05 -3");
 	check("{{.a}} {{.b}} {{.c}}", "{\"a\":1234567.5,\"b\":123456.0,\"c\":100000000.0}",
 	      "1.2345675e+06 123456 1e+08");
 	check("{{.g}}", "{\"g\":[1,\"x\",null,{\"k\":true}]}", "[1 x <nil> map[k:true]]");
 	check("{{.Config.Labels}}", container, "map[a:b com.example.x:1]");
-	check("{{.Mounts}}", container, "[map[Destination:/data Source:/srv] map[Destination:/t Source:/tmp]]");
+	check("{{.Mounts}}", container,
+	      "[map[Destination:/data Source:/srv] map[Destination:/t Source:/tmp]]");
 	check("{{.e}} {{.m}}", "{\"e\":[],\"m\":{}}", "[] map[]");
 	check("{{'a'}} {{0x10}} {{1e3}} {{.5}} {{-3}} {{true}}", NULL, "97 16 1000 0.5 -3 true");
 	check("{{\"\\t\\x41\\u00e9\\101\" | printf \"%q\"}} {{`raw\\n`}}", NULL, "\"\\tAéA\" raw\\n");
@@ -144,7 +146,8 @@ static void test_if(void **state)
 		check("{{if .}}T{{else}}F{{end}}", truthy[i], "T");
 	check("{{if .Nope}}T{{else}}F{{end}}", container, "F");
 	check("{{if eq .State.Status \"running\"}}up{{else}}down{{end}}", container, "up");
-	check("{{if eq .State.Status \"exited\"}}a{{else if .State.Running}}b{{else}}c{{end}}", container, "b");
+	check("{{if eq .State.Status \"exited\"}}a{{else if .State.Running}}b{{else}}c{{end}}", container,
+	      "b");
 	check("{{with .State}}{{.Pid}}{{else}}no{{end}} {{with .Nope}}{{.}}{{else}}no{{end}}", container,
 	      "4242 no");
 	check("{{with $x := .Name}}{{$x}}{{end}}", container, "/web");
@@ -178,16 +181,18 @@ static void test_strings(void **state)
 
 static void test_printf(void **state)
 {
-	check("{{printf \"%d|%s|%v|%q|%5s|%-5s|%x\" 3 \"a\" .a \"q\\\"\" \"ab\" \"cd\" 255}}", "{\"a\":[1,2]}",
-	      "3|a|[1 2]|\"q\\\"\"|   ab|cd   |ff");
+	check("{{printf \"%d|%s|%v|%q|%5s|%-5s|%x\" 3 \"a\" .a \"q\\\"\" \"ab\" \"cd\" 255}}",
+	      "{\"a\":[1,2]}", "3|a|[1 2]|\"q\\\"\"|   ab|cd   |ff");
 	check("{{printf \"%5.2f|%x|%X|%q|%c|%t|%e|%g|%08.3f|%+d|%z\" 3.14159 \"hi\" 255 65 65 true 1234.5 "
 	      "0.000001 -3.5 5 1}}",
 	      NULL, " 3.14|6869|FF|'A'|A|true|1.234500e+03|1e-06|-003.500|+5|%!z(int=1)");
-	check("{{printf \"%d\"}} {{printf \"%s %s\" \"a\"}} {{printf \"%s\" \"a\" 2}} {{printf \"100%%\"}}", NULL,
-	      "%!d(MISSING) a %!s(MISSING) a%!(EXTRA int=2) 100%");
-	check("{{printf \"%6.2f|%-8q|%08d|%x\" 3.14159 \"hi\" -42 -255}}", NULL, "  3.14|\"hi\"    |-0000042|-ff");
+	check("{{printf \"%d\"}} {{printf \"%s %s\" \"a\"}} {{printf \"%s\" \"a\" 2}} {{printf \"100%%\"}}",
+	      NULL, "%!d(MISSING) a %!s(MISSING) a%!(EXTRA int=2) 100%");
+	check("{{printf \"%6.2f|%-8q|%08d|%x\" 3.14159 \"hi\" -42 -255}}", NULL,
+	      "  3.14|\"hi\"    |-0000042|-ff");
 	check("{{printf \"%s is %d\" .Name .State.Pid}}", container, "/web is 4242");
-	check("{{print \"a\" 1 2 \"b\" nil true}}|{{println}}|{{println 1 \"a\"}}", NULL, "a1 2b<nil> true|\n|1 a\n");
+	check("{{print \"a\" 1 2 \"b\" nil true}}|{{println}}|{{println 1 \"a\"}}", NULL,
+	      "a1 2b<nil> true|\n|1 a\n");
 	check("{{print .x.y}}", NULL, "<nil>");
 }
 
@@ -202,8 +207,9 @@ static void test_trim_comments(void **state)
 static void test_pipes_vars(void **state)
 {
 	check("{{.Name | upper}}", container, "/WEB");
-	check("{{.Args | join \"\" | printf \"%s!\"}}", container, "ERR: template: error calling join: expected a "
-								   "list, got string");
+	check("{{.Args | join \"\" | printf \"%s!\"}}", container,
+	      "ERR: template: error calling join: expected a "
+	      "list, got string");
 	check("{{.Name | printf \"%s-%s\" \"x\"}}", container, "x-/web");
 	check("{{.Args | len | printf \"%03d\"}}", container, "002");
 	check("{{$x := 1}}{{$x}}{{$x = 2}}{{$x}}{{if true}}{{$x = 3}}{{$y := 4}}{{end}}{{$x}}", NULL, "123");
@@ -223,7 +229,8 @@ static void test_parse_errors(void **state)
 	check("{{end}}", NULL, "ERR: template: :1: unexpected {{end}}");
 	check("{{else}}", NULL, "ERR: template: :1: unexpected {{else}}");
 	check("{{$x}}", NULL, "ERR: template: :1: undefined variable \"$x\"");
-	check("{{range $i, $e := .}}{{$i}}{{end}}{{$i}}", NULL, "ERR: template: :1: undefined variable \"$i\"");
+	check("{{range $i, $e := .}}{{$i}}{{end}}{{$i}}", NULL,
+	      "ERR: template: :1: undefined variable \"$i\"");
 	check("{{\"abc}}", NULL, "ERR: template: :1: unterminated quoted string");
 	check("{{if}}", NULL, "ERR: template: :1: missing value for if");
 	check("{{}}", NULL, "ERR: template: :1: missing value for command");
@@ -301,7 +308,8 @@ static void check_tab(const char *in, const char *want)
 
 static void test_tabwriter(void **state)
 {
-	check_tab("CONTAINER ID\tSTATUS\nabc\tUp 2 seconds\n", "CONTAINER ID   STATUS\nabc            Up 2 seconds\n");
+	check_tab("CONTAINER ID\tSTATUS\nabc\tUp 2 seconds\n",
+		  "CONTAINER ID   STATUS\nabc            Up 2 seconds\n");
 	check_tab("a\tb\tc\nlonger cell here\tx\ny\n1\t2\t3\n",
 		  "a                  b         c\nlonger cell here   x\ny\n1         2         3\n");
 	check_tab("x\n\ta\tb\n\t\tc\n", "x\n          a         b\n                    c\n");
@@ -318,12 +326,14 @@ static void test_list_table(void **state)
 	_cleanup_err_ struct pd_err *err = NULL;
 	assert_int_equal(pd_tmpl_list_init(&l, "table {{.ID}}\\t{{.Status}}\\t{{json .Names}}", &err), 0);
 	assert_true(l.table);
-	json_t *r1 = json_pack("{s:s, s:s, s:s}", "ID", "4fa6e0f0c678", "Status", "Up 2 seconds", "Names", "web");
+	json_t *r1 =
+	    json_pack("{s:s, s:s, s:s}", "ID", "4fa6e0f0c678", "Status", "Up 2 seconds", "Names", "web");
 	json_t *r2 = json_pack("{s:s, s:s, s:s}", "ID", "0123456789ab", "Status", "Exited (0) 1 second ago",
 			       "Names", "db");
 	assert_int_equal(pd_tmpl_list_add(&l, r1, &err), 0);
 	assert_int_equal(pd_tmpl_list_add(&l, r2, &err), 0);
-	json_t *head = json_pack("{s:s, s:s, s:s}", "ID", "CONTAINER ID", "Status", "STATUS", "Names", "NAMES");
+	json_t *head =
+	    json_pack("{s:s, s:s, s:s}", "ID", "CONTAINER ID", "Status", "STATUS", "Names", "NAMES");
 	_cleanup_free_ char *out = pd_tmpl_list_finish(&l, head, &err);
 	assert_string_equal(out, "CONTAINER ID   STATUS                    NAMES\n"
 				 "4fa6e0f0c678   Up 2 seconds              \"web\"\n"
