@@ -13,6 +13,7 @@
 #include "core/images.h"
 #include "util/cleanup.h"
 #include "util/str.h"
+#include "util/template.h"
 #include "util/xalloc.h"
 
 /* ------------------------------------------------------------------ */
@@ -173,17 +174,23 @@ static int images_quiet(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* "json" is images' own layout, "table" the default one; anything else
+ * is a template, parsed when the list is printed. */
 static int images_format(void *o, const char *a, struct pd_err **err)
 {
-	if (strcmp(a, "json"))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--format: only 'json' is known");
-	((struct cli_flags *)o)->json = true;
+	struct cli_flags *f = o;
+	free(f->format);
+	f->format = NULL;
+	f->json = !strcmp(a, "json");
+	if (!f->json && strcmp(a, "table") != 0)
+		f->format = xstrdup(a);
 	return 0;
 }
 
 static const struct cli_opt images_table[] = {
 	{ "quiet", 'q', false, images_quiet, "print only image ids" },
-	{ "format", 0, true, images_format, "json: one JSON object per line" },
+	{ "format", 0, true, images_format,
+	  "json, table, or a Go template ('table {{.Repository}}\\t{{.ID}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
 };
@@ -214,6 +221,62 @@ static void print_row(struct cli_table *t, const struct pd_image_rec *r, const s
 	cli_table_add(t, row);
 }
 
+/* The object an images --format template sees for one name of an image:
+ * the fields of `docker images`'s, by their names, keys sorted as Docker's
+ * `{{json .}}` prints them. */
+static json_t *image_row_json(const struct pd_image_rec *r, const struct pd_image_name *nm, int64_t now)
+{
+	_cleanup_free_ char *repo = nm ? pd_image_display_repo(nm->repo) : xstrdup("<none>");
+	char created[64], size[32], at[96], id[13];
+	cli_human_duration(now - r->created_ns, created, sizeof(created));
+	_cleanup_free_ char *ago = xasprintf("%s ago", created);
+	pd_format_size(r->size, PD_SIZE_SHORT, size, sizeof(size));
+	time_t t = (time_t)(r->created_ns / 1000000000LL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+	snprintf(id, sizeof(id), "%.12s", r->id + 7);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
+			 "CreatedAt", at, "CreatedSince", ago, "Digest",
+			 nm && nm->digest && *nm->digest ? nm->digest : "<none>", "ID", id, "Repository",
+			 repo, "SharedSize", "N/A", "Size", size, "Tag", nm && *nm->tag ? nm->tag : "<none>",
+			 "UniqueSize", "N/A", "VirtualSize", size);
+}
+
+static int print_images_template(const char *format, const struct pd_image_rec *v, size_t n, int64_t now,
+				 struct pd_err **err)
+{
+	struct pd_tmpl_list l;
+	if (pd_tmpl_list_init(&l, format, err) < 0) {
+		pd_err_prefix(err, "--format");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < (v[i].n_names ? v[i].n_names : 1); k++) {
+			json_t *row = image_row_json(&v[i], v[i].n_names ? &v[i].names[k] : NULL, now);
+			int r = pd_tmpl_list_add(&l, row, err);
+			json_decref(row);
+			if (r < 0) {
+				pd_tmpl_list_free(&l);
+				pd_err_prefix(err, "--format");
+				return -1;
+			}
+		}
+	json_t *head =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "CONTAINERS",
+		      "CreatedAt", "CREATED AT", "CreatedSince", "CREATED", "Digest", "DIGEST", "ID",
+		      "IMAGE ID", "Repository", "REPOSITORY", "SharedSize", "SHARED SIZE", "Size", "SIZE",
+		      "Tag", "TAG", "UniqueSize", "UNIQUE SIZE", "VirtualSize", "VIRTUAL SIZE");
+	char *out = pd_tmpl_list_finish(&l, head, err);
+	json_decref(head);
+	pd_tmpl_list_free(&l);
+	if (!out)
+		return -1;
+	fputs(out, stdout);
+	free(out);
+	return 0;
+}
+
 int cli_images(const struct cli_global *g, int argc, char **argv)
 {
 	struct cli_flags f = { 0 };
@@ -236,6 +299,12 @@ int cli_images(const struct cli_global *g, int argc, char **argv)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (f.format && !f.quiet) {
+		int r = print_images_template(f.format, v, n, now, &err);
+		pd_image_recs_free(v, n);
+		cli_flags_free(&f);
+		return r < 0 ? cli_fail(err) : 0;
+	}
 	struct cli_table t;
 	cli_table_init(&t, 5);
 	static const char *const head[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };

@@ -1,5 +1,6 @@
-/* `pocket-docker inspect CONTAINER...` (a JSON array in Docker's shape) and
- * `pocket-docker wait CONTAINER...` (prints each exit code). */
+/* `pocket-docker inspect [--format TEMPLATE] CONTAINER...` (a JSON array in
+ * Docker's shape, or the template rendered once per container, a line
+ * each) and `pocket-docker wait CONTAINER...` (prints each exit code). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,24 @@
 #include "core/network.h"
 #include "core/query.h"
 #include "util/cleanup.h"
+#include "util/template.h"
 #include "util/xalloc.h"
 
 static const struct cli_opt help_only[] = {
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static int set_format(void *o, const char *a, struct pd_err **err)
+{
+	struct cli_flags *f = o;
+	free(f->format);
+	f->format = xstrdup(a);
+	return 0;
+}
+
+static const struct cli_opt inspect_table[] = {
+	{ "format", 'f', true, set_format, "a Go template rendered for each container ('{{.State.Pid}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
 };
@@ -94,26 +110,62 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 	return o;
 }
 
+/* Each object through the template, a line each, as `docker inspect
+ * --format` prints them; stops at the first that fails to render. */
+static int print_formatted(const struct pd_tmpl *t, json_t *out, struct pd_err **err)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(out, i, o)
+	{
+		size_t n;
+		_cleanup_free_ char *s = pd_tmpl_render(t, o, PD_TMPL_SAFE, &n, err);
+		if (!s) {
+			pd_err_prefix(err, "--format");
+			return -1;
+		}
+		fwrite(s, 1, n, stdout);
+		putchar('\n');
+	}
+	return 0;
+}
+
 int cli_inspect(const struct cli_global *g, int argc, char **argv)
 {
 	struct cli_flags f = { 0 };
 	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (cli_parse_flags(
-		help_only, &f, argc, argv, &pos,
-		"Usage: pocket-docker inspect CONTAINER...\n\nShow containers' records as JSON.") < 0)
+		inspect_table, &f, argc, argv, &pos,
+		"Usage: pocket-docker inspect [OPTIONS] CONTAINER...\n\nShow containers' records as JSON.") <
+	    0) {
+		cli_flags_free(&f);
 		return CLI_EXIT_USAGE;
-	if (f.help)
-		return 0;
-	if (!pos[0])
-		return cli_usage_error("inspect needs at least one container");
-	_cleanup_free_ char *root = pd_state_root(g->root, &err);
-	if (!root)
+	}
+	/* The template is checked before any lookup: a typo in it is one
+	 * usage error, whatever the containers. */
+	bool formatted = f.format != NULL;
+	struct pd_tmpl *t = formatted ? pd_tmpl_parse(f.format, &err) : NULL;
+	cli_flags_free(&f);
+	if (formatted && !t) {
+		pd_err_prefix(&err, "--format");
 		return cli_fail(err);
+	}
+	if (f.help || !pos[0]) {
+		pd_tmpl_free(t);
+		return f.help ? 0 : cli_usage_error("inspect needs at least one container");
+	}
+	_cleanup_free_ char *root = pd_state_root(g->root, &err);
+	if (!root) {
+		pd_tmpl_free(t);
+		return cli_fail(err);
+	}
 	struct pd_found *found = NULL;
 	size_t n = 0;
-	if (pd_container_lookup_each(root, pos, true, &found, &n, &err) < 0)
+	if (pd_container_lookup_each(root, pos, true, &found, &n, &err) < 0) {
+		pd_tmpl_free(t);
 		return cli_fail(err);
+	}
 	json_t *out = json_array();
 	int ret = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -126,9 +178,15 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 		json_array_append_new(out, rec);
 	}
 	pd_found_free(found, n);
-	char *text = json_dumps(out, JSON_INDENT(4));
-	printf("%s\n", text);
-	free(text);
+	if (t) {
+		if (print_formatted(t, out, &err) < 0)
+			ret = cli_fail(err);
+	} else {
+		char *text = json_dumps(out, JSON_INDENT(4));
+		printf("%s\n", text);
+		free(text);
+	}
+	pd_tmpl_free(t);
 	json_decref(out);
 	return ret;
 }

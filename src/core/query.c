@@ -3,6 +3,7 @@
  * never touch either. */
 #include "core/query.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "core/container.h"
 #include "linux/cgroup.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -140,4 +142,51 @@ int pd_container_stats(const char *id, bool rootless, struct pd_container_stats 
 int pd_container_check_limits(const struct pd_limits *l, struct pd_err **err)
 {
 	return pd_cg_check_limits(l, err);
+}
+
+/* nftw passes no context: the walk's state, for one walk at a time (the
+ * CLI is single-threaded). */
+static struct {
+	uint64_t bytes;
+	dev_t *devs;
+	ino_t *inos;
+	size_t n;
+} upper_walk;
+
+static int count_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	if (type != FTW_F && type != FTW_SL)
+		return 0;
+	if (st->st_nlink > 1) {
+		for (size_t i = 0; i < upper_walk.n; i++)
+			if (upper_walk.devs[i] == st->st_dev && upper_walk.inos[i] == st->st_ino)
+				return 0;
+		upper_walk.devs = xrealloc(upper_walk.devs, (upper_walk.n + 1) * sizeof(dev_t));
+		upper_walk.inos = xrealloc(upper_walk.inos, (upper_walk.n + 1) * sizeof(ino_t));
+		upper_walk.devs[upper_walk.n] = st->st_dev;
+		upper_walk.inos[upper_walk.n++] = st->st_ino;
+	}
+	upper_walk.bytes += (uint64_t)st->st_size;
+	return 0;
+}
+
+int pd_container_upper_size(const char *root, const char *id, uint64_t *out, struct pd_err **err)
+{
+	_cleanup_free_ char *upper = xasprintf("%s/containers/%s/upper", root, id);
+	*out = 0;
+	if (!pd_is_dir(upper))
+		return 0;
+	upper_walk.bytes = 0;
+	/* FTW_PHYS: a symlink in the layer (the container wrote it) is
+	 * counted, never followed; FTW_MOUNT: stay on the layer's file
+	 * system. */
+	int r = nftw(upper, count_entry, 16, FTW_PHYS | FTW_MOUNT);
+	free(upper_walk.devs);
+	free(upper_walk.inos);
+	uint64_t bytes = upper_walk.bytes;
+	upper_walk.devs = NULL, upper_walk.inos = NULL, upper_walk.n = 0;
+	if (r < 0)
+		return pd_fail(err, errno, "read the writable layer of container %.12s", id);
+	*out = bytes;
+	return 0;
 }

@@ -67,3 +67,9 @@ int pd_container_stats(const char *id, bool rootless, struct pd_container_stats 
 /* Whether the host can enforce the config's resource limits (run's check
  * before anything is created). */
 int pd_container_check_limits(const struct pd_limits *l, struct pd_err **err);
+
+/* The bytes container `id`'s writable layer holds (the files in its
+ * overlay upper directory under `root`, each hard-linked inode once;
+ * symlinks not followed, mounts not crossed): `ps -s`.  0 when it has no
+ * upper directory; -1 when the directory cannot be read. */
+int pd_container_upper_size(const char *root, const char *id, uint64_t *out, struct pd_err **err);

@@ -31,7 +31,7 @@ shift || true
 case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [NAME...]" >&2; exit 2 ;; esac
 clang=${CLANG:-clang}
 out=${BUILD:-build}/fuzz
-all=(shell_split size_duration volume config_decode port_spec user seccomp_json manifest archive oci_spec)
+all=(shell_split size_duration volume config_decode port_spec user seccomp_json manifest archive oci_spec template)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 
@@ -69,8 +69,9 @@ declare -A srcs=(
 	[manifest]="$util src/image/manifest.c src/image/blobs.c src/image/fetch.c src/util/sha256.c"
 	[archive]="$util src/image/archive.c"
 	[oci_spec]="$util src/oci/decode.c src/oci/spec.c src/oci/spec-linux.c"
+	[template]="$util src/util/template.c"
 )
-libs="-lseccomp -ljansson -lcap -ldl"
+libs="-lseccomp -ljansson -lcap -ldl -lm"
 
 cflags=(-std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -iquote src -w
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined)
