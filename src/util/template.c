@@ -1,15 +1,18 @@
-/* The --format template engine (see template.h): a parser of Go's
- * text/template syntax into a small tree, an evaluator over jansson
- * values, Docker's `table` handling and Go's tabwriter.  Runs in the CLI
- * only; no privileges, no system calls.
+/* The --format template engine's evaluator (see template.h): renders the
+ * tree the parser (template-parse.c) built against a jansson value, with
+ * the functions Docker users call (printf and its verbs, json, join...),
+ * values printed as Go prints decoded JSON, Docker's `table` handling of
+ * a list command's --format, and Go's tabwriter.  Also owns the byte
+ * buffer and UTF-8 helpers both halves use (template-internal.h).  Runs
+ * in the CLI only; no privileges, no system calls.
  *
- * The format string and the data are both untrusted (the data holds names
- * and commands that images supply), so every recursion is bounded: the
- * parser counts nesting of blocks and parentheses (PD_TMPL_MAX_DEPTH), the
- * evaluator counts steps and every byte it builds (PD_TMPL_MAX_STEPS,
- * PD_TMPL_MAX_BYTES), and printing a value stops descending at
- * VALUE_MAX_DEPTH. */
-#include "util/template.h"
+ * The data is untrusted (it holds names and commands that images supply)
+ * and so is the template: the tree is no deeper than PD_TMPL_MAX_DEPTH
+ * (the parser's bound), the walk counts steps and every byte it builds
+ * (PD_TMPL_MAX_STEPS, PD_TMPL_MAX_BYTES), and printing a value stops
+ * descending at VALUE_MAX_DEPTH.  With PD_TMPL_SAFE, printed values have
+ * their control bytes escaped; the template's own text is not. */
+#include "util/template-internal.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -25,14 +28,10 @@
 #define PRINTF_MAX_WIDTH 1000
 
 /* ------------------------------------------------------------------ */
-/* A growable byte buffer, always NUL-terminated. */
+/* The byte buffer and UTF-8 (shared with the parser, see
+ * template-internal.h). */
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
+void tmpl_buf_add(struct tmpl_buf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t c = b->cap ? b->cap : 64;
@@ -47,23 +46,23 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void buf_puts(struct buf *b, const char *s)
+static void buf_puts(struct tmpl_buf *b, const char *s)
 {
-	buf_add(b, s, strlen(s));
+	tmpl_buf_add(b, s, strlen(s));
 }
 
-static void buf_addc(struct buf *b, char c)
+void tmpl_buf_addc(struct tmpl_buf *b, char c)
 {
-	buf_add(b, &c, 1);
+	tmpl_buf_add(b, &c, 1);
 }
 
-static void buf_fill(struct buf *b, char c, size_t n)
+static void buf_fill(struct tmpl_buf *b, char c, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		buf_addc(b, c);
+		tmpl_buf_addc(b, c);
 }
 
-__attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void buf_printf(struct tmpl_buf *b, const char *fmt, ...)
 {
 	char tmp[128];
 	va_list ap;
@@ -73,19 +72,18 @@ __attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b, cons
 	if (n < 0)
 		return;
 	if ((size_t)n < sizeof(tmp)) {
-		buf_add(b, tmp, (size_t)n);
+		tmpl_buf_add(b, tmp, (size_t)n);
 		return;
 	}
 	char *big = xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	buf_add(b, big, (size_t)n);
+	tmpl_buf_add(b, big, (size_t)n);
 	free(big);
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t tmpl_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned c = s[0];
 	size_t len;
@@ -113,27 +111,27 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-static void utf8_put(struct buf *b, unsigned cp)
+void tmpl_utf8_put(struct tmpl_buf *b, unsigned cp)
 {
 	char o[4];
 	if (cp < 0x80) {
 		o[0] = (char)cp;
-		buf_add(b, o, 1);
+		tmpl_buf_add(b, o, 1);
 	} else if (cp < 0x800) {
 		o[0] = (char)(0xC0 | (cp >> 6));
 		o[1] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, o, 2);
+		tmpl_buf_add(b, o, 2);
 	} else if (cp < 0x10000) {
 		o[0] = (char)(0xE0 | (cp >> 12));
 		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
 		o[2] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, o, 3);
+		tmpl_buf_add(b, o, 3);
 	} else {
 		o[0] = (char)(0xF0 | (cp >> 18));
 		o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
 		o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
 		o[3] = (char)(0x80 | (cp & 0x3F));
-		buf_add(b, o, 4);
+		tmpl_buf_add(b, o, 4);
 	}
 }
 
@@ -142,18 +140,18 @@ static size_t char_count(const char *s, size_t n)
 {
 	size_t count = 0;
 	for (size_t i = 0; i < n; count++) {
-		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t k = tmpl_utf8_seq((const unsigned char *)s + i, n - i);
 		i += k ? k : 1;
 	}
 	return count;
 }
 
 /* Append s[0..n) with the bytes PD_TMPL_SAFE names escaped. */
-static void add_safe(struct buf *b, const char *s, size_t n)
+static void add_safe(struct tmpl_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(u + i, n - i);
+		size_t k = tmpl_utf8_seq(u + i, n - i);
 		if (k == 0 || (u[i] < 0x20 && u[i] != '\t' && u[i] != '\n') || u[i] == 0x7F) {
 			if (u[i] == '\r')
 				buf_puts(b, "\\r");
@@ -164,39 +162,14 @@ static void add_safe(struct buf *b, const char *s, size_t n)
 			buf_printf(b, "\\u%04x", u[i + 1]);
 			i += 2;
 		} else {
-			buf_add(b, s + i, k);
+			tmpl_buf_add(b, s + i, k);
 			i += k;
 		}
 	}
 }
 
 /* ------------------------------------------------------------------ */
-/* The tree. */
-
-enum fn {
-	F_AND,
-	F_OR,
-	F_NOT,
-	F_EQ,
-	F_NE,
-	F_LT,
-	F_LE,
-	F_GT,
-	F_GE,
-	F_LEN,
-	F_INDEX,
-	F_PRINT,
-	F_PRINTF,
-	F_PRINTLN,
-	F_JSON,
-	F_UPPER,
-	F_LOWER,
-	F_TITLE,
-	F_JOIN,
-	F_SPLIT,
-	F_PAD,
-	F_TRUNCATE,
-};
+/* The functions, indexed by enum fn (template-internal.h). */
 
 static const struct func {
 	const char *name;
@@ -216,883 +189,14 @@ static const struct func {
 	[F_PAD] = { "pad", 3, 3, true },	 [F_TRUNCATE] = { "truncate", 2, 2, true },
 };
 
-enum arg_kind { A_FIELD, A_VAR, A_LIT, A_NIL, A_FUNC, A_PIPE };
-
-struct pipe;
-
-struct arg {
-	enum arg_kind kind;
-	char *var;    /* A_VAR: the name, "$" included */
-	char **chain; /* field names after the term (A_FIELD: after dot) */
-	size_t nchain;
-	json_t *lit;	   /* A_LIT */
-	enum fn fn;	   /* A_FUNC */
-	struct pipe *pipe; /* A_PIPE */
-};
-
-struct cmd {
-	struct arg *args;
-	size_t nargs;
-};
-
-struct pipe {
-	struct cmd *cmds;
-	size_t ncmds;
-	char *decl[2]; /* declared or assigned variables */
-	size_t ndecl;
-	bool assign; /* `=` rather than `:=` */
-};
-
-enum node_kind { N_TEXT, N_ACTION, N_IF, N_RANGE, N_WITH, N_BREAK, N_CONTINUE };
-
-struct node {
-	enum node_kind kind;
-	struct node *next;
-	char *text; /* N_TEXT */
-	size_t len;
-	struct pipe *pipe;
-	struct node *body, *els;
-};
-
-struct pd_tmpl {
-	struct node *root;
-};
-
-static void pipe_free(struct pipe *p);
-
-static void arg_free(struct arg *a)
+bool tmpl_func_find(const char *name, enum fn *fn)
 {
-	free(a->var);
-	for (size_t i = 0; i < a->nchain; i++)
-		free(a->chain[i]);
-	free(a->chain);
-	json_decref(a->lit);
-	pipe_free(a->pipe);
-}
-
-static void pipe_free(struct pipe *p)
-{
-	if (!p)
-		return;
-	for (size_t c = 0; c < p->ncmds; c++) {
-		for (size_t i = 0; i < p->cmds[c].nargs; i++)
-			arg_free(&p->cmds[c].args[i]);
-		free(p->cmds[c].args);
-	}
-	free(p->cmds);
-	free(p->decl[0]);
-	free(p->decl[1]);
-	free(p);
-}
-
-/* Lists are freed iteratively along `next`; body and else nest no deeper
- * than the parser allowed. */
-static void nodes_free(struct node *n)
-{
-	while (n) {
-		struct node *next = n->next;
-		free(n->text);
-		pipe_free(n->pipe);
-		nodes_free(n->body);
-		nodes_free(n->els);
-		free(n);
-		n = next;
-	}
-}
-
-void pd_tmpl_free(struct pd_tmpl *t)
-{
-	if (!t)
-		return;
-	nodes_free(t->root);
-	free(t);
-}
-
-/* ------------------------------------------------------------------ */
-/* The lexer (inside actions) and the parser. */
-
-enum tok_kind {
-	T_CLOSE, /* }} */
-	T_EOF,
-	T_FIELD,  /* .A.B (chain) */
-	T_DOT,	  /* . */
-	T_VAR,	  /* $x.A (name, chain) */
-	T_LIT,	  /* string, number, character (val) */
-	T_IDENT,  /* name */
-	T_LPAREN, /* ( */
-	T_RPAREN, /* ) */
-	T_PIPE,	  /* | */
-	T_DECLARE,
-	T_ASSIGN,
-	T_COMMA,
-};
-
-struct tok {
-	enum tok_kind kind;
-	size_t at;
-	bool trim; /* T_CLOSE: " -}}" */
-	char *name;
-	char **chain;
-	size_t nchain;
-	json_t *val;
-};
-
-static void tok_clear(struct tok *t)
-{
-	free(t->name);
-	for (size_t i = 0; i < t->nchain; i++)
-		free(t->chain[i]);
-	free(t->chain);
-	json_decref(t->val);
-	*t = (struct tok){ 0 };
-}
-
-struct parser {
-	const char *s;
-	size_t pos, len;
-	int depth;
-	int range_depth;
-	bool trim_next; /* the last action ended with " -}}" */
-	char **vars;	/* variables in scope, for "undefined variable" */
-	size_t nvars;
-	struct pd_err **err;
-	bool failed;
-};
-
-__attribute__((format(printf, 3, 4))) static void perr(struct parser *p, size_t at, const char *fmt, ...)
-{
-	if (p->failed)
-		return;
-	p->failed = true;
-	int line = 1;
-	for (size_t i = 0; i < at && i < p->len; i++)
-		line += p->s[i] == '\n';
-	char msg[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	pd_fail_kind(p->err, PD_ERR_USAGE, 0, "template: :%d: %s", line, msg);
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool is_ident(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-	       (unsigned char)c >= 0x80;
-}
-
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static char peekc(const struct parser *p, size_t off)
-{
-	return p->pos + off < p->len ? p->s[p->pos + off] : '\0';
-}
-
-static char *lex_word(struct parser *p)
-{
-	size_t start = p->pos;
-	while (p->pos < p->len && is_ident(p->s[p->pos]))
-		p->pos++;
-	return xstrndup(p->s + start, p->pos - start);
-}
-
-/* .A.B.C after a term (at p->pos, no space before). */
-static void lex_chain(struct parser *p, char ***chain, size_t *n)
-{
-	while (peekc(p, 0) == '.' && is_ident(peekc(p, 1)) && !is_digit(peekc(p, 1))) {
-		p->pos++;
-		*chain = xrealloc(*chain, (*n + 1) * sizeof(char *));
-		(*chain)[(*n)++] = lex_word(p);
-	}
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* One escape after a backslash (p->pos at the letter) into b; false on a
- * bad one. */
-static bool lex_escape(struct parser *p, char quote, struct buf *b)
-{
-	char c = peekc(p, 0);
-	static const char simple[] = "a\ab\bf\fn\nr\rt\tv\v\\\\";
-	for (size_t i = 0; simple[i]; i += 2)
-		if (c == simple[i]) {
-			buf_addc(b, simple[i + 1]);
-			p->pos++;
+	for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
+		if (!strcmp(name, funcs[i].name)) {
+			*fn = (enum fn)i;
 			return true;
 		}
-	if (c == quote) {
-		buf_addc(b, quote);
-		p->pos++;
-		return true;
-	}
-	if (c >= '0' && c <= '7') {
-		unsigned v = 0;
-		for (int i = 0; i < 3; i++) {
-			char d = peekc(p, (size_t)i);
-			if (d < '0' || d > '7')
-				return false;
-			v = v * 8 + (unsigned)(d - '0');
-		}
-		if (v > 255)
-			return false;
-		buf_addc(b, (char)v);
-		p->pos += 3;
-		return true;
-	}
-	int digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 0;
-	if (!digits)
-		return false;
-	unsigned v = 0;
-	for (int i = 1; i <= digits; i++) {
-		int h = hexval(peekc(p, (size_t)i));
-		if (h < 0)
-			return false;
-		v = v * 16 + (unsigned)h;
-	}
-	p->pos += (size_t)digits + 1;
-	if (c == 'x') {
-		buf_addc(b, (char)v);
-		return true;
-	}
-	if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return false;
-	utf8_put(b, v);
-	return true;
-}
-
-static bool lex_string(struct parser *p, struct tok *t)
-{
-	struct buf b = { 0 };
-	buf_add(&b, "", 0);
-	char q = p->s[p->pos++];
-	for (;;) {
-		if (p->pos >= p->len || (q != '`' && p->s[p->pos] == '\n')) {
-			free(b.p);
-			perr(p, t->at,
-			     q == '`' ? "unterminated raw quoted string" : "unterminated quoted string");
-			return false;
-		}
-		char c = p->s[p->pos++];
-		if (c == q)
-			break;
-		if (c == '\\' && q != '`') {
-			if (!lex_escape(p, q, &b)) {
-				free(b.p);
-				perr(p, t->at, "bad escape in quoted string");
-				return false;
-			}
-			continue;
-		}
-		buf_addc(&b, c);
-	}
-	if (q == '\'') {
-		size_t k = b.len ? utf8_seq((unsigned char *)b.p, b.len) : 0;
-		unsigned cp = 0;
-		if (b.len == 1)
-			cp = (unsigned char)b.p[0];
-		else if (k && k == b.len) {
-			cp = (unsigned char)b.p[0] & (0x7F >> k);
-			for (size_t i = 1; i < k; i++)
-				cp = (cp << 6) | ((unsigned char)b.p[i] & 0x3F);
-		} else {
-			free(b.p);
-			perr(p, t->at, "malformed character constant");
-			return false;
-		}
-		t->val = json_integer(cp);
-	} else {
-		t->val = json_stringn_nocheck(b.p, b.len);
-	}
-	free(b.p);
-	t->kind = T_LIT;
-	return true;
-}
-
-static bool lex_number(struct parser *p, struct tok *t)
-{
-	size_t start = p->pos;
-	if (peekc(p, 0) == '+' || peekc(p, 0) == '-')
-		p->pos++;
-	while (p->pos < p->len) {
-		char c = p->s[p->pos];
-		char prev = p->s[p->pos - 1];
-		if (is_ident(c) || c == '.' ||
-		    ((c == '+' || c == '-') && (prev == 'e' || prev == 'E' || prev == 'p' || prev == 'P')))
-			p->pos++;
-		else
-			break;
-	}
-	_cleanup_free_ char *text = xstrndup(p->s + start, p->pos - start);
-	bool hex = strchr(text, 'x') || strchr(text, 'X');
-	char *end = NULL;
-	errno = 0;
-	long long i = strtoll(text, &end, 0);
-	if (*text && !*end && errno == 0) {
-		t->val = json_integer(i);
-	} else {
-		errno = 0;
-		double d = strtod(text, &end);
-		/* strtod would take "inf", "nan" and hex without a 'p' as Go
-		 * does not. */
-		if (!*text || *end || errno || isinf(d) || isnan(d) || (hex && !strpbrk(text, "pP"))) {
-			perr(p, t->at, "bad number syntax: \"%.40s\"", text);
-			return false;
-		}
-		t->val = json_real(d);
-	}
-	t->kind = T_LIT;
-	return true;
-}
-
-/* The next token of the current action. */
-static bool lex(struct parser *p, struct tok *t)
-{
-	*t = (struct tok){ 0 };
-	bool space = false;
-	while (p->pos < p->len && is_space(p->s[p->pos]))
-		p->pos++, space = true;
-	t->at = p->pos;
-	if (p->pos >= p->len) {
-		perr(p, t->at, "unclosed action");
-		return false;
-	}
-	char c = p->s[p->pos];
-	if (space && c == '-' && peekc(p, 1) == '}' && peekc(p, 2) == '}') {
-		p->pos += 3;
-		t->kind = T_CLOSE;
-		t->trim = true;
-		return true;
-	}
-	if (c == '}' && peekc(p, 1) == '}') {
-		p->pos += 2;
-		t->kind = T_CLOSE;
-		return true;
-	}
-	if (c == '.' && is_digit(peekc(p, 1)))
-		return lex_number(p, t);
-	if (c == '.') {
-		if (!is_ident(peekc(p, 1))) {
-			p->pos++;
-			t->kind = T_DOT;
-			return true;
-		}
-		t->kind = T_FIELD;
-		lex_chain(p, &t->chain, &t->nchain);
-		return true;
-	}
-	if (c == '$') {
-		p->pos++;
-		_cleanup_free_ char *w = lex_word(p);
-		t->name = xasprintf("$%s", w);
-		t->kind = T_VAR;
-		lex_chain(p, &t->chain, &t->nchain);
-		return true;
-	}
-	if (c == '"' || c == '`' || c == '\'')
-		return lex_string(p, t);
-	if (is_digit(c) || ((c == '-' || c == '+') && (is_digit(peekc(p, 1)) || peekc(p, 1) == '.')))
-		return lex_number(p, t);
-	if (is_ident(c)) {
-		t->kind = T_IDENT;
-		t->name = lex_word(p);
-		return true;
-	}
-	static const struct {
-		const char *text;
-		enum tok_kind kind;
-	} punct[] = { { ":=", T_DECLARE }, { "=", T_ASSIGN }, { "(", T_LPAREN },
-		      { ")", T_RPAREN },   { "|", T_PIPE },   { ",", T_COMMA } };
-	for (size_t i = 0; i < ARRAY_SIZE(punct); i++)
-		if (!strncmp(p->s + p->pos, punct[i].text, strlen(punct[i].text))) {
-			p->pos += strlen(punct[i].text);
-			t->kind = punct[i].kind;
-			return true;
-		}
-	if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7F)
-		perr(p, t->at, "unexpected \"%c\" in operand", c);
-	else
-		perr(p, t->at, "bad character 0x%02x in action", (unsigned char)c);
 	return false;
-}
-
-static const char *const keywords[] = { "if",	    "else",  "end",   "range",	  "with", "define",
-					"template", "block", "break", "continue", "nil" };
-
-static bool is_keyword(const char *w)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(keywords); i++)
-		if (!strcmp(w, keywords[i]))
-			return true;
-	return false;
-}
-
-static bool var_known(const struct parser *p, const char *name)
-{
-	if (!strcmp(name, "$"))
-		return true;
-	for (size_t i = p->nvars; i-- > 0;)
-		if (!strcmp(p->vars[i], name))
-			return true;
-	return false;
-}
-
-static void var_declare(struct parser *p, const char *name)
-{
-	p->vars = xrealloc(p->vars, (p->nvars + 1) * sizeof(char *));
-	p->vars[p->nvars++] = xstrdup(name);
-}
-
-static void vars_pop(struct parser *p, size_t mark)
-{
-	while (p->nvars > mark)
-		free(p->vars[--p->nvars]);
-}
-
-static struct pipe *parse_pipe(struct parser *p, const char *ctx, bool in_paren, bool range);
-
-static const char *tok_text(const struct tok *t)
-{
-	switch (t->kind) {
-	case T_CLOSE: return "}}";
-	case T_RPAREN: return ")";
-	case T_LPAREN: return "(";
-	case T_PIPE: return "|";
-	case T_DECLARE: return ":=";
-	case T_ASSIGN: return "=";
-	case T_COMMA: return ",";
-	default: return "token";
-	}
-}
-
-/* One operand from token t (consumed); false on error. */
-static bool parse_operand(struct parser *p, struct tok *t, struct arg *a)
-{
-	*a = (struct arg){ 0 };
-	switch (t->kind) {
-	case T_FIELD:
-		a->kind = A_FIELD;
-		a->chain = take_ptr(&t->chain);
-		a->nchain = t->nchain;
-		t->nchain = 0;
-		return true;
-	case T_DOT: a->kind = A_FIELD; return true;
-	case T_VAR:
-		if (!var_known(p, t->name)) {
-			perr(p, t->at, "undefined variable \"%.40s\"", t->name);
-			return false;
-		}
-		a->kind = A_VAR;
-		a->var = take_ptr(&t->name);
-		a->chain = take_ptr(&t->chain);
-		a->nchain = t->nchain;
-		t->nchain = 0;
-		return true;
-	case T_LIT:
-		a->kind = A_LIT;
-		a->lit = take_ptr(&t->val);
-		return true;
-	case T_IDENT:
-		if (!strcmp(t->name, "true") || !strcmp(t->name, "false")) {
-			a->kind = A_LIT;
-			a->lit = json_boolean(!strcmp(t->name, "true"));
-			return true;
-		}
-		if (!strcmp(t->name, "nil")) {
-			a->kind = A_NIL;
-			return true;
-		}
-		if (is_keyword(t->name)) {
-			perr(p, t->at, "unexpected <%.20s> in command", t->name);
-			return false;
-		}
-		for (size_t i = 0; i < ARRAY_SIZE(funcs); i++)
-			if (!strcmp(t->name, funcs[i].name)) {
-				a->kind = A_FUNC;
-				a->fn = (enum fn)i;
-				return true;
-			}
-		perr(p, t->at, "function \"%.40s\" not defined", t->name);
-		return false;
-	case T_LPAREN:
-		if (++p->depth > PD_TMPL_MAX_DEPTH) {
-			perr(p, t->at, "parentheses nested too deeply");
-			return false;
-		}
-		a->kind = A_PIPE;
-		a->pipe = parse_pipe(p, "parenthesized pipeline", true, false);
-		p->depth--;
-		if (!a->pipe)
-			return false;
-		lex_chain(p, &a->chain, &a->nchain);
-		return true;
-	default: perr(p, t->at, "unexpected \"%s\" in operand", tok_text(t)); return false;
-	}
-}
-
-/* Declarations at the start of a pipeline: `$x :=`, `$x =`, and in a
- * range `$i, $e :=`.  Leaves p->pos after them, or where it was. */
-static bool parse_decl(struct parser *p, struct pipe *pp, bool range)
-{
-	size_t start = p->pos;
-	struct tok a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
-	bool ok = true;
-	if (!lex(p, &a) || a.kind != T_VAR || a.nchain || !lex(p, &b))
-		goto none;
-	if (b.kind == T_DECLARE || b.kind == T_ASSIGN) {
-		pp->decl[0] = take_ptr(&a.name);
-		pp->ndecl = 1;
-		pp->assign = b.kind == T_ASSIGN;
-	} else if (range && b.kind == T_COMMA) {
-		if (!lex(p, &c) || c.kind != T_VAR || c.nchain || !lex(p, &d) || d.kind != T_DECLARE) {
-			perr(p, a.at, "range can only initialize variables as $i, $e :=");
-			ok = false;
-			goto out;
-		}
-		pp->decl[0] = take_ptr(&a.name);
-		pp->decl[1] = take_ptr(&c.name);
-		pp->ndecl = 2;
-	} else {
-		goto none;
-	}
-	if (pp->assign && !var_known(p, pp->decl[0])) {
-		perr(p, a.at, "undefined variable \"%.40s\"", pp->decl[0]);
-		ok = false;
-	}
-	goto out;
-none:
-	/* Not a declaration: a lexing error here is found again by the
-	 * caller at the same place. */
-	if (p->failed)
-		ok = false;
-	p->pos = start;
-out:
-	tok_clear(&a), tok_clear(&b), tok_clear(&c), tok_clear(&d);
-	return ok;
-}
-
-/* A pipeline up to "}}" (or ")" when in_paren), consumed.  For "}}", the
- * trim marker goes to p->trim_next. */
-static struct pipe *parse_pipe(struct parser *p, const char *ctx, bool in_paren, bool range)
-{
-	struct pipe *pp = xcalloc(1, sizeof(*pp));
-	size_t decl_at = p->pos;
-	if (!parse_decl(p, pp, range))
-		goto fail;
-	struct cmd cur = { 0 };
-	for (;;) {
-		struct tok t;
-		if (!lex(p, &t))
-			goto fail_cmd;
-		bool end = t.kind == (in_paren ? T_RPAREN : T_CLOSE);
-		if (end || t.kind == T_PIPE) {
-			if (!cur.nargs) {
-				perr(p, t.at,
-				     end && !pp->ncmds ? "missing value for %s" : "missing command in %s",
-				     ctx);
-				tok_clear(&t);
-				goto fail_cmd;
-			}
-			pp->cmds = xrealloc(pp->cmds, (pp->ncmds + 1) * sizeof(*pp->cmds));
-			pp->cmds[pp->ncmds++] = cur;
-			cur = (struct cmd){ 0 };
-			if (end) {
-				p->trim_next = t.trim;
-				tok_clear(&t);
-				break;
-			}
-			tok_clear(&t);
-			continue;
-		}
-		if (t.kind == T_CLOSE || t.kind == T_RPAREN) {
-			if (in_paren)
-				perr(p, t.at, "unclosed left paren");
-			else
-				perr(p, t.at, "unexpected \"%s\" in %s", tok_text(&t), ctx);
-			tok_clear(&t);
-			goto fail_cmd;
-		}
-		struct arg a;
-		bool ok = parse_operand(p, &t, &a);
-		tok_clear(&t);
-		if (!ok)
-			goto fail_cmd;
-		cur.args = xrealloc(cur.args, (cur.nargs + 1) * sizeof(*cur.args));
-		cur.args[cur.nargs++] = a;
-	}
-	for (size_t i = 0; i < pp->ndecl && !pp->assign; i++)
-		var_declare(p, pp->decl[i]);
-	if (pp->ndecl && pp->cmds[0].args[0].kind == A_NIL && pp->cmds[0].nargs == 1) {
-		perr(p, decl_at, "nil is not a command");
-		return pipe_free(pp), NULL;
-	}
-	return pp;
-fail_cmd:
-	for (size_t i = 0; i < cur.nargs; i++)
-		arg_free(&cur.args[i]);
-	free(cur.args);
-fail:
-	pipe_free(pp);
-	return NULL;
-}
-
-enum stop { STOP_EOF, STOP_END, STOP_ELSE, STOP_ELSE_IF, STOP_ELSE_WITH, STOP_ERROR };
-
-static struct node *parse_list(struct parser *p, enum stop *stop);
-
-static struct node *new_node(enum node_kind kind)
-{
-	struct node *n = xcalloc(1, sizeof(*n));
-	n->kind = kind;
-	return n;
-}
-
-/* The rest of an if/with/range after its keyword: pipeline, body, else
- * branches, end.  An `else if` becomes an if node in the else branch that
- * shares the end. */
-static struct node *parse_block(struct parser *p, enum node_kind kind, size_t at)
-{
-	static const char *const names[] = { [N_IF] = "if", [N_RANGE] = "range", [N_WITH] = "with" };
-	if (++p->depth > PD_TMPL_MAX_DEPTH) {
-		perr(p, at, "blocks nested too deeply");
-		return NULL;
-	}
-	size_t mark = p->nvars;
-	struct node *n = new_node(kind);
-	enum stop stop = STOP_ERROR;
-	n->pipe = parse_pipe(p, names[kind], false, kind == N_RANGE);
-	if (!n->pipe)
-		goto fail;
-	p->range_depth += kind == N_RANGE;
-	n->body = parse_list(p, &stop);
-	p->range_depth -= kind == N_RANGE;
-	if (stop == STOP_ELSE) {
-		n->els = parse_list(p, &stop);
-		if (stop == STOP_ELSE || stop == STOP_ELSE_IF || stop == STOP_ELSE_WITH) {
-			perr(p, p->pos, "expected end; found {{else}}");
-			goto fail;
-		}
-	} else if (stop == STOP_ELSE_IF || stop == STOP_ELSE_WITH) {
-		enum node_kind k = stop == STOP_ELSE_IF ? N_IF : N_WITH;
-		if (kind == N_RANGE) {
-			perr(p, p->pos, "unexpected {{else %s}} in range", names[k]);
-			goto fail;
-		}
-		n->els = parse_block(p, k, p->pos);
-		stop = n->els ? STOP_END : STOP_ERROR;
-	}
-	if (stop == STOP_EOF)
-		perr(p, p->len, "unexpected EOF");
-	if (stop != STOP_END)
-		goto fail;
-	vars_pop(p, mark);
-	p->depth--;
-	return n;
-fail:
-	vars_pop(p, mark);
-	p->depth--;
-	nodes_free(n);
-	return NULL;
-}
-
-/* Expect "}}" to close a keyword action. */
-static bool expect_close(struct parser *p, const char *what)
-{
-	struct tok t;
-	if (!lex(p, &t))
-		return false;
-	bool ok = t.kind == T_CLOSE;
-	if (ok)
-		p->trim_next = t.trim;
-	else
-		perr(p, t.at, "unexpected %s in %s", tok_text(&t), what);
-	tok_clear(&t);
-	return ok;
-}
-
-/* A comment action, p->pos just after "/\*"; false on error. */
-static bool parse_comment(struct parser *p)
-{
-	const char *end = memmem(p->s + p->pos, p->len - p->pos, "*/", 2);
-	if (!end) {
-		perr(p, p->pos, "unclosed comment");
-		return false;
-	}
-	p->pos = (size_t)(end - p->s) + 2;
-	if (!strncmp(p->s + p->pos, "}}", 2)) {
-		p->pos += 2;
-		p->trim_next = false;
-		return true;
-	}
-	if (!strncmp(p->s + p->pos, " -}}", 4)) {
-		p->pos += 4;
-		p->trim_next = true;
-		return true;
-	}
-	perr(p, p->pos, "comment ends before closing delimiter");
-	return false;
-}
-
-static void append_node(struct node ***tail, struct node *n)
-{
-	**tail = n;
-	*tail = &n->next;
-}
-
-/* One keyword action (the keyword token consumed): block, end, else,
- * break, continue.  Returns false on error; sets *stop for end/else. */
-static bool parse_keyword(struct parser *p, struct tok *kw, struct node ***tail, enum stop *stop, bool *done)
-{
-	const char *w = kw->name;
-	*done = true;
-	if (!strcmp(w, "if") || !strcmp(w, "with") || !strcmp(w, "range")) {
-		enum node_kind k = w[0] == 'i' ? N_IF : w[0] == 'w' ? N_WITH : N_RANGE;
-		struct node *n = parse_block(p, k, kw->at);
-		if (!n)
-			return false;
-		append_node(tail, n);
-		*done = false;
-		return true;
-	}
-	if (!strcmp(w, "end")) {
-		*stop = STOP_END;
-		return expect_close(p, "end");
-	}
-	if (!strcmp(w, "else")) {
-		size_t save = p->pos;
-		struct tok t;
-		if (!lex(p, &t))
-			return false;
-		if (t.kind == T_IDENT && (!strcmp(t.name, "if") || !strcmp(t.name, "with"))) {
-			*stop = t.name[0] == 'i' ? STOP_ELSE_IF : STOP_ELSE_WITH;
-			tok_clear(&t);
-			return true;
-		}
-		tok_clear(&t);
-		p->pos = save;
-		*stop = STOP_ELSE;
-		return expect_close(p, "else");
-	}
-	if (!strcmp(w, "break") || !strcmp(w, "continue")) {
-		if (!p->range_depth) {
-			perr(p, kw->at, "{{%s}} outside {{range}}", w);
-			return false;
-		}
-		if (!expect_close(p, w))
-			return false;
-		append_node(tail, new_node(w[0] == 'b' ? N_BREAK : N_CONTINUE));
-		*done = false;
-		return true;
-	}
-	perr(p, kw->at, "{{%s}} is not supported", w);
-	return false;
-}
-
-static void trim_right(const char *s, size_t *len)
-{
-	while (*len && is_space(s[*len - 1]))
-		(*len)--;
-}
-
-static struct node *parse_list(struct parser *p, enum stop *stop)
-{
-	struct node *head = NULL, **tail = &head;
-	*stop = STOP_ERROR;
-	for (;;) {
-		const char *open = memmem(p->s + p->pos, p->len - p->pos, "{{", 2);
-		size_t text_end = open ? (size_t)(open - p->s) : p->len;
-		size_t start = p->pos;
-		if (p->trim_next)
-			while (start < text_end && is_space(p->s[start]))
-				start++;
-		p->trim_next = false;
-		bool trim_left = open && text_end + 3 < p->len + 1 && open[2] == '-' &&
-				 text_end + 3 < p->len && is_space(open[3]);
-		size_t tlen = text_end - start;
-		if (trim_left)
-			trim_right(p->s + start, &tlen);
-		if (tlen) {
-			struct node *n = new_node(N_TEXT);
-			n->text = xstrndup(p->s + start, tlen);
-			n->len = tlen;
-			append_node(&tail, n);
-		}
-		if (!open) {
-			*stop = STOP_EOF;
-			p->pos = p->len;
-			return head;
-		}
-		p->pos = text_end + 2 + (trim_left ? 2 : 0);
-		if (!strncmp(p->s + p->pos, "/*", 2)) {
-			p->pos += 2;
-			if (!parse_comment(p))
-				goto fail;
-			continue;
-		}
-		size_t save = p->pos;
-		struct tok t;
-		if (!lex(p, &t))
-			goto fail;
-		if (t.kind == T_IDENT && is_keyword(t.name) && strcmp(t.name, "nil")) {
-			bool done;
-			bool ok = parse_keyword(p, &t, &tail, stop, &done);
-			tok_clear(&t);
-			if (!ok)
-				goto fail;
-			if (done)
-				return head;
-			continue;
-		}
-		tok_clear(&t);
-		p->pos = save;
-		struct node *n = new_node(N_ACTION);
-		n->pipe = parse_pipe(p, "command", false, false);
-		if (!n->pipe) {
-			nodes_free(n);
-			goto fail;
-		}
-		append_node(&tail, n);
-	}
-fail:
-	*stop = STOP_ERROR;
-	nodes_free(head);
-	return NULL;
-}
-
-struct pd_tmpl *pd_tmpl_parse(const char *text, struct pd_err **err)
-{
-	struct parser p = { .s = text, .len = strlen(text), .err = err };
-	enum stop stop;
-	struct node *root = parse_list(&p, &stop);
-	if (!p.failed && stop == STOP_END)
-		perr(&p, p.pos, "unexpected {{end}}");
-	if (!p.failed && stop != STOP_EOF)
-		perr(&p, p.pos, "unexpected {{else}}");
-	vars_pop(&p, 0);
-	free(p.vars);
-	if (p.failed) {
-		nodes_free(root);
-		return NULL;
-	}
-	struct pd_tmpl *t = xcalloc(1, sizeof(*t));
-	t->root = root;
-	return t;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1101,7 +205,7 @@ struct pd_tmpl *pd_tmpl_parse(const char *text, struct pd_err **err)
 /* Go's %v of a float64: the shortest digits that read back the same, in
  * %e form when the exponent is below -4 or at least 6 (so 123456 prints
  * as it is and 1234567 as 1.234567e+06, as Go prints them). */
-static void fmt_float(struct buf *b, double d)
+static void fmt_float(struct tmpl_buf *b, double d)
 {
 	if (isnan(d)) {
 		buf_puts(b, "NaN");
@@ -1125,18 +229,18 @@ static void fmt_float(struct buf *b, double d)
 	if (neg)
 		c++;
 	for (; *c && *c != 'e'; c++)
-		if (is_digit(*c) && nd < sizeof(digits) - 1)
+		if (tmpl_is_digit(*c) && nd < sizeof(digits) - 1)
 			digits[nd++] = *c;
 	int exp = atoi(c + 1);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	digits[nd] = '\0';
 	if (neg)
-		buf_addc(b, '-');
+		tmpl_buf_addc(b, '-');
 	if (exp < -4 || exp >= 6) {
-		buf_addc(b, digits[0]);
+		tmpl_buf_addc(b, digits[0]);
 		if (nd > 1) {
-			buf_addc(b, '.');
+			tmpl_buf_addc(b, '.');
 			buf_puts(b, digits + 1);
 		}
 		buf_printf(b, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
@@ -1149,9 +253,9 @@ static void fmt_float(struct buf *b, double d)
 		return;
 	}
 	for (int i = 0; i <= exp; i++)
-		buf_addc(b, (size_t)i < nd ? digits[i] : '0');
+		tmpl_buf_addc(b, (size_t)i < nd ? digits[i] : '0');
 	if (nd > (size_t)exp + 1) {
-		buf_addc(b, '.');
+		tmpl_buf_addc(b, '.');
 		buf_puts(b, digits + exp + 1);
 	}
 }
@@ -1180,7 +284,7 @@ static const char **sorted_keys(json_t *o, size_t *n)
 }
 
 /* Go's %v of a decoded JSON value; `top`: a nil there is "<no value>". */
-static void fmt_value(struct buf *b, json_t *v, bool top, int depth)
+static void fmt_value(struct tmpl_buf *b, json_t *v, bool top, int depth)
 {
 	if (depth > VALUE_MAX_DEPTH) {
 		buf_puts(b, "...");
@@ -1192,18 +296,18 @@ static void fmt_value(struct buf *b, json_t *v, bool top, int depth)
 	case JSON_FALSE: buf_puts(b, "false"); return;
 	case JSON_INTEGER: buf_printf(b, "%lld", (long long)json_integer_value(v)); return;
 	case JSON_REAL: fmt_float(b, json_real_value(v)); return;
-	case JSON_STRING: buf_add(b, json_string_value(v), json_string_length(v)); return;
+	case JSON_STRING: tmpl_buf_add(b, json_string_value(v), json_string_length(v)); return;
 	case JSON_ARRAY: {
-		buf_addc(b, '[');
+		tmpl_buf_addc(b, '[');
 		size_t i;
 		json_t *e;
 		json_array_foreach(v, i, e)
 		{
 			if (i)
-				buf_addc(b, ' ');
+				tmpl_buf_addc(b, ' ');
 			fmt_value(b, e, false, depth + 1);
 		}
-		buf_addc(b, ']');
+		tmpl_buf_addc(b, ']');
 		return;
 	}
 	case JSON_OBJECT: {
@@ -1212,12 +316,12 @@ static void fmt_value(struct buf *b, json_t *v, bool top, int depth)
 		buf_puts(b, "map[");
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				buf_addc(b, ' ');
+				tmpl_buf_addc(b, ' ');
 			buf_puts(b, keys[i]);
-			buf_addc(b, ':');
+			tmpl_buf_addc(b, ':');
 			fmt_value(b, json_object_get(v, keys[i]), false, depth + 1);
 		}
-		buf_addc(b, ']');
+		tmpl_buf_addc(b, ']');
 		return;
 	}
 	}
@@ -1264,7 +368,7 @@ struct var {
 enum flow { FLOW_NONE, FLOW_BREAK, FLOW_CONTINUE };
 
 struct exec {
-	struct buf out;
+	struct tmpl_buf out;
 	json_t *root;
 	struct var *vars;
 	size_t nvars, cap;
@@ -1314,7 +418,7 @@ static bool step(struct exec *e)
 }
 
 /* A new string value from a buffer (taken), charged. */
-static json_t *str_value(struct exec *e, struct buf *b)
+static json_t *str_value(struct exec *e, struct tmpl_buf *b)
 {
 	if (!charge(e, b->len + 16)) {
 		free(b->p);
@@ -1322,7 +426,7 @@ static json_t *str_value(struct exec *e, struct buf *b)
 	}
 	json_t *v = json_stringn_nocheck(b->p ? b->p : "", b->len);
 	free(b->p);
-	*b = (struct buf){ 0 };
+	*b = (struct tmpl_buf){ 0 };
 	return v;
 }
 
@@ -1449,9 +553,9 @@ static int values_order(struct exec *e, json_t *a, json_t *b)
 }
 
 /* Go's %v of v as a new buffer. */
-static void value_text(json_t *v, struct buf *b)
+static void value_text(json_t *v, struct tmpl_buf *b)
 {
-	buf_add(b, "", 0);
+	tmpl_buf_add(b, "", 0);
 	fmt_value(b, v, true, 0);
 }
 
@@ -1513,16 +617,16 @@ static json_t *fn_len(struct exec *e, json_t *v)
 }
 
 /* Go's strconv.Quote, for %q. */
-static void quote(struct buf *b, const char *s, size_t n)
+static void quote(struct tmpl_buf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	static const char esc[] = "\a\ab\bf\fn\nr\rt\tv\v";
-	buf_addc(b, '"');
+	tmpl_buf_addc(b, '"');
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq(u + i, n - i);
+		size_t k = tmpl_utf8_seq(u + i, n - i);
 		if (u[i] == '"' || u[i] == '\\') {
-			buf_addc(b, '\\');
-			buf_addc(b, (char)u[i++]);
+			tmpl_buf_addc(b, '\\');
+			tmpl_buf_addc(b, (char)u[i++]);
 			continue;
 		}
 		if (k == 0 || u[i] < 0x20 || u[i] == 0x7F || (k == 2 && u[i] == 0xC2 && u[i + 1] < 0xA0)) {
@@ -1539,10 +643,10 @@ static void quote(struct buf *b, const char *s, size_t n)
 			i += k ? k : 1;
 			continue;
 		}
-		buf_add(b, s + i, k);
+		tmpl_buf_add(b, s + i, k);
 		i += k;
 	}
-	buf_addc(b, '"');
+	tmpl_buf_addc(b, '"');
 }
 
 struct spec {
@@ -1551,36 +655,36 @@ struct spec {
 };
 
 /* Pad `s` to the spec's width (characters). */
-static void pad_out(struct buf *b, const struct spec *sp, const char *s, size_t n, bool numeric)
+static void pad_out(struct tmpl_buf *b, const struct spec *sp, const char *s, size_t n, bool numeric)
 {
 	size_t w = char_count(s, n);
 	size_t fill = sp->width > 0 && (size_t)sp->width > w ? (size_t)sp->width - w : 0;
 	if (sp->minus) {
-		buf_add(b, s, n);
+		tmpl_buf_add(b, s, n);
 		buf_fill(b, ' ', fill);
 	} else if (sp->zero && numeric) {
 		size_t sign = n && (s[0] == '-' || s[0] == '+' || s[0] == ' ');
-		buf_add(b, s, sign);
+		tmpl_buf_add(b, s, sign);
 		buf_fill(b, '0', fill);
-		buf_add(b, s + sign, n - sign);
+		tmpl_buf_add(b, s + sign, n - sign);
 	} else {
 		buf_fill(b, ' ', fill);
-		buf_add(b, s, n);
+		tmpl_buf_add(b, s, n);
 	}
 }
 
-static void bad_verb(struct buf *b, char verb, json_t *v)
+static void bad_verb(struct tmpl_buf *b, char verb, json_t *v)
 {
 	buf_printf(b, "%%!%c(%s=", verb, type_name(v));
 	fmt_value(b, v, false, 0);
-	buf_addc(b, ')');
+	tmpl_buf_addc(b, ')');
 }
 
 /* One conversion of printf. */
-static void conv(struct buf *b, const struct spec *sp, char verb, json_t *v)
+static void conv(struct tmpl_buf *b, const struct spec *sp, char verb, json_t *v)
 {
-	struct buf t = { 0 };
-	buf_add(&t, "", 0);
+	struct tmpl_buf t = { 0 };
+	tmpl_buf_add(&t, "", 0);
 	long long i;
 	bool numeric = false;
 	char cfmt[32];
@@ -1595,7 +699,7 @@ static void conv(struct buf *b, const struct spec *sp, char verb, json_t *v)
 		if (sp->prec >= 0 && json_is_string(v)) {
 			size_t cut = 0;
 			for (int c = 0; c < sp->prec && cut < t.len; c++) {
-				size_t k = utf8_seq((unsigned char *)t.p + cut, t.len - cut);
+				size_t k = tmpl_utf8_seq((unsigned char *)t.p + cut, t.len - cut);
 				cut += k ? k : 1;
 			}
 			t.len = cut;
@@ -1619,7 +723,7 @@ static void conv(struct buf *b, const struct spec *sp, char verb, json_t *v)
 		}
 		if (verb == 'c') {
 			if (i >= 0 && i <= 0x10FFFF && !(i >= 0xD800 && i <= 0xDFFF))
-				utf8_put(&t, (unsigned)i);
+				tmpl_utf8_put(&t, (unsigned)i);
 			else
 				buf_puts(&t, "\xEF\xBF\xBD");
 			break;
@@ -1633,7 +737,7 @@ static void conv(struct buf *b, const struct spec *sp, char verb, json_t *v)
 				       : "llo");
 		if (verb != 'd' && i < 0) {
 			/* Go prints a negative number in hex as -ff. */
-			buf_addc(&t, '-');
+			tmpl_buf_addc(&t, '-');
 			i = -i;
 		}
 		buf_printf(&t, cfmt, i);
@@ -1660,12 +764,12 @@ static void conv(struct buf *b, const struct spec *sp, char verb, json_t *v)
 		if (json_is_string(v)) {
 			quote(&t, json_string_value(v), json_string_length(v));
 		} else if (int_of(v, &i) && json_is_integer(v)) {
-			struct buf ch = { 0 };
+			struct tmpl_buf ch = { 0 };
 			if (i >= 0 && i <= 0x10FFFF)
-				utf8_put(&ch, (unsigned)i);
-			buf_addc(&t, '\'');
-			buf_add(&t, ch.p ? ch.p : "", ch.len);
-			buf_addc(&t, '\'');
+				tmpl_utf8_put(&ch, (unsigned)i);
+			tmpl_buf_addc(&t, '\'');
+			tmpl_buf_add(&t, ch.p ? ch.p : "", ch.len);
+			tmpl_buf_addc(&t, '\'');
 			free(ch.p);
 		} else {
 			bad_verb(&t, verb, v);
@@ -1689,12 +793,12 @@ static json_t *fn_printf(struct exec *e, json_t **v, size_t n)
 		return xerr(e, "error calling printf: the format is a %s, not a string", type_name(v[0]));
 	const char *f = json_string_value(v[0]);
 	size_t flen = json_string_length(v[0]);
-	struct buf b = { 0 };
-	buf_add(&b, "", 0);
+	struct tmpl_buf b = { 0 };
+	tmpl_buf_add(&b, "", 0);
 	size_t argi = 1;
 	for (size_t i = 0; i < flen && !e->failed;) {
 		if (f[i] != '%') {
-			buf_addc(&b, f[i++]);
+			tmpl_buf_addc(&b, f[i++]);
 			continue;
 		}
 		i++;
@@ -1706,13 +810,13 @@ static json_t *fn_printf(struct exec *e, json_t **v, size_t n)
 			sp.sharp |= f[i] == '#';
 			sp.zero |= f[i] == '0';
 		}
-		for (; i < flen && is_digit(f[i]); i++)
+		for (; i < flen && tmpl_is_digit(f[i]); i++)
 			sp.width = (sp.width < 0 ? 0 : sp.width) * 10 + (f[i] - '0') > PRINTF_MAX_WIDTH
 				       ? PRINTF_MAX_WIDTH
 				       : (sp.width < 0 ? 0 : sp.width) * 10 + (f[i] - '0');
 		if (i < flen && f[i] == '.') {
 			sp.prec = 0;
-			for (i++; i < flen && is_digit(f[i]); i++)
+			for (i++; i < flen && tmpl_is_digit(f[i]); i++)
 				sp.prec = sp.prec * 10 + (f[i] - '0') > PRINTF_MAX_WIDTH
 					      ? PRINTF_MAX_WIDTH
 					      : sp.prec * 10 + (f[i] - '0');
@@ -1723,7 +827,7 @@ static json_t *fn_printf(struct exec *e, json_t **v, size_t n)
 		}
 		char verb = f[i++];
 		if (verb == '%') {
-			buf_addc(&b, '%');
+			tmpl_buf_addc(&b, '%');
 			continue;
 		}
 		if (argi >= n) {
@@ -1744,7 +848,7 @@ static json_t *fn_printf(struct exec *e, json_t **v, size_t n)
 			if (argi + 1 < n)
 				buf_puts(&b, ", ");
 		}
-		buf_addc(&b, ')');
+		tmpl_buf_addc(&b, ')');
 	}
 	return str_value(e, &b);
 }
@@ -1753,17 +857,17 @@ static json_t *fn_printf(struct exec *e, json_t **v, size_t n)
  * and println (Sprintln: spaces always, a newline at the end). */
 static json_t *fn_print(struct exec *e, json_t **v, size_t n, bool ln)
 {
-	struct buf b = { 0 };
-	buf_add(&b, "", 0);
+	struct tmpl_buf b = { 0 };
+	tmpl_buf_add(&b, "", 0);
 	for (size_t i = 0; i < n; i++) {
 		if (i && (ln || (!json_is_string(v[i]) && !json_is_string(v[i - 1]))))
-			buf_addc(&b, ' ');
+			tmpl_buf_addc(&b, ' ');
 		fmt_value(&b, v[i], false, 0);
 		if (b.len > PD_TMPL_MAX_BYTES)
 			break;
 	}
 	if (ln)
-		buf_addc(&b, '\n');
+		tmpl_buf_addc(&b, '\n');
 	return str_value(e, &b);
 }
 
@@ -1772,14 +876,14 @@ static json_t *fn_json(struct exec *e, json_t *v)
 	char *s = json_dumps(v ? v : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!s)
 		return xerr(e, "error calling json: the value is not valid UTF-8");
-	struct buf b = { .p = s, .len = strlen(s), .cap = strlen(s) + 1 };
+	struct tmpl_buf b = { .p = s, .len = strlen(s), .cap = strlen(s) + 1 };
 	return str_value(e, &b);
 }
 
 /* upper, lower, title: on the value's text; ASCII letters only. */
 static json_t *fn_case(struct exec *e, json_t *v, enum fn fn)
 {
-	struct buf b = { 0 };
+	struct tmpl_buf b = { 0 };
 	value_text(v, &b);
 	bool word_start = true;
 	for (size_t i = 0; i < b.len; i++) {
@@ -1793,7 +897,7 @@ static json_t *fn_case(struct exec *e, json_t *v, enum fn fn)
 			b.p[i] = (char)(c - 32);
 		/* strings.Title: a word starts after anything but a letter,
 		 * a digit, an underscore or a non-ASCII character. */
-		word_start = !(letter || is_digit(c) || c == '_' || (unsigned char)c >= 0x80);
+		word_start = !(letter || tmpl_is_digit(c) || c == '_' || (unsigned char)c >= 0x80);
 	}
 	return str_value(e, &b);
 }
@@ -1802,15 +906,15 @@ static json_t *fn_join(struct exec *e, json_t *list, json_t *sep)
 {
 	if (!json_is_array(list))
 		return xerr(e, "error calling join: expected a list, got %s", type_name(list));
-	struct buf s = { 0 }, b = { 0 };
+	struct tmpl_buf s = { 0 }, b = { 0 };
 	value_text(sep, &s);
-	buf_add(&b, "", 0);
+	tmpl_buf_add(&b, "", 0);
 	size_t i;
 	json_t *x;
 	json_array_foreach(list, i, x)
 	{
 		if (i)
-			buf_add(&b, s.p, s.len);
+			tmpl_buf_add(&b, s.p, s.len);
 		fmt_value(&b, x, false, 0);
 		if (b.len > PD_TMPL_MAX_BYTES)
 			break;
@@ -1821,7 +925,7 @@ static json_t *fn_join(struct exec *e, json_t *list, json_t *sep)
 
 static json_t *fn_split(struct exec *e, json_t *str, json_t *sep)
 {
-	struct buf s = { 0 }, d = { 0 };
+	struct tmpl_buf s = { 0 }, d = { 0 };
 	value_text(str, &s);
 	value_text(sep, &d);
 	json_t *out = json_array();
@@ -1830,7 +934,7 @@ static json_t *fn_split(struct exec *e, json_t *str, json_t *sep)
 		if (!d.len) {
 			if (i == s.len)
 				break;
-			size_t k = utf8_seq((unsigned char *)s.p + i, s.len - i);
+			size_t k = tmpl_utf8_seq((unsigned char *)s.p + i, s.len - i);
 			next = i + (k ? k : 1);
 			if (charge(e, next - i + 16))
 				json_array_append_new(out, json_stringn_nocheck(s.p + i, next - i));
@@ -1859,12 +963,12 @@ static json_t *fn_pad_truncate(struct exec *e, enum fn fn, json_t **v)
 	long long a, z = 0;
 	if (!int_of(v[1], &a) || (fn == F_PAD && !int_of(v[2], &z)))
 		return xerr(e, "error calling %s: expected a number", funcs[fn].name);
-	struct buf s = { 0 }, b = { 0 };
+	struct tmpl_buf s = { 0 }, b = { 0 };
 	value_text(v[0], &s);
 	if (fn == F_TRUNCATE) {
 		if (a >= 0 && (size_t)a < s.len)
 			s.len = (size_t)a;
-		buf_add(&b, s.p, s.len);
+		tmpl_buf_add(&b, s.p, s.len);
 	} else {
 		if (a < 0 || z < 0 || (unsigned long long)a + (unsigned long long)z > PD_TMPL_MAX_BYTES) {
 			free(s.p);
@@ -1875,7 +979,7 @@ static json_t *fn_pad_truncate(struct exec *e, enum fn fn, json_t **v)
 			return NULL;
 		}
 		buf_fill(&b, ' ', (size_t)a);
-		buf_add(&b, s.p, s.len);
+		tmpl_buf_add(&b, s.p, s.len);
 		buf_fill(&b, ' ', (size_t)z);
 	}
 	free(s.p);
@@ -2057,13 +1161,13 @@ static void walk_range(struct exec *e, const struct node *n, json_t *dot)
 /* Print a value as an action does. */
 static void emit(struct exec *e, json_t *v)
 {
-	struct buf b = { 0 };
+	struct tmpl_buf b = { 0 };
 	value_text(v, &b);
 	if (charge(e, b.len)) {
 		if (e->flags & PD_TMPL_SAFE)
 			add_safe(&e->out, b.p, b.len);
 		else
-			buf_add(&e->out, b.p, b.len);
+			tmpl_buf_add(&e->out, b.p, b.len);
 	}
 	free(b.p);
 }
@@ -2078,7 +1182,7 @@ static void walk(struct exec *e, const struct node *n, json_t *dot)
 		switch (n->kind) {
 		case N_TEXT:
 			if (charge(e, n->len))
-				buf_add(&e->out, n->text, n->len);
+				tmpl_buf_add(&e->out, n->text, n->len);
 			break;
 		case N_ACTION:
 			v = eval_pipe(e, n->pipe, dot, true);
@@ -2113,7 +1217,7 @@ char *pd_tmpl_render(const struct pd_tmpl *t, json_t *data, unsigned flags, size
 {
 	_cleanup_err_ struct pd_err *local = NULL;
 	struct exec e = { .root = data, .flags = flags, .err = &local };
-	buf_add(&e.out, "", 0);
+	tmpl_buf_add(&e.out, "", 0);
 	walk(&e, t->root, data);
 	vars_truncate(&e, 0);
 	free(e.vars);
@@ -2142,15 +1246,15 @@ char *pd_tmpl_docker_text(const char *format, bool *table)
 	size_t n = strlen(format);
 	while (n && format[n - 1] == ' ')
 		n--;
-	struct buf b = { 0 };
-	buf_add(&b, "", 0);
+	struct tmpl_buf b = { 0 };
+	tmpl_buf_add(&b, "", 0);
 	for (size_t i = 0; i < n; i++) {
 		if (format[i] == '\\' && i + 1 < n && (format[i + 1] == 't' || format[i + 1] == 'n')) {
-			buf_addc(&b, format[i + 1] == 't' ? '\t' : '\n');
+			tmpl_buf_addc(&b, format[i + 1] == 't' ? '\t' : '\n');
 			i++;
 			continue;
 		}
-		buf_addc(&b, format[i]);
+		tmpl_buf_addc(&b, format[i]);
 	}
 	return b.p;
 }
@@ -2212,16 +1316,16 @@ char *pd_tabwriter(const char *text, size_t len, size_t minwidth, size_t padding
 		pos = end + 1;
 	}
 	line_start[nlines] = ncells;
-	struct buf b = { 0 };
-	buf_add(&b, "", 0);
+	struct tmpl_buf b = { 0 };
+	tmpl_buf_add(&b, "", 0);
 	for (size_t l = 0; l < nlines; l++) {
 		for (size_t c = line_start[l]; c < line_start[l + 1]; c++) {
-			buf_add(&b, text + cells[c].off, cells[c].len);
+			tmpl_buf_add(&b, text + cells[c].off, cells[c].len);
 			if (c + 1 < line_start[l + 1])
 				buf_fill(&b, ' ', blocks[cells[c].block] - cells[c].width);
 		}
 		if (l + 1 < nlines)
-			buf_addc(&b, '\n');
+			tmpl_buf_addc(&b, '\n');
 	}
 	free(cells);
 	free(blocks);
@@ -2240,8 +1344,8 @@ int pd_tmpl_list_init(struct pd_tmpl_list *l, const char *format, struct pd_err 
 
 static void list_append(struct pd_tmpl_list *l, const char *s, size_t n)
 {
-	struct buf b = { l->buf, l->len, l->cap };
-	buf_add(&b, s, n);
+	struct tmpl_buf b = { l->buf, l->len, l->cap };
+	tmpl_buf_add(&b, s, n);
 	l->buf = b.p, l->len = b.len, l->cap = b.cap;
 }
 
@@ -2270,10 +1374,10 @@ char *pd_tmpl_list_finish(struct pd_tmpl_list *l, json_t *header, struct pd_err 
 		free(rows);
 		return NULL;
 	}
-	struct buf all = { 0 };
-	buf_add(&all, head, hlen);
-	buf_addc(&all, '\n');
-	buf_add(&all, rows, rlen);
+	struct tmpl_buf all = { 0 };
+	tmpl_buf_add(&all, head, hlen);
+	tmpl_buf_addc(&all, '\n');
+	tmpl_buf_add(&all, rows, rlen);
 	free(rows);
 	char *out = pd_tabwriter(all.p, all.len, 10, 3);
 	free(all.p);

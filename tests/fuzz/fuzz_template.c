@@ -1,11 +1,12 @@
-/* libFuzzer harness: util/template.c on arbitrary templates and data.
- * The input is a template, optionally followed by a NUL byte and JSON
- * data (otherwise a fixed container-like object is the data).  Each
- * template is parsed, rendered plainly, safely and as a table header, and
- * the output goes through the tabwriter.  Checks beyond the sanitizers: a
- * failure always comes with an error and a success never does; outputs
- * stay within PD_TMPL_MAX_BYTES; the safe rendering holds no escape byte
- * (ESC) that was not in the template itself. */
+/* libFuzzer harness: util/template-parse.c and util/template.c on
+ * arbitrary templates and data.  The input is a template, optionally
+ * followed by a NUL byte and JSON data (otherwise a fixed container-like
+ * object is the data).  Each template is parsed, rendered plainly, safely
+ * and as a table header, and the output goes through the tabwriter.
+ * Checks beyond the sanitizers: a failure always comes with an error and
+ * a success never does; outputs stay within PD_TMPL_MAX_BYTES; the safe
+ * rendering holds no escape byte (ESC) that was not in the template
+ * itself. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

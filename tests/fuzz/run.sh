@@ -69,7 +69,7 @@ declare -A srcs=(
 	[manifest]="$util src/image/manifest.c src/image/blobs.c src/image/fetch.c src/util/sha256.c"
 	[archive]="$util src/image/archive.c"
 	[oci_spec]="$util src/oci/decode.c src/oci/spec.c src/oci/spec-linux.c"
-	[template]="$util src/util/template.c"
+	[template]="$util src/util/template-parse.c src/util/template.c"
 )
 libs="-lseccomp -ljansson -lcap -ldl -lm"
 

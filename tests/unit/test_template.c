@@ -1,8 +1,9 @@
-/* Unit tests for util/template.c: the Go-template engine behind --format,
- * Docker's `table` handling and Go's tabwriter.  The expected outputs are
- * what Go's text/template and text/tabwriter print for the same template
- * and data (decoded JSON, as `docker inspect --format` sees it), and the
- * outputs Docker's documentation shows.  Pure logic; no root. */
+/* Unit tests for util/template-parse.c and util/template.c: the
+ * Go-template engine behind --format, Docker's `table` handling and Go's
+ * tabwriter.  The expected outputs are what Go's text/template and
+ * text/tabwriter print for the same template and data (decoded JSON, as
+ * `docker inspect --format` sees it), and the outputs Docker's
+ * documentation shows.  Pure logic; no root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
