@@ -1,11 +1,13 @@
 #!/bin/bash
-# ps -a with 10, 100 and 1,000 container records, against podman ps -a with as many.
+# ps -a with 10, 100 and 1,000 container records, against podman ps -a with as many; then, at
+# the largest count, ps -a --format with a plain template and with a table, against podman's
+# ps -a --format with the same templates.
 #
 # pocket-docker's records are exited containers (`run` without --rm of /bin/true, two at a
 # time); podman's are created containers (`podman create`, two at a time): both runtimes then
 # list records of stopped containers.  Must run as root.  Knobs: BENCH_PS_COUNTS (default
-# "10 100 1000"; quick "10 100"), BENCH_PS_RUNS (runs per measurement, default 20; quick 5),
-# BENCH_QUICK, BENCH_MD, BENCH_VERBOSE.
+# "10 100 1000"; quick "10 100"; the --format rows use the last), BENCH_PS_RUNS (runs per
+# measurement, default 20; quick 5), BENCH_QUICK, BENCH_MD, BENCH_VERBOSE.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 enter_private_ns "$@"
@@ -71,6 +73,44 @@ for n in $COUNTS; do
 	hf_rounds "$TMP/ps-$n" 2 $(((RUNS + 1) / 2)) 2 "$@"
 done
 
+# ps -a --format on the records of the largest count (still there): Docker's templates, the
+# same for both runtimes.  A template that fails or prints nothing would look fast, so each
+# command must first print one line per record (and a header for the table).
+FMT_N=$have
+FMT_PLAIN='{{.ID}} {{.Names}} {{.Status}}'
+FMT_TABLE='table {{.ID}}\t{{.Status}}'
+# fmt_lines WHAT WANT CMD...: CMD succeeds and prints WANT lines.
+fmt_lines() {
+	local what=$1 want=$2 got
+	shift 2
+	got=$("$@" </dev/null | wc -l) || die "$what failed"
+	[ "$got" = "$want" ] || die "$what prints $got lines, expected $want"
+}
+set --
+if [ -n "$PD" ]; then
+	fmt_lines "pocket-docker ps -a --format" "$FMT_N" "$PD" --root "$STATE" ps -a --format "$FMT_PLAIN"
+	fmt_lines "pocket-docker ps -a --format table" $((FMT_N + 1)) "$PD" --root "$STATE" ps -a --format "$FMT_TABLE"
+	set -- "$@" "pd-fmt-$FMT_N" "$PD --root $STATE ps -a --format '$FMT_PLAIN'" \
+		"pd-table-$FMT_N" "$PD --root $STATE ps -a --format '$FMT_TABLE'"
+fi
+ROWS+=(--row "pd-fmt-$FMT_N|pocket-docker ps -a --format \`$FMT_PLAIN\`, $FMT_N records")
+ROWS+=(--row "podman-fmt-$FMT_N|podman ps -a --format \`$FMT_PLAIN\`, $FMT_N records")
+ROWS+=(--row "pd-table-$FMT_N|pocket-docker ps -a --format \`$FMT_TABLE\`, $FMT_N records")
+ROWS+=(--row "podman-table-$FMT_N|podman ps -a --format \`$FMT_TABLE\`, $FMT_N records")
+if [ "$PODMAN_OK" = 1 ]; then
+	# shellcheck disable=SC2086
+	fmt_lines "podman ps -a --format" "$FMT_N" $PODMAN ps -a --format "$FMT_PLAIN"
+	# shellcheck disable=SC2086
+	fmt_lines "podman ps -a --format table" $((FMT_N + 1)) $PODMAN ps -a --format "$FMT_TABLE"
+	set -- "$@" "podman-fmt-$FMT_N" "$PODMAN ps -a --format '$FMT_PLAIN'" \
+		"podman-table-$FMT_N" "$PODMAN ps -a --format '$FMT_TABLE'"
+	PAIRS+=(--pair "pd-fmt-$FMT_N|podman-fmt-$FMT_N" --pair "pd-table-$FMT_N|podman-table-$FMT_N")
+else
+	echo "podman-fmt-$FMT_N|$PODMAN_WHY" >>"$TMP/skipped"
+	echo "podman-table-$FMT_N|$PODMAN_WHY" >>"$TMP/skipped"
+fi
+hf_rounds "$TMP/ps-fmt-$FMT_N" 2 $(((RUNS + 1) / 2)) 2 "$@"
+
 TARGET=()
 [[ " $COUNTS " == *" 1000 "* ]] && TARGET=(--abs-check "pd-1000|50|pocket-docker ps -a at 1,000 records under 50 ms")
 GROW_NOTE=()
@@ -79,9 +119,10 @@ SKIP_ARGS=()
 while IFS= read -r -d '' a; do SKIP_ARGS+=("$a"); done < <(skipped_args)
 write_machine "$TMP/machine" "- tools: ${PODMAN_VERSION:-podman not usable}, $(tool_version hyperfine --version)"
 python3 "$BENCH_DIR/report.py" --section ps --md "$MD" --machine "$TMP/machine" \
-	--title "ps -a at 10, 100 and 1,000 records" \
+	--title "ps -a at 10, 100 and 1,000 records; ps -a --format at 1,000" \
 	"${ROWS[@]}" "${SKIP_ARGS[@]}" "${PAIRS[@]}" --pair-label "podman" "${TARGET[@]}" \
 	--note "Records: pocket-docker, exited containers from \`run --rootfs DIR /bin/true\` (no --rm); podman, containers made with \`podman create\` from the imported busybox image. Output goes to hyperfine (discarded). Each command ran $RUNS times in 2 rounds (\`hyperfine -N\`, 2 warm-up runs per round), the two runtimes alternating; medians. \`x podman\` = pocket-docker's median / podman's at the same count." \
+	--note "The --format rows: at the largest count ($FMT_N records), after the \`ps -a\` rows, on the same records; a plain template and a \`table\` one (a header row, columns aligned as Go's tabwriter aligns them), the same text given to both runtimes; $RUNS runs each in 2 rounds, the commands alternating." \
 	"${GROW_NOTE[@]}" \
 	--merged "$BENCH_OUT/ps.json" \
 	"$TMP"/ps-*.json
