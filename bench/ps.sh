@@ -122,7 +122,7 @@ python3 "$BENCH_DIR/report.py" --section ps --md "$MD" --machine "$TMP/machine" 
 	--title "ps -a at 10, 100 and 1,000 records; ps -a --format at 1,000" \
 	"${ROWS[@]}" "${SKIP_ARGS[@]}" "${PAIRS[@]}" --pair-label "podman" "${TARGET[@]}" \
 	--note "Records: pocket-docker, exited containers from \`run --rootfs DIR /bin/true\` (no --rm); podman, containers made with \`podman create\` from the imported busybox image. Output goes to hyperfine (discarded). Each command ran $RUNS times in 2 rounds (\`hyperfine -N\`, 2 warm-up runs per round), the two runtimes alternating; medians. \`x podman\` = pocket-docker's median / podman's at the same count." \
-	--note "The --format rows: at the largest count ($FMT_N records), after the \`ps -a\` rows, on the same records; a plain template and a \`table\` one (a header row, columns aligned as Go's tabwriter aligns them), the same text given to both runtimes; $RUNS runs each in 2 rounds, the commands alternating." \
+	--note "The --format rows: at the largest count ($FMT_N records), after the \`ps -a\` rows, on the same records; a plain template and a \`table\` one (a header row, columns aligned as Go's tabwriter aligns them), the same text given to both runtimes; $(((RUNS + 1) / 2 * 2)) runs each in 2 rounds, the commands alternating." \
 	"${GROW_NOTE[@]}" \
 	--merged "$BENCH_OUT/ps.json" \
 	"$TMP"/ps-*.json
