@@ -65,6 +65,21 @@ static json_t *state_json(const struct pd_record *r)
 	return st;
 }
 
+/* Keys of the config's JSON shown, when the container has them, in
+ * Docker's Config and HostConfig. */
+static const char *const config_extra[] = { "StopTimeout", NULL };
+static const char *const host_extra[] = { "Ulimits",	     "GroupAdd", "OomScoreAdj",
+					  "ContainerIDFile", "ShmSize",	 NULL };
+
+static void copy_keys(json_t *to, json_t *from, const char *const *keys)
+{
+	for (size_t i = 0; keys[i]; i++) {
+		json_t *v = json_object_get(from, keys[i]);
+		if (v)
+			json_object_set(to, keys[i], v);
+	}
+}
+
 static json_t *record_json(const char *root, const struct pd_record *r)
 {
 	struct pd_config cfg;
@@ -99,10 +114,19 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 	    "{s:O, s:O, s:O, s:O, s:O}", "Binds", json_object_get(conf, "Binds"), "AutoRemove",
 	    json_object_get(conf, "AutoRemove"), "Init", json_object_get(conf, "Init"), "RestartPolicy",
 	    json_object_get(conf, "RestartPolicy"), "Resources", json_object_get(conf, "Resources"));
+	if (config) {
+		json_t *labels = json_object_get(conf, "Labels");
+		json_object_set_new(config, "Labels", labels ? json_incref(labels) : json_object());
+		copy_keys(config, conf, config_extra);
+	}
 	json_object_set_new(o, "Config", config ? config : json_object());
 	if (host) {
 		json_object_set(host, "NetworkMode", json_object_get(conf, "NetworkMode"));
 		json_object_set(host, "LogConfig", json_object_get(conf, "LogConfig"));
+		copy_keys(host, conf, host_extra);
+		/* Docker shows the size /dev/shm has, 64 MiB when not given. */
+		if (!json_object_get(host, "ShmSize"))
+			json_object_set_new(host, "ShmSize", json_integer(64LL << 20));
 	}
 	json_object_set_new(o, "HostConfig", host ? host : json_object());
 	json_decref(conf);

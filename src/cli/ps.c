@@ -292,10 +292,11 @@ static json_t *row_json(const struct ps_ctx *c, const struct pd_record *r, const
 	go_time(r->created_ns, at, sizeof(at));
 	snprintf(id, sizeof(id), "%.*s", f->no_trunc ? 64 : 12, r->id);
 	const char *net = json_string_value(json_object_get(conf, "NetworkMode"));
+	_cleanup_free_ char *labels = ok && cfg.labels ? strv_join(cfg.labels, ",") : xstrdup("");
 	/* Keys in sorted order: `{{json .}}` prints them as Docker does. */
 	json_t *o =
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command",
-		      cmd, "CreatedAt", at, "ID", id, "Image", r->image ? r->image : "", "Labels", "",
+		      cmd, "CreatedAt", at, "ID", id, "Image", r->image ? r->image : "", "Labels", labels,
 		      "LocalVolumes", "0", "Mounts", mounts, "Names", r->name ? r->name : "", "Networks",
 		      net ? net : "", "Ports", ports ? ports : "", "RunningFor", created, "Size", size,
 		      "State", pd_state_name(r->state), "Status", status);
@@ -422,6 +423,20 @@ static bool ancestor_matches(const char *root, const char *image, const struct p
 	return m;
 }
 
+/* label=KEY: the container has the label; label=KEY=VALUE: with that
+ * value.  A record whose config cannot be read has no labels. */
+static bool label_matches(const char *spec, const struct pd_record *r)
+{
+	struct pd_config cfg;
+	bool ok = pd_record_config(r, &cfg, pd_err_ignore(optional)) == 0;
+	const char *eq = strchr(spec, '=');
+	_cleanup_free_ char *key = eq ? xstrndup(spec, (size_t)(eq - spec)) : xstrdup(spec);
+	const char *have = pd_label_get(cfg.labels, key);
+	bool m = ok && have && (!eq || !strcmp(have, eq + 1));
+	pd_config_free(&cfg);
+	return m;
+}
+
 /* Whether one filter holds for r; -1 with *err when it names a container
  * that does not exist. */
 static int filter_matches(const char *root, const char *filter, const struct pd_record *r,
@@ -449,18 +464,24 @@ static int filter_matches(const char *root, const char *filter, const struct pd_
 			return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such container: %s", v);
 		return KEY("before") ? r->created_ns < ref->created_ns : r->created_ns > ref->created_ns;
 	}
-	/* label: containers carry no labels yet, so no label filter holds. */
-	return false;
+	return label_matches(v, r);
 #undef KEY
 }
 
-/* Docker's rule: the filters of one key match when any does; every key
- * must match.  1, 0, or -1 with *err. */
+/* Docker's rule: the filters of one key match when any does (label
+ * filters: when all do); every key must match.  1, 0, or -1 with *err. */
 static int record_selected(const char *root, char *const *filters, const struct pd_record *r,
 			   const struct pd_record *all, size_t n, struct pd_err **err)
 {
 	for (size_t i = 0; filters && filters[i]; i++) {
 		size_t klen = (size_t)(strchr(filters[i], '=') - filters[i]);
+		/* Labels are the exception: each label filter must hold. */
+		if (filter_value(filters[i], "label")) {
+			int m = filter_matches(root, filters[i], r, all, n, err);
+			if (m <= 0)
+				return m;
+			continue;
+		}
 		bool seen = false, any = false;
 		/* Each key once: at its first filter. */
 		for (size_t j = 0; j < i && !seen; j++)

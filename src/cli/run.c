@@ -114,6 +114,16 @@ static int set_env_file(void *o, const char *a, struct pd_err **err)
 	return pd_env_add_file(&OPTS(o)->cfg.env, a, err);
 }
 
+static int add_label(void *o, const char *a, struct pd_err **err)
+{
+	return pd_label_add(&OPTS(o)->cfg.labels, a, err);
+}
+
+static int add_label_file(void *o, const char *a, struct pd_err **err)
+{
+	return pd_label_add_file(&OPTS(o)->cfg.labels, a, err);
+}
+
 static int set_workdir(void *o, const char *a, struct pd_err **err)
 {
 	if (pd_check_container_path("working directory", a, err) < 0)
@@ -574,6 +584,8 @@ static const struct cli_opt run_table[] = {
 	{ "hostname", 'h', true, set_hostname, "hostname (default: the short id)" },
 	{ "env", 'e', true, set_env, "set KEY=VALUE, or pass KEY from this environment" },
 	{ "env-file", 0, true, set_env_file, "read KEY=VALUE lines from a file" },
+	{ "label", 'l', true, add_label, "set a label KEY[=VALUE] (repeatable)" },
+	{ "label-file", 0, true, add_label_file, "read KEY[=VALUE] labels from a file, a line each" },
 	{ "workdir", 'w', true, set_workdir, "working directory inside the container" },
 	{ "user", 'u', true, set_user, "UID[:GID] or a name from the rootfs's /etc/passwd" },
 	{ "entrypoint", 0, true, set_entrypoint, "replace the image's Entrypoint (\"\" clears it)" },

@@ -111,6 +111,9 @@ void pd_config_free(struct pd_config *c)
 	free(c->seccomp_json);
 	free(c->rlimits);
 	free(c->groups);
+	strv_free(c->group_names);
+	strv_free(c->labels);
+	free(c->cidfile);
 	free(c->cgroup_path);
 	strv_free(c->masked_paths);
 	strv_free(c->readonly_paths);
@@ -441,6 +444,58 @@ int pd_env_add_file(char ***env, const char *path, struct pd_err **err)
 	return 0;
 }
 
+bool pd_group_name_valid(const char *name)
+{
+	/* What shadow's useradd/groupadd take: not all digits (a number is
+	 * a gid), no ':' or space, no leading '-'. */
+	size_t n = strlen(name);
+	if (n == 0 || n > 32 || name[0] == '-' || strspn(name, "0123456789") == n)
+		return false;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-$") == n;
+}
+
+int pd_label_add(char ***labels, const char *spec, struct pd_err **err)
+{
+	const char *eq = strchr(spec, '=');
+	size_t klen = eq ? (size_t)(eq - spec) : strlen(spec);
+	if (klen == 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid label '%s': empty name", spec);
+	env_put(labels, eq ? xstrdup(spec) : xasprintf("%s=", spec), klen);
+	return 0;
+}
+
+int pd_label_add_file(char ***labels, const char *path, struct pd_err **err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "open label file '%s'", path);
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (*p == '=')
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "label file '%s' line %u: empty name", path,
+					    lineno);
+		if (pd_label_add(labels, p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+const char *pd_label_get(char *const *labels, const char *key)
+{
+	return pd_env_get(labels, key);
+}
+
 void pd_env_set_default(char ***env, const char *key, const char *value)
 {
 	if (env_find(*env, key, strlen(key)) < 0)
@@ -588,10 +643,14 @@ static uint64_t nano_cpus(const struct pd_limits *l)
 
 static json_t *resources_json(const struct pd_limits *l)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "Memory", (json_int_t)l->memory, "MemorySwap",
-			 (json_int_t)l->memory_swap, "NanoCpus", (json_int_t)nano_cpus(l), "PidsLimit",
-			 (json_int_t)l->pids_max, "CpuShares", (json_int_t)l->cpu_shares, "CpuPeriod",
-			 (json_int_t)l->cpu_period_us, "CpusetCpus", l->cpuset_cpus ? l->cpuset_cpus : "");
+	json_t *r =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "Memory", (json_int_t)l->memory, "MemorySwap",
+		      (json_int_t)l->memory_swap, "NanoCpus", (json_int_t)nano_cpus(l), "PidsLimit",
+		      (json_int_t)l->pids_max, "CpuShares", (json_int_t)l->cpu_shares, "CpuPeriod",
+		      (json_int_t)l->cpu_period_us, "CpusetCpus", l->cpuset_cpus ? l->cpuset_cpus : "");
+	if (l->memory_reservation > 0)
+		json_object_set_new(r, "MemoryReservation", json_integer(l->memory_reservation));
+	return r;
 }
 
 /* HostConfig.Mounts of Docker's API, in mount order. */
@@ -741,14 +800,31 @@ json_t *pd_config_json(const struct pd_config *c)
 	/* Only when set: a record without them reads back the same. */
 	if (c->n_rlimits)
 		json_object_set_new(o, "Ulimits", rlimits_json(c));
-	if (c->n_groups) {
+	if (c->n_groups || c->group_names) {
 		json_t *g = json_array();
 		for (size_t i = 0; i < c->n_groups; i++)
 			json_array_append_new(g, json_sprintf("%u", (unsigned)c->groups[i]));
+		for (size_t i = 0; c->group_names && c->group_names[i]; i++)
+			json_array_append_new(g, json_string(c->group_names[i]));
 		json_object_set_new(o, "GroupAdd", g);
 	}
 	if (c->has_oom_score_adj)
 		json_object_set_new(o, "OomScoreAdj", json_integer(c->oom_score_adj));
+	if (c->labels) {
+		json_t *l = json_object();
+		for (size_t i = 0; c->labels[i]; i++) {
+			const char *eq = strchr(c->labels[i], '=');
+			json_object_setn_new(l, c->labels[i], (size_t)(eq - c->labels[i]),
+					     json_string(eq + 1));
+		}
+		json_object_set_new(o, "Labels", l);
+	}
+	if (c->cidfile)
+		json_object_set_new(o, "ContainerIDFile", json_string(c->cidfile));
+	if (c->has_stop_timeout)
+		json_object_set_new(o, "StopTimeout", json_integer(c->stop_timeout));
+	if (c->shm_size)
+		json_object_set_new(o, "ShmSize", json_integer((json_int_t)c->shm_size));
 	if (c->has_umask)
 		json_object_set_new(o, "Umask", json_integer(c->umask));
 	if (c->linux32)
@@ -915,7 +991,8 @@ static int decode_resources(json_t *o, struct pd_limits *l, struct pd_err **err)
 	    get_u64(r, "NanoCpus", &nano, err) < 0 || get_u64(r, "PidsLimit", &l->pids_max, err) < 0 ||
 	    get_u64(r, "CpuShares", &l->cpu_shares, err) < 0 ||
 	    get_u64(r, "CpuPeriod", &l->cpu_period_us, err) < 0 ||
-	    get_str_or_empty(r, "CpusetCpus", &l->cpuset_cpus, err) < 0)
+	    get_str_or_empty(r, "CpusetCpus", &l->cpuset_cpus, err) < 0 ||
+	    get_int(r, "MemoryReservation", 0, INT64_MAX, &l->memory_reservation, err) < 0)
 		return -1;
 	l->memory_swap = swap;
 	/* The quota back from NanoCpus (quota * 10^9 / period, rounded down):
@@ -1158,8 +1235,12 @@ static int decode_process_extra(json_t *o, struct pd_config *c, struct pd_err **
 		unsigned long g;
 		char *end;
 		const char *t = json_string_value(j);
+		if (t && pd_group_name_valid(t)) {
+			strv_push(&c->group_names, t);
+			continue;
+		}
 		if (!t || !*t || (g = strtoul(t, &end, 10), *end) || g > UINT32_MAX - 1)
-			return bad_key("GroupAdd", "a list of group numbers", err);
+			return bad_key("GroupAdd", "a list of group numbers and names", err);
 		c->groups = xrealloc(c->groups, (c->n_groups + 1) * sizeof(*c->groups));
 		c->groups[c->n_groups++] = (gid_t)g;
 	}
@@ -1182,6 +1263,26 @@ static int decode_process_extra(json_t *o, struct pd_config *c, struct pd_err **
 		c->has_oom_score_adj = true;
 		c->oom_score_adj = (int)adj;
 	}
+	json_t *labels;
+	const char *k;
+	if (get_object(o, "Labels", &labels, err) < 0)
+		return -1;
+	json_object_foreach(labels, k, j)
+	{
+		if (!json_is_string(j) || !*k || strchr(k, '='))
+			return bad_key("Labels", "an object of strings", err);
+		strv_push_take(&c->labels, xasprintf("%s=%s", k, json_string_value(j)));
+	}
+	if (json_object_get(o, "StopTimeout")) {
+		int64_t t = 0;
+		if (get_int(o, "StopTimeout", 0, UINT_MAX, &t, err) < 0)
+			return -1;
+		c->has_stop_timeout = true;
+		c->stop_timeout = (unsigned)t;
+	}
+	if (get_str(o, "ContainerIDFile", &c->cidfile, err) < 0 ||
+	    get_u64(o, "ShmSize", &c->shm_size, err) < 0)
+		return -1;
 	if (get_strv(o, "Sysctls", &c->sysctls, err) < 0 ||
 	    get_str(o, "Domainname", &c->domainname, err) < 0 ||
 	    get_strv(o, "MaskedPaths", &c->masked_paths, err) < 0 ||

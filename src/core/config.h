@@ -55,8 +55,10 @@
  * image_id, stop_signal (an image annotation in OCI), interactive (stdin is
  * the caller's), init, privileged (it expands into caps, no seccomp, no
  * masked paths and the host's /dev), remove, restart and restart_max,
- * health, log_max_size and log_max_file, and net's publish, dns and
- * add-host (the bridge's plumbing and the generated /etc files). */
+ * health, log_max_size and log_max_file, net's publish, dns and
+ * add-host (the bridge's plumbing and the generated /etc files), labels,
+ * cidfile, stop_timeout, and shm_size (the /dev/shm the runtime always
+ * makes) and group_names (names; OCI's additionalGids are numbers). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -123,6 +125,7 @@ struct pd_config {
 	size_t n_rlimits;
 	gid_t *groups; /* supplementary groups added to the user's own */
 	size_t n_groups;
+	char **group_names; /* --group-add names, looked up in the rootfs's /etc/group at start */
 	bool has_oom_score_adj;
 	int oom_score_adj; /* written to /proc/self/oom_score_adj when set */
 	bool has_umask;
@@ -156,7 +159,12 @@ struct pd_config {
 	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
 
 	/* The runtime's own. */
-	bool remove; /* --rm */
+	char **labels; /* --label, --label-file: "KEY=VALUE", each key once, in the order given */
+	char *cidfile; /* --cidfile: where `run` wrote the id (HostConfig.ContainerIDFile) */
+	bool has_stop_timeout;
+	unsigned stop_timeout; /* --stop-timeout: seconds `stop` waits when not given -t */
+	uint64_t shm_size;     /* --shm-size: bytes of /dev/shm's tmpfs; 0: 64 MiB */
+	bool remove;	       /* --rm */
 	enum pd_restart restart;
 	unsigned restart_max; /* on-failure:MAX, 0 = no maximum */
 	struct pd_health health;
@@ -217,6 +225,18 @@ const char *pd_restart_name(enum pd_restart p);
 int pd_log_opt_parse(struct pd_config *c, const char *spec, struct pd_err **err);
 /* Parse --cpus "0.5" into a quota and period. */
 int pd_cpus_parse(const char *s, struct pd_limits *l, struct pd_err **err);
+
+/* Add a label "KEY[=VALUE]" (Docker's --label: no '=' is an empty value),
+ * replacing an earlier KEY; an empty KEY is a usage error. */
+int pd_label_add(char ***labels, const char *spec, struct pd_err **err);
+/* Read a label file (Docker's --label-file): KEY[=VALUE] per line, '#'
+ * comments and blank lines skipped. */
+int pd_label_add_file(char ***labels, const char *path, struct pd_err **err);
+/* The value of label `key`, or NULL when the container has none. */
+const char *pd_label_get(char *const *labels, const char *key);
+
+/* Whether `name` can be a group's name for --group-add (not a number). */
+bool pd_group_name_valid(const char *name);
 
 /* Fill c->id with 64 random hex characters. */
 int pd_config_new_id(struct pd_config *c, struct pd_err **err);

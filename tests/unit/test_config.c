@@ -4,6 +4,7 @@
  * read back (whole, typed; records of older versions included), and which
  * --tmpfs, --device and --volume specs are taken.  No root, no network;
  * the device tests use /dev/null. */
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -180,6 +182,25 @@ static void populate(struct pd_config *c)
 	c->log_max_size = 10 << 20;
 	c->log_max_file = 3;
 	c->judge = (struct pd_judge){ .timeout_ms = 2000, .cpu_time_ms = 1500, .output_limit = 65536 };
+	c->labels = strv_of("com.example.team=web", "empty=", "eq=a=b", NULL);
+	c->rlimits = xcalloc(2, sizeof(*c->rlimits));
+	c->rlimits[0] = (struct pd_rlimit){ .type = RLIMIT_NOFILE, .soft = 1024, .hard = 2048 };
+	c->rlimits[1] =
+	    (struct pd_rlimit){ .type = RLIMIT_CORE, .soft = RLIM_INFINITY, .hard = RLIM_INFINITY };
+	c->n_rlimits = 2;
+	c->has_oom_score_adj = true;
+	c->oom_score_adj = -500;
+	c->groups = xcalloc(2, sizeof(*c->groups));
+	c->groups[0] = 10;
+	c->groups[1] = 4294967294u;
+	c->n_groups = 2;
+	c->group_names = strv_of("audio", "video-1", NULL);
+	c->sysctls = strv_of("net.ipv4.ip_forward=1", "kernel.shmmax=65536", NULL);
+	c->cidfile = xstrdup("/tmp/cid");
+	c->has_stop_timeout = true;
+	c->stop_timeout = 42;
+	c->shm_size = 128 << 20;
+	c->limits.memory_reservation = 64 << 20;
 }
 
 static void assert_config_equal(const struct pd_config *a, const struct pd_config *b)
@@ -253,6 +274,25 @@ static void assert_config_equal(const struct pd_config *a, const struct pd_confi
 	assert_int_equal(a->judge.timeout_ms, b->judge.timeout_ms);
 	assert_int_equal(a->judge.cpu_time_ms, b->judge.cpu_time_ms);
 	assert_int_equal(a->judge.output_limit, b->judge.output_limit);
+	assert_strv_equal(a->labels, b->labels);
+	assert_int_equal(a->n_rlimits, b->n_rlimits);
+	for (size_t i = 0; i < a->n_rlimits; i++) {
+		assert_int_equal(a->rlimits[i].type, b->rlimits[i].type);
+		assert_int_equal(a->rlimits[i].soft, b->rlimits[i].soft);
+		assert_int_equal(a->rlimits[i].hard, b->rlimits[i].hard);
+	}
+	assert_int_equal(a->has_oom_score_adj, b->has_oom_score_adj);
+	assert_int_equal(a->oom_score_adj, b->oom_score_adj);
+	assert_int_equal(a->n_groups, b->n_groups);
+	for (size_t i = 0; i < a->n_groups; i++)
+		assert_int_equal(a->groups[i], b->groups[i]);
+	assert_strv_equal(a->group_names, b->group_names);
+	assert_strv_equal(a->sysctls, b->sysctls);
+	assert_str_or_null_equal(a->cidfile, b->cidfile);
+	assert_int_equal(a->has_stop_timeout, b->has_stop_timeout);
+	assert_int_equal(a->stop_timeout, b->stop_timeout);
+	assert_int_equal(a->shm_size, b->shm_size);
+	assert_int_equal(a->limits.memory_reservation, b->limits.memory_reservation);
 }
 
 /* Encoded into a record and decoded, a config comes back field for field;
@@ -338,8 +378,19 @@ static void test_record_keys(void **state)
 	char *res = json_dumps(json_object_get(o, "Resources"), JSON_COMPACT);
 	assert_string_equal(
 	    res, "{\"Memory\":268435456,\"MemorySwap\":-1,\"NanoCpus\":500000000,\"PidsLimit\":100,"
-		 "\"CpuShares\":512,\"CpuPeriod\":100000,\"CpusetCpus\":\"0-1,3\"}");
+		 "\"CpuShares\":512,\"CpuPeriod\":100000,\"CpusetCpus\":\"0-1,3\","
+		 "\"MemoryReservation\":67108864}");
 	free(res);
+	/* Docker's shapes: Labels an object, GroupAdd strings, StopTimeout
+	 * and ShmSize numbers. */
+	char *labels = json_dumps(json_object_get(o, "Labels"), JSON_COMPACT);
+	assert_string_equal(labels, "{\"com.example.team\":\"web\",\"empty\":\"\",\"eq\":\"a=b\"}");
+	free(labels);
+	char *groups = json_dumps(json_object_get(o, "GroupAdd"), JSON_COMPACT);
+	assert_string_equal(groups, "[\"10\",\"4294967294\",\"audio\",\"video-1\"]");
+	free(groups);
+	assert_int_equal(json_integer_value(json_object_get(o, "StopTimeout")), 42);
+	assert_int_equal(json_integer_value(json_object_get(o, "ShmSize")), 128 << 20);
 	char *log = json_dumps(json_object_get(o, "LogConfig"), JSON_COMPACT);
 	assert_string_equal(log,
 			    "{\"Type\":\"k8s-file\",\"Config\":{\"max-size\":\"10m\",\"max-file\":\"3\"}}");
@@ -620,6 +671,44 @@ static void test_volume_specs(void **state)
 /* The stop signal (--stop-signal, an image's StopSignal) and `kill -s`
  * name signals one way: a number, or a name with or without SIG, in any
  * case. */
+/* --label KEY[=VALUE]: no '=' is an empty value, a later KEY replaces an
+ * earlier one in place, an empty KEY is refused; the file form skips
+ * comments and blank lines. */
+static void test_label_specs(void **state)
+{
+	_cleanup_strv_ char **l = NULL;
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_label_add(&l, "a=1", &e), 0);
+	assert_int_equal(pd_label_add(&l, "flag", &e), 0);
+	assert_int_equal(pd_label_add(&l, "b=x=y", &e), 0);
+	assert_int_equal(pd_label_add(&l, "a=2", &e), 0);
+	assert_null(e);
+	_cleanup_strv_ char **want = strv_of("a=2", "flag=", "b=x=y", NULL);
+	assert_strv_equal(l, want);
+	assert_string_equal(pd_label_get(l, "flag"), "");
+	assert_string_equal(pd_label_get(l, "b"), "x=y");
+	assert_null(pd_label_get(l, "fla"));
+	assert_int_equal(pd_label_add(&l, "=v", &e), -1);
+	assert_int_equal(e->kind, PD_ERR_USAGE);
+	pd_err_freep(&e);
+
+	char path[] = "/tmp/test_config_labels_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char text[] = "# a comment\n\n  c=3\r\nd\n\t# indented comment\na=4\n";
+	assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)(sizeof(text) - 1));
+	close(fd);
+	assert_int_equal(pd_label_add_file(&l, path, &e), 0);
+	_cleanup_strv_ char **want2 = strv_of("a=4", "flag=", "b=x=y", "c=3", "d=", NULL);
+	assert_strv_equal(l, want2);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_int_equal(write(fd, "ok=1\n=bad\n", 11), 11);
+	close(fd);
+	assert_int_equal(pd_label_add_file(&l, path, &e), -1);
+	assert_non_null(strstr(e->msg, "line 2"));
+	unlink(path);
+}
+
 static void test_signal_names(void **state)
 {
 	assert_int_equal(pd_signal_parse("SIGQUIT"), SIGQUIT);
@@ -639,12 +728,13 @@ static void test_signal_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_defaults), cmocka_unit_test(test_defaults_after_flags),
-		cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_cpu_quota_exact),
-		cmocka_unit_test(test_record_keys),   cmocka_unit_test(test_old_record),
-		cmocka_unit_test(test_bad_json),      cmocka_unit_test(test_healthcheck_forms),
-		cmocka_unit_test(test_tmpfs_specs),   cmocka_unit_test(test_device_specs),
-		cmocka_unit_test(test_volume_specs),  cmocka_unit_test(test_signal_names),
+		cmocka_unit_test(test_init_defaults),	  cmocka_unit_test(test_defaults_after_flags),
+		cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_label_specs),
+		cmocka_unit_test(test_cpu_quota_exact),	  cmocka_unit_test(test_record_keys),
+		cmocka_unit_test(test_old_record),	  cmocka_unit_test(test_bad_json),
+		cmocka_unit_test(test_healthcheck_forms), cmocka_unit_test(test_tmpfs_specs),
+		cmocka_unit_test(test_device_specs),	  cmocka_unit_test(test_volume_specs),
+		cmocka_unit_test(test_signal_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
