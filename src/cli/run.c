@@ -167,6 +167,11 @@ static int add_volume(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int add_ulimit(void *o, const char *a, struct pd_err **err)
+{
+	return pd_ulimit_parse(&OPTS(o)->cfg, a, err);
+}
+
 static int set_rm(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->cfg.remove = true;
@@ -592,6 +597,7 @@ static const struct cli_opt run_table[] = {
 	{ "stop-signal", 0, true, set_stop_signal,
 	  "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
+	{ "ulimit", 0, true, add_ulimit, "a resource limit NAME=SOFT[:HARD] (nofile, nproc, core...)" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
@@ -723,7 +729,7 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--health-restart needs --health-cmd");
 	if (c->remove && c->restart != PD_RESTART_NO)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
-	if (judge_conflicts(o, err) < 0)
+	if (judge_conflicts(o, err) < 0 || pd_config_check_rlimits(c, err) < 0)
 		return -1;
 	if (pd_netcfg_finish(&c->net, err) < 0)
 		return -1;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -696,6 +697,104 @@ int pd_rlimit_type(const char *name)
 		if (rlimit_names[i] && !strcmp(rlimit_names[i], name))
 			return i;
 	return -1;
+}
+
+/* One limit value of --ulimit: a number, or -1 / "unlimited". */
+static bool parse_rlim(const char *s, uint64_t *out)
+{
+	if (!strcmp(s, "-1") || !strcmp(s, "unlimited")) {
+		*out = RLIM_INFINITY;
+		return true;
+	}
+	return pd_parse_uint(s, INT64_MAX, out, pd_err_ignore(status)) == 0;
+}
+
+int pd_ulimit_parse(struct pd_config *c, const char *spec, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(spec);
+	char *eq = strchr(s, '=');
+	if (!eq || eq == s || !eq[1])
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid ulimit argument: '%s' (want NAME=SOFT[:HARD])", spec);
+	*eq = '\0';
+	int type = pd_rlimit_type(s);
+	if (type < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid ulimit type: '%s'", s);
+	char *hard_text = strchr(eq + 1, ':');
+	if (hard_text)
+		*hard_text++ = '\0';
+	struct pd_rlimit r = { .type = type };
+	if (!parse_rlim(eq + 1, &r.soft) || (hard_text && !parse_rlim(hard_text, &r.hard)))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid ulimit argument: '%s' (want numbers, or -1 for unlimited)",
+				    spec);
+	if (!hard_text)
+		r.hard = r.soft;
+	if (r.soft > r.hard)
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid ulimit argument: '%s': the soft limit must be less than or equal "
+		    "to the hard limit",
+		    spec);
+	for (size_t i = 0; i < c->n_rlimits; i++)
+		if (c->rlimits[i].type == type) {
+			c->rlimits[i] = r;
+			return 0;
+		}
+	c->rlimits = xrealloc(c->rlimits, (c->n_rlimits + 1) * sizeof(*c->rlimits));
+	c->rlimits[c->n_rlimits++] = r;
+	return 0;
+}
+
+static void rlim_text(uint64_t v, char *buf, size_t len)
+{
+	if (v == RLIM_INFINITY)
+		snprintf(buf, len, "unlimited");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+/* Whether this process may raise hard limits: root of the initial user
+ * namespace with CAP_SYS_RESOURCE in its effective set (a root whose
+ * sandbox took it away may not, and a rootless container never can: its
+ * user namespace's capabilities do not reach the host's limits). */
+static bool can_raise_rlimits(const struct pd_config *c)
+{
+	if (c->rootless)
+		return false;
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+	if (caps) {
+		cap_get_flag(caps, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &v);
+		cap_free(caps);
+	}
+	return v == CAP_SET;
+}
+
+int pd_config_check_rlimits(const struct pd_config *c, struct pd_err **err)
+{
+	if (!c->n_rlimits || can_raise_rlimits(c))
+		return 0;
+	for (size_t i = 0; i < c->n_rlimits; i++) {
+		const struct pd_rlimit *r = &c->rlimits[i];
+		struct rlimit have;
+		if (getrlimit(r->type, &have) < 0 || r->hard <= have.rlim_max)
+			continue;
+		char want[32], max[32];
+		rlim_text(r->hard, want, sizeof(want));
+		rlim_text(have.rlim_max, max, sizeof(max));
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0, "--ulimit %s: hard limit %s is above your own hard limit %s (%s)",
+		    rlimit_names[r->type], want, max,
+		    c->rootless ? "a rootless container cannot raise it"
+				: "raising it needs CAP_SYS_RESOURCE, which this process lacks");
+	}
+	return 0;
+}
+
+const char *pd_rlimit_name(int type)
+{
+	return type >= 0 && type < (int)RLIM_NLIMITS ? rlimit_names[type] : NULL;
 }
 
 static json_t *rlimits_json(const struct pd_config *c)

@@ -213,8 +213,20 @@ json_t *pd_config_json(const struct pd_config *c);
  * same thing. */
 int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **err);
 
-/* RLIMIT_* of Docker's --ulimit name ("nofile"), or -1. */
+/* RLIMIT_* of Docker's --ulimit name ("nofile"), or -1; and back (NULL
+ * for an unknown number). */
 int pd_rlimit_type(const char *name);
+const char *pd_rlimit_name(int type);
+/* Parse one --ulimit "NAME=SOFT[:HARD]" (Docker's names; -1 or
+ * "unlimited" for no limit; no HARD: the same as SOFT) into c->rlimits,
+ * replacing an earlier limit of that name.  A usage error for an unknown
+ * name, a bad number or a soft limit above the hard one. */
+int pd_ulimit_parse(struct pd_config *c, const char *spec, struct pd_err **err);
+/* The config's limits against the caller's own hard limits when it cannot
+ * raise them (rootless: the container's user namespace cannot; root
+ * without CAP_SYS_RESOURCE): a usage error naming the limit and both
+ * values.  Root with CAP_SYS_RESOURCE may raise them, as with Docker. */
+int pd_config_check_rlimits(const struct pd_config *c, struct pd_err **err);
 
 /* Parse "no", "on-failure[:MAX]", "always", "unless-stopped". */
 int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, struct pd_err **err);

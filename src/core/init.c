@@ -351,7 +351,8 @@ static int step_rlimits(struct init_state *s, struct pd_err **err)
 		const struct pd_rlimit *r = &cfg->rlimits[i];
 		struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
 		if (setrlimit(r->type, &rl) < 0)
-			return pd_fail(err, errno, "set resource limit %d to %llu:%llu%s", r->type,
+			return pd_fail(err, errno, "set resource limit %s to %llu:%llu%s",
+				       pd_rlimit_name(r->type) ? pd_rlimit_name(r->type) : "?",
 				       (unsigned long long)r->soft, (unsigned long long)r->hard,
 				       errno == EPERM ? " (above the hard limit the runtime has)" : "");
 	}

@@ -71,4 +71,78 @@ test_labels_bad() {
 	assert_out "" "a refused run leaves no container"
 }
 
+# _rootless USER: the suite's unprivileged user, with a copy of the
+# busybox rootfs it can read (ROOTLESS_DIR).
+_rootless() {
+	need_busybox
+	rootless_prepare "$1" yes
+	cp -a "$BUSYBOX_DIR" "$T_TMP/rootfs"
+	ROOTLESS_DIR=$T_TMP/rootfs
+}
+
+# limits_line NAME: the soft and hard columns of /proc/self/limits for the
+# line that starts with NAME, in the container's output $OUT.
+limits_line() {
+	printf '%s\n' "$OUT" | grep "^$1" | awk '{print $(NF-2), $(NF-1)}'
+}
+
+# Whether this shell has CAP_SYS_RESOURCE (bit 24) in its effective set.
+has_cap_sys_resource() {
+	local eff
+	eff=$(awk '/^CapEff:/ {print $2}' /proc/self/status)
+	(((0x$eff >> 24) & 1))
+}
+
+test_ulimit() {
+	need_busybox
+	need_root
+	pd run --name ul --ulimit nofile=123:456 --ulimit core=0:unlimited --ulimit nproc=77 \
+		--ulimit nofile=321:654 --rootfs "$BUSYBOX_DIR" cat /proc/self/limits
+	assert_ok
+	assert_eq "321 654" "$(limits_line 'Max open files')" "nofile (the later one wins)"
+	assert_eq "0 unlimited" "$(limits_line 'Max core file size')" "core"
+	assert_eq "77 77" "$(limits_line 'Max processes')" "nproc, HARD defaults to SOFT"
+	assert_eq '[{"Name": "nofile", "Soft": 321, "Hard": 654}, {"Name": "core", "Soft": 0, "Hard": -1}, {"Name": "nproc", "Soft": 77, "Hard": 77}]' \
+		"$(inspect_field ul 'd["HostConfig"]["Ulimits"]')" "HostConfig.Ulimits"
+	# Root may raise a hard limit past its own, as with Docker, when it
+	# has CAP_SYS_RESOURCE; a root without it (a sandboxed build machine)
+	# is refused before anything starts, saying why.
+	local hard
+	hard=$(ulimit -Hn)
+	pd run --rm --ulimit nofile=1024:$((hard + 1)) --rootfs "$BUSYBOX_DIR" cat /proc/self/limits
+	if has_cap_sys_resource; then
+		assert_ok
+		assert_eq "1024 $((hard + 1))" "$(limits_line 'Max open files')" "root raises nofile's hard limit"
+	else
+		assert_usage "--ulimit nofile: hard limit $((hard + 1)) is above your own hard limit $hard (raising it needs CAP_SYS_RESOURCE"
+	fi
+	pd rm ul
+	assert_ok
+}
+
+test_ulimit_bad() {
+	need_busybox
+	pd run --rm --ulimit bogus=1 --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid ulimit type: 'bogus'"
+	pd run --rm --ulimit nofile=2048:1024 --rootfs "$BUSYBOX_DIR" true
+	assert_usage "the soft limit must be less than or equal to the hard limit"
+	pd run --rm --ulimit nofile --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid ulimit argument: 'nofile'"
+	pd run --rm --ulimit nofile=lots --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid ulimit argument: 'nofile=lots'"
+}
+
+# Rootless, a hard limit past the caller's own is refused before anything
+# starts, naming the limit and the caller's value; within it, it applies.
+test_ulimit_rootless() {
+	_rootless pdtest
+	local hard
+	hard=$(setpriv --reuid=pdtest --regid=pdtest --init-groups sh -c 'ulimit -Hn')
+	pd_as pdtest run --rm --ulimit nofile=64:$((hard + 1)) --rootfs "$ROOTLESS_DIR" true
+	assert_usage "--ulimit nofile: hard limit $((hard + 1)) is above your own hard limit $hard"
+	pd_as pdtest run --rm --ulimit nofile=64:$((hard - 1)) --rootfs "$ROOTLESS_DIR" cat /proc/self/limits
+	assert_ok
+	assert_eq "64 $((hard - 1))" "$(limits_line 'Max open files')" "rootless nofile within the limit"
+}
+
 run_tests "$@"

@@ -709,6 +709,38 @@ static void test_label_specs(void **state)
 	unlink(path);
 }
 
+/* --ulimit NAME=SOFT[:HARD]: Docker's names, -1 or unlimited, HARD
+ * defaulting to SOFT, a later NAME replacing an earlier one. */
+static void test_ulimit_specs(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_ulimit_parse(&c, "nofile=1024:2048", &e), 0);
+	assert_int_equal(pd_ulimit_parse(&c, "core=-1", &e), 0);
+	assert_int_equal(pd_ulimit_parse(&c, "nproc=10:unlimited", &e), 0);
+	assert_int_equal(pd_ulimit_parse(&c, "nofile=512", &e), 0);
+	assert_null(e);
+	assert_int_equal(c.n_rlimits, 3);
+	assert_int_equal(c.rlimits[0].type, RLIMIT_NOFILE);
+	assert_int_equal(c.rlimits[0].soft, 512);
+	assert_int_equal(c.rlimits[0].hard, 512);
+	assert_int_equal(c.rlimits[1].type, RLIMIT_CORE);
+	assert_true(c.rlimits[1].soft == RLIM_INFINITY && c.rlimits[1].hard == RLIM_INFINITY);
+	assert_int_equal(c.rlimits[2].soft, 10);
+	assert_true(c.rlimits[2].hard == RLIM_INFINITY);
+	assert_string_equal(pd_rlimit_name(RLIMIT_MEMLOCK), "memlock");
+	static const char *const bad[] = { "nofile",   "nofile=",    "=1",	  "bogus=1",   "nofile=1:2:3",
+					   "nofile=x", "nofile=2:1", "nofile=-2", "nofile=1:", "NOFILE=1" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(pd_ulimit_parse(&c, bad[i], &e), -1);
+		assert_int_equal(e->kind, PD_ERR_USAGE);
+		pd_err_freep(&e);
+	}
+	assert_int_equal(c.n_rlimits, 3);
+	pd_config_free(&c);
+}
+
 static void test_signal_names(void **state)
 {
 	assert_int_equal(pd_signal_parse("SIGQUIT"), SIGQUIT);
@@ -728,13 +760,13 @@ static void test_signal_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_defaults),	  cmocka_unit_test(test_defaults_after_flags),
-		cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_label_specs),
-		cmocka_unit_test(test_cpu_quota_exact),	  cmocka_unit_test(test_record_keys),
-		cmocka_unit_test(test_old_record),	  cmocka_unit_test(test_bad_json),
-		cmocka_unit_test(test_healthcheck_forms), cmocka_unit_test(test_tmpfs_specs),
-		cmocka_unit_test(test_device_specs),	  cmocka_unit_test(test_volume_specs),
-		cmocka_unit_test(test_signal_names),
+		cmocka_unit_test(test_init_defaults), cmocka_unit_test(test_defaults_after_flags),
+		cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_label_specs),
+		cmocka_unit_test(test_ulimit_specs),  cmocka_unit_test(test_cpu_quota_exact),
+		cmocka_unit_test(test_record_keys),   cmocka_unit_test(test_old_record),
+		cmocka_unit_test(test_bad_json),      cmocka_unit_test(test_healthcheck_forms),
+		cmocka_unit_test(test_tmpfs_specs),   cmocka_unit_test(test_device_specs),
+		cmocka_unit_test(test_volume_specs),  cmocka_unit_test(test_signal_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
