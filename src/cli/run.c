@@ -172,6 +172,19 @@ static int add_ulimit(void *o, const char *a, struct pd_err **err)
 	return pd_ulimit_parse(&OPTS(o)->cfg, a, err);
 }
 
+static int set_oom_score_adj(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t v;
+	bool neg = a[0] == '-';
+	if (pd_parse_uint(a + neg, 1000, &v, pd_err_ignore(status)) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --oom-score-adj '%s': range for oom score adj is [-1000, 1000]",
+				    a);
+	OPTS(o)->cfg.has_oom_score_adj = true;
+	OPTS(o)->cfg.oom_score_adj = neg ? -(int)v : (int)v;
+	return 0;
+}
+
 static int set_rm(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->cfg.remove = true;
@@ -598,6 +611,7 @@ static const struct cli_opt run_table[] = {
 	  "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
 	{ "ulimit", 0, true, add_ulimit, "a resource limit NAME=SOFT[:HARD] (nofile, nproc, core...)" },
+	{ "oom-score-adj", 0, true, set_oom_score_adj, "the OOM killer's score adjustment (-1000 to 1000)" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
@@ -729,7 +743,8 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--health-restart needs --health-cmd");
 	if (c->remove && c->restart != PD_RESTART_NO)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
-	if (judge_conflicts(o, err) < 0 || pd_config_check_rlimits(c, err) < 0)
+	if (judge_conflicts(o, err) < 0 || pd_config_check_rlimits(c, err) < 0 ||
+	    pd_config_check_oom_score(c, err) < 0)
 		return -1;
 	if (pd_netcfg_finish(&c->net, err) < 0)
 		return -1;

@@ -792,6 +792,23 @@ int pd_config_check_rlimits(const struct pd_config *c, struct pd_err **err)
 	return 0;
 }
 
+int pd_config_check_oom_score(const struct pd_config *c, struct pd_err **err)
+{
+	if (!c->has_oom_score_adj || can_raise_rlimits(c))
+		return 0;
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/oom_score_adj", "re");
+	int own = 0;
+	if (!f || fscanf(f, "%d", &own) != 1)
+		return 0; /* unknown here: the init's write gives the kernel's answer */
+	if (c->oom_score_adj >= own)
+		return 0;
+	return pd_fail_kind(err, PD_ERR_USAGE, 0,
+			    "--oom-score-adj %d is below your own score adjustment %d (%s)", c->oom_score_adj,
+			    own,
+			    c->rootless ? "a rootless container cannot lower it"
+					: "lowering it needs CAP_SYS_RESOURCE, which this process lacks");
+}
+
 const char *pd_rlimit_name(int type)
 {
 	return type >= 0 && type < (int)RLIM_NLIMITS ? rlimit_names[type] : NULL;

@@ -227,6 +227,10 @@ int pd_ulimit_parse(struct pd_config *c, const char *spec, struct pd_err **err);
  * without CAP_SYS_RESOURCE): a usage error naming the limit and both
  * values.  Root with CAP_SYS_RESOURCE may raise them, as with Docker. */
 int pd_config_check_rlimits(const struct pd_config *c, struct pd_err **err);
+/* The same rule for --oom-score-adj: below this process's own adjustment
+ * needs CAP_SYS_RESOURCE (the kernel's rule), so without it a lower value
+ * is a usage error naming both. */
+int pd_config_check_oom_score(const struct pd_config *c, struct pd_err **err);
 
 /* Parse "no", "on-failure[:MAX]", "always", "unless-stopped". */
 int pd_restart_parse(const char *s, enum pd_restart *policy, unsigned *max, struct pd_err **err);

@@ -145,4 +145,45 @@ test_ulimit_rootless() {
 	assert_eq "64 $((hard - 1))" "$(limits_line 'Max open files')" "rootless nofile within the limit"
 }
 
+test_oom_score_adj() {
+	need_busybox
+	need_root
+	pd run --name oom --oom-score-adj 500 --rootfs "$BUSYBOX_DIR" cat /proc/self/oom_score_adj
+	assert_ok
+	assert_out 500 "raised inside"
+	assert_eq 500 "$(inspect_field oom 'd["HostConfig"]["OomScoreAdj"]')" "HostConfig.OomScoreAdj"
+	pd rm oom
+	assert_ok
+	# Lowering it below one's own needs CAP_SYS_RESOURCE (the kernel's rule).
+	local own
+	own=$(cat /proc/self/oom_score_adj)
+	pd run --rm --oom-score-adj $((own - 100)) --rootfs "$BUSYBOX_DIR" cat /proc/self/oom_score_adj
+	if has_cap_sys_resource; then
+		assert_ok
+		assert_out $((own - 100)) "root lowers it"
+	else
+		assert_usage "--oom-score-adj $((own - 100)) is below your own score adjustment $own (lowering it needs CAP_SYS_RESOURCE"
+	fi
+}
+
+test_oom_score_adj_bad() {
+	need_busybox
+	local v
+	for v in 1001 -1001 x 1.5 ""; do
+		pd run --rm --oom-score-adj "$v" --rootfs "$BUSYBOX_DIR" true
+		assert_usage "invalid --oom-score-adj '$v': range for oom score adj is [-1000, 1000]"
+	done
+}
+
+test_oom_score_adj_rootless() {
+	_rootless pdtest
+	local own
+	own=$(setpriv --reuid=pdtest --regid=pdtest --init-groups cat /proc/self/oom_score_adj)
+	pd_as pdtest run --rm --oom-score-adj $((own - 1)) --rootfs "$ROOTLESS_DIR" true
+	assert_usage "--oom-score-adj $((own - 1)) is below your own score adjustment $own (a rootless container cannot lower it)"
+	pd_as pdtest run --rm --oom-score-adj $((own + 300)) --rootfs "$ROOTLESS_DIR" cat /proc/self/oom_score_adj
+	assert_ok
+	assert_out $((own + 300)) "rootless raises it"
+}
+
 run_tests "$@"
