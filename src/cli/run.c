@@ -185,6 +185,24 @@ static int set_oom_score_adj(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* --group-add GID or NAME (looked up in the container's /etc/group when
+ * it starts, as Docker does). */
+static int add_group(void *o, const char *a, struct pd_err **err)
+{
+	struct pd_config *c = &OPTS(o)->cfg;
+	uint64_t g;
+	if (pd_parse_uint(a, UINT32_MAX - 1, &g, pd_err_ignore(status)) == 0) {
+		c->groups = xrealloc(c->groups, (c->n_groups + 1) * sizeof(*c->groups));
+		c->groups[c->n_groups++] = (gid_t)g;
+		return 0;
+	}
+	if (!pd_group_name_valid(a))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --group-add '%s': want a group number or a group name", a);
+	strv_push(&c->group_names, a);
+	return 0;
+}
+
 static int set_rm(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->cfg.remove = true;
@@ -612,6 +630,8 @@ static const struct cli_opt run_table[] = {
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
 	{ "ulimit", 0, true, add_ulimit, "a resource limit NAME=SOFT[:HARD] (nofile, nproc, core...)" },
 	{ "oom-score-adj", 0, true, set_oom_score_adj, "the OOM killer's score adjustment (-1000 to 1000)" },
+	{ "group-add", 0, true, add_group,
+	  "an additional group: a number, or a name from the rootfs's /etc/group" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },

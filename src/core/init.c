@@ -315,21 +315,36 @@ static int step_stdio(struct init_state *s, struct pd_err **err)
 	return 0;
 }
 
+static int add_group(struct pd_user *u, gid_t g, struct pd_err **err)
+{
+	for (size_t k = 0; k < u->n_groups; k++)
+		if (u->groups[k] == g)
+			return 0;
+	if (u->n_groups == ARRAY_SIZE(u->groups))
+		return pd_fail(err, E2BIG, "more than %zu supplementary groups", ARRAY_SIZE(u->groups));
+	u->groups[u->n_groups++] = g;
+	return 0;
+}
+
 static int step_user(struct init_state *s, struct pd_err **err)
 {
 	const struct pd_config *cfg = s->ctx->cfg;
 	if (user_resolve(cfg->user, "/etc/passwd", "/etc/group", &s->user, err) < 0)
 		return -1;
-	for (size_t i = 0; i < cfg->n_groups; i++) {
-		bool have = false;
-		for (size_t k = 0; k < s->user.n_groups; k++)
-			have |= s->user.groups[k] == cfg->groups[i];
-		if (have)
-			continue;
-		if (s->user.n_groups == ARRAY_SIZE(s->user.groups))
-			return pd_fail(err, E2BIG, "more than %zu supplementary groups",
-				       ARRAY_SIZE(s->user.groups));
-		s->user.groups[s->user.n_groups++] = cfg->groups[i];
+	/* Without a subordinate range setgroups is denied (step
+	 * switch-user): the groups could not be had, and are not dropped
+	 * silently. */
+	if ((cfg->n_groups || cfg->group_names) && s->ctx->userns && !s->ctx->full_idmap)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--group-add needs a subordinate gid range for this user (/etc/subgid)");
+	for (size_t i = 0; i < cfg->n_groups; i++)
+		if (add_group(&s->user, cfg->groups[i], err) < 0)
+			return -1;
+	/* --group-add NAME: the container's own /etc/group, as Docker. */
+	for (char **name = cfg->group_names; name && *name; name++) {
+		gid_t g;
+		if (user_group_lookup("/etc/group", *name, &g, err) < 0 || add_group(&s->user, g, err) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -229,6 +229,19 @@ int user_resolve(const char *spec, const char *passwd, const char *group, struct
 	return 0;
 }
 
+int user_group_lookup(const char *group, const char *name, gid_t *gid, struct pd_err **err)
+{
+	_cleanup_fclose_ FILE *gr = NULL;
+	unsigned long g;
+	if (open_account_file(group, &gr, err) < 0)
+		return -1;
+	if (!lookup_group(gr, name, &g))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "unable to find group %s: no matching entries in group file", name);
+	*gid = (gid_t)g;
+	return 0;
+}
+
 int user_switch(const struct pd_user *u, int no_setgroups, struct pd_err **err)
 {
 	if (!no_setgroups && setgroups(u->n_groups, u->groups) < 0)

@@ -18,5 +18,8 @@ struct pd_user {
  * passwd/group files read from `passwd` and `group` paths. */
 int user_resolve(const char *spec, const char *passwd, const char *group, struct pd_user *out,
 		 struct pd_err **err);
+/* The gid of the group `name` in the group file at `group` (a usage error
+ * when it has none; a missing file is one without groups). */
+int user_group_lookup(const char *group, const char *name, gid_t *gid, struct pd_err **err);
 /* setgroups (unless `no_setgroups`), setresgid, setresuid. */
 int user_switch(const struct pd_user *u, int no_setgroups, struct pd_err **err);

@@ -71,13 +71,16 @@ test_labels_bad() {
 	assert_out "" "a refused run leaves no container"
 }
 
-# _rootless USER: the suite's unprivileged user, with a copy of the
-# busybox rootfs it can read (ROOTLESS_DIR).
+# _rootless USER yes|no: the suite's unprivileged user (with a subordinate
+# range or without), its own state root, and a copy of the busybox tarball
+# it can read (ROOTLESS_DIR; a tarball, so that its files are the
+# container's own).
 _rootless() {
 	need_busybox
-	rootless_prepare "$1" yes
-	cp -a "$BUSYBOX_DIR" "$T_TMP/rootfs"
-	ROOTLESS_DIR=$T_TMP/rootfs
+	rootless_prepare "$1" "${2:-yes}"
+	cp "$BUSYBOX_TAR" "$T_TMP/busybox.tar"
+	chmod 0644 "$T_TMP/busybox.tar"
+	ROOTLESS_DIR=$T_TMP/busybox.tar
 }
 
 # limits_line NAME: the soft and hard columns of /proc/self/limits for the
@@ -184,6 +187,49 @@ test_oom_score_adj_rootless() {
 	pd_as pdtest run --rm --oom-score-adj $((own + 300)) --rootfs "$ROOTLESS_DIR" cat /proc/self/oom_score_adj
 	assert_ok
 	assert_out $((own + 300)) "rootless raises it"
+}
+
+test_group_add() {
+	need_busybox
+	need_root
+	local rootfs=$T_TMP/rootfs
+	copy_busybox_rootfs "$rootfs"
+	printf 'audio:x:29:\nvideo:x:44:\n' >>"$rootfs/etc/group"
+	pd run --name grp --group-add 29 --group-add video --group-add 4000 -u 1000:1000 \
+		--rootfs "$rootfs" id -G
+	assert_ok
+	assert_eq "29 44 1000 4000" "$(printf '%s\n' $OUT | sort -n | xargs)" "id -G"
+	assert_eq '["29", "4000", "video"]' "$(inspect_field grp 'd["HostConfig"]["GroupAdd"]')" "HostConfig.GroupAdd"
+	pd rm grp
+	assert_ok
+	# A name the container's /etc/group lacks fails at start, naming it.
+	pd run --rm --group-add nosuchgroup --rootfs "$rootfs" true
+	assert_exit 125 "an unknown group"
+	assert_error_line "unknown group"
+	assert_contains "$ERR" "unable to find group nosuchgroup: no matching entries in group file" "message"
+}
+
+test_group_add_bad() {
+	need_busybox
+	local v
+	for v in "" "a:b" "-1" "bad name"; do
+		pd run --rm --group-add "$v" --rootfs "$BUSYBOX_DIR" true
+		assert_usage "invalid --group-add '$v': want a group number or a group name"
+	done
+}
+
+test_group_add_rootless() {
+	_rootless pdtest
+	pd_as pdtest run --rm --group-add 29 --rootfs "$ROOTLESS_DIR" id -G
+	assert_ok
+	assert_eq "0 29" "$OUT" "rootless with a subordinate range"
+	T_ROOT=$T_TMP/root-nosub
+	mkdir "$T_ROOT"
+	_rootless pdtest-nosub no
+	pd_as pdtest-nosub run --rm --group-add 29 --rootfs "$ROOTLESS_DIR" id -G
+	assert_exit 125 "rootless without a range"
+	assert_error_line "rootless without a range"
+	assert_contains "$ERR" "--group-add needs a subordinate gid range" "message"
 }
 
 run_tests "$@"
