@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "core/container.h"
@@ -124,6 +125,19 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 		json_object_set(host, "NetworkMode", json_object_get(conf, "NetworkMode"));
 		json_object_set(host, "LogConfig", json_object_get(conf, "LogConfig"));
 		copy_keys(host, conf, host_extra);
+		/* Docker's Sysctls: an object of KEY: VALUE. */
+		json_t *sysctls = json_object_get(conf, "Sysctls"), *kv;
+		size_t i;
+		if (sysctls) {
+			json_t *m = json_object();
+			json_array_foreach(sysctls, i, kv)
+			{
+				const char *t = json_string_value(kv), *eq = t ? strchr(t, '=') : NULL;
+				if (eq)
+					json_object_setn_new(m, t, (size_t)(eq - t), json_string(eq + 1));
+			}
+			json_object_set_new(host, "Sysctls", m);
+		}
 		/* Docker shows the size /dev/shm has, 64 MiB when not given. */
 		if (!json_object_get(host, "ShmSize"))
 			json_object_set_new(host, "ShmSize", json_integer(64LL << 20));

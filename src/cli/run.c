@@ -203,6 +203,11 @@ static int add_group(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int add_sysctl(void *o, const char *a, struct pd_err **err)
+{
+	return pd_sysctl_add(&OPTS(o)->cfg, a, err);
+}
+
 static int set_rm(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->cfg.remove = true;
@@ -632,6 +637,8 @@ static const struct cli_opt run_table[] = {
 	{ "oom-score-adj", 0, true, set_oom_score_adj, "the OOM killer's score adjustment (-1000 to 1000)" },
 	{ "group-add", 0, true, add_group,
 	  "an additional group: a number, or a name from the rootfs's /etc/group" },
+	{ "sysctl", 0, true, add_sysctl,
+	  "a namespaced sysctl KEY=VALUE (net.*, kernel.shm*, kernel.msg*...)" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
@@ -764,7 +771,7 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	if (c->remove && c->restart != PD_RESTART_NO)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
 	if (judge_conflicts(o, err) < 0 || pd_config_check_rlimits(c, err) < 0 ||
-	    pd_config_check_oom_score(c, err) < 0)
+	    pd_config_check_oom_score(c, err) < 0 || pd_config_check_sysctls(c, err) < 0)
 		return -1;
 	if (pd_netcfg_finish(&c->net, err) < 0)
 		return -1;

@@ -445,6 +445,74 @@ int pd_env_add_file(char ***env, const char *path, struct pd_err **err)
 	return 0;
 }
 
+int pd_sysctl_check(const char *key, const char *value, enum pd_sysctl_ns *ns, struct pd_err **err)
+{
+	static const struct {
+		const char *prefix;
+		enum pd_sysctl_ns ns;
+	} allowed[] = {
+		{ "net.", PD_SYSCTL_NET },
+		{ "kernel.shm", PD_SYSCTL_IPC },
+		{ "kernel.msg", PD_SYSCTL_IPC },
+		{ "kernel.sem", PD_SYSCTL_IPC },
+		{ "fs.mqueue.", PD_SYSCTL_IPC },
+		{ "kernel.hostname", PD_SYSCTL_UTS },
+		{ "kernel.domainname", PD_SYSCTL_UTS },
+	};
+	/* The key names a file under /proc/sys (init.c step_sysctl): no way
+	 * out of it, and no path the check below would read differently. */
+	if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_.-/") != strlen(key) ||
+	    strstr(key, "..") || key[0] == '.' || key[0] == '/')
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid key '%s'", key);
+	if (strchr(value, '\n'))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "the value of '%s' holds a newline", key);
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (str_has_prefix(key, allowed[i].prefix)) {
+			*ns = allowed[i].ns;
+			return 0;
+		}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0, "'%s' is not namespaced (it would change the host)", key);
+}
+
+int pd_sysctl_add(struct pd_config *c, const char *spec, struct pd_err **err)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq || eq == spec)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --sysctl '%s': want KEY=VALUE", spec);
+	_cleanup_free_ char *key = xstrndup(spec, (size_t)(eq - spec));
+	enum pd_sysctl_ns ns;
+	if (pd_sysctl_check(key, eq + 1, &ns, err) < 0) {
+		pd_err_prefix(err, "invalid --sysctl");
+		return -1;
+	}
+	if (!strcmp(key, "kernel.hostname"))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --sysctl: '%s' conflicts with --hostname (use that)", key);
+	size_t klen = strlen(key);
+	for (size_t i = 0; c->sysctls && c->sysctls[i]; i++)
+		if (!strncmp(c->sysctls[i], key, klen) && c->sysctls[i][klen] == '=') {
+			free(c->sysctls[i]);
+			c->sysctls[i] = xstrdup(spec);
+			return 0;
+		}
+	strv_push(&c->sysctls, spec);
+	return 0;
+}
+
+int pd_config_check_sysctls(const struct pd_config *c, struct pd_err **err)
+{
+	if (c->net.mode != PD_NET_HOST)
+		return 0;
+	for (size_t i = 0; c->sysctls && c->sysctls[i]; i++)
+		if (str_has_prefix(c->sysctls[i], "net."))
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "invalid --sysctl '%s': net.* sysctls need a network namespace of "
+			    "the container's own (not --network host)",
+			    c->sysctls[i]);
+	return 0;
+}
+
 bool pd_group_name_valid(const char *name)
 {
 	/* What shadow's useradd/groupadd take: not all digits (a number is

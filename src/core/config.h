@@ -251,6 +251,26 @@ int pd_label_add_file(char ***labels, const char *path, struct pd_err **err);
 /* The value of label `key`, or NULL when the container has none. */
 const char *pd_label_get(char *const *labels, const char *key);
 
+/* The namespace a sysctl belongs to. */
+enum pd_sysctl_ns {
+	PD_SYSCTL_NET,
+	PD_SYSCTL_IPC,
+	PD_SYSCTL_UTS,
+};
+/* The one check of a sysctl, for `run --sysctl` and the OCI face's
+ * linux.sysctl: the key a path under /proc/sys without "..", the value
+ * without a newline, and the key namespaced (net.*, kernel.shm*,
+ * kernel.msg*, kernel.sem, fs.mqueue.*, kernel.hostname,
+ * kernel.domainname), its namespace in *ns.  A usage error otherwise
+ * (without a prefix: the caller names its field). */
+int pd_sysctl_check(const char *key, const char *value, enum pd_sysctl_ns *ns, struct pd_err **err);
+/* One --sysctl "KEY=VALUE" into c->sysctls (a later KEY replaces an
+ * earlier one); a usage error for a key pd_sysctl_check refuses, and for
+ * kernel.hostname (--hostname sets it). */
+int pd_sysctl_add(struct pd_config *c, const char *spec, struct pd_err **err);
+/* After the flags: net.* needs the container's own network namespace. */
+int pd_config_check_sysctls(const struct pd_config *c, struct pd_err **err);
+
 /* Whether `name` can be a group's name for --group-add (not a number). */
 bool pd_group_name_valid(const char *name);
 

@@ -544,32 +544,20 @@ static bool owns_ns(const struct pd_oci_linux *l, enum pd_oci_ns_type type)
 static int map_sysctl(const struct pd_oci_kv *kv, const struct pd_oci_linux *l, struct pd_config *out,
 		      struct pd_err **err)
 {
-	const char *k = kv->key;
-	static const struct {
-		const char *prefix;
-		enum pd_oci_ns_type ns;
-	} allowed[] = {
-		{ "net.", PD_OCI_NS_NETWORK },		{ "kernel.shm", PD_OCI_NS_IPC },
-		{ "kernel.msg", PD_OCI_NS_IPC },	{ "kernel.sem", PD_OCI_NS_IPC },
-		{ "fs.mqueue.", PD_OCI_NS_IPC },	{ "kernel.hostname", PD_OCI_NS_UTS },
-		{ "kernel.domainname", PD_OCI_NS_UTS },
-	};
-	if (!*k || strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-/") != strlen(k) || strstr(k, "..") ||
-	    k[0] == '.' || k[0] == '/')
-		return refuse(err, "linux.sysctl: invalid key '%s'", k);
-	if (strchr(kv->value, '\n'))
-		return refuse(err, "linux.sysctl: the value of '%s' holds a newline", k);
-	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
-		if (!str_has_prefix(k, allowed[i].prefix))
-			continue;
-		if (!owns_ns(l, allowed[i].ns))
-			return refuse(err, "linux.sysctl: '%s' needs a %s namespace of the container's own",
-				      k, pd_oci_ns_name(allowed[i].ns));
-		_cleanup_free_ char *line = xasprintf("%s=%s", k, kv->value);
-		strv_push(&out->sysctls, line);
-		return 0;
+	static const enum pd_oci_ns_type types[] = { [PD_SYSCTL_NET] = PD_OCI_NS_NETWORK,
+						     [PD_SYSCTL_IPC] = PD_OCI_NS_IPC,
+						     [PD_SYSCTL_UTS] = PD_OCI_NS_UTS };
+	enum pd_sysctl_ns ns;
+	if (pd_sysctl_check(kv->key, kv->value, &ns, err) < 0) {
+		pd_err_prefix(err, "linux.sysctl");
+		return -1;
 	}
-	return refuse(err, "linux.sysctl: '%s' is not namespaced (it would change the host)", k);
+	if (!owns_ns(l, types[ns]))
+		return refuse(err, "linux.sysctl: '%s' needs a %s namespace of the container's own", kv->key,
+			      pd_oci_ns_name(types[ns]));
+	_cleanup_free_ char *line = xasprintf("%s=%s", kv->key, kv->value);
+	strv_push(&out->sysctls, line);
+	return 0;
 }
 
 static int map_linux(const struct pd_oci_spec *s, struct pd_config *out, struct pd_err **err)

@@ -232,4 +232,41 @@ test_group_add_rootless() {
 	assert_contains "$ERR" "--group-add needs a subordinate gid range" "message"
 }
 
+test_sysctl() {
+	need_busybox
+	need_root
+	local host_shmmni host_port
+	host_shmmni=$(cat /proc/sys/kernel/shmmni)
+	host_port=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+	[ "$host_shmmni" != 1234 ] && [ "$host_port" != 80 ] || skip "the host already has the test's values"
+	pd run --name sc --sysctl kernel.shmmni=1234 --sysctl net.ipv4.ip_unprivileged_port_start=80 \
+		--sysctl kernel.msgmax=9000 --sysctl fs.mqueue.msg_max=20 --sysctl kernel.msgmax=8192 \
+		--rootfs "$BUSYBOX_DIR" cat /proc/sys/kernel/shmmni /proc/sys/net/ipv4/ip_unprivileged_port_start \
+		/proc/sys/kernel/msgmax /proc/sys/fs/mqueue/msg_max
+	assert_ok
+	assert_eq "$(printf '1234\n80\n8192\n20')" "$OUT" "the sysctls inside (a later key wins)"
+	assert_eq '{"kernel.shmmni": "1234", "net.ipv4.ip_unprivileged_port_start": "80", "kernel.msgmax": "8192", "fs.mqueue.msg_max": "20"}' \
+		"$(inspect_field sc 'd["HostConfig"]["Sysctls"]')" "HostConfig.Sysctls"
+	pd rm sc
+	assert_ok
+	assert_eq "$host_shmmni" "$(cat /proc/sys/kernel/shmmni)" "the host's kernel.shmmni"
+	assert_eq "$host_port" "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" "the host's port start"
+}
+
+test_sysctl_bad() {
+	need_busybox
+	pd run --rm --sysctl kernel.panic=1 --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid --sysctl: 'kernel.panic' is not namespaced (it would change the host)"
+	pd run --rm --sysctl vm.swappiness=1 --rootfs "$BUSYBOX_DIR" true
+	assert_usage "'vm.swappiness' is not namespaced"
+	pd run --rm --sysctl 'net/../../kernel/panic=1' --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid --sysctl: invalid key 'net/../../kernel/panic'"
+	pd run --rm --sysctl net.ipv4.ip_forward --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid --sysctl 'net.ipv4.ip_forward': want KEY=VALUE"
+	pd run --rm --sysctl kernel.hostname=x --rootfs "$BUSYBOX_DIR" true
+	assert_usage "conflicts with --hostname"
+	pd run --rm --network host --sysctl net.ipv4.ip_unprivileged_port_start=80 --rootfs "$BUSYBOX_DIR" true
+	assert_usage "net.* sysctls need a network namespace of the container's own (not --network host)"
+}
+
 run_tests "$@"
