@@ -37,6 +37,7 @@ struct run_opts {
 	int report_fd;	    /* --report FILE, opened; -1 */
 	bool report_stdout; /* --report - */
 	bool started;	    /* the command ran: the monitor reports */
+	int cid_fd;	    /* --cidfile, created by this run; -1 */
 };
 
 #define OPTS(o) ((struct run_opts *)(o))
@@ -206,6 +207,15 @@ static int add_group(void *o, const char *a, struct pd_err **err)
 static int add_sysctl(void *o, const char *a, struct pd_err **err)
 {
 	return pd_sysctl_add(&OPTS(o)->cfg, a, err);
+}
+
+static int set_cidfile(void *o, const char *a, struct pd_err **err)
+{
+	if (!*a)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--cidfile needs a file");
+	free(OPTS(o)->cfg.cidfile);
+	OPTS(o)->cfg.cidfile = xstrdup(a);
+	return 0;
 }
 
 static int set_rm(void *o, const char *a, struct pd_err **err)
@@ -639,6 +649,7 @@ static const struct cli_opt run_table[] = {
 	  "an additional group: a number, or a name from the rootfs's /etc/group" },
 	{ "sysctl", 0, true, add_sysctl,
 	  "a namespaced sysctl KEY=VALUE (net.*, kernel.shm*, kernel.msg*...)" },
+	{ "cidfile", 0, true, set_cidfile, "write the container id to FILE (which must not exist)" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
@@ -833,6 +844,34 @@ static int open_report(struct run_opts *o, struct pd_err **err)
 	return 0;
 }
 
+/* --cidfile: made before anything else, and only when it does not exist
+ * (Docker's rule: a file left by another container is not overwritten);
+ * the id is written once known, and the file removed again if the run
+ * fails before the container started. */
+static int open_cidfile(struct run_opts *o, struct pd_err **err)
+{
+	if (!o->cfg.cidfile || o->dump_spec)
+		return 0;
+	o->cid_fd = open(o->cfg.cidfile, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC, 0644);
+	if (o->cid_fd < 0 && errno == EEXIST)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container ID file found, make sure the other container isn't running "
+				    "or delete '%s'",
+				    o->cfg.cidfile);
+	if (o->cid_fd < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "--cidfile '%s'", o->cfg.cidfile);
+	return 0;
+}
+
+static int write_cidfile(struct run_opts *o, struct pd_err **err)
+{
+	if (o->cid_fd < 0)
+		return 0;
+	if (pd_write_all(o->cid_fd, o->cfg.id, strlen(o->cfg.id)) < 0)
+		return pd_fail(err, errno, "write container ID file '%s'", o->cfg.cidfile);
+	return 0;
+}
+
 /* A run that failed before its command ran still gets its report: the
  * verdict runtime-error, with the exit status and the reason. */
 static void report_failure(struct run_opts *o, const struct pd_err *e)
@@ -864,7 +903,7 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		usage();
 		return 0;
 	}
-	if (open_report(o, err) < 0)
+	if (open_report(o, err) < 0 || open_cidfile(o, err) < 0)
 		return -1;
 	/* Before the state root is made: a refused run creates nothing. */
 	_cleanup_free_ char *want = pd_state_root_path(g->root);
@@ -883,6 +922,8 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		printf("%s\n", spec);
 		return 0;
 	}
+	if (write_cidfile(o, err) < 0)
+		return -1;
 	_cleanup_close_ int stdin_fd = o->stdin_path ? pd_sealed_copy(o->stdin_path, "--stdin", err) : -1;
 	if (o->stdin_path && stdin_fd < 0)
 		return -1;
@@ -913,7 +954,7 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 
 int cli_run(const struct cli_global *g, int argc, char **argv)
 {
-	struct run_opts o = { .report_fd = -1 };
+	struct run_opts o = { .report_fd = -1, .cid_fd = -1 };
 	pd_config_init(&o.cfg);
 	_cleanup_err_ struct pd_err *err = NULL;
 	int code = run_main(g, &o, argc, argv, &err);
@@ -921,7 +962,11 @@ int cli_run(const struct cli_global *g, int argc, char **argv)
 		pd_err_print(err);
 		code = pd_err_exec_status(err->kind);
 		report_failure(&o, err);
+		if (o.cid_fd >= 0 && !o.started)
+			unlink(o.cfg.cidfile);
 	}
+	if (o.cid_fd >= 0)
+		close(o.cid_fd);
 	if (o.report_fd >= 0)
 		close(o.report_fd);
 	free(o.stdin_path);

@@ -269,4 +269,32 @@ test_sysctl_bad() {
 	assert_usage "net.* sysctls need a network namespace of the container's own (not --network host)"
 }
 
+test_cidfile() {
+	need_busybox
+	local cid=$T_TMP/cid
+	pd run -d --name cidc --cidfile "$cid" --rootfs "$BUSYBOX_DIR" sleep 30
+	assert_ok
+	local id=$OUT
+	assert_file_content "$cid" "$id" "the id file"
+	assert_eq "$cid" "$(inspect_field cidc 'd["HostConfig"]["ContainerIDFile"]')" "HostConfig.ContainerIDFile"
+	# An existing file is never overwritten, and nothing is run.
+	pd run -d --name cidc2 --cidfile "$cid" --rootfs "$BUSYBOX_DIR" sleep 30
+	assert_usage "container ID file found, make sure the other container isn't running or delete '$cid'"
+	assert_file_content "$cid" "$id" "the id file after a refused run"
+	pd ps -a --format '{{.Names}}'
+	assert_out cidc "the refused run made no container"
+	pd rm -f cidc
+	assert_ok
+	# A foreground run writes it too; a run that fails before its
+	# container starts leaves no file behind.
+	pd run --rm --cidfile "$T_TMP/cid2" --rootfs "$BUSYBOX_DIR" true
+	assert_ok
+	[ "$(wc -c <"$T_TMP/cid2")" -eq 64 ] || fail "a foreground run's id file: $(cat "$T_TMP/cid2")"
+	pd run --rm --cidfile "$T_TMP/cid3" --rootfs "$BUSYBOX_DIR" /no/such/command
+	assert_exit 127 "a missing command"
+	assert_absent "$T_TMP/cid3" "the id file of a run that failed"
+	pd run --rm --cidfile "$T_TMP/no/such/dir/cid" --rootfs "$BUSYBOX_DIR" true
+	assert_usage "--cidfile '$T_TMP/no/such/dir/cid'"
+}
+
 run_tests "$@"
