@@ -218,6 +218,17 @@ static int set_cidfile(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_stop_timeout(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t v;
+	if (pd_parse_uint(a, 86400, &v, pd_err_ignore(status)) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --stop-timeout '%s': want seconds from 0 to 86400", a);
+	OPTS(o)->cfg.has_stop_timeout = true;
+	OPTS(o)->cfg.stop_timeout = (unsigned)v;
+	return 0;
+}
+
 static int set_rm(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->cfg.remove = true;
@@ -642,6 +653,8 @@ static const struct cli_opt run_table[] = {
 	{ "entrypoint", 0, true, set_entrypoint, "replace the image's Entrypoint (\"\" clears it)" },
 	{ "stop-signal", 0, true, set_stop_signal,
 	  "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
+	{ "stop-timeout", 0, true, set_stop_timeout,
+	  "seconds 'stop' waits before SIGKILL when not given -t (default 5)" },
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
 	{ "ulimit", 0, true, add_ulimit, "a resource limit NAME=SOFT[:HARD] (nofile, nproc, core...)" },
 	{ "oom-score-adj", 0, true, set_oom_score_adj, "the OOM killer's score adjustment (-1000 to 1000)" },

@@ -32,7 +32,8 @@ static int set_signal(void *o, const char *a, struct pd_err **err)
 }
 
 static const struct cli_opt stop_table[] = {
-	{ "time", 't', true, set_time, "seconds to wait before SIGKILL (default 5)" },
+	{ "time", 't', true, set_time,
+	  "seconds to wait before SIGKILL (default: the container's --stop-timeout, or 5)" },
 	{ "timeout", 0, true, set_time, "same as --time" },
 	{ "all", 'a', false, cli_flag_all, "stop every running container" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
@@ -83,7 +84,8 @@ int cli_stop(const struct cli_global *g, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	if (f.help)
 		return 0;
-	unsigned timeout = f.time ? (unsigned)strtoul(f.time, NULL, 10) : 5;
+	/* Without -t, each container's own --stop-timeout (or the default). */
+	int timeout = f.time ? (int)strtoul(f.time, NULL, 10) : -1;
 	cli_flags_free(&f);
 	if (f.all == !!pos[0])
 		return cli_usage_error("stop needs container names or ids, or --all");

@@ -658,12 +658,20 @@ void pd_container_refresh(struct pd_store *s, struct pd_record *r)
 /* The signal `stop` sends first: the image's StopSignal or --stop-signal
  * ("SIGQUIT", "QUIT", "3") recorded in the config; SIGTERM otherwise (and
  * when the record cannot be read: stopping must still work). */
-static int stop_signal_of(const struct pd_record *r)
+/* The record's stop signal (SIGTERM unless the image or --stop-signal
+ * named another) and grace period in ms (`timeout_s` when not negative,
+ * else the container's --stop-timeout, else PD_STOP_TIMEOUT_DEFAULT). */
+static int stop_params_of(const struct pd_record *r, int timeout_s, int64_t *grace_ms)
 {
 	struct pd_config c;
 	int sig = -1;
-	if (pd_config_decode(r->config, &c, pd_err_ignore(status)) == 0 && c.stop_signal)
+	bool ok = pd_config_decode(r->config, &c, pd_err_ignore(status)) == 0;
+	if (ok && c.stop_signal)
 		sig = pd_signal_parse(c.stop_signal);
+	*grace_ms = (int64_t)(timeout_s >= 0		 ? (unsigned)timeout_s
+			      : ok && c.has_stop_timeout ? c.stop_timeout
+							 : PD_STOP_TIMEOUT_DEFAULT) *
+		    1000;
 	pd_config_free(&c);
 	return sig > 0 ? sig : SIGTERM;
 }
@@ -703,7 +711,38 @@ static void wait_pidfds(int *v, size_t n, int64_t deadline_ms)
 	}
 }
 
-int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_report_fn report, void *data)
+/* SIGKILL each container still alive once its own grace period (ms from
+ * now) is over; returns when every one has exited or been killed. */
+static void kill_after_grace(int *cfd, const int64_t *grace, size_t n)
+{
+	int64_t start = pd_mono_ns() / 1000000;
+	bool *killed = xcalloc(n ? n : 1, sizeof(bool));
+	for (;;) {
+		int64_t next = -1, now = pd_mono_ns() / 1000000;
+		for (size_t i = 0; i < n; i++) {
+			if (cfd[i] < 0 || killed[i])
+				continue;
+			if (start + grace[i] <= now) {
+				syscall(SYS_pidfd_send_signal, cfd[i], SIGKILL, NULL, 0);
+				killed[i] = true;
+			} else if (next < 0 || start + grace[i] < next) {
+				next = start + grace[i];
+			}
+		}
+		if (next < 0)
+			break;
+		/* Until the next period ends, or every container is gone. */
+		wait_pidfds(cfd, n, next - now);
+		bool live = false;
+		for (size_t i = 0; i < n; i++)
+			live |= cfd[i] >= 0 && !killed[i];
+		if (!live)
+			break;
+	}
+	free(killed);
+}
+
+int pd_container_stop(const char *root, char **refs, int timeout_s, pd_report_fn report, void *data)
 {
 	struct pd_err *err = NULL;
 	_cleanup_store_ struct pd_store *s = pd_store_open(root, &err);
@@ -715,10 +754,11 @@ int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_repo
 	size_t n = strv_len(refs);
 	int *cfd = xcalloc(n ? n : 1, sizeof(int)), *mfd = xcalloc(n ? n : 1, sizeof(int));
 	bool *ok = xcalloc(n ? n : 1, sizeof(bool));
+	int64_t *grace = xcalloc(n ? n : 1, sizeof(int64_t));
 	int ret = 0;
-	/* Every container gets its stop signal (SIGTERM unless the image or
-	 * --stop-signal named another) first, then all share one grace
-	 * period: stopping N containers takes one period, not N. */
+	/* Every container gets its stop signal first, then the grace periods
+	 * run side by side: stopping N containers takes the longest period,
+	 * not the sum. */
 	for (size_t i = 0; i < n; i++) {
 		struct pd_record r;
 		cfd[i] = mfd[i] = -1;
@@ -742,13 +782,10 @@ int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_repo
 		cfd[i] = open_container_pidfd(&r);
 		mfd[i] = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (cfd[i] >= 0)
-			kill(r.pid, stop_signal_of(&r));
+			kill(r.pid, stop_params_of(&r, timeout_s, &grace[i]));
 		pd_record_free(&r);
 	}
-	wait_pidfds(cfd, n, (int64_t)timeout_s * 1000);
-	for (size_t i = 0; i < n; i++)
-		if (cfd[i] >= 0)
-			syscall(SYS_pidfd_send_signal, cfd[i], SIGKILL, NULL, 0);
+	kill_after_grace(cfd, grace, n);
 	wait_pidfds(cfd, n, 10000);
 	/* The monitor records the exit and cleans up: wait for it, so that
 	 * `ps` right after `stop` already shows the container exited. */
@@ -759,6 +796,7 @@ int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_repo
 	free(cfd);
 	free(mfd);
 	free(ok);
+	free(grace);
 	return ret;
 }
 

@@ -64,11 +64,15 @@ char *pd_parse_detach_keys(const char *spec, struct pd_err **err);
  * rebooted): checked by process identity, never by bare pid. */
 void pd_container_refresh(struct pd_store *s, struct pd_record *r);
 
-/* Stop every container in refs in parallel: SIGTERM, then SIGKILL after
- * timeout_s.  Each result is reported through `report` (error NULL on
- * success). */
+/* The grace period of `stop` when neither -t nor the container's
+ * --stop-timeout gives one, in seconds. */
+#define PD_STOP_TIMEOUT_DEFAULT 5
+/* Stop every container in refs in parallel: its stop signal, then SIGKILL
+ * after timeout_s, or when timeout_s is negative after the container's
+ * own --stop-timeout (PD_STOP_TIMEOUT_DEFAULT without one).  Each result
+ * is reported through `report` (error NULL on success). */
 typedef void (*pd_report_fn)(const char *ref, const struct pd_err *e, void *data);
-int pd_container_stop(const char *root, char **refs, unsigned timeout_s, pd_report_fn report, void *data);
+int pd_container_stop(const char *root, char **refs, int timeout_s, pd_report_fn report, void *data);
 int pd_container_kill(const char *root, const char *ref, int sig, struct pd_err **err);
 /* Block until the container has exited; its exit code. */
 int pd_container_wait(const char *root, const char *ref, int *exit_code, struct pd_err **err);

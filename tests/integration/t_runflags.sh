@@ -297,4 +297,51 @@ test_cidfile() {
 	assert_usage "--cidfile '$T_TMP/no/such/dir/cid'"
 }
 
+# stop_seconds ARGS...: `stop ARGS` and print how long it took, in
+# whole seconds.
+stop_seconds() {
+	local t0 t1
+	t0=$(date +%s%N)
+	pd stop "$@"
+	t1=$(date +%s%N)
+	assert_ok
+	echo $(((t1 - t0) / 1000000000))
+}
+
+test_stop_timeout() {
+	need_busybox
+	# Commands that ignore SIGTERM: only SIGKILL ends them.
+	pd run -d --name st1 --stop-timeout 1 --rootfs "$BUSYBOX_DIR" sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	assert_ok
+	pd run -d --name st3 --stop-timeout 3 --rootfs "$BUSYBOX_DIR" sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	assert_ok
+	assert_eq 1 "$(inspect_field st1 'd["Config"]["StopTimeout"]')" "Config.StopTimeout"
+	local s
+	s=$(stop_seconds st1)
+	[ "$s" -ge 1 ] && [ "$s" -lt 3 ] || fail "stop of --stop-timeout 1 took ${s}s"
+	pd inspect --format '{{.State.Status}} {{.State.ExitCode}}' st1
+	assert_out "exited 137" "killed after its own timeout"
+	# -t wins over the container's own.
+	s=$(stop_seconds -t 0 st3)
+	[ "$s" -lt 2 ] || fail "stop -t 0 of --stop-timeout 3 took ${s}s"
+	# Without --stop-timeout, the default (5 s) is not cut short.
+	pd run -d --name st5 --rootfs "$BUSYBOX_DIR" sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	assert_ok
+	pd run -d --name st1b --stop-timeout 1 --rootfs "$BUSYBOX_DIR" sh -c 'trap "" TERM; while :; do sleep 0.1; done'
+	assert_ok
+	s=$(stop_seconds st1b st5)
+	[ "$s" -ge 5 ] && [ "$s" -lt 8 ] || fail "stop of a default and a 1 s container took ${s}s"
+	pd rm st1 st3 st5 st1b
+	assert_ok
+}
+
+test_stop_timeout_bad() {
+	need_busybox
+	local v
+	for v in x -1 1.5 86401; do
+		pd run --rm --stop-timeout "$v" --rootfs "$BUSYBOX_DIR" true
+		assert_usage "invalid --stop-timeout '$v': want seconds from 0 to 86400"
+	done
+}
+
 run_tests "$@"
