@@ -280,6 +280,22 @@ static int set_memory(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_memory_reservation(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t v;
+	if (pd_parse_size(a, &v, err) < 0)
+		return -1;
+	if (v > INT64_MAX)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --memory-reservation '%s': too large", a);
+	if (v && v < MIN_MEMORY)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --memory-reservation '%s': minimum memory reservation allowed "
+				    "is 6MB",
+				    a);
+	OPTS(o)->cfg.limits.memory_reservation = (int64_t)v;
+	return 0;
+}
+
 static int set_memory_swap(void *o, const char *a, struct pd_err **err)
 {
 	if (!strcmp(a, "-1")) {
@@ -670,6 +686,8 @@ static const struct cli_opt run_table[] = {
 	{ "tty", 't', false, set_tty, "allocate a terminal" },
 	{ "detach-keys", 0, true, set_detach_keys, "keys that detach (default ctrl-p,ctrl-q)" },
 	{ "memory", 'm', true, set_memory, "memory limit: bytes, or 256m, 1g" },
+	{ "memory-reservation", 0, true, set_memory_reservation,
+	  "soft memory limit (v1 soft_limit_in_bytes, v2 memory.low)" },
 	{ "memory-swap", 0, true, set_memory_swap, "memory plus swap limit; -1 for unlimited swap" },
 	{ "cpus", 0, true, set_cpus, "CPU limit in cores, e.g. 0.5" },
 	{ "pids-limit", 0, true, set_pids_limit, "maximum number of processes" },
@@ -794,6 +812,10 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--health-restart needs --health-cmd");
 	if (c->remove && c->restart != PD_RESTART_NO)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
+	if (c->limits.memory && c->limits.memory_reservation > 0 &&
+	    (uint64_t)c->limits.memory_reservation > c->limits.memory)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "minimum memory limit can not be less than memory reservation limit");
 	if (judge_conflicts(o, err) < 0 || pd_config_check_rlimits(c, err) < 0 ||
 	    pd_config_check_oom_score(c, err) < 0 || pd_config_check_sysctls(c, err) < 0)
 		return -1;

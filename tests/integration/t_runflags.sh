@@ -344,4 +344,46 @@ test_stop_timeout_bad() {
 	done
 }
 
+# cg_file ID CONTROLLER FILE: the host path of a container's cgroup file.
+cg_file() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		echo "/sys/fs/cgroup/pocket-docker/$1/$3"
+	else
+		echo "/sys/fs/cgroup/$2/pocket-docker/$1/$3"
+	fi
+}
+
+test_memory_reservation() {
+	need_busybox
+	need_root
+	pd run -d --name mr --memory 256m --memory-reservation 64m --rootfs "$BUSYBOX_DIR" sleep 30
+	assert_ok
+	local id=$OUT f
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		f=$(cg_file "$id" memory memory.low)
+	else
+		f=$(cg_file "$id" memory memory.soft_limit_in_bytes)
+	fi
+	assert_file_content "$f" 67108864 "the host's cgroup file $f"
+	assert_eq 67108864 "$(inspect_field mr 'd["HostConfig"]["Resources"]["MemoryReservation"]')" \
+		"HostConfig.Resources.MemoryReservation"
+	# The container sees the same file through its cgroup namespace.
+	pd exec mr sh -c 'cat /sys/fs/cgroup/memory/memory.soft_limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.low'
+	assert_ok
+	assert_out 67108864 "inside"
+	pd rm -f mr
+	assert_ok
+}
+
+test_memory_reservation_bad() {
+	need_busybox
+	pd run --rm --memory-reservation 1m --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid --memory-reservation '1m': minimum memory reservation allowed is 6MB"
+	pd run --rm --memory-reservation lots --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125 "a bad size"
+	assert_error_line "a bad size"
+	pd run --rm --memory 64m --memory-reservation 128m --rootfs "$BUSYBOX_DIR" true
+	assert_usage "minimum memory limit can not be less than memory reservation limit"
+}
+
 run_tests "$@"
