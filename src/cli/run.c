@@ -296,6 +296,17 @@ static int set_memory_reservation(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* 0 is the default (64 MiB), as with Docker. */
+static int set_shm_size(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t v;
+	if (pd_parse_size(a, &v, pd_err_ignore(status)) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --shm-size '%s': want a size such as 64m",
+				    a);
+	OPTS(o)->cfg.shm_size = v;
+	return 0;
+}
+
 static int set_memory_swap(void *o, const char *a, struct pd_err **err)
 {
 	if (!strcmp(a, "-1")) {
@@ -688,6 +699,7 @@ static const struct cli_opt run_table[] = {
 	{ "memory", 'm', true, set_memory, "memory limit: bytes, or 256m, 1g" },
 	{ "memory-reservation", 0, true, set_memory_reservation,
 	  "soft memory limit (v1 soft_limit_in_bytes, v2 memory.low)" },
+	{ "shm-size", 0, true, set_shm_size, "size of /dev/shm (default 64m)" },
 	{ "memory-swap", 0, true, set_memory_swap, "memory plus swap limit; -1 for unlimited swap" },
 	{ "cpus", 0, true, set_cpus, "CPU limit in cores, e.g. 0.5" },
 	{ "pids-limit", 0, true, set_pids_limit, "maximum number of processes" },

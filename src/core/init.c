@@ -157,7 +157,8 @@ static int step_rootfs(struct init_state *s, struct pd_err **err)
 static int step_dev(struct init_state *s, struct pd_err **err)
 {
 	bool tty_gid = !s->ctx->userns || s->ctx->full_idmap;
-	s->devfd = mnt_dev(s->rootfd, s->ctx->userns, tty_gid, s->ctx->cfg->privileged, err);
+	s->devfd =
+	    mnt_dev(s->rootfd, s->ctx->userns, tty_gid, s->ctx->cfg->privileged, s->ctx->cfg->shm_size, err);
 	return s->devfd < 0 ? -1 : 0;
 }
 

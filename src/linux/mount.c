@@ -302,13 +302,35 @@ static int dev_privileged(int target, struct pd_err **err)
 	return tree;
 }
 
-int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct pd_err **err)
+/* /dev/shm: a tmpfs of its own, `size` bytes (0: Docker's 64 MiB). */
+static int mount_shm(int devfd, uint64_t size, struct pd_err **err)
+{
+	char size_text[32];
+	snprintf(size_text, sizeof(size_text), "%llu", (unsigned long long)(size ? size : 64ULL << 20));
+	const char *const shm_opts[] = { "mode", "1777", "size", size_text, NULL };
+	_cleanup_close_ int shmfd =
+	    fs_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	if (shmfd < 0 || move_mount(shmfd, "", devfd, "shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return shmfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/shm");
+	return 0;
+}
+
+int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, uint64_t shm_size,
+	    struct pd_err **err)
 {
 	_cleanup_close_ int target = rootfs_mkdir_p(rootfd, "dev", 0755, err);
 	if (target < 0)
 		return -1;
-	if (privileged)
+	if (privileged && !shm_size)
 		return dev_privileged(target, err);
+	if (privileged) {
+		/* The host's nodes, and a /dev/shm of the asked size over
+		 * the host's (which would be shared with it otherwise). */
+		_cleanup_close_ int tree = dev_privileged(target, err);
+		if (tree < 0 || mount_shm(tree, shm_size, err) < 0)
+			return -1;
+		return take_fd(&tree);
+	}
 	static const char *const dev_opts[] = { "mode", "0755", "size", "65536k", NULL };
 	_cleanup_close_ int devfd =
 	    fs_new("tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV, err);
@@ -331,11 +353,8 @@ int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct p
 					   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
 	if (ptsfd < 0 || move_mount(ptsfd, "", devfd, "pts", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return ptsfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/pts");
-	static const char *const shm_opts[] = { "mode", "1777", "size", "65536k", NULL };
-	_cleanup_close_ int shmfd =
-	    fs_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
-	if (shmfd < 0 || move_mount(shmfd, "", devfd, "shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return shmfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/shm");
+	if (mount_shm(devfd, shm_size, err) < 0)
+		return -1;
 	return take_fd(&devfd);
 }
 

@@ -77,9 +77,12 @@ int mnt_mask_paths(int rootfd, int devfd, char *const *masked, char *const *read
  * when the kernel refuses a new instance), with its masked paths. */
 int mnt_sys(int rootfd, int devfd, bool privileged, struct pd_err **err);
 /* Minimal /dev on tmpfs: device nodes (bound from the host when `userns`,
- * where mknod is not allowed), devpts, shm and the usual symlinks.  Returns
- * an fd of the new /dev for later steps. */
-int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, struct pd_err **err);
+ * where mknod is not allowed), devpts, shm (a tmpfs of `shm_size` bytes, 0:
+ * 64 MiB) and the usual symlinks; privileged, the host's /dev (with a
+ * /dev/shm of its own when `shm_size` is given).  Returns an fd of the new
+ * /dev for later steps. */
+int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, uint64_t shm_size,
+	    struct pd_err **err);
 /* One of the user's mounts (a bind or a tmpfs), at its destination resolved
  * inside the root. */
 int mnt_mount(int rootfd, const struct pd_mount *m, struct pd_err **err);

@@ -386,4 +386,46 @@ test_memory_reservation_bad() {
 	assert_usage "minimum memory limit can not be less than memory reservation limit"
 }
 
+# shm_kib ARGS...: run ARGS and print the size of /dev/shm in KiB (df).
+shm_kib() {
+	pd run --rm "$@" --rootfs "$BUSYBOX_DIR" df -k /dev/shm
+	assert_ok
+	printf '%s\n' "$OUT" | awk '$NF == "/dev/shm" {print $2}'
+}
+
+test_shm_size() {
+	need_busybox
+	need_root
+	assert_eq 131072 "$(shm_kib --shm-size 128m)" "--shm-size 128m"
+	assert_eq 65536 "$(shm_kib)" "the default"
+	assert_eq 65536 "$(shm_kib --shm-size 0)" "0 is the default"
+	assert_eq 32768 "$(shm_kib --privileged --shm-size 32m)" "--privileged --shm-size 32m"
+	pd run --name shm --shm-size 1g --rootfs "$BUSYBOX_DIR" sh -c 'head -c 2000000 /dev/zero >/dev/shm/x && ls -l /dev/shm/x'
+	assert_ok
+	assert_contains "$OUT" 2000000 "a file in /dev/shm"
+	assert_eq 1073741824 "$(inspect_field shm 'd["HostConfig"]["ShmSize"]')" "HostConfig.ShmSize"
+	pd rm shm
+	assert_ok
+	pd run --name shm0 --rootfs "$BUSYBOX_DIR" true
+	assert_ok
+	assert_eq 67108864 "$(inspect_field shm0 'd["HostConfig"]["ShmSize"]')" "HostConfig.ShmSize by default"
+	pd rm shm0
+	assert_ok
+}
+
+test_shm_size_rootless() {
+	_rootless pdtest
+	pd_as pdtest run --rm --shm-size 16m --rootfs "$ROOTLESS_DIR" df -k /dev/shm
+	assert_ok
+	assert_eq 16384 "$(printf '%s\n' "$OUT" | awk '$NF == "/dev/shm" {print $2}')" "rootless --shm-size 16m"
+}
+
+test_shm_size_bad() {
+	need_busybox
+	pd run --rm --shm-size lots --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid --shm-size 'lots': want a size such as 64m"
+	pd run --rm --shm-size -1 --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid --shm-size '-1'"
+}
+
 run_tests "$@"
