@@ -229,6 +229,11 @@ static int set_stop_timeout(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_platform(void *o, const char *a, struct pd_err **err)
+{
+	return pd_platform_check(a, err);
+}
+
 static int set_rm(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->cfg.remove = true;
@@ -690,6 +695,7 @@ static const struct cli_opt run_table[] = {
 	{ "sysctl", 0, true, add_sysctl,
 	  "a namespaced sysctl KEY=VALUE (net.*, kernel.shm*, kernel.msg*...)" },
 	{ "cidfile", 0, true, set_cidfile, "write the container id to FILE (which must not exist)" },
+	{ "platform", 0, true, set_platform, "the platform to run: this host's only (e.g. linux/amd64)" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },

@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/capability.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image/manifest.h"
 #include "linux/caps.h"
 #include "linux/pty.h"
 #include "util/cleanup.h"
@@ -511,6 +513,62 @@ int pd_config_check_sysctls(const struct pd_config *c, struct pd_err **err)
 			    "the container's own (not --network host)",
 			    c->sysctls[i]);
 	return 0;
+}
+
+/* Docker's aliases of architecture names (containerd's normalisation). */
+static const char *arch_alias(const char *a)
+{
+	static const char *const alias[][2] = {
+		{ "x86_64", "amd64" }, { "x86-64", "amd64" }, { "aarch64", "arm64" },
+		{ "i386", "386" },     { "i686", "386" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(alias); i++)
+		if (!strcasecmp(a, alias[i][0]))
+			return alias[i][1];
+	return a;
+}
+
+int pd_platform_check(const char *platform, struct pd_err **err)
+{
+	const char *arch = pd_host_arch(), *variant = pd_host_variant();
+	_cleanup_free_ char *host =
+	    variant ? xasprintf("linux/%s/%s", arch, variant) : xasprintf("linux/%s", arch);
+	_cleanup_free_ char *s = xstrdup(platform);
+	char *f[4] = { s, NULL, NULL, NULL };
+	size_t n = 1;
+	for (char *p = s; *p; p++)
+		if (*p == '/') {
+			if (n == 3)
+				goto bad;
+			*p = '\0';
+			f[n++] = p + 1;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!*f[i])
+			goto bad;
+	/* "linux", "linux/ARCH[/VARIANT]", or "ARCH" alone (the OS is this
+	 * host's), as Docker reads them. */
+	const char *os = "linux", *want_arch = arch, *want_variant = NULL;
+	if (n == 1 && strcasecmp(f[0], "linux") != 0) {
+		want_arch = arch_alias(f[0]);
+	} else if (n >= 2) {
+		os = f[0];
+		want_arch = arch_alias(f[1]);
+		want_variant = n == 3 ? f[2] : NULL;
+	}
+	/* arm64's only variant is v8, which Docker leaves out. */
+	if (want_variant && !strcasecmp(want_arch, "arm64") && !strcasecmp(want_variant, "v8"))
+		want_variant = NULL;
+	if (strcasecmp(os, "linux") || strcasecmp(want_arch, arch) ||
+	    (want_variant && (!variant || strcasecmp(want_variant, variant))))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --platform '%s': this host runs %s, and pocket-docker "
+				    "emulates no other platform",
+				    platform, host);
+	return 0;
+bad:
+	return pd_fail_kind(err, PD_ERR_USAGE, 0,
+			    "invalid --platform '%s': want OS[/ARCH[/VARIANT]], e.g. %s", platform, host);
 }
 
 bool pd_group_name_valid(const char *name)

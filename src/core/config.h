@@ -271,6 +271,11 @@ int pd_sysctl_add(struct pd_config *c, const char *spec, struct pd_err **err);
 /* After the flags: net.* needs the container's own network namespace. */
 int pd_config_check_sysctls(const struct pd_config *c, struct pd_err **err);
 
+/* --platform: this host's platform (linux/amd64 on x86-64; the variant
+ * where the host has one) in any of Docker's spellings is accepted; any
+ * other is a usage error naming the host's (nothing is emulated). */
+int pd_platform_check(const char *platform, struct pd_err **err);
+
 /* Whether `name` can be a group's name for --group-add (not a number). */
 bool pd_group_name_valid(const char *name);
 

@@ -428,4 +428,25 @@ test_shm_size_bad() {
 	assert_usage "invalid --shm-size '-1'"
 }
 
+test_platform() {
+	need_busybox
+	local arch
+	case $(uname -m) in
+	x86_64) arch=amd64 ;;
+	aarch64) arch=arm64 ;;
+	*) skip "a host arch this test does not name: $(uname -m)" ;;
+	esac
+	pd run --rm --platform "linux/$arch" --rootfs "$BUSYBOX_DIR" echo ok
+	assert_ok
+	assert_out ok "--platform linux/$arch"
+	local other=linux/arm64
+	[ "$arch" = arm64 ] && other=linux/amd64
+	pd run --rm --platform "$other" --rootfs "$BUSYBOX_DIR" echo ok
+	assert_usage "invalid --platform '$other': this host runs linux/$arch, and pocket-docker emulates no other platform"
+	pd run --rm --platform windows/$arch --rootfs "$BUSYBOX_DIR" echo ok
+	assert_usage "invalid --platform 'windows/$arch'"
+	pd run --rm --platform linux/ --rootfs "$BUSYBOX_DIR" echo ok
+	assert_usage "want OS[/ARCH[/VARIANT]]"
+}
+
 run_tests "$@"

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "image/manifest.h"
 #include "linux/caps.h"
 #include "util/cleanup.h"
 #include "util/str.h"
@@ -741,6 +742,39 @@ static void test_ulimit_specs(void **state)
 	pd_config_free(&c);
 }
 
+/* --platform: this host's, in Docker's spellings; nothing else. */
+static void test_platform(void **state)
+{
+	const char *arch = pd_host_arch();
+	const char *other = strcmp(arch, "arm64") ? "linux/arm64" : "linux/amd64";
+	_cleanup_free_ char *full = xasprintf("linux/%s", arch);
+	_cleanup_free_ char *upper = xasprintf("LINUX/%s", arch);
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_platform_check(full, &e), 0);
+	assert_int_equal(pd_platform_check(upper, &e), 0);
+	assert_int_equal(pd_platform_check(arch, &e), 0);
+	assert_int_equal(pd_platform_check("linux", &e), 0);
+	if (!strcmp(arch, "amd64")) {
+		assert_int_equal(pd_platform_check("linux/x86_64", &e), 0);
+		assert_int_equal(pd_platform_check("linux/amd64/v2", &e), -1);
+		pd_err_freep(&e);
+	}
+	assert_null(e);
+	static const char *bad_forms[] = { "", "linux/", "/amd64", "linux//v7", "a/b/c/d" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad_forms); i++) {
+		assert_int_equal(pd_platform_check(bad_forms[i], &e), -1);
+		assert_non_null(strstr(e->msg, "want OS[/ARCH[/VARIANT]]"));
+		pd_err_freep(&e);
+	}
+	const char *others[] = { other, "windows/amd64", "darwin", "s390" };
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++) {
+		assert_int_equal(pd_platform_check(others[i], &e), -1);
+		assert_int_equal(e->kind, PD_ERR_USAGE);
+		assert_non_null(strstr(e->msg, full));
+		pd_err_freep(&e);
+	}
+}
+
 static void test_signal_names(void **state)
 {
 	assert_int_equal(pd_signal_parse("SIGQUIT"), SIGQUIT);
@@ -760,13 +794,14 @@ static void test_signal_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_init_defaults), cmocka_unit_test(test_defaults_after_flags),
-		cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_label_specs),
-		cmocka_unit_test(test_ulimit_specs),  cmocka_unit_test(test_cpu_quota_exact),
-		cmocka_unit_test(test_record_keys),   cmocka_unit_test(test_old_record),
-		cmocka_unit_test(test_bad_json),      cmocka_unit_test(test_healthcheck_forms),
-		cmocka_unit_test(test_tmpfs_specs),   cmocka_unit_test(test_device_specs),
-		cmocka_unit_test(test_volume_specs),  cmocka_unit_test(test_signal_names),
+		cmocka_unit_test(test_init_defaults),	  cmocka_unit_test(test_defaults_after_flags),
+		cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_label_specs),
+		cmocka_unit_test(test_ulimit_specs),	  cmocka_unit_test(test_platform),
+		cmocka_unit_test(test_cpu_quota_exact),	  cmocka_unit_test(test_record_keys),
+		cmocka_unit_test(test_old_record),	  cmocka_unit_test(test_bad_json),
+		cmocka_unit_test(test_healthcheck_forms), cmocka_unit_test(test_tmpfs_specs),
+		cmocka_unit_test(test_device_specs),	  cmocka_unit_test(test_volume_specs),
+		cmocka_unit_test(test_signal_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
