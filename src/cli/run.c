@@ -36,8 +36,9 @@ struct run_opts {
 	char *report_path;  /* --report FILE, or "-" for stdout */
 	int report_fd;	    /* --report FILE, opened; -1 */
 	bool report_stdout; /* --report - */
-	bool started;	    /* the command ran: the monitor reports */
-	int cid_fd;	    /* --cidfile, created by this run; -1 */
+	enum { PULL_MISSING, PULL_ALWAYS, PULL_NEVER } pull; /* --pull */
+	bool started;					     /* the command ran: the monitor reports */
+	int cid_fd;					     /* --cidfile, created by this run; -1 */
 };
 
 #define OPTS(o) ((struct run_opts *)(o))
@@ -232,6 +233,20 @@ static int set_stop_timeout(void *o, const char *a, struct pd_err **err)
 static int set_platform(void *o, const char *a, struct pd_err **err)
 {
 	return pd_platform_check(a, err);
+}
+
+static int set_pull(void *o, const char *a, struct pd_err **err)
+{
+	if (!strcmp(a, "missing"))
+		OPTS(o)->pull = PULL_MISSING;
+	else if (!strcmp(a, "always"))
+		OPTS(o)->pull = PULL_ALWAYS;
+	else if (!strcmp(a, "never"))
+		OPTS(o)->pull = PULL_NEVER;
+	else
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --pull '%s': want missing, always or never", a);
+	return 0;
 }
 
 static int set_rm(void *o, const char *a, struct pd_err **err)
@@ -696,6 +711,7 @@ static const struct cli_opt run_table[] = {
 	  "a namespaced sysctl KEY=VALUE (net.*, kernel.shm*, kernel.msg*...)" },
 	{ "cidfile", 0, true, set_cidfile, "write the container id to FILE (which must not exist)" },
 	{ "platform", 0, true, set_platform, "the platform to run: this host's only (e.g. linux/amd64)" },
+	{ "pull", 0, true, set_pull, "pull the image: missing (default), always or never" },
 	{ "detach", 'd', false, set_detach, "run in the background and print the container id" },
 	{ "rm", 0, false, set_rm, "remove the container when it exits" },
 	{ "init", 0, false, set_init, "run a small init as PID 1 that forwards signals and reaps" },
@@ -842,6 +858,35 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	return pd_container_check_limits(&c->limits, err);
 }
 
+/* Whether `s` could be an image reference or URL to pull rather than a
+ * path: a path that does not exist is not pulled (the error is then
+ * about the path). */
+static bool is_pullable(const char *s)
+{
+	return pd_image_is_url(s) || (s[0] != '/' && s[0] != '.' && s[0] != '~');
+}
+
+/* Pull o->cfg.rootfs_arg and name the image by the name it was recorded
+ * under; `here` says an image of that name exists already (--pull
+ * always), else Docker's notice goes first. */
+static int pull_image(struct run_opts *o, const char *root, bool here, struct pd_err **err)
+{
+	const char *what = o->cfg.rootfs_arg;
+	if (!here) {
+		_cleanup_free_ char *shown = str_escape(what);
+		fprintf(stderr, "Unable to find image '%s' locally\n", shown);
+	}
+	struct pd_pull_opts po = { 0 };
+	_cleanup_free_ char *name = NULL;
+	bool up_to_date = false;
+	if (pd_image_pull(root, what, &po, &name, &up_to_date, err) < 0)
+		return -1;
+	/* Found again by the name it was recorded under. */
+	free(o->cfg.rootfs_arg);
+	o->cfg.rootfs_arg = take_ptr(&name);
+	return 0;
+}
+
 /* `run IMAGE [COMMAND]`, or --rootfs naming an image rather than a path:
  * the image's config gives the defaults (user flags win). */
 static int run_image(struct run_opts *o, const char *root, char ***rest, struct pd_err **err)
@@ -854,19 +899,39 @@ static int run_image(struct run_opts *o, const char *root, char ***rest, struct 
 			return 0;
 		c->rootfs_arg = xstrdup((*rest)[0]);
 		(*rest)++;
-	} else if (stat(c->rootfs_arg, &st) == 0) {
-		return 0;
 	}
+	if (!positional && stat(c->rootfs_arg, &st) == 0)
+		return 0; /* --rootfs PATH */
 	struct pd_image img;
 	int f = pd_image_find(root, c->rootfs_arg, &img, err);
 	if (f < 0)
 		return -1;
+	/* An image here wins over a path of the same name, a path over a
+	 * pull (Docker has no paths: a name that exists here is ours). */
+	bool is_path = f == 1 && stat(c->rootfs_arg, &st) == 0;
+	bool want_pull = is_pullable(c->rootfs_arg) && !is_path &&
+			 (o->pull == PULL_ALWAYS || (o->pull == PULL_MISSING && f == 1));
+	if (want_pull) {
+		if (f == 0)
+			pd_image_free(&img);
+		if (pull_image(o, root, f == 0, err) < 0)
+			return -1;
+		f = pd_image_find(root, c->rootfs_arg, &img, err);
+		if (f < 0)
+			return -1;
+		if (f == 1)
+			return pd_fail(err, 0, "pulled '%s' but cannot find it", c->rootfs_arg);
+	}
 	if (f == 1) {
 		/* Not an image: a path (run without --rootfs also takes one). */
-		if (!positional || stat(c->rootfs_arg, &st) == 0)
+		if (is_path)
 			return 0;
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such image: '%s' (pull it first)",
-				    c->rootfs_arg);
+		if (o->pull == PULL_NEVER && is_pullable(c->rootfs_arg))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such image: '%s' (and --pull never)",
+					    c->rootfs_arg);
+		if (!positional)
+			return 0;
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such image or rootfs: '%s'", c->rootfs_arg);
 	}
 	if (o->cmd && (*rest)[0]) {
 		pd_image_free(&img);

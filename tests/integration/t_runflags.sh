@@ -449,4 +449,72 @@ test_platform() {
 	assert_usage "want OS[/ARCH[/VARIANT]]"
 }
 
+# The registry helpers of t_images.sh (start_registry, push_image, and
+# the trap that stops the registry); sourced inside a test, where its
+# run_tests returns at once.
+_registry_helpers() {
+	source "$LIB_DIR/t_images.sh"
+}
+
+# `run IMAGE` of an image that is not here pulls it (--pull missing, the
+# default), and only then.
+test_pull_missing() {
+	_registry_helpers
+	start_registry
+	push_image test/bb:v1
+	pd run --rm "$REG/test/bb:v1"
+	assert_ok "run pulls a missing image"
+	assert_out $'default-cmd\n/data' "the pulled image's Entrypoint, Cmd and WorkingDir"
+	assert_contains "$ERR" "Unable to find image '$REG/test/bb:v1' locally" "Docker's notice"
+	pd images -q
+	assert_out "${CONFIG_DIGEST:7:12}" "the image is recorded"
+	# Here now: not pulled again, even with the tag moved on.
+	push_image test/bb:v1 user
+	pd run --rm "$REG/test/bb:v1" 'id -u'
+	assert_ok
+	assert_out 0 "the image here is used"
+	assert_not_contains "$ERR" "Unable to find image" "no second pull"
+	# --rootfs IMAGE pulls too.
+	push_image test/other:v2
+	pd run --rm --rootfs "$REG/test/other:v2" 'echo via-rootfs'
+	assert_ok
+	assert_out via-rootfs "--rootfs of a missing image"
+	# A reference the registry does not have: 125, nothing recorded.
+	pd run --rm "$REG/test/none:v1" true
+	assert_exit 125 "an image the registry lacks"
+	assert_contains "$ERR" "not found" "the registry's answer"
+	pd images
+	assert_contains "$OUT" "$REG/test/other" "the image pulled by --rootfs"
+	assert_not_contains "$OUT" "test/none" "nothing recorded of a failed pull"
+}
+
+test_pull_always_and_never() {
+	_registry_helpers
+	start_registry
+	push_image test/bb:v1
+	pd run --rm --pull never "$REG/test/bb:v1" true
+	assert_usage "no such image: '$REG/test/bb:v1' (and --pull never)"
+	pd images -q
+	assert_out "" "--pull never pulls nothing"
+	pd run --rm --pull always "$REG/test/bb:v1" 'id -u'
+	assert_ok
+	assert_out 0
+	# The tag moves to an image with User 4321: always fetches it, never
+	# and missing keep the one here.
+	push_image test/bb:v1 user
+	pd run --rm --pull never "$REG/test/bb:v1" 'id -u'
+	assert_ok
+	assert_out 0 "--pull never uses the image here"
+	pd run --rm --pull always "$REG/test/bb:v1" 'id -u'
+	assert_ok
+	assert_out 4321 "--pull always fetched the tag's new image"
+	assert_not_contains "$ERR" "Unable to find image" "no notice for an image that is here"
+	# A path is never pulled.
+	pd run --rm --pull always --rootfs "$BUSYBOX_DIR" echo path
+	assert_ok
+	assert_out path "--pull always with a rootfs directory"
+	pd run --rm --pull sometimes --rootfs "$BUSYBOX_DIR" true
+	assert_usage "invalid --pull 'sometimes': want missing, always or never"
+}
+
 run_tests "$@"
