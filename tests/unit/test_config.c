@@ -501,6 +501,14 @@ static void test_bad_json(void **state)
 		"\"tcp\"}]}",
 		"{\"ConsoleSize\":[24]}",
 		"{\"Cmd\":[],\"Cmd\":[]}",
+		"{\"Labels\":[\"a=b\"]}",
+		"{\"Labels\":{\"a\":1}}",
+		"{\"Labels\":{\"\":\"x\"}}",
+		"{\"Labels\":{\"a=b\":\"x\"}}",
+		"{\"StopTimeout\":-1}",
+		"{\"ShmSize\":\"64m\"}",
+		"{\"GroupAdd\":[\"bad name\"]}",
+		"{\"Resources\":{\"MemoryReservation\":-2}}",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct pd_config c;
