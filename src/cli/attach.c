@@ -74,10 +74,12 @@ void cli_term_restore(void)
 	restore_term();
 }
 
-int cli_attach_session(int fd, pid_t pid, bool tty, bool stdin_open, const char *detach_keys, int *code,
-		       struct pd_err **err)
+int cli_attach_session(int fd, pid_t pid, bool tty, bool stdin_open, const char *detach_keys,
+		       struct pd_attach_end *end, int *code, struct pd_err **err)
 {
-	struct pd_attach_opts o = { .stdin_open = stdin_open, .tty = tty, .detach_keys = detach_keys };
+	struct pd_attach_opts o = {
+		.stdin_open = stdin_open, .tty = tty, .detach_keys = detach_keys, .end = end
+	};
 	if (tty && stdin_open)
 		cli_term_raw();
 	int r = pd_container_attach(fd, pid, &o, code, err);
@@ -142,7 +144,7 @@ static int attach_main(const struct cli_global *g, struct attach_cli *a, int arg
 		return -1;
 	if (!a->keys)
 		a->keys = xstrdup("\x10\x11");
-	int r = cli_attach_session(fd, pid, tty, stdin_open && !a->no_stdin, a->keys, &code, err);
+	int r = cli_attach_session(fd, pid, tty, stdin_open && !a->no_stdin, a->keys, NULL, &code, err);
 	close(fd);
 	return r < 0 ? -1 : r == 1 ? 0 : code;
 }

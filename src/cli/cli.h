@@ -95,9 +95,11 @@ void cli_table_free(struct cli_table *t);
 int cli_exec(const struct cli_global *g, int argc, char **argv);
 int cli_attach(const struct cli_global *g, int argc, char **argv);
 /* The attached session of run/attach: raw terminal when the container has
- * one (restored on every way out); 0 with *code, 1 when detached, -1. */
-int cli_attach_session(int fd, pid_t pid, bool tty, bool stdin_open, const char *detach_keys, int *code,
-		       struct pd_err **err);
+ * one (restored on every way out); 0 with *code, 1 when detached, -1.
+ * `end` (run's; NULL for attach) gets the report and where stdout ended. */
+struct pd_attach_end;
+int cli_attach_session(int fd, pid_t pid, bool tty, bool stdin_open, const char *detach_keys,
+		       struct pd_attach_end *end, int *code, struct pd_err **err);
 void cli_term_raw(void);
 void cli_term_restore(void);
 int cli_ps(const struct cli_global *g, int argc, char **argv);

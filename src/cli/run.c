@@ -15,6 +15,7 @@
 #include "core/container.h"
 #include "core/query.h"
 #include "core/images.h"
+#include "core/judge.h"
 #include "core/spec.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -30,7 +31,12 @@ struct run_opts {
 	char *detach_keys;
 	bool no_healthcheck;
 	bool help;
-	bool dump_spec; /* --dump-spec: print the OCI spec, run nothing */
+	bool dump_spec;	    /* --dump-spec: print the OCI spec, run nothing */
+	char *stdin_path;   /* --stdin FILE */
+	char *report_path;  /* --report FILE, or "-" for stdout */
+	int report_fd;	    /* --report FILE, opened; -1 */
+	bool report_stdout; /* --report - */
+	bool started;	    /* the command ran: the monitor reports */
 };
 
 #define OPTS(o) ((struct run_opts *)(o))
@@ -511,6 +517,53 @@ static int add_add_host(void *o, const char *a, struct pd_err **err)
 	return pd_netcfg_add_host(&OPTS(o)->cfg.net, a, err);
 }
 
+static int set_judge_duration(uint64_t *out, const char *what, const char *a, struct pd_err **err)
+{
+	if (pd_parse_duration_ms(a, out, err) < 0)
+		return -1;
+	if (*out == 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --%s '%s': must be at least 1ms", what, a);
+	return 0;
+}
+
+static int set_timeout(void *o, const char *a, struct pd_err **err)
+{
+	return set_judge_duration(&OPTS(o)->cfg.judge.timeout_ms, "timeout", a, err);
+}
+
+static int set_cpu_time(void *o, const char *a, struct pd_err **err)
+{
+	return set_judge_duration(&OPTS(o)->cfg.judge.cpu_time_ms, "cpu-time", a, err);
+}
+
+static int set_output_limit(void *o, const char *a, struct pd_err **err)
+{
+	uint64_t v;
+	if (pd_parse_size(a, &v, err) < 0)
+		return -1;
+	if (v == 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --output-limit '%s': must be at least 1 byte", a);
+	OPTS(o)->cfg.judge.output_limit = v;
+	return 0;
+}
+
+static int set_stdin(void *o, const char *a, struct pd_err **err)
+{
+	free(OPTS(o)->stdin_path);
+	OPTS(o)->stdin_path = xstrdup(a);
+	return 0;
+}
+
+static int set_report(void *o, const char *a, struct pd_err **err)
+{
+	if (!*a)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--report needs a file, or - for stdout");
+	free(OPTS(o)->report_path);
+	OPTS(o)->report_path = xstrdup(a);
+	return 0;
+}
+
 static int set_dump_spec(void *o, const char *a, struct pd_err **err)
 {
 	OPTS(o)->dump_spec = true;
@@ -574,6 +627,15 @@ static const struct cli_opt run_table[] = {
 	  "publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] (implies bridge)" },
 	{ "dns", 0, true, add_dns, "a DNS server for /etc/resolv.conf (repeatable)" },
 	{ "add-host", 0, true, add_add_host, "add NAME:IP to /etc/hosts (repeatable)" },
+	{ "timeout", 0, true, set_timeout,
+	  "kill the container this long after its command started (2s, 500ms)" },
+	{ "cpu-time", 0, true, set_cpu_time,
+	  "kill the container once all its processes used this much CPU time" },
+	{ "output-limit", 0, true, set_output_limit,
+	  "cut stdout+stderr past this size and kill the container (64k, 1m)" },
+	{ "stdin", 0, true, set_stdin, "the command's stdin: a copy of FILE (a regular file or a pipe)" },
+	{ "report", 0, true, set_report,
+	  "write how the run ended as one JSON line to FILE (- : stdout, last)" },
 	{ "dump-spec", 0, false, set_dump_spec,
 	  "print the container's OCI runtime spec (config.json); run nothing" },
 	{ "help", 0, false, set_help, "show this help" },
@@ -603,6 +665,25 @@ static void binds_first(struct pd_config *c)
 				v[k++] = c->mounts[i];
 	free(c->mounts);
 	c->mounts = v;
+}
+
+/* The judge's options are about one run of a command fed from a file. */
+static int judge_conflicts(const struct run_opts *o, struct pd_err **err)
+{
+	const struct pd_config *c = &o->cfg;
+	bool judged = c->judge.timeout_ms || c->judge.cpu_time_ms || c->judge.output_limit || o->report_path;
+	if (judged && c->restart != PD_RESTART_NO)
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "conflicting options: --restart and --timeout/--cpu-time/--output-limit/--report "
+		    "(they judge one run)");
+	if (o->stdin_path && (c->interactive || c->tty))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --stdin and %s",
+				    c->interactive ? "--interactive" : "--tty");
+	if (o->report_path && !strcmp(o->report_path, "-") && o->detach)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--report - needs a foreground run (with --detach give --report FILE)");
+	return 0;
 }
 
 static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
@@ -639,6 +720,8 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--health-restart needs --health-cmd");
 	if (c->remove && c->restart != PD_RESTART_NO)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --restart and --rm");
+	if (judge_conflicts(o, err) < 0)
+		return -1;
 	if (pd_netcfg_finish(&c->net, err) < 0)
 		return -1;
 	return pd_container_check_limits(&c->limits, err);
@@ -682,6 +765,44 @@ static int run_image(struct run_opts *o, const char *root, char ***rest, struct 
 	return r;
 }
 
+/* --report FILE is opened before anything runs: a path that cannot be
+ * written is refused at once, and the monitor (which writes the report of
+ * a detached run too) gets the descriptor. */
+static int open_report(struct run_opts *o, struct pd_err **err)
+{
+	if (!o->report_path)
+		return 0;
+	if (!strcmp(o->report_path, "-")) {
+		o->report_stdout = true;
+		return 0;
+	}
+	o->report_fd = open(o->report_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0644);
+	if (o->report_fd < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "--report '%s'", o->report_path);
+	return 0;
+}
+
+/* A run that failed before its command ran still gets its report: the
+ * verdict runtime-error, with the exit status and the reason. */
+static void report_failure(struct run_opts *o, const struct pd_err *e)
+{
+	if (o->started || (o->report_fd < 0 && !o->report_stdout))
+		return;
+	_cleanup_free_ char *why =
+	    e->errnum ? xasprintf("%s: %s", e->msg, strerror(e->errnum)) : xstrdup(e->msg);
+	struct pd_run_facts f = {
+		.id = o->cfg.id, .started = false, .start_exit = pd_err_exec_status(e->kind), .error = why
+	};
+	_cleanup_free_ char *json = pd_judge_report(&f, &o->cfg.judge);
+	_cleanup_free_ char *line = xasprintf("%s\n", json);
+	if (o->report_stdout) {
+		fputs(line, stdout);
+		fflush(stdout);
+	} else {
+		pd_write_all(o->report_fd, line, strlen(line));
+	}
+}
+
 static int run_main(const struct cli_global *g, struct run_opts *o, int argc, char **argv,
 		    struct pd_err **err)
 {
@@ -692,6 +813,8 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		usage();
 		return 0;
 	}
+	if (open_report(o, err) < 0)
+		return -1;
 	/* Before the state root is made: a refused run creates nothing. */
 	_cleanup_free_ char *want = pd_state_root_path(g->root);
 	if (pd_volumes_check_state_root(&o->cfg, want, err) < 0)
@@ -709,32 +832,49 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		printf("%s\n", spec);
 		return 0;
 	}
+	_cleanup_close_ int stdin_fd = o->stdin_path ? pd_sealed_copy(o->stdin_path, "--stdin", err) : -1;
+	if (o->stdin_path && stdin_fd < 0)
+		return -1;
+	struct pd_start_io io = { .stdin_fd = stdin_fd,
+				  .report_fd = o->report_fd,
+				  .report_to_owner = o->report_stdout };
 	int attach_fd = -1;
 	pid_t pid = 0;
-	if (pd_container_start(&o->cfg, root, o->detach, &attach_fd, &pid, err) < 0)
+	if (pd_container_start(&o->cfg, root, o->detach, &io, &attach_fd, &pid, err) < 0)
 		return -1;
+	o->started = true;
 	if (o->detach) {
 		printf("%s\n", o->cfg.id);
 		return 0;
 	}
 	if (!o->detach_keys)
 		o->detach_keys = xstrdup("\x10\x11");
-	int r =
-	    cli_attach_session(attach_fd, pid, o->cfg.tty, o->cfg.interactive, o->detach_keys, &code, err);
+	struct pd_attach_end end = { 0 };
+	int r = cli_attach_session(attach_fd, pid, o->cfg.tty, o->cfg.interactive, o->detach_keys, &end,
+				   &code, err);
 	close(attach_fd);
+	/* The report is the last line of stdout, on a line of its own. */
+	if (end.report)
+		printf("%s%s\n", end.stdout_mid_line ? "\n" : "", end.report);
+	free(end.report);
 	return r < 0 ? -1 : r == 1 ? 0 : code;
 }
 
 int cli_run(const struct cli_global *g, int argc, char **argv)
 {
-	struct run_opts o = { 0 };
+	struct run_opts o = { .report_fd = -1 };
 	pd_config_init(&o.cfg);
 	_cleanup_err_ struct pd_err *err = NULL;
 	int code = run_main(g, &o, argc, argv, &err);
 	if (code < 0) {
 		pd_err_print(err);
 		code = pd_err_exec_status(err->kind);
+		report_failure(&o, err);
 	}
+	if (o.report_fd >= 0)
+		close(o.report_fd);
+	free(o.stdin_path);
+	free(o.report_path);
 	free(o.cmd);
 	free(o.entrypoint);
 	free(o.detach_keys);

@@ -17,6 +17,7 @@ enum attach_type {
 	ATTACH_STDIN = 6,     /* client -> monitor: bytes for the container's stdin */
 	ATTACH_STDIN_EOF = 7, /* client -> monitor: the client's input ended */
 	ATTACH_RESIZE = 8,    /* client -> monitor: struct attach_resize */
+	ATTACH_REPORT = 9,    /* payload: the run's report, JSON text (run --report -) */
 };
 
 struct attach_resize {

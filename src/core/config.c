@@ -763,6 +763,11 @@ json_t *pd_config_json(const struct pd_config *c)
 		json_object_set_new(o, "MaskedPaths", strv_json(c->masked_paths));
 	if (c->readonly_paths)
 		json_object_set_new(o, "ReadonlyPaths", strv_json(c->readonly_paths));
+	if (c->judge.timeout_ms || c->judge.cpu_time_ms || c->judge.output_limit)
+		json_object_set_new(o, "RunLimits",
+				    json_pack("{s:I, s:I, s:I}", "TimeoutMs", (json_int_t)c->judge.timeout_ms,
+					      "CpuTimeMs", (json_int_t)c->judge.cpu_time_ms, "OutputLimit",
+					      (json_int_t)c->judge.output_limit));
 	return o;
 }
 
@@ -1222,6 +1227,21 @@ static int decode_process(json_t *o, struct pd_config *c, struct pd_err **err)
 	return 0;
 }
 
+/* RunLimits: the judge's limits (run --timeout, --cpu-time, --output-limit). */
+static int decode_judge(json_t *o, struct pd_judge *j, struct pd_err **err)
+{
+	json_t *r;
+	if (get_object(o, "RunLimits", &r, err) < 0)
+		return -1;
+	if (!r)
+		return 0;
+	return get_u64(r, "TimeoutMs", &j->timeout_ms, err) < 0 ||
+		       get_u64(r, "CpuTimeMs", &j->cpu_time_ms, err) < 0 ||
+		       get_u64(r, "OutputLimit", &j->output_limit, err) < 0
+		   ? -1
+		   : 0;
+}
+
 int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **err)
 {
 	pd_config_init(out);
@@ -1238,7 +1258,8 @@ int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **er
 	    get_bool(o, "Privileged", &out->privileged, err) < 0 ||
 	    get_bool(o, "Rootless", &out->rootless, err) < 0 || decode_net(o, &out->net, err) < 0 ||
 	    get_bool(o, "AutoRemove", &out->remove, err) < 0 || decode_restart(o, out, err) < 0 ||
-	    decode_health(o, &out->health, err) < 0 || decode_log_config(o, out, err) < 0)
+	    decode_health(o, &out->health, err) < 0 || decode_log_config(o, out, err) < 0 ||
+	    decode_judge(o, &out->judge, err) < 0)
 		return -1;
 	return 0;
 }

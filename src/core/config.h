@@ -85,6 +85,14 @@ struct pd_health {
 	bool restart_unhealthy;	  /* --health-restart: kill an unhealthy container so --restart acts */
 };
 
+/* A judge's per-run limits (run --timeout, --cpu-time, --output-limit),
+ * enforced by the monitor; 0: not set.  See core/judge.h. */
+struct pd_judge {
+	uint64_t timeout_ms;   /* wall clock from the command's start */
+	uint64_t cpu_time_ms;  /* CPU time of the whole group (user + system) */
+	uint64_t output_limit; /* bytes of stdout + stderr */
+};
+
 /* One process resource limit (setrlimit); RLIM_INFINITY is unlimited. */
 struct pd_rlimit {
 	int type; /* RLIMIT_* */
@@ -152,6 +160,7 @@ struct pd_config {
 	enum pd_restart restart;
 	unsigned restart_max; /* on-failure:MAX, 0 = no maximum */
 	struct pd_health health;
+	struct pd_judge judge;
 	uint64_t log_max_size; /* --log-opt max-size: rotate the log at this size; 0 never */
 	unsigned log_max_file; /* --log-opt max-file: log files kept in all; 0 means 1 */
 };

@@ -383,8 +383,8 @@ static int await_start(int fd, pid_t *pid, struct pd_err **err)
 	return pd_fail(err, 0, "the monitor ended before the container started");
 }
 
-int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int *attach_fd, pid_t *pid,
-		       struct pd_err **err)
+int pd_container_start(struct pd_config *cfg, const char *root, bool detach, const struct pd_start_io *io,
+		       int *attach_fd, pid_t *pid, struct pd_err **err)
 {
 	/* The container's v1 cgroup move is ~5 ms away: start its wait now. */
 	pd_cg_prime(cfg->rootless);
@@ -427,6 +427,9 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int
 		.lowers = lowers,
 		.dir = dir,
 		.client_fd = sv[1],
+		.stdin_fd = io ? io->stdin_fd : -1,
+		.report_fd = io ? io->report_fd : -1,
+		.report_to_owner = io && io->report_to_owner,
 	};
 	spawn_monitor(&a, sv[0]);
 	close(sv[1]);
@@ -580,6 +583,10 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 		if (type == ATTACH_STDOUT || type == ATTACH_STDERR) {
 			/* A closed stdout (| head) must not stop the container. */
 			pd_write_all(type == ATTACH_STDOUT ? 1 : 2, buf, (size_t)n);
+			if (type == ATTACH_STDOUT && n > 0 && o->end)
+				o->end->stdout_mid_line = buf[n - 1] != '\n';
+		} else if (type == ATTACH_REPORT && o->end && !o->end->report) {
+			o->end->report = xstrndup(buf, (size_t)n);
 		} else if (type == ATTACH_EXIT && n == sizeof(int32_t)) {
 			*exit_code = *(int32_t *)buf;
 			ret = 0;

@@ -17,16 +17,33 @@ char *pd_state_root(const char *arg, struct pd_err **err);
  * frees. */
 char *pd_state_root_path(const char *arg);
 
+/* What one start takes beyond the config: descriptors of this invocation,
+ * handed to the monitor (which keeps them across its fork) and never to
+ * the container but as said. */
+struct pd_start_io {
+	int stdin_fd;	      /* run --stdin: the container's stdin (a sealed copy), or -1 */
+	int report_fd;	      /* run --report FILE: the monitor writes the report here, or -1 */
+	bool report_to_owner; /* run --report -: the report comes to the attached `run` */
+};
+
 /* Write the record ('creating'), prepare the rootfs, start the monitor and
  * wait until the command runs.  On success *attach_fd (when not `detach`)
  * streams the container's output (pd_container_attach).  On failure the
- * error's kind tells 125/126/127. */
-int pd_container_start(struct pd_config *cfg, const char *root, bool detach, int *attach_fd, pid_t *pid,
-		       struct pd_err **err);
+ * error's kind tells 125/126/127.  `io` may be NULL (none of it). */
+int pd_container_start(struct pd_config *cfg, const char *root, bool detach, const struct pd_start_io *io,
+		       int *attach_fd, pid_t *pid, struct pd_err **err);
+
+/* What an attached session learnt besides the exit status (a `run`'s). */
+struct pd_attach_end {
+	char *report;	      /* the run's report (run --report -), or NULL; caller frees */
+	bool stdout_mid_line; /* the last byte written to stdout was not a newline */
+};
+
 struct pd_attach_opts {
-	bool stdin_open;	 /* send our stdin (0) to the container */
-	bool tty;		 /* the container has a terminal: send window sizes */
-	const char *detach_keys; /* byte sequence that detaches; NULL: none */
+	bool stdin_open;	   /* send our stdin (0) to the container */
+	bool tty;		   /* the container has a terminal: send window sizes */
+	const char *detach_keys;   /* byte sequence that detaches; NULL: none */
+	struct pd_attach_end *end; /* filled when not NULL */
 };
 
 /* Copy the container's stdout/stderr to fds 1 and 2 (and, with

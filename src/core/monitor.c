@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -41,6 +42,7 @@
 
 #include "core/attach.h"
 #include "core/health.h"
+#include "core/judge.h"
 #include "core/init.h"
 #include "core/logs.h"
 #include "core/network.h"
@@ -114,6 +116,15 @@ struct monitor {
 	bool oom;
 	struct pd_network_run net; /* veth/rules or the rootless helper */
 	struct start st;	   /* the start under way (start_container) */
+
+	/* Judge mode (cfg->judge, run --report): the current run's clock,
+	 * output count and the limit it was killed for. */
+	int64_t t_start, t_exit; /* monotonic ns: the command's execve, its exit */
+	int64_t cpu_check_at;	 /* monotonic ns of the next CPU time check; 0: none */
+	enum pd_limit_hit hit;
+	uint64_t output_bytes;
+	struct rusage ru; /* the init's, from wait4 */
+	char *report;	  /* the last run's report (when one was asked for) */
 };
 
 static void drop_client(struct monitor *m, size_t i)
@@ -289,6 +300,10 @@ static int step_pipes(struct monitor *m, struct pd_err **err)
 	if (pipe2(s->out, O_CLOEXEC) < 0 || pipe2(s->errp, O_CLOEXEC) < 0 ||
 	    sync_pair(s->sv, pd_err_ignore(status)) < 0 || (want_pipe && pipe2(s->in, O_CLOEXEC) < 0))
 		return pd_fail(err, errno, "create pipes");
+	/* run --stdin: the sealed copy, from its start at each start. */
+	if (m->a->stdin_fd >= 0 &&
+	    ((s->in[0] = fcntl(m->a->stdin_fd, F_DUPFD_CLOEXEC, 3)) < 0 || lseek(s->in[0], 0, SEEK_SET) < 0))
+		return pd_fail(err, errno, "set up the container's stdin");
 	return 0;
 }
 
@@ -327,7 +342,16 @@ static int step_context(struct monitor *m, struct pd_err **err)
 static int step_cgroup(struct monitor *m, struct pd_err **err)
 {
 	m->cg = pd_cg_create(m->a->cfg->id, &m->a->cfg->limits, m->a->cfg->rootless, err);
-	return m->cg ? 0 : -1;
+	if (!m->cg)
+		return -1;
+	/* --cpu-time counts the whole group's CPU time: without a group (rootless
+	 * on a v1 host) it cannot be enforced, and says so. */
+	struct pd_cg_usage u;
+	if (m->a->cfg->judge.cpu_time_ms && pd_cg_usage(m->cg, &u, err) < 0) {
+		pd_err_prefix(err, "--cpu-time needs the container's cgroup CPU accounting");
+		return -1;
+	}
+	return 0;
 }
 
 /* The child, born in its group where the kernel can (CLONE_INTO_CGROUP),
@@ -492,6 +516,80 @@ static struct sync_msg failure_msg(const struct start_failure *f)
 	return msg;
 }
 
+/* The monitor kills the container for a limit: the init is the first
+ * process of its PID namespace, so everything in it dies with it.  Only
+ * while the init is not reaped (its pid cannot be another's yet). */
+static void judge_kill(struct monitor *m, enum pd_limit_hit why)
+{
+	if (m->hit != PD_HIT_NONE || m->draining || m->pid <= 0)
+		return;
+	m->hit = why;
+	kill(m->pid, SIGKILL);
+}
+
+/* --output-limit: count what was read, and keep only what fits (what
+ * comes past it, also after the kill, is dropped).  The bytes to keep. */
+static size_t judge_count_output(struct monitor *m, size_t n)
+{
+	uint64_t limit = m->a->cfg->judge.output_limit, before = m->output_bytes;
+	m->output_bytes += n;
+	if (!limit || m->output_bytes <= limit)
+		return n;
+	judge_kill(m, PD_HIT_OUTPUT);
+	return before < limit ? (size_t)(limit - before) : 0;
+}
+
+/* CPU time can grow by at most the number of CPUs per unit of wall time:
+ * the next check is when the rest of the budget could be spent at the
+ * earliest, and at least 10 ms away (so a check costs nothing). */
+#define CPU_CHECK_MIN_NS 10000000LL
+
+static void judge_schedule_cpu(struct monitor *m, uint64_t used_ns)
+{
+	uint64_t limit = m->a->cfg->judge.cpu_time_ms * 1000000ULL;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t in = used_ns < limit ? (int64_t)((limit - used_ns) / (uint64_t)(n > 0 ? n : 1)) : 0;
+	m->cpu_check_at = pd_mono_ns() + (in > CPU_CHECK_MIN_NS ? in : CPU_CHECK_MIN_NS);
+}
+
+/* Milliseconds until the next limit check is due (0: now), -1 when none. */
+static int judge_wait_ms(const struct monitor *m)
+{
+	const struct pd_judge *j = &m->a->cfg->judge;
+	if (m->hit != PD_HIT_NONE || (!j->timeout_ms && !m->cpu_check_at))
+		return -1;
+	int64_t due = INT64_MAX;
+	if (j->timeout_ms)
+		due = m->t_start + (int64_t)j->timeout_ms * 1000000;
+	if (m->cpu_check_at && m->cpu_check_at < due)
+		due = m->cpu_check_at;
+	int64_t left = due - pd_mono_ns();
+	if (left <= 0)
+		return 0;
+	left = (left + 999999) / 1000000;
+	return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* The limit checks that are due: the wall clock, the group's CPU time. */
+static void judge_check(struct monitor *m)
+{
+	const struct pd_judge *j = &m->a->cfg->judge;
+	int64_t now = pd_mono_ns();
+	if (j->timeout_ms && now >= m->t_start + (int64_t)j->timeout_ms * 1000000)
+		judge_kill(m, PD_HIT_TIMEOUT);
+	if (m->hit != PD_HIT_NONE || !m->cpu_check_at || now < m->cpu_check_at)
+		return;
+	struct pd_cg_usage u;
+	if (pd_cg_usage(m->cg, &u, pd_err_ignore(status)) < 0) {
+		m->cpu_check_at = 0; /* checked readable at the start: the group is gone */
+		return;
+	}
+	if (u.cpu_ns >= j->cpu_time_ms * 1000000ULL)
+		judge_kill(m, PD_HIT_CPU_TIME);
+	else
+		judge_schedule_cpu(m, u.cpu_ns);
+}
+
 static void pump(struct monitor *m, int *fd, int stream)
 {
 	char buf[ATTACH_MAX_PAYLOAD];
@@ -503,6 +601,9 @@ static void pump(struct monitor *m, int *fd, int stream)
 		*fd = -1;
 		return;
 	}
+	n = judge_count_output(m, (size_t)n);
+	if (n == 0)
+		return;
 	if (m->log)
 		pd_log_write(m->log, stream, buf, (size_t)n);
 	send_client(m, stream == 1 ? ATTACH_STDOUT : ATTACH_STDERR, buf, (size_t)n);
@@ -556,7 +657,14 @@ static int supervise(struct monitor *m)
 		/* After the exit, the pipes close as soon as the last process of
 		 * the namespace is gone; don't wait forever for a straggler (but
 		 * do for an owner that is still taking the output). */
-		int ready = poll(p, ARRAY_SIZE(p), exited && !paced ? 2000 : idle ? -1 : IDLE_AFTER_MS);
+		int idle_ms = exited && !paced ? 2000 : idle ? -1 : IDLE_AFTER_MS;
+		int limit_ms = exited ? -1 : judge_wait_ms(m);
+		bool for_limit = limit_ms >= 0 && (idle_ms < 0 || limit_ms < idle_ms);
+		int ready = poll(p, ARRAY_SIZE(p), for_limit ? limit_ms : idle_ms);
+		if (limit_ms >= 0)
+			judge_check(m);
+		if (ready == 0 && for_limit)
+			continue;
 		if (ready == 0 && exited && !paced)
 			break;
 		if (ready == 0) {
@@ -587,10 +695,13 @@ static int supervise(struct monitor *m)
 				;
 			int st;
 			pid_t r;
-			while ((r = waitpid(-1, &st, WNOHANG)) > 0)
+			struct rusage ru;
+			while ((r = wait4(-1, &st, WNOHANG, &ru)) > 0)
 				if (r == m->pid) {
 					status = st;
 					exited = true;
+					m->t_exit = pd_mono_ns();
+					m->ru = ru;
 				}
 		}
 	}
@@ -755,6 +866,44 @@ static void finish_cgroup(struct monitor *m)
 	m->cg = NULL;
 }
 
+/* The command runs: its clock starts, its counts are reset. */
+static void judge_begin(struct monitor *m)
+{
+	m->t_start = m->t_exit = pd_mono_ns();
+	m->hit = PD_HIT_NONE;
+	m->output_bytes = 0;
+	m->cpu_check_at = 0;
+	m->ru = (struct rusage){ 0 };
+	if (m->a->cfg->judge.cpu_time_ms)
+		judge_schedule_cpu(m, 0);
+}
+
+static bool wants_report(const struct monitor *m)
+{
+	return m->a->report_fd >= 0 || m->a->report_to_owner;
+}
+
+/* The run ended: its report, from the group's accounting before the group
+ * goes.  (A start that failed is reported by the CLI, which heard why.) */
+static void judge_report(struct monitor *m, int status)
+{
+	if (!wants_report(m))
+		return;
+	struct pd_run_facts f = {
+		.id = m->a->cfg->id,
+		.started = true,
+		.wait_status = status,
+		.hit = m->hit,
+		.oom = m->oom,
+		.wall_ns = (uint64_t)(m->t_exit - m->t_start),
+		.ru = m->ru,
+		.output_bytes = m->output_bytes,
+	};
+	f.has_usage = m->cg && pd_cg_usage(m->cg, &f.usage, pd_err_ignore(optional)) == 0;
+	free(m->report);
+	m->report = pd_judge_report(&f, &m->a->cfg->judge);
+}
+
 /* One run of the container: 0 with *exit_code once it ended, -1 when it
  * could not start (*failure filled). */
 static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_code,
@@ -771,6 +920,7 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 		return -1;
 	}
 	m->pid_start = pd_proc_start_time(m->pid);
+	judge_begin(m);
 	struct attach_started st = started_msg(m);
 	if (m->store) {
 		pd_store_set_running(m->store, id, m->pid, st.pid_start, getpid(),
@@ -786,6 +936,7 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 	 * client has heard the exit (nothing can run in it any more: the
 	 * namespace's init is gone, and with it every process). */
 	check_oom(m);
+	judge_report(m, status);
 	pd_network_detach(&m->net, m->a->cfg);
 	*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return 0;
@@ -917,6 +1068,12 @@ void monitor_main(struct monitor_args *a)
 			pd_store_delete(m.store, id, pd_err_ignore(unreportable));
 	}
 	int32_t code = exit_code;
+	if (started && m.report && a->report_fd >= 0) {
+		_cleanup_free_ char *line = xasprintf("%s\n", m.report);
+		pd_write_all(a->report_fd, line, strlen(line));
+	}
+	if (started && m.report && a->report_to_owner)
+		send_client(&m, ATTACH_REPORT, m.report, strlen(m.report));
 	if (started)
 		send_client(&m, ATTACH_EXIT, &code, sizeof(code));
 	else
@@ -929,6 +1086,7 @@ void monitor_main(struct monitor_args *a)
 	pd_log_close(take_ptr(&m.log));
 	close(m.listen_fd);
 	free(error);
+	free(m.report);
 	pd_err_free(failure.err);
 	relay_queue_reset(&m.input);
 	pd_seccomp_free(m.seccomp);

@@ -8,6 +8,9 @@ struct monitor_args {
 	char **lowers;	  /* overlay lower dirs, top first */
 	const char *dir;  /* containers/<ID> */
 	int client_fd;	  /* attach socket end for the starting CLI */
+	int stdin_fd;	  /* run --stdin (see struct pd_start_io), or -1 */
+	int report_fd;	  /* run --report FILE, or -1 */
+	bool report_to_owner;
 };
 
 /* Start the container and supervise it until it ends; never returns. */

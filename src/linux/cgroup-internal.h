@@ -61,6 +61,7 @@ struct cg_ops {
 	int (*prepare_update)(struct pd_cgroup *cg, const struct pd_limits *l, struct pd_err **err);
 	int (*add_pid)(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
 	int (*stats)(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err);
+	int (*usage)(struct pd_cgroup *cg, struct pd_cg_usage *out, struct pd_err **err);
 	int (*oom_fd)(struct pd_cgroup *cg);
 	bool (*oom_killed)(struct pd_cgroup *cg);
 	/* Freeze or thaw, and wait (bounded) until the kernel reports it. */

@@ -502,6 +502,26 @@ static int cg1_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_er
 	return 0;
 }
 
+static int cg1_usage(struct pd_cgroup *cg, struct pd_cg_usage *out, struct pd_err **err)
+{
+	const char *acct = ctl_dir(cg, CG1_CPUACCT), *mem = ctl_dir(cg, CG1_MEMORY),
+		   *pids = ctl_dir(cg, CG1_PIDS);
+	if (!acct)
+		return pd_fail(err, ENOTSUP, "no cpuacct hierarchy: the CPU time cannot be read");
+	if (cg_read_u64(acct, "cpuacct.usage", &out->cpu_ns, err) < 0)
+		return -1;
+	/* Split by where each charge found the task (kernel 4.7+); the total
+	 * above is exact, the split is the kernel's. */
+	if (cg_read_u64(acct, "cpuacct.usage_user", &out->cpu_user_ns, pd_err_ignore(optional)) < 0 ||
+	    cg_read_u64(acct, "cpuacct.usage_sys", &out->cpu_system_ns, pd_err_ignore(optional)) < 0)
+		out->cpu_user_ns = out->cpu_ns, out->cpu_system_ns = 0;
+	out->has_mem_peak = mem && cg_read_u64(mem, "memory.max_usage_in_bytes", &out->mem_peak,
+					       pd_err_ignore(optional)) == 0;
+	out->has_pids_peak =
+	    pids && cg_read_u64(pids, "pids.peak", &out->pids_peak, pd_err_ignore(optional)) == 0;
+	return 0;
+}
+
 static int cg1_oom_fd(struct pd_cgroup *cg)
 {
 	const char *mem = ctl_dir(cg, CG1_MEMORY);
@@ -688,6 +708,7 @@ const struct cg_ops cg1_ops = {
 	.prepare_update = cg1_prepare_update,
 	.add_pid = cg1_add_pid,
 	.stats = cg1_stats,
+	.usage = cg1_usage,
 	.oom_fd = cg1_oom_fd,
 	.oom_killed = cg1_oom_killed,
 	.freeze = cg1_freeze,

@@ -413,6 +413,26 @@ static int cg2_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_er
 	return 0;
 }
 
+static int cg2_usage(struct pd_cgroup *cg, struct pd_cg_usage *out, struct pd_err **err)
+{
+	_cleanup_free_ char *cpu = cg_read(cg->path, "cpu.stat", err);
+	if (!cpu)
+		return -1;
+	uint64_t usec = 0, user = 0, sys = 0;
+	cg_parse_keyed(cpu, "usage_usec", &usec);
+	cg_parse_keyed(cpu, "user_usec", &user);
+	cg_parse_keyed(cpu, "system_usec", &sys);
+	out->cpu_ns = usec * 1000;
+	out->cpu_user_ns = user * 1000;
+	out->cpu_system_ns = sys * 1000;
+	/* memory.peak since 5.19, pids.peak since 6.1. */
+	out->has_mem_peak =
+	    cg_read_u64(cg->path, "memory.peak", &out->mem_peak, pd_err_ignore(optional)) == 0;
+	out->has_pids_peak =
+	    cg_read_u64(cg->path, "pids.peak", &out->pids_peak, pd_err_ignore(optional)) == 0;
+	return 0;
+}
+
 static int cg2_oom_fd(struct pd_cgroup *cg)
 {
 	if (!cg_file_exists(cg->path, "memory.events"))
@@ -521,6 +541,7 @@ const struct cg_ops cg2_ops = {
 	.prepare_update = cg2_prepare_update,
 	.add_pid = cg2_add_pid,
 	.stats = cg2_stats,
+	.usage = cg2_usage,
 	.oom_fd = cg2_oom_fd,
 	.oom_killed = cg2_oom_killed,
 	.freeze = cg2_freeze,

@@ -626,6 +626,11 @@ static int none_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_e
 	return none_missing(cg, err);
 }
 
+static int none_usage(struct pd_cgroup *cg, struct pd_cg_usage *out, struct pd_err **err)
+{
+	return none_missing(cg, err);
+}
+
 static int none_freeze(struct pd_cgroup *cg, bool frozen, struct pd_err **err)
 {
 	return none_missing(cg, err);
@@ -670,6 +675,7 @@ static const struct cg_ops cg_none_ops = {
 	.prepare_update = none_limits,
 	.add_pid = none_add_pid,
 	.stats = none_stats,
+	.usage = none_usage,
 	.oom_fd = none_oom_fd,
 	.oom_killed = none_oom_killed,
 	.freeze = none_freeze,
@@ -968,6 +974,12 @@ int pd_cg_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **e
 {
 	*out = (struct pd_cg_stats){ 0 };
 	return cg->ops->stats(cg, out, err);
+}
+
+int pd_cg_usage(struct pd_cgroup *cg, struct pd_cg_usage *out, struct pd_err **err)
+{
+	*out = (struct pd_cg_usage){ 0 };
+	return cg->ops->usage(cg, out, err);
 }
 
 int pd_cg_oom_fd(struct pd_cgroup *cg)

@@ -91,6 +91,19 @@ struct pd_cg_stats {
 	uint64_t pids;	       /* tasks in the group */
 };
 
+/* What a group used over its life (a run's accounting: judge reports).
+ * A has_ flag is false when the host has no such file (no controller, an
+ * older kernel). */
+struct pd_cg_usage {
+	uint64_t cpu_ns;	/* user + system */
+	uint64_t cpu_user_ns;	/* v1 cpuacct.usage_user, v2 cpu.stat user_usec */
+	uint64_t cpu_system_ns; /* v1 cpuacct.usage_sys, v2 cpu.stat system_usec */
+	bool has_mem_peak;
+	uint64_t mem_peak; /* bytes: v1 memory.max_usage_in_bytes, v2 memory.peak */
+	bool has_pids_peak;
+	uint64_t pids_peak; /* pids.peak (v1 and v2, kernel 6.1+) */
+};
+
 struct pd_cgroup; /* opaque: back end and paths */
 
 enum pd_cg_mode { PD_CG_V2, PD_CG_V1, PD_CG_NONE };
@@ -227,6 +240,11 @@ int pd_cg_add_pid(struct pd_cgroup *cg, pid_t pid, struct pd_err **err);
 int pd_cg_clone_fd(const struct pd_cgroup *cg);
 
 int pd_cg_stats(struct pd_cgroup *cg, struct pd_cg_stats *out, struct pd_err **err);
+
+/* The group's accounting since it was made (see struct pd_cg_usage): the
+ * CPU time always (ENOTSUP without a cpuacct hierarchy on v1, and on the
+ * 'none' back end), the peaks where the host has them. */
+int pd_cg_usage(struct pd_cgroup *cg, struct pd_cg_usage *out, struct pd_err **err);
 
 /* An fd (owned by `cg`, CLOEXEC, non-blocking) that becomes readable when an
  * OOM event may have happened, or -1 when unsupported.  Made on the first

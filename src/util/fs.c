@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -337,6 +338,51 @@ char *pd_read_regular(const char *path, const char *what, size_t max_mib, size_t
 	if (len_out)
 		*len_out = got;
 	return take_ptr(&buf);
+}
+
+int pd_sealed_copy(const char *path, const char *what, struct pd_err **err)
+{
+	/* Opened without blocking first, so a device or a FIFO is seen before
+	 * anything waits on it; a FIFO is then opened as a shell's `< fifo`
+	 * would, waiting for its writer. */
+	_cleanup_close_ int src = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (src < 0 || fstat(src, &st) < 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "%s '%s'", what, path);
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "%s '%s': not a regular file or a pipe", what,
+				    path);
+	if (S_ISFIFO(st.st_mode)) {
+		close(src);
+		src = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+		if (src < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "%s '%s'", what, path);
+	}
+	_cleanup_close_ int mem = memfd_create("pocket-docker-stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mem < 0)
+		return pd_fail(err, errno, "create a memory file for %s", what);
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(src, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "read %s '%s'", what, path);
+		if (n == 0)
+			break;
+		if (pd_write_all(mem, buf, (size_t)n) < 0)
+			return pd_fail(err, errno, "copy %s '%s' into memory", what, path);
+	}
+	if (fcntl(mem, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		return pd_fail(err, errno, "seal the copy of %s '%s'", what, path);
+	/* A read-only open of the copy: the descriptor the container gets
+	 * says O_RDONLY, as a shell's `< file` would. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", mem);
+	int ro = open(self, O_RDONLY | O_CLOEXEC);
+	if (ro < 0)
+		return pd_fail(err, errno, "reopen the copy of %s '%s'", what, path);
+	return ro;
 }
 
 char *pd_read_file(const char *path, size_t *len_out, struct pd_err **err)

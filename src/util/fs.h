@@ -31,6 +31,15 @@ char *pd_read_fd(int fd, size_t size, size_t *len_out);
  * is its length. */
 char *pd_read_regular(const char *path, const char *what, size_t max_mib, size_t *len_out,
 		      struct pd_err **err);
+/* A sealed in-memory copy of the file at `path` (run --stdin): a regular
+ * file, or a FIFO or pipe read to its end (`--stdin <(cmd)`); anything else
+ * is a usage error naming "WHAT 'PATH'".  The copy is a memfd sealed
+ * against writing, growing and shrinking, and the fd returned is a
+ * read-only open of it (CLOEXEC) at offset 0: whoever gets it, a
+ * container's root included, can neither change the caller's file through
+ * it (no reopening /proc/self/fd/0 for writing as the file's owner) nor the
+ * copy.  It lives in memory for as long as an fd holds it. */
+int pd_sealed_copy(const char *path, const char *what, struct pd_err **err);
 bool pd_is_dir(const char *path);
 /* Close every fd from `lowest` up but the ones in `keep` (-1 entries
  * ignored; at most 16), 0-2 included unless kept or below `lowest`: a

@@ -179,6 +179,7 @@ static void populate(struct pd_config *c)
 	c->health.restart_unhealthy = true;
 	c->log_max_size = 10 << 20;
 	c->log_max_file = 3;
+	c->judge = (struct pd_judge){ .timeout_ms = 2000, .cpu_time_ms = 1500, .output_limit = 65536 };
 }
 
 static void assert_config_equal(const struct pd_config *a, const struct pd_config *b)
@@ -249,6 +250,9 @@ static void assert_config_equal(const struct pd_config *a, const struct pd_confi
 	assert_int_equal(a->health.restart_unhealthy, b->health.restart_unhealthy);
 	assert_int_equal(a->log_max_size, b->log_max_size);
 	assert_int_equal(a->log_max_file, b->log_max_file);
+	assert_int_equal(a->judge.timeout_ms, b->judge.timeout_ms);
+	assert_int_equal(a->judge.cpu_time_ms, b->judge.cpu_time_ms);
+	assert_int_equal(a->judge.output_limit, b->judge.output_limit);
 }
 
 /* Encoded into a record and decoded, a config comes back field for field;
