@@ -19,14 +19,15 @@
 #               crun as above with the nearest thing to a report a judge can have around it:
 #               wall time, user and system time and the largest RSS (not the cgroup's peak)
 #               of the process tree that crun reaped, and the exit status.
-#   bwrap       timeout -s KILL 2 setpriv --reuid=65534 --regid=65534 --clear-groups
+#   bwrap       timeout -s KILL 2 setpriv --reuid=U --regid=U --clear-groups
 #                 prlimit --as=256m --nproc=64 bwrap --unshare-all --die-with-parent
 #                 --ro-bind DIR / --proc /proc --dev /dev sh -c ... < IN
 #               bubblewrap has no cgroups: the limits are rlimits.  RLIMIT_AS caps the address
 #               space of each process (not the memory of the whole sandbox), and RLIMIT_NPROC
-#               counts every process of the user, so bwrap runs as nobody (as root the limit
-#               does not hold): the two runs of a parallel batch share those 64.  The root is
-#               read-only (pocket-docker's and crun's are writable).  No report.
+#               counts every process of the user, so bwrap runs as an unused uid U of its own
+#               (as root the limit does not hold; as nobody, other programs' processes count):
+#               the two runs of a parallel batch share those 64.  The root is read-only
+#               (pocket-docker's and crun's are writable).  No report.
 #   bwrap-time  /usr/bin/time ... around the bwrap command above, as for crun-time.
 #
 # A batch is N runs, sequential or two at a time, from a small bash script (a loop that forks
@@ -95,7 +96,10 @@ bundle "$J/bundle-sleep" /bin/sleep $((100000 + $$))
 # (CLEAN), as a judge would have to do.  bwrap's --die-with-parent takes its sandbox down.
 TIME_FMT='%e %U %S %M %x'
 SLEEP=$((100000 + $$)) # a `sleep` argument of this script's own, to look for leftovers
-BWRAP=(timeout -s KILL "$SECS" setpriv --reuid=65534 --regid=65534 --clear-groups
+# bwrap's user: a uid of this run's own (no other process may count against its RLIMIT_NPROC;
+# nobody's processes of other programs made runs fail).
+BUID=$((2000000000 + $$ % 100000))
+BWRAP=(timeout -s KILL "$SECS" setpriv --reuid="$BUID" --regid="$BUID" --clear-groups
 	prlimit --as="$MEM" --nproc="$PIDS" -- bwrap --unshare-all --die-with-parent
 	--ro-bind "$FIX_DIR" / --proc /proc --dev /dev)
 cmd_of() { # NAME sleep|prog: sets CMD, CLEAN and STDIN
@@ -261,7 +265,7 @@ desc = {
     "pd": "pocket-docker run --rm --memory 256m --pids-limit 64 --timeout 2s --stdin IN --report FILE",
     "crun": "timeout -s KILL 2 crun run (bundle: memory 256m, pids 64) < IN",
     "crun-time": "/usr/bin/time -o FILE timeout -s KILL 2 crun run (same bundle) < IN",
-    "bwrap": "timeout -s KILL 2 setpriv (nobody) prlimit --as=256m --nproc=64 bwrap --unshare-all < IN",
+    "bwrap": "timeout -s KILL 2 setpriv (a uid of its own) prlimit --as=256m --nproc=64 bwrap --unshare-all < IN",
     "bwrap-time": "/usr/bin/time -o FILE timeout ... bwrap (as bwrap) < IN",
 }
 def rate(k):
@@ -301,7 +305,7 @@ python3 "$BENCH_DIR/report.py" --section judge --md "$MD" --machine "$TMP/machin
 	--tsv "**Judge throughput**: $N runs of \`sh -c 'read -r x; echo \"\$x\"'\` with stdin from a file and stdout to a file, sequentially and two at a time; medians of the batch times.|$TMP/judge.tsv" \
 	"${SKIP_ARGS[@]}" "${TARGETS[@]}" \
 	--note "Each batch is a bash loop that forks one command per run with its redirections (\`wait -n\` keeps two running), under \`hyperfine -N --runs 1\`; $ROUNDS round(s), the order rotating between rounds. The last column is pocket-docker's runs per second over the runtime's (above 1: pocket-docker is faster)." \
-	--note "What each side does: pd's limits are its cgroup (memory 256m, pids 64), its 2 s limit is its own, and it writes the JSON report (verdict, times, cgroup peak memory, PIDs peak). crun gets the same cgroup limits from its bundle and coreutils' \`timeout -s KILL 2\`; it leaves no report (its cgroup is gone when it exits), crun-time adds GNU time's wall/user/system time, largest RSS and status. bwrap has no cgroups: \`prlimit --as=256m --nproc=64\` as user nobody (RLIMIT_NPROC does not hold for root; the two runs of a parallel batch share it), a read-only root, \`timeout -s KILL 2\`; bwrap-time adds GNU time." \
+	--note "What each side does: pd's limits are its cgroup (memory 256m, pids 64), its 2 s limit is its own, and it writes the JSON report (verdict, times, cgroup peak memory, PIDs peak). crun gets the same cgroup limits from its bundle and coreutils' \`timeout -s KILL 2\`; it leaves no report (its cgroup is gone when it exits), crun-time adds GNU time's wall/user/system time, largest RSS and status. bwrap has no cgroups: \`prlimit --as=256m --nproc=64\` as an unused uid of its own (RLIMIT_NPROC does not hold for root, and counts every process of the user; the two runs of a parallel batch share it), a read-only root, \`timeout -s KILL 2\`; bwrap-time adds GNU time." \
 	--note "Checked before measuring: each side ran the program once (right output; pd's verdict ok) and a long \`sleep\` under the same limits: $(paste -sd';' "$J/killed" | sed 's/;/; /g'). After measuring, every run of the last batch of each kind had printed its input." \
 	--note "All runtimes run in one private mount namespace in which \`/sys/fs/cgroup/unified\` is unmounted (crun refuses hybrid hosts); see the start-up section."
 cp "$TMP/judge.tsv" "$BENCH_OUT/judge.tsv"
