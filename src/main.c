@@ -1,16 +1,21 @@
 /* pocket-docker: the command table.  Global flags come before the command.
  * Every command exits 125 on bad input (usage errors, unknown flags, no such
- * container or image): see cli_exit_code(). */
+ * container or image): see cli_exit_code().  `container` and `image` group
+ * Docker's management-command names of the same commands. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
-static const struct {
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+struct command {
 	const char *name;
 	int (*run)(const struct cli_global *g, int argc, char **argv);
 	const char *summary;
-} commands[] = {
+};
+
+static const struct command commands[] = {
 	{ "run", cli_run, "Run a command in a new container" },
 	{ "attach", cli_attach, "Attach to a running container" },
 	{ "exec", cli_exec, "Run a command in a running container" },
@@ -20,6 +25,11 @@ static const struct {
 	{ "kill", cli_kill, "Send a signal to containers" },
 	{ "rm", cli_rm, "Remove containers" },
 	{ "wait", cli_wait, "Wait for containers to exit; print exit codes" },
+	{ "pause", cli_pause, "Pause all processes within containers" },
+	{ "unpause", cli_unpause, "Unpause all processes within containers" },
+	{ "rename", cli_rename, "Rename a container" },
+	{ "top", cli_top, "Display the running processes of a container" },
+	{ "port", cli_port, "List port mappings of a container" },
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
@@ -30,15 +40,80 @@ static const struct {
 	{ "version", cli_version, "Show the version" },
 };
 
+/* `pocket-docker container ls` is `pocket-docker ps`, and so on. */
+static const struct command container_commands[] = {
+	{ "attach", cli_attach, "Attach to a running container" },
+	{ "exec", cli_exec, "Run a command in a running container" },
+	{ "inspect", cli_inspect, "Show containers' records as JSON" },
+	{ "kill", cli_kill, "Send a signal to containers" },
+	{ "logs", cli_logs, "Show a container's output" },
+	{ "ls", cli_ps, "List containers" },
+	{ "list", cli_ps, "List containers" },
+	{ "ps", cli_ps, "List containers" },
+	{ "pause", cli_pause, "Pause all processes within containers" },
+	{ "port", cli_port, "List port mappings of a container" },
+	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
+	{ "rename", cli_rename, "Rename a container" },
+	{ "rm", cli_rm, "Remove containers" },
+	{ "remove", cli_rm, "Remove containers" },
+	{ "run", cli_run, "Run a command in a new container" },
+	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
+	{ "stop", cli_stop, "Stop containers (SIGTERM, then SIGKILL)" },
+	{ "top", cli_top, "Display the running processes of a container" },
+	{ "unpause", cli_unpause, "Unpause all processes within containers" },
+	{ "wait", cli_wait, "Wait for containers to exit; print exit codes" },
+};
+
+static const struct command image_commands[] = {
+	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
+	{ "ls", cli_images, "List images" },
+	{ "list", cli_images, "List images" },
+	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
+	{ "rm", cli_rmi, "Remove images" },
+	{ "remove", cli_rmi, "Remove images" },
+};
+
+static const struct {
+	const char *name;
+	const struct command *sub;
+	size_t n;
+	const char *summary;
+} groups[] = {
+	{ "container", container_commands, N_OF(container_commands), "Manage containers" },
+	{ "image", image_commands, N_OF(image_commands), "Manage images" },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: pocket-docker [--root DIR] COMMAND [OPTIONS]\n\n"
 		   "A daemon-free container runtime.\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < N_OF(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nManagement commands:\n");
+	for (size_t i = 0; i < N_OF(groups); i++)
+		fprintf(f, "  %-10s %s\n", groups[i].name, groups[i].summary);
 	fprintf(f, "\nGlobal options:\n  --root DIR   state root (default: $POCKET_DOCKER_ROOT or "
 		   "~/.pocket-docker)\n"
 		   "  --version    print the version\n");
+}
+
+/* `pocket-docker GROUP SUBCOMMAND ...`: argv[0] is GROUP. */
+static int run_group(size_t gi, const struct cli_global *g, int argc, char **argv)
+{
+	const char *name = groups[gi].name;
+	bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+	if (argc < 2 || help) {
+		FILE *f = help ? stdout : stderr;
+		fprintf(f, "Usage: pocket-docker %s COMMAND\n\n%s\n\nCommands:\n", name, groups[gi].summary);
+		for (size_t i = 0; i < groups[gi].n; i++)
+			fprintf(f, "  %-10s %s\n", groups[gi].sub[i].name, groups[gi].sub[i].summary);
+		return help ? 0 : CLI_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < groups[gi].n; i++)
+		if (!strcmp(argv[1], groups[gi].sub[i].name))
+			return groups[gi].sub[i].run(g, argc - 1, argv + 1);
+	return cli_usage_error("unknown command '%s %s' (see 'pocket-docker %s --help')", name, argv[1],
+			       name);
 }
 
 int main(int argc, char **argv)
@@ -70,8 +145,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+	for (size_t c = 0; c < N_OF(commands); c++)
 		if (!strcmp(argv[i], commands[c].name))
 			return commands[c].run(&g, argc - i, argv + i);
+	for (size_t c = 0; c < N_OF(groups); c++)
+		if (!strcmp(argv[i], groups[c].name))
+			return run_group(c, &g, argc - i, argv + i);
 	return cli_usage_error("unknown command '%s' (see 'pocket-docker --help')", argv[i]);
 }

@@ -116,3 +116,8 @@ int cli_pull(const struct cli_global *g, int argc, char **argv);
 int cli_images(const struct cli_global *g, int argc, char **argv);
 int cli_rmi(const struct cli_global *g, int argc, char **argv);
 int cli_import(const struct cli_global *g, int argc, char **argv);
+int cli_pause(const struct cli_global *g, int argc, char **argv);
+int cli_unpause(const struct cli_global *g, int argc, char **argv);
+int cli_rename(const struct cli_global *g, int argc, char **argv);
+int cli_top(const struct cli_global *g, int argc, char **argv);
+int cli_port(const struct cli_global *g, int argc, char **argv);

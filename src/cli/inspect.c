@@ -47,9 +47,9 @@ static json_t *state_json(const struct pd_record *r)
 {
 	bool running = r->state == PD_STATE_RUNNING || r->state == PD_STATE_STOPPING;
 	json_t *st = json_object();
-	json_object_set_new(st, "Status", json_string(pd_state_name(r->state)));
+	json_object_set_new(st, "Status", json_string(pd_record_state_name(r)));
 	json_object_set_new(st, "Running", json_boolean(running));
-	json_object_set_new(st, "Paused", json_false());
+	json_object_set_new(st, "Paused", json_boolean(r->paused));
 	json_object_set_new(st, "Restarting", json_boolean(r->state == PD_STATE_RESTARTING));
 	json_object_set_new(st, "OOMKilled", json_boolean(r->oom_killed));
 	json_object_set_new(st, "Dead", json_false());

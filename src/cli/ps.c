@@ -185,7 +185,7 @@ static char *status_text(const struct pd_record *r, int64_t now)
 	case PD_STATE_RUNNING:
 	case PD_STATE_STOPPING:
 		cli_human_duration(now - r->started_ns, d, sizeof(d));
-		return xasprintf("Up %s%s", d, health_suffix(r));
+		return xasprintf("Up %s%s", d, r->paused ? " (Paused)" : health_suffix(r));
 	case PD_STATE_RESTARTING:
 		cli_human_duration(now - r->finished_ns, d, sizeof(d));
 		return xasprintf("Restarting (%d) %s ago", r->exit_code, d);
@@ -204,7 +204,7 @@ static void print_json(const struct pd_record *r, const char *cmd, const char *s
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", r->id, "Names", r->name,
 			      "Image", r->image, "Command", cmd, "CreatedAt", created, "Status", status,
-			      "State", pd_state_name(r->state), "Ports", ports);
+			      "State", pd_record_state_name(r), "Ports", ports);
 	char *s = json_dumps(o, JSON_COMPACT);
 	printf("%s\n", s);
 	free(s);
@@ -299,7 +299,7 @@ static json_t *row_json(const struct ps_ctx *c, const struct pd_record *r, const
 		      cmd, "CreatedAt", at, "ID", id, "Image", r->image ? r->image : "", "Labels", labels,
 		      "LocalVolumes", "0", "Mounts", mounts, "Names", r->name ? r->name : "", "Networks",
 		      net ? net : "", "Ports", ports ? ports : "", "RunningFor", created, "Size", size,
-		      "State", pd_state_name(r->state), "Status", status);
+		      "State", pd_record_state_name(r), "Status", status);
 	json_decref(conf);
 	pd_config_free(&cfg);
 	return o;
@@ -447,7 +447,7 @@ static int filter_matches(const char *root, const char *filter, const struct pd_
 	size_t klen = (size_t)(eq - filter);
 #define KEY(k) (klen == strlen(k) && !strncmp(filter, k, klen))
 	if (KEY("status"))
-		return !strcmp(v, pd_state_name(r->state));
+		return !strcmp(v, pd_record_state_name(r));
 	if (KEY("name"))
 		return name_matches(v, r->name);
 	if (KEY("id"))

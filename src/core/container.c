@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/attach.h"
+#include "core/control.h"
 #include "core/detach.h"
 #include "core/logs.h"
 #include "core/monitor.h"
@@ -676,6 +677,12 @@ static int stop_params_of(const struct pd_record *r, int timeout_s, int64_t *gra
 	return sig > 0 ? sig : SIGTERM;
 }
 
+static int stop_signal_of(const struct pd_record *r)
+{
+	int64_t unused;
+	return stop_params_of(r, 0, &unused);
+}
+
 /* A live record's container init, or -1. */
 static int open_container_pidfd(const struct pd_record *r)
 {
@@ -781,8 +788,10 @@ int pd_container_stop(const char *root, char **refs, int timeout_s, pd_report_fn
 		ok[i] = true;
 		cfd[i] = open_container_pidfd(&r);
 		mfd[i] = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
-		if (cfd[i] >= 0)
+		if (cfd[i] >= 0) {
 			kill(r.pid, stop_params_of(&r, timeout_s, &grace[i]));
+			pd_container_thaw_for_signal(&r);
+		}
 		pd_record_free(&r);
 	}
 	kill_after_grace(cfd, grace, n);
@@ -815,6 +824,8 @@ int pd_container_kill(const char *root, const char *ref, int sig, struct pd_err 
 		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s is not running", r.id);
 	else if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
 		ret = pd_fail(err, errno, "send signal %d to container %.12s", sig, r.id);
+	else if (sig == SIGKILL || sig == stop_signal_of(&r))
+		pd_container_thaw_for_signal(&r);
 	pd_record_free(&r);
 	return ret;
 }
@@ -881,8 +892,10 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 			goto out;
 		}
 		int c = open_container_pidfd(&r), m = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
-		if (c >= 0)
+		if (c >= 0) {
 			syscall(SYS_pidfd_send_signal, c, SIGKILL, NULL, 0);
+			pd_container_thaw_for_signal(&r);
+		}
 		wait_pidfds(&c, 1, 10000);
 		wait_pidfds(&m, 1, 10000);
 	}

@@ -15,6 +15,28 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
+/* r->paused from the freezer of a running container's cgroup: only a live
+ * record is read (ps over many exited records reads no cgroup), and a
+ * group that cannot be read counts as not frozen. */
+static void mark_paused(struct pd_record *r)
+{
+	r->paused = false;
+	if (r->state != PD_STATE_RUNNING && r->state != PD_STATE_STOPPING)
+		return;
+	struct pd_cgroup *cg = pd_cg_open(r->id, pd_record_rootless(r), pd_err_ignore(optional));
+	if (!cg)
+		return;
+	bool frozen = false;
+	if (pd_cg_is_frozen(cg, &frozen, pd_err_ignore(optional)) == 0)
+		r->paused = frozen;
+	pd_cg_free(cg);
+}
+
+const char *pd_record_state_name(const struct pd_record *r)
+{
+	return r->paused ? "paused" : pd_state_name(r->state);
+}
+
 int pd_container_lookup(const char *root, const char *ref, struct pd_record *out, struct pd_err **err)
 {
 	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
@@ -23,6 +45,7 @@ int pd_container_lookup(const char *root, const char *ref, struct pd_record *out
 	if (pd_store_find(s, ref, out, err) < 0)
 		return -1;
 	pd_container_refresh(s, out);
+	mark_paused(out);
 	return 0;
 }
 
@@ -38,6 +61,7 @@ int pd_container_lookup_each(const char *root, char **refs, bool network, struct
 		if (pd_store_find(s, refs[i], &v[i].rec, &v[i].err) < 0)
 			continue;
 		pd_container_refresh(s, &v[i].rec);
+		mark_paused(&v[i].rec);
 		if (network)
 			v[i].network = pd_network_settings_json(s, v[i].rec.id);
 	}
@@ -89,6 +113,7 @@ int pd_container_list(const char *root, enum pd_list_filter which, struct pd_por
 			pd_record_free(&v[i]);
 			continue;
 		}
+		mark_paused(&v[i]);
 		if (kept != i)
 			v[kept] = v[i];
 		kept++;

@@ -14,6 +14,14 @@
 #include "core/store.h"
 #include "util/error.h"
 
+/* Every record these calls return has `paused` set from its cgroup's
+ * freezer when it is running (a record that is not running reads no
+ * cgroup). */
+
+/* Docker's State.Status of a record: "paused" for a paused one, else
+ * pd_state_name(r->state). */
+const char *pd_record_state_name(const struct pd_record *r);
+
 /* Find one container by full id, unique id prefix or name; its record,
  * refreshed.  Free with pd_record_free. */
 int pd_container_lookup(const char *root, const char *ref, struct pd_record *out, struct pd_err **err);

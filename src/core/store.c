@@ -446,6 +446,33 @@ int pd_store_set_health(struct pd_store *s, const char *id, const char *health_j
 	return update(s, "UPDATE containers SET health = ?2 WHERE id = ?1", id, NULL, 0, health_json, err);
 }
 
+int pd_store_rename(struct pd_store *s, const char *id, const char *name, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "UPDATE containers SET name = ?2 WHERE id = ?1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_fail(s, err, "prepare rename");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_CONSTRAINT)
+		return store_fail(s, err, "rename container");
+	/* The name column is UNIQUE: the one failure a rename can meet
+	 * besides the database's own. */
+	struct pd_record other;
+	if (pd_store_find(s, name, &other, pd_err_ignore(optional)) == 0) {
+		pd_fail_kind(err, PD_ERR_USAGE, 0,
+			     "the container name \"%s\" is already in use by container \"%.12s\"; "
+			     "remove or rename that container to reuse the name",
+			     name, other.id);
+		pd_record_free(&other);
+		return -1;
+	}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0, "the container name \"%s\" is already in use", name);
+}
+
 int pd_store_delete(struct pd_store *s, const char *id, struct pd_err **err)
 {
 	return update(s, "DELETE FROM containers WHERE id = ?1", id, NULL, 0, NULL, err);

@@ -42,6 +42,9 @@ struct pd_record {
 	int restart_count;
 	char *error;  /* why it failed to start, if it did */
 	char *health; /* health JSON or NULL */
+	/* Not stored: the container's cgroup is frozen (`pause`).  Set by
+	 * the queries of query.h for a running record; false otherwise. */
+	bool paused;
 };
 
 void pd_record_free(struct pd_record *r);
@@ -78,4 +81,7 @@ int pd_store_set_restarting(struct pd_store *s, const char *id, int exit_code, b
 int pd_store_set_stop_requested(struct pd_store *s, const char *id, struct pd_err **err);
 int pd_store_set_restart(struct pd_store *s, const char *id, int restart_count, struct pd_err **err);
 int pd_store_set_health(struct pd_store *s, const char *id, const char *health_json, struct pd_err **err);
+/* Give the record `id` the name `name`.  A name already in use is an
+ * error (PD_ERR_USAGE) naming the container that holds it. */
+int pd_store_rename(struct pd_store *s, const char *id, const char *name, struct pd_err **err);
 int pd_store_delete(struct pd_store *s, const char *id, struct pd_err **err);
