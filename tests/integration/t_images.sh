@@ -738,7 +738,7 @@ test_unknown_images() {
 	assert_exit 1 "pull of an unknown repository"
 	assert_error_line "pull of an unknown repository"
 	assert_contains "$ERR" "not found" "unknown manifest"
-	pd run --rm "nosuch-$T_TAG" true
+	pd run --rm --pull never "nosuch-$T_TAG" true
 	assert_exit 125 "run of an unknown image"
 	assert_error_line "run of an unknown image"
 	assert_contains "$ERR" "no such image" "run of an unknown image"

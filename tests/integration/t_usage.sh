@@ -242,7 +242,7 @@ test_exit_codes_every_command() {
 	pd rmi "nosuch-$T_TAG"
 	assert_exit 125 "rmi of an unknown image"
 	assert_error_line "rmi of an unknown image"
-	pd run --rm "nosuch-$T_TAG" true
+	pd run --rm --pull never "nosuch-$T_TAG" true
 	assert_exit 125 "run of an unknown image"
 	assert_error_line "run of an unknown image"
 	pd pull "Bad//Ref"
