@@ -20,13 +20,14 @@
 #               wall time, user and system time and the largest RSS (not the cgroup's peak)
 #               of the process tree that crun reaped, and the exit status.
 #   bwrap       timeout -s KILL 2 setpriv --reuid=U --regid=U --clear-groups
-#                 prlimit --as=256m --nproc=64 bwrap --unshare-all --die-with-parent
+#                 prlimit --as=256m bwrap --unshare-all --die-with-parent
 #                 --ro-bind DIR / --proc /proc --dev /dev sh -c ... < IN
-#               bubblewrap has no cgroups: the limits are rlimits.  RLIMIT_AS caps the address
-#               space of each process (not the memory of the whole sandbox), and RLIMIT_NPROC
-#               counts every process of the user, so bwrap runs as an unused uid U of its own
-#               (as root the limit does not hold; as nobody, other programs' processes count):
-#               the two runs of a parallel batch share those 64.  The root is read-only
+#               bubblewrap has no cgroups: the limit is an rlimit.  RLIMIT_AS caps the address
+#               space of each process (not the memory of the whole sandbox).  There is no PIDs
+#               limit: RLIMIT_NPROC does not hold for root, and for an ordinary uid it counts
+#               across every sandbox of the user (with --nproc=64, most runs of a parallel batch
+#               failed to fork its pid 1), so it is left out, which spares bwrap work the others
+#               do.  bwrap runs as an unused uid U of its own.  The root is read-only
 #               (pocket-docker's and crun's are writable).  No report.
 #   bwrap-time  /usr/bin/time ... around the bwrap command above, as for crun-time.
 #
@@ -100,7 +101,7 @@ SLEEP=$((100000 + $$)) # a `sleep` argument of this script's own, to look for le
 # nobody's processes of other programs made runs fail).
 BUID=$((2000000000 + $$ % 100000))
 BWRAP=(timeout -s KILL "$SECS" setpriv --reuid="$BUID" --regid="$BUID" --clear-groups
-	prlimit --as="$MEM" --nproc="$PIDS" -- bwrap --unshare-all --die-with-parent
+	prlimit --as="$MEM" -- bwrap --unshare-all --die-with-parent
 	--ro-bind "$FIX_DIR" / --proc /proc --dev /dev)
 cmd_of() { # NAME sleep|prog: sets CMD, CLEAN and STDIN
 	local what=$2
@@ -265,7 +266,7 @@ desc = {
     "pd": "pocket-docker run --rm --memory 256m --pids-limit 64 --timeout 2s --stdin IN --report FILE",
     "crun": "timeout -s KILL 2 crun run (bundle: memory 256m, pids 64) < IN",
     "crun-time": "/usr/bin/time -o FILE timeout -s KILL 2 crun run (same bundle) < IN",
-    "bwrap": "timeout -s KILL 2 setpriv (a uid of its own) prlimit --as=256m --nproc=64 bwrap --unshare-all < IN",
+    "bwrap": "timeout -s KILL 2 setpriv (a uid of its own) prlimit --as=256m bwrap --unshare-all < IN",
     "bwrap-time": "/usr/bin/time -o FILE timeout ... bwrap (as bwrap) < IN",
 }
 def rate(k):
@@ -305,7 +306,7 @@ python3 "$BENCH_DIR/report.py" --section judge --md "$MD" --machine "$TMP/machin
 	--tsv "**Judge throughput**: $N runs of \`sh -c 'read -r x; echo \"\$x\"'\` with stdin from a file and stdout to a file, sequentially and two at a time; medians of the batch times.|$TMP/judge.tsv" \
 	"${SKIP_ARGS[@]}" "${TARGETS[@]}" \
 	--note "Each batch is a bash loop that forks one command per run with its redirections (\`wait -n\` keeps two running), under \`hyperfine -N --runs 1\`; $ROUNDS round(s), the order rotating between rounds. The last column is pocket-docker's runs per second over the runtime's (above 1: pocket-docker is faster)." \
-	--note "What each side does: pd's limits are its cgroup (memory 256m, pids 64), its 2 s limit is its own, and it writes the JSON report (verdict, times, cgroup peak memory, PIDs peak). crun gets the same cgroup limits from its bundle and coreutils' \`timeout -s KILL 2\` (which kills crun, not the container: a run that ends with status 137 is followed by \`crun delete -f ID\`, as a judge must do); it leaves no report (its cgroup is gone when it exits), crun-time adds GNU time's wall/user/system time, largest RSS and status. bwrap has no cgroups: \`prlimit --as=256m --nproc=64\` as an unused uid of its own (RLIMIT_NPROC does not hold for root, and counts every process of the user; the two runs of a parallel batch share it), a read-only root, \`timeout -s KILL 2\`; bwrap-time adds GNU time." \
+	--note "What each side does: pd's limits are its cgroup (memory 256m, pids 64), its 2 s limit is its own, and it writes the JSON report (verdict, times, cgroup peak memory, PIDs peak). crun gets the same cgroup limits from its bundle and coreutils' \`timeout -s KILL 2\` (which kills crun, not the container: a run that ends with status 137 is followed by \`crun delete -f ID\`, as a judge must do); it leaves no report (its cgroup is gone when it exits), crun-time adds GNU time's wall/user/system time, largest RSS and status. bwrap has no cgroups: \`prlimit --as=256m\` as an unused uid of its own, and no PIDs limit at all (RLIMIT_NPROC does not hold for root, and as an ordinary uid it is counted across sandboxes: with --nproc=64 most runs of a parallel batch failed to fork, so it is left out, which spares bwrap work the others do), a read-only root, \`timeout -s KILL 2\`; bwrap-time adds GNU time." \
 	--note "Checked before measuring: each side ran the program once (right output; pd's verdict ok) and a long \`sleep\` under the same limits: $(paste -sd';' "$J/killed" | sed 's/;/; /g'). After measuring, every run of the last batch of each kind had printed its input." \
 	--note "All runtimes run in one private mount namespace in which \`/sys/fs/cgroup/unified\` is unmounted (crun refuses hybrid hosts); see the start-up section."
 cp "$TMP/judge.tsv" "$BENCH_OUT/judge.tsv"

@@ -76,6 +76,20 @@ int cli_flag_help(void *o, const char *a, struct pd_err **err);
 int cli_parse_flags(const struct cli_opt *table, struct cli_flags *f, int argc, char **argv, char ***pos,
 		    const char *usage);
 void cli_flags_free(struct cli_flags *f);
+/* --format of a list command (ps, images): "json" sets f->json, "table"
+ * is the default layout, anything else is a Go template kept in
+ * f->format (parsed when the list is printed). */
+int cli_set_list_format(void *o, const char *a, struct pd_err **err);
+
+/* A --format template over a list of rows (util/template.h): init, add each
+ * row, print.  cli_tmpl_add takes the row; on failure it frees the list.
+ * cli_tmpl_print takes the header row (Docker's column names), prints the
+ * result and frees the list.  Errors are prefixed "--format". */
+struct pd_tmpl_list;
+struct json_t;
+int cli_tmpl_init(struct pd_tmpl_list *l, const char *format, struct pd_err **err);
+int cli_tmpl_add(struct pd_tmpl_list *l, struct json_t *row, struct pd_err **err);
+int cli_tmpl_print(struct pd_tmpl_list *l, struct json_t *head, struct pd_err **err);
 
 /* Aligned output as Docker prints it: each column as wide as its widest
  * cell plus three spaces, the last one unpadded.  Cells are copied. */

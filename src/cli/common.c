@@ -1,4 +1,5 @@
 /* Helpers shared by the commands (see cli.h). */
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/container.h"
 #include "util/cleanup.h"
+#include "util/template.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -188,4 +190,48 @@ void cli_table_free(struct cli_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	*t = (struct cli_table){ 0 };
+}
+
+int cli_set_list_format(void *o, const char *a, struct pd_err **err)
+{
+	struct cli_flags *f = o;
+	free(f->format);
+	f->format = NULL;
+	f->json = !strcmp(a, "json");
+	if (!f->json && strcmp(a, "table") != 0)
+		f->format = xstrdup(a);
+	return 0;
+}
+
+int cli_tmpl_init(struct pd_tmpl_list *l, const char *format, struct pd_err **err)
+{
+	if (pd_tmpl_list_init(l, format, err) < 0) {
+		pd_err_prefix(err, "--format");
+		return -1;
+	}
+	return 0;
+}
+
+int cli_tmpl_add(struct pd_tmpl_list *l, json_t *row, struct pd_err **err)
+{
+	int r = pd_tmpl_list_add(l, row, err);
+	json_decref(row);
+	if (r < 0) {
+		pd_tmpl_list_free(l);
+		pd_err_prefix(err, "--format");
+		return -1;
+	}
+	return 0;
+}
+
+int cli_tmpl_print(struct pd_tmpl_list *l, json_t *head, struct pd_err **err)
+{
+	char *out = pd_tmpl_list_finish(l, head, err);
+	json_decref(head);
+	pd_tmpl_list_free(l);
+	if (!out)
+		return -1;
+	fputs(out, stdout);
+	free(out);
+	return 0;
 }

@@ -174,22 +174,9 @@ static int images_quiet(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
-/* "json" is images' own layout, "table" the default one; anything else
- * is a template, parsed when the list is printed. */
-static int images_format(void *o, const char *a, struct pd_err **err)
-{
-	struct cli_flags *f = o;
-	free(f->format);
-	f->format = NULL;
-	f->json = !strcmp(a, "json");
-	if (!f->json && strcmp(a, "table") != 0)
-		f->format = xstrdup(a);
-	return 0;
-}
-
 static const struct cli_opt images_table[] = {
 	{ "quiet", 'q', false, images_quiet, "print only image ids" },
-	{ "format", 0, true, images_format,
+	{ "format", 0, true, cli_set_list_format,
 	  "json, table, or a Go template ('table {{.Repository}}\\t{{.ID}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
@@ -247,34 +234,20 @@ static int print_images_template(const char *format, const struct pd_image_rec *
 				 struct pd_err **err)
 {
 	struct pd_tmpl_list l;
-	if (pd_tmpl_list_init(&l, format, err) < 0) {
-		pd_err_prefix(err, "--format");
+	if (cli_tmpl_init(&l, format, err) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < (v[i].n_names ? v[i].n_names : 1); k++) {
 			json_t *row = image_row_json(&v[i], v[i].n_names ? &v[i].names[k] : NULL, now);
-			int r = pd_tmpl_list_add(&l, row, err);
-			json_decref(row);
-			if (r < 0) {
-				pd_tmpl_list_free(&l);
-				pd_err_prefix(err, "--format");
+			if (cli_tmpl_add(&l, row, err) < 0)
 				return -1;
-			}
 		}
 	json_t *head =
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "CONTAINERS",
 		      "CreatedAt", "CREATED AT", "CreatedSince", "CREATED", "Digest", "DIGEST", "ID",
 		      "IMAGE ID", "Repository", "REPOSITORY", "SharedSize", "SHARED SIZE", "Size", "SIZE",
 		      "Tag", "TAG", "UniqueSize", "UNIQUE SIZE", "VirtualSize", "VIRTUAL SIZE");
-	char *out = pd_tmpl_list_finish(&l, head, err);
-	json_decref(head);
-	pd_tmpl_list_free(&l);
-	if (!out)
-		return -1;
-	fputs(out, stdout);
-	free(out);
-	return 0;
+	return cli_tmpl_print(&l, head, err);
 }
 
 int cli_images(const struct cli_global *g, int argc, char **argv)

@@ -43,19 +43,6 @@ static int set_no_trunc(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
-/* "json" and "table" are ps's own layouts; anything else is a template,
- * parsed when the list is printed. */
-static int set_format(void *o, const char *a, struct pd_err **err)
-{
-	struct cli_flags *f = o;
-	free(f->format);
-	f->format = NULL;
-	f->json = !strcmp(a, "json");
-	if (!f->json && strcmp(a, "table") != 0)
-		f->format = xstrdup(a);
-	return 0;
-}
-
 static const char *const status_names[] = { "created", "restarting", "running", "removing",
 					    "paused",  "exited",     "dead" };
 static const char *const health_names[] = { "starting", "healthy", "unhealthy", "none" };
@@ -135,7 +122,8 @@ static const struct cli_opt ps_table[] = {
 	{ "latest", 'l', false, set_latest, "show the newest container (all states)" },
 	{ "filter", 'f', true, set_filter,
 	  "KEY=VALUE: status, name, id, exited, before, since, ancestor, health, label" },
-	{ "format", 0, true, set_format, "json, table, or a Go template ('table {{.ID}}\\t{{.Status}}')" },
+	{ "format", 0, true, cli_set_list_format,
+	  "json, table, or a Go template ('table {{.ID}}\\t{{.Status}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
 };
@@ -542,30 +530,16 @@ static int select_records(const char *root, const struct ps_opts *o, struct pd_r
 static int print_template(const struct ps_ctx *c, const struct pd_record *v, size_t n, struct pd_err **err)
 {
 	struct pd_tmpl_list l;
-	if (pd_tmpl_list_init(&l, c->o->f.format, err) < 0) {
-		pd_err_prefix(err, "--format");
+	if (cli_tmpl_init(&l, c->o->f.format, err) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *ports = pd_network_ports_lookup(&c->ports, v[i].id);
 		json_t *row = row_json(c, &v[i], ports);
-		int r = pd_tmpl_list_add(&l, row, err);
-		json_decref(row);
-		if (r < 0) {
-			pd_tmpl_list_free(&l);
-			pd_err_prefix(err, "--format");
+		if (cli_tmpl_add(&l, row, err) < 0)
 			return -1;
-		}
 	}
 	json_t *head = header_json();
-	char *out = pd_tmpl_list_finish(&l, head, err);
-	json_decref(head);
-	pd_tmpl_list_free(&l);
-	if (!out)
-		return -1;
-	fputs(out, stdout);
-	free(out);
-	return 0;
+	return cli_tmpl_print(&l, head, err);
 }
 
 static int ps_main(const struct cli_global *g, struct ps_opts *o, char **pos, struct pd_err **err)

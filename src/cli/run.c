@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/container.h"
+#include "core/control.h"
 #include "core/query.h"
 #include "core/images.h"
 #include "core/judge.h"
@@ -59,14 +60,8 @@ static int set_cmd(void *o, const char *a, struct pd_err **err)
 
 static int set_name(void *o, const char *a, struct pd_err **err)
 {
-	for (const char *p = a; *p; p++)
-		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') || ('0' <= *p && *p <= '9') ||
-		      (p != a && strchr("_.-", *p))))
-			return pd_fail_kind(
-			    err, PD_ERR_USAGE, 0,
-			    "invalid container name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", a);
-	if (!*a)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container name is empty");
+	if (pd_container_name_check(a, err) < 0)
+		return -1;
 	free(OPTS(o)->cfg.name);
 	OPTS(o)->cfg.name = xstrdup(a);
 	return 0;

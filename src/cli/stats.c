@@ -142,10 +142,8 @@ static int print_template(const char *format, const struct sample *a, const stru
 			  struct pd_err **err)
 {
 	struct pd_tmpl_list l;
-	if (pd_tmpl_list_init(&l, format, err) < 0) {
-		pd_err_prefix(err, "--format");
+	if (cli_tmpl_init(&l, format, err) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < n; i++) {
 		char id[13];
 		struct cells c;
@@ -155,26 +153,14 @@ static int print_template(const char *format, const struct sample *a, const stru
 		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "--", "CPUPerc",
 			      c.cpu, "Container", b[i].ref ? b[i].ref : id, "ID", id, "MemPerc", c.pct,
 			      "MemUsage", c.mem, "Name", b[i].name, "NetIO", "--", "PIDs", c.pids);
-		int r = pd_tmpl_list_add(&l, row, err);
-		json_decref(row);
-		if (r < 0) {
-			pd_tmpl_list_free(&l);
-			pd_err_prefix(err, "--format");
+		if (cli_tmpl_add(&l, row, err) < 0)
 			return -1;
-		}
 	}
 	json_t *head =
 	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "BLOCK I/O", "CPUPerc",
 		      "CPU %", "Container", "CONTAINER", "ID", "CONTAINER ID", "MemPerc", "MEM %", "MemUsage",
 		      "MEM USAGE / LIMIT", "Name", "NAME", "NetIO", "NET I/O", "PIDs", "PIDS");
-	char *out = pd_tmpl_list_finish(&l, head, err);
-	json_decref(head);
-	pd_tmpl_list_free(&l);
-	if (!out)
-		return -1;
-	fputs(out, stdout);
-	free(out);
-	return 0;
+	return cli_tmpl_print(&l, head, err);
 }
 
 static int stats_main(const struct cli_global *g, const struct cli_flags *f, char **pos, struct pd_err **err)
@@ -182,10 +168,8 @@ static int stats_main(const struct cli_global *g, const struct cli_flags *f, cha
 	/* A template that does not parse is refused before any sampling. */
 	if (f->format) {
 		struct pd_tmpl_list l;
-		if (pd_tmpl_list_init(&l, f->format, err) < 0) {
-			pd_err_prefix(err, "--format");
+		if (cli_tmpl_init(&l, f->format, err) < 0)
 			return -1;
-		}
 		pd_tmpl_list_free(&l);
 	}
 	_cleanup_free_ char *root = pd_state_root(g->root, err);
