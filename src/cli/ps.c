@@ -128,7 +128,23 @@ static const struct cli_opt ps_table[] = {
 	{ 0 },
 };
 
-/* The command as Docker shows it: words joined by spaces, in quotes. */
+/* The length of the longest start of `s` of at most `max` bytes that
+ * ends on a whole UTF-8 character (a cut inside one would make the row
+ * invalid UTF-8, which JSON cannot hold). */
+static int utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return (int)n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return (int)n;
+}
+
+/* The command as Docker shows it: words joined by spaces, in quotes, with
+ * control characters escaped (an image's command is not trusted: a newline
+ * in it must not make a row of its own). */
 static char *command_text(const char *json, bool no_trunc)
 {
 	json_t *a = json_loads(json ? json : "[]", 0, NULL);
@@ -139,9 +155,10 @@ static char *command_text(const char *json, bool no_trunc)
 	json_decref(a);
 	_cleanup_free_ char *joined = v ? strv_join(v, " ") : xstrdup("");
 	strv_free(v);
-	if (!no_trunc && strlen(joined) > 20)
-		return xasprintf("\"%.19s…\"", joined);
-	return xasprintf("\"%s\"", joined);
+	_cleanup_free_ char *safe = str_escape(joined);
+	if (!no_trunc && strlen(safe) > 20)
+		return xasprintf("\"%.*s…\"", utf8_prefix(safe, 19), safe);
+	return xasprintf("\"%s\"", safe);
 }
 
 /* " (healthy)" from the stored State.Health ({"Status": ..., ...}), as
@@ -249,9 +266,10 @@ static char *mounts_text(json_t *conf, bool no_trunc)
 		if (!bind)
 			continue;
 		const char *colon = strchr(bind, ':');
-		_cleanup_free_ char *src = colon ? xstrndup(bind, (size_t)(colon - bind)) : xstrdup(bind);
+		_cleanup_free_ char *raw = colon ? xstrndup(bind, (size_t)(colon - bind)) : xstrdup(bind);
+		_cleanup_free_ char *src = str_escape(raw);
 		if (!no_trunc && strlen(src) > 15)
-			strv_push_take(&v, xasprintf("%.14s…", src));
+			strv_push_take(&v, xasprintf("%.*s…", utf8_prefix(src, 14), src));
 		else
 			strv_push(&v, src);
 	}
@@ -280,14 +298,17 @@ static json_t *row_json(const struct ps_ctx *c, const struct pd_record *r, const
 	go_time(r->created_ns, at, sizeof(at));
 	snprintf(id, sizeof(id), "%.*s", f->no_trunc ? 64 : 12, r->id);
 	const char *net = json_string_value(json_object_get(conf, "NetworkMode"));
-	_cleanup_free_ char *labels = ok && cfg.labels ? strv_join(cfg.labels, ",") : xstrdup("");
+	_cleanup_free_ char *joined = ok && cfg.labels ? strv_join(cfg.labels, ",") : xstrdup("");
+	/* Every text a user or an image chose is escaped: valid UTF-8 (which
+	 * JSON needs), no control characters. */
+	_cleanup_free_ char *labels = str_escape(joined);
+	_cleanup_free_ char *image = str_escape(r->image ? r->image : "");
 	/* Keys in sorted order: `{{json .}}` prints them as Docker does. */
-	json_t *o =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command",
-		      cmd, "CreatedAt", at, "ID", id, "Image", r->image ? r->image : "", "Labels", labels,
-		      "LocalVolumes", "0", "Mounts", mounts, "Names", r->name ? r->name : "", "Networks",
-		      net ? net : "", "Ports", ports ? ports : "", "RunningFor", created, "Size", size,
-		      "State", pd_record_state_name(r), "Status", status);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+			      "Command", cmd, "CreatedAt", at, "ID", id, "Image", image, "Labels", labels,
+			      "LocalVolumes", "0", "Mounts", mounts, "Names", r->name ? r->name : "",
+			      "Networks", net ? net : "", "Ports", ports ? ports : "", "RunningFor", created,
+			      "Size", size, "State", pd_record_state_name(r), "Status", status);
 	json_decref(conf);
 	pd_config_free(&cfg);
 	return o;

@@ -27,13 +27,14 @@ static int set_format(void *o, const char *a, struct pd_err **err)
 {
 	struct cli_flags *f = o;
 	free(f->format);
-	f->format = strcmp(a, "table") ? xstrdup(a) : NULL;
+	/* "json": one JSON object per container, as Docker prints it. */
+	f->format = !strcmp(a, "json") ? xstrdup("{{json .}}") : strcmp(a, "table") ? xstrdup(a) : NULL;
 	return 0;
 }
 
 static const struct cli_opt stats_table[] = {
 	{ "no-stream", 0, false, set_no_stream, "print one sample and exit" },
-	{ "format", 0, true, set_format, "a Go template ('table {{.Name}}\\t{{.CPUPerc}}')" },
+	{ "format", 0, true, set_format, "json, table, or a Go template ('table {{.Name}}\\t{{.CPUPerc}}')" },
 	{ "all", 'a', false, cli_flag_all, "accepted for compatibility: only running containers have stats" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },

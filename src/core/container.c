@@ -789,7 +789,9 @@ int pd_container_stop(const char *root, char **refs, int timeout_s, pd_report_fn
 		cfd[i] = open_container_pidfd(&r);
 		mfd[i] = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (cfd[i] >= 0) {
-			kill(r.pid, stop_params_of(&r, timeout_s, &grace[i]));
+			/* Through the pidfd: the pid could be another's by now. */
+			syscall(SYS_pidfd_send_signal, cfd[i], stop_params_of(&r, timeout_s, &grace[i]), NULL,
+				0);
 			pd_container_thaw_for_signal(&r);
 		}
 		pd_record_free(&r);

@@ -269,9 +269,28 @@ static int wait_setup(int fd, pid_t helper, int64_t deadline_ns, struct pd_err *
 	return 1;
 }
 
+/* A frozen group freezes whatever joins it: the helper would stop before
+ * it reports, and the command would run whenever the container is
+ * unpaused.  Refused instead, as Docker and runc refuse. */
+static int refuse_paused(const struct pd_record *r, const struct pd_config *ctr, struct pd_err **err)
+{
+	struct pd_cgroup *cg = ctr->cgroup_path
+				   ? pd_cg_open_at(ctr->cgroup_path, ctr->rootless, pd_err_ignore(optional))
+				   : pd_cg_open(r->id, ctr->rootless, pd_err_ignore(optional));
+	bool frozen = false;
+	if (cg && pd_cg_is_frozen(cg, &frozen, pd_err_ignore(optional)) < 0)
+		frozen = false;
+	pd_cg_free(cg);
+	return frozen ? pd_fail_kind(err, PD_ERR_USAGE, 0,
+				     "container %.12s is paused, unpause the container before exec", r->id)
+		      : 0;
+}
+
 pid_t pd_exec_start(const struct pd_record *r, const struct pd_config *ctr, int pidfd,
 		    const struct pd_exec_opts *o, const int stdio[3], int *pty_master, struct pd_err **err)
 {
+	if (refuse_paused(r, ctr, err) < 0)
+		return -1;
 	struct pd_config c;
 	pd_config_init(&c);
 	build_config(r, ctr, o, &c);

@@ -174,6 +174,15 @@ void health_main(const char *root, const char *id, const struct pd_health *h,
 	record(s, id, status, streak, log);
 	for (;;) {
 		sleep_ms(h->interval_ms);
+		/* No probe while paused (an exec is refused then): the status
+		 * stays as it was, as Docker's does. */
+		struct pd_record cur;
+		if (pd_container_lookup(root, id, &cur, pd_err_ignore(gone)) == 0) {
+			bool paused = cur.paused;
+			pd_record_free(&cur);
+			if (paused)
+				continue;
+		}
 		struct probe p;
 		run_probe(s, id, h, seccomp, &p);
 		json_array_append_new(log, probe_json(&p));

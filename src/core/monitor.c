@@ -525,6 +525,11 @@ static void judge_kill(struct monitor *m, enum pd_limit_hit why)
 		return;
 	m->hit = why;
 	kill(m->pid, SIGKILL);
+	/* A paused container (v1: frozen tasks act on no signal) is thawed
+	 * so that the kill takes effect now. */
+	bool frozen = false;
+	if (m->cg && pd_cg_is_frozen(m->cg, &frozen, pd_err_ignore(optional)) == 0 && frozen)
+		pd_cg_freeze(m->cg, false, pd_err_ignore(optional));
 }
 
 /* --output-limit: count what was read, and keep only what fits (what
@@ -661,10 +666,10 @@ static int supervise(struct monitor *m)
 		int limit_ms = exited ? -1 : judge_wait_ms(m);
 		bool for_limit = limit_ms >= 0 && (idle_ms < 0 || limit_ms < idle_ms);
 		int ready = poll(p, ARRAY_SIZE(p), for_limit ? limit_ms : idle_ms);
-		if (limit_ms >= 0)
+		if (ready == 0 && for_limit) {
 			judge_check(m);
-		if (ready == 0 && for_limit)
 			continue;
+		}
 		if (ready == 0 && exited && !paced)
 			break;
 		if (ready == 0) {
@@ -704,6 +709,10 @@ static int supervise(struct monitor *m)
 					m->ru = ru;
 				}
 		}
+		/* After the exit is reaped: a command that ended before its
+		 * deadline is never judged by it. */
+		if (limit_ms >= 0 && !exited)
+			judge_check(m);
 	}
 	close_input(m);
 	m->draining = false;

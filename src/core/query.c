@@ -170,29 +170,43 @@ int pd_container_check_limits(const struct pd_limits *l, struct pd_err **err)
 }
 
 /* nftw passes no context: the walk's state, for one walk at a time (the
- * CLI is single-threaded). */
+ * CLI is single-threaded).  Files with several links are counted once:
+ * they are collected and sorted after the walk (a container may make
+ * hundreds of thousands of links; no search per link). */
+struct linked_file {
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;
+};
 static struct {
 	uint64_t bytes;
-	dev_t *devs;
-	ino_t *inos;
-	size_t n;
+	struct linked_file *linked;
+	size_t n, cap;
 } upper_walk;
 
 static int count_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	if (type != FTW_F && type != FTW_SL)
 		return 0;
-	if (st->st_nlink > 1) {
-		for (size_t i = 0; i < upper_walk.n; i++)
-			if (upper_walk.devs[i] == st->st_dev && upper_walk.inos[i] == st->st_ino)
-				return 0;
-		upper_walk.devs = xrealloc(upper_walk.devs, (upper_walk.n + 1) * sizeof(dev_t));
-		upper_walk.inos = xrealloc(upper_walk.inos, (upper_walk.n + 1) * sizeof(ino_t));
-		upper_walk.devs[upper_walk.n] = st->st_dev;
-		upper_walk.inos[upper_walk.n++] = st->st_ino;
+	if (st->st_nlink <= 1) {
+		upper_walk.bytes += (uint64_t)st->st_size;
+		return 0;
 	}
-	upper_walk.bytes += (uint64_t)st->st_size;
+	if (upper_walk.n == upper_walk.cap) {
+		upper_walk.cap = upper_walk.cap ? upper_walk.cap * 2 : 64;
+		upper_walk.linked = xrealloc(upper_walk.linked, upper_walk.cap * sizeof(*upper_walk.linked));
+	}
+	upper_walk.linked[upper_walk.n++] =
+	    (struct linked_file){ .dev = st->st_dev, .ino = st->st_ino, .size = (uint64_t)st->st_size };
 	return 0;
+}
+
+static int cmp_linked(const void *a, const void *b)
+{
+	const struct linked_file *x = a, *y = b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
 int pd_container_upper_size(const char *root, const char *id, uint64_t *out, struct pd_err **err)
@@ -206,10 +220,14 @@ int pd_container_upper_size(const char *root, const char *id, uint64_t *out, str
 	 * counted, never followed; FTW_MOUNT: stay on the layer's file
 	 * system. */
 	int r = nftw(upper, count_entry, 16, FTW_PHYS | FTW_MOUNT);
-	free(upper_walk.devs);
-	free(upper_walk.inos);
 	uint64_t bytes = upper_walk.bytes;
-	upper_walk.devs = NULL, upper_walk.inos = NULL, upper_walk.n = 0;
+	if (upper_walk.n)
+		qsort(upper_walk.linked, upper_walk.n, sizeof(*upper_walk.linked), cmp_linked);
+	for (size_t k = 0; k < upper_walk.n; k++)
+		if (k == 0 || cmp_linked(&upper_walk.linked[k - 1], &upper_walk.linked[k]))
+			bytes += upper_walk.linked[k].size;
+	free(upper_walk.linked);
+	upper_walk.linked = NULL, upper_walk.n = upper_walk.cap = 0;
 	if (r < 0)
 		return pd_fail(err, errno, "read the writable layer of container %.12s", id);
 	*out = bytes;

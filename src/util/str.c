@@ -270,9 +270,10 @@ static uint64_t duration_unit(const char **pp)
 
 int pd_parse_duration_ms(const char *s, uint64_t *out, struct pd_err **err)
 {
-	/* Over 31,000 years: certainly a typo, and safe from overflow when
-	 * converted to nanoseconds later. */
-	const uint64_t max_ms = 1000000000000000ULL;
+	/* Over 290 years: certainly a typo.  The cap keeps the value in
+	 * nanoseconds within int64_t (the monitor adds it to a monotonic
+	 * clock), so no limit can wrap round to a past deadline. */
+	const uint64_t max_ms = (uint64_t)INT64_MAX / 1000000 / 2;
 	const char *p = s;
 	uint64_t total = 0;
 	bool first = true;

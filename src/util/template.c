@@ -736,11 +736,13 @@ static void conv(struct tmpl_buf *b, const struct spec *sp, char verb, json_t *v
 			 : verb == 'X' ? "llX"
 				       : "llo");
 		if (verb != 'd' && i < 0) {
-			/* Go prints a negative number in hex as -ff. */
+			/* Go prints a negative number in hex as -ff; the magnitude
+			 * as unsigned (the most negative one has no positive). */
 			tmpl_buf_addc(&t, '-');
-			i = -i;
+			buf_printf(&t, cfmt, 0ULL - (unsigned long long)i);
+		} else {
+			buf_printf(&t, cfmt, i);
 		}
-		buf_printf(&t, cfmt, i);
 		break;
 	case 'f':
 	case 'F':

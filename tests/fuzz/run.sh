@@ -58,11 +58,13 @@ fi
 # The sources each harness needs (beyond util/): the code it exercises
 # and what that code references, nothing more.
 util="src/util/error.c src/util/xalloc.c src/util/str.c src/util/fs.c src/util/dl.c"
+# The host's platform (run --platform, checked in core/config.c) and what it links.
+platform="src/image/manifest.c src/image/blobs.c src/image/fetch.c src/util/sha256.c"
 declare -A srcs=(
 	[shell_split]="$util"
 	[size_duration]="$util"
-	[volume]="$util src/core/config.c src/net/spec.c src/linux/caps.c src/linux/pty.c src/linux/cgroup-limits.c"
-	[config_decode]="$util src/core/config.c src/net/spec.c src/linux/caps.c src/linux/pty.c src/linux/cgroup-limits.c"
+	[volume]="$util src/core/config.c src/net/spec.c src/linux/caps.c src/linux/pty.c src/linux/cgroup-limits.c $platform"
+	[config_decode]="$util src/core/config.c src/net/spec.c src/linux/caps.c src/linux/pty.c src/linux/cgroup-limits.c $platform"
 	[port_spec]="$util src/net/spec.c"
 	[user]="$util src/linux/user.c"
 	[seccomp_json]="$util src/linux/seccomp.c src/linux/seccomp-default.c src/linux/caps.c"

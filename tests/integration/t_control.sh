@@ -498,4 +498,45 @@ test_rootless_pause_and_top() {
 	assert_ok
 }
 
+# exec into a paused container is refused at once (joining its frozen
+# group would freeze the exec with it), and works again after unpause.
+test_exec_into_paused_refused() {
+	need_root
+	need_busybox
+	_need_freezer
+	allow_containers_left
+	start_detached --name p-exec /bin/sh -c "$SLEEPER"
+	wait_ready "$CID"
+	pd pause p-exec
+	assert_ok
+	pd exec p-exec /bin/echo hello
+	assert_exit 125 "exec into a paused container"
+	assert_error_line "exec into a paused container"
+	assert_contains "$ERR" "is paused, unpause the container before exec" "the refusal says why"
+	pd unpause p-exec
+	assert_ok
+	pd exec p-exec /bin/echo hello
+	assert_ok
+	assert_out hello
+	pd rm -f p-exec
+	assert_ok
+}
+
+# A judge limit ends a paused run too (the monitor thaws it for the kill).
+test_timeout_of_paused_container() {
+	need_root
+	need_busybox
+	_need_freezer
+	allow_containers_left
+	start_detached --name p-judge --timeout 2s --report "$T_TMP/r.json" /bin/sh -c "$SLEEPER"
+	wait_ready "$CID"
+	pd pause p-judge
+	assert_ok
+	pd wait p-judge
+	assert_out 137 "a paused run killed at its --timeout"
+	assert_contains "$(cat "$T_TMP/r.json")" '"verdict":"timeout"' "the report"
+	pd rm p-judge
+	assert_ok
+}
+
 run_tests "$@"

@@ -268,4 +268,29 @@ web       1" "stats table"
 	assert_ok
 }
 
+# A command of non-ASCII text or control characters: the row stays valid
+# (cut on a character boundary, control characters escaped), one line.
+test_ps_format_command_text_is_safe() {
+	need_busybox
+	allow_containers_left
+	pd run --name uni --rootfs "$BUSYBOX_DIR" /bin/sh -c '你好世界你好世界
+x  fake-row'
+	pd ps -a --format '{{.Names}}|{{.Command}}'
+	assert_ok
+	[ "$(echo "$OUT" | wc -l)" = 1 ] || fail "one row, got: $OUT"
+	# "/bin/sh -c " is 11 bytes; 19 would cut the third character.
+	assert_eq "$OUT" 'uni|"/bin/sh -c 你好…"' "the command cut on a character boundary"
+	pd ps -a --no-trunc --format '{{json .Command}}'
+	assert_contains "$OUT" '\\nx  fake-row' "the newline is escaped"
+	pd rm uni
+	assert_ok
+	pd run -d --name st --rootfs "$BUSYBOX_DIR" sleep 60
+	assert_ok
+	pd stats --no-stream --format json st
+	assert_ok
+	assert_contains "$OUT" '"Name":"st"' "stats --format json"
+	pd rm -f st
+	assert_ok
+}
+
 run_tests "$@"

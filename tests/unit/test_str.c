@@ -236,6 +236,10 @@ static void test_parse_duration_bad(void **state)
 	check_duration_fails("10sec");
 	check_duration_fails("99999999999999999999h");
 	check_duration_fails("10000000000000s");
+	/* Past the cap (int64 nanoseconds, halved): a limit cannot wrap to a
+	 * deadline in the past. */
+	check_duration_fails("3000000h");
+	check_duration("1000000h", 3600000000000ULL);
 }
 
 static void test_parse_uint(void **state)
