@@ -420,11 +420,16 @@ int pd_env_add(char ***env, const char *spec, struct pd_err **err)
 	return 0;
 }
 
-int pd_env_add_file(char ***env, const char *path, struct pd_err **err)
+/* Docker's --env-file and --label-file format: one KEY[=VALUE] a line,
+ * blank lines and lines starting with '#' skipped, leading blanks and CR
+ * ignored; each entry goes to `add`.  `what` names the file in messages
+ * ("env file"), `no_name` says what a line starting with '=' lacks. */
+static int add_kv_file(char ***list, const char *path, const char *what, const char *no_name,
+		       int (*add)(char ***list, const char *spec, struct pd_err **err), struct pd_err **err)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	if (!f)
-		return pd_fail_kind(err, PD_ERR_USAGE, errno, "open env file '%s'", path);
+		return pd_fail_kind(err, PD_ERR_USAGE, errno, "open %s '%s'", what, path);
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -438,13 +443,18 @@ int pd_env_add_file(char ***env, const char *path, struct pd_err **err)
 			p++;
 		if (*p == '\0' || *p == '#')
 			continue;
-		if (*p == '=' || strchr(" \t", *p))
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "env file '%s' line %u: invalid variable",
-					    path, lineno);
-		if (pd_env_add(env, p, err) < 0)
+		if (*p == '=')
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "%s '%s' line %u: %s", what, path, lineno,
+					    no_name);
+		if (add(list, p, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int pd_env_add_file(char ***env, const char *path, struct pd_err **err)
+{
+	return add_kv_file(env, path, "env file", "invalid variable", pd_env_add, err);
 }
 
 int pd_sysctl_check(const char *key, const char *value, enum pd_sysctl_ns *ns, struct pd_err **err)
@@ -593,29 +603,7 @@ int pd_label_add(char ***labels, const char *spec, struct pd_err **err)
 
 int pd_label_add_file(char ***labels, const char *path, struct pd_err **err)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	if (!f)
-		return pd_fail_kind(err, PD_ERR_USAGE, errno, "open label file '%s'", path);
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned lineno = 0;
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
-			continue;
-		if (*p == '=')
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "label file '%s' line %u: empty name", path,
-					    lineno);
-		if (pd_label_add(labels, p, err) < 0)
-			return -1;
-	}
-	return 0;
+	return add_kv_file(labels, path, "label file", "empty name", pd_label_add, err);
 }
 
 const char *pd_label_get(char *const *labels, const char *key)
