@@ -991,8 +991,7 @@ static void report_failure(struct run_opts *o, const struct pd_err *e)
 {
 	if (o->started || (o->report_fd < 0 && !o->report_stdout))
 		return;
-	_cleanup_free_ char *why =
-	    e->errnum ? xasprintf("%s: %s", e->msg, strerror(e->errnum)) : xstrdup(e->msg);
+	_cleanup_free_ char *why = pd_err_text(e);
 	struct pd_run_facts f = {
 		.id = o->cfg.id, .started = false, .start_exit = pd_err_exec_status(e->kind), .error = why
 	};

@@ -81,6 +81,11 @@ void pd_err_free(struct pd_err *e)
 	free(e);
 }
 
+char *pd_err_text(const struct pd_err *e)
+{
+	return e->errnum ? xasprintf("%s: %s", e->msg, strerror(e->errnum)) : xstrdup(e->msg);
+}
+
 /* Messages quote what users, archives and registries supplied (names,
  * tags, paths, server replies): control bytes are escaped so that an error
  * is always one line and can never drive the terminal. */
@@ -88,11 +93,9 @@ void pd_err_print(const struct pd_err *e)
 {
 	if (!e)
 		return;
-	_cleanup_free_ char *msg = str_escape(e->msg);
-	if (e->errnum)
-		fprintf(stderr, "pocket-docker: %s: %s\n", msg, strerror(e->errnum));
-	else
-		fprintf(stderr, "pocket-docker: %s\n", msg);
+	_cleanup_free_ char *text = pd_err_text(e);
+	_cleanup_free_ char *msg = str_escape(text);
+	fprintf(stderr, "pocket-docker: %s\n", msg);
 }
 
 void pd_warn(const char *fmt, ...)

@@ -65,6 +65,9 @@ enum pd_err_ignore_reason {
 };
 #define pd_err_ignore(why) ((void)PD_ERR_IGNORE_##why, (struct pd_err **)0)
 
+/* "<msg>: <strerror>" (or "<msg>" without an errno), as it came: a new
+ * string the caller frees.  For a report that quotes an error. */
+char *pd_err_text(const struct pd_err *e);
 /* "pocket-docker: <msg>: <strerror>" on stderr. */
 void pd_err_print(const struct pd_err *e);
 /* "pocket-docker: warning: <msg>" on stderr. */
