@@ -269,6 +269,16 @@ need_python_fixture() {
 # ---------------------------------------------------------------------------
 # Helpers for tests.
 
+# cg_file ID CONTROLLER FILE: the host path of a container's cgroup file
+# (v2: one hierarchy; v1 and hybrid: CONTROLLER's).
+cg_file() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		echo "/sys/fs/cgroup/pocket-docker/$1/$3"
+	else
+		echo "/sys/fs/cgroup/$2/pocket-docker/$1/$3"
+	fi
+}
+
 allow_containers_left() {
 	# This test runs containers without --rm: their records may stay in
 	# T_ROOT/containers/.

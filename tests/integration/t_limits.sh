@@ -12,15 +12,6 @@ assert_err() {
 	assert_contains "$ERR" "$1" "error message"
 }
 
-# cg_file ID CONTROLLER FILE: the host path of a container's cgroup file.
-cg_file() {
-	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
-		echo "/sys/fs/cgroup/pocket-docker/$1/$3"
-	else
-		echo "/sys/fs/cgroup/$2/pocket-docker/$1/$3"
-	fi
-}
-
 no_groups_left() {
 	local d
 	for d in /sys/fs/cgroup/pocket-docker /sys/fs/cgroup/*/pocket-docker; do

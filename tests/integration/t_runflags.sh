@@ -344,15 +344,6 @@ test_stop_timeout_bad() {
 	done
 }
 
-# cg_file ID CONTROLLER FILE: the host path of a container's cgroup file.
-cg_file() {
-	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
-		echo "/sys/fs/cgroup/pocket-docker/$1/$3"
-	else
-		echo "/sys/fs/cgroup/$2/pocket-docker/$1/$3"
-	fi
-}
-
 test_memory_reservation() {
 	need_busybox
 	need_root
