@@ -206,8 +206,12 @@ test_exec_it_detach_keys() {
 	pd exec dk ps
 	assert_contains "$OUT" "sleep 777" "the detached exec's command still runs"
 	# A single Ctrl-P is typed through; then --detach-keys.
-	tm_type "pd exec -it --detach-keys ctrl-a,x dk sh"
-	tm_wait "/ #"
+	# A prompt of its own: the first session's "/ #" is still on the
+	# screen, and keys typed before this exec holds the terminal would go
+	# to the host's shell.  (Quoted apart, so the typed line never shows
+	# the prompt's text.)
+	tm_type "pd exec -it --detach-keys ctrl-a,x -e PS1=sec'ond'-exec# dk sh"
+	tm_wait "second-exec#"
 	tm_keys C-p
 	tm_type "echo still-in-$((6 * 7))"
 	tm_wait "still-in-42"
