@@ -17,6 +17,9 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cli_run, "Run a command in a new container" },
+	{ "create", cli_create, "Create a new container" },
+	{ "start", cli_start, "Start one or more stopped containers" },
+	{ "restart", cli_restart, "Restart one or more containers" },
 	{ "attach", cli_attach, "Attach to a running container" },
 	{ "exec", cli_exec, "Run a command in a running container" },
 	{ "ps", cli_ps, "List containers" },
@@ -43,6 +46,7 @@ static const struct command commands[] = {
 /* `pocket-docker container ls` is `pocket-docker ps`, and so on. */
 static const struct command container_commands[] = {
 	{ "attach", cli_attach, "Attach to a running container" },
+	{ "create", cli_create, "Create a new container" },
 	{ "exec", cli_exec, "Run a command in a running container" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "kill", cli_kill, "Send a signal to containers" },
@@ -54,9 +58,11 @@ static const struct command container_commands[] = {
 	{ "port", cli_port, "List port mappings of a container" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 	{ "rename", cli_rename, "Rename a container" },
+	{ "restart", cli_restart, "Restart one or more containers" },
 	{ "rm", cli_rm, "Remove containers" },
 	{ "remove", cli_rm, "Remove containers" },
 	{ "run", cli_run, "Run a command in a new container" },
+	{ "start", cli_start, "Start one or more stopped containers" },
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
 	{ "stop", cli_stop, "Stop containers (SIGTERM, then SIGKILL)" },
 	{ "top", cli_top, "Display the running processes of a container" },

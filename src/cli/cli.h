@@ -37,6 +37,9 @@ int cli_parse(const struct cli_opt *table, void *opts, int argc, char **argv, in
 void cli_print_options(const struct cli_opt *table);
 
 int cli_run(const struct cli_global *g, int argc, char **argv);
+int cli_create(const struct cli_global *g, int argc, char **argv);
+int cli_start(const struct cli_global *g, int argc, char **argv);
+int cli_restart(const struct cli_global *g, int argc, char **argv);
 /* The whole command line when invoked as `pocket-runc` (runc.c): runc's
  * global flags and commands; returns the exit code. */
 int cli_runc(int argc, char **argv);

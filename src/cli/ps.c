@@ -186,7 +186,8 @@ static char *status_text(const struct pd_record *r, int64_t now)
 {
 	char d[64];
 	switch (r->state) {
-	case PD_STATE_CREATING: return xstrdup("Created");
+	case PD_STATE_CREATING:
+	case PD_STATE_CREATED: return xstrdup("Created");
 	case PD_STATE_RUNNING:
 	case PD_STATE_STOPPING:
 		cli_human_duration(now - r->started_ns, d, sizeof(d));
@@ -521,7 +522,7 @@ static int select_records(const char *root, const struct ps_opts *o, struct pd_r
 	bool *keep = xcalloc(*n ? *n : 1, sizeof(bool));
 	size_t kept = 0;
 	for (size_t i = 0; i < *n; i++) {
-		if (!all && v[i].state == PD_STATE_EXITED)
+		if (!all && pd_state_is_stopped(v[i].state))
 			continue;
 		if (o->last >= 0 && kept >= (size_t)o->last)
 			break;

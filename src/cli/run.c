@@ -40,6 +40,7 @@ struct run_opts {
 	enum { PULL_MISSING, PULL_ALWAYS, PULL_NEVER } pull; /* --pull */
 	bool started;					     /* the command ran: the monitor reports */
 	int cid_fd;					     /* --cidfile, created by this run; -1 */
+	bool create;					     /* `create`: make it, run nothing */
 };
 
 #define OPTS(o) ((struct run_opts *)(o))
@@ -763,12 +764,16 @@ static const struct cli_opt run_table[] = {
 	{ 0 },
 };
 
-static void usage(void)
+static void usage(bool create)
 {
-	printf("Usage: pocket-docker run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-	       "       pocket-docker run [OPTIONS] --rootfs PATH|IMAGE [--cmd \"COMMAND\" | [--] COMMAND "
+	const char *cmd = create ? "create" : "run";
+	printf("Usage: pocket-docker %s [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+	       "       pocket-docker %s [OPTIONS] --rootfs PATH|IMAGE [--cmd \"COMMAND\" | [--] COMMAND "
 	       "[ARG...]]\n\n"
-	       "Run a command in a new container.\n");
+	       "%s\n",
+	       cmd, cmd,
+	       create ? "Create a new container, to be started with 'pocket-docker start'."
+		      : "Run a command in a new container.");
 	cli_print_options(run_table);
 }
 
@@ -1012,9 +1017,14 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 	if (cli_parse(run_table, o, argc, argv, &i, err) < 0)
 		return -1;
 	if (o->help) {
-		usage();
+		usage(o->create);
 		return 0;
 	}
+	if (o->create && (o->stdin_path || o->report_path || o->detach))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "create does not take %s (give it to 'run')",
+				    o->stdin_path    ? "--stdin"
+				    : o->report_path ? "--report"
+						     : "--detach");
 	if (open_report(o, err) < 0 || open_cidfile(o, err) < 0)
 		return -1;
 	/* Before the state root is made: a refused run creates nothing. */
@@ -1036,6 +1046,13 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 	}
 	if (write_cidfile(o, err) < 0)
 		return -1;
+	if (o->create) {
+		if (pd_container_create(&o->cfg, root, err) < 0)
+			return -1;
+		o->started = true; /* the cidfile stays: it names a container */
+		printf("%s\n", o->cfg.id);
+		return 0;
+	}
 	_cleanup_close_ int stdin_fd = o->stdin_path ? pd_sealed_copy(o->stdin_path, "--stdin", err) : -1;
 	if (o->stdin_path && stdin_fd < 0)
 		return -1;
@@ -1064,9 +1081,9 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 	return r < 0 ? -1 : r == 1 ? 0 : code;
 }
 
-int cli_run(const struct cli_global *g, int argc, char **argv)
+static int run_or_create(const struct cli_global *g, int argc, char **argv, bool create)
 {
-	struct run_opts o = { .report_fd = -1, .cid_fd = -1 };
+	struct run_opts o = { .report_fd = -1, .cid_fd = -1, .create = create };
 	pd_config_init(&o.cfg);
 	_cleanup_err_ struct pd_err *err = NULL;
 	int code = run_main(g, &o, argc, argv, &err);
@@ -1088,4 +1105,14 @@ int cli_run(const struct cli_global *g, int argc, char **argv)
 	free(o.detach_keys);
 	pd_config_free(&o.cfg);
 	return code;
+}
+
+int cli_run(const struct cli_global *g, int argc, char **argv)
+{
+	return run_or_create(g, argc, argv, false);
+}
+
+int cli_create(const struct cli_global *g, int argc, char **argv)
+{
+	return run_or_create(g, argc, argv, true);
 }

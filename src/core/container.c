@@ -384,44 +384,30 @@ static int await_start(int fd, pid_t *pid, struct pd_err **err)
 	return pd_fail(err, 0, "the monitor ended before the container started");
 }
 
-int pd_container_start(struct pd_config *cfg, const char *root, bool detach, const struct pd_start_io *io,
-		       int *attach_fd, pid_t *pid, struct pd_err **err)
+/* The container's directory: no "merged" directory, the overlay is
+ * mounted over this directory itself, in the container's own mount
+ * namespace only (one inode less to create and delete per container).
+ * `again`: a stopped container's, which has them already. */
+static int make_dirs(const char *dir, bool again, struct pd_err **err)
 {
-	/* The container's v1 cgroup move is ~5 ms away: start its wait now. */
-	pd_cg_prime(cfg->rootless);
-	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
-	if (!s)
-		return -1;
-	if (insert_record(s, cfg, err) < 0)
-		return -1;
-	if (pd_network_reserve(s, cfg, err) < 0) {
-		discard(s, root, cfg);
-		return -1;
-	}
-	_cleanup_strv_ char **lowers = resolve_lowers(root, cfg, err);
-	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
-	int sv[2] = { -1, -1 };
-	if (!lowers || mkdir(dir, 0700) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		if (lowers)
-			pd_fail(err, errno, "create container directory '%s'", dir);
-		discard(s, root, cfg);
-		return -1;
-	}
-	/* No "merged" directory: the overlay is mounted over this directory
-	 * itself, in the container's own mount namespace only (one inode less
-	 * to create and delete per container). */
+	if (mkdir(dir, 0700) < 0 && !(again && errno == EEXIST))
+		return pd_fail(err, errno, "create container directory '%s'", dir);
 	static const char *const sub[] = { "upper", "work" };
 	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, sub[i]);
-		if (mkdir(p, i == 1 ? 0700 : 0755) < 0) {
-			pd_fail(err, errno, "create '%s'", p);
-			close(sv[0]), close(sv[1]);
-			discard(s, root, cfg);
-			return -1;
-		}
+		if (mkdir(p, i == 1 ? 0700 : 0755) < 0 && !(again && errno == EEXIST))
+			return pd_fail(err, errno, "create '%s'", p);
 	}
-	pd_store_close(take_ptr(&s));
+	return 0;
+}
+
+/* Hand the container to a new monitor and wait until its command runs. */
+static int launch(struct pd_config *cfg, const char *root, char **lowers, const char *dir, bool detach,
+		  const struct pd_start_io *io, int *attach_fd, pid_t *pid, struct pd_err **err)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return pd_fail(err, errno, "create the monitor's socket");
 	struct monitor_args a = {
 		.cfg = cfg,
 		.root = root,
@@ -440,6 +426,113 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 	if (!detach)
 		*attach_fd = take_fd(&fd);
 	return 0;
+}
+
+int pd_container_start(struct pd_config *cfg, const char *root, bool detach, const struct pd_start_io *io,
+		       int *attach_fd, pid_t *pid, struct pd_err **err)
+{
+	/* The container's v1 cgroup move is ~5 ms away: start its wait now. */
+	pd_cg_prime(cfg->rootless);
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	if (insert_record(s, cfg, err) < 0)
+		return -1;
+	if (pd_network_reserve(s, cfg, err) < 0) {
+		discard(s, root, cfg);
+		return -1;
+	}
+	_cleanup_strv_ char **lowers = resolve_lowers(root, cfg, err);
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
+	if (!lowers || make_dirs(dir, false, err) < 0) {
+		discard(s, root, cfg);
+		return -1;
+	}
+	pd_store_close(take_ptr(&s));
+	return launch(cfg, root, lowers, dir, detach, io, attach_fd, pid, err);
+}
+
+int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	if (insert_record(s, cfg, err) < 0)
+		return -1;
+	/* The layers are looked up now (an image removed later is the
+	 * start's error), and nothing is reserved: ports and an address are
+	 * taken by each start. */
+	_cleanup_strv_ char **lowers = resolve_lowers(root, cfg, err);
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
+	if (!lowers || make_dirs(dir, false, err) < 0 || pd_store_set_created(s, cfg->id, err) < 0) {
+		discard(s, root, cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A start of a stopped container that failed before its monitor took the
+ * record: back to how it was, with the reason for an exited one. */
+static void unclaim(struct pd_store *s, const struct pd_record *r, const struct pd_err *why)
+{
+	if (r->state == PD_STATE_CREATED) {
+		pd_store_set_created(s, r->id, pd_err_ignore(unreportable));
+		return;
+	}
+	_cleanup_free_ char *text = why ? pd_err_text(why) : NULL;
+	pd_store_set_exited(s, r->id, r->exit_code, r->oom_killed, r->finished_ns, text,
+			    pd_err_ignore(unreportable));
+}
+
+int pd_container_start_existing(const char *root, const char *ref, bool detach, struct pd_config *cfg,
+				int *attach_fd, pid_t *pid, struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record r;
+	if (pd_store_find(s, ref, &r, err) < 0)
+		return -1;
+	pd_container_refresh(s, &r);
+	int ret = -1;
+	_cleanup_strv_ char **lowers = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r.id);
+	if (!pd_state_is_stopped(r.state)) {
+		/* Docker's `start` of a running container does nothing. */
+		ret = 1;
+		goto out;
+	}
+	if (r.auto_remove && r.started_ns) {
+		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s ran with --rm and is being removed",
+				   r.id);
+		goto out;
+	}
+	if (pd_config_decode(r.config, cfg, err) < 0) {
+		pd_err_prefix(err, "container %.12s's record", r.id);
+		goto out;
+	}
+	snprintf(cfg->id, sizeof(cfg->id), "%s", r.id);
+	free(cfg->name);
+	cfg->name = xstrdup(r.name);
+	int c = pd_store_claim_start(s, r.id, getpid(), pd_proc_start_time(getpid()), err);
+	if (c <= 0) {
+		if (c == 0)
+			ret = 1; /* another start took it first: running now */
+		goto out;
+	}
+	pd_cg_prime(cfg->rootless);
+	if (pd_network_reserve(s, cfg, err) < 0 || !(lowers = resolve_lowers(root, cfg, err)) ||
+	    make_dirs(dir, true, err) < 0) {
+		pd_network_release(s, r.id);
+		unclaim(s, &r, err ? *err : NULL);
+		goto out;
+	}
+	pd_store_close(take_ptr(&s));
+	/* From here the monitor owns the record, and records a failure. */
+	ret = launch(cfg, root, lowers, dir, detach, NULL, attach_fd, pid, err);
+out:
+	pd_record_free(&r);
+	return ret;
 }
 
 static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -636,24 +729,36 @@ int pd_container_connect(const char *root, const char *ref, int *attach_fd, pid_
 
 void pd_container_refresh(struct pd_store *s, struct pd_record *r)
 {
-	if (r->state == PD_STATE_EXITED)
+	if (pd_state_is_stopped(r->state))
 		return;
 	if (pd_proc_is_alive(r->monitor_pid, r->monitor_start))
 		return;
 	/* The owner (the creating CLI, then the monitor) is gone without
 	 * recording an exit; the container's init dies with its monitor
-	 * (PR_SET_PDEATHSIG), so the container is gone too. */
+	 * (PR_SET_PDEATHSIG), so the container is gone too.  Unless the
+	 * record has a new owner since it was read (a start of the stopped
+	 * container): then it is read again. */
 	const char *why = r->state == PD_STATE_CREATING
 			      ? "the runtime died while creating the container"
 			      : "the monitor died; the container was killed with it";
+	int code = r->exit_code >= 0 ? r->exit_code : r->started_ns ? 137 : 125;
+	int64_t now = pd_now_ns();
+	int w = pd_store_set_owner_died(s, r->id, r->monitor_pid, r->monitor_start, code, now, why,
+					pd_err_ignore(corrected));
+	if (w == 0) {
+		struct pd_record again;
+		if (pd_store_find(s, r->id, &again, pd_err_ignore(gone)) == 0) {
+			pd_record_free(r);
+			*r = again;
+		}
+		return;
+	}
 	r->state = PD_STATE_EXITED;
-	if (r->exit_code < 0)
-		r->exit_code = r->started_ns ? 137 : 125;
-	r->finished_ns = pd_now_ns();
+	r->exit_code = code;
+	r->finished_ns = now;
 	free(r->error);
 	r->error = xstrdup(why);
 	r->pid = 0;
-	pd_store_set_exited(s, r->id, r->exit_code, false, r->finished_ns, why, pd_err_ignore(corrected));
 }
 
 /* The signal `stop` sends first: the image's StopSignal or --stop-signal
@@ -840,18 +945,29 @@ int pd_container_wait(const char *root, const char *ref, int *exit_code, struct 
 	struct pd_record r;
 	if (pd_store_find(s, ref, &r, err) < 0)
 		return -1;
-	pd_container_refresh(s, &r);
 	_cleanup_free_ char *id = xstrdup(r.id);
-	int mon = r.state == PD_STATE_EXITED ? -1 : pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
-	pd_record_free(&r);
-	if (mon >= 0)
-		wait_pidfds(&mon, 1, -1);
-	if (pd_store_find(s, id, &r, err) < 0)
-		return -1;
-	pd_container_refresh(s, &r);
-	*exit_code = r.exit_code;
-	pd_record_free(&r);
-	return 0;
+	/* Until it has exited: a created container is waited for through
+	 * its start (as Docker's `wait` does), a running one through its
+	 * monitor's end. */
+	for (;;) {
+		pd_container_refresh(s, &r);
+		enum pd_state st = r.state;
+		int mon = st == PD_STATE_RUNNING || st == PD_STATE_STOPPING || st == PD_STATE_RESTARTING
+			      ? pd_pidfd_open_checked(r.monitor_pid, r.monitor_start)
+			      : -1;
+		if (st == PD_STATE_EXITED) {
+			*exit_code = r.exit_code;
+			pd_record_free(&r);
+			return 0;
+		}
+		pd_record_free(&r);
+		if (mon >= 0)
+			wait_pidfds(&mon, 1, -1);
+		else
+			usleep(50 * 1000);
+		if (pd_store_find(s, id, &r, err) < 0)
+			return -1;
+	}
 }
 
 /* 0 only when the container's directory is gone (a tree its processes
@@ -880,7 +996,7 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 		return -1;
 	pd_container_refresh(s, &r);
 	int ret = 0;
-	if (r.state != PD_STATE_EXITED) {
+	if (!pd_state_is_stopped(r.state)) {
 		if (!force) {
 			ret = pd_fail_kind(
 			    err, PD_ERR_USAGE, 0,
@@ -956,7 +1072,7 @@ int pd_container_prune(const char *root, pd_report_fn report, void *data, struct
 	unsigned failed = 0;
 	for (size_t i = 0; i < n; i++) {
 		pd_container_refresh(s, &v[i]);
-		if (v[i].state != PD_STATE_EXITED)
+		if (!pd_state_is_stopped(v[i].state))
 			continue;
 		pd_network_release(s, v[i].id);
 		_cleanup_err_ struct pd_err *e = NULL;

@@ -33,6 +33,16 @@ struct pd_start_io {
 int pd_container_start(struct pd_config *cfg, const char *root, bool detach, const struct pd_start_io *io,
 		       int *attach_fd, pid_t *pid, struct pd_err **err);
 
+/* `create`: the record (state 'created', owned by nobody) and the
+ * container's directory; nothing runs and nothing is reserved. */
+int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err **err);
+/* `start` of a stopped container (created, or exited): its recorded
+ * config (decoded into *cfg, freed by the caller), its upper layer, name,
+ * id and log; a new process under a new monitor, as pd_container_start.
+ * 1 when it was running already (nothing done), 0 when started. */
+int pd_container_start_existing(const char *root, const char *ref, bool detach, struct pd_config *cfg,
+				int *attach_fd, pid_t *pid, struct pd_err **err);
+
 /* What an attached session learnt besides the exit status (a `run`'s). */
 struct pd_attach_end {
 	char *report;	      /* the run's report (run --report -), or NULL; caller frees */

@@ -88,7 +88,7 @@ static bool selected(const struct pd_record *r, enum pd_list_filter which)
 {
 	switch (which) {
 	case PD_LIST_ALL: return true;
-	case PD_LIST_NOT_EXITED: return r->state != PD_STATE_EXITED;
+	case PD_LIST_NOT_EXITED: return !pd_state_is_stopped(r->state);
 	case PD_LIST_RUNNING: return r->state == PD_STATE_RUNNING || r->state == PD_STATE_STOPPING;
 	}
 	return false;

@@ -50,6 +50,7 @@ const char *pd_state_name(enum pd_state s)
 	case PD_STATE_STOPPING: return "running";
 	case PD_STATE_EXITED: return "exited";
 	case PD_STATE_RESTARTING: return "restarting";
+	case PD_STATE_CREATED: return "created";
 	}
 	return "unknown";
 }
@@ -406,7 +407,7 @@ int pd_store_set_running(struct pd_store *s, const char *id, pid_t pid, uint64_t
 	return update(
 	    s,
 	    "UPDATE containers SET state = ?2, pid = ?3, pid_start = ?4, started_ns = ?5, monitor_pid = ?6,"
-	    " monitor_start = ?7, exit_code = -1, finished_ns = 0, oom_killed = 0 WHERE id = ?1",
+	    " monitor_start = ?7, exit_code = -1, oom_killed = 0 WHERE id = ?1",
 	    id, v, 6, NULL, err);
 }
 
@@ -420,6 +421,21 @@ int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool 
 		      id, v, 4, error, err);
 }
 
+int pd_store_set_owner_died(struct pd_store *s, const char *id, pid_t owner, uint64_t owner_start,
+			    int exit_code, int64_t finished_ns, const char *error, struct pd_err **err)
+{
+	int64_t v[] = {
+		PD_STATE_EXITED, exit_code, finished_ns, owner, (int64_t)owner_start, PD_STATE_CREATED
+	};
+	if (update(s,
+		   "UPDATE containers SET state = ?2, exit_code = ?3, oom_killed = 0, finished_ns = ?4,"
+		   " error = ?8, pid = 0, pid_start = 0 WHERE id = ?1 AND monitor_pid = ?5"
+		   " AND monitor_start = ?6 AND state NOT IN (?2, ?7)",
+		   id, v, 6, error, err) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
+}
+
 int pd_store_set_restarting(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
 			    int restart_count, struct pd_err **err)
 {
@@ -428,6 +444,26 @@ int pd_store_set_restarting(struct pd_store *s, const char *id, int exit_code, b
 		      "UPDATE containers SET state = ?2, exit_code = ?3, oom_killed = ?4, finished_ns = ?5,"
 		      " restart_count = ?6, pid = 0, pid_start = 0 WHERE id = ?1",
 		      id, v, 5, NULL, err);
+}
+
+int pd_store_set_created(struct pd_store *s, const char *id, struct pd_err **err)
+{
+	int64_t v[] = { PD_STATE_CREATED };
+	return update(s, "UPDATE containers SET state = ?2, monitor_pid = 0, monitor_start = 0 WHERE id = ?1",
+		      id, v, 1, NULL, err);
+}
+
+int pd_store_claim_start(struct pd_store *s, const char *id, pid_t owner, uint64_t owner_start,
+			 struct pd_err **err)
+{
+	int64_t v[] = { PD_STATE_CREATING, owner, (int64_t)owner_start, PD_STATE_CREATED, PD_STATE_EXITED };
+	if (update(
+		s,
+		"UPDATE containers SET state = ?2, monitor_pid = ?3, monitor_start = ?4, stop_requested = 0,"
+		" error = NULL, restart_count = 0, health = NULL WHERE id = ?1 AND state IN (?5, ?6)",
+		id, v, 5, NULL, err) < 0)
+		return -1;
+	return sqlite3_changes(s->db) == 1;
 }
 
 int pd_store_set_stop_requested(struct pd_store *s, const char *id, struct pd_err **err)

@@ -18,7 +18,15 @@ enum pd_state {
 	PD_STATE_EXITED,
 	PD_STATE_STOPPING,   /* stop asked; running until the monitor records the exit */
 	PD_STATE_RESTARTING, /* exited; the monitor restarts it after a back-off */
+	PD_STATE_CREATED,    /* made by `create`, never started: no owner, nothing runs */
 };
+
+/* Nothing of the container runs and nobody owns the record: `start` may
+ * start it, `rm` remove it without -f. */
+static inline bool pd_state_is_stopped(enum pd_state s)
+{
+	return s == PD_STATE_EXITED || s == PD_STATE_CREATED;
+}
 
 const char *pd_state_name(enum pd_state s);
 
@@ -76,8 +84,23 @@ int pd_store_set_running(struct pd_store *s, const char *id, pid_t pid, uint64_t
 			 uint64_t monitor_start, int64_t started_ns, struct pd_err **err);
 int pd_store_set_exited(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
 			const char *error, struct pd_err **err);
+/* pd_store_set_exited for a record whose owner died, only while that
+ * owner (monitor_pid, monitor_start) still holds it and it is not stopped:
+ * 1 when written, 0 when another process has taken the record since it
+ * was read (a new start). */
+int pd_store_set_owner_died(struct pd_store *s, const char *id, pid_t owner, uint64_t owner_start,
+			    int exit_code, int64_t finished_ns, const char *error, struct pd_err **err);
 int pd_store_set_restarting(struct pd_store *s, const char *id, int exit_code, bool oom, int64_t finished_ns,
 			    int restart_count, struct pd_err **err);
+/* A record `create` finished making: state 'created', owned by nobody. */
+int pd_store_set_created(struct pd_store *s, const char *id, struct pd_err **err);
+/* Take a stopped record (created or exited) for a new start by `owner`
+ * (state 'creating', as a new record's): 1 when taken, 0 when it was not
+ * stopped any more (another start got there first).  Clears the stop
+ * request, the error and the restart count (a manual start resets it, as
+ * Docker's does). */
+int pd_store_claim_start(struct pd_store *s, const char *id, pid_t owner, uint64_t owner_start,
+			 struct pd_err **err);
 int pd_store_set_stop_requested(struct pd_store *s, const char *id, struct pd_err **err);
 int pd_store_set_restart(struct pd_store *s, const char *id, int restart_count, struct pd_err **err);
 int pd_store_set_health(struct pd_store *s, const char *id, const char *health_json, struct pd_err **err);

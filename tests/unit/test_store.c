@@ -345,7 +345,8 @@ static void test_restart_cycle_keeps_the_count(void **state)
 	r = find(s, "web");
 	assert_int_equal(r.state, PD_STATE_RUNNING);
 	assert_int_equal(r.exit_code, -1);
-	assert_int_equal(r.finished_ns, 0);
+	/* FinishedAt is the last run's end until this one ends (Docker's). */
+	assert_int_equal(r.finished_ns, 3000);
 	assert_false(r.oom_killed);
 	assert_int_equal(r.restart_count, 1);
 	assert_int_equal(r.pid, 5000);
@@ -360,6 +361,64 @@ static void test_restart_cycle_keeps_the_count(void **state)
 
 /* The health check's state is kept as a JSON text the store does not
  * read; NULL clears it. */
+/* create -> start -> exit -> start: each start is claimed by one process
+ * only, and only from a stopped state. */
+static void test_claim_start_only_from_stopped(void **state)
+{
+	_cleanup_store_ struct pd_store *s = open_store(*state);
+	insert(s, "abc123", "made", 1000);
+	char id[65];
+	make_id(id, "abc123");
+	assert_int_equal(pd_store_claim_start(s, id, 10, 11, NULL), 0); /* still 'creating' */
+	assert_int_equal(pd_store_set_created(s, id, NULL), 0);
+	struct pd_record r = find(s, "made");
+	assert_int_equal(r.state, PD_STATE_CREATED);
+	assert_string_equal(pd_state_name(r.state), "created");
+	assert_true(pd_state_is_stopped(r.state));
+	assert_int_equal(r.monitor_pid, 0);
+	pd_record_free(&r);
+	assert_int_equal(pd_store_claim_start(s, id, 10, 11, NULL), 1);
+	assert_int_equal(pd_store_claim_start(s, id, 20, 21, NULL), 0); /* taken */
+	r = find(s, "made");
+	assert_int_equal(r.state, PD_STATE_CREATING);
+	assert_int_equal(r.monitor_pid, 10);
+	pd_record_free(&r);
+	assert_int_equal(pd_store_set_running(s, id, 4242, 777, 30, 31, 2000, NULL), 0);
+	assert_int_equal(pd_store_set_restart(s, id, 4, NULL), 0);
+	assert_int_equal(pd_store_set_stop_requested(s, id, NULL), 0);
+	assert_int_equal(pd_store_set_exited(s, id, 3, false, 3000, "why", NULL), 0);
+	assert_int_equal(pd_store_claim_start(s, id, 40, 41, NULL), 1);
+	r = find(s, "made");
+	assert_int_equal(r.state, PD_STATE_CREATING);
+	assert_int_equal(r.restart_count, 0);
+	assert_false(r.stop_requested);
+	assert_null(r.error);
+	assert_int_equal(r.finished_ns, 3000);
+	pd_record_free(&r);
+}
+
+/* A dead owner is recorded only while it still owns the record: a stale
+ * read must not overwrite a new start's state. */
+static void test_owner_died_only_for_that_owner(void **state)
+{
+	_cleanup_store_ struct pd_store *s = open_store(*state);
+	insert(s, "def456", "raced", 1000);
+	char id[65];
+	make_id(id, "def456");
+	assert_int_equal(pd_store_set_running(s, id, 4242, 777, 30, 31, 2000, NULL), 0);
+	assert_int_equal(pd_store_set_owner_died(s, id, 99, 98, 137, 5000, "gone", NULL), 0);
+	struct pd_record r = find(s, "raced");
+	assert_int_equal(r.state, PD_STATE_RUNNING);
+	pd_record_free(&r);
+	assert_int_equal(pd_store_set_owner_died(s, id, 30, 31, 137, 5000, "gone", NULL), 1);
+	r = find(s, "raced");
+	assert_int_equal(r.state, PD_STATE_EXITED);
+	assert_int_equal(r.exit_code, 137);
+	assert_string_equal(r.error, "gone");
+	pd_record_free(&r);
+	assert_int_equal(pd_store_set_owner_died(s, id, 30, 31, 1, 6000, "again", NULL), 0);
+}
+
 static void test_health_is_opaque_json(void **state)
 {
 	_cleanup_store_ struct pd_store *s = open_store(*state);
@@ -868,6 +927,8 @@ int main(void)
 		T(test_running_records_the_processes),
 		T(test_exited_records_code_and_reason),
 		T(test_stop_is_a_request_on_a_running_row),
+		T(test_claim_start_only_from_stopped),
+		T(test_owner_died_only_for_that_owner),
 		T(test_restart_cycle_keeps_the_count),
 		T(test_health_is_opaque_json),
 		T(test_delete_frees_the_name),
