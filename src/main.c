@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	{ "rename", cli_rename, "Rename a container" },
 	{ "top", cli_top, "Display the running processes of a container" },
 	{ "port", cli_port, "List port mappings of a container" },
+	{ "cp", cli_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "diff", cli_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
@@ -43,6 +45,8 @@ static const struct command commands[] = {
 /* `pocket-docker container ls` is `pocket-docker ps`, and so on. */
 static const struct command container_commands[] = {
 	{ "attach", cli_attach, "Attach to a running container" },
+	{ "cp", cli_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "diff", cli_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "exec", cli_exec, "Run a command in a running container" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "kill", cli_kill, "Send a signal to containers" },

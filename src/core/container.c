@@ -248,8 +248,7 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 	return pd_image_tarball_rootfs(root, arg, rootless, &skipped, err);
 }
 
-/* The lower layers, top first: an image's layers, or that one. */
-static char **resolve_lowers(const char *root, const struct pd_config *cfg, struct pd_err **err)
+char **pd_container_lowers(const char *root, const struct pd_config *cfg, struct pd_err **err)
 {
 	if (cfg->image_id)
 		return pd_image_lowers(root, cfg->image_id, cfg->rootless, err);
@@ -398,7 +397,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		discard(s, root, cfg);
 		return -1;
 	}
-	_cleanup_strv_ char **lowers = resolve_lowers(root, cfg, err);
+	_cleanup_strv_ char **lowers = pd_container_lowers(root, cfg, err);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
 	int sv[2] = { -1, -1 };
 	if (!lowers || mkdir(dir, 0700) < 0 ||
