@@ -462,11 +462,9 @@ static int child_out(const struct job *j, int rootfd, struct pd_err **err)
 }
 
 /* Child, copying in: steps 2 and 3. */
-static int child_in(const struct job *j, int rootfd, struct pd_err **err)
+static int child_in(const struct job *j, int rootfd, struct cp_msg *src, struct pd_err **err)
 {
-	struct cp_msg m;
-	if (msg_recv(j->ctl, MSG_SRC, &m, err) < 0)
-		return -1;
+	struct cp_msg m = *src;
 	struct source s = { .is_dir = m.is_dir, .contents = m.contents, .base = m.text };
 	_cleanup_close_ int dirfd = -1;
 	_cleanup_free_ char *top = NULL;
@@ -501,8 +499,15 @@ static _Noreturn void child_main(const struct job *j)
 	/* A parent that stopped reading makes our writes fail, not kill us
 	 * before we say why. */
 	signal(SIGPIPE, SIG_IGN);
-	int rootfd = ctr_root(j->c, j->ctl, &e);
-	int ret = rootfd < 0 ? -1 : j->o->to_container ? child_in(j, rootfd, &e) : child_out(j, rootfd, &e);
+	/* Copying in, the parent sends the source first: read it before any
+	 * user namespace request of ctr_root, whose answer comes after. */
+	static struct cp_msg src;
+	int ret = j->o->to_container ? msg_recv(j->ctl, MSG_SRC, &src, &e) : 0;
+	int rootfd = ret < 0 ? -1 : ctr_root(j->c, j->ctl, &e);
+	if (rootfd >= 0)
+		ret = j->o->to_container ? child_in(j, rootfd, &src, &e) : child_out(j, rootfd, &e);
+	else
+		ret = -1;
 	if (ret < 0)
 		msg_send_err(j->ctl, e);
 	_exit(ret < 0 ? 1 : 0);
@@ -589,9 +594,9 @@ static int parent_in(const struct pd_copy_opts *o, int ctl, pid_t pid, int data_
 	}
 	struct cp_msg m = { .type = MSG_SRC, .is_dir = stream || s.is_dir, .contents = stream || s.contents };
 	snprintf(m.text, sizeof(m.text), "%s", s.base ? s.base : "");
-	int ret = msg_send(ctl, &m) < 0 ? pd_fail(err, errno, "cp: send") : 0;
-	if (ret == 0 && first_msg(ctl, pid, MSG_DST, &m, err) < 0)
-		ret = -1;
+	/* A child that failed already has said why: first_msg reads it. */
+	msg_send(ctl, &m);
+	int ret = first_msg(ctl, pid, MSG_DST, &m, err);
 	_cleanup_err_ struct pd_err *mine = NULL, *theirs = NULL;
 	uint64_t written = 0;
 	if (ret == 0) {
