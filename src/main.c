@@ -33,6 +33,8 @@ static const struct command commands[] = {
 	{ "rename", cli_rename, "Rename a container" },
 	{ "top", cli_top, "Display the running processes of a container" },
 	{ "port", cli_port, "List port mappings of a container" },
+	{ "cp", cli_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "diff", cli_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
@@ -47,6 +49,8 @@ static const struct command commands[] = {
 static const struct command container_commands[] = {
 	{ "attach", cli_attach, "Attach to a running container" },
 	{ "create", cli_create, "Create a new container" },
+	{ "cp", cli_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "diff", cli_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "exec", cli_exec, "Run a command in a running container" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "kill", cli_kill, "Send a signal to containers" },

@@ -138,3 +138,5 @@ int cli_unpause(const struct cli_global *g, int argc, char **argv);
 int cli_rename(const struct cli_global *g, int argc, char **argv);
 int cli_top(const struct cli_global *g, int argc, char **argv);
 int cli_port(const struct cli_global *g, int argc, char **argv);
+int cli_cp(const struct cli_global *g, int argc, char **argv);
+int cli_diff(const struct cli_global *g, int argc, char **argv);

@@ -249,7 +249,7 @@ static char *resolve_rootfs(const char *root, const char *arg, bool rootless, st
 }
 
 /* The lower layers, top first: an image's layers, or that one. */
-static char **resolve_lowers(const char *root, const struct pd_config *cfg, struct pd_err **err)
+char **pd_container_lowers(const char *root, const struct pd_config *cfg, struct pd_err **err)
 {
 	if (cfg->image_id)
 		return pd_image_lowers(root, cfg->image_id, cfg->rootless, err);
@@ -442,7 +442,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		discard(s, root, cfg);
 		return -1;
 	}
-	_cleanup_strv_ char **lowers = resolve_lowers(root, cfg, err);
+	_cleanup_strv_ char **lowers = pd_container_lowers(root, cfg, err);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
 	if (!lowers || make_dirs(dir, false, err) < 0) {
 		discard(s, root, cfg);
@@ -462,7 +462,7 @@ int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err *
 	/* The layers are looked up now (an image removed later is the
 	 * start's error), and nothing is reserved: ports and an address are
 	 * taken by each start. */
-	_cleanup_strv_ char **lowers = resolve_lowers(root, cfg, err);
+	_cleanup_strv_ char **lowers = pd_container_lowers(root, cfg, err);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
 	if (!lowers || make_dirs(dir, false, err) < 0 || pd_store_set_created(s, cfg->id, err) < 0) {
 		discard(s, root, cfg);
@@ -521,7 +521,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 		goto out;
 	}
 	pd_cg_prime(cfg->rootless);
-	if (pd_network_reserve(s, cfg, err) < 0 || !(lowers = resolve_lowers(root, cfg, err)) ||
+	if (pd_network_reserve(s, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id);
 		unclaim(s, &r, err ? *err : NULL);

@@ -17,6 +17,11 @@ char *pd_state_root(const char *arg, struct pd_err **err);
  * frees. */
 char *pd_state_root_path(const char *arg);
 
+/* The overlay lower directories of a container with config `cfg`, top
+ * first (a vector the caller frees): its image's layers, or its --rootfs
+ * (a directory, or a tarball's cached extraction). */
+char **pd_container_lowers(const char *root, const struct pd_config *cfg, struct pd_err **err);
+
 /* What one start takes beyond the config: descriptors of this invocation,
  * handed to the monitor (which keeps them across its fork) and never to
  * the container but as said. */

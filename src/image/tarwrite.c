@@ -1,0 +1,335 @@
+/* A tar stream of a descriptor-held tree (see tarwrite.h).
+ *
+ * Runs in the CLI, or in its child inside a container's mount namespace
+ * view (core/copy.c), with whatever privileges that process has: it reads
+ * what they let it read.  The threat is the tree: a container's root user
+ * controls every name, link target and file type in it, and may swap
+ * entries while they are read.  Hence the walk holds a descriptor per
+ * entry, opened relative to the parent's descriptor with O_NOFOLLOW, looks
+ * at that descriptor only (fstat), and opens a file for reading by
+ * reopening the held inode through /proc/self/fd (never the name again):
+ * a FIFO or device node swapped in meanwhile is never opened, so cp can
+ * neither hang on a FIFO nor trigger a device's open.  Entry names are the
+ * directory's own bytes joined by "/": a name cannot hold "/" nor be "."
+ * or "..", so the stream names nothing outside its top. */
+#include "image/tarwrite.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/dl.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+#define TAR_MAX_DEPTH 512
+
+static void *archive_handle;
+static PD_DL_SYM(archive_write_new);
+static PD_DL_SYM(archive_write_free);
+static PD_DL_SYM(archive_write_set_format_pax_restricted);
+static PD_DL_SYM(archive_write_set_bytes_in_last_block);
+static PD_DL_SYM(archive_write_open_fd);
+static PD_DL_SYM(archive_write_header);
+static PD_DL_SYM(archive_write_data);
+static PD_DL_SYM(archive_write_finish_entry);
+static PD_DL_SYM(archive_write_close);
+static PD_DL_SYM(archive_error_string);
+static PD_DL_SYM(archive_entry_new);
+static PD_DL_SYM(archive_entry_free);
+static PD_DL_SYM(archive_entry_clear);
+static PD_DL_SYM(archive_entry_copy_pathname);
+static PD_DL_SYM(archive_entry_copy_symlink);
+static PD_DL_SYM(archive_entry_copy_hardlink);
+static PD_DL_SYM(archive_entry_set_size);
+static PD_DL_SYM(archive_entry_set_filetype);
+static PD_DL_SYM(archive_entry_set_perm);
+static PD_DL_SYM(archive_entry_set_uid);
+static PD_DL_SYM(archive_entry_set_gid);
+static PD_DL_SYM(archive_entry_set_mtime);
+static PD_DL_SYM(archive_entry_set_rdev);
+
+static int load_libarchive(struct pd_err **err)
+{
+	static const char *const sonames[] = { "libarchive.so.13", NULL };
+	static const struct pd_dl_sym syms[] = {
+		PD_DL_ENTRY(archive_write_new),
+		PD_DL_ENTRY(archive_write_free),
+		PD_DL_ENTRY(archive_write_set_format_pax_restricted),
+		PD_DL_ENTRY(archive_write_set_bytes_in_last_block),
+		PD_DL_ENTRY(archive_write_open_fd),
+		PD_DL_ENTRY(archive_write_header),
+		PD_DL_ENTRY(archive_write_data),
+		PD_DL_ENTRY(archive_write_finish_entry),
+		PD_DL_ENTRY(archive_write_close),
+		PD_DL_ENTRY(archive_error_string),
+		PD_DL_ENTRY(archive_entry_new),
+		PD_DL_ENTRY(archive_entry_free),
+		PD_DL_ENTRY(archive_entry_clear),
+		PD_DL_ENTRY(archive_entry_copy_pathname),
+		PD_DL_ENTRY(archive_entry_copy_symlink),
+		PD_DL_ENTRY(archive_entry_copy_hardlink),
+		PD_DL_ENTRY(archive_entry_set_size),
+		PD_DL_ENTRY(archive_entry_set_filetype),
+		PD_DL_ENTRY(archive_entry_set_perm),
+		PD_DL_ENTRY(archive_entry_set_uid),
+		PD_DL_ENTRY(archive_entry_set_gid),
+		PD_DL_ENTRY(archive_entry_set_mtime),
+		PD_DL_ENTRY(archive_entry_set_rdev),
+		{ NULL, NULL },
+	};
+	return pd_dl_open(&archive_handle, sonames, "libarchive13", syms, err);
+}
+
+/* A regular file with more than one link, archived once: later names of
+ * it become hardlink entries. */
+struct link_seen {
+	dev_t dev;
+	ino_t ino;
+	char *name; /* NULL: free slot */
+};
+
+struct pd_tar_writer {
+	struct archive *a;
+	struct archive_entry *e;
+	uint64_t bytes;
+	struct link_seen *links; /* open addressing, size a power of two */
+	size_t nlinks, caplinks;
+	char buf[64 * 1024];
+};
+
+static const char *archive_msg(struct archive *a)
+{
+	const char *m = sym_archive_error_string(a);
+	return m ? m : "unknown libarchive error";
+}
+
+struct pd_tar_writer *pd_tar_writer_new(int fd, struct pd_err **err)
+{
+	if (load_libarchive(err) < 0)
+		return NULL;
+	struct pd_tar_writer *w = xcalloc(1, sizeof(*w));
+	w->a = sym_archive_write_new();
+	w->e = sym_archive_entry_new();
+	if (!w->a || !w->e) {
+		pd_tar_writer_close(w, pd_err_ignore(cleanup));
+		return pd_fail(err, ENOMEM, "start libarchive"), NULL;
+	}
+	/* pax where a name or size needs it, plain ustar otherwise: what
+	 * every tar reads.  The last block is not padded to 10 KiB: the
+	 * stream goes to a pipe or a terminal's consumer, not a tape. */
+	if (sym_archive_write_set_format_pax_restricted(w->a) < ARCHIVE_WARN ||
+	    sym_archive_write_set_bytes_in_last_block(w->a, 1) < ARCHIVE_WARN ||
+	    sym_archive_write_open_fd(w->a, fd) < ARCHIVE_WARN) {
+		pd_fail(err, 0, "start a tar stream: %s", archive_msg(w->a));
+		pd_tar_writer_close(w, pd_err_ignore(cleanup));
+		return NULL;
+	}
+	return w;
+}
+
+static size_t link_slot(const struct pd_tar_writer *w, dev_t dev, ino_t ino)
+{
+	size_t h = ((size_t)ino * 0x9E3779B97F4A7C15ULL) ^ (size_t)dev;
+	size_t i = h & (w->caplinks - 1);
+	while (w->links[i].name && !(w->links[i].dev == dev && w->links[i].ino == ino))
+		i = (i + 1) & (w->caplinks - 1);
+	return i;
+}
+
+/* The name a file of several links was archived under, or NULL after
+ * recording `name` as its first. */
+static const char *link_first(struct pd_tar_writer *w, const struct stat *st, const char *name)
+{
+	if (2 * (w->nlinks + 1) > w->caplinks) {
+		struct link_seen *old = w->links;
+		size_t oldcap = w->caplinks;
+		w->caplinks = oldcap ? 2 * oldcap : 64;
+		w->links = xcalloc(w->caplinks, sizeof(*w->links));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].name)
+				w->links[link_slot(w, old[i].dev, old[i].ino)] = old[i];
+		free(old);
+	}
+	size_t i = link_slot(w, st->st_dev, st->st_ino);
+	if (w->links[i].name)
+		return w->links[i].name;
+	w->links[i] = (struct link_seen){ .dev = st->st_dev, .ino = st->st_ino, .name = xstrdup(name) };
+	w->nlinks++;
+	return NULL;
+}
+
+static int write_header(struct pd_tar_writer *w, const char *name, struct pd_err **err)
+{
+	/* ARCHIVE_WARN: a name that is not valid in the locale's charset is
+	 * stored as its bytes, which is what the file is called. */
+	if (sym_archive_write_header(w->a, w->e) < ARCHIVE_WARN)
+		return pd_fail(err, 0, "'%s': write the tar header: %s", name, archive_msg(w->a));
+	return 0;
+}
+
+/* The data of the regular file held by `fd`, exactly `size` bytes: a file
+ * that shrank meanwhile is padded with zeros (by libarchive, at the end of
+ * the entry), one that grew is cut. */
+static int write_data(struct pd_tar_writer *w, int fd, const char *name, int64_t size, struct pd_err **err)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	/* The held inode itself, which fstat said is a regular file: opening
+	 * it cannot block, whatever the name is by now. */
+	_cleanup_close_ int rfd = open(proc, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (rfd < 0)
+		return pd_fail(err, errno, "'%s': open", name);
+	int64_t left = size;
+	while (left > 0) {
+		ssize_t n = read(rfd, w->buf, left < (int64_t)sizeof(w->buf) ? (size_t)left : sizeof(w->buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pd_fail(err, errno, "'%s': read", name);
+		if (n == 0)
+			break;
+		if (sym_archive_write_data(w->a, w->buf, (size_t)n) < 0)
+			return pd_fail(err, 0, "'%s': write to the tar stream: %s", name, archive_msg(w->a));
+		left -= n;
+		w->bytes += (uint64_t)n;
+	}
+	if (sym_archive_write_finish_entry(w->a) < ARCHIVE_WARN)
+		return pd_fail(err, 0, "'%s': write to the tar stream: %s", name, archive_msg(w->a));
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_entry(struct pd_tar_writer *w, int fd, const char *name, unsigned depth, struct pd_err **err);
+
+/* Every entry of the directory held by `fd`, in name order, named
+ * "prefix/NAME" ("NAME" when prefix is empty). */
+static int add_children(struct pd_tar_writer *w, int fd, const char *prefix, unsigned depth,
+			struct pd_err **err)
+{
+	if (depth >= TAR_MAX_DEPTH)
+		return pd_fail(err, ELOOP, "'%s': more than %d directories deep", prefix, TAR_MAX_DEPTH);
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return pd_fail(err, errno, "'%s': open directory", *prefix ? prefix : ".");
+	_cleanup_closedir_ DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return pd_fail(err, errno, "'%s': open directory", *prefix ? prefix : ".");
+	}
+	_cleanup_strv_ char **names = xcalloc(1, sizeof(char *));
+	size_t n = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strv_push(&names, de->d_name);
+		n++;
+	}
+	if (errno)
+		return pd_fail(err, errno, "'%s': read directory", *prefix ? prefix : ".");
+	qsort(names, n, sizeof(char *), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *child =
+		    *prefix ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
+		_cleanup_close_ int cfd = openat(dirfd(d), names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0 && errno == ENOENT)
+			continue; /* removed since the directory was read */
+		if (cfd < 0)
+			return pd_fail(err, errno, "'%s': open", child);
+		if (add_entry(w, cfd, child, depth + 1, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int add_entry(struct pd_tar_writer *w, int fd, const char *name, unsigned depth, struct pd_err **err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return pd_fail(err, errno, "'%s': stat", name);
+	if (S_ISSOCK(st.st_mode))
+		return 0; /* tar has no sockets, as tar(1) says too */
+	struct archive_entry *e = w->e;
+	sym_archive_entry_clear(e);
+	sym_archive_entry_copy_pathname(e, name);
+	sym_archive_entry_set_filetype(e, st.st_mode & S_IFMT);
+	sym_archive_entry_set_perm(e, st.st_mode & 07777);
+	sym_archive_entry_set_uid(e, st.st_uid);
+	sym_archive_entry_set_gid(e, st.st_gid);
+	sym_archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	sym_archive_entry_set_size(e, 0);
+	if (S_ISREG(st.st_mode)) {
+		const char *first = st.st_nlink > 1 ? link_first(w, &st, name) : NULL;
+		if (first) {
+			sym_archive_entry_copy_hardlink(e, first);
+			return write_header(w, name, err);
+		}
+		sym_archive_entry_set_size(e, st.st_size);
+		if (write_header(w, name, err) < 0)
+			return -1;
+		return write_data(w, fd, name, st.st_size, err);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char target[4097];
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+		if (n < 0)
+			return pd_fail(err, errno, "'%s': read the symlink", name);
+		target[n] = '\0';
+		sym_archive_entry_copy_symlink(e, target);
+		return write_header(w, name, err);
+	}
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		sym_archive_entry_set_rdev(e, st.st_rdev);
+		return write_header(w, name, err);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return pd_fail(err, 0, "'%s': a file of unknown type (0%o)", name,
+			       (unsigned)(st.st_mode & S_IFMT));
+	if (write_header(w, name, err) < 0)
+		return -1;
+	return add_children(w, fd, name, depth, err);
+}
+
+int pd_tar_writer_add(struct pd_tar_writer *w, int fd, const char *name, bool contents, struct pd_err **err)
+{
+	if (!contents)
+		return add_entry(w, fd, name, 0, err);
+	return add_children(w, fd, "", 0, err);
+}
+
+uint64_t pd_tar_writer_bytes(const struct pd_tar_writer *w)
+{
+	return w->bytes;
+}
+
+int pd_tar_writer_close(struct pd_tar_writer *w, struct pd_err **err)
+{
+	if (!w)
+		return 0;
+	int ret = 0;
+	if (w->a && sym_archive_write_close(w->a) < ARCHIVE_WARN)
+		ret = pd_fail(err, 0, "finish the tar stream: %s", archive_msg(w->a));
+	if (w->a)
+		sym_archive_write_free(w->a);
+	if (w->e)
+		sym_archive_entry_free(w->e);
+	for (size_t i = 0; i < w->caplinks; i++)
+		free(w->links[i].name);
+	free(w->links);
+	free(w);
+	return ret;
+}

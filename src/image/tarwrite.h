@@ -1,0 +1,39 @@
+/* Writing a tar stream (pax) of a file tree that is held by descriptors,
+ * for `cp`: a container's files out, the host's files in.
+ *
+ * The tree may be hostile (a container's files, changing while they are
+ * read).  Nothing is ever looked up by a path string: each entry is opened
+ * O_PATH | O_NOFOLLOW relative to its parent's descriptor, and only what
+ * that descriptor is gets archived.  Symlinks are archived as links (their
+ * targets are data, never followed); directories are walked; regular files
+ * are read through a reopening of the very inode held (so a file swapped
+ * for a FIFO or a device after it was looked at is never opened); FIFOs
+ * and device nodes become entries without being opened; sockets are
+ * skipped.  A file that changes size while read is cut or padded to the
+ * size its header says.  libarchive is opened on first use (util/dl.h). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+struct pd_tar_writer;
+
+/* A writer of a tar stream to `fd` (not closed).  NULL on failure. */
+struct pd_tar_writer *pd_tar_writer_new(int fd, struct pd_err **err);
+
+/* Archive the file held by `fd` (an O_PATH | O_NOFOLLOW descriptor: the
+ * file itself, a symlink not followed) under the name `name`, and when it
+ * is a directory everything below it.  With `contents`, `fd` must be a
+ * directory and only what it holds is archived, named from the top of the
+ * archive.  Fails on the first entry that cannot be read (naming it), on a
+ * tree deeper than 512 directories, and on a write error. */
+int pd_tar_writer_add(struct pd_tar_writer *w, int fd, const char *name, bool contents, struct pd_err **err);
+
+/* Bytes of file data archived so far. */
+uint64_t pd_tar_writer_bytes(const struct pd_tar_writer *w);
+
+/* Finish the stream (its end-of-archive blocks) and free the writer; -1
+ * when the end could not be written.  The writer is freed either way;
+ * NULL is accepted. */
+int pd_tar_writer_close(struct pd_tar_writer *w, struct pd_err **err);
