@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -471,6 +472,22 @@ int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err *
 	return 0;
 }
 
+int pd_container_lock(const char *root, const char *id, struct pd_err **err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, id);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pd_fail(err, errno, "open '%s'", dir);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return pd_fail(err, e, "lock '%s'", dir);
+		}
+	}
+	return fd;
+}
+
 /* A start of a stopped container that failed before its monitor took the
  * record: back to how it was, with the reason for an exited one. */
 static void unclaim(struct pd_store *s, const struct pd_record *r, const struct pd_err *why)
@@ -514,7 +531,13 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	snprintf(cfg->id, sizeof(cfg->id), "%s", r.id);
 	free(cfg->name);
 	cfg->name = xstrdup(r.name);
+	/* Claimed under the directory's lock: a `cp` that has mounted the
+	 * stopped container's overlay holds it until it is done. */
+	int lock = pd_container_lock(root, r.id, err);
+	if (lock < 0)
+		goto out;
 	int c = pd_store_claim_start(s, r.id, getpid(), pd_proc_start_time(getpid()), err);
+	close(lock);
 	if (c <= 0) {
 		if (c == 0)
 			ret = 1; /* another start took it first: running now */

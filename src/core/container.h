@@ -48,6 +48,12 @@ int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err *
 int pd_container_start_existing(const char *root, const char *ref, bool detach, struct pd_config *cfg,
 				int *attach_fd, pid_t *pid, struct pd_err **err);
 
+/* Hold the container's directory lock (flock on containers/<ID>), waiting
+ * for it: a start of a stopped container claims its record under it, and
+ * `cp` mounts a stopped container's overlay under it, so the two never
+ * mount one upper layer at once.  Returns the fd to close, or -1. */
+int pd_container_lock(const char *root, const char *id, struct pd_err **err);
+
 /* What an attached session learnt besides the exit status (a `run`'s). */
 struct pd_attach_end {
 	char *report;	      /* the run's report (run --report -), or NULL; caller frees */

@@ -396,6 +396,7 @@ static int extract(int datafd, int dirfd, bool keep, bool in_userns, uint64_t *b
 	struct pd_extract_opts o = {
 		.rootless = !keep || in_userns || geteuid() != 0,
 		.keep_owners = keep && in_userns,
+		.keep_dirs = true,
 	};
 	struct pd_extract_result res;
 	int ret = pd_archive_extract_fd(datafd, "the copied stream", dirfd, &o, &res, err);
@@ -626,8 +627,19 @@ int pd_container_copy(const char *root, const struct pd_copy_opts *o, uint64_t *
 	struct pd_record peek;
 	if (pd_container_lookup(root, o->ref, &peek, err) < 0)
 		return -1;
-	bool running = peek.state == PD_STATE_RUNNING || peek.state == PD_STATE_STOPPING;
+	/* Looked at again under the container's lock, which a start of a
+	 * stopped container takes to claim it: a stopped container's
+	 * overlay is mounted here only while no start can mount it too. */
+	_cleanup_close_ int lock = pd_container_lock(root, peek.id, err);
 	pd_record_free(&peek);
+	if (lock < 0 || pd_container_lookup(root, o->ref, &peek, err) < 0)
+		return -1;
+	enum pd_state st = peek.state;
+	pd_record_free(&peek);
+	if (st == PD_STATE_CREATING || st == PD_STATE_RESTARTING)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container %s is %s: try again once it runs",
+				    o->ref, st == PD_STATE_CREATING ? "starting" : "restarting");
+	bool running = st == PD_STATE_RUNNING || st == PD_STATE_STOPPING;
 	if (ctr_open(root, o->ref, !running, &c, err) < 0) {
 		ctr_free(&c);
 		return -1;

@@ -157,6 +157,7 @@ struct extract {
 	bool rootless;
 	bool keep_owners;
 	bool layer;
+	bool keep_dirs;
 	uint64_t max_bytes;
 	uint64_t max_entries;
 	struct pd_extract_result *res;
@@ -285,7 +286,8 @@ static int open_parent(struct extract *x, const char *parent, struct pd_err **er
 /* Make room for a new entry at (pfd, leaf).  Whatever non-directory is there
  * (a symlink above all) is removed, never followed.  A directory is kept when
  * the entry is one too (returns 1), otherwise removed with its contents (a
- * later entry replaces an earlier one, as in tar).  Returns 0 when the name
+ * later entry replaces an earlier one, as in tar) or, with keep_dirs, the
+ * entry refused.  Returns 0 when the name
  * is free. */
 static int clear_leaf(struct extract *x, int pfd, const char *leaf, bool want_dir, struct pd_err **err)
 {
@@ -298,6 +300,9 @@ static int clear_leaf(struct extract *x, int pfd, const char *leaf, bool want_di
 	if (S_ISDIR(st.st_mode)) {
 		if (want_dir)
 			return 1;
+		if (x->keep_dirs)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "cannot overwrite directory '%s' with a non-directory", x->name);
 		if (pd_rm_rf_at(pfd, leaf, err) < 0) {
 			pd_err_prefix(err, "entry '%s': replace directory", x->name);
 			return -1;
@@ -801,6 +806,7 @@ int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct p
 		.rootless = o ? o->rootless : geteuid() != 0,
 		.keep_owners = o && o->keep_owners,
 		.layer = o && o->layer,
+		.keep_dirs = o && o->keep_dirs,
 		.res = res,
 	};
 

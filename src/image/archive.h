@@ -21,6 +21,10 @@ struct pd_extract_opts {
 	/* Rootless, run inside a user namespace that maps a subordinate range:
 	 * keep the archive's owners where they fall inside the namespace. */
 	bool keep_owners;
+	/* A directory already there is never replaced by a non-directory
+	 * entry: the extraction fails naming it (cp's rule, as Docker's;
+	 * an image layer's later entry replaces an earlier one, as in tar). */
+	bool keep_dirs;
 	/* Bytes of file data written; 0 = $POCKET_DOCKER_MAX_EXTRACT if set
 	 * (a size such as "100m"), else 8 GiB. */
 	uint64_t max_bytes;

@@ -311,6 +311,28 @@ test_cp_errors() {
 	assert_ok
 }
 
+# A file copied in where the container has a directory of that name is
+# refused (Docker's rule), and the directory with its files stays.
+test_cp_never_replaces_a_directory_with_a_file() {
+	need_busybox
+	pd run --name cdir --rootfs "$BUSYBOX_DIR" /bin/sh -c 'mkdir -p /data/x; echo keep >/data/x/f'
+	assert_ok
+	echo new >"$T_TMP/x"
+	pd cp "$T_TMP/x" cdir:/data/
+	assert_exit 125 "a file onto a directory of the same name"
+	assert_error_line "a file onto a directory"
+	assert_contains "$ERR" "cannot overwrite directory 'x' with a non-directory"
+	mkdir "$T_TMP/tree"
+	echo new >"$T_TMP/tree/x"
+	pd cp "$T_TMP/tree/." cdir:/data
+	assert_exit 125 "a tree with a file where the container has a directory"
+	pd cp cdir:/data/x/f "$T_TMP/f"
+	assert_ok
+	assert_file_content "$T_TMP/f" keep "the container's directory after the refusals"
+	pd rm cdir
+	assert_ok
+}
+
 test_rootless_cp_and_diff() {
 	need_busybox
 	rootless_prepare pdtest yes
