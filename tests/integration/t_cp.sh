@@ -333,6 +333,28 @@ test_cp_never_replaces_a_directory_with_a_file() {
 	assert_ok
 }
 
+# A start of a stopped container waits for a copy into it to finish (the
+# container's directory lock): the run sees the whole copy, and one upper
+# layer is never mounted twice.
+test_start_waits_for_cp_into_stopped_container() {
+	need_busybox
+	pd create --name cw --rootfs "$BUSYBOX_DIR" /bin/cat /in/file
+	assert_ok
+	mkdir -p "$T_TMP/src/in"
+	echo copied >"$T_TMP/src/in/file"
+	# The tar comes 1.5 s late: cp holds the lock meanwhile.
+	( sleep 1.5; tar -C "$T_TMP/src" -c in ) |
+		"$PD" --root "$T_ROOT" cp - cw:/ >"$T_TMP/cp.out" 2>"$T_TMP/cp.err" &
+	local cp_pid=$!
+	sleep 0.5
+	pd start -a cw
+	assert_ok "start while cp runs"
+	assert_out copied "the run sees the finished copy"
+	wait "$cp_pid" || fail "cp failed: $(cat "$T_TMP/cp.err")"
+	pd rm cw
+	assert_ok
+}
+
 test_rootless_cp_and_diff() {
 	need_busybox
 	rootless_prepare pdtest yes
