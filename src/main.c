@@ -73,6 +73,12 @@ static const struct command image_commands[] = {
 	{ "remove", cli_rmi, "Remove images" },
 };
 
+static const struct command system_commands[] = {
+	{ "df", cli_system_df, "Show disk usage" },
+	{ "info", cli_system_info, "Show a summary of containers, images and the host" },
+	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
+};
+
 static const struct {
 	const char *name;
 	const struct command *sub;
@@ -81,6 +87,7 @@ static const struct {
 } groups[] = {
 	{ "container", container_commands, N_OF(container_commands), "Manage containers" },
 	{ "image", image_commands, N_OF(image_commands), "Manage images" },
+	{ "system", system_commands, N_OF(system_commands), "Manage pocket-docker" },
 };
 
 static void usage(FILE *f)

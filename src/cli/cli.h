@@ -135,3 +135,6 @@ int cli_unpause(const struct cli_global *g, int argc, char **argv);
 int cli_rename(const struct cli_global *g, int argc, char **argv);
 int cli_top(const struct cli_global *g, int argc, char **argv);
 int cli_port(const struct cli_global *g, int argc, char **argv);
+/* system.c */
+int cli_system_df(const struct cli_global *g, int argc, char **argv);
+int cli_system_info(const struct cli_global *g, int argc, char **argv);

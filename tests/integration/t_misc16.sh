@@ -116,4 +116,120 @@ test_logs_follow_until() {
 	assert_ok
 }
 
+# _tree_bytes DIR...: the bytes of the files and symlinks under DIRs, each
+# inode once (what system df counts), by find rather than the runtime.
+_tree_bytes() {
+	find "$@" \( -type f -o -type l \) -printf '%D-%i %s\n' | sort -u | awk '{s += $2} END {print s + 0}'
+}
+
+# _short_size N: N bytes as Docker's df prints a size (3 significant
+# digits, units of 1000).
+_short_size() {
+	python3 -c '
+import sys
+n = int(sys.argv[1]); units = ["B", "kB", "MB", "GB"]; u = 0; d = 1
+while u + 1 < len(units) and n // d >= 1000:
+    d *= 1000; u += 1
+print("%d%s" % (n, units[0]) if u == 0 else "%.3g%s" % (n / d, units[u]))' "$1"
+}
+
+test_system_df() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd system df --format '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}} {{.Reclaimable}}'
+	assert_ok
+	assert_out $'Images 0 0 0B 0B\nContainers 0 0 0B 0B\nLocal Volumes 0 0 0B 0B\nBuild Cache 0 0 0B 0B' \
+		"df of an empty state root"
+	pd import --name bb:1 "$BUSYBOX_TAR"
+	assert_ok
+	pd import --name other:1 "$BUSYBOX_TGZ"
+	assert_ok
+	pd run -d --name keep bb:1 /bin/sh -c \
+		'dd if=/dev/zero of=/big bs=1024 count=300 2>/dev/null; ln /big /big2; echo ready; while :; do sleep 1; done'
+	assert_ok
+	local keep=$OUT
+	wait_for_output "$T_ROOT/logs/$keep.log" ready || fail "the container never printed ready"
+	pd run --name done bb:1 /bin/sh -c 'dd if=/dev/zero of=/small bs=1024 count=100 2>/dev/null'
+	assert_ok
+	pd inspect --format '{{.Id}}' done
+	local done_id=$OUT
+
+	local img_bytes keep_bytes done_bytes
+	img_bytes=$(_tree_bytes "$T_ROOT"/layers/[0-9a-f]*)
+	keep_bytes=$(_tree_bytes "$T_ROOT/containers/$keep/upper")
+	done_bytes=$(_tree_bytes "$T_ROOT/containers/$done_id/upper")
+	[ "$keep_bytes" -ge 307200 ] && [ "$keep_bytes" -lt 614400 ] ||
+		fail "the running container's layer holds $keep_bytes bytes by find (a hard link counted twice?)"
+	pd system df --format '{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}'
+	assert_ok
+	local total=$((keep_bytes + done_bytes))
+	assert_line "$OUT" "Containers|2|1|$(_short_size $total)|$(_short_size "$done_bytes") ($((done_bytes * 100 / total))%)" \
+		"the containers' row (find counts $keep_bytes + $done_bytes bytes)"
+	# Two images: the second (another archive of the same tree) is used
+	# by no container, so its layer is reclaimable.
+	local layers
+	layers=$(ls -d "$T_ROOT"/layers/[0-9a-f]* | wc -l)
+	[ "$layers" -eq 2 ] || fail "expected two layer directories, found $layers"
+	assert_match "$OUT" "^Images\|2\|1\|$(_short_size "$img_bytes")\|" "the images' row (find counts $img_bytes bytes)"
+	pd system df
+	assert_ok
+	assert_match "$OUT" '^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$' "the table's header"
+	assert_match "$OUT" '^Local Volumes +0 +0 +0B +0B$' "the volumes' row"
+	pd system df -v
+	assert_ok
+	assert_contains "$OUT" "Images space usage:" "df -v"
+	assert_match "$OUT" "^bb +1 +[0-9a-f]{12} .* 2$" "df -v: bb:1 used by both containers"
+	assert_match "$OUT" "^other +1 +[0-9a-f]{12} .* 0$" "df -v: other:1 used by none"
+	assert_match "$OUT" "^${keep:0:12} +bb:1 .* $(_short_size "$keep_bytes") " "df -v: the running container's size"
+	pd system df --format json
+	assert_ok
+	assert_line "$OUT" "{\"Active\":\"1\",\"Reclaimable\":\"$(_short_size "$done_bytes") ($((done_bytes * 100 / total))%)\",\"Size\":\"$(_short_size $total)\",\"TotalCount\":\"2\",\"Type\":\"Containers\"}" \
+		"df --format json"
+	pd system df extra
+	assert_exit 125 "system df with an argument"
+	assert_error_line
+	pd system df --format '{{.Nope'
+	assert_exit 125 "a bad template"
+	assert_error_line
+	pd rm -f keep
+	assert_ok
+}
+
+test_system_info_and_prune() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd import --name bb:1 "$BUSYBOX_TAR"
+	pd run -d --rootfs "$BUSYBOX_DIR" /bin/sh -c 'echo ready; while :; do sleep 1; done'
+	assert_ok
+	local id=$OUT
+	pd run --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+	pd system info
+	assert_ok
+	assert_line "$OUT" "Containers: 2" "info"
+	assert_line "$OUT" " Running: 1" "info"
+	assert_line "$OUT" " Stopped: 1" "info"
+	assert_line "$OUT" "Images: 1" "info"
+	assert_line "$OUT" "Storage Driver: overlay" "info"
+	assert_line "$OUT" "Root Dir: $T_ROOT" "info"
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		assert_line "$OUT" "Cgroup Version: 2" "info on a v2 host"
+	else
+		assert_line "$OUT" "Cgroup Version: 1" "info on a v1 host"
+	fi
+	pd system prune
+	assert_ok
+	pd ps -a -q
+	assert_out "${id:0:12}" "system prune removed the exited container only"
+	pd system --help
+	assert_ok
+	assert_contains "$OUT" "df" "system --help"
+	pd --help
+	assert_contains "$OUT" "system" "--help lists the system group"
+	pd rm -f "$id"
+	assert_ok
+}
+
 run_tests "$@"
