@@ -31,7 +31,7 @@ static const struct command commands[] = {
 	{ "top", cli_top, "Display the running processes of a container" },
 	{ "port", cli_port, "List port mappings of a container" },
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
-	{ "inspect", cli_inspect, "Show containers' records as JSON" },
+	{ "inspect", cli_inspect, "Show containers' or images' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
 	{ "images", cli_images, "List images" },
@@ -66,6 +66,7 @@ static const struct command container_commands[] = {
 
 static const struct command image_commands[] = {
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
+	{ "inspect", cli_image_inspect, "Show images' records as JSON" },
 	{ "ls", cli_images, "List images" },
 	{ "list", cli_images, "List images" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },

@@ -124,6 +124,7 @@ int cli_rm(const struct cli_global *g, int argc, char **argv);
 int cli_wait(const struct cli_global *g, int argc, char **argv);
 int cli_stats(const struct cli_global *g, int argc, char **argv);
 int cli_inspect(const struct cli_global *g, int argc, char **argv);
+int cli_image_inspect(const struct cli_global *g, int argc, char **argv);
 int cli_prune(const struct cli_global *g, int argc, char **argv);
 int cli_version(const struct cli_global *g, int argc, char **argv);
 int cli_pull(const struct cli_global *g, int argc, char **argv);

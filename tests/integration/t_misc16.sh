@@ -232,4 +232,117 @@ test_system_info_and_prune() {
 	assert_ok
 }
 
+# _docker_save OUT: a `docker save` archive of busybox with a config that
+# sets every key image inspect shows; prints the layer's diff id.
+_docker_save() {
+	python3 - "$1" "$BUSYBOX_TAR" <<'PY'
+import hashlib, io, json, sys, tarfile
+out, bb = sys.argv[1], sys.argv[2]
+layer = open(bb, "rb").read()
+diff = hashlib.sha256(layer).hexdigest()
+config = {"architecture": "amd64", "os": "linux", "created": "2024-01-02T03:04:05Z",
+          "config": {"Entrypoint": ["/bin/sh", "-c"], "Cmd": ["echo hi"],
+                     "Env": ["PATH=/usr/bin:/bin", "GREETING=hello"], "WorkingDir": "/tmp",
+                     "User": "1000:1000", "ExposedPorts": {"80/tcp": {}},
+                     "Labels": {"org.example.team": "core"}, "Volumes": {"/data": {}}},
+          "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff]}}
+cfg = json.dumps(config).encode()
+cfg_name = hashlib.sha256(cfg).hexdigest() + ".json"
+manifest = json.dumps([{"Config": cfg_name, "RepoTags": ["cfg:1"], "Layers": [diff + "/layer.tar"]}]).encode()
+with tarfile.open(out, "w") as tf:
+    for name, data in ((cfg_name, cfg), (diff + "/layer.tar", layer), ("manifest.json", manifest)):
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        tf.addfile(ti, io.BytesIO(data))
+print("sha256:" + diff)
+PY
+}
+
+test_image_inspect() {
+	need_root
+	need_busybox
+	pd import --name bb:1 "$BUSYBOX_TAR"
+	assert_ok
+	local id=$OUT
+	pd image inspect bb:1
+	assert_ok
+	python3 - "$OUT_FILE" "$id" <<'PY' || fail "image inspect's JSON: $(cat "$T_TMP/why" 2>/dev/null)"
+import json, platform, sys
+v = json.load(open(sys.argv[1]))
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+o = v[0]
+want = {"Id": sys.argv[2], "RepoTags": ["bb:1"], "RepoDigests": [], "Os": "linux", "Architecture": arch}
+bad = [k for k in want if o.get(k) != want[k]]
+if len(v) != 1 or bad or o["RootFS"]["Type"] != "layers" or len(o["RootFS"]["Layers"]) != 1 \
+        or not isinstance(o["Size"], int) or o["Size"] <= 0 \
+        or sorted(o["Config"]) != sorted(["Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts",
+                                          "Labels", "Volumes"]):
+    open("why", "w").write(f"bad keys {bad}: {o}")
+    sys.exit(1)
+PY
+	local diff
+	diff=$(_docker_save "$T_TMP/save.tar") || fail "could not build the archive"
+	pd import "$T_TMP/save.tar"
+	assert_ok
+	pd image inspect --format '{{index .RepoTags 0}} {{.Created}} {{index .RootFS.Layers 0}}' cfg:1
+	assert_ok
+	assert_match "$OUT" "^cfg:1 2024-01-02T03:04:05(\.0+)?Z $diff$" "image inspect --format"
+	pd image inspect --format '{{json .Config}}' cfg:1
+	assert_ok
+	python3 - "$OUT" <<'PY' || fail "the image's Config: $OUT"
+import json, sys
+c = json.loads(sys.argv[1])
+assert c["Entrypoint"] == ["/bin/sh", "-c"] and c["Cmd"] == ["echo hi"], c
+assert c["Env"] == ["PATH=/usr/bin:/bin", "GREETING=hello"] and c["WorkingDir"] == "/tmp", c
+assert c["User"] == "1000:1000" and c["ExposedPorts"] == {"80/tcp": {}}, c
+assert c["Labels"] == {"org.example.team": "core"} and c["Volumes"] == {"/data": {}}, c
+PY
+	pd image inspect --format '{{.Id}}' bb:1 cfg:1
+	assert_ok
+	assert_match "$OUT" "^$id"$'\n'"sha256:[0-9a-f]{64}$" "two images, a line each"
+	pd image inspect nope
+	assert_exit 125 "image inspect of a name no image has"
+	assert_contains "$ERR" "no such image: nope" "image inspect of a name no image has"
+	pd image inspect --format '{{.Nope' bb:1
+	assert_exit 125 "a bad template"
+	assert_error_line
+}
+
+test_inspect_falls_back_to_image() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd import --name same "$BUSYBOX_TAR"
+	assert_ok
+	local img=$OUT
+	# No container has the name: the image.
+	pd inspect --format '{{.Id}} {{.RepoTags}}' same
+	assert_ok
+	assert_out "$img [same:latest]" "inspect of an image's name"
+	pd run --name same --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+	pd ps -a -q --no-trunc
+	local cid=$OUT
+	# A container has it too: the container first, as Docker.
+	pd inspect --format '{{.Id}}' same
+	assert_ok
+	assert_out "$cid" "inspect prefers the container"
+	pd inspect --type image --format '{{.Id}}' same
+	assert_ok
+	assert_out "$img" "inspect --type image"
+	pd inspect --type container --format '{{.Id}}' same
+	assert_ok
+	assert_out "$cid" "inspect --type container"
+	pd inspect --type container --format '{{.Id}}' same:latest
+	assert_exit 125 "inspect --type container of an image's name"
+	pd inspect --format '{{.Id}}' same nope
+	assert_exit 125 "inspect of a name nothing has"
+	assert_out "$cid" "the objects found are printed"
+	assert_error_line "inspect of a name nothing has"
+	assert_contains "$ERR" "no such object: nope" "inspect of a name nothing has"
+	pd inspect --type volume same
+	assert_exit 125 "inspect --type volume"
+	assert_error_line "inspect --type volume"
+}
+
 run_tests "$@"
