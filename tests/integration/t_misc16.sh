@@ -345,4 +345,24 @@ test_inspect_falls_back_to_image() {
 	assert_error_line "inspect --type volume"
 }
 
+test_ps_format_label() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd run --name lab -l team=core -l note=a,b -l empty= --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+	pd run --name nolab --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+	pd ps -a --format '{{.Names}}:{{.Label "team"}}:{{.Label "note"}}:{{.Label "empty"}}:{{.Label "none"}}'
+	assert_ok
+	assert_line "$OUT" "lab:core:a,b::" "ps --format with .Label"
+	assert_line "$OUT" "nolab::::" "ps --format .Label of a container without labels"
+	pd ps -a --format 'table {{.Names}}\t{{.Label "team"}}'
+	assert_ok
+	assert_match "$OUT" '^lab +core$' "a table with .Label"
+	pd ps -a --format '{{.Label 3}}'
+	assert_exit 125 "a key that is not a string"
+	assert_error_line
+}
+
 run_tests "$@"
