@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "top", cli_top, "Display the running processes of a container" },
 	{ "port", cli_port, "List port mappings of a container" },
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
+	{ "update", cli_update, "Update the resource limits and restart policy of containers" },
 	{ "inspect", cli_inspect, "Show containers' or images' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
@@ -61,6 +62,7 @@ static const struct command container_commands[] = {
 	{ "stop", cli_stop, "Stop containers (SIGTERM, then SIGKILL)" },
 	{ "top", cli_top, "Display the running processes of a container" },
 	{ "unpause", cli_unpause, "Unpause all processes within containers" },
+	{ "update", cli_update, "Update the resource limits and restart policy of containers" },
 	{ "wait", cli_wait, "Wait for containers to exit; print exit codes" },
 };
 

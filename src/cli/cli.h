@@ -139,3 +139,5 @@ int cli_port(const struct cli_global *g, int argc, char **argv);
 /* system.c */
 int cli_system_df(const struct cli_global *g, int argc, char **argv);
 int cli_system_info(const struct cli_global *g, int argc, char **argv);
+/* update.c */
+int cli_update(const struct cli_global *g, int argc, char **argv);

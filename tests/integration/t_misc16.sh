@@ -365,4 +365,107 @@ test_ps_format_label() {
 	assert_error_line
 }
 
+test_update_running_and_stopped() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd run -d --name up -m 64m --rootfs "$BUSYBOX_DIR" /bin/sh -c 'echo ready; while :; do sleep 1; done'
+	assert_ok
+	local id=$OUT
+	wait_for_output "$T_ROOT/logs/$id.log" ready || fail "the container never printed ready"
+	local mem pids
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		mem=$(cg_file "$id" memory memory.max)
+	else
+		mem=$(cg_file "$id" memory memory.limit_in_bytes)
+	fi
+	pids=$(cg_file "$id" pids pids.max)
+	[ -r "$mem" ] || skip "no memory cgroup file for the container ($mem)"
+	assert_eq 67108864 "$(cat "$mem")" "the memory limit run set"
+	pd update --memory 128m --pids-limit 50 up
+	assert_ok
+	assert_out up "update prints the name it was given"
+	assert_eq 134217728 "$(cat "$mem")" "the memory limit after update"
+	[ -r "$pids" ] && assert_eq 50 "$(cat "$pids")" "pids.max after update"
+	pd inspect --format '{{.HostConfig.Resources.Memory}}' up
+	assert_out 134217728 "the stored config after update"
+	# Below what the container uses: the kernel refuses; nothing stored.
+	pd exec up /bin/sh -c 'mkdir -p /dev/shm/x; dd if=/dev/zero of=/dev/shm/fill bs=1M count=20 2>/dev/null'
+	pd update --memory 6m up
+	if [ "$RC" = 0 ]; then
+		# v2 reclaims or the tmpfs pages were swapped: nothing to check.
+		:
+	else
+		assert_exit 125 "a memory limit below the usage"
+		assert_error_line "a memory limit below the usage"
+		pd inspect --format '{{.HostConfig.Resources.Memory}}' up
+		assert_out 134217728 "a refused update stores nothing"
+	fi
+	pd rm -f up
+	assert_ok
+
+	pd run --name stopped --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+	pd update --memory 200m --cpus 0.5 --restart on-failure:3 stopped
+	assert_ok
+	pd inspect --format '{{.HostConfig.Resources.Memory}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' stopped
+	assert_ok
+	assert_out "209715200 on-failure 3" "a stopped container's stored config after update"
+
+	for bad in "--memory 1k" "--memory lots" "--cpus 0" "--cpus x" "--cpu-shares 1" "--pids-limit x" \
+		"--restart sometimes" "--memory-swap nope"; do
+		# shellcheck disable=SC2086
+		pd update $bad stopped
+		assert_exit 125 "update $bad"
+		assert_error_line "update $bad"
+	done
+	pd update stopped
+	assert_exit 125 "update without a flag"
+	assert_error_line "update without a flag"
+	pd update --memory 100m nope
+	assert_exit 125 "update of no container"
+	assert_error_line "update of no container"
+	pd update --memory 300m --memory-swap 250m stopped
+	assert_exit 125 "memory above memory+swap"
+	assert_error_line "memory above memory+swap"
+}
+
+test_update_restart_policy_of_running() {
+	need_root
+	need_busybox
+	allow_containers_left
+	# Exits 3 when /tmp/go appears; no restart policy yet.
+	pd run -d --name rs --rootfs "$BUSYBOX_DIR" /bin/sh -c \
+		'echo start; while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 3'
+	assert_ok
+	local id=$OUT
+	wait_for_output "$T_ROOT/logs/$id.log" start || fail "the container never started"
+	pd update --restart on-failure:1 rs
+	assert_ok
+	pd exec rs touch /tmp/go
+	assert_ok
+	# The monitor restarts it once (the writable layer keeps /tmp/go, so
+	# the second run exits at once), then gives up.
+	local i n=0
+	for i in $(seq 1 100); do
+		n=$(grep -c ' start$' "$T_ROOT/logs/$id.log")
+		pd inspect --format '{{.State.Status}} {{.RestartCount}}' rs
+		[ "$n" -ge 2 ] && [ "$OUT" = "exited 1" ] && break
+		sleep 0.1
+	done
+	[ "$n" -ge 2 ] || fail "the container was not restarted after update --restart (started $n times)"
+	assert_out "exited 1" "one restart, then the policy's maximum"
+	# And back to no: the next exit is final.
+	pd update --restart no rs
+	assert_ok
+	pd inspect --format '{{.HostConfig.RestartPolicy.Name}}' rs
+	assert_out no "the policy stored"
+	pd run --rm --name gone -d --rootfs "$BUSYBOX_DIR" /bin/sh -c 'sleep 30'
+	assert_ok
+	pd update --restart always gone
+	assert_exit 125 "a restart policy for a --rm container"
+	assert_error_line "a restart policy for a --rm container"
+	pd rm -f gone
+}
+
 run_tests "$@"
