@@ -308,10 +308,9 @@ static int collect(const char *root, char **pos, enum inspect_type type, json_t 
 			int r = add_image(root, pos[i], out, &e);
 			if (r == 1 && type == INSPECT_IMAGE)
 				pd_fail_kind(&e, PD_ERR_USAGE, 0, "no such image: %s", pos[i]);
-			else if (r == 1)
-				pd_fail_kind(&e, PD_ERR_USAGE, 0, "no such object: %s", pos[i]);
+			/* Neither: the container's error ("no such container"). */
 			if (r != 0)
-				ret = cli_fail(e);
+				ret = cli_fail(r == 1 && type == INSPECT_ANY ? found[i].err : e);
 			continue;
 		}
 		if (found[i].err) {

@@ -339,7 +339,7 @@ test_inspect_falls_back_to_image() {
 	assert_exit 125 "inspect of a name nothing has"
 	assert_out "$cid" "the objects found are printed"
 	assert_error_line "inspect of a name nothing has"
-	assert_contains "$ERR" "no such object: nope" "inspect of a name nothing has"
+	assert_contains "$ERR" "no such container: nope" "inspect of a name nothing has"
 	pd inspect --type volume same
 	assert_exit 125 "inspect --type volume"
 	assert_error_line "inspect --type volume"
