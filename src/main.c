@@ -36,7 +36,8 @@ static const struct command commands[] = {
 	{ "cp", cli_cp, "Copy files/folders between a container and the local filesystem" },
 	{ "diff", cli_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "stats", cli_stats, "Show CPU, memory and process use of containers" },
-	{ "inspect", cli_inspect, "Show containers' records as JSON" },
+	{ "update", cli_update, "Update the resource limits and restart policy of containers" },
+	{ "inspect", cli_inspect, "Show containers' or images' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
 	{ "images", cli_images, "List images" },
@@ -71,16 +72,24 @@ static const struct command container_commands[] = {
 	{ "stop", cli_stop, "Stop containers (SIGTERM, then SIGKILL)" },
 	{ "top", cli_top, "Display the running processes of a container" },
 	{ "unpause", cli_unpause, "Unpause all processes within containers" },
+	{ "update", cli_update, "Update the resource limits and restart policy of containers" },
 	{ "wait", cli_wait, "Wait for containers to exit; print exit codes" },
 };
 
 static const struct command image_commands[] = {
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
+	{ "inspect", cli_image_inspect, "Show images' records as JSON" },
 	{ "ls", cli_images, "List images" },
 	{ "list", cli_images, "List images" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
 	{ "rm", cli_rmi, "Remove images" },
 	{ "remove", cli_rmi, "Remove images" },
+};
+
+static const struct command system_commands[] = {
+	{ "df", cli_system_df, "Show disk usage" },
+	{ "info", cli_system_info, "Show a summary of containers, images and the host" },
+	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 };
 
 static const struct {
@@ -91,6 +100,7 @@ static const struct {
 } groups[] = {
 	{ "container", container_commands, N_OF(container_commands), "Manage containers" },
 	{ "image", image_commands, N_OF(image_commands), "Manage images" },
+	{ "system", system_commands, N_OF(system_commands), "Manage pocket-docker" },
 };
 
 static void usage(FILE *f)

@@ -127,6 +127,7 @@ int cli_rm(const struct cli_global *g, int argc, char **argv);
 int cli_wait(const struct cli_global *g, int argc, char **argv);
 int cli_stats(const struct cli_global *g, int argc, char **argv);
 int cli_inspect(const struct cli_global *g, int argc, char **argv);
+int cli_image_inspect(const struct cli_global *g, int argc, char **argv);
 int cli_prune(const struct cli_global *g, int argc, char **argv);
 int cli_version(const struct cli_global *g, int argc, char **argv);
 int cli_pull(const struct cli_global *g, int argc, char **argv);
@@ -140,3 +141,8 @@ int cli_top(const struct cli_global *g, int argc, char **argv);
 int cli_port(const struct cli_global *g, int argc, char **argv);
 int cli_cp(const struct cli_global *g, int argc, char **argv);
 int cli_diff(const struct cli_global *g, int argc, char **argv);
+/* system.c */
+int cli_system_df(const struct cli_global *g, int argc, char **argv);
+int cli_system_info(const struct cli_global *g, int argc, char **argv);
+/* update.c */
+int cli_update(const struct cli_global *g, int argc, char **argv);

@@ -1,13 +1,17 @@
-/* `pocket-docker inspect [--format TEMPLATE] CONTAINER...` (a JSON array in
- * Docker's shape, or the template rendered once per container, a line
- * each) and `pocket-docker wait CONTAINER...` (prints each exit code). */
+/* `pocket-docker inspect [--format TEMPLATE] [--type container|image]
+ * NAME...` (a JSON array in Docker's shape, or the template rendered once
+ * per object, a line each; a name no container has is looked up among the
+ * images, as Docker does), `pocket-docker image inspect IMAGE...`, and
+ * `pocket-docker wait CONTAINER...` (prints each exit code). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "cli/cli.h"
 #include "core/container.h"
+#include "core/images.h"
 #include "core/logs.h"
 #include "core/network.h"
 #include "core/query.h"
@@ -28,8 +32,36 @@ static int set_format(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+/* What `inspect` looks for: a container, else an image (Docker's
+ * default); or only one kind (--type, and `image inspect`). */
+enum inspect_type { INSPECT_ANY, INSPECT_CONTAINER, INSPECT_IMAGE };
+
+struct inspect_opts {
+	struct cli_flags f; /* first: the shared setters cast the options to it */
+	enum inspect_type type;
+};
+
+static int set_type(void *o, const char *a, struct pd_err **err)
+{
+	struct inspect_opts *io = o;
+	if (!strcmp(a, "container"))
+		io->type = INSPECT_CONTAINER;
+	else if (!strcmp(a, "image"))
+		io->type = INSPECT_IMAGE;
+	else
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --type '%s': want container or image", a);
+	return 0;
+}
+
 static const struct cli_opt inspect_table[] = {
-	{ "format", 'f', true, set_format, "a Go template rendered for each container ('{{.State.Pid}}')" },
+	{ "format", 'f', true, set_format, "a Go template rendered for each object ('{{.State.Pid}}')" },
+	{ "type", 0, true, set_type, "look only for a container or only for an image" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static const struct cli_opt image_inspect_table[] = {
+	{ "format", 'f', true, set_format, "a Go template rendered for each image ('{{.Id}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
 };
@@ -148,6 +180,97 @@ static json_t *record_json(const char *root, const struct pd_record *r)
 	return o;
 }
 
+/* A JSON string of an allocated C string, which it frees. */
+static json_t *json_string_take(char *s)
+{
+	json_t *v = json_string(s);
+	free(s);
+	return v ? v : json_string("");
+}
+
+/* The platform an image runs on: its layers were fetched or extracted
+ * for this host, which Docker names in Go's terms. */
+static const char *host_arch(void)
+{
+	static const struct {
+		const char *machine, *go;
+	} names[] = { { "x86_64", "amd64" },   { "aarch64", "arm64" },	 { "i686", "386" },
+		      { "armv7l", "arm" },     { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
+		      { "riscv64", "riscv64" } };
+	static struct utsname un;
+	if (uname(&un) < 0)
+		return "";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(un.machine, names[i].machine))
+			return names[i].go;
+	return un.machine;
+}
+
+/* Docker's image inspect object: the image's names, its runtime config
+ * (the keys Docker shows, null or "" when the image has none), platform,
+ * size and layers (their diff ids, bottom first). */
+static json_t *image_json(const struct pd_image *img)
+{
+	const struct pd_image_rec *r = &img->rec;
+	json_t *tags = json_array(), *digests = json_array(), *layers = json_array();
+	for (size_t i = 0; i < r->n_names; i++) {
+		const struct pd_image_name *nm = &r->names[i];
+		_cleanup_free_ char *repo = pd_image_display_repo(nm->repo);
+		if (*nm->tag)
+			json_array_append_new(tags, json_string_take(xasprintf("%s:%s", repo, nm->tag)));
+		if (nm->digest && *nm->digest)
+			json_array_append_new(digests,
+					      json_string_take(xasprintf("%s@%s", repo, nm->digest)));
+	}
+	for (size_t i = 0; i < r->n_layers; i++) {
+		const char *d = r->layers[i].diff_id ? r->layers[i].diff_id : r->layers[i].digest;
+		json_array_append_new(layers, json_string(d));
+	}
+	json_t *rt = r->config ? json_loads(r->config, 0, NULL) : NULL;
+	json_t *config = json_object();
+	static const char *const strings[] = { "User", "WorkingDir", NULL };
+	static const char *const others[] = { "Env",	"Cmd",	   "Entrypoint", "ExposedPorts",
+					      "Labels", "Volumes", NULL };
+	for (size_t i = 0; strings[i]; i++) {
+		json_t *v = json_object_get(rt, strings[i]);
+		json_object_set_new(config, strings[i], json_is_string(v) ? json_incref(v) : json_string(""));
+	}
+	for (size_t i = 0; others[i]; i++) {
+		json_t *v = json_object_get(rt, others[i]);
+		json_object_set_new(config, others[i], v ? json_incref(v) : json_null());
+	}
+	json_t *stop = json_object_get(rt, "StopSignal");
+	if (json_is_string(stop))
+		json_object_set(config, "StopSignal", stop);
+	json_decref(rt);
+	json_t *o = json_object();
+	json_object_set_new(o, "Id", json_string(r->id));
+	json_object_set_new(o, "RepoTags", tags);
+	json_object_set_new(o, "RepoDigests", digests);
+	json_object_set_new(o, "Parent", json_string(""));
+	json_object_set_new(o, "Comment", json_string(""));
+	json_object_set_new(o, "Created", time_json(r->created_ns));
+	json_object_set_new(o, "Config", config);
+	json_object_set_new(o, "Architecture", json_string(host_arch()));
+	json_object_set_new(o, "Os", json_string("linux"));
+	json_object_set_new(o, "Size", json_integer((json_int_t)r->size));
+	json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", layers));
+	return o;
+}
+
+/* Append image `name`'s object to `out`: 0, 1 when no image has that
+ * name, -1 on error. */
+static int add_image(const char *root, const char *name, json_t *out, struct pd_err **err)
+{
+	struct pd_image img;
+	int r = pd_image_find(root, name, &img, err);
+	if (r != 0)
+		return r;
+	json_array_append_new(out, image_json(&img));
+	pd_image_free(&img);
+	return 0;
+}
+
 /* Each object through the template, a line each, as `docker inspect
  * --format` prints them; stops at the first that fails to render. */
 static int print_formatted(const struct pd_tmpl *t, json_t *out, struct pd_err **err)
@@ -168,45 +291,28 @@ static int print_formatted(const struct pd_tmpl *t, json_t *out, struct pd_err *
 	return 0;
 }
 
-int cli_inspect(const struct cli_global *g, int argc, char **argv)
+/* The objects `pos` names, of `type`, into `out`; each name not found is
+ * reported (and the exit status set) on its own. */
+static int collect(const char *root, char **pos, enum inspect_type type, json_t *out)
 {
-	struct cli_flags f = { 0 };
-	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
-	if (cli_parse_flags(
-		inspect_table, &f, argc, argv, &pos,
-		"Usage: pocket-docker inspect [OPTIONS] CONTAINER...\n\nShow containers' records as JSON.") <
-	    0) {
-		cli_flags_free(&f);
-		return CLI_EXIT_USAGE;
-	}
-	/* The template is checked before any lookup: a typo in it is one
-	 * usage error, whatever the containers. */
-	bool formatted = f.format != NULL;
-	struct pd_tmpl *t = formatted ? pd_tmpl_parse(f.format, &err) : NULL;
-	cli_flags_free(&f);
-	if (formatted && !t) {
-		pd_err_prefix(&err, "--format");
-		return cli_fail(err);
-	}
-	if (f.help || !pos[0]) {
-		pd_tmpl_free(t);
-		return f.help ? 0 : cli_usage_error("inspect needs at least one container");
-	}
-	_cleanup_free_ char *root = pd_state_root(g->root, &err);
-	if (!root) {
-		pd_tmpl_free(t);
-		return cli_fail(err);
-	}
+	int ret = 0;
 	struct pd_found *found = NULL;
 	size_t n = 0;
-	if (pd_container_lookup_each(root, pos, true, &found, &n, &err) < 0) {
-		pd_tmpl_free(t);
+	if (type != INSPECT_IMAGE && pd_container_lookup_each(root, pos, true, &found, &n, &err) < 0)
 		return cli_fail(err);
-	}
-	json_t *out = json_array();
-	int ret = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; pos[i]; i++) {
+		if (type == INSPECT_IMAGE || (found[i].err && type == INSPECT_ANY)) {
+			/* As Docker: a name no container has may be an image's. */
+			_cleanup_err_ struct pd_err *e = NULL;
+			int r = add_image(root, pos[i], out, &e);
+			if (r == 1 && type == INSPECT_IMAGE)
+				pd_fail_kind(&e, PD_ERR_USAGE, 0, "no such image: %s", pos[i]);
+			/* Neither: the container's error ("no such container"). */
+			if (r != 0)
+				ret = cli_fail(r == 1 && type == INSPECT_ANY ? found[i].err : e);
+			continue;
+		}
 		if (found[i].err) {
 			ret = cli_fail(found[i].err);
 			continue;
@@ -216,6 +322,39 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 		json_array_append_new(out, rec);
 	}
 	pd_found_free(found, n);
+	return ret;
+}
+
+static int inspect_main(const struct cli_global *g, const struct cli_opt *table, enum inspect_type type,
+			int argc, char **argv, const char *usage)
+{
+	struct inspect_opts o = { .type = type };
+	_cleanup_strv_ char **pos = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (cli_parse_flags(table, &o.f, argc, argv, &pos, usage) < 0) {
+		cli_flags_free(&o.f);
+		return CLI_EXIT_USAGE;
+	}
+	/* The template is checked before any lookup: a typo in it is one
+	 * usage error, whatever the objects. */
+	bool formatted = o.f.format != NULL, help = o.f.help;
+	struct pd_tmpl *t = formatted ? pd_tmpl_parse(o.f.format, &err) : NULL;
+	cli_flags_free(&o.f);
+	if (formatted && !t) {
+		pd_err_prefix(&err, "--format");
+		return cli_fail(err);
+	}
+	if (help || !pos[0]) {
+		pd_tmpl_free(t);
+		return help ? 0 : cli_usage_error("inspect needs at least one name");
+	}
+	_cleanup_free_ char *root = pd_state_root(g->root, &err);
+	if (!root) {
+		pd_tmpl_free(t);
+		return cli_fail(err);
+	}
+	json_t *out = json_array();
+	int ret = collect(root, pos, o.type, out);
 	if (t) {
 		if (print_formatted(t, out, &err) < 0)
 			ret = cli_fail(err);
@@ -227,6 +366,20 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv)
 	pd_tmpl_free(t);
 	json_decref(out);
 	return ret;
+}
+
+int cli_inspect(const struct cli_global *g, int argc, char **argv)
+{
+	return inspect_main(g, inspect_table, INSPECT_ANY, argc, argv,
+			    "Usage: pocket-docker inspect [OPTIONS] NAME...\n\n"
+			    "Show containers' or images' records as JSON.");
+}
+
+int cli_image_inspect(const struct cli_global *g, int argc, char **argv)
+{
+	return inspect_main(g, image_inspect_table, INSPECT_IMAGE, argc, argv,
+			    "Usage: pocket-docker image inspect [OPTIONS] IMAGE...\n\n"
+			    "Show images' records as JSON.");
 }
 
 int cli_wait(const struct cli_global *g, int argc, char **argv)

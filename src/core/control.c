@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -449,5 +450,105 @@ int pd_container_ports(const char *root, const char *ref, const char *filter, st
 	pd_record_free(&r);
 	*out = v;
 	*n = nv;
+	return ret;
+}
+
+/* --- update --- */
+
+/* The record's config with the update's limits and policy merged in. */
+static int merge_update(struct pd_config *c, const struct pd_update *u, struct pd_err **err)
+{
+	const struct pd_limits *n = &u->limits;
+	struct pd_limits *l = &c->limits;
+	if (n->memory)
+		l->memory = n->memory;
+	if (n->memory_swap)
+		l->memory_swap = n->memory_swap;
+	if (n->cpu_period_us) {
+		l->cpu_quota_us = n->cpu_quota_us;
+		l->cpu_period_us = n->cpu_period_us;
+	}
+	if (n->cpu_shares)
+		l->cpu_shares = n->cpu_shares;
+	if (n->pids_max)
+		l->pids_max = n->pids_max;
+	/* As Docker: memory+swap bounds memory, so it cannot be below it. */
+	if (l->memory_swap > 0 && l->memory && (uint64_t)l->memory_swap < l->memory)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s: the memory limit (%" PRIu64
+				    " bytes) would be above the "
+				    "memory+swap limit (%" PRId64 " bytes): give --memory-swap too",
+				    c->id, l->memory, l->memory_swap);
+	if (l->memory_swap > 0 && !l->memory)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s: --memory-swap needs a memory limit: give --memory too",
+				    c->id);
+	if (u->set_restart) {
+		if (c->remove && u->restart != PD_RESTART_NO)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "container %.12s was started with --rm: it cannot have a restart "
+					    "policy",
+					    c->id);
+		c->restart = u->restart;
+		c->restart_max = u->restart_max;
+	}
+	return 0;
+}
+
+/* Write the update's limits to a running container's cgroup. */
+static int update_group(const struct pd_record *r, const struct pd_update *u, struct pd_err **err)
+{
+	_cleanup_err_ struct pd_err *e = NULL;
+	struct pd_cgroup *cg = pd_cg_open(r->id, pd_record_rootless(r), &e);
+	if (!cg) {
+		if (e->errnum == ENOENT && pd_record_rootless(r))
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "cannot update container %.12s: it has no cgroup of its own (a "
+			    "rootless container on a host that delegates no cgroup to the user)",
+			    r->id);
+		return pd_fail(err, e->errnum, "update container %.12s: %s", r->id, e->msg);
+	}
+	int ret = pd_cg_update(cg, &u->limits, &e);
+	pd_cg_free(cg);
+	if (ret == 0)
+		return 0;
+	/* The kernel refuses a memory limit below what the group uses and
+	 * cannot reclaim (v1: EBUSY from memory.limit_in_bytes). */
+	if (e->errnum == EBUSY && u->limits.memory)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "cannot set the memory limit of container %.12s to %" PRIu64
+				    " bytes: it uses more than that and the kernel cannot reclaim it",
+				    r->id, u->limits.memory);
+	return pd_fail(err, e->errnum, "update container %.12s: %s", r->id, e->msg);
+}
+
+int pd_container_update(const char *root, const char *ref, const struct pd_update *u, char *id_out,
+			struct pd_err **err)
+{
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_record r;
+	if (find_record(s, ref, &r, err) < 0)
+		return -1;
+	struct pd_config c;
+	int ret = pd_record_config(&r, &c, err);
+	if (ret == 0)
+		ret = merge_update(&c, u, err);
+	bool has_limits = u->limits.memory || u->limits.memory_swap || u->limits.cpu_period_us ||
+			  u->limits.cpu_shares || u->limits.pids_max;
+	/* A running (or paused) container's limits change at once; a
+	 * stopped one's at its next start, from the stored config. */
+	if (ret == 0 && has_limits && is_running(&r))
+		ret = update_group(&r, u, err);
+	if (ret == 0) {
+		_cleanup_free_ char *json = pd_config_encode(&c);
+		ret = pd_store_set_config(s, r.id, json, err);
+	}
+	if (ret == 0 && id_out)
+		memcpy(id_out, r.id, sizeof(r.id));
+	pd_config_free(&c);
+	pd_record_free(&r);
 	return ret;
 }

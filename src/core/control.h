@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/store.h"
 #include "util/error.h"
 
@@ -67,3 +68,25 @@ struct pd_published_port {
  * a malformed filter too.  *out is a new array (NULL when *n is 0). */
 int pd_container_ports(const char *root, const char *ref, const char *filter, struct pd_published_port **out,
 		       size_t *n, struct pd_err **err);
+
+/* `update`: new resource limits and restart policy for a container. */
+struct pd_update {
+	/* The limits to set: memory, memory_swap (-1: unlimited), cpu quota
+	 * and period (both, from --cpus), cpu_shares, pids_max; a field left
+	 * 0 keeps the container's value. */
+	struct pd_limits limits;
+	bool set_restart; /* --restart given: */
+	enum pd_restart restart;
+	unsigned restart_max;
+};
+
+/* Apply `u` to container `ref`: a running (or paused) one's cgroup is
+ * written at once (pd_cg_update); in every state the record's config is
+ * updated, so a later start, and the monitor's next restart decision,
+ * use the new values.  Refused (usage errors): memory above memory+swap,
+ * memory+swap without memory, a restart policy for a --rm container, a
+ * memory limit below what the container uses (EBUSY from the kernel).
+ * Nothing is stored when the cgroup write fails.  id_out (65 bytes, may
+ * be NULL) gets the full id. */
+int pd_container_update(const char *root, const char *ref, const struct pd_update *u, char *id_out,
+			struct pd_err **err);

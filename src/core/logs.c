@@ -194,10 +194,44 @@ void pd_log_remove(const char *root, const char *id)
 			unlinkat(dirfd(d), de->d_name, 0);
 }
 
+/* The time a record was written (its first word, as pd_format_time wrote
+ * it); false when the word is not such a time.  Lines of one second share
+ * the calendar part, so it is converted once per second, not per line. */
+struct stamp_cache {
+	char sec[20]; /* "2006-01-02T15:04:05" */
+	int64_t sec_ns;
+};
+
+static bool record_time(const char *w, size_t l, struct stamp_cache *c, int64_t *ns)
+{
+	if (l < 21 || w[19] != '.' || w[l - 1] != 'Z')
+		return false;
+	if (memcmp(c->sec, w, 19) != 0) {
+		char s[20];
+		memcpy(s, w, 19);
+		s[19] = '\0';
+		struct tm tm = { 0 };
+		char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (!end || *end)
+			return false;
+		memcpy(c->sec, s, sizeof(c->sec));
+		c->sec_ns = (int64_t)timegm(&tm) * 1000000000LL;
+	}
+	int64_t frac = 0, scale = 100000000;
+	for (size_t i = 20; i < l - 1; i++, scale /= 10) {
+		if (w[i] < '0' || w[i] > '9')
+			return false;
+		frac += (w[i] - '0') * scale;
+	}
+	*ns = c->sec_ns + frac;
+	return true;
+}
+
 /* Print complete records in buf[0..len); returns the bytes consumed. */
 static size_t print_records(const char *buf, size_t len, const struct pd_log_opts *o, int out_fd, int err_fd)
 {
 	size_t done = 0;
+	struct stamp_cache c = { .sec = "" };
 	while (done < len) {
 		const char *line = buf + done;
 		const char *nl = memchr(line, '\n', len - done);
@@ -214,6 +248,11 @@ static size_t print_records(const char *buf, size_t len, const struct pd_log_opt
 			continue;
 		char tag = sp2[1];
 		const char *content = sp2 + 3;
+		int64_t ns;
+		if ((o->since_ns || o->until_ns) &&
+		    (!record_time(line, (size_t)(sp1 - line), &c, &ns) || (o->since_ns && ns < o->since_ns) ||
+		     (o->until_ns && ns > o->until_ns)))
+			continue;
 		int fd = !strncmp(stream, "stderr", 6) ? err_fd : out_fd;
 		if (o->timestamps)
 			pd_write_all(fd, line, (size_t)(sp1 - line) + 1);
@@ -337,7 +376,14 @@ static int follow(const char *path, int *cur, char **buf, size_t *have, size_t *
 {
 	for (;;) {
 		struct pollfd p[2] = { { ino, POLLIN, 0 }, { o->follow_pidfd, POLLIN, 0 } };
-		if (poll(p, 2, -1) < 0) {
+		int timeout = -1;
+		if (o->until_ns) {
+			int64_t left = o->until_ns - pd_now_ns();
+			if (left <= 0) /* what was written until then is printed */
+				return drain(*cur, buf, have, cap, o, out_fd, err_fd, err);
+			timeout = left / 1000000 >= INT32_MAX ? INT32_MAX : (int)(left / 1000000) + 1;
+		}
+		if (poll(p, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			return pd_fail(err, errno, "wait for log");

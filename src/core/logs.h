@@ -39,6 +39,11 @@ struct pd_log_opts {
 	int64_t tail;	  /* -1: all */
 	bool follow;	  /* -f */
 	int follow_pidfd; /* with follow: stop when this process (the monitor) ends */
+	/* --since/--until, nanoseconds since the epoch, 0: no bound.  Records
+	 * stamped before since or after until are left out (both bounds
+	 * included, as Docker's); a follower stops once the clock passes
+	 * until.  With tail, the last `tail` records are chosen first. */
+	int64_t since_ns, until_ns;
 };
 
 /* Print the log at `path` (with the rotated files before it): stdout

@@ -813,13 +813,34 @@ static bool stop_requested(struct monitor *m)
 	return stop;
 }
 
+/* The restart policy the record holds now: `update --restart` changes it
+ * while the container runs.  The monitor's own copy when the record
+ * cannot be read. */
+static void current_restart_policy(struct monitor *m, enum pd_restart *policy, unsigned *max)
+{
+	struct pd_record r;
+	if (!store(m, pd_err_ignore(status)) ||
+	    pd_store_find(m->store, m->a->cfg->id, &r, pd_err_ignore(status)) < 0)
+		return;
+	struct pd_config c;
+	if (r.config && pd_config_decode(r.config, &c, pd_err_ignore(status)) == 0) {
+		*policy = c.restart;
+		*max = c.restart_max;
+	}
+	if (r.config)
+		pd_config_free(&c);
+	pd_record_free(&r);
+}
+
 static bool should_restart(struct monitor *m, int exit_code, unsigned restarts)
 {
-	const struct pd_config *c = m->a->cfg;
-	switch (c->restart) {
+	enum pd_restart policy = m->a->cfg->restart;
+	unsigned max = m->a->cfg->restart_max;
+	current_restart_policy(m, &policy, &max);
+	switch (policy) {
 	case PD_RESTART_NO: return false;
 	case PD_RESTART_ON_FAILURE:
-		if (exit_code == 0 || (c->restart_max && restarts >= c->restart_max))
+		if (exit_code == 0 || (max && restarts >= max))
 			return false;
 		break;
 	default: break;

@@ -3,12 +3,12 @@
  * never touch either. */
 #include "core/query.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/container.h"
+#include "core/usage.h"
 #include "linux/cgroup.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -169,67 +169,12 @@ int pd_container_check_limits(const struct pd_limits *l, struct pd_err **err)
 	return pd_cg_check_limits(l, err);
 }
 
-/* nftw passes no context: the walk's state, for one walk at a time (the
- * CLI is single-threaded).  Files with several links are counted once:
- * they are collected and sorted after the walk (a container may make
- * hundreds of thousands of links; no search per link). */
-struct linked_file {
-	dev_t dev;
-	ino_t ino;
-	uint64_t size;
-};
-static struct {
-	uint64_t bytes;
-	struct linked_file *linked;
-	size_t n, cap;
-} upper_walk;
-
-static int count_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	if (type != FTW_F && type != FTW_SL)
-		return 0;
-	if (st->st_nlink <= 1) {
-		upper_walk.bytes += (uint64_t)st->st_size;
-		return 0;
-	}
-	if (upper_walk.n == upper_walk.cap) {
-		upper_walk.cap = upper_walk.cap ? upper_walk.cap * 2 : 64;
-		upper_walk.linked = xrealloc(upper_walk.linked, upper_walk.cap * sizeof(*upper_walk.linked));
-	}
-	upper_walk.linked[upper_walk.n++] =
-	    (struct linked_file){ .dev = st->st_dev, .ino = st->st_ino, .size = (uint64_t)st->st_size };
-	return 0;
-}
-
-static int cmp_linked(const void *a, const void *b)
-{
-	const struct linked_file *x = a, *y = b;
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
-}
-
 int pd_container_upper_size(const char *root, const char *id, uint64_t *out, struct pd_err **err)
 {
 	_cleanup_free_ char *upper = xasprintf("%s/containers/%s/upper", root, id);
-	*out = 0;
-	if (!pd_is_dir(upper))
-		return 0;
-	upper_walk.bytes = 0;
-	/* FTW_PHYS: a symlink in the layer (the container wrote it) is
-	 * counted, never followed; FTW_MOUNT: stay on the layer's file
-	 * system. */
-	int r = nftw(upper, count_entry, 16, FTW_PHYS | FTW_MOUNT);
-	uint64_t bytes = upper_walk.bytes;
-	if (upper_walk.n)
-		qsort(upper_walk.linked, upper_walk.n, sizeof(*upper_walk.linked), cmp_linked);
-	for (size_t k = 0; k < upper_walk.n; k++)
-		if (k == 0 || cmp_linked(&upper_walk.linked[k - 1], &upper_walk.linked[k]))
-			bytes += upper_walk.linked[k].size;
-	free(upper_walk.linked);
-	upper_walk.linked = NULL, upper_walk.n = upper_walk.cap = 0;
-	if (r < 0)
-		return pd_fail(err, errno, "read the writable layer of container %.12s", id);
-	*out = bytes;
+	if (pd_tree_size(upper, out, err) < 0) {
+		pd_err_prefix(err, "read the writable layer of container %.12s", id);
+		return -1;
+	}
 	return 0;
 }

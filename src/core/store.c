@@ -513,3 +513,8 @@ int pd_store_delete(struct pd_store *s, const char *id, struct pd_err **err)
 {
 	return update(s, "DELETE FROM containers WHERE id = ?1", id, NULL, 0, NULL, err);
 }
+
+int pd_store_set_config(struct pd_store *s, const char *id, const char *config_json, struct pd_err **err)
+{
+	return update(s, "UPDATE containers SET config = ?2 WHERE id = ?1", id, NULL, 0, config_json, err);
+}

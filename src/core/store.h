@@ -108,3 +108,7 @@ int pd_store_set_health(struct pd_store *s, const char *id, const char *health_j
  * error (PD_ERR_USAGE) naming the container that holds it. */
 int pd_store_rename(struct pd_store *s, const char *id, const char *name, struct pd_err **err);
 int pd_store_delete(struct pd_store *s, const char *id, struct pd_err **err);
+
+/* Replace the record's config JSON (`update`); the monitor reads the
+ * restart policy from it when the container exits. */
+int pd_store_set_config(struct pd_store *s, const char *id, const char *config_json, struct pd_err **err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -440,4 +441,180 @@ char *str_escape(const char *s)
 		p += n;
 	}
 	return b.p;
+}
+
+/* Nanoseconds per unit of a Go duration at the start of *pp (longest
+ * name first: "ms" before "m"); 0 if none. */
+static uint64_t go_duration_unit(const char **pp)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 },	   { "us", 1000 },	   { "\xc2\xb5s", 1000 },   { "\xce\xbcs", 1000 },
+		{ "ms", 1000000 }, { "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		size_t l = strlen(units[i].name);
+		if (!strncmp(*pp, units[i].name, l)) {
+			*pp += l;
+			return units[i].ns;
+		}
+	}
+	return 0;
+}
+
+/* Go's time.ParseDuration: an optional sign, then numbers each with a
+ * unit ("10m", "1h30m", "1.5s"); a bare number is not a duration.  false
+ * when `s` is not one (or does not fit in int64 nanoseconds). */
+static bool parse_go_duration(const char *s, int64_t *out)
+{
+	const char *p = s;
+	bool neg = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!*p)
+		return false;
+	uint64_t total = 0;
+	while (*p) {
+		struct decimal d;
+		uint64_t ns;
+		if (parse_decimal(&p, &d) < 0)
+			return false;
+		uint64_t mult = go_duration_unit(&p);
+		if (!mult || scale_value(&d, mult, &ns) < 0 || __builtin_add_overflow(total, ns, &total) ||
+		    total > (uint64_t)INT64_MAX)
+			return false;
+	}
+	*out = neg ? -(int64_t)total : (int64_t)total;
+	return true;
+}
+
+/* `n` decimal digits at *pp as a number; false if fewer. */
+static bool take_digits(const char **pp, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*pp)[i]))
+			return false;
+		v = v * 10 + ((*pp)[i] - '0');
+	}
+	*pp += n;
+	*out = v;
+	return true;
+}
+
+/* A fraction of a second after the '.' at *pp: its digits as nanoseconds
+ * (digits past the ninth dropped); false when there is no digit. */
+static bool take_fraction(const char **pp, int64_t *ns)
+{
+	const char *p = *pp;
+	int64_t v = 0, scale = 100000000;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	for (; isdigit((unsigned char)*p); p++, scale /= 10)
+		v += scale ? (*p - '0') * scale : 0;
+	*pp = p;
+	*ns = v;
+	return true;
+}
+
+/* Docker's timestamp forms: "2006-01-02", then optionally "T15", ":04",
+ * ":05", ".999999999", then optionally a zone "Z" or "+07:00"; with no
+ * zone the time is local, as Docker reads it.  false if `s` is not one. */
+static bool parse_rfc3339ish(const char *s, int64_t *out)
+{
+	const char *p = s;
+	struct tm tm = { 0 };
+	int v, zh = 0, zm = 0;
+	int64_t frac = 0;
+	if (!take_digits(&p, 4, &v) || *p++ != '-')
+		return false;
+	tm.tm_year = v - 1900;
+	if (!take_digits(&p, 2, &v) || *p++ != '-' || v < 1 || v > 12)
+		return false;
+	tm.tm_mon = v - 1;
+	if (!take_digits(&p, 2, &v) || v < 1 || v > 31)
+		return false;
+	tm.tm_mday = v;
+	if (*p == 'T' || *p == 't') {
+		p++;
+		if (!take_digits(&p, 2, &tm.tm_hour) || tm.tm_hour > 23)
+			return false;
+		if (*p == ':' && (p++, !take_digits(&p, 2, &tm.tm_min) || tm.tm_min > 59))
+			return false;
+		if (*p == ':' && (p++, !take_digits(&p, 2, &tm.tm_sec) || tm.tm_sec > 59))
+			return false;
+		if (*p == '.' && (p++, !take_fraction(&p, &frac)))
+			return false;
+	}
+	bool local = !*p;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1;
+		if (!take_digits(&p, 2, &zh) || *p++ != ':' || !take_digits(&p, 2, &zm) || zh > 23 || zm > 59)
+			return false;
+		zh *= sign;
+		zm *= sign;
+	}
+	if (*p)
+		return false;
+	/* A day past the month's end (Feb 30) is refused, not carried over. */
+	int mday = tm.tm_mday, mon = tm.tm_mon;
+	time_t t;
+	if (local) {
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	} else {
+		t = timegm(&tm);
+	}
+	if (t == (time_t)-1 || tm.tm_mday != mday || tm.tm_mon != mon)
+		return false;
+	t -= (time_t)zh * 3600 + (time_t)zm * 60;
+	int64_t ns;
+	if (__builtin_mul_overflow((int64_t)t, 1000000000LL, &ns) || __builtin_add_overflow(ns, frac, &ns))
+		return false;
+	*out = ns;
+	return true;
+}
+
+/* Unix seconds with an optional fraction: "1700000000", "1700000000.5". */
+static bool parse_unix_time(const char *s, int64_t *out)
+{
+	const char *p = s;
+	int64_t sec = 0, frac = 0;
+	if (!isdigit((unsigned char)*p))
+		return false;
+	for (; isdigit((unsigned char)*p); p++)
+		if (__builtin_mul_overflow(sec, 10, &sec) || __builtin_add_overflow(sec, *p - '0', &sec))
+			return false;
+	if (*p == '.' && (p++, !take_fraction(&p, &frac)))
+		return false;
+	if (*p || __builtin_mul_overflow(sec, 1000000000LL, &sec) || __builtin_add_overflow(sec, frac, &sec))
+		return false;
+	*out = sec;
+	return true;
+}
+
+int pd_parse_time_arg(const char *s, int64_t now_ns, int64_t *out_ns, struct pd_err **err)
+{
+	int64_t v;
+	if (!s || !*s)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid time '': want a timestamp, Unix seconds or a duration");
+	/* As Docker: "0" is the epoch, not a zero duration. */
+	if (strcmp(s, "0") != 0 && parse_go_duration(s, &v)) {
+		if (__builtin_sub_overflow(now_ns, v, out_ns))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "time '%s' is out of range", s);
+		return 0;
+	}
+	if (parse_rfc3339ish(s, &v) || parse_unix_time(s, &v)) {
+		*out_ns = v;
+		return 0;
+	}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0,
+			    "invalid time '%s': want an RFC 3339 timestamp (2006-01-02T15:04:05Z), Unix "
+			    "seconds or a duration such as 10m",
+			    s);
 }

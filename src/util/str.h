@@ -63,3 +63,12 @@ bool str_has_suffix(const char *s, const char *suffix);
 char *str_escape(const char *s);
 /* True when str_escape(s) would change nothing. */
 bool str_is_printable(const char *s);
+
+/* A --since/--until argument as Docker reads it, into nanoseconds since
+ * the epoch: an RFC 3339 timestamp, with or without seconds, fraction and
+ * zone ("2006-01-02", "2006-01-02T15:04", "2006-01-02T15:04:05.5Z",
+ * "2006-01-02T15:04:05+01:00"; no zone: local time); Unix seconds with an
+ * optional fraction ("1700000000.25"); or a Go duration ("10m", "1h30m")
+ * meaning `now_ns` minus it.  "0" is the epoch.  A usage error (one line
+ * naming the value) when it is none of these. */
+int pd_parse_time_arg(const char *s, int64_t now_ns, int64_t *out_ns, struct pd_err **err);

@@ -1071,9 +1071,72 @@ out:
 	return r;
 }
 
+/* The value of label `key` in `labels`: an object of KEY: VALUE, or the
+ * text "k=v,k2=v2" a list row shows (a piece without '=' continues the
+ * value before it: a value with a comma).  "" when it has none. */
+static json_t *label_value(json_t *labels, const char *key)
+{
+	if (json_is_object(labels)) {
+		json_t *v = json_object_get(labels, key);
+		return json_is_string(v) ? json_incref(v) : json_string("");
+	}
+	const char *p = json_string_value(labels);
+	size_t kl = strlen(key);
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		/* The value runs to the next piece that has an '='. */
+		while (end) {
+			const char *next = strchr(end + 1, ',');
+			const char *eq =
+			    memchr(end + 1, '=', next ? (size_t)(next - end - 1) : strlen(end + 1));
+			if (eq)
+				break;
+			end = next;
+		}
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > kl && !strncmp(p, key, kl) && p[kl] == '=')
+			return json_stringn(p + kl + 1, len - kl - 1);
+		p = end ? end + 1 : NULL;
+	}
+	return json_string("");
+}
+
+/* Docker's Label method of a list row: `.Label "KEY"` (or
+ * `"KEY" | .Label`) is the value of the row's label KEY, from its Labels
+ * field.  NULL (nothing done) unless the command is such a call on an
+ * object that has Labels and no field of the method's name. */
+static json_t *label_method(struct exec *e, const struct cmd *c, json_t *dot, json_t *final, bool has_final,
+			    bool *done)
+{
+	const struct arg *first = &c->args[0];
+	*done = false;
+	if (first->kind != A_FIELD || !first->nchain || strcmp(first->chain[first->nchain - 1], "Label") ||
+	    c->nargs + has_final != 2)
+		return NULL;
+	json_t *obj = apply_chain(e, json_incref(dot), first->chain, first->nchain - 1);
+	if (!json_is_object(obj) || json_object_get(obj, "Label") || !json_object_get(obj, "Labels")) {
+		json_decref(obj);
+		return NULL;
+	}
+	*done = true;
+	json_t *key = has_final ? json_incref(final) : eval_arg(e, &c->args[1], dot);
+	json_t *r = NULL;
+	if (!e->failed && !json_is_string(key))
+		xerr(e, "wrong type for value; expected string; got %s", type_name(key));
+	else if (!e->failed)
+		r = label_value(json_object_get(obj, "Labels"), json_string_value(key));
+	json_decref(key);
+	json_decref(obj);
+	return r;
+}
+
 static json_t *eval_cmd(struct exec *e, const struct cmd *c, json_t *dot, json_t *final, bool has_final)
 {
 	const struct arg *first = &c->args[0];
+	bool method;
+	json_t *r = label_method(e, c, dot, final, has_final, &method);
+	if (method || e->failed)
+		return r;
 	if (first->kind == A_FUNC)
 		return call(e, first->fn, c->args + 1, c->nargs - 1, dot, final, has_final);
 	if (first->kind == A_NIL)

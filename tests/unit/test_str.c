@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -262,6 +263,78 @@ static void test_parse_uint(void **state)
 	}
 }
 
+static int64_t time_arg(const char *s, int64_t now)
+{
+	_cleanup_err_ struct pd_err *err = NULL;
+	int64_t v = -1;
+	assert_int_equal(pd_parse_time_arg(s, now, &v, &err), 0);
+	assert_null(err);
+	return v;
+}
+
+static void test_parse_time_arg(void **state)
+{
+	const int64_t S = 1000000000LL, now = 1700000000 * S;
+	/* Durations: now minus them. */
+	assert_true(time_arg("10m", now) == now - 600 * S);
+	assert_true(time_arg("1h30m", now) == now - 5400 * S);
+	assert_true(time_arg("1.5s", now) == now - 1500000000LL);
+	assert_true(time_arg("250ms", now) == now - 250000000LL);
+	assert_true(time_arg("-1h", now) == now + 3600 * S);
+	/* Unix seconds, with a fraction; "0" is the epoch. */
+	assert_true(time_arg("0", now) == 0);
+	assert_true(time_arg("10", now) == 10 * S);
+	assert_true(time_arg("1600000000", now) == 1600000000 * S);
+	assert_true(time_arg("1600000000.5", now) == 1600000000 * S + 500000000);
+	assert_true(time_arg("1600000000.000000001", now) == 1600000000 * S + 1);
+	assert_true(time_arg("1600000000.0000000019", now) == 1600000000 * S + 1);
+	/* RFC 3339 with a zone. */
+	assert_true(time_arg("2020-09-13T12:26:40Z", now) == 1600000000 * S);
+	assert_true(time_arg("2020-09-13T12:26:40.25Z", now) == 1600000000 * S + 250000000);
+	assert_true(time_arg("2020-09-13T14:26:40+02:00", now) == 1600000000 * S);
+	assert_true(time_arg("2020-09-13T10:26:40.123456789-02:00", now) == 1600000000 * S + 123456789);
+	assert_true(time_arg("2020-09-13T12:26Z", now) == 1600000000 * S - 40 * S);
+	assert_true(time_arg("2020-09-13T12Z", now) == 1600000000 * S - 26 * 60 * S - 40 * S);
+	assert_true(time_arg("2020-09-13Z", now) == 1599955200 * S);
+	/* No zone: local time, which TZ sets. */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_true(time_arg("2020-09-13T12:26:40", now) == 1600000000 * S);
+	assert_true(time_arg("2020-09-13", now) == 1599955200 * S);
+	setenv("TZ", "EST5", 1);
+	tzset();
+	assert_true(time_arg("2020-09-13T07:26:40", now) == 1600000000 * S);
+	assert_true(time_arg("2020-09-13T07:26", now) == 1600000000 * S - 40 * S);
+	unsetenv("TZ");
+	tzset();
+
+	const char *bad[] = { "",
+			      "x",
+			      "10x",
+			      "1h-",
+			      "-",
+			      "-5",
+			      "1600000000.",
+			      "1600000000.x",
+			      "2020-13-01",
+			      "2020-02-30",
+			      "2020-09-13T25:00Z",
+			      "2020-09-13T12:60Z",
+			      "2020-09-13T12:26:40.Z",
+			      "2020-09-13T12:26:40+0200",
+			      "2020-09-13 12:26:40",
+			      "2020-9-13",
+			      "99999999999999999999" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		_cleanup_err_ struct pd_err *e = NULL;
+		int64_t v = 7;
+		if (pd_parse_time_arg(bad[i], now, &v, &e) != -1)
+			fail_msg("'%s' parsed as %" PRId64, bad[i], v);
+		assert_non_null(e);
+		assert_int_equal(v, 7);
+	}
+}
+
 static void test_strv(void **state)
 {
 	_cleanup_strv_ char **v = NULL;
@@ -405,21 +478,14 @@ static void test_format_size(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_seed_example),
-		cmocka_unit_test(test_split_blanks),
-		cmocka_unit_test(test_split_empty_words),
-		cmocka_unit_test(test_split_quotes),
-		cmocka_unit_test(test_split_escapes),
-		cmocka_unit_test(test_split_line_continuation),
-		cmocka_unit_test(test_split_errors),
-		cmocka_unit_test(test_parse_size),
-		cmocka_unit_test(test_parse_size_bad),
-		cmocka_unit_test(test_parse_duration),
-		cmocka_unit_test(test_parse_duration_bad),
-		cmocka_unit_test(test_parse_uint),
-		cmocka_unit_test(test_strv),
-		cmocka_unit_test(test_prefix_suffix),
-		cmocka_unit_test(test_format_size),
+		cmocka_unit_test(test_split_seed_example), cmocka_unit_test(test_split_blanks),
+		cmocka_unit_test(test_split_empty_words),  cmocka_unit_test(test_split_quotes),
+		cmocka_unit_test(test_split_escapes),	   cmocka_unit_test(test_split_line_continuation),
+		cmocka_unit_test(test_split_errors),	   cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_size_bad),	   cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_duration_bad), cmocka_unit_test(test_parse_uint),
+		cmocka_unit_test(test_parse_time_arg),	   cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_prefix_suffix),	   cmocka_unit_test(test_format_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

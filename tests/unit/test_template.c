@@ -83,6 +83,32 @@ static void test_fields(void **state)
 	check("{{.a.b}}", "{\"a\":\"str\"}", "ERR: template: can't evaluate field b in type string");
 }
 
+/* Docker's Label method of a list row: `.Label "k"` reads the row's
+ * Labels ("k=v,k2=v2" as ps shows them, or an object). */
+static void test_label_method(void **state)
+{
+	const char *row = "{\"Names\":\"web\",\"Labels\":\"a=1,team=core,x=p,q,empty=\"}";
+	check("{{.Label \"team\"}}", row, "core");
+	check("{{.Label \"a\"}}|{{.Label \"empty\"}}|{{.Label \"none\"}}", row, "1||");
+	/* A value with a comma: the piece without '=' belongs to it. */
+	check("{{.Label \"x\"}}", row, "p,q");
+	check("{{\"team\" | .Label}}", row, "core");
+	check("{{.Label \"team\" | upper}}", row, "CORE");
+	check("{{if eq (.Label \"a\") \"1\"}}yes{{end}}", row, "yes");
+	check("{{.Label \"com.example.x\"}}", "{\"Labels\":{\"com.example.x\":\"1\"}}", "1");
+	check("{{.Config.Label \"a\"}}", container, "b");
+	check("{{.Label \"a\"}}", "{\"Labels\":\"\"}", "");
+	check("{{.Label \"a\"}}", "{\"Labels\":\"a=1\"}", "1");
+	/* The key must be a string; no Labels, or a real field named Label,
+	 * is not the method. */
+	check("{{.Label 1}}", row, "ERR: template: wrong type for value; expected string; got int");
+	check("{{.Label \"a\"}}", "{\"Names\":\"web\"}",
+	      "ERR: template: can't give argument to non-function");
+	check("{{.Label \"a\"}}", "{\"Label\":\"x\",\"Labels\":\"a=1\"}",
+	      "ERR: template: can't give argument to non-function");
+	check("{{.Label}}", row, "<no value>");
+}
+
 static void test_values(void **state)
 {
 	/* As Go prints decoded JSON: integers plainly (the record's integers
@@ -365,14 +391,23 @@ static void test_list_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fields),	    cmocka_unit_test(test_values),
-		cmocka_unit_test(test_json),	    cmocka_unit_test(test_index),
-		cmocka_unit_test(test_range),	    cmocka_unit_test(test_if),
-		cmocka_unit_test(test_compare),	    cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_printf),	    cmocka_unit_test(test_trim_comments),
-		cmocka_unit_test(test_pipes_vars),  cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_bounds),	    cmocka_unit_test(test_safe),
-		cmocka_unit_test(test_docker_text), cmocka_unit_test(test_tabwriter),
+		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_label_method),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_index),
+		cmocka_unit_test(test_range),
+		cmocka_unit_test(test_if),
+		cmocka_unit_test(test_compare),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_printf),
+		cmocka_unit_test(test_trim_comments),
+		cmocka_unit_test(test_pipes_vars),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_bounds),
+		cmocka_unit_test(test_safe),
+		cmocka_unit_test(test_docker_text),
+		cmocka_unit_test(test_tabwriter),
 		cmocka_unit_test(test_list_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
