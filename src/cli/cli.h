@@ -135,3 +135,4 @@ int cli_unpause(const struct cli_global *g, int argc, char **argv);
 int cli_rename(const struct cli_global *g, int argc, char **argv);
 int cli_top(const struct cli_global *g, int argc, char **argv);
 int cli_port(const struct cli_global *g, int argc, char **argv);
+int cli_events(const struct cli_global *g, int argc, char **argv);
