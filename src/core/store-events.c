@@ -107,8 +107,11 @@ const char pd_store_migration_events[] =
 	INSERT "VALUES (" NOW_NS ", 'container', 'health_status: ' || " HEALTH("new") ", new.id, "
 	ATTRS("new") "); END;"
 
+	/* The name as `images` shows it (pd_image_display_repo). */
 	"CREATE TRIGGER events_untag AFTER DELETE ON image_names BEGIN "
-	INSERT "VALUES (" NOW_NS ", 'image', 'untag', old.image_id, json_object('name', old.repo"
+	INSERT "VALUES (" NOW_NS ", 'image', 'untag', old.image_id, json_object('name',"
+	" CASE WHEN substr(old.repo, 1, 18) = 'docker.io/library/' THEN substr(old.repo, 19)"
+	" WHEN substr(old.repo, 1, 10) = 'docker.io/' THEN substr(old.repo, 11) ELSE old.repo END"
 	" || CASE WHEN old.tag <> '' THEN ':' || old.tag ELSE '' END)); END;"
 
 	"CREATE TRIGGER events_image_delete AFTER DELETE ON images BEGIN "
