@@ -43,6 +43,7 @@ static const struct command commands[] = {
 	{ "images", cli_images, "List images" },
 	{ "rmi", cli_rmi, "Remove images" },
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
+	{ "events", cli_events, "Show events: containers' lifecycle, images' pulls and removals" },
 	{ "version", cli_version, "Show the version" },
 };
 

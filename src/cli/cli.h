@@ -146,3 +146,4 @@ int cli_system_df(const struct cli_global *g, int argc, char **argv);
 int cli_system_info(const struct cli_global *g, int argc, char **argv);
 /* update.c */
 int cli_update(const struct cli_global *g, int argc, char **argv);
+int cli_events(const struct cli_global *g, int argc, char **argv);

@@ -35,6 +35,7 @@
 #include "core/attach.h"
 #include "core/control.h"
 #include "core/detach.h"
+#include "core/events.h"
 #include "core/logs.h"
 #include "core/monitor.h"
 #include "core/network.h"
@@ -920,6 +921,7 @@ int pd_container_stop(const char *root, char **refs, int timeout_s, pd_report_fn
 			/* Through the pidfd: the pid could be another's by now. */
 			syscall(SYS_pidfd_send_signal, cfd[i], stop_params_of(&r, timeout_s, &grace[i]), NULL,
 				0);
+			pd_event_container_kill(s, r.id, stop_signal_of(&r));
 			pd_container_thaw_for_signal(&r);
 		}
 		pd_record_free(&r);
@@ -956,6 +958,8 @@ int pd_container_kill(const char *root, const char *ref, int sig, struct pd_err 
 		ret = pd_fail(err, errno, "send signal %d to container %.12s", sig, r.id);
 	else if (sig == SIGKILL || sig == stop_signal_of(&r))
 		pd_container_thaw_for_signal(&r);
+	if (ret == 0)
+		pd_event_container_kill(s, r.id, sig);
 	pd_record_free(&r);
 	return ret;
 }
@@ -1035,6 +1039,7 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 		int c = open_container_pidfd(&r), m = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (c >= 0) {
 			syscall(SYS_pidfd_send_signal, c, SIGKILL, NULL, 0);
+			pd_event_container_kill(s, r.id, SIGKILL);
 			pd_container_thaw_for_signal(&r);
 		}
 		wait_pidfds(&c, 1, 10000);

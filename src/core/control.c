@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/container.h"
+#include "core/events.h"
 #include "core/query.h"
 #include "core/store-net.h"
 #include "linux/cgroup.h"
@@ -95,6 +96,8 @@ int pd_container_pause(const char *root, const char *ref, bool pause, struct pd_
 	if (find_record(s, ref, &r, err) < 0)
 		return -1;
 	int ret = set_frozen(&r, pause, err);
+	if (ret == 0)
+		pd_event_container(s, r.id, pause ? "pause" : "unpause", NULL, NULL);
 	pd_record_free(&r);
 	return ret;
 }

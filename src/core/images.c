@@ -20,6 +20,7 @@
  * inside the layer), and layer directories are named by the digest of the
  * bytes we hold. */
 #include "core/images.h"
+#include "core/events.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -319,6 +320,7 @@ static int pull_registry(const char *root, const char *what, const struct pd_pul
 		discard_fresh(root, fresh);
 		return -1;
 	}
+	pd_event_image(root, "pull", name, NULL);
 	*name_out = xstrdup(name);
 	return 0;
 }
@@ -360,6 +362,7 @@ static int pull_url(const char *root, const char *url, const struct pd_pull_opts
 		discard_fresh(root, fresh);
 		return -1;
 	}
+	pd_event_image(root, "pull", shown, NULL);
 	*name_out = xstrdup(shown);
 	return 0;
 }
@@ -463,6 +466,7 @@ int pd_image_import(const char *root, const char *file, const char *name, char *
 		discard_fresh(root, fresh);
 		return -1;
 	}
+	pd_event_image(root, "import", im.config, name);
 	*id_out = xstrdup(im.config);
 	return 0;
 }

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "core/attach.h"
+#include "core/events.h"
 #include "core/health.h"
 #include "core/judge.h"
 #include "core/init.h"
@@ -1094,6 +1095,7 @@ void monitor_main(struct monitor_args *a)
 		pd_log_remove(a->root, id);
 		/* Opened here if the start failed before its store step (a
 		 * child that died before GO): the record must go all the same. */
+		pd_event_container_exit(m.store, id, exit_code, m.oom);
 		if (store(&m, pd_err_ignore(unreportable)))
 			pd_store_delete(m.store, id, pd_err_ignore(unreportable));
 	}
