@@ -235,11 +235,11 @@ static int events_main(const struct cli_global *g, struct events_opts *o, struct
 {
 	int64_t now = pd_now_ns();
 	struct window w = { 0 };
-	if (o->since && pd_events_parse_time(o->since, now, &w.since, err) < 0) {
+	if (o->since && pd_parse_time_arg(o->since, now, &w.since, err) < 0) {
 		pd_err_prefix(err, "--since");
 		return -1;
 	}
-	if (o->until && pd_events_parse_time(o->until, now, &w.until, err) < 0) {
+	if (o->until && pd_parse_time_arg(o->until, now, &w.until, err) < 0) {
 		pd_err_prefix(err, "--until");
 		return -1;
 	}

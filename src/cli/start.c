@@ -168,13 +168,6 @@ out:
 	return ret;
 }
 
-/* A stop's failure is reported as it happens; the start is then skipped. */
-static void stopped(const char *ref, const struct pd_err *e, void *data)
-{
-	if (e)
-		*(int *)data = cli_fail((struct pd_err *)e);
-}
-
 int cli_restart(const struct cli_global *g, int argc, char **argv)
 {
 	struct start_opts o = { .timeout = -1 };
@@ -190,13 +183,12 @@ int cli_restart(const struct cli_global *g, int argc, char **argv)
 		return cli_fail(err);
 	int ret = 0;
 	for (; i < argc; i++) {
-		int r = 0;
-		char *one[] = { argv[i], NULL };
-		pd_container_stop(root, one, o.timeout, stopped, &r);
-		if (!r)
-			r = start_detached(root, argv[i]);
-		if (r)
-			ret = r;
+		if (pd_container_restart(root, argv[i], o.timeout, &err) < 0) {
+			ret = cli_fail(err);
+			pd_err_freep(&err);
+		} else {
+			cli_print_line(argv[i]);
+		}
 	}
 	return ret;
 }

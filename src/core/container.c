@@ -473,6 +473,37 @@ int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err *
 	return 0;
 }
 
+/* pd_container_stop's report for one container: keep its error. */
+static void keep_stop_error(const char *ref, const struct pd_err *e, void *data)
+{
+	struct pd_err **err = data;
+	if (e && err && !*err)
+		pd_fail_kind(err, e->kind, e->errnum, "%s", e->msg);
+}
+
+int pd_container_restart(const char *root, const char *ref, int timeout_s, struct pd_err **err)
+{
+	struct pd_err *stop_err = NULL;
+	char *one[] = { (char *)ref, NULL };
+	pd_container_stop(root, one, timeout_s, keep_stop_error, &stop_err);
+	if (stop_err) {
+		if (err)
+			*err = stop_err;
+		else
+			pd_err_free(stop_err);
+		return -1;
+	}
+	struct pd_config cfg;
+	pd_config_init(&cfg);
+	int r = pd_container_start_existing(root, ref, true, &cfg, NULL, &(pid_t){ 0 }, err);
+	if (r >= 0) {
+		_cleanup_store_ struct pd_store *s = pd_store_open(root, pd_err_ignore(optional));
+		pd_event_container(s, cfg.id[0] ? cfg.id : NULL, "restart", NULL, NULL);
+	}
+	pd_config_free(&cfg);
+	return r < 0 ? -1 : 0;
+}
+
 int pd_container_lock(const char *root, const char *id, struct pd_err **err)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, id);

@@ -48,6 +48,12 @@ int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err *
 int pd_container_start_existing(const char *root, const char *ref, bool detach, struct pd_config *cfg,
 				int *attach_fd, pid_t *pid, struct pd_err **err);
 
+/* `restart`: stop the container as pd_container_stop does (a stopped one
+ * is left as it is), then start it detached as pd_container_start_existing
+ * does, and record the "restart" event.  A failure of either step is the
+ * error. */
+int pd_container_restart(const char *root, const char *ref, int timeout_s, struct pd_err **err);
+
 /* Hold the container's directory lock (flock on containers/<ID>), waiting
  * for it: a start of a stopped container claims its record under it, and
  * `cp` mounts a stopped container's overlay under it, so the two never

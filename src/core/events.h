@@ -87,10 +87,3 @@ struct pd_event_filter {
 int pd_event_filter_add(struct pd_event_filter *f, const char *spec, struct pd_err **err);
 bool pd_event_filter_match(const struct pd_event_filter *f, const struct pd_event *e);
 void pd_event_filter_free(struct pd_event_filter *f);
-
-/* A time as Docker's --since/--until take it, into ns since the epoch:
- * Unix seconds with an optional fraction ("1700000000.5"), a duration
- * before `now_ns` ("10m", "1h30m", "1.5h", "90s"), or an RFC 3339 date
- * ("2026-12-05", "2026-12-05T01:02", "2026-12-05T01:02:03.5Z",
- * "...+01:00"; without a zone: local time).  A usage error otherwise. */
-int pd_events_parse_time(const char *s, int64_t now_ns, int64_t *out, struct pd_err **err);

@@ -123,6 +123,9 @@ test_restart_running_container_keeps_address_and_ports() {
 		sleep 0.1
 	done
 	assert_eq hello "$body" "the published port after restart"
+	pd events --since 5m --until 0s --filter container=web --format '{{.Action}}'
+	assert_ok
+	assert_eq "create start kill die stop start restart" "$(echo $OUT)" "the events of run and restart"
 	pd rm -f web
 	assert_ok
 }
