@@ -88,6 +88,11 @@ static int logs_main(const struct cli_global *g, struct logs_flags *lf, char **p
 		pd_record_free(&r);
 		return ret;
 	}
+	if (!r.started_ns && r.state == PD_STATE_CREATED) {
+		/* Created, never started: no output yet (Docker prints none). */
+		pd_record_free(&r);
+		return 0;
+	}
 	struct pd_log_opts o = {
 		.timestamps = f->timestamps,
 		.tail = -1,

@@ -44,6 +44,9 @@ test_create_runs_nothing_until_start() {
 	assert_out "created 0 0001-01-01T00:00:00Z 0"
 	pd ps --format '{{.Names}}'
 	assert_out "" "a created container is not among the running ones"
+	pd logs c1
+	assert_ok "logs of a created container"
+	assert_out "" "logs of a created container"
 	[ -d "$T_ROOT/containers/$id/upper" ] || fail "create made no upper layer"
 	[ ! -d "/sys/fs/cgroup/memory/pocket-docker/$id" ] && [ ! -d "/sys/fs/cgroup/pocket-docker/$id" ] ||
 		fail "create made a cgroup"
