@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	{ "images", cli_images, "List images" },
 	{ "rmi", cli_rmi, "Remove images" },
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
+	{ "ui", cli_ui, "Serve a web dashboard on a local port" },
 	{ "version", cli_version, "Show the version" },
 };
 
