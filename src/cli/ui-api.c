@@ -49,13 +49,13 @@ static json_t *record_row(const struct pd_record *r, const char *ports)
 	json_t *cmd = json_loads(r->command ? r->command : "[]", 0, NULL);
 	json_t *health = r->health ? json_loads(r->health, 0, NULL) : NULL;
 	json_t *hs = health ? json_object_get(health, "Status") : NULL;
-	json_t *row = json_pack("{s:s, s:o, s:o, s:o, s:s, s:f, s:f, s:f, s:i, s:b, s:i, s:o, s:s}", "id", r->id,
-				"name", text_json(r->name), "image", text_json(r->image), "command",
-				cmd ? cmd : json_array(), "state", pd_record_state_name(r), "created",
-				ns_to_s(r->created_ns), "started", ns_to_s(r->started_ns), "finished",
-				ns_to_s(r->finished_ns), "exit_code", r->exit_code, "oom_killed", r->oom_killed,
-				"restart_count", r->restart_count, "health",
-				json_is_string(hs) ? json_copy(hs) : json_null(), "ports", ports ? ports : "");
+	json_t *row = json_pack(
+	    "{s:s, s:o, s:o, s:o, s:s, s:f, s:f, s:f, s:i, s:b, s:i, s:o, s:s}", "id", r->id, "name",
+	    text_json(r->name), "image", text_json(r->image), "command", cmd ? cmd : json_array(), "state",
+	    pd_record_state_name(r), "created", ns_to_s(r->created_ns), "started", ns_to_s(r->started_ns),
+	    "finished", ns_to_s(r->finished_ns), "exit_code", r->exit_code, "oom_killed", r->oom_killed,
+	    "restart_count", r->restart_count, "health", json_is_string(hs) ? json_copy(hs) : json_null(),
+	    "ports", ports ? ports : "");
 	json_decref(health);
 	if (r->error)
 		json_object_set_new(row, "error", text_json(r->error));
@@ -70,9 +70,10 @@ static void add_stats(json_t *row, const struct pd_record *r)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	json_object_set_new(row, "stats",
-			    json_pack("{s:I, s:I, s:I, s:I, s:f}", "cpu_ns", (json_int_t)st.cpu_usage_ns, "mem",
-				      (json_int_t)st.mem_usage, "mem_limit", (json_int_t)st.mem_limit, "pids",
-				      (json_int_t)st.pids, "at", (double)ts.tv_sec + (double)ts.tv_nsec / 1e9));
+			    json_pack("{s:I, s:I, s:I, s:I, s:f}", "cpu_ns", (json_int_t)st.cpu_usage_ns,
+				      "mem", (json_int_t)st.mem_usage, "mem_limit", (json_int_t)st.mem_limit,
+				      "pids", (json_int_t)st.pids, "at",
+				      (double)ts.tv_sec + (double)ts.tv_nsec / 1e9));
 }
 
 json_t *ui_containers_json(const struct ui_server *s, const char **msg)
@@ -137,7 +138,6 @@ static void stop_report(const char *ref, const struct pd_err *e, void *data)
 	if (e && !sr->error)
 		sr->error = pd_err_text(e);
 }
-
 
 /* POST /api/containers/ID/ACTION */
 static enum MHD_Result container_action(struct ui_req *q, const char *id, const char *action)
@@ -260,7 +260,8 @@ static enum MHD_Result container_run(struct ui_req *q)
 	_cleanup_strv_ char **args = NULL;
 	strv_push(&args, "run");
 	strv_push(&args, "-d");
-	static const char *const single[] = { "name", "memory", "cpus", "restart", "workdir", "user", "hostname" };
+	static const char *const single[] = { "name",	 "memory", "cpus",    "restart",
+					      "workdir", "user",   "hostname" };
 	for (size_t i = 0; i < ARRAY_SIZE(single); i++) {
 		const char *v = json_string_value(json_object_get(b, single[i]));
 		if (v && *v)
@@ -313,9 +314,10 @@ static enum MHD_Result images_list(struct ui_req *q)
 			_cleanup_free_ char *nm = tag && *tag ? xasprintf("%s:%s", repo, tag) : xstrdup(repo);
 			json_array_append_new(names, text_json(nm));
 		}
-		json_array_append_new(a, json_pack("{s:s, s:o, s:f, s:I, s:I}", "id", v[i].id, "names", names,
-						   "created", ns_to_s(v[i].created_ns), "size",
-						   (json_int_t)v[i].size, "layers", (json_int_t)v[i].n_layers));
+		json_array_append_new(a,
+				      json_pack("{s:s, s:o, s:f, s:I, s:I}", "id", v[i].id, "names", names,
+						"created", ns_to_s(v[i].created_ns), "size",
+						(json_int_t)v[i].size, "layers", (json_int_t)v[i].n_layers));
 	}
 	pd_image_recs_free(v, n);
 	return ui_send_json(q, 200, a);
@@ -361,10 +363,10 @@ static enum MHD_Result containers_route(struct ui_req *q, const char *path, bool
 {
 	if (!*path)
 		return get ? ui_send_json(q, 200, ({
-				     const char *msg = NULL;
-				     json_t *a = ui_containers_json(q->srv, &msg);
-				     a ? a : json_pack("{s:s}", "error", msg);
-			     }))
+						  const char *msg = NULL;
+						  json_t *a = ui_containers_json(q->srv, &msg);
+						  a ? a : json_pack("{s:s}", "error", msg);
+					  }))
 			   : ui_send_error(q, 405, "GET only");
 	if (!strcmp(path, "events"))
 		return get ? ui_stream_containers(q) : ui_send_error(q, 405, "GET only");
@@ -397,8 +399,9 @@ enum MHD_Result ui_api(struct ui_req *q)
 	bool get = !strcmp(q->method, "GET") || !strcmp(q->method, "HEAD");
 	const char *p = q->url + strlen("/api/");
 	if (!strcmp(p, "info"))
-		return ui_send_json(q, 200, json_pack("{s:o, s:b}", "root", text_json(q->srv->root), "rootless",
-						      geteuid() != 0));
+		return ui_send_json(
+		    q, 200,
+		    json_pack("{s:o, s:b}", "root", text_json(q->srv->root), "rootless", geteuid() != 0));
 	if (!strcmp(p, "containers"))
 		return containers_route(q, "", get);
 	if (str_has_prefix(p, "containers/"))

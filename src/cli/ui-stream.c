@@ -166,7 +166,7 @@ enum stream_kind {
 struct stream {
 	enum stream_kind kind;
 	const struct ui_server *srv;
-	int fd;	  /* the child's output, or -1 */
+	int fd;	   /* the child's output, or -1 */
 	pid_t pid; /* the child, or 0 */
 	char id[128];
 	char sid[33]; /* a terminal's session */
@@ -290,9 +290,9 @@ static void tick(struct stream *st)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		bool live = r.state == PD_STATE_RUNNING || r.state == PD_STATE_STOPPING;
 		if (live && pd_container_stats(r.id, pd_record_rootless(&r), &s, pd_err_ignore(gone)) == 0)
-			v = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}", "state", pd_record_state_name(&r), "cpu_ns",
-				      (json_int_t)s.cpu_usage_ns, "mem", (json_int_t)s.mem_usage, "mem_limit",
-				      (json_int_t)s.mem_limit, "pids", (json_int_t)s.pids, "at",
+			v = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}", "state", pd_record_state_name(&r),
+				      "cpu_ns", (json_int_t)s.cpu_usage_ns, "mem", (json_int_t)s.mem_usage,
+				      "mem_limit", (json_int_t)s.mem_limit, "pids", (json_int_t)s.pids, "at",
 				      (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 		else
 			v = json_pack("{s:s}", "state", pd_record_state_name(&r));
@@ -356,8 +356,8 @@ static void stream_free(void *cls)
 
 static enum MHD_Result send_stream(struct ui_req *q, struct stream *st, const char *type)
 {
-	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st,
-								   stream_free);
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st, stream_free);
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
 	return ui_send(q, 200, r);
@@ -372,8 +372,8 @@ static struct stream *stream_new(struct ui_req *q, enum stream_kind kind)
 	return st;
 }
 
-static enum MHD_Result stream_child(struct ui_req *q, enum stream_kind kind, char *const *args, const char *type,
-				   const char *download)
+static enum MHD_Result stream_child(struct ui_req *q, enum stream_kind kind, char *const *args,
+				    const char *type, const char *download)
 {
 	struct stream *st = stream_new(q, kind);
 	st->pid = ui_spawn(q->srv, args, &st->fd, NULL);
@@ -383,8 +383,8 @@ static enum MHD_Result stream_child(struct ui_req *q, enum stream_kind kind, cha
 	}
 	if (!download)
 		return send_stream(q, st, type);
-	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st,
-								   stream_free);
+	struct MHD_Response *r =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_read, st, stream_free);
 	MHD_add_response_header(r, "Content-Type", type);
 	_cleanup_free_ char *cd = xasprintf("attachment; filename=\"%s\"", download);
 	MHD_add_response_header(r, "Content-Disposition", cd);
@@ -414,9 +414,9 @@ enum MHD_Result ui_stream_logs(struct ui_req *q, const char *id, bool follow, co
 	_cleanup_free_ char *fn = xasprintf("%.12s.log", r.id);
 	pd_record_free(&r);
 	uint64_t n = 0;
-	_cleanup_free_ char *tail_arg =
-	    tail && pd_parse_uint(tail, 100000000, &n, pd_err_ignore(status)) == 0 ? xasprintf("--tail=%s", tail)
-										   : xstrdup("--tail=all");
+	_cleanup_free_ char *tail_arg = tail && pd_parse_uint(tail, 100000000, &n, pd_err_ignore(status)) == 0
+					    ? xasprintf("--tail=%s", tail)
+					    : xstrdup("--tail=all");
 	const char *dl = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "download");
 	if (dl && !strcmp(dl, "1")) {
 		char *args[] = { "logs", "-t", (char *)id, NULL };
@@ -572,7 +572,8 @@ enum MHD_Result ui_exec_route(struct ui_req *q, const char *rest)
 		struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
 		ioctl(s->master, TIOCSWINSZ, &ws);
 		pthread_mutex_unlock(&sessions_lock);
-		return ui_send_json(q, 200, json_pack("{s:I, s:I}", "cols", (json_int_t)cols, "rows", (json_int_t)rows));
+		return ui_send_json(
+		    q, 200, json_pack("{s:I, s:I}", "cols", (json_int_t)cols, "rows", (json_int_t)rows));
 	}
 	pthread_mutex_unlock(&sessions_lock);
 	return ui_send_error(q, get ? 405 : 404, "no such path");

@@ -111,7 +111,8 @@ static const struct {
 	{ "/", "text/html; charset=utf-8", ui_asset_index_html_start, ui_asset_index_html_end },
 	{ "/static/app.js", "text/javascript; charset=utf-8", ui_asset_app_js_start, ui_asset_app_js_end },
 	{ "/static/app.css", "text/css; charset=utf-8", ui_asset_app_css_start, ui_asset_app_css_end },
-	{ "/static/xterm.js", "text/javascript; charset=utf-8", ui_asset_xterm_js_start, ui_asset_xterm_js_end },
+	{ "/static/xterm.js", "text/javascript; charset=utf-8", ui_asset_xterm_js_start,
+	  ui_asset_xterm_js_end },
 	{ "/static/xterm.css", "text/css; charset=utf-8", ui_asset_xterm_css_start, ui_asset_xterm_css_end },
 	{ "/static/fit.js", "text/javascript; charset=utf-8", ui_asset_fit_js_start, ui_asset_fit_js_end },
 };
@@ -226,7 +227,8 @@ struct body {
 	bool too_big;
 };
 
-static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
+static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode t)
 {
 	struct body *b = *con_cls;
 	if (b) {
@@ -258,8 +260,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	struct ui_req q = { .conn = conn, .srv = s, .method = method, .url = url,
-			    .body = b->data ? b->data : "", .body_len = b->len };
+	struct ui_req q = { .conn = conn,
+			    .srv = s,
+			    .method = method,
+			    .url = url,
+			    .body = b->data ? b->data : "",
+			    .body_len = b->len };
 	if (!host_ok(s, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host")))
 		return ui_send_text(&q, 421, "text/plain", "421: wrong Host\n", 16);
 	const char *qtok = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "token");
@@ -322,7 +328,8 @@ static int parse_listen(const char *s, struct sockaddr_in *sa, struct pd_err **e
 	if (colon && colon > s) {
 		_cleanup_free_ char *addr = xstrndup(s, (size_t)(colon - s));
 		if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--listen: '%s' is not an IPv4 address", addr);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--listen: '%s' is not an IPv4 address",
+					    addr);
 	}
 	uint64_t p = 0;
 	if (port && *port && pd_parse_uint(port, 65535, &p, err) < 0) {
@@ -373,10 +380,11 @@ static int ui_main(const struct cli_global *g, int argc, char **argv, struct pd_
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct MHD_Daemon *d = MHD_start_daemon(
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL, handle,
-	    &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32U, MHD_OPTION_END);
+	struct MHD_Daemon *d =
+	    MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
+			     0, NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_CONNECTION_LIMIT,
+			     64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32U, MHD_OPTION_END);
 	if (!d) {
 		char a[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a));
@@ -392,8 +400,9 @@ static int ui_main(const struct cli_global *g, int argc, char **argv, struct pd_
 	if (ntohl(sa.sin_addr.s_addr) == INADDR_LOOPBACK)
 		snprintf(s.alt_host, sizeof(s.alt_host), "localhost:%u", port);
 	else
-		fprintf(stderr, "pocket-docker: ui: listening on %s, not loopback: anyone who can reach it and "
-				"learns the token controls the containers\n",
+		fprintf(stderr,
+			"pocket-docker: ui: listening on %s, not loopback: anyone who can reach it and "
+			"learns the token controls the containers\n",
 			addr);
 	printf("pocket-docker ui: serving state root '%s'\n", s.root);
 	printf("http://%s/?token=%s\n", s.host, s.token);

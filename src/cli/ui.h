@@ -62,7 +62,7 @@ enum MHD_Result ui_send(struct ui_req *q, unsigned status, struct MHD_Response *
 enum MHD_Result ui_send_json(struct ui_req *q, unsigned status, json_t *v);
 /* {"error": msg} with `status`. */
 enum MHD_Result ui_send_error(struct ui_req *q, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* A text answer (copied). */
 enum MHD_Result ui_send_text(struct ui_req *q, unsigned status, const char *type, const char *text,
 			     size_t len);

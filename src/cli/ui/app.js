@@ -250,6 +250,18 @@ function topSection(id) {
   return el('section', {}, el('h2', {}, 'Processes ', el('button', { onclick: load }, 'refresh')), box);
 }
 
+// xterm.js (280 KB) is loaded when a terminal is first opened, not with
+// every page.
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    if (document.querySelector('script[src="' + src + '"]')) { resolve(); return; }
+    const s = el('script', { src });
+    s.onload = resolve;
+    s.onerror = () => reject(new Error('cannot load ' + src));
+    document.head.append(s);
+  });
+}
+
 function terminalSection(id) {
   const box = el('div', { class: 'terminal-box', id: 'terminal' });
   const openBtn = el('button', { id: 'term-open' }, 'open a shell (exec -it sh)');
@@ -258,6 +270,8 @@ function terminalSection(id) {
     openBtn.disabled = true;
     let sid;
     try {
+      await loadScript('/static/xterm.js');
+      await loadScript('/static/fit.js');
       sid = (await api('POST', '/api/containers/' + encodeURIComponent(id) + '/exec?cmd=sh')).session;
     } catch (e) { flash('terminal: ' + e.message, true); openBtn.disabled = false; return; }
     const term = new Terminal({ fontSize: 13, convertEol: false });
