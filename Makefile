@@ -30,6 +30,9 @@ OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 # The exec stub (src/linux/stub/execstub.c): static, no libc, embedded.
 EXECSTUB := $(BUILD)/execstub.bin
 OBJS += $(BUILD)/src/linux/execstub-blob.o
+# The dashboard's page (src/cli/ui/), embedded by src/cli/ui-assets.S.
+UI_ASSETS := $(wildcard src/cli/ui/*.html src/cli/ui/*.js src/cli/ui/*.css src/cli/ui/vendor/*)
+OBJS += $(BUILD)/src/cli/ui-assets.o
 LIB_OBJS := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -54,6 +57,10 @@ $(EXECSTUB): src/linux/stub/execstub.c src/linux/sync.h src/util/error.h
 $(BUILD)/src/linux/execstub-blob.o: src/linux/execstub-blob.S $(EXECSTUB)
 	@mkdir -p $(dir $@)
 	$(CC) -c -DEXECSTUB_BIN='"$(EXECSTUB)"' -o $@ $<
+
+$(BUILD)/src/cli/ui-assets.o: src/cli/ui-assets.S $(UI_ASSETS)
+	@mkdir -p $(dir $@)
+	$(CC) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

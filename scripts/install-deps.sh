@@ -12,6 +12,7 @@ PKGS=(
 	xz-utils zstd
 	docker-registry skopeo runc
 	podman conmon containerd
+	libmicrohttpd-dev chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -44,6 +44,7 @@ static const struct command commands[] = {
 	{ "rmi", cli_rmi, "Remove images" },
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
 	{ "events", cli_events, "Show events: containers' lifecycle, images' pulls and removals" },
+	{ "ui", cli_ui, "Serve a web dashboard on a local port" },
 	{ "version", cli_version, "Show the version" },
 };
 

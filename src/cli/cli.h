@@ -130,6 +130,8 @@ int cli_inspect(const struct cli_global *g, int argc, char **argv);
 int cli_image_inspect(const struct cli_global *g, int argc, char **argv);
 int cli_prune(const struct cli_global *g, int argc, char **argv);
 int cli_version(const struct cli_global *g, int argc, char **argv);
+/* `ui`: the web dashboard (ui.c). */
+int cli_ui(const struct cli_global *g, int argc, char **argv);
 int cli_pull(const struct cli_global *g, int argc, char **argv);
 int cli_images(const struct cli_global *g, int argc, char **argv);
 int cli_rmi(const struct cli_global *g, int argc, char **argv);

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""The dashboard in a real browser (headless chromium through chromedriver),
+for tests/integration/t_ui.sh.
+
+    ui_browser.py URL PD ROOT SHOTS_DIR
+
+URL is what `pocket-docker ui` printed (with ?token=); PD the binary, ROOT
+the state root (the script starts and checks containers with the CLI).
+Each check prints "ok NAME" or raises; screenshots go to
+SHOTS_DIR/ui-*.png.  Exit 0 when every check passed."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+URL, PD, ROOT, SHOTS = sys.argv[1:5]
+BASE = URL.split("/?")[0]
+BUSYBOX = os.environ["BUSYBOX_DIR"]
+# What a container prints that would run as script if it were taken as HTML.
+EVIL = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+def pd(*args, check=True):
+    r = subprocess.run([PD, "--root", ROOT, *args], capture_output=True, text=True, timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError(f"pd {args}: {r.returncode} {r.stderr}")
+    return r.stdout.strip()
+
+
+def state(name):
+    return pd("inspect", "--format", "{{.State.Status}}", name)
+
+
+def wait_for(what, fn, timeout=15):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as e:  # the page may still be loading
+            last = e
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what} (last error: {last})")
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SHOTS, f"ui-{name}.png"))
+
+
+def no_alert(driver):
+    try:
+        a = driver.switch_to.alert
+        raise AssertionError(f"an alert opened: {a.text}")
+    except NoAlertPresentException:
+        pass
+
+
+def main():
+    # Containers made from the CLI before the page opens.
+    pd("run", "-d", "--name", "victim", "--rootfs", BUSYBOX, "sh", "-c",
+       "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+    pd("run", "-d", "--name", "talker", "--rootfs", BUSYBOX, "sh", "-c",
+       f"echo '{EVIL}'; while [ ! -e /tmp/go ]; do sleep 0.1; done; "
+       "echo late-line-$((40+2)); exec sleep 1000")
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
+              "--disable-dev-shm-usage", "--no-first-run"):
+        opts.add_argument(a)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        run_checks(driver)
+    finally:
+        driver.quit()
+
+
+def run_checks(driver):
+    driver.get(URL)
+    # The token went into a cookie and out of the address.
+    wait_for("the redirect", lambda: "token=" not in driver.current_url)
+    cookies = driver.get_cookies()
+    assert any(c["httpOnly"] and c.get("sameSite") == "Strict" for c in cookies), cookies
+    assert driver.execute_script("return document.cookie") == "", "the cookie is readable by script"
+    print("ok token becomes an HttpOnly cookie")
+
+    row = wait_for("victim in the list",
+                   lambda: driver.find_element(By.CSS_SELECTOR, 'tr[data-name="victim"]'))
+    assert "Up" in row.find_element(By.CSS_SELECTOR, "td.state").text
+    print("ok the list shows a container started from the CLI")
+
+    # 500 rows are measured apart; here the first frame's time.
+    loaded = driver.execute_script("return document.body.dataset.loaded")
+    print(f"info containers page drawn at {float(loaded):.0f} ms")
+    time.sleep(2.2)  # a second frame: CPU column
+    shot(driver, "containers")
+
+    row = driver.find_element(By.CSS_SELECTOR, 'tr[data-name="victim"]')
+    row.find_element(By.CSS_SELECTOR, 'button[data-action="stop"]').click()
+    wait_for("the confirmation", lambda: driver.find_element(By.ID, "modal-yes").is_displayed())
+    driver.find_element(By.ID, "modal-yes").click()
+    wait_for("victim to exit", lambda: state("victim") == "exited")
+    ps = pd("ps", "-a", "--format", "{{.Names}} {{.State}}")
+    assert "victim exited" in ps, ps
+    wait_for("the page to show it exited", lambda: "Exited" in driver.find_element(
+        By.CSS_SELECTOR, 'tr[data-name="victim"] td.state').text)
+    print("ok stop from the page stops the container (ps says exited)")
+
+    # One container: logs follow, text only.
+    driver.find_element(By.CSS_SELECTOR, 'tr[data-name="talker"] a.name').click()
+    logs = wait_for("the log", lambda: driver.find_element(By.ID, "logs"))
+    wait_for("the first line", lambda: EVIL in logs.text)
+    pd("exec", "talker", "touch", "/tmp/go")
+    wait_for("the late line", lambda: "late-line-42" in logs.text)
+    print("ok logs stream a line printed after the page opened")
+    assert driver.execute_script("return document.getElementById('logs').textContent").startswith(EVIL)
+    assert driver.execute_script("return window.pwned === undefined"), "container output ran as script"
+    assert not driver.find_elements(By.CSS_SELECTOR, "#logs img, #logs script")
+    no_alert(driver)
+    print("ok container output is shown as text, never run")
+
+    # Terminal: exec -it sh.
+    driver.find_element(By.ID, "term-open").click()
+    wait_for("a prompt", lambda: "#" in term_text(driver))
+    area = driver.find_element(By.CSS_SELECTOR, "#terminal textarea")
+    area.send_keys("echo answer-$((6*7))" + Keys.ENTER)
+    wait_for("the command's output", lambda: "answer-42" in term_text(driver).replace("answer-$((6*7))", ""))
+    print("ok the terminal runs a command and shows its output")
+    # Resize: the shell sees the terminal's new width.
+    driver.set_window_size(1000, 900)
+    time.sleep(0.5)
+    cols = driver.execute_script("return window.pdTerm.cols")
+    area.send_keys("stty size" + Keys.ENTER)
+    wait_for("stty's size", lambda: f" {cols}" in term_text(driver).split("stty size")[-1])
+    print(f"ok resize reaches the shell ({cols} columns)")
+    time.sleep(1.2)
+    shot(driver, "container")
+
+    driver.get(BASE + "/#/images")
+    wait_for("the images table", lambda: driver.find_element(By.ID, "images"))
+    shot(driver, "images")
+    driver.get(BASE + "/#/run")
+    wait_for("the run form", lambda: driver.find_element(By.ID, "run-submit"))
+    driver.find_element(By.ID, "run-rootfs").send_keys(BUSYBOX)
+    driver.find_element(By.ID, "run-name").send_keys("fromform")
+    driver.find_element(By.ID, "run-cmd").send_keys("sh -c 'echo from the form; sleep 1000'")
+    driver.find_element(By.ID, "run-submit").click()
+    wait_for("fromform to run", lambda: state("fromform") == "running")
+    print("ok the run form starts a container")
+    shot(driver, "run")
+    driver.get(BASE + "/#/events")
+    wait_for("the events table", lambda: driver.find_element(By.ID, "events"))
+    time.sleep(0.5)
+    pd("stop", "-t", "1", "fromform")
+    wait_for("the stop event", lambda: "running → exited" in driver.find_element(By.ID, "events").text)
+    print("ok the events page shows a state change")
+    shot(driver, "events")
+    no_alert(driver)
+    assert driver.execute_script("return window.pwned === undefined")
+
+
+def term_text(driver):
+    return driver.execute_script(
+        "const b = window.pdTerm.buffer.active; let s = '';"
+        "for (let i = 0; i < b.length; i++) { const l = b.getLine(i); if (l) s += l.translateToString(true) + '\\n'; }"
+        "return s;")
+
+
+if __name__ == "__main__":
+    main()
+    print("all browser checks passed")
