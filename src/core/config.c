@@ -1076,6 +1076,11 @@ static json_t *publish_json(const struct pd_netcfg *n)
 	return a;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 json_t *pd_config_json(const struct pd_config *c)
 {
 	json_t *o = json_object();
@@ -1135,15 +1140,15 @@ json_t *pd_config_json(const struct pd_config *c)
 	if (c->net.publish_all)
 		json_object_set_new(o, "PublishAllPorts", json_true());
 	/* Docker's Config.ExposedPorts: --expose's, the image's, and those
-	 * -p publishes. */
+	 * -p publishes; its keys sorted, as Docker prints them. */
 	json_t *exposed = json_object();
-	for (size_t i = 0; c->net.expose && c->net.expose[i]; i++)
-		json_object_set_new(exposed, c->net.expose[i], json_object());
-	for (size_t i = 0; i < c->net.n_ports; i++) {
-		char key[16];
-		snprintf(key, sizeof(key), "%u/%s", c->net.ports[i].container_port, c->net.ports[i].proto);
-		json_object_set_new(exposed, key, json_object());
-	}
+	_cleanup_strv_ char **keys = strv_copy(c->net.expose);
+	for (size_t i = 0; i < c->net.n_ports; i++)
+		strv_push_take(&keys,
+			       xasprintf("%u/%s", c->net.ports[i].container_port, c->net.ports[i].proto));
+	qsort(keys, strv_len(keys), sizeof(*keys), cmp_str);
+	for (size_t i = 0; keys && keys[i]; i++)
+		json_object_set_new(exposed, keys[i], json_object());
 	if (json_object_size(exposed))
 		json_object_set_new(o, "ExposedPorts", exposed);
 	else
