@@ -100,9 +100,9 @@ static json_t *state_json(const struct pd_record *r)
 
 /* Keys of the config's JSON shown, when the container has them, in
  * Docker's Config and HostConfig. */
-static const char *const config_extra[] = { "StopTimeout", NULL };
-static const char *const host_extra[] = { "Ulimits",	     "GroupAdd", "OomScoreAdj",
-					  "ContainerIDFile", "ShmSize",	 NULL };
+static const char *const config_extra[] = { "StopTimeout", "ExposedPorts", NULL };
+static const char *const host_extra[] = { "Ulimits", "GroupAdd", "OomScoreAdj", "ContainerIDFile", "ShmSize",
+					  "PidMode", "IpcMode",	 "UTSMode",	"PublishAllPorts", NULL };
 
 static void copy_keys(json_t *to, json_t *from, const char *const *keys)
 {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "core/query.h"
 #include "core/images.h"
 #include "core/judge.h"
+#include "core/namespaces.h"
 #include "core/spec.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -41,7 +43,13 @@ struct run_opts {
 	bool started;					     /* the command ran: the monitor reports */
 	int cid_fd;					     /* --cidfile, created by this run; -1 */
 	bool create;					     /* `create`: make it, run nothing */
+	unsigned attach; /* -a: ATTACH_* bits of the streams shown; 0: all of them */
 };
+
+/* -a's streams. */
+#define ATTACH_STDIN  1U
+#define ATTACH_STDOUT 2U
+#define ATTACH_STDERR 4U
 
 #define OPTS(o) ((struct run_opts *)(o))
 
@@ -622,6 +630,43 @@ static int add_publish(void *o, const char *a, struct pd_err **err)
 	return pd_netcfg_add_port(&OPTS(o)->cfg.net, a, err);
 }
 
+static int add_expose(void *o, const char *a, struct pd_err **err)
+{
+	return pd_netcfg_add_expose(&OPTS(o)->cfg.net, a, err);
+}
+
+static int set_publish_all(void *o, const char *a, struct pd_err **err)
+{
+	OPTS(o)->cfg.net.publish_all = true;
+	return 0;
+}
+
+static int set_pid(void *o, const char *a, struct pd_err **err)
+{
+	return pd_nsmode_parse("pid", a, &OPTS(o)->cfg.pid_ns, err);
+}
+
+static int set_ipc(void *o, const char *a, struct pd_err **err)
+{
+	return pd_nsmode_parse("ipc", a, &OPTS(o)->cfg.ipc_ns, err);
+}
+
+static int set_uts(void *o, const char *a, struct pd_err **err)
+{
+	return pd_nsmode_parse("uts", a, &OPTS(o)->cfg.uts_ns, err);
+}
+
+static int add_attach(void *o, const char *a, struct pd_err **err)
+{
+	static const char *const names[] = { "stdin", "stdout", "stderr" };
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcasecmp(a, names[i])) {
+			OPTS(o)->attach |= 1U << i;
+			return 0;
+		}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --attach '%s': want stdin, stdout or stderr", a);
+}
+
 static int add_dns(void *o, const char *a, struct pd_err **err)
 {
 	return pd_netcfg_add_dns(&OPTS(o)->cfg.net, a, err);
@@ -746,7 +791,14 @@ static const struct cli_opt run_table[] = {
 	  "bridge (alone: bridge), none (loopback only, the default) or host" },
 	{ "net", 0, CLI_ARG_OPTIONAL, set_network, "the same as --network" },
 	{ "publish", 'p', true, add_publish,
-	  "publish [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] (implies bridge)" },
+	  "publish [[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|/udp], ports or ranges (implies bridge)" },
+	{ "publish-all", 'P', false, set_publish_all, "publish every exposed port to a free host port" },
+	{ "expose", 0, true, add_expose, "expose PORT[-END][/tcp|/udp] (for -P; shown by inspect)" },
+	{ "pid", 0, true, set_pid, "PID namespace: host, or container:NAME|ID to join a running one" },
+	{ "ipc", 0, true, set_ipc,
+	  "IPC namespace: private (default), shareable, none, host, or container:NAME|ID" },
+	{ "uts", 0, true, set_uts, "UTS namespace: host (the host's hostname)" },
+	{ "attach", 'a', true, add_attach, "attach to stdin, stdout or stderr only (repeatable)" },
 	{ "dns", 0, true, add_dns, "a DNS server for /etc/resolv.conf (repeatable)" },
 	{ "add-host", 0, true, add_add_host, "add NAME:IP to /etc/hosts (repeatable)" },
 	{ "timeout", 0, true, set_timeout,
@@ -833,8 +885,10 @@ static int finish_config(struct run_opts *o, char **rest, struct pd_err **err)
 	if (!c->argv[0])
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "no command given (use --cmd \"...\" or put it after the options)");
-	if (pd_config_new_id(c, err) < 0)
+	if (pd_config_new_id(c, err) < 0 || pd_config_check_namespaces(c, err) < 0)
 		return -1;
+	if (o->attach && o->detach)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "conflicting options: --attach and --detach");
 	pd_config_defaults(c);
 	pd_config_apply_caps(c, &o->caps);
 	binds_first(c);
@@ -1010,6 +1064,34 @@ static void report_failure(struct run_opts *o, const struct pd_err *e)
 	}
 }
 
+/* -a without stdout or stderr: that stream of the container's goes to
+ * /dev/null for the session (the log keeps it), as Docker shows only the
+ * streams attached.  saved[] keeps our own fds 1 and 2 to put back. */
+static void mute_streams(unsigned attach, int saved[2])
+{
+	if (!attach)
+		return;
+	_cleanup_close_ int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	for (int i = 0; i < 2; i++) {
+		if (null < 0 || attach & (i == 0 ? ATTACH_STDOUT : ATTACH_STDERR))
+			continue;
+		fflush(i == 0 ? stdout : stderr);
+		saved[i] = fcntl(i + 1, F_DUPFD_CLOEXEC, 3);
+		if (saved[i] >= 0)
+			dup2(null, i + 1);
+	}
+}
+
+static void unmute_streams(int saved[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (saved[i] >= 0) {
+			dup2(saved[i], i + 1);
+			close(saved[i]);
+			saved[i] = -1;
+		}
+}
+
 static int run_main(const struct cli_global *g, struct run_opts *o, int argc, char **argv,
 		    struct pd_err **err)
 {
@@ -1044,7 +1126,7 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		printf("%s\n", spec);
 		return 0;
 	}
-	if (write_cidfile(o, err) < 0)
+	if (write_cidfile(o, err) < 0 || pd_namespaces_resolve(root, &o->cfg, err) < 0)
 		return -1;
 	if (o->create) {
 		if (pd_container_create(&o->cfg, root, err) < 0)
@@ -1071,8 +1153,11 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 	if (!o->detach_keys)
 		o->detach_keys = xstrdup("\x10\x11");
 	struct pd_attach_end end = { 0 };
-	int r = cli_attach_session(attach_fd, pid, o->cfg.tty, o->cfg.interactive, o->detach_keys, &end,
-				   &code, err);
+	int saved[2] = { -1, -1 };
+	mute_streams(o->attach, saved);
+	bool in = o->cfg.interactive && (!o->attach || (o->attach & ATTACH_STDIN));
+	int r = cli_attach_session(attach_fd, pid, o->cfg.tty, in, o->detach_keys, &end, &code, err);
+	unmute_streams(saved);
 	close(attach_fd);
 	/* The report is the last line of stdout, on a line of its own. */
 	if (end.report)

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <arpa/inet.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +44,10 @@ void pd_config_init(struct pd_config *c)
 void pd_config_defaults(struct pd_config *c)
 {
 	char host_name[256];
-	/* With the host's network, the host's name, as Docker does. */
-	if (!c->hostname && c->net.mode == PD_NET_HOST && gethostname(host_name, sizeof(host_name)) == 0)
+	/* With the host's network or UTS namespace, the host's name, as
+	 * Docker does. */
+	bool host_uts = c->net.mode == PD_NET_HOST || c->uts_ns.mode == PD_NS_HOST;
+	if (!c->hostname && host_uts && gethostname(host_name, sizeof(host_name)) == 0)
 		c->hostname = xstrndup(host_name, sizeof(host_name));
 	if (!c->hostname)
 		c->hostname = xstrndup(c->id, 12);
@@ -126,6 +130,9 @@ void pd_config_free(struct pd_config *c)
 	strv_free(c->sysctls);
 	free(c->domainname);
 	pd_netcfg_free(&c->net);
+	free(c->pid_ns.container);
+	free(c->ipc_ns.container);
+	free(c->uts_ns.container);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -513,16 +520,110 @@ int pd_sysctl_add(struct pd_config *c, const char *spec, struct pd_err **err)
 
 int pd_config_check_sysctls(const struct pd_config *c, struct pd_err **err)
 {
-	if (c->net.mode != PD_NET_HOST)
-		return 0;
-	for (size_t i = 0; c->sysctls && c->sysctls[i]; i++)
-		if (str_has_prefix(c->sysctls[i], "net."))
+	bool shared_ipc = c->ipc_ns.mode == PD_NS_HOST || c->ipc_ns.mode == PD_NS_CONTAINER;
+	for (size_t i = 0; c->sysctls && c->sysctls[i]; i++) {
+		const char *kv = c->sysctls[i];
+		_cleanup_free_ char *key = xstrndup(kv, strcspn(kv, "="));
+		enum pd_sysctl_ns ns;
+		if (pd_sysctl_check(key, "", &ns, pd_err_ignore(status)) < 0)
+			continue; /* refused when it was added */
+		if (ns == PD_SYSCTL_NET && c->net.mode == PD_NET_HOST)
 			return pd_fail_kind(
 			    err, PD_ERR_USAGE, 0,
 			    "invalid --sysctl '%s': net.* sysctls need a network namespace of "
 			    "the container's own (not --network host)",
-			    c->sysctls[i]);
+			    kv);
+		if (ns == PD_SYSCTL_IPC && shared_ipc)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid --sysctl '%s': IPC sysctls need an IPC namespace of the "
+					    "container's own (not --ipc host or container:)",
+					    kv);
+		if (ns == PD_SYSCTL_UTS && c->uts_ns.mode == PD_NS_HOST)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid --sysctl '%s': UTS sysctls need a UTS namespace of the "
+					    "container's own (not --uts host)",
+					    kv);
+	}
 	return 0;
+}
+
+int pd_nsmode_parse(const char *opt, const char *s, struct pd_nsmode *out, struct pd_err **err)
+{
+	bool ipc = !strcmp(opt, "ipc"), pid = !strcmp(opt, "pid");
+	struct pd_nsmode m = { .mode = PD_NS_PRIVATE };
+	if (!*s || (ipc && !strcmp(s, "private"))) {
+		m.mode = PD_NS_PRIVATE;
+	} else if (!strcmp(s, "host")) {
+		m.mode = PD_NS_HOST;
+	} else if (ipc && !strcmp(s, "shareable")) {
+		m.mode = PD_NS_SHAREABLE;
+	} else if (ipc && !strcmp(s, "none")) {
+		m.mode = PD_NS_NONE;
+	} else if ((ipc || pid) && str_has_prefix(s, "container:") && s[10] &&
+		   strspn(s + 10, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		       strlen(s + 10)) {
+		m.mode = PD_NS_CONTAINER;
+		m.container = xstrdup(s + 10);
+	} else {
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --%s '%s': want %s", opt, s,
+				    ipc	  ? "private, shareable, none, host or container:NAME|ID"
+				    : pid ? "host or container:NAME|ID"
+					  : "host");
+	}
+	free(out->container);
+	*out = m;
+	return 0;
+}
+
+char *pd_nsmode_text(const char *opt, const struct pd_nsmode *m)
+{
+	switch (m->mode) {
+	case PD_NS_HOST: return xstrdup("host");
+	case PD_NS_SHAREABLE: return xstrdup("shareable");
+	case PD_NS_NONE: return xstrdup("none");
+	case PD_NS_CONTAINER: return xasprintf("container:%s", m->container ? m->container : "");
+	default: return xstrdup(strcmp(opt, "ipc") ? "" : "private");
+	}
+}
+
+int pd_config_check_namespaces(const struct pd_config *c, struct pd_err **err)
+{
+	if (c->uts_ns.mode == PD_NS_HOST && (c->hostname || c->domainname))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "conflicting options: --%s and --uts host (the host's name is kept)",
+				    c->hostname ? "hostname" : "domainname");
+	if (geteuid() == 0)
+		return 0;
+	/* A rootless container's user namespace holds no power over the
+	 * host's PID namespace (its /proc cannot be mounted) nor over
+	 * another container's namespaces (owned by that one's user
+	 * namespace). */
+	if (c->pid_ns.mode == PD_NS_HOST)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--pid host needs root (a rootless container cannot mount the host's "
+				    "/proc)");
+	if (c->pid_ns.mode == PD_NS_CONTAINER || c->ipc_ns.mode == PD_NS_CONTAINER)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--%s container: needs root (a rootless container cannot join another "
+				    "container's namespaces)",
+				    c->pid_ns.mode == PD_NS_CONTAINER ? "pid" : "ipc");
+	return 0;
+}
+
+int pd_config_clone_flags(const struct pd_config *c)
+{
+	int flags = CLONE_NEWNS;
+	if (c->uts_ns.mode != PD_NS_HOST)
+		flags |= CLONE_NEWUTS;
+	if (c->ipc_ns.mode != PD_NS_HOST && c->ipc_ns.mode != PD_NS_CONTAINER)
+		flags |= CLONE_NEWIPC;
+	if (c->pid_ns.mode != PD_NS_HOST && c->pid_ns.mode != PD_NS_CONTAINER)
+		flags |= CLONE_NEWPID;
+	if (c->net.mode != PD_NET_HOST)
+		flags |= CLONE_NEWNET;
+	if (c->rootless)
+		flags |= CLONE_NEWUSER;
+	return flags;
 }
 
 /* Docker's aliases of architecture names (containerd's normalisation). */
@@ -975,6 +1076,11 @@ static json_t *publish_json(const struct pd_netcfg *n)
 	return a;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 json_t *pd_config_json(const struct pd_config *c)
 {
 	json_t *o = json_object();
@@ -1018,12 +1124,35 @@ json_t *pd_config_json(const struct pd_config *c)
 	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
 	json_object_set_new(o, "NetworkMode", json_string(pd_net_mode_name(c->net.mode)));
 	json_object_set_new(o, "LogConfig", log_config_json(c));
+	static const char *const ns_keys[] = { "PidMode", "IpcMode", "UTSMode" };
+	static const char *const ns_opts[] = { "pid", "ipc", "uts" };
+	const struct pd_nsmode *ns_modes[] = { &c->pid_ns, &c->ipc_ns, &c->uts_ns };
+	for (size_t i = 0; i < ARRAY_SIZE(ns_keys); i++) {
+		_cleanup_free_ char *mode = pd_nsmode_text(ns_opts[i], ns_modes[i]);
+		json_object_set_new(o, ns_keys[i], json_string(mode));
+	}
 	/* Not shown by `inspect`; here so that the config comes back whole. */
 	json_object_set_new(o, "Mounts", mounts_json(c));
 	json_object_set_new(o, "Devices", devices_json(c));
 	if (c->health.test)
 		json_object_set_new(o, "Healthcheck", healthcheck_json(&c->health));
 	json_object_set_new(o, "Publish", publish_json(&c->net));
+	if (c->net.publish_all)
+		json_object_set_new(o, "PublishAllPorts", json_true());
+	/* Docker's Config.ExposedPorts: --expose's, the image's, and those
+	 * -p publishes; its keys sorted, as Docker prints them. */
+	json_t *exposed = json_object();
+	_cleanup_strv_ char **keys = strv_copy(c->net.expose);
+	for (size_t i = 0; i < c->net.n_ports; i++)
+		strv_push_take(&keys,
+			       xasprintf("%u/%s", c->net.ports[i].container_port, c->net.ports[i].proto));
+	qsort(keys, strv_len(keys), sizeof(*keys), cmp_str);
+	for (size_t i = 0; keys && keys[i]; i++)
+		json_object_set_new(exposed, keys[i], json_object());
+	if (json_object_size(exposed))
+		json_object_set_new(o, "ExposedPorts", exposed);
+	else
+		json_decref(exposed);
 	json_object_set_new(o, "Dns", strv_json(c->net.dns));
 	json_object_set_new(o, "ExtraHosts", strv_json(c->net.add_hosts));
 	json_object_set_new(o, "ConsoleSize", json_pack("[i, i]", (int)c->tty_rows, (int)c->tty_cols));
@@ -1415,15 +1544,34 @@ static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
 	{
 		_cleanup_free_ char *ip = NULL, *proto = NULL;
 		int64_t host = -1, cont = -1;
+		struct in_addr addr;
 		if (!json_is_object(j) || get_str(j, "HostIp", &ip, err) < 0 ||
 		    get_str(j, "Protocol", &proto, err) < 0 ||
 		    get_int(j, "HostPort", 0, 65535, &host, err) < 0 ||
-		    get_int(j, "ContainerPort", 0, 65535, &cont, err) < 0)
+		    get_int(j, "ContainerPort", 1, 65535, &cont, err) < 0 || host < 0 || cont < 1 || !ip ||
+		    strlen(ip) >= sizeof(n->ports->host_ip) || inet_pton(AF_INET, ip, &addr) != 1 || !proto ||
+		    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
 			return bad_key("Publish", "a list of ports", err);
-		_cleanup_free_ char *spec = xasprintf("%s:%lld:%lld/%s", ip ? ip : "", (long long)host,
-						      (long long)cont, proto ? proto : "");
-		if (pd_netcfg_add_port(n, spec, pd_err_ignore(status)) < 0)
-			return bad_key("Publish", "a list of ports", err);
+		/* HostPort 0: a free port, chosen at each start. */
+		struct pd_port p = { .host_port = (uint16_t)host, .container_port = (uint16_t)cont };
+		snprintf(p.host_ip, sizeof(p.host_ip), "%s", ip);
+		snprintf(p.proto, sizeof(p.proto), "%s", proto);
+		n->ports = xrealloc(n->ports, (n->n_ports + 1) * sizeof(*n->ports));
+		n->ports[n->n_ports++] = p;
+	}
+	json_t *exposed, *v;
+	const char *k;
+	if (get_bool(o, "PublishAllPorts", &n->publish_all, err) < 0 ||
+	    get_object(o, "ExposedPorts", &exposed, err) < 0)
+		return -1;
+	json_object_foreach(exposed, k, v)
+	{
+		unsigned port = 0;
+		char proto[4] = "", rest = 0;
+		if (*k < '0' || *k > '9' || sscanf(k, "%5u/%3[a-z]%c", &port, proto, &rest) != 2 ||
+		    port < 1 || port > 65535 || (strcmp(proto, "tcp") && strcmp(proto, "udp")))
+			return bad_key("ExposedPorts", "an object of PORT/PROTO keys", err);
+		strv_push(&n->expose, k);
 	}
 	return 0;
 }
@@ -1558,6 +1706,22 @@ static int decode_process(json_t *o, struct pd_config *c, struct pd_err **err)
 	return 0;
 }
 
+/* PidMode, IpcMode, UTSMode: Docker's texts of --pid, --ipc, --uts. */
+static int decode_namespaces(json_t *o, struct pd_config *c, struct pd_err **err)
+{
+	static const char *const keys[] = { "PidMode", "IpcMode", "UTSMode" };
+	static const char *const opts[] = { "pid", "ipc", "uts" };
+	struct pd_nsmode *modes[] = { &c->pid_ns, &c->ipc_ns, &c->uts_ns };
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		_cleanup_free_ char *text = NULL;
+		if (get_str(o, keys[i], &text, err) < 0)
+			return -1;
+		if (text && pd_nsmode_parse(opts[i], text, modes[i], pd_err_ignore(status)) < 0)
+			return bad_key(keys[i], "a namespace mode", err);
+	}
+	return 0;
+}
+
 /* RunLimits: the judge's limits (run --timeout, --cpu-time, --output-limit). */
 static int decode_judge(json_t *o, struct pd_judge *j, struct pd_err **err)
 {
@@ -1590,7 +1754,7 @@ int pd_config_decode(const char *json, struct pd_config *out, struct pd_err **er
 	    get_bool(o, "Rootless", &out->rootless, err) < 0 || decode_net(o, &out->net, err) < 0 ||
 	    get_bool(o, "AutoRemove", &out->remove, err) < 0 || decode_restart(o, out, err) < 0 ||
 	    decode_health(o, &out->health, err) < 0 || decode_log_config(o, out, err) < 0 ||
-	    decode_judge(o, &out->judge, err) < 0)
+	    decode_judge(o, &out->judge, err) < 0 || decode_namespaces(o, out, err) < 0)
 		return -1;
 	return 0;
 }

@@ -78,6 +78,19 @@ enum pd_restart {
 	PD_RESTART_UNLESS_STOPPED,
 };
 
+/* --pid, --ipc, --uts: Docker's modes of a namespace. */
+enum pd_ns_mode {
+	PD_NS_PRIVATE = 0, /* a namespace of its own (the default) */
+	PD_NS_SHAREABLE,   /* --ipc shareable: its own, which others may join */
+	PD_NS_NONE,	   /* --ipc none: its own, and no /dev/shm */
+	PD_NS_HOST,	   /* the host's: no new namespace */
+	PD_NS_CONTAINER,   /* container:REF: another running container's */
+};
+struct pd_nsmode {
+	enum pd_ns_mode mode;
+	char *container; /* PD_NS_CONTAINER: the container's full id (as given until resolved) */
+};
+
 struct pd_health {
 	char **test;		  /* the command (exec form); NULL: no health check */
 	uint64_t interval_ms;	  /* default 30 s */
@@ -157,6 +170,7 @@ struct pd_config {
 	bool privileged;      /* all capabilities, no seccomp, no masked paths, host devices */
 	bool rootless;	      /* not running as real root */
 	struct pd_netcfg net; /* --network, --publish, --dns, --add-host */
+	struct pd_nsmode pid_ns, ipc_ns, uts_ns; /* --pid, --ipc, --uts */
 
 	/* The runtime's own. */
 	char **labels; /* --label, --label-file: "KEY=VALUE", each key once, in the order given */
@@ -251,6 +265,23 @@ int pd_label_add_file(char ***labels, const char *path, struct pd_err **err);
 /* The value of label `key`, or NULL when the container has none. */
 const char *pd_label_get(char *const *labels, const char *key);
 
+/* Parse --pid (host, container:REF), --ipc (private, shareable, none,
+ * host, container:REF) or --uts (host) into *out; `opt` is the flag's name
+ * ("pid", "ipc", "uts").  A usage error for anything else.  The empty
+ * string is the default (private), as Docker takes it. */
+int pd_nsmode_parse(const char *opt, const char *s, struct pd_nsmode *out, struct pd_err **err);
+/* Docker's text of a mode: "", "host", "container:ID", and for IPC
+ * "private", "shareable", "none".  Caller frees. */
+char *pd_nsmode_text(const char *opt, const struct pd_nsmode *m);
+/* After the flags and before pd_config_defaults: --hostname (or
+ * --domainname) with --uts host, and rootless --pid host or
+ * container:REF (they need root), are usage errors. */
+int pd_config_check_namespaces(const struct pd_config *c, struct pd_err **err);
+/* The CLONE_NEW* flags of the namespaces the container makes for itself
+ * (mount, uts, ipc, pid, net, and user when rootless), less those it
+ * shares with the host or joins. */
+int pd_config_clone_flags(const struct pd_config *c);
+
 /* The namespace a sysctl belongs to. */
 enum pd_sysctl_ns {
 	PD_SYSCTL_NET,
@@ -268,7 +299,9 @@ int pd_sysctl_check(const char *key, const char *value, enum pd_sysctl_ns *ns, s
  * earlier one); a usage error for a key pd_sysctl_check refuses, and for
  * kernel.hostname (--hostname sets it). */
 int pd_sysctl_add(struct pd_config *c, const char *spec, struct pd_err **err);
-/* After the flags: net.* needs the container's own network namespace. */
+/* After the flags: net.* needs the container's own network namespace,
+ * kernel.shm* and the other IPC keys its own IPC namespace (not --ipc host
+ * or container:), kernel.domainname its own UTS namespace. */
 int pd_config_check_sysctls(const struct pd_config *c, struct pd_err **err);
 
 /* --platform: this host's platform (linux/amd64 on x86-64; the variant

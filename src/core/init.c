@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -240,8 +241,9 @@ static int step_pivot(struct init_state *s, struct pd_err **err)
 	return 0;
 }
 
-/* The OCI face's namespaces joined by path (the new ones clone made are
- * left for them), before anything is built in them. */
+/* Namespaces joined, before anything is built in them: the OCI face's, by
+ * path (the new ones clone made are left for them), and --ipc
+ * container:ID's (core/namespaces.c). */
 static int step_join(struct init_state *s, struct pd_err **err)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(s->ctx->join_fds); i++) {
@@ -249,7 +251,10 @@ static int step_join(struct init_state *s, struct pd_err **err)
 		if (fd <= 0)
 			continue;
 		if (setns(fd, s->ctx->join_types[i]) < 0)
-			return pd_fail(err, errno, "join namespace %zu", i);
+			return pd_fail(err, errno, "join the %s namespace",
+				       s->ctx->join_types[i] == CLONE_NEWNET   ? "network"
+				       : s->ctx->join_types[i] == CLONE_NEWIPC ? "IPC"
+									       : "UTS");
 		close(fd);
 		s->ctx->join_fds[i] = 0;
 	}
@@ -259,6 +264,8 @@ static int step_join(struct init_state *s, struct pd_err **err)
 static int step_hostname(struct init_state *s, struct pd_err **err)
 {
 	const char *h = s->ctx->cfg->hostname, *d = s->ctx->cfg->domainname;
+	if (s->ctx->cfg->uts_ns.mode == PD_NS_HOST)
+		return 0; /* the host's: its name is the host's to set (config.c refuses --hostname) */
 	if (h && sethostname(h, strlen(h)) < 0) /* NULL: a joined uts namespace keeps its name */
 		return pd_fail(err, errno, "set hostname '%s'", h);
 	if (d && setdomainname(d, strlen(d)) < 0)
@@ -271,6 +278,17 @@ static int step_hostname(struct init_state *s, struct pd_err **err)
  * still mounted in our mount namespace before pivot_root: /proc/sys/net,
  * kernel.shm* and the rest show the namespaces of the writer, which are
  * the container's by now, and the container's own /proc/sys is read-only. */
+/* --ipc none: an IPC namespace of its own without /dev/shm (Docker's
+ * meaning); linux/mount.c made one with the rest of /dev. */
+static int step_ipc_none(struct init_state *s, struct pd_err **err)
+{
+	if (s->ctx->cfg->ipc_ns.mode != PD_NS_NONE)
+		return 0;
+	if (umount2("/dev/shm", MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return pd_fail(err, errno, "unmount /dev/shm");
+	return 0;
+}
+
 static int step_sysctl(struct init_state *s, struct pd_err **err)
 {
 	for (char **kv = s->ctx->cfg->sysctls; kv && *kv; kv++) {
@@ -546,6 +564,7 @@ static const struct init_step setup_steps[] = {
 	{ "mount-cgroup", step_cgroup_mount },
 	{ "read-only", step_readonly },
 	{ "pivot-root", step_pivot },
+	{ "ipc-none", step_ipc_none },
 	{ "hostname", step_hostname },
 	{ "network", step_network },
 	{ "stdio", step_stdio },

@@ -46,6 +46,7 @@
 #include "core/judge.h"
 #include "core/init.h"
 #include "core/logs.h"
+#include "core/namespaces.h"
 #include "core/network.h"
 #include "core/relay.h"
 #include "core/store.h"
@@ -362,8 +363,7 @@ static int step_clone(struct monitor *m, struct pd_err **err)
 {
 	struct start *s = &m->st;
 	int pidfd = -1, cgfd = pd_cg_clone_fd(m->cg);
-	pid_t pid =
-	    ns_clone(s->ctx.userns, m->a->cfg->net.mode != PD_NET_HOST, cgfd, &s->in_group, &pidfd, err);
+	pid_t pid = pd_namespaces_clone(&s->ctx, m->a->root, cgfd, &s->in_group, &pidfd, err);
 	if (cgfd >= 0)
 		close(cgfd);
 	if (pid == 0) {

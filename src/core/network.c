@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,20 +31,26 @@ static bool is_bridge(const struct pd_config *cfg)
 	return cfg->net.mode == PD_NET_BRIDGE;
 }
 
+/* Bind the host port `p` for a moment: 0, or -1 with errno. */
+static int try_bind(const struct pd_port *p)
+{
+	bool tcp = !strcmp(p->proto, "tcp");
+	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
+	inet_pton(AF_INET, p->host_ip, &a.sin_addr);
+	return bind(fd, (struct sockaddr *)&a, sizeof(a));
+}
+
 /* A published port DNATs the host's own traffic too: a host program
  * listening on it would silently stop being reachable.  Fail instead, as
  * binding the port would. */
 static int check_host_port(const struct pd_port *p, struct pd_err **err)
 {
-	bool tcp = !strcmp(p->proto, "tcp");
-	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return pd_fail(err, errno, "open a socket to check host port %u", p->host_port);
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
-	inet_pton(AF_INET, p->host_ip, &a.sin_addr);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+	if (try_bind(p) == 0)
 		return 0;
 	if (errno == EADDRINUSE)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "host port %s:%u/%s is already in use on the host",
@@ -70,16 +77,60 @@ static int check_host_ports(const struct pd_netcfg *n, struct pd_err **err)
 	return 0;
 }
 
+/* A port chosen for -p CONTAINERPORT or -P: one the host lets us bind, and
+ * (as root) that no other state root's rule publishes. */
+static bool is_free_on_host(const struct pd_port *p, void *arg)
+{
+	const struct pd_config *cfg = arg;
+	char holder[65];
+	if (try_bind(p) < 0)
+		return false;
+	return cfg->rootless || pd_nat_port_holder(p, cfg->id, holder, pd_err_ignore(status)) == 0;
+}
+
+/* Where free host ports are chosen: the kernel's ephemeral range, as
+ * Docker does, from a random point of it. */
+static void port_pick_init(struct pd_port_pick *pick, const struct pd_config *cfg)
+{
+	unsigned lo = 32768, hi = 60999;
+	_cleanup_free_ char *range =
+	    pd_read_file("/proc/sys/net/ipv4/ip_local_port_range", NULL, pd_err_ignore(optional));
+	unsigned a, b;
+	if (range && sscanf(range, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535) {
+		lo = a;
+		hi = b;
+	}
+	uint32_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = (uint32_t)getpid();
+	*pick = (struct pd_port_pick){ .lo = (uint16_t)lo,
+				       .hi = (uint16_t)hi,
+				       .seed = seed,
+				       .is_free = is_free_on_host,
+				       .arg = (void *)cfg };
+}
+
 int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
 {
 	struct pd_netcfg *n = &cfg->net;
 	if (!is_bridge(cfg))
 		return 0;
+	struct pd_port_pick pick;
+	port_pick_init(&pick, cfg);
+	/* A port to be chosen on an address the host does not have would
+	 * find none free: say why at once. */
+	for (size_t i = 0; i < n->n_ports; i++) {
+		struct pd_port any = n->ports[i];
+		any.host_port = 0;
+		if (!n->ports[i].host_port && check_host_port(&any, err) < 0)
+			return -1;
+	}
 	if (cfg->rootless) {
 		/* pasta binds the host ports as the caller, and only warns about
 		 * one it cannot bind. */
 		if (pd_rootless_net_check(n->n_ports, err) < 0 ||
-		    pd_store_net_reserve(s, cfg->id, NULL, NULL, 0, n->ports, n->n_ports, NULL, err) < 0)
+		    pd_store_net_reserve(s, cfg->id, NULL, NULL, 0, n->ports, n->n_ports, &pick, NULL, err) <
+			0)
 			return -1;
 		return check_host_ports(n, err);
 	}
@@ -93,7 +144,7 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	_cleanup_free_ uint32_t *taken = NULL;
 	size_t n_taken = pd_net_claims(trie, &taken);
 	uint32_t ip = 0;
-	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &ip, err) < 0)
+	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &pick, &ip, err) < 0)
 		return -1;
 	/* This state root's containers are checked by now; the rules also
 	 * show those of other state roots. */

@@ -10,6 +10,7 @@
 #include "core/store-internal.h"
 #include "core/store-net.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,14 +143,59 @@ static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, 
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record lease");
 }
 
+/* Whether any container (this one too: its fixed ports are rows by now)
+ * holds the port; -1 on a database error. */
+static int port_held(struct pd_store *s, const struct pd_port *p, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT 1 FROM ports WHERE proto = ?1 AND host_port = ?2"
+			       " AND (host_ip = ?3 OR host_ip = '0.0.0.0' OR ?3 = '0.0.0.0') LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare port lookup");
+	sqlite3_bind_text(st, 1, p->proto, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, p->host_port);
+	sqlite3_bind_text(st, 3, p->host_ip, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up ports");
+}
+
+/* A free host port for *p (host_port 0), recorded: the first, from the
+ * seed on, that no container holds and the host lets us have.  Inside the
+ * reservation's transaction, so a parallel run sees the row. */
+static int pick_port(struct pd_store *s, const char *id, struct pd_port *p, const struct pd_port_pick *pick,
+		     struct pd_err **err)
+{
+	if (!pick || pick->lo == 0 || pick->hi < pick->lo)
+		return pd_fail(err, EINVAL, "no range of host ports to choose from");
+	uint32_t span = (uint32_t)(pick->hi - pick->lo) + 1;
+	for (uint32_t k = 0; k < span; k++) {
+		p->host_port = (uint16_t)(pick->lo + (pick->seed + k) % span);
+		int held = port_held(s, p, err);
+		if (held < 0)
+			return -1;
+		if (!held && (!pick->is_free || pick->is_free(p, pick->arg)))
+			return insert_port(s, id, p, err);
+	}
+	p->host_port = 0;
+	return pd_fail(err, EADDRINUSE, "no free host port for %u/%s in %u-%u", p->container_port, p->proto,
+		       pick->lo, pick->hi);
+}
+
 int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
-			 const uint32_t *taken, size_t n_taken, const struct pd_port *ports, size_t n_ports,
-			 uint32_t *ip, struct pd_err **err)
+			 const uint32_t *taken, size_t n_taken, struct pd_port *ports, size_t n_ports,
+			 const struct pd_port_pick *pick, uint32_t *ip, struct pd_err **err)
 {
 	if (store_begin(s, err) < 0)
 		return -1;
+	/* The ports asked for by number first: a free one is chosen around
+	 * them. */
 	for (size_t i = 0; i < n_ports; i++)
-		if (check_port(s, id, &ports[i], err) < 0 || insert_port(s, id, &ports[i], err) < 0)
+		if (ports[i].host_port &&
+		    (check_port(s, id, &ports[i], err) < 0 || insert_port(s, id, &ports[i], err) < 0))
+			goto rollback;
+	for (size_t i = 0; i < n_ports; i++)
+		if (!ports[i].host_port && pick_port(s, id, &ports[i], pick, err) < 0)
 			goto rollback;
 	if (subnet && lease(s, id, subnet, taken, n_taken, ip, err) < 0)
 		goto rollback;

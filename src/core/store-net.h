@@ -9,14 +9,26 @@
 #include "core/store.h"
 #include "net/net.h"
 
+/* How a free host port is chosen for a port of host_port 0 (-p 80, -P). */
+struct pd_port_pick {
+	uint16_t lo, hi; /* the range to choose from: the kernel's ephemeral ports */
+	uint32_t seed;	 /* where in it to start looking (random) */
+	/* Whether the host itself lets the port be had (no listener on it,
+	 * no other state root's rule). */
+	bool (*is_free)(const struct pd_port *p, void *arg);
+	void *arg;
+};
+
 /* In one BEGIN IMMEDIATE transaction: fail naming the holder when a port of
- * `ports` is already published by another container; record the ports;
- * with `subnet`, lease the lowest free address of it, other than the
- * `taken` ones (held by other state roots), into *ip.  Parallel callers
- * queue on the database lock, so no two get one address. */
+ * `ports` is already published by another container; choose a free host
+ * port (by `pick`) for each of host_port 0 and write it there; record the
+ * ports; with `subnet`, lease the lowest free address of it, other than
+ * the `taken` ones (held by other state roots), into *ip.  Parallel
+ * callers queue on the database lock, so no two get one address or one
+ * chosen port. */
 int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
-			 const uint32_t *taken, size_t n_taken, const struct pd_port *ports, size_t n_ports,
-			 uint32_t *ip, struct pd_err **err);
+			 const uint32_t *taken, size_t n_taken, struct pd_port *ports, size_t n_ports,
+			 const struct pd_port_pick *pick, uint32_t *ip, struct pd_err **err);
 /* Forget the container's lease and ports (its row's deletion does too). */
 int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err);
 

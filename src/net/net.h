@@ -26,8 +26,8 @@ enum pd_net_mode {
 };
 
 struct pd_port {
-	char host_ip[16]; /* dotted IPv4; "0.0.0.0" for every address */
-	uint16_t host_port;
+	char host_ip[16];   /* dotted IPv4; "0.0.0.0" for every address */
+	uint16_t host_port; /* 0: a free one, chosen when the container starts */
 	uint16_t container_port;
 	char proto[4]; /* "tcp" or "udp" */
 };
@@ -39,6 +39,8 @@ struct pd_netcfg {
 	char **dns;	  /* --dns servers; NULL: the host's */
 	char **add_hosts; /* "NAME:IP" */
 	char ip[16];	  /* the leased address (bridge, root), filled at start */
+	char **expose;	  /* "80/tcp": --expose and the image's ExposedPorts, each once */
+	bool publish_all; /* -P: every exposed port to a free host port */
 };
 
 /* The bridge's subnet in host byte order. */
@@ -53,14 +55,21 @@ const char *pd_net_mode_name(enum pd_net_mode m);
 
 /* Setters for the run flags; each fails with a one-line usage error. */
 int pd_netcfg_set_mode(struct pd_netcfg *n, const char *mode, struct pd_err **err);
+/* -p: one port or a range of them ("8000-8002:80-82", "80-82"), each a
+ * pd_port; a host range must be as long as the container's. */
 int pd_netcfg_add_port(struct pd_netcfg *n, const char *spec, struct pd_err **err);
+/* --expose PORT[-END][/tcp|/udp]: each port once into n->expose. */
+int pd_netcfg_add_expose(struct pd_netcfg *n, const char *spec, struct pd_err **err);
 int pd_netcfg_add_dns(struct pd_netcfg *n, const char *ip, struct pd_err **err);
 int pd_netcfg_add_host(struct pd_netcfg *n, const char *spec, struct pd_err **err);
-/* After every flag: -p without --network means bridge; -p with none or
+/* After every flag: -P publishes each exposed port that no -p names to a
+ * free host port; -p without --network means bridge; -p with none or
  * host, or the same host port twice, is an error. */
 int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err);
 
-/* Parse "[IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]". */
+/* Parse one "[[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|/udp]" (Docker's -p
+ * forms; no HOSTPORT: a free one, host_port 0).  A range is refused here
+ * (pd_netcfg_add_port takes them). */
 int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err);
 /* "0.0.0.0:18080->80/tcp"; caller frees. */
 char *pd_port_text(const struct pd_port *p);

@@ -13,11 +13,12 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-#define PORT_USAGE "want [IP:]HOSTPORT:CONTAINERPORT[/tcp|/udp]"
+#define PORT_USAGE "want [[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|/udp], ports or ranges"
 
 void pd_netcfg_free(struct pd_netcfg *n)
 {
 	free(n->ports);
+	strv_free(n->expose);
 	strv_free(n->dns);
 	strv_free(n->add_hosts);
 	memset(n, 0, sizeof(*n));
@@ -72,7 +73,33 @@ static int parse_port(const char *s, const char *spec, const char *what, uint16_
 	return 0;
 }
 
-int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err)
+/* "PORT" or "FIRST-LAST" (FIRST <= LAST) into [*lo, *hi]. */
+static int parse_range(char *s, const char *spec, const char *what, uint16_t *lo, uint16_t *hi,
+		       struct pd_err **err)
+{
+	char *dash = strchr(s, '-');
+	if (dash)
+		*dash++ = '\0';
+	if (parse_port(s, spec, what, lo, err) < 0 || parse_port(dash ? dash : s, spec, what, hi, err) < 0)
+		return -1;
+	if (*hi < *lo)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid port spec '%s': %s range %u-%u runs backwards", spec, what, *lo,
+				    *hi);
+	return 0;
+}
+
+/* One -p spec: the host address, the host range (0-0: free ports), the
+ * container range and the protocol. */
+struct port_spec {
+	char host_ip[16];
+	uint16_t host_lo, host_hi, cont_lo, cont_hi;
+	char proto[4];
+};
+
+/* Docker's forms: CPORT, [HPORT]:CPORT, IP:[HPORT]:CPORT, each port a
+ * number or a range, then /tcp or /udp. */
+static int parse_spec(const char *spec, struct port_spec *out, struct pd_err **err)
 {
 	memset(out, 0, sizeof(*out));
 	_cleanup_free_ char *s = xstrdup(spec);
@@ -93,16 +120,48 @@ int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err)
 		if (p)
 			*p++ = '\0';
 	}
-	if (n < 2 || n > 3)
+	if (n < 1 || n > 3)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s", spec, PORT_USAGE);
 	const char *ip = n == 3 ? parts[0] : "0.0.0.0";
 	if (!is_ipv4(ip))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid port spec '%s': '%s' is not an IPv4 address", spec, ip);
 	snprintf(out->host_ip, sizeof(out->host_ip), "%s", ip);
-	if (parse_port(parts[n - 2], spec, "host port", &out->host_port, err) < 0 ||
-	    parse_port(parts[n - 1], spec, "container port", &out->container_port, err) < 0)
+	if (parse_range(parts[n - 1], spec, "container port", &out->cont_lo, &out->cont_hi, err) < 0)
 		return -1;
+	if (n >= 2 && *parts[n - 2] &&
+	    parse_range(parts[n - 2], spec, "host port", &out->host_lo, &out->host_hi, err) < 0)
+		return -1;
+	if (out->host_lo && out->host_hi - out->host_lo != out->cont_hi - out->cont_lo)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid port spec '%s': the host range %u-%u and the container range "
+				    "%u-%u differ in length",
+				    spec, out->host_lo, out->host_hi, out->cont_lo, out->cont_hi);
+	return 0;
+}
+
+/* The k-th port of a parsed spec. */
+static struct pd_port spec_port(const struct port_spec *ps, unsigned k)
+{
+	struct pd_port p = {
+		.host_port = ps->host_lo ? (uint16_t)(ps->host_lo + k) : 0,
+		.container_port = (uint16_t)(ps->cont_lo + k),
+	};
+	memcpy(p.host_ip, ps->host_ip, sizeof(p.host_ip));
+	memcpy(p.proto, ps->proto, sizeof(p.proto));
+	return p;
+}
+
+int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err)
+{
+	memset(out, 0, sizeof(*out));
+	struct port_spec ps;
+	if (parse_spec(spec, &ps, err) < 0)
+		return -1;
+	if (ps.cont_hi != ps.cont_lo)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': a range, want one port",
+				    spec);
+	*out = spec_port(&ps, 0);
 	return 0;
 }
 
@@ -111,13 +170,61 @@ char *pd_port_text(const struct pd_port *p)
 	return xasprintf("%s:%u->%u/%s", p->host_ip, p->host_port, p->container_port, p->proto);
 }
 
+/* Each port is a few nftables rules, and the checks compare them pairwise:
+ * a bound far above any real use, so that "-p 1-65535" fails at once. */
+#define MAX_PORTS 4096
+
+static int add_port(struct pd_netcfg *n, const struct pd_port *p, struct pd_err **err)
+{
+	if (n->n_ports >= MAX_PORTS)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "too many published ports (at most %d)", MAX_PORTS);
+	n->ports = xrealloc(n->ports, (n->n_ports + 1) * sizeof(*n->ports));
+	n->ports[n->n_ports++] = *p;
+	return 0;
+}
+
 int pd_netcfg_add_port(struct pd_netcfg *n, const char *spec, struct pd_err **err)
 {
-	struct pd_port p;
-	if (pd_port_parse(spec, &p, err) < 0)
+	struct port_spec ps;
+	if (parse_spec(spec, &ps, err) < 0)
 		return -1;
-	n->ports = xrealloc(n->ports, (n->n_ports + 1) * sizeof(*n->ports));
-	n->ports[n->n_ports++] = p;
+	for (unsigned k = 0; k <= (unsigned)(ps.cont_hi - ps.cont_lo); k++) {
+		struct pd_port p = spec_port(&ps, k);
+		if (add_port(n, &p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int pd_netcfg_add_expose(struct pd_netcfg *n, const char *spec, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(spec);
+	char *proto = strchr(s, '/');
+	if (proto)
+		*proto++ = '\0';
+	if (proto && strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --expose '%s': protocol '%s' (want PORT[-END][/tcp|/udp])", spec,
+				    proto);
+	uint16_t lo, hi;
+	if (parse_range(s, spec, "port", &lo, &hi, err) < 0) {
+		pd_err_prefix(err, "invalid --expose");
+		return -1;
+	}
+	/* Grown once, not pushed one by one: a range may hold thousands. */
+	size_t before = strv_len(n->expose), k = before;
+	n->expose = xrealloc(n->expose, (before + (size_t)(hi - lo) + 2) * sizeof(char *));
+	for (unsigned p = lo; p <= hi; p++) {
+		char *e = xasprintf("%u/%s", p, proto ? proto : "tcp");
+		bool have = false;
+		for (size_t i = 0; i < before && !have; i++) /* a range's own ports are distinct */
+			have = !strcmp(n->expose[i], e);
+		if (have)
+			free(e);
+		else
+			n->expose[k++] = e;
+	}
+	n->expose[k] = NULL;
 	return 0;
 }
 
@@ -144,13 +251,34 @@ int pd_netcfg_add_host(struct pd_netcfg *n, const char *spec, struct pd_err **er
 
 static bool ports_clash(const struct pd_port *a, const struct pd_port *b)
 {
+	if (!a->host_port || !b->host_port)
+		return false; /* free ports are chosen apart */
 	bool any = !strcmp(a->host_ip, "0.0.0.0") || !strcmp(b->host_ip, "0.0.0.0");
 	return a->host_port == b->host_port && !strcmp(a->proto, b->proto) &&
 	       (any || !strcmp(a->host_ip, b->host_ip));
 }
 
+/* Whether a -p names this container port and protocol. */
+static bool is_published(const struct pd_netcfg *n, unsigned port, const char *proto)
+{
+	for (size_t i = 0; i < n->n_ports; i++)
+		if (n->ports[i].container_port == port && !strcmp(n->ports[i].proto, proto))
+			return true;
+	return false;
+}
+
 int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err)
 {
+	for (size_t i = 0; n->publish_all && n->expose && n->expose[i]; i++) {
+		unsigned port = 0;
+		char proto[4] = "";
+		if (sscanf(n->expose[i], "%5u/%3s", &port, proto) != 2 || is_published(n, port, proto))
+			continue;
+		struct pd_port p = { .host_ip = "0.0.0.0", .container_port = (uint16_t)port };
+		snprintf(p.proto, sizeof(p.proto), "%s", proto);
+		if (add_port(n, &p, err) < 0)
+			return -1;
+	}
 	if (!n->n_ports)
 		return 0;
 	if (n->mode == PD_NET_DEFAULT)

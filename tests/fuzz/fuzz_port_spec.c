@@ -2,9 +2,10 @@
  * (pd_netcfg_add_port, pd_port_parse), --add-host, --dns, --network and
  * POCKET_DOCKER_SUBNET (pd_subnet_parse).  The input is split at newlines;
  * each line's first byte picks the parser.  Checks beyond the sanitizers:
- * success and *err agree; an accepted port has both ports in 1-65535, a
- * protocol of tcp or udp and an IPv4 host address, and its text form
- * parses back to the same port; an accepted subnet has a prefix of 8-30
+ * success and *err agree; an accepted port has its container port in
+ * 1-65535 (its host port too, or 0 for a free one), a protocol of tcp or
+ * udp and an IPv4 host address, and its text form parses back to the same
+ * port; a range adds at least one port; an accepted subnet has a prefix of 8-30
  * and its gateway inside its network. */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -27,12 +28,14 @@ static void agree(int r, struct pd_err *err)
 static void check_port(const struct pd_port *p)
 {
 	struct in_addr a;
-	if (p->host_port < 1 || p->container_port < 1 || inet_pton(AF_INET, p->host_ip, &a) != 1 ||
+	if (p->container_port < 1 || inet_pton(AF_INET, p->host_ip, &a) != 1 ||
 	    (strcmp(p->proto, "tcp") != 0 && strcmp(p->proto, "udp") != 0))
 		abort();
 	/* "IP:HOST->CONTAINER/PROTO" back into a spec. */
-	char spec[64];
-	snprintf(spec, sizeof(spec), "%s:%u:%u/%s", p->host_ip, p->host_port, p->container_port, p->proto);
+	char spec[64], host[8] = "";
+	if (p->host_port)
+		snprintf(host, sizeof(host), "%u", p->host_port);
+	snprintf(spec, sizeof(spec), "%s:%s:%u/%s", p->host_ip, host, p->container_port, p->proto);
 	struct pd_port again;
 	struct pd_err *err = NULL;
 	if (pd_port_parse(spec, &again, &err) < 0 || memcmp(&again, p, sizeof(again)) != 0)
@@ -52,9 +55,10 @@ static void one(struct pd_netcfg *n, char op, const char *s)
 		int r = pd_netcfg_add_port(n, s, &err);
 		agree(r, err);
 		if (r == 0) {
-			if (n->n_ports != before + 1)
+			if (n->n_ports < before + 1)
 				abort();
-			check_port(&n->ports[before]);
+			for (size_t i = before; i < n->n_ports; i++)
+				check_port(&n->ports[i]);
 		}
 		break;
 	}

@@ -290,7 +290,7 @@ test_nothing_left_after_failed_start() {
 test_bad_specs_are_one_line_errors() {
 	_net_setup
 	local spec
-	for spec in 80 a:80 0:80 65536:80 80:99999 1.2.3:80:80 80:80/sctp 1:2:3:4 :80 80: -1:80 '80 :80' 300.1.1.1:80:80; do
+	for spec in 80-81:90 a:80 0:80 65536:80 80:99999 1.2.3:80:80 80:80/sctp 1:2:3:4 81-80 80: -1:80 '80 :80' 300.1.1.1:80:80; do
 		pd run --rm -p "$spec" --rootfs "$BUSYBOX_DIR" true
 		assert_exit 125 "-p '$spec'"
 		assert_error_line "-p '$spec'"

@@ -6,6 +6,7 @@
  * the device tests use /dev/null. */
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -783,6 +784,163 @@ static void test_platform(void **state)
 	}
 }
 
+/* --pid, --ipc and --uts: Docker's modes, each flag its own set. */
+static void test_namespace_modes(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	assert_int_equal(c.pid_ns.mode, PD_NS_PRIVATE);
+	assert_int_equal(pd_nsmode_parse("pid", "host", &c.pid_ns, NULL), 0);
+	assert_int_equal(c.pid_ns.mode, PD_NS_HOST);
+	assert_int_equal(pd_nsmode_parse("pid", "container:web_1", &c.pid_ns, NULL), 0);
+	assert_int_equal(c.pid_ns.mode, PD_NS_CONTAINER);
+	assert_string_equal(c.pid_ns.container, "web_1");
+	static const char *const ipc_ok[] = { "", "private", "shareable", "none", "host", "container:db" };
+	static const enum pd_ns_mode ipc_mode[] = { PD_NS_PRIVATE, PD_NS_PRIVATE, PD_NS_SHAREABLE,
+						    PD_NS_NONE,	   PD_NS_HOST,	  PD_NS_CONTAINER };
+	for (size_t i = 0; i < ARRAY_SIZE(ipc_ok); i++) {
+		assert_int_equal(pd_nsmode_parse("ipc", ipc_ok[i], &c.ipc_ns, NULL), 0);
+		assert_int_equal(c.ipc_ns.mode, ipc_mode[i]);
+	}
+	assert_int_equal(pd_nsmode_parse("uts", "host", &c.uts_ns, NULL), 0);
+	static const char *const bad[][2] = {
+		{ "pid", "shareable" },	    { "pid", "private" },	{ "pid", "container:" },
+		{ "pid", "Host" },	    { "uts", "container:x" },	{ "uts", "none" },
+		{ "ipc", "container:a b" }, { "ipc", "container:a\n" }, { "ipc", "hostx" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		_cleanup_err_ struct pd_err *err = NULL;
+		struct pd_nsmode m = { 0 };
+		if (pd_nsmode_parse(bad[i][0], bad[i][1], &m, &err) == 0)
+			fail_msg("--%s '%s' was accepted", bad[i][0], bad[i][1]);
+		assert_int_equal(err->kind, PD_ERR_USAGE);
+		assert_non_null(strstr(err->msg, bad[i][0]));
+	}
+	/* What clone is asked for: none of the namespaces shared or joined. */
+	int f = pd_config_clone_flags(&c);
+	assert_int_equal(f & CLONE_NEWUTS, 0);
+	assert_int_equal(f & CLONE_NEWIPC, 0); /* container:db */
+	assert_int_equal(f & CLONE_NEWPID, 0); /* container:web_1 */
+	assert_int_not_equal(f & CLONE_NEWNS, 0);
+	assert_int_not_equal(f & CLONE_NEWNET, 0);
+	struct pd_config d;
+	pd_config_init(&d);
+	assert_int_equal(pd_config_clone_flags(&d),
+			 CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET);
+	pd_config_free(&d);
+
+	/* The record keeps them as Docker's texts, and reads them back. */
+	json_t *o = pd_config_json(&c);
+	assert_string_equal(json_string_value(json_object_get(o, "PidMode")), "container:web_1");
+	assert_string_equal(json_string_value(json_object_get(o, "IpcMode")), "container:db");
+	assert_string_equal(json_string_value(json_object_get(o, "UTSMode")), "host");
+	json_decref(o);
+	_cleanup_free_ char *text = pd_config_encode(&c);
+	struct pd_config back;
+	assert_int_equal(pd_config_decode(text, &back, NULL), 0);
+	assert_int_equal(back.pid_ns.mode, PD_NS_CONTAINER);
+	assert_string_equal(back.pid_ns.container, "web_1");
+	assert_int_equal(back.ipc_ns.mode, PD_NS_CONTAINER);
+	assert_int_equal(back.uts_ns.mode, PD_NS_HOST);
+	pd_config_free(&back);
+	/* The default shows as Docker's: IpcMode private, PidMode "". */
+	pd_config_init(&d);
+	o = pd_config_json(&d);
+	assert_string_equal(json_string_value(json_object_get(o, "IpcMode")), "private");
+	assert_string_equal(json_string_value(json_object_get(o, "PidMode")), "");
+	json_decref(o);
+	pd_config_free(&d);
+	/* A record with a mode that is none. */
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_config_decode("{\"IpcMode\":\"sideways\"}", &back, &e), -1);
+	assert_non_null(strstr(e->msg, "IpcMode"));
+	pd_config_free(&back);
+	pd_config_free(&c);
+}
+
+/* The checks after the flags: --hostname with --uts host (Docker's
+ * conflict), IPC and UTS sysctls without a namespace of their own. */
+static void test_namespace_checks(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	assert_int_equal(pd_nsmode_parse("uts", "host", &c.uts_ns, NULL), 0);
+	assert_int_equal(pd_config_check_namespaces(&c, NULL), 0);
+	c.hostname = xstrdup("web");
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_config_check_namespaces(&c, &e), -1);
+	assert_non_null(strstr(e->msg, "--hostname and --uts host"));
+	free(c.hostname);
+	c.hostname = NULL;
+	/* The host's name is the container's. */
+	snprintf(c.id, sizeof(c.id), "%s", "0123456789abcdef");
+	pd_config_defaults(&c);
+	char host[256] = "";
+	gethostname(host, sizeof(host));
+	assert_string_equal(c.hostname, host);
+	assert_int_equal(pd_sysctl_add(&c, "kernel.domainname=x", NULL), 0);
+	_cleanup_err_ struct pd_err *e2 = NULL;
+	assert_int_equal(pd_config_check_sysctls(&c, &e2), -1);
+	assert_non_null(strstr(e2->msg, "--uts host"));
+	pd_config_free(&c);
+
+	pd_config_init(&c);
+	assert_int_equal(pd_sysctl_add(&c, "kernel.shmmax=1000000", NULL), 0);
+	assert_int_equal(pd_config_check_sysctls(&c, NULL), 0);
+	assert_int_equal(pd_nsmode_parse("ipc", "shareable", &c.ipc_ns, NULL), 0);
+	assert_int_equal(pd_config_check_sysctls(&c, NULL), 0);
+	assert_int_equal(pd_nsmode_parse("ipc", "host", &c.ipc_ns, NULL), 0);
+	_cleanup_err_ struct pd_err *e3 = NULL;
+	assert_int_equal(pd_config_check_sysctls(&c, &e3), -1);
+	assert_non_null(strstr(e3->msg, "IPC"));
+	pd_config_free(&c);
+}
+
+/* Free host ports (HostPort 0), --expose and -P in the record: Docker's
+ * Config.ExposedPorts holds the exposed and the published ports. */
+static void test_ports_record(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	assert_int_equal(pd_netcfg_add_port(&c.net, "127.0.0.1::80", NULL), 0);
+	assert_int_equal(pd_netcfg_add_expose(&c.net, "53/udp", NULL), 0);
+	c.net.publish_all = true;
+	json_t *o = pd_config_json(&c);
+	char *exp = json_dumps(json_object_get(o, "ExposedPorts"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(exp, "{\"53/udp\":{},\"80/tcp\":{}}");
+	free(exp);
+	assert_true(json_is_true(json_object_get(o, "PublishAllPorts")));
+	json_decref(o);
+	_cleanup_free_ char *text = pd_config_encode(&c);
+	struct pd_config b;
+	assert_int_equal(pd_config_decode(text, &b, NULL), 0);
+	assert_int_equal(b.net.n_ports, 1);
+	assert_int_equal(b.net.ports[0].host_port, 0);
+	assert_int_equal(b.net.ports[0].container_port, 80);
+	assert_string_equal(b.net.ports[0].host_ip, "127.0.0.1");
+	assert_true(b.net.publish_all);
+	assert_int_equal(strv_len(b.net.expose), 2);
+	_cleanup_free_ char *again = pd_config_encode(&b);
+	assert_string_equal(text, again);
+	pd_config_free(&b);
+	pd_config_free(&c);
+	static const char *const bad[] = {
+		"{\"ExposedPorts\":{\"80\":{}}}",
+		"{\"ExposedPorts\":{\"0/tcp\":{}}}",
+		"{\"ExposedPorts\":{\"80/sctp\":{}}}",
+		"{\"ExposedPorts\":[\"80/tcp\"]}",
+		"{\"Publish\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":1,\"ContainerPort\":0,\"Protocol\":"
+		"\"tcp\"}]}",
+		"{\"Publish\":[{\"HostIp\":\"x\",\"HostPort\":0,\"ContainerPort\":80,\"Protocol\":\"tcp\"}]}",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		_cleanup_err_ struct pd_err *e = NULL;
+		if (pd_config_decode(bad[i], &b, &e) == 0)
+			fail_msg("%s was accepted", bad[i]);
+		pd_config_free(&b);
+	}
+}
+
 static void test_signal_names(void **state)
 {
 	assert_int_equal(pd_signal_parse("SIGQUIT"), SIGQUIT);
@@ -809,7 +967,8 @@ int main(void)
 		cmocka_unit_test(test_old_record),	  cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_healthcheck_forms), cmocka_unit_test(test_tmpfs_specs),
 		cmocka_unit_test(test_device_specs),	  cmocka_unit_test(test_volume_specs),
-		cmocka_unit_test(test_signal_names),
+		cmocka_unit_test(test_signal_names),	  cmocka_unit_test(test_namespace_modes),
+		cmocka_unit_test(test_namespace_checks),  cmocka_unit_test(test_ports_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

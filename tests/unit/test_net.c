@@ -13,6 +13,7 @@
 
 #include "net/net.h"
 #include "util/cleanup.h"
+#include "util/str.h"
 
 static void test_port_parse(void **state)
 {
@@ -35,12 +36,28 @@ static void test_port_parse(void **state)
 static void test_port_parse_bad(void **state)
 {
 	static const char *const bad[] = {
-		"",	     "80",	   ":80",	  "80:",
-		"a:80",	     "80:b",	   "0:80",	  "80:0",
-		"65536:80",  "80:70000",   "-1:80",	  "+80:80",
-		" 80:80",    "80:80 ",	   "1.2.3:80:80", "300.1.1.1:80:80",
-		"::1:80:80", "80:80/sctp", "80:80/",	  "80:80/tcp/udp",
-		"1:2:3:4",   "123456:80",
+		"",
+		"80-81",
+		"8000-8001:80-81",
+		"80:",
+		"a:80",
+		"80:b",
+		"0:80",
+		"80:0",
+		"65536:80",
+		"80:70000",
+		"-1:80",
+		"+80:80",
+		" 80:80",
+		"80:80 ",
+		"1.2.3:80:80",
+		"300.1.1.1:80:80",
+		"::1:80:80",
+		"80:80/sctp",
+		"80:80/",
+		"80:80/tcp/udp",
+		"1:2:3:4",
+		"123456:80",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pd_port p;
@@ -51,6 +68,81 @@ static void test_port_parse_bad(void **state)
 		assert_int_equal(err->kind, PD_ERR_USAGE);
 		assert_non_null(strstr(err->msg, "invalid port spec"));
 	}
+}
+
+/* Docker's short forms: no host port is a free one (0), chosen at start. */
+static void test_port_parse_free(void **state)
+{
+	struct pd_port p;
+	assert_int_equal(pd_port_parse("80", &p, NULL), 0);
+	assert_string_equal(p.host_ip, "0.0.0.0");
+	assert_int_equal(p.host_port, 0);
+	assert_int_equal(p.container_port, 80);
+	assert_int_equal(pd_port_parse(":53/udp", &p, NULL), 0);
+	assert_int_equal(p.host_port, 0);
+	assert_string_equal(p.proto, "udp");
+	assert_int_equal(pd_port_parse("127.0.0.1::80", &p, NULL), 0);
+	assert_string_equal(p.host_ip, "127.0.0.1");
+	assert_int_equal(p.host_port, 0);
+	assert_int_equal(p.container_port, 80);
+}
+
+/* Ranges: each container port with its host port, in order; host and
+ * container ranges of one length, or no host range at all. */
+static void test_port_ranges(void **state)
+{
+	struct pd_netcfg n = { 0 };
+	assert_int_equal(pd_netcfg_add_port(&n, "8000-8002:80-82", NULL), 0);
+	assert_int_equal(n.n_ports, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(n.ports[i].host_port, 8000 + i);
+		assert_int_equal(n.ports[i].container_port, 80 + i);
+	}
+	assert_int_equal(pd_netcfg_add_port(&n, "127.0.0.1::90-91/udp", NULL), 0);
+	assert_int_equal(n.n_ports, 5);
+	assert_int_equal(n.ports[4].host_port, 0);
+	assert_int_equal(n.ports[4].container_port, 91);
+	assert_string_equal(n.ports[4].host_ip, "127.0.0.1");
+	assert_string_equal(n.ports[4].proto, "udp");
+	assert_int_equal(pd_netcfg_finish(&n, NULL), 0); /* free ports never clash */
+	static const char *const bad[] = { "8000-8002:80-81", "8000:80-81", "82-80",
+					   "8000-7999:80-81", "80-",	    "-80",
+					   "1-65535:1-65535" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		_cleanup_err_ struct pd_err *err = NULL;
+		if (pd_netcfg_add_port(&n, bad[i], &err) == 0)
+			fail_msg("'%s' was accepted", bad[i]);
+		assert_int_equal(err->kind, PD_ERR_USAGE);
+	}
+	pd_netcfg_free(&n);
+}
+
+/* --expose and -P: each exposed port not published by -p gets a free
+ * host port; a port exposed twice counts once. */
+static void test_expose_publish_all(void **state)
+{
+	struct pd_netcfg n = { 0 };
+	assert_int_equal(pd_netcfg_add_expose(&n, "80", NULL), 0);
+	assert_int_equal(pd_netcfg_add_expose(&n, "80/tcp", NULL), 0);
+	assert_int_equal(pd_netcfg_add_expose(&n, "5000-5001/udp", NULL), 0);
+	assert_int_equal(strv_len(n.expose), 3);
+	assert_string_equal(n.expose[0], "80/tcp");
+	assert_string_equal(n.expose[2], "5001/udp");
+	assert_int_equal(pd_netcfg_add_expose(&n, "80/sctp", NULL), -1);
+	assert_int_equal(pd_netcfg_add_expose(&n, "0", NULL), -1);
+	assert_int_equal(pd_netcfg_add_expose(&n, "x", NULL), -1);
+	assert_int_equal(pd_netcfg_add_port(&n, "8080:80", NULL), 0);
+	/* Without -P, exposing publishes nothing. */
+	assert_int_equal(pd_netcfg_finish(&n, NULL), 0);
+	assert_int_equal(n.n_ports, 1);
+	n.publish_all = true;
+	assert_int_equal(pd_netcfg_finish(&n, NULL), 0);
+	assert_int_equal(n.n_ports, 3); /* 80/tcp is -p's already */
+	assert_int_equal(n.ports[1].container_port, 5000);
+	assert_int_equal(n.ports[1].host_port, 0);
+	assert_string_equal(n.ports[2].proto, "udp");
+	assert_int_equal(n.mode, PD_NET_BRIDGE);
+	pd_netcfg_free(&n);
 }
 
 static void test_netcfg_finish(void **state)
@@ -211,10 +303,17 @@ static void test_claims(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_port_parse),    cmocka_unit_test(test_port_parse_bad),
-		cmocka_unit_test(test_netcfg_finish), cmocka_unit_test(test_modes_dns_hosts),
-		cmocka_unit_test(test_subnet),	      cmocka_unit_test(test_subnet_routes),
-		cmocka_unit_test(test_resolv_conf),   cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_port_parse),
+		cmocka_unit_test(test_port_parse_bad),
+		cmocka_unit_test(test_port_parse_free),
+		cmocka_unit_test(test_port_ranges),
+		cmocka_unit_test(test_expose_publish_all),
+		cmocka_unit_test(test_netcfg_finish),
+		cmocka_unit_test(test_modes_dns_hosts),
+		cmocka_unit_test(test_subnet),
+		cmocka_unit_test(test_subnet_routes),
+		cmocka_unit_test(test_resolv_conf),
+		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_claims),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
