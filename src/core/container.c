@@ -578,7 +578,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	pd_cg_prime(cfg->rootless);
 	if (pd_network_reserve(s, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    make_dirs(dir, true, err) < 0) {
-		pd_network_release(s, r.id);
+		pd_network_release(s, r.id, true);
 		unclaim(s, &r, err ? *err : NULL);
 		goto out;
 	}
@@ -1076,7 +1076,7 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 		wait_pidfds(&c, 1, 10000);
 		wait_pidfds(&m, 1, 10000);
 	}
-	pd_network_release(s, r.id);
+	pd_network_release(s, r.id, false);
 	/* The record stays while files do: `rm` can be run again. */
 	if (remove_files(root, &r, err) < 0) {
 		pd_err_prefix(err, "remove container %.12s", r.id);
@@ -1133,7 +1133,7 @@ int pd_container_prune(const char *root, pd_report_fn report, void *data, struct
 		pd_container_refresh(s, &v[i]);
 		if (!pd_state_is_stopped(v[i].state))
 			continue;
-		pd_network_release(s, v[i].id);
+		pd_network_release(s, v[i].id, false);
 		_cleanup_err_ struct pd_err *e = NULL;
 		if (remove_files(root, &v[i], &e) < 0) {
 			report(v[i].id, e, data);

@@ -1083,7 +1083,9 @@ void monitor_main(struct monitor_args *a)
 	}
 	if (!a->cfg->remove)
 		record_exit(&m, exit_code, error);
-	pd_network_release(m.store, id);
+	/* A container that stays (no --rm) keeps its address for its next
+	 * start; its ports, veth and rules go now. */
+	pd_network_release(m.store, id, !a->cfg->remove);
 	/* With --rm everything is gone from sight before the client hears the
 	 * exit (the record, the log, the name, the directory out of
 	 * containers/), so whoever ran the container finds nothing left.  The

@@ -226,7 +226,7 @@ void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg)
 	pd_nat_unpin(cfg->id, veth, pd_err_ignore(gone));
 }
 
-void pd_network_release(struct pd_store *s, const char *id)
+void pd_network_release(struct pd_store *s, const char *id, bool keep_address)
 {
 	struct pd_store_net n;
 	if (!s || pd_store_net_get(s, id, &n, pd_err_ignore(gone)) < 0)
@@ -243,7 +243,7 @@ void pd_network_release(struct pd_store *s, const char *id)
 		pd_nat_unpin(id, veth, pd_err_ignore(gone));
 	}
 	if (n.leased || n.n_ports)
-		pd_store_net_release(s, id, pd_err_ignore(gone));
+		pd_store_net_release(s, id, keep_address, pd_err_ignore(gone));
 	pd_store_net_free(&n);
 }
 

@@ -30,9 +30,10 @@ int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, con
 /* Monitor, after each run: the helper and the veth of that run. */
 void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg);
 /* Monitor at the end, and rm/prune: the container's nft rules, veth,
- * lease and ports.  Best effort; loads no library for a container that
- * recorded none of them. */
-void pd_network_release(struct pd_store *s, const char *id);
+ * ports and, unless `keep_address` (a container that stays: its next
+ * start leases the same address again), its lease.  Best effort; loads
+ * no library for a container that recorded none of them. */
+void pd_network_release(struct pd_store *s, const char *id, bool keep_address);
 
 /* The contents of the container's /etc/resolv.conf and /etc/hosts. */
 char *pd_network_resolv_conf(const struct pd_config *cfg);

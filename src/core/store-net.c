@@ -101,6 +101,34 @@ static int set_taken(struct pd_store *s, const uint32_t *taken, size_t n, struct
 	return 0;
 }
 
+/* The address a stopped container kept (see pd_store_net_release): 1 with
+ * *ip when it is still its own to use (same network, not taken meanwhile
+ * by another state root's container), else the row is dropped and 0. */
+static int kept_lease(struct pd_store *s, const char *id, const char *key, uint32_t *ip, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT ip FROM leases WHERE container_id = ?1 AND network = ?2"
+			       " AND ip NOT IN (SELECT ip FROM temp.taken)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare kept lease lookup");
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*ip = (uint32_t)sqlite3_column_int64(q, 0);
+		return 1;
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(s, err, "look up a kept lease");
+	_cleanup_stmt_ sqlite3_stmt *d = NULL;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM leases WHERE container_id = ?1", -1, &d, NULL) !=
+	    SQLITE_OK)
+		return store_fail(s, err, "prepare lease drop");
+	sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
+	return sqlite3_step(d) == SQLITE_DONE ? 0 : store_fail(s, err, "drop a stale lease");
+}
+
 static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const uint32_t *taken,
 		 size_t n_taken, uint32_t *ip, struct pd_err **err)
 {
@@ -108,6 +136,9 @@ static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, 
 	pd_subnet_key(n, key, sizeof(key));
 	if (set_taken(s, taken, n_taken, err) < 0)
 		return -1;
+	int kept = kept_lease(s, id, key, ip, err);
+	if (kept != 0)
+		return kept < 0 ? -1 : 0;
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(
 		s->db,
@@ -205,13 +236,13 @@ rollback:
 	return -1;
 }
 
-int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err)
+int pd_store_net_release(struct pd_store *s, const char *id, bool keep_lease, struct pd_err **err)
 {
 	if (store_begin(s, err) < 0)
 		return -1;
-	static const char *const sql[] = { "DELETE FROM leases WHERE container_id = ?1",
-					   "DELETE FROM ports WHERE container_id = ?1" };
-	for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+	static const char *const sql[] = { "DELETE FROM ports WHERE container_id = ?1",
+					   "DELETE FROM leases WHERE container_id = ?1" };
+	for (size_t i = 0; i < ARRAY_SIZE(sql) - keep_lease; i++) {
 		_cleanup_stmt_ sqlite3_stmt *st = NULL;
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK) {
 			store_rollback(s);

@@ -29,8 +29,11 @@ struct pd_port_pick {
 int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
 			 const uint32_t *taken, size_t n_taken, struct pd_port *ports, size_t n_ports,
 			 const struct pd_port_pick *pick, uint32_t *ip, struct pd_err **err);
-/* Forget the container's lease and ports (its row's deletion does too). */
-int pd_store_net_release(struct pd_store *s, const char *id, struct pd_err **err);
+/* Forget the container's ports and, unless `keep_lease`, its lease (its
+ * row's deletion forgets both).  A kept lease is the container's address
+ * again at its next start (pd_store_net_reserve), unless another state
+ * root's container has taken the address meanwhile. */
+int pd_store_net_release(struct pd_store *s, const char *id, bool keep_lease, struct pd_err **err);
 
 /* What is recorded for a container.  Owned by the caller. */
 struct pd_store_net {

@@ -133,6 +133,38 @@ test_restart_running_container_keeps_address_and_ports() {
 	assert_ok
 }
 
+# A stopped container keeps its address: a container started meanwhile
+# gets another one, and the next start gets the same one back; rm frees it.
+test_stopped_container_keeps_its_address() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd run -d --name a1 --network bridge --rootfs "$BUSYBOX_DIR" /bin/sh -c "$SLEEPER"
+	assert_ok
+	field a1 '{{.NetworkSettings.IPAddress}}'
+	local ip_a=$OUT
+	[ -n "$ip_a" ] || fail "no address for a1"
+	pd stop a1
+	assert_ok
+	pd run -d --name b1 --network bridge --rootfs "$BUSYBOX_DIR" /bin/sh -c "$SLEEPER"
+	assert_ok
+	field b1 '{{.NetworkSettings.IPAddress}}'
+	local ip_b=$OUT
+	[ "$ip_b" != "$ip_a" ] || fail "b1 got the address a1 keeps ($ip_a)"
+	pd start a1
+	assert_ok
+	field a1 '{{.NetworkSettings.IPAddress}}'
+	assert_out "$ip_a" "a1's address after its start"
+	pd rm -f a1
+	assert_ok
+	pd run -d --name c1 --network bridge --rootfs "$BUSYBOX_DIR" /bin/sh -c "$SLEEPER"
+	assert_ok
+	field c1 '{{.NetworkSettings.IPAddress}}'
+	assert_out "$ip_a" "the address rm freed is leased again"
+	pd rm -f b1 c1
+	assert_ok
+}
+
 test_start_of_running_container_does_nothing() {
 	need_root
 	need_busybox
