@@ -79,6 +79,16 @@ static const struct command image_commands[] = {
 	{ "remove", cli_rmi, "Remove images" },
 };
 
+static const struct command volume_commands[] = {
+	{ "create", cli_volume, "Create a volume" },
+	{ "inspect", cli_volume, "Show volumes as JSON" },
+	{ "ls", cli_volume, "List volumes" },
+	{ "list", cli_volume, "List volumes" },
+	{ "prune", cli_volume, "Remove unused anonymous volumes (all unused with --all)" },
+	{ "rm", cli_volume, "Remove volumes" },
+	{ "remove", cli_volume, "Remove volumes" },
+};
+
 static const struct {
 	const char *name;
 	const struct command *sub;
@@ -87,6 +97,7 @@ static const struct {
 } groups[] = {
 	{ "container", container_commands, N_OF(container_commands), "Manage containers" },
 	{ "image", image_commands, N_OF(image_commands), "Manage images" },
+	{ "volume", volume_commands, N_OF(volume_commands), "Manage volumes" },
 };
 
 static void usage(FILE *f)

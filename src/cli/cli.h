@@ -138,3 +138,5 @@ int cli_unpause(const struct cli_global *g, int argc, char **argv);
 int cli_rename(const struct cli_global *g, int argc, char **argv);
 int cli_top(const struct cli_global *g, int argc, char **argv);
 int cli_port(const struct cli_global *g, int argc, char **argv);
+/* `volume SUB ...` (volume.c): argv[0] is SUB (create, ls, inspect, rm, prune). */
+int cli_volume(const struct cli_global *g, int argc, char **argv);

@@ -15,6 +15,7 @@ struct pd_store {
  * own (see the migrations table in store.c).  Each is one SQL script. */
 extern const char pd_store_migration_net[];
 extern const char pd_store_migration_images[];
+extern const char pd_store_migration_volumes[];
 
 /* Run `sql` (no results); on failure fill *err naming the database. */
 int store_exec(struct pd_store *s, const char *sql, struct pd_err **err);
