@@ -94,6 +94,16 @@ static const struct command system_commands[] = {
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 };
 
+static const struct command volume_commands[] = {
+	{ "create", cli_volume, "Create a volume" },
+	{ "inspect", cli_volume, "Show volumes as JSON" },
+	{ "ls", cli_volume, "List volumes" },
+	{ "list", cli_volume, "List volumes" },
+	{ "prune", cli_volume, "Remove unused anonymous volumes (all unused with --all)" },
+	{ "rm", cli_volume, "Remove volumes" },
+	{ "remove", cli_volume, "Remove volumes" },
+};
+
 static const struct {
 	const char *name;
 	const struct command *sub;
@@ -103,6 +113,7 @@ static const struct {
 	{ "container", container_commands, N_OF(container_commands), "Manage containers" },
 	{ "image", image_commands, N_OF(image_commands), "Manage images" },
 	{ "system", system_commands, N_OF(system_commands), "Manage pocket-docker" },
+	{ "volume", volume_commands, N_OF(volume_commands), "Manage volumes" },
 };
 
 static void usage(FILE *f)

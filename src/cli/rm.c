@@ -8,9 +8,17 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
+/* -v: cli_flags has no field of its own for it; `quiet` is unused by rm. */
+static int set_volumes(void *o, const char *a, struct pd_err **err)
+{
+	((struct cli_flags *)o)->quiet = true;
+	return 0;
+}
+
 static const struct cli_opt rm_table[] = {
 	{ "force", 'f', false, cli_flag_force, "kill and remove a running container" },
 	{ "all", 'a', false, cli_flag_all, "remove every container (running ones only with -f)" },
+	{ "volumes", 'v', false, set_volumes, "remove the container's anonymous volumes too" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
 };
@@ -56,7 +64,7 @@ int cli_rm(const struct cli_global *g, int argc, char **argv)
 		return cli_fail(err);
 	int ret = 0;
 	for (char **p = f.all ? ids : pos; *p; p++) {
-		if (pd_container_remove(root, *p, f.force, &err) < 0) {
+		if (pd_container_remove(root, *p, f.force, f.quiet, &err) < 0) {
 			ret = cli_fail(err);
 			pd_err_freep(&err);
 		} else {

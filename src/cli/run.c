@@ -592,6 +592,23 @@ static int set_read_only(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int add_mount(void *o, const char *a, struct pd_err **err)
+{
+	struct pd_mount m = { 0 };
+	if (pd_mount_parse(a, &m, err) < 0)
+		return -1;
+	pd_config_add_mount(&OPTS(o)->cfg, &m);
+	return 0;
+}
+
+static int add_volumes_from(void *o, const char *a, struct pd_err **err)
+{
+	if (!*a || *a == ':')
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--volumes-from needs CONTAINER[:ro|rw]");
+	strv_push(&OPTS(o)->cfg.volumes_from, a);
+	return 0;
+}
+
 static int set_tmpfs(void *o, const char *a, struct pd_err **err)
 {
 	struct pd_mount m = { .type = PD_MOUNT_TMPFS };
@@ -743,7 +760,10 @@ static const struct cli_opt run_table[] = {
 	  "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
 	{ "stop-timeout", 0, true, set_stop_timeout,
 	  "seconds 'stop' waits before SIGKILL when not given -t (default 5)" },
-	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER[:ro|rw]" },
+	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER or a volume NAME:CONTAINER[:ro|rw]" },
+	{ "mount", 0, true, add_mount,
+	  "type=bind|volume|tmpfs,source=..,target=..[,readonly,bind-propagation=..,volume-opt=..]" },
+	{ "volumes-from", 0, true, add_volumes_from, "mount the volumes of CONTAINER[:ro|rw]" },
 	{ "ulimit", 0, true, add_ulimit, "a resource limit NAME=SOFT[:HARD] (nofile, nproc, core...)" },
 	{ "oom-score-adj", 0, true, set_oom_score_adj, "the OOM killer's score adjustment (-1000 to 1000)" },
 	{ "group-add", 0, true, add_group,

@@ -165,7 +165,7 @@ static enum MHD_Result container_action(struct ui_req *q, const char *id, const 
 		r = pd_container_pause(q->srv->root, id, !strcmp(action, "pause"), &err);
 	} else if (!strcmp(action, "rm")) {
 		const char *f = arg(q, "force");
-		r = pd_container_remove(q->srv->root, id, f && !strcmp(f, "1"), &err);
+		r = pd_container_remove(q->srv->root, id, f && !strcmp(f, "1"), false, &err);
 	} else if (!strcmp(action, "start") || !strcmp(action, "restart")) {
 		char *args[] = { (char *)action, (char *)id, NULL };
 		return run_self(q, args);

@@ -7,6 +7,7 @@
  * gethostname(2). */
 #include "core/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <arpa/inet.h>
@@ -88,6 +89,8 @@ static void mount_free(struct pd_mount *m)
 	case PD_MOUNT_BIND:
 		free(m->bind.src);
 		free(m->bind.dest);
+		free(m->bind.name);
+		strv_free(m->bind.opts);
 		break;
 	case PD_MOUNT_TMPFS: free(m->tmpfs.dest); break;
 	}
@@ -121,6 +124,7 @@ void pd_config_free(struct pd_config *c)
 	strv_free(c->group_names);
 	strv_free(c->labels);
 	free(c->cidfile);
+	strv_free(c->volumes_from);
 	free(c->cgroup_path);
 	strv_free(c->masked_paths);
 	strv_free(c->readonly_paths);
@@ -187,6 +191,41 @@ static bool is_root_path(const char *path)
 	return true;
 }
 
+bool pd_volume_name_valid(const char *name)
+{
+	/* Docker's rule: never a path, never "." or "..", never empty. */
+	if (!isalnum((unsigned char)name[0]))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return false;
+	return strlen(name) <= PD_VOLUME_NAME_MAX;
+}
+
+/* One word of -v's third part ("ro", "nocopy", "rslave"); false when it is
+ * none of Docker's. */
+static bool volume_mode_word(const char *w, struct pd_volume *v)
+{
+	static const char *const prop[] = {
+		[PD_PROP_PRIVATE] = "private", [PD_PROP_RPRIVATE] = "rprivate", [PD_PROP_SHARED] = "shared",
+		[PD_PROP_RSHARED] = "rshared", [PD_PROP_SLAVE] = "slave",	[PD_PROP_RSLAVE] = "rslave"
+	};
+	if (!strcmp(w, "ro") || !strcmp(w, "rw")) {
+		v->readonly = w[1] == 'o';
+		return true;
+	}
+	if (!strcmp(w, "nocopy")) {
+		v->nocopy = true;
+		return true;
+	}
+	for (size_t i = 1; i < ARRAY_SIZE(prop); i++)
+		if (!strcmp(w, prop[i])) {
+			v->propagation = (enum pd_propagation)i;
+			return true;
+		}
+	return false;
+}
+
 int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err)
 {
 	_cleanup_free_ char *s = xstrdup(spec);
@@ -195,15 +234,17 @@ int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': want HOST:CONTAINER[:ro|rw]",
 				    spec);
 	*dest++ = '\0';
-	bool ro = false;
+	struct pd_volume v = { 0 };
 	char *mode = strchr(dest, ':');
 	if (mode) {
 		*mode++ = '\0';
-		if (!strcmp(mode, "ro"))
-			ro = true;
-		else if (strcmp(mode, "rw") != 0)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0,
-					    "invalid volume '%s': mode '%s' is not ro or rw", spec, mode);
+		for (char *save = NULL, *w = strtok_r(mode, ",", &save); w; w = strtok_r(NULL, ",", &save))
+			if (!volume_mode_word(w, &v))
+				return pd_fail_kind(
+				    err, PD_ERR_USAGE, 0,
+				    "invalid volume '%s': mode '%s' is not ro or rw (or nocopy, "
+				    "or a propagation)",
+				    spec, w);
 	}
 	if (pd_check_container_path("volume destination", dest, err) < 0)
 		return -1;
@@ -212,13 +253,197 @@ int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err
 	if (is_root_path(dest))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid volume '%s': the destination cannot be '/'", spec);
+	/* As Docker: a source that is not an absolute path names a volume,
+	 * never a path under the current directory. */
+	if (s[0] != '/') {
+		if (!pd_volume_name_valid(s))
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "invalid volume '%s': '%s' is neither an absolute path nor a volume "
+			    "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+			    spec, s);
+		*out = v;
+		out->name = xstrdup(s);
+		out->dest = xstrdup(dest);
+		return 0;
+	}
+	if (v.nocopy)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid volume '%s': nocopy is for volumes, not paths", spec);
 	char real[PATH_MAX];
 	if (!realpath(s, real))
 		return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", s);
+	*out = v;
 	out->src = xstrdup(real);
 	out->dest = xstrdup(dest);
-	out->readonly = ro;
 	return 0;
+}
+
+/* "true", "1", or nothing: true; "false", "0": false (Docker's booleans
+ * in --mount). */
+static int mount_bool(const char *spec, const char *key, const char *val, bool *out, struct pd_err **err)
+{
+	if (!val || !strcmp(val, "true") || !strcmp(val, "1"))
+		*out = true;
+	else if (!strcmp(val, "false") || !strcmp(val, "0"))
+		*out = false;
+	else
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --mount '%s': %s='%s' is not true or false", spec, key, val);
+	return 0;
+}
+
+/* The fields of --mount as given, before they become a mount. */
+struct mount_fields {
+	char *type, *src, *dest, *prop, *tmpfs_size, *tmpfs_mode;
+	bool readonly, nocopy;
+	char **opts;
+};
+
+static void mount_fields_free(struct mount_fields *f)
+{
+	free(f->type);
+	free(f->src);
+	free(f->dest);
+	free(f->prop);
+	free(f->tmpfs_size);
+	free(f->tmpfs_mode);
+	strv_free(f->opts);
+}
+
+static int mount_field(const char *spec, char *kv, struct mount_fields *f, struct pd_err **err)
+{
+	char *val = strchr(kv, '=');
+	if (val)
+		*val++ = '\0';
+	struct {
+		const char *key;
+		char **slot;
+	} strs[] = { { "type", &f->type },
+		     { "source", &f->src },
+		     { "src", &f->src },
+		     { "target", &f->dest },
+		     { "destination", &f->dest },
+		     { "dst", &f->dest },
+		     { "bind-propagation", &f->prop },
+		     { "tmpfs-size", &f->tmpfs_size },
+		     { "tmpfs-mode", &f->tmpfs_mode } };
+	for (size_t i = 0; i < ARRAY_SIZE(strs); i++) {
+		if (strcmp(kv, strs[i].key) != 0)
+			continue;
+		if (!val || !*val)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --mount '%s': %s needs a value",
+					    spec, kv);
+		free(*strs[i].slot);
+		*strs[i].slot = xstrdup(val);
+		return 0;
+	}
+	if (!strcmp(kv, "readonly") || !strcmp(kv, "ro"))
+		return mount_bool(spec, kv, val, &f->readonly, err);
+	if (!strcmp(kv, "volume-nocopy"))
+		return mount_bool(spec, kv, val, &f->nocopy, err);
+	if (!strcmp(kv, "volume-opt")) {
+		if (!val || !strchr(val, '=') || *val == '=')
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid --mount '%s': volume-opt wants KEY=VALUE", spec);
+		strv_push(&f->opts, val);
+		return 0;
+	}
+	if (!strcmp(kv, "volume-driver")) {
+		if (val && strcmp(val, "local") != 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid --mount '%s': volume driver '%s' (only 'local' exists)",
+					    spec, val);
+		return 0;
+	}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --mount '%s': unknown field '%s'", spec, kv);
+}
+
+static int mount_to_tmpfs(const char *spec, struct mount_fields *f, struct pd_mount *out, struct pd_err **err)
+{
+	if (f->src || f->prop || f->nocopy || f->opts)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --mount '%s': a tmpfs takes no source, bind or volume fields",
+				    spec);
+	if (f->readonly)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --mount '%s': a read-only tmpfs is not supported", spec);
+	_cleanup_free_ char *t = xasprintf("%s%s%s%s%s%s", f->dest, f->tmpfs_size || f->tmpfs_mode ? ":" : "",
+					   f->tmpfs_size ? "size=" : "", f->tmpfs_size ? f->tmpfs_size : "",
+					   f->tmpfs_size && f->tmpfs_mode ? ",mode="
+					   : f->tmpfs_mode		  ? "mode="
+									  : "",
+					   f->tmpfs_mode ? f->tmpfs_mode : "");
+	out->type = PD_MOUNT_TMPFS;
+	if (pd_tmpfs_parse(t, &out->tmpfs, err) < 0) {
+		pd_err_prefix(err, "--mount '%s'", spec);
+		return -1;
+	}
+	return 0;
+}
+
+/* The mount the fields of --mount `spec` describe. */
+static int mount_from_fields(const char *spec, struct mount_fields *f, struct pd_mount *out,
+			     struct pd_err **err)
+{
+	const char *type = f->type ? f->type : "volume";
+	if (!f->dest)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --mount '%s': target is missing", spec);
+	if (!strcmp(type, "tmpfs"))
+		return mount_to_tmpfs(spec, f, out, err);
+	bool bind = !strcmp(type, "bind");
+	if (!bind && strcmp(type, "volume") != 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --mount '%s': type '%s' is not bind, volume or tmpfs", spec,
+				    type);
+	if ((bind && (f->nocopy || f->opts || !f->src)) || (!bind && f->prop))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --mount '%s': %s", spec,
+				    !bind     ? "bind-propagation is for binds"
+				    : !f->src ? "a bind needs a source"
+					      : "volume fields are for volumes");
+	if (bind && f->src[0] != '/')
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --mount '%s': bind source '%s' is not an absolute path", spec,
+				    f->src);
+	struct pd_volume vol = { 0 };
+	if (f->prop && (!volume_mode_word(f->prop, &vol) || vol.propagation == PD_PROP_DEFAULT))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid --mount '%s': unknown bind-propagation '%s'", spec, f->prop);
+	/* The -v parser's rules (destination, name, a bind source that
+	 * exists: neither -v nor Docker's --mount creates a missing one),
+	 * then the fields only --mount has. */
+	_cleanup_free_ char *v =
+	    xasprintf("%s:%s:%s", f->src ? f->src : "anonymous", f->dest, f->readonly ? "ro" : "rw");
+	enum pd_propagation prop = vol.propagation;
+	if (pd_volume_parse(v, &vol, err) < 0) {
+		pd_err_prefix(err, "--mount '%s'", spec);
+		return -1;
+	}
+	if (!bind && !f->src) {
+		free(vol.name);
+		vol.name = NULL;
+		vol.anonymous = true;
+	}
+	vol.propagation = prop;
+	vol.nocopy = f->nocopy;
+	vol.opts = take_ptr(&f->opts);
+	out->type = PD_MOUNT_BIND;
+	out->bind = vol;
+	return 0;
+}
+
+int pd_mount_parse(const char *spec, struct pd_mount *out, struct pd_err **err)
+{
+	_cleanup_free_ char *s = xstrdup(spec);
+	struct mount_fields f = { 0 };
+	int ret = 0;
+	for (char *save = NULL, *kv = strtok_r(s, ",", &save); kv && ret == 0;
+	     kv = strtok_r(NULL, ",", &save))
+		ret = mount_field(spec, kv, &f, err);
+	if (ret == 0)
+		ret = mount_from_fields(spec, &f, out, err);
+	mount_fields_free(&f);
+	return ret;
 }
 
 int pd_tmpfs_parse(const char *spec, struct pd_tmpfs *out, struct pd_err **err)
@@ -356,7 +581,7 @@ int pd_volumes_check_state_root(const struct pd_config *c, const char *state_roo
 {
 	size_t binds = 0;
 	for (size_t i = 0; i < c->n_mounts; i++)
-		binds += c->mounts[i].type == PD_MOUNT_BIND;
+		binds += c->mounts[i].type == PD_MOUNT_BIND && !pd_volume_is_named(&c->mounts[i].bind);
 	if (!binds)
 		return 0;
 	_cleanup_free_ char *root = real_existing(state_root);
@@ -365,7 +590,7 @@ int pd_volumes_check_state_root(const struct pd_config *c, const char *state_roo
 	struct stat rst;
 	bool root_exists = stat(state_root, &rst) == 0 && S_ISDIR(rst.st_mode);
 	for (size_t i = 0; i < c->n_mounts; i++) {
-		if (c->mounts[i].type != PD_MOUNT_BIND)
+		if (c->mounts[i].type != PD_MOUNT_BIND || pd_volume_is_named(&c->mounts[i].bind))
 			continue;
 		const char *src = c->mounts[i].bind.src;
 		struct stat sst;
@@ -869,15 +1094,56 @@ static json_t *resources_json(const struct pd_limits *l)
 	return r;
 }
 
+const char *pd_propagation_name(enum pd_propagation p)
+{
+	static const char *const names[] = {
+		[PD_PROP_DEFAULT] = "",	     [PD_PROP_PRIVATE] = "private", [PD_PROP_RPRIVATE] = "rprivate",
+		[PD_PROP_SHARED] = "shared", [PD_PROP_RSHARED] = "rshared", [PD_PROP_SLAVE] = "slave",
+		[PD_PROP_RSLAVE] = "rslave"
+	};
+	return (size_t)p < ARRAY_SIZE(names) ? names[p] : "";
+}
+
+/* A named or anonymous volume as Docker's API has it (Type "volume",
+ * Source the name), with the runtime's own keys; never the data directory
+ * a start resolved, which is not the record's. */
+static json_t *volume_mount_json(const struct pd_volume *v)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "Type", "volume", "Source", v->name ? v->name : "",
+			      "Target", v->dest, "ReadOnly", v->readonly);
+	json_t *vo = json_object();
+	if (v->nocopy)
+		json_object_set_new(vo, "NoCopy", json_true());
+	if (v->opts) {
+		json_t *d = json_object();
+		for (size_t i = 0; v->opts[i]; i++) {
+			const char *eq = strchr(v->opts[i], '=');
+			json_object_setn_new(d, v->opts[i], (size_t)(eq - v->opts[i]), json_string(eq + 1));
+		}
+		json_object_set_new(vo, "DriverConfig",
+				    json_pack("{s:s, s:o}", "Name", "local", "Options", d));
+	}
+	json_object_set_new(o, "VolumeOptions", vo);
+	if (v->anonymous)
+		json_object_set_new(o, "Anonymous", json_true());
+	return o;
+}
+
 /* HostConfig.Mounts of Docker's API, in mount order. */
 static json_t *mounts_json(const struct pd_config *c)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		const struct pd_mount *m = &c->mounts[i];
-		if (m->type == PD_MOUNT_BIND) {
+		if (m->type == PD_MOUNT_BIND && pd_volume_is_named(&m->bind)) {
+			json_array_append_new(a, volume_mount_json(&m->bind));
+		} else if (m->type == PD_MOUNT_BIND) {
 			json_t *b = json_pack("{s:s, s:s, s:s, s:b}", "Type", "bind", "Source", m->bind.src,
 					      "Target", m->bind.dest, "ReadOnly", m->bind.readonly);
+			if (m->bind.propagation)
+				json_object_set_new(b, "BindOptions",
+						    json_pack("{s:s}", "Propagation",
+							      pd_propagation_name(m->bind.propagation)));
 			if (m->bind.nosuid)
 				json_object_set_new(b, "NoSuid", json_true());
 			if (m->bind.noexec)
@@ -1087,9 +1353,10 @@ json_t *pd_config_json(const struct pd_config *c)
 	json_t *binds = json_array();
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		const struct pd_volume *v = &c->mounts[i].bind;
-		if (c->mounts[i].type != PD_MOUNT_BIND)
+		if (c->mounts[i].type != PD_MOUNT_BIND || v->anonymous)
 			continue;
-		_cleanup_free_ char *b = xasprintf("%s:%s:%s", v->src, v->dest, v->readonly ? "ro" : "rw");
+		_cleanup_free_ char *b =
+		    xasprintf("%s:%s:%s", v->name ? v->name : v->src, v->dest, v->readonly ? "ro" : "rw");
 		json_array_append_new(binds, json_string(b));
 	}
 	json_object_set_new(o, "Cmd", strv_json(c->argv));
@@ -1133,6 +1400,8 @@ json_t *pd_config_json(const struct pd_config *c)
 	}
 	/* Not shown by `inspect`; here so that the config comes back whole. */
 	json_object_set_new(o, "Mounts", mounts_json(c));
+	if (c->volumes_from)
+		json_object_set_new(o, "VolumesFrom", strv_json(c->volumes_from));
 	json_object_set_new(o, "Devices", devices_json(c));
 	if (c->health.test)
 		json_object_set_new(o, "Healthcheck", healthcheck_json(&c->health));
@@ -1422,6 +1691,45 @@ static int decode_bind_text(const char *text, struct pd_config *c, struct pd_err
 	return 0;
 }
 
+static bool propagation_parse(const char *s, enum pd_propagation *out)
+{
+	for (int p = PD_PROP_PRIVATE; p <= PD_PROP_RSLAVE; p++)
+		if (!strcmp(s, pd_propagation_name((enum pd_propagation)p))) {
+			*out = (enum pd_propagation)p;
+			return true;
+		}
+	return false;
+}
+
+/* The rest of a Type "volume" mount (the mount is the config's already,
+ * so that a failure frees it). */
+static int decode_volume_mount(json_t *j, struct pd_volume *v, struct pd_err **err)
+{
+	json_t *vo, *dc = NULL, *opts = NULL;
+	if (get_bool(j, "ReadOnly", &v->readonly, err) < 0 ||
+	    get_bool(j, "Anonymous", &v->anonymous, err) < 0 ||
+	    get_object(j, "VolumeOptions", &vo, err) < 0 ||
+	    (vo && get_bool(vo, "NoCopy", &v->nocopy, err) < 0) ||
+	    (vo && get_object(vo, "DriverConfig", &dc, err) < 0) ||
+	    (dc && get_object(dc, "Options", &opts, err) < 0))
+		return -1;
+	if (!v->name && !v->anonymous)
+		return bad_key("Mounts", "a volume with a name", err);
+	if (v->name && !pd_volume_name_valid(v->name))
+		return bad_key("Mounts.Source", "a volume name", err);
+	const char *k;
+	json_t *val;
+	json_object_foreach(opts, k, val)
+	{
+		if (!json_is_string(val))
+			return bad_key("Mounts.VolumeOptions.DriverConfig.Options", "an object of strings",
+				       err);
+		_cleanup_free_ char *kv = xasprintf("%s=%s", k, json_string_value(val));
+		strv_push(&v->opts, kv);
+	}
+	return 0;
+}
+
 static int decode_mount(json_t *j, struct pd_config *c, struct pd_err **err)
 {
 	_cleanup_free_ char *type = NULL, *src = NULL, *dest = NULL;
@@ -1429,8 +1737,23 @@ static int decode_mount(json_t *j, struct pd_config *c, struct pd_err **err)
 	    get_str(j, "Target", &dest, err) < 0)
 		return bad_key("Mounts", "a list of mounts", err);
 	struct pd_mount m = { 0 };
+	if (type && dest && !strcmp(type, "volume") && src) {
+		m.type = PD_MOUNT_BIND;
+		m.bind.dest = take_ptr(&dest);
+		m.bind.name = *src ? take_ptr(&src) : NULL;
+		int r = decode_volume_mount(j, &m.bind, err);
+		pd_config_add_mount(c, &m);
+		return r;
+	}
 	if (type && dest && !strcmp(type, "bind") && src) {
 		m.type = PD_MOUNT_BIND;
+		json_t *bo;
+		_cleanup_free_ char *prop = NULL;
+		if (get_object(j, "BindOptions", &bo, err) < 0 ||
+		    (bo && get_str(bo, "Propagation", &prop, err) < 0))
+			return -1;
+		if (prop && *prop && !propagation_parse(prop, &m.bind.propagation))
+			return bad_key("Mounts.BindOptions.Propagation", "a propagation", err);
 		if (get_bool(j, "ReadOnly", &m.bind.readonly, err) < 0 ||
 		    get_bool(j, "NoSuid", &m.bind.nosuid, err) < 0 ||
 		    get_bool(j, "NoExec", &m.bind.noexec, err) < 0)
@@ -1459,7 +1782,7 @@ static int decode_mounts(json_t *o, struct pd_config *c, struct pd_err **err)
 {
 	json_t *a, *j;
 	size_t i;
-	if (get_array(o, "Mounts", &a, err) < 0)
+	if (get_array(o, "Mounts", &a, err) < 0 || get_strv(o, "VolumesFrom", &c->volumes_from, err) < 0)
 		return -1;
 	if (a) {
 		json_array_foreach(a, i, j) if (decode_mount(j, c, err) < 0) return -1;

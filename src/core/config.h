@@ -173,8 +173,9 @@ struct pd_config {
 	struct pd_nsmode pid_ns, ipc_ns, uts_ns; /* --pid, --ipc, --uts */
 
 	/* The runtime's own. */
-	char **labels; /* --label, --label-file: "KEY=VALUE", each key once, in the order given */
-	char *cidfile; /* --cidfile: where `run` wrote the id (HostConfig.ContainerIDFile) */
+	char **labels;	     /* --label, --label-file: "KEY=VALUE", each key once, in the order given */
+	char *cidfile;	     /* --cidfile: where `run` wrote the id (HostConfig.ContainerIDFile) */
+	char **volumes_from; /* --volumes-from CONTAINER[:ro|rw], resolved at each start (NULL: none) */
 	bool has_stop_timeout;
 	unsigned stop_timeout; /* --stop-timeout: seconds `stop` waits when not given -t */
 	uint64_t shm_size;     /* --shm-size: bytes of /dev/shm's tmpfs; 0: 64 MiB */
@@ -315,10 +316,31 @@ bool pd_group_name_valid(const char *name);
 /* Fill c->id with 64 random hex characters. */
 int pd_config_new_id(struct pd_config *c, struct pd_err **err);
 
-/* Parse "HOST:CONTAINER[:ro|rw]" into a volume; HOST is made absolute against
- * the current directory and must exist; CONTAINER must be absolute, may not
- * contain ".." and may not be '/'.  The result owns its strings. */
+/* Parse "SOURCE:CONTAINER[:MODE,...]" into a volume.  SOURCE is an
+ * absolute host path, which must exist (its real path is kept), or else a
+ * volume's name (pd_volume_name_valid; never a path under the current
+ * directory, as in Docker); CONTAINER must be absolute, may not contain
+ * ".." and may not be '/'; MODE words: ro or rw, nocopy (a volume only),
+ * and a propagation (private, rprivate, shared, rshared, slave, rslave).
+ * A usage error otherwise.  The result owns its strings. */
 int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err);
+/* Docker's rule for a volume's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most
+ * PD_VOLUME_NAME_MAX bytes, so never a path, "." or "..". */
+#define PD_VOLUME_NAME_MAX 128
+bool pd_volume_name_valid(const char *name);
+/* A named or anonymous volume (prepared at start), not a host path. */
+static inline bool pd_volume_is_named(const struct pd_volume *v)
+{
+	return v->name || v->anonymous;
+}
+/* Parse one --mount "type=bind|volume|tmpfs,source=..,target=..,readonly,
+ * bind-propagation=..,volume-nocopy,volume-opt=K=V,tmpfs-size=..,
+ * tmpfs-mode=.." (type defaults to volume; a volume without a source is
+ * anonymous; a bind's source must be an absolute path that exists) into
+ * *out.  A usage error for anything else.  The result owns its strings. */
+int pd_mount_parse(const char *spec, struct pd_mount *out, struct pd_err **err);
+/* "rslave" for PD_PROP_RSLAVE...; "" for the default. */
+const char *pd_propagation_name(enum pd_propagation p);
 /* Parse "PATH[:OPT,...]" into a tmpfs: PATH absolute without "..", options
  * size=SIZE (bytes or 64k, 1m, 1g...; or N% of the RAM), mode=OCTAL (at most
  * 07777), exec, and noexec, nosuid, nodev, rw (the defaults, accepted and

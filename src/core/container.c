@@ -40,6 +40,7 @@
 #include "core/monitor.h"
 #include "core/network.h"
 #include "core/query.h"
+#include "core/volumes.h"
 #include "image/archive.h"
 #include "image/blobs.h"
 #include "image/cache.h"
@@ -122,7 +123,7 @@ static int check_sudo_dir(const char *path, uid_t uid, bool may_be_missing, stru
 /* The state root's subdirectories, handed back to the invoking user. */
 static int make_layout(const char *root, const uid_t *sudo_uid, struct pd_err **err)
 {
-	static const char *const subdirs[] = { "containers", "logs", "cache" };
+	static const char *const subdirs[] = { "containers", "logs", "cache", "volumes" };
 	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", root, subdirs[i]);
 		if (mkdir(p, 0700) == 0)
@@ -347,6 +348,8 @@ static void discard(struct pd_store *s, const char *root, const struct pd_config
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
 	pd_container_remove_dir(dir, cfg->rootless, pd_err_ignore(cleanup));
 	pd_store_delete(s, cfg->id, pd_err_ignore(cleanup));
+	if (pd_volumes_has_anonymous(cfg))
+		pd_volumes_remove_anonymous(root, cfg->id, pd_err_ignore(cleanup));
 }
 
 /* One fork: the monitor starts a session of its own (so the caller's
@@ -446,7 +449,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 	}
 	_cleanup_strv_ char **lowers = pd_container_lowers(root, cfg, err);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
-	if (!lowers || make_dirs(dir, false, err) < 0) {
+	if (!lowers || pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, false, err) < 0) {
 		discard(s, root, cfg);
 		return -1;
 	}
@@ -466,7 +469,8 @@ int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err *
 	 * taken by each start. */
 	_cleanup_strv_ char **lowers = pd_container_lowers(root, cfg, err);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
-	if (!lowers || make_dirs(dir, false, err) < 0 || pd_store_set_created(s, cfg->id, err) < 0) {
+	if (!lowers || pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, false, err) < 0 ||
+	    pd_store_set_created(s, cfg->id, err) < 0) {
 		discard(s, root, cfg);
 		return -1;
 	}
@@ -577,7 +581,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	}
 	pd_cg_prime(cfg->rootless);
 	if (pd_network_reserve(s, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
-	    make_dirs(dir, true, err) < 0) {
+	    pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id, true);
 		unclaim(s, &r, err ? *err : NULL);
 		goto out;
@@ -1044,7 +1048,7 @@ static int remove_files(const char *root, const struct pd_record *r, struct pd_e
 	return ret;
 }
 
-int pd_container_remove(const char *root, const char *ref, bool force, struct pd_err **err)
+int pd_container_remove(const char *root, const char *ref, bool force, bool volumes, struct pd_err **err)
 {
 	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
 	if (!s)
@@ -1084,6 +1088,8 @@ int pd_container_remove(const char *root, const char *ref, bool force, struct pd
 		goto out;
 	}
 	ret = pd_store_delete(s, r.id, err);
+	if (ret == 0 && volumes)
+		ret = pd_volumes_remove_anonymous(root, r.id, err);
 out:
 	pd_record_free(&r);
 	return ret;

@@ -103,7 +103,9 @@ int pd_container_stop(const char *root, char **refs, int timeout_s, pd_report_fn
 int pd_container_kill(const char *root, const char *ref, int sig, struct pd_err **err);
 /* Block until the container has exited; its exit code. */
 int pd_container_wait(const char *root, const char *ref, int *exit_code, struct pd_err **err);
-int pd_container_remove(const char *root, const char *ref, bool force, struct pd_err **err);
+/* `volumes` (rm -v): the container's anonymous volumes go too (see
+ * pd_volumes_remove_anonymous). */
+int pd_container_remove(const char *root, const char *ref, bool force, bool volumes, struct pd_err **err);
 /* Remove exited containers and what crashes left behind; ids removed are
  * reported through `report`. */
 int pd_container_prune(const char *root, pd_report_fn report, void *data, struct pd_err **err);

@@ -50,6 +50,7 @@
 #include "core/network.h"
 #include "core/relay.h"
 #include "core/store.h"
+#include "core/volumes.h"
 #include "linux/caps.h"
 #include "linux/cgroup.h"
 #include "linux/idmap.h"
@@ -1114,6 +1115,8 @@ void monitor_main(struct monitor_args *a)
 		send_client(&m, ATTACH_ERROR, &fail_msg, sizeof(fail_msg));
 	if (trash)
 		pd_container_remove_dir(trash, a->cfg->rootless, pd_err_ignore(unreportable));
+	if (a->cfg->remove && pd_volumes_has_anonymous(a->cfg))
+		pd_volumes_remove_anonymous(a->root, id, pd_err_ignore(unreportable));
 	finish_cgroup(&m);
 	pd_store_checkpoint_idle(m.store);
 	pd_store_close(take_ptr(&m.store));

@@ -41,6 +41,7 @@ static const char *const migrations[] = {
 	/* 2 */ pd_store_migration_net,
 	/* 3 */ pd_store_migration_images,
 	/* 4 */ pd_store_migration_events,
+	/* 5 */ pd_store_migration_volumes,
 };
 
 const char *pd_state_name(enum pd_state s)

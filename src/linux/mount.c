@@ -375,6 +375,30 @@ int mnt_bind_root(const char *path, struct pd_err **err)
 	return attach(tree, target, path, err);
 }
 
+/* A clone of a shared host mount is a peer of it (the kernel puts a copy
+ * in its source's peer group): mounts made on either side would propagate
+ * to the other.  Docker's default, rprivate, cuts that; the others are
+ * asked for with --mount bind-propagation=. */
+static int set_propagation(int treefd, enum pd_propagation p, const char *what, struct pd_err **err)
+{
+	static const struct {
+		uint64_t type;
+		bool recursive;
+	} kinds[] = {
+		[PD_PROP_DEFAULT] = { MS_PRIVATE, true },  [PD_PROP_PRIVATE] = { MS_PRIVATE, false },
+		[PD_PROP_RPRIVATE] = { MS_PRIVATE, true }, [PD_PROP_SHARED] = { MS_SHARED, false },
+		[PD_PROP_RSHARED] = { MS_SHARED, true },   [PD_PROP_SLAVE] = { MS_SLAVE, false },
+		[PD_PROP_RSLAVE] = { MS_SLAVE, true },
+	};
+	if ((size_t)p >= ARRAY_SIZE(kinds))
+		return pd_fail(err, EINVAL, "unknown propagation %d of '%s'", (int)p, what);
+	struct mount_attr attr = { .propagation = kinds[p].type };
+	unsigned flags = AT_EMPTY_PATH | (kinds[p].recursive ? AT_RECURSIVE : 0);
+	if (mount_setattr(treefd, "", flags, &attr, sizeof(attr)) < 0)
+		return pd_fail(err, errno, "set the propagation of volume '%s'", what);
+	return 0;
+}
+
 int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 {
 	/* v->src is the real path the CLI checked (pd_volume_parse,
@@ -383,6 +407,8 @@ int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 	 * perhaps by another container writing through its own volume, or
 	 * before a restart), and following it could bind what was refused,
 	 * such as the state root: refuse instead. */
+	if (v->name && !v->prepared)
+		return pd_fail(err, EINVAL, "volume '%s' at '%s' was not prepared", v->name, v->dest);
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
 	_cleanup_close_ int srcfd = (int)syscall(SYS_openat2, AT_FDCWD, v->src, &how, sizeof(how));
 	if (srcfd < 0 && errno == ELOOP)
@@ -409,6 +435,8 @@ int mnt_volume(int rootfd, const struct pd_volume *v, struct pd_err **err)
 					       (v->noexec ? MOUNT_ATTR_NOEXEC : 0) };
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return pd_fail(err, errno, "set flags of volume '%s'", v->dest);
+	if (set_propagation(tree, v->propagation, v->dest, err) < 0)
+		return -1;
 	return attach(tree, target, v->dest, err);
 }
 

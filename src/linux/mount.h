@@ -10,12 +10,34 @@
 
 #include "util/error.h"
 
-/* A bind mount of a host path: -v HOST:CONTAINER[:ro|rw]. */
+/* The propagation of a bind (--mount bind-propagation=); the default is
+ * Docker's rprivate. */
+enum pd_propagation {
+	PD_PROP_DEFAULT = 0,
+	PD_PROP_PRIVATE,
+	PD_PROP_RPRIVATE,
+	PD_PROP_SHARED,
+	PD_PROP_RSHARED,
+	PD_PROP_SLAVE,
+	PD_PROP_RSLAVE,
+};
+
+/* A bind mount of a host path (-v HOST:CONTAINER[:ro|rw]), or of a named
+ * volume (-v NAME:CONTAINER): then `name` is set and `src` holds the name
+ * until the runtime prepares the volume before a start (core/volumes.h),
+ * which sets it to the volume's data directory; this module never mounts
+ * a volume that was not prepared. */
 struct pd_volume {
 	char *src;  /* absolute host path, free of symlinks when checked */
 	char *dest; /* absolute path inside the container, no "..", not '/' */
 	bool readonly;
 	bool nosuid, noexec; /* as an OCI document may ask (a volume is neither by default) */
+	char *name;	     /* the named volume; NULL for a host path or an anonymous volume */
+	bool anonymous;	     /* a volume made for this container (image Volumes, --mount without source) */
+	bool nocopy;	     /* a new volume is not seeded from the image (volume-nocopy, :nocopy) */
+	bool prepared;	     /* src is the volume's data directory (set at start, never stored) */
+	char **opts;	     /* --mount volume-opt KEY=VALUE: a new volume's options (NULL: none) */
+	enum pd_propagation propagation;
 };
 
 /* A new tmpfs: --tmpfs PATH[:size=SIZE,mode=MODE,exec].  Always nosuid and

@@ -34,10 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pd_volume v = {0};
 	struct pd_err *err = NULL;
 	if (pd_volume_parse(s, &v, &err) == 0) {
-		if (err || v.dest[0] != '/' || has_dotdot(v.dest) || v.src[0] != '/')
+		/* A host path is absolute; anything else is a volume's name,
+		 * never a path. */
+		if (err || v.dest[0] != '/' || has_dotdot(v.dest) ||
+		    (v.name ? v.src || !pd_volume_name_valid(v.name) || strchr(v.name, '/') : v.src[0] != '/'))
 			abort();
 		free(v.src);
 		free(v.dest);
+		free(v.name);
 	} else if (!err) {
 		abort();
 	}

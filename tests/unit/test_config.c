@@ -654,8 +654,15 @@ static void test_volume_specs(void **state)
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	struct pd_volume v;
 	_cleanup_err_ struct pd_err *e = NULL;
-	/* The source is made absolute and must exist; rw unless :ro. */
-	assert_int_equal(pd_volume_parse(".:/data", &v, &e), 0);
+	/* A relative source names a volume, never a path under the current
+	 * directory (as Docker); "." is no volume's name. */
+	assert_int_equal(pd_volume_parse(".:/data", &v, &e), -1);
+	pd_err_freep(&e);
+	/* An absolute source must exist and is kept resolved; rw unless :ro. */
+	assert_int_equal(pd_volume_parse(cwd, &v, &e), -1);
+	pd_err_freep(&e);
+	_cleanup_free_ char *spec = xasprintf("%s/.:/data", cwd);
+	assert_int_equal(pd_volume_parse(spec, &v, &e), 0);
 	char real[PATH_MAX];
 	assert_non_null(realpath(cwd, real));
 	assert_string_equal(v.src, real);

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 static char tmp[PATH_MAX];
@@ -109,11 +110,92 @@ static void test_state_root_rules(void **state)
 	assert_int_equal(chdir("/"), 0);
 }
 
+static void test_volume_names(void **state)
+{
+	const char *const good[] = { "a", "data", "A1_b.c-d", "0", NULL };
+	for (size_t i = 0; good[i]; i++)
+		assert_true(pd_volume_name_valid(good[i]));
+	const char *const bad[] = { "", ".", "..", ".x", "-x", "_x", "a/b", "../x", "a b", "a:b", NULL };
+	for (size_t i = 0; bad[i]; i++)
+		assert_false(pd_volume_name_valid(bad[i]));
+	char longname[PD_VOLUME_NAME_MAX + 2];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_false(pd_volume_name_valid(longname));
+}
+
+/* -v NAME:/dest is a named volume; a relative path is refused. */
+static void test_named_spec(void **state)
+{
+	struct pd_volume v = { 0 };
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_volume_parse("cache:/var/cache:ro,nocopy", &v, &e), 0);
+	assert_string_equal(v.name, "cache");
+	assert_null(v.src);
+	assert_true(v.readonly && v.nocopy);
+	free(v.name);
+	free(v.dest);
+	assert_int_equal(pd_volume_parse("./cache:/x", &v, &e), -1);
+	assert_int_equal(e->kind, PD_ERR_USAGE);
+}
+
+/* --mount forms, and their round trip through the record's JSON. */
+static void test_mount_round_trip(void **state)
+{
+	struct pd_config c;
+	pd_config_init(&c);
+	_cleanup_free_ char *bind = SPEC("type=bind,src=%s,dst=/b,ro,bind-propagation=rslave", tmp);
+	const char *const specs[] = { bind,
+				      "type=volume,source=v1,target=/v,volume-nocopy,volume-opt=type=tmpfs",
+				      "target=/anon", "type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=700" };
+	for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+		struct pd_mount m = { 0 };
+		_cleanup_err_ struct pd_err *e = NULL;
+		assert_int_equal(pd_mount_parse(specs[i], &m, &e), 0);
+		pd_config_add_mount(&c, &m);
+	}
+	strv_push(&c.volumes_from, "other:ro");
+	_cleanup_free_ char *json = pd_config_encode(&c);
+	struct pd_config d;
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_config_decode(json, &d, &e), 0);
+	_cleanup_free_ char *again = pd_config_encode(&d);
+	assert_string_equal(json, again);
+	assert_int_equal(d.n_mounts, 4);
+	assert_int_equal(d.mounts[0].bind.propagation, PD_PROP_RSLAVE);
+	assert_string_equal(d.mounts[1].bind.name, "v1");
+	assert_true(d.mounts[1].bind.nocopy);
+	assert_string_equal(d.mounts[1].bind.opts[0], "type=tmpfs");
+	assert_true(d.mounts[2].bind.anonymous);
+	assert_null(d.mounts[2].bind.name);
+	assert_int_equal(d.mounts[3].type, PD_MOUNT_TMPFS);
+	assert_int_equal(d.mounts[3].tmpfs.mode, 0700);
+	assert_string_equal(d.volumes_from[0], "other:ro");
+	pd_config_free(&c);
+	pd_config_free(&d);
+	const char *const bad[] = { "type=bind,target=/x",
+				    "type=bind,source=rel,target=/x",
+				    "source=../x,target=/x",
+				    "type=nfs,target=/x",
+				    "source=v",
+				    "type=tmpfs,source=x,target=/x",
+				    "target=/x,bogus=1",
+				    "target=/x,readonly=maybe",
+				    "type=volume,target=/x,bind-propagation=shared" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct pd_mount m = { 0 };
+		_cleanup_err_ struct pd_err *e2 = NULL;
+		assert_int_equal(pd_mount_parse(bad[i], &m, &e2), -1);
+		assert_int_equal(e2->kind, PD_ERR_USAGE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_destination_root),
-		cmocka_unit_test(test_state_root_rules),
+		cmocka_unit_test(test_destination_root), cmocka_unit_test(test_state_root_rules),
+		cmocka_unit_test(test_volume_names),	 cmocka_unit_test(test_named_spec),
+		cmocka_unit_test(test_mount_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,336 @@
+#!/bin/bash
+# Named and anonymous volumes: `volume create|ls|inspect|rm|prune`, -v
+# NAME:/path, --mount, --volumes-from, an image's Volumes, seeding from the
+# image, and that nothing is left behind.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The volumes' directories under the state root (names only).
+_vol_dirs() {
+	ls -A "$T_ROOT/volumes" 2>/dev/null | tr '\n' ' '
+}
+
+test_named_volume_survives_rm_and_is_shared() {
+	need_busybox
+	pd run --name w --rootfs "$BUSYBOX_DIR" -v "data-$T_TAG:/data" /bin/sh -c 'echo written > /data/f'
+	assert_ok "run writing into a new named volume"
+	pd run --name r --rootfs "$BUSYBOX_DIR" -v "data-$T_TAG:/data:ro" /bin/sh -c \
+		'cat /data/f; if touch /data/x 2>/dev/null; then echo WROTE; else echo DENIED; fi'
+	assert_ok
+	assert_out $'written\nDENIED' "a second container sees the first's file, read-only"
+	pd volume rm "data-$T_TAG"
+	assert_exit 125 "volume rm while containers' records use it"
+	assert_error_line "volume in use"
+	assert_contains "$ERR" "in use" "the refusal says why"
+	pd rm w r
+	assert_ok
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "data-$T_TAG:/data" /bin/cat /data/f
+	assert_ok
+	assert_out written "the volume survived the rm of both containers"
+	pd volume rm "data-$T_TAG"
+	assert_ok "volume rm once unused"
+	assert_out "data-$T_TAG"
+	pd volume ls -q
+	assert_out "" "no volume left"
+	assert_eq "" "$(_vol_dirs)" "volumes/ after volume rm"
+}
+
+test_volume_commands() {
+	pd volume create --label team=blue --label tier "v1-$T_TAG"
+	assert_ok
+	assert_out "v1-$T_TAG" "create prints the name"
+	pd volume create "v1-$T_TAG"
+	assert_ok "creating an existing volume again"
+	pd volume create --opt type=tmpfs "v1-$T_TAG"
+	assert_exit 125 "the same name with other options"
+	pd volume create
+	assert_ok
+	assert_match "$OUT" '^[0-9a-f]{64}$' "a generated name"
+	local gen=$OUT
+	pd volume ls
+	assert_ok
+	assert_line "$OUT" "local    v1-$T_TAG" "ls table row"
+	pd volume ls -q --filter label=team=blue
+	assert_out "v1-$T_TAG" "filter by label"
+	pd volume ls -q --filter "name=$T_TAG"
+	assert_out "v1-$T_TAG" "filter by name"
+	pd volume ls -q --filter dangling=false
+	assert_out "" "no volume is used"
+	pd volume ls --format '{{.Name}}|{{.Driver}}|{{.Labels}}' --filter label=tier
+	assert_out "v1-$T_TAG|local|team=blue,tier=" "ls --format"
+	pd volume inspect --format '{{.Mountpoint}} {{.Labels.team}}' "v1-$T_TAG"
+	assert_out "$T_ROOT/volumes/v1-$T_TAG/_data blue" "inspect --format"
+	[ -d "$T_ROOT/volumes/v1-$T_TAG/_data" ] || fail "the mountpoint inspect names is missing"
+	pd volume inspect "v1-$T_TAG"
+	assert_ok
+	assert_eq "local" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Driver"])' <<<"$OUT")" "inspect JSON"
+	pd volume inspect "nope-$T_TAG"
+	assert_exit 125 "inspect of a missing volume"
+	pd volume rm "nope-$T_TAG"
+	assert_exit 125 "rm of a missing volume"
+	pd volume rm -f "nope-$T_TAG"
+	assert_ok "rm -f of a missing volume"
+	local bad
+	for bad in ../x .hidden a/b "" -x "$(printf 'a%.0s' {1..200})"; do
+		pd volume create -- "$bad"
+		assert_exit 125 "volume name '$bad'"
+	done
+	pd volume create --opt type=ext4 --opt device=/dev/sda "x-$T_TAG"
+	assert_exit 125 "an unsupported driver option"
+	pd volume create --opt foo=bar "x-$T_TAG"
+	assert_exit 125 "an unknown driver option"
+	pd volume prune
+	assert_ok
+	assert_not_contains "$OUT" "v1-$T_TAG" "prune without -a keeps named volumes"
+	pd volume prune -a
+	assert_ok
+	assert_contains "$OUT" "v1-$T_TAG" "prune -a"
+	assert_contains "$OUT" "$gen" "prune -a"
+	pd volume ls -q
+	assert_out "" "nothing left after prune -a"
+	assert_eq "" "$(_vol_dirs)" "volumes/ after prune"
+}
+
+test_relative_source_is_a_volume_name() {
+	need_busybox
+	mkdir "$T_TMP/here"
+	cd "$T_TMP/here" || fail "cd"
+	mkdir data
+	echo host >data/hostfile
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v data:/d /bin/ls -A /d
+	assert_ok
+	assert_out "" "'data' named a new empty volume, not ./data"
+	assert_eq "hostfile" "$(ls -A data)" "./data untouched"
+	pd volume ls -q
+	assert_out "data" "a volume named data"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v ./data:/d /bin/true
+	assert_exit 125 "-v ./data (neither absolute nor a name)"
+	assert_error_line "-v ./data"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "../x:/d" /bin/true
+	assert_exit 125 "-v ../x"
+	pd volume rm data
+	assert_ok
+}
+
+test_seeded_from_the_rootfs() {
+	need_busybox
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "etc-$T_TAG:/etc" /bin/sh -c 'echo mine > /etc/added; cat /etc/passwd | head -1'
+	assert_ok
+	assert_match "$OUT" '^root:' "the new volume holds the rootfs's /etc"
+	[ -f "$T_ROOT/volumes/etc-$T_TAG/_data/passwd" ] || fail "passwd not copied into the volume"
+	echo changed >"$T_ROOT/volumes/etc-$T_TAG/_data/passwd"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "etc-$T_TAG:/etc" /bin/cat /etc/passwd /etc/added
+	assert_ok
+	assert_out $'changed\nmine' "a volume with content is not seeded again"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "nc-$T_TAG:/etc:nocopy" /bin/ls -A /etc
+	assert_ok
+	assert_out "" "nocopy: the volume stays empty"
+	pd volume rm "etc-$T_TAG" "nc-$T_TAG"
+	assert_ok
+}
+
+test_seed_never_follows_links_out() {
+	# A rootfs whose /data/link points at a host directory: the link is
+	# copied as a link, the host directory's files are not.
+	need_busybox
+	copy_busybox_rootfs "$T_TMP/rootfs"
+	mkdir -p "$T_TMP/rootfs/data" "/tmp/pd-seedhost-$T_TAG"
+	echo secret >"/tmp/pd-seedhost-$T_TAG/secret"
+	ln -s "/tmp/pd-seedhost-$T_TAG" "$T_TMP/rootfs/data/link"
+	ln -s "/tmp/pd-seedhost-$T_TAG" "$T_TMP/rootfs/vol"
+	pd run --rm --rootfs "$T_TMP/rootfs" -v "s-$T_TAG:/data" /bin/true
+	assert_ok
+	[ -L "$T_ROOT/volumes/s-$T_TAG/_data/link" ] || fail "the link was not copied as a link"
+	assert_eq "" "$(find "$T_ROOT/volumes/s-$T_TAG/_data" -name secret)" "host file copied through the link"
+	# The destination itself a link out of the rootfs: resolved inside it.
+	pd run --rm --rootfs "$T_TMP/rootfs" -v "t-$T_TAG:/vol/sub" /bin/true
+	assert_ok
+	assert_eq "" "$(find "$T_ROOT/volumes/t-$T_TAG/_data" -name secret)" "host directory copied through a destination link"
+	pd volume rm "s-$T_TAG" "t-$T_TAG"
+	assert_ok
+	rm -rf "/tmp/pd-seedhost-$T_TAG"
+}
+
+test_mount_forms() {
+	need_busybox
+	mkdir "$T_TMP/src"
+	echo bound >"$T_TMP/src/f"
+	pd run --rm --rootfs "$BUSYBOX_DIR" \
+		--mount "type=bind,source=$T_TMP/src,target=/b,readonly,bind-propagation=rslave" \
+		--mount "type=volume,source=m-$T_TAG,target=/v" \
+		--mount "type=volume,target=/anon" \
+		--mount "type=tmpfs,target=/t,tmpfs-size=1m" \
+		/bin/sh -c 'cat /b/f; touch /b/x 2>/dev/null && echo WROTE; echo v > /v/f; echo a > /anon/f;
+			grep " /t " /proc/mounts | cut -d" " -f3; grep " /b " /proc/mounts | grep -c "ro,"'
+	assert_ok
+	assert_out $'bound\ntmpfs\n1' "bind ro, volume, anonymous volume and tmpfs"
+	assert_absent "$T_TMP/src/x" "write through a readonly bind:"
+	pd volume ls -q
+	assert_out "m-$T_TAG" "the named volume stays, the anonymous one went with --rm"
+	local spec
+	for spec in "type=bind,target=/x" "type=bind,source=rel,target=/x" "type=volume,source=../x,target=/x" \
+		"type=nfs,target=/x" "source=v" "type=tmpfs,source=x,target=/x" "type=bind,source=$T_TMP/src,target=/x,bind-propagation=weird" \
+		"type=volume,target=/x,bogus=1" "type=bind,source=$T_TMP/missing-$T_TAG,target=/x"; do
+		pd run --rm --rootfs "$BUSYBOX_DIR" --mount "$spec" /bin/true
+		assert_exit 125 "--mount '$spec'"
+		assert_error_line "--mount '$spec'"
+	done
+	assert_absent "$T_TMP/missing-$T_TAG" "a missing --mount bind source was created:"
+	pd volume rm "m-$T_TAG"
+	assert_ok
+}
+
+test_tmpfs_and_bind_volumes() {
+	need_busybox
+	pd volume create --opt type=tmpfs --opt o=size=2m "tm-$T_TAG"
+	assert_ok
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "tm-$T_TAG:/t" /bin/sh -c 'grep " /t " /proc/mounts | cut -d" " -f3; echo x > /t/f'
+	assert_ok
+	assert_out tmpfs "a tmpfs volume mounts a tmpfs"
+	assert_eq "" "$(ls -A "$T_ROOT/volumes/tm-$T_TAG/_data")" "nothing of a tmpfs volume on disk"
+	mkdir "$T_TMP/dev"
+	pd volume create --opt type=none --opt "device=$T_TMP/dev" --opt o=bind "bd-$T_TAG"
+	assert_ok
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "bd-$T_TAG:/d" /bin/sh -c 'echo via-volume > /d/f'
+	assert_ok
+	assert_file_content "$T_TMP/dev/f" via-volume "a bind volume writes to its device"
+	pd volume create --opt type=none --opt "device=$T_ROOT" --opt o=bind "bad-$T_TAG"
+	assert_exit 125 "a bind volume of the state root"
+	pd volume rm "tm-$T_TAG" "bd-$T_TAG"
+	assert_ok
+	[ -f "$T_TMP/dev/f" ] || fail "removing a bind volume removed its device's files"
+}
+
+_make_volume_image() {
+	# An OCI archive of busybox plus two layers (with a whiteout and an
+	# opaque directory under /data) whose config declares Volumes /data.
+	python3 - "$T_TMP/oci" "$BUSYBOX_TAR" <<'PY'
+import gzip, hashlib, io, json, os, platform, sys, tarfile
+out, bb = sys.argv[1], sys.argv[2]
+os.makedirs(out + "/blobs/sha256", exist_ok=True)
+def blob(data):
+    d = hashlib.sha256(data).hexdigest()
+    open(f"{out}/blobs/sha256/{d}", "wb").write(data)
+    return "sha256:" + d, len(data)
+def layer(entries):
+    buf = io.BytesIO()
+    tf = tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT)
+    for name, data in entries:
+        ti = tarfile.TarInfo(name)
+        if data is None:
+            ti.type, ti.mode = tarfile.DIRTYPE, 0o750
+            ti.uid = ti.gid = 1234
+            tf.addfile(ti)
+        else:
+            ti.size, ti.mode = len(data), 0o644
+            tf.addfile(ti, io.BytesIO(data))
+    tf.close()
+    return buf.getvalue()
+raws = [open(bb, "rb").read(),
+        layer([("data", None), ("data/keep", b"keep\n"), ("data/gone", b"gone\n"), ("data/opq", None), ("data/opq/old", b"old\n")]),
+        layer([("data", None), ("data/.wh.gone", b""), ("data/opq", None), ("data/opq/.wh..wh..opq", b""), ("data/opq/new", b"new\n")])]
+descs, diff_ids = [], []
+for raw in raws:
+    diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+    d, n = blob(gzip.compress(raw, mtime=0))
+    descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": n})
+arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+cfg = {"architecture": arch, "os": "linux", "config": {"Cmd": ["/bin/sh"], "Volumes": {"/data": {}, "../bad": {}}},
+       "rootfs": {"type": "layers", "diff_ids": diff_ids}}
+cd, cn = blob(json.dumps(cfg).encode())
+man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn}, "layers": descs}
+md, mn = blob(json.dumps(man).encode())
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": man["mediaType"], "digest": md, "size": mn,
+           "annotations": {"org.opencontainers.image.ref.name": "v1"}}]}, open(out + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
+PY
+	tar -cf "$T_TMP/img.tar" -C "$T_TMP/oci" . || fail "tar of the OCI layout"
+	pd import --name "volimg:v1" "$T_TMP/img.tar"
+	assert_ok "import the image"
+}
+
+test_image_volumes_are_anonymous_and_seeded() {
+	need_busybox
+	_make_volume_image
+	pd run --name iv volimg:v1 /bin/sh -c 'ls /data; ls /data/opq; stat -c "%u %a" /data; echo new > /data/made'
+	assert_ok
+	assert_out $'keep\nopq\nnew\n1234 750' "seeded with the image's merged /data (whiteout, opaque, owner, mode)"
+	pd volume ls -q
+	assert_match "$OUT" '^[0-9a-f]{64}$' "one anonymous volume"
+	local anon=$OUT
+	pd volume ls -q --filter label=com.docker.volume.anonymous
+	assert_out "$anon" "marked anonymous as Docker marks it"
+	pd start -a iv
+	pd run --rm --volumes-from iv --rootfs "$BUSYBOX_DIR" /bin/cat /data/made
+	assert_ok
+	assert_out new "--volumes-from sees the image volume, kept across the start"
+	pd volume prune
+	assert_ok
+	assert_not_contains "$OUT" "$anon" "prune keeps a volume a record uses"
+	pd rm -v iv
+	assert_ok
+	pd volume ls -q
+	assert_out "" "rm -v removed the anonymous volume"
+	pd run --name iv2 volimg:v1 /bin/true
+	assert_ok
+	pd rm iv2
+	pd volume ls -q
+	assert_match "$OUT" '^[0-9a-f]{64}$' "rm without -v keeps it"
+	anon=$OUT
+	pd volume prune
+	assert_ok
+	assert_contains "$OUT" "$anon" "prune lists the volume it removed"
+	pd volume ls -q
+	assert_out "" "prune removed the unused anonymous volume"
+	assert_eq "" "$(_vol_dirs)" "volumes/ at the end"
+	pd rmi volimg:v1
+}
+
+test_volumes_from() {
+	need_busybox
+	mkdir "$T_TMP/h"
+	pd run --name src --rootfs "$BUSYBOX_DIR" -v "vf-$T_TAG:/v" -v "$T_TMP/h:/h" /bin/sh -c 'echo one > /v/f'
+	assert_ok
+	pd run --rm --volumes-from src:ro --rootfs "$BUSYBOX_DIR" /bin/sh -c \
+		'cat /v/f; echo host > /h/g 2>/dev/null || echo DENIED'
+	assert_ok
+	assert_out $'one\nDENIED' "--volumes-from CONTAINER:ro"
+	pd run --rm --volumes-from "nope-$T_TAG" --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_exit 125 "--volumes-from a missing container"
+	pd rm src
+	pd volume rm "vf-$T_TAG"
+	assert_ok
+}
+
+test_parallel_runs_create_one_volume() {
+	need_busybox
+	local i
+	for i in 1 2 3 4; do
+		"$PD" --root "$T_ROOT" run --rm --rootfs "$BUSYBOX_DIR" -v "par-$T_TAG:/etc" /bin/sh -c "echo $i > /etc/run$i" \
+			>"$T_TMP/out$i" 2>&1 &
+	done
+	wait
+	for i in 1 2 3 4; do
+		[ -s "$T_TMP/out$i" ] && fail "parallel run $i printed: $(cat "$T_TMP/out$i")"
+		assert_file_content "$T_ROOT/volumes/par-$T_TAG/_data/run$i" "$i" "parallel run $i's file"
+	done
+	pd volume ls -q
+	assert_out "par-$T_TAG" "one volume"
+	pd volume rm "par-$T_TAG"
+	assert_ok
+}
+
+test_rm_refused_then_forced_container_rm() {
+	need_busybox
+	pd run -d --name busy --rootfs "$BUSYBOX_DIR" -v "busy-$T_TAG:/v" /bin/sleep 60
+	assert_ok
+	pd volume rm -f "busy-$T_TAG"
+	assert_exit 125 "volume rm -f of a volume a running container uses"
+	assert_contains "$ERR" "${OUT:0:12}" "the refusal names the container"
+	pd rm -f busy
+	assert_ok
+	pd volume rm "busy-$T_TAG"
+	assert_ok
+}
+
+run_tests "$@"
