@@ -179,11 +179,14 @@ def value_kind(opt):
     return "value"
 
 
-def arg_kinds(usage):
-    """The kinds of a command's positional arguments from its first usage
-    line: a list of "container", "image", "file" or "none", the last one
-    followed by "..." when it repeats."""
-    words = usage.split()[2:]  # past "pocket-docker CMD"
+def arg_kinds(usage, name):
+    """The kinds of the positional arguments of the command NAME (its words:
+    ["pocket-docker", "run"]) from its first usage line: a list of
+    "container", "image", "file" or "none", the last one followed by "..."
+    when it repeats.  (A group's subcommand that is another name for a
+    command prints that command's usage: "pocket-docker ps".)"""
+    words = usage.split()
+    words = words[len(name):] if words[:len(name)] == name else words[2:]
     kinds = []
     skip = 0  # inside a bracketed flag with its value: [--name NAME[:TAG]]
     for w in words:
@@ -366,7 +369,7 @@ def spec_line(key, h):
         if o["arg"]:
             k = value_kind(o)
             vopts += [f"{n}:{'opt-' if o['arg'] == 'optional' else ''}{k}" for n in names]
-    args = arg_kinds(h["usage"][0]) if h else []
+    args = arg_kinds(h["usage"][0], [PROG] + key.split()) if h else []
     return (f"\t{sh_quote(key)})\n\t\topts={sh_quote(' '.join(opts))}\n"
             f"\t\tvopts={sh_quote(' '.join(vopts))}\n\t\targs={sh_quote(' '.join(args))} ;;\n")
 
