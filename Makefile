@@ -77,7 +77,7 @@ demo: deps
 	$(abspath $(BIN)) run --rm --rootfs $(BUILD)/fixtures/busybox.tar.gz /bin/echo "Hello from container"
 
 check: deps
-	$(MAKE) $(BIN) unit
+	$(MAKE) $(BIN) unit docs
 	bash tests/run-all.sh
 
 # The whole suite under ASan and UBSan, built apart in $(ASAN_BUILD) (the
@@ -113,12 +113,26 @@ lint: layering
 	python3 scripts/dropped-errors.py
 	$(MAKE) format-check
 
-install: $(BIN)
+# The man pages and the bash completion, made from the built binary's own
+# --help and command table by scripts/gen-docs.py (they cannot drift from
+# it): $(DOCDIR)/man/*.1 and $(DOCDIR)/completion/pocket-docker.
+DOCDIR ?= $(BUILD)
+docs: $(DOCDIR)/docs.stamp
+
+$(DOCDIR)/docs.stamp: $(BIN) scripts/gen-docs.py
+	python3 scripts/gen-docs.py $(BIN) $(DOCDIR)
+	touch $@
+
+install: $(BIN) docs
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pocket-docker
 	ln -sfn pocket-docker $(DESTDIR)$(PREFIX)/bin/pocket-runc
+	install -D -m 0644 $(DOCDIR)/completion/pocket-docker \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/pocket-docker
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0644 $(DOCDIR)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf $(BUILD) $(BIN) $(dir $(BIN))pocket-runc
 
-.PHONY: all unit deps demo check check-asan fuzz bench format format-check layering lint install clean
+.PHONY: all unit deps demo check check-asan fuzz bench format format-check layering lint docs install clean
 -include $(OBJS:.o=.d) $(UNIT_BINS:%=%.d)

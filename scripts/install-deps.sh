@@ -10,6 +10,7 @@ PKGS=(
 	libcmocka-dev clang-format
 	busybox-static uidmap debootstrap python3 tmux passt nftables slirp4netns
 	xz-utils zstd
+	man-db groff-base bash-completion
 	docker-registry skopeo runc
 	podman conmon containerd
 	libmicrohttpd-dev chromium chromium-driver python3-selenium

@@ -130,6 +130,35 @@ static void usage(FILE *f)
 		   "  --version    print the version\n");
 }
 
+/* The top-level command that runs f, or "-": a group's subcommand is most
+ * often another name for one. */
+static const char *top_level_name(int (*f)(const struct cli_global *, int, char **))
+{
+	for (size_t i = 0; i < N_OF(commands); i++)
+		if (commands[i].run == f)
+			return commands[i].name;
+	return "-";
+}
+
+/* `pocket-docker __commands` (hidden): the command table for
+ * scripts/gen-docs.py, which makes the man pages and the bash completion from
+ * it and from each command's --help.  One line a command, tab-separated:
+ *   command NAME SUMMARY
+ *   group   NAME SUMMARY
+ *   sub     GROUP NAME TOP_LEVEL_NAME|- SUMMARY */
+static int list_commands(void)
+{
+	for (size_t i = 0; i < N_OF(commands); i++)
+		printf("command\t%s\t%s\n", commands[i].name, commands[i].summary);
+	for (size_t i = 0; i < N_OF(groups); i++) {
+		printf("group\t%s\t%s\n", groups[i].name, groups[i].summary);
+		for (size_t j = 0; j < groups[i].n; j++)
+			printf("sub\t%s\t%s\t%s\t%s\n", groups[i].name, groups[i].sub[j].name,
+			       top_level_name(groups[i].sub[j].run), groups[i].sub[j].summary);
+	}
+	return 0;
+}
+
 /* `pocket-docker GROUP SUBCOMMAND ...`: argv[0] is GROUP. */
 static int run_group(size_t gi, const struct cli_global *g, int argc, char **argv)
 {
@@ -178,6 +207,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
+	if (!strcmp(argv[i], "__commands"))
+		return list_commands();
 	for (size_t c = 0; c < N_OF(commands); c++)
 		if (!strcmp(argv[i], commands[c].name))
 			return commands[c].run(&g, argc - i, argv + i);
