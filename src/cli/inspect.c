@@ -371,7 +371,7 @@ static int inspect_main(const struct cli_global *g, const struct cli_opt *table,
 int cli_inspect(const struct cli_global *g, int argc, char **argv)
 {
 	return inspect_main(g, inspect_table, INSPECT_ANY, argc, argv,
-			    "Usage: pocket-docker inspect [OPTIONS] NAME...\n\n"
+			    "Usage: pocket-docker inspect [OPTIONS] CONTAINER|IMAGE...\n\n"
 			    "Show containers' or images' records as JSON.");
 }
 

@@ -762,7 +762,8 @@ static const struct cli_opt run_table[] = {
 	  "seconds 'stop' waits before SIGKILL when not given -t (default 5)" },
 	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER or a volume NAME:CONTAINER[:ro|rw]" },
 	{ "mount", 0, true, add_mount,
-	  "type=bind|volume|tmpfs,source=..,target=..[,readonly,bind-propagation=..,volume-opt=..]" },
+	  "a mount, KEY=VALUE pairs joined by commas: type=bind|volume|tmpfs, source, target, "
+	  "readonly, bind-propagation, volume-opt, tmpfs-size, tmpfs-mode" },
 	{ "volumes-from", 0, true, add_volumes_from, "mount the volumes of CONTAINER[:ro|rw]" },
 	{ "ulimit", 0, true, add_ulimit, "a resource limit NAME=SOFT[:HARD] (nofile, nproc, core...)" },
 	{ "oom-score-adj", 0, true, set_oom_score_adj, "the OOM killer's score adjustment (-1000 to 1000)" },
