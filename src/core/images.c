@@ -611,6 +611,21 @@ int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const 
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "image '%s' has no command: give one after the image name",
 				    c->rootfs_arg);
+	/* The image's ExposedPorts ({"80/tcp": {}}) join --expose: -P
+	 * publishes them too.  A key that is not a port is refused, as a bad
+	 * --expose is: the image is untrusted input. */
+	json_error_t jerr;
+	json_auto_t *rt = json_loads(img->rec.config ? img->rec.config : "{}", 0, &jerr);
+	json_t *exposed = rt ? json_object_get(rt, "ExposedPorts") : NULL;
+	const char *port;
+	json_t *unused;
+	json_object_foreach(json_is_object(exposed) ? exposed : NULL, port, unused)
+	{
+		if (pd_netcfg_add_expose(&c->net, port, err) < 0) {
+			pd_err_prefix(err, "image '%s': ExposedPorts", c->rootfs_arg);
+			return -1;
+		}
+	}
 	strv_free(c->argv);
 	c->argv = take_ptr(&argv);
 	free(c->image_id);

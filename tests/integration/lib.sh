@@ -290,6 +290,31 @@ copy_busybox_rootfs() {
 	cp -a "$BUSYBOX_DIR" "$1" || fail "cannot copy $BUSYBOX_DIR to $1"
 }
 
+make_save_archive() {
+	# make_save_archive OUT TAG CMD [CONFIG_JSON]: an archive in `docker
+	# save` layout with the busybox layer, RepoTags TAG (none when empty),
+	# the command `sh -c CMD`, and CONFIG_JSON's keys added to the image
+	# config's "config" object (ExposedPorts, Volumes, ...).
+	local extra=${4:-}
+	[ -n "$extra" ] || extra='{}'
+	python3 - "$1" "$BUSYBOX_TAR" "$2" "$3" "$extra" <<'EOF'
+import hashlib, io, json, sys, tarfile
+out, bb, tag, cmd, extra = sys.argv[1:6]
+layer = open(bb, "rb").read()
+config = {"Cmd": ["/bin/sh", "-c", cmd]}
+config.update(json.loads(extra))
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": config,
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+name = hashlib.sha256(cfg).hexdigest() + ".json"
+man = json.dumps([{"Config": name, "RepoTags": [tag] if tag else None, "Layers": ["l/layer.tar"]}]).encode()
+with tarfile.open(out, "w") as tf:
+    for n, data in (("manifest.json", man), (name, cfg), ("l/layer.tar", layer)):
+        ti = tarfile.TarInfo(n)
+        ti.size, ti.mtime = len(data), 0
+        tf.addfile(ti, io.BytesIO(data))
+EOF
+}
+
 manifest() {
 	# manifest DIR: a listing of DIR that changes when any file, link,
 	# owner or mode in it changes (directory mtimes ignored).

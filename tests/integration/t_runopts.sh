@@ -266,6 +266,38 @@ test_publish_all() {
 	assert_error_line
 }
 
+# An image's ExposedPorts are exposed ports too: -P publishes them; an
+# ExposedPorts key that is not a port refuses the run.
+test_publish_all_image_exposed_ports() {
+	_net_setup
+	need_cmd python3
+	make_save_archive "$T_TMP/exp.tar" "exp-$T_TAG:v1" "$HTTPD" '{"ExposedPorts": {"80/tcp": {}, "53/udp": {}}}' ||
+		fail "cannot build the image archive"
+	pd import "$T_TMP/exp.tar"
+	assert_ok
+	pd run -d -P "exp-$T_TAG:v1" sh -c "$HTTPD" "$T_TAG" 80
+	assert_ok
+	local id=$OUT hp
+	_track "$id"
+	pd port "$id"
+	assert_match "$OUT" '^80/tcp -> 0\.0\.0\.0:[0-9]+$' "-P publishes the image's 80/tcp"
+	assert_match "$OUT" '^53/udp -> 0\.0\.0\.0:[0-9]+$' "-P publishes the image's 53/udp"
+	hp=$(_host_port "$id" 80)
+	wait_http "$hp" "80-$T_TAG" || fail "-P's port $hp does not reach the container"
+	pd inspect --format '{{json .Config.ExposedPorts}}' "$id"
+	assert_out '{"53/udp":{},"80/tcp":{}}' "the image's ExposedPorts in inspect"
+	_rm_clean "$id"
+	make_save_archive "$T_TMP/bad.tar" "expbad-$T_TAG:v1" true '{"ExposedPorts": {"80/sctp": {}}}' ||
+		fail "cannot build the image archive"
+	pd import "$T_TMP/bad.tar"
+	assert_ok
+	pd run --rm -P "expbad-$T_TAG:v1"
+	assert_exit 125 "an image exposing 80/sctp"
+	assert_error_line "an image exposing 80/sctp"
+	pd rmi "exp-$T_TAG:v1" "expbad-$T_TAG:v1"
+	assert_ok
+}
+
 test_publish_free_parallel() {
 	_net_setup
 	local i

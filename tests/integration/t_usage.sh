@@ -48,25 +48,6 @@ test_hostname_validated() {
 	assert_eq Web-1.example.COM "$(printf '%s\n' "$OUT" | head -n 1)" "hostname"
 }
 
-# An archive in `docker save` layout with the busybox layer, RepoTags TAG
-# (none when empty) and the command `sh -c CMD`.
-make_save_archive() {
-	python3 - "$1" "$BUSYBOX_TAR" "$2" "$3" <<'EOF'
-import hashlib, io, json, sys, tarfile
-out, bb, tag, cmd = sys.argv[1:5]
-layer = open(bb, "rb").read()
-cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh", "-c", cmd]},
-                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
-name = hashlib.sha256(cfg).hexdigest() + ".json"
-man = json.dumps([{"Config": name, "RepoTags": [tag] if tag else None, "Layers": ["l/layer.tar"]}]).encode()
-with tarfile.open(out, "w") as tf:
-    for n, data in (("manifest.json", man), (name, cfg), ("l/layer.tar", layer)):
-        ti = tarfile.TarInfo(n)
-        ti.size, ti.mtime = len(data), 0
-        tf.addfile(ti, io.BytesIO(data))
-EOF
-}
-
 test_archive_names_escaped() {
 	need_busybox
 	allow_containers_left
