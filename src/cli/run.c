@@ -1147,7 +1147,8 @@ static int run_main(const struct cli_global *g, struct run_opts *o, int argc, ch
 		printf("%s\n", spec);
 		return 0;
 	}
-	if (write_cidfile(o, err) < 0 || pd_namespaces_resolve(root, &o->cfg, err) < 0)
+	if (write_cidfile(o, err) < 0 || pd_namespaces_resolve(root, &o->cfg, err) < 0 ||
+	    pd_volumes_make_sources(&o->cfg, root, err) < 0)
 		return -1;
 	if (o->create) {
 		if (pd_container_create(&o->cfg, root, err) < 0)

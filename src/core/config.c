@@ -27,6 +27,7 @@
 #include "linux/caps.h"
 #include "linux/pty.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -271,8 +272,15 @@ int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid volume '%s': nocopy is for volumes, not paths", spec);
 	char real[PATH_MAX];
-	if (!realpath(s, real))
-		return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", s);
+	if (!realpath(s, real)) {
+		/* As Docker's -v: a missing host path is made, as a directory,
+		 * by `run` (pd_volumes_make_sources), after every check; a
+		 * parse has no side effects. */
+		if (errno != ENOENT || strstr(s, "/../") || str_has_suffix(s, "/.."))
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", s);
+		v.create = true;
+		snprintf(real, sizeof(real), "%s", s);
+	}
 	*out = v;
 	out->src = xstrdup(real);
 	out->dest = xstrdup(dest);
@@ -409,14 +417,21 @@ static int mount_from_fields(const char *spec, struct mount_fields *f, struct pd
 	if (f->prop && (!volume_mode_word(f->prop, &vol) || vol.propagation == PD_PROP_DEFAULT))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid --mount '%s': unknown bind-propagation '%s'", spec, f->prop);
-	/* The -v parser's rules (destination, name, a bind source that
-	 * exists: neither -v nor Docker's --mount creates a missing one),
-	 * then the fields only --mount has. */
+	/* The -v parser's rules (destination, name), then the fields only
+	 * --mount has.  A missing bind source, which -v makes, is an error
+	 * here, as in Docker. */
 	_cleanup_free_ char *v =
 	    xasprintf("%s:%s:%s", f->src ? f->src : "anonymous", f->dest, f->readonly ? "ro" : "rw");
 	enum pd_propagation prop = vol.propagation;
 	if (pd_volume_parse(v, &vol, err) < 0) {
 		pd_err_prefix(err, "--mount '%s'", spec);
+		return -1;
+	}
+	if (vol.create) {
+		pd_fail_kind(err, PD_ERR_USAGE, ENOENT, "invalid --mount '%s': bind source path '%s'", spec,
+			     vol.src);
+		free(vol.src);
+		free(vol.dest);
 		return -1;
 	}
 	if (!bind && !f->src) {
@@ -594,6 +609,18 @@ int pd_volumes_check_state_root(const struct pd_config *c, const char *state_roo
 			continue;
 		const char *src = c->mounts[i].bind.src;
 		struct stat sst;
+		if (c->mounts[i].bind.create && stat(src, &sst) < 0 && errno == ENOENT) {
+			/* To be made: where its nearest existing directory is. */
+			_cleanup_free_ char *near = real_existing(src);
+			if (!near)
+				return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", src);
+			if (root_exists && is_path_or_ancestor(near, rst.st_dev, rst.st_ino))
+				return pd_fail_kind(err, PD_ERR_USAGE, 0,
+						    "volume source '%s' is inside the state root '%s': a "
+						    "container must not reach the runtime's state",
+						    src, root);
+			continue;
+		}
 		if (stat(src, &sst) < 0)
 			return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", src);
 		/* Through such a volume a container could rewrite state.db (the
@@ -615,6 +642,29 @@ int pd_volumes_check_state_root(const struct pd_config *c, const char *state_roo
 					    src, root);
 	}
 	return 0;
+}
+
+int pd_volumes_make_sources(struct pd_config *c, const char *state_root, struct pd_err **err)
+{
+	bool any = false;
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		struct pd_volume *v = &c->mounts[i].bind;
+		if (c->mounts[i].type != PD_MOUNT_BIND || !v->create)
+			continue;
+		if (pd_mkdir_p(v->src, 0755, err) < 0) {
+			pd_err_prefix(err, "make volume source '%s'", v->src);
+			return -1;
+		}
+		char real[PATH_MAX];
+		if (!realpath(v->src, real))
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", v->src);
+		free(v->src);
+		v->src = xstrdup(real);
+		v->create = false;
+		any = true;
+	}
+	/* Made now: checked again as an existing source is. */
+	return any ? pd_volumes_check_state_root(c, state_root, err) : 0;
 }
 
 static ssize_t env_find(char *const *env, const char *key, size_t klen)

@@ -360,6 +360,10 @@ void pd_config_add_device(struct pd_config *c, const struct pd_device *d);
  * symlinks and bind-mount aliases count.  `state_root` is the path the
  * runtime will use (pd_state_root_path); it need not exist yet. */
 int pd_volumes_check_state_root(const struct pd_config *c, const char *state_root, struct pd_err **err);
+/* Make the missing host paths of -v volumes (directories, mode 0755, as
+ * the caller: Docker's -v; --mount never makes one), then check them as
+ * pd_volumes_check_state_root does.  After every other check of a run. */
+int pd_volumes_make_sources(struct pd_config *c, const char *state_root, struct pd_err **err);
 
 /* A container path given by the user: absolute, no ".." component. */
 int pd_check_container_path(const char *what, const char *path, struct pd_err **err);

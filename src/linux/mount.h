@@ -36,6 +36,7 @@ struct pd_volume {
 	bool anonymous;	     /* a volume made for this container (image Volumes, --mount without source) */
 	bool nocopy;	     /* a new volume is not seeded from the image (volume-nocopy, :nocopy) */
 	bool prepared;	     /* src is the volume's data directory (set at start, never stored) */
+	bool create;	     /* -v's host path is missing: `run` makes it (Docker's -v; never --mount) */
 	char **opts;	     /* --mount volume-opt KEY=VALUE: a new volume's options (NULL: none) */
 	enum pd_propagation propagation;
 };

@@ -54,13 +54,29 @@ test_volume_destination_created() {
 	assert_absent "$BUSYBOX_DIR/deep" "volume destination created in the source directory:"
 }
 
+# As Docker's -v: a missing host path is made (a directory, as the caller)
+# once every check has passed; --mount's missing bind source is an error,
+# and a path that would be made inside the state root is refused with
+# nothing made.
 test_volume_missing_source() {
 	need_busybox
-	pd run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/no-such-dir-$T_TAG:/data" /bin/true
-	assert_exit 125 "-v with a missing source"
-	assert_error_line "missing volume source"
-	assert_contains "$ERR" "no-such-dir-$T_TAG" "error names the source"
-	assert_absent "$T_TMP/no-such-dir-$T_TAG" "missing volume source was created:"
+	local src=$T_TMP/no-such-dir-$T_TAG/deep
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "$src:/data" /bin/sh -c 'echo made >/data/f'
+	assert_ok "-v with a missing source"
+	[ -d "$src" ] || fail "-v did not make its missing source"
+	assert_eq "root root 755" "$(stat -c '%U %G %a' "$src")" "the made source's owner and mode"
+	assert_file_content "$src/f" made "written through the made source"
+	pd run --rm --rootfs "$BUSYBOX_DIR" --mount "type=bind,source=$T_TMP/nope-$T_TAG,target=/d" /bin/true
+	assert_exit 125 "--mount with a missing bind source"
+	assert_error_line "--mount with a missing bind source"
+	assert_absent "$T_TMP/nope-$T_TAG" "--mount's missing source was made:"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "$T_ROOT/containers/x-$T_TAG:/d" /bin/true
+	assert_exit 125 "-v making a path inside the state root"
+	assert_error_line "-v making a path inside the state root"
+	assert_absent "$T_ROOT/containers/x-$T_TAG" "a source inside the state root was made:"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v "$T_TMP/bad-$T_TAG:/d" --memory nonsense /bin/true
+	assert_exit 125 "a refused run"
+	assert_absent "$T_TMP/bad-$T_TAG" "a refused run made its -v source:"
 }
 
 test_volume_bad_specs() {

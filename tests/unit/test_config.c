@@ -672,11 +672,20 @@ static void test_volume_specs(void **state)
 	free(v.dest);
 	assert_int_equal(pd_volume_parse("/dev:/host-dev:ro", &v, &e), 0);
 	assert_true(v.readonly);
+	assert_false(v.create);
+	free(v.src);
+	free(v.dest);
+	/* A missing host path: to be made by `run` (Docker's -v); the parse
+	 * itself makes nothing. */
+	assert_int_equal(pd_volume_parse("/nonexistent-pd-test/x:/x", &v, &e), 0);
+	assert_true(v.create);
+	assert_string_equal(v.src, "/nonexistent-pd-test/x");
+	assert_int_equal(access("/nonexistent-pd-test", F_OK), -1);
 	free(v.src);
 	free(v.dest);
 	static const char *const bad[] = {
 		"/dev",		 ":/x",	   "/dev:",	   "/dev:/x:rx",
-		"/dev:relative", "/dev:/", "/dev:/a/../b", "/nonexistent:/x",
+		"/dev:relative", "/dev:/", "/dev:/a/../b", "/nonexistent/../x:/x",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		pd_err_freep(&e);
