@@ -112,7 +112,8 @@ static const struct cli_opt commit_table[] = {
 	  "apply a Dockerfile instruction (CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME WORKDIR)" },
 	{ "message", 'm', true, commit_message, "commit message" },
 	{ "author", 'a', true, commit_author, "author (\"Name <email>\")" },
-	{ "pause", 'p', CLI_ARG_OPTIONAL, commit_pause, "pause a running container while committing (default true)" },
+	{ "pause", 'p', CLI_ARG_OPTIONAL, commit_pause,
+	  "pause a running container while committing (default true)" },
 	{ "help", 0, false, commit_help, "show this help" },
 	{ 0 },
 };
@@ -256,7 +257,8 @@ int cli_export(const struct cli_global *g, int argc, char **argv)
 	return code;
 }
 
-static int save_main(const struct cli_global *g, struct out_opts *o, int argc, char **argv, struct pd_err **err)
+static int save_main(const struct cli_global *g, struct out_opts *o, int argc, char **argv,
+		     struct pd_err **err)
 {
 	_cleanup_strv_ char **pos = NULL;
 	if (out_parse(o, argc, argv, &pos,
@@ -327,7 +329,8 @@ static const struct cli_opt load_table[] = {
 	{ 0 },
 };
 
-static int load_main(const struct cli_global *g, struct load_opts *o, int argc, char **argv, struct pd_err **err)
+static int load_main(const struct cli_global *g, struct load_opts *o, int argc, char **argv,
+		     struct pd_err **err)
 {
 	int i = 1;
 	if (cli_parse(load_table, o, argc, argv, &i, err) < 0)
@@ -404,7 +407,8 @@ static int history_format(void *o, const char *a, struct pd_err **err)
 static const struct cli_opt history_table[] = {
 	{ "quiet", 'q', false, history_quiet, "print only image ids" },
 	{ "no-trunc", 0, false, history_no_trunc, "don't truncate output" },
-	{ "human", 'H', CLI_ARG_OPTIONAL, history_human, "sizes and dates in human-readable form (default true)" },
+	{ "human", 'H', CLI_ARG_OPTIONAL, history_human,
+	  "sizes and dates in human-readable form (default true)" },
 	{ "format", 0, true, history_format, "a Go template ('{{.ID}} {{.CreatedBy}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
 	{ 0 },
@@ -458,17 +462,18 @@ static int history_print(const struct cli_flags *f, const struct pd_history *v, 
 		}
 		return 0;
 	}
-	const char *format = f->format ? f->format
-				       : "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+	const char *format =
+	    f->format ? f->format
+		      : "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
 	struct pd_tmpl_list l;
 	if (cli_tmpl_init(&l, format, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (cli_tmpl_add(&l, history_row(&v[i], f, now), err) < 0)
 			return -1;
-	json_t *head = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED",
-				 "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment",
-				 "COMMENT");
+	json_t *head =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt",
+		      "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT");
 	return cli_tmpl_print(&l, head, err);
 }
 

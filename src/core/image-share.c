@@ -130,7 +130,9 @@ static bool is_tarball_image(const struct pd_image_rec *r)
 static int layer_diff_id(const char *root, const struct pd_layer_rec *l, char out[PD_DIGEST_LEN + 1],
 			 struct pd_err **err)
 {
-	if (l->diff_id && pd_digest_valid(l->diff_id)) {
+	/* A rootfs tarball's layer is recorded with its own digest as its
+	 * diff_id, which it is only when it is not compressed: compute it. */
+	if (l->diff_id && pd_digest_valid(l->diff_id) && strcmp(l->diff_id, l->digest)) {
 		snprintf(out, PD_DIGEST_LEN + 1, "%s", l->diff_id);
 		return 0;
 	}
@@ -197,7 +199,8 @@ static void env_set(json_t *env, const char *kv)
 	size_t klen = strcspn(kv, "=");
 	size_t i;
 	json_t *v;
-	json_array_foreach (env, i, v) {
+	json_array_foreach(env, i, v)
+	{
 		const char *s = json_string_value(v);
 		if (s && !strncmp(s, kv, klen) && s[klen] == '=') {
 			json_array_set_new(env, i, json_string(kv));
@@ -262,8 +265,7 @@ static json_t *command_arg(const char *arg, struct pd_err **err)
 		size_t i;
 		json_t *v;
 		bool ok = json_is_array(a);
-		json_array_foreach (a, i, v)
-			ok = ok && json_is_string(v);
+		json_array_foreach(a, i, v) ok = ok && json_is_string(v);
 		if (ok)
 			return a;
 		if (a)
@@ -335,7 +337,8 @@ static int ports_or_volumes(json_t *rt, const char *key, const char *arg, struct
 			_cleanup_free_ char *num = xstrndup(v, strcspn(v, "/"));
 			const char *proto = strchr(v, '/');
 			if (pd_parse_uint(num, 65535, &port, err) < 0 || port == 0 ||
-			    (proto && strcmp(proto, "/tcp") && strcmp(proto, "/udp") && strcmp(proto, "/sctp"))) {
+			    (proto && strcmp(proto, "/tcp") && strcmp(proto, "/udp") &&
+			     strcmp(proto, "/sctp"))) {
 				if (arr)
 					json_decref(arr);
 				pd_err_freep(err);
@@ -383,9 +386,12 @@ static int apply_change(json_t *rt, const char *change, struct pd_err **err)
 	if (!strcmp(key, "LABEL"))
 		return key_values(arg, NULL, member_object(rt, "Labels"), err);
 	if (!strcmp(key, "WORKDIR") || !strcmp(key, "USER") || !strcmp(key, "STOPSIGNAL")) {
-		const char *field = !strcmp(key, "WORKDIR") ? "WorkingDir" : !strcmp(key, "USER") ? "User" : "StopSignal";
+		const char *field = !strcmp(key, "WORKDIR") ? "WorkingDir"
+				    : !strcmp(key, "USER")  ? "User"
+							    : "StopSignal";
 		if (!strcmp(key, "WORKDIR") && *arg != '/')
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "change '%s': WORKDIR must be absolute", change);
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "change '%s': WORKDIR must be absolute",
+					    change);
 		json_object_set_new(rt, field, json_string(arg));
 		return 0;
 	}
@@ -522,9 +528,9 @@ static void add_layer(struct commit *c, const char *digest, const char *diff_id,
 	c->layers = xrealloc(c->layers, (c->n_layers + 1) * sizeof(*c->layers));
 	c->digests = xrealloc(c->digests, (c->n_layers + 1) * sizeof(*c->digests));
 	snprintf(c->digests[c->n_layers], PD_DIGEST_LEN + 1, "%s", digest);
-	c->layers[c->n_layers] = (struct pd_layer_rec){
-		.digest = c->digests[c->n_layers], .diff_id = xstrdup(diff_id), .size = size
-	};
+	c->layers[c->n_layers] = (struct pd_layer_rec){ .digest = c->digests[c->n_layers],
+							.diff_id = xstrdup(diff_id),
+							.size = size };
 	c->n_layers++;
 	/* The digests array moved: point every record at its new place. */
 	for (size_t i = 0; i < c->n_layers; i++)
@@ -560,8 +566,8 @@ static int commit_base(struct commit *c, struct pd_err **err)
 	_cleanup_free_ char *created = rfc3339(now_ns());
 	_cleanup_free_ char *by = xasprintf("rootfs %s", c->cfg.rootfs_arg ? c->cfg.rootfs_arg : "");
 	c->config = json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "created", created,
-			      "architecture", pd_host_arch(), "os", "linux", "config", "rootfs", "type", "layers",
-			      "diff_ids", diff_id, "history", "created", created, "created_by", by);
+			      "architecture", pd_host_arch(), "os", "linux", "config", "rootfs", "type",
+			      "layers", "diff_ids", diff_id, "history", "created", created, "created_by", by);
 	return 0;
 }
 
@@ -680,11 +686,12 @@ int pd_container_commit(const char *root, const struct pd_commit_opts *o, char *
 	if (pd_container_lookup(root, o->ref, &c.rec, err) < 0 || pd_record_config(&c.rec, &c.cfg, err) < 0)
 		return -1;
 	if (c.rec.state == PD_STATE_CREATING || c.rec.state == PD_STATE_RESTARTING)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container %s is starting: try again once it runs", o->ref);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container %s is starting: try again once it runs",
+				    o->ref);
 	_cleanup_free_ char *upper = xasprintf("%s/containers/%s/upper", root, c.rec.id);
 	if (!pd_is_dir(upper))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s has no file system (it never started)",
-				    c.rec.id);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s has no file system (it never started)", c.rec.id);
 	/* Held until the image is recorded: no rmi deletes its base. */
 	_cleanup_close_ int lock = pd_images_lock(root, false, err);
 	if (lock < 0)
@@ -764,7 +771,8 @@ int pd_image_history(const char *root, const char *name, struct pd_history **out
 		json_t *h = nh ? json_array_get(hist, i) : NULL;
 		struct pd_history *l = &v[lines - 1 - i];
 		bool empty = json_is_true(json_object_get(h, "empty_layer"));
-		l->created_ns = h ? parse_created(json_string_value(json_object_get(h, "created"))) : img.rec.created_ns;
+		l->created_ns =
+		    h ? parse_created(json_string_value(json_object_get(h, "created"))) : img.rec.created_ns;
 		l->created_by = xstrdup(json_string_value(json_object_get(h, "created_by")) ?: "");
 		l->comment = xstrdup(json_string_value(json_object_get(h, "comment")) ?: "");
 		if (!empty && layer < img.rec.n_layers)
@@ -810,8 +818,8 @@ static int save_layer(struct save *sv, const struct pd_layer_rec *l, const char 
 	if (pd_layer_uncompress(blob, fd, got, err) < 0)
 		return -1;
 	if (strcmp(got, diff_id))
-		return pd_fail(err, 0, "layer %.19s: its tar is %.19s, not the config's %.19s", l->digest, got,
-			       diff_id);
+		return pd_fail(err, 0, "layer %.19s: its tar is %.19s, not the config's %.19s", l->digest,
+			       got, diff_id);
 	_cleanup_free_ char *ver = xasprintf("%s/VERSION", hex);
 	return write_at(sv->dirfd, ver, "1.0", 3, err);
 }
@@ -833,7 +841,8 @@ static int save_one(struct save *sv, const char *name, struct pd_err **err)
 	pd_sha256_final(&sha, hex);
 	_cleanup_free_ char *cfgname = xasprintf("%s.json", hex);
 	struct stat st;
-	if (fstatat(sv->dirfd, cfgname, &st, 0) < 0 && write_at(sv->dirfd, cfgname, body, strlen(body), err) < 0)
+	if (fstatat(sv->dirfd, cfgname, &st, 0) < 0 &&
+	    write_at(sv->dirfd, cfgname, body, strlen(body), err) < 0)
 		return -1;
 	json_t *ids = json_object_get(json_object_get(j, "rootfs"), "diff_ids");
 	json_t *layers = json_array();
@@ -842,7 +851,8 @@ static int save_one(struct save *sv, const char *name, struct pd_err **err)
 	for (size_t i = 0; i < img.rec.n_layers; i++) {
 		const char *d = json_string_value(json_array_get(ids, i));
 		if (!d || !pd_digest_valid(d))
-			return pd_fail(err, 0, "image %.19s: its config has no diff_id for layer %zu", img.rec.id, i);
+			return pd_fail(err, 0, "image %.19s: its config has no diff_id for layer %zu",
+				       img.rec.id, i);
 		if (save_layer(sv, &img.rec.layers[i], d, err) < 0)
 			return -1;
 		json_array_append_new(layers, json_sprintf("%s/layer.tar", d + 7));

@@ -15,12 +15,12 @@
 int pd_image_tag(const char *root, const char *source, const char *target, struct pd_err **err);
 
 struct pd_commit_opts {
-	const char *ref;	   /* the container */
-	const char *name;	   /* "REPO[:TAG]", or NULL: an image without a name */
-	const char *comment;	   /* -m, or NULL */
-	const char *author;	   /* -a, or NULL */
-	char *const *changes;	   /* -c: Dockerfile instructions (NULL-terminated; may be NULL) */
-	bool no_pause;		   /* --pause=false: read a running container's layer as it is */
+	const char *ref;      /* the container */
+	const char *name;     /* "REPO[:TAG]", or NULL: an image without a name */
+	const char *comment;  /* -m, or NULL */
+	const char *author;   /* -a, or NULL */
+	char *const *changes; /* -c: Dockerfile instructions (NULL-terminated; may be NULL) */
+	bool no_pause;	      /* --pause=false: read a running container's layer as it is */
 };
 
 /* Make an image of container `o->ref`: its image's layers (or its --rootfs
@@ -47,11 +47,11 @@ int pd_container_export(const char *root, const char *ref, int fd, struct pd_err
 
 /* One line of `history`, newest first. */
 struct pd_history {
-	char *id;	  /* the image's id on the top line, NULL on the others ("<missing>") */
+	char *id;	    /* the image's id on the top line, NULL on the others ("<missing>") */
 	int64_t created_ns; /* 0 when unknown */
 	char *created_by;
 	char *comment;
-	uint64_t size;	  /* the layer's stored size; 0 for an empty_layer step */
+	uint64_t size; /* the layer's stored size; 0 for an empty_layer step */
 };
 int pd_image_history(const char *root, const char *name, struct pd_history **out, size_t *n,
 		     struct pd_err **err);

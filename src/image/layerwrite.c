@@ -305,7 +305,8 @@ static int add_entry(struct lw *w, int fd, const char *dir, const char *base, un
 	if (S_ISSOCK(st.st_mode))
 		return 0; /* tar has no sockets */
 	if (w->o->upper && is_whiteout(fd, &st)) {
-		_cleanup_free_ char *wh = *dir ? xasprintf("%s/.wh.%s", dir, base) : xasprintf(".wh.%s", base);
+		_cleanup_free_ char *wh =
+		    *dir ? xasprintf("%s/.wh.%s", dir, base) : xasprintf(".wh.%s", base);
 		return write_marker(w, wh, &st, err);
 	}
 	struct archive_entry *e = w->e;
@@ -343,7 +344,8 @@ static int add_entry(struct lw *w, int fd, const char *dir, const char *base, un
 		return write_header(w, name, err);
 	}
 	if (!S_ISDIR(st.st_mode))
-		return pd_fail(err, 0, "'%s': a file of unknown type (0%o)", name, (unsigned)(st.st_mode & S_IFMT));
+		return pd_fail(err, 0, "'%s': a file of unknown type (0%o)", name,
+			       (unsigned)(st.st_mode & S_IFMT));
 	if (write_header(w, name, err) < 0)
 		return -1;
 	if (w->o->upper && has_overlay_xattr(fd, "opaque", "y")) {
