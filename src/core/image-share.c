@@ -411,6 +411,20 @@ int pd_commit_change_check(const char *change, struct pd_err **err)
 	return apply_change(rt, change, err);
 }
 
+char *pd_commit_apply_changes(const char *runtime_json, char *const *changes, struct pd_err **err)
+{
+	_cleanup_json_ json_t *rt = runtime_json ? json_loads(runtime_json, 0, NULL) : json_object();
+	if (!json_is_object(rt))
+		return pd_fail(err, 0, "the runtime config is not a JSON object"), NULL;
+	for (size_t i = 0; changes && changes[i]; i++)
+		if (apply_change(rt, changes[i], err) < 0)
+			return NULL;
+	char *out = json_dumps(rt, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!out)
+		abort();
+	return out;
+}
+
 /* ------------------------------------------------------------------ */
 /* commit: the layer. */
 

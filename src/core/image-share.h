@@ -38,6 +38,14 @@ int pd_container_commit(const char *root, const struct pd_commit_opts *o, char *
 /* Check one -c instruction without applying it (for the CLI's early
  * usage error). */
 int pd_commit_change_check(const char *change, struct pd_err **err);
+/* Apply `changes` (NULL-terminated) to an image's runtime config (the
+ * "config" object as JSON; NULL: empty) as commit does: CMD and
+ * ENTRYPOINT (a JSON array, or a shell form run by /bin/sh -c), ENV and
+ * LABEL (KEY=VALUE words, or KEY VALUE), EXPOSE (PORT[/PROTO], tcp when
+ * not given), VOLUME, WORKDIR (absolute), USER, STOPSIGNAL.  The result
+ * is compact JSON with sorted keys (caller frees); a bad change is
+ * PD_ERR_USAGE. */
+char *pd_commit_apply_changes(const char *runtime_json, char *const *changes, struct pd_err **err);
 
 /* Write container `ref`'s merged file system as a tar to `fd` (see
  * pd_container_copy: a running container through /proc/PID/root, not
