@@ -43,6 +43,12 @@ static const struct command commands[] = {
 	{ "images", cli_images, "List images" },
 	{ "rmi", cli_rmi, "Remove images" },
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
+	{ "tag", cli_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+	{ "commit", cli_commit, "Create a new image from a container's changes" },
+	{ "export", cli_export, "Export a container's filesystem as a tar archive" },
+	{ "history", cli_history, "Show the history of an image" },
+	{ "save", cli_save, "Save images to a tar archive (docker-archive)" },
+	{ "load", cli_load, "Load an image from a docker-archive or oci-archive" },
 	{ "events", cli_events, "Show events: containers' lifecycle, images' pulls and removals" },
 	{ "ui", cli_ui, "Serve a web dashboard on a local port" },
 	{ "version", cli_version, "Show the version" },
@@ -53,8 +59,10 @@ static const struct command container_commands[] = {
 	{ "attach", cli_attach, "Attach to a running container" },
 	{ "create", cli_create, "Create a new container" },
 	{ "cp", cli_cp, "Copy files/folders between a container and the local filesystem" },
+	{ "commit", cli_commit, "Create a new image from a container's changes" },
 	{ "diff", cli_diff, "Inspect changes to files or directories on a container's filesystem" },
 	{ "exec", cli_exec, "Run a command in a running container" },
+	{ "export", cli_export, "Export a container's filesystem as a tar archive" },
 	{ "inspect", cli_inspect, "Show containers' records as JSON" },
 	{ "kill", cli_kill, "Send a signal to containers" },
 	{ "logs", cli_logs, "Show a container's output" },
@@ -79,13 +87,18 @@ static const struct command container_commands[] = {
 };
 
 static const struct command image_commands[] = {
+	{ "history", cli_history, "Show the history of an image" },
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
 	{ "inspect", cli_image_inspect, "Show images' records as JSON" },
+	{ "load", cli_load, "Load an image from a docker-archive or oci-archive" },
 	{ "ls", cli_images, "List images" },
 	{ "list", cli_images, "List images" },
+	{ "prune", cli_image_prune, "Remove unused images" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
 	{ "rm", cli_rmi, "Remove images" },
 	{ "remove", cli_rmi, "Remove images" },
+	{ "save", cli_save, "Save images to a tar archive (docker-archive)" },
+	{ "tag", cli_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 };
 
 static const struct command system_commands[] = {

@@ -151,3 +151,11 @@ int cli_update(const struct cli_global *g, int argc, char **argv);
 int cli_events(const struct cli_global *g, int argc, char **argv);
 /* `volume SUB ...` (volume.c): argv[0] is SUB (create, ls, inspect, rm, prune). */
 int cli_volume(const struct cli_global *g, int argc, char **argv);
+/* imgshare.c */
+int cli_tag(const struct cli_global *g, int argc, char **argv);
+int cli_commit(const struct cli_global *g, int argc, char **argv);
+int cli_export(const struct cli_global *g, int argc, char **argv);
+int cli_history(const struct cli_global *g, int argc, char **argv);
+int cli_save(const struct cli_global *g, int argc, char **argv);
+int cli_load(const struct cli_global *g, int argc, char **argv);
+int cli_image_prune(const struct cli_global *g, int argc, char **argv);

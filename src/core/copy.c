@@ -419,12 +419,14 @@ static int pick_error(struct pd_err **mine, struct pd_err **theirs, struct pd_er
 
 /* The source side: the tar of `s` under `top` (contents only when NULL)
  * into `datafd`. */
-static int write_source(const struct source *s, const char *top, int datafd, uint64_t *bytes,
+static int write_source(const struct source *s, const char *top, int datafd, bool one_fs, uint64_t *bytes,
 			struct pd_err **err)
 {
 	struct pd_tar_writer *w = pd_tar_writer_new(datafd, err);
 	if (!w)
 		return -1;
+	if (one_fs)
+		pd_tar_writer_one_fs(w);
 	int ret = pd_tar_writer_add(w, s->fd, top ? top : "", !top, err);
 	*bytes = pd_tar_writer_bytes(w);
 	if (pd_tar_writer_close(w, ret < 0 ? pd_err_ignore(cleanup) : err) < 0)
@@ -453,7 +455,7 @@ static int child_out(const struct job *j, int rootfd, struct pd_err **err)
 		ret = -1;
 	uint64_t bytes = 0;
 	if (ret == 0)
-		ret = write_source(&s, m.contents ? NULL : m.text, j->data, &bytes, err);
+		ret = write_source(&s, m.contents ? NULL : m.text, j->data, j->o->one_fs, &bytes, err);
 	source_close(&s);
 	close(j->data);
 	m = (struct cp_msg){ .type = MSG_DONE, .bytes = bytes };
@@ -569,7 +571,7 @@ static int parent_out(const struct pd_copy_opts *o, int ctl, pid_t pid, int data
 		return pd_fail(err, errno, "cp: send");
 	_cleanup_err_ struct pd_err *mine = NULL, *theirs = NULL;
 	if (stream)
-		copy_fd(data, 1, bytes, "cp: stdout", &mine);
+		copy_fd(data, o->stream_fd > 0 ? o->stream_fd : 1, bytes, "cp: stdout", &mine);
 	else
 		extract(data, dirfd, o->archive, false, bytes, &mine);
 	/* Unblock a child still writing: it fails with EPIPE and ends. */
@@ -604,7 +606,7 @@ static int parent_in(const struct pd_copy_opts *o, int ctl, pid_t pid, int data_
 		if (stream)
 			copy_fd(0, data, &written, "cp: stdin", &mine);
 		else
-			write_source(&s, m.contents ? NULL : m.text, data, &written, &mine);
+			write_source(&s, m.contents ? NULL : m.text, data, false, &written, &mine);
 	}
 	source_close(&s);
 	closep(&data);

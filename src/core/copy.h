@@ -37,6 +37,8 @@ struct pd_copy_opts {
 	bool to_container;	    /* host_path -> container_path; else the reverse */
 	bool archive;		    /* -a: keep the files' uid/gid */
 	bool follow;		    /* -L: follow a symlink given as the source */
+	int stream_fd;		    /* host_path "-" out: the stream goes here (0: stdout) */
+	bool one_fs;		    /* out: a directory on another mount is archived empty */
 };
 
 /* Copy as `docker cp` does (its rules for a trailing "/" and "/.", a file

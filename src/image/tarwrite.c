@@ -103,6 +103,8 @@ struct pd_tar_writer {
 	uint64_t bytes;
 	struct link_seen *links; /* open addressing, size a power of two */
 	size_t nlinks, caplinks;
+	bool one_fs, has_dev; /* pd_tar_writer_one_fs; the first entry's device is known */
+	dev_t dev;
 	char buf[64 * 1024];
 };
 
@@ -301,14 +303,26 @@ static int add_entry(struct pd_tar_writer *w, int fd, const char *name, unsigned
 			       (unsigned)(st.st_mode & S_IFMT));
 	if (write_header(w, name, err) < 0)
 		return -1;
+	if (w->one_fs && st.st_dev != w->dev)
+		return 0;
 	return add_children(w, fd, name, depth, err);
 }
 
 int pd_tar_writer_add(struct pd_tar_writer *w, int fd, const char *name, bool contents, struct pd_err **err)
 {
+	struct stat st;
+	if (w->one_fs && !w->has_dev && fstat(fd, &st) == 0) {
+		w->dev = st.st_dev;
+		w->has_dev = true;
+	}
 	if (!contents)
 		return add_entry(w, fd, name, 0, err);
 	return add_children(w, fd, "", 0, err);
+}
+
+void pd_tar_writer_one_fs(struct pd_tar_writer *w)
+{
+	w->one_fs = true;
 }
 
 uint64_t pd_tar_writer_bytes(const struct pd_tar_writer *w)

@@ -30,6 +30,11 @@ struct pd_tar_writer *pd_tar_writer_new(int fd, struct pd_err **err);
  * tree deeper than 512 directories, and on a write error. */
 int pd_tar_writer_add(struct pd_tar_writer *w, int fd, const char *name, bool contents, struct pd_err **err);
 
+/* From now on, a directory on another file system than the first entry
+ * added (a mount point: /proc, a volume) is archived without what it
+ * holds, as `export` of a running container's root wants. */
+void pd_tar_writer_one_fs(struct pd_tar_writer *w);
+
 /* Bytes of file data archived so far. */
 uint64_t pd_tar_writer_bytes(const struct pd_tar_writer *w);
 

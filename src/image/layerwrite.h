@@ -1,0 +1,49 @@
+/* Writing image layers: a container's overlay upper directory (or a plain
+ * root filesystem directory) as an OCI layer (a gzip-compressed tar), and
+ * reading a stored layer's uncompressed tar back (its diff_id, and the
+ * layer tars of `save`).
+ *
+ * The tree written may be hostile (a container's files): as in
+ * tarwrite.h, nothing is looked up by a path string; every entry is held
+ * by an O_PATH | O_NOFOLLOW descriptor opened relative to its parent's,
+ * and a regular file is read by reopening the held inode.  libarchive is
+ * opened on first use (util/dl.h). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image/blobs.h"
+#include "util/error.h"
+
+struct pd_layer_write_opts {
+	/* The tree is an overlay upper directory: whiteouts (a 0:0 character
+	 * device, or an empty file with the xattr trusted.overlay.whiteout
+	 * or user.overlay.whiteout) become ".wh.NAME" entries, and an opaque
+	 * directory (trusted.overlay.opaque or user.overlay.opaque "y") gets
+	 * a ".wh..wh..opq" entry. */
+	bool upper;
+	/* Top-level paths ("etc/hosts") left out: the files the runtime
+	 * writes into every container.  NULL-terminated; may be NULL. */
+	const char *const *skip;
+	/* Owners as the container sees them, for a tree owned by a rootless
+	 * container's ids: host `uid` is 0 and [sub_uid, sub_uid+count) is
+	 * 1..count (the same for gids).  All zero: owners as they are. */
+	uid_t uid, sub_uid;
+	unsigned long sub_uid_count;
+	gid_t gid, sub_gid;
+	unsigned long sub_gid_count;
+};
+
+/* Write the layer of the directory held by `dirfd` (any kind of
+ * descriptor of it) to `outfd` as a gzip-compressed pax tar, entries
+ * named relative to it ("etc/passwd").  diff_id receives "sha256:" and
+ * the digest of the uncompressed tar.  Fails on the first entry that
+ * cannot be read, naming it. */
+int pd_layer_write_dir(int dirfd, int outfd, const struct pd_layer_write_opts *o,
+		       char diff_id[PD_DIGEST_LEN + 1], struct pd_err **err);
+
+/* Read the file `path` (a tar, compressed in any way libarchive reads),
+ * write its uncompressed bytes to `outfd` (when >= 0), and put "sha256:"
+ * and their digest in diff_id. */
+int pd_layer_uncompress(const char *path, int outfd, char diff_id[PD_DIGEST_LEN + 1], struct pd_err **err);
