@@ -40,6 +40,9 @@ static const struct command commands[] = {
 	{ "inspect", cli_inspect, "Show containers' or images' records as JSON" },
 	{ "prune", cli_prune, "Remove exited containers and crash leftovers" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
+	{ "push", cli_push, "Push an image to a registry" },
+	{ "login", cli_login, "Log in to a registry" },
+	{ "logout", cli_logout, "Log out from a registry" },
 	{ "images", cli_images, "List images" },
 	{ "rmi", cli_rmi, "Remove images" },
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
@@ -83,6 +86,7 @@ static const struct command image_commands[] = {
 	{ "ls", cli_images, "List images" },
 	{ "list", cli_images, "List images" },
 	{ "pull", cli_pull, "Pull an image from a registry, or a rootfs tarball from a URL" },
+	{ "push", cli_push, "Push an image to a registry" },
 	{ "rm", cli_rmi, "Remove images" },
 	{ "remove", cli_rmi, "Remove images" },
 };
