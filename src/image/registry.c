@@ -99,8 +99,14 @@ static char *credentials(const struct pd_registry *r)
 static char *token_scopes(const struct pd_registry *r, const struct pd_challenge *c)
 {
 	_cleanup_strv_ char **v = NULL;
-	if (c->scope)
-		strv_push(&v, c->scope);
+	/* A challenge names several scopes separated by spaces (a mount's
+	 * target and source): each is a scope parameter of its own. */
+	for (const char *p = c->scope; p && *p;) {
+		size_t n = strcspn(p, " ");
+		if (n)
+			strv_push_take(&v, xstrndup(p, n));
+		p += n + strspn(p + n, " ");
+	}
 	if (r->ref.path && *r->ref.path)
 		strv_push_take(&v,
 			       xasprintf("repository:%s:%s", r->ref.path, r->push ? "pull,push" : "pull"));

@@ -8,12 +8,18 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REG_PID=""
+REALM_PID=""
 
 _stop_registry() {
 	if [ -n "$REG_PID" ]; then
 		kill "$REG_PID" 2>/dev/null
 		wait "$REG_PID" 2>/dev/null
 		REG_PID=""
+	fi
+	if [ -n "$REALM_PID" ]; then
+		kill "$REALM_PID" 2>/dev/null
+		wait "$REALM_PID" 2>/dev/null
+		REALM_PID=""
 	fi
 }
 trap _stop_registry EXIT
@@ -27,9 +33,10 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_registry [auth]: docker-registry on 127.0.0.1:$REG_PORT logging
-# every request to $REG_DIR/log; with "auth", htpasswd basic auth for user
-# "pd", password "s3cret-$T_TAG".
+# start_registry [auth | token PORT]: docker-registry on 127.0.0.1:$REG_PORT
+# logging every request to $REG_DIR/log; with "auth", htpasswd basic auth
+# for user "pd", password "s3cret-$T_TAG"; with "token", bearer tokens from
+# the realm on PORT (start_realm), signed with $REG_DIR/key.pem.
 start_registry() {
 	need_cmd docker-registry skopeo curl
 	REG_PORT=$(free_port)
@@ -40,6 +47,8 @@ start_registry() {
 		/usr/bin/python3 -W ignore -c 'import crypt, sys; print("pd:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
 			"s3cret-$T_TAG" >"$REG_DIR/htpasswd" || skip "cannot make a bcrypt htpasswd"
 		auth="auth: {htpasswd: {realm: pd-test, path: $REG_DIR/htpasswd}}"
+	elif [ "${1:-}" = token ]; then
+		auth="auth: {token: {realm: 'http://127.0.0.1:$2/token', service: pd-test, issuer: pd-test, rootcertbundle: $REG_DIR/cert.pem}}"
 	fi
 	cat >"$REG_DIR/config.yml" <<EOC
 version: 0.1
@@ -63,6 +72,68 @@ EOC
 	done
 	curl -s -o /dev/null "http://127.0.0.1:$REG_PORT/" || fail "the registry did not start: $(tail -5 "$REG_DIR/log")"
 	REG=127.0.0.1:$REG_PORT
+}
+
+# start_realm: a token realm on 127.0.0.1:$REALM_PORT that grants an RS256
+# token for the scopes asked to user "pd" with password "s3cret-$T_TAG"
+# (basic auth) and answers 401 to anyone else; each request's scopes are
+# logged, one line each, to $T_TMP/realm.log.  Its key and certificate are
+# made in $T_TMP/registry for start_registry token.
+start_realm() {
+	need_cmd openssl
+	REALM_PORT=$(free_port)
+	mkdir -p "$T_TMP/registry"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_TMP/registry/key.pem" -out "$T_TMP/registry/cert.pem" \
+		-days 1 -subj /CN=pd-test >/dev/null 2>&1 || skip "openssl cannot make a certificate"
+	cat >"$T_TMP/realm.py" <<'PYEOF'
+import base64, http.server, json, subprocess, sys, time, urllib.parse
+port, keydir, password, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+def signed_token(scopes):
+    der = subprocess.run(["openssl", "x509", "-in", keydir + "/cert.pem", "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    head = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
+    access = []
+    for s in scopes:
+        kind, name, actions = s.split(":")
+        access.append({"type": kind, "name": name, "actions": actions.split(",")})
+    now = int(time.time())
+    claims = {"iss": "pd-test", "sub": "pd", "aud": "pd-test", "exp": now + 600, "nbf": now - 60,
+              "iat": now, "jti": str(now), "access": access}
+    msg = b64(json.dumps(head).encode()) + "." + b64(json.dumps(claims).encode())
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", keydir + "/key.pem"], input=msg.encode(),
+                         capture_output=True, check=True).stdout
+    return msg + "." + b64(sig)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        want = "Basic " + base64.b64encode(("pd:" + password).encode()).decode()
+        if self.headers.get("Authorization") != want:
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        scopes = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query).get("scope", [])
+        with open(log, "a") as f:
+            f.write(" ".join(scopes) + "\n")
+        body = json.dumps({"token": signed_token(scopes)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PYEOF
+	python3 "$T_TMP/realm.py" "$REALM_PORT" "$T_TMP/registry" "s3cret-$T_TAG" "$T_TMP/realm.log" &
+	REALM_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$REALM_PORT/" && return 0
+		sleep 0.1
+	done
+	fail "the token realm did not start"
 }
 
 # The sha256 of a file, as "sha256:HEX".
@@ -236,6 +307,32 @@ test_login_push_logout() {
 	pd logout "$REG"
 	assert_ok "second logout"
 	assert_out "Not logged in to $REG" "second logout"
+}
+
+test_token_auth_login_push_mount() {
+	need_busybox
+	start_realm
+	start_registry token "$REALM_PORT"
+	pd_stdin "wrong-$T_TAG" login -u pd --password-stdin "$REG"
+	assert_exit 1 "login refused by the realm"
+	assert_error_line "login refused by the realm"
+	assert_absent "$DOCKER_CONFIG/config.json" "config after a failed login"
+	pd_stdin "s3cret-$T_TAG" login -u pd --password-stdin "$REG"
+	assert_ok "login through the token realm"
+	pd import --name "$REG/pd/first:v1" "$BUSYBOX_TAR"
+	pd push "$REG/pd/first:v1"
+	assert_ok "push with a bearer token"
+	assert_contains "$OUT" "Pushed" "push with a bearer token"
+	grep -q "repository:pd/first:pull,push" "$T_TMP/realm.log" ||
+		fail "no token was asked for pull and push: $(cat "$T_TMP/realm.log")"
+	pd import --name "$REG/pd/second:v1" "$BUSYBOX_TAR"
+	pd push "$REG/pd/second:v1"
+	assert_ok "second push with a bearer token"
+	assert_contains "$OUT" "Mounted from pd/first" "a mount with a bearer token"
+	grep "repository:pd/second:pull,push" "$T_TMP/realm.log" | grep -q "repository:pd/first:pull" ||
+		fail "the mount's token did not ask to pull the source: $(cat "$T_TMP/realm.log")"
+	skopeo inspect --tls-verify=false --creds "pd:s3cret-$T_TAG" "docker://$REG/pd/second:v1" >"$T_TMP/inspect.json" 2>&1 ||
+		fail "skopeo inspect: $(cat "$T_TMP/inspect.json")"
 }
 
 test_login_refuses_password_flag() {
