@@ -87,7 +87,6 @@ void pd_http_resp_free(struct pd_http_resp *r)
 	free(r->www_authenticate);
 	free(r->docker_content_digest);
 	free(r->location);
-	free(r->range);
 	*r = (struct pd_http_resp){ 0 };
 }
 
@@ -108,7 +107,7 @@ char *pd_url_redact(const char *url)
  * Continue) starts the set over. */
 struct headers {
 	char *content_type, *www_authenticate, *digest, *etag, *last_modified, *content_range;
-	char *location, *range;
+	char *location;
 };
 
 static void headers_clear(struct headers *h)
@@ -120,7 +119,6 @@ static void headers_clear(struct headers *h)
 	free(h->last_modified);
 	free(h->content_range);
 	free(h->location);
-	free(h->range);
 	*h = (struct headers){ 0 };
 }
 
@@ -149,7 +147,6 @@ static void header_line(struct headers *h, const char *line, size_t len)
 		{ "last-modified:", offsetof(struct headers, last_modified) },
 		{ "content-range:", offsetof(struct headers, content_range) },
 		{ "location:", offsetof(struct headers, location) },
-		{ "range:", offsetof(struct headers, range) },
 	};
 	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
 		headers_clear(h);
@@ -318,7 +315,6 @@ int pd_http_get(const struct pd_http_req *req, size_t max_body, struct pd_http_r
 	resp->www_authenticate = take_ptr(&hd.www_authenticate);
 	resp->docker_content_digest = take_ptr(&hd.digest);
 	resp->location = take_ptr(&hd.location);
-	resp->range = take_ptr(&hd.range);
 	headers_clear(&hd);
 	return 0;
 }

@@ -44,7 +44,6 @@ struct pd_http_resp {
 	char *www_authenticate;
 	char *docker_content_digest;
 	char *location;		 /* a method's answer (uploads) */
-	char *range;		 /* "0-N" of an upload so far */
 	uint64_t content_length; /* 0 when unknown */
 };
 void pd_http_resp_free(struct pd_http_resp *r);

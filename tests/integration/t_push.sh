@@ -189,6 +189,11 @@ test_push_and_read_back() {
 	assert_ok "pull of what was pushed"
 	_pd_exec /dev/null "$PD" --root "$root2" run --rm "$REG/pd/bb:v1" /bin/echo round-trip
 	assert_out round-trip "run what was pushed and pulled back"
+	# The pulled image (a config blob now) pushes back as the same manifest.
+	_pd_exec /dev/null "$PD" --root "$root2" push "$REG/pd/bb:v1"
+	assert_ok "push of a pulled image"
+	assert_contains "$OUT" "${layer:7:12}: Layer already exists" "push of a pulled image"
+	assert_eq "$digest" "$(pushed_digest)" "a pulled image pushes back as the same manifest"
 	# A second push sends nothing again.
 	pd push "$REG/pd/bb:v1"
 	assert_ok "second push"
