@@ -40,6 +40,10 @@ int cli_run(const struct cli_global *g, int argc, char **argv);
 int cli_create(const struct cli_global *g, int argc, char **argv);
 int cli_start(const struct cli_global *g, int argc, char **argv);
 int cli_restart(const struct cli_global *g, int argc, char **argv);
+/* push.c */
+int cli_push(const struct cli_global *g, int argc, char **argv);
+int cli_login(const struct cli_global *g, int argc, char **argv);
+int cli_logout(const struct cli_global *g, int argc, char **argv);
 /* The whole command line when invoked as `pocket-runc` (runc.c): runc's
  * global flags and commands; returns the exit code. */
 int cli_runc(int argc, char **argv);

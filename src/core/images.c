@@ -20,6 +20,7 @@
  * inside the layer), and layer directories are named by the digest of the
  * bytes we hold. */
 #include "core/images.h"
+#include "core/auth.h"
 #include "core/events.h"
 
 #include <errno.h>
@@ -305,6 +306,14 @@ static int pull_registry(const char *root, const char *what, const struct pd_pul
 	struct pd_pull_opts with_auth = *o;
 	if (!o->username && o->authfile) {
 		if (pd_registry_read_authfile(o->authfile, ref.domain, &user, &password, err) < 0)
+			return -1;
+		with_auth.username = user;
+		with_auth.password = password;
+		o = &with_auth;
+	} else if (!o->username) {
+		/* Stored by `login` (core/auth.h), if any. */
+		int has = pd_auth_lookup(ref.domain, &user, &password, err);
+		if (has < 0)
 			return -1;
 		with_auth.username = user;
 		with_auth.password = password;

@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/store-images.h"
+#include "image/blobs.h"
 #include "image/manifest.h"
 #include "util/error.h"
 
@@ -107,3 +108,34 @@ char *pd_image_tarball_rootfs(const char *root, const char *tarball, bool rootle
  * image stacks any more are deleted with their blobs.  Each step done is
  * appended to *report ("Untagged: ...", "Deleted: ..."), on failure too. */
 int pd_image_remove(const char *root, const char *name, bool force, char ***report, struct pd_err **err);
+
+/* What a push did with one blob (image-push.c); the first call, before
+ * any blob, has digest NULL and names the repository. */
+enum pd_push_outcome { PD_PUSHED_ALREADY, PD_PUSHED_MOUNTED, PD_PUSHED_UPLOADED };
+struct pd_push_step {
+	const char *repo;   /* "127.0.0.1:5000/team/app" */
+	const char *digest; /* NULL in the first call */
+	bool config;	    /* the image config, not a layer */
+	enum pd_push_outcome outcome;
+	const char *mounted; /* the repository it was mounted from */
+};
+
+struct pd_push_opts {
+	bool insecure;	      /* plain http to a registry not on loopback */
+	const char *username; /* NULL: the stored credentials (core/auth.h), if any */
+	const char *password;
+	uint64_t chunk; /* blobs larger than this go in chunks of this size; 0: never */
+	/* Called (when not NULL) after each blob; may print, must not fail. */
+	void (*step)(const struct pd_push_step *s, void *data);
+	void *step_data;
+};
+
+/* Push the local image named `name` (REGISTRY/REPO[:TAG]) to the
+ * repository its name says: every layer and the config the registry lacks
+ * (mounted from another repository of that registry when the image has a
+ * name there), then a manifest, written here (Docker schema 2 for gzip
+ * layers, OCI otherwise).  An image from a rootfs tarball gets a config
+ * made from its record.  `digest` receives the manifest's, *size its
+ * length, *tag_out (caller frees) the tag pushed. */
+int pd_image_push(const char *root, const char *name, const struct pd_push_opts *o, char **tag_out,
+		  char digest[PD_DIGEST_LEN + 1], uint64_t *size, struct pd_err **err);

@@ -86,6 +86,7 @@ void pd_http_resp_free(struct pd_http_resp *r)
 	free(r->content_type);
 	free(r->www_authenticate);
 	free(r->docker_content_digest);
+	free(r->location);
 	*r = (struct pd_http_resp){ 0 };
 }
 
@@ -106,6 +107,7 @@ char *pd_url_redact(const char *url)
  * Continue) starts the set over. */
 struct headers {
 	char *content_type, *www_authenticate, *digest, *etag, *last_modified, *content_range;
+	char *location;
 };
 
 static void headers_clear(struct headers *h)
@@ -116,6 +118,7 @@ static void headers_clear(struct headers *h)
 	free(h->etag);
 	free(h->last_modified);
 	free(h->content_range);
+	free(h->location);
 	*h = (struct headers){ 0 };
 }
 
@@ -143,6 +146,7 @@ static void header_line(struct headers *h, const char *line, size_t len)
 		{ "etag:", offsetof(struct headers, etag) },
 		{ "last-modified:", offsetof(struct headers, last_modified) },
 		{ "content-range:", offsetof(struct headers, content_range) },
+		{ "location:", offsetof(struct headers, location) },
 	};
 	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
 		headers_clear(h);
@@ -185,6 +189,19 @@ static struct curl_slist *setup_easy(CURL *h, const struct pd_http_req *req, str
 	sym_curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
 	if (req->head)
 		sym_curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (req->method) {
+		/* An upload's answer (201, 202) names the next URL in Location:
+		 * the caller reads it, curl must not go there itself. */
+		sym_curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+		sym_curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		/* Every method is sent as an upload of a known size (0 for
+		 * none); curl then sends Content-Length and the method asked. */
+		sym_curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+		sym_curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+				     (curl_off_t)(req->body ? req->body->len : 0));
+		list = sym_curl_slist_append(list, "Expect:");
+		sym_curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+	}
 	if (req->userpwd) {
 		sym_curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
 		sym_curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -216,6 +233,39 @@ static size_t on_mem_body(char *buf, size_t size, size_t n, void *data)
 	return len;
 }
 
+/* A request body, read from memory or with pread. */
+struct body_reader {
+	const struct pd_http_body *b;
+	uint64_t pos;
+	int error; /* errno of a failed read */
+};
+
+static size_t on_read_body(char *buf, size_t size, size_t n, void *data)
+{
+	struct body_reader *r = data;
+	if (!r->b)
+		return 0;
+	uint64_t left = r->b->len - r->pos;
+	size_t want = size * n < left ? size * n : (size_t)left;
+	if (want == 0)
+		return 0;
+	if (r->b->mem) {
+		memcpy(buf, (const char *)r->b->mem + r->pos, want);
+		r->pos += want;
+		return want;
+	}
+	ssize_t got;
+	do
+		got = pread(r->b->fd, buf, want, (off_t)(r->b->off + r->pos));
+	while (got < 0 && errno == EINTR);
+	if (got <= 0) {
+		r->error = got < 0 ? errno : EIO;
+		return CURL_READFUNC_ABORT;
+	}
+	r->pos += (uint64_t)got;
+	return (size_t)got;
+}
+
 static void curl_cleanupp(CURL **h)
 {
 	if (*h)
@@ -239,11 +289,18 @@ int pd_http_get(const struct pd_http_req *req, size_t max_body, struct pd_http_r
 	sym_curl_easy_setopt(h, CURLOPT_WRITEDATA, &m);
 	sym_curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	sym_curl_easy_setopt(h, CURLOPT_HEADERDATA, &hd);
+	struct body_reader br = { .b = req->body };
+	if (req->method) {
+		sym_curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read_body);
+		sym_curl_easy_setopt(h, CURLOPT_READDATA, &br);
+	}
 	CURLcode rc = sym_curl_easy_perform(h);
 	sym_curl_slist_free_all(list);
 	if (rc != CURLE_OK) {
 		free(m.p);
 		headers_clear(&hd);
+		if (br.error)
+			return pd_fail(err, br.error, "'%s': read the body to send", shown);
 		if (m.overflow)
 			return pd_fail(err, 0, "'%s': response larger than %zu bytes", shown, max_body);
 		return pd_fail(err, 0, "'%s': %s", shown, sym_curl_easy_strerror(rc));
@@ -257,6 +314,7 @@ int pd_http_get(const struct pd_http_req *req, size_t max_body, struct pd_http_r
 	resp->content_type = take_ptr(&hd.content_type);
 	resp->www_authenticate = take_ptr(&hd.www_authenticate);
 	resp->docker_content_digest = take_ptr(&hd.digest);
+	resp->location = take_ptr(&hd.location);
 	headers_clear(&hd);
 	return 0;
 }

@@ -15,11 +15,23 @@
 #include "util/error.h"
 #include "util/sha256.h"
 
+/* A request body (push): `len` bytes from memory, or from `fd` at `off`
+ * (read with pread; the fd is the caller's). */
+struct pd_http_body {
+	const void *mem;
+	int fd; /* used when mem is NULL */
+	uint64_t off, len;
+};
+
 struct pd_http_req {
 	const char *url;
 	char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
 	const char *userpwd;  /* "user:password" for basic auth, or NULL */
 	bool head;	      /* HEAD instead of GET */
+	/* "POST", "PUT", "PATCH" (pd_http_get only): redirects are not
+	 * followed, the Location header is handed back.  NULL: GET or HEAD. */
+	const char *method;
+	const struct pd_http_body *body; /* may be NULL: an empty body */
 };
 
 /* The final response (after redirects).  Strings are owned; NULL when the
@@ -31,6 +43,7 @@ struct pd_http_resp {
 	char *content_type;
 	char *www_authenticate;
 	char *docker_content_digest;
+	char *location;		 /* a method's answer (uploads) */
 	uint64_t content_length; /* 0 when unknown */
 };
 void pd_http_resp_free(struct pd_http_resp *r);

@@ -54,6 +54,7 @@ void pd_registry_close(struct pd_registry *r)
 	free_secret(r->password);
 	free_secret(r->userpwd);
 	free_secret(r->headers[0]);
+	free(r->mount_from);
 	*r = (struct pd_registry){ 0 };
 }
 
@@ -92,15 +93,45 @@ static char *credentials(const struct pd_registry *r)
 	return r->username ? xasprintf("%s:%s", r->username, r->password ? r->password : "") : NULL;
 }
 
+/* The scopes a token is asked for: the challenge's, this repository's
+ * (pull, or pull and push), and the mount source's (pull).  None for a
+ * login's ping (no repository). */
+static char *token_scopes(const struct pd_registry *r, const struct pd_challenge *c)
+{
+	_cleanup_strv_ char **v = NULL;
+	/* A challenge names several scopes separated by spaces (a mount's
+	 * target and source): each is a scope parameter of its own. */
+	for (const char *p = c->scope; p && *p;) {
+		size_t n = strcspn(p, " ");
+		if (n)
+			strv_push_take(&v, xstrndup(p, n));
+		p += n + strspn(p + n, " ");
+	}
+	if (r->ref.path && *r->ref.path)
+		strv_push_take(&v,
+			       xasprintf("repository:%s:%s", r->ref.path, r->push ? "pull,push" : "pull"));
+	if (r->mount_from)
+		strv_push_take(&v, xasprintf("repository:%s:pull", r->mount_from));
+	_cleanup_strv_ char **params = NULL;
+	for (size_t i = 0; v && v[i]; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < i; k++)
+			dup = dup || !strcmp(v[k], v[i]);
+		if (!dup) {
+			_cleanup_free_ char *e = url_escape(v[i]);
+			strv_push_take(&params, xasprintf("&scope=%s", e));
+		}
+	}
+	return params ? strv_join(params, "") : xstrdup("");
+}
+
 /* Answer a Bearer challenge: ask the realm for a token. */
 static int get_token(struct pd_registry *r, const struct pd_challenge *c, struct pd_err **err)
 {
-	_cleanup_free_ char *scope =
-	    c->scope ? xstrdup(c->scope) : xasprintf("repository:%s:pull", r->ref.path);
-	_cleanup_free_ char *escope = url_escape(scope);
+	_cleanup_free_ char *scopes = token_scopes(r, c);
 	_cleanup_free_ char *eservice = url_escape(c->service ? c->service : "");
-	_cleanup_free_ char *url = xasprintf("%s%sservice=%s&scope=%s", c->realm,
-					     strchr(c->realm, '?') ? "&" : "?", eservice, escope);
+	_cleanup_free_ char *url =
+	    xasprintf("%s%sservice=%s%s", c->realm, strchr(c->realm, '?') ? "&" : "?", eservice, scopes);
 	char *creds = credentials(r);
 	struct pd_http_req req = { .url = url, .userpwd = creds };
 	struct pd_http_resp resp;
@@ -138,18 +169,19 @@ static int get_token(struct pd_registry *r, const struct pd_challenge *c, struct
 	return ret;
 }
 
-/* GET with the current auth; on a 401, answer the challenge once and retry. */
-static int get_authed(struct pd_registry *r, const char *url, char *const *extra, size_t max,
-		      struct pd_http_resp *resp, struct pd_err **err)
+int pd_registry_send(struct pd_registry *r, const struct pd_http_req *in, size_t max,
+		     struct pd_http_resp *resp, struct pd_err **err)
 {
 	for (int attempt = 0;; attempt++) {
-		char *hdrs[4] = { 0 };
+		char *hdrs[6] = { 0 };
 		size_t n = 0;
 		if (r->headers[0])
 			hdrs[n++] = r->headers[0];
-		for (size_t i = 0; extra && extra[i] && n < 3; i++)
-			hdrs[n++] = extra[i];
-		struct pd_http_req req = { .url = url, .headers = hdrs, .userpwd = r->userpwd };
+		for (size_t i = 0; in->headers && in->headers[i] && n < 5; i++)
+			hdrs[n++] = in->headers[i];
+		struct pd_http_req req = *in;
+		req.headers = hdrs;
+		req.userpwd = r->userpwd;
 		if (pd_http_get(&req, max, resp, err) < 0)
 			return -1;
 		if (resp->status != 401)
@@ -157,8 +189,7 @@ static int get_authed(struct pd_registry *r, const char *url, char *const *extra
 		if (attempt) {
 			pd_http_resp_free(resp);
 			return pd_fail(err, 0, "%s: authentication failed%s", r->ref.domain,
-				       r->username ? " (check the credentials)"
-						   : " (log in with --username)");
+				       r->username ? " (check the credentials)" : " (log in first)");
 		}
 		struct pd_challenge c;
 		int rc = resp->www_authenticate ? pd_challenge_parse(resp->www_authenticate, &c, err)
@@ -172,8 +203,8 @@ static int get_authed(struct pd_registry *r, const char *url, char *const *extra
 			rc = get_token(r, &c, err);
 		} else if (!r->username) {
 			rc = pd_fail(err, 0,
-				     "%s: authentication required (use --username and --password-stdin, or "
-				     "--authfile)",
+				     "%s: authentication required (use --username and --password-stdin, "
+				     "--authfile, or login)",
 				     r->ref.domain);
 		} else {
 			free_secret(r->userpwd);
@@ -183,6 +214,27 @@ static int get_authed(struct pd_registry *r, const char *url, char *const *extra
 		if (rc < 0)
 			return -1;
 	}
+}
+
+/* GET with the current auth. */
+static int get_authed(struct pd_registry *r, const char *url, char *const *extra, size_t max,
+		      struct pd_http_resp *resp, struct pd_err **err)
+{
+	struct pd_http_req req = { .url = url, .headers = extra };
+	return pd_registry_send(r, &req, max, resp, err);
+}
+
+int pd_registry_ping(struct pd_registry *r, struct pd_err **err)
+{
+	_cleanup_free_ char *url = xasprintf("%s/v2/", r->base);
+	struct pd_http_resp resp;
+	if (get_authed(r, url, NULL, TOKEN_MAX, &resp, err) < 0)
+		return -1;
+	long status = resp.status;
+	pd_http_resp_free(&resp);
+	if (status != 200)
+		return pd_fail(err, 0, "%s: the registry answered HTTP %ld", r->ref.domain, status);
+	return 0;
 }
 
 int pd_registry_manifest(struct pd_registry *r, const char *reference, char **body, size_t *len, char **ctype,

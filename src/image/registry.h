@@ -20,6 +20,8 @@ struct pd_registry {
 	char *username, *password;
 	char *userpwd;	  /* "user:password" once Basic was asked for */
 	char *headers[2]; /* "Authorization: Bearer ..." once a token was issued */
+	bool push;	  /* tokens are asked for pull and push */
+	char *mount_from; /* ...and for pull of this repository (a mount) */
 };
 
 /* Prepare a client for `ref` (copied).  Credentials may be NULL. */
@@ -33,6 +35,18 @@ void pd_registry_close(struct pd_registry *r);
  * Docker-Content-Digest.  *body and *ctype are the caller's to free. */
 int pd_registry_manifest(struct pd_registry *r, const char *reference, char **body, size_t *len, char **ctype,
 			 char digest[PD_DIGEST_LEN + 1], struct pd_err **err);
+
+/* Send `req` (its headers are extra ones, at most 4) with the client's
+ * auth: on a 401, answer the challenge once and send it again.  A request
+ * with a body must be able to send it twice (pd_http_body is read from
+ * the start each time).  *resp is the caller's to free; the status is not
+ * judged but for a second 401, which is an error. */
+int pd_registry_send(struct pd_registry *r, const struct pd_http_req *req, size_t max,
+		     struct pd_http_resp *resp, struct pd_err **err);
+
+/* Check the credentials against the registry: GET /v2/ answered 200 (after
+ * the token or basic challenge).  A refusal is an error saying so. */
+int pd_registry_ping(struct pd_registry *r, struct pd_err **err);
 
 /* Fill a blob request (URL owned by the caller, headers by r). */
 char *pd_registry_blob_url(const struct pd_registry *r, const char *digest);
