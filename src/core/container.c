@@ -1081,8 +1081,13 @@ int pd_container_remove(const char *root, const char *ref, bool force, bool volu
 		wait_pidfds(&m, 1, 10000);
 	}
 	pd_network_release(s, r.id, false);
-	/* The record stays while files do: `rm` can be run again. */
-	if (remove_files(root, &r, err) < 0) {
+	/* Not while `cp` works in a stopped container's files (it holds the
+	 * lock); the record stays while files do: `rm` can be run again. */
+	int lock = pd_container_lock(root, r.id, pd_err_ignore(gone));
+	int removed = remove_files(root, &r, err);
+	if (lock >= 0)
+		close(lock);
+	if (removed < 0) {
 		pd_err_prefix(err, "remove container %.12s", r.id);
 		ret = -1;
 		goto out;

@@ -498,9 +498,18 @@ static int merge_update(struct pd_config *c, const struct pd_update *u, struct p
 	return 0;
 }
 
-/* Write the update's limits to a running container's cgroup. */
-static int update_group(const struct pd_record *r, const struct pd_update *u, struct pd_err **err)
+/* Write the update's limits to a running container's cgroup.  Memory and
+ * memory+swap go together, merged with the container's own (`merged`):
+ * `--memory` alone must keep the memory+swap limit the container has, as
+ * the record does. */
+static int update_group(const struct pd_record *r, const struct pd_update *u, const struct pd_limits *merged,
+			struct pd_err **err)
 {
+	struct pd_limits w = u->limits;
+	if (w.memory || w.memory_swap) {
+		w.memory = merged->memory;
+		w.memory_swap = merged->memory_swap;
+	}
 	_cleanup_err_ struct pd_err *e = NULL;
 	struct pd_cgroup *cg = pd_cg_open(r->id, pd_record_rootless(r), &e);
 	if (!cg) {
@@ -512,7 +521,7 @@ static int update_group(const struct pd_record *r, const struct pd_update *u, st
 			    r->id);
 		return pd_fail(err, e->errnum, "update container %.12s: %s", r->id, e->msg);
 	}
-	int ret = pd_cg_update(cg, &u->limits, &e);
+	int ret = pd_cg_update(cg, &w, &e);
 	pd_cg_free(cg);
 	if (ret == 0)
 		return 0;
@@ -544,7 +553,7 @@ int pd_container_update(const char *root, const char *ref, const struct pd_updat
 	/* A running (or paused) container's limits change at once; a
 	 * stopped one's at its next start, from the stored config. */
 	if (ret == 0 && has_limits && is_running(&r))
-		ret = update_group(&r, u, err);
+		ret = update_group(&r, u, &c.limits, err);
 	if (ret == 0) {
 		_cleanup_free_ char *json = pd_config_encode(&c);
 		ret = pd_store_set_config(s, r.id, json, err);

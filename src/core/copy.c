@@ -391,12 +391,15 @@ static int copy_fd(int in, int out, uint64_t *bytes, const char *what, struct pd
  * namespace) and the caller on the host.  With it the stream's owners are
  * kept where this process may set them: as root, and in the container's
  * user namespace for the ids it maps. */
-static int extract(int datafd, int dirfd, bool keep, bool in_userns, uint64_t *bytes, struct pd_err **err)
+static int extract(int datafd, int dirfd, bool keep, bool in_userns, bool to_host, uint64_t *bytes,
+		   struct pd_err **err)
 {
 	struct pd_extract_opts o = {
 		.rootless = !keep || in_userns || geteuid() != 0,
 		.keep_owners = keep && in_userns,
 		.keep_dirs = true,
+		/* Onto the host without -a: no set-id program appears there. */
+		.drop_setid = to_host && !keep,
 	};
 	struct pd_extract_result res;
 	int ret = pd_archive_extract_fd(datafd, "the copied stream", dirfd, &o, &res, err);
@@ -488,7 +491,7 @@ static int child_in(const struct job *j, int rootfd, struct cp_msg *src, struct 
 	if (msg_send(j->ctl, &m) < 0)
 		return pd_fail(err, errno, "cp: send");
 	uint64_t bytes = 0;
-	if (extract(j->data, dirfd, j->o->archive, j->in_userns, &bytes, err) < 0)
+	if (extract(j->data, dirfd, j->o->archive, j->in_userns, false, &bytes, err) < 0)
 		return -1;
 	m = (struct cp_msg){ .type = MSG_DONE, .bytes = bytes };
 	if (msg_send(j->ctl, &m) < 0)
@@ -573,7 +576,7 @@ static int parent_out(const struct pd_copy_opts *o, int ctl, pid_t pid, int data
 	if (stream)
 		copy_fd(data, o->stream_fd > 0 ? o->stream_fd : 1, bytes, "cp: stdout", &mine);
 	else
-		extract(data, dirfd, o->archive, false, bytes, &mine);
+		extract(data, dirfd, o->archive, false, true, bytes, &mine);
 	/* Unblock a child still writing: it fails with EPIPE and ends. */
 	closep(&data);
 	if (msg_recv(ctl, MSG_DONE, &m, &theirs) == 0 && stream)

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "core/attach.h"
+#include "core/container.h"
 #include "core/events.h"
 #include "core/health.h"
 #include "core/judge.h"
@@ -944,7 +945,15 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 	const char *id = m->a->cfg->id;
 	finish_cgroup(m); /* a restart: the group of the run before */
 	m->oom = false;
-	if (start_container(m, failure) < 0) {
+	/* A restart mounts the upper layer again: under the container's lock,
+	 * which `cp` holds while it works in the container's files (a copy
+	 * into the run that just ended must not share the upper layer with
+	 * this one).  The first start's CLI took it to claim the record. */
+	int lock = first ? -1 : pd_container_lock(m->a->root, id, pd_err_ignore(optional));
+	int started = start_container(m, failure);
+	if (lock >= 0)
+		close(lock);
+	if (started < 0) {
 		if (m->pid > 0)
 			waitpid(m->pid, NULL, 0);
 		finish_cgroup(m);
@@ -1097,10 +1106,12 @@ void monitor_main(struct monitor_args *a)
 		trash = pd_container_hide_dir(a->root, a->dir, a->cfg->rootless);
 		pd_log_remove(a->root, id);
 		/* Opened here if the start failed before its store step (a
-		 * child that died before GO): the record must go all the same. */
-		pd_event_container_exit(m.store, id, exit_code, m.oom);
-		if (store(&m, pd_err_ignore(unreportable)))
+		 * child that died before GO): the record must go all the same,
+		 * its end recorded first. */
+		if (store(&m, pd_err_ignore(unreportable))) {
+			pd_event_container_exit(m.store, id, exit_code, m.oom);
 			pd_store_delete(m.store, id, pd_err_ignore(unreportable));
+		}
 	}
 	int32_t code = exit_code;
 	if (started && m.report && a->report_fd >= 0) {

@@ -158,6 +158,7 @@ struct extract {
 	bool keep_owners;
 	bool layer;
 	bool keep_dirs;
+	mode_t perm_mask; /* 07777, or 01777 with drop_setid */
 	uint64_t max_bytes;
 	uint64_t max_entries;
 	struct pd_extract_result *res;
@@ -350,7 +351,7 @@ static int apply_meta_fd(struct extract *x, int fd, struct archive_entry *e, str
 	if (chown_wanted(x) &&
 	    chown_failed(x, fchown(fd, (uid_t)sym_archive_entry_uid(e), (gid_t)sym_archive_entry_gid(e))))
 		return pd_fail(err, errno, "entry '%s': set owner", x->name);
-	if (fchmod(fd, sym_archive_entry_perm(e) & 07777) < 0)
+	if (fchmod(fd, sym_archive_entry_perm(e) & x->perm_mask) < 0)
 		return pd_fail(err, errno, "entry '%s': set mode", x->name);
 	if (futimens(fd, ts) < 0)
 		return pd_fail(err, errno, "entry '%s': set times", x->name);
@@ -371,7 +372,8 @@ static int apply_meta_at(struct extract *x, int pfd, const char *leaf, struct ar
 				     (gid_t)sym_archive_entry_gid(e), AT_SYMLINK_NOFOLLOW)))
 		return pd_fail(err, errno, "entry '%s': set owner", x->name);
 	/* A symlink has no mode of its own on Linux. */
-	if (!is_link && fchmodat(pfd, leaf, sym_archive_entry_perm(e) & 07777, AT_SYMLINK_NOFOLLOW) < 0)
+	if (!is_link &&
+	    fchmodat(pfd, leaf, sym_archive_entry_perm(e) & x->perm_mask, AT_SYMLINK_NOFOLLOW) < 0)
 		return pd_fail(err, errno, "entry '%s': set mode", x->name);
 	if (utimensat(pfd, leaf, ts, AT_SYMLINK_NOFOLLOW) < 0)
 		return pd_fail(err, errno, "entry '%s': set times", x->name);
@@ -479,7 +481,7 @@ static int extract_dir(struct extract *x, int pfd, const char *leaf, const char 
 		.seq = x->n_dirs,
 		.dev = st.st_dev,
 		.ino = st.st_ino,
-		.perm = sym_archive_entry_perm(e) & 07777,
+		.perm = sym_archive_entry_perm(e) & x->perm_mask,
 		.uid = (uid_t)sym_archive_entry_uid(e),
 		.gid = (gid_t)sym_archive_entry_gid(e),
 	};
@@ -807,6 +809,7 @@ int pd_archive_extract_fd(int tarfd, const char *name, int dirfd, const struct p
 		.keep_owners = o && o->keep_owners,
 		.layer = o && o->layer,
 		.keep_dirs = o && o->keep_dirs,
+		.perm_mask = o && o->drop_setid ? 01777 : 07777,
 		.res = res,
 	};
 

@@ -25,6 +25,9 @@ struct pd_extract_opts {
 	 * entry: the extraction fails naming it (cp's rule, as Docker's;
 	 * an image layer's later entry replaces an earlier one, as in tar). */
 	bool keep_dirs;
+	/* Setuid and setgid bits are dropped (`cp` out of a container onto
+	 * the host without -a: no set-id program appears on the host). */
+	bool drop_setid;
 	/* Bytes of file data written; 0 = $POCKET_DOCKER_MAX_EXTRACT if set
 	 * (a size such as "100m"), else 8 GiB. */
 	uint64_t max_bytes;

@@ -30,7 +30,7 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-#define TAR_MAX_DEPTH 512
+#define TAR_MAX_DEPTH 256
 
 static void *archive_handle;
 static PD_DL_SYM(archive_write_new);

@@ -355,6 +355,22 @@ test_start_waits_for_cp_into_stopped_container() {
 	assert_ok
 }
 
+# Out of a container onto the host without -a, a set-id file loses its
+# set-id bits (no setuid-root program appears on the host); -a keeps them.
+test_cp_out_drops_setid_bits() {
+	need_busybox
+	pd run --name cs --rootfs "$BUSYBOX_DIR" /bin/sh -c 'cp /bin/busybox /suid; chmod 6755 /suid'
+	assert_ok
+	pd cp cs:/suid "$T_TMP/suid"
+	assert_ok
+	assert_eq 755 "$(stat -c %a "$T_TMP/suid")" "the mode copied out without -a"
+	pd cp -a cs:/suid "$T_TMP/suid-a"
+	assert_ok
+	assert_eq 6755 "$(stat -c %a "$T_TMP/suid-a")" "the mode copied out with -a"
+	pd rm cs
+	assert_ok
+}
+
 test_rootless_cp_and_diff() {
 	need_busybox
 	rootless_prepare pdtest yes

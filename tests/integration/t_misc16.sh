@@ -430,6 +430,36 @@ test_update_running_and_stopped() {
 	assert_error_line "memory above memory+swap"
 }
 
+# --memory alone keeps the memory+swap limit the container has (in the
+# cgroup as in the record); --memory-swap alone keeps its memory limit.
+test_update_memory_keeps_swap_limit() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd run -d --name sw -m 512m --memory-swap 1g --rootfs "$BUSYBOX_DIR" sleep 600
+	assert_ok
+	local id=$OUT want
+	pd update --memory 256m sw
+	assert_ok
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		want=$(((1024 - 256) * 1024 * 1024))
+		assert_eq "$want" "$(cat "$(cg_file "$id" memory memory.swap.max)")" "swap.max after --memory"
+	else
+		local memsw
+		memsw=$(cg_file "$id" memory memory.memsw.limit_in_bytes)
+		[ -r "$memsw" ] || skip "no memory+swap accounting on this host ($memsw)"
+		assert_eq 1073741824 "$(cat "$memsw")" "memsw after --memory"
+		pd update --memory-swap 800m sw
+		assert_ok
+		assert_eq 838860800 "$(cat "$memsw")" "memsw after --memory-swap"
+		assert_eq 268435456 "$(cat "$(cg_file "$id" memory memory.limit_in_bytes)")" "memory after --memory-swap"
+	fi
+	pd inspect --format '{{.HostConfig.Resources.Memory}}' sw
+	assert_out 268435456 "the record's memory"
+	pd rm -f sw
+	assert_ok
+}
+
 test_update_restart_policy_of_running() {
 	need_root
 	need_busybox
