@@ -167,7 +167,7 @@ static enum MHD_Result container_action(struct ui_req *q, const char *id, const 
 		const char *f = arg(q, "force");
 		r = pd_container_remove(q->srv->root, id, f && !strcmp(f, "1"), false, &err);
 	} else if (!strcmp(action, "start") || !strcmp(action, "restart")) {
-		char *args[] = { (char *)action, (char *)id, NULL };
+		char *args[] = { (char *)action, "--", (char *)id, NULL };
 		return run_self(q, args);
 	} else if (!strcmp(action, "exec")) {
 		return ui_exec_create(q, id);
@@ -213,7 +213,7 @@ static enum MHD_Result container_stats(struct ui_req *q, const char *id)
 /* GET /api/containers/ID: inspect's JSON, as `inspect` prints it. */
 static enum MHD_Result container_inspect(struct ui_req *q, const char *id)
 {
-	char *args[] = { "inspect", (char *)id, NULL };
+	char *args[] = { "inspect", "--", (char *)id, NULL };
 	_cleanup_free_ char *out = NULL;
 	int status = -1;
 	if (ui_run_self(q->srv, args, &out, 4 << 20, &status) < 0)
@@ -376,6 +376,10 @@ static enum MHD_Result containers_route(struct ui_req *q, const char *path, bool
 	const char *rest;
 	if (!split_id(path, id, sizeof(id), &rest))
 		return ui_send_error(q, 404, "no such path");
+	/* An id becomes a word of our own binary's command line: one
+	 * starting with '-' would be read as a flag. */
+	if (id[0] == '-')
+		return ui_send_error(q, 400, "a container name or id cannot start with '-'");
 	if (!get)
 		return container_action(q, id, rest);
 	if (!*rest)
@@ -415,6 +419,8 @@ enum MHD_Result ui_api(struct ui_req *q)
 		const char *rest;
 		if (!split_id(p + strlen("images/"), id, sizeof(id), &rest) || strcmp(rest, "rm") != 0)
 			return ui_send_error(q, 404, "no such path");
+		if (id[0] == '-')
+			return ui_send_error(q, 400, "an image reference cannot start with '-'");
 		return get ? ui_send_error(q, 405, "POST only") : image_rm(q, id);
 	}
 	if (str_has_prefix(p, "exec/"))

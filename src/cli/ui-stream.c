@@ -12,7 +12,11 @@
  * page as base64 events; keys come back by POST, and a resize is
  * TIOCSWINSZ on our master (the kernel sends the SIGWINCH).  A session
  * ends with its stream: the master is closed (a hangup for the exec) and
- * the child reaped. */
+ * the child's process group ended and the child reaped.  A session no
+ * stream has taken within SESSION_IDLE_MS (POCKET_DOCKER_UI_SESSION_IDLE_MS
+ * overrides it), or whose child exited before a stream came, is ended by
+ * a reaper thread that runs only while such sessions exist (each second),
+ * and before a new session is made. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -137,20 +141,27 @@ int ui_run_self(const struct ui_server *s, char *const *args, char **out, size_t
 	return 0;
 }
 
-/* Ask a child to end (SIGTERM, SIGKILL after 2 s) and reap it. */
-static void end_child(pid_t pid)
+/* Ask a child to end (SIGTERM, SIGKILL after 2 s) and reap it; `group`:
+ * its whole process group (a session leader of ui_spawn's pty), signalled
+ * while the child is not yet reaped, so the group id is still ours. */
+static void end_child_of(pid_t pid, bool group)
 {
 	if (pid <= 0)
 		return;
-	kill(pid, SIGTERM);
+	kill(group ? -pid : pid, SIGTERM);
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(pid, NULL, WNOHANG) != 0)
 			return;
 		struct timespec t = { 0, 10 * 1000 * 1000 };
 		nanosleep(&t, NULL);
 	}
-	kill(pid, SIGKILL);
+	kill(group ? -pid : pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+static void end_child(pid_t pid)
+{
+	end_child_of(pid, false);
 }
 
 /* --- one stream --- */
@@ -419,30 +430,58 @@ enum MHD_Result ui_stream_logs(struct ui_req *q, const char *id, bool follow, co
 					    : xstrdup("--tail=all");
 	const char *dl = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "download");
 	if (dl && !strcmp(dl, "1")) {
-		char *args[] = { "logs", "-t", (char *)id, NULL };
+		char *args[] = { "logs", "-t", "--", (char *)id, NULL };
 		return stream_child(q, STREAM_RAW, args, "text/plain; charset=utf-8", fn);
 	}
-	char *args[] = { "logs", tail_arg, follow ? "-f" : "-t", (char *)id, NULL };
+	char *args[] = { "logs", tail_arg, follow ? "-f" : "-t", "--", (char *)id, NULL };
 	return stream_child(q, STREAM_LINES, args, "text/event-stream", NULL);
 }
 
 enum MHD_Result ui_stream_pull(struct ui_req *q, const char *ref)
 {
-	char *args[] = { "pull", (char *)ref, NULL };
+	char *args[] = { "pull", "--", (char *)ref, NULL };
 	return stream_child(q, STREAM_RAW, args, "text/plain; charset=utf-8", NULL);
 }
 
 /* --- terminal sessions --- */
 
-#define SESSIONS_MAX 16
+#define SESSIONS_MAX	16
+#define SESSION_IDLE_MS 30000
 
 static struct session {
 	char sid[33]; /* "" when free */
-	pid_t pid;
+	pid_t pid;    /* the child, or 0 once reaped */
 	int master;
 	bool streaming;
+	long long created_ms; /* CLOCK_MONOTONIC */
 } sessions[SESSIONS_MAX];
 static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool reaper_running; /* under sessions_lock */
+
+static long long now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static long long session_idle_ms(void)
+{
+	const char *e = getenv("POCKET_DOCKER_UI_SESSION_IDLE_MS");
+	uint64_t v = 0;
+	if (e && pd_parse_uint(e, 24ULL * 3600 * 1000, &v, pd_err_ignore(status)) == 0)
+		return (long long)v;
+	return SESSION_IDLE_MS;
+}
+
+/* Close a session taken out of the table: a hangup for the exec, then its
+ * process group ended and the child reaped (unless reaped already). */
+static void session_close(struct session *c)
+{
+	if (c->master >= 0)
+		close(c->master);
+	end_child_of(c->pid, true);
+}
 
 static struct session *session_find(const char *sid)
 {
@@ -460,9 +499,78 @@ static void session_end(const char *sid)
 	if (s)
 		*s = (struct session){ .master = -1 };
 	pthread_mutex_unlock(&sessions_lock);
-	if (copy.master >= 0)
-		close(copy.master); /* a hangup for the exec */
-	end_child(copy.pid);
+	session_close(&copy);
+}
+
+/* Take out of the table (into `out`, at most SESSIONS_MAX) the sessions
+ * no stream took in time and those whose child exited; a session with a
+ * stream ends with it.  Under sessions_lock.  The count taken; *waiting:
+ * whether sessions without a stream are left. */
+static size_t sessions_take_stale(struct session *out, bool *waiting)
+{
+	long long now = now_ms(), idle = session_idle_ms();
+	size_t n = 0;
+	*waiting = false;
+	for (size_t i = 0; i < SESSIONS_MAX; i++) {
+		struct session *s = &sessions[i];
+		if (!s->sid[0] || s->streaming)
+			continue;
+		bool exited = s->pid > 0 && waitpid(s->pid, NULL, WNOHANG) == s->pid;
+		if (exited)
+			s->pid = 0;
+		if (exited || now - s->created_ms >= idle) {
+			out[n++] = *s;
+			*s = (struct session){ .master = -1 };
+		} else {
+			*waiting = true;
+		}
+	}
+	return n;
+}
+
+static void sessions_reap(void)
+{
+	struct session stale[SESSIONS_MAX];
+	bool waiting;
+	pthread_mutex_lock(&sessions_lock);
+	size_t n = sessions_take_stale(stale, &waiting);
+	pthread_mutex_unlock(&sessions_lock);
+	for (size_t i = 0; i < n; i++)
+		session_close(&stale[i]);
+}
+
+/* Each second while sessions wait for their stream; ends when none does
+ * (no timer runs while no terminal is pending). */
+static void *reaper(void *unused)
+{
+	for (;;) {
+		sleep_ms(1000);
+		struct session stale[SESSIONS_MAX];
+		bool waiting;
+		pthread_mutex_lock(&sessions_lock);
+		size_t n = sessions_take_stale(stale, &waiting);
+		if (!waiting)
+			reaper_running = false;
+		pthread_mutex_unlock(&sessions_lock);
+		for (size_t i = 0; i < n; i++)
+			session_close(&stale[i]);
+		if (!waiting)
+			return NULL;
+	}
+}
+
+/* Under sessions_lock: start the reaper unless it runs. */
+static void reaper_start(void)
+{
+	if (reaper_running)
+		return;
+	pthread_t t;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, reaper, NULL) == 0)
+		reaper_running = true;
+	pthread_attr_destroy(&a);
 }
 
 void ui_exec_end_all(void)
@@ -479,6 +587,19 @@ void ui_exec_end_all(void)
 
 enum MHD_Result ui_exec_create(struct ui_req *q, const char *id)
 {
+	/* The container must exist and run: else the child would fail at
+	 * once, its error the terminal's only output. */
+	struct pd_record rec;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (pd_container_lookup(q->srv->root, id, &rec, &err) < 0)
+		return ui_send_error(q, 404, "no such container");
+	bool running = rec.state == PD_STATE_RUNNING;
+	char cid[sizeof(rec.id)];
+	snprintf(cid, sizeof(cid), "%s", rec.id);
+	pd_record_free(&rec);
+	if (!running)
+		return ui_send_error(q, 409, "the container is not running");
+	sessions_reap();
 	unsigned char raw[16];
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return ui_send_error(q, 500, "no random bytes");
@@ -490,7 +611,7 @@ enum MHD_Result ui_exec_create(struct ui_req *q, const char *id)
 		cmd = "sh";
 	/* Keys no one types by chance end the exec, not ctrl-p ctrl-q (a
 	 * shell's history keys). */
-	char *args[] = { "exec", "-it", "--detach-keys=ctrl-^,ctrl-_,ctrl-^", (char *)id, (char *)cmd, NULL };
+	char *args[] = { "exec", "-it", "--detach-keys=ctrl-^,ctrl-_,ctrl-^", "--", cid, (char *)cmd, NULL };
 	pthread_mutex_lock(&sessions_lock);
 	struct session *s = NULL;
 	for (size_t i = 0; i < SESSIONS_MAX && !s; i++)
@@ -509,8 +630,9 @@ enum MHD_Result ui_exec_create(struct ui_req *q, const char *id)
 	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	ioctl(master, TIOCSWINSZ, &ws);
-	*s = (struct session){ .pid = pid, .master = master };
+	*s = (struct session){ .pid = pid, .master = master, .created_ms = now_ms() };
 	memcpy(s->sid, sid, sizeof(sid));
+	reaper_start();
 	pthread_mutex_unlock(&sessions_lock);
 	return ui_send_json(q, 200, json_pack("{s:s}", "session", sid));
 }

@@ -202,7 +202,11 @@ static enum MHD_Result token_redirect(struct ui_req *q)
 	_cleanup_free_ char *cookie =
 	    xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Strict", q->srv->cookie, q->srv->token);
 	MHD_add_response_header(r, "Set-Cookie", cookie);
-	MHD_add_response_header(r, "Location", str_has_prefix(q->url, "/api/") ? "/" : q->url);
+	/* A path of this server only: "//host/" or "/\\host/" would send
+	 * the browser to another site (an open redirect). */
+	const char *u = q->url;
+	bool own = u[0] == '/' && u[1] != '/' && u[1] != '\\' && !str_has_prefix(u, "/api/");
+	MHD_add_response_header(r, "Location", own ? u : "/");
 	return ui_send(q, 303, r);
 }
 

@@ -89,9 +89,11 @@ enum MHD_Result ui_stream_logs(struct ui_req *q, const char *id, bool follow, co
 enum MHD_Result ui_stream_stats(struct ui_req *q, const char *id);
 /* POST /api/images/pull: the pull's output as it comes (text/plain). */
 enum MHD_Result ui_stream_pull(struct ui_req *q, const char *ref);
-/* Terminals: POST /api/containers/ID/exec makes one (a session id),
- * GET /api/exec/SID/events streams its output (base64), POST
- * /api/exec/SID/input and /api/exec/SID/resize feed it. */
+/* Terminals: POST /api/containers/ID/exec makes one (a session id; 404
+ * when no such container, 409 when it does not run), GET
+ * /api/exec/SID/events streams its output (base64), POST
+ * /api/exec/SID/input and /api/exec/SID/resize feed it.  A session no
+ * stream takes within 30 s (POCKET_DOCKER_UI_SESSION_IDLE_MS) ends. */
 enum MHD_Result ui_exec_create(struct ui_req *q, const char *id);
 enum MHD_Result ui_exec_route(struct ui_req *q, const char *rest);
 /* End every terminal session (at shutdown). */

@@ -130,6 +130,124 @@ test_ui_api() {
 	ui_stop
 }
 
+test_ui_redirect_own_path() {
+	need_root
+	need_cmd curl
+	ui_start
+	trap ui_stop EXIT
+	local h
+	h=$(curl -s --path-as-is -D - -o /dev/null "$UI_BASE//evil.example/?token=$UI_TOKEN")
+	assert_match "$h" 'HTTP/1.1 303'
+	assert_match "$h" $'Location: /\r' "//HOST/ redirects to / (no open redirect)"
+	h=$(curl -s --path-as-is -D - -o /dev/null "$UI_BASE/\\evil.example/?token=$UI_TOKEN")
+	assert_match "$h" $'Location: /\r' "/\\HOST/ redirects to /"
+	h=$(curl -s --path-as-is -D - -o /dev/null "$UI_BASE/static/app.js?token=$UI_TOKEN")
+	assert_match "$h" $'Location: /static/app.js\r' "a path of ours is kept"
+	ui_stop
+}
+
+test_ui_dash_ids() {
+	need_root
+	need_cmd curl
+	ui_start
+	trap ui_stop EXIT
+	local body
+	body=$(curl -s -H "$(auth)" -X POST "$UI_BASE/api/containers/-a/start")
+	assert_contains "$body" "cannot start with '-'" "an id that would pass for a flag of start"
+	assert_eq "$(code -H "$(auth)" -X POST "$UI_BASE/api/containers/-a/start")" 400
+	assert_eq "$(code -H "$(auth)" -X POST "$UI_BASE/api/containers/--help/restart")" 400
+	body=$(curl -s -H "$(auth)" "$UI_BASE/api/containers/--help")
+	assert_contains "$body" "cannot start with '-'" "inspect --help is not run"
+	assert_eq "$(code -H "$(auth)" "$UI_BASE/api/containers/--help/logs")" 400
+	assert_eq "$(code -H "$(auth)" -X POST "$UI_BASE/api/containers/-it/exec")" 400
+	body=$(curl -s -H "$(auth)" -X POST "$UI_BASE/api/images/-f/rm")
+	assert_contains "$body" "cannot start with '-'" "an image reference"
+	body=$(curl -s -H "$(auth)" -X POST -d '{"ref":"--help"}' "$UI_BASE/api/images/pull")
+	assert_contains "$body" "give a reference" "a pull of a flag"
+	ui_stop
+}
+
+# ui_children: the pids of the ui server's children, one a line.
+ui_children() {
+	pgrep -P "$UI_PID"
+}
+
+test_ui_exec_checks() {
+	need_root
+	need_cmd curl
+	need_cmd pgrep
+	ui_start
+	trap ui_stop EXIT
+	local body
+	body=$(curl -s -w ' %{http_code}' -H "$(auth)" -X POST "$UI_BASE/api/containers/nosuch/exec")
+	assert_match "$body" 'no such container.* 404$' "exec into no container"
+	pd run --name gone --rootfs "$BUSYBOX_DIR" true
+	assert_ok
+	body=$(curl -s -w ' %{http_code}' -H "$(auth)" -X POST "$UI_BASE/api/containers/gone/exec")
+	assert_match "$body" 'not running.* 409$' "exec into an exited container"
+	sleep 0.3
+	assert_eq "$(ui_children)" "" "no child started (nor left defunct)"
+	pd rm gone
+	ui_stop
+}
+
+test_ui_exec_sessions_reaped() {
+	need_root
+	need_cmd curl
+	need_cmd pgrep
+	POCKET_DOCKER_UI_SESSION_IDLE_MS=8000 ui_start
+	trap ui_stop EXIT
+	pd run -d --name term --rootfs "$BUSYBOX_DIR" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+	assert_ok
+	local threads0 i body
+	threads0=$(ls "/proc/$UI_PID/task" | wc -l)
+	for i in $(seq 16); do
+		body=$(curl -s -H "$(auth)" -X POST "$UI_BASE/api/containers/term/exec")
+		assert_match "$body" '"session":"[0-9a-f]{32}"' "session $i"
+	done
+	body=$(curl -s -w ' %{http_code}' -H "$(auth)" -X POST "$UI_BASE/api/containers/term/exec")
+	assert_match "$body" 'too many terminals open.* 503$' "16 sessions fill the table"
+	local kids groups
+	kids=$(ui_children)
+	assert_eq "$(echo "$kids" | grep -c .)" 16 "an exec -it child per session"
+	groups=$(echo "$kids" | paste -sd,)
+	# No stream came for any: each is ended after the idle time, with
+	# no request needed.
+	i=0
+	while [ "$i" -lt 150 ] && [ -n "$(ui_children)" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	assert_eq "$(ui_children)" "" "the idle sessions' children are ended and reaped"
+	assert_eq "$(pgrep -g "$groups")" "" "nothing is left of their process groups"
+	i=0
+	while [ "$i" -lt 30 ] && [ "$(ls "/proc/$UI_PID/task" | wc -l)" -gt "$threads0" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	assert_eq "$(ls "/proc/$UI_PID/task" | wc -l)" "$threads0" "no thread runs once no session waits"
+	body=$(curl -s -H "$(auth)" -X POST "$UI_BASE/api/containers/term/exec")
+	assert_match "$body" '"session":"[0-9a-f]{32}"' "a 17th session once the idle ones are gone"
+	assert_eq "$(ui_children | grep -c .)" 1
+	# A session whose child exits (its container stopped) before any
+	# stream came is reaped without waiting for the idle time.
+	ui_stop
+	ui_start
+	body=$(curl -s -H "$(auth)" -X POST "$UI_BASE/api/containers/term/exec")
+	assert_match "$body" '"session":"[0-9a-f]{32}"'
+	assert_eq "$(ui_children | grep -c .)" 1
+	pd kill term
+	assert_ok
+	i=0
+	while [ "$i" -lt 50 ] && [ -n "$(ui_children)" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	assert_eq "$(ui_children)" "" "an exited exec child is reaped (no zombie)"
+	pd rm -f term
+	ui_stop
+}
+
 test_ui_browser() {
 	need_root
 	need_busybox
