@@ -10,12 +10,16 @@
  * moment gets a fresh directory, never one being deleted.
  *
  * Seeding: a new (empty) volume takes the image's content at its
- * destination, as Docker copies it.  The copy walks the image's layers,
- * bottom first, by file descriptors only: the destination is resolved in
- * each layer with RESOLVE_IN_ROOT, every entry below is opened with
- * O_NOFOLLOW relative to its parent, and symlinks are copied as symlinks,
- * so no link in an untrusted image leads the copy out of it.  Whiteouts
- * and opaque directories of a layer hide what the layers below gave.
+ * destination, as Docker copies it.  The destination is first resolved in
+ * the image's merged view, top layer first, as overlayfs shows it: a
+ * whiteout or a non-directory at it or above it hides the layers below,
+ * so does an opaque directory (its own layer still shows), and a link the
+ * merged view shows is followed inside the image only.  Then the layers
+ * that show there are copied, bottom first, by file descriptors only:
+ * every entry is opened with O_NOFOLLOW relative to its parent, symlinks
+ * are copied as symlinks, so no link in an untrusted image leads the copy
+ * out of it; whiteouts and opaque directories inside hide what the layers
+ * below gave.
  * Rootless with a subordinate range the copy runs in a user namespace with
  * the container's map, keeping the image's owners as the container sees
  * them; the volume's root takes the owner and mode of the image's
@@ -541,20 +545,167 @@ static int copy_dir(int sfd, int dfd, int depth, struct pd_err **err)
 	return 0;
 }
 
-/* The destination in one layer, resolved inside it: -1 when the layer
- * does not have it as a directory. */
-static int open_in_layer(const char *layer, const char *dest, struct stat *st)
+/* `path` (resolved already, no links in the merged view) in one layer
+ * that holds it as a directory or not at all: 0 with *fd = -1 when the
+ * layer does not have it.  Links are refused on the way, as a last guard. */
+static int open_in_layer(const char *layer, const char *path, int *fd, struct pd_err **err)
 {
 	_cleanup_close_ int lfd = open(layer, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (lfd < 0)
-		return -1;
-	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-	int fd = (int)syscall(SYS_openat2, lfd, dest[0] == '/' ? dest + 1 : dest, &how, sizeof(how));
-	if (fd >= 0 && fstat(fd, st) < 0) {
+		return pd_fail(err, errno, "open layer '%s'", layer);
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	*fd = (int)syscall(SYS_openat2, lfd, *path ? path : ".", &how, sizeof(how));
+	if (*fd < 0 && errno != ENOENT)
+		return pd_fail(err, errno, "open '%s' in layer '%s'", path, layer);
+	return 0;
+}
+
+/* What one layer holds at a path. */
+enum probe { PROBE_ABSENT, PROBE_HIDES, PROBE_FOUND };
+
+/* `path` ("a/b", no "." or "..") in one layer, one component at a time
+ * with O_NOFOLLOW, never leaving the layer: PROBE_ABSENT when a component
+ * is missing, PROBE_HIDES when a component is a whiteout or a parent is
+ * not a directory (either hides the path in the layers below), else
+ * PROBE_FOUND with the leaf's stat (and, for a link, its target in
+ * `link` when given).  *opaque: a directory on the way (or the leaf) is
+ * opaque, which hides the layers below as well. */
+static int probe_layer(const char *layer, const char *path, struct stat *st, bool *opaque, char *link,
+		       struct pd_err **err)
+{
+	*opaque = false;
+	_cleanup_close_ int fd = open(layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, st) < 0)
+		return pd_fail(err, errno, "open layer '%s'", layer);
+	*opaque = is_opaque(fd);
+	_cleanup_free_ char *copy = xstrdup(path);
+	char *save = NULL;
+	char *c = strtok_r(copy, "/", &save);
+	while (c) {
+		char *next = strtok_r(NULL, "/", &save);
+		if (fstatat(fd, c, st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				return PROBE_ABSENT;
+			return pd_fail(err, errno, "stat '%s' in layer '%s'", path, layer);
+		}
+		if (is_whiteout(fd, c, st))
+			return PROBE_HIDES;
+		if (!S_ISDIR(st->st_mode)) {
+			if (next)
+				return PROBE_HIDES;
+			if (S_ISLNK(st->st_mode) && link) {
+				ssize_t n = readlinkat(fd, c, link, PATH_MAX - 1);
+				if (n < 0)
+					return pd_fail(err, errno, "read link '%s' in layer '%s'", path,
+						       layer);
+				link[n] = '\0';
+			}
+			return PROBE_FOUND;
+		}
+		int sub = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			return pd_fail(err, errno, "open '%s' in layer '%s'", path, layer);
 		close(fd);
-		return -1;
+		fd = sub;
+		*opaque = *opaque || is_opaque(fd);
+		c = next;
 	}
-	return fd;
+	return PROBE_FOUND;
+}
+
+/* A path in the image's merged view, as overlayfs builds it. */
+struct merged {
+	int top;	     /* the topmost layer holding it; -1: not in the image */
+	int bottom;	     /* the lowest layer whose content shows through */
+	struct stat st;	     /* as the top layer has it */
+	char link[PATH_MAX]; /* the top layer's link target, for a link */
+};
+
+/* Walk the layers (top first) down to the first that hides `path` from
+ * the ones below: a whiteout or a non-directory at the path or above it,
+ * or an opaque directory (that layer still shows).  A directory merges
+ * with the directories below it; anything else shows alone. */
+static int merged_lookup(char *const *lowers, const char *path, struct merged *m, struct pd_err **err)
+{
+	m->top = m->bottom = -1;
+	for (int i = 0; lowers[i]; i++) {
+		struct stat st;
+		bool opaque;
+		int r = probe_layer(lowers[i], path, &st, &opaque, m->top < 0 ? m->link : NULL, err);
+		if (r < 0)
+			return -1;
+		if (r == PROBE_HIDES || (r == PROBE_ABSENT && opaque))
+			break;
+		if (r == PROBE_ABSENT)
+			continue;
+		if (m->top < 0) {
+			m->top = i;
+			m->st = st;
+		} else if (!S_ISDIR(st.st_mode)) {
+			break; /* under a directory: hidden, with all below */
+		}
+		m->bottom = i;
+		if (!S_ISDIR(st.st_mode) || opaque)
+			break;
+	}
+	return 0;
+}
+
+#define SEED_MAX_LINKS 40
+
+/* `dest` resolved in the merged image as the container sees it: each
+ * component is looked up over the layers, and a link the merged view
+ * shows is followed there, inside the image (an absolute target starts
+ * again at the image's root, ".." stops at it), so no link leads out of
+ * the layers.  *out: the resolved path ("a/b"); m: its merged lookup. */
+static int resolve_merged(char *const *lowers, const char *dest, char **out, struct merged *m,
+			  struct pd_err **err)
+{
+	_cleanup_free_ char *done = xstrdup(""), *rest = xstrdup(dest);
+	int links = 0;
+	for (;;) {
+		const char *p = rest + strspn(rest, "/");
+		if (!*p)
+			break;
+		size_t len = strcspn(p, "/");
+		_cleanup_free_ char *name = xstrndup(p, len);
+		char *tail = xstrdup(p + len);
+		free(rest);
+		rest = tail;
+		if (!strcmp(name, "."))
+			continue;
+		if (!strcmp(name, "..")) {
+			char *slash = strrchr(done, '/');
+			*(slash ? slash : done) = '\0';
+			continue;
+		}
+		_cleanup_free_ char *cand = *done ? xasprintf("%s/%s", done, name) : xstrdup(name);
+		if (merged_lookup(lowers, cand, m, err) < 0)
+			return -1;
+		if (m->top < 0)
+			return 0;
+		if (S_ISLNK(m->st.st_mode)) {
+			if (++links > SEED_MAX_LINKS)
+				return pd_fail(err, ELOOP, "resolve '%s' in the image", dest);
+			char *again = xasprintf("%s/%s", m->link, rest);
+			free(rest);
+			rest = again;
+			if (m->link[0] == '/')
+				done[0] = '\0';
+			continue;
+		}
+		if (!S_ISDIR(m->st.st_mode)) {
+			m->top = -1;
+			return 0;
+		}
+		free(done);
+		done = take_ptr(&cand);
+	}
+	if (merged_lookup(lowers, done, m, err) < 0)
+		return -1;
+	*out = take_ptr(&done);
+	return 0;
 }
 
 static int clear_dir(int dfd, struct pd_err **err)
@@ -579,23 +730,21 @@ static int seed(struct seed_args *a, struct pd_err **err)
 	_cleanup_close_ int dfd = open(a->data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return pd_fail(err, errno, "open volume directory '%s'", a->data);
-	size_t n = strv_len((char **)a->lowers);
-	bool any = false;
-	struct stat top = { 0 };
-	for (size_t i = n; i-- > 0;) {
-		struct stat st;
-		_cleanup_close_ int sfd = open_in_layer(a->lowers[i], a->dest, &st);
-		if (sfd < 0)
-			continue;
-		/* An opaque directory hides what the layers below gave. */
-		if (is_opaque(sfd) && clear_dir(dfd, err) < 0)
+	_cleanup_free_ char *path = NULL;
+	struct merged m;
+	if (resolve_merged(a->lowers, a->dest, &path, &m, err) < 0)
+		return -1;
+	if (!path || m.top < 0 || !S_ISDIR(m.st.st_mode))
+		return 0; /* no directory there in the image: nothing to copy */
+	/* Only the layers that show at the destination, bottom first. */
+	for (int i = m.bottom; i >= m.top; i--) {
+		_cleanup_close_ int sfd = -1;
+		if (open_in_layer(a->lowers[i], path, &sfd, err) < 0)
 			return -1;
-		if (copy_dir(sfd, dfd, 0, err) < 0)
+		if (sfd >= 0 && copy_dir(sfd, dfd, 0, err) < 0)
 			return -1;
-		any = true;
-		top = st;
 	}
-	return any ? copy_meta(dfd, &top, err) : 0;
+	return copy_meta(dfd, &m.st, err);
 }
 
 static int seed_cb(void *arg)

@@ -286,6 +286,95 @@ test_image_volumes_are_anonymous_and_seeded() {
 	pd rmi volimg:v1
 }
 
+_make_layered_save() {
+	# _make_layered_save OUT TAG LAYERS_JSON: a `docker save` archive of
+	# busybox plus one layer per element of LAYERS_JSON, each a list of
+	# [name, content] entries (content null: a directory; a list: a link).
+	python3 - "$1" "$BUSYBOX_TAR" "$2" "$3" <<'PY'
+import hashlib, io, json, sys, tarfile
+out, bb, tag, spec = sys.argv[1:5]
+def layer(entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data in entries:
+            ti = tarfile.TarInfo(name)
+            if data is None:
+                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+                tf.addfile(ti)
+            elif isinstance(data, list):
+                ti.type, ti.linkname = tarfile.SYMTYPE, data[0]
+                tf.addfile(ti)
+            else:
+                ti.size, ti.mode = len(data), 0o644
+                tf.addfile(ti, io.BytesIO(data.encode()))
+    return buf.getvalue()
+raws = [open(bb, "rb").read()] + [layer(l) for l in json.loads(spec)]
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+                  "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(r).hexdigest() for r in raws]}}).encode()
+name = hashlib.sha256(cfg).hexdigest() + ".json"
+files = [(f"l{i}/layer.tar", r) for i, r in enumerate(raws)]
+man = json.dumps([{"Config": name, "RepoTags": [tag], "Layers": [n for n, _ in files]}]).encode()
+with tarfile.open(out, "w") as tf:
+    for n, data in [("manifest.json", man), (name, cfg)] + files:
+        ti = tarfile.TarInfo(n)
+        ti.size, ti.mtime = len(data), 0
+        tf.addfile(ti, io.BytesIO(data))
+PY
+}
+
+test_seed_stops_at_a_higher_layers_whiteout() {
+	# Layer 1 has /data/secret, layer 2 deletes /data, layer 3 makes /data
+	# again (not opaque): the container sees no secret, nor may the volume.
+	need_busybox
+	_make_layered_save "$T_TMP/wh.tar" "whimg:v1" \
+		'[[["data",null],["data/secret","s\n"]], [[".wh.data",""]], [["data",null],["data/new","n\n"]]]'
+	pd import "$T_TMP/wh.tar"
+	assert_ok "import the whiteout image"
+	pd run --rm -v "wh-$T_TAG:/data" whimg:v1 /bin/ls /data
+	assert_ok
+	assert_out "new" "the container sees only the top layer's /data"
+	assert_eq "new" "$(ls "$T_ROOT/volumes/wh-$T_TAG/_data")" "the volume has only the top layer's /data"
+	pd volume rm "wh-$T_TAG"
+	assert_ok
+	pd rmi whimg:v1
+}
+
+test_seed_stops_at_an_opaque_directory() {
+	# Layer 2 marks /data opaque and adds /data/sub/x: /data/sub, the
+	# volume's destination, has only x (an opaque parent hides the layers
+	# below as much as an opaque destination does).
+	need_busybox
+	_make_layered_save "$T_TMP/opq.tar" "opqimg:v1" \
+		'[[["data",null],["data/secret","s\n"],["data/sub",null],["data/sub/deep","d\n"]], [["data",null],["data/.wh..wh..opq",""],["data/sub",null],["data/sub/x","x\n"]]]'
+	pd import "$T_TMP/opq.tar"
+	assert_ok "import the opaque image"
+	pd run --rm -v "opq-$T_TAG:/data/sub" -v "opd-$T_TAG:/data" opqimg:v1 /bin/ls /data /data/sub
+	assert_ok
+	assert_out $'/data:\nsub\n\n/data/sub:\nx' "the container sees only sub and x"
+	assert_eq "x" "$(ls "$T_ROOT/volumes/opq-$T_TAG/_data")" "the volume at /data/sub has only x"
+	assert_eq "sub" "$(ls "$T_ROOT/volumes/opd-$T_TAG/_data")" "the volume at /data has only sub"
+	pd volume rm "opq-$T_TAG" "opd-$T_TAG"
+	assert_ok
+	pd rmi opqimg:v1
+}
+
+test_seed_follows_a_link_across_layers() {
+	# Layer 1 has /real/f, layer 2 adds /vol -> /real: the volume at
+	# /vol is mounted on /real, so it is seeded with the merged /real.
+	need_busybox
+	_make_layered_save "$T_TMP/ln.tar" "lnimg:v1" \
+		'[[["real",null],["real/f","f\n"]], [["vol",["/real"]]]]'
+	pd import "$T_TMP/ln.tar"
+	assert_ok "import the link image"
+	pd run --rm -v "ln-$T_TAG:/vol" lnimg:v1 /bin/ls /vol
+	assert_ok
+	assert_out "f" "the container sees /real through /vol"
+	assert_eq "f" "$(ls "$T_ROOT/volumes/ln-$T_TAG/_data")" "the volume was seeded through the link in another layer"
+	pd volume rm "ln-$T_TAG"
+	assert_ok
+	pd rmi lnimg:v1
+}
+
 test_volumes_from() {
 	need_busybox
 	mkdir "$T_TMP/h"
