@@ -953,10 +953,11 @@ int pd_container_stop(const char *root, char **refs, int timeout_s, pd_report_fn
 		cfd[i] = open_container_pidfd(&r);
 		mfd[i] = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (cfd[i] >= 0) {
-			/* Through the pidfd: the pid could be another's by now. */
+			/* Recorded first: the container's die can come at once.
+			 * Through the pidfd: the pid could be another's by now. */
+			pd_event_container_kill(s, r.id, stop_signal_of(&r));
 			syscall(SYS_pidfd_send_signal, cfd[i], stop_params_of(&r, timeout_s, &grace[i]), NULL,
 				0);
-			pd_event_container_kill(s, r.id, stop_signal_of(&r));
 			pd_container_thaw_for_signal(&r);
 		}
 		pd_record_free(&r);
@@ -987,14 +988,15 @@ int pd_container_kill(const char *root, const char *ref, int sig, struct pd_err 
 	pd_container_refresh(s, &r);
 	_cleanup_close_ int fd = open_container_pidfd(&r);
 	int ret = 0;
+	/* The event goes first: the container's die can come at once. */
+	if (fd >= 0)
+		pd_event_container_kill(s, r.id, sig);
 	if (fd < 0)
 		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s is not running", r.id);
 	else if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
 		ret = pd_fail(err, errno, "send signal %d to container %.12s", sig, r.id);
 	else if (sig == SIGKILL || sig == stop_signal_of(&r))
 		pd_container_thaw_for_signal(&r);
-	if (ret == 0)
-		pd_event_container_kill(s, r.id, sig);
 	pd_record_free(&r);
 	return ret;
 }
@@ -1073,8 +1075,8 @@ int pd_container_remove(const char *root, const char *ref, bool force, bool volu
 		}
 		int c = open_container_pidfd(&r), m = pd_pidfd_open_checked(r.monitor_pid, r.monitor_start);
 		if (c >= 0) {
-			syscall(SYS_pidfd_send_signal, c, SIGKILL, NULL, 0);
 			pd_event_container_kill(s, r.id, SIGKILL);
+			syscall(SYS_pidfd_send_signal, c, SIGKILL, NULL, 0);
 			pd_container_thaw_for_signal(&r);
 		}
 		wait_pidfds(&c, 1, 10000);

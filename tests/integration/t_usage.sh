@@ -324,4 +324,28 @@ test_boolean_flag_values() {
 	refused "--rm=maybe" "invalid value 'maybe' for --rm: want true or false"
 }
 
+# Every command and every group's subcommand, from the binary's own table:
+# an unknown flag exits 125 with one line, and --help prints its usage
+# and exits 0.
+test_every_command_refuses_unknown_flags_and_has_help() {
+	local kind a b rest words n=0
+	while IFS=$'\t' read -r kind a b rest; do
+		case $kind in
+		command) words=("$a") ;;
+		sub) words=("$a" "$b") ;;
+		*) continue ;;
+		esac
+		n=$((n + 1))
+		pd "${words[@]}" --no-such-flag-x
+		assert_exit 125 "${words[*]} --no-such-flag-x"
+		assert_error_line "${words[*]} --no-such-flag-x"
+		pd "${words[@]}" --help
+		assert_ok "${words[*]} --help"
+		assert_contains "$OUT" "Usage: pocket-docker" "${words[*]} --help"
+	done < <("$PD" __commands)
+	[ "$n" -gt 60 ] || fail "only $n commands in the table"
+	pd ps -a -q
+	assert_out "" "no container was made"
+}
+
 run_tests "$@"
