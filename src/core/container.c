@@ -443,7 +443,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		return -1;
 	if (insert_record(s, cfg, err) < 0)
 		return -1;
-	if (pd_network_reserve(s, cfg, err) < 0) {
+	if (pd_network_reserve(s, root, cfg, err) < 0) {
 		discard(s, root, cfg);
 		return -1;
 	}
@@ -580,7 +580,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 		goto out;
 	}
 	pd_cg_prime(cfg->rootless);
-	if (pd_network_reserve(s, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
+	if (pd_network_reserve(s, root, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id, true);
 		unclaim(s, &r, err ? *err : NULL);

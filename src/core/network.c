@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/networks.h"
 #include "core/store-net.h"
 #include "net/link.h"
 #include "net/nat.h"
@@ -110,11 +111,13 @@ static void port_pick_init(struct pd_port_pick *pick, const struct pd_config *cf
 				       .arg = (void *)cfg };
 }
 
-int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
+int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err)
 {
 	struct pd_netcfg *n = &cfg->net;
 	if (!is_bridge(cfg))
 		return 0;
+	if (n->network && pd_networks_lookup(s, cfg, err) < 0)
+		return -1;
 	struct pd_port_pick pick;
 	port_pick_init(&pick, cfg);
 	/* A port to be chosen on an address the host does not have would
@@ -134,8 +137,8 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 			return -1;
 		return check_host_ports(n, err);
 	}
-	struct pd_subnet sub;
-	if (pd_subnet_get(&sub, err) < 0)
+	struct pd_subnet sub = n->sub;
+	if (!n->network && pd_subnet_get(&sub, err) < 0)
 		return -1;
 	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, pd_err_ignore(optional));
 	if (pd_subnet_check_routes(&sub, routes, err) < 0)
@@ -164,7 +167,7 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	if (check_host_ports(n, err) < 0)
 		return -1;
 	pd_ip_text(ip, n->ip);
-	return 0;
+	return n->network ? pd_networks_join(s, root, cfg, err) : 0;
 }
 
 void pd_network_run_init(struct pd_network_run *r)
@@ -176,11 +179,18 @@ void pd_network_run_init(struct pd_network_run *r)
 static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, pid_t pid,
 			 struct pd_err **err)
 {
-	struct pd_subnet sub;
+	struct pd_subnet sub = cfg->net.sub;
 	char veth[16];
 	pd_link_veth_name(cfg->id, veth);
-	if (pd_subnet_get(&sub, err) < 0 || pd_nat_enable_forwarding(err) < 0 ||
-	    pd_link_ensure_bridge(&sub, err) < 0 || pd_nat_setup(&sub, err) < 0)
+	/* A user-defined network: its own bridge and chains; the default
+	 * bridge's table too when it publishes ports (its DNAT chains). */
+	if (cfg->net.network ? pd_nat_network_setup(&sub, cfg->net.internal, err) < 0
+			     : pd_subnet_get(&sub, err) < 0)
+		return -1;
+	struct pd_subnet dflt;
+	bool nat = !cfg->net.network || cfg->net.n_ports;
+	if (pd_nat_enable_forwarding(err) < 0 || pd_link_ensure_bridge(&sub, err) < 0 ||
+	    (nat && (pd_subnet_get(&dflt, err) < 0 || pd_nat_setup(&dflt, err) < 0)))
 		return -1;
 	/* A veth of an earlier run of this container may outlive its
 	 * namespace for a moment (the kernel frees namespaces lazily). */
@@ -231,6 +241,8 @@ void pd_network_release(struct pd_store *s, const char *id, bool keep_address)
 	struct pd_store_net n;
 	if (!s || pd_store_net_get(s, id, &n, pd_err_ignore(gone)) < 0)
 		return;
+	/* Its name goes before its address may be another's. */
+	pd_networks_leave(s, id);
 	if (n.leased && geteuid() == 0) {
 		char veth[16];
 		pd_link_veth_name(id, veth);

@@ -11,11 +11,13 @@
 #include "core/store-net.h"
 #include "net/rootless.h"
 
-/* CLI, after the record is written: for --network bridge check the subnet
+/* CLI, after the record is written: for --network bridge (or a
+ * user-defined network, looked up in the store; then the container is
+ * recorded on it and its members' names rewritten, see networks.h) check the subnet
  * against the host's routes and, in one transaction, the published ports
  * against other containers' and lease an address (root) into cfg->net.ip.
  * Nothing of the kernel's is touched yet. */
-int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err);
+int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err);
 
 /* The monitor's per-run state. */
 struct pd_network_run {
