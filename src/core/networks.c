@@ -206,7 +206,8 @@ int pd_networks_lookup(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	struct pd_store_network n;
 	int r = pd_store_network_get(s, cfg->net.network, &n, err);
 	if (r == 1)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "network %s not found", cfg->net.network);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --network '%s': network %s not found",
+				    cfg->net.network, cfg->net.network);
 	if (r < 0)
 		return -1;
 	cfg->net.sub = n.sub;

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 #include "util/xalloc.h"
@@ -133,7 +135,13 @@ static const char *clash(const struct pd_subnet *sub, const struct pd_store_netw
 static int pick_subnet(struct pd_subnet *sub, const struct pd_store_network *all, size_t n,
 		       const struct pd_subnet *reserved, const char *routes, struct pd_err **err)
 {
-	for (uint32_t k = 0; k < 256; k++) {
+	/* From a random /24 on: state roots do not see each other's
+	 * networks until their bridges exist (then the routes tell). */
+	uint32_t start = 0;
+	if (getrandom(&start, sizeof(start), 0) != (ssize_t)sizeof(start))
+		start = (uint32_t)getpid();
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t k = (start + i) & 255;
 		sub->network = (10U << 24) | (50U << 16) | (k << 8);
 		sub->gateway = sub->network + 1;
 		sub->prefix = 24;

@@ -24,8 +24,8 @@ void pd_store_networks_free(struct pd_store_network *n, size_t count);
 
 /* In one BEGIN IMMEDIATE transaction: fail (usage) when the name is taken
  * or the subnet overlaps another network's or `reserved` (the default
- * bridge's); with n->sub.prefix 0 take the first /24 of 10.50.0.0/16 that
- * overlaps none of them nor the routes in `routes` (/proc/net/route's
+ * bridge's); with n->sub.prefix 0 take a /24 of 10.50.0.0/16 (the first from a
+ * random one on) that overlaps none of them nor the routes in `routes` (/proc/net/route's
  * text).  Writes n->sub on success. */
 int pd_store_network_create(struct pd_store *s, struct pd_store_network *n, const struct pd_subnet *reserved,
 			    const char *routes, struct pd_err **err);
