@@ -223,6 +223,12 @@ int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, con
 	return ret;
 }
 
+void pd_network_started(struct pd_store *s, const struct pd_config *cfg)
+{
+	if (s && cfg->net.network && !cfg->rootless)
+		pd_networks_refresh(s, cfg->net.network);
+}
+
 void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg)
 {
 	pd_rootless_net_stop(&r->helper);

@@ -29,6 +29,10 @@ void pd_network_run_init(struct pd_network_run *r);
  * bridge, the veth and the rules (root) or pasta (rootless). */
 int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, const char *dir, pid_t pid,
 		      struct pd_err **err);
+/* Monitor, once the command runs (its /etc/hosts is written): the names
+ * of its user-defined network written again into every member's
+ * /etc/hosts, its own too (a member that came meanwhile).  Best effort. */
+void pd_network_started(struct pd_store *s, const struct pd_config *cfg);
 /* Monitor, after each run: the helper and the veth of that run. */
 void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg);
 /* Monitor at the end, and rm/prune: the container's nft rules, veth,

@@ -300,6 +300,14 @@ int pd_networks_join(struct pd_store *s, const char *root, struct pd_config *cfg
 	return store_commit(s, err);
 }
 
+void pd_networks_refresh(struct pd_store *s, const char *network)
+{
+	if (store_begin(s, pd_err_ignore(gone)) < 0)
+		return;
+	refresh(s, network, NULL, pd_err_ignore(gone));
+	store_commit(s, pd_err_ignore(gone));
+}
+
 void pd_networks_leave(struct pd_store *s, const char *id)
 {
 	_cleanup_free_ char *network = NULL;

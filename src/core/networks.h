@@ -43,6 +43,9 @@ int pd_networks_lookup(struct pd_store *s, struct pd_config *cfg, struct pd_err 
  * names of every container there; cfg->net.peers gets them for its own
  * /etc/hosts. */
 int pd_networks_join(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err);
+/* Write the names of `network` into its members' /etc/hosts again.  Best
+ * effort. */
+void pd_networks_refresh(struct pd_store *s, const char *network);
 /* When it ends (or at rm/prune): forget it and rewrite the others' names.
  * Best effort. */
 void pd_networks_leave(struct pd_store *s, const char *id);
