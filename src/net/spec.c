@@ -336,6 +336,7 @@ int pd_subnet_parse(const char *s, struct pd_subnet *out, struct pd_err **err)
 	char *slash = strchr(copy, '/');
 	struct in_addr a;
 	uint64_t prefix = 0;
+	*out = (struct pd_subnet){ 0 };
 	if (!slash)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': want A.B.C.D/PREFIX", s);
 	*slash++ = '\0';
