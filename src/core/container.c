@@ -346,6 +346,8 @@ static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_er
 static void discard(struct pd_store *s, const char *root, const struct pd_config *cfg)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
+	/* Its name on a user-defined network goes from the others' files. */
+	pd_network_release(s, cfg->id, false);
 	pd_container_remove_dir(dir, cfg->rootless, pd_err_ignore(cleanup));
 	pd_store_delete(s, cfg->id, pd_err_ignore(cleanup));
 	if (pd_volumes_has_anonymous(cfg))

@@ -338,9 +338,21 @@ json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 		json_array_append_new(list,
 				      json_pack("{s:s, s:s}", "HostIp", n.ports[i].host_ip, "HostPort", hp));
 	}
+	/* A lease on a user-defined network's subnet: that network's bridge. */
+	struct pd_store_network net = { 0 };
+	bool user = n.leased && pd_networks_by_subnet(s, n.network, &net) == 0;
 	json_t *o =
-	    json_pack("{s:s, s:s, s:i, s:s, s:o}", "Bridge", n.leased ? PD_NET_BRIDGE_NAME : "", "IPAddress",
-		      n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	    json_pack("{s:s, s:s, s:i, s:s, s:o}", "Bridge",
+		      user	 ? net.sub.bridge
+		      : n.leased ? PD_NET_BRIDGE_NAME
+				 : "",
+		      "IPAddress", n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	if (n.leased)
+		json_object_set_new(o, "Networks",
+				    json_pack("{s:{s:s, s:s, s:s, s:i}}", user ? net.name : "bridge",
+					      "NetworkID", user ? net.id : "", "IPAddress", n.ip, "Gateway",
+					      n.gateway, "IPPrefixLen", (int)n.prefix));
+	pd_store_network_free(&net);
 	pd_store_net_free(&n);
 	return o;
 }

@@ -300,6 +300,26 @@ int pd_networks_join(struct pd_store *s, const char *root, struct pd_config *cfg
 	return store_commit(s, err);
 }
 
+int pd_networks_by_subnet(struct pd_store *s, const char *key, struct pd_store_network *out)
+{
+	struct pd_store_network *all = NULL;
+	size_t n = 0;
+	int found = 1;
+	if (pd_store_network_list(s, &all, &n, pd_err_ignore(optional)) < 0)
+		return 1;
+	for (size_t i = 0; i < n && found; i++) {
+		char k[32];
+		pd_subnet_key(&all[i].sub, k, sizeof(k));
+		if (!strcmp(k, key)) {
+			*out = all[i];
+			memset(&all[i], 0, sizeof(all[i]));
+			found = 0;
+		}
+	}
+	pd_store_networks_free(all, n);
+	return found;
+}
+
 void pd_networks_refresh(struct pd_store *s, const char *network)
 {
 	if (store_begin(s, pd_err_ignore(gone)) < 0)

@@ -43,6 +43,9 @@ int pd_networks_lookup(struct pd_store *s, struct pd_config *cfg, struct pd_err 
  * names of every container there; cfg->net.peers gets them for its own
  * /etc/hosts. */
 int pd_networks_join(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err);
+/* The network whose subnet key (a lease's "10.50.3.0/24") is `key`: 0
+ * with *out (pd_store_network_free), 1 when none is. */
+int pd_networks_by_subnet(struct pd_store *s, const char *key, struct pd_store_network *out);
 /* Write the names of `network` into its members' /etc/hosts again.  Best
  * effort. */
 void pd_networks_refresh(struct pd_store *s, const char *network);

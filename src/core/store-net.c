@@ -261,7 +261,8 @@ int pd_store_net_release(struct pd_store *s, const char *id, bool keep_lease, st
 static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT ip, gateway, prefix FROM leases WHERE container_id = ?", -1,
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT ip, gateway, prefix, network FROM leases WHERE container_id = ?", -1,
 			       &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare lease lookup");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -271,6 +272,7 @@ static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *ou
 		pd_ip_text((uint32_t)sqlite3_column_int64(st, 0), out->ip);
 		pd_ip_text((uint32_t)sqlite3_column_int64(st, 1), out->gateway);
 		out->prefix = (unsigned)sqlite3_column_int(st, 2);
+		snprintf(out->network, sizeof(out->network), "%s", (const char *)sqlite3_column_text(st, 3));
 	}
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up lease");
 }

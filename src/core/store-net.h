@@ -40,6 +40,7 @@ struct pd_store_net {
 	bool leased;
 	char ip[16], gateway[16];
 	unsigned prefix;
+	char network[32]; /* the lease's subnet ("10.42.0.0/16") */
 	struct pd_port *ports;
 	size_t n_ports;
 };

@@ -99,6 +99,11 @@ test_names_resolve_and_follow_membership() {
 	local alpha=$OUT ip_alpha
 	ip_alpha=$(_ip_of alpha)
 	assert_match "$ip_alpha" '^10\.50\.[0-9]+\.[0-9]+$' "alpha's address"
+	pd inspect alpha
+	assert_contains "$OUT" "\"Bridge\": \"$br\"" "inspect Bridge"
+	assert_contains "$OUT" '"names": {' "inspect NetworkSettings.Networks"
+	pd inspect -f '{{.NetworkSettings.Networks.names.IPAddress}}' alpha
+	assert_eq "$ip_alpha" "$OUT" "inspect -f of the network's address"
 	pd run -d --name beta --network names --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	local beta=$OUT
