@@ -700,6 +700,11 @@ static int add_network_alias(void *o, const char *a, struct pd_err **err)
 	return 0;
 }
 
+static int set_ip(void *o, const char *a, struct pd_err **err)
+{
+	return pd_netcfg_set_ip(&OPTS(o)->cfg.net, a, err);
+}
+
 static int add_add_host(void *o, const char *a, struct pd_err **err)
 {
 	return pd_netcfg_add_host(&OPTS(o)->cfg.net, a, err);
@@ -821,6 +826,7 @@ static const struct cli_opt run_table[] = {
 	{ "device", 0, true, set_device, "add a host device: HOST[:CONTAINER]" },
 	{ "network", 0, CLI_ARG_OPTIONAL, set_network,
 	  "bridge (alone: bridge), none (loopback only, the default), host or a network's name" },
+	{ "ip", 0, true, set_ip, "the container's IPv4 address on its user-defined network" },
 	{ "network-alias", 0, true, add_network_alias,
 	  "another name of the container on its user-defined network (repeatable)" },
 	{ "net", 0, CLI_ARG_OPTIONAL, set_network, "the same as --network" },

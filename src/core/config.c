@@ -1443,6 +1443,8 @@ json_t *pd_config_json(const struct pd_config *c)
 			    json_string(c->net.network ? c->net.network : pd_net_mode_name(c->net.mode)));
 	if (c->net.aliases)
 		json_object_set_new(o, "NetworkAliases", strv_json(c->net.aliases));
+	if (c->net.ip_want[0])
+		json_object_set_new(o, "NetworkIP", json_string(c->net.ip_want));
 	json_object_set_new(o, "LogConfig", log_config_json(c));
 	static const char *const ns_keys[] = { "PidMode", "IpcMode", "UTSMode" };
 	static const char *const ns_opts[] = { "pid", "ipc", "uts" };
@@ -1917,6 +1919,11 @@ static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
 		return -1;
 	if (mode && pd_netcfg_set_mode(n, mode, pd_err_ignore(status)) < 0)
 		return bad_key("NetworkMode", "a network mode", err);
+	_cleanup_free_ char *want = NULL;
+	if (get_str(o, "NetworkIP", &want, err) < 0)
+		return -1;
+	if (want && pd_netcfg_set_ip(n, want, pd_err_ignore(status)) < 0)
+		return bad_key("NetworkIP", "an IPv4 address", err);
 	json_array_foreach(a, i, j)
 	{
 		_cleanup_free_ char *ip = NULL, *proto = NULL;

@@ -146,7 +146,11 @@ int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *c
 	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
 	_cleanup_free_ uint32_t *taken = NULL;
 	size_t n_taken = pd_net_claims(trie, &taken);
-	uint32_t ip = 0;
+	/* --ip: the address asked for (pd_store_net_reserve takes *ip). */
+	struct in_addr want = { 0 };
+	if (n->ip_want[0])
+		inet_pton(AF_INET, n->ip_want, &want);
+	uint32_t ip = ntohl(want.s_addr);
 	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &pick, &ip, err) < 0)
 		return -1;
 	/* This state root's containers are checked by now; the rules also

@@ -44,6 +44,7 @@ struct pd_netcfg {
 	enum pd_net_mode mode;
 	char *network;	      /* a user-defined network's name (mode bridge), or NULL */
 	char **aliases;	      /* --network-alias: more names on that network */
+	char ip_want[16];     /* --ip: the address asked for on that network, or "" */
 	struct pd_subnet sub; /* that network's, filled at start */
 	bool internal;	      /* that network has no route out (filled at start) */
 	char *peers;	      /* "IP\tNAME...\n" of that network, for /etc/hosts (at start) */
@@ -76,6 +77,8 @@ int pd_netcfg_add_port(struct pd_netcfg *n, const char *spec, struct pd_err **er
 int pd_netcfg_add_expose(struct pd_netcfg *n, const char *spec, struct pd_err **err);
 int pd_netcfg_add_dns(struct pd_netcfg *n, const char *ip, struct pd_err **err);
 int pd_netcfg_add_host(struct pd_netcfg *n, const char *spec, struct pd_err **err);
+/* --ip A.B.C.D (checked against the network's subnet at start). */
+int pd_netcfg_set_ip(struct pd_netcfg *n, const char *ip, struct pd_err **err);
 /* After every flag: -P publishes each exposed port that no -p names to a
  * free host port; -p without --network means bridge; -p with none or
  * host, or the same host port twice, is an error. */

@@ -90,6 +90,14 @@ static bool is_ip(const char *s)
 	return is_ipv4(s) || inet_pton(AF_INET6, s, &a) == 1;
 }
 
+int pd_netcfg_set_ip(struct pd_netcfg *n, const char *ip, struct pd_err **err)
+{
+	if (strlen(ip) >= sizeof(n->ip_want) || !is_ipv4(ip))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --ip '%s': want an IPv4 address", ip);
+	snprintf(n->ip_want, sizeof(n->ip_want), "%s", ip);
+	return 0;
+}
+
 /* A port number: decimal digits only, 1 to 65535. */
 static int parse_port(const char *s, const char *spec, const char *what, uint16_t *out, struct pd_err **err)
 {
@@ -304,6 +312,9 @@ int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err)
 	if (n->aliases && !n->network)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "--network-alias needs a user-defined network (--network NAME)");
+	if (n->ip_want[0] && !n->network)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--ip needs a user-defined network (--network NAME)");
 	for (size_t i = 0; n->publish_all && n->expose && n->expose[i]; i++) {
 		unsigned port = 0;
 		char proto[4] = "";

@@ -1,6 +1,6 @@
 #!/bin/bash
 # User-defined networks: `network create|ls|inspect|rm|prune`, `run
-# --network NAME --network-alias A`.  Each network is a bridge of its own
+# --network NAME --network-alias A --ip ADDR`.  Each network is a bridge of its own
 # (pd-<8 hex>) with nft chains of its own (net-<bridge>-*) in the table
 # `ip pocket_docker`; its containers find each other by name and alias
 # through their /etc/hosts, rewritten as containers come and go; networks
@@ -340,6 +340,49 @@ test_nothing_left_after_killed_monitor() {
 	assert_net_gone "$br"
 }
 
+test_fixed_address_with_ip() {
+	_setup
+	allow_containers_left
+	pd network create --subnet 10.62.9.1/24 fixed
+	assert_ok
+	local br
+	br=$(_bridge_of fixed)
+	pd run -d --name f1 --network fixed --ip 10.62.9.77 --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local f1=$OUT
+	assert_eq "10.62.9.77" "$(_ip_of f1)" "the address asked for"
+	# Taken, outside the subnet, the gateway: refused, naming why.
+	pd run -d --network fixed --ip 10.62.9.77 --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_exit 125
+	assert_contains "$ERR" "address 10.62.9.77 is in use by container ${f1:0:12}"
+	pd run -d --network fixed --ip 10.62.10.5 --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_exit 125
+	assert_contains "$ERR" "is not one a container may have on 10.62.9.0/24"
+	pd run -d --network fixed --ip 10.62.9.1 --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_exit 125
+	assert_contains "$ERR" "is not one a container may have"
+	# A container without --ip gets another address.
+	pd run -d --name f2 --network fixed --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local f2=$OUT ip2
+	ip2=$(_ip_of f2)
+	assert_match "$ip2" '^10\.62\.9\.[0-9]+$' "f2's address"
+	[ "$ip2" != "10.62.9.77" ] || fail "f2 got f1's address"
+	# A restart keeps the address asked for.
+	pd stop -t 1 f1
+	assert_ok
+	pd start f1
+	assert_ok
+	assert_eq "10.62.9.77" "$(_ip_of f1)" "the address after a restart"
+	pd rm -f f1 f2
+	assert_ok
+	assert_container_gone "$f1"
+	assert_container_gone "$f2"
+	pd network rm fixed
+	assert_ok
+	assert_net_gone "$br"
+}
+
 test_bad_input_is_one_line_errors() {
 	_setup
 	pd network create bridge
@@ -365,6 +408,12 @@ test_bad_input_is_one_line_errors() {
 	pd run --rm --network-alias x --network bridge --rootfs "$BUSYBOX_DIR" true
 	assert_exit 125
 	assert_contains "$ERR" "--network-alias needs a user-defined network"
+	pd run --rm --ip 10.1.2.3 --network bridge --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_contains "$ERR" "--ip needs a user-defined network"
+	pd run --rm --ip 10.1.2 --network first --rootfs "$BUSYBOX_DIR" true
+	assert_exit 125
+	assert_contains "$ERR" "invalid --ip '10.1.2'"
 	pd network rm nosuch
 	assert_exit 125
 	assert_contains "$ERR" "no such network: nosuch"
