@@ -121,6 +121,16 @@ static const struct command volume_commands[] = {
 	{ "remove", cli_volume, "Remove volumes" },
 };
 
+static const struct command network_commands[] = {
+	{ "create", cli_network, "Create a network" },
+	{ "inspect", cli_network, "Show networks as JSON" },
+	{ "ls", cli_network, "List networks" },
+	{ "list", cli_network, "List networks" },
+	{ "prune", cli_network, "Remove unused networks" },
+	{ "rm", cli_network, "Remove networks" },
+	{ "remove", cli_network, "Remove networks" },
+};
+
 static const struct {
 	const char *name;
 	const struct command *sub;
@@ -129,6 +139,7 @@ static const struct {
 } groups[] = {
 	{ "container", container_commands, N_OF(container_commands), "Manage containers" },
 	{ "image", image_commands, N_OF(image_commands), "Manage images" },
+	{ "network", network_commands, N_OF(network_commands), "Manage networks" },
 	{ "system", system_commands, N_OF(system_commands), "Manage pocket-docker" },
 	{ "volume", volume_commands, N_OF(volume_commands), "Manage volumes" },
 };

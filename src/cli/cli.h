@@ -153,6 +153,8 @@ int cli_system_info(const struct cli_global *g, int argc, char **argv);
 /* update.c */
 int cli_update(const struct cli_global *g, int argc, char **argv);
 int cli_events(const struct cli_global *g, int argc, char **argv);
+/* `network SUB ...` (network.c): argv[0] is SUB (create, ls, inspect, rm, prune). */
+int cli_network(const struct cli_global *g, int argc, char **argv);
 /* `volume SUB ...` (volume.c): argv[0] is SUB (create, ls, inspect, rm, prune). */
 int cli_volume(const struct cli_global *g, int argc, char **argv);
 /* imgshare.c */

@@ -628,7 +628,8 @@ static int set_device(void *o, const char *a, struct pd_err **err)
 }
 
 /* --network NAME, or --network alone (as the last word or before another
- * option) for the bridge.  Only the built-in networks exist. */
+ * option) for the bridge.  Another valid name is a user-defined network,
+ * looked up when the container starts. */
 static int set_network(void *o, const char *a, struct pd_err **err)
 {
 	if (!a)
@@ -687,6 +688,21 @@ static int add_attach(void *o, const char *a, struct pd_err **err)
 static int add_dns(void *o, const char *a, struct pd_err **err)
 {
 	return pd_netcfg_add_dns(&OPTS(o)->cfg.net, a, err);
+}
+
+static int add_network_alias(void *o, const char *a, struct pd_err **err)
+{
+	if (!pd_net_name_valid(a) || strchr(a, '_'))
+		return pd_fail_kind(
+		    err, PD_ERR_USAGE, 0,
+		    "invalid --network-alias '%s': want a host name ([a-zA-Z0-9][a-zA-Z0-9.-]*)", a);
+	strv_push(&OPTS(o)->cfg.net.aliases, a);
+	return 0;
+}
+
+static int set_ip(void *o, const char *a, struct pd_err **err)
+{
+	return pd_netcfg_set_ip(&OPTS(o)->cfg.net, a, err);
 }
 
 static int add_add_host(void *o, const char *a, struct pd_err **err)
@@ -809,7 +825,10 @@ static const struct cli_opt run_table[] = {
 	{ "tmpfs", 0, true, set_tmpfs, "mount a tmpfs at PATH[:size=SIZE,mode=MODE]" },
 	{ "device", 0, true, set_device, "add a host device: HOST[:CONTAINER]" },
 	{ "network", 0, CLI_ARG_OPTIONAL, set_network,
-	  "bridge (alone: bridge), none (loopback only, the default) or host" },
+	  "bridge (alone: bridge), none (loopback only, the default), host or a network's name" },
+	{ "ip", 0, true, set_ip, "the container's IPv4 address on its user-defined network" },
+	{ "network-alias", 0, true, add_network_alias,
+	  "another name of the container on its user-defined network (repeatable)" },
 	{ "net", 0, CLI_ARG_OPTIONAL, set_network, "the same as --network" },
 	{ "publish", 'p', true, add_publish,
 	  "publish [[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|/udp], ports or ranges (implies bridge)" },

@@ -1439,7 +1439,12 @@ json_t *pd_config_json(const struct pd_config *c)
 	json_object_set_new(o, "Privileged", json_boolean(c->privileged));
 	json_object_set_new(o, "ReadonlyRootfs", json_boolean(c->read_only));
 	json_object_set_new(o, "NoNewPrivileges", json_boolean(!c->no_new_privs_off));
-	json_object_set_new(o, "NetworkMode", json_string(pd_net_mode_name(c->net.mode)));
+	json_object_set_new(o, "NetworkMode",
+			    json_string(c->net.network ? c->net.network : pd_net_mode_name(c->net.mode)));
+	if (c->net.aliases)
+		json_object_set_new(o, "NetworkAliases", strv_json(c->net.aliases));
+	if (c->net.ip_want[0])
+		json_object_set_new(o, "NetworkIP", json_string(c->net.ip_want));
 	json_object_set_new(o, "LogConfig", log_config_json(c));
 	static const char *const ns_keys[] = { "PidMode", "IpcMode", "UTSMode" };
 	static const char *const ns_opts[] = { "pid", "ipc", "uts" };
@@ -1909,10 +1914,16 @@ static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
 	json_t *a, *j;
 	size_t i;
 	if (get_str(o, "NetworkMode", &mode, err) < 0 || get_array(o, "Publish", &a, err) < 0 ||
-	    get_strv(o, "Dns", &n->dns, err) < 0 || get_strv(o, "ExtraHosts", &n->add_hosts, err) < 0)
+	    get_strv(o, "Dns", &n->dns, err) < 0 || get_strv(o, "ExtraHosts", &n->add_hosts, err) < 0 ||
+	    get_strv(o, "NetworkAliases", &n->aliases, err) < 0)
 		return -1;
 	if (mode && pd_netcfg_set_mode(n, mode, pd_err_ignore(status)) < 0)
 		return bad_key("NetworkMode", "a network mode", err);
+	_cleanup_free_ char *want = NULL;
+	if (get_str(o, "NetworkIP", &want, err) < 0)
+		return -1;
+	if (want && pd_netcfg_set_ip(n, want, pd_err_ignore(status)) < 0)
+		return bad_key("NetworkIP", "an IPv4 address", err);
 	json_array_foreach(a, i, j)
 	{
 		_cleanup_free_ char *ip = NULL, *proto = NULL;

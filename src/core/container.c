@@ -346,6 +346,8 @@ static int insert_record(struct pd_store *s, struct pd_config *cfg, struct pd_er
 static void discard(struct pd_store *s, const char *root, const struct pd_config *cfg)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, cfg->id);
+	/* Its name on a user-defined network goes from the others' files. */
+	pd_network_release(s, cfg->id, false);
 	pd_container_remove_dir(dir, cfg->rootless, pd_err_ignore(cleanup));
 	pd_store_delete(s, cfg->id, pd_err_ignore(cleanup));
 	if (pd_volumes_has_anonymous(cfg))
@@ -443,7 +445,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		return -1;
 	if (insert_record(s, cfg, err) < 0)
 		return -1;
-	if (pd_network_reserve(s, cfg, err) < 0) {
+	if (pd_network_reserve(s, root, cfg, err) < 0) {
 		discard(s, root, cfg);
 		return -1;
 	}
@@ -580,7 +582,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 		goto out;
 	}
 	pd_cg_prime(cfg->rootless);
-	if (pd_network_reserve(s, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
+	if (pd_network_reserve(s, root, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id, true);
 		unclaim(s, &r, err ? *err : NULL);

@@ -483,6 +483,7 @@ static int start_container(struct monitor *m, struct start_failure *f)
 		int got = await_exec(m, f, &broken);
 		if (got == 0 && r == 0) {
 			start_end(s);
+			pd_network_started(m->store, m->a->cfg);
 			fcntl(m->in_fd, F_SETFL, O_NONBLOCK);
 			return 0; /* EOF: execve happened */
 		}

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/networks.h"
 #include "core/store-net.h"
 #include "net/link.h"
 #include "net/nat.h"
@@ -110,11 +111,13 @@ static void port_pick_init(struct pd_port_pick *pick, const struct pd_config *cf
 				       .arg = (void *)cfg };
 }
 
-int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
+int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err)
 {
 	struct pd_netcfg *n = &cfg->net;
 	if (!is_bridge(cfg))
 		return 0;
+	if (n->network && pd_networks_lookup(s, cfg, err) < 0)
+		return -1;
 	struct pd_port_pick pick;
 	port_pick_init(&pick, cfg);
 	/* A port to be chosen on an address the host does not have would
@@ -134,8 +137,8 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 			return -1;
 		return check_host_ports(n, err);
 	}
-	struct pd_subnet sub;
-	if (pd_subnet_get(&sub, err) < 0)
+	struct pd_subnet sub = n->sub;
+	if (!n->network && pd_subnet_get(&sub, err) < 0)
 		return -1;
 	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, pd_err_ignore(optional));
 	if (pd_subnet_check_routes(&sub, routes, err) < 0)
@@ -143,7 +146,11 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
 	_cleanup_free_ uint32_t *taken = NULL;
 	size_t n_taken = pd_net_claims(trie, &taken);
-	uint32_t ip = 0;
+	/* --ip: the address asked for (pd_store_net_reserve takes *ip). */
+	struct in_addr want = { 0 };
+	if (n->ip_want[0])
+		inet_pton(AF_INET, n->ip_want, &want);
+	uint32_t ip = ntohl(want.s_addr);
 	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &pick, &ip, err) < 0)
 		return -1;
 	/* This state root's containers are checked by now; the rules also
@@ -164,7 +171,7 @@ int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 	if (check_host_ports(n, err) < 0)
 		return -1;
 	pd_ip_text(ip, n->ip);
-	return 0;
+	return n->network ? pd_networks_join(s, root, cfg, err) : 0;
 }
 
 void pd_network_run_init(struct pd_network_run *r)
@@ -176,11 +183,18 @@ void pd_network_run_init(struct pd_network_run *r)
 static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, pid_t pid,
 			 struct pd_err **err)
 {
-	struct pd_subnet sub;
+	struct pd_subnet sub = cfg->net.sub;
 	char veth[16];
 	pd_link_veth_name(cfg->id, veth);
-	if (pd_subnet_get(&sub, err) < 0 || pd_nat_enable_forwarding(err) < 0 ||
-	    pd_link_ensure_bridge(&sub, err) < 0 || pd_nat_setup(&sub, err) < 0)
+	/* A user-defined network: its own bridge and chains; the default
+	 * bridge's table too when it publishes ports (its DNAT chains). */
+	if (cfg->net.network ? pd_nat_network_setup(&sub, cfg->net.internal, err) < 0
+			     : pd_subnet_get(&sub, err) < 0)
+		return -1;
+	struct pd_subnet dflt;
+	bool nat = !cfg->net.network || cfg->net.n_ports;
+	if (pd_nat_enable_forwarding(err) < 0 || pd_link_ensure_bridge(&sub, err) < 0 ||
+	    (nat && (pd_subnet_get(&dflt, err) < 0 || pd_nat_setup(&dflt, err) < 0)))
 		return -1;
 	/* A veth of an earlier run of this container may outlive its
 	 * namespace for a moment (the kernel frees namespaces lazily). */
@@ -213,6 +227,12 @@ int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, con
 	return ret;
 }
 
+void pd_network_started(struct pd_store *s, const struct pd_config *cfg)
+{
+	if (s && cfg->net.network && !cfg->rootless)
+		pd_networks_refresh(s, cfg->net.network);
+}
+
 void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg)
 {
 	pd_rootless_net_stop(&r->helper);
@@ -231,6 +251,8 @@ void pd_network_release(struct pd_store *s, const char *id, bool keep_address)
 	struct pd_store_net n;
 	if (!s || pd_store_net_get(s, id, &n, pd_err_ignore(gone)) < 0)
 		return;
+	/* Its name goes before its address may be another's. */
+	pd_networks_leave(s, id);
 	if (n.leased && geteuid() == 0) {
 		char veth[16];
 		pd_link_veth_name(id, veth);
@@ -320,9 +342,21 @@ json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 		json_array_append_new(list,
 				      json_pack("{s:s, s:s}", "HostIp", n.ports[i].host_ip, "HostPort", hp));
 	}
+	/* A lease on a user-defined network's subnet: that network's bridge. */
+	struct pd_store_network net = { 0 };
+	bool user = n.leased && pd_networks_by_subnet(s, n.network, &net) == 0;
 	json_t *o =
-	    json_pack("{s:s, s:s, s:i, s:s, s:o}", "Bridge", n.leased ? PD_NET_BRIDGE_NAME : "", "IPAddress",
-		      n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	    json_pack("{s:s, s:s, s:i, s:s, s:o}", "Bridge",
+		      user	 ? net.sub.bridge
+		      : n.leased ? PD_NET_BRIDGE_NAME
+				 : "",
+		      "IPAddress", n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	if (n.leased)
+		json_object_set_new(o, "Networks",
+				    json_pack("{s:{s:s, s:s, s:s, s:i}}", user ? net.name : "bridge",
+					      "NetworkID", user ? net.id : "", "IPAddress", n.ip, "Gateway",
+					      n.gateway, "IPPrefixLen", (int)n.prefix));
+	pd_store_network_free(&net);
 	pd_store_net_free(&n);
 	return o;
 }

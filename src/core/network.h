@@ -11,11 +11,13 @@
 #include "core/store-net.h"
 #include "net/rootless.h"
 
-/* CLI, after the record is written: for --network bridge check the subnet
+/* CLI, after the record is written: for --network bridge (or a
+ * user-defined network, looked up in the store; then the container is
+ * recorded on it and its members' names rewritten, see networks.h) check the subnet
  * against the host's routes and, in one transaction, the published ports
  * against other containers' and lease an address (root) into cfg->net.ip.
  * Nothing of the kernel's is touched yet. */
-int pd_network_reserve(struct pd_store *s, struct pd_config *cfg, struct pd_err **err);
+int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err);
 
 /* The monitor's per-run state. */
 struct pd_network_run {
@@ -27,6 +29,10 @@ void pd_network_run_init(struct pd_network_run *r);
  * bridge, the veth and the rules (root) or pasta (rootless). */
 int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, const char *dir, pid_t pid,
 		      struct pd_err **err);
+/* Monitor, once the command runs (its /etc/hosts is written): the names
+ * of its user-defined network written again into every member's
+ * /etc/hosts, its own too (a member that came meanwhile).  Best effort. */
+void pd_network_started(struct pd_store *s, const struct pd_config *cfg);
 /* Monitor, after each run: the helper and the veth of that run. */
 void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg);
 /* Monitor at the end, and rm/prune: the container's nft rules, veth,

@@ -129,6 +129,62 @@ static int kept_lease(struct pd_store *s, const char *id, const char *key, uint3
 	return sqlite3_step(d) == SQLITE_DONE ? 0 : store_fail(s, err, "drop a stale lease");
 }
 
+static int insert_lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const char *key,
+			uint32_t ip, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO leases (network, ip, gateway, prefix, container_id, created_ns)"
+			       " VALUES (?, ?, ?, ?, ?, strftime('%s', 'now') * 1000000000)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare lease");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ip);
+	sqlite3_bind_int64(st, 3, n->gateway);
+	sqlite3_bind_int(st, 4, (int)n->prefix);
+	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record lease");
+}
+
+static int drop_lease(struct pd_store *s, const char *id, struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *d = NULL;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM leases WHERE container_id = ?1", -1, &d, NULL) !=
+	    SQLITE_OK)
+		return store_fail(s, err, "prepare lease drop");
+	sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
+	return sqlite3_step(d) == SQLITE_DONE ? 0 : store_fail(s, err, "drop a lease");
+}
+
+/* --ip: `want` itself, or a usage error naming what holds it. */
+static int want_lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const char *key,
+		      uint32_t want, uint32_t *ip, struct pd_err **err)
+{
+	char text[16];
+	pd_ip_text(want, text);
+	if (want < pd_subnet_first(n) || want > pd_subnet_last(n) || want == n->gateway)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "address %s is not one a container may have on %s",
+				    text, key);
+	_cleanup_stmt_ sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT container_id FROM leases WHERE network = ?1 AND ip = ?2"
+			       " UNION ALL SELECT '' FROM temp.taken WHERE ip = ?2 LIMIT 1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare address lookup");
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, want);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *holder = (const char *)sqlite3_column_text(q, 0);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "address %s is in use by %s%.12s", text,
+				    *holder ? "container " : "a container of another state root", holder);
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(s, err, "look up an address");
+	*ip = want;
+	return insert_lease(s, id, n, key, want, err);
+}
+
 static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const uint32_t *taken,
 		 size_t n_taken, uint32_t *ip, struct pd_err **err)
 {
@@ -136,9 +192,16 @@ static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, 
 	pd_subnet_key(n, key, sizeof(key));
 	if (set_taken(s, taken, n_taken, err) < 0)
 		return -1;
+	uint32_t want = *ip;
 	int kept = kept_lease(s, id, key, ip, err);
-	if (kept != 0)
-		return kept < 0 ? -1 : 0;
+	if (kept < 0)
+		return -1;
+	if (kept && (!want || *ip == want))
+		return 0;
+	if (kept && drop_lease(s, id, err) < 0)
+		return -1;
+	if (want)
+		return want_lease(s, id, n, key, want, ip, err);
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(
 		s->db,
@@ -160,18 +223,7 @@ static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, 
 	if (rc != SQLITE_ROW)
 		return store_fail(s, err, "find a free address");
 	*ip = (uint32_t)sqlite3_column_int64(q, 0);
-	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO leases (network, ip, gateway, prefix, container_id, created_ns)"
-			       " VALUES (?, ?, ?, ?, ?, strftime('%s', 'now') * 1000000000)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s, err, "prepare lease");
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, *ip);
-	sqlite3_bind_int64(st, 3, n->gateway);
-	sqlite3_bind_int(st, 4, (int)n->prefix);
-	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record lease");
+	return insert_lease(s, id, n, key, *ip, err);
 }
 
 /* Whether any container (this one too: its fixed ports are rows by now)
@@ -261,7 +313,8 @@ int pd_store_net_release(struct pd_store *s, const char *id, bool keep_lease, st
 static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *out, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT ip, gateway, prefix FROM leases WHERE container_id = ?", -1,
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT ip, gateway, prefix, network FROM leases WHERE container_id = ?", -1,
 			       &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare lease lookup");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -271,6 +324,7 @@ static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *ou
 		pd_ip_text((uint32_t)sqlite3_column_int64(st, 0), out->ip);
 		pd_ip_text((uint32_t)sqlite3_column_int64(st, 1), out->gateway);
 		out->prefix = (unsigned)sqlite3_column_int(st, 2);
+		snprintf(out->network, sizeof(out->network), "%s", (const char *)sqlite3_column_text(st, 3));
 	}
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up lease");
 }

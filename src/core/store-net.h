@@ -23,7 +23,9 @@ struct pd_port_pick {
  * `ports` is already published by another container; choose a free host
  * port (by `pick`) for each of host_port 0 and write it there; record the
  * ports; with `subnet`, lease the lowest free address of it, other than
- * the `taken` ones (held by other state roots), into *ip.  Parallel
+ * the `taken` ones (held by other state roots), into *ip; a
+ * non-zero *ip asks for that address (a usage error when it is not in
+ * the subnet or is held).  Parallel
  * callers queue on the database lock, so no two get one address or one
  * chosen port. */
 int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
@@ -40,6 +42,7 @@ struct pd_store_net {
 	bool leased;
 	char ip[16], gateway[16];
 	unsigned prefix;
+	char network[32]; /* the lease's subnet ("10.42.0.0/16") */
 	struct pd_port *ports;
 	size_t n_ports;
 };

@@ -42,6 +42,7 @@ static const char *const migrations[] = {
 	/* 3 */ pd_store_migration_images,
 	/* 4 */ pd_store_migration_events,
 	/* 5 */ pd_store_migration_volumes,
+	/* 6 */ pd_store_migration_networks,
 };
 
 const char *pd_state_name(enum pd_state s)

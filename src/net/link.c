@@ -207,12 +207,12 @@ static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr, const cha
  * the routing decision), so the bridge needs route_localnet=1; nat.c drops
  * packets that come in on the bridge for 127.0.0.0/8, which that setting
  * would otherwise let containers reach (CVE-2020-8558). */
-static int bridge_sysctls(struct pd_err **err)
+static int bridge_sysctls(const char *name, struct pd_err **err)
 {
-	_cleanup_close_ int fd =
-	    open("/proc/sys/net/ipv4/conf/" PD_NET_BRIDGE_NAME "/route_localnet", O_WRONLY | O_CLOEXEC);
+	_cleanup_free_ char *path = xasprintf("/proc/sys/net/ipv4/conf/%s/route_localnet", name);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1", 1) != 1)
-		return pd_fail(err, errno, "set route_localnet on '%s'", PD_NET_BRIDGE_NAME);
+		return pd_fail(err, errno, "set route_localnet on '%s'", name);
 	return 0;
 }
 
@@ -221,24 +221,25 @@ int pd_link_ensure_bridge(const struct pd_subnet *s, struct pd_err **err)
 	_cleanup_(sockp) struct nl_sock *sk = open_socket(err);
 	if (!sk)
 		return -1;
+	const char *name = pd_subnet_bridge(s);
 	_cleanup_link_ struct rtnl_link *br = sym_rtnl_link_bridge_alloc();
-	sym_rtnl_link_set_name(br, PD_NET_BRIDGE_NAME);
+	sym_rtnl_link_set_name(br, name);
 	int r = sym_rtnl_link_add(sk, br, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0 && r != -NLE_EXIST)
-		return nl_fail(err, r, "create bridge", PD_NET_BRIDGE_NAME);
+		return nl_fail(err, r, "create bridge", name);
 	_cleanup_link_ struct rtnl_link *cur = NULL;
-	r = sym_rtnl_link_get_kernel(sk, 0, PD_NET_BRIDGE_NAME, &cur);
+	r = sym_rtnl_link_get_kernel(sk, 0, name, &cur);
 	if (r < 0)
-		return nl_fail(err, r, "look up bridge", PD_NET_BRIDGE_NAME);
+		return nl_fail(err, r, "look up bridge", name);
 	if (!sym_rtnl_link_is_bridge(cur))
-		return pd_fail(err, 0, "'%s' exists and is not a bridge", PD_NET_BRIDGE_NAME);
+		return pd_fail(err, 0, "'%s' exists and is not a bridge", name);
 	char gw[16], cidr[24];
 	pd_ip_text(s->gateway, gw);
 	snprintf(cidr, sizeof(cidr), "%s/%u", gw, s->prefix);
-	if (add_addr(sk, sym_rtnl_link_get_ifindex(cur), cidr, PD_NET_BRIDGE_NAME, err) < 0 ||
-	    set_up(sk, cur, PD_NET_BRIDGE_NAME, err) < 0)
+	if (add_addr(sk, sym_rtnl_link_get_ifindex(cur), cidr, name, err) < 0 ||
+	    set_up(sk, cur, name, err) < 0)
 		return -1;
-	return bridge_sysctls(err);
+	return bridge_sysctls(name, err);
 }
 
 /* A netlink socket that talks to the network namespace of `pid`. */
@@ -339,9 +340,8 @@ static int claim_address(struct nl_sock *sk, const char *host_name, const char *
 	r = sym_rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
 	sym_rtnl_route_put(rt);
 	if (r == -NLE_EXIST)
-		return pd_fail(err, 0,
-			       "address %s is in use by another container on '%s' (of another state root?)",
-			       ip, PD_NET_BRIDGE_NAME);
+		return pd_fail(err, 0, "address %s is in use by another container (of another state root?)",
+			       ip);
 	return r < 0 ? nl_fail(err, r, "claim address", ip) : 0;
 }
 
@@ -352,9 +352,9 @@ int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, 
 	if (!sk)
 		return -1;
 	_cleanup_link_ struct rtnl_link *br = NULL;
-	int r = sym_rtnl_link_get_kernel(sk, 0, PD_NET_BRIDGE_NAME, &br);
+	int r = sym_rtnl_link_get_kernel(sk, 0, pd_subnet_bridge(s), &br);
 	if (r < 0)
-		return nl_fail(err, r, "look up bridge", PD_NET_BRIDGE_NAME);
+		return nl_fail(err, r, "look up bridge", pd_subnet_bridge(s));
 	_cleanup_link_ struct rtnl_link *veth = sym_rtnl_link_veth_alloc();
 	/* The peer is owned by the pair; get_peer hands out a reference. */
 	_cleanup_link_ struct rtnl_link *peer = sym_rtnl_link_veth_get_peer(veth);

@@ -121,7 +121,11 @@ static bool table_is_set_up(struct nft_ctx *c, const char *key)
 		json_t *it;
 		json_array_foreach(json_object_get(root, "nftables"), i, it)
 		{
-			if (json_object_get(it, "chain"))
+			const char *cname =
+			    json_string_value(json_object_get(json_object_get(it, "chain"), "name"));
+			/* Only the default bridge's chains: a user-defined
+			 * network's (net-*) are its own. */
+			if (cname && strncmp(cname, "net-", 4) != 0)
 				chains++;
 			json_t *rule = json_object_get(it, "rule");
 			const char *comment = json_string_value(json_object_get(rule, "comment"));
@@ -170,6 +174,67 @@ int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err)
 	    net, s->prefix, PD_NET_BRIDGE_NAME, key, PD_NET_BRIDGE_NAME, key, net, s->prefix,
 	    PD_NET_BRIDGE_NAME, key, PD_NET_BRIDGE_NAME, key);
 	return run(c, script, "set up table " PD_NAT_TABLE, err);
+}
+
+/* A user-defined network's chains, its own so that writing or deleting
+ * them never touches another network's or the default bridge's:
+ *   net-<bridge>-post  (nat postrouting, 100)  masquerade of its subnet
+ *                      leaving by another link (not for --internal)
+ *   net-<bridge>-guard (filter prerouting, -300)  as `guard` above
+ *   net-<bridge>-fwd   (filter forward, 0)  isolation: nothing is routed
+ *                      between it and another of the project's bridges
+ *                      (pocket0, pd-*), either way; --internal: nothing
+ *                      between it and any other link
+ * One transaction; a chain that exists is flushed and written again. */
+int pd_nat_network_setup(const struct pd_subnet *s, bool internal, struct pd_err **err)
+{
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	const char *br = pd_subnet_bridge(s);
+	_cleanup_free_ char *probe = xasprintf("list chain " T " net-%s-fwd", br);
+	if (sym_nft_run_cmd_from_buffer(c, probe) == 0)
+		return 0;
+	char net[16];
+	pd_ip_text(s->network, net);
+	_cleanup_free_ char *script = xasprintf(
+	    "add table " T "\n"
+	    "add chain " T " net-%s-post { type nat hook postrouting priority 100; policy accept; }\n"
+	    "add chain " T " net-%s-guard { type filter hook prerouting priority -300; policy accept; }\n"
+	    "add chain " T " net-%s-fwd { type filter hook forward priority 0; policy accept; }\n"
+	    "flush chain " T " net-%s-post\n"
+	    "flush chain " T " net-%s-guard\n"
+	    "flush chain " T " net-%s-fwd\n"
+	    "add rule " T " net-%s-guard iifname \"%s\" ip daddr 127.0.0.0/8 drop\n"
+	    "add rule " T " net-%s-fwd iifname \"%s\" oifname != \"%s\" oifname { \"%s\", \"pd-*\" } drop\n"
+	    "add rule " T " net-%s-fwd oifname \"%s\" iifname != \"%s\" iifname { \"%s\", \"pd-*\" } drop\n",
+	    br, br, br, br, br, br, br, br, br, br, br, PD_NET_BRIDGE_NAME, br, br, br, PD_NET_BRIDGE_NAME);
+	char *more =
+	    internal ? xasprintf("%sadd rule " T " net-%s-fwd iifname \"%s\" oifname != \"%s\" drop\n"
+				 "add rule " T " net-%s-fwd oifname \"%s\" iifname != \"%s\" drop\n",
+				 script, br, br, br, br, br, br)
+		     : xasprintf("%sadd rule " T " net-%s-post ip saddr %s/%u oifname != \"%s\" masquerade\n",
+				 script, br, net, s->prefix, br);
+	free(script);
+	script = more;
+	return run(c, script, "set up the network's chains", err);
+}
+
+int pd_nat_network_remove(const char *bridge, struct pd_err **err)
+{
+	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
+	if (!c)
+		return -1;
+	static const char *const kinds[] = { "post", "guard", "fwd" };
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		_cleanup_free_ char *probe = xasprintf("list chain " T " net-%s-%s", bridge, kinds[i]);
+		if (sym_nft_run_cmd_from_buffer(c, probe) != 0)
+			continue; /* never made, or removed already */
+		_cleanup_free_ char *del = xasprintf("delete chain " T " net-%s-%s", bridge, kinds[i]);
+		if (run(c, del, "delete the network's chains", err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* An address of the host's or every one of them. */

@@ -2,6 +2,7 @@
  * table of the project's own, `ip pocket_docker`.  Needs CAP_NET_ADMIN;
  * runs in the monitor and in the CLI (rm/prune). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "net/net.h"
@@ -31,5 +32,12 @@ int pd_nat_unpublish(const char *id, struct pd_err **err);
 int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac, struct pd_err **err);
 /* Undo pd_nat_pin for `id`; nothing pinned is fine. */
 int pd_nat_unpin(const char *id, const char *veth, struct pd_err **err);
+/* A user-defined network's chains (see nat.c): masquerade (none when
+ * `internal`), the 127.0.0.0/8 guard, and the forward rules that isolate
+ * it from the project's other bridges (and, `internal`, from every other
+ * link).  Kept when they exist already. */
+int pd_nat_network_setup(const struct pd_subnet *s, bool internal, struct pd_err **err);
+/* Delete those chains of the network on `bridge`; none is fine. */
+int pd_nat_network_remove(const char *bridge, struct pd_err **err);
 /* Turn IPv4 forwarding on if it is off. */
 int pd_nat_enable_forwarding(struct pd_err **err);

@@ -32,8 +32,22 @@ struct pd_port {
 	char proto[4]; /* "tcp" or "udp" */
 };
 
+/* The bridge's subnet in host byte order. */
+struct pd_subnet {
+	uint32_t gateway; /* the bridge's own address */
+	uint32_t network;
+	unsigned prefix;
+	char bridge[16]; /* the bridge's name; "": PD_NET_BRIDGE_NAME */
+};
+
 struct pd_netcfg {
 	enum pd_net_mode mode;
+	char *network;	      /* a user-defined network's name (mode bridge), or NULL */
+	char **aliases;	      /* --network-alias: more names on that network */
+	char ip_want[16];     /* --ip: the address asked for on that network, or "" */
+	struct pd_subnet sub; /* that network's, filled at start */
+	bool internal;	      /* that network has no route out (filled at start) */
+	char *peers;	      /* "IP\tNAME...\n" of that network, for /etc/hosts (at start) */
 	struct pd_port *ports;
 	size_t n_ports;
 	char **dns;	  /* --dns servers; NULL: the host's */
@@ -43,17 +57,18 @@ struct pd_netcfg {
 	bool publish_all; /* -P: every exposed port to a free host port */
 };
 
-/* The bridge's subnet in host byte order. */
-struct pd_subnet {
-	uint32_t gateway; /* the bridge's own address */
-	uint32_t network;
-	unsigned prefix;
-};
+/* The subnet's bridge: s->bridge, or PD_NET_BRIDGE_NAME. */
+const char *pd_subnet_bridge(const struct pd_subnet *s);
+/* A user-defined network's name: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64
+ * characters, and none of the modes' names. */
+bool pd_net_name_valid(const char *name);
 
 void pd_netcfg_free(struct pd_netcfg *n);
 const char *pd_net_mode_name(enum pd_net_mode m);
 
-/* Setters for the run flags; each fails with a one-line usage error. */
+/* Setters for the run flags; each fails with a one-line usage error.  A
+ * mode that is a valid network name selects that user-defined network
+ * (whether it exists is checked at start). */
 int pd_netcfg_set_mode(struct pd_netcfg *n, const char *mode, struct pd_err **err);
 /* -p: one port or a range of them ("8000-8002:80-82", "80-82"), each a
  * pd_port; a host range must be as long as the container's. */
@@ -62,6 +77,8 @@ int pd_netcfg_add_port(struct pd_netcfg *n, const char *spec, struct pd_err **er
 int pd_netcfg_add_expose(struct pd_netcfg *n, const char *spec, struct pd_err **err);
 int pd_netcfg_add_dns(struct pd_netcfg *n, const char *ip, struct pd_err **err);
 int pd_netcfg_add_host(struct pd_netcfg *n, const char *spec, struct pd_err **err);
+/* --ip A.B.C.D (checked against the network's subnet at start). */
+int pd_netcfg_set_ip(struct pd_netcfg *n, const char *ip, struct pd_err **err);
 /* After every flag: -P publishes each exposed port that no -p names to a
  * free host port; -p without --network means bridge; -p with none or
  * host, or the same host port twice, is an error. */
@@ -98,5 +115,9 @@ size_t pd_net_claims(const char *fib_trie, uint32_t **out);
  * loopback), or the --dns servers in place of all of the host's.  With
  * host networking the host's file unchanged.  Caller frees. */
 char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host);
+/* The line after which a container's /etc/hosts names the containers of its
+ * user-defined network (n->peers); what follows it is rewritten as they
+ * come and go. */
+#define PD_NET_HOSTS_MARK "# pocket-docker network peers (rewritten as they come and go)\n"
 /* /etc/hosts for a container named `hostname`; caller frees. */
 char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *host_hosts);

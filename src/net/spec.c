@@ -5,6 +5,7 @@
 #include "net/net.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@ void pd_netcfg_free(struct pd_netcfg *n)
 	strv_free(n->expose);
 	strv_free(n->dns);
 	strv_free(n->add_hosts);
+	free(n->network);
+	strv_free(n->aliases);
+	free(n->peers);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -40,10 +44,38 @@ int pd_netcfg_set_mode(struct pd_netcfg *n, const char *mode, struct pd_err **er
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
 		if (!strcmp(mode, pd_net_mode_name(modes[i]))) {
 			n->mode = modes[i];
+			free(take_ptr(&n->network));
 			return 0;
 		}
+	if (pd_net_name_valid(mode)) {
+		n->mode = PD_NET_BRIDGE;
+		free(n->network);
+		n->network = xstrdup(mode);
+		return 0;
+	}
 	return pd_fail_kind(err, PD_ERR_USAGE, 0,
-			    "invalid --network '%s': want bridge, none, host or default", mode);
+			    "invalid --network '%s': want bridge, none, host, default or a network's name",
+			    mode);
+}
+
+bool pd_net_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	if (!len || len > 64 || !isalnum((unsigned char)name[0]))
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return false;
+	static const char *const modes[] = { "none", "bridge", "host", "default" };
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		if (!strcmp(name, modes[i]))
+			return false;
+	return true;
+}
+
+const char *pd_subnet_bridge(const struct pd_subnet *s)
+{
+	return s->bridge[0] ? s->bridge : PD_NET_BRIDGE_NAME;
 }
 
 static bool is_ipv4(const char *s)
@@ -56,6 +88,14 @@ static bool is_ip(const char *s)
 {
 	struct in6_addr a;
 	return is_ipv4(s) || inet_pton(AF_INET6, s, &a) == 1;
+}
+
+int pd_netcfg_set_ip(struct pd_netcfg *n, const char *ip, struct pd_err **err)
+{
+	if (strlen(ip) >= sizeof(n->ip_want) || !is_ipv4(ip))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid --ip '%s': want an IPv4 address", ip);
+	snprintf(n->ip_want, sizeof(n->ip_want), "%s", ip);
+	return 0;
 }
 
 /* A port number: decimal digits only, 1 to 65535. */
@@ -269,6 +309,12 @@ static bool is_published(const struct pd_netcfg *n, unsigned port, const char *p
 
 int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err)
 {
+	if (n->aliases && !n->network)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--network-alias needs a user-defined network (--network NAME)");
+	if (n->ip_want[0] && !n->network)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--ip needs a user-defined network (--network NAME)");
 	for (size_t i = 0; n->publish_all && n->expose && n->expose[i]; i++) {
 		unsigned port = 0;
 		char proto[4] = "";
@@ -301,6 +347,7 @@ int pd_subnet_parse(const char *s, struct pd_subnet *out, struct pd_err **err)
 	char *slash = strchr(copy, '/');
 	struct in_addr a;
 	uint64_t prefix = 0;
+	*out = (struct pd_subnet){ 0 };
 	if (!slash)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': want A.B.C.D/PREFIX", s);
 	*slash++ = '\0';
@@ -364,7 +411,7 @@ int pd_subnet_check_routes(const struct pd_subnet *s, const char *routes, struct
 		char dev[64];
 		unsigned dst, mask;
 		if (sscanf(l, "%63s %x %*x %*x %*d %*d %*d %x", dev, &dst, &mask) != 3 || mask == 0 ||
-		    !strcmp(dev, PD_NET_BRIDGE_NAME))
+		    !strcmp(dev, pd_subnet_bridge(s)))
 			continue;
 		uint32_t d = ntohl(dst), m = ntohl(mask);
 		uint32_t common = m & mine; /* the shorter of the two prefixes */
@@ -467,5 +514,7 @@ char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *
 		append(&out, "%s%s\t%s\n", colon + 1, name);
 	}
 	append(&out, "%s%s\t%s\n", n->ip[0] ? n->ip : "127.0.1.1", hostname);
+	if (n->network)
+		append(&out, "%s%s%s", PD_NET_HOSTS_MARK, n->peers ? n->peers : "");
 	return out;
 }

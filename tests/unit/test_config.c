@@ -490,7 +490,7 @@ static void test_bad_json(void **state)
 		"{\"Resources\":[]}",
 		"{\"Resources\":{\"Memory\":-5}}",
 		"{\"RestartPolicy\":{\"Name\":\"sometimes\"}}",
-		"{\"NetworkMode\":\"overlay\"}",
+		"{\"NetworkMode\":\"over/lay\"}",
 		"{\"Binds\":[\"/no-mode\"]}",
 		"{\"Mounts\":[{\"Type\":\"nfs\",\"Target\":\"/x\"}]}",
 		"{\"Mounts\":[{\"Type\":\"bind\",\"Target\":\"/x\"}]}",

@@ -179,8 +179,8 @@ static void test_modes_dns_hosts(void **state)
 	assert_int_equal(n.mode, PD_NET_NONE);
 	assert_int_equal(pd_netcfg_set_mode(&n, "bridge", NULL), 0);
 	assert_int_equal(n.mode, PD_NET_BRIDGE);
-	assert_int_equal(pd_netcfg_set_mode(&n, "Bridge", NULL), -1);
 	assert_int_equal(pd_netcfg_set_mode(&n, "", NULL), -1);
+	assert_int_equal(pd_netcfg_set_mode(&n, "-x", NULL), -1);
 	assert_int_equal(pd_netcfg_add_dns(&n, "192.0.2.53", NULL), 0);
 	assert_int_equal(pd_netcfg_add_dns(&n, "2001:db8::1", NULL), 0);
 	assert_int_equal(pd_netcfg_add_dns(&n, "dns.example", NULL), -1);
@@ -276,6 +276,44 @@ static void test_hosts(void **state)
 	pd_netcfg_free(&h);
 }
 
+/* A valid name that is no mode is a user-defined network (its existence
+ * is the start's to check); its /etc/hosts carries the marker and peers. */
+static void test_user_networks(void **state)
+{
+	assert_true(pd_net_name_valid("my-net.1_x"));
+	assert_true(pd_net_name_valid("Bridge"));
+	assert_false(pd_net_name_valid("bridge"));
+	assert_false(pd_net_name_valid("none"));
+	assert_false(pd_net_name_valid("_x"));
+	assert_false(pd_net_name_valid("a/b"));
+	assert_false(pd_net_name_valid(""));
+	char long_name[66];
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	assert_false(pd_net_name_valid(long_name));
+	struct pd_netcfg n = { 0 };
+	assert_int_equal(pd_netcfg_set_mode(&n, "backend", NULL), 0);
+	assert_int_equal(n.mode, PD_NET_BRIDGE);
+	assert_string_equal(n.network, "backend");
+	assert_int_equal(pd_netcfg_set_mode(&n, "host", NULL), 0);
+	assert_null(n.network);
+	assert_int_equal(pd_netcfg_set_mode(&n, "backend", NULL), 0);
+	n.peers = strdup("10.50.0.2\tdb 0123456789ab\n");
+	snprintf(n.ip, sizeof(n.ip), "10.50.0.3");
+	_cleanup_free_ char *h = pd_net_hosts(&n, "web", NULL);
+	assert_non_null(strstr(h, "10.50.0.3\tweb\n" PD_NET_HOSTS_MARK "10.50.0.2\tdb 0123456789ab\n"));
+	pd_netcfg_free(&n);
+	struct pd_netcfg a = { 0 };
+	strv_push(&a.aliases, "web");
+	assert_int_equal(pd_netcfg_finish(&a, NULL), -1);
+	assert_int_equal(pd_netcfg_set_mode(&a, "backend", NULL), 0);
+	assert_int_equal(pd_netcfg_finish(&a, NULL), 0);
+	pd_netcfg_free(&a);
+	struct pd_netcfg b = { .mode = PD_NET_BRIDGE };
+	_cleanup_free_ char *d = pd_net_hosts(&b, "web", NULL);
+	assert_null(strstr(d, PD_NET_HOSTS_MARK));
+}
+
 static void test_claims(void **state)
 {
 	const char *trie = "Id 28772:\n"
@@ -314,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_subnet_routes),
 		cmocka_unit_test(test_resolv_conf),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_user_networks),
 		cmocka_unit_test(test_claims),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,228 @@
+/* `pocket-docker network create|ls|inspect|rm|prune`: user-defined
+ * networks over core/networks.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "core/container.h"
+#include "core/networks.h"
+#include "util/cleanup.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+struct network_opts {
+	struct cli_flags f; /* first: the shared setters take it */
+	char *subnet;
+	bool internal;
+	char **labels;
+};
+
+#define NO(o) ((struct network_opts *)(o))
+
+static int set_subnet(void *o, const char *a, struct pd_err **err)
+{
+	free(NO(o)->subnet);
+	NO(o)->subnet = xstrdup(a);
+	return 0;
+}
+
+static int set_internal(void *o, const char *a, struct pd_err **err)
+{
+	NO(o)->internal = true;
+	return 0;
+}
+
+static int add_label(void *o, const char *a, struct pd_err **err)
+{
+	return pd_label_add(&NO(o)->labels, a, err);
+}
+
+static int set_driver(void *o, const char *a, struct pd_err **err)
+{
+	if (strcmp(a, "bridge") != 0)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "network driver '%s': only 'bridge' exists", a);
+	return 0;
+}
+
+static int set_quiet(void *o, const char *a, struct pd_err **err)
+{
+	NO(o)->f.quiet = true;
+	return 0;
+}
+
+static const struct cli_opt create_table[] = {
+	{ "subnet", 0, true, set_subnet,
+	  "the bridge's address and prefix, A.B.C.D/P (default: a free /24 of 10.50.0.0/16)" },
+	{ "internal", 0, false, set_internal, "no route out of the network" },
+	{ "label", 'l', true, add_label, "set a label KEY=VALUE" },
+	{ "driver", 'd', true, set_driver, "the network driver (only 'bridge')" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static const struct cli_opt ls_table[] = {
+	{ "quiet", 'q', false, set_quiet, "print only network ids" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static const struct cli_opt plain_table[] = {
+	{ "force", 'f', false, cli_flag_force, "rm: no error for a missing network; prune: do not ask" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static void opts_free(struct network_opts *o)
+{
+	cli_flags_free(&o->f);
+	free(o->subnet);
+	strv_free(o->labels);
+}
+
+static int network_create(const char *root, struct network_opts *o, char **pos)
+{
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (!pos[0] || pos[1])
+		return cli_usage_error("network create takes one network name");
+	_cleanup_free_ char *id = NULL;
+	if (pd_networks_create(root, pos[0], o->subnet, o->internal, o->labels, &id, &err) < 0)
+		return cli_fail(err);
+	cli_print_line(id);
+	return 0;
+}
+
+static int network_ls(const char *root, struct network_opts *o, char **pos)
+{
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (pos[0])
+		return cli_usage_error("network ls takes no arguments");
+	struct pd_store_network *v = NULL;
+	size_t n = 0;
+	if (pd_networks_list(root, &v, &n, &err) < 0)
+		return cli_fail(err);
+	struct cli_table t;
+	cli_table_init(&t, 5);
+	static const char *const head[] = { "NETWORK ID", "NAME", "DRIVER", "SCOPE", "SUBNET" };
+	if (!o->f.quiet)
+		cli_table_add(&t, head);
+	for (size_t i = 0; i < n; i++) {
+		char id[13], key[32];
+		snprintf(id, sizeof(id), "%.12s", v[i].id);
+		pd_subnet_key(&v[i].sub, key, sizeof(key));
+		if (o->f.quiet) {
+			cli_print_line(id);
+			continue;
+		}
+		const char *row[] = { id, v[i].name, "bridge", "local", key };
+		cli_table_add(&t, row);
+	}
+	if (!o->f.quiet)
+		cli_table_print(&t);
+	else
+		cli_table_free(&t);
+	pd_store_networks_free(v, n);
+	return 0;
+}
+
+static int network_inspect(const char *root, struct network_opts *o, char **pos)
+{
+	if (!pos[0])
+		return cli_usage_error("network inspect needs at least one network name");
+	json_auto_t *all = json_array();
+	int ret = 0;
+	for (char **p = pos; *p; p++) {
+		_cleanup_err_ struct pd_err *err = NULL;
+		json_t *one = NULL;
+		if (pd_networks_inspect(root, *p, &one, &err) < 0)
+			ret = cli_fail(err);
+		else
+			json_array_append_new(all, one);
+	}
+	char *s = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+	printf("%s\n", s ? s : "[]");
+	free(s);
+	return ret;
+}
+
+static int network_rm(const char *root, struct network_opts *o, char **pos)
+{
+	if (!pos[0])
+		return cli_usage_error("network rm needs at least one network name");
+	int ret = 0;
+	for (char **p = pos; *p; p++) {
+		_cleanup_err_ struct pd_err *err = NULL;
+		int r = pd_networks_remove(root, *p, &err);
+		if (r == 1 && !o->f.force)
+			r = pd_fail_kind(&err, PD_ERR_USAGE, 0, "no such network: %s", *p);
+		if (r < 0)
+			ret = cli_fail(err);
+		else if (r == 0)
+			cli_print_line(*p);
+	}
+	return ret;
+}
+
+static void pruned(const char *name, void *data)
+{
+	if (!*(int *)data)
+		printf("Deleted Networks:\n");
+	*(int *)data += 1;
+	cli_print_line(name);
+}
+
+static int network_prune(const char *root, struct network_opts *o, char **pos)
+{
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (pos[0])
+		return cli_usage_error("network prune takes no arguments");
+	int count = 0;
+	if (pd_networks_prune(root, pruned, &count, &err) < 0)
+		return cli_fail(err);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	const struct cli_opt *table;
+	int (*run)(const char *root, struct network_opts *o, char **pos);
+	const char *usage;
+} subs[] = {
+	{ "create", create_table, network_create,
+	  "Usage: pocket-docker network create [OPTIONS] NETWORK\n\nCreate a network (a bridge of its "
+	  "own; its containers find each other by name)." },
+	{ "ls", ls_table, network_ls, "Usage: pocket-docker network ls [OPTIONS]\n\nList networks." },
+	{ "list", ls_table, network_ls, "Usage: pocket-docker network ls [OPTIONS]\n\nList networks." },
+	{ "inspect", plain_table, network_inspect,
+	  "Usage: pocket-docker network inspect NETWORK...\n\nShow networks as JSON." },
+	{ "rm", plain_table, network_rm,
+	  "Usage: pocket-docker network rm [OPTIONS] NETWORK...\n\nRemove networks (never one a "
+	  "container holds an address on)." },
+	{ "remove", plain_table, network_rm,
+	  "Usage: pocket-docker network rm [OPTIONS] NETWORK...\n\nRemove networks (never one a "
+	  "container holds an address on)." },
+	{ "prune", plain_table, network_prune,
+	  "Usage: pocket-docker network prune [OPTIONS]\n\nRemove every network no container uses." },
+};
+
+int cli_network(const struct cli_global *g, int argc, char **argv)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		if (strcmp(argv[0], subs[i].name) != 0)
+			continue;
+		struct network_opts o = { 0 };
+		_cleanup_strv_ char **pos = NULL;
+		int ret = 0;
+		if (cli_parse_flags(subs[i].table, &o.f, argc, argv, &pos, subs[i].usage) < 0) {
+			ret = CLI_EXIT_USAGE;
+		} else if (!o.f.help) {
+			_cleanup_err_ struct pd_err *err = NULL;
+			_cleanup_free_ char *root = pd_state_root(g->root, &err);
+			ret = root ? subs[i].run(root, &o, pos) : cli_fail(err);
+		}
+		opts_free(&o);
+		return ret;
+	}
+	return cli_usage_error("unknown command 'network %s'", argv[0]);
+}
