@@ -340,6 +340,44 @@ test_nothing_left_after_killed_monitor() {
 	assert_net_gone "$br"
 }
 
+# A container that replaced its /etc/hosts with a symlink out (to the
+# host's /etc/passwd by absolute path) or with a FIFO: the runtime's
+# rewrites when peers come and go neither write through it nor block on it.
+test_hostile_hosts_file_is_not_followed() {
+	_setup
+	allow_containers_left
+	pd network create hostile
+	assert_ok
+	local br before
+	br=$(_bridge_of hostile)
+	before=$(sha256sum /etc/passwd)
+	pd run -d --name lnk --network hostile --rootfs "$BUSYBOX_DIR" \
+		/bin/sh -c 'rm /etc/hosts; ln -s /etc/passwd /etc/hosts; echo ready; exec sleep 120'
+	assert_ok
+	local lnk=$OUT
+	pd run -d --name fifo --network hostile --rootfs "$BUSYBOX_DIR" \
+		/bin/sh -c 'rm /etc/hosts; mkfifo /etc/hosts; echo ready; exec sleep 120'
+	assert_ok
+	local fifo=$OUT
+	wait_for_output "$T_ROOT/logs/$lnk.log" ready || fail "lnk never got ready"
+	wait_for_output "$T_ROOT/logs/$fifo.log" ready || fail "fifo never got ready"
+	# A newcomer makes the runtime rewrite every member's file.
+	pd run -d --name newcomer --network hostile --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok "a run beside hostile hosts files (no hang)"
+	pd rm -f newcomer
+	assert_ok
+	assert_eq "$before" "$(sha256sum /etc/passwd)" "the host's /etc/passwd"
+	pd exec lnk /bin/sh -c 'test -L /etc/hosts && readlink /etc/hosts'
+	assert_out /etc/passwd "the container's own symlink is left as it is"
+	pd exec fifo /bin/sh -c 'test -p /etc/hosts && echo fifo'
+	assert_out fifo "the container's FIFO is left as it is"
+	pd rm -f lnk fifo
+	assert_ok
+	pd network rm hostile
+	assert_ok
+	assert_net_gone "$br"
+}
+
 test_fixed_address_with_ip() {
 	_setup
 	allow_containers_left
