@@ -351,6 +351,15 @@ test_start_waits_for_cp_into_stopped_container() {
 	assert_ok "start while cp runs"
 	assert_out copied "the run sees the finished copy"
 	wait "$cp_pid" || fail "cp failed: $(cat "$T_TMP/cp.err")"
+	# The container's monitor (forked by start, same command line) ends
+	# once it has recorded the exit; a slow (sanitized) build may take a
+	# few seconds over it.
+	local i pid
+	for i in $(seq 200); do
+		pid=$(find_container_pid pocket-docker "$T_ROOT start -a cw") || break
+		sleep 0.1
+	done
+	[ -z "$pid" ] || fail "a process of 'start -a' stayed: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in $(cat "/proc/$pid/wchan" 2>/dev/null)"
 	pd rm cw
 	assert_ok
 }
