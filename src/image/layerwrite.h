@@ -16,19 +16,16 @@
 #include "image/blobs.h"
 #include "util/error.h"
 
+/* What the entries become; each field means what the field of the same
+ * name in struct pd_tar_write_opts (tarwrite.h) means. */
 struct pd_layer_write_opts {
-	/* The tree is an overlay upper directory: whiteouts (a 0:0 character
-	 * device, or an empty file with the xattr trusted.overlay.whiteout
-	 * or user.overlay.whiteout) become ".wh.NAME" entries, and an opaque
-	 * directory (trusted.overlay.opaque or user.overlay.opaque "y") gets
-	 * a ".wh..wh..opq" entry. */
+	/* The tree is an overlay upper directory: whiteouts and opaque
+	 * directories become ".wh." files. */
 	bool upper;
 	/* Top-level paths ("etc/hosts") left out: the files the runtime
 	 * writes into every container.  NULL-terminated; may be NULL. */
 	const char *const *skip;
-	/* Owners as the container sees them, for a tree owned by a rootless
-	 * container's ids: host `uid` is 0 and [sub_uid, sub_uid+count) is
-	 * 1..count (the same for gids).  All zero: owners as they are. */
+	/* Owners as a rootless container sees them; all zero: as they are. */
 	uid_t uid, sub_uid;
 	unsigned long sub_uid_count;
 	gid_t gid, sub_gid;

@@ -11,11 +11,16 @@
  * a FIFO or device node swapped in meanwhile is never opened, so cp can
  * neither hang on a FIFO nor trigger a device's open.  Entry names are the
  * directory's own bytes joined by "/": a name cannot hold "/" nor be "."
- * or "..", so the stream names nothing outside its top. */
+ * or "..", so the stream names nothing outside its top.
+ *
+ * The same walk writes the layers of `commit` (layerwrite.c): options turn
+ * an overlay upper directory's whiteouts and opaque directories into the
+ * OCI ".wh." files, leave the runtime's own files out, and map a rootless
+ * container's owners back to the ids it sees.  Entries are written in
+ * name order, a directory before what it holds and an opaque marker first
+ * in its directory. */
 #include "image/tarwrite.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,70 +28,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include "image/tarwrite-dl.h"
 #include "util/cleanup.h"
-#include "util/dl.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
 #define TAR_MAX_DEPTH 256
 
-static void *archive_handle;
-static PD_DL_SYM(archive_write_new);
-static PD_DL_SYM(archive_write_free);
-static PD_DL_SYM(archive_write_set_format_pax_restricted);
-static PD_DL_SYM(archive_write_set_bytes_in_last_block);
-static PD_DL_SYM(archive_write_open_fd);
-static PD_DL_SYM(archive_write_header);
-static PD_DL_SYM(archive_write_data);
-static PD_DL_SYM(archive_write_finish_entry);
-static PD_DL_SYM(archive_write_close);
-static PD_DL_SYM(archive_error_string);
-static PD_DL_SYM(archive_entry_new);
-static PD_DL_SYM(archive_entry_free);
-static PD_DL_SYM(archive_entry_clear);
-static PD_DL_SYM(archive_entry_copy_pathname);
-static PD_DL_SYM(archive_entry_copy_symlink);
-static PD_DL_SYM(archive_entry_copy_hardlink);
-static PD_DL_SYM(archive_entry_set_size);
-static PD_DL_SYM(archive_entry_set_filetype);
-static PD_DL_SYM(archive_entry_set_perm);
-static PD_DL_SYM(archive_entry_set_uid);
-static PD_DL_SYM(archive_entry_set_gid);
-static PD_DL_SYM(archive_entry_set_mtime);
-static PD_DL_SYM(archive_entry_set_rdev);
+#define LA_DEFINE(name) PD_DL_SYM(name);
+TARWRITE_LA_SYMS(LA_DEFINE)
+#undef LA_DEFINE
 
-static int load_libarchive(struct pd_err **err)
+int tarwrite_load_libarchive(struct pd_err **err)
 {
+#define LA_ENTRY(name) PD_DL_ENTRY(name),
+	static void *handle;
 	static const char *const sonames[] = { "libarchive.so.13", NULL };
-	static const struct pd_dl_sym syms[] = {
-		PD_DL_ENTRY(archive_write_new),
-		PD_DL_ENTRY(archive_write_free),
-		PD_DL_ENTRY(archive_write_set_format_pax_restricted),
-		PD_DL_ENTRY(archive_write_set_bytes_in_last_block),
-		PD_DL_ENTRY(archive_write_open_fd),
-		PD_DL_ENTRY(archive_write_header),
-		PD_DL_ENTRY(archive_write_data),
-		PD_DL_ENTRY(archive_write_finish_entry),
-		PD_DL_ENTRY(archive_write_close),
-		PD_DL_ENTRY(archive_error_string),
-		PD_DL_ENTRY(archive_entry_new),
-		PD_DL_ENTRY(archive_entry_free),
-		PD_DL_ENTRY(archive_entry_clear),
-		PD_DL_ENTRY(archive_entry_copy_pathname),
-		PD_DL_ENTRY(archive_entry_copy_symlink),
-		PD_DL_ENTRY(archive_entry_copy_hardlink),
-		PD_DL_ENTRY(archive_entry_set_size),
-		PD_DL_ENTRY(archive_entry_set_filetype),
-		PD_DL_ENTRY(archive_entry_set_perm),
-		PD_DL_ENTRY(archive_entry_set_uid),
-		PD_DL_ENTRY(archive_entry_set_gid),
-		PD_DL_ENTRY(archive_entry_set_mtime),
-		PD_DL_ENTRY(archive_entry_set_rdev),
-		{ NULL, NULL },
-	};
-	return pd_dl_open(&archive_handle, sonames, "libarchive13", syms, err);
+	static const struct pd_dl_sym syms[] = { TARWRITE_LA_SYMS(LA_ENTRY){ NULL, NULL } };
+#undef LA_ENTRY
+	return pd_dl_open(&handle, sonames, "libarchive13", syms, err);
+}
+
+const char *tarwrite_archive_msg(struct archive *a)
+{
+	const char *m = a ? sym_archive_error_string(a) : NULL;
+	return m ? m : "unknown libarchive error";
 }
 
 /* A regular file with more than one link, archived once: later names of
@@ -98,6 +68,7 @@ struct link_seen {
 };
 
 struct pd_tar_writer {
+	struct pd_tar_write_opts o;
 	struct archive *a;
 	struct archive_entry *e;
 	uint64_t bytes;
@@ -108,17 +79,21 @@ struct pd_tar_writer {
 	char buf[64 * 1024];
 };
 
-static const char *archive_msg(struct archive *a)
+static la_ssize_t on_write(struct archive *a, void *data, const void *buf, size_t len)
 {
-	const char *m = sym_archive_error_string(a);
-	return m ? m : "unknown libarchive error";
+	(void)a;
+	const struct pd_tar_write_opts *o = data;
+	return o->write(o->data, buf, len);
 }
 
-struct pd_tar_writer *pd_tar_writer_new(int fd, struct pd_err **err)
+struct pd_tar_writer *pd_tar_writer_new_opts(const struct pd_tar_write_opts *o, struct pd_err **err)
 {
-	if (load_libarchive(err) < 0)
+	if (tarwrite_load_libarchive(err) < 0)
 		return NULL;
 	struct pd_tar_writer *w = xcalloc(1, sizeof(*w));
+	w->o = *o;
+	if (!w->o.max_depth)
+		w->o.max_depth = TAR_MAX_DEPTH;
 	w->a = sym_archive_write_new();
 	w->e = sym_archive_entry_new();
 	if (!w->a || !w->e) {
@@ -130,12 +105,18 @@ struct pd_tar_writer *pd_tar_writer_new(int fd, struct pd_err **err)
 	 * stream goes to a pipe or a terminal's consumer, not a tape. */
 	if (sym_archive_write_set_format_pax_restricted(w->a) < ARCHIVE_WARN ||
 	    sym_archive_write_set_bytes_in_last_block(w->a, 1) < ARCHIVE_WARN ||
-	    sym_archive_write_open_fd(w->a, fd) < ARCHIVE_WARN) {
-		pd_fail(err, 0, "start a tar stream: %s", archive_msg(w->a));
+	    (o->write ? sym_archive_write_open(w->a, &w->o, NULL, on_write, NULL)
+		      : sym_archive_write_open_fd(w->a, o->fd)) < ARCHIVE_WARN) {
+		pd_fail(err, 0, "start a tar stream: %s", tarwrite_archive_msg(w->a));
 		pd_tar_writer_close(w, pd_err_ignore(cleanup));
 		return NULL;
 	}
 	return w;
+}
+
+struct pd_tar_writer *pd_tar_writer_new(int fd, struct pd_err **err)
+{
+	return pd_tar_writer_new_opts(&(struct pd_tar_write_opts){ .fd = fd }, err);
 }
 
 static size_t link_slot(const struct pd_tar_writer *w, dev_t dev, ino_t ino)
@@ -174,7 +155,7 @@ static int write_header(struct pd_tar_writer *w, const char *name, struct pd_err
 	/* ARCHIVE_WARN: a name that is not valid in the locale's charset is
 	 * stored as its bytes, which is what the file is called. */
 	if (sym_archive_write_header(w->a, w->e) < ARCHIVE_WARN)
-		return pd_fail(err, 0, "'%s': write the tar header: %s", name, archive_msg(w->a));
+		return pd_fail(err, 0, "'%s': write the tar header: %s", name, tarwrite_archive_msg(w->a));
 	return 0;
 }
 
@@ -200,12 +181,13 @@ static int write_data(struct pd_tar_writer *w, int fd, const char *name, int64_t
 		if (n == 0)
 			break;
 		if (sym_archive_write_data(w->a, w->buf, (size_t)n) < 0)
-			return pd_fail(err, 0, "'%s': write to the tar stream: %s", name, archive_msg(w->a));
+			return pd_fail(err, 0, "'%s': write to the tar stream: %s", name,
+				       tarwrite_archive_msg(w->a));
 		left -= n;
 		w->bytes += (uint64_t)n;
 	}
 	if (sym_archive_write_finish_entry(w->a) < ARCHIVE_WARN)
-		return pd_fail(err, 0, "'%s': write to the tar stream: %s", name, archive_msg(w->a));
+		return pd_fail(err, 0, "'%s': write to the tar stream: %s", name, tarwrite_archive_msg(w->a));
 	return 0;
 }
 
@@ -214,15 +196,16 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_entry(struct pd_tar_writer *w, int fd, const char *name, unsigned depth, struct pd_err **err);
+static int add_entry(struct pd_tar_writer *w, int fd, const char *dir, const char *base, unsigned depth,
+		     struct pd_err **err);
 
 /* Every entry of the directory held by `fd`, in name order, named
  * "prefix/NAME" ("NAME" when prefix is empty). */
 static int add_children(struct pd_tar_writer *w, int fd, const char *prefix, unsigned depth,
 			struct pd_err **err)
 {
-	if (depth >= TAR_MAX_DEPTH)
-		return pd_fail(err, ELOOP, "'%s': more than %d directories deep", prefix, TAR_MAX_DEPTH);
+	if (depth >= w->o.max_depth)
+		return pd_fail(err, ELOOP, "'%s': more than %u directories deep", prefix, w->o.max_depth);
 	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return pd_fail(err, errno, "'%s': open directory", *prefix ? prefix : ".");
@@ -245,33 +228,98 @@ static int add_children(struct pd_tar_writer *w, int fd, const char *prefix, uns
 		return pd_fail(err, errno, "'%s': read directory", *prefix ? prefix : ".");
 	qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *child =
-		    *prefix ? xasprintf("%s/%s", prefix, names[i]) : xstrdup(names[i]);
 		_cleanup_close_ int cfd = openat(dirfd(d), names[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (cfd < 0 && errno == ENOENT)
 			continue; /* removed since the directory was read */
 		if (cfd < 0)
-			return pd_fail(err, errno, "'%s': open", child);
-		if (add_entry(w, cfd, child, depth + 1, err) < 0)
+			return pd_fail(err, errno, "'%s%s%s': open", prefix, *prefix ? "/" : "", names[i]);
+		if (add_entry(w, cfd, prefix, names[i], depth + 1, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int add_entry(struct pd_tar_writer *w, int fd, const char *name, unsigned depth, struct pd_err **err)
+/* An empty regular file named `name` (a whiteout or opaque marker). */
+static int write_marker(struct pd_tar_writer *w, const char *name, const struct stat *st, struct pd_err **err)
 {
+	sym_archive_entry_clear(w->e);
+	sym_archive_entry_copy_pathname(w->e, name);
+	sym_archive_entry_set_filetype(w->e, AE_IFREG);
+	sym_archive_entry_set_perm(w->e, 0644);
+	sym_archive_entry_set_size(w->e, 0);
+	sym_archive_entry_set_mtime(w->e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+	return write_header(w, name, err);
+}
+
+/* Does the entry held by `fd` carry the overlay xattr `suffix` ("whiteout",
+ * "opaque") with a value starting with `want` (NULL: any value)?  Both
+ * namespaces are looked at: trusted (overlay mounted by root) and user
+ * (mounted with userxattr, rootless). */
+static bool has_overlay_xattr(int fd, const char *suffix, const char *want)
+{
+	char proc[64], name[64], val[8];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (int i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "%s.overlay.%s", i ? "user" : "trusted", suffix);
+		ssize_t n = getxattr(proc, name, val, sizeof(val));
+		if (n >= 0 && (!want || (n >= 1 && val[0] == want[0])))
+			return true;
+	}
+	return false;
+}
+
+static bool is_whiteout(int fd, const struct stat *st)
+{
+	if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
+		return true;
+	return S_ISREG(st->st_mode) && st->st_size == 0 && has_overlay_xattr(fd, "whiteout", NULL);
+}
+
+static bool is_skipped(const struct pd_tar_writer *w, const char *name)
+{
+	for (size_t i = 0; w->o.skip && w->o.skip[i]; i++)
+		if (!strcmp(w->o.skip[i], name))
+			return true;
+	return false;
+}
+
+static uid_t map_id(unsigned long id, unsigned long self, unsigned long sub, unsigned long count)
+{
+	if (!count && !self)
+		return (uid_t)id;
+	if (id == self)
+		return 0;
+	if (id >= sub && id - sub < count)
+		return (uid_t)(id - sub + 1);
+	return 65534; /* unmapped: the overflow id, as the kernel shows it */
+}
+
+/* The entry held by `fd`, named "dir/base" ("base" when dir is empty),
+ * and when it is a directory everything below it. */
+static int add_entry(struct pd_tar_writer *w, int fd, const char *dir, const char *base, unsigned depth,
+		     struct pd_err **err)
+{
+	_cleanup_free_ char *name = *dir ? xasprintf("%s/%s", dir, base) : xstrdup(base);
+	if (is_skipped(w, name))
+		return 0;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return pd_fail(err, errno, "'%s': stat", name);
 	if (S_ISSOCK(st.st_mode))
 		return 0; /* tar has no sockets, as tar(1) says too */
+	const struct pd_tar_write_opts *o = &w->o;
+	if (o->upper && is_whiteout(fd, &st)) {
+		_cleanup_free_ char *wh =
+		    *dir ? xasprintf("%s/.wh.%s", dir, base) : xasprintf(".wh.%s", base);
+		return write_marker(w, wh, &st, err);
+	}
 	struct archive_entry *e = w->e;
 	sym_archive_entry_clear(e);
 	sym_archive_entry_copy_pathname(e, name);
 	sym_archive_entry_set_filetype(e, st.st_mode & S_IFMT);
 	sym_archive_entry_set_perm(e, st.st_mode & 07777);
-	sym_archive_entry_set_uid(e, st.st_uid);
-	sym_archive_entry_set_gid(e, st.st_gid);
+	sym_archive_entry_set_uid(e, map_id(st.st_uid, o->uid, o->sub_uid, o->sub_uid_count));
+	sym_archive_entry_set_gid(e, map_id(st.st_gid, o->gid, o->sub_gid, o->sub_gid_count));
 	sym_archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 	sym_archive_entry_set_size(e, 0);
 	if (S_ISREG(st.st_mode)) {
@@ -303,6 +351,11 @@ static int add_entry(struct pd_tar_writer *w, int fd, const char *name, unsigned
 			       (unsigned)(st.st_mode & S_IFMT));
 	if (write_header(w, name, err) < 0)
 		return -1;
+	if (o->upper && has_overlay_xattr(fd, "opaque", "y")) {
+		_cleanup_free_ char *opq = xasprintf("%s/.wh..wh..opq", name);
+		if (write_marker(w, opq, &st, err) < 0)
+			return -1;
+	}
 	if (w->one_fs && st.st_dev != w->dev)
 		return 0;
 	return add_children(w, fd, name, depth, err);
@@ -316,7 +369,7 @@ int pd_tar_writer_add(struct pd_tar_writer *w, int fd, const char *name, bool co
 		w->has_dev = true;
 	}
 	if (!contents)
-		return add_entry(w, fd, name, 0, err);
+		return add_entry(w, fd, "", name, 0, err);
 	return add_children(w, fd, "", 0, err);
 }
 
@@ -336,7 +389,7 @@ int pd_tar_writer_close(struct pd_tar_writer *w, struct pd_err **err)
 		return 0;
 	int ret = 0;
 	if (w->a && sym_archive_write_close(w->a) < ARCHIVE_WARN)
-		ret = pd_fail(err, 0, "finish the tar stream: %s", archive_msg(w->a));
+		ret = pd_fail(err, 0, "finish the tar stream: %s", tarwrite_archive_msg(w->a));
 	if (w->a)
 		sym_archive_write_free(w->a);
 	if (w->e)
