@@ -581,7 +581,9 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 			ret = 1; /* another start took it first: running now */
 		goto out;
 	}
-	pd_cg_prime(cfg->rootless);
+	/* No pd_cg_prime here: its thread could still be running (holding
+	 * an allocator lock) when the monitor is forked a moment later, and
+	 * the monitor would deadlock on that lock (seen under ASan). */
 	if (pd_network_reserve(s, root, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id, true);
