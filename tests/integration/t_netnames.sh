@@ -286,8 +286,10 @@ test_parallel_creates_and_runs_never_share() {
 	_wait_hosts "$last" "${ids[0]:0:12}" present
 	pd exec "$last" sh -c "sed -n '/pocket-docker network peers/,\$p' /etc/hosts | grep -c '^10\\.'"
 	assert_eq 12 "$OUT" "peers in the last container's /etc/hosts"
-	local br
-	br=$(_bridge_of par1)
+	local bridges=()
+	for i in $(seq 6); do
+		bridges+=("$(_bridge_of "par$i")")
+	done
 	pd rm -f "${ids[@]}"
 	assert_ok
 	for id in "${ids[@]}"; do
@@ -298,7 +300,10 @@ test_parallel_creates_and_runs_never_share() {
 	assert_contains "$OUT" "par6" "prune removed the unused networks"
 	pd network ls -q
 	assert_eq "" "$OUT" "networks after prune"
-	assert_net_gone "$br" "after prune"
+	local br
+	for br in "${bridges[@]}"; do
+		assert_net_gone "$br" "after prune"
+	done
 }
 
 test_nothing_left_after_killed_monitor() {

@@ -1,0 +1,130 @@
+/* Dockerfiles and .dockerignore files: parsing only.  Pure logic (no
+ * files, no processes): runs in the CLI, fed untrusted text, and is
+ * unit-tested.  The build itself (core/build.c) runs the instructions.
+ *
+ * The parse follows Docker's reference: parser directives (`# syntax=`,
+ * `# escape=`) only before the first instruction; comments and blank
+ * lines; line continuations with the escape character (`\` or '`'),
+ * comment lines inside a continuation dropped; heredocs (`<<EOF`,
+ * `<<-EOF`, quoted delimiters) on RUN, COPY and ADD; the exec (JSON
+ * array) form of RUN, CMD, ENTRYPOINT, SHELL, VOLUME, COPY and ADD;
+ * flags (`--from=`, `--chown=`, `--chmod=`, `--interval=`, ...) before
+ * the arguments.  Keywords are case-insensitive.  Variables are not
+ * expanded here: the build expands them with pd_df_expand as each
+ * instruction runs, with the ARG and ENV values in force at that step. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+enum pd_df_kind {
+	PD_DF_FROM,
+	PD_DF_RUN,
+	PD_DF_COPY,
+	PD_DF_ADD,
+	PD_DF_ENV,
+	PD_DF_ARG,
+	PD_DF_WORKDIR,
+	PD_DF_USER,
+	PD_DF_CMD,
+	PD_DF_ENTRYPOINT,
+	PD_DF_EXPOSE,
+	PD_DF_LABEL,
+	PD_DF_VOLUME,
+	PD_DF_SHELL,
+	PD_DF_STOPSIGNAL,
+	PD_DF_HEALTHCHECK,
+	PD_DF_ONBUILD,
+	PD_DF_MAINTAINER,
+};
+
+struct pd_df_heredoc {
+	char *name;  /* the delimiter word ("EOF") */
+	char *body;  /* the lines between, each ending in '\n' */
+	bool expand; /* an unquoted delimiter: variables expand in body */
+	bool chomp;  /* <<-: leading tabs were stripped from body */
+};
+
+struct pd_df_instr {
+	enum pd_df_kind kind;
+	unsigned line; /* the line its keyword is on, from 1 */
+	/* The instruction as written, continuations joined into one line
+	 * with single spaces where the breaks were, keyword upper-cased,
+	 * heredoc bodies appended: the text the layer cache keys on. */
+	char *text;
+	/* Flags before the arguments, as written ("--from=build",
+	 * "--chown=1:1"), NULL-terminated. */
+	char **flags;
+	/* The exec form (RUN, CMD, ENTRYPOINT, SHELL, VOLUME, COPY, ADD,
+	 * HEALTHCHECK CMD): args is the JSON array's strings. */
+	bool json;
+	/* NULL-terminated.  What it holds:
+	 * - RUN, CMD, ENTRYPOINT in shell form: one element, the command
+	 *   line after the flags (continuations joined);
+	 * - ENV and LABEL: "KEY=VALUE" elements, one per pair, quotes and
+	 *   escapes removed from KEY and VALUE (the legacy `ENV KEY VALUE`
+	 *   form gives one element too);
+	 * - ARG: "NAME" or "NAME=DEFAULT" elements;
+	 * - FROM: the image, then "AS", NAME when present;
+	 * - COPY and ADD in shell form: the whitespace-separated words,
+	 *   sources then destination;
+	 * - HEALTHCHECK: "NONE", or "CMD" followed by its command in the
+	 *   form the json field says (one shell-form element, or the array);
+	 * - ONBUILD: one element, the inner instruction's text;
+	 * - every other instruction: its whitespace-separated words. */
+	char **args;
+	/* RUN, COPY and ADD: the heredocs named in the instruction, in order. */
+	struct pd_df_heredoc *heredocs;
+	size_t n_heredocs;
+};
+
+struct pd_df_stage {
+	char *base;		    /* FROM's image, variables not yet expanded */
+	char *name;		    /* AS NAME (lower-cased), or NULL */
+	char *platform;		    /* --platform=, or NULL */
+	unsigned index;		    /* its position, from 0 */
+	struct pd_df_instr *instrs; /* after FROM, in order */
+	size_t n_instrs;
+};
+
+struct pd_dockerfile {
+	char escape;  /* '\\' or '`' */
+	char *syntax; /* the `# syntax=` directive's value, or NULL */
+	/* ARG instructions before the first FROM ("NAME" or "NAME=DEFAULT"),
+	 * NULL-terminated: usable in FROM lines only, as in Docker. */
+	char **global_args;
+	struct pd_df_stage *stages;
+	size_t n_stages;
+};
+
+/* Parse `text` (`len` bytes; NUL bytes are an error).  On error, one line
+ * naming the Dockerfile line ("line 7: unknown instruction: FORM"). */
+int pd_dockerfile_parse(const char *text, size_t len, struct pd_dockerfile *out, struct pd_err **err);
+void pd_dockerfile_free(struct pd_dockerfile *df);
+
+/* Expand variables in `word` as Docker's builder does: $NAME, ${NAME},
+ * ${NAME:-word}, ${NAME:+word} (and ${NAME-word}, ${NAME+word}), with the
+ * escape character escaping '$'.  `env` is "NAME=VALUE" elements,
+ * NULL-terminated, the later ones winning.  Quotes are kept (the caller
+ * splits words); an unset variable expands to "".  A malformed
+ * reference ("${", "${A:?}") is an error. */
+char *pd_df_expand(const char *word, char *const *env, char escape, struct pd_err **err);
+
+/* Split `s` into words as the builder does for COPY, ADD, EXPOSE, VOLUME,
+ * USER and friends after expansion: on unquoted whitespace, quotes
+ * removed, the escape character escaping the next one.  NULL-terminated. */
+char **pd_df_words(const char *s, char escape, struct pd_err **err);
+
+/* .dockerignore: Docker's rules (filepath.Match patterns with `**`,
+ * `!` exceptions, the last matching line winning, a leading `/` and `./`
+ * ignored, comments with `#`, paths cleaned). */
+struct pd_ignore;
+int pd_ignore_parse(const char *text, size_t len, struct pd_ignore **out, struct pd_err **err);
+/* Whether the context path `rel` ("src/a.c": '/'-separated, relative to
+ * the context, no leading "./" or "/") is excluded. */
+bool pd_ignore_match(const struct pd_ignore *ig, const char *rel);
+/* Whether any exception line could re-include something below the
+ * excluded directory `rel` (the walk must then descend into it). */
+bool pd_ignore_may_include_below(const struct pd_ignore *ig, const char *rel);
+void pd_ignore_free(struct pd_ignore *ig);
