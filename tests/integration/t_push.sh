@@ -21,6 +21,7 @@ _stop_registry() {
 		wait "$REALM_PID" 2>/dev/null
 		REALM_PID=""
 	fi
+	stop_http
 }
 trap _stop_registry EXIT
 
@@ -259,6 +260,153 @@ test_push_errors() {
 	assert_error_line "push by digest"
 	pd push
 	assert_exit 125 "push without a name"
+}
+
+# The digest of REPO:TAG's manifest in the registry, from a HEAD (as Docker
+# and skopeo learn it); either manifest type is accepted.
+head_digest() {
+	curl -sI -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/$1/manifests/$2" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+# inspect_field FILE KEY: a top-level field of skopeo inspect's JSON.
+inspect_field() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(" ".join(v) if isinstance(v, list) else v)' "$1" "$2"
+}
+
+test_push_pulled_keeps_manifest_digest() {
+	need_busybox
+	start_registry
+	# The source manifest is skopeo's (its own JSON layout, its own gzip of
+	# the layer), bytes our manifest writer would not produce.
+	make_save_archive "$T_TMP/src.tar" "" "echo from-skopeo"
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$T_TMP/src.tar" "docker://$REG/pd/x:v1" \
+		>"$T_TMP/copy.out" 2>&1 || fail "skopeo copy: $(cat "$T_TMP/copy.out")"
+	local src
+	src=$(head_digest pd/x v1)
+	[ -n "$src" ] || fail "no digest for pd/x:v1"
+	pd pull -q "$REG/pd/x:v1"
+	assert_ok "pull"
+	pd tag "$REG/pd/x:v1" "$REG/pd/y:v1"
+	assert_ok "tag"
+	pd push "$REG/pd/y:v1"
+	assert_ok "push"
+	assert_eq "$src" "$(pushed_digest)" "push prints the digest the image was pulled by"
+	assert_eq "$src" "$(head_digest pd/y v1)" "the registry holds the source manifest under pd/y"
+	skopeo inspect --tls-verify=false "docker://$REG/pd/y:v1" >"$T_TMP/inspect.json" 2>&1 ||
+		fail "skopeo inspect: $(cat "$T_TMP/inspect.json")"
+	assert_eq "$src" "$(inspect_field "$T_TMP/inspect.json" Digest)" "skopeo inspect's Digest"
+	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/pd/x/manifests/v1" >"$T_TMP/x.json"
+	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/pd/y/manifests/v1" >"$T_TMP/y.json"
+	cmp -s "$T_TMP/x.json" "$T_TMP/y.json" || fail "the manifest bytes differ: $(diff "$T_TMP/x.json" "$T_TMP/y.json")"
+	# Removing the image removes its kept manifest too.
+	pd rmi "$REG/pd/x:v1" "$REG/pd/y:v1"
+	assert_ok "rmi"
+	[ -z "$(ls -A "$T_ROOT/images/manifests" 2>/dev/null)" ] || fail "manifests left: $(ls "$T_ROOT/images/manifests")"
+}
+
+test_push_pulled_kept_manifest_must_match() {
+	need_busybox
+	start_registry
+	make_save_archive "$T_TMP/src.tar" "" "echo from-skopeo"
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$T_TMP/src.tar" "docker://$REG/pd/x:v1" \
+		>"$T_TMP/copy.out" 2>&1 || fail "skopeo copy: $(cat "$T_TMP/copy.out")"
+	pd pull -q "$REG/pd/x:v1"
+	assert_ok "pull"
+	# A kept manifest that no longer names the image's blobs (tampered with
+	# in the store) is not sent: push writes one of its own instead.
+	local kept
+	kept=$(ls "$T_ROOT"/images/manifests/* 2>/dev/null | head -1)
+	[ -f "$kept" ] || fail "pull kept no manifest in $T_ROOT/images/manifests"
+	cp "$kept" "$T_TMP/kept.orig"
+	sed -i 's/"size": *[0-9]*/"size": 1/' "$kept"
+	cmp -s "$kept" "$T_TMP/kept.orig" && fail "the kept manifest was not changed: $(cat "$kept")"
+	pd tag "$REG/pd/x:v1" "$REG/pd/z:v1"
+	pd push "$REG/pd/z:v1"
+	assert_ok "push with a mismatched kept manifest"
+	[ "$(pushed_digest)" != "$(head_digest pd/x v1)" ] || fail "the tampered manifest's digest was pushed"
+	assert_eq "$(pushed_digest)" "$(head_digest pd/z v1)" "the written manifest"
+	skopeo inspect --tls-verify=false "docker://$REG/pd/z:v1" >"$T_TMP/inspect.json" 2>&1 ||
+		fail "skopeo inspect: $(cat "$T_TMP/inspect.json")"
+}
+
+# serve_dir DIR: python3's http.server on 127.0.0.1:$HTTP_PORT serving DIR.
+HTTP_PID=""
+serve_dir() {
+	HTTP_PORT=$(free_port)
+	python3 -m http.server --bind 127.0.0.1 --directory "$1" "$HTTP_PORT" >"$T_TMP/http.log" 2>&1 &
+	HTTP_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && return 0
+		sleep 0.1
+	done
+	fail "the http server did not start"
+}
+
+stop_http() {
+	if [ -n "$HTTP_PID" ]; then
+		kill "$HTTP_PID" 2>/dev/null
+		wait "$HTTP_PID" 2>/dev/null
+		HTTP_PID=""
+	fi
+}
+
+# check_tarball_push NAME FILE: NAME (a rootfs tarball image of FILE) is
+# pushed to pd/tb:NAME-tag, its config's diff id is the digest of the
+# uncompressed tar, and our own pull of it (another state root) runs it.
+check_tarball_push() {
+	local ref=$REG/pd/tb:$2
+	pd tag "$1" "$ref"
+	assert_ok "tag $1"
+	pd push "$ref"
+	assert_ok "push of $1"
+	skopeo inspect --tls-verify=false "docker://$ref" >"$T_TMP/inspect.json" 2>&1 ||
+		fail "skopeo inspect: $(cat "$T_TMP/inspect.json")"
+	assert_eq "$(pushed_digest)" "$(inspect_field "$T_TMP/inspect.json" Digest)" "skopeo inspect's Digest"
+	skopeo inspect --tls-verify=false --config "docker://$ref" >"$T_TMP/config.json" 2>&1 ||
+		fail "skopeo inspect --config: $(cat "$T_TMP/config.json")"
+	assert_eq "sha256:$(sha256sum "$BUSYBOX_TAR" | cut -d' ' -f1)" \
+		"$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"]))' "$T_TMP/config.json")" \
+		"the config's diff id is the uncompressed tar's digest"
+	local root2=$T_ROOT/second-$2
+	mkdir -p "$root2"
+	_pd_exec /dev/null "$PD" --root "$root2" pull -q "$ref"
+	assert_ok "pull of the pushed $1"
+	_pd_exec /dev/null "$PD" --root "$root2" run --rm "$ref" /bin/echo "ran-$2"
+	assert_out "ran-$2" "run the pushed $1"
+}
+
+test_push_tarball_by_url() {
+	need_busybox
+	need_cmd xz
+	start_registry
+	mkdir -p "$T_TMP/www"
+	cp "$BUSYBOX_TGZ" "$T_TMP/www/bb.tar.gz"
+	xz -c "$BUSYBOX_TAR" >"$T_TMP/www/bb.tar.xz"
+	serve_dir "$T_TMP/www"
+	pd pull -q "http://127.0.0.1:$HTTP_PORT/bb.tar.gz"
+	assert_ok "pull a gzip tarball by URL"
+	pd pull -q "http://127.0.0.1:$HTTP_PORT/bb.tar.xz"
+	assert_ok "pull an xz tarball by URL"
+	stop_http
+	check_tarball_push bb.tar.gz gz
+	# gzip is sent as it is: the layer is the tarball pulled.
+	assert_contains "$(cat "$T_TMP/inspect.json")" "$(digest_of "$BUSYBOX_TGZ")" "the gzip layer as pulled"
+	# xz has no manifest media type: its tar is sent uncompressed.
+	check_tarball_push bb.tar.xz xz
+	assert_contains "$(cat "$T_TMP/inspect.json")" "$(digest_of "$BUSYBOX_TAR")" "the xz layer as its tar"
+}
+
+test_push_imported_gzip_tarball() {
+	need_busybox
+	start_registry
+	pd import "$BUSYBOX_TGZ"
+	assert_ok "import"
+	check_tarball_push busybox.tar.gz imp
 }
 
 cfg_mode() {
