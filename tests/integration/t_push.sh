@@ -409,6 +409,59 @@ test_push_imported_gzip_tarball() {
 	check_tarball_push busybox.tar.gz imp
 }
 
+# The apparent size of the files under DIR as Docker counts a layer's
+# (regular files and symbolic links, each inode once, directories not),
+# in history's short form ("1.99MB").
+tree_size_short() {
+	python3 - "$1" <<'PYEOF'
+import os, stat, sys
+seen, total = set(), 0
+for d, dirs, files in os.walk(sys.argv[1]):
+    for n in dirs + files:
+        st = os.lstat(os.path.join(d, n))
+        if stat.S_ISDIR(st.st_mode):
+            continue
+        if st.st_nlink > 1:
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+        total += st.st_size
+units, div, u = ["B", "kB", "MB", "GB"], 1, 0
+while u + 1 < len(units) and total // div >= 1000:
+    div, u = div * 1000, u + 1
+print("%d%s" % (total, units[0]) if u == 0 else "%.3g%s" % (total / div, units[u]))
+PYEOF
+}
+
+# history's SIZE is the layer uncompressed, as Docker shows it, not the
+# size of the compressed blob: the same for the tarball and its gzip.
+test_history_size_is_uncompressed() {
+	need_busybox
+	pd import "$BUSYBOX_TGZ"
+	assert_ok "import the gzip tarball"
+	pd import "$BUSYBOX_TAR"
+	assert_ok "import the tarball"
+	local want
+	want=$(tree_size_short "$BUSYBOX_DIR")
+	pd history --format '{{.Size}}' busybox.tar.gz
+	assert_ok "history of the gzip tarball"
+	assert_eq "$want" "$OUT" "SIZE of the gzip layer"
+	pd history --format '{{.Size}}' busybox.tar
+	assert_eq "$want" "$OUT" "SIZE of the plain layer"
+	# A pulled image's layers too.
+	start_registry
+	pd tag busybox.tar.gz "$REG/pd/hist:v1"
+	pd push "$REG/pd/hist:v1"
+	assert_ok "push"
+	local root2=$T_ROOT/second
+	mkdir -p "$root2"
+	_pd_exec /dev/null "$PD" --root "$root2" pull -q "$REG/pd/hist:v1"
+	assert_ok "pull"
+	_pd_exec /dev/null "$PD" --root "$root2" history --format '{{.Size}}' "$REG/pd/hist:v1"
+	assert_ok "history of the pulled image"
+	assert_eq "$want" "$OUT" "SIZE of the pulled gzip layer"
+}
+
 cfg_mode() {
 	stat -c %a "$DOCKER_CONFIG/config.json"
 }
