@@ -302,6 +302,26 @@ test_push_pulled_keeps_manifest_digest() {
 	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
 		"http://$REG/v2/pd/y/manifests/v1" >"$T_TMP/y.json"
 	cmp -s "$T_TMP/x.json" "$T_TMP/y.json" || fail "the manifest bytes differ: $(diff "$T_TMP/x.json" "$T_TMP/y.json")"
+	# Pulled through a manifest list: the platform's manifest is kept and
+	# pushed (as Docker does), by its own digest.
+	local arch
+	case $(uname -m) in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":%s,"digest":"%s","platform":{"architecture":"%s","os":"linux"}}]}' \
+		"$(stat -c %s "$T_TMP/x.json")" "$src" "$arch" >"$T_TMP/list.json"
+	curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' \
+		--data-binary "@$T_TMP/list.json" "http://$REG/v2/pd/x/manifests/list" >"$T_TMP/put.code"
+	assert_eq 201 "$(cat "$T_TMP/put.code")" "the registry took the manifest list"
+	pd rmi "$REG/pd/x:v1" "$REG/pd/y:v1"
+	assert_ok "rmi before the list's pull"
+	pd pull -q "$REG/pd/x:list"
+	assert_ok "pull through the list"
+	pd tag "$REG/pd/x:list" "$REG/pd/y:list"
+	pd push "$REG/pd/y:list"
+	assert_ok "push of an image pulled through a list"
+	assert_eq "$src" "$(pushed_digest)" "the platform manifest's digest"
+	pd tag "$REG/pd/x:list" "$REG/pd/x:v1"
+	pd tag "$REG/pd/x:list" "$REG/pd/y:v1"
+	pd rmi "$REG/pd/x:list" "$REG/pd/y:list"
 	# Removing the image removes its kept manifest too.
 	pd rmi "$REG/pd/x:v1" "$REG/pd/y:v1"
 	assert_ok "rmi"
