@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -83,6 +84,11 @@ pid_t ui_spawn(const struct ui_server *s, char *const *args, int *out_fd, int *p
 			if (in >= 0)
 				ioctl(in, TIOCSCTTY, 0);
 		} else {
+			/* Ended with the server (a log's follower would
+			 * otherwise wait for a line forever).  Not a
+			 * terminal: its session outlives the request that
+			 * made it, and so the thread, which this is tied to. */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
 			in = open("/dev/null", O_RDONLY);
 			out = p[1];
 		}
@@ -571,6 +577,16 @@ static void reaper_start(void)
 	if (pthread_create(&t, &a, reaper, NULL) == 0)
 		reaper_running = true;
 	pthread_attr_destroy(&a);
+}
+
+size_t ui_exec_count(void)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&sessions_lock);
+	for (size_t i = 0; i < SESSIONS_MAX; i++)
+		n += sessions[i].sid[0] != 0;
+	pthread_mutex_unlock(&sessions_lock);
+	return n;
 }
 
 void ui_exec_end_all(void)

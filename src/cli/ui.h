@@ -34,15 +34,16 @@ extern PD_DL_SYM(MHD_destroy_response);
 #define MHD_queue_response		  sym_MHD_queue_response
 #define MHD_destroy_response		  sym_MHD_destroy_response
 
+#define UI_HOSTS_MAX 4
+
 /* The server's settings, fixed once it listens. */
 struct ui_server {
-	char *root;	   /* the resolved state root */
-	char *root_arg;	   /* --root as given, passed on to our own children (NULL: none) */
-	char token[65];	   /* 64 hex digits */
-	char cookie[32];   /* the cookie's name: pd_ui_<port> */
-	char host[80];	   /* "127.0.0.1:PORT": the Host header wanted */
-	char alt_host[80]; /* "localhost:PORT" when listening on loopback, else "" */
-	bool any_host;	   /* listening on 0.0.0.0: any Host header */
+	char *root;			 /* the resolved state root */
+	char token[65];			 /* 64 hex digits */
+	char cookie[32];		 /* the cookie's name: pd_ui_<port> */
+	char hosts[UI_HOSTS_MAX][80]; /* the Host headers wanted: "127.0.0.1:PORT", "[::1]:PORT", "localhost:PORT" */
+	size_t n_hosts;
+	bool any_host; /* listening on 0.0.0.0 or [::]: any Host header */
 };
 
 /* One request as a handler sees it: method, path split off, the body
@@ -98,6 +99,8 @@ enum MHD_Result ui_exec_create(struct ui_req *q, const char *id);
 enum MHD_Result ui_exec_route(struct ui_req *q, const char *rest);
 /* End every terminal session (at shutdown). */
 void ui_exec_end_all(void);
+/* How many terminal sessions are open. */
+size_t ui_exec_count(void);
 
 /* The container list as the API gives it (a JSON array), or NULL with
  * *msg set (static). */
