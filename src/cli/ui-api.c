@@ -408,6 +408,8 @@ enum MHD_Result ui_api(struct ui_req *q)
 		    json_pack("{s:o, s:b}", "root", text_json(q->srv->root), "rootless", geteuid() != 0));
 	if (!strcmp(p, "containers"))
 		return containers_route(q, "", get);
+	if (!strcmp(p, "events"))
+		return get ? ui_stream_events(q) : ui_send_error(q, 405, "GET only");
 	if (str_has_prefix(p, "containers/"))
 		return containers_route(q, p + strlen("containers/"), get);
 	if (!strcmp(p, "images"))

@@ -412,9 +412,10 @@ static int worker_main(const struct cli_global *g, const char *spec, struct pd_e
 	for (size_t i = 0; i < nfds; i++) {
 		d[i] = MHD_start_daemon(
 		    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL,
-		    NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)(3 + i), MHD_OPTION_NOTIFY_COMPLETED,
-		    request_done, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_notify, NULL,
-		    MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32U,
+		    NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)(3 + i),
+		    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		    conn_notify, NULL, MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    32U,
 		    /* Longer than a stream's 15 s ping: only a silent
 		     * keep-alive connection is closed. */
 		    MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
@@ -587,7 +588,7 @@ static bool sa_is_any(const struct sockaddr_storage *ss)
 static int listen_on(struct listener *l, struct pd_err **err)
 {
 	char text[80];
-	_cleanup_close_ int fd = socket(l->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	_cleanup_close_ int fd = socket(l->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0)
 		return pd_fail(err, errno, "make a socket");
@@ -608,8 +609,8 @@ static int listen_on(struct listener *l, struct pd_err **err)
 static pid_t worker_spawn(const char *root, const char *spec, const struct listener *l, size_t n,
 			  int status_fd)
 {
-	_cleanup_free_ char *env = xasprintf("%s=%d %d %s", UI_WORKER_ENV, (int)n, status_fd >= 0 ? 3 + (int)n : -1,
-					     spec);
+	_cleanup_free_ char *env =
+	    xasprintf("%s=%d %d %s", UI_WORKER_ENV, (int)n, status_fd >= 0 ? 3 + (int)n : -1, spec);
 	char *argv[] = { "pocket-docker", "--root", (char *)root, "ui", NULL };
 	pid_t pid = fork();
 	if (pid != 0)
@@ -684,7 +685,8 @@ static void refuse_pending(const struct listener *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int c;
-		while ((c = accept4(l[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		struct pollfd p = { l[i].fd, POLLIN, 0 };
+		while (poll(&p, 1, 0) == 1 && (c = accept4(l[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
 			close(c);
 	}
 }
@@ -724,7 +726,8 @@ static int ui_main(const struct cli_global *g, int argc, char **argv, struct pd_
 		 * IPv6 (or with that port taken on ::1) is served on
 		 * 127.0.0.1 alone, as before. */
 		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&l[1].sa;
-		*v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+		*v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+					     .sin6_port = htons((uint16_t)port),
 					     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 		l[1].len = sizeof(*v6);
 		if (listen_on(&l[1], pd_err_ignore(status)) == 0)

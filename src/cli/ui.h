@@ -38,10 +38,11 @@ extern PD_DL_SYM(MHD_destroy_response);
 
 /* The server's settings, fixed once it listens. */
 struct ui_server {
-	char *root;			 /* the resolved state root */
-	char token[65];			 /* 64 hex digits */
-	char cookie[32];		 /* the cookie's name: pd_ui_<port> */
-	char hosts[UI_HOSTS_MAX][80]; /* the Host headers wanted: "127.0.0.1:PORT", "[::1]:PORT", "localhost:PORT" */
+	char *root;	 /* the resolved state root */
+	char token[65];	 /* 64 hex digits */
+	char cookie[32]; /* the cookie's name: pd_ui_<port> */
+	char hosts[UI_HOSTS_MAX]
+		  [80]; /* the Host headers wanted: "127.0.0.1:PORT", "[::1]:PORT", "localhost:PORT" */
 	size_t n_hosts;
 	bool any_host; /* listening on 0.0.0.0 or [::]: any Host header */
 };
@@ -88,7 +89,12 @@ enum MHD_Result ui_stream_containers(struct ui_req *q);
 enum MHD_Result ui_stream_logs(struct ui_req *q, const char *id, bool follow, const char *tail);
 /* GET /api/containers/ID/stats/events: a stats sample each second. */
 enum MHD_Result ui_stream_stats(struct ui_req *q, const char *id);
-/* POST /api/images/pull: the pull's output as it comes (text/plain). */
+/* GET /api/events?past=N&type=T&container=C&event=E&image=I&label=L: the
+ * state root's events as they are recorded (after the newest N of those
+ * kept, when N > 0), filtered as `events --filter` does. */
+enum MHD_Result ui_stream_events(struct ui_req *q);
+/* POST /api/images/pull: the pull's output as it comes (text/plain), then
+ * a last line "[exit N]": the pull's exit status. */
 enum MHD_Result ui_stream_pull(struct ui_req *q, const char *ref);
 /* Terminals: POST /api/containers/ID/exec makes one (a session id; 404
  * when no such container, 409 when it does not run), GET
