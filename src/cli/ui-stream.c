@@ -499,7 +499,12 @@ static enum MHD_Result stream_child(struct ui_req *q, enum stream_kind kind, cha
 
 enum MHD_Result ui_stream_containers(struct ui_req *q)
 {
-	return send_stream(q, stream_new(q, STREAM_CONTAINERS), "text/event-stream");
+	struct stream *st = stream_new(q, STREAM_CONTAINERS);
+	const char *w = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "wait");
+	/* wait=1: the page has the list already; the first comes a period
+	 * later. */
+	st->ticked = w && !strcmp(w, "1");
+	return send_stream(q, st, "text/event-stream");
 }
 
 enum MHD_Result ui_stream_stats(struct ui_req *q, const char *id)

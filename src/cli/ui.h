@@ -83,7 +83,8 @@ pid_t ui_spawn(const struct ui_server *s, char *const *args, int *out_fd, int *p
 int ui_run_self(const struct ui_server *s, char *const *args, char **out, size_t max, int *status);
 
 /* Long answers (ui-stream.c). */
-/* GET /api/containers/events: the container list as an event each 2 s. */
+/* GET /api/containers/events[?wait=1]: the container list as an event
+ * each 2 s (wait=1: the first after 2 s too, not at once). */
 enum MHD_Result ui_stream_containers(struct ui_req *q);
 /* GET /api/containers/ID/logs?follow=1&tail=N: each line as an event. */
 enum MHD_Result ui_stream_logs(struct ui_req *q, const char *id, bool follow, const char *tail);

@@ -137,8 +137,10 @@ function fillRow(tr, c, prev) {
     a.textContent = c.name || '';
   }
   setText(td[1], short(c.id));
-  setText(td[2], c.image || '');
-  setText(td[3], (c.command || []).join(' ').slice(0, 40));
+  // Cut to the column's width: the whole text in the title.
+  const cmd = (c.command || []).join(' ');
+  if (td[2].title !== (c.image || '')) td[2].title = td[2].textContent = c.image || '';
+  if (td[3].title !== cmd) { td[3].title = cmd; td[3].textContent = cmd.slice(0, 80); }
   setText(td[4], statusText(c));
   td[4].className = 'state state-' + c.state;
   setText(td[5], c.health || '');
@@ -170,11 +172,9 @@ function pageContainers() {
     const c = tr && prev.get(tr.dataset.id);
     if (c) act(c, b.dataset.action);
   });
-  const es = new EventSource('/api/containers/events');
-  es.onmessage = (ev) => {
+  function show(list) {
     const b = document.body.dataset;
     if (!b.fetched) b.fetched = String(performance.now());
-    const list = JSON.parse(ev.data);
     if (!Array.isArray(list)) { count.textContent = list.error || 'error'; return; }
     const seen = new Set(), ordered = [];
     let same = list.length === tbody.children.length;
@@ -198,8 +198,18 @@ function pageContainers() {
       b.loaded = String(performance.now());
       requestAnimationFrame(() => setTimeout(() => { b.painted = String(performance.now()); }, 0));
     }
-  };
-  cleanups.push(() => es.close());
+  }
+  // The first list by fetch (preloaded by index.html on a first visit),
+  // then the stream's, whose first comes 2 s later (wait=1).
+  let es = null, closed = false;
+  fetch('/api/containers', { credentials: 'same-origin' }).then((r) => r.json()).then(show)
+    .catch((e) => { count.textContent = e.message; })
+    .finally(() => {
+      if (closed) return;
+      es = new EventSource('/api/containers/events?wait=1');
+      es.onmessage = (ev) => show(JSON.parse(ev.data));
+    });
+  cleanups.push(() => { closed = true; if (es) es.close(); });
 }
 
 // --- one container ---
