@@ -50,6 +50,7 @@ try:
         if not v:
             sys.exit("the containers page never loaded")
         if _:
-            print(f"{v[0]:.1f} {v[1]:.1f} {v[2]:.1f} {v[3]}", flush=True)
+            ms = ["nan" if x is None else f"{x:.1f}" for x in v[:3]]  # JSON has no NaN: null
+            print(*ms, v[3], flush=True)
 finally:
     d.quit()
