@@ -75,14 +75,16 @@ struct pd_df_instr {
 	 * - ENV and LABEL: "KEY=VALUE" elements, one per pair, quotes and
 	 *   escapes removed from KEY and VALUE (the legacy `ENV KEY VALUE`
 	 *   form gives one element too);
-	 * - ARG: "NAME" or "NAME=DEFAULT" elements;
-	 * - FROM: the image, then "AS", NAME when present;
+	 * - ARG: "NAME" or "NAME=DEFAULT" elements (quotes and escapes
+	 *   removed from DEFAULT, as for ENV);
+	 * - FROM: the image, then "AS", NAME (lower-cased) when present;
 	 * - COPY and ADD in shell form: the whitespace-separated words,
 	 *   sources then destination;
 	 * - HEALTHCHECK: "NONE", or "CMD" followed by its command in the
 	 *   form the json field says (one shell-form element, or the array);
 	 * - ONBUILD: one element, the inner instruction's text;
-	 * - every other instruction: its whitespace-separated words. */
+	 * - every other instruction: its whitespace-separated words (for
+	 *   WORKDIR, USER, STOPSIGNAL and MAINTAINER see `rest`). */
 	char **args;
 	/* RUN, COPY and ADD: the heredocs named in the instruction, in order. */
 	struct pd_df_heredoc *heredocs;
@@ -130,7 +132,16 @@ void pd_dockerfile_free(struct pd_dockerfile *df);
  * escape character escaping '$'.  `env` is "NAME=VALUE" elements,
  * NULL-terminated, the later ones winning.  Quotes are kept (the caller
  * splits words); an unset variable expands to "".  A malformed
- * reference ("${", "${A:?}") is an error. */
+ * reference ("${", "${A", "${}", "${A!}", "${A/x/y}") is an error.
+ *
+ * In detail, as Docker's shell lexer: nothing expands inside single
+ * quotes; an escaped `$` becomes a literal '$' (the escape removed), any
+ * other escape is kept with its character for the word split after; a
+ * '$' not followed by a name is itself.  ${NAME?msg} and ${NAME:?msg}
+ * fail ("NAME: msg") when NAME is unset (or empty), else give its value;
+ * ${NAME#pat} ${NAME##pat} ${NAME%pat} ${NAME%%pat} remove a glob prefix
+ * or suffix.  A quote left unclosed is an ordinary character here (an ENV
+ * value from args may hold one: `it's`).  Nesting is capped at 64. */
 char *pd_df_expand(const char *word, char *const *env, char escape, struct pd_err **err);
 /* Docker's single-word processing (its ProcessWord), for ENV, LABEL and
  * ARG values (raw), WORKDIR, USER, a COPY source, ...: variables expanded

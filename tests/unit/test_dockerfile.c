@@ -689,6 +689,514 @@ static void test_workdir_user_rest(void **state)
 	STRV(instr(&df, 0, 2)->args, "9");
 }
 
+/* ---- heredocs --------------------------------------------------------------- */
+
+static void test_heredoc_run(void **state)
+{
+	static const char text[] = "FROM a\n"
+				   "RUN <<EOF\n"
+				   "apt-get update\n"
+				   "  # kept: a heredoc body is not Dockerfile text \\\n"
+				   "\n"
+				   "echo $HOME\n"
+				   "EOF\n"
+				   "RUN python3 <<'PY'\n"
+				   "print('$x')\n"
+				   "PY\n"
+				   "RUN echo after\n";
+	_cleanup_df_ struct pd_dockerfile df = parse_ok(text);
+	assert_int_equal(df.stages[0].n_instrs, 3);
+	const struct pd_df_instr *in = instr(&df, 0, 0);
+	STRV(in->args, "<<EOF");
+	assert_false(in->json);
+	assert_int_equal(in->n_heredocs, 1);
+	assert_string_equal(in->heredocs[0].name, "EOF");
+	assert_string_equal(in->heredocs[0].body,
+			    "apt-get update\n  # kept: a heredoc body is not Dockerfile text \\\n\necho $HOME\n");
+	assert_true(in->heredocs[0].expand);
+	assert_false(in->heredocs[0].chomp);
+	assert_string_equal(in->text, "RUN <<EOF\napt-get update\n  # kept: a heredoc body is not Dockerfile text "
+				      "\\\n\necho $HOME\nEOF");
+	in = instr(&df, 0, 1);
+	assert_int_equal(in->line, 8);
+	STRV(in->args, "python3 <<'PY'");
+	assert_int_equal(in->n_heredocs, 1);
+	assert_string_equal(in->heredocs[0].name, "PY");
+	assert_string_equal(in->heredocs[0].body, "print('$x')\n");
+	assert_false(in->heredocs[0].expand);
+	in = instr(&df, 0, 2);
+	assert_int_equal(in->line, 11);
+	STRV(in->args, "echo after");
+	assert_int_equal(in->n_heredocs, 0);
+}
+
+static void test_heredoc_chomp_quoted_multi(void **state)
+{
+	static const char text[] = "FROM a\n"
+				   "RUN <<-\"EOT\" bash && cat <<EOF2 > /f\n"
+				   "\techo one\n"
+				   "\t\t  two\n"
+				   "\tEOT\n"
+				   "\tnot chomped\n"
+				   "EOF2\n"
+				   "COPY <<a.txt <<b.txt /dst/\n"
+				   "A\n"
+				   "a.txt\n"
+				   "B\n"
+				   "b.txt\n"
+				   "ADD --chmod=755 <<\"run.sh\" /usr/bin/\n"
+				   "#!/bin/sh\n"
+				   "run.sh\n"
+				   "RUN echo '<<NOT' \"<<ALSO\" a<<b\n";
+	_cleanup_df_ struct pd_dockerfile df = parse_ok(text);
+	assert_int_equal(df.stages[0].n_instrs, 4);
+	const struct pd_df_instr *in = instr(&df, 0, 0);
+	STRV(in->args, "<<-\"EOT\" bash && cat <<EOF2 > /f");
+	assert_int_equal(in->n_heredocs, 2);
+	assert_string_equal(in->heredocs[0].name, "EOT");
+	assert_true(in->heredocs[0].chomp);
+	assert_false(in->heredocs[0].expand);
+	assert_string_equal(in->heredocs[0].body, "echo one\n  two\n");
+	assert_string_equal(in->heredocs[1].name, "EOF2");
+	assert_false(in->heredocs[1].chomp);
+	assert_true(in->heredocs[1].expand);
+	assert_string_equal(in->heredocs[1].body, "\tnot chomped\n");
+	in = instr(&df, 0, 1);
+	assert_int_equal(in->line, 8);
+	STRV(in->args, "<<a.txt", "<<b.txt", "/dst/");
+	assert_int_equal(in->n_heredocs, 2);
+	assert_string_equal(in->heredocs[0].name, "a.txt");
+	assert_string_equal(in->heredocs[0].body, "A\n");
+	assert_string_equal(in->heredocs[1].name, "b.txt");
+	assert_string_equal(in->heredocs[1].body, "B\n");
+	in = instr(&df, 0, 2);
+	assert_int_equal(in->kind, PD_DF_ADD);
+	STRV(in->flags, "--chmod=755");
+	assert_int_equal(in->n_heredocs, 1);
+	assert_string_equal(in->heredocs[0].name, "run.sh");
+	assert_string_equal(in->heredocs[0].body, "#!/bin/sh\n");
+	in = instr(&df, 0, 3);
+	assert_int_equal(in->n_heredocs, 0);
+	/* An empty body; a heredoc in a continued line. */
+	_cleanup_df_ struct pd_dockerfile d2 = parse_ok("FROM a\nRUN cat \\\n  <<E\nE\nRUN x\n");
+	assert_int_equal(instr(&d2, 0, 0)->n_heredocs, 1);
+	assert_string_equal(instr(&d2, 0, 0)->heredocs[0].body, "");
+	STRV(instr(&d2, 0, 1)->args, "x");
+	assert_int_equal(instr(&d2, 0, 1)->line, 5);
+	/* No heredocs in the exec form, nor in other instructions. */
+	_cleanup_df_ struct pd_dockerfile d3 = parse_ok("FROM a\nRUN [\"cat\", \"<<E\"]\nCMD cat <<E\n");
+	assert_int_equal(instr(&d3, 0, 0)->n_heredocs, 0);
+	assert_int_equal(instr(&d3, 0, 1)->n_heredocs, 0);
+}
+
+static void test_heredoc_errors(void **state)
+{
+	check_parse_err("FROM a\nRUN <<EOF\necho\n", "line 2: unterminated heredoc 'EOF'");
+	check_parse_err("FROM a\nRUN <<A <<B\nx\nA\ny\n", "line 2: unterminated heredoc 'B'");
+	/* The delimiter must be the whole line (no blanks after, no tabs
+	 * before without <<-). */
+	check_parse_err("FROM a\nRUN <<EOF\nEOF \n", "unterminated heredoc");
+	check_parse_err("FROM a\nRUN <<EOF\n\tEOF\n", "unterminated heredoc");
+	check_parse_err("FROM a\nCOPY <<\"EOF /x\nEOF\n", "line 2:");
+}
+
+/* ---- expansion and words ------------------------------------------------------ */
+
+static void test_expand(void **state)
+{
+	char *env[] = { "A=apple", "B=", "PATH=/bin", "A=avocado", "SP=a b", NULL };
+	EXPAND("", env, "");
+	EXPAND("plain", env, "plain");
+	EXPAND("$A", env, "avocado");
+	EXPAND("${A}", env, "avocado");
+	EXPAND("x${A}y", env, "xavocadoy");
+	EXPAND("$A-$A", env, "avocado-avocado");
+	EXPAND("$PATH:/usr/bin", env, "/bin:/usr/bin");
+	EXPAND("$UNSET|${UNSET}|", env, "||");
+	EXPAND("${UNSET:-def}", env, "def");
+	EXPAND("${B:-def}", env, "def");
+	EXPAND("${B-def}", env, "");
+	EXPAND("${UNSET-def}", env, "def");
+	EXPAND("${A:-def}", env, "avocado");
+	EXPAND("${A:+alt}", env, "alt");
+	EXPAND("${B:+alt}", env, "");
+	EXPAND("${B+alt}", env, "alt");
+	EXPAND("${UNSET+alt}", env, "");
+	EXPAND("${UNSET:-$A}", env, "avocado");
+	EXPAND("${UNSET:-${B:-deep}}", env, "deep");
+	EXPAND("${UNSET:-a b}", env, "a b");
+	EXPAND("${A:?}", env, "avocado");
+	EXPAND("$SP", env, "a b");
+	/* Lone and odd dollars. */
+	EXPAND("$", env, "$");
+	EXPAND("a$ b", env, "a$ b");
+	EXPAND("$/x", env, "$/x");
+	EXPAND("$1x", env, "x");
+	/* Escapes: \$ is a literal '$' (escape removed); others are kept
+	 * for the word split after. */
+	EXPAND("\\$A", env, "$A");
+	EXPAND("\\${A}", env, "${A}");
+	EXPAND("\\\\$A", env, "\\\\avocado");
+	EXPAND("a\\ b", env, "a\\ b");
+	EXPAND("end\\", env, "end\\");
+	/* Quotes kept; nothing expands inside single quotes. */
+	EXPAND("'$A'", env, "'$A'");
+	EXPAND("\"$A\"", env, "\"avocado\"");
+	EXPAND("\"'$A'\"", env, "\"'avocado'\"");
+	EXPAND("'a'$A'b'", env, "'a'avocado'b'");
+	EXPAND("\"\\$A\"", env, "\"$A\"");
+	EXPAND("\"a\\\"b $A\"", env, "\"a\\\"b avocado\"");
+	/* A lone quote (a value whose quotes were removed) is a character. */
+	EXPAND("it's $A", env, "it's avocado");
+	EXPAND("\"open $A", env, "\"open avocado");
+	/* ${A#pat} and friends. */
+	char *env2[] = { "F=archive.tar.gz", NULL };
+	EXPAND("${F%.*}", env2, "archive.tar");
+	EXPAND("${F%%.*}", env2, "archive");
+	EXPAND("${F#*.}", env2, "tar.gz");
+	EXPAND("${F##*.}", env2, "gz");
+	/* The other escape. */
+	_cleanup_free_ char *r = expand("`$A \\$A", env, '`');
+	assert_string_equal(r, "$A \\avocado");
+	/* NULL env. */
+	_cleanup_free_ char *r2 = expand("${X:-d}$X", NULL, '\\');
+	assert_string_equal(r2, "d");
+}
+
+static void test_expand_errors(void **state)
+{
+	char *env[] = { "A=1", "E=", NULL };
+	check_expand_fails("${", env, "missing '}'");
+	check_expand_fails("${A", env, "missing '}'");
+	check_expand_fails("${A:-x", env, "missing '}'");
+	check_expand_fails("${}", env, "bad substitution");
+	check_expand_fails("${:-x}", env, "bad substitution");
+	check_expand_fails("${{A}}", env, "bad substitution");
+	check_expand_fails("${A!}", env, "unsupported modifier");
+	check_expand_fails("${A:x}", env, "unsupported modifier");
+	check_expand_fails("${A/a/b}", env, "unsupported modifier");
+	check_expand_fails("${UNSET:?}", env, "UNSET: is not allowed to be unset");
+	check_expand_fails("${E:?must be set}", env, "E: must be set");
+	check_expand_fails("${UNSET?}", env, "UNSET");
+	/* Deep nesting is refused, not a stack overflow. */
+	struct buf_s {
+		char *s;
+	} b = { xcalloc(1, 70000) };
+	for (int k = 0; k < 10000; k++)
+		strcat(b.s, "${X:-");
+	check_expand_fails(b.s, env, "nested too deeply");
+	free(b.s);
+}
+
+static void test_expand_word(void **state)
+{
+	char *env[] = { "A=apple", "Q=a\"b", "SP=x  y", NULL };
+	EXPAND_WORD("$A", env, "apple");
+	EXPAND_WORD("'$A'", env, "$A");
+	EXPAND_WORD("\"$A\"", env, "apple");
+	EXPAND_WORD("\"a b\"", env, "a b");
+	EXPAND_WORD("a\\ b", env, "a b");
+	EXPAND_WORD("\\$A", env, "$A");
+	EXPAND_WORD("\\\\$A", env, "\\apple");
+	EXPAND_WORD("\"\\a\"", env, "\\a");
+	EXPAND_WORD("\"\\\"\"", env, "\"");
+	EXPAND_WORD("$Q", env, "a\"b");
+	EXPAND_WORD("$SP", env, "x  y");
+	EXPAND_WORD("it\"'\"s", env, "it's");
+	EXPAND_WORD("${U:-\"d e\"}", env, "d e");
+	_cleanup_err_ struct pd_err *err = NULL;
+	assert_null(pd_df_expand_word("'open", env, '\\', &err));
+	assert_non_null(strstr(err->msg, "single-quote"));
+	_cleanup_err_ struct pd_err *err2 = NULL;
+	assert_null(pd_df_expand_word("\"open", env, '\\', &err2));
+	assert_non_null(strstr(err2->msg, "double-quote"));
+	/* The raw ENV value and pd_df_expand_word give Docker's result. */
+	_cleanup_df_ struct pd_dockerfile df = parse_ok("FROM a\nENV X='$A' Y=\"$A b\" Z=\\$A\n");
+	const char *want[] = { "$A", "apple b", "$A" };
+	for (int k = 0; k < 3; k++) {
+		const char *v = strchr(instr(&df, 0, 0)->raw[k], '=') + 1;
+		_cleanup_free_ char *r = expand_word(v, env, '\\');
+		assert_string_equal(r, want[k]);
+	}
+}
+
+static void test_words(void **state)
+{
+	WORDS_NONE("");
+	WORDS_NONE("  \t ");
+	WORDS("a", "a");
+	WORDS(" a  b\tc ", "a", "b", "c");
+	WORDS("\"a b\" c", "a b", "c");
+	WORDS("'a b' c", "a b", "c");
+	WORDS("a\\ b", "a b");
+	WORDS("x\"y z\"w", "xy zw");
+	WORDS("\"\" ''", "", "");
+	WORDS("'\\'", "\\");
+	WORDS("\"\\\"\\$\\\\\\a\"", "\"$\\\\a");
+	WORDS("80/tcp 443", "80/tcp", "443");
+	check_words("C:\\dir `\"q`\" a` b", '`', (const char *const[]){ "C:\\dir", "\"q\"", "a b", NULL });
+	_cleanup_err_ struct pd_err *err = NULL;
+	assert_null(pd_df_words("'open", '\\', &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "unterminated"));
+	_cleanup_err_ struct pd_err *err2 = NULL;
+	assert_null(pd_df_words("a \"open", '\\', &err2));
+	assert_non_null(err2);
+}
+
+/* ---- .dockerignore ------------------------------------------------------------ */
+
+static struct pd_ignore *ignore_ok(const char *text)
+{
+	struct pd_ignore *ig = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (pd_ignore_parse(text, strlen(text), &ig, &err) < 0)
+		fail_msg("ignore parse failed: %s", err->msg);
+	assert_non_null(ig);
+	return ig;
+}
+
+static void ignore_freep(struct pd_ignore **ig)
+{
+	pd_ignore_free(*ig);
+}
+#define _cleanup_ignore_ _cleanup_(ignore_freep)
+
+#define EXCLUDED(ig, p) assert_true(pd_ignore_match((ig), (p)))
+#define INCLUDED(ig, p) assert_false(pd_ignore_match((ig), (p)))
+
+static void test_ignore_basic(void **state)
+{
+	_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("# comment\n"
+							  "\n"
+							  "node_modules\n"
+							  "  *.log  \n"
+							  "/build/\n"
+							  "./tmp\n"
+							  "docs/*.md\n"
+							  "a/../secret\n"
+							  "x/./y//z\n");
+	EXCLUDED(ig, "node_modules");
+	EXCLUDED(ig, "node_modules/x/y");
+	INCLUDED(ig, "src/node_modules");
+	INCLUDED(ig, "node_modules2");
+	EXCLUDED(ig, "debug.log");
+	INCLUDED(ig, "logs/debug.log"); /* '*' does not cross '/' */
+	EXCLUDED(ig, "build");
+	EXCLUDED(ig, "build/out.o");
+	EXCLUDED(ig, "tmp/a");
+	EXCLUDED(ig, "docs/a.md");
+	INCLUDED(ig, "docs/sub/a.md");
+	EXCLUDED(ig, "secret");
+	EXCLUDED(ig, "x/y/z/w");
+	INCLUDED(ig, "# comment");
+	INCLUDED(ig, "main.c");
+	INCLUDED(ig, "Dockerfile");
+	/* A '#' after blanks is a pattern, as in Docker. */
+	_cleanup_ignore_ struct pd_ignore *ig2 = ignore_ok("  #x\n");
+	EXCLUDED(ig2, "#x");
+	/* An empty file excludes nothing; NULL too. */
+	_cleanup_ignore_ struct pd_ignore *ig3 = ignore_ok("");
+	INCLUDED(ig3, "a");
+	INCLUDED(NULL, "a");
+	assert_false(pd_ignore_may_include_below(NULL, "a"));
+}
+
+static void test_ignore_doublestar(void **state)
+{
+	_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("**/*.go\n**/.git\nlogs/**\na/**/b\n");
+	EXCLUDED(ig, "main.go");
+	EXCLUDED(ig, "cmd/x/main.go");
+	INCLUDED(ig, "main.go.txt");
+	EXCLUDED(ig, ".git");
+	EXCLUDED(ig, "sub/.git/config");
+	INCLUDED(ig, "sub/.gitignore");
+	EXCLUDED(ig, "logs/a");
+	EXCLUDED(ig, "logs/a/b/c");
+	INCLUDED(ig, "logs");
+	EXCLUDED(ig, "a/b");
+	EXCLUDED(ig, "a/x/b");
+	EXCLUDED(ig, "a/x/y/b/c");
+	INCLUDED(ig, "a/xb");
+	INCLUDED(ig, "ab");
+	_cleanup_ignore_ struct pd_ignore *all = ignore_ok("**\n");
+	EXCLUDED(all, "anything");
+	EXCLUDED(all, "deep/down/there");
+	/* The classic: everything, then exceptions. */
+	_cleanup_ignore_ struct pd_ignore *ig2 = ignore_ok("*\n!src\n!package.json\n");
+	EXCLUDED(ig2, "README.md");
+	EXCLUDED(ig2, "test/x");
+	INCLUDED(ig2, "src");
+	INCLUDED(ig2, "src/a/b.c");
+	INCLUDED(ig2, "package.json");
+}
+
+static void test_ignore_exceptions_order(void **state)
+{
+	/* The last matching line wins. */
+	_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("*.md\n!README.md\nREADME-secret.md\n");
+	EXCLUDED(ig, "CHANGES.md");
+	INCLUDED(ig, "README.md");
+	EXCLUDED(ig, "README-secret.md");
+	_cleanup_ignore_ struct pd_ignore *ig2 = ignore_ok("!README.md\n*.md\n");
+	EXCLUDED(ig2, "README.md");
+	/* An exception for a file inside an excluded directory. */
+	_cleanup_ignore_ struct pd_ignore *ig3 = ignore_ok("docs\n!docs/keep.md\n");
+	EXCLUDED(ig3, "docs");
+	EXCLUDED(ig3, "docs/a.md");
+	INCLUDED(ig3, "docs/keep.md");
+	/* Blank after '!' is allowed; '!' alone is an error. */
+	_cleanup_ignore_ struct pd_ignore *ig4 = ignore_ok("*.txt\n! keep.txt\n");
+	INCLUDED(ig4, "keep.txt");
+	EXCLUDED(ig4, "other.txt");
+}
+
+static void test_ignore_classes_escapes(void **state)
+{
+	_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("file[0-9].txt\n[^a]?.c\nlit\\*star\nq\\?\n[a\\]]z\n");
+	EXCLUDED(ig, "file1.txt");
+	INCLUDED(ig, "fileA.txt");
+	EXCLUDED(ig, "bx.c");
+	INCLUDED(ig, "ax.c");
+	EXCLUDED(ig, "lit*star");
+	INCLUDED(ig, "litXstar");
+	EXCLUDED(ig, "q?");
+	INCLUDED(ig, "qx");
+	EXCLUDED(ig, "]z");
+	EXCLUDED(ig, "az");
+	struct pd_ignore *bad = NULL;
+	_cleanup_err_ struct pd_err *err = NULL;
+	assert_int_equal(pd_ignore_parse("ok\n[unterminated\n", 17, &bad, &err), -1);
+	assert_null(bad);
+	assert_non_null(strstr(err->msg, "line 2"));
+	_cleanup_err_ struct pd_err *err2 = NULL;
+	assert_int_equal(pd_ignore_parse("a\n!\n", 4, &bad, &err2), -1);
+	assert_non_null(strstr(err2->msg, "line 2: illegal exclusion pattern"));
+	_cleanup_err_ struct pd_err *err3 = NULL;
+	assert_int_equal(pd_ignore_parse("a\0b", 3, &bad, &err3), -1);
+	_cleanup_err_ struct pd_err *err4 = NULL;
+	assert_int_equal(pd_ignore_parse("trailing\\", 9, &bad, &err4), -1);
+}
+
+static void test_ignore_may_include_below(void **state)
+{
+	_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("docs\n!docs/keep.md\nvendor\n!**/LICENSE\n");
+	assert_true(pd_ignore_may_include_below(ig, "docs"));
+	assert_true(pd_ignore_may_include_below(ig, "vendor")); /* vendor/x/LICENSE */
+	_cleanup_ignore_ struct pd_ignore *ig2 = ignore_ok("docs\nbuild\n!docs/keep.md\n!src/*.c\n");
+	assert_true(pd_ignore_may_include_below(ig2, "docs"));
+	assert_false(pd_ignore_may_include_below(ig2, "build"));
+	assert_false(pd_ignore_may_include_below(ig2, "doc"));
+	assert_false(pd_ignore_may_include_below(ig2, "docs/sub")); /* docs/keep.md is not below it */
+	assert_true(pd_ignore_may_include_below(ig2, "src"));
+	_cleanup_ignore_ struct pd_ignore *ig3 = ignore_ok("*\n!*/keep\n");
+	assert_true(pd_ignore_may_include_below(ig3, "a"));
+	assert_false(pd_ignore_may_include_below(ig3, "a/b"));
+	/* No exceptions at all: never. */
+	_cleanup_ignore_ struct pd_ignore *ig4 = ignore_ok("node_modules\n**/*.o\n");
+	assert_false(pd_ignore_may_include_below(ig4, "node_modules"));
+}
+
+/* ---- hostile input -------------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_hostile_sizes(void **state)
+{
+	const size_t mb = 1 << 20;
+	char *t = xmalloc(mb + 64);
+	double t0 = now_s();
+	/* One huge line of words. */
+	strcpy(t, "FROM a\nCOPY");
+	size_t n = strlen(t);
+	while (n < mb) {
+		memcpy(t + n, " ab", 3);
+		n += 3;
+	}
+	strcpy(t + n, " /d\n");
+	{
+		_cleanup_df_ struct pd_dockerfile df = parse_ok(t);
+		assert_int_equal(strv_len(instr(&df, 0, 0)->args), (mb - 11 + 2) / 3 + 1);
+	}
+	/* One ENV line of many pairs. */
+	strcpy(t, "FROM a\nENV");
+	n = strlen(t);
+	while (n < mb) {
+		memcpy(t + n, " a=b", 4);
+		n += 4;
+	}
+	t[n] = '\0';
+	{
+		_cleanup_df_ struct pd_dockerfile df = parse_ok(t);
+		assert_true(strv_len(instr(&df, 0, 0)->args) > 200000);
+	}
+	/* A deep continuation: 300,000 lines. */
+	strcpy(t, "FROM a\nRUN x");
+	n = strlen(t);
+	while (n < mb) {
+		memcpy(t + n, " \\\n", 3);
+		n += 3;
+	}
+	strcpy(t + n, "end\n");
+	{
+		_cleanup_df_ struct pd_dockerfile df = parse_ok(t);
+		assert_int_equal(instr(&df, 0, 0)->line, 2);
+	}
+	/* Many stages with names, then a duplicate. */
+	n = 0;
+	for (int k = 0; n < mb - 40; k++)
+		n += (size_t)sprintf(t + n, "FROM a AS s%d\n", k);
+	strcpy(t + n, "FROM a AS s7\n");
+	{
+		_cleanup_free_ char *m = parse_err_n(t, strlen(t));
+		assert_non_null(strstr(m, "duplicate stage name \"s7\""));
+	}
+	/* Many instructions, a long unterminated JSON array, an unterminated
+	 * heredoc at the end. */
+	strcpy(t, "FROM a\n");
+	n = strlen(t);
+	while (n < mb / 2) {
+		memcpy(t + n, "RUN x\n", 6);
+		n += 6;
+	}
+	strcpy(t + n, "CMD [");
+	n += 5;
+	while (n < mb - 20) {
+		memcpy(t + n, "\"a\",", 4);
+		n += 4;
+	}
+	strcpy(t + n, "\nRUN <<E\n");
+	{
+		_cleanup_free_ char *m = parse_err_n(t, strlen(t));
+		assert_non_null(strstr(m, "unterminated heredoc"));
+	}
+	/* Deeply nested JSON is not a stack overflow. */
+	memset(t, '[', mb);
+	memcpy(t, "FROM a\nCMD ", 11);
+	t[mb] = '\0';
+	{
+		_cleanup_df_ struct pd_dockerfile df = parse_ok(t);
+		assert_false(instr(&df, 0, 0)->json);
+	}
+	/* .dockerignore: a pattern that backtracks exponentially elsewhere. */
+	{
+		_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\n**/**/**/**/**/**/**/**/c\n");
+		memset(t, 'a', 5000);
+		t[5000] = '\0';
+		INCLUDED(ig, t);
+	}
+	free(t);
+	double dt = now_s() - t0;
+	/* Linear work: well under a second, even under a sanitizer. */
+	if (dt > 20)
+		fail_msg("hostile inputs took %.1fs", dt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +1217,19 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_onbuild),
 		cmocka_unit_test(test_workdir_user_rest),
+		cmocka_unit_test(test_heredoc_run),
+		cmocka_unit_test(test_heredoc_chomp_quoted_multi),
+		cmocka_unit_test(test_heredoc_errors),
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_expand_errors),
+		cmocka_unit_test(test_expand_word),
+		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_ignore_basic),
+		cmocka_unit_test(test_ignore_doublestar),
+		cmocka_unit_test(test_ignore_exceptions_order),
+		cmocka_unit_test(test_ignore_classes_escapes),
+		cmocka_unit_test(test_ignore_may_include_below),
+		cmocka_unit_test(test_hostile_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
