@@ -711,12 +711,14 @@ static void test_heredoc_run(void **state)
 	assert_false(in->json);
 	assert_int_equal(in->n_heredocs, 1);
 	assert_string_equal(in->heredocs[0].name, "EOF");
-	assert_string_equal(in->heredocs[0].body,
-			    "apt-get update\n  # kept: a heredoc body is not Dockerfile text \\\n\necho $HOME\n");
+	assert_string_equal(
+	    in->heredocs[0].body,
+	    "apt-get update\n  # kept: a heredoc body is not Dockerfile text \\\n\necho $HOME\n");
 	assert_true(in->heredocs[0].expand);
 	assert_false(in->heredocs[0].chomp);
-	assert_string_equal(in->text, "RUN <<EOF\napt-get update\n  # kept: a heredoc body is not Dockerfile text "
-				      "\\\n\necho $HOME\nEOF");
+	assert_string_equal(in->text,
+			    "RUN <<EOF\napt-get update\n  # kept: a heredoc body is not Dockerfile text "
+			    "\\\n\necho $HOME\nEOF");
 	in = instr(&df, 0, 1);
 	assert_int_equal(in->line, 8);
 	STRV(in->args, "python3 <<'PY'");
@@ -1053,7 +1055,8 @@ static void test_ignore_exceptions_order(void **state)
 
 static void test_ignore_classes_escapes(void **state)
 {
-	_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("file[0-9].txt\n[^a]?.c\nlit\\*star\nq\\?\n[a\\]]z\n");
+	_cleanup_ignore_ struct pd_ignore *ig =
+	    ignore_ok("file[0-9].txt\n[^a]?.c\nlit\\*star\nq\\?\n[a\\]]z\n");
 	EXCLUDED(ig, "file1.txt");
 	INCLUDED(ig, "fileA.txt");
 	EXCLUDED(ig, "bx.c");
@@ -1185,7 +1188,8 @@ static void test_hostile_sizes(void **state)
 	}
 	/* .dockerignore: a pattern that backtracks exponentially elsewhere. */
 	{
-		_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\n**/**/**/**/**/**/**/**/c\n");
+		_cleanup_ignore_ struct pd_ignore *ig =
+		    ignore_ok("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b\n**/**/**/**/**/**/**/**/c\n");
 		memset(t, 'a', 5000);
 		t[5000] = '\0';
 		INCLUDED(ig, t);
