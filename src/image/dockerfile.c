@@ -103,6 +103,15 @@ static void vec_freep(struct vec *x)
 }
 #define _cleanup_vec_ _cleanup_(vec_freep)
 
+/* Make room for one more element in an array of n that grows by
+ * doubling (n is 0 or a power of two when it is full). */
+static void *grow(void *p, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return p;
+	return xrealloc(p, (n ? n * 2 : 1) * size);
+}
+
 /* Go's unicode.IsSpace for ASCII, which is what Docker's parser trims. */
 static bool is_blank(char c)
 {
@@ -963,7 +972,7 @@ static int read_heredocs(struct parser *p, struct pd_df_instr *in, const char *r
 			return -1;
 		if (!is)
 			continue;
-		in->heredocs = xrealloc(in->heredocs, (in->n_heredocs + 1) * sizeof(*in->heredocs));
+		in->heredocs = grow(in->heredocs, in->n_heredocs, sizeof(*in->heredocs));
 		in->heredocs[in->n_heredocs++] = h;
 		_cleanup_buf_ struct buf body = { 0 };
 		bool done = false;
@@ -1140,7 +1149,7 @@ static int add_stage(struct parser *p, struct pd_df_instr *in, struct pd_err **e
 	if (na == 3 && strcasecmp(in->args[1], "AS") != 0)
 		return FAIL(p, "FROM requires either one or three arguments");
 	struct pd_dockerfile *df = p->df;
-	df->stages = xrealloc(df->stages, (df->n_stages + 1) * sizeof(*df->stages));
+	df->stages = grow(df->stages, df->n_stages, sizeof(*df->stages));
 	struct pd_df_stage *st = &df->stages[df->n_stages];
 	*st = (struct pd_df_stage){ .base = xstrdup(in->args[0]),
 				    .index = (unsigned)df->n_stages,
@@ -1171,9 +1180,7 @@ static int add_stage(struct parser *p, struct pd_df_instr *in, struct pd_err **e
 
 static void stage_add_instr(struct pd_df_stage *st, struct pd_df_instr *in)
 {
-	if ((st->n_instrs & (st->n_instrs - 1)) == 0) /* 0, 1, 2, 4...: grow */
-		st->instrs =
-		    xrealloc(st->instrs, (st->n_instrs ? st->n_instrs * 2 : 1) * sizeof(*st->instrs));
+	st->instrs = grow(st->instrs, st->n_instrs, sizeof(*st->instrs));
 	st->instrs[st->n_instrs++] = *in;
 	*in = (struct pd_df_instr){ 0 };
 }
