@@ -670,8 +670,8 @@ static const struct kw *find_keyword(const char *s, size_t n)
 struct parser {
 	struct reader r;
 	struct pd_dockerfile *df;
-	struct vec global_args; /* df->global_args, growing */
-	unsigned line;		/* the current instruction's first line */
+	struct vec global_args, global_args_raw; /* df->global_args(_raw), growing */
+	unsigned line;				 /* the current instruction's first line */
 };
 
 #define FAIL(p, ...) fail_line((p)->line, err, __VA_ARGS__)
@@ -1237,6 +1237,8 @@ static int parse_instruction(struct parser *p, const char *line, struct pd_err *
 			return FAIL(p, "%s before the first FROM: no build stage", kw->name);
 		for (char **a = in.args; *a; a++)
 			vec_push(&p->global_args, xstrdup(*a));
+		for (char **a = in.raw; *a; a++)
+			vec_push(&p->global_args_raw, xstrdup(*a));
 		return 0;
 	}
 	stage_add_instr(&df->stages[df->n_stages - 1], &in);
@@ -1332,6 +1334,7 @@ int pd_dockerfile_parse(const char *text, size_t len, struct pd_dockerfile *out,
 		p.r.p += 3;
 	int r = parse_all(&p, err);
 	out->global_args = vec_take(&p.global_args);
+	out->global_args_raw = vec_take(&p.global_args_raw);
 	if (r < 0) {
 		pd_dockerfile_free(out);
 		return -1;
@@ -1345,6 +1348,7 @@ void pd_dockerfile_free(struct pd_dockerfile *df)
 		return;
 	free(df->syntax);
 	strv_free(df->global_args);
+	strv_free(df->global_args_raw);
 	for (size_t k = 0; k < df->n_stages; k++) {
 		struct pd_df_stage *st = &df->stages[k];
 		free(st->base);

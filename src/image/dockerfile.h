@@ -118,6 +118,9 @@ struct pd_dockerfile {
 	/* ARG instructions before the first FROM ("NAME" or "NAME=DEFAULT"),
 	 * NULL-terminated: usable in FROM lines only, as in Docker. */
 	char **global_args;
+	/* The same, with quotes and escapes as written (as pd_df_instr.raw):
+	 * the default to expand with pd_df_expand_word.  NULL-terminated. */
+	char **global_args_raw;
 	struct pd_df_stage *stages;
 	size_t n_stages;
 };
