@@ -914,6 +914,13 @@ static void test_expand_word(void **state)
 	_cleanup_err_ struct pd_err *err2 = NULL;
 	assert_null(pd_df_expand_word("\"open", env, '\\', &err2));
 	assert_non_null(strstr(err2->msg, "double-quote"));
+	/* The other escape character. */
+	_cleanup_free_ char *bt = expand_word("C:\\dir` x`$A\"`\"\"", env, '`');
+	assert_string_equal(bt, "C:\\dir x$A\"");
+	/* Quotes inside a default, and a '}' escaped or quoted in it. */
+	EXPAND_WORD("${U:-'}'}", env, "}");
+	EXPAND_WORD("${U:-\\}}", env, "}");
+	EXPAND_WORD("${A:+\"$A $A\"}", env, "apple apple");
 	/* The raw ENV value and pd_df_expand_word give Docker's result. */
 	_cleanup_df_ struct pd_dockerfile df = parse_ok("FROM a\nENV X='$A' Y=\"$A b\" Z=\\$A\n");
 	const char *want[] = { "$A", "apple b", "$A" };
