@@ -62,7 +62,7 @@
 #include "util/proc.h"
 #include "util/xalloc.h"
 
-#define PD_DNS_PENDING_MAX  32
+#define PD_DNS_PENDING_MAX 32
 /* A forwarded query kept for retries: larger ones get SERVFAIL. */
 #define PENDING_PKT_MAX	    1232
 #define UPSTREAM_TIMEOUT_MS 2000
@@ -208,7 +208,8 @@ static void read_servers(struct pd_dns *d, const struct pd_config *cfg)
 static int watch(struct pd_dns *d, int fd, struct pd_err **err)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-	return epoll_ctl(d->fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? pd_fail(err, errno, "watch a resolver socket") : 0;
+	return epoll_ctl(d->fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? pd_fail(err, errno, "watch a resolver socket")
+							    : 0;
 }
 
 int pd_dns_open(struct pd_dns *d, const struct pd_config *cfg, pid_t pid, struct pd_err **err)
@@ -241,7 +242,8 @@ static void reply(struct pd_dns *d, const struct sockaddr_in *to, const struct d
 	size_t len = dns_build_reply(out, sizeof(out), q, rcode, addrs, n, ANSWER_TTL);
 	/* Non-blocking: a client that does not read its socket loses the
 	 * answer, the monitor never waits for it. */
-	if (len && sendto(d->listen_fd, out, len, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to)) >= 0)
+	if (len &&
+	    sendto(d->listen_fd, out, len, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to)) >= 0)
 		d->answered++;
 }
 
@@ -324,8 +326,10 @@ static bool send_upstream(struct pd_dns *d, struct pd_dns_pending *p)
 	for (; p->server < d->n_servers; p->server++) {
 		const struct sockaddr_storage *srv = &d->servers[p->server];
 		int fd = upstream_fd(d, srv->ss_family);
-		socklen_t len = srv->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-		if (fd >= 0 && sendto(fd, p->pkt, p->len, MSG_DONTWAIT, (const struct sockaddr *)srv, len) >= 0) {
+		socklen_t len =
+		    srv->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+		if (fd >= 0 &&
+		    sendto(fd, p->pkt, p->len, MSG_DONTWAIT, (const struct sockaddr *)srv, len) >= 0) {
 			p->deadline_ns = pd_mono_ns() + UPSTREAM_TIMEOUT_MS * 1000000LL;
 			return true;
 		}
@@ -418,8 +422,8 @@ static void read_queries(struct pd_dns *d, struct pd_store *(*get_store)(void *a
 		uint8_t pkt[PENDING_PKT_MAX + 1];
 		struct sockaddr_in from;
 		socklen_t flen = sizeof(from);
-		ssize_t n =
-		    recvfrom(d->listen_fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &flen);
+		ssize_t n = recvfrom(d->listen_fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			return;
 		if (flen != sizeof(from) || from.sin_family != AF_INET) {
@@ -451,7 +455,8 @@ static void read_answers(struct pd_dns *d, int fd)
 		uint8_t pkt[UPSTREAM_MAX];
 		struct sockaddr_storage from;
 		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &flen);
+		ssize_t n =
+		    recvfrom(fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &flen);
 		if (n < 0)
 			return;
 		struct dns_question q;
@@ -463,8 +468,8 @@ static void read_answers(struct pd_dns *d, int fd)
 			    !dns_same_question(&p->q, &q))
 				continue;
 			dns_set_id(pkt, p->q.id);
-			sendto(d->listen_fd, pkt, (size_t)n, MSG_DONTWAIT, (const struct sockaddr *)&p->client,
-			       sizeof(p->client));
+			sendto(d->listen_fd, pkt, (size_t)n, MSG_DONTWAIT,
+			       (const struct sockaddr *)&p->client, sizeof(p->client));
 			p->used = false;
 			break;
 		}

@@ -22,13 +22,13 @@ struct pd_dns_pending;
  * sockets and timer); -1 when the container has none. */
 struct pd_dns {
 	int fd;
-	int listen_fd;	       /* UDP 127.0.0.11:53 in the container's network namespace */
-	int up4_fd, up6_fd;    /* UDP in the host's, to the upstream servers; made on first use */
-	int timer_fd;	       /* armed while a forwarded query waits */
-	const char *id;	       /* the container's id (the config's) */
+	int listen_fd;	    /* UDP 127.0.0.11:53 in the container's network namespace */
+	int up4_fd, up6_fd; /* UDP in the host's, to the upstream servers; made on first use */
+	int timer_fd;	    /* armed while a forwarded query waits */
+	const char *id;	    /* the container's id (the config's) */
 	struct sockaddr_storage *servers;
 	size_t n_servers;
-	struct pd_dns_pending *pending; /* PD_DNS_PENDING_MAX slots, allocated on first use */
+	struct pd_dns_pending *pending;	       /* PD_DNS_PENDING_MAX slots, allocated on first use */
 	uint64_t answered, forwarded, dropped; /* counts, for tests and debugging */
 };
 

@@ -10,13 +10,13 @@
 #include <ctype.h>
 #include <string.h>
 
-#define FLAG_QR	    0x8000
-#define FLAG_AA	    0x0400
-#define FLAG_TC	    0x0200
-#define FLAG_RD	    0x0100
-#define FLAG_RA	    0x0080
-#define OPCODE(f)   (((f) >> 11) & 0xf)
-#define PTR_MASK    0xc0
+#define FLAG_QR	  0x8000
+#define FLAG_AA	  0x0400
+#define FLAG_TC	  0x0200
+#define FLAG_RD	  0x0100
+#define FLAG_RA	  0x0080
+#define OPCODE(f) (((f) >> 11) & 0xf)
+#define PTR_MASK  0xc0
 
 static uint16_t get16(const uint8_t *p)
 {

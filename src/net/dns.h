@@ -32,12 +32,12 @@ enum dns_rcode {
 /* The question of a message. */
 struct dns_question {
 	uint16_t id;
-	uint16_t flags;			/* the header's flags as sent */
-	bool parsed;			/* the question was read (else only id and flags) */
-	uint8_t qname[DNS_NAME_MAX];	/* wire form, uncompressed, case kept */
-	size_t qname_len;		/* bytes of qname, the final 0 included */
-	char name[DNS_NAME_MAX + 1];	/* lower-case text, labels joined by '.', no final dot */
-	bool plain;			/* every label is non-empty [a-z0-9_-]: `name` says it exactly */
+	uint16_t flags;		     /* the header's flags as sent */
+	bool parsed;		     /* the question was read (else only id and flags) */
+	uint8_t qname[DNS_NAME_MAX]; /* wire form, uncompressed, case kept */
+	size_t qname_len;	     /* bytes of qname, the final 0 included */
+	char name[DNS_NAME_MAX + 1]; /* lower-case text, labels joined by '.', no final dot */
+	bool plain;		     /* every label is non-empty [a-z0-9_-]: `name` says it exactly */
 	uint16_t qtype, qclass;
 };
 

@@ -282,6 +282,7 @@ while True:
 EOF
 	python3 "$T_TMP/upstream.py" "$UPSTREAM_IP" "$T_TMP/upstream.log" >"$T_TMP/upstream.out" 2>&1 &
 	UPSTREAM_PID=$!
+	trap _stop_upstream EXIT
 	local i
 	for i in $(seq 50); do
 		grep -q . "$T_TMP/upstream.out" 2>/dev/null && break

@@ -155,7 +155,8 @@ static void test_compression(void **state)
 	size_t len = make_query(pkt, "alpha", DNS_TYPE_A);
 	struct dns_question q;
 	/* "\3www" then a pointer to offset 12, the name's own start: a loop. */
-	uint8_t loop[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 0xc0, 12, 0, 1, 0, 1 };
+	uint8_t loop[] = { 0x12, 0x34, 0x01, 0x00, 0,	1,    0,  0, 0, 0, 0,
+			   0,	 3,    'w',  'w',  'w', 0xc0, 12, 0, 1, 0, 1 };
 	assert_int_equal(dns_parse_query(loop, sizeof(loop), &q), DNS_FORMERR);
 	assert_false(q.parsed);
 	assert_int_equal(q.id, 0x1234);
@@ -336,7 +337,8 @@ static void test_resolv_servers(void **state)
  * upstreams, not the file.  The default bridge keeps the host's servers. */
 static void test_resolv_conf_network(void **state)
 {
-	const char *host = "search example.org\nnameserver 10.0.0.1\nnameserver 127.0.0.53\noptions ndots:2\n";
+	const char *host =
+	    "search example.org\nnameserver 10.0.0.1\nnameserver 127.0.0.53\noptions ndots:2\n";
 	struct pd_netcfg n = { .mode = PD_NET_BRIDGE };
 	n.network = xstrdup("appnet");
 	_cleanup_free_ char *a = pd_net_resolv_conf(&n, host);
@@ -355,10 +357,14 @@ static void test_resolv_conf_network(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_query_parse),	   cmocka_unit_test(test_reply),
-		cmocka_unit_test(test_ids),		   cmocka_unit_test(test_compression),
-		cmocka_unit_test(test_pointer_chain),	   cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_random_bytes),	   cmocka_unit_test(test_resolv_servers),
+		cmocka_unit_test(test_query_parse),
+		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_compression),
+		cmocka_unit_test(test_pointer_chain),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_resolv_servers),
 		cmocka_unit_test(test_resolv_conf_network),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
