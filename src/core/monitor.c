@@ -890,8 +890,10 @@ static pid_t spawn_health(struct monitor *m)
 	if (!m->a->cfg->health.test)
 		return 0;
 	pid_t pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		pd_dns_close(&m->dns); /* its sockets are the monitor's alone */
 		health_main(m->a->root, m->a->cfg->id, &m->a->cfg->health, m->seccomp);
+	}
 	return pid;
 }
 
