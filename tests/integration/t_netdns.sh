@@ -360,6 +360,13 @@ test_resolver_leaves_nothing() {
 	local kids
 	kids=$(ps -o pid= --ppid "$monitor" | wc -l)
 	assert_eq "1" "$kids" "children of two's monitor"
+	# Idle, the resolver costs no CPU: the monitor sleeps in poll (its
+	# user+system ticks do not move over 2 s; a busy loop would add ~200).
+	local t0 t1
+	t0=$(awk '{print $14 + $15}' "/proc/$monitor/stat")
+	sleep 2
+	t1=$(awk '{print $14 + $15}' "/proc/$monitor/stat")
+	[ $((t1 - t0)) -le 2 ] || fail "two's monitor used $((t1 - t0)) ticks in 2 s idle"
 	# A restart binds again, in the new namespace.
 	pd restart -t 1 two
 	assert_ok
