@@ -12,6 +12,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 UPSTREAM_IP=127.0.0.77
+# The upstream of every container not testing forwarding: a loopback
+# address nothing listens on, so that no name a test (or a search line of
+# the host's resolv.conf) makes up ever reaches a real resolver.
+NO_UPSTREAM="--dns 127.0.0.79"
 
 _setup() {
 	need_root
@@ -88,10 +92,10 @@ test_names_resolve_by_dns() {
 	allow_containers_left
 	pd network create dnsnet
 	assert_ok
-	pd run -d --name alpha --network dnsnet --network-alias web --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d --name alpha --network dnsnet $NO_UPSTREAM --network-alias web --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	local alpha=$OUT
-	pd run -d --name beta --network dnsnet --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d --name beta --network dnsnet $NO_UPSTREAM --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	local ip_alpha ip_beta
 	ip_alpha=$(_ip_of alpha)
@@ -119,7 +123,7 @@ test_names_resolve_by_dns() {
 	assert_ok
 	assert_contains "$OUT" "PING alpha ($ip_alpha)" "ping alpha through DNS only"
 	# A container that comes later resolves at once.
-	pd run -d --name gamma --network dnsnet --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d --name gamma --network dnsnet $NO_UPSTREAM --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	local gamma=$OUT
 	_assert_resolves beta gamma "$(_ip_of gamma)"
@@ -158,11 +162,11 @@ test_hostile_packets_do_not_kill_the_monitor() {
 	allow_containers_left
 	pd network create dnshostile
 	assert_ok
-	pd run -d --name alpha --network dnshostile --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d --name alpha --network dnshostile $NO_UPSTREAM --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	local ip_alpha monitor
 	ip_alpha=$(_ip_of alpha)
-	pd run -d --name evil --network dnshostile --rootfs "$PYTHON_DIR" -v "$T_TMP:/t:ro" sleep 120
+	pd run -d --name evil --network dnshostile $NO_UPSTREAM --rootfs "$PYTHON_DIR" -v "$T_TMP:/t:ro" sleep 120
 	assert_ok
 	monitor=$(_monitor_of evil)
 	[ -n "$monitor" ] && [ "$monitor" -gt 0 ] || fail "no monitor pid for evil: '$monitor'"
@@ -310,7 +314,7 @@ test_other_names_are_forwarded() {
 	assert_ok
 	pd run -d --name fwd --network dnsfwd --dns "$UPSTREAM_IP" --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
-	pd run -d --name peer --network dnsfwd --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d --name peer --network dnsfwd $NO_UPSTREAM --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	# --dns goes to the resolver, not into the file.
 	pd exec fwd cat /etc/resolv.conf
@@ -348,9 +352,9 @@ test_resolver_leaves_nothing() {
 	allow_containers_left
 	pd network create dnsleft
 	assert_ok
-	pd run -d --name one --network dnsleft --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d --name one --network dnsleft $NO_UPSTREAM --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
-	pd run -d --name two --network dnsleft --rootfs "$BUSYBOX_DIR" sleep 120
+	pd run -d --name two --network dnsleft $NO_UPSTREAM --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
 	_assert_resolves two one "$(_ip_of one)"
 	local monitor
