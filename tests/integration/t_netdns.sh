@@ -12,6 +12,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 UPSTREAM_IP=127.0.0.77
+FORGER_IP=127.0.0.80
 # The upstream of every container not testing forwarding: a loopback
 # address nothing listens on, so that no name a test (or a search line of
 # the host's resolv.conf) makes up ever reaches a real resolver.
@@ -253,7 +254,9 @@ EOF
 
 _start_upstream() {
 	# A DNS responder on the host's loopback: upstream.test. is 192.0.2.7,
-	# anything else NXDOMAIN; each question is logged to $T_TMP/upstream.log.
+	# spoof.test. 192.0.2.8 (after two forged answers, one of them from
+	# $FORGER_IP), anything else NXDOMAIN; each question is logged to
+	# $T_TMP/upstream.log.
 	cat >"$T_TMP/upstream.py" <<'EOF'
 import socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -262,6 +265,8 @@ try:
 except OSError as e:
     print("bind: %s" % e, flush=True)
     sys.exit(3)
+other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+other.bind((sys.argv[3], 53))
 log = open(sys.argv[2], "a", buffering=1)
 print("ready", flush=True)
 while True:
@@ -277,14 +282,21 @@ while True:
     qtype = struct.unpack(">H", pkt[off:off + 2])[0] if off + 2 <= len(pkt) else 0
     log.write("%s %d from %s\n" % (name, qtype, peer[0]))
     question = pkt[12:off + 4]
-    ok = name == "upstream.test"
-    ans = b""
-    if ok and qtype == 1:
-        ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([192, 0, 2, 7])
-    flags = 0x8180 | (0 if ok else 3)
-    s.sendto(pkt[:2] + struct.pack(">HHHHH", flags, 1, 1 if ans else 0, 0, 0) + question + ans, peer)
+    def answer(qid, last, rcode=0):
+        ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([192, 0, 2, last]) if last else b""
+        return qid + struct.pack(">HHHHH", 0x8180 | rcode, 1, 1 if ans else 0, 0, 0) + question + ans
+    if name == "spoof.test" and qtype == 1:
+        # Forged answers first: from another address with the right id,
+        # then from the right address with a wrong id; the true one last.
+        other.sendto(answer(pkt[:2], 66), peer)
+        s.sendto(answer(bytes([pkt[0] ^ 0xff, pkt[1]]), 67), peer)
+        s.sendto(answer(pkt[:2], 8), peer)
+    elif name in ("upstream.test", "spoof.test"):
+        s.sendto(answer(pkt[:2], 7 if qtype == 1 else 0), peer)
+    else:
+        s.sendto(answer(pkt[:2], 0, 3), peer)
 EOF
-	python3 "$T_TMP/upstream.py" "$UPSTREAM_IP" "$T_TMP/upstream.log" >"$T_TMP/upstream.out" 2>&1 &
+	python3 "$T_TMP/upstream.py" "$UPSTREAM_IP" "$T_TMP/upstream.log" "$FORGER_IP" >"$T_TMP/upstream.out" 2>&1 &
 	UPSTREAM_PID=$!
 	trap _stop_upstream EXIT
 	local i
@@ -322,6 +334,8 @@ test_other_names_are_forwarded() {
 	_assert_resolves fwd upstream.test 192.0.2.7
 	grep -q "^upstream.test 1 from 127.0.0.1$" "$T_TMP/upstream.log" ||
 		fail "the upstream did not see the query from the host's loopback: $(cat "$T_TMP/upstream.log")"
+	# Answers from another address, or with another id, are not relayed.
+	_assert_resolves fwd spoof.test 192.0.2.8
 	# Its NXDOMAIN is relayed.
 	_assert_nxdomain fwd other.test
 	grep -q "^other.test 1 " "$T_TMP/upstream.log" || fail "other.test was not forwarded"
