@@ -112,7 +112,9 @@ size_t pd_net_claims(const char *fib_trie, uint32_t **out);
 
 /* /etc/resolv.conf for a container: `host` (the host's file) with its
  * loopback nameservers dropped (they would point at the container's own
- * loopback), or the --dns servers in place of all of the host's.  With
+ * loopback), or the --dns servers in place of all of the host's.  On a
+ * user-defined network (n->network) the one nameserver is the monitor's
+ * resolver, 127.0.0.11 (core/dns.c), with the host's other lines.  With
  * host networking the host's file unchanged.  Caller frees. */
 char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host);
 /* The line after which a container's /etc/hosts names the containers of its

@@ -475,15 +475,17 @@ char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host)
 {
 	if (n->mode == PD_NET_HOST && !n->dns)
 		return xstrdup(host ? host : "");
-	char *out = xstrdup("");
+	/* A user-defined network: the monitor's resolver, which forwards to
+	 * the --dns servers or the host's (core/dns.c). */
+	char *out = xstrdup(n->network ? "nameserver 127.0.0.11\n" : "");
 	_cleanup_free_ char *copy = xstrdup(host ? host : "");
 	char *save = NULL;
 	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (str_has_prefix(l, "nameserver") && (n->dns || is_loopback_server(l)))
+		if (str_has_prefix(l, "nameserver") && (n->dns || n->network || is_loopback_server(l)))
 			continue;
 		append(&out, "%s%s%s\n", l, "");
 	}
-	for (size_t i = 0; n->dns && n->dns[i]; i++)
+	for (size_t i = 0; n->dns && !n->network && n->dns[i]; i++)
 		append(&out, "%s%s%s\n", "nameserver ", n->dns[i]);
 	return out;
 }
