@@ -445,7 +445,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		return -1;
 	if (insert_record(s, cfg, err) < 0)
 		return -1;
-	if (pd_network_reserve(s, root, cfg, err) < 0) {
+	if (pd_network_reserve(s, root, cfg, false, err) < 0) {
 		discard(s, root, cfg);
 		return -1;
 	}
@@ -584,7 +584,8 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	/* No pd_cg_prime here: its thread could still be running (holding
 	 * an allocator lock) when the monitor is forked a moment later, and
 	 * the monitor would deadlock on that lock (seen under ASan). */
-	if (pd_network_reserve(s, root, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
+	if (pd_network_reserve(s, root, cfg, true, err) < 0 ||
+	    !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id, true);
 		unclaim(s, &r, err ? *err : NULL);

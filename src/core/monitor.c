@@ -409,7 +409,9 @@ static int step_id_maps(struct monitor *m, struct pd_err **err)
 
 static int step_network(struct monitor *m, struct pd_err **err)
 {
-	return pd_network_attach(&m->net, m->a->cfg, m->a->dir, m->pid, err);
+	/* A restart: `network connect|disconnect` may have run meanwhile. */
+	struct pd_store *s = m->net.runs ? store(m, pd_err_ignore(optional)) : NULL;
+	return pd_network_attach(&m->net, s, m->a->cfg, m->a->dir, m->pid, err);
 }
 
 /* After the network (its loopback is brought up here if the init has

@@ -43,6 +43,7 @@ static const char *const migrations[] = {
 	/* 4 */ pd_store_migration_events,
 	/* 5 */ pd_store_migration_volumes,
 	/* 6 */ pd_store_migration_networks,
+	/* 7 */ pd_store_migration_connections,
 };
 
 const char *pd_state_name(enum pd_state s)

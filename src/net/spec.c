@@ -16,8 +16,18 @@
 
 #define PORT_USAGE "want [[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|/udp], ports or ranges"
 
+void pd_net_conns_free(struct pd_net_conn *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].network);
+		free(c[i].aliases);
+	}
+	free(c);
+}
+
 void pd_netcfg_free(struct pd_netcfg *n)
 {
+	pd_net_conns_free(n->conns, n->n_conns);
 	free(n->ports);
 	strv_free(n->expose);
 	strv_free(n->dns);
@@ -516,7 +526,7 @@ char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *
 		append(&out, "%s%s\t%s\n", colon + 1, name);
 	}
 	append(&out, "%s%s\t%s\n", n->ip[0] ? n->ip : "127.0.1.1", hostname);
-	if (n->network)
+	if (n->network || n->n_conns)
 		append(&out, "%s%s%s", PD_NET_HOSTS_MARK, n->peers ? n->peers : "");
 	return out;
 }
