@@ -179,6 +179,29 @@ test_mount_forms() {
 	assert_ok
 }
 
+# --mount's fields are its own, never re-read as -v's SRC:DEST text: a
+# source and a target may hold ':'; a field in double quotes may hold
+# commas (Docker's CSV).
+test_mount_paths_with_colons_and_commas() {
+	need_busybox
+	mkdir "$T_TMP/a:b" "$T_TMP/c,d"
+	echo colon >"$T_TMP/a:b/f"
+	echo comma >"$T_TMP/c,d/f"
+	pd run --rm --rootfs "$BUSYBOX_DIR" \
+		--mount "type=bind,source=$T_TMP/a:b,target=/x:y" \
+		--mount "type=bind,\"source=$T_TMP/c,d\",\"target=/p,q\",readonly" \
+		--mount "type=volume,source=cv-$T_TAG,target=/v:w" \
+		/bin/sh -c 'cat /x:y/f "/p,q/f"; echo w > /x:y/new; echo v > /v:w/f; cat /v:w/f'
+	assert_ok
+	assert_out $'colon\ncomma\nv' "binds and a volume at paths with ':' and ','"
+	assert_file_content "$T_TMP/a:b/new" "w" "a write through the bind with ':' in its source"
+	pd volume rm "cv-$T_TAG"
+	assert_ok
+	pd run --rm --rootfs "$BUSYBOX_DIR" --mount "type=bind,source=\"$T_TMP/c,d\",target=/x" /bin/true
+	assert_exit 125 "a quote inside an unquoted --mount field"
+	assert_error_line "a quote inside an unquoted --mount field"
+}
+
 test_tmpfs_and_bind_volumes() {
 	need_busybox
 	pd volume create --opt type=tmpfs --opt o=size=2m "tm-$T_TAG"
