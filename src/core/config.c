@@ -273,11 +273,21 @@ static int volume_from_parts(const char *what, const char *spec, const char *src
 
 int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err)
 {
+	/* "-v /path": an anonymous volume at /path, as Docker's. */
+	if (spec[0] == '/' && !strchr(spec, ':')) {
+		if (pd_check_container_path("volume destination", spec, err) < 0)
+			return -1;
+		if (is_root_path(spec))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid volume '%s': the destination cannot be '/'", spec);
+		*out = (struct pd_volume){ .anonymous = true, .dest = xstrdup(spec) };
+		return 0;
+	}
 	_cleanup_free_ char *s = xstrdup(spec);
 	char *dest = strchr(s, ':');
 	if (!dest || dest == s || dest[1] == '\0')
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': want HOST:CONTAINER[:ro|rw]",
-				    spec);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid volume '%s': want HOST:CONTAINER[:ro|rw], or /CONTAINER", spec);
 	*dest++ = '\0';
 	struct pd_volume v = { 0 };
 	char *mode = strchr(dest, ':');

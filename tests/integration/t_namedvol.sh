@@ -202,6 +202,47 @@ test_mount_paths_with_colons_and_commas() {
 	assert_error_line "a quote inside an unquoted --mount field"
 }
 
+# "-v /path" alone: an anonymous volume at /path, as Docker's (and as
+# --mount target=/path): kept across starts, removed by rm -v and --rm,
+# kept by a plain rm.
+test_v_path_alone_is_anonymous() {
+	need_busybox
+	pd run --name av --rootfs "$BUSYBOX_DIR" -v /data /bin/sh -c 'echo kept > /data/f; grep -c " /data " /proc/mounts'
+	assert_ok
+	assert_out 1 "a mount at /data"
+	pd volume ls -q --filter label=com.docker.volume.anonymous
+	assert_match "$OUT" '^[0-9a-f]{64}$' "one anonymous volume"
+	local anon=$OUT
+	pd start -a av
+	pd run --rm --volumes-from av --rootfs "$BUSYBOX_DIR" /bin/cat /data/f
+	assert_ok
+	assert_out kept "the volume holds the first run's file"
+	pd rm -v av
+	assert_ok
+	pd volume ls -q
+	assert_out "" "rm -v removed the anonymous volume $anon"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v /tmp/x /bin/sh -c 'echo y > /tmp/x/f; cat /tmp/x/f'
+	assert_ok
+	assert_out y "an anonymous volume of a --rm run"
+	pd volume ls -q
+	assert_out "" "--rm removed the anonymous volume"
+	pd run --name av2 --rootfs "$BUSYBOX_DIR" -v /data /bin/true
+	assert_ok
+	pd rm av2
+	assert_ok
+	pd volume ls -q
+	assert_match "$OUT" '^[0-9a-f]{64}$' "rm without -v keeps it"
+	pd volume rm "$OUT"
+	assert_ok
+	local spec
+	for spec in / /a/../b data; do
+		pd run --rm --rootfs "$BUSYBOX_DIR" -v "$spec" /bin/true
+		assert_exit 125 "-v '$spec'"
+		assert_error_line "-v '$spec'"
+	done
+	assert_eq "" "$(_vol_dirs)" "volumes/ at the end"
+}
+
 test_tmpfs_and_bind_volumes() {
 	need_busybox
 	pd volume create --opt type=tmpfs --opt o=size=2m "tm-$T_TAG"
