@@ -309,8 +309,56 @@ json.dump({"schemaVersion": 2, "manifests": [{"mediaType": man["mediaType"], "di
 json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
 PY
 	tar -cf "$T_TMP/img.tar" -C "$T_TMP/oci" . || fail "tar of the OCI layout"
-	pd import --name "volimg:v1" "$T_TMP/img.tar"
+	if [ -n "${1:-}" ]; then
+		pd_as "$1" import --name "volimg:v1" "$T_TMP/img.tar"
+	else
+		pd import --name "volimg:v1" "$T_TMP/img.tar"
+	fi
 	assert_ok "import the image"
+}
+
+# A rootless user's named volume: made by `volume create` and by a run,
+# seeded from the image with the owner and mode the container sees at the
+# image's /data, written by root and by another user inside (a subordinate
+# id outside), kept across runs, and removed by `volume rm` even where the
+# user itself could not enter (a directory only the subordinate id may).
+test_rootless_named_volume() {
+	need_busybox
+	rootless_prepare pdtest yes
+	_make_volume_image pdtest
+	pd_as pdtest run --rm volimg:v1 /bin/sh -c 'stat -c "%u:%g %a" /data'
+	assert_ok
+	local image_view=$OUT
+	pd_as pdtest volume create "rv-$T_TAG"
+	assert_ok
+	assert_out "rv-$T_TAG" "volume create, rootless"
+	pd_as pdtest run --rm -v "rv-$T_TAG:/data" volimg:v1 /bin/sh -c \
+		'stat -c "%u:%g %a" /data; ls /data; echo root > /data/by-root; stat -c %u /data/by-root
+		mkdir -m 700 /data/u; chown 1234:1234 /data/u; chmod 755 /data'
+	assert_ok
+	assert_out "$image_view"$'\nkeep\nopq\n0' "the volume seeded as the container sees the image's /data"
+	pd_as pdtest run --rm --user 1234:1234 -v "rv-$T_TAG:/data" volimg:v1 /bin/sh -c \
+		'echo user > /data/u/by-user; stat -c "%u:%g" /data/u/by-user; cat /data/by-root'
+	assert_ok
+	assert_out $'1234:1234\nroot' "another user writes to its directory in the volume, kept across runs"
+	local data
+	data=$(ls -d "$T_ROOT"/volumes/"rv-$T_TAG"/_data)
+	assert_eq "$(id -u pdtest)" "$(stat -c %u "$data/by-root")" "root's file, outside"
+	[ "$(stat -c %u "$data/u")" != "$(id -u pdtest)" ] && [ "$(stat -c %u "$data/u")" != 0 ] ||
+		fail "uid 1234's directory is not a subordinate id outside: $(stat -c %u "$data/u")"
+	pd_as pdtest run --rm -v "auto-$T_TAG:/data" volimg:v1 /bin/sh -c 'stat -c "%u:%g %a" /data; cat /data/keep'
+	assert_ok
+	assert_out "$image_view"$'\nkeep' "a volume a rootless run makes"
+	pd_as pdtest volume ls -q
+	assert_ok
+	assert_eq "auto-$T_TAG rv-$T_TAG" "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ' | sed 's/ $//')" "the user's volumes"
+	pd_as pdtest volume rm "rv-$T_TAG" "auto-$T_TAG"
+	assert_ok
+	pd_as pdtest volume ls -q
+	assert_out "" "no volume left"
+	assert_eq "" "$(_vol_dirs)" "volumes/ after volume rm"
+	pd_as pdtest rmi volimg:v1
+	assert_ok
 }
 
 test_image_volumes_are_anonymous_and_seeded() {
