@@ -94,6 +94,21 @@ void store_rollback(struct pd_store *s)
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int pd_store_begin(struct pd_store *s, struct pd_err **err)
+{
+	return store_begin(s, err);
+}
+
+int pd_store_commit(struct pd_store *s, struct pd_err **err)
+{
+	return store_commit(s, err);
+}
+
+void pd_store_rollback(struct pd_store *s)
+{
+	store_rollback(s);
+}
+
 static int user_version(struct pd_store *s)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
