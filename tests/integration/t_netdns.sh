@@ -10,6 +10,7 @@
 # loopback (a tiny responder of the test's own on 127.0.0.77:53 stands in
 # for an upstream server); never to a real resolver.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/netlib.sh"
 
 UPSTREAM_IP=127.0.0.77
 FORGER_IP=127.0.0.80
@@ -22,20 +23,6 @@ _setup() {
 	need_root
 	need_busybox
 	need_cmd ip python3 timeout nsenter
-}
-
-_db() {
-	python3 - "$T_ROOT/state.db" "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=30)
-for row in c.execute(sys.argv[2]):
-    print("|".join(str(v) for v in row))
-EOF
-}
-
-_ip_of() {
-	pd exec "$1" ip -4 addr show eth0
-	printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}'
 }
 
 _monitor_of() {

@@ -12,6 +12,7 @@
 # the host's own address on the test's bridge).  Host state is observed with
 # ip(8), nft(8) and python3's sqlite3.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/netlib.sh"
 
 HTTPD_CMD='mkdir -p /www && echo "$0" >/www/index.html && exec httpd -f -p 80 -h /www'
 
@@ -19,72 +20,6 @@ _setup() {
 	need_root
 	need_busybox
 	need_cmd ip nft python3 timeout
-}
-
-_db() {
-	python3 - "$T_ROOT/state.db" "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=30)
-for row in c.execute(sys.argv[2]):
-    print("|".join(str(v) for v in row))
-EOF
-}
-
-_bridge_of() {
-	# The bridge of network $1 (from inspect).
-	pd network inspect "$1"
-	printf '%s\n' "$OUT" | sed -n 's/.*"com.docker.network.bridge.name": "\(pd-[0-9a-f]*\)".*/\1/p'
-}
-
-_ip_of() {
-	pd exec "$1" ip -4 addr show eth0
-	printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}'
-}
-
-_net_leftovers() {
-	# _net_leftovers BRIDGE: what a removed network left, one line each.
-	local br=$1
-	ip link show "$br" >/dev/null 2>&1 && echo "bridge $br still exists"
-	ip -o link show master "$br" 2>/dev/null | grep -q . && echo "links still on $br"
-	nft list table ip pocket_docker 2>/dev/null | grep -q "net-$br-" && echo "nft chains net-$br-* still exist"
-	[ "$(_db "SELECT count(*) FROM networks WHERE bridge = '$br'")" = 0 ] || echo "network row of $br left"
-}
-
-assert_net_gone() {
-	local left
-	left=$(_net_leftovers "$1")
-	[ -z "$left" ] || fail "${2:-after network rm}: $left"
-}
-
-_container_leftovers() {
-	local id=$1
-	ip -o link show | grep -q ": pd${id:0:8}[@:]" && echo "veth pd${id:0:8} still exists"
-	nft list table bridge pocket_docker 2>/dev/null | grep -q "$id" && echo "anti-spoofing chain of $id still exists"
-	[ "$(_db "SELECT (SELECT count(*) FROM leases WHERE container_id = '$id') + (SELECT count(*) FROM endpoints WHERE container_id = '$id')")" = 0 ] ||
-		echo "lease/endpoint rows left for $id"
-}
-
-assert_container_gone() {
-	local left
-	left=$(_container_leftovers "$1")
-	[ -z "$left" ] || fail "${2:-after rm}: $left"
-}
-
-_wait_hosts() {
-	# _wait_hosts CONTAINER PATTERN present|absent: until the container's
-	# /etc/hosts (read inside it) matches PATTERN or not (5 s at most).
-	local i=0
-	while [ "$i" -lt 25 ]; do
-		pd exec "$1" cat /etc/hosts
-		if [ "$3" = present ]; then
-			grep -qE "$2" <<<"$OUT" && return 0
-		else
-			grep -qE "$2" <<<"$OUT" || return 0
-		fi
-		sleep 0.2
-		i=$((i + 1))
-	done
-	fail "/etc/hosts of $1: '$2' not $3: $(_short "$OUT")"
 }
 
 test_names_resolve_and_follow_membership() {

@@ -11,6 +11,7 @@
 # is observed with ip(8) and nft(8) (package nftables) and the state
 # database with python3's sqlite3.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/netlib.sh"
 
 ROOTLESS_USER=pdtest
 
@@ -18,16 +19,6 @@ _net_setup() {
 	need_root
 	need_busybox
 	need_cmd ip nft python3 timeout
-}
-
-_db() {
-	# _db SQL: one query on the test's state database, rows on stdout.
-	python3 - "$T_ROOT/state.db" "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=30)
-for row in c.execute(sys.argv[2]):
-    print("|".join(str(v) for v in row))
-EOF
 }
 
 _veth_of() {
@@ -61,12 +52,6 @@ assert_no_net_leftovers() {
 	local left
 	left=$(_net_leftovers "$1")
 	[ -z "$left" ] || fail "${2:-after rm}: $left"
-}
-
-_ip_of() {
-	# The address the container has on eth0, seen from inside it.
-	pd exec "$1" ip -4 addr show eth0
-	printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}'
 }
 
 http_get() {
