@@ -10,8 +10,16 @@
  * array) form of RUN, CMD, ENTRYPOINT, SHELL, VOLUME, COPY and ADD;
  * flags (`--from=`, `--chown=`, `--chmod=`, `--interval=`, ...) before
  * the arguments.  Keywords are case-insensitive.  Variables are not
- * expanded here: the build expands them with pd_df_expand as each
- * instruction runs, with the ARG and ENV values in force at that step. */
+ * expanded here: the build expands them with pd_df_expand (or
+ * pd_df_expand_word) as each instruction runs, with the ARG and ENV
+ * values in force at that step.
+ *
+ * Lines are joined as Docker joins them: the escape character at the end
+ * of a line (blanks may follow it) and the line break are removed and
+ * nothing else, so `RUN a \` + `    b` is "RUN a     b" and `ab\` + `cd`
+ * is "abcd"; comment lines and blank lines inside a continuation are
+ * skipped.  A UTF-8 byte order mark at the start is ignored, and "\r\n"
+ * ends a line as "\n" does. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,11 +58,13 @@ struct pd_df_instr {
 	enum pd_df_kind kind;
 	unsigned line; /* the line its keyword is on, from 1 */
 	/* The instruction as written, continuations joined into one line
-	 * with single spaces where the breaks were, keyword upper-cased,
-	 * heredoc bodies appended: the text the layer cache keys on. */
+	 * (see above), keyword upper-cased, then for each heredoc "\n", its
+	 * body and its delimiter: the text the layer cache keys on. */
 	char *text;
 	/* Flags before the arguments, as written ("--from=build",
-	 * "--chown=1:1"), NULL-terminated. */
+	 * "--chown=1:1"; quotes in them removed, as Docker does),
+	 * NULL-terminated.  Only the instruction's own flags are accepted
+	 * (an unknown one is a parse error). */
 	char **flags;
 	/* The exec form (RUN, CMD, ENTRYPOINT, SHELL, VOLUME, COPY, ADD,
 	 * HEALTHCHECK CMD): args is the JSON array's strings. */
@@ -65,24 +75,38 @@ struct pd_df_instr {
 	 * - ENV and LABEL: "KEY=VALUE" elements, one per pair, quotes and
 	 *   escapes removed from KEY and VALUE (the legacy `ENV KEY VALUE`
 	 *   form gives one element too);
-	 * - ARG: "NAME" or "NAME=DEFAULT" elements;
-	 * - FROM: the image, then "AS", NAME when present;
+	 * - ARG: "NAME" or "NAME=DEFAULT" elements (quotes and escapes
+	 *   removed from DEFAULT, as for ENV);
+	 * - FROM: the image, then "AS", NAME (lower-cased) when present;
 	 * - COPY and ADD in shell form: the whitespace-separated words,
 	 *   sources then destination;
 	 * - HEALTHCHECK: "NONE", or "CMD" followed by its command in the
 	 *   form the json field says (one shell-form element, or the array);
 	 * - ONBUILD: one element, the inner instruction's text;
-	 * - every other instruction: its whitespace-separated words. */
+	 * - every other instruction: its whitespace-separated words (for
+	 *   WORKDIR, USER, STOPSIGNAL and MAINTAINER see `rest`). */
 	char **args;
 	/* RUN, COPY and ADD: the heredocs named in the instruction, in order. */
 	struct pd_df_heredoc *heredocs;
 	size_t n_heredocs;
+	/* The arguments after the flags as one string, as written
+	 * (continuations joined, blanks trimmed at both ends).  Docker takes
+	 * WORKDIR, USER, STOPSIGNAL and MAINTAINER whole from this (a
+	 * WORKDIR with spaces is one path), not as words. */
+	char *rest;
+	/* ENV, LABEL and ARG: the same elements as args, but with quotes and
+	 * escapes as written ("A=\"x $B\"", "N='$lit'"), NULL for the other
+	 * instructions.  Docker expands these with its quote rules: a value
+	 * from pd_df_expand_word(raw value) is exactly Docker's (single quotes
+	 * and an escaped `$` stop the expansion, which args have lost). */
+	char **raw;
 };
 
 struct pd_df_stage {
 	char *base;		    /* FROM's image, variables not yet expanded */
 	char *name;		    /* AS NAME (lower-cased), or NULL */
 	char *platform;		    /* --platform=, or NULL */
+	unsigned line;		    /* FROM's line, from 1 */
 	unsigned index;		    /* its position, from 0 */
 	struct pd_df_instr *instrs; /* after FROM, in order */
 	size_t n_instrs;
@@ -108,8 +132,26 @@ void pd_dockerfile_free(struct pd_dockerfile *df);
  * escape character escaping '$'.  `env` is "NAME=VALUE" elements,
  * NULL-terminated, the later ones winning.  Quotes are kept (the caller
  * splits words); an unset variable expands to "".  A malformed
- * reference ("${", "${A:?}") is an error. */
+ * reference ("${", "${A", "${}", "${A!}", "${A/x/y}") is an error.
+ *
+ * In detail, as Docker's shell lexer: nothing expands inside single
+ * quotes; an escaped `$` becomes a literal '$' (the escape removed), any
+ * other escape is kept with its character for the word split after; a
+ * '$' not followed by a name is itself.  ${NAME?msg} and ${NAME:?msg}
+ * fail ("NAME: msg") when NAME is unset (or empty), else give its value;
+ * ${NAME#pat} ${NAME##pat} ${NAME%pat} ${NAME%%pat} remove a glob prefix
+ * or suffix.  A quote left unclosed is an ordinary character here (an ENV
+ * value from args may hold one: `it's`).  Nesting is capped at 64. */
 char *pd_df_expand(const char *word, char *const *env, char escape, struct pd_err **err);
+/* Docker's single-word processing (its ProcessWord), for ENV, LABEL and
+ * ARG values (raw), WORKDIR, USER, a COPY source, ...: variables expanded
+ * as pd_df_expand does, and in the same pass quotes removed and the
+ * escape character applied (outside quotes it escapes any character;
+ * inside double quotes only `"`, `$` and itself).  Single-quoted text is
+ * not expanded.  Whitespace is kept (no splitting), and a variable's
+ * value is never itself unquoted.  An unterminated quote is an error.
+ * The caller frees the result. */
+char *pd_df_expand_word(const char *word, char *const *env, char escape, struct pd_err **err);
 
 /* Split `s` into words as the builder does for COPY, ADD, EXPOSE, VOLUME,
  * USER and friends after expansion: on unquoted whitespace, quotes
