@@ -209,15 +209,17 @@ static const char *build_arg(struct build *b, const char *key)
 }
 
 /* Resolve ARG "NAME[=DEFAULT]" into *args; `env` expands the default. */
-static int declare_arg(struct build *b, const char *decl, char ***args, char *const *env, bool meta,
-		       struct pd_err **err)
+static int declare_arg(struct build *b, const char *decl, const char *raw, char ***args, char *const *env,
+		       bool meta, struct pd_err **err)
 {
 	_cleanup_free_ char *name = xstrndup(decl, strcspn(decl, "="));
 	const char *def = strchr(decl, '=');
 	const char *given = build_arg(b, name);
 	_cleanup_free_ char *expanded = NULL;
 	if (!given && def) {
-		expanded = pd_df_expand(def + 1, env, b->df.escape, err);
+		const char *rdef = raw ? strchr(raw, '=') : NULL;
+		expanded = rdef ? pd_df_expand_word(rdef + 1, env, b->df.escape, err)
+				: pd_df_expand(def + 1, env, b->df.escape, err);
 		if (!expanded)
 			return -1;
 		given = expanded;
@@ -635,6 +637,41 @@ static char **expanded_words(struct build *b, struct state *s, const struct pd_d
 	return take_ptr(&out);
 }
 
+/* ENV and LABEL: "KEY=VALUE" with each raw value through Docker's word
+ * processing (its quotes decide what expands). */
+static char **expanded_pairs(struct build *b, struct state *s, const struct pd_df_instr *in,
+			     struct pd_err **err)
+{
+	_cleanup_strv_ char **out = xcalloc(1, sizeof(char *));
+	_cleanup_strv_ char **env = expand_env(s);
+	for (size_t i = 0; in->args && in->args[i]; i++) {
+		const char *raw = in->raw && in->raw[i] ? in->raw[i] : in->args[i];
+		const char *eq = strchr(raw, '=');
+		_cleanup_free_ char *key = xstrndup(in->args[i], strcspn(in->args[i], "="));
+		_cleanup_free_ char *v = pd_df_expand_word(eq ? eq + 1 : "", env, b->df.escape, err);
+		if (!v)
+			return NULL;
+		strv_push_take(&out, xasprintf("%s=%s", key, v));
+	}
+	return take_ptr(&out);
+}
+
+/* WORKDIR, USER, STOPSIGNAL, MAINTAINER: the whole rest as one word. */
+static char **whole_word(struct build *b, struct state *s, const struct pd_df_instr *in, struct pd_err **err)
+{
+	char **out = xcalloc(1, sizeof(char *));
+	if (!in->rest || !*in->rest)
+		return out;
+	_cleanup_strv_ char **env = expand_env(s);
+	char *v = pd_df_expand_word(in->rest, env, b->df.escape, err);
+	if (!v) {
+		strv_free(out);
+		return NULL;
+	}
+	strv_push_take(&out, v);
+	return out;
+}
+
 static char *join_path(const char *base, const char *p)
 {
 	_cleanup_free_ char *full = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", base ? base : "/", p);
@@ -645,12 +682,20 @@ static char *join_path(const char *base, const char *p)
 static int metadata(struct build *b, struct state *s, const struct pd_df_instr *in, struct pd_err **err)
 {
 	json_t *rt = rt_of(s);
-	bool split = in->kind != PD_DF_ENV && in->kind != PD_DF_LABEL && in->kind != PD_DF_CMD &&
-		     in->kind != PD_DF_ENTRYPOINT && in->kind != PD_DF_MAINTAINER &&
-		     in->kind != PD_DF_ONBUILD && in->kind != PD_DF_HEALTHCHECK;
-	bool raw = in->kind == PD_DF_CMD || in->kind == PD_DF_ENTRYPOINT || in->kind == PD_DF_ONBUILD ||
-		   in->kind == PD_DF_HEALTHCHECK;
-	_cleanup_strv_ char **w = raw ? strv_copy(in->args) : expanded_words(b, s, in, split, err);
+	_cleanup_strv_ char **w = NULL;
+	switch (in->kind) {
+	case PD_DF_CMD:
+	case PD_DF_ENTRYPOINT:
+	case PD_DF_ONBUILD:
+	case PD_DF_HEALTHCHECK: w = strv_copy(in->args); break;
+	case PD_DF_ENV:
+	case PD_DF_LABEL: w = expanded_pairs(b, s, in, err); break;
+	case PD_DF_WORKDIR:
+	case PD_DF_USER:
+	case PD_DF_STOPSIGNAL:
+	case PD_DF_MAINTAINER: w = whole_word(b, s, in, err); break;
+	default: w = expanded_words(b, s, in, true, err);
+	}
 	if (!w)
 		return -1;
 	if (in->kind != PD_DF_HEALTHCHECK && check_flags(in, NULL, err) < 0)
@@ -1081,9 +1126,15 @@ static int do_copy(struct build *b, struct state *s, const struct pd_df_instr *i
 	static const char *const known[] = { "from", "chown", "chmod", "link", NULL };
 	if (check_flags(in, known, err) < 0)
 		return -1;
-	_cleanup_strv_ char **w = expanded_words(b, s, in, false, err);
-	if (!w)
-		return -1;
+	_cleanup_strv_ char **w = xcalloc(1, sizeof(char *));
+	_cleanup_strv_ char **env = expand_env(s);
+	for (size_t i = 0; in->args && in->args[i]; i++) {
+		char *e =
+		    in->json ? xstrdup(in->args[i]) : pd_df_expand_word(in->args[i], env, b->df.escape, err);
+		if (!e)
+			return -1;
+		strv_push_take(&w, e);
+	}
 	size_t n = strv_len(w);
 	if (n < 2)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "line %u: %s needs a source and a destination",
@@ -1156,7 +1207,8 @@ static int do_step(struct build *b, struct state *s, const struct pd_df_instr *i
 	if (in->kind == PD_DF_ARG) {
 		_cleanup_strv_ char **env = expand_env(s);
 		for (size_t i = 0; in->args && in->args[i]; i++)
-			if (declare_arg(b, in->args[i], &s->args, env, false, err) < 0)
+			if (declare_arg(b, in->args[i], in->raw ? in->raw[i] : NULL, &s->args, env, false,
+					err) < 0)
 				return -1;
 		return 0;
 	}
@@ -1321,7 +1373,7 @@ static int read_inputs(struct build *b, struct pd_err **err)
 		_cleanup_strv_ char **env = strv_copy(pre);
 		for (size_t k = 0; b->meta_args[k]; k++)
 			strv_push(&env, b->meta_args[k]);
-		if (declare_arg(b, b->df.global_args[i], &b->meta_args, env, true, err) < 0)
+		if (declare_arg(b, b->df.global_args[i], NULL, &b->meta_args, env, true, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; pre[i]; i++) {

