@@ -28,6 +28,7 @@
  * through the CLI, which escapes them. */
 #include "core/build.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -805,14 +807,19 @@ static char **run_argv(struct state *s, const struct pd_df_instr *in)
 	return v;
 }
 
-static int net_mode(const char *name, struct pd_netcfg *n, struct pd_err **err)
+/* RUN --network=, else build --network, else bridge (as Docker's
+ * builder: RUN steps reach the network). */
+static int net_mode(const char *step, const char *build, struct pd_netcfg *n, struct pd_err **err)
 {
-	return pd_netcfg_set_mode(n, name ? name : "bridge", err);
+	const char *m = step ? step : build ? build : "bridge";
+	if (strcmp(m, "none") && strcmp(m, "host") && strcmp(m, "bridge") && strcmp(m, "default"))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "network '%s': give none, host or bridge", m);
+	return pd_netcfg_set_mode(n, !strcmp(m, "default") ? "bridge" : m, err);
 }
 
 /* Run `argv` as a container on image s->id; the exit status in *code. */
 static int run_container(struct build *b, struct state *s, char **argv, char *const *extra_env,
-			 struct pd_config *c, int *code, struct pd_err **err)
+			 const char *network, struct pd_config *c, int *code, struct pd_err **err)
 {
 	json_t *rt = rt_of(s);
 	c->rootfs_arg = xstrdup(s->id);
@@ -834,7 +841,7 @@ static int run_container(struct build *b, struct state *s, char **argv, char *co
 	const char *user = json_string_value(json_object_get(rt, "User"));
 	if (user && *user)
 		c->user = xstrdup(user);
-	if (net_mode(b->o->network, &c->net, err) < 0 || pd_config_new_id(c, err) < 0)
+	if (net_mode(network, b->o->network, &c->net, err) < 0 || pd_config_new_id(c, err) < 0)
 		return -1;
 	pd_config_defaults(c);
 	if (pd_netcfg_finish(&c->net, err) < 0)
@@ -854,6 +861,79 @@ static int run_container(struct build *b, struct state *s, char **argv, char *co
 	return pd_container_wait(b->root, c->id, &again, err);
 }
 
+/* Files the runtime writes into every container (left out of a layer). */
+static const char *const runtime_files[] = { "etc/hostname", "etc/hosts", "etc/resolv.conf", NULL };
+
+static bool is_runtime_file(const char *rel)
+{
+	for (size_t i = 0; runtime_files[i]; i++)
+		if (!strcmp(rel, runtime_files[i]))
+			return true;
+	return false;
+}
+
+/* Whether the upper directory `upfd` (at `rel`) holds nothing a layer
+ * would keep: only directories the image has already, with the same
+ * owner and mode (copied up on the way to a file the runtime writes), and
+ * the runtime's files.  Such a RUN adds no layer, as with BuildKit (and
+ * two identical layers would stack one directory twice, which overlayfs
+ * refuses). */
+static bool upper_unchanged(int upfd, const char *rel, char *const *lowers, int depth)
+{
+	if (depth > 64)
+		return false;
+	int rd = openat(upfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = rd < 0 ? NULL : fdopendir(rd);
+	if (!d) {
+		if (rd >= 0)
+			close(rd);
+		return false;
+	}
+	bool same = true;
+	struct dirent *e;
+	while (same && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		_cleanup_free_ char *crel = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		if (is_runtime_file(crel))
+			continue;
+		struct stat st, lst;
+		_cleanup_close_ int cfd =
+		    openat(upfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char x;
+		if (cfd < 0 || fstat(cfd, &st) < 0 || fgetxattr(cfd, "trusted.overlay.opaque", &x, 1) >= 0 ||
+		    fgetxattr(cfd, "user.overlay.opaque", &x, 1) >= 0) {
+			same = false;
+			break;
+		}
+		bool found = false;
+		for (size_t i = 0; lowers[i] && !found; i++) {
+			_cleanup_close_ int lfd = open(lowers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+			_cleanup_close_ int fd = lfd < 0 ? -1 : build_open_in(lfd, crel, O_PATH | O_NOFOLLOW);
+			found = fd >= 0 && fstat(fd, &lst) == 0;
+		}
+		same = found && S_ISDIR(lst.st_mode) && lst.st_mode == st.st_mode &&
+		       lst.st_uid == st.st_uid && lst.st_gid == st.st_gid &&
+		       upper_unchanged(cfd, crel, lowers, depth + 1);
+	}
+	closedir(d);
+	return same;
+}
+
+static bool run_changed_nothing(struct build *b, struct state *s, const char *upper)
+{
+	_cleanup_err_ struct pd_err *e = NULL;
+	_cleanup_strv_ char **top_first = pd_image_lowers(b->root, s->id, b->rootless, &e);
+	_cleanup_close_ int upfd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!top_first || upfd < 0)
+		return false;
+	_cleanup_strv_ char **lowers = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; top_first[i]; i++)
+		strv_push_take(&lowers, top_first[i][0] == '/' ? xstrdup(top_first[i])
+							       : xasprintf("%s/%s", b->root, top_first[i]));
+	return upper_unchanged(upfd, "", lowers, 0);
+}
+
 static int do_run(struct build *b, struct state *s, const struct pd_df_instr *in, const char *key,
 		  struct pd_err **err)
 {
@@ -868,25 +948,30 @@ static int do_run(struct build *b, struct state *s, const struct pd_df_instr *in
 	struct pd_config c;
 	pd_config_init(&c);
 	int code = 0;
-	int ret = run_container(b, s, argv, s->args, &c, &code, err);
+	int ret = run_container(b, s, argv, s->args, flag_value(in, "network"), &c, &code, err);
 	if (ret == 0 && code != 0)
 		ret = pd_fail(err, 0, "RUN %s: returned a non-zero code: %d",
 			      in->json ? in->text + 4 : in->args[0], code);
 	char digest[PD_DIGEST_LEN + 1], diff_id[PD_DIGEST_LEN + 1];
 	uint64_t size = 0;
+	bool empty = false;
 	if (ret == 0) {
 		_cleanup_free_ char *upper = xasprintf("%s/containers/%s/upper", b->root, c.id);
-		ret = pd_image_layer_store(b->root, upper, true, c.rootless, digest, diff_id, &size, err);
+		empty = run_changed_nothing(b, s, upper);
+		if (!empty)
+			ret = pd_image_layer_store(b->root, upper, true, c.rootless, digest, diff_id, &size,
+						   err);
 	}
 	if (c.id[0])
 		pd_container_remove(b->root, c.id, true, true, pd_err_ignore(cleanup));
 	pd_config_free(&c);
 	if (ret < 0)
 		return -1;
-	add_layer(s, digest, diff_id, size);
+	if (!empty)
+		add_layer(s, digest, diff_id, size);
 	_cleanup_free_ char *line = strv_join(argv, " ");
 	_cleanup_free_ char *by = xasprintf("RUN %s # buildkit", line);
-	return state_record(b, s, by, false, key, err);
+	return state_record(b, s, by, empty, key, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1336,13 +1421,26 @@ static int read_inputs(struct build *b, struct pd_err **err)
 	b->ctxfd = open(b->o->context, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (b->ctxfd < 0)
 		return pd_fail_kind(err, PD_ERR_USAGE, errno, "build context '%s'", b->o->context);
-	_cleanup_free_ char *dfpath =
-	    b->o->dockerfile ? xstrdup(b->o->dockerfile) : xasprintf("%s/Dockerfile", b->o->context);
 	size_t len;
-	_cleanup_free_ char *text = pd_read_regular(dfpath, "Dockerfile", 16, &len, err);
-	if (!text) {
-		(*err)->kind = PD_ERR_USAGE;
-		return -1;
+	_cleanup_free_ char *text = NULL;
+	if (b->o->dockerfile) {
+		text = pd_read_regular(b->o->dockerfile, "Dockerfile", 16, &len, err);
+		if (!text) {
+			(*err)->kind = PD_ERR_USAGE;
+			return -1;
+		}
+	} else {
+		/* The context's own Dockerfile is the context's: a symlink in
+		 * it resolves inside it, as COPY's sources do. */
+		_cleanup_close_ int dfd = build_open_in(b->ctxfd, "Dockerfile", O_RDONLY | O_NONBLOCK);
+		struct stat st;
+		if (dfd < 0 || fstat(dfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20))
+			return pd_fail_kind(err, PD_ERR_USAGE, dfd < 0 ? errno : 0,
+					    "'%s/Dockerfile': no regular file of at most 16 MiB",
+					    b->o->context);
+		text = pd_read_fd(dfd, (size_t)st.st_size, &len);
+		if (!text)
+			return pd_fail(err, errno, "read '%s/Dockerfile'", b->o->context);
 	}
 	if (pd_dockerfile_parse(text, len, &b->df, err) < 0) {
 		(*err)->kind = PD_ERR_USAGE;

@@ -365,6 +365,32 @@ DF
 	assert_nothing_left meta
 }
 
+test_build_network_and_onbuild() {
+	base_bb
+	mkdir ctx ctx2
+	# Interfaces other than lo a RUN sees, by build --network and RUN --network.
+	cat >ctx/Dockerfile <<'EOF'
+FROM bb:1
+RUN echo "ifs-default=$(grep -c -v -e lo: -e '|' /proc/net/dev)"
+RUN --network=none echo "ifs-none=$(grep -c -v -e lo: -e '|' /proc/net/dev)"
+ONBUILD RUN echo "onbuild-trig""ger-ran"
+EOF
+	pd build -t onb:1 ctx
+	assert_ok
+	assert_contains "$OUT" "ifs-default=1" "a RUN has a network (bridge) by default"
+	assert_contains "$OUT" "ifs-none=0" "RUN --network=none has loopback only"
+	assert_not_contains "$OUT" "onbuild-trigger-ran" "ONBUILD does not run in its own build"
+	pd build --no-cache --network none ctx
+	assert_contains "$OUT" "ifs-default=0" "build --network none"
+	printf 'FROM onb:1\nRUN echo child\n' >ctx2/Dockerfile
+	pd build -t child:1 ctx2
+	assert_ok
+	assert_contains "$OUT" "onbuild-trigger-ran" "the base's ONBUILD trigger runs in a child build"
+	pd build --network bogus ctx2
+	assert_exit 125 "a bad --network"
+	assert_nothing_left onbuild
+}
+
 test_build_bad_input() {
 	need_root
 	mkdir ctx
