@@ -391,6 +391,26 @@ EOF
 	assert_nothing_left onbuild
 }
 
+test_build_rootless() {
+	need_busybox
+	rootless_prepare pdtest yes
+	mkdir ctx
+	echo from-context >ctx/f
+	chmod -R a+rX ctx
+	printf 'FROM bb:1\nCOPY f /f\nRUN echo "uid=$(id -u) $(cat /f)" && cp /f /made\nCMD ["cat", "/made"]\n' >ctx/Dockerfile
+	pd_as pdtest import --name bb:1 "$BUSYBOX_TGZ"
+	assert_ok
+	# Bridge networking rootless needs /dev/net/tun open to the user; host
+	# networking needs nothing.
+	pd_as pdtest build --network host -t rl:1 ctx
+	assert_ok
+	assert_contains "$OUT" "uid=0 from-context" "a rootless RUN is root in its user namespace"
+	pd_as pdtest run --rm rl:1
+	assert_ok
+	assert_out from-context "the rootless build's image runs"
+	assert_nothing_left rootless
+}
+
 test_build_bad_input() {
 	need_root
 	mkdir ctx
