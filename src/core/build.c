@@ -977,17 +977,65 @@ static int do_run(struct build *b, struct state *s, const struct pd_df_instr *in
 /* ------------------------------------------------------------------ */
 /* COPY and ADD */
 
+/* The id of `name` in the image's /etc/passwd (`group`: /etc/group), read
+ * inside the topmost layer that has the file; -1 when none. */
+static long image_id_of(struct build *b, struct state *s, const char *name, bool group)
+{
+	if (!s->id || !s->n_layers)
+		return -1;
+	_cleanup_err_ struct pd_err *e = NULL;
+	_cleanup_strv_ char **lowers = pd_image_lowers(b->root, s->id, b->rootless, &e);
+	const char *file = group ? "etc/group" : "etc/passwd";
+	for (size_t i = 0; lowers && lowers[i]; i++) {
+		_cleanup_free_ char *d =
+		    lowers[i][0] == '/' ? xstrdup(lowers[i]) : xasprintf("%s/%s", b->root, lowers[i]);
+		_cleanup_close_ int lfd = open(d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int fd =
+		    lfd < 0 ? -1 : build_open_in(lfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (4 << 20))
+			continue;
+		size_t len;
+		_cleanup_free_ char *text = pd_read_fd(fd, (size_t)st.st_size, &len);
+		char *save = NULL;
+		for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l;
+		     l = strtok_r(NULL, "\n", &save)) {
+			size_t n = strcspn(l, ":");
+			if (n != strlen(name) || strncmp(l, name, n))
+				continue;
+			/* name:x:ID:... */
+			const char *f = strchr(l, ':');
+			f = f ? strchr(f + 1, ':') : NULL;
+			return f ? strtol(f + 1, NULL, 10) : -1;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+/* --chown=USER[:GROUP], names or ids; a user alone gives its id as the
+ * group id too (Docker's rule). */
 static int parse_chown(struct build *b, struct state *s, const char *spec, struct build_copy *c,
 		       struct pd_err **err)
 {
-	(void)b;
-	(void)s;
 	_cleanup_free_ char *u = xstrndup(spec, strcspn(spec, ":"));
-	const char *g = strchr(spec, ':') ? strchr(spec, ':') + 1 : u;
+	const char *g = strchr(spec, ':') ? strchr(spec, ':') + 1 : NULL;
 	uint64_t uid, gid;
-	if (pd_parse_uint(u, 0xfffffffe, &uid, err) < 0 || pd_parse_uint(g, 0xfffffffe, &gid, err) < 0) {
-		pd_err_freep(err);
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--chown=%s: give numeric UID[:GID]", spec);
+	_cleanup_err_ struct pd_err *e = NULL;
+	if (pd_parse_uint(u, 0xfffffffe, &uid, &e) < 0) {
+		long id = image_id_of(b, s, u, false);
+		if (id < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--chown=%s: no user '%s' in the image",
+					    spec, u);
+		uid = (uint64_t)id;
+	}
+	gid = uid;
+	if (g && pd_parse_uint(g, 0xfffffffe, &gid, pd_err_ignore(optional)) < 0) {
+		long id = image_id_of(b, s, g, true);
+		if (id < 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--chown=%s: no group '%s' in the image",
+					    spec, g);
+		gid = (uint64_t)id;
 	}
 	c->has_chown = true;
 	c->uid = (uid_t)uid;

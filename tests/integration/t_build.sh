@@ -228,12 +228,17 @@ FROM bb:1
 COPY --chown=1000:1001 --chmod=0640 f /owned/f
 COPY --from=src /out/made /from/
 COPY --from=bb:1 /bin/busybox /from/bb
+COPY --chown=nobody f /named
+COPY --chown=root:nogroup f /named-group
 EOF
 	pd build -t own:1 ctx
 	assert_ok
-	pd run --rm own:1 /bin/sh -c 'stat -c "%u:%g %a" /owned/f; cat /from/made; test -x /from/bb && echo bb-ok'
+	pd run --rm own:1 /bin/sh -c 'stat -c "%u:%g %a" /owned/f; cat /from/made; test -x /from/bb && echo bb-ok; stat -c "%u:%g" /named /named-group'
 	assert_ok
-	assert_out $'1000:1001 640\nmade-in-src\nbb-ok' "--chown, --chmod, --from=stage and --from=image"
+	assert_out $'1000:1001 640\nmade-in-src\nbb-ok\n65534:65534\n0:65534' "--chown (ids and names), --chmod, --from=stage and --from=image"
+	printf 'FROM bb:1\nCOPY --chown=nosuchuser f /f\n' >ctx/Dockerfile
+	pd build ctx
+	assert_exit 125 "--chown of a user the image does not have"
 	assert_nothing_left chown
 }
 
