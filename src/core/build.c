@@ -942,8 +942,13 @@ static int do_run(struct build *b, struct state *s, const struct pd_df_instr *in
 		return -1;
 	if (flag_value(in, "mount"))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "line %u: RUN --mount is not supported", in->line);
-	if (!s->id && state_record(b, s, "FROM scratch", true, key, err) < 0)
-		return -1;
+	if (!s->id) {
+		/* FROM scratch, nothing yet: an empty image to run on. */
+		char skey[PD_SHA256_HEX_LEN + 1];
+		cache_key(s, "FROM scratch", NULL, skey);
+		if (state_record(b, s, "FROM scratch", true, skey, err) < 0)
+			return -1;
+	}
 	_cleanup_strv_ char **argv = run_argv(s, in);
 	struct pd_config c;
 	pd_config_init(&c);
