@@ -257,6 +257,9 @@ static char *expand(struct build *b, struct state *s, const char *word, struct p
 /* ------------------------------------------------------------------ */
 /* States: loading an image, recording one, the cache. */
 
+static int state_from_found(struct build *b, struct state *s, const struct pd_image *found,
+			    struct pd_err **err);
+
 static int state_from_image(struct build *b, struct state *s, const char *name, struct pd_err **err)
 {
 	_cleanup_(pd_image_free) struct pd_image img = { 0 };
@@ -265,6 +268,14 @@ static int state_from_image(struct build *b, struct state *s, const char *name, 
 		return -1;
 	if (f == 1)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such image: '%s'", name);
+	return state_from_found(b, s, &img, err);
+}
+
+/* The state of image `found`: its config document and layers. */
+static int state_from_found(struct build *b, struct state *s, const struct pd_image *found,
+			    struct pd_err **err)
+{
+	const struct pd_image img = *found;
 	_cleanup_free_ char *text = pd_image_config_text(b->root, &img.rec, err);
 	if (!text)
 		return -1;
@@ -336,7 +347,7 @@ static int cache_lookup(struct build *b, struct state *s, const char *key, struc
 	int f = pd_image_find(b->root, id, &img, err);
 	if (f != 0)
 		return f < 0 ? -1 : 0; /* removed since: a miss */
-	if (state_from_image(b, s, id, err) < 0)
+	if (state_from_found(b, s, &img, err) < 0)
 		return -1;
 	say(b, " ---> Using cache %.19s", id);
 	return 1;
@@ -1592,9 +1603,15 @@ int pd_build(const char *root, const struct pd_build_opts *o, char **id_out, str
 	_cleanup_free_ char *id = xstrdup(b.stage_ids[target]);
 	if (final_labels(&b, &id, err) < 0)
 		return -1;
-	for (size_t i = 0; o->tags && o->tags[i]; i++)
+	for (size_t i = 0; o->tags && o->tags[i]; i++) {
+		/* A rebuild that changed nothing writes nothing. */
+		_cleanup_(pd_image_free) struct pd_image have = { 0 };
+		if (pd_image_find(root, o->tags[i], &have, pd_err_ignore(optional)) == 0 &&
+		    !strcmp(have.rec.id, id))
+			continue;
 		if (pd_image_tag(root, id, o->tags[i], err) < 0)
 			return -1;
+	}
 	*id_out = take_ptr(&id);
 	return 0;
 }
