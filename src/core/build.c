@@ -51,6 +51,7 @@
 #include "image/dockerfile.h"
 #include "image/fetch.h"
 #include "image/layers.h"
+#include "image/layerwrite.h"
 #include "image/manifest.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -272,11 +273,76 @@ static int state_from_image(struct build *b, struct state *s, const char *name, 
 }
 
 /* The state of image `found`: its config document and layers. */
+/* An imported rootfs tarball is an image of one layer, its id the
+ * tarball's digest, without a config blob. */
+static bool is_tarball_image(const struct pd_image_rec *r)
+{
+	return r->n_layers == 1 && !strcmp(r->layers[0].digest, r->id);
+}
+
+/* The diff_id of a rootfs tarball's layer: its own digest when the blob is
+ * an uncompressed tar; else its tar's digest, computed once and kept in
+ * build-cache/diff-<hex> (a 263 MB compiler image would otherwise be read
+ * in full by every build that starts from it). */
+static char *tarball_diff_id(struct build *b, const char *digest, struct pd_err **err)
+{
+	_cleanup_free_ char *blob = pd_blob_path(b->root, digest);
+	_cleanup_close_ int fd = blob ? open(blob, O_RDONLY | O_CLOEXEC) : -1;
+	unsigned char magic[6] = { 0 };
+	if (fd < 0)
+		return pd_fail(err, errno, "open the blob of %.19s", digest), NULL;
+	ssize_t n = pread(fd, magic, sizeof(magic), 0);
+	bool compressed = n >= 2 && ((magic[0] == 0x1f && magic[1] == 0x8b) || !memcmp(magic, "BZh", 3) ||
+				     !memcmp(magic, "\x28\xb5\x2f\xfd", 4) ||
+				     !memcmp(magic,
+					     "\xfd"
+					     "7zXZ",
+					     6));
+	if (!compressed)
+		return xstrdup(digest);
+	_cleanup_free_ char *cached = xasprintf("%s/build-cache/diff-%s", b->root, digest + 7);
+	_cleanup_err_ struct pd_err *none = NULL;
+	size_t len;
+	char *have = pd_read_file(cached, &len, &none);
+	if (have && pd_digest_valid(have))
+		return have;
+	free(have);
+	char diff_id[PD_DIGEST_LEN + 1];
+	if (pd_layer_uncompress(blob, -1, diff_id, err) < 0)
+		return NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/build-cache", b->root);
+	if (pd_mkdir_p(dir, 0700, err) < 0 ||
+	    pd_write_file_atomic(cached, diff_id, strlen(diff_id), 0600, err) < 0)
+		return NULL;
+	return xstrdup(diff_id);
+}
+
+/* A config document for a rootfs tarball's image (as image-share.c makes
+ * one), its runtime config the record's. */
+static char *tarball_config_text(struct build *b, const struct pd_image_rec *r, struct pd_err **err)
+{
+	_cleanup_free_ char *diff_id = tarball_diff_id(b, r->layers[0].digest, err);
+	if (!diff_id)
+		return NULL;
+	_cleanup_json_ json_t *rt = r->config ? json_loads(r->config, 0, NULL) : NULL;
+	_cleanup_json_ json_t *doc =
+	    json_pack("{s:s, s:s, s:O?, s:{s:s, s:[s]}, s:[{s:s}]}", "architecture", pd_host_arch(), "os",
+		      "linux", "config", json_is_object(rt) ? rt : NULL, "rootfs", "type", "layers",
+		      "diff_ids", diff_id, "history", "created_by", "pocket-docker import");
+	if (!doc)
+		return pd_fail(err, 0, "image %.19s: its config", r->id), NULL;
+	char *out = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!out)
+		abort();
+	return out;
+}
+
 static int state_from_found(struct build *b, struct state *s, const struct pd_image *found,
 			    struct pd_err **err)
 {
 	const struct pd_image img = *found;
-	_cleanup_free_ char *text = pd_image_config_text(b->root, &img.rec, err);
+	_cleanup_free_ char *text = is_tarball_image(&img.rec) ? tarball_config_text(b, &img.rec, err)
+							       : pd_image_config_text(b->root, &img.rec, err);
 	if (!text)
 		return -1;
 	json_t *doc = json_loads(text, 0, NULL);
