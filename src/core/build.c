@@ -153,16 +153,11 @@ static json_t *rt_of(struct state *s)
 /* ------------------------------------------------------------------ */
 /* Variables. */
 
-static const char *host_os_arch(void)
-{
-	return pd_host_arch();
-}
-
 /* The predefined ARGs (Docker's automatic platform ARGs). */
 static char **predefined_args(void)
 {
 	char **v = xcalloc(1, sizeof(char *));
-	const char *arch = host_os_arch();
+	const char *arch = pd_host_arch();
 	strv_push_take(&v, xasprintf("TARGETPLATFORM=linux/%s", arch));
 	strv_push(&v, "TARGETOS=linux");
 	strv_push_take(&v, xasprintf("TARGETARCH=%s", arch));
@@ -690,8 +685,9 @@ static int healthcheck(struct state *s, const struct pd_df_instr *in, char *cons
 	return 0;
 }
 
-/* The instruction's words, expanded (exec forms are not: Docker's rule). */
-static char **expanded_words(struct build *b, struct state *s, const struct pd_df_instr *in, bool split,
+/* The instruction's words, expanded and split (exec forms are not
+ * expanded: Docker's rule). */
+static char **expanded_words(struct build *b, struct state *s, const struct pd_df_instr *in,
 			     struct pd_err **err)
 {
 	_cleanup_strv_ char **out = xcalloc(1, sizeof(char *));
@@ -703,10 +699,6 @@ static char **expanded_words(struct build *b, struct state *s, const struct pd_d
 		_cleanup_free_ char *e = expand(b, s, in->args[i], err);
 		if (!e)
 			return NULL;
-		if (!split) {
-			strv_push(&out, e);
-			continue;
-		}
 		_cleanup_strv_ char **w = pd_df_words(e, b->df.escape, err);
 		if (!w)
 			return NULL;
@@ -773,7 +765,7 @@ static int metadata(struct build *b, struct state *s, const struct pd_df_instr *
 	case PD_DF_USER:
 	case PD_DF_STOPSIGNAL:
 	case PD_DF_MAINTAINER: w = whole_word(b, s, in, err); break;
-	default: w = expanded_words(b, s, in, true, err);
+	default: w = expanded_words(b, s, in, err);
 	}
 	if (!w)
 		return -1;
@@ -1195,7 +1187,6 @@ static int add_url(struct build *b, struct build_copy *c, const char *url, const
 		return pd_fail(err, errno, "chown '%s'", base);
 	if (fchmod(fd, c->has_chmod ? c->mode : 0600) < 0)
 		return pd_fail(err, errno, "chmod '%s'", base);
-	(void)b;
 	return 0;
 }
 
