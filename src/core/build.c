@@ -268,6 +268,31 @@ static int state_from_image(struct build *b, struct state *s, const char *name, 
 }
 
 /* The state of image `found`: its config document and layers. */
+/* <root>/NAME, made when missing and (under sudo) handed to the invoking
+ * user as the rest of the state root is; caller frees. */
+static char *state_subdir(struct build *b, const char *name, struct pd_err **err)
+{
+	char *p = xasprintf("%s/%s", b->root, name);
+	if (mkdir(p, 0700) == 0) {
+		pd_chown_to_invoker(p);
+	} else if (errno != EEXIST) {
+		pd_fail(err, errno, "create '%s'", p);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A cache file (under build-cache/), written by rename. */
+static int cache_write(struct build *b, const char *path, const char *text, struct pd_err **err)
+{
+	_cleanup_free_ char *dir = state_subdir(b, "build-cache", err);
+	if (!dir || pd_write_file_atomic(path, text, strlen(text), 0600, err) < 0)
+		return -1;
+	pd_chown_to_invoker(path);
+	return 0;
+}
+
 /* An imported rootfs tarball is an image of one layer, its id the
  * tarball's digest, without a config blob. */
 static bool is_tarball_image(const struct pd_image_rec *r)
@@ -305,9 +330,7 @@ static char *tarball_diff_id(struct build *b, const char *digest, struct pd_err 
 	char diff_id[PD_DIGEST_LEN + 1];
 	if (pd_layer_uncompress(blob, -1, diff_id, err) < 0)
 		return NULL;
-	_cleanup_free_ char *dir = xasprintf("%s/build-cache", b->root);
-	if (pd_mkdir_p(dir, 0700, err) < 0 ||
-	    pd_write_file_atomic(cached, diff_id, strlen(diff_id), 0600, err) < 0)
+	if (cache_write(b, cached, diff_id, err) < 0)
 		return NULL;
 	return xstrdup(diff_id);
 }
@@ -459,9 +482,8 @@ static int state_record(struct build *b, struct state *s, const char *created_by
 		return -1;
 	free(s->id);
 	s->id = xstrdup(id);
-	_cleanup_free_ char *dir = xasprintf("%s/build-cache", b->root);
 	_cleanup_free_ char *path = cache_path(b, key);
-	if (pd_mkdir_p(dir, 0700, err) < 0 || pd_write_file_atomic(path, id, strlen(id), 0600, err) < 0)
+	if (cache_write(b, path, id, err) < 0)
 		return -1;
 	say(b, " ---> %.19s", id);
 	return 0;
@@ -1368,8 +1390,8 @@ static int do_copy(struct build *b, struct state *s, const struct pd_df_instr *i
 		c.mode = (mode_t)m;
 	}
 	_cleanup_(staging_free) struct staging st = { .fd = -1 };
-	_cleanup_free_ char *tmpdir = xasprintf("%s/build-tmp", b->root);
-	if (pd_mkdir_p(tmpdir, 0700, err) < 0)
+	_cleanup_free_ char *tmpdir = state_subdir(b, "build-tmp", err);
+	if (!tmpdir)
 		return -1;
 	st.dir = xasprintf("%s/copy-XXXXXX", tmpdir);
 	if (!mkdtemp(st.dir)) {
