@@ -124,7 +124,9 @@ static const struct command volume_commands[] = {
 };
 
 static const struct command network_commands[] = {
+	{ "connect", cli_network, "Connect a container to a network" },
 	{ "create", cli_network, "Create a network" },
+	{ "disconnect", cli_network, "Disconnect a container from a network" },
 	{ "inspect", cli_network, "Show networks as JSON" },
 	{ "ls", cli_network, "List networks" },
 	{ "list", cli_network, "List networks" },

@@ -83,6 +83,22 @@ int cli_flag_help(void *o, const char *a, struct pd_err **err);
 int cli_parse_flags(const struct cli_opt *table, struct cli_flags *f, int argc, char **argv, char ***pos,
 		    const char *usage);
 void cli_flags_free(struct cli_flags *f);
+/* One subcommand of a command group (`volume ls`): its flags, the function
+ * that runs it (on the state root, the parsed options, the other words),
+ * returning the exit code, and its usage text. */
+struct cli_subcommand {
+	const char *name;
+	const struct cli_opt *table;
+	int (*run)(const char *root, void *opts, char **pos);
+	const char *usage;
+};
+/* Run the subcommand argv[0] of `group` found in subs[0..n): parse its
+ * flags into `opts` (the caller's zeroed options struct, a struct
+ * cli_flags first), resolve the state root and run it, unless --help.
+ * `opts_free` frees what the options hold, in every case.  Returns the
+ * exit code (a usage error for an unknown subcommand). */
+int cli_run_subcommand(const struct cli_global *g, const char *group, const struct cli_subcommand *subs,
+		       size_t n, void *opts, void (*opts_free)(void *), int argc, char **argv);
 /* --format of a list command (ps, images): "json" sets f->json, "table"
  * is the default layout, anything else is a Go template kept in
  * f->format (parsed when the list is printed). */

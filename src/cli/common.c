@@ -126,6 +126,29 @@ int cli_parse_flags(const struct cli_opt *table, struct cli_flags *f, int argc, 
 	return 0;
 }
 
+int cli_run_subcommand(const struct cli_global *g, const char *group, const struct cli_subcommand *subs,
+		       size_t n, void *opts, void (*opts_free)(void *), int argc, char **argv)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[0], subs[i].name) != 0)
+			continue;
+		struct cli_flags *f = opts;
+		_cleanup_strv_ char **pos = NULL;
+		int ret = 0;
+		if (cli_parse_flags(subs[i].table, f, argc, argv, &pos, subs[i].usage) < 0) {
+			ret = CLI_EXIT_USAGE;
+		} else if (!f->help) {
+			_cleanup_err_ struct pd_err *err = NULL;
+			_cleanup_free_ char *root = pd_state_root(g->root, &err);
+			ret = root ? subs[i].run(root, opts, pos) : cli_fail(err);
+		}
+		opts_free(opts);
+		return ret;
+	}
+	opts_free(opts);
+	return cli_usage_error("unknown command '%s %s'", group, argv[0]);
+}
+
 void cli_flags_free(struct cli_flags *f)
 {
 	free(f->tail);

@@ -1,5 +1,5 @@
-/* `pocket-docker network create|ls|inspect|rm|prune`: user-defined
- * networks over core/networks.h. */
+/* `pocket-docker network create|ls|inspect|rm|prune|connect|disconnect`:
+ * user-defined networks over core/networks.h. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +17,8 @@ struct network_opts {
 	char *subnet;
 	bool internal;
 	char **labels;
+	char *ip;	/* connect --ip */
+	char **aliases; /* connect --alias */
 };
 
 #define NO(o) ((struct network_opts *)(o))
@@ -43,6 +45,19 @@ static int set_driver(void *o, const char *a, struct pd_err **err)
 {
 	if (strcmp(a, "bridge") != 0)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "network driver '%s': only 'bridge' exists", a);
+	return 0;
+}
+
+static int set_ip(void *o, const char *a, struct pd_err **err)
+{
+	free(NO(o)->ip);
+	NO(o)->ip = xstrdup(a);
+	return 0;
+}
+
+static int add_alias(void *o, const char *a, struct pd_err **err)
+{
+	strv_push(&NO(o)->aliases, a);
 	return 0;
 }
 
@@ -74,11 +89,26 @@ static const struct cli_opt plain_table[] = {
 	{ 0 },
 };
 
+static const struct cli_opt connect_table[] = {
+	{ "ip", 0, true, set_ip, "the container's IPv4 address on the network" },
+	{ "alias", 0, true, add_alias, "one more name of the container on the network" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
+static const struct cli_opt disconnect_table[] = {
+	{ "force", 'f', false, cli_flag_force, "accepted (the interface's removal is best effort anyway)" },
+	{ "help", 0, false, cli_flag_help, "show this help" },
+	{ 0 },
+};
+
 static void opts_free(struct network_opts *o)
 {
 	cli_flags_free(&o->f);
 	free(o->subnet);
 	strv_free(o->labels);
+	free(o->ip);
+	strv_free(o->aliases);
 }
 
 static int network_create(const char *root, struct network_opts *o, char **pos)
@@ -164,6 +194,26 @@ static int network_rm(const char *root, struct network_opts *o, char **pos)
 	return ret;
 }
 
+static int network_connect(const char *root, struct network_opts *o, char **pos)
+{
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (!pos[0] || !pos[1] || pos[2])
+		return cli_usage_error("network connect takes a network and a container");
+	if (pd_networks_connect(root, pos[0], pos[1], o->ip, o->aliases, &err) < 0)
+		return cli_fail(err);
+	return 0;
+}
+
+static int network_disconnect(const char *root, struct network_opts *o, char **pos)
+{
+	_cleanup_err_ struct pd_err *err = NULL;
+	if (!pos[0] || !pos[1] || pos[2])
+		return cli_usage_error("network disconnect takes a network and a container");
+	if (pd_networks_disconnect(root, pos[0], pos[1], o->f.force, &err) < 0)
+		return cli_fail(err);
+	return 0;
+}
+
 static void pruned(const char *name, void *data)
 {
 	if (!*(int *)data)
@@ -202,6 +252,12 @@ static const struct {
 	{ "remove", plain_table, network_rm,
 	  "Usage: pocket-docker network rm [OPTIONS] NETWORK...\n\nRemove networks (never one a "
 	  "container holds an address on)." },
+	{ "connect", connect_table, network_connect,
+	  "Usage: pocket-docker network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container to a "
+	  "network (one more interface, eth1, eth2...; a stopped container joins at its next start)." },
+	{ "disconnect", disconnect_table, network_disconnect,
+	  "Usage: pocket-docker network disconnect [OPTIONS] NETWORK CONTAINER\n\nDisconnect a container "
+	  "from a network it was connected to." },
 	{ "prune", plain_table, network_prune,
 	  "Usage: pocket-docker network prune [OPTIONS]\n\nRemove every network no container uses." },
 };

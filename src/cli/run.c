@@ -776,7 +776,9 @@ static const struct cli_opt run_table[] = {
 	  "the signal 'stop' sends first (default: the image's, or SIGTERM)" },
 	{ "stop-timeout", 0, true, set_stop_timeout,
 	  "seconds 'stop' waits before SIGKILL when not given -t (default 5)" },
-	{ "volume", 'v', true, add_volume, "bind mount HOST:CONTAINER or a volume NAME:CONTAINER[:ro|rw]" },
+	{ "volume", 'v', true, add_volume,
+	  "bind mount HOST:CONTAINER or a volume NAME:CONTAINER[:ro|rw]; /CONTAINER alone: an anonymous "
+	  "volume" },
 	{ "mount", 0, true, add_mount,
 	  "a mount, KEY=VALUE pairs joined by commas: type=bind|volume|tmpfs, source, target, "
 	  "readonly, bind-propagation, volume-opt, tmpfs-size, tmpfs-mode" },

@@ -44,18 +44,31 @@ static json_t *text_json(const char *s)
 	return json_string(e);
 }
 
+/* A container as the list gives it.  What is at its default (never
+ * started, no health check, no ports, no restart) is left out: 500 rows of
+ * zeros and nulls are a quarter of the list's bytes. */
 static json_t *record_row(const struct pd_record *r, const char *ports)
 {
 	json_t *cmd = json_loads(r->command ? r->command : "[]", 0, NULL);
 	json_t *health = r->health ? json_loads(r->health, 0, NULL) : NULL;
 	json_t *hs = health ? json_object_get(health, "Status") : NULL;
-	json_t *row = json_pack(
-	    "{s:s, s:o, s:o, s:o, s:s, s:f, s:f, s:f, s:i, s:b, s:i, s:o, s:s}", "id", r->id, "name",
-	    text_json(r->name), "image", text_json(r->image), "command", cmd ? cmd : json_array(), "state",
-	    pd_record_state_name(r), "created", ns_to_s(r->created_ns), "started", ns_to_s(r->started_ns),
-	    "finished", ns_to_s(r->finished_ns), "exit_code", r->exit_code, "oom_killed", r->oom_killed,
-	    "restart_count", r->restart_count, "health", json_is_string(hs) ? json_copy(hs) : json_null(),
-	    "ports", ports ? ports : "");
+	json_t *row = json_pack("{s:s, s:o, s:o, s:o, s:s, s:f}", "id", r->id, "name", text_json(r->name),
+				"image", text_json(r->image), "command", cmd ? cmd : json_array(), "state",
+				pd_record_state_name(r), "created", ns_to_s(r->created_ns));
+	if (r->started_ns) {
+		json_object_set_new(row, "started", json_real(ns_to_s(r->started_ns)));
+		json_object_set_new(row, "exit_code", json_integer(r->exit_code));
+	}
+	if (r->finished_ns)
+		json_object_set_new(row, "finished", json_real(ns_to_s(r->finished_ns)));
+	if (r->oom_killed)
+		json_object_set_new(row, "oom_killed", json_true());
+	if (r->restart_count)
+		json_object_set_new(row, "restart_count", json_integer(r->restart_count));
+	if (json_is_string(hs))
+		json_object_set_new(row, "health", json_copy(hs));
+	if (ports && *ports)
+		json_object_set_new(row, "ports", json_string(ports));
 	json_decref(health);
 	if (r->error)
 		json_object_set_new(row, "error", text_json(r->error));
@@ -408,6 +421,8 @@ enum MHD_Result ui_api(struct ui_req *q)
 		    json_pack("{s:o, s:b}", "root", text_json(q->srv->root), "rootless", geteuid() != 0));
 	if (!strcmp(p, "containers"))
 		return containers_route(q, "", get);
+	if (!strcmp(p, "events"))
+		return get ? ui_stream_events(q) : ui_send_error(q, 405, "GET only");
 	if (str_has_prefix(p, "containers/"))
 		return containers_route(q, p + strlen("containers/"), get);
 	if (!strcmp(p, "images"))

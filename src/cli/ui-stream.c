@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,6 +36,7 @@
 
 #include "cli/cli.h"
 #include "cli/ui.h"
+#include "core/events.h"
 #include "core/query.h"
 #include "util/cleanup.h"
 #include "util/str.h"
@@ -83,6 +85,11 @@ pid_t ui_spawn(const struct ui_server *s, char *const *args, int *out_fd, int *p
 			if (in >= 0)
 				ioctl(in, TIOCSCTTY, 0);
 		} else {
+			/* Ended with the server (a log's follower would
+			 * otherwise wait for a line forever).  Not a
+			 * terminal: its session outlives the request that
+			 * made it, and so the thread, which this is tied to. */
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
 			in = open("/dev/null", O_RDONLY);
 			out = p[1];
 		}
@@ -172,6 +179,7 @@ enum stream_kind {
 	STREAM_BASE64,	   /* a terminal's output, base64 events */
 	STREAM_CONTAINERS, /* the container list every 2 s */
 	STREAM_STATS,	   /* one container's sample every second */
+	STREAM_EVENTS,	   /* the state root's events as they are recorded */
 };
 
 struct stream {
@@ -185,8 +193,13 @@ struct stream {
 	size_t line_len;
 	char *out; /* what is ready to send */
 	size_t out_len, out_off;
-	bool ended;  /* the end event is queued */
-	bool ticked; /* a periodic stream sent its first sample */
+	struct pd_events_reader *events; /* STREAM_EVENTS */
+	struct pd_event_filter filter;
+	size_t past_max;  /* STREAM_EVENTS: of the first batch, send the newest this many */
+	long quiet_ms;	  /* STREAM_EVENTS: since the last write */
+	bool ended;	  /* the end event is queued */
+	bool ticked;	  /* a periodic stream sent its first sample */
+	bool status_line; /* STREAM_RAW: end with "[exit N]" (the child's status) */
 };
 
 static void out_add(struct stream *st, const char *s, size_t n)
@@ -314,6 +327,71 @@ static void tick(struct stream *st)
 	out_event(st, NULL, s ? s : "null");
 }
 
+#define EVENTS_POLL_MS 250
+
+/* The events recorded since the last call (one cheap PRAGMA when none
+ * was), each a JSON event; none: a nap of EVENTS_POLL_MS, and a ping once
+ * in PING_MS. */
+static char *event_json(const struct pd_event *e)
+{
+	json_t *v = json_pack("{s:I, s:f, s:s, s:s, s:s, s:O}", "seq", (json_int_t)e->seq, "time",
+			      (double)e->time_ns / 1e9, "type", e->type, "action", e->action, "id", e->id,
+			      "attributes", e->attributes);
+	char *enc = v ? json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(v);
+	return enc;
+}
+
+static void events_tick(struct stream *st)
+{
+	/* The first call with past_max: every batch of what is kept, of
+	 * which the newest past_max matching ones are sent. */
+	size_t keep = st->past_max;
+	st->past_max = 0;
+	char **ring = keep ? xcalloc(keep, sizeof(char *)) : NULL;
+	size_t nring = 0;
+	for (;;) {
+		struct pd_event *v = NULL;
+		size_t n = 0;
+		if (pd_events_next(st->events, &v, &n, pd_err_ignore(status)) < 0) {
+			out_event(st, "end", "{}");
+			st->ended = true;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (!pd_event_filter_match(&st->filter, &v[i]))
+				continue;
+			_cleanup_free_ char *enc = event_json(&v[i]);
+			if (!enc)
+				continue;
+			if (ring) {
+				free(ring[nring % keep]);
+				ring[nring++ % keep] = take_ptr(&enc);
+			} else {
+				out_event(st, NULL, enc);
+			}
+		}
+		pd_events_free(v, n);
+		if (!ring || n == 0)
+			break;
+	}
+	for (size_t i = nring > keep ? nring - keep : 0; i < nring; i++) {
+		out_event(st, NULL, ring[i % keep]);
+		free(ring[i % keep]);
+	}
+	free(ring);
+	if (st->out_len > st->out_off || st->ended) {
+		st->quiet_ms = 0;
+		return;
+	}
+	sleep_ms(EVENTS_POLL_MS);
+	st->quiet_ms += EVENTS_POLL_MS;
+	if (st->quiet_ms >= PING_MS) {
+		st->quiet_ms = 0;
+		out_add(st, ": ping\n\n", 8);
+	}
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream *st = cls;
@@ -323,6 +401,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (st->kind == STREAM_CONTAINERS || st->kind == STREAM_STATS) {
 			tick(st);
+			continue;
+		}
+		if (st->kind == STREAM_EVENTS) {
+			events_tick(st);
 			continue;
 		}
 		struct pollfd p = { st->fd, POLLIN, 0 };
@@ -339,6 +421,16 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		if (r > 0 && !take_child_output(st)) {
 			if (st->kind != STREAM_RAW)
 				out_event(st, "end", "{}");
+			if (st->status_line && st->pid > 0) {
+				int ws = 0;
+				while (waitpid(st->pid, &ws, 0) < 0 && errno == EINTR)
+					;
+				st->pid = 0;
+				char t[32];
+				int n = snprintf(t, sizeof(t), "\n[exit %d]\n",
+						 WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+				out_add(st, t, (size_t)n);
+			}
 			st->ended = true;
 		}
 	}
@@ -360,6 +452,9 @@ static void stream_free(void *cls)
 			close(st->fd);
 		end_child(st->pid);
 	}
+	if (st->events)
+		pd_events_close(st->events);
+	pd_event_filter_free(&st->filter);
 	free(st->line);
 	free(st->out);
 	free(st);
@@ -404,7 +499,12 @@ static enum MHD_Result stream_child(struct ui_req *q, enum stream_kind kind, cha
 
 enum MHD_Result ui_stream_containers(struct ui_req *q)
 {
-	return send_stream(q, stream_new(q, STREAM_CONTAINERS), "text/event-stream");
+	struct stream *st = stream_new(q, STREAM_CONTAINERS);
+	const char *w = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "wait");
+	/* wait=1: the page has the list already; the first comes a period
+	 * later. */
+	st->ticked = w && !strcmp(w, "1");
+	return send_stream(q, st, "text/event-stream");
 }
 
 enum MHD_Result ui_stream_stats(struct ui_req *q, const char *id)
@@ -437,10 +537,46 @@ enum MHD_Result ui_stream_logs(struct ui_req *q, const char *id, bool follow, co
 	return stream_child(q, STREAM_LINES, args, "text/event-stream", NULL);
 }
 
+enum MHD_Result ui_stream_events(struct ui_req *q)
+{
+	struct stream *st = stream_new(q, STREAM_EVENTS);
+	static const char *const keys[] = { "type", "container", "event", "image", "label" };
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, keys[i]);
+		if (!v || !*v)
+			continue;
+		_cleanup_free_ char *spec = xasprintf("%s=%s", keys[i], v);
+		_cleanup_err_ struct pd_err *err = NULL;
+		if (pd_event_filter_add(&st->filter, spec, &err) < 0) {
+			stream_free(st);
+			return ui_send_error(q, 400, "bad filter '%s'", spec);
+		}
+	}
+	const char *past = MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, "past");
+	uint64_t n = 0;
+	if (past && pd_parse_uint(past, 10000, &n, pd_err_ignore(status)) < 0)
+		n = 0;
+	st->past_max = (size_t)n;
+	_cleanup_err_ struct pd_err *err = NULL;
+	st->events = pd_events_open(q->srv->root, n > 0, &err);
+	if (!st->events) {
+		stream_free(st);
+		return ui_send_error(q, 500, "cannot read the events");
+	}
+	return send_stream(q, st, "text/event-stream");
+}
+
 enum MHD_Result ui_stream_pull(struct ui_req *q, const char *ref)
 {
 	char *args[] = { "pull", "--", (char *)ref, NULL };
-	return stream_child(q, STREAM_RAW, args, "text/plain; charset=utf-8", NULL);
+	struct stream *st = stream_new(q, STREAM_RAW);
+	st->status_line = true;
+	st->pid = ui_spawn(q->srv, args, &st->fd, NULL);
+	if (st->pid < 0) {
+		free(st);
+		return ui_send_error(q, 500, "cannot run pocket-docker");
+	}
+	return send_stream(q, st, "text/plain; charset=utf-8");
 }
 
 /* --- terminal sessions --- */
@@ -571,6 +707,16 @@ static void reaper_start(void)
 	if (pthread_create(&t, &a, reaper, NULL) == 0)
 		reaper_running = true;
 	pthread_attr_destroy(&a);
+}
+
+size_t ui_exec_count(void)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&sessions_lock);
+	for (size_t i = 0; i < SESSIONS_MAX; i++)
+		n += sessions[i].sid[0] != 0;
+	pthread_mutex_unlock(&sessions_lock);
+	return n;
 }
 
 void ui_exec_end_all(void)

@@ -1,21 +1,32 @@
 /* `pocket-docker ui [--listen ADDR:PORT]`: a web dashboard of one state
- * root, served by this process until SIGINT or SIGTERM.  Runs in the CLI
- * with the caller's privileges; a rootless user sees their own state root.
+ * root, served until SIGINT or SIGTERM.  Runs in the CLI with the caller's
+ * privileges; a rootless user sees their own state root.
  *
- * The server is libmicrohttpd with a thread per connection (a listening
- * thread asleep in poll while no one is connected, the main thread in
- * sigwait: no timer runs while the page is closed).  The page itself
- * (index.html, app.js, app.css and Debian's xterm.js) is built into the
- * binary (ui-assets.S) and speaks only the JSON API of ui-api.c.
+ * Two processes, so that a dashboard no one looks at costs almost nothing:
+ *   - the listener (`ui` as started) makes the sockets (127.0.0.1 and ::1
+ *     by default), prints the address and sleeps in poll.  It never loads
+ *     libmicrohttpd, opens the store or builds JSON, so it keeps only what
+ *     any process of our binary touches at start;
+ *   - the server (our binary again, told so by UI_WORKER_ENV) is started
+ *     on the first connection, with the sockets: libmicrohttpd with a
+ *     thread per connection.  It exits once no connection has been open
+ *     for a while (POCKET_DOCKER_UI_IDLE_MS, 5 s), freeing everything a
+ *     page cost; the next connection, waiting in the socket's backlog,
+ *     starts another.  The first one starts at once, to learn that it can.
+ * The page itself (index.html, app.js, app.css and Debian's xterm.js) is
+ * built into the binary (ui-assets.S) and speaks only the JSON API of
+ * ui-api.c.
  *
  * Who may ask: anyone who can reach the port could drive the containers
  * (and so the host, as root), so
- *   - it listens on 127.0.0.1 unless --listen says otherwise;
+ *   - it listens on loopback unless --listen says otherwise;
  *   - every request carries the random token printed at start: in the
  *     query the first time (answered with a redirect that sets it as an
  *     HttpOnly, SameSite=Strict cookie and drops it from the address), then
- *     the cookie, or `Authorization: Bearer TOKEN` (curl); else 401;
- *   - the Host header must name the address we listen on (a DNS
+ *     the cookie, or `Authorization: Bearer TOKEN` (curl); else 401.  The
+ *     server learns it from its environment (readable by our uid alone,
+ *     unlike the command line) and unsets it before any child starts;
+ *   - the Host header must name an address we listen on (a DNS
  *     rebinding page would send its own name);
  *   - a request that changes anything is a POST (a GET of such a path is
  *     405), and a POST whose Origin is not this server's is refused (403);
@@ -28,14 +39,21 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -184,7 +202,10 @@ static bool host_ok(const struct ui_server *s, const char *host)
 	 * (its cookie is kept per host name) is the guard. */
 	if (s->any_host)
 		return true;
-	return !strcmp(host, s->host) || (s->alt_host[0] && !strcmp(host, s->alt_host));
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (!strcmp(host, s->hosts[i]))
+			return true;
+	return false;
 }
 
 /* Not the token: a 401 that says how to get in. */
@@ -299,6 +320,150 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return serve_asset(&q);
 }
 
+/* --- the server process (the worker) --- */
+
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned conns; /* open connections, every daemon's */
+
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+			enum MHD_ConnectionNotificationCode toe)
+{
+	pthread_mutex_lock(&conns_lock);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		conns++;
+	else if (conns)
+		conns--;
+	pthread_mutex_unlock(&conns_lock);
+}
+
+static unsigned conns_now(void)
+{
+	pthread_mutex_lock(&conns_lock);
+	unsigned n = conns;
+	pthread_mutex_unlock(&conns_lock);
+	return n;
+}
+
+static long env_ms(const char *name, long dflt)
+{
+	const char *e = getenv(name);
+	uint64_t v = 0;
+	if (e && pd_parse_uint(e, 24ULL * 3600 * 1000, &v, pd_err_ignore(status)) == 0)
+		return (long)v;
+	return dflt;
+}
+
+/* What the listener hands the server in UI_WORKER_ENV (unset at once: our
+ * own children must not see the token): "NFDS PORT ANY TOKEN HOST...",
+ * the listening sockets at descriptors 3.. and, when STATUS_FD is not -1,
+ * a pipe to say "ok" or why not once listening. */
+#define UI_WORKER_ENV "POCKET_DOCKER_UI_WORKER"
+#define UI_FDS_MAX    2
+
+static int worker_setup(struct ui_server *s, const char *spec, size_t *nfds, int *status_fd,
+			struct pd_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(spec);
+	char *save = NULL;
+	char *w[4 + UI_HOSTS_MAX] = { 0 };
+	size_t n = 0;
+	for (char *t = strtok_r(copy, " ", &save); t && n < ARRAY_SIZE(w); t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	if (n < 5 || strlen(w[4]) != 64)
+		return pd_fail(err, EINVAL, "the server's settings are malformed");
+	*nfds = (size_t)atoi(w[0]);
+	*status_fd = atoi(w[1]);
+	if (*nfds < 1 || *nfds > UI_FDS_MAX)
+		return pd_fail(err, EINVAL, "the server's settings are malformed");
+	snprintf(s->cookie, sizeof(s->cookie), "pd_ui_%s", w[2]);
+	s->any_host = !strcmp(w[3], "1");
+	memcpy(s->token, w[4], 65);
+	for (size_t i = 5; i < n && s->n_hosts < UI_HOSTS_MAX; i++)
+		snprintf(s->hosts[s->n_hosts++], sizeof(s->hosts[0]), "%s", w[i]);
+	return 0;
+}
+
+/* The server: libmicrohttpd on the sockets the listener made, until no
+ * connection has been open for POCKET_DOCKER_UI_IDLE_MS (default 5 s) or
+ * SIGTERM.  Its exit hands the sockets back to the listener. */
+static int worker_main(const struct cli_global *g, const char *spec, struct pd_err **err)
+{
+	/* One malloc arena: the requests are few and short, and each arena
+	 * is memory kept (64 MB of address space, its touched pages). */
+	mallopt(M_ARENA_MAX, 1);
+	struct ui_server s = { 0 };
+	size_t nfds = 0;
+	int status_fd = -1;
+	if (worker_setup(&s, spec, &nfds, &status_fd, err) < 0)
+		return -1;
+	s.root = pd_state_root(g->root, err);
+	if (!s.root)
+		goto fail;
+	if (mhd_load(err) < 0)
+		goto fail;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct MHD_Daemon *d[UI_FDS_MAX] = { 0 };
+	for (size_t i = 0; i < nfds; i++) {
+		d[i] = MHD_start_daemon(
+		    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL,
+		    NULL, handle, &s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)(3 + i),
+		    MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		    conn_notify, NULL, MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    32U,
+		    /* Longer than a stream's 15 s ping: only a silent
+		     * keep-alive connection is closed. */
+		    MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
+		if (!d[i]) {
+			pd_fail(err, errno, "start the HTTP server");
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < nfds; i++)
+		fcntl(3 + (int)i, F_SETFD, FD_CLOEXEC);
+	if (status_fd >= 0) {
+		(void)!write(status_fd, "ok", 2);
+		close(status_fd);
+	}
+	/* A second's wake-up while the server lives (a page is open, or
+	 * was within the idle time); none once it has exited. */
+	long idle_ms = env_ms("POCKET_DOCKER_UI_IDLE_MS", 5000), quiet = 0;
+	struct timespec second = { 1, 0 };
+	for (;;) {
+		if (sigtimedwait(&set, NULL, &second) > 0)
+			break;
+		quiet = conns_now() || ui_exec_count() ? 0 : quiet + 1000;
+		if (quiet >= idle_ms) {
+			/* No more accepts; a connection that came meanwhile
+			 * is served to its end (new ones wait in the
+			 * backlog for the next server). */
+			for (size_t i = 0; i < nfds; i++)
+				MHD_quiesce_daemon(d[i]);
+			while (conns_now() && sigtimedwait(&set, NULL, &second) < 0)
+				;
+			break;
+		}
+	}
+	ui_exec_end_all();
+	/* Streams still open end with the process (their children with
+	 * it: ui_spawn asks for SIGTERM at our death). */
+	fflush(NULL);
+	_exit(0);
+fail:
+	if (status_fd >= 0) {
+		_cleanup_free_ char *t = pd_err_text(*err);
+		(void)!write(status_fd, t, strlen(t));
+	}
+	return -1;
+}
+
+/* --- the listener --- */
+
 struct ui_opts {
 	char *listen;
 	bool help;
@@ -318,34 +483,222 @@ static int set_help(void *o, const char *a, struct pd_err **err)
 }
 
 static const struct cli_opt ui_table[] = {
-	{ "listen", 0, true, set_listen, "ADDR:PORT to listen on (default 127.0.0.1 and a free port)" },
+	{ "listen", 0, true, set_listen,
+	  "ADDR:PORT or [IPV6]:PORT to listen on (default 127.0.0.1 and ::1, a free port)" },
 	{ "help", 0, false, set_help, "show this help" },
 	{ 0 },
 };
 
-/* "ADDR:PORT", ":PORT" (loopback) or "PORT"; IPv4. */
-static int parse_listen(const char *s, struct sockaddr_in *sa, struct pd_err **err)
+struct listener {
+	int fd;
+	struct sockaddr_storage sa;
+	socklen_t len;
+};
+
+/* "ADDR:PORT", "[IPV6]:PORT", "[IPV6]", "ADDR", ":PORT" or "PORT"; no
+ * address: loopback (*dflt).  Port 0: a free one. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, bool *dflt,
+			struct pd_err **err)
 {
-	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	const char *colon = s ? strrchr(s, ':') : NULL;
-	const char *port = colon ? colon + 1 : s;
-	if (colon && colon > s) {
-		_cleanup_free_ char *addr = xstrndup(s, (size_t)(colon - s));
-		if (inet_pton(AF_INET, addr, &sa->sin_addr) != 1)
-			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--listen: '%s' is not an IPv4 address",
-					    addr);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	memset(ss, 0, sizeof(*ss));
+	*dflt = false;
+	_cleanup_free_ char *addr = NULL;
+	const char *port = NULL;
+	if (!s || !*s) {
+		*dflt = true;
+	} else if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "--listen: '%s': want [IPV6]:PORT", s);
+		addr = xstrndup(s + 1, (size_t)(end - s - 1));
+		port = end[1] ? end + 2 : NULL;
+	} else if (strchr(s, ':') != strrchr(s, ':')) {
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "--listen: '%s': put an IPv6 address in brackets ([::1]:PORT)", s);
+	} else if (strchr(s, ':')) {
+		const char *colon = strchr(s, ':');
+		if (colon > s)
+			addr = xstrndup(s, (size_t)(colon - s));
+		else
+			*dflt = true;
+		port = colon + 1;
+	} else if (strspn(s, "0123456789") == strlen(s)) {
+		*dflt = true;
+		port = s;
+	} else {
+		addr = xstrdup(s);
 	}
 	uint64_t p = 0;
 	if (port && *port && pd_parse_uint(port, 65535, &p, err) < 0) {
 		pd_err_prefix(err, "--listen");
 		return -1;
 	}
-	sa->sin_port = htons((uint16_t)p);
+	if (*dflt || (addr && inet_pton(AF_INET, addr, &v4->sin_addr) == 1)) {
+		v4->sin_family = AF_INET;
+		if (*dflt)
+			v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		v4->sin_port = htons((uint16_t)p);
+		*len = sizeof(*v4);
+	} else if (addr && inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)p);
+		*len = sizeof(*v6);
+	} else {
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--listen: '%s' is not an IP address", addr);
+	}
 	return 0;
+}
+
+static unsigned sa_port(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
+					 : ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* "1.2.3.4:P" or "[::1]:P". */
+static void sa_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "";
+	if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, sa_port(ss));
+	} else {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, sa_port(ss));
+	}
+}
+
+static bool sa_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+}
+
+static bool sa_is_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+/* A listening socket on `l->sa` (its port filled in when 0). */
+static int listen_on(struct listener *l, struct pd_err **err)
+{
+	char text[80];
+	_cleanup_close_ int fd = socket(l->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0)
+		return pd_fail(err, errno, "make a socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* [::] is IPv6 only: 0.0.0.0 is asked for apart. */
+	if (l->sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	sa_text(&l->sa, text, sizeof(text));
+	if (bind(fd, (struct sockaddr *)&l->sa, l->len) < 0 || listen(fd, 64) < 0)
+		return pd_fail(err, errno, "listen on %s", text);
+	if (getsockname(fd, (struct sockaddr *)&l->sa, &l->len) < 0)
+		return pd_fail(err, errno, "read the address of %s", text);
+	l->fd = take_fd(&fd);
+	return 0;
+}
+
+/* Start the server on the sockets; `status_fd`: see UI_WORKER_ENV. */
+static pid_t worker_spawn(const char *root, const char *spec, const struct listener *l, size_t n,
+			  int status_fd)
+{
+	_cleanup_free_ char *env =
+	    xasprintf("%s=%d %d %s", UI_WORKER_ENV, (int)n, status_fd >= 0 ? 3 + (int)n : -1, spec);
+	char *argv[] = { "pocket-docker", "--root", (char *)root, "ui", NULL };
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	/* This process has no other thread: any call is safe here.  The
+	 * sockets go to 3.. (dup2 clears their CLOEXEC), everything else is
+	 * closed. */
+	int high[UI_FDS_MAX + 1];
+	for (size_t i = 0; i < n; i++)
+		high[i] = fcntl(l[i].fd, F_DUPFD_CLOEXEC, 64);
+	high[n] = status_fd >= 0 ? fcntl(status_fd, F_DUPFD_CLOEXEC, 64) : -1;
+	for (size_t i = 0; i <= n; i++)
+		if (high[i] >= 0 && dup2(high[i], 3 + (int)i) < 0)
+			_exit(127);
+	syscall(SYS_close_range, 4U + (unsigned)(n - (status_fd < 0)), ~0U, 0U);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	putenv(env);
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+/* Idle, the listener needs a few pages of code: poll, read and the loop
+ * below.  Unmap from it (MADV_DONTNEED) the pages of the files it mapped
+ * and ran once at start (our binary, libc, the loader, SQLite...): they
+ * stay in the page cache, shared with every other process, and the few
+ * the loop runs are mapped back at its first wake-up.  Only a mapping
+ * with no page of its own (Anonymous: 0, never written: not the
+ * relocated RELRO, not data) is touched; such a page reads back the same
+ * from its file.  Best effort: without /proc nothing is unmapped. */
+static void drop_startup_pages(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
+	if (!f)
+		return;
+	char line[512];
+	unsigned long start = 0, end = 0;
+	bool file = false;
+	struct {
+		unsigned long start, end;
+	} drop[128];
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], path[2] = "";
+		unsigned long a, b;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %1s", &a, &b, perms, path) >= 3 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			start = a;
+			end = b;
+			/* Read-only private views of a file (r-xp, r--p). */
+			file = path[0] == '/' && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p';
+			continue;
+		}
+		unsigned long anon = 1;
+		if (file && sscanf(line, "Anonymous: %lu", &anon) == 1) {
+			if (anon == 0 && n < ARRAY_SIZE(drop)) {
+				drop[n].start = start;
+				drop[n].end = end;
+				n++;
+			}
+			file = false;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		madvise((void *)drop[i].start, drop[i].end - drop[i].start, MADV_DONTNEED);
+}
+
+/* A server that failed left its connections in the backlog: refuse them
+ * (rather than start one server after another). */
+static void refuse_pending(const struct listener *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int c;
+		struct pollfd p = { l[i].fd, POLLIN, 0 };
+		while (poll(&p, 1, 0) == 1 && (c = accept4(l[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+			close(c);
+	}
 }
 
 static int ui_main(const struct cli_global *g, int argc, char **argv, struct pd_err **err)
 {
+	const char *spec = getenv(UI_WORKER_ENV);
+	if (spec) {
+		_cleanup_free_ char *copy = xstrdup(spec);
+		unsetenv(UI_WORKER_ENV);
+		return worker_main(g, copy, err);
+	}
 	struct ui_opts o = { 0 };
 	int i = 1;
 	if (cli_parse(ui_table, &o, argc, argv, &i, err) < 0)
@@ -359,65 +712,133 @@ static int ui_main(const struct cli_global *g, int argc, char **argv, struct pd_
 	}
 	if (i < argc)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "ui takes no arguments");
-	struct sockaddr_in sa;
-	if (parse_listen(listen, &sa, err) < 0 || mhd_load(err) < 0)
+	struct listener l[UI_FDS_MAX] = { { .fd = -1 }, { .fd = -1 } };
+	size_t n = 1;
+	bool dflt;
+	if (parse_listen(listen, &l[0].sa, &l[0].len, &dflt, err) < 0)
 		return -1;
-	struct ui_server s = { .root_arg = (char *)g->root };
-	s.root = pd_state_root(g->root, err);
-	if (!s.root)
+	_cleanup_free_ char *root = pd_state_root(g->root, err);
+	if (!root || listen_on(&l[0], err) < 0)
 		return -1;
+	unsigned port = sa_port(&l[0].sa);
+	if (dflt) {
+		/* ::1 too, on the same port.  Best effort: a host without
+		 * IPv6 (or with that port taken on ::1) is served on
+		 * 127.0.0.1 alone, as before. */
+		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&l[1].sa;
+		*v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+					     .sin6_port = htons((uint16_t)port),
+					     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+		l[1].len = sizeof(*v6);
+		if (listen_on(&l[1], pd_err_ignore(status)) == 0)
+			n = 2;
+	}
+
 	unsigned char raw[32];
+	char token[65];
 	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw))
 		return pd_fail(err, errno, "read random bytes for the token");
 	for (size_t k = 0; k < sizeof(raw); k++)
-		snprintf(s.token + 2 * k, 3, "%02x", raw[k]);
+		snprintf(token + 2 * k, 3, "%02x", raw[k]);
+	/* The Host headers a request may carry: each address, and
+	 * localhost when on loopback. */
+	char first[80], text[80];
+	sa_text(&l[0].sa, first, sizeof(first));
+	_cleanup_free_ char *spec_out =
+	    xasprintf("%u %d %s %s", port, sa_is_any(&l[0].sa) ? 1 : 0, token, first);
+	for (size_t k = 1; k < n; k++) {
+		sa_text(&l[k].sa, text, sizeof(text));
+		char *t = xasprintf("%s %s", spec_out, text);
+		free(spec_out);
+		spec_out = t;
+	}
+	if (sa_is_loopback(&l[0].sa)) {
+		char *t = xasprintf("%s localhost:%u", spec_out, port);
+		free(spec_out);
+		spec_out = t;
+	} else {
+		fprintf(stderr,
+			"pocket-docker: ui: listening on %s, not loopback: anyone who can reach it and "
+			"learns the token controls the containers\n",
+			first);
+	}
 
-	/* Signals the main thread waits for: blocked before any thread
-	 * starts, so every thread inherits the mask; SIGPIPE ignored (a
-	 * child's pipe closing must not end the server).  ui_spawn resets
-	 * both in its children. */
+	/* Signals arrive through a descriptor; SIGCHLD says the server
+	 * ended. */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	_cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		return pd_fail(err, errno, "signalfd");
 
-	struct MHD_Daemon *d =
-	    MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL,
-			     0, NULL, NULL, handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_CONNECTION_LIMIT,
-			     64U, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32U, MHD_OPTION_END);
-	if (!d) {
-		char a[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, &sa.sin_addr, a, sizeof(a));
-		return pd_fail(err, errno, "listen on %s:%u", a, ntohs(sa.sin_port));
+	/* The first server starts now: it says whether it can (is
+	 * libmicrohttpd installed?) before the address is printed. */
+	int sp[2];
+	if (pipe2(sp, O_CLOEXEC) < 0)
+		return pd_fail(err, errno, "pipe");
+	pid_t worker = worker_spawn(root, spec_out, l, n, sp[1]);
+	close(sp[1]);
+	char status[1024];
+	ssize_t got = 0, r;
+	while ((r = read(sp[0], status + got, sizeof(status) - 1 - (size_t)got)) > 0 ||
+	       (r < 0 && errno == EINTR))
+		got += r > 0 ? r : 0;
+	close(sp[0]);
+	status[got] = 0;
+	if (worker < 0 || strcmp(status, "ok") != 0) {
+		if (worker > 0)
+			waitpid(worker, NULL, 0);
+		return pd_fail(err, 0, "start the server: %s", got ? status : "it died");
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	unsigned port = info ? info->port : ntohs(sa.sin_port);
-	char addr[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &sa.sin_addr, addr, sizeof(addr));
-	snprintf(s.cookie, sizeof(s.cookie), "pd_ui_%u", port);
-	snprintf(s.host, sizeof(s.host), "%s:%u", addr, port);
-	s.any_host = sa.sin_addr.s_addr == htonl(INADDR_ANY);
-	if (ntohl(sa.sin_addr.s_addr) == INADDR_LOOPBACK)
-		snprintf(s.alt_host, sizeof(s.alt_host), "localhost:%u", port);
-	else
-		fprintf(stderr,
-			"pocket-docker: ui: listening on %s, not loopback: anyone who can reach it and "
-			"learns the token controls the containers\n",
-			addr);
-	printf("pocket-docker ui: serving state root '%s'\n", s.root);
-	printf("http://%s/?token=%s\n", s.host, s.token);
+	printf("pocket-docker ui: serving state root '%s'", root);
+	for (size_t k = 1; k < n; k++) {
+		sa_text(&l[k].sa, text, sizeof(text));
+		printf(", also on %s", text);
+	}
+	printf("\nhttp://%s/?token=%s\n", first, token);
 	fflush(stdout);
+	explicit_bzero(token, sizeof(token));
+	drop_startup_pages();
 
-	int sig = 0;
-	sigwait(&set, &sig);
-	ui_exec_end_all();
-	/* Connections blocked in a stream end with the process. */
-	MHD_quiesce_daemon(d);
-	free(s.root);
+	/* Asleep in poll: on the signals while a server runs, on the
+	 * sockets too while none does (the first connection starts one). */
+	for (;;) {
+		struct pollfd p[1 + UI_FDS_MAX] = { { .fd = sfd, .events = POLLIN } };
+		size_t np = 1;
+		for (size_t k = 0; k < n && worker <= 0; k++)
+			p[np++] = (struct pollfd){ .fd = l[k].fd, .events = POLLIN };
+		if (poll(p, np, -1) < 0 && errno != EINTR)
+			return pd_fail(err, errno, "poll");
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGCHLD)
+				break;
+			int st = 0;
+			if (worker > 0 && waitpid(worker, &st, WNOHANG) == worker) {
+				worker = 0;
+				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+					refuse_pending(l, n);
+				drop_startup_pages();
+			}
+			continue;
+		}
+		for (size_t k = 1; k < np && worker <= 0; k++)
+			if (p[k].revents & POLLIN)
+				worker = worker_spawn(root, spec_out, l, n, -1);
+	}
+	if (worker > 0) {
+		kill(worker, SIGTERM);
+		waitpid(worker, NULL, 0);
+	}
+	for (size_t k = 0; k < n; k++)
+		close(l[k].fd);
 	return 0;
 }
 

@@ -34,15 +34,17 @@ extern PD_DL_SYM(MHD_destroy_response);
 #define MHD_queue_response		  sym_MHD_queue_response
 #define MHD_destroy_response		  sym_MHD_destroy_response
 
+#define UI_HOSTS_MAX 4
+
 /* The server's settings, fixed once it listens. */
 struct ui_server {
-	char *root;	   /* the resolved state root */
-	char *root_arg;	   /* --root as given, passed on to our own children (NULL: none) */
-	char token[65];	   /* 64 hex digits */
-	char cookie[32];   /* the cookie's name: pd_ui_<port> */
-	char host[80];	   /* "127.0.0.1:PORT": the Host header wanted */
-	char alt_host[80]; /* "localhost:PORT" when listening on loopback, else "" */
-	bool any_host;	   /* listening on 0.0.0.0: any Host header */
+	char *root;	 /* the resolved state root */
+	char token[65];	 /* 64 hex digits */
+	char cookie[32]; /* the cookie's name: pd_ui_<port> */
+	char hosts[UI_HOSTS_MAX]
+		  [80]; /* the Host headers wanted: "127.0.0.1:PORT", "[::1]:PORT", "localhost:PORT" */
+	size_t n_hosts;
+	bool any_host; /* listening on 0.0.0.0 or [::]: any Host header */
 };
 
 /* One request as a handler sees it: method, path split off, the body
@@ -81,13 +83,19 @@ pid_t ui_spawn(const struct ui_server *s, char *const *args, int *out_fd, int *p
 int ui_run_self(const struct ui_server *s, char *const *args, char **out, size_t max, int *status);
 
 /* Long answers (ui-stream.c). */
-/* GET /api/containers/events: the container list as an event each 2 s. */
+/* GET /api/containers/events[?wait=1]: the container list as an event
+ * each 2 s (wait=1: the first after 2 s too, not at once). */
 enum MHD_Result ui_stream_containers(struct ui_req *q);
 /* GET /api/containers/ID/logs?follow=1&tail=N: each line as an event. */
 enum MHD_Result ui_stream_logs(struct ui_req *q, const char *id, bool follow, const char *tail);
 /* GET /api/containers/ID/stats/events: a stats sample each second. */
 enum MHD_Result ui_stream_stats(struct ui_req *q, const char *id);
-/* POST /api/images/pull: the pull's output as it comes (text/plain). */
+/* GET /api/events?past=N&type=T&container=C&event=E&image=I&label=L: the
+ * state root's events as they are recorded (after the newest N of those
+ * kept, when N > 0), filtered as `events --filter` does. */
+enum MHD_Result ui_stream_events(struct ui_req *q);
+/* POST /api/images/pull: the pull's output as it comes (text/plain), then
+ * a last line "[exit N]": the pull's exit status. */
 enum MHD_Result ui_stream_pull(struct ui_req *q, const char *ref);
 /* Terminals: POST /api/containers/ID/exec makes one (a session id; 404
  * when no such container, 409 when it does not run), GET
@@ -98,6 +106,8 @@ enum MHD_Result ui_exec_create(struct ui_req *q, const char *id);
 enum MHD_Result ui_exec_route(struct ui_req *q, const char *rest);
 /* End every terminal session (at shutdown). */
 void ui_exec_end_all(void);
+/* How many terminal sessions are open. */
+size_t ui_exec_count(void);
 
 /* The container list as the API gives it (a JSON array), or NULL with
  * *msg set (static). */

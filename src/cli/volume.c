@@ -105,8 +105,9 @@ static const struct cli_opt prune_table[] = {
 	{ 0 },
 };
 
-static void opts_free(struct volume_opts *o)
+static void opts_free(void *vo)
 {
+	struct volume_opts *o = vo;
 	cli_flags_free(&o->f);
 	free(o->name);
 	strv_free(o->labels);
@@ -114,8 +115,9 @@ static void opts_free(struct volume_opts *o)
 	strv_free(o->filters);
 }
 
-static int volume_create(const char *root, struct volume_opts *o, char **pos)
+static int volume_create(const char *root, void *vo, char **pos)
 {
+	struct volume_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (pos[0] && pos[1])
 		return cli_usage_error("volume create takes at most one name");
@@ -197,8 +199,9 @@ static int print_ls(const char *root, struct volume_opts *o, struct pd_store_vol
 	return 0;
 }
 
-static int volume_ls(const char *root, struct volume_opts *o, char **pos)
+static int volume_ls(const char *root, void *vo, char **pos)
 {
+	struct volume_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (pos[0])
 		return cli_usage_error("volume ls takes no arguments");
@@ -222,8 +225,9 @@ static int volume_ls(const char *root, struct volume_opts *o, char **pos)
 	return ret;
 }
 
-static int volume_inspect(const char *root, struct volume_opts *o, char **pos)
+static int volume_inspect(const char *root, void *vo, char **pos)
 {
+	struct volume_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (!pos[0])
 		return cli_usage_error("volume inspect needs at least one volume name");
@@ -260,8 +264,9 @@ static int volume_inspect(const char *root, struct volume_opts *o, char **pos)
 	return ret;
 }
 
-static int volume_rm(const char *root, struct volume_opts *o, char **pos)
+static int volume_rm(const char *root, void *vo, char **pos)
 {
+	struct volume_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (!pos[0])
 		return cli_usage_error("volume rm needs at least one volume name");
@@ -292,8 +297,9 @@ static void pruned(const char *name, const struct pd_err *e, void *data)
 	cli_print_line(name);
 }
 
-static int volume_prune(const char *root, struct volume_opts *o, char **pos)
+static int volume_prune(const char *root, void *vo, char **pos)
 {
+	struct volume_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (pos[0])
 		return cli_usage_error("volume prune takes no arguments");
@@ -306,12 +312,7 @@ static int volume_prune(const char *root, struct volume_opts *o, char **pos)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	const struct cli_opt *table;
-	int (*run)(const char *root, struct volume_opts *o, char **pos);
-	const char *usage;
-} subs[] = {
+static const struct cli_subcommand subs[] = {
 	{ "create", create_table, volume_create,
 	  "Usage: pocket-docker volume create [OPTIONS] [VOLUME]\n\nCreate a volume." },
 	{ "ls", ls_table, volume_ls, "Usage: pocket-docker volume ls [OPTIONS]\n\nList volumes." },
@@ -331,21 +332,6 @@ static const struct {
 
 int cli_volume(const struct cli_global *g, int argc, char **argv)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
-		if (strcmp(argv[0], subs[i].name) != 0)
-			continue;
-		struct volume_opts o = { 0 };
-		_cleanup_strv_ char **pos = NULL;
-		int ret = 0;
-		if (cli_parse_flags(subs[i].table, &o.f, argc, argv, &pos, subs[i].usage) < 0) {
-			ret = CLI_EXIT_USAGE;
-		} else if (!o.f.help) {
-			_cleanup_err_ struct pd_err *err = NULL;
-			_cleanup_free_ char *root = pd_state_root(g->root, &err);
-			ret = root ? subs[i].run(root, &o, pos) : cli_fail(err);
-		}
-		opts_free(&o);
-		return ret;
-	}
-	return cli_usage_error("unknown command 'volume %s'", argv[0]);
+	struct volume_opts o = { 0 };
+	return cli_run_subcommand(g, "volume", subs, ARRAY_SIZE(subs), &o, opts_free, argc, argv);
 }

@@ -227,13 +227,67 @@ static bool volume_mode_word(const char *w, struct pd_volume *v)
 	return false;
 }
 
+/* The volume of source `src` (a host path, or a volume's name) at `dest`,
+ * with the mode words already in *v: the rules -v and --mount share.
+ * `what` and `spec` name the flag and its text in errors.  On success *v
+ * owns its strings. */
+static int volume_from_parts(const char *what, const char *spec, const char *src, const char *dest,
+			     struct pd_volume *v, struct pd_err **err)
+{
+	if (pd_check_container_path("volume destination", dest, err) < 0)
+		return -1;
+	/* A bind over the container's root would replace the whole rootfs
+	 * with a host directory (and hide /proc, /dev, /sys beneath it). */
+	if (is_root_path(dest))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid %s '%s': the destination cannot be '/'",
+				    what, spec);
+	/* As Docker: a source that is not an absolute path names a volume,
+	 * never a path under the current directory. */
+	if (src[0] != '/') {
+		if (!pd_volume_name_valid(src))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid %s '%s': '%s' is neither an absolute path nor a volume "
+					    "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+					    what, spec, src);
+		v->name = xstrdup(src);
+		v->dest = xstrdup(dest);
+		return 0;
+	}
+	if (v->nocopy)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid %s '%s': nocopy is for volumes, not paths",
+				    what, spec);
+	char real[PATH_MAX];
+	if (!realpath(src, real)) {
+		/* As Docker's -v: a missing host path is made, as a directory,
+		 * by `run` (pd_volumes_make_sources), after every check; a
+		 * parse has no side effects. */
+		if (errno != ENOENT || strstr(src, "/../") || str_has_suffix(src, "/.."))
+			return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", src);
+		v->create = true;
+		snprintf(real, sizeof(real), "%s", src);
+	}
+	v->src = xstrdup(real);
+	v->dest = xstrdup(dest);
+	return 0;
+}
+
 int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err)
 {
+	/* "-v /path": an anonymous volume at /path, as Docker's. */
+	if (spec[0] == '/' && !strchr(spec, ':')) {
+		if (pd_check_container_path("volume destination", spec, err) < 0)
+			return -1;
+		if (is_root_path(spec))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid volume '%s': the destination cannot be '/'", spec);
+		*out = (struct pd_volume){ .anonymous = true, .dest = xstrdup(spec) };
+		return 0;
+	}
 	_cleanup_free_ char *s = xstrdup(spec);
 	char *dest = strchr(s, ':');
 	if (!dest || dest == s || dest[1] == '\0')
-		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid volume '%s': want HOST:CONTAINER[:ro|rw]",
-				    spec);
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid volume '%s': want HOST:CONTAINER[:ro|rw], or /CONTAINER", spec);
 	*dest++ = '\0';
 	struct pd_volume v = { 0 };
 	char *mode = strchr(dest, ':');
@@ -247,43 +301,9 @@ int pd_volume_parse(const char *spec, struct pd_volume *out, struct pd_err **err
 				    "or a propagation)",
 				    spec, w);
 	}
-	if (pd_check_container_path("volume destination", dest, err) < 0)
+	if (volume_from_parts("volume", spec, s, dest, &v, err) < 0)
 		return -1;
-	/* A bind over the container's root would replace the whole rootfs
-	 * with a host directory (and hide /proc, /dev, /sys beneath it). */
-	if (is_root_path(dest))
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid volume '%s': the destination cannot be '/'", spec);
-	/* As Docker: a source that is not an absolute path names a volume,
-	 * never a path under the current directory. */
-	if (s[0] != '/') {
-		if (!pd_volume_name_valid(s))
-			return pd_fail_kind(
-			    err, PD_ERR_USAGE, 0,
-			    "invalid volume '%s': '%s' is neither an absolute path nor a volume "
-			    "name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
-			    spec, s);
-		*out = v;
-		out->name = xstrdup(s);
-		out->dest = xstrdup(dest);
-		return 0;
-	}
-	if (v.nocopy)
-		return pd_fail_kind(err, PD_ERR_USAGE, 0,
-				    "invalid volume '%s': nocopy is for volumes, not paths", spec);
-	char real[PATH_MAX];
-	if (!realpath(s, real)) {
-		/* As Docker's -v: a missing host path is made, as a directory,
-		 * by `run` (pd_volumes_make_sources), after every check; a
-		 * parse has no side effects. */
-		if (errno != ENOENT || strstr(s, "/../") || str_has_suffix(s, "/.."))
-			return pd_fail_kind(err, PD_ERR_USAGE, errno, "volume source '%s'", s);
-		v.create = true;
-		snprintf(real, sizeof(real), "%s", s);
-	}
 	*out = v;
-	out->src = xstrdup(real);
-	out->dest = xstrdup(dest);
 	return 0;
 }
 
@@ -417,16 +437,14 @@ static int mount_from_fields(const char *spec, struct mount_fields *f, struct pd
 	if (f->prop && (!volume_mode_word(f->prop, &vol) || vol.propagation == PD_PROP_DEFAULT))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid --mount '%s': unknown bind-propagation '%s'", spec, f->prop);
-	/* The -v parser's rules (destination, name), then the fields only
-	 * --mount has.  A missing bind source, which -v makes, is an error
-	 * here, as in Docker. */
-	_cleanup_free_ char *v =
-	    xasprintf("%s:%s:%s", f->src ? f->src : "anonymous", f->dest, f->readonly ? "ro" : "rw");
-	enum pd_propagation prop = vol.propagation;
-	if (pd_volume_parse(v, &vol, err) < 0) {
-		pd_err_prefix(err, "--mount '%s'", spec);
+	/* The -v parser's rules (destination, name) on the fields as they
+	 * are, never through -v's SRC:DEST text: a path may hold ':'.  A
+	 * missing bind source, which -v makes, is an error here, as in
+	 * Docker. */
+	vol.readonly = f->readonly;
+	vol.nocopy = f->nocopy;
+	if (volume_from_parts("--mount", spec, f->src ? f->src : "anonymous", f->dest, &vol, err) < 0)
 		return -1;
-	}
 	if (vol.create) {
 		pd_fail_kind(err, PD_ERR_USAGE, ENOENT, "invalid --mount '%s': bind source path '%s'", spec,
 			     vol.src);
@@ -439,22 +457,67 @@ static int mount_from_fields(const char *spec, struct mount_fields *f, struct pd
 		vol.name = NULL;
 		vol.anonymous = true;
 	}
-	vol.propagation = prop;
-	vol.nocopy = f->nocopy;
 	vol.opts = take_ptr(&f->opts);
 	out->type = PD_MOUNT_BIND;
 	out->bind = vol;
 	return 0;
 }
 
+/* The next field of --mount's CSV text at *p into *field (NULL at the
+ * end; *p advances past the field and its comma), as Docker reads it
+ * (Go's encoding/csv): a field that starts with '"' runs to the closing
+ * quote, may hold commas, and "" inside it is one quote; a quote anywhere
+ * else is an error. */
+static int mount_csv_next(const char *spec, const char **p, char **field, struct pd_err **err)
+{
+	const char *s = *p;
+	*field = NULL;
+	if (!s)
+		return 0;
+	_cleanup_free_ char *f = xmalloc(strlen(s) + 1);
+	size_t n = 0;
+	if (*s == '"') {
+		for (s++; *s != '"' || s[1] == '"'; s++) {
+			if (!*s)
+				return pd_fail_kind(err, PD_ERR_USAGE, 0,
+						    "invalid --mount '%s': a quoted field is not closed",
+						    spec);
+			if (*s == '"')
+				s++; /* "" is one quote */
+			f[n++] = *s;
+		}
+		s++;
+		if (*s && *s != ',')
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid --mount '%s': '%c' after a quoted field's closing quote",
+					    spec, *s);
+	} else {
+		for (; *s && *s != ','; s++) {
+			if (*s == '"')
+				return pd_fail_kind(err, PD_ERR_USAGE, 0,
+						    "invalid --mount '%s': a quote inside an unquoted field "
+						    "(quote the whole field: \"key=value\")",
+						    spec);
+			f[n++] = *s;
+		}
+	}
+	f[n] = '\0';
+	*p = *s == ',' ? s + 1 : NULL;
+	*field = take_ptr(&f);
+	return 0;
+}
+
 int pd_mount_parse(const char *spec, struct pd_mount *out, struct pd_err **err)
 {
-	_cleanup_free_ char *s = xstrdup(spec);
 	struct mount_fields f = { 0 };
 	int ret = 0;
-	for (char *save = NULL, *kv = strtok_r(s, ",", &save); kv && ret == 0;
-	     kv = strtok_r(NULL, ",", &save))
-		ret = mount_field(spec, kv, &f, err);
+	const char *p = spec;
+	while (p && ret == 0) {
+		_cleanup_free_ char *kv = NULL;
+		ret = mount_csv_next(spec, &p, &kv, err);
+		if (ret == 0 && kv && *kv)
+			ret = mount_field(spec, kv, &f, err);
+	}
 	if (ret == 0)
 		ret = mount_from_fields(spec, &f, out, err);
 	mount_fields_free(&f);

@@ -316,7 +316,8 @@ bool pd_group_name_valid(const char *name);
 /* Fill c->id with 64 random hex characters. */
 int pd_config_new_id(struct pd_config *c, struct pd_err **err);
 
-/* Parse "SOURCE:CONTAINER[:MODE,...]" into a volume.  SOURCE is an
+/* Parse "SOURCE:CONTAINER[:MODE,...]", or "/CONTAINER" alone (an anonymous
+ * volume there, as Docker's), into a volume.  SOURCE is an
  * absolute host path, which must exist (its real path is kept), or else a
  * volume's name (pd_volume_name_valid; never a path under the current
  * directory, as in Docker); CONTAINER must be absolute, may not contain

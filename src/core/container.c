@@ -445,7 +445,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		return -1;
 	if (insert_record(s, cfg, err) < 0)
 		return -1;
-	if (pd_network_reserve(s, root, cfg, err) < 0) {
+	if (pd_network_reserve(s, root, cfg, false, err) < 0) {
 		discard(s, root, cfg);
 		return -1;
 	}
@@ -584,7 +584,8 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	/* No pd_cg_prime here: its thread could still be running (holding
 	 * an allocator lock) when the monitor is forked a moment later, and
 	 * the monitor would deadlock on that lock (seen under ASan). */
-	if (pd_network_reserve(s, root, cfg, err) < 0 || !(lowers = pd_container_lowers(root, cfg, err)) ||
+	if (pd_network_reserve(s, root, cfg, true, err) < 0 ||
+	    !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id, true);
 		unclaim(s, &r, err ? *err : NULL);
@@ -756,6 +757,14 @@ int pd_container_attach(int attach_fd, pid_t pid, const struct pd_attach_opts *o
 	return ret;
 }
 
+/* Whether a record in state `st` has a monitor that runs: it is running,
+ * being stopped, or waiting out a restart's back-off (the monitor stays
+ * through it).  `wait` waits for that monitor; `attach` talks to it. */
+static bool has_live_monitor(enum pd_state st)
+{
+	return st == PD_STATE_RUNNING || st == PD_STATE_STOPPING || st == PD_STATE_RESTARTING;
+}
+
 int pd_container_connect(const char *root, const char *ref, int *attach_fd, pid_t *pid, bool *tty,
 			 bool *stdin_open, struct pd_err **err)
 {
@@ -766,8 +775,7 @@ int pd_container_connect(const char *root, const char *ref, int *attach_fd, pid_
 	if (pd_store_find(s, ref, &r, err) < 0)
 		return -1;
 	pd_container_refresh(s, &r);
-	bool running =
-	    r.state == PD_STATE_RUNNING || r.state == PD_STATE_STOPPING || r.state == PD_STATE_RESTARTING;
+	bool running = has_live_monitor(r.state);
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r.id);
 	char id[13];
 	snprintf(id, sizeof(id), "%.12s", r.id);
@@ -1020,9 +1028,7 @@ int pd_container_wait(const char *root, const char *ref, int *exit_code, struct 
 	for (;;) {
 		pd_container_refresh(s, &r);
 		enum pd_state st = r.state;
-		int mon = st == PD_STATE_RUNNING || st == PD_STATE_STOPPING || st == PD_STATE_RESTARTING
-			      ? pd_pidfd_open_checked(r.monitor_pid, r.monitor_start)
-			      : -1;
+		int mon = has_live_monitor(st) ? pd_pidfd_open_checked(r.monitor_pid, r.monitor_start) : -1;
 		if (st == PD_STATE_EXITED) {
 			*exit_code = r.exit_code;
 			pd_record_free(&r);

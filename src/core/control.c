@@ -544,8 +544,19 @@ int pd_container_update(const char *root, const char *ref, const struct pd_updat
 	struct pd_record r;
 	if (find_record(s, ref, &r, err) < 0)
 		return -1;
+	/* The config is read, merged and written back in one write
+	 * transaction: two updates at once (each of another field) would
+	 * otherwise both read the old config and the later write would drop
+	 * the earlier one's field.  The record is read again inside it. */
+	struct pd_record cur;
+	if (pd_store_begin(s, err) < 0 || pd_store_find(s, r.id, &cur, err) < 0) {
+		pd_store_rollback(s);
+		pd_record_free(&r);
+		return -1;
+	}
 	struct pd_config c;
-	int ret = pd_record_config(&r, &c, err);
+	int ret = pd_record_config(&cur, &c, err);
+	pd_record_free(&cur);
 	if (ret == 0)
 		ret = merge_update(&c, u, err);
 	bool has_limits = u->limits.memory || u->limits.memory_swap || u->limits.cpu_period_us ||
@@ -558,6 +569,10 @@ int pd_container_update(const char *root, const char *ref, const struct pd_updat
 		_cleanup_free_ char *json = pd_config_encode(&c);
 		ret = pd_store_set_config(s, r.id, json, err);
 	}
+	if (ret == 0)
+		ret = pd_store_commit(s, err);
+	else
+		pd_store_rollback(s);
 	if (ret == 0 && id_out)
 		memcpy(id_out, r.id, sizeof(r.id));
 	pd_config_free(&c);

@@ -88,7 +88,8 @@ static void ctr_free(struct ctr *c)
 	strv_free(c->lowers);
 }
 
-static int ctr_open(const char *root, const char *ref, bool need_lowers, struct ctr *c, struct pd_err **err)
+/* The container `ref` names: its record and config, one lookup. */
+static int ctr_open(const char *root, const char *ref, struct ctr *c, struct pd_err **err)
 {
 	memset(c, 0, sizeof(*c));
 	if (pd_container_lookup(root, ref, &c->rec, err) < 0)
@@ -98,6 +99,13 @@ static int ctr_open(const char *root, const char *ref, bool need_lowers, struct 
 	c->running = c->rec.state == PD_STATE_RUNNING || c->rec.state == PD_STATE_STOPPING;
 	c->rootless = c->cfg.rootless;
 	c->dir = xasprintf("%s/containers/%s", root, c->rec.id);
+	return 0;
+}
+
+/* Its file system: the upper layer must exist; the lowers when asked
+ * (looking them up may extract a layer). */
+static int ctr_files(const char *root, bool need_lowers, struct ctr *c, struct pd_err **err)
+{
 	_cleanup_free_ char *upper = xasprintf("%s/upper", c->dir);
 	struct stat st;
 	if (lstat(upper, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -626,26 +634,32 @@ int pd_container_copy(const char *root, const struct pd_copy_opts *o, uint64_t *
 	if (!bytes)
 		bytes = &local;
 	*bytes = 0;
-	struct ctr c;
-	/* The lowers only matter to an exited container; looking them up
-	 * may extract a layer. */
+	/* The container's lock, which a start of a stopped container takes
+	 * to claim it: a stopped container's overlay is mounted here only
+	 * while no start can mount it too.  Its key is the id; the record
+	 * that counts is the one read under it, by that id. */
 	struct pd_record peek;
 	if (pd_container_lookup(root, o->ref, &peek, err) < 0)
 		return -1;
-	/* Looked at again under the container's lock, which a start of a
-	 * stopped container takes to claim it: a stopped container's
-	 * overlay is mounted here only while no start can mount it too. */
-	_cleanup_close_ int lock = pd_container_lock(root, peek.id, err);
+	char id[sizeof(peek.id)];
+	memcpy(id, peek.id, sizeof(id));
 	pd_record_free(&peek);
-	if (lock < 0 || pd_container_lookup(root, o->ref, &peek, err) < 0)
+	_cleanup_close_ int lock = pd_container_lock(root, id, err);
+	if (lock < 0)
 		return -1;
-	enum pd_state st = peek.state;
-	pd_record_free(&peek);
-	if (st == PD_STATE_CREATING || st == PD_STATE_RESTARTING)
+	struct ctr c;
+	if (ctr_open(root, id, &c, err) < 0) {
+		ctr_free(&c);
+		return -1;
+	}
+	enum pd_state st = c.rec.state;
+	if (st == PD_STATE_CREATING || st == PD_STATE_RESTARTING) {
+		ctr_free(&c);
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container %s is %s: try again once it runs",
 				    o->ref, st == PD_STATE_CREATING ? "starting" : "restarting");
-	bool running = st == PD_STATE_RUNNING || st == PD_STATE_STOPPING;
-	if (ctr_open(root, o->ref, !running, &c, err) < 0) {
+	}
+	/* The lowers only matter to an exited container. */
+	if (ctr_files(root, !c.running, &c, err) < 0) {
 		ctr_free(&c);
 		return -1;
 	}
@@ -899,7 +913,9 @@ int pd_container_diff(const char *root, const char *ref, struct pd_change **out,
 	*n = 0;
 	struct ctr c;
 	struct diff d = { 0 };
-	int ret = ctr_open(root, ref, true, &c, err);
+	int ret = ctr_open(root, ref, &c, err);
+	if (ret == 0)
+		ret = ctr_files(root, true, &c, err);
 	if (ret == 0) {
 		d.nlowers = strv_len(c.lowers);
 		d.lowers = xcalloc(d.nlowers ? d.nlowers : 1, sizeof(int));

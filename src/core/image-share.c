@@ -41,6 +41,7 @@
 #include "core/images.h"
 #include "core/query.h"
 #include "core/store-images.h"
+#include "core/usage.h"
 #include "image/blobs.h"
 #include "image/import.h"
 #include "image/layers.h"
@@ -782,6 +783,25 @@ static int64_t parse_created(const char *s)
 	return ns;
 }
 
+/* A layer's size as Docker shows it in history: its files uncompressed
+ * (regular files and symbolic links, each inode once; directories not
+ * counted), measured on its extraction as `system df` does (usage.h): the
+ * caller's mode's, else the other's.  Without a readable extraction, the
+ * stored (compressed) size: SIZE is information only, and history must
+ * not fail on a tree the caller cannot walk (a rootless extraction's
+ * subordinate-owned directories). */
+static uint64_t layer_size(const char *root, const struct pd_layer_rec *l)
+{
+	for (int k = 0; k < 2; k++) {
+		bool rootless = (geteuid() != 0) != (k == 1);
+		_cleanup_free_ char *p = pd_layer_path(root, l->digest, rootless);
+		uint64_t sz = 0;
+		if (p && pd_is_dir(p) && pd_tree_size(p, &sz, pd_err_ignore(optional)) == 0)
+			return sz;
+	}
+	return l->size;
+}
+
 int pd_image_history(const char *root, const char *name, struct pd_history **out, size_t *n,
 		     struct pd_err **err)
 {
@@ -808,7 +828,7 @@ int pd_image_history(const char *root, const char *name, struct pd_history **out
 		l->created_by = xstrdup(json_string_value(json_object_get(h, "created_by")) ?: "");
 		l->comment = xstrdup(json_string_value(json_object_get(h, "comment")) ?: "");
 		if (!empty && layer < img.rec.n_layers)
-			l->size = img.rec.layers[layer++].size;
+			l->size = layer_size(root, &img.rec.layers[layer++]);
 	}
 	if (lines)
 		v[0].id = xstrdup(img.rec.id);

@@ -73,7 +73,7 @@ struct pd_history {
 	int64_t created_ns; /* 0 when unknown */
 	char *created_by;
 	char *comment;
-	uint64_t size; /* the layer's stored size; 0 for an empty_layer step */
+	uint64_t size; /* the layer's files, uncompressed; 0 for an empty_layer step */
 };
 int pd_image_history(const char *root, const char *name, struct pd_history **out, size_t *n,
 		     struct pd_err **err);

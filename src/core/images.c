@@ -2,7 +2,8 @@
  *
  * Runs in the CLI (pull, import, images, rmi, and run when it resolves an
  * image or a rootfs tarball), as root or as the invoking user.  Writes only
- * under the state root: images/ (image/blobs.h), layers/ (image/layers.h),
+ * under the state root: images/ (image/blobs.h, and a pulled image's
+ * manifest in images/manifests/, image/pull.h), layers/ (image/layers.h),
  * cache/ (image/cache.h) and state.db.  Prints nothing: a pull's progress
  * goes to the caller's callback.
  *
@@ -270,8 +271,10 @@ static int pull_locked(const char *root, const struct pd_ref *ref, const char *n
 	_cleanup_image_config_ struct pd_image_config cfg = { 0 };
 	_cleanup_recs_ struct recs have = { 0 };
 	char mdigest[PD_DIGEST_LEN + 1];
+	_cleanup_free_ char *mbody = NULL;
+	size_t mlen = 0;
 	if (pd_registry_open(&r, ref, o->insecure, o->username, o->password, err) < 0 ||
-	    pd_pull_manifest(&r, ref->digest ? ref->digest : ref->tag, &m, mdigest, err) < 0)
+	    pd_pull_manifest(&r, ref->digest ? ref->digest : ref->tag, &m, mdigest, &mbody, &mlen, err) < 0)
 		return -1;
 	if (m.n_layers == 0 || m.n_layers > PD_MAX_LAYERS)
 		return pd_fail(err, 0, "the manifest has %zu layers (1 to %d allowed)", m.n_layers,
@@ -282,7 +285,13 @@ static int pull_locked(const char *root, const struct pd_ref *ref, const char *n
 	*up_to_date = image_complete(root, &have, m.config.digest, is_rootless());
 	if (!*up_to_date && fetch_image(root, &r, &m, o, name, fresh, &cfg, err) < 0)
 		return -1;
-	return record_pulled(root, &m, &cfg, repo, ref->tag ? ref->tag : "", mdigest, err);
+	if (record_pulled(root, &m, &cfg, repo, ref->tag ? ref->tag : "", mdigest, err) < 0)
+		return -1;
+	/* Kept for push, to send these bytes again.  Without them push writes
+	 * a manifest of its own (same blobs, maybe another digest): the pull
+	 * itself has succeeded. */
+	(void)pd_pull_keep_manifest(root, m.config.digest, mbody, mlen, pd_err_ignore(optional));
+	return 0;
 }
 
 /* A secret's memory is cleared before it is freed. */
@@ -748,9 +757,13 @@ static int delete_image(const char *root, struct pd_store *s, const struct pd_im
 			return -1;
 		strv_push_take(report, xasprintf("Deleted: %s", unused[i]));
 	}
-	/* The config blob (a rootfs tarball's id is its layer: gone above). */
+	/* The config blob (a rootfs tarball's id is its layer: gone above),
+	 * and the manifest a pull kept for it. */
 	if (pd_blob_remove(root, img->id, err) < 0)
 		return -1;
+	_cleanup_free_ char *kept = pd_manifest_kept_path(root, img->id);
+	if (kept && unlink(kept) < 0 && errno != ENOENT)
+		return pd_fail(err, errno, "remove '%s'", kept);
 	strv_push_take(report, xasprintf("Deleted: %s", img->id));
 	return 0;
 }

@@ -163,6 +163,19 @@ static int step_dev(struct init_state *s, struct pd_err **err)
 	return s->devfd < 0 ? -1 : 0;
 }
 
+/* --ipc container:X: the IPC namespace was joined (step "join-namespaces");
+ * X's /dev/shm is shared too, as Docker's is (core/namespaces.c). */
+static int step_ipc_shm(struct init_state *s, struct pd_err **err)
+{
+	int fd = s->ctx->ipc_shm_pidfd;
+	if (fd <= 0)
+		return 0;
+	int r = mnt_shm_from(s->devfd, fd, err);
+	close(fd);
+	s->ctx->ipc_shm_pidfd = 0;
+	return r;
+}
+
 /* -t: a pty from the container's own devpts instance; the master goes to
  * the monitor, the slave becomes our controlling terminal (step "stdio").
  * The host's terminal never enters the container, so nothing in it can
@@ -551,6 +564,7 @@ static const struct init_step setup_steps[] = {
 	{ "etc-files", step_etc },
 	{ "mount-rootfs", step_rootfs },
 	{ "mount-dev", step_dev },
+	{ "ipc-shm", step_ipc_shm },
 	{ "tty", step_tty },
 	{ "mount-proc", step_proc },
 	{ "mount-sys", step_sys },

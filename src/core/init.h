@@ -28,6 +28,8 @@ struct init_ctx {
 	int preserve_fds;	 /* the caller's fds 3..3+N-1 go to the command as they are */
 	int join_fds[3];	 /* namespaces to join first (fds > 0; 0: none), of join_types[] */
 	int join_types[3];	 /* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS */
+	int ipc_shm_pidfd;	 /* > 0: a pidfd of the --ipc container:X's init, whose /dev/shm
+				  * is bound at ours (step "ipc-shm"); 0: none */
 };
 
 /* Run every setup step, then execve the command.  Never returns: on failure

@@ -42,6 +42,7 @@
 
 #include "core/attach.h"
 #include "core/container.h"
+#include "core/dns.h"
 #include "core/events.h"
 #include "core/health.h"
 #include "core/judge.h"
@@ -119,6 +120,7 @@ struct monitor {
 	uint64_t pid_start;
 	bool oom;
 	struct pd_network_run net; /* veth/rules or the rootless helper */
+	struct pd_dns dns;	   /* 127.0.0.11 on a user-defined network (core/dns.c) */
 	struct start st;	   /* the start under way (start_container) */
 
 	/* Judge mode (cfg->judge, run --report): the current run's clock,
@@ -407,7 +409,16 @@ static int step_id_maps(struct monitor *m, struct pd_err **err)
 
 static int step_network(struct monitor *m, struct pd_err **err)
 {
-	return pd_network_attach(&m->net, m->a->cfg, m->a->dir, m->pid, err);
+	/* A restart: `network connect|disconnect` may have run meanwhile. */
+	struct pd_store *s = m->net.runs ? store(m, pd_err_ignore(optional)) : NULL;
+	return pd_network_attach(&m->net, s, m->a->cfg, m->a->dir, m->pid, err);
+}
+
+/* After the network (its loopback is brought up here if the init has
+ * not yet), before GO: the command's first lookup finds it. */
+static int step_dns(struct monitor *m, struct pd_err **err)
+{
+	return pd_dns_open(&m->dns, m->a->cfg, m->pid, err);
 }
 
 static int step_go(struct monitor *m, struct pd_err **err)
@@ -428,7 +439,8 @@ static int step_store(struct monitor *m, struct pd_err **err)
 static const struct monitor_step start_steps[] = {
 	{ "monitor", step_pipes }, { "start", step_context },	  { "cgroup", step_cgroup },
 	{ "start", step_clone },   { "start", step_join_cgroup }, { "start", step_id_maps },
-	{ "start", step_network }, { "start", step_go },	  { "start", step_store },
+	{ "start", step_network }, { "start", step_dns },	  { "start", step_go },
+	{ "start", step_store },
 };
 
 /* Read the child's reports until EOF (the command runs: 0), its failure
@@ -625,6 +637,12 @@ static void pump(struct monitor *m, int *fd, int stream)
  * a short run: that would only cost it time. */
 #define IDLE_AFTER_MS 500
 
+/* The resolver's state database: opened when a query needs it. */
+static struct pd_store *dns_store(void *arg)
+{
+	return store(arg, pd_err_ignore(optional));
+}
+
 static void go_idle(struct monitor *m)
 {
 	pd_store_close(m->store); /* reopened when needed: store() */
@@ -640,7 +658,7 @@ static int supervise(struct monitor *m)
 	int status = 0;
 	bool exited = false, idle = false;
 	int oomfd = pd_cg_oom_fd(m->cg);
-	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_CLIENTS };
+	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_DNS, P_CLIENTS };
 	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
 		/* While the owner is behind, the output stays in the pipes and
 		 * the container waits on them, as it would on a slow reader.  Not
@@ -656,6 +674,7 @@ static int supervise(struct monitor *m)
 			[P_OOM] = { exited ? -1 : oomfd, POLLIN, 0 },
 			[P_LISTEN] = { m->listen_fd, POLLIN, 0 },
 			[P_IN] = { relay_queue_pending(&m->input) ? m->in_fd : -1, POLLOUT, 0 },
+			[P_DNS] = { exited ? -1 : m->dns.fd, POLLIN, 0 },
 		};
 		bool read_clients = relay_queue_pending(&m->input) < STDIN_HIGH_WATER;
 		for (size_t i = 0; i < MAX_CLIENTS; i++) {
@@ -691,6 +710,10 @@ static int supervise(struct monitor *m)
 			accept_clients(m);
 		if (p[P_IN].revents)
 			flush_input(m);
+		if (p[P_DNS].revents) {
+			pd_dns_serve(&m->dns, dns_store, m);
+			idle = false; /* the store it opened closes again when idle */
+		}
 		for (size_t i = 0; i < MAX_CLIENTS; i++) {
 			short rev = p[P_CLIENTS + i].revents;
 			if (m->clients[i].fd >= 0 && (rev & (POLLOUT | POLLERR)))
@@ -869,8 +892,10 @@ static pid_t spawn_health(struct monitor *m)
 	if (!m->a->cfg->health.test)
 		return 0;
 	pid_t pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		pd_dns_close(&m->dns); /* its sockets are the monitor's alone */
 		health_main(m->a->root, m->a->cfg->id, &m->a->cfg->health, m->seccomp);
+	}
 	return pid;
 }
 
@@ -958,6 +983,7 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 		if (m->pid > 0)
 			waitpid(m->pid, NULL, 0);
 		finish_cgroup(m);
+		pd_dns_close(&m->dns);
 		pd_network_detach(&m->net, m->a->cfg);
 		return -1;
 	}
@@ -979,6 +1005,7 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 	 * namespace's init is gone, and with it every process). */
 	check_oom(m);
 	judge_report(m, status);
+	pd_dns_close(&m->dns);
 	pd_network_detach(&m->net, m->a->cfg);
 	*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return 0;
@@ -1049,6 +1076,7 @@ void monitor_main(struct monitor_args *a)
 	fcntl(a->client_fd, F_SETFL, O_NONBLOCK);
 	add_client(&m, a->client_fd, true);
 	pd_network_run_init(&m.net);
+	pd_dns_init(&m.dns);
 	/* A write to a stdin pipe the container closed must not kill us; the
 	 * container's own processes get SIGPIPE back (init resets it). */
 	signal(SIGPIPE, SIG_IGN);

@@ -12,6 +12,7 @@
 #include "core/namespaces.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,16 +99,28 @@ pid_t pd_namespaces_clone(struct init_ctx *ctx, const char *root, int cgroup_fd,
 		return -1;
 	/* The IPC namespace is joined by the child (init.c step_join), the
 	 * PID namespace around the clone (only children enter one). */
+	/* Its /dev/shm too, as Docker shares it: the child binds the
+	 * peer's over its own (init.c step "ipc-shm"), through a second
+	 * pidfd, since step_join closes the first. */
+	_cleanup_close_ int shm_peer = -1;
 	if (ipc_peer >= 0) {
 		ctx->join_fds[1] = ipc_peer;
 		ctx->join_types[1] = CLONE_NEWIPC;
+		shm_peer = fcntl(ipc_peer, F_DUPFD_CLOEXEC, 3);
+		if (shm_peer < 0) {
+			ctx->join_fds[1] = 0;
+			return pd_fail(err, errno, "duplicate a pidfd");
+		}
+		ctx->ipc_shm_pidfd = shm_peer;
 	}
 	pid_t pid = ns_clone_in(pd_config_clone_flags(cfg), pid_peer, cgroup_fd, joined, pidfd, err);
 	if (pid == 0) {
 		(void)take_fd(&ipc_peer); /* the child's step_join uses and closes it */
+		(void)take_fd(&shm_peer); /* and step_ipc_shm this one */
 		return 0;
 	}
 	/* Ours are closed on return; the child has its copies. */
 	ctx->join_fds[1] = 0;
+	ctx->ipc_shm_pidfd = 0;
 	return pid;
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/networks.h"
+#include "core/store-internal.h"
 #include "core/store-net.h"
 #include "net/link.h"
 #include "net/nat.h"
@@ -111,11 +112,77 @@ static void port_pick_init(struct pd_port_pick *pick, const struct pd_config *cf
 				       .arg = (void *)cfg };
 }
 
-int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err)
+/* The addresses other state roots' containers hold (see pd_net_claims). */
+static size_t read_claims(uint32_t **taken)
+{
+	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
+	return pd_net_claims(trie, taken);
+}
+
+/* One transaction: the lease of the connection `c` into *ip. */
+static int lease_conn(struct pd_store *s, const char *id, const struct pd_net_conn *c, const uint32_t *taken,
+		      size_t n_taken, uint32_t *ip, struct pd_err **err)
+{
+	if (store_begin(s, err) < 0)
+		return -1;
+	if (pd_store_net_lease(s, id, c->iface, &c->sub, taken, n_taken, true, ip, err) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return store_commit(s, err);
+}
+
+/* The leases of the networks the container was connected to (`network
+ * connect`), each network looked up again (its bridge, whether internal). */
+static int reserve_conns(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
+{
+	struct pd_store_conn *c = NULL;
+	size_t n = 0;
+	if (pd_store_conns(s, cfg->id, &c, &n, err) < 0)
+		return -1;
+	if (!n)
+		return 0;
+	_cleanup_free_ uint32_t *taken = NULL;
+	size_t n_taken = read_claims(&taken);
+	struct pd_netcfg *net = &cfg->net;
+	net->conns = xcalloc(n, sizeof(*net->conns));
+	int ret = 0;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct pd_net_conn *o = &net->conns[net->n_conns++];
+		struct pd_store_network nw;
+		int r = pd_store_network_get(s, c[i].network, &nw, err);
+		if (r == 1)
+			r = pd_fail_kind(err, PD_ERR_USAGE, 0, "network %s not found", c[i].network);
+		if (r < 0) {
+			ret = -1;
+			break;
+		}
+		o->network = take_ptr(&nw.name);
+		o->sub = nw.sub;
+		o->internal = nw.internal;
+		pd_store_network_free(&nw);
+		snprintf(o->iface, sizeof(o->iface), "%s", c[i].iface);
+		snprintf(o->ip_want, sizeof(o->ip_want), "%s", c[i].ip_want);
+		o->aliases = take_ptr(&c[i].aliases);
+		struct in_addr want = { 0 };
+		if (o->ip_want[0])
+			inet_pton(AF_INET, o->ip_want, &want);
+		uint32_t ip = ntohl(want.s_addr);
+		if (lease_conn(s, cfg->id, o, taken, n_taken, &ip, err) < 0) {
+			pd_err_prefix(err, "network %s", o->network);
+			ret = -1;
+			break;
+		}
+		pd_ip_text(ip, o->ip);
+	}
+	pd_store_conns_free(c, n);
+	return ret;
+}
+
+/* The default bridge's or the --network's address and the ports. */
+static int reserve_primary(struct pd_store *s, struct pd_config *cfg, bool existing, struct pd_err **err)
 {
 	struct pd_netcfg *n = &cfg->net;
-	if (!is_bridge(cfg))
-		return 0;
 	if (n->network && pd_networks_lookup(s, cfg, err) < 0)
 		return -1;
 	struct pd_port_pick pick;
@@ -132,8 +199,8 @@ int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *c
 		/* pasta binds the host ports as the caller, and only warns about
 		 * one it cannot bind. */
 		if (pd_rootless_net_check(n->n_ports, err) < 0 ||
-		    pd_store_net_reserve(s, cfg->id, NULL, NULL, 0, n->ports, n->n_ports, &pick, NULL, err) <
-			0)
+		    pd_store_net_reserve(s, cfg->id, NULL, NULL, 0, n->ports, n->n_ports, &pick, false, NULL,
+					 err) < 0)
 			return -1;
 		return check_host_ports(n, err);
 	}
@@ -143,15 +210,15 @@ int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *c
 	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, pd_err_ignore(optional));
 	if (pd_subnet_check_routes(&sub, routes, err) < 0)
 		return -1;
-	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
 	_cleanup_free_ uint32_t *taken = NULL;
-	size_t n_taken = pd_net_claims(trie, &taken);
+	size_t n_taken = read_claims(&taken);
 	/* --ip: the address asked for (pd_store_net_reserve takes *ip). */
 	struct in_addr want = { 0 };
 	if (n->ip_want[0])
 		inet_pton(AF_INET, n->ip_want, &want);
 	uint32_t ip = ntohl(want.s_addr);
-	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &pick, &ip, err) < 0)
+	if (pd_store_net_reserve(s, cfg->id, &sub, taken, n_taken, n->ports, n->n_ports, &pick, existing, &ip,
+				 err) < 0)
 		return -1;
 	/* This state root's containers are checked by now; the rules also
 	 * show those of other state roots. */
@@ -171,7 +238,21 @@ int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *c
 	if (check_host_ports(n, err) < 0)
 		return -1;
 	pd_ip_text(ip, n->ip);
-	return n->network ? pd_networks_join(s, root, cfg, err) : 0;
+	return 0;
+}
+
+int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, bool existing,
+		       struct pd_err **err)
+{
+	if (is_bridge(cfg) && reserve_primary(s, cfg, existing, err) < 0)
+		return -1;
+	/* Only a container that exists can have been connected to a network. */
+	if (existing && !cfg->rootless && (is_bridge(cfg) || cfg->net.mode == PD_NET_DEFAULT) &&
+	    reserve_conns(s, cfg, err) < 0)
+		return -1;
+	if (!cfg->net.network && !cfg->net.n_conns)
+		return 0;
+	return pd_networks_join(s, root, cfg, err);
 }
 
 void pd_network_run_init(struct pd_network_run *r)
@@ -214,14 +295,113 @@ static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, 
 	return 0;
 }
 
-int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, const char *dir, pid_t pid,
-		      struct pd_err **err)
+/* The anti-spoofing chain's tag of the container's interface `iface`:
+ * eth0's is the id itself (as before connections existed). */
+static void pin_tag(const char *id, const char *iface, char tag[96])
 {
-	if (!is_bridge(cfg))
+	if (!strcmp(iface, "eth0"))
+		snprintf(tag, 96, "%s", id);
+	else
+		snprintf(tag, 96, "%s-%s", id, iface);
+}
+
+int pd_network_attach_conn(const char *id, const struct pd_net_conn *c, pid_t pid, bool running,
+			   struct pd_err **err)
+{
+	struct pd_subnet sub = c->sub;
+	if (pd_nat_network_setup(&sub, c->internal, err) < 0 || pd_nat_enable_forwarding(err) < 0 ||
+	    pd_link_ensure_bridge(&sub, err) < 0)
+		return -1;
+	char veth[16], tag[96], mac[18];
+	pd_link_veth_name_for(id, c->iface, veth);
+	pin_tag(id, c->iface, tag);
+	pd_link_delete(veth, pd_err_ignore(gone));
+	/* A running container's interface comes up only once its rules
+	 * exist: nothing it sends through it is unfiltered. */
+	if (pd_link_attach_as(veth, pid, c->iface, &sub, c->ip, !running, mac, err) < 0)
+		return -1;
+	if (pd_nat_pin(tag, veth, c->ip, mac, err) < 0 ||
+	    (running && pd_link_peer_up(pid, c->iface, err) < 0)) {
+		pd_link_delete(veth, pd_err_ignore(cleanup));
+		pd_nat_unpin(tag, veth, pd_err_ignore(cleanup));
+		return -1;
+	}
+	return 0;
+}
+
+void pd_network_detach_conn(const char *id, const char *iface)
+{
+	char veth[16], tag[96];
+	pd_link_veth_name_for(id, iface, veth);
+	pin_tag(id, iface, tag);
+	pd_link_delete(veth, pd_err_ignore(gone));
+	pd_nat_unpin(tag, veth, pd_err_ignore(gone));
+}
+
+/* A restart: the connected networks that have a lease now (connected
+ * during an earlier run, not disconnected since) into r->conns.  Best
+ * effort: what cannot be read is not attached. */
+static void reload_conns(struct pd_network_run *r, struct pd_store *s, const struct pd_config *cfg)
+{
+	pd_net_conns_free(r->conns, r->n_conns);
+	r->conns = xcalloc(1, sizeof(*r->conns));
+	r->n_conns = 0;
+	struct pd_store_conn *c = NULL;
+	struct pd_store_lease *l = NULL;
+	size_t nc = 0, nl = 0;
+	if (pd_store_conns(s, cfg->id, &c, &nc, pd_err_ignore(optional)) < 0 ||
+	    pd_store_net_leases(s, cfg->id, &l, &nl, pd_err_ignore(optional)) < 0)
+		nl = 0;
+	for (size_t i = 0; i < nc; i++) {
+		struct pd_store_network nw;
+		const struct pd_store_lease *lease = NULL;
+		for (size_t k = 0; k < nl && !lease; k++)
+			if (!strcmp(l[k].iface, c[i].iface))
+				lease = &l[k];
+		if (!lease || pd_store_network_get(s, c[i].network, &nw, pd_err_ignore(optional)) != 0)
+			continue;
+		r->conns = xrealloc(r->conns, (r->n_conns + 1) * sizeof(*r->conns));
+		struct pd_net_conn *o = &r->conns[r->n_conns++];
+		*o = (struct pd_net_conn){ .network = take_ptr(&nw.name),
+					   .sub = nw.sub,
+					   .internal = nw.internal };
+		snprintf(o->iface, sizeof(o->iface), "%s", c[i].iface);
+		snprintf(o->ip, sizeof(o->ip), "%s", lease->ip);
+		o->aliases = take_ptr(&c[i].aliases);
+		pd_store_network_free(&nw);
+	}
+	pd_store_conns_free(c, nc);
+	pd_store_leases_free(l, nl);
+}
+
+/* The connected networks of this run. */
+static const struct pd_net_conn *run_conns(const struct pd_network_run *r, const struct pd_config *cfg,
+					   size_t *n)
+{
+	*n = r->conns ? r->n_conns : cfg->net.n_conns;
+	return r->conns ? r->conns : cfg->net.conns;
+}
+
+int pd_network_attach(struct pd_network_run *r, struct pd_store *s, const struct pd_config *cfg,
+		      const char *dir, pid_t pid, struct pd_err **err)
+{
+	r->runs++;
+	if (s && !cfg->rootless && (is_bridge(cfg) || cfg->net.mode == PD_NET_DEFAULT))
+		reload_conns(r, s, cfg);
+	size_t nc;
+	const struct pd_net_conn *conns = run_conns(r, cfg, &nc);
+	if (!is_bridge(cfg) && !nc)
 		return 0;
-	int ret = cfg->rootless
-		      ? pd_rootless_net_start(&r->helper, pid, dir, cfg->net.ports, cfg->net.n_ports, err)
-		      : attach_bridge(r, cfg, pid, err);
+	int ret = 0;
+	if (is_bridge(cfg))
+		ret = cfg->rootless
+			  ? pd_rootless_net_start(&r->helper, pid, dir, cfg->net.ports, cfg->net.n_ports, err)
+			  : attach_bridge(r, cfg, pid, err);
+	for (size_t i = 0; ret == 0 && i < nc; i++)
+		if (pd_network_attach_conn(cfg->id, &conns[i], pid, false, err) < 0) {
+			pd_err_prefix(err, "network %s", conns[i].network);
+			ret = -1;
+		}
 	if (ret < 0)
 		pd_err_prefix(err, "network");
 	return ret;
@@ -229,13 +409,19 @@ int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, con
 
 void pd_network_started(struct pd_store *s, const struct pd_config *cfg)
 {
-	if (s && cfg->net.network && !cfg->rootless)
-		pd_networks_refresh(s, cfg->net.network);
+	/* Only a container with a network namespace of its own, on a bridge
+	 * or connected, can be on a user-defined network. */
+	if (s && !cfg->rootless && (is_bridge(cfg) || cfg->net.mode == PD_NET_DEFAULT))
+		pd_networks_started(s, cfg->id, cfg->net.network || cfg->net.n_conns);
 }
 
 void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg)
 {
 	pd_rootless_net_stop(&r->helper);
+	size_t nc;
+	const struct pd_net_conn *conns = run_conns(r, cfg, &nc);
+	for (size_t i = 0; i < nc; i++)
+		pd_network_detach_conn(cfg->id, conns[i].iface);
 	if (!is_bridge(cfg) || cfg->rootless)
 		return;
 	/* The veth dies with the container's namespace, but asynchronously;
@@ -251,21 +437,25 @@ void pd_network_release(struct pd_store *s, const char *id, bool keep_address)
 	struct pd_store_net n;
 	if (!s || pd_store_net_get(s, id, &n, pd_err_ignore(gone)) < 0)
 		return;
-	/* Its name goes before its address may be another's. */
+	struct pd_store_lease *l = NULL;
+	size_t nl = 0;
+	if (pd_store_net_leases(s, id, &l, &nl, pd_err_ignore(gone)) < 0)
+		nl = 0;
+	/* Its names go before its addresses may be another's. */
 	pd_networks_leave(s, id);
-	if (n.leased && geteuid() == 0) {
-		char veth[16];
-		pd_link_veth_name(id, veth);
+	if (nl && geteuid() == 0) {
 		/* The rows of the ports go in before their rules and out after:
 		 * no rows, no rules. */
 		if (n.n_ports)
 			pd_nat_unpublish(id, pd_err_ignore(gone));
-		pd_link_delete(veth, pd_err_ignore(gone));
-		/* A monitor that died (SIGKILL) could not unpin. */
-		pd_nat_unpin(id, veth, pd_err_ignore(gone));
+		/* A monitor that died (SIGKILL) could not unpin; an interface
+		 * `network connect` added is not in the monitor's config. */
+		for (size_t i = 0; i < nl; i++)
+			pd_network_detach_conn(id, l[i].iface);
 	}
-	if (n.leased || n.n_ports)
+	if (nl || n.n_ports)
 		pd_store_net_release(s, id, keep_address, pd_err_ignore(gone));
+	pd_store_leases_free(l, nl);
 	pd_store_net_free(&n);
 }
 
@@ -324,6 +514,51 @@ void pd_network_ports_free(struct pd_ports_table *t)
 	t->n = 0;
 }
 
+/* One network's entry of NetworkSettings.Networks. */
+static json_t *endpoint_json(const char *net_id, const char *iface, const char *ip, const char *gw,
+			     unsigned prefix)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:i}", "NetworkID", net_id, "Interface", iface, "IPAddress",
+			 ip, "Gateway", gw, "IPPrefixLen", (int)prefix);
+}
+
+/* Every network of the container: each lease's (the default bridge's is
+ * "bridge"), and the connected networks it has no address on yet (a
+ * container that has not started since). */
+static json_t *networks_json(struct pd_store *s, const char *id)
+{
+	json_t *nets = json_object();
+	struct pd_store_lease *l = NULL;
+	size_t nl = 0;
+	if (pd_store_net_leases(s, id, &l, &nl, pd_err_ignore(optional)) < 0)
+		nl = 0;
+	for (size_t i = 0; i < nl; i++) {
+		struct pd_store_network net = { 0 };
+		bool user = pd_networks_by_subnet(s, l[i].network, &net) == 0;
+		json_object_set_new(
+		    nets, user ? net.name : "bridge",
+		    endpoint_json(user ? net.id : "", l[i].iface, l[i].ip, l[i].gateway, l[i].prefix));
+		pd_store_network_free(&net);
+	}
+	pd_store_leases_free(l, nl);
+	struct pd_store_conn *c = NULL;
+	size_t nc = 0;
+	if (pd_store_conns(s, id, &c, &nc, pd_err_ignore(optional)) < 0)
+		nc = 0;
+	for (size_t i = 0; i < nc; i++) {
+		if (json_object_get(nets, c[i].network))
+			continue;
+		struct pd_store_network net = { 0 };
+		bool found = pd_store_network_get(s, c[i].network, &net, pd_err_ignore(optional)) == 0;
+		json_object_set_new(nets, c[i].network,
+				    endpoint_json(found ? net.id : "", c[i].iface, "", "", 0));
+		if (found)
+			pd_store_network_free(&net);
+	}
+	pd_store_conns_free(c, nc);
+	return nets;
+}
+
 json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 {
 	struct pd_store_net n;
@@ -351,11 +586,11 @@ json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 		      : n.leased ? PD_NET_BRIDGE_NAME
 				 : "",
 		      "IPAddress", n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
-	if (n.leased)
-		json_object_set_new(o, "Networks",
-				    json_pack("{s:{s:s, s:s, s:s, s:i}}", user ? net.name : "bridge",
-					      "NetworkID", user ? net.id : "", "IPAddress", n.ip, "Gateway",
-					      n.gateway, "IPPrefixLen", (int)n.prefix));
+	json_t *nets = networks_json(s, id);
+	if (json_object_size(nets))
+		json_object_set_new(o, "Networks", nets);
+	else
+		json_decref(nets);
 	pd_store_network_free(&net);
 	pd_store_net_free(&n);
 	return o;

@@ -16,28 +16,49 @@
  * recorded on it and its members' names rewritten, see networks.h) check the subnet
  * against the host's routes and, in one transaction, the published ports
  * against other containers' and lease an address (root) into cfg->net.ip.
- * Nothing of the kernel's is touched yet. */
-int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err);
+ * `existing`: the start of a container that exists (it may have kept an
+ * address, and been connected to networks: their leases into
+ * cfg->net.conns).  Nothing of the kernel's is touched yet. */
+int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, bool existing,
+		       struct pd_err **err);
 
 /* The monitor's per-run state. */
 struct pd_network_run {
 	bool published; /* the nft rules exist */
 	struct pd_rootless_net helper;
+	unsigned runs; /* attaches so far */
+	/* A restart's connected networks, read again from the store
+	 * (`network connect|disconnect` may have run meanwhile); NULL: those
+	 * of the config, reserved by the CLI. */
+	struct pd_net_conn *conns;
+	size_t n_conns;
 };
 void pd_network_run_init(struct pd_network_run *r);
 /* Monitor, after clone and the id maps, before the container goes: the
- * bridge, the veth and the rules (root) or pasta (rootless). */
-int pd_network_attach(struct pd_network_run *r, const struct pd_config *cfg, const char *dir, pid_t pid,
-		      struct pd_err **err);
+ * bridge, the veth and the rules (root) or pasta (rootless), and an
+ * interface per connected network.  `s`: the store, at a restart (the
+ * connected networks are read from it again), else NULL. */
+int pd_network_attach(struct pd_network_run *r, struct pd_store *s, const struct pd_config *cfg,
+		      const char *dir, pid_t pid, struct pd_err **err);
+/* The interface of a connected network (c->iface, addressed c->ip) in
+ * the network namespace of `pid`, its bridge and chains, its veth pinned
+ * (net/nat.h).  `running`: the container runs already, and the interface
+ * comes up only once pinned.  On failure nothing of it is left. */
+int pd_network_attach_conn(const char *id, const struct pd_net_conn *c, pid_t pid, bool running,
+			   struct pd_err **err);
+/* Delete the veth of the container's interface `iface` and its pin;
+ * best effort. */
+void pd_network_detach_conn(const char *id, const char *iface);
 /* Monitor, once the command runs (its /etc/hosts is written): the names
  * of its user-defined network written again into every member's
  * /etc/hosts, its own too (a member that came meanwhile).  Best effort. */
 void pd_network_started(struct pd_store *s, const struct pd_config *cfg);
 /* Monitor, after each run: the helper and the veth of that run. */
 void pd_network_detach(struct pd_network_run *r, const struct pd_config *cfg);
-/* Monitor at the end, and rm/prune: the container's nft rules, veth,
- * ports and, unless `keep_address` (a container that stays: its next
- * start leases the same address again), its lease.  Best effort; loads
+/* Monitor at the end, and rm/prune: the container's nft rules, veths
+ * (every interface it had a lease for), ports and, unless `keep_address`
+ * (a container that stays: its next start leases the same addresses
+ * again), its leases.  Best effort; loads
  * no library for a container that recorded none of them. */
 void pd_network_release(struct pd_store *s, const char *id, bool keep_address);
 

@@ -17,6 +17,7 @@
  * never interleave, and the last one writes the latest membership. */
 #include "core/networks.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/container.h"
+#include "core/network.h"
 #include "core/store-internal.h"
 #include "core/store-net.h"
 #include "linux/rootfs.h"
@@ -221,8 +224,10 @@ int pd_networks_lookup(struct pd_store *s, struct pd_config *cfg, struct pd_err 
 
 /* Replace what follows the marker in the file `hosts` (an upper
  * directory) with `peers`.  Best effort: a member whose file is gone or
- * not ours any more is skipped. */
-static void rewrite_hosts(const char *upper, const char *peers)
+ * not ours any more is skipped.  `add_mark`: a file without the marker
+ * (a container that started on no user-defined network, now connected to
+ * one) gets it at its end. */
+static void rewrite_hosts(const char *upper, const char *peers, bool add_mark)
 {
 	_cleanup_close_ int upfd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (upfd < 0)
@@ -239,10 +244,13 @@ static void rewrite_hosts(const char *upper, const char *peers)
 		return;
 	old[got] = '\0';
 	char *mark = strstr(old, PD_NET_HOSTS_MARK);
-	if (!mark)
+	if (!mark && !add_mark)
 		return;
-	mark[strlen(PD_NET_HOSTS_MARK)] = '\0';
-	_cleanup_free_ char *text = xasprintf("%s%s", old, peers);
+	if (mark)
+		mark[strlen(PD_NET_HOSTS_MARK)] = '\0';
+	bool nl = !mark && got > 0 && old[got - 1] != '\n';
+	_cleanup_free_ char *text =
+	    xasprintf("%s%s%s%s", old, nl ? "\n" : "", mark ? "" : PD_NET_HOSTS_MARK, peers);
 	size_t len = strlen(text);
 	/* The new text, then the end cut: a reader meanwhile sees the new
 	 * lines, at worst with a tail of the old ones. */
@@ -250,50 +258,81 @@ static void rewrite_hosts(const char *upper, const char *peers)
 		return;
 }
 
-/* The names of every container on `network` ("IP\tNAMES\n" each); inside
- * the caller's transaction, each member's file rewritten with them. */
-static int refresh(struct pd_store *s, const char *network, char **peers, struct pd_err **err)
+/* "IP\tNAMES\n" of every container on a network `id` is on (itself too). */
+static char *peers_of(struct pd_store *s, const char *id, struct pd_err **err)
 {
 	struct pd_store_endpoint *e = NULL;
 	size_t n = 0;
-	if (pd_store_endpoints(s, network, &e, &n, err) < 0)
-		return -1;
+	if (pd_store_peer_endpoints(s, id, &e, &n, err) < 0)
+		return NULL;
 	char *text = xstrdup("");
 	for (size_t i = 0; i < n; i++) {
 		char *next = xasprintf("%s%s\t%s\n", text, e[i].ip, e[i].names);
 		free(text);
 		text = next;
 	}
-	for (size_t i = 0; i < n; i++)
-		rewrite_hosts(e[i].hosts, text);
 	pd_store_endpoints_free(e, n);
-	if (peers)
-		*peers = text;
-	else
-		free(text);
-	return 0;
+	return text;
+}
+
+/* Inside the caller's transaction: every member of `network` gets, in its
+ * /etc/hosts, the names of the containers of every network it is on. */
+static int refresh(struct pd_store *s, const char *network, struct pd_err **err)
+{
+	struct pd_store_endpoint *e = NULL;
+	size_t n = 0;
+	if (pd_store_endpoints(s, network, &e, &n, err) < 0)
+		return -1;
+	int ret = 0;
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		_cleanup_free_ char *text = peers_of(s, e[i].container_id, err);
+		if (!text)
+			ret = -1;
+		else
+			rewrite_hosts(e[i].hosts, text, false);
+	}
+	pd_store_endpoints_free(e, n);
+	return ret;
+}
+
+static char *join_names(const char *name, char *const *aliases, const char *more, const char *id)
+{
+	char *names = xstrdup(name);
+	for (size_t i = 0; aliases && aliases[i]; i++) {
+		char *next = xasprintf("%s %s", names, aliases[i]);
+		free(names);
+		names = next;
+	}
+	char *next = xasprintf("%s%s%s %.12s", names, more && *more ? " " : "", more ? more : "", id);
+	free(names);
+	return next;
 }
 
 int pd_networks_join(struct pd_store *s, const char *root, struct pd_config *cfg, struct pd_err **err)
 {
-	_cleanup_free_ char *names = xasprintf("%s", cfg->name);
-	for (size_t i = 0; cfg->net.aliases && cfg->net.aliases[i]; i++) {
-		char *next = xasprintf("%s %s", names, cfg->net.aliases[i]);
-		free(names);
-		names = next;
-	}
-	char *next = xasprintf("%s %.12s", names, cfg->id);
-	free(names);
-	names = next;
 	_cleanup_free_ char *hosts = xasprintf("%s/containers/%s/upper", root, cfg->id);
-	struct pd_store_endpoint e = { .names = names, .hosts = hosts };
-	snprintf(e.container_id, sizeof(e.container_id), "%s", cfg->id);
-	snprintf(e.ip, sizeof(e.ip), "%s", cfg->net.ip);
 	if (store_begin(s, err) < 0)
 		return -1;
 	free(take_ptr(&cfg->net.peers));
-	if (pd_store_endpoint_set(s, cfg->net.network, &e, err) < 0 ||
-	    refresh(s, cfg->net.network, &cfg->net.peers, err) < 0) {
+	const struct pd_netcfg *n = &cfg->net;
+	/* The --network's, then each connected network's. */
+	for (size_t i = 0; i <= n->n_conns; i++) {
+		const struct pd_net_conn *c = i ? &n->conns[i - 1] : NULL;
+		if (!c && !n->network)
+			continue;
+		_cleanup_free_ char *names = c ? join_names(cfg->name, NULL, c->aliases, cfg->id)
+					       : join_names(cfg->name, n->aliases, NULL, cfg->id);
+		struct pd_store_endpoint e = { .names = names, .hosts = hosts };
+		snprintf(e.container_id, sizeof(e.container_id), "%s", cfg->id);
+		snprintf(e.ip, sizeof(e.ip), "%s", c ? c->ip : n->ip);
+		if (pd_store_endpoint_set(s, c ? c->network : n->network, &e, err) < 0 ||
+		    refresh(s, c ? c->network : n->network, err) < 0) {
+			store_rollback(s);
+			return -1;
+		}
+	}
+	cfg->net.peers = peers_of(s, cfg->id, err);
+	if (!cfg->net.peers) {
 		store_rollback(s);
 		return -1;
 	}
@@ -324,16 +363,294 @@ void pd_networks_refresh(struct pd_store *s, const char *network)
 {
 	if (store_begin(s, pd_err_ignore(gone)) < 0)
 		return;
-	refresh(s, network, NULL, pd_err_ignore(gone));
+	refresh(s, network, pd_err_ignore(gone));
+	store_commit(s, pd_err_ignore(gone));
+}
+
+void pd_networks_started(struct pd_store *s, const char *id, bool marked)
+{
+	_cleanup_strv_ char **networks = NULL;
+	/* A read first: most containers are on no user-defined network, and
+	 * their start takes no write lock for it. */
+	if (pd_store_endpoint_networks(s, id, &networks, pd_err_ignore(gone)) < 0 || !networks[0] ||
+	    store_begin(s, pd_err_ignore(gone)) < 0)
+		return;
+	for (size_t i = 0; networks[i]; i++)
+		refresh(s, networks[i], pd_err_ignore(gone));
+	/* Connected during an earlier run of a container that started on no
+	 * user-defined network: its new /etc/hosts has no marker yet. */
+	struct pd_store_endpoint *e = NULL;
+	size_t n = 0;
+	if (!marked && networks[0] && pd_store_endpoints(s, networks[0], &e, &n, pd_err_ignore(gone)) == 0) {
+		_cleanup_free_ char *own = peers_of(s, id, pd_err_ignore(gone));
+		for (size_t i = 0; i < n && own; i++)
+			if (!strcmp(e[i].container_id, id))
+				rewrite_hosts(e[i].hosts, own, true);
+		pd_store_endpoints_free(e, n);
+	}
 	store_commit(s, pd_err_ignore(gone));
 }
 
 void pd_networks_leave(struct pd_store *s, const char *id)
 {
-	_cleanup_free_ char *network = NULL;
+	_cleanup_free_ char *one = NULL;
+	_cleanup_strv_ char **networks = NULL;
 	if (store_begin(s, pd_err_ignore(gone)) < 0)
 		return;
-	if (pd_store_endpoint_drop(s, id, &network, pd_err_ignore(gone)) == 1)
-		refresh(s, network, NULL, pd_err_ignore(gone));
+	pd_store_endpoint_networks(s, id, &networks, pd_err_ignore(gone));
+	if (pd_store_endpoint_drop(s, id, &one, pd_err_ignore(gone)) == 1)
+		for (size_t i = 0; networks[i]; i++)
+			refresh(s, networks[i], pd_err_ignore(gone));
 	store_commit(s, pd_err_ignore(gone));
+}
+
+/* The container `ref` for connect/disconnect: its record (corrected
+ * against its processes) and its config, with its id and name. */
+static int find_container(struct pd_store *s, const char *ref, struct pd_record *r, struct pd_config *cfg,
+			  struct pd_err **err)
+{
+	pd_config_init(cfg);
+	if (pd_store_find(s, ref, r, err) < 0)
+		return -1;
+	pd_container_refresh(s, r);
+	if (pd_config_decode(r->config, cfg, err) < 0) {
+		pd_err_prefix(err, "container %.12s's record", r->id);
+		return -1;
+	}
+	snprintf(cfg->id, sizeof(cfg->id), "%s", r->id);
+	free(cfg->name);
+	cfg->name = xstrdup(r->name);
+	return 0;
+}
+
+static bool runs(const struct pd_record *r)
+{
+	return (r->state == PD_STATE_RUNNING || r->state == PD_STATE_STOPPING) && r->pid > 0 &&
+	       pd_proc_start_time(r->pid) == r->pid_start;
+}
+
+/* Whether a connection may be made: root, a network namespace of the
+ * container's own with no helper in it, not already on the network. */
+static int can_connect(const struct pd_record *r, const struct pd_config *cfg, const char *network,
+		       struct pd_err **err)
+{
+	if (cfg->rootless)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s is rootless: user-defined networks need root", r->id);
+	if (cfg->net.mode == PD_NET_HOST || cfg->net.mode == PD_NET_NONE)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s has --network %s: it cannot be connected to a network",
+				    r->id, pd_net_mode_name(cfg->net.mode));
+	if (r->state == PD_STATE_RESTARTING || r->state == PD_STATE_CREATING)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s is %s: connect it once it runs or has stopped", r->id,
+				    r->state == PD_STATE_RESTARTING ? "restarting" : "being created");
+	if (cfg->net.network && !strcmp(cfg->net.network, network))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s is already connected to network %s", r->id, network);
+	return 0;
+}
+
+/* --ip: an address a container may have on the network. */
+static int check_ip(const char *ip, const struct pd_subnet *sub, uint32_t *out, struct pd_err **err)
+{
+	struct pd_netcfg tmp = { 0 };
+	if (pd_netcfg_set_ip(&tmp, ip, err) < 0)
+		return -1;
+	struct in_addr a;
+	inet_pton(AF_INET, ip, &a);
+	*out = ntohl(a.s_addr);
+	char key[32];
+	pd_subnet_key(sub, key, sizeof(key));
+	if (*out < pd_subnet_first(sub) || *out > pd_subnet_last(sub) || *out == sub->gateway)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "address %s is not one a container may have on %s",
+				    ip, key);
+	return 0;
+}
+
+/* Inside the caller's transaction: the rows of a running container's new
+ * connection (its lease into c->ip, its endpoint), and every member's
+ * names rewritten, its own file given the marker if it had none. */
+static int join_running(struct pd_store *s, const char *root, const struct pd_config *cfg,
+			struct pd_net_conn *c, uint32_t want, struct pd_err **err)
+{
+	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
+	_cleanup_free_ uint32_t *taken = NULL;
+	size_t n_taken = pd_net_claims(trie, &taken);
+	uint32_t ip = want;
+	if (pd_store_net_lease(s, cfg->id, c->iface, &c->sub, taken, n_taken, false, &ip, err) < 0)
+		return -1;
+	pd_ip_text(ip, c->ip);
+	_cleanup_free_ char *names = join_names(cfg->name, NULL, c->aliases, cfg->id);
+	_cleanup_free_ char *hosts = xasprintf("%s/containers/%s/upper", root, cfg->id);
+	struct pd_store_endpoint e = { .names = names, .hosts = hosts };
+	snprintf(e.container_id, sizeof(e.container_id), "%s", cfg->id);
+	snprintf(e.ip, sizeof(e.ip), "%s", c->ip);
+	if (pd_store_endpoint_set(s, c->network, &e, err) < 0 || refresh(s, c->network, err) < 0)
+		return -1;
+	_cleanup_free_ char *own = peers_of(s, cfg->id, err);
+	if (!own)
+		return -1;
+	rewrite_hosts(hosts, own, true);
+	return 0;
+}
+
+/* Undo a connection's rows (a failed connect, a disconnect) and rewrite
+ * the names of the network's members and the container's own. */
+static void forget(struct pd_store *s, const char *root, const char *id, const char *network)
+{
+	char iface[16] = "";
+	if (store_begin(s, pd_err_ignore(gone)) < 0)
+		return;
+	if (pd_store_conn_drop(s, id, network, iface, pd_err_ignore(gone)) == 1)
+		pd_store_net_drop_lease(s, id, iface, pd_err_ignore(gone));
+	if (pd_store_endpoint_drop_one(s, id, network, pd_err_ignore(gone)) == 1) {
+		refresh(s, network, pd_err_ignore(gone));
+		_cleanup_free_ char *hosts = xasprintf("%s/containers/%s/upper", root, id);
+		_cleanup_free_ char *own = peers_of(s, id, pd_err_ignore(gone));
+		if (own)
+			rewrite_hosts(hosts, own, false);
+	}
+	store_commit(s, pd_err_ignore(gone));
+}
+
+int pd_networks_connect(const char *root, const char *network, const char *ref, const char *ip,
+			char *const *aliases, struct pd_err **err)
+{
+	/* Names go into other containers' /etc/hosts: host names only. */
+	for (size_t i = 0; aliases && aliases[i]; i++)
+		if (!pd_net_name_valid(aliases[i]) || strchr(aliases[i], '_'))
+			return pd_fail_kind(
+			    err, PD_ERR_USAGE, 0,
+			    "invalid --alias '%s': want a host name ([a-zA-Z0-9][a-zA-Z0-9.-]*)", aliases[i]);
+	if (need_root(err) < 0)
+		return -1;
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_store_network n;
+	int r = pd_store_network_get(s, network, &n, err);
+	if (r == 1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such network: %s", network);
+	if (r < 0)
+		return -1;
+	struct pd_record rec = { 0 };
+	struct pd_config cfg;
+	struct pd_net_conn c = { .sub = n.sub, .internal = n.internal };
+	uint32_t want = 0;
+	int ret = -1;
+	if (find_container(s, ref, &rec, &cfg, err) < 0) {
+		pd_store_network_free(&n);
+		pd_config_free(&cfg);
+		return -1;
+	}
+	c.network = take_ptr(&n.name);
+	c.aliases = xstrdup("");
+	for (size_t i = 0; aliases && aliases[i]; i++) {
+		char *next = xasprintf("%s%s%s", c.aliases, i ? " " : "", aliases[i]);
+		free(c.aliases);
+		c.aliases = next;
+	}
+	if (can_connect(&rec, &cfg, c.network, err) < 0 || (ip && check_ip(ip, &c.sub, &want, err) < 0))
+		goto out;
+	if (ip)
+		snprintf(c.ip_want, sizeof(c.ip_want), "%s", ip);
+	bool running = runs(&rec);
+	struct pd_store_conn sc = { .network = c.network, .aliases = c.aliases };
+	snprintf(sc.ip_want, sizeof(sc.ip_want), "%s", c.ip_want);
+	if (store_begin(s, err) < 0)
+		goto out;
+	if (pd_store_conn_add(s, rec.id, &sc, err) < 0) {
+		store_rollback(s);
+		goto out;
+	}
+	snprintf(c.iface, sizeof(c.iface), "%s", sc.iface);
+	if (running && join_running(s, root, &cfg, &c, want, err) < 0) {
+		store_rollback(s);
+		goto out;
+	}
+	if (store_commit(s, err) < 0)
+		goto out;
+	if (!running) {
+		ret = 0; /* it joins at its next start */
+		goto out;
+	}
+	/* The rows first (see network.c's ordering), then the kernel's
+	 * objects; a container that ended meanwhile has had its rows taken
+	 * by its monitor, or has them taken here. */
+	if (pd_network_attach_conn(rec.id, &c, rec.pid, true, err) < 0) {
+		pd_err_prefix(err, "connect container %.12s to network %s", rec.id, c.network);
+		forget(s, root, rec.id, c.network);
+		goto out;
+	}
+	if (!runs(&rec)) {
+		pd_network_detach_conn(rec.id, c.iface);
+		forget(s, root, rec.id, c.network);
+		ret =
+		    pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s ended while being connected", rec.id);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(c.network);
+	free(c.aliases);
+	pd_store_network_free(&n);
+	pd_record_free(&rec);
+	pd_config_free(&cfg);
+	return ret;
+}
+
+int pd_networks_disconnect(const char *root, const char *network, const char *ref, bool force,
+			   struct pd_err **err)
+{
+	if (need_root(err) < 0)
+		return -1;
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s)
+		return -1;
+	struct pd_store_network n;
+	int r = pd_store_network_get(s, network, &n, err);
+	if (r == 1)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "no such network: %s", network);
+	if (r < 0)
+		return -1;
+	struct pd_record rec = { 0 };
+	struct pd_config cfg;
+	int ret = -1;
+	if (find_container(s, ref, &rec, &cfg, err) < 0)
+		goto out;
+	if (cfg.net.network && !strcmp(cfg.net.network, n.name)) {
+		ret = pd_fail_kind(err, PD_ERR_USAGE, 0,
+				   "container %.12s is on network %s by its --network: only a network it was "
+				   "connected to can be disconnected",
+				   rec.id, n.name);
+		goto out;
+	}
+	struct pd_store_conn *c = NULL;
+	size_t nc = 0;
+	if (pd_store_conns(s, rec.id, &c, &nc, err) < 0)
+		goto out;
+	const char *iface = NULL;
+	for (size_t i = 0; i < nc && !iface; i++)
+		if (!strcmp(c[i].network, n.name))
+			iface = c[i].iface;
+	if (!iface) {
+		pd_store_conns_free(c, nc);
+		ret = pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s is not connected to network %s",
+				   rec.id, n.name);
+		goto out;
+	}
+	/* The kernel's objects before the rows: rows never point at
+	 * nothing, and nothing is left that no row points to.  -f changes
+	 * nothing here: their removal is best effort anyway. */
+	(void)force;
+	pd_network_detach_conn(rec.id, iface);
+	pd_store_conns_free(c, nc);
+	forget(s, root, rec.id, n.name);
+	ret = 0;
+out:
+	pd_store_network_free(&n);
+	pd_record_free(&rec);
+	pd_config_free(&cfg);
+	return ret;
 }

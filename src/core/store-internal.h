@@ -18,6 +18,7 @@ extern const char pd_store_migration_images[];
 extern const char pd_store_migration_events[];
 extern const char pd_store_migration_volumes[];
 extern const char pd_store_migration_networks[];
+extern const char pd_store_migration_connections[];
 
 /* Run `sql` (no results); on failure fill *err naming the database. */
 int store_exec(struct pd_store *s, const char *sql, struct pd_err **err);

@@ -101,19 +101,22 @@ static int set_taken(struct pd_store *s, const uint32_t *taken, size_t n, struct
 	return 0;
 }
 
-/* The address a stopped container kept (see pd_store_net_release): 1 with
- * *ip when it is still its own to use (same network, not taken meanwhile
- * by another state root's container), else the row is dropped and 0. */
-static int kept_lease(struct pd_store *s, const char *id, const char *key, uint32_t *ip, struct pd_err **err)
+/* The address a stopped container kept on interface `iface` (see
+ * pd_store_net_release): 1 with *ip when it is still its own to use (same
+ * network, not taken meanwhile by another state root's container), else
+ * that row is dropped and 0. */
+static int kept_lease(struct pd_store *s, const char *id, const char *iface, const char *key, uint32_t *ip,
+		      struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(s->db,
-			       "SELECT ip FROM leases WHERE container_id = ?1 AND network = ?2"
+			       "SELECT ip FROM leases WHERE container_id = ?1 AND iface = ?3 AND network = ?2"
 			       " AND ip NOT IN (SELECT ip FROM temp.taken)",
 			       -1, &q, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare kept lease lookup");
 	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, iface, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		*ip = (uint32_t)sqlite3_column_int64(q, 0);
@@ -121,44 +124,47 @@ static int kept_lease(struct pd_store *s, const char *id, const char *key, uint3
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail(s, err, "look up a kept lease");
-	_cleanup_stmt_ sqlite3_stmt *d = NULL;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM leases WHERE container_id = ?1", -1, &d, NULL) !=
-	    SQLITE_OK)
-		return store_fail(s, err, "prepare lease drop");
-	sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
-	return sqlite3_step(d) == SQLITE_DONE ? 0 : store_fail(s, err, "drop a stale lease");
+	return pd_store_net_drop_lease(s, id, iface, err);
 }
 
-static int insert_lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const char *key,
-			uint32_t ip, struct pd_err **err)
+static int insert_lease(struct pd_store *s, const char *id, const char *iface, const struct pd_subnet *n,
+			const char *key, uint32_t ip, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO leases (network, ip, gateway, prefix, container_id, created_ns)"
-			       " VALUES (?, ?, ?, ?, ?, strftime('%s', 'now') * 1000000000)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		s->db,
+		"INSERT INTO leases (network, ip, gateway, prefix, container_id, iface, created_ns)"
+		" VALUES (?, ?, ?, ?, ?, ?, strftime('%s', 'now') * 1000000000)",
+		-1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare lease");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, ip);
 	sqlite3_bind_int64(st, 3, n->gateway);
 	sqlite3_bind_int(st, 4, (int)n->prefix);
 	sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
-	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record lease");
+	sqlite3_bind_text(st, 6, iface, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		return 0;
+	if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "container %.12s already has an address on %s", id,
+				    key);
+	return store_fail(s, err, "record lease");
 }
 
-static int drop_lease(struct pd_store *s, const char *id, struct pd_err **err)
+int pd_store_net_drop_lease(struct pd_store *s, const char *id, const char *iface, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *d = NULL;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM leases WHERE container_id = ?1", -1, &d, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM leases WHERE container_id = ?1 AND iface = ?2", -1, &d,
+			       NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare lease drop");
 	sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(d, 2, iface, -1, SQLITE_STATIC);
 	return sqlite3_step(d) == SQLITE_DONE ? 0 : store_fail(s, err, "drop a lease");
 }
 
 /* --ip: `want` itself, or a usage error naming what holds it. */
-static int want_lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const char *key,
-		      uint32_t want, uint32_t *ip, struct pd_err **err)
+static int want_lease(struct pd_store *s, const char *id, const char *iface, const struct pd_subnet *n,
+		      const char *key, uint32_t want, uint32_t *ip, struct pd_err **err)
 {
 	char text[16];
 	pd_ip_text(want, text);
@@ -182,26 +188,29 @@ static int want_lease(struct pd_store *s, const char *id, const struct pd_subnet
 	if (rc != SQLITE_DONE)
 		return store_fail(s, err, "look up an address");
 	*ip = want;
-	return insert_lease(s, id, n, key, want, err);
+	return insert_lease(s, id, iface, n, key, want, err);
 }
 
-static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, const uint32_t *taken,
-		 size_t n_taken, uint32_t *ip, struct pd_err **err)
+int pd_store_net_lease(struct pd_store *s, const char *id, const char *iface, const struct pd_subnet *n,
+		       const uint32_t *taken, size_t n_taken, bool existing, uint32_t *ip,
+		       struct pd_err **err)
 {
 	char key[32];
 	pd_subnet_key(n, key, sizeof(key));
 	if (set_taken(s, taken, n_taken, err) < 0)
 		return -1;
 	uint32_t want = *ip;
-	int kept = kept_lease(s, id, key, ip, err);
+	/* Only a container that ran before can have kept an address: a new
+	 * one's start costs no lookup. */
+	int kept = existing ? kept_lease(s, id, iface, key, ip, err) : 0;
 	if (kept < 0)
 		return -1;
 	if (kept && (!want || *ip == want))
 		return 0;
-	if (kept && drop_lease(s, id, err) < 0)
+	if (kept && pd_store_net_drop_lease(s, id, iface, err) < 0)
 		return -1;
 	if (want)
-		return want_lease(s, id, n, key, want, ip, err);
+		return want_lease(s, id, iface, n, key, want, ip, err);
 	_cleanup_stmt_ sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(
 		s->db,
@@ -223,7 +232,7 @@ static int lease(struct pd_store *s, const char *id, const struct pd_subnet *n, 
 	if (rc != SQLITE_ROW)
 		return store_fail(s, err, "find a free address");
 	*ip = (uint32_t)sqlite3_column_int64(q, 0);
-	return insert_lease(s, id, n, key, *ip, err);
+	return insert_lease(s, id, iface, n, key, *ip, err);
 }
 
 /* Whether any container (this one too: its fixed ports are rows by now)
@@ -267,7 +276,7 @@ static int pick_port(struct pd_store *s, const char *id, struct pd_port *p, cons
 
 int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_subnet *subnet,
 			 const uint32_t *taken, size_t n_taken, struct pd_port *ports, size_t n_ports,
-			 const struct pd_port_pick *pick, uint32_t *ip, struct pd_err **err)
+			 const struct pd_port_pick *pick, bool existing, uint32_t *ip, struct pd_err **err)
 {
 	if (store_begin(s, err) < 0)
 		return -1;
@@ -280,7 +289,7 @@ int pd_store_net_reserve(struct pd_store *s, const char *id, const struct pd_sub
 	for (size_t i = 0; i < n_ports; i++)
 		if (!ports[i].host_port && pick_port(s, id, &ports[i], pick, err) < 0)
 			goto rollback;
-	if (subnet && lease(s, id, subnet, taken, n_taken, ip, err) < 0)
+	if (subnet && pd_store_net_lease(s, id, "eth0", subnet, taken, n_taken, existing, ip, err) < 0)
 		goto rollback;
 	return store_commit(s, err);
 rollback:
@@ -314,8 +323,9 @@ static int get_lease(struct pd_store *s, const char *id, struct pd_store_net *ou
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db,
-			       "SELECT ip, gateway, prefix, network FROM leases WHERE container_id = ?", -1,
-			       &st, NULL) != SQLITE_OK)
+			       "SELECT ip, gateway, prefix, network FROM leases WHERE container_id = ?"
+			       " AND iface = 'eth0'",
+			       -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare lease lookup");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
@@ -397,6 +407,43 @@ int pd_store_net_all_ports(struct pd_store *s, struct pd_store_port_row **out, s
 		*out = NULL;
 		*n = 0;
 		return store_fail(s, err, "list ports");
+	}
+	return 0;
+}
+
+void pd_store_leases_free(struct pd_store_lease *l, size_t n)
+{
+	(void)n;
+	free(l);
+}
+
+int pd_store_net_leases(struct pd_store *s, const char *id, struct pd_store_lease **out, size_t *n,
+			struct pd_err **err)
+{
+	*out = NULL;
+	*n = 0;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT iface, ip, gateway, prefix, network FROM leases WHERE container_id = ?"
+			       " ORDER BY length(iface), iface",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare lease listing");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct pd_store_lease *l = &(*out)[(*n)++];
+		memset(l, 0, sizeof(*l));
+		snprintf(l->iface, sizeof(l->iface), "%s", (const char *)sqlite3_column_text(st, 0));
+		pd_ip_text((uint32_t)sqlite3_column_int64(st, 1), l->ip);
+		pd_ip_text((uint32_t)sqlite3_column_int64(st, 2), l->gateway);
+		l->prefix = (unsigned)sqlite3_column_int(st, 3);
+		snprintf(l->network, sizeof(l->network), "%s", (const char *)sqlite3_column_text(st, 4));
+	}
+	if (rc != SQLITE_DONE) {
+		free(take_ptr(out));
+		*n = 0;
+		return store_fail(s, err, "list leases");
 	}
 	return 0;
 }

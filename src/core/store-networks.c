@@ -41,6 +41,59 @@ const char pd_store_migration_networks[] =
     " DELETE FROM endpoints WHERE container_id = old.id;"
     " END;";
 
+/* `network connect`: a container has one lease and one endpoint per
+ * network it is on, and remembers the networks it was connected to
+ * (`connections`, kept across its runs until `network disconnect` or its
+ * removal).  SQLite cannot change a table's keys: the tables are made
+ * again, the triggers that name them dropped first (a rename checks every
+ * trigger's body) and made again after. */
+const char pd_store_migration_connections[] =
+    "DROP TRIGGER containers_net_release;"
+    "DROP TRIGGER containers_endpoint_release;"
+    "CREATE TABLE leases_new ("
+    " network TEXT NOT NULL,"
+    " ip INTEGER NOT NULL,"
+    " gateway INTEGER NOT NULL,"
+    " prefix INTEGER NOT NULL,"
+    " container_id TEXT NOT NULL,"
+    " iface TEXT NOT NULL DEFAULT 'eth0',"
+    " created_ns INTEGER NOT NULL,"
+    " PRIMARY KEY (network, ip),"
+    " UNIQUE (container_id, iface),"
+    " UNIQUE (container_id, network));"
+    "INSERT INTO leases_new (network, ip, gateway, prefix, container_id, created_ns)"
+    " SELECT network, ip, gateway, prefix, container_id, created_ns FROM leases;"
+    "DROP TABLE leases;"
+    "ALTER TABLE leases_new RENAME TO leases;"
+    "CREATE TABLE endpoints_new ("
+    " container_id TEXT NOT NULL,"
+    " network TEXT NOT NULL,"
+    " ip TEXT NOT NULL,"
+    " names TEXT NOT NULL,"
+    " hosts TEXT NOT NULL,"
+    " PRIMARY KEY (container_id, network));"
+    "INSERT INTO endpoints_new SELECT container_id, network, ip, names, hosts FROM endpoints;"
+    "DROP TABLE endpoints;"
+    "ALTER TABLE endpoints_new RENAME TO endpoints;"
+    "CREATE INDEX endpoints_by_network ON endpoints (network);"
+    "CREATE TABLE connections ("
+    " container_id TEXT NOT NULL,"
+    " network TEXT NOT NULL,"
+    " iface TEXT NOT NULL,"
+    " ip_want TEXT NOT NULL,"
+    " aliases TEXT NOT NULL,"
+    " PRIMARY KEY (container_id, network),"
+    " UNIQUE (container_id, iface));"
+    "CREATE INDEX connections_by_network ON connections (network);"
+    "CREATE TRIGGER containers_net_release AFTER DELETE ON containers BEGIN"
+    " DELETE FROM leases WHERE container_id = old.id;"
+    " DELETE FROM ports WHERE container_id = old.id;"
+    " END;"
+    "CREATE TRIGGER containers_endpoint_release AFTER DELETE ON containers BEGIN"
+    " DELETE FROM endpoints WHERE container_id = old.id;"
+    " DELETE FROM connections WHERE container_id = old.id;"
+    " END;";
+
 #define NET_COLS "name, id, gateway, network, prefix, bridge, internal, labels, created_ns"
 
 void pd_store_network_free(struct pd_store_network *n)
@@ -222,7 +275,8 @@ int pd_store_network_remove(struct pd_store *s, const char *name, struct pd_err 
 	int rc = -1;
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT container_id FROM leases WHERE network = ?1"
-			       " UNION SELECT container_id FROM endpoints WHERE network = ?2 LIMIT 1",
+			       " UNION SELECT container_id FROM endpoints WHERE network = ?2"
+			       " UNION SELECT container_id FROM connections WHERE network = ?2 LIMIT 1",
 			       -1, &q, NULL) != SQLITE_OK) {
 		store_fail(s, err, "prepare network use lookup");
 		goto out;
@@ -289,11 +343,10 @@ int pd_store_endpoint_drop(struct pd_store *s, const char *container_id, char **
 			       &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare endpoint delete");
 	sqlite3_bind_text(st, 1, container_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*network = xstrdup((const char *)sqlite3_column_text(st, 0));
-		rc = sqlite3_step(st);
-	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!*network)
+			*network = xstrdup((const char *)sqlite3_column_text(st, 0));
 	if (rc != SQLITE_DONE) {
 		free(take_ptr(network));
 		return store_fail(s, err, "delete endpoint");
@@ -301,18 +354,16 @@ int pd_store_endpoint_drop(struct pd_store *s, const char *container_id, char **
 	return *network ? 1 : 0;
 }
 
-int pd_store_endpoints(struct pd_store *s, const char *network, struct pd_store_endpoint **out, size_t *n,
-		       struct pd_err **err)
+/* The rows of `sql` (container_id, ip, names, hosts; one parameter). */
+static int read_endpoints(struct pd_store *s, const char *sql, const char *arg,
+			  struct pd_store_endpoint **out, size_t *n, struct pd_err **err)
 {
 	*out = NULL;
 	*n = 0;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT container_id, ip, names, hosts FROM endpoints WHERE network = ?"
-			       " ORDER BY container_id",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare endpoint listing");
-	sqlite3_bind_text(st, 1, network, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
@@ -331,4 +382,155 @@ int pd_store_endpoints(struct pd_store *s, const char *network, struct pd_store_
 		return store_fail(s, err, "list endpoints");
 	}
 	return 0;
+}
+
+int pd_store_endpoints(struct pd_store *s, const char *network, struct pd_store_endpoint **out, size_t *n,
+		       struct pd_err **err)
+{
+	return read_endpoints(s,
+			      "SELECT container_id, ip, names, hosts FROM endpoints WHERE network = ?"
+			      " ORDER BY container_id",
+			      network, out, n, err);
+}
+
+int pd_store_peer_endpoints(struct pd_store *s, const char *container_id, struct pd_store_endpoint **out,
+			    size_t *n, struct pd_err **err)
+{
+	return read_endpoints(s,
+			      "SELECT container_id, ip, names, hosts FROM endpoints WHERE network IN"
+			      " (SELECT network FROM endpoints WHERE container_id = ?1)"
+			      " ORDER BY network, container_id",
+			      container_id, out, n, err);
+}
+
+int pd_store_endpoint_networks(struct pd_store *s, const char *container_id, char ***networks,
+			       struct pd_err **err)
+{
+	*networks = xcalloc(1, sizeof(char *));
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT network FROM endpoints WHERE container_id = ? ORDER BY network",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare endpoint lookup");
+	sqlite3_bind_text(st, 1, container_id, -1, SQLITE_STATIC);
+	int rc;
+	size_t k = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*networks = xrealloc(*networks, (k + 2) * sizeof(char *));
+		(*networks)[k++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+		(*networks)[k] = NULL;
+	}
+	return rc == SQLITE_DONE ? 0 : store_fail(s, err, "look up endpoints");
+}
+
+int pd_store_endpoint_drop_one(struct pd_store *s, const char *container_id, const char *network,
+			       struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM endpoints WHERE container_id = ? AND network = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare endpoint delete");
+	sqlite3_bind_text(st, 1, container_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, network, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_fail(s, err, "delete endpoint");
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+void pd_store_conns_free(struct pd_store_conn *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].network);
+		free(c[i].aliases);
+	}
+	free(c);
+}
+
+int pd_store_conn_add(struct pd_store *s, const char *container_id, struct pd_store_conn *c,
+		      struct pd_err **err)
+{
+	/* The lowest ethN (N >= 1) none of its connections has. */
+	_cleanup_stmt_ sqlite3_stmt *q = NULL, *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM connections WHERE container_id = ?1 AND network = ?2",
+			       -1, &q, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare connection lookup");
+	sqlite3_bind_text(q, 1, container_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, c->network, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "container %.12s is already connected to network %s", container_id,
+				    c->network);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, err, "look up connections");
+	if (sqlite3_prepare_v2(
+		s->db,
+		"INSERT INTO connections (container_id, network, iface, ip_want, aliases)"
+		" SELECT ?1, ?2, 'eth' || k, ?3, ?4 FROM (SELECT 1 AS k UNION"
+		" SELECT CAST(substr(iface, 4) AS INTEGER) + 1 FROM connections"
+		" WHERE container_id = ?1)"
+		" WHERE 'eth' || k NOT IN (SELECT iface FROM connections WHERE container_id = ?1)"
+		" ORDER BY k LIMIT 1 RETURNING iface",
+		-1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare connection insert");
+	sqlite3_bind_text(st, 1, container_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->network, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->ip_want, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->aliases ? c->aliases : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(c->iface, sizeof(c->iface), "%s", (const char *)sqlite3_column_text(st, 0));
+		rc = sqlite3_step(st);
+	}
+	return rc == SQLITE_DONE ? 0 : store_fail(s, err, "record connection");
+}
+
+int pd_store_conns(struct pd_store *s, const char *container_id, struct pd_store_conn **out, size_t *n,
+		   struct pd_err **err)
+{
+	*out = NULL;
+	*n = 0;
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(
+		s->db,
+		"SELECT network, iface, ip_want, aliases FROM connections WHERE container_id = ?"
+		" ORDER BY length(iface), iface",
+		-1, &st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare connection listing");
+	sqlite3_bind_text(st, 1, container_id, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct pd_store_conn *c = &(*out)[(*n)++];
+		memset(c, 0, sizeof(*c));
+		c->network = xstrdup((const char *)sqlite3_column_text(st, 0));
+		snprintf(c->iface, sizeof(c->iface), "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(c->ip_want, sizeof(c->ip_want), "%s", (const char *)sqlite3_column_text(st, 2));
+		c->aliases = xstrdup((const char *)sqlite3_column_text(st, 3));
+	}
+	if (rc != SQLITE_DONE) {
+		pd_store_conns_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return store_fail(s, err, "list connections");
+	}
+	return 0;
+}
+
+int pd_store_conn_drop(struct pd_store *s, const char *container_id, const char *network, char iface[16],
+		       struct pd_err **err)
+{
+	_cleanup_stmt_ sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(
+		s->db, "DELETE FROM connections WHERE container_id = ? AND network = ? RETURNING iface", -1,
+		&st, NULL) != SQLITE_OK)
+		return store_fail(s, err, "prepare connection delete");
+	sqlite3_bind_text(st, 1, container_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, network, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), found = 0;
+	if (rc == SQLITE_ROW) {
+		snprintf(iface, 16, "%s", (const char *)sqlite3_column_text(st, 0));
+		found = 1;
+		rc = sqlite3_step(st);
+	}
+	return rc == SQLITE_DONE ? found : store_fail(s, err, "delete connection");
 }

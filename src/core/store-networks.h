@@ -1,6 +1,7 @@
 /* User-defined networks in the state database (store-networks.c): one row
- * per network, and one endpoint per container attached to one (its
- * address and names, and where its /etc/hosts is), removed with the
+ * per network, one endpoint per container and network it is on (its
+ * address and names, and where its /etc/hosts is), and the networks a
+ * container was connected to (`network connect`), removed with the
  * container's row.  Internal to core/ (core/networks.c and network.c). */
 #pragma once
 #include <stdbool.h>
@@ -48,8 +49,40 @@ void pd_store_endpoints_free(struct pd_store_endpoint *e, size_t n);
 /* Record (or replace) the endpoint of `container_id` on `network`. */
 int pd_store_endpoint_set(struct pd_store *s, const char *network, const struct pd_store_endpoint *e,
 			  struct pd_err **err);
-/* Forget it: 1 with *network (the caller frees) when there was one. */
+/* Forget its endpoints: 1 with *network (one of them; the caller frees)
+ * when there was one. */
 int pd_store_endpoint_drop(struct pd_store *s, const char *container_id, char **network, struct pd_err **err);
 /* Every endpoint on `network`, ordered by address. */
 int pd_store_endpoints(struct pd_store *s, const char *network, struct pd_store_endpoint **out, size_t *n,
+		       struct pd_err **err);
+/* Every endpoint on every network `container_id` has an endpoint on (its
+ * own too), ordered by network and container. */
+int pd_store_peer_endpoints(struct pd_store *s, const char *container_id, struct pd_store_endpoint **out,
+			    size_t *n, struct pd_err **err);
+/* The networks the container has an endpoint on, a NULL-terminated list
+ * (strv_free) in *networks, even on failure. */
+int pd_store_endpoint_networks(struct pd_store *s, const char *container_id, char ***networks,
+			       struct pd_err **err);
+/* Forget its endpoint on `network`: 1 when there was one. */
+int pd_store_endpoint_drop_one(struct pd_store *s, const char *container_id, const char *network,
+			       struct pd_err **err);
+
+/* A network a container was connected to with `network connect`. */
+struct pd_store_conn {
+	char *network;
+	char iface[16];	  /* its interface in the container: eth1, eth2, ... */
+	char ip_want[16]; /* --ip, or "" */
+	char *aliases;	  /* --alias names, space-separated, or "" */
+};
+void pd_store_conns_free(struct pd_store_conn *c, size_t n);
+/* Inside the caller's transaction: record c (c->iface gets the lowest
+ * free ethN, N >= 1); a usage error when it is connected to it already. */
+int pd_store_conn_add(struct pd_store *s, const char *container_id, struct pd_store_conn *c,
+		      struct pd_err **err);
+/* The container's connections, eth1 first. */
+int pd_store_conns(struct pd_store *s, const char *container_id, struct pd_store_conn **out, size_t *n,
+		   struct pd_err **err);
+/* Forget the connection to `network`: 1 with its iface, 0 when there was
+ * none. */
+int pd_store_conn_drop(struct pd_store *s, const char *container_id, const char *network, char iface[16],
 		       struct pd_err **err);

@@ -43,6 +43,7 @@ static const char *const migrations[] = {
 	/* 4 */ pd_store_migration_events,
 	/* 5 */ pd_store_migration_volumes,
 	/* 6 */ pd_store_migration_networks,
+	/* 7 */ pd_store_migration_connections,
 };
 
 const char *pd_state_name(enum pd_state s)
@@ -91,6 +92,21 @@ int store_commit(struct pd_store *s, struct pd_err **err)
 void store_rollback(struct pd_store *s)
 {
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int pd_store_begin(struct pd_store *s, struct pd_err **err)
+{
+	return store_begin(s, err);
+}
+
+int pd_store_commit(struct pd_store *s, struct pd_err **err)
+{
+	return store_commit(s, err);
+}
+
+void pd_store_rollback(struct pd_store *s)
+{
+	store_rollback(s);
 }
 
 static int user_version(struct pd_store *s)

@@ -109,6 +109,15 @@ int pd_store_set_health(struct pd_store *s, const char *id, const char *health_j
 int pd_store_rename(struct pd_store *s, const char *id, const char *name, struct pd_err **err);
 int pd_store_delete(struct pd_store *s, const char *id, struct pd_err **err);
 
+/* A write transaction around a caller's read-modify-write (`update`):
+ * BEGIN IMMEDIATE takes the write lock at once, so a second writer waits
+ * (busy timeout) before its read instead of overwriting this one's write.
+ * The pd_store_* calls inside run in it; each ends with exactly one
+ * pd_store_commit (which rolls back when it fails) or pd_store_rollback. */
+int pd_store_begin(struct pd_store *s, struct pd_err **err);
+int pd_store_commit(struct pd_store *s, struct pd_err **err);
+void pd_store_rollback(struct pd_store *s);
+
 /* Replace the record's config JSON (`update`); the monitor reads the
  * restart policy from it when the container exits. */
 int pd_store_set_config(struct pd_store *s, const char *id, const char *config_json, struct pd_err **err);

@@ -103,6 +103,15 @@ static void vec_freep(struct vec *x)
 }
 #define _cleanup_vec_ _cleanup_(vec_freep)
 
+/* Make room for one more element in an array of n that grows by
+ * doubling (n is 0 or a power of two when it is full). */
+static void *grow(void *p, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return p;
+	return xrealloc(p, (n ? n * 2 : 1) * size);
+}
+
 /* Go's unicode.IsSpace for ASCII, which is what Docker's parser trims. */
 static bool is_blank(char c)
 {
@@ -661,8 +670,8 @@ static const struct kw *find_keyword(const char *s, size_t n)
 struct parser {
 	struct reader r;
 	struct pd_dockerfile *df;
-	struct vec global_args; /* df->global_args, growing */
-	unsigned line;		/* the current instruction's first line */
+	struct vec global_args, global_args_raw; /* df->global_args(_raw), growing */
+	unsigned line;				 /* the current instruction's first line */
 };
 
 #define FAIL(p, ...) fail_line((p)->line, err, __VA_ARGS__)
@@ -963,7 +972,7 @@ static int read_heredocs(struct parser *p, struct pd_df_instr *in, const char *r
 			return -1;
 		if (!is)
 			continue;
-		in->heredocs = xrealloc(in->heredocs, (in->n_heredocs + 1) * sizeof(*in->heredocs));
+		in->heredocs = grow(in->heredocs, in->n_heredocs, sizeof(*in->heredocs));
 		in->heredocs[in->n_heredocs++] = h;
 		_cleanup_buf_ struct buf body = { 0 };
 		bool done = false;
@@ -1140,7 +1149,7 @@ static int add_stage(struct parser *p, struct pd_df_instr *in, struct pd_err **e
 	if (na == 3 && strcasecmp(in->args[1], "AS") != 0)
 		return FAIL(p, "FROM requires either one or three arguments");
 	struct pd_dockerfile *df = p->df;
-	df->stages = xrealloc(df->stages, (df->n_stages + 1) * sizeof(*df->stages));
+	df->stages = grow(df->stages, df->n_stages, sizeof(*df->stages));
 	struct pd_df_stage *st = &df->stages[df->n_stages];
 	*st = (struct pd_df_stage){ .base = xstrdup(in->args[0]),
 				    .index = (unsigned)df->n_stages,
@@ -1171,9 +1180,7 @@ static int add_stage(struct parser *p, struct pd_df_instr *in, struct pd_err **e
 
 static void stage_add_instr(struct pd_df_stage *st, struct pd_df_instr *in)
 {
-	if ((st->n_instrs & (st->n_instrs - 1)) == 0) /* 0, 1, 2, 4...: grow */
-		st->instrs =
-		    xrealloc(st->instrs, (st->n_instrs ? st->n_instrs * 2 : 1) * sizeof(*st->instrs));
+	st->instrs = grow(st->instrs, st->n_instrs, sizeof(*st->instrs));
 	st->instrs[st->n_instrs++] = *in;
 	*in = (struct pd_df_instr){ 0 };
 }
@@ -1230,6 +1237,8 @@ static int parse_instruction(struct parser *p, const char *line, struct pd_err *
 			return FAIL(p, "%s before the first FROM: no build stage", kw->name);
 		for (char **a = in.args; *a; a++)
 			vec_push(&p->global_args, xstrdup(*a));
+		for (char **a = in.raw; *a; a++)
+			vec_push(&p->global_args_raw, xstrdup(*a));
 		return 0;
 	}
 	stage_add_instr(&df->stages[df->n_stages - 1], &in);
@@ -1325,6 +1334,7 @@ int pd_dockerfile_parse(const char *text, size_t len, struct pd_dockerfile *out,
 		p.r.p += 3;
 	int r = parse_all(&p, err);
 	out->global_args = vec_take(&p.global_args);
+	out->global_args_raw = vec_take(&p.global_args_raw);
 	if (r < 0) {
 		pd_dockerfile_free(out);
 		return -1;
@@ -1338,6 +1348,7 @@ void pd_dockerfile_free(struct pd_dockerfile *df)
 		return;
 	free(df->syntax);
 	strv_free(df->global_args);
+	strv_free(df->global_args_raw);
 	for (size_t k = 0; k < df->n_stages; k++) {
 		struct pd_df_stage *st = &df->stages[k];
 		free(st->base);

@@ -3,13 +3,15 @@
  * unit-tested.  The build itself (core/build.c) runs the instructions.
  *
  * The parse follows Docker's reference: parser directives (`# syntax=`,
- * `# escape=`) only before the first instruction; comments and blank
+ * `# escape=`, and BuildKit's `# check=`, accepted and ignored) only
+ * before the first instruction, comment or blank line (an unknown one is
+ * a comment and ends them); comments and blank
  * lines; line continuations with the escape character (`\` or '`'),
  * comment lines inside a continuation dropped; heredocs (`<<EOF`,
  * `<<-EOF`, quoted delimiters) on RUN, COPY and ADD; the exec (JSON
  * array) form of RUN, CMD, ENTRYPOINT, SHELL, VOLUME, COPY and ADD;
  * flags (`--from=`, `--chown=`, `--chmod=`, `--interval=`, ...) before
- * the arguments.  Keywords are case-insensitive.  Variables are not
+ * the arguments (`--` ends them).  Keywords are case-insensitive.  Variables are not
  * expanded here: the build expands them with pd_df_expand (or
  * pd_df_expand_word) as each instruction runs, with the ARG and ENV
  * values in force at that step.
@@ -118,6 +120,9 @@ struct pd_dockerfile {
 	/* ARG instructions before the first FROM ("NAME" or "NAME=DEFAULT"),
 	 * NULL-terminated: usable in FROM lines only, as in Docker. */
 	char **global_args;
+	/* The same, with quotes and escapes as written (as pd_df_instr.raw):
+	 * the default to expand with pd_df_expand_word.  NULL-terminated. */
+	char **global_args_raw;
 	struct pd_df_stage *stages;
 	size_t n_stages;
 };

@@ -96,10 +96,18 @@ static void pattern_clear(struct pattern *pt)
 	free(pt->text);
 }
 
+/* Make room for one more element in an array of n that grows by
+ * doubling (n is 0 or a power of two when it is full). */
+static void *grow(void *p, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return p;
+	return xrealloc(p, (n ? n * 2 : 1) * size);
+}
+
 static void add_tok(struct pattern *pt, struct tok t)
 {
-	if ((pt->n & (pt->n - 1)) == 0)
-		pt->toks = xrealloc(pt->toks, (pt->n ? pt->n * 2 : 1) * sizeof(*pt->toks));
+	pt->toks = grow(pt->toks, pt->n, sizeof(*pt->toks));
 	pt->toks[pt->n++] = t;
 }
 
@@ -143,7 +151,7 @@ static int compile_class(struct pattern *pt, const char *s, size_t *i)
 				return -1;
 			}
 		}
-		t.ranges = xrealloc(t.ranges, (t.n_ranges + 1) * sizeof(*t.ranges));
+		t.ranges = grow(t.ranges, t.n_ranges, sizeof(*t.ranges));
 		t.ranges[t.n_ranges][0] = lo;
 		t.ranges[t.n_ranges][1] = hi;
 		t.n_ranges++;
@@ -215,88 +223,92 @@ static void add_state(const struct pattern *pt, bool *set, size_t k)
 	}
 }
 
-/* Run the automaton over `s` (n bytes) from the start; `set` has n+1
- * entries and holds the live states after.  False when none is live. */
-static bool run(const struct pattern *pt, const char *s, size_t n, bool *set, bool *next)
-{
-	size_t ns = pt->n + 1;
-	memset(set, 0, ns);
-	add_state(pt, set, 0);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		bool live = false;
-		memset(next, 0, ns);
-		for (size_t k = 0; k < pt->n; k++) {
-			if (!set[k])
-				continue;
-			const struct tok *t = &pt->toks[k];
-			switch (t->type) {
-			case T_LIT:
-				if (c == (unsigned char)t->c)
-					add_state(pt, next, k + 1), live = true;
-				break;
-			case T_ANY:
-				if (c != '/')
-					add_state(pt, next, k + 1), live = true;
-				break;
-			case T_CLASS:
-				if (c != '/' && class_has(t, c))
-					add_state(pt, next, k + 1), live = true;
-				break;
-			case T_STAR:
-				if (c != '/')
-					add_state(pt, next, k), live = true;
-				break;
-			case T_DIRS:
-			case T_DIRS_IN: {
-				size_t in = t->type == T_DIRS ? k + 1 : k;
-				add_state(pt, next, in);
-				if (c == '/')
-					add_state(pt, next, in + 1);
-				live = true;
-				break;
-			}
-			case T_ANYTHING:
-				add_state(pt, next, k);
-				live = true;
-				break;
-			}
-		}
-		memcpy(set, next, ns);
-		if (!live)
-			return false;
-	}
-	return true;
-}
-
-/* Scratch for run(): on the stack for the usual short pattern. */
-struct scratch {
-	bool small[2][128];
+/* The automaton running over a path, one character at a time: `set` holds
+ * the live states (n+1 of them, n the accepting one). */
+struct nfa {
+	const struct pattern *pt;
 	bool *set, *next;
+	bool small[2][128]; /* on the stack for the usual short pattern */
 	bool *heap;
 };
 
-static void scratch_init(struct scratch *sc, const struct pattern *pt)
+static void nfa_start(struct nfa *m, const struct pattern *pt)
 {
 	size_t ns = pt->n + 1;
-	sc->heap = NULL;
-	if (ns <= 128) {
-		sc->set = sc->small[0];
-		sc->next = sc->small[1];
+	m->pt = pt;
+	m->heap = NULL;
+	if (ns <= ARRAY_SIZE(m->small[0])) {
+		m->set = m->small[0];
+		m->next = m->small[1];
 	} else {
-		sc->heap = xmalloc(2 * ns);
-		sc->set = sc->heap;
-		sc->next = sc->heap + ns;
+		m->heap = xmalloc(2 * ns);
+		m->set = m->heap;
+		m->next = m->heap + ns;
 	}
+	memset(m->set, 0, ns);
+	add_state(pt, m->set, 0);
 }
 
-static bool pattern_match(const struct pattern *pt, const char *s, size_t n)
+static void nfa_end(struct nfa *m)
 {
-	struct scratch sc;
-	scratch_init(&sc, pt);
-	bool ok = run(pt, s, n, sc.set, sc.next) && sc.set[pt->n];
-	free(sc.heap);
-	return ok;
+	free(m->heap);
+}
+
+static bool nfa_accepts(const struct nfa *m)
+{
+	return m->set[m->pt->n];
+}
+
+/* Consume c; false when no state is left alive. */
+static bool nfa_step(struct nfa *m, unsigned char c)
+{
+	const struct pattern *pt = m->pt;
+	size_t ns = pt->n + 1;
+	bool live = false;
+	memset(m->next, 0, ns);
+	for (size_t k = 0; k < pt->n; k++) {
+		if (!m->set[k])
+			continue;
+		const struct tok *t = &pt->toks[k];
+		size_t to = SIZE_MAX, also = SIZE_MAX;
+		switch (t->type) {
+		case T_LIT:
+			if (c == (unsigned char)t->c)
+				to = k + 1;
+			break;
+		case T_ANY:
+			if (c != '/')
+				to = k + 1;
+			break;
+		case T_CLASS:
+			if (c != '/' && class_has(t, c))
+				to = k + 1;
+			break;
+		case T_STAR:
+			if (c != '/')
+				to = k;
+			break;
+		case T_DIRS:
+		case T_DIRS_IN:
+			/* Inside (.* '/')?: any character stays inside; a '/'
+			 * may also be the one that closes the group. */
+			to = t->type == T_DIRS ? k + 1 : k;
+			if (c == '/')
+				also = to + 1;
+			break;
+		case T_ANYTHING: to = k; break;
+		}
+		if (to != SIZE_MAX) {
+			add_state(pt, m->next, to);
+			live = true;
+		}
+		if (also != SIZE_MAX)
+			add_state(pt, m->next, also);
+	}
+	bool *tmp = m->set;
+	m->set = m->next;
+	m->next = tmp;
+	return live;
 }
 
 int pd_ignore_parse(const char *text, size_t len, struct pd_ignore **out, struct pd_err **err)
@@ -357,15 +369,25 @@ int pd_ignore_parse(const char *text, size_t len, struct pd_ignore **out, struct
 	return 0;
 }
 
-/* Whether pt matches rel or one of its parent directories. */
+/* Whether pt matches rel or one of its parent directories: one run over
+ * rel, the parents being the prefixes that end before a '/'. */
 static bool matches_or_parent(const struct pattern *pt, const char *rel, size_t n)
 {
-	if (pattern_match(pt, rel, n))
-		return true;
-	for (size_t k = 0; k < n; k++)
-		if (rel[k] == '/' && pattern_match(pt, rel, k))
-			return true;
-	return false;
+	struct nfa m;
+	nfa_start(&m, pt);
+	bool match = false;
+	for (size_t i = 0; i < n && !match; i++) {
+		if (rel[i] == '/' && i > 0 && nfa_accepts(&m))
+			match = true;
+		else if (!nfa_step(&m, (unsigned char)rel[i]))
+			break;
+		else if (i + 1 == n)
+			match = nfa_accepts(&m);
+	}
+	if (n == 0)
+		match = nfa_accepts(&m);
+	nfa_end(&m);
+	return match;
 }
 
 bool pd_ignore_match(const struct pd_ignore *ig, const char *rel)
@@ -396,11 +418,13 @@ bool pd_ignore_may_include_below(const struct pd_ignore *ig, const char *rel)
 		if (!pt->exception)
 			continue;
 		/* Something below rel can match when the automaton is still
-		 * alive after "rel/": the rest of the path can finish it. */
-		struct scratch sc;
-		scratch_init(&sc, pt);
-		bool live = run(pt, dir, n, sc.set, sc.next);
-		free(sc.heap);
+		 * alive after "rel/": the rest of a path can finish it. */
+		struct nfa m;
+		nfa_start(&m, pt);
+		bool live = true;
+		for (size_t i = 0; i < n && live; i++)
+			live = nfa_step(&m, (unsigned char)dir[i]);
+		nfa_end(&m);
 		if (live)
 			return true;
 	}

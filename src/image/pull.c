@@ -1,7 +1,8 @@
 /* Pulling one image's blobs (see pull.h).
  *
  * Runs in the CLI (pull), as root or as the invoking user.  Writes only
- * the blob store (blobs.h), under the images lock its caller holds.
+ * the blob store (blobs.h) and the kept manifests (images/manifests/),
+ * under the images lock its caller holds.
  *
  * Threats: the registry is untrusted.  Every manifest is verified against
  * the digest asked for (registry.c), every blob against the manifest's
@@ -21,26 +22,29 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-/* One manifest or index, verified and parsed. */
+/* One manifest or index, verified and parsed; its bytes in *body. */
 static int get_one(struct pd_registry *r, const char *reference, struct pd_manifest *m,
-		   char digest[PD_DIGEST_LEN + 1], struct pd_err **err)
+		   char digest[PD_DIGEST_LEN + 1], char **body, size_t *len, struct pd_err **err)
 {
-	_cleanup_free_ char *body = NULL, *ctype = NULL;
-	size_t len;
-	if (pd_registry_manifest(r, reference, &body, &len, &ctype, digest, err) < 0)
+	_cleanup_free_ char *ctype = NULL;
+	if (pd_registry_manifest(r, reference, body, len, &ctype, digest, err) < 0)
 		return -1;
-	return pd_manifest_parse(body, len, ctype, m, err);
+	return pd_manifest_parse(*body, *len, ctype, m, err);
 }
 
 int pd_pull_manifest(struct pd_registry *r, const char *reference, struct pd_manifest *m,
-		     char digest[PD_DIGEST_LEN + 1], struct pd_err **err)
+		     char digest[PD_DIGEST_LEN + 1], char **body, size_t *len, struct pd_err **err)
 {
 	_cleanup_manifest_ struct pd_manifest top = { 0 };
-	if (get_one(r, reference, &top, digest, err) < 0)
+	_cleanup_free_ char *top_body = NULL;
+	size_t top_len = 0;
+	if (get_one(r, reference, &top, digest, &top_body, &top_len, err) < 0)
 		return -1;
 	if (!top.is_index) {
 		*m = top;
 		top = (struct pd_manifest){ 0 };
+		*body = take_ptr(&top_body);
+		*len = top_len;
 		return 0;
 	}
 	const struct pd_descriptor *d = pd_index_select(&top, pd_host_arch(), pd_host_variant(), err);
@@ -50,12 +54,40 @@ int pd_pull_manifest(struct pd_registry *r, const char *reference, struct pd_man
 	 * with the index's. */
 	char entry_digest[PD_DIGEST_LEN + 1];
 	_cleanup_manifest_ struct pd_manifest one = { 0 };
-	if (get_one(r, d->digest, &one, entry_digest, err) < 0)
+	_cleanup_free_ char *one_body = NULL;
+	size_t one_len = 0;
+	if (get_one(r, d->digest, &one, entry_digest, &one_body, &one_len, err) < 0)
 		return -1;
 	if (one.is_index)
 		return pd_fail(err, 0, "an index entry names another index");
 	*m = one;
 	one = (struct pd_manifest){ 0 };
+	*body = take_ptr(&one_body);
+	*len = one_len;
+	return 0;
+}
+
+char *pd_manifest_kept_path(const char *root, const char *config_digest)
+{
+	if (!pd_digest_valid(config_digest))
+		return NULL;
+	return xasprintf("%s/images/manifests/%s", root, config_digest + 7);
+}
+
+int pd_pull_keep_manifest(const char *root, const char *config_digest, const char *body, size_t len,
+			  struct pd_err **err)
+{
+	_cleanup_free_ char *path = pd_manifest_kept_path(root, config_digest);
+	if (!path)
+		return pd_fail(err, 0, "config digest '%.80s' is not valid", config_digest);
+	_cleanup_free_ char *dir = xasprintf("%s/images/manifests", root);
+	if (mkdir(dir, 0700) == 0)
+		pd_chown_to_invoker(dir);
+	else if (errno != EEXIST)
+		return pd_fail(err, errno, "create '%s'", dir);
+	if (pd_write_file_atomic(path, body, len, 0600, err) < 0)
+		return -1;
+	pd_chown_to_invoker(path);
 	return 0;
 }
 

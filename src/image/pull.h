@@ -17,9 +17,22 @@
 /* The manifest of one image for this host: an index is resolved to its
  * entry for linux/<arch>[/<variant>].  `digest` receives the digest of
  * what `reference` (a tag or a digest) names, the index if it is one: a
- * name is recorded with that digest.  On failure *m is left alone. */
+ * name is recorded with that digest.  *body (the caller's) and *len
+ * receive the bytes of the image manifest (the entry's, for an index), as
+ * verified.  On failure *m and *body are left alone. */
 int pd_pull_manifest(struct pd_registry *r, const char *reference, struct pd_manifest *m,
-		     char digest[PD_DIGEST_LEN + 1], struct pd_err **err);
+		     char digest[PD_DIGEST_LEN + 1], char **body, size_t *len, struct pd_err **err);
+
+/* A pulled image's manifest bytes are kept, so that push sends the same
+ * manifest (and the image keeps the digest it was pulled by):
+ *   <state_root>/images/manifests/<hex of the config digest>
+ * One per image (its config names it); the last pull's wins.  Not
+ * trusted when read back: push checks it names the image's blobs.
+ * pd_manifest_kept_path returns NULL for an invalid digest (caller frees). */
+char *pd_manifest_kept_path(const char *root, const char *config_digest);
+/* Write it atomically (0600, handed to the invoking user under sudo). */
+int pd_pull_keep_manifest(const char *root, const char *config_digest, const char *body, size_t len,
+			  struct pd_err **err);
 
 /* Fetch the config and every layer of image manifest `m` that is not in
  * the blob store yet, `parallel` at a time, each verified against its

@@ -27,10 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image/fetch.h"
+#include "image/manifest.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/sha256.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -268,7 +271,7 @@ int pd_push_layer_kind(const char *path, enum pd_layer_kind *kind, struct pd_err
 			 "7zXZ",
 			 5) ||
 		 !memcmp(m, "BZh", 3))
-		return pd_fail(err, 0, "layer '%s' is xz or bzip2: no manifest format names it", path);
+		*kind = PD_LAYER_OTHER;
 	else
 		*kind = PD_LAYER_TAR;
 	return 0;
@@ -309,4 +312,36 @@ char *pd_push_manifest_json(const struct pd_push_desc *config, const struct pd_p
 	if (!s)
 		abort();
 	return s;
+}
+
+static bool desc_matches(const struct pd_descriptor *d, const struct pd_push_desc *want)
+{
+	return d->digest && !strcmp(d->digest, want->digest) && d->size == want->size;
+}
+
+char *pd_push_kept_manifest(const char *path, const struct pd_push_desc *config,
+			    const struct pd_push_desc *layers, size_t n, size_t *len, const char **media_type)
+{
+	static const char docker[] = "application/vnd.docker.distribution.manifest.v2+json";
+	static const char oci[] = "application/vnd.oci.image.manifest.v1+json";
+	/* Any failure to read or parse it only means push writes its own. */
+	struct stat st;
+	if (!path || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > PD_JSON_MAX)
+		return NULL;
+	_cleanup_free_ char *body = pd_read_file(path, len, pd_err_ignore(optional));
+	if (!body)
+		return NULL;
+	_cleanup_manifest_ struct pd_manifest m = { 0 };
+	if (pd_manifest_parse(body, *len, NULL, &m, pd_err_ignore(optional)) < 0 || m.is_index ||
+	    !desc_matches(&m.config, config) || m.n_layers != n)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!desc_matches(&m.layers[i], &layers[i]))
+			return NULL;
+	json_t *j = json_loadb(body, *len, 0, NULL);
+	const char *mt = json_string_value(json_object_get(j, "mediaType"));
+	*media_type = !mt || !strcmp(mt, oci) ? oci : !strcmp(mt, docker) ? docker : NULL;
+	if (j)
+		json_decref(j);
+	return *media_type ? take_ptr(&body) : NULL;
 }

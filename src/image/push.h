@@ -1,8 +1,9 @@
 /* Pushing one image to a repository of an OCI distribution registry: each
  * blob (HEAD to skip what the registry has; a cross-repository mount when
  * another repository of the registry may hold it; else an upload, in one
- * PUT or in PATCH chunks), then the manifest.  And the manifest itself,
- * written from the config and layer blobs (the store keeps no manifest).
+ * PUT or in PATCH chunks), then the manifest.  And the manifest itself:
+ * the one a pull kept when it still names the image's blobs, else one
+ * written from the config and layer blobs.
  *
  * Nothing here knows the state database or the terminal: core/images.c
  * picks the blobs and reports each result to its caller. */
@@ -42,8 +43,9 @@ int pd_push_blob(struct pd_registry *r, const struct pd_push_blob *b, uint64_t c
 int pd_push_manifest(struct pd_registry *r, const char *tag, const char *body, size_t len,
 		     const char *media_type, char digest[PD_DIGEST_LEN + 1], struct pd_err **err);
 
-/* A layer blob's compression, from its first bytes. */
-enum pd_layer_kind { PD_LAYER_TAR, PD_LAYER_GZIP, PD_LAYER_ZSTD };
+/* A layer blob's compression, from its first bytes.  PD_LAYER_OTHER (xz,
+ * bzip2) is named by no manifest media type: its tar is sent instead. */
+enum pd_layer_kind { PD_LAYER_TAR, PD_LAYER_GZIP, PD_LAYER_ZSTD, PD_LAYER_OTHER };
 int pd_push_layer_kind(const char *path, enum pd_layer_kind *kind, struct pd_err **err);
 
 struct pd_push_desc {
@@ -57,4 +59,13 @@ struct pd_push_desc {
  * otherwise (the only one with plain and zstd layers).  *media_type is a
  * static string; the JSON is the caller's. */
 char *pd_push_manifest_json(const struct pd_push_desc *config, const struct pd_push_desc *layers, size_t n,
+			    const char **media_type);
+
+/* The manifest a pull kept at `path` (image/pull.h), when it names
+ * exactly `config` and `layers` (digests and sizes, in order) and is an
+ * OCI or Docker schema 2 image manifest: its bytes (the caller's), *len
+ * and *media_type (a static string).  NULL otherwise (none kept, or a
+ * kept one that does not match: the caller writes one). */
+char *pd_push_kept_manifest(const char *path, const struct pd_push_desc *config,
+			    const struct pd_push_desc *layers, size_t n, size_t *len,
 			    const char **media_type);

@@ -19,11 +19,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -312,6 +315,43 @@ static int mount_shm(int devfd, uint64_t size, struct pd_err **err)
 	    fs_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
 	if (shmfd < 0 || move_mount(shmfd, "", devfd, "shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		return shmfd < 0 ? -1 : pd_fail(err, errno, "attach /dev/shm");
+	return 0;
+}
+
+int mnt_shm_from(int devfd, int peer_pidfd, struct pd_err **err)
+{
+	_cleanup_close_ int selffd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (selffd < 0)
+		return pd_fail(err, errno, "open our mount namespace");
+	/* open_tree clones only a mount of the caller's own namespace: the
+	 * clone is made in the peer's and carried back as a detached tree.
+	 * Path resolution there starts at the peer's root (setns moves root
+	 * and cwd to it), so "/dev/shm" is the peer's own, never the host's;
+	 * a symlink there is not followed. */
+	if (setns(peer_pidfd, CLONE_NEWNS) < 0)
+		return pd_fail(err, errno, "enter the IPC container's mount namespace");
+	_cleanup_close_ int tree =
+	    open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+	int saved = errno;
+	/* Back to ours (root and cwd become its root again, where they were:
+	 * this runs before pivot_root).  Failing that, the caller dies. */
+	if (setns(selffd, CLONE_NEWNS) < 0)
+		return pd_fail(err, errno, "return to the container's mount namespace");
+	if (tree < 0)
+		return pd_fail(err, saved, "clone the IPC container's /dev/shm");
+	struct statfs sfs;
+	if (fstatfs(tree, &sfs) < 0)
+		return pd_fail(err, errno, "stat the IPC container's /dev/shm");
+	if (sfs.f_type != TMPFS_MAGIC)
+		return pd_fail(err, EINVAL, "the IPC container's /dev/shm is not a tmpfs");
+	/* In place of ours, not over it: one /dev/shm in the mount table,
+	 * as Docker's joiner has. */
+	char own[64];
+	snprintf(own, sizeof(own), "/proc/self/fd/%d/shm", devfd);
+	if (umount2(own, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+		return pd_fail(err, errno, "unmount the container's own /dev/shm");
+	if (move_mount(tree, "", devfd, "shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return pd_fail(err, errno, "attach the IPC container's /dev/shm");
 	return 0;
 }
 

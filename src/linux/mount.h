@@ -106,6 +106,12 @@ int mnt_sys(int rootfd, int devfd, bool privileged, struct pd_err **err);
  * /dev for later steps. */
 int mnt_dev(int rootfd, bool userns, bool map_tty_gid, bool privileged, uint64_t shm_size,
 	    struct pd_err **err);
+/* --ipc container:X (Docker's): X's /dev/shm, the tmpfs its processes
+ * share POSIX shared memory through, also at this container's /dev/shm
+ * (in place of the one mnt_dev made; `devfd` is that /dev).  `peer_pidfd` is a
+ * pidfd of X's init; the caller holds CAP_SYS_ADMIN over X's mount
+ * namespace (real root) and has not pivoted yet. */
+int mnt_shm_from(int devfd, int peer_pidfd, struct pd_err **err);
 /* One of the user's mounts (a bind or a tmpfs), at its destination resolved
  * inside the root. */
 int mnt_mount(int rootfd, const struct pd_mount *m, struct pd_err **err);

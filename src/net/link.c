@@ -174,6 +174,14 @@ void pd_link_veth_name(const char *id, char name[16])
 	snprintf(name, 16, "pd%.8s", id);
 }
 
+void pd_link_veth_name_for(const char *id, const char *iface, char name[16])
+{
+	if (!strncmp(iface, "eth", 3) && strcmp(iface, "eth0") != 0)
+		snprintf(name, 16, "pd%.8s-%.4s", id, iface + 3);
+	else
+		pd_link_veth_name(id, name);
+}
+
 static int set_up(struct nl_sock *sk, struct rtnl_link *cur, const char *name, struct pd_err **err)
 {
 	if (sym_rtnl_link_get_flags(cur) & IFF_UP)
@@ -293,26 +301,42 @@ static int link_mac(struct rtnl_link *l, char mac[18], struct pd_err **err)
 	return 0;
 }
 
-/* Inside the container's namespace: eth0 gets its address, comes up, and
- * routes everything through the bridge; `mac` is its MAC address. */
-static int configure_peer(pid_t pid, const struct pd_subnet *s, const char *ip, char mac[18],
-			  struct pd_err **err)
+/* Inside the container's namespace: `peer` gets its address and (`up`)
+ * comes up and, `route`, routes everything through the bridge; `mac` is
+ * its MAC address. */
+static int configure_peer(pid_t pid, const char *peer, const struct pd_subnet *s, const char *ip, bool up,
+			  bool route, char mac[18], struct pd_err **err)
 {
 	_cleanup_(sockp) struct nl_sock *sk = open_socket_in(pid, err);
 	if (!sk)
 		return -1;
 	_cleanup_link_ struct rtnl_link *eth = NULL;
-	int r = sym_rtnl_link_get_kernel(sk, 0, "eth0", &eth);
+	int r = sym_rtnl_link_get_kernel(sk, 0, peer, &eth);
 	if (r < 0)
-		return nl_fail(err, r, "look up the container's link", "eth0");
+		return nl_fail(err, r, "look up the container's link", peer);
 	char cidr[24], gw[16];
 	snprintf(cidr, sizeof(cidr), "%s/%u", ip, s->prefix);
 	pd_ip_text(s->gateway, gw);
 	int ifindex = sym_rtnl_link_get_ifindex(eth);
-	if (link_mac(eth, mac, err) < 0 || add_addr(sk, ifindex, cidr, "eth0", err) < 0 ||
-	    set_up(sk, eth, "eth0", err) < 0)
+	if (link_mac(eth, mac, err) < 0 || add_addr(sk, ifindex, cidr, peer, err) < 0)
 		return -1;
-	return add_default_route(sk, ifindex, gw, err);
+	if (!up)
+		return 0;
+	if (set_up(sk, eth, peer, err) < 0)
+		return -1;
+	return route ? add_default_route(sk, ifindex, gw, err) : 0;
+}
+
+int pd_link_peer_up(pid_t pid, const char *peer, struct pd_err **err)
+{
+	_cleanup_(sockp) struct nl_sock *sk = open_socket_in(pid, err);
+	if (!sk)
+		return -1;
+	_cleanup_link_ struct rtnl_link *eth = NULL;
+	int r = sym_rtnl_link_get_kernel(sk, 0, peer, &eth);
+	if (r < 0)
+		return nl_fail(err, r, "look up the container's link", peer);
+	return set_up(sk, eth, peer, err);
 }
 
 /* Leases live in each state root's database, but the bridge is the
@@ -348,6 +372,12 @@ static int claim_address(struct nl_sock *sk, const char *host_name, const char *
 int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, const char *ip, char mac[18],
 		   struct pd_err **err)
 {
+	return pd_link_attach_as(host_name, pid, "eth0", s, ip, true, mac, err);
+}
+
+int pd_link_attach_as(const char *host_name, pid_t pid, const char *peer_name, const struct pd_subnet *s,
+		      const char *ip, bool up, char mac[18], struct pd_err **err)
+{
 	_cleanup_(sockp) struct nl_sock *sk = open_socket(err);
 	if (!sk)
 		return -1;
@@ -361,12 +391,16 @@ int pd_link_attach(const char *host_name, pid_t pid, const struct pd_subnet *s, 
 	sym_rtnl_link_set_name(veth, host_name);
 	sym_rtnl_link_set_master(veth, sym_rtnl_link_get_ifindex(br));
 	sym_rtnl_link_set_flags(veth, IFF_UP);
-	sym_rtnl_link_set_name(peer, "eth0");
+	sym_rtnl_link_set_name(peer, peer_name);
 	sym_rtnl_link_set_ns_pid(peer, pid);
 	r = sym_rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
 	if (r < 0)
 		return nl_fail(err, r, "create veth pair", host_name);
-	if (claim_address(sk, host_name, ip, err) < 0 || configure_peer(pid, s, ip, mac, err) < 0) {
+	/* Only eth0 routes out: a connected network's interface reaches its
+	 * own subnet, as in Docker when it is not the first network. */
+	bool route = !strcmp(peer_name, "eth0");
+	if (claim_address(sk, host_name, ip, err) < 0 ||
+	    configure_peer(pid, peer_name, s, ip, up, route, mac, err) < 0) {
 		pd_link_delete(host_name, pd_err_ignore(cleanup));
 		return -1;
 	}

@@ -28,7 +28,9 @@ int pd_nat_unpublish(const char *id, struct pd_err **err);
 /* Anti-spoofing on the bridge (table `bridge pocket_docker`): what comes
  * in on the host side `veth` of container `id` must have the source MAC
  * `mac` ("02:00:..."), be IPv4 or ARP, and name `ip` as its sender; other
- * frames are dropped.  Replaces what an earlier run of `id` left. */
+ * frames are dropped.  Replaces what an earlier run of `id` left.  `id`
+ * names the chain (pd-<id>): a container's eth0 uses its id, each of its
+ * other interfaces "<id>-ethN" (core/network.c). */
 int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac, struct pd_err **err);
 /* Undo pd_nat_pin for `id`; nothing pinned is fine. */
 int pd_nat_unpin(const char *id, const char *veth, struct pd_err **err);

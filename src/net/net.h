@@ -40,6 +40,18 @@ struct pd_subnet {
 	char bridge[16]; /* the bridge's name; "": PD_NET_BRIDGE_NAME */
 };
 
+/* A network the container was connected to (`network connect`), filled
+ * at each start from the state database. */
+struct pd_net_conn {
+	char *network;	      /* its name */
+	char iface[16];	      /* eth1, eth2, ... in the container */
+	struct pd_subnet sub; /* with its bridge */
+	bool internal;
+	char *aliases;	  /* more names there, space-separated, or "" */
+	char ip_want[16]; /* --ip of the connect, or "" */
+	char ip[16];	  /* the leased address */
+};
+
 struct pd_netcfg {
 	enum pd_net_mode mode;
 	char *network;	      /* a user-defined network's name (mode bridge), or NULL */
@@ -50,12 +62,15 @@ struct pd_netcfg {
 	char *peers;	      /* "IP\tNAME...\n" of that network, for /etc/hosts (at start) */
 	struct pd_port *ports;
 	size_t n_ports;
-	char **dns;	  /* --dns servers; NULL: the host's */
-	char **add_hosts; /* "NAME:IP" */
-	char ip[16];	  /* the leased address (bridge, root), filled at start */
-	char **expose;	  /* "80/tcp": --expose and the image's ExposedPorts, each once */
-	bool publish_all; /* -P: every exposed port to a free host port */
+	char **dns;		   /* --dns servers; NULL: the host's */
+	char **add_hosts;	   /* "NAME:IP" */
+	char ip[16];		   /* the leased address (bridge, root), filled at start */
+	char **expose;		   /* "80/tcp": --expose and the image's ExposedPorts, each once */
+	bool publish_all;	   /* -P: every exposed port to a free host port */
+	struct pd_net_conn *conns; /* `network connect`: more interfaces (at start) */
+	size_t n_conns;
 };
+void pd_net_conns_free(struct pd_net_conn *c, size_t n);
 
 /* The subnet's bridge: s->bridge, or PD_NET_BRIDGE_NAME. */
 const char *pd_subnet_bridge(const struct pd_subnet *s);
@@ -112,11 +127,13 @@ size_t pd_net_claims(const char *fib_trie, uint32_t **out);
 
 /* /etc/resolv.conf for a container: `host` (the host's file) with its
  * loopback nameservers dropped (they would point at the container's own
- * loopback), or the --dns servers in place of all of the host's.  With
+ * loopback), or the --dns servers in place of all of the host's.  On a
+ * user-defined network (n->network) the one nameserver is the monitor's
+ * resolver, 127.0.0.11 (core/dns.c), with the host's other lines.  With
  * host networking the host's file unchanged.  Caller frees. */
 char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host);
 /* The line after which a container's /etc/hosts names the containers of its
- * user-defined network (n->peers); what follows it is rewritten as they
+ * user-defined networks (n->peers); what follows it is rewritten as they
  * come and go. */
 #define PD_NET_HOSTS_MARK "# pocket-docker network peers (rewritten as they come and go)\n"
 /* /etc/hosts for a container named `hostname`; caller frees. */

@@ -16,8 +16,18 @@
 
 #define PORT_USAGE "want [[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|/udp], ports or ranges"
 
+void pd_net_conns_free(struct pd_net_conn *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].network);
+		free(c[i].aliases);
+	}
+	free(c);
+}
+
 void pd_netcfg_free(struct pd_netcfg *n)
 {
+	pd_net_conns_free(n->conns, n->n_conns);
 	free(n->ports);
 	strv_free(n->expose);
 	strv_free(n->dns);
@@ -475,15 +485,17 @@ char *pd_net_resolv_conf(const struct pd_netcfg *n, const char *host)
 {
 	if (n->mode == PD_NET_HOST && !n->dns)
 		return xstrdup(host ? host : "");
-	char *out = xstrdup("");
+	/* A user-defined network: the monitor's resolver, which forwards to
+	 * the --dns servers or the host's (core/dns.c). */
+	char *out = xstrdup(n->network ? "nameserver 127.0.0.11\n" : "");
 	_cleanup_free_ char *copy = xstrdup(host ? host : "");
 	char *save = NULL;
 	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (str_has_prefix(l, "nameserver") && (n->dns || is_loopback_server(l)))
+		if (str_has_prefix(l, "nameserver") && (n->dns || n->network || is_loopback_server(l)))
 			continue;
 		append(&out, "%s%s%s\n", l, "");
 	}
-	for (size_t i = 0; n->dns && n->dns[i]; i++)
+	for (size_t i = 0; n->dns && !n->network && n->dns[i]; i++)
 		append(&out, "%s%s%s\n", "nameserver ", n->dns[i]);
 	return out;
 }
@@ -514,7 +526,7 @@ char *pd_net_hosts(const struct pd_netcfg *n, const char *hostname, const char *
 		append(&out, "%s%s\t%s\n", colon + 1, name);
 	}
 	append(&out, "%s%s\t%s\n", n->ip[0] ? n->ip : "127.0.1.1", hostname);
-	if (n->network)
+	if (n->network || n->n_conns)
 		append(&out, "%s%s%s", PD_NET_HOSTS_MARK, n->peers ? n->peers : "");
 	return out;
 }

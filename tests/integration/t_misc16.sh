@@ -498,4 +498,47 @@ test_update_restart_policy_of_running() {
 	pd rm -f gone
 }
 
+# Updates at once, each of another field, all survive: each reads, merges
+# and writes the stored config in one write transaction (without it, two
+# read the same config and the later write drops the earlier's field).
+test_update_parallel_fields_all_kept() {
+	need_root
+	need_busybox
+	allow_containers_left
+	pd create --name par --rootfs "$BUSYBOX_DIR" /bin/true
+	assert_ok
+	local round pids mem cpus shares plim restart_max fmt
+	fmt='{{.HostConfig.Resources.Memory}} {{.HostConfig.Resources.NanoCpus}} {{.HostConfig.Resources.CpuShares}}'
+	fmt="$fmt {{.HostConfig.Resources.PidsLimit}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}"
+	for round in 1 2 3 4 5 6; do
+		mem=$((100 + round))
+		cpus=0.$round
+		shares=$((500 + round))
+		plim=$((60 + round))
+		restart_max=$round
+		pids=()
+		"$PD" --root "$T_ROOT" update --memory "${mem}m" par >/dev/null 2>"$T_STATE/par-m$round.err" &
+		pids+=($!)
+		"$PD" --root "$T_ROOT" update --cpus "$cpus" par >/dev/null 2>"$T_STATE/par-c$round.err" &
+		pids+=($!)
+		"$PD" --root "$T_ROOT" update --cpu-shares "$shares" par >/dev/null 2>"$T_STATE/par-s$round.err" &
+		pids+=($!)
+		"$PD" --root "$T_ROOT" update --pids-limit "$plim" par >/dev/null 2>"$T_STATE/par-p$round.err" &
+		pids+=($!)
+		"$PD" --root "$T_ROOT" update --restart "on-failure:$restart_max" par >/dev/null \
+			2>"$T_STATE/par-r$round.err" &
+		pids+=($!)
+		local p
+		for p in "${pids[@]}"; do
+			wait "$p" || fail "a parallel update failed: $(cat "$T_STATE"/par-*"$round".err)"
+		done
+		pd inspect --format "$fmt" par
+		assert_ok
+		assert_out "$((mem * 1048576)) $((round * 100000000)) $shares $plim $restart_max" \
+			"every field of round $round's parallel updates"
+	done
+	pd rm par
+	assert_ok
+}
+
 run_tests "$@"

@@ -179,6 +179,70 @@ test_mount_forms() {
 	assert_ok
 }
 
+# --mount's fields are its own, never re-read as -v's SRC:DEST text: a
+# source and a target may hold ':'; a field in double quotes may hold
+# commas (Docker's CSV).
+test_mount_paths_with_colons_and_commas() {
+	need_busybox
+	mkdir "$T_TMP/a:b" "$T_TMP/c,d"
+	echo colon >"$T_TMP/a:b/f"
+	echo comma >"$T_TMP/c,d/f"
+	pd run --rm --rootfs "$BUSYBOX_DIR" \
+		--mount "type=bind,source=$T_TMP/a:b,target=/x:y" \
+		--mount "type=bind,\"source=$T_TMP/c,d\",\"target=/p,q\",readonly" \
+		--mount "type=volume,source=cv-$T_TAG,target=/v:w" \
+		/bin/sh -c 'cat /x:y/f "/p,q/f"; echo w > /x:y/new; echo v > /v:w/f; cat /v:w/f'
+	assert_ok
+	assert_out $'colon\ncomma\nv' "binds and a volume at paths with ':' and ','"
+	assert_file_content "$T_TMP/a:b/new" "w" "a write through the bind with ':' in its source"
+	pd volume rm "cv-$T_TAG"
+	assert_ok
+	pd run --rm --rootfs "$BUSYBOX_DIR" --mount "type=bind,source=\"$T_TMP/c,d\",target=/x" /bin/true
+	assert_exit 125 "a quote inside an unquoted --mount field"
+	assert_error_line "a quote inside an unquoted --mount field"
+}
+
+# "-v /path" alone: an anonymous volume at /path, as Docker's (and as
+# --mount target=/path): kept across starts, removed by rm -v and --rm,
+# kept by a plain rm.
+test_v_path_alone_is_anonymous() {
+	need_busybox
+	pd run --name av --rootfs "$BUSYBOX_DIR" -v /data /bin/sh -c 'echo kept > /data/f; grep -c " /data " /proc/mounts'
+	assert_ok
+	assert_out 1 "a mount at /data"
+	pd volume ls -q --filter label=com.docker.volume.anonymous
+	assert_match "$OUT" '^[0-9a-f]{64}$' "one anonymous volume"
+	local anon=$OUT
+	pd start -a av
+	pd run --rm --volumes-from av --rootfs "$BUSYBOX_DIR" /bin/cat /data/f
+	assert_ok
+	assert_out kept "the volume holds the first run's file"
+	pd rm -v av
+	assert_ok
+	pd volume ls -q
+	assert_out "" "rm -v removed the anonymous volume $anon"
+	pd run --rm --rootfs "$BUSYBOX_DIR" -v /tmp/x /bin/sh -c 'echo y > /tmp/x/f; cat /tmp/x/f'
+	assert_ok
+	assert_out y "an anonymous volume of a --rm run"
+	pd volume ls -q
+	assert_out "" "--rm removed the anonymous volume"
+	pd run --name av2 --rootfs "$BUSYBOX_DIR" -v /data /bin/true
+	assert_ok
+	pd rm av2
+	assert_ok
+	pd volume ls -q
+	assert_match "$OUT" '^[0-9a-f]{64}$' "rm without -v keeps it"
+	pd volume rm "$OUT"
+	assert_ok
+	local spec
+	for spec in / /a/../b data; do
+		pd run --rm --rootfs "$BUSYBOX_DIR" -v "$spec" /bin/true
+		assert_exit 125 "-v '$spec'"
+		assert_error_line "-v '$spec'"
+	done
+	assert_eq "" "$(_vol_dirs)" "volumes/ at the end"
+}
+
 test_tmpfs_and_bind_volumes() {
 	need_busybox
 	pd volume create --opt type=tmpfs --opt o=size=2m "tm-$T_TAG"
@@ -245,8 +309,56 @@ json.dump({"schemaVersion": 2, "manifests": [{"mediaType": man["mediaType"], "di
 json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
 PY
 	tar -cf "$T_TMP/img.tar" -C "$T_TMP/oci" . || fail "tar of the OCI layout"
-	pd import --name "volimg:v1" "$T_TMP/img.tar"
+	if [ -n "${1:-}" ]; then
+		pd_as "$1" import --name "volimg:v1" "$T_TMP/img.tar"
+	else
+		pd import --name "volimg:v1" "$T_TMP/img.tar"
+	fi
 	assert_ok "import the image"
+}
+
+# A rootless user's named volume: made by `volume create` and by a run,
+# seeded from the image with the owner and mode the container sees at the
+# image's /data, written by root and by another user inside (a subordinate
+# id outside), kept across runs, and removed by `volume rm` even where the
+# user itself could not enter (a directory only the subordinate id may).
+test_rootless_named_volume() {
+	need_busybox
+	rootless_prepare pdtest yes
+	_make_volume_image pdtest
+	pd_as pdtest run --rm volimg:v1 /bin/sh -c 'stat -c "%u:%g %a" /data'
+	assert_ok
+	local image_view=$OUT
+	pd_as pdtest volume create "rv-$T_TAG"
+	assert_ok
+	assert_out "rv-$T_TAG" "volume create, rootless"
+	pd_as pdtest run --rm -v "rv-$T_TAG:/data" volimg:v1 /bin/sh -c \
+		'stat -c "%u:%g %a" /data; ls /data; echo root > /data/by-root; stat -c %u /data/by-root
+		mkdir -m 700 /data/u; chown 1234:1234 /data/u; chmod 755 /data'
+	assert_ok
+	assert_out "$image_view"$'\nkeep\nopq\n0' "the volume seeded as the container sees the image's /data"
+	pd_as pdtest run --rm --user 1234:1234 -v "rv-$T_TAG:/data" volimg:v1 /bin/sh -c \
+		'echo user > /data/u/by-user; stat -c "%u:%g" /data/u/by-user; cat /data/by-root'
+	assert_ok
+	assert_out $'1234:1234\nroot' "another user writes to its directory in the volume, kept across runs"
+	local data
+	data=$(ls -d "$T_ROOT"/volumes/"rv-$T_TAG"/_data)
+	assert_eq "$(id -u pdtest)" "$(stat -c %u "$data/by-root")" "root's file, outside"
+	[ "$(stat -c %u "$data/u")" != "$(id -u pdtest)" ] && [ "$(stat -c %u "$data/u")" != 0 ] ||
+		fail "uid 1234's directory is not a subordinate id outside: $(stat -c %u "$data/u")"
+	pd_as pdtest run --rm -v "auto-$T_TAG:/data" volimg:v1 /bin/sh -c 'stat -c "%u:%g %a" /data; cat /data/keep'
+	assert_ok
+	assert_out "$image_view"$'\nkeep' "a volume a rootless run makes"
+	pd_as pdtest volume ls -q
+	assert_ok
+	assert_eq "auto-$T_TAG rv-$T_TAG" "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ' | sed 's/ $//')" "the user's volumes"
+	pd_as pdtest volume rm "rv-$T_TAG" "auto-$T_TAG"
+	assert_ok
+	pd_as pdtest volume ls -q
+	assert_out "" "no volume left"
+	assert_eq "" "$(_vol_dirs)" "volumes/ after volume rm"
+	pd_as pdtest rmi volimg:v1
+	assert_ok
 }
 
 test_image_volumes_are_anonymous_and_seeded() {

@@ -21,6 +21,7 @@ _stop_registry() {
 		wait "$REALM_PID" 2>/dev/null
 		REALM_PID=""
 	fi
+	stop_http
 }
 trap _stop_registry EXIT
 
@@ -259,6 +260,226 @@ test_push_errors() {
 	assert_error_line "push by digest"
 	pd push
 	assert_exit 125 "push without a name"
+}
+
+# The digest of REPO:TAG's manifest in the registry, from a HEAD (as Docker
+# and skopeo learn it); either manifest type is accepted.
+head_digest() {
+	curl -sI -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/$1/manifests/$2" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+# inspect_field FILE KEY: a top-level field of skopeo inspect's JSON.
+inspect_field() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(" ".join(v) if isinstance(v, list) else v)' "$1" "$2"
+}
+
+test_push_pulled_keeps_manifest_digest() {
+	need_busybox
+	start_registry
+	# The source manifest is skopeo's (its own JSON layout, its own gzip of
+	# the layer), bytes our manifest writer would not produce.
+	make_save_archive "$T_TMP/src.tar" "" "echo from-skopeo"
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$T_TMP/src.tar" "docker://$REG/pd/x:v1" \
+		>"$T_TMP/copy.out" 2>&1 || fail "skopeo copy: $(cat "$T_TMP/copy.out")"
+	local src
+	src=$(head_digest pd/x v1)
+	[ -n "$src" ] || fail "no digest for pd/x:v1"
+	pd pull -q "$REG/pd/x:v1"
+	assert_ok "pull"
+	pd tag "$REG/pd/x:v1" "$REG/pd/y:v1"
+	assert_ok "tag"
+	pd push "$REG/pd/y:v1"
+	assert_ok "push"
+	assert_eq "$src" "$(pushed_digest)" "push prints the digest the image was pulled by"
+	assert_eq "$src" "$(head_digest pd/y v1)" "the registry holds the source manifest under pd/y"
+	skopeo inspect --tls-verify=false "docker://$REG/pd/y:v1" >"$T_TMP/inspect.json" 2>&1 ||
+		fail "skopeo inspect: $(cat "$T_TMP/inspect.json")"
+	assert_eq "$src" "$(inspect_field "$T_TMP/inspect.json" Digest)" "skopeo inspect's Digest"
+	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/pd/x/manifests/v1" >"$T_TMP/x.json"
+	curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$REG/v2/pd/y/manifests/v1" >"$T_TMP/y.json"
+	cmp -s "$T_TMP/x.json" "$T_TMP/y.json" || fail "the manifest bytes differ: $(diff "$T_TMP/x.json" "$T_TMP/y.json")"
+	# Pulled through a manifest list: the platform's manifest is kept and
+	# pushed (as Docker does), by its own digest.
+	local arch
+	case $(uname -m) in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","size":%s,"digest":"%s","platform":{"architecture":"%s","os":"linux"}}]}' \
+		"$(stat -c %s "$T_TMP/x.json")" "$src" "$arch" >"$T_TMP/list.json"
+	curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json' \
+		--data-binary "@$T_TMP/list.json" "http://$REG/v2/pd/x/manifests/list" >"$T_TMP/put.code"
+	assert_eq 201 "$(cat "$T_TMP/put.code")" "the registry took the manifest list"
+	pd rmi "$REG/pd/x:v1" "$REG/pd/y:v1"
+	assert_ok "rmi before the list's pull"
+	pd pull -q "$REG/pd/x:list"
+	assert_ok "pull through the list"
+	pd tag "$REG/pd/x:list" "$REG/pd/y:list"
+	pd push "$REG/pd/y:list"
+	assert_ok "push of an image pulled through a list"
+	assert_eq "$src" "$(pushed_digest)" "the platform manifest's digest"
+	pd tag "$REG/pd/x:list" "$REG/pd/x:v1"
+	pd tag "$REG/pd/x:list" "$REG/pd/y:v1"
+	pd rmi "$REG/pd/x:list" "$REG/pd/y:list"
+	# Removing the image removes its kept manifest too.
+	pd rmi "$REG/pd/x:v1" "$REG/pd/y:v1"
+	assert_ok "rmi"
+	[ -z "$(ls -A "$T_ROOT/images/manifests" 2>/dev/null)" ] || fail "manifests left: $(ls "$T_ROOT/images/manifests")"
+}
+
+test_push_pulled_kept_manifest_must_match() {
+	need_busybox
+	start_registry
+	make_save_archive "$T_TMP/src.tar" "" "echo from-skopeo"
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$T_TMP/src.tar" "docker://$REG/pd/x:v1" \
+		>"$T_TMP/copy.out" 2>&1 || fail "skopeo copy: $(cat "$T_TMP/copy.out")"
+	pd pull -q "$REG/pd/x:v1"
+	assert_ok "pull"
+	# A kept manifest that no longer names the image's blobs (tampered with
+	# in the store) is not sent: push writes one of its own instead.
+	local kept
+	kept=$(ls "$T_ROOT"/images/manifests/* 2>/dev/null | head -1)
+	[ -f "$kept" ] || fail "pull kept no manifest in $T_ROOT/images/manifests"
+	cp "$kept" "$T_TMP/kept.orig"
+	sed -i 's/"size": *[0-9]*/"size": 1/' "$kept"
+	cmp -s "$kept" "$T_TMP/kept.orig" && fail "the kept manifest was not changed: $(cat "$kept")"
+	pd tag "$REG/pd/x:v1" "$REG/pd/z:v1"
+	pd push "$REG/pd/z:v1"
+	assert_ok "push with a mismatched kept manifest"
+	[ "$(pushed_digest)" != "$(head_digest pd/x v1)" ] || fail "the tampered manifest's digest was pushed"
+	assert_eq "$(pushed_digest)" "$(head_digest pd/z v1)" "the written manifest"
+	skopeo inspect --tls-verify=false "docker://$REG/pd/z:v1" >"$T_TMP/inspect.json" 2>&1 ||
+		fail "skopeo inspect: $(cat "$T_TMP/inspect.json")"
+}
+
+# serve_dir DIR: python3's http.server on 127.0.0.1:$HTTP_PORT serving DIR.
+HTTP_PID=""
+serve_dir() {
+	HTTP_PORT=$(free_port)
+	python3 -m http.server --bind 127.0.0.1 --directory "$1" "$HTTP_PORT" >"$T_TMP/http.log" 2>&1 &
+	HTTP_PID=$!
+	local i
+	for i in $(seq 1 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/" && return 0
+		sleep 0.1
+	done
+	fail "the http server did not start"
+}
+
+stop_http() {
+	if [ -n "$HTTP_PID" ]; then
+		kill "$HTTP_PID" 2>/dev/null
+		wait "$HTTP_PID" 2>/dev/null
+		HTTP_PID=""
+	fi
+}
+
+# check_tarball_push NAME FILE: NAME (a rootfs tarball image of FILE) is
+# pushed to pd/tb:NAME-tag, its config's diff id is the digest of the
+# uncompressed tar, and our own pull of it (another state root) runs it.
+check_tarball_push() {
+	local ref=$REG/pd/tb:$2
+	pd tag "$1" "$ref"
+	assert_ok "tag $1"
+	pd push "$ref"
+	assert_ok "push of $1"
+	skopeo inspect --tls-verify=false "docker://$ref" >"$T_TMP/inspect.json" 2>&1 ||
+		fail "skopeo inspect: $(cat "$T_TMP/inspect.json")"
+	assert_eq "$(pushed_digest)" "$(inspect_field "$T_TMP/inspect.json" Digest)" "skopeo inspect's Digest"
+	skopeo inspect --tls-verify=false --config "docker://$ref" >"$T_TMP/config.json" 2>&1 ||
+		fail "skopeo inspect --config: $(cat "$T_TMP/config.json")"
+	assert_eq "sha256:$(sha256sum "$BUSYBOX_TAR" | cut -d' ' -f1)" \
+		"$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["rootfs"]["diff_ids"]))' "$T_TMP/config.json")" \
+		"the config's diff id is the uncompressed tar's digest"
+	local root2=$T_ROOT/second-$2
+	mkdir -p "$root2"
+	_pd_exec /dev/null "$PD" --root "$root2" pull -q "$ref"
+	assert_ok "pull of the pushed $1"
+	_pd_exec /dev/null "$PD" --root "$root2" run --rm "$ref" /bin/echo "ran-$2"
+	assert_out "ran-$2" "run the pushed $1"
+}
+
+test_push_tarball_by_url() {
+	need_busybox
+	need_cmd xz
+	start_registry
+	mkdir -p "$T_TMP/www"
+	cp "$BUSYBOX_TGZ" "$T_TMP/www/bb.tar.gz"
+	xz -c "$BUSYBOX_TAR" >"$T_TMP/www/bb.tar.xz"
+	serve_dir "$T_TMP/www"
+	pd pull -q "http://127.0.0.1:$HTTP_PORT/bb.tar.gz"
+	assert_ok "pull a gzip tarball by URL"
+	pd pull -q "http://127.0.0.1:$HTTP_PORT/bb.tar.xz"
+	assert_ok "pull an xz tarball by URL"
+	stop_http
+	check_tarball_push bb.tar.gz gz
+	# gzip is sent as it is: the layer is the tarball pulled.
+	assert_contains "$(cat "$T_TMP/inspect.json")" "$(digest_of "$BUSYBOX_TGZ")" "the gzip layer as pulled"
+	# xz has no manifest media type: its tar is sent uncompressed.
+	check_tarball_push bb.tar.xz xz
+	assert_contains "$(cat "$T_TMP/inspect.json")" "$(digest_of "$BUSYBOX_TAR")" "the xz layer as its tar"
+}
+
+test_push_imported_gzip_tarball() {
+	need_busybox
+	start_registry
+	pd import "$BUSYBOX_TGZ"
+	assert_ok "import"
+	check_tarball_push busybox.tar.gz imp
+}
+
+# The apparent size of the files under DIR as Docker counts a layer's
+# (regular files and symbolic links, each inode once, directories not),
+# in history's short form ("1.99MB").
+tree_size_short() {
+	python3 - "$1" <<'PYEOF'
+import os, stat, sys
+seen, total = set(), 0
+for d, dirs, files in os.walk(sys.argv[1]):
+    for n in dirs + files:
+        st = os.lstat(os.path.join(d, n))
+        if stat.S_ISDIR(st.st_mode):
+            continue
+        if st.st_nlink > 1:
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+        total += st.st_size
+units, div, u = ["B", "kB", "MB", "GB"], 1, 0
+while u + 1 < len(units) and total // div >= 1000:
+    div, u = div * 1000, u + 1
+print("%d%s" % (total, units[0]) if u == 0 else "%.3g%s" % (total / div, units[u]))
+PYEOF
+}
+
+# history's SIZE is the layer uncompressed, as Docker shows it, not the
+# size of the compressed blob: the same for the tarball and its gzip.
+test_history_size_is_uncompressed() {
+	need_busybox
+	pd import "$BUSYBOX_TGZ"
+	assert_ok "import the gzip tarball"
+	pd import "$BUSYBOX_TAR"
+	assert_ok "import the tarball"
+	local want
+	want=$(tree_size_short "$BUSYBOX_DIR")
+	pd history --format '{{.Size}}' busybox.tar.gz
+	assert_ok "history of the gzip tarball"
+	assert_eq "$want" "$OUT" "SIZE of the gzip layer"
+	pd history --format '{{.Size}}' busybox.tar
+	assert_eq "$want" "$OUT" "SIZE of the plain layer"
+	# A pulled image's layers too.
+	start_registry
+	pd tag busybox.tar.gz "$REG/pd/hist:v1"
+	pd push "$REG/pd/hist:v1"
+	assert_ok "push"
+	local root2=$T_ROOT/second
+	mkdir -p "$root2"
+	_pd_exec /dev/null "$PD" --root "$root2" pull -q "$REG/pd/hist:v1"
+	assert_ok "pull"
+	_pd_exec /dev/null "$PD" --root "$root2" history --format '{{.Size}}' "$REG/pd/hist:v1"
+	assert_ok "history of the pulled image"
+	assert_eq "$want" "$OUT" "SIZE of the pulled gzip layer"
 }
 
 cfg_mode() {

@@ -187,6 +187,36 @@ private |" "inspect's IpcMode"
 	_rm_clean "$donor" "$priv"
 }
 
+# --ipc container:X shares X's /dev/shm as well as its SysV IPC, as
+# Docker's: a file one writes there the other reads, both ways, and the
+# joiner has one /dev/shm mount (X's, in place of its own).
+test_ipc_container_shares_dev_shm() {
+	_setup
+	pd run -d --name shmdonor --ipc shareable --rootfs "$BUSYBOX_DIR" \
+		sh -c "echo from-donor-$T_TAG > /dev/shm/d; sleep 600"
+	assert_ok
+	local donor=$OUT i
+	_track "$donor"
+	for i in $(seq 1 50); do
+		pd exec shmdonor cat /dev/shm/d
+		[ "$OUT" = "from-donor-$T_TAG" ] && break
+		sleep 0.1
+	done
+	pd run --rm --ipc container:shmdonor --rootfs "$BUSYBOX_DIR" \
+		sh -c 'cat /dev/shm/d; echo from-joiner > /dev/shm/j; grep -c " /dev/shm " /proc/mounts'
+	assert_ok
+	assert_out "from-donor-$T_TAG
+1" "the donor's /dev/shm file, read in the joiner; its /dev/shm mounts"
+	pd exec shmdonor cat /dev/shm/j
+	assert_ok
+	assert_out from-joiner "the joiner's file, read in the donor"
+	# A private container's /dev/shm stays its own.
+	pd run --rm --rootfs "$BUSYBOX_DIR" sh -c 'ls /dev/shm'
+	assert_ok
+	assert_out "" "a default container's /dev/shm"
+	_rm_clean "$donor"
+}
+
 test_publish_free_port() {
 	_net_setup
 	pd run -d -p 80 -p 127.0.0.1::81 --rootfs "$BUSYBOX_DIR" sh -c "$HTTPD" "$T_TAG" 80 81

@@ -83,7 +83,7 @@ test_volume_bad_specs() {
 	need_busybox
 	_make_volume_src
 	local spec
-	for spec in "$T_TMP/vol:relative/dest" "$T_TMP/vol:/data/../../etc" "$T_TMP/vol:/data:rx" "$T_TMP/vol"; do
+	for spec in "$T_TMP/vol:relative/dest" "$T_TMP/vol:/data/../../etc" "$T_TMP/vol:/data:rx" "vol"; do
 		pd run --rm --rootfs "$BUSYBOX_DIR" -v "$spec" /bin/true
 		assert_exit 125 "-v '$spec'"
 		assert_error_line "-v '$spec'"

@@ -2,7 +2,11 @@
 """The dashboard in a real browser (headless chromium through chromedriver),
 for tests/integration/t_ui.sh.
 
-    ui_browser.py URL PD ROOT SHOTS_DIR
+    ui_browser.py [--rootless] URL PD ROOT SHOTS_DIR
+
+--rootless: only that the page (of a dashboard run as pdtest) lists
+"usersown" and not root's "rootsown".  PD_UI_PULL_REF: an image in a
+registry on loopback for the images page to pull.
 
 URL is what `pocket-docker ui` printed (with ?token=); PD the binary, ROOT
 the state root (the script starts and checks containers with the CLI).
@@ -20,9 +24,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+ROOTLESS = sys.argv[1] == "--rootless"
+if ROOTLESS:
+    del sys.argv[1]
 URL, PD, ROOT, SHOTS = sys.argv[1:5]
 BASE = URL.split("/?")[0]
-BUSYBOX = os.environ["BUSYBOX_DIR"]
+BUSYBOX = os.environ.get("BUSYBOX_DIR", "")
+PULL_REF = os.environ.get("PD_UI_PULL_REF", "")
 # What a container prints that would run as script if it were taken as HTML.
 EVIL = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 
@@ -64,7 +72,37 @@ def no_alert(driver):
         pass
 
 
+def new_driver():
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
+              "--disable-dev-shm-usage", "--no-first-run"):
+        opts.add_argument(a)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def rootless_checks():
+    driver = new_driver()
+    try:
+        driver.get(URL)
+        wait_for("usersown in the list",
+                 lambda: driver.find_element(By.CSS_SELECTOR, 'tr[data-name="usersown"]'))
+        wait_for("the count", lambda: "containers" in driver.find_element(By.ID, "count").text)
+        names = [e.get_attribute("data-name") for e in
+                 driver.find_elements(By.CSS_SELECTOR, "#containers tbody tr")]
+        assert "rootsown" not in names, names
+        assert driver.find_element(By.ID, "root").text.endswith("(rootless)"), \
+            driver.find_element(By.ID, "root").text
+        shot(driver, "rootless")
+        print("ok the rootless page lists usersown, not rootsown")
+    finally:
+        driver.quit()
+
+
 def main():
+    if ROOTLESS:
+        rootless_checks()
+        return
     # Containers made from the CLI before the page opens.
     pd("run", "-d", "--name", "victim", "--rootfs", BUSYBOX, "sh", "-c",
        "trap 'exit 0' TERM; while :; do sleep 0.1; done")
@@ -72,12 +110,7 @@ def main():
        f"echo '{EVIL}'; while [ ! -e /tmp/go ]; do sleep 0.1; done; "
        "echo late-line-$((40+2)); exec sleep 1000")
 
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000",
-              "--disable-dev-shm-usage", "--no-first-run"):
-        opts.add_argument(a)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver = new_driver()
     try:
         run_checks(driver)
     finally:
@@ -115,6 +148,22 @@ def run_checks(driver):
         By.CSS_SELECTOR, 'tr[data-name="victim"] td.state').text)
     print("ok stop from the page stops the container (ps says exited)")
 
+    # rm, with its confirmation: Cancel keeps it, Yes removes it.
+    rm = lambda: driver.find_element(By.CSS_SELECTOR, 'tr[data-name="victim"] button[data-action="rm"]')
+    wait_for("the rm button", rm).click()
+    wait_for("the confirmation", lambda: driver.find_element(By.ID, "modal-no").is_displayed())
+    assert "victim" in driver.find_element(By.ID, "modal-text").text
+    driver.find_element(By.ID, "modal-no").click()
+    time.sleep(0.5)
+    assert "victim" in pd("ps", "-a", "--format", "{{.Names}}").split(), "Cancel removed it"
+    rm().click()
+    wait_for("the confirmation", lambda: driver.find_element(By.ID, "modal-yes").is_displayed())
+    driver.find_element(By.ID, "modal-yes").click()
+    wait_for("victim to be gone", lambda: "victim" not in pd("ps", "-a", "--format", "{{.Names}}").split())
+    wait_for("the page to drop its row",
+             lambda: not driver.find_elements(By.CSS_SELECTOR, 'tr[data-name="victim"]'))
+    print("ok rm from the page, once confirmed, removes the container (ps -a no longer lists it)")
+
     # One container: logs follow, text only.
     driver.find_element(By.CSS_SELECTOR, 'tr[data-name="talker"] a.name').click()
     logs = wait_for("the log", lambda: driver.find_element(By.ID, "logs"))
@@ -147,6 +196,23 @@ def run_checks(driver):
 
     driver.get(BASE + "/#/images")
     wait_for("the images table", lambda: driver.find_element(By.ID, "images"))
+    if PULL_REF:
+        assert PULL_REF not in pd("images", "--format", "{{.Repository}}:{{.Tag}}")
+        driver.find_element(By.ID, "pull-ref").send_keys(PULL_REF)
+        driver.find_element(By.CSS_SELECTOR, "form.toolbar button[type=submit]").click()
+        progress = driver.find_element(By.ID, "pull-progress")
+        wait_for("the pull's progress", lambda: progress.text.strip() != "")
+        wait_for("the image in the table", lambda: PULL_REF.rsplit(":", 1)[0] in
+                 driver.find_element(By.ID, "images").text, timeout=60)
+        wait_for("the pull to end", lambda: "pulled" in driver.execute_script(
+            "return document.getElementById('pull-progress').dataset.state || ''"), timeout=60)
+        text = progress.text
+        assert driver.execute_script("return document.getElementById('pull-progress').dataset.state") \
+            == "pulled", text
+        assert PULL_REF.split("/", 1)[1].split(":")[0] in text, text
+        assert PULL_REF in pd("images", "--format", "{{.Repository}}:{{.Tag}}"), "the CLI does not list it"
+        print("ok the images page pulls from a registry, with its progress (" +
+              text.strip().splitlines()[-1][:60] + ")")
     shot(driver, "images")
     driver.get(BASE + "/#/run")
     wait_for("the run form", lambda: driver.find_element(By.ID, "run-submit"))
@@ -158,12 +224,24 @@ def run_checks(driver):
     print("ok the run form starts a container")
     shot(driver, "run")
     driver.get(BASE + "/#/events")
-    wait_for("the events table", lambda: driver.find_element(By.ID, "events"))
-    time.sleep(0.5)
+    wait_for("the events stream", lambda: driver.find_element(By.ID, "events-state").text == "live")
+    # Recorded before the page opened: among the past ones shown.
+    wait_for("a past event", lambda: driver.find_elements(By.CSS_SELECTOR, '#events tr[data-actor="fromform"]'))
+    assert not driver.find_elements(By.CSS_SELECTOR, '#events tr[data-action="stop"][data-actor="fromform"]')
     pd("stop", "-t", "1", "fromform")
-    wait_for("the stop event", lambda: "running → exited" in driver.find_element(By.ID, "events").text)
-    print("ok the events page shows a state change")
+    wait_for("the stop event", lambda: driver.find_elements(
+        By.CSS_SELECTOR, '#events tr[data-action="stop"][data-actor="fromform"]'))
+    wait_for("the die event", lambda: driver.find_elements(
+        By.CSS_SELECTOR, '#events tr[data-action="die"][data-actor="fromform"]'))
+    print("ok the events page shows the stop the CLI made after it opened")
     shot(driver, "events")
+    # The filter: another container's events only.
+    driver.find_element(By.ID, "events-container").send_keys("talker")
+    driver.find_element(By.CSS_SELECTOR, "#view form.toolbar button[type=submit]").click()
+    wait_for("talker's events", lambda: driver.find_elements(By.CSS_SELECTOR, '#events tr[data-actor="talker"]'))
+    assert not driver.find_elements(By.CSS_SELECTOR, '#events tr[data-actor="fromform"]'), "the filter"
+    print("ok the events page filters by container")
+    shot(driver, "events-filtered")
     no_alert(driver)
     assert driver.execute_script("return window.pwned === undefined")
 

@@ -658,9 +658,14 @@ static void test_volume_specs(void **state)
 	 * directory (as Docker); "." is no volume's name. */
 	assert_int_equal(pd_volume_parse(".:/data", &v, &e), -1);
 	pd_err_freep(&e);
-	/* An absolute source must exist and is kept resolved; rw unless :ro. */
-	assert_int_equal(pd_volume_parse(cwd, &v, &e), -1);
-	pd_err_freep(&e);
+	/* An absolute path alone is an anonymous volume there (Docker's). */
+	assert_int_equal(pd_volume_parse(cwd, &v, &e), 0);
+	assert_true(v.anonymous);
+	assert_null(v.src);
+	assert_null(v.name);
+	assert_string_equal(v.dest, cwd);
+	free(v.dest);
+	/* An absolute source is kept resolved; rw unless :ro. */
 	_cleanup_free_ char *spec = xasprintf("%s/.:/data", cwd);
 	assert_int_equal(pd_volume_parse(spec, &v, &e), 0);
 	char real[PATH_MAX];
@@ -684,7 +689,7 @@ static void test_volume_specs(void **state)
 	free(v.src);
 	free(v.dest);
 	static const char *const bad[] = {
-		"/dev",		 ":/x",	   "/dev:",	   "/dev:/x:rx",
+		"dev",		 ":/x",	   "/dev:",	   "/dev:/x:rx",
 		"/dev:relative", "/dev:/", "/dev:/a/../b", "/nonexistent/../x:/x",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {

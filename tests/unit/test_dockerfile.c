@@ -147,6 +147,7 @@ static void test_minimal(void **state)
 	assert_int_equal(df.escape, '\\');
 	assert_null(df.syntax);
 	STRV_NONE(df.global_args);
+	STRV_NONE(df.global_args_raw);
 	assert_int_equal(df.n_stages, 1);
 	assert_string_equal(df.stages[0].base, "alpine:3.19");
 	assert_null(df.stages[0].name);
@@ -604,6 +605,7 @@ static void test_arg(void **state)
 	_cleanup_df_ struct pd_dockerfile df =
 	    parse_ok("ARG A\nARG B=1 C=\"x y\"\nFROM a\nARG D=${B:-2}\nARG E='$lit'\n");
 	STRV(df.global_args, "A", "B=1", "C=x y");
+	STRV(df.global_args_raw, "A", "B=1", "C=\"x y\"");
 	STRV(instr(&df, 0, 0)->args, "D=${B:-2}");
 	STRV(instr(&df, 0, 1)->args, "E=$lit");
 	STRV(instr(&df, 0, 1)->raw, "E='$lit'");
@@ -912,6 +914,13 @@ static void test_expand_word(void **state)
 	_cleanup_err_ struct pd_err *err2 = NULL;
 	assert_null(pd_df_expand_word("\"open", env, '\\', &err2));
 	assert_non_null(strstr(err2->msg, "double-quote"));
+	/* The other escape character. */
+	_cleanup_free_ char *bt = expand_word("C:\\dir` x`$A\"`\"\"", env, '`');
+	assert_string_equal(bt, "C:\\dir x$A\"");
+	/* Quotes inside a default, and a '}' escaped or quoted in it. */
+	EXPAND_WORD("${U:-'}'}", env, "}");
+	EXPAND_WORD("${U:-\\}}", env, "}");
+	EXPAND_WORD("${A:+\"$A $A\"}", env, "apple apple");
 	/* The raw ENV value and pd_df_expand_word give Docker's result. */
 	_cleanup_df_ struct pd_dockerfile df = parse_ok("FROM a\nENV X='$A' Y=\"$A b\" Z=\\$A\n");
 	const char *want[] = { "$A", "apple b", "$A" };
@@ -1201,6 +1210,153 @@ static void test_hostile_sizes(void **state)
 		fail_msg("hostile inputs took %.1fs", dt);
 }
 
+/* A Node image with heredocs, a syntax line and an ONBUILD, as seen in
+ * the wild. */
+static void test_real_node_heredoc(void **state)
+{
+	static const char text[] = "# syntax=docker/dockerfile:1\n"
+				   "FROM node:20-alpine AS deps\n"
+				   "WORKDIR /app\n"
+				   "COPY package.json package-lock.json* ./\n"
+				   "RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev\n"
+				   "\n"
+				   "FROM node:20-alpine\n"
+				   "ENV NODE_ENV=production \\\n"
+				   "    PORT=3000\n"
+				   "WORKDIR /app\n"
+				   "COPY --from=deps /app/node_modules ./node_modules\n"
+				   "COPY --chown=node:node . .\n"
+				   "COPY <<-EOT /etc/motd\n"
+				   "\tWelcome to ${NODE_ENV}\n"
+				   "\tEOT\n"
+				   "RUN <<EOF\n"
+				   "set -e\n"
+				   "addgroup -S app\n"
+				   "adduser -S app -G app\n"
+				   "EOF\n"
+				   "USER node\n"
+				   "EXPOSE ${PORT}\n"
+				   "STOPSIGNAL SIGINT\n"
+				   "ONBUILD COPY . /app\n"
+				   "CMD [\"node\", \"server.js\"]\n";
+	_cleanup_df_ struct pd_dockerfile df = parse_ok(text);
+	assert_string_equal(df.syntax, "docker/dockerfile:1");
+	assert_int_equal(df.n_stages, 2);
+	assert_string_equal(df.stages[0].name, "deps");
+	assert_int_equal(df.stages[0].n_instrs, 3);
+	STRV(instr(&df, 0, 1)->args, "package.json", "package-lock.json*", "./");
+	const struct pd_df_stage *s = &df.stages[1];
+	assert_int_equal(s->line, 7);
+	assert_int_equal(s->n_instrs, 11);
+	STRV(s->instrs[0].args, "NODE_ENV=production", "PORT=3000");
+	const struct pd_df_instr *c = &s->instrs[4];
+	assert_int_equal(c->kind, PD_DF_COPY);
+	assert_int_equal(c->line, 13);
+	STRV(c->args, "<<-EOT", "/etc/motd");
+	assert_int_equal(c->n_heredocs, 1);
+	assert_true(c->heredocs[0].chomp);
+	assert_true(c->heredocs[0].expand);
+	assert_string_equal(c->heredocs[0].body, "Welcome to ${NODE_ENV}\n");
+	assert_string_equal(c->text, "COPY <<-EOT /etc/motd\nWelcome to ${NODE_ENV}\nEOT");
+	const struct pd_df_instr *r = &s->instrs[5];
+	assert_int_equal(r->line, 16);
+	assert_string_equal(r->heredocs[0].body, "set -e\naddgroup -S app\nadduser -S app -G app\n");
+	assert_int_equal(s->instrs[6].line, 21);
+	STRV(s->instrs[7].args, "${PORT}");
+	STRV(s->instrs[9].args, "COPY . /app");
+	assert_true(s->instrs[10].json);
+}
+
+/* The parse of one Dockerfile is independent of the one before: the
+ * escape directive does not leak, and free leaves a clean value. */
+static void test_free_and_reuse(void **state)
+{
+	struct pd_dockerfile df;
+	_cleanup_err_ struct pd_err *err = NULL;
+	const char *a = "# escape=`\nFROM a\n";
+	assert_int_equal(pd_dockerfile_parse(a, strlen(a), &df, &err), 0);
+	assert_int_equal(df.escape, '`');
+	pd_dockerfile_free(&df);
+	assert_int_equal(df.n_stages, 0);
+	assert_null(df.stages);
+	pd_dockerfile_free(&df); /* twice is harmless */
+	const char *b = "FROM a\nRUN x \\\n y\n";
+	assert_int_equal(pd_dockerfile_parse(b, strlen(b), &df, &err), 0);
+	assert_int_equal(df.escape, '\\');
+	STRV(instr(&df, 0, 0)->args, "x  y");
+	pd_dockerfile_free(&df);
+	/* A failed parse leaves nothing to free (but freeing is harmless). */
+	const char *c = "FROM a\nRUN x\nBAD\n";
+	assert_int_equal(pd_dockerfile_parse(c, strlen(c), &df, &err), -1);
+	assert_non_null(err);
+	assert_int_equal(df.n_stages, 0);
+	pd_dockerfile_free(&df);
+	/* Only `len` bytes are read: the text need not end in NUL. */
+	char buf[] = { 'F', 'R', 'O', 'M', ' ', 'a', 'X' };
+	_cleanup_err_ struct pd_err *err2 = NULL;
+	assert_int_equal(pd_dockerfile_parse(buf, 6, &df, &err2), 0);
+	assert_string_equal(df.stages[0].base, "a");
+	pd_dockerfile_free(&df);
+}
+
+static void test_ignore_clean_paths(void **state)
+{
+	_cleanup_ignore_ struct pd_ignore *ig = ignore_ok("!/keep\r\n"
+							  "/a/b/../c/\r\n"
+							  "../outside\n"
+							  "./\n"
+							  "deep/./x/.\n"
+							  "//double//slash\n");
+	EXCLUDED(ig, "a/c");
+	EXCLUDED(ig, "a/c/d");
+	INCLUDED(ig, "a/b");
+	EXCLUDED(ig, "deep/x");
+	EXCLUDED(ig, "double/slash");
+	INCLUDED(ig, "keep");
+	INCLUDED(ig, "outside");
+	/* "." (from "./") names the context itself, never a path in it. */
+	INCLUDED(ig, "x");
+	/* An exception re-including a path a later line excludes again. */
+	_cleanup_ignore_ struct pd_ignore *ig2 = ignore_ok("*\n!/keep\n");
+	INCLUDED(ig2, "keep");
+	INCLUDED(ig2, "keep/sub");
+	EXCLUDED(ig2, "other");
+	assert_false(pd_ignore_may_include_below(ig2, "x")); /* "keep" is not below "x" */
+}
+
+static void test_ignore_hostile(void **state)
+{
+	double t0 = now_s();
+	/* A path of 2,000 components against a long pattern. */
+	size_t n = 0;
+	char *path = xmalloc(8200);
+	for (int k = 0; k < 2000; k++) {
+		memcpy(path + n, "ab/", 3);
+		n += 3;
+	}
+	strcpy(path + n, "z");
+	char *pat = xmalloc(20000);
+	n = 0;
+	for (int k = 0; k < 2000; k++) {
+		memcpy(pat + n, "**/a*", 5);
+		n += 5;
+	}
+	strcpy(pat + n, "q\n[");
+	n = strlen(pat);
+	for (int k = 0; k < 5000; k++)
+		pat[n++] = (char)('a' + k % 26);
+	strcpy(pat + n, "]\n");
+	{
+		_cleanup_ignore_ struct pd_ignore *ig = ignore_ok(pat);
+		INCLUDED(ig, path);
+		assert_false(pd_ignore_may_include_below(ig, path));
+	}
+	free(path);
+	free(pat);
+	if (now_s() - t0 > 20)
+		fail_msg("hostile .dockerignore took %.1fs", now_s() - t0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1234,6 +1390,10 @@ int main(void)
 		cmocka_unit_test(test_ignore_classes_escapes),
 		cmocka_unit_test(test_ignore_may_include_below),
 		cmocka_unit_test(test_hostile_sizes),
+		cmocka_unit_test(test_real_node_heredoc),
+		cmocka_unit_test(test_free_and_reuse),
+		cmocka_unit_test(test_ignore_clean_paths),
+		cmocka_unit_test(test_ignore_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

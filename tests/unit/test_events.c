@@ -22,31 +22,8 @@
 #include "util/proc.h"
 #include "util/xalloc.h"
 
-static int setup(void **state)
-{
-	char t[] = "/tmp/pd-unit-events-XXXXXX";
-	if (!mkdtemp(t))
-		return -1;
-	*state = xstrdup(t);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char *root = *state;
-	int r = pd_rm_rf(root, NULL);
-	free(root);
-	return r;
-}
-
-static struct pd_store *open_store(const char *root)
-{
-	_cleanup_err_ struct pd_err *err = NULL;
-	struct pd_store *s = pd_store_open(root, &err);
-	if (!s)
-		fail_msg("open the store in '%s': %s", root, err->msg);
-	return s;
-}
+#define UNIT_ROOT_TEMPLATE "/tmp/pd-unit-events-XXXXXX"
+#include "store-fixture.h"
 
 /* Every kept event, oldest first, as "action" lines; *n their count. */
 static char *read_all(const char *root, size_t *count, struct pd_event *last)

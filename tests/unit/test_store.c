@@ -39,31 +39,8 @@
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static int setup(void **state)
-{
-	char t[] = "/tmp/pd-unit-store-XXXXXX";
-	if (!mkdtemp(t))
-		return -1;
-	*state = xstrdup(t);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char *root = *state;
-	int r = pd_rm_rf(root, NULL);
-	free(root);
-	return r;
-}
-
-static struct pd_store *open_store(const char *root)
-{
-	_cleanup_err_ struct pd_err *err = NULL;
-	struct pd_store *s = pd_store_open(root, &err);
-	if (!s)
-		fail_msg("open the store in '%s': %s", root, err->msg);
-	return s;
-}
+#define UNIT_ROOT_TEMPLATE "/tmp/pd-unit-store-XXXXXX"
+#include "store-fixture.h"
 
 /* A 64-digit id: `prefix` padded with zeros. */
 static void make_id(char id[65], const char *prefix)
@@ -651,6 +628,43 @@ static void test_writers_wait_for_each_other(void **state)
 	pd_record_free(&got);
 }
 
+/* A caller's read-modify-write (`update`) in one write transaction:
+ * pd_store_begin takes the write lock at once, so another writer waits
+ * until the commit instead of slipping in between the read and the write;
+ * a rollback leaves the record as it was. */
+static void test_caller_transaction_commit_and_rollback(void **state)
+{
+	_cleanup_store_ struct pd_store *a = open_store(*state);
+	_cleanup_store_ struct pd_store *b = open_store(*state);
+	insert(a, "c0ffee", "web", 1000);
+	char id[65];
+	make_id(id, "c0ffee");
+	assert_int_equal(pd_store_begin(a, NULL), 0);
+	assert_int_equal(pd_store_set_config(a, id, "{\"x\":1}", NULL), 0);
+	pd_store_rollback(a);
+	struct pd_record r = find(b, "web");
+	assert_string_not_equal(r.config, "{\"x\":1}");
+	pd_record_free(&r);
+
+	assert_int_equal(pd_store_begin(a, NULL), 0);
+	assert_int_equal(pd_store_set_config(a, id, "{\"x\":2}", NULL), 0);
+	struct holder h = { a, 300, false };
+	pthread_t t;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(pthread_create(&t, NULL, commit_later, &h), 0);
+	/* b's own transaction waits for a's commit, then reads a's write. */
+	assert_int_equal(pd_store_begin(b, NULL), 0);
+	int64_t waited = elapsed_ms(&t0);
+	r = find(b, "web");
+	assert_string_equal(r.config, "{\"x\":2}");
+	pd_record_free(&r);
+	assert_int_equal(pd_store_commit(b, NULL), 0);
+	pthread_join(t, NULL);
+	assert_true(h.committed);
+	assert_true(waited >= 200);
+}
+
 /* ---- damaged and foreign databases ------------------------------------ */
 
 /* A file that is not a database is refused with SQLite's reason and the
@@ -941,6 +955,7 @@ int main(void)
 		T(test_second_connection_sees_writes),
 		T(test_records_survive_reopen),
 		T(test_writers_wait_for_each_other),
+		T(test_caller_transaction_commit_and_rollback),
 		T(test_corrupt_database_is_refused_and_kept),
 		T(test_unopenable_database_is_an_error),
 		T(test_newer_schema_is_refused_and_kept),

@@ -190,12 +190,47 @@ static void test_mount_round_trip(void **state)
 	}
 }
 
+/* --mount reads its own fields: a path may hold ':' (never split as -v's
+ * SRC:DEST), and a field in double quotes may hold commas ("" is a quote),
+ * as Docker's CSV reading. */
+static void test_mount_colons_and_quotes(void **state)
+{
+	_cleanup_free_ char *dir = SPEC("%s/a:b,c", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	_cleanup_free_ char *spec = SPEC("type=bind,\"source=%s\",target=/x:y,readonly", dir);
+	struct pd_mount m = { 0 };
+	_cleanup_err_ struct pd_err *e = NULL;
+	assert_int_equal(pd_mount_parse(spec, &m, &e), 0);
+	assert_int_equal(m.type, PD_MOUNT_BIND);
+	assert_string_equal(m.bind.src, dir);
+	assert_string_equal(m.bind.dest, "/x:y");
+	assert_true(m.bind.readonly);
+	free(m.bind.src);
+	free(m.bind.dest);
+
+	m = (struct pd_mount){ 0 };
+	assert_int_equal(pd_mount_parse("\"target=/q\"\"s\",source=v", &m, &e), 0);
+	assert_string_equal(m.bind.dest, "/q\"s");
+	assert_string_equal(m.bind.name, "v");
+	free(m.bind.name);
+	free(m.bind.dest);
+
+	const char *const bad[] = { "target=\"/x\"", "\"target=/x", "\"target=/x\"y",
+				    "type=bind,source=/nonexistent-pd:x,target=/x" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct pd_mount b = { 0 };
+		_cleanup_err_ struct pd_err *e2 = NULL;
+		assert_int_equal(pd_mount_parse(bad[i], &b, &e2), -1);
+		assert_int_equal(e2->kind, PD_ERR_USAGE);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_destination_root), cmocka_unit_test(test_state_root_rules),
 		cmocka_unit_test(test_volume_names),	 cmocka_unit_test(test_named_spec),
-		cmocka_unit_test(test_mount_round_trip),
+		cmocka_unit_test(test_mount_round_trip), cmocka_unit_test(test_mount_colons_and_quotes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -106,24 +106,54 @@ async function act(c, action) {
   }
 }
 
-function containerRow(c, prev) {
+// One row's cells, in order; a row is made once per container (a clone of
+// the template) and later frames change only the text that changed.
+const COLS = ['name', 'id', 'image', 'command', 'state', 'health', 'ports', 'cpu', 'mem', 'pids', 'actions'];
+const rowTemplate = (() => {
+  const tr = document.createElement('tr');
+  const cls = { id: 'mono', command: 'mono', ports: 'mono', cpu: 'num', mem: 'num', pids: 'num' };
+  for (const k of COLS) {
+    const td = document.createElement('td');
+    if (cls[k]) td.className = cls[k];
+    if (k === 'name') { const a = document.createElement('a'); a.className = 'name'; td.append(a); }
+    tr.append(td);
+  }
+  return tr;
+})();
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function fillRow(tr, c, prev) {
+  const td = tr.children;
   let cpu = '';
   const s = c.stats, p = prev && prev.stats;
   if (s && p && s.at > p.at) cpu = ((s.cpu_ns - p.cpu_ns) / ((s.at - p.at) * 1e9) * 100).toFixed(1) + '%';
-  const buttons = (actionsFor[c.state] || []).map((a) =>
-    el('button', { class: dangerous[a] ? 'danger' : '', 'data-action': a, onclick: () => act(c, a) }, a));
-  return el('tr', { 'data-id': c.id, 'data-name': c.name || '' },
-    el('td', {}, el('a', { href: '#/container/' + c.id, class: 'name' }, c.name || '')),
-    el('td', { class: 'mono' }, short(c.id)),
-    el('td', {}, c.image || ''),
-    el('td', { class: 'mono' }, (c.command || []).join(' ').slice(0, 40)),
-    el('td', { class: 'state state-' + c.state }, statusText(c)),
-    el('td', { class: c.health ? 'health-' + c.health : '' }, c.health || ''),
-    el('td', { class: 'mono' }, c.ports || ''),
-    el('td', { class: 'num' }, cpu),
-    el('td', { class: 'num' }, s ? bytes(s.mem) : ''),
-    el('td', { class: 'num' }, s ? s.pids : ''),
-    el('td', {}, ...buttons));
+  if (tr.dataset.name !== (c.name || '')) {
+    tr.dataset.name = c.name || '';
+    const a = td[0].firstChild;
+    a.href = '#/container/' + c.id;
+    a.textContent = c.name || '';
+  }
+  setText(td[1], short(c.id));
+  // Cut to the column's width: the whole text in the title.
+  const cmd = (c.command || []).join(' ');
+  if (td[2].title !== (c.image || '')) td[2].title = td[2].textContent = c.image || '';
+  if (td[3].title !== cmd) { td[3].title = cmd; td[3].textContent = cmd.slice(0, 80); }
+  setText(td[4], statusText(c));
+  td[4].className = 'state state-' + c.state;
+  setText(td[5], c.health || '');
+  td[5].className = c.health ? 'health-' + c.health : '';
+  setText(td[6], c.ports || '');
+  setText(td[7], cpu);
+  setText(td[8], s ? bytes(s.mem) : '');
+  setText(td[9], s ? String(s.pids) : '');
+  if (tr.dataset.state !== c.state) {
+    tr.dataset.state = c.state;
+    td[10].replaceChildren(...(actionsFor[c.state] || []).map((a) =>
+      el('button', { class: dangerous[a] ? 'danger' : '', 'data-action': a }, a)));
+  }
 }
 
 function pageContainers() {
@@ -134,17 +164,52 @@ function pageContainers() {
   const count = el('span', { class: 'muted', id: 'count' }, 'loading…');
   view.append(el('div', { class: 'toolbar' }, el('h1', {}, 'Containers'), count), table);
   let prev = new Map();
-  const es = new EventSource('/api/containers/events');
-  es.onmessage = (ev) => {
-    const list = JSON.parse(ev.data);
+  const rows = new Map(); // id -> tr
+  // One listener for every button of the table.
+  tbody.addEventListener('click', (ev) => {
+    const b = ev.target.closest('button[data-action]');
+    const tr = b && b.closest('tr');
+    const c = tr && prev.get(tr.dataset.id);
+    if (c) act(c, b.dataset.action);
+  });
+  function show(list) {
+    const b = document.body.dataset;
+    if (!b.fetched) b.fetched = String(performance.now());
     if (!Array.isArray(list)) { count.textContent = list.error || 'error'; return; }
-    const rows = list.map((c) => containerRow(c, prev.get(c.id)));
-    tbody.replaceChildren(...rows);
+    const seen = new Set(), ordered = [];
+    let same = list.length === tbody.children.length;
+    for (const c of list) {
+      seen.add(c.id);
+      let tr = rows.get(c.id);
+      if (!tr) {
+        tr = rowTemplate.cloneNode(true);
+        tr.dataset.id = c.id;
+        rows.set(c.id, tr);
+      }
+      fillRow(tr, c, prev.get(c.id));
+      if (same && tbody.children[ordered.length] !== tr) same = false;
+      ordered.push(tr);
+    }
+    for (const id of rows.keys()) if (!seen.has(id)) rows.delete(id);
+    if (!same) tbody.replaceChildren(...ordered);
     prev = new Map(list.map((c) => [c.id, c]));
     count.textContent = list.length + ' containers, ' + list.filter((c) => c.state === 'running').length + ' running';
-    if (!document.body.dataset.loaded) document.body.dataset.loaded = String(performance.now());
-  };
-  cleanups.push(() => es.close());
+    if (!b.loaded) {
+      b.loaded = String(performance.now());
+      requestAnimationFrame(() => setTimeout(() => { b.painted = String(performance.now()); }, 0));
+    }
+  }
+  // The first list by fetch (preloaded by index.html on a first visit),
+  // then the stream's, whose first comes 2 s later (wait=1).
+  let es = null, closed = false;
+  fetch('/api/containers', { credentials: 'same-origin' }).then((r) => r.json()).then(show)
+    .catch((e) => { count.textContent = e.message; })
+    .finally(() => {
+      if (closed) return;
+      es = new EventSource('/api/containers/events?wait=1');
+      es.onmessage = (ev) => show(JSON.parse(ev.data));
+    });
+  cleanups.push(() => { closed = true; if (es) es.close(); });
 }
 
 // --- one container ---
@@ -250,8 +315,8 @@ function topSection(id) {
   return el('section', {}, el('h2', {}, 'Processes ', el('button', { onclick: load }, 'refresh')), box);
 }
 
-// xterm.js (280 KB) is loaded when a terminal is first opened, not with
-// every page.
+// xterm.js (280 KB) and its style are loaded when a terminal is first
+// opened, not with every page.
 function loadScript(src) {
   return new Promise((resolve, reject) => {
     if (document.querySelector('script[src="' + src + '"]')) { resolve(); return; }
@@ -262,6 +327,10 @@ function loadScript(src) {
   });
 }
 
+function loadStyle(href) {
+  if (!document.querySelector('link[href="' + href + '"]')) document.head.append(el('link', { rel: 'stylesheet', href }));
+}
+
 function terminalSection(id) {
   const box = el('div', { class: 'terminal-box', id: 'terminal' });
   const openBtn = el('button', { id: 'term-open' }, 'open a shell (exec -it sh)');
@@ -270,6 +339,7 @@ function terminalSection(id) {
     openBtn.disabled = true;
     let sid;
     try {
+      loadStyle('/static/xterm.css');
       await loadScript('/static/xterm.js');
       await loadScript('/static/fit.js');
       sid = (await api('POST', '/api/containers/' + encodeURIComponent(id) + '/exec?cmd=sh')).session;
@@ -347,15 +417,18 @@ async function pageImages() {
     ev.preventDefault();
     progress.classList.remove('hidden');
     progress.textContent = '';
+    progress.dataset.state = 'pulling';
     const r = await fetch('/api/images/pull', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ref: ref.value }) });
     const reader = r.body.getReader(), dec = new TextDecoder();
+    let raw = '';
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       // Progress lines rewrite themselves with a carriage return.
-      const text = progress.textContent + dec.decode(value, { stream: true });
-      progress.textContent = text.split('\n').map((l) => l.split('\r').filter((x) => x).pop() || '').join('\n');
+      raw += dec.decode(value, { stream: true });
+      progress.textContent = raw.split('\n').map((l) => l.split('\r').filter((x) => x).pop() || '').join('\n');
     }
+    progress.dataset.state = r.ok && /\[exit 0\]\s*$/.test(raw) ? 'pulled' : 'failed';
     load();
   }
   view.append(el('h1', {}, 'Images'),
@@ -419,31 +492,43 @@ function pageRun() {
 
 // --- events ---
 
-// The changes of state seen in the container list while this page is
-// open (the list as the server streams it, compared frame to frame).
+// The state root's events (`pocket-docker events`), streamed by the server
+// as they are recorded: the last 50 kept, then each new one on top.
+// Filters: the type and a container (name or id prefix); a change
+// reopens the stream.
 function pageEvents() {
   const tbody = el('tbody');
-  view.append(el('h1', {}, 'Events'), el('p', { class: 'muted' }, 'Container state changes since this page opened.'),
-    el('table', { id: 'events' }, el('thead', {}, el('tr', {}, ...['Time', 'Container', 'Event'].map((h) => el('th', {}, h)))), tbody));
-  let prev = null;
-  const es = new EventSource('/api/containers/events');
-  const add = (c, what) => tbody.prepend(el('tr', {}, el('td', {}, new Date().toLocaleTimeString()), el('td', {}, c.name || short(c.id)), el('td', {}, what)));
-  es.onmessage = (ev) => {
-    const list = JSON.parse(ev.data);
-    if (!Array.isArray(list)) return;
-    const now = new Map(list.map((c) => [c.id, c]));
-    if (prev) {
-      for (const c of list) {
-        const p = prev.get(c.id);
-        if (!p) add(c, 'create (' + c.state + ')');
-        else if (p.state !== c.state) add(c, p.state + ' → ' + c.state + (c.state === 'exited' ? ' (exit code ' + c.exit_code + ')' : ''));
-        else if ((p.health || '') !== (c.health || '')) add(c, 'health: ' + (c.health || 'none'));
-      }
-      for (const [id, p] of prev) if (!now.has(id)) add(p, 'destroy');
-    }
-    prev = now;
-  };
-  cleanups.push(() => es.close());
+  const type = el('select', { id: 'events-type' }, ...['', 'container', 'image'].map((v) => el('option', { value: v }, v || 'all types')));
+  const ctr = el('input', { id: 'events-container', placeholder: 'container name or id', size: '24' });
+  const state = el('span', { class: 'muted', id: 'events-state' }, 'connecting…');
+  view.append(el('h1', {}, 'Events'),
+    el('form', { class: 'toolbar', onsubmit: (ev) => { ev.preventDefault(); open(); } }, type, ctr, el('button', { type: 'submit' }, 'filter'), state),
+    el('table', { id: 'events' }, el('thead', {}, el('tr', {}, ...['Time', 'Type', 'Action', 'Actor', 'Attributes'].map((h) => el('th', {}, h)))), tbody));
+  let es = null;
+  function open() {
+    if (es) es.close();
+    tbody.replaceChildren();
+    const q = new URLSearchParams({ past: '50' });
+    if (type.value) q.set('type', type.value);
+    if (ctr.value.trim()) q.set('container', ctr.value.trim());
+    es = new EventSource('/api/events?' + q);
+    es.onopen = () => { state.textContent = 'live'; };
+    es.onerror = () => { state.textContent = 'reconnecting…'; };
+    es.onmessage = (ev) => {
+      const e = JSON.parse(ev.data);
+      const a = e.attributes || {};
+      const actor = a.name || short(e.id);
+      const rest = Object.entries(a).filter(([k]) => k !== 'name').map(([k, v]) => k + '=' + v).join(', ');
+      tbody.prepend(el('tr', { 'data-action': e.action, 'data-actor': actor },
+        el('td', { class: 'mono' }, new Date(e.time * 1000).toLocaleString()),
+        el('td', {}, e.type), el('td', {}, e.action),
+        e.type === 'container' ? el('td', {}, el('a', { href: '#/container/' + e.id }, actor)) : el('td', {}, actor),
+        el('td', { class: 'mono' }, rest)));
+      while (tbody.children.length > 1000) tbody.lastChild.remove();
+    };
+  }
+  open();
+  cleanups.push(() => es && es.close());
 }
 
 // --- router ---
