@@ -1614,7 +1614,8 @@ static int read_inputs(struct build *b, struct pd_err **err)
 		_cleanup_strv_ char **env = strv_copy(pre);
 		for (size_t k = 0; b->meta_args[k]; k++)
 			strv_push(&env, b->meta_args[k]);
-		if (declare_arg(b, b->df.global_args[i], NULL, &b->meta_args, env, true, err) < 0)
+		const char *raw = b->df.global_args_raw ? b->df.global_args_raw[i] : NULL;
+		if (declare_arg(b, b->df.global_args[i], raw, &b->meta_args, env, true, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; pre[i]; i++) {
