@@ -12,7 +12,7 @@ PKGS=(
 	xz-utils zstd
 	man-db groff-base bash-completion
 	docker-registry skopeo runc
-	podman conmon containerd
+	podman conmon containerd buildah
 	libmicrohttpd-dev chromium chromium-driver python3-selenium
 )
 

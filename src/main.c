@@ -48,6 +48,7 @@ static const struct command commands[] = {
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
 	{ "tag", cli_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 	{ "commit", cli_commit, "Create a new image from a container's changes" },
+	{ "build", cli_build, "Build an image from a Dockerfile" },
 	{ "export", cli_export, "Export a container's filesystem as a tar archive" },
 	{ "history", cli_history, "Show the history of an image" },
 	{ "save", cli_save, "Save images to a tar archive (docker-archive)" },
@@ -90,6 +91,7 @@ static const struct command container_commands[] = {
 };
 
 static const struct command image_commands[] = {
+	{ "build", cli_build, "Build an image from a Dockerfile" },
 	{ "history", cli_history, "Show the history of an image" },
 	{ "import", cli_import, "Import a docker save or OCI archive, or a rootfs tarball" },
 	{ "inspect", cli_image_inspect, "Show images' records as JSON" },

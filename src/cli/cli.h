@@ -176,6 +176,7 @@ int cli_volume(const struct cli_global *g, int argc, char **argv);
 /* imgshare.c */
 int cli_tag(const struct cli_global *g, int argc, char **argv);
 int cli_commit(const struct cli_global *g, int argc, char **argv);
+int cli_build(const struct cli_global *g, int argc, char **argv);
 int cli_export(const struct cli_global *g, int argc, char **argv);
 int cli_history(const struct cli_global *g, int argc, char **argv);
 int cli_save(const struct cli_global *g, int argc, char **argv);

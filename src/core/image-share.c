@@ -508,6 +508,24 @@ static int store_layer(const char *root, const char *dir, bool upper, bool rootl
 	return pd_blob_put_fd(root, fd, 0, NULL, digest, err);
 }
 
+int pd_image_layer_store(const char *root, const char *dir, bool upper, bool rootless,
+			 char digest[PD_DIGEST_LEN + 1], char diff_id[PD_DIGEST_LEN + 1], uint64_t *size,
+			 struct pd_err **err)
+{
+	return store_layer(root, dir, upper, rootless, digest, diff_id, size, err);
+}
+
+char *pd_image_config_text(const char *root, const struct pd_image_rec *r, struct pd_err **err)
+{
+	_cleanup_json_ json_t *j = image_config_json(root, r, err);
+	if (!j)
+		return NULL;
+	char *out = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!out)
+		abort();
+	return out;
+}
+
 /* ------------------------------------------------------------------ */
 /* commit */
 

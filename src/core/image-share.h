@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image/blobs.h"
 #include "util/error.h"
 
 /* Give image `source` the name `target` ("REPO[:TAG]", Docker's rules),
@@ -46,6 +47,19 @@ int pd_commit_change_check(const char *change, struct pd_err **err);
  * is compact JSON with sorted keys (caller frees); a bad change is
  * PD_ERR_USAGE. */
 char *pd_commit_apply_changes(const char *runtime_json, char *const *changes, struct pd_err **err);
+
+/* For `build` (core/build.c): store the layer of directory `dir` (an
+ * overlay upper directory when `upper`: whiteouts converted and the
+ * runtime's /etc files left out, as commit does) as a blob; `digest` gets
+ * the gzip's digest, `diff_id` the tar's, *size the blob's length. */
+int pd_image_layer_store(const char *root, const char *dir, bool upper, bool rootless,
+			 char digest[PD_DIGEST_LEN + 1], char diff_id[PD_DIGEST_LEN + 1], uint64_t *size,
+			 struct pd_err **err);
+/* The full config document of image record `r` (compact JSON with sorted
+ * keys, caller frees): its config blob, or one made for a rootfs tarball;
+ * rootfs.diff_ids has one entry per layer. */
+struct pd_image_rec;
+char *pd_image_config_text(const char *root, const struct pd_image_rec *r, struct pd_err **err);
 
 /* Write container `ref`'s merged file system as a tar to `fd` (see
  * pd_container_copy: a running container through /proc/PID/root, not

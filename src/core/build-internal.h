@@ -1,0 +1,52 @@
+/* Shared by core/build.c and core/build-copy.c only: COPY and ADD's file
+ * walk into a layer's staging directory. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "image/dockerfile.h"
+#include "util/error.h"
+#include "util/sha256.h"
+
+struct build_copy {
+	int staging_fd;		    /* the new layer's tree (a directory we made) */
+	struct pd_sha256 sha;	    /* every name, mode, owner and byte read */
+	const struct pd_ignore *ig; /* the context's .dockerignore, or NULL */
+	bool has_chown;
+	uid_t uid;
+	gid_t gid;
+	bool has_chmod;
+	mode_t mode;
+	bool add; /* ADD: a local tarball is extracted */
+};
+
+/* `path` cleaned ("a/./b/../c" -> "a/c", no leading '/'; "" for the
+ * root); NULL when it climbs above the root ("../x"). */
+char *build_clean_rel(const char *path);
+
+/* The paths under `rootfd` that `pattern` (cleaned, relative) names:
+ * itself when it has no glob characters, else every match of each
+ * component (filepath.Match rules, hidden files included), sorted.  Paths
+ * the ignore rules exclude are left out.  Every lookup stays inside
+ * `rootfd` (openat2 RESOLVE_IN_ROOT). */
+char **build_glob(int rootfd, const char *pattern, const struct pd_ignore *ig, struct pd_err **err);
+
+/* Copy the source `src` (a cleaned relative path under `rootfd`) to `dest`
+ * (an absolute path in the image) in the staging tree as Docker does: a
+ * directory's contents into dest, a file to dest (or into it when
+ * `dest_dir`).  Symlinks are copied as symlinks and never followed: the
+ * walk opens each entry O_NOFOLLOW relative to its parent's descriptor, and
+ * the source itself with RESOLVE_IN_ROOT. */
+int build_copy_source(struct build_copy *c, int rootfd, const char *src, const char *dest, bool dest_dir,
+		      struct pd_err **err);
+
+/* The file `name` of `body` bytes at `dest` (COPY <<EOF). */
+int build_copy_text(struct build_copy *c, const char *name, const char *body, const char *dest, bool dest_dir,
+		    struct pd_err **err);
+
+/* Open (making what is missing, mode 0755) the directory `rel` of the
+ * staging tree; a descriptor, or -1. */
+int build_staging_dir(int staging_fd, const char *rel, struct pd_err **err);
+
+/* openat2(rootfd, rel, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS). */
+int build_open_in(int rootfd, const char *rel, int flags);
