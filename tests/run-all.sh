@@ -118,6 +118,11 @@ if [ "$(id -u)" -eq 0 ]; then
 		echo "FAIL fixtures.python: tests/fixtures/mk-python.sh failed"
 		failed=$((failed + 1))
 	fi
+	if ! bash tests/fixtures/mk-gcc.sh "$fixtures"; then
+		# The multi-stage C build test then skips, saying why.
+		echo "FAIL fixtures.gcc: tests/fixtures/mk-gcc.sh failed"
+		failed=$((failed + 1))
+	fi
 	if [ -x "$fixtures/busybox-rootfs/bin/busybox" ]; then
 		# A smoke build of the hostile tarballs (each test builds its own,
 		# named with its own tag).
