@@ -3,7 +3,11 @@
  * Runs in the CLI (pull, import, and run when a layer was pulled in the
  * other privilege mode), as root or as the invoking user; pull and import
  * extract several layers at once, each in a child process of the CLI
- * (pd_layers_extract).  Writes only under <state_root>/layers.
+ * (pd_layers_extract).  Rootless with a subordinate range, each extraction
+ * runs in a further child inside a user namespace with the rootless
+ * container's map (the caller's, image/cache.h), so the layer's owners are
+ * kept as the container will see them.  Writes only under
+ * <state_root>/layers.
  *
  * Threats: every layer is hostile; archive.c keeps each entry inside the
  * temp directory, and the temp name keeps a half-extracted layer from ever

@@ -76,19 +76,32 @@ test_rootless_layers_keep_image_owners() {
 	assert_out $'1234:1234 750\nsecret' "a named volume seeded from the image's /data"
 	pd_as pdtest volume rm "own-$T_TAG"
 	assert_ok
-	# A commit of a rootless container stacks on the same layers.
-	pd_as pdtest run --name c1 ownimg:v1 /bin/sh -c 'echo more > /data/g; chown 1234:1234 /data/g'
+	# diff, cp and commit of a rootless container over the -subids layers.
+	# (The write stays out of /data: diff reads the writable layer as the
+	# user, which cannot enter a copied-up directory only uid 1234 may.)
+	pd_as pdtest run --name c1 ownimg:v1 /bin/sh -c 'echo more > /g; chown 1234:1234 /g'
 	assert_ok
+	pd_as pdtest diff c1
+	assert_ok "rootless diff"
+	assert_out "A /g" "diff over the -subids layers"
+	mkdir "$T_TMP/out" && chown pdtest: "$T_TMP/out"
+	pd_as pdtest cp c1:/data/f "$T_TMP/out/f"
+	assert_ok "rootless cp out of a directory only uid 1234 may enter"
+	assert_file_content "$T_TMP/out/f" secret
 	pd_as pdtest commit c1 ownimg:v2
 	assert_ok "rootless commit"
 	pd_as pdtest rm c1
 	assert_ok
-	pd_as pdtest run --rm ownimg:v2 /bin/sh -c 'stat -c "%u:%g %a" /data /data/g'
+	pd_as pdtest run --rm ownimg:v2 /bin/sh -c 'stat -c "%u:%g %a" /data /g'
 	assert_ok
 	assert_out $'1234:1234 750\n1234:1234 644' "the committed image, rootless"
-	pd_as pdtest rmi ownimg:v2 ownimg:v1
+	pd_as pdtest system df
+	assert_ok "system df over -subids layers"
+	pd_as pdtest rmi ownimg:v2
 	assert_ok "rootless rmi of layers with subordinate owners"
-	assert_eq "" "$(_layer_dirs)" "layers/ after rmi"
+	pd_as pdtest image prune -a -f
+	assert_ok "rootless image prune"
+	assert_eq "" "$(_layer_dirs)" "layers/ after rmi and prune"
 }
 
 # A layer extracted the old way (layers/<hex>-rootless, everything the
