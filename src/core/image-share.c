@@ -684,8 +684,11 @@ static int commit_record(struct commit *c, int64_t created_ns, char **id_out, st
 		abort();
 	char id[PD_DIGEST_LEN + 1];
 	const char *top = c->layers[c->n_layers - 1].digest;
+	struct pd_idmap map;
+	struct pd_cache_mode mode;
+	pd_image_mode(geteuid() != 0, &map, &mode);
 	if (pd_blob_put_mem(c->root, body, strlen(body), NULL, id, err) < 0 ||
-	    pd_layer_extract(c->root, top, geteuid() != 0, err) < 0)
+	    pd_layer_extract(c->root, top, &mode, err) < 0)
 		return -1;
 	uint64_t size = 0;
 	for (size_t i = 0; i < c->n_layers; i++)
@@ -792,9 +795,13 @@ static int64_t parse_created(const char *s)
  * subordinate-owned directories). */
 static uint64_t layer_size(const char *root, const struct pd_layer_rec *l)
 {
-	for (int k = 0; k < 2; k++) {
-		bool rootless = (geteuid() != 0) != (k == 1);
-		_cleanup_free_ char *p = pd_layer_path(root, l->digest, rootless);
+	/* The caller's variants first: a root caller's, else a rootless
+	 * one's (with a range, then without). */
+	static const enum pd_layer_variant as_root[] = { PD_LAYER_ROOT, PD_LAYER_SUBIDS, PD_LAYER_ROOTLESS };
+	static const enum pd_layer_variant as_user[] = { PD_LAYER_SUBIDS, PD_LAYER_ROOTLESS, PD_LAYER_ROOT };
+	const enum pd_layer_variant *order = geteuid() == 0 ? as_root : as_user;
+	for (int k = 0; k < PD_LAYER_N_VARIANTS; k++) {
+		_cleanup_free_ char *p = pd_layer_path(root, l->digest, order[k]);
 		uint64_t sz = 0;
 		if (p && pd_is_dir(p) && pd_tree_size(p, &sz, pd_err_ignore(optional)) == 0)
 			return sz;

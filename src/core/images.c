@@ -60,6 +60,37 @@ static bool is_rootless(void)
 	return geteuid() != 0;
 }
 
+/* The rootfs cache and the layers ask for this when they extract rootless
+ * with a subordinate range; image/ itself knows no user namespaces. */
+static int run_in_userns(void *map, int (*fn)(void *arg), void *arg, struct pd_err **err)
+{
+	return idmap_run_in_userns(map, fn, arg, err);
+}
+
+void pd_image_mode(bool rootless, struct pd_idmap *map, struct pd_cache_mode *mode)
+{
+	*mode = (struct pd_cache_mode){ .rootless = rootless };
+	if (!rootless)
+		return;
+	idmap_for_caller(map);
+	if (idmap_has_range(map)) {
+		mode->run_in_userns = run_in_userns;
+		mode->ctx = map;
+	}
+}
+
+/* The caller's own mode (is_rootless), in a map and mode of its own. */
+struct own_mode {
+	struct pd_idmap map;
+	struct pd_cache_mode mode;
+};
+
+static const struct pd_cache_mode *own_mode(struct own_mode *m)
+{
+	pd_image_mode(is_rootless(), &m->map, &m->mode);
+	return &m->mode;
+}
+
 bool pd_image_is_url(const char *s)
 {
 	return str_has_prefix(s, "http://") || str_has_prefix(s, "https://") || str_has_prefix(s, "file://");
@@ -141,11 +172,13 @@ static void discard_fresh(const char *root, char *const *fresh)
 	_cleanup_err_ struct pd_err *ignored = NULL;
 	if (list_recs(root, &have, &ignored) < 0)
 		return;
+	struct own_mode om;
+	const struct pd_cache_mode *mode = own_mode(&om);
 	for (size_t i = 0; fresh[i]; i++) {
 		if (digest_used(&have, fresh[i]))
 			continue;
 		_cleanup_err_ struct pd_err *e = NULL;
-		pd_layer_remove(root, fresh[i], &e);
+		pd_layer_remove(root, fresh[i], mode, &e);
 		pd_blob_remove(root, fresh[i], &e);
 	}
 }
@@ -163,7 +196,8 @@ static int record_image(const char *root, const struct pd_image_rec *img, const 
 static int record_tarball(const char *root, const char *digest, uint64_t size, const char *repo,
 			  const char *tag, struct pd_err **err)
 {
-	if (pd_layer_extract(root, digest, is_rootless(), err) < 0)
+	struct own_mode om;
+	if (pd_layer_extract(root, digest, own_mode(&om), err) < 0)
 		return -1;
 	struct pd_layer_rec lr = { .digest = (char *)digest, .size = size };
 	struct pd_image_rec img = {
@@ -206,13 +240,15 @@ static pd_progress_fn progress_fn(const struct pd_pull_opts *o)
 
 /* Is the image already here, whole (every blob, every layer extracted for
  * this mode)? */
-static bool image_complete(const char *root, const struct recs *have, const char *id, bool rootless)
+static bool image_complete(const char *root, const struct recs *have, const char *id)
 {
+	struct own_mode om;
+	enum pd_layer_variant v = pd_layer_variant_of(own_mode(&om));
 	const struct pd_image_rec *img = find_id(have, id);
 	if (!img)
 		return false;
 	for (size_t k = 0; k < img->n_layers; k++) {
-		_cleanup_free_ char *p = pd_layer_path(root, img->layers[k].digest, rootless);
+		_cleanup_free_ char *p = pd_layer_path(root, img->layers[k].digest, v);
 		if (!pd_blob_has(root, img->layers[k].digest) || !p || !pd_is_dir(p))
 			return false;
 	}
@@ -233,7 +269,8 @@ static int fetch_image(const char *root, struct pd_registry *r, const struct pd_
 	_cleanup_free_ const char **digests = xcalloc(m->n_layers, sizeof(char *));
 	for (size_t i = 0; i < m->n_layers; i++)
 		digests[i] = m->layers[i].digest;
-	return pd_layers_extract(root, digests, m->n_layers, is_rootless(), err);
+	struct own_mode om;
+	return pd_layers_extract(root, digests, m->n_layers, own_mode(&om), err);
 }
 
 /* Record the image of manifest `m` under repo:tag (rows already there are
@@ -282,7 +319,7 @@ static int pull_locked(const char *root, const struct pd_ref *ref, const char *n
 	if (list_recs(root, &have, err) < 0)
 		return -1;
 	/* Already here, whole: the manifest was all there was to fetch. */
-	*up_to_date = image_complete(root, &have, m.config.digest, is_rootless());
+	*up_to_date = image_complete(root, &have, m.config.digest);
 	if (!*up_to_date && fetch_image(root, &r, &m, o, name, fresh, &cfg, err) < 0)
 		return -1;
 	if (record_pulled(root, &m, &cfg, repo, ref->tag ? ref->tag : "", mdigest, err) < 0)
@@ -425,7 +462,8 @@ static int record_archive(const char *root, const struct pd_import *im, const ch
 	_cleanup_free_ const char **digests = xcalloc(im->n_layers, sizeof(char *));
 	for (size_t i = 0; i < im->n_layers; i++)
 		digests[i] = im->layers[i];
-	if (pd_layers_extract(root, digests, im->n_layers, is_rootless(), err) < 0)
+	struct own_mode om;
+	if (pd_layers_extract(root, digests, im->n_layers, own_mode(&om), err) < 0)
 		return -1;
 	_cleanup_free_ struct pd_layer_rec *lr = xcalloc(im->n_layers, sizeof(*lr));
 	uint64_t size = 0;
@@ -664,35 +702,26 @@ char **pd_image_lowers(const char *root, const char *id, bool rootless, struct p
 		pd_fail_kind(err, PD_ERR_USAGE, 0, "image %.19s was removed", id);
 		return NULL;
 	}
+	struct pd_idmap map;
+	struct pd_cache_mode mode;
+	pd_image_mode(rootless, &map, &mode);
+	enum pd_layer_variant v = pd_layer_variant_of(&mode);
 	_cleanup_strv_ char **dirs = xcalloc(img->n_layers + 1, sizeof(char *));
 	for (size_t k = 0; k < img->n_layers; k++) {
 		const char *d = img->layers[img->n_layers - 1 - k].digest;
-		if (pd_layer_extract(root, d, rootless, err) < 0)
+		if (pd_layer_extract(root, d, &mode, err) < 0)
 			return NULL;
-		dirs[k] = pd_layer_short_path(root, d, rootless);
+		dirs[k] = pd_layer_short_path(root, d, v);
 	}
 	return take_ptr(&dirs);
-}
-
-/* The rootfs cache asks for this when it extracts rootless with a
- * subordinate range; image/ itself knows no user namespaces. */
-static int run_in_userns(void *map, int (*fn)(void *arg), void *arg, struct pd_err **err)
-{
-	return idmap_run_in_userns(map, fn, arg, err);
 }
 
 char *pd_image_tarball_rootfs(const char *root, const char *tarball, bool rootless, unsigned *skipped_devices,
 			      struct pd_err **err)
 {
 	struct pd_idmap map;
-	struct pd_cache_mode mode = { .rootless = rootless };
-	if (rootless) {
-		idmap_for_caller(&map);
-		if (idmap_has_range(&map)) {
-			mode.run_in_userns = run_in_userns;
-			mode.ctx = &map;
-		}
-	}
+	struct pd_cache_mode mode;
+	pd_image_mode(rootless, &map, &mode);
 	return pd_cache_rootfs(root, tarball, &mode, skipped_devices, err);
 }
 
@@ -752,8 +781,11 @@ static int delete_image(const char *root, struct pd_store *s, const struct pd_im
 		return -1;
 	for (size_t i = 0; i < img->n_names; i++)
 		report_untag(report, &img->names[i]);
+	struct own_mode om;
+	const struct pd_cache_mode *mode = own_mode(&om);
 	for (size_t i = 0; unused && unused[i]; i++) {
-		if (pd_layer_remove(root, unused[i], err) < 0 || pd_blob_remove(root, unused[i], err) < 0)
+		if (pd_layer_remove(root, unused[i], mode, err) < 0 ||
+		    pd_blob_remove(root, unused[i], err) < 0)
 			return -1;
 		strv_push_take(report, xasprintf("Deleted: %s", unused[i]));
 	}

@@ -22,7 +22,9 @@
 #include "core/config.h"
 #include "core/store-images.h"
 #include "image/blobs.h"
+#include "image/cache.h"
 #include "image/manifest.h"
+#include "linux/idmap.h"
 #include "util/error.h"
 
 /* Where a pull's downloads stand, summed over all of them. */
@@ -93,6 +95,12 @@ int pd_image_apply(const struct pd_image *img, struct pd_config *c, char *const 
  * caller frees), extracting any layer missing in this privilege mode.
  * Fails when the image is gone (removed meanwhile). */
 char **pd_image_lowers(const char *root, const char *id, bool rootless, struct pd_err **err);
+
+/* The mode layers and rootfs tarballs are extracted in (image/cache.h):
+ * rootless with a subordinate range runs the extraction in a user
+ * namespace with the caller's map, kept in *map (which must outlive
+ * *mode); without a range, or as root, no user namespace. */
+void pd_image_mode(bool rootless, struct pd_idmap *map, struct pd_cache_mode *mode);
 
 /* The extracted rootfs of a tarball given as a container's rootfs (an
  * absolute path the caller frees), extracted into the rootfs cache

@@ -81,7 +81,7 @@ int pd_tree_size(const char *dir, uint64_t *out, struct pd_err **err)
 	return 0;
 }
 
-/* The layers of every image, each measured once (both extractions, root
+/* The layers of every image, each measured once (every extraction, root
  * and rootless, that exist), in the order first seen. */
 struct layer_size {
 	const char *digest; /* borrowed from an image record */
@@ -100,10 +100,13 @@ static struct layer_size *find_layer(struct layer_size *v, size_t n, const char 
 
 static int measure_layer(const char *root, struct layer_size *l, struct pd_err **err)
 {
-	for (int rootless = 0; rootless < 2; rootless++) {
-		_cleanup_free_ char *p = pd_layer_path(root, l->digest, rootless);
-		uint64_t sz;
-		if (p && pd_tree_size(p, &sz, err) < 0)
+	for (int v = 0; v < PD_LAYER_N_VARIANTS; v++) {
+		_cleanup_free_ char *p = pd_layer_path(root, l->digest, v);
+		uint64_t sz = 0;
+		/* A -subids tree may hold directories only a subordinate id
+		 * may enter: its size is what the caller can see. */
+		if (p && pd_tree_size(p, &sz, v == PD_LAYER_SUBIDS ? pd_err_ignore(optional) : err) < 0 &&
+		    v != PD_LAYER_SUBIDS)
 			return -1;
 		l->size += p ? sz : 0;
 	}

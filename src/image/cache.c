@@ -195,9 +195,9 @@ static int userns_extract_cb(void *arg)
 	return r;
 }
 
-static int extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const char *tarball, int dfd,
-			     const char *tmp, const struct pd_extract_opts *o, struct pd_extract_result *res,
-			     struct pd_err **err)
+int pd_cache_extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const char *tarball, int dfd,
+			       const char *tmp, const struct pd_extract_opts *o,
+			       struct pd_extract_result *res, struct pd_err **err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -219,11 +219,26 @@ static int extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const 
 	}
 	if (msg[0] == 'E')
 		return pd_fail(err, 0, "%s", msg + 1);
-	remove_tmp(tmp);
+	pd_cache_remove_tree(mode, tmp, pd_err_ignore(cleanup));
 	if (run_err)
 		return pd_fail(err, run_err->errnum, "extract '%s' in a user namespace: %s", tarball,
 			       run_err->msg);
 	return pd_fail(err, 0, "extract '%s' in a user namespace failed", tarball);
+}
+
+static int rm_rf_cb(void *path)
+{
+	return pd_rm_rf(path, pd_err_ignore(status));
+}
+
+int pd_cache_remove_tree(const struct pd_cache_mode *mode, const char *path, struct pd_err **err)
+{
+	_cleanup_err_ struct pd_err *e = NULL;
+	if (pd_rm_rf(path, &e) == 0)
+		return 0;
+	if (!mode || !mode->run_in_userns)
+		return pd_fail(err, e->errnum, "%s", e->msg);
+	return mode->run_in_userns(mode->ctx, rm_rf_cb, (void *)path, err);
 }
 
 /* Extract the open tarball into rootfs_dir/.tmp-XXXXXX and rename it to
@@ -256,7 +271,7 @@ static int extract_into_place(int tarfd, const char *tarball, const struct stat 
 	struct stat after;
 	if (mode->rootless && mode->run_in_userns) {
 		o.keep_owners = true;
-		if (extract_in_userns(mode, tarfd, tarball, dfd, tmp, &o, &res, err) < 0)
+		if (pd_cache_extract_in_userns(mode, tarfd, tarball, dfd, tmp, &o, &res, err) < 0)
 			return -1;
 	} else if (pd_archive_extract_fd(tarfd, tarball, dfd, &o, &res, err) < 0) {
 		remove_tmp(tmp);

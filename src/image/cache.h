@@ -51,6 +51,27 @@ struct pd_cache_mode {
 char *pd_cache_rootfs(const char *state_root, const char *tarball, const struct pd_cache_mode *mode,
 		      unsigned *skipped_devices, struct pd_err **err);
 
+struct pd_extract_opts;
+struct pd_extract_result;
+
+/* Extract the open archive `tarfd` (named `tarball` in errors) into the
+ * directory `dfd` (the temporary tree `tmp`) as pd_archive_extract_fd does,
+ * in a child inside mode->run_in_userns's user namespace (which must be
+ * set), where the caller is root over its subordinate range: with
+ * o->keep_owners the archive's owners become, on disk, the host ids the
+ * rootless container's map turns back into them.  On failure `tmp` is
+ * removed (from inside, where its files are the caller's to remove).
+ * Shared by this cache and image layers (layers.h). */
+int pd_cache_extract_in_userns(const struct pd_cache_mode *mode, int tarfd, const char *tarball, int dfd,
+			       const char *tmp, const struct pd_extract_opts *o,
+			       struct pd_extract_result *res, struct pd_err **err);
+
+/* Remove the tree `path`; what the caller cannot remove as itself (a
+ * directory only a subordinate id may enter) is removed from inside
+ * mode->run_in_userns's user namespace when the mode has one (`mode` may
+ * be NULL). */
+int pd_cache_remove_tree(const struct pd_cache_mode *mode, const char *path, struct pd_err **err);
+
 /* Remove the temporary trees (cache/rootfs/.tmp-*) that killed extractors
  * left, when no extraction is running (the extractors' lock is free);
  * otherwise do nothing: a later call or extraction sweeps them.  Best

@@ -3,7 +3,11 @@
  * Runs in the CLI (pull, import, and run when a layer was pulled in the
  * other privilege mode), as root or as the invoking user; pull and import
  * extract several layers at once, each in a child process of the CLI
- * (pd_layers_extract).  Writes only under <state_root>/layers.
+ * (pd_layers_extract).  Rootless with a subordinate range, each extraction
+ * runs in a further child inside a user namespace with the rootless
+ * container's map (the caller's, image/cache.h), so the layer's owners are
+ * kept as the container will see them.  Writes only under
+ * <state_root>/layers.
  *
  * Threats: every layer is hostile; archive.c keeps each entry inside the
  * temp directory, and the temp name keeps a half-extracted layer from ever
@@ -26,11 +30,21 @@
 #include "util/fs.h"
 #include "util/xalloc.h"
 
-char *pd_layer_path(const char *root, const char *digest, bool rootless)
+static const char *const suffixes[PD_LAYER_N_VARIANTS] = { "", "-rootless", "-subids" };
+static const char *const short_suffixes[PD_LAYER_N_VARIANTS] = { "", "r", "s" };
+
+enum pd_layer_variant pd_layer_variant_of(const struct pd_cache_mode *mode)
 {
-	if (!pd_digest_valid(digest))
+	if (!mode || !mode->rootless)
+		return PD_LAYER_ROOT;
+	return mode->run_in_userns ? PD_LAYER_SUBIDS : PD_LAYER_ROOTLESS;
+}
+
+char *pd_layer_path(const char *root, const char *digest, enum pd_layer_variant v)
+{
+	if (!pd_digest_valid(digest) || v >= PD_LAYER_N_VARIANTS)
 		return NULL;
-	return xasprintf("%s/layers/%s%s", root, digest + 7, rootless ? "-rootless" : "");
+	return xasprintf("%s/layers/%s%s", root, digest + 7, suffixes[v]);
 }
 
 static int layers_dir(const char *root, char **out, struct pd_err **err)
@@ -55,9 +69,11 @@ static void remove_tree(const char *path)
 	(void)pd_rm_rf(path, &ignored);
 }
 
-int pd_layer_extract(const char *root, const char *digest, bool rootless, struct pd_err **err)
+int pd_layer_extract(const char *root, const char *digest, const struct pd_cache_mode *mode,
+		     struct pd_err **err)
 {
-	_cleanup_free_ char *dest = pd_layer_path(root, digest, rootless);
+	bool rootless = mode && mode->rootless;
+	_cleanup_free_ char *dest = pd_layer_path(root, digest, pd_layer_variant_of(mode));
 	_cleanup_free_ char *blob = pd_blob_path(root, digest);
 	if (!dest)
 		return pd_fail(err, 0, "invalid layer digest '%s'", digest);
@@ -81,13 +97,20 @@ int pd_layer_extract(const char *root, const char *digest, bool rootless, struct
 		remove_tree(tmp);
 		return -1;
 	}
-	if (pd_archive_extract_fd(bfd, name, dfd, &o, NULL, err) < 0) {
+	if (rootless && mode->run_in_userns) {
+		/* The layer's owners, as the rootless container's map shows
+		 * them (cache.h); the child removes a partial tree. */
+		struct pd_extract_result res;
+		o.keep_owners = true;
+		if (pd_cache_extract_in_userns(mode, bfd, name, dfd, tmp, &o, &res, err) < 0)
+			return -1;
+	} else if (pd_archive_extract_fd(bfd, name, dfd, &o, NULL, err) < 0) {
 		remove_tree(tmp);
 		return -1;
 	}
 	if (rename(tmp, dest) < 0) {
 		int e = errno;
-		remove_tree(tmp);
+		pd_cache_remove_tree(mode, tmp, pd_err_ignore(cleanup));
 		/* A concurrent extractor finished first with the same blob. */
 		if ((e == EEXIST || e == ENOTEMPTY) && pd_is_dir(dest))
 			return 0;
@@ -98,10 +121,11 @@ int pd_layer_extract(const char *root, const char *digest, bool rootless, struct
 
 /* The child of one layer's extraction: its error text goes on `report`,
  * its errno in the exit status (100 + errno). */
-static _Noreturn void extract_child(const char *root, const char *digest, bool rootless, int report)
+static _Noreturn void extract_child(const char *root, const char *digest, const struct pd_cache_mode *mode,
+				    int report)
 {
 	struct pd_err *e = NULL;
-	if (pd_layer_extract(root, digest, rootless, &e) == 0)
+	if (pd_layer_extract(root, digest, mode, &e) == 0)
 		_exit(0);
 	(void)!write(report, e->msg, strlen(e->msg));
 	_exit(e->errnum ? 100 + (e->errnum & 0x7f) : 1);
@@ -109,8 +133,8 @@ static _Noreturn void extract_child(const char *root, const char *digest, bool r
 
 /* Start the extraction of `digest` in a child; its pid and the read end of
  * its report pipe go to *pid and *fd. */
-static int start_child(const char *root, const char *digest, bool rootless, pid_t *pid, int *fd,
-		       struct pd_err **err)
+static int start_child(const char *root, const char *digest, const struct pd_cache_mode *mode, pid_t *pid,
+		       int *fd, struct pd_err **err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -118,7 +142,7 @@ static int start_child(const char *root, const char *digest, bool rootless, pid_
 	pid_t child = fork();
 	if (child == 0) {
 		close(p[0]);
-		extract_child(root, digest, rootless, p[1]);
+		extract_child(root, digest, mode, p[1]);
 	}
 	int e = errno;
 	close(p[1]);
@@ -147,18 +171,18 @@ static int reap_child(int fd, int status, int ret, struct pd_err **err)
 		       n > 0 ? msg : "layer extraction ended abnormally");
 }
 
-int pd_layers_extract(const char *root, const char *const *digests, size_t n, bool rootless,
-		      struct pd_err **err)
+int pd_layers_extract(const char *root, const char *const *digests, size_t n,
+		      const struct pd_cache_mode *mode, struct pd_err **err)
 {
 	size_t todo = 0;
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *p = pd_layer_path(root, digests[i], rootless);
+		_cleanup_free_ char *p = pd_layer_path(root, digests[i], pd_layer_variant_of(mode));
 		todo += p && !pd_is_dir(p);
 	}
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (todo < 2 || cpus < 2) {
 		for (size_t i = 0; i < n; i++)
-			if (pd_layer_extract(root, digests[i], rootless, err) < 0)
+			if (pd_layer_extract(root, digests[i], mode, err) < 0)
 				return -1;
 		return 0;
 	}
@@ -170,7 +194,7 @@ int pd_layers_extract(const char *root, const char *const *digests, size_t n, bo
 	fflush(NULL);
 	while (next < n || running) {
 		if (next < n && running < max && ret == 0) {
-			ret = start_child(root, digests[next], rootless, &pids[next], &fds[next], err);
+			ret = start_child(root, digests[next], mode, &pids[next], &fds[next], err);
 			if (ret == 0) {
 				next++;
 				running++;
@@ -195,20 +219,20 @@ int pd_layers_extract(const char *root, const char *const *digests, size_t n, bo
 	return ret;
 }
 
-static char *short_name(const char *root, const char *digest, bool rootless)
+static char *short_name(const char *root, const char *digest, enum pd_layer_variant v)
 {
-	return xasprintf("%s/layers/l/%.12s%s", root, digest + 7, rootless ? "r" : "");
+	return xasprintf("%s/layers/l/%.12s%s", root, digest + 7, short_suffixes[v]);
 }
 
-char *pd_layer_short_path(const char *root, const char *digest, bool rootless)
+char *pd_layer_short_path(const char *root, const char *digest, enum pd_layer_variant v)
 {
-	_cleanup_free_ char *dest = pd_layer_path(root, digest, rootless);
+	_cleanup_free_ char *dest = pd_layer_path(root, digest, v);
 	if (!dest)
 		return NULL;
 	_cleanup_free_ char *dir = xasprintf("%s/layers/l", root);
-	_cleanup_free_ char *link = short_name(root, digest, rootless);
+	_cleanup_free_ char *link = short_name(root, digest, v);
 	/* Relative: the state root may be reached by another path. */
-	_cleanup_free_ char *target = xasprintf("../%s%s", digest + 7, rootless ? "-rootless" : "");
+	_cleanup_free_ char *target = xasprintf("../%s%s", digest + 7, suffixes[v]);
 	if (mkdir(dir, 0700) == 0)
 		pd_chown_to_invoker(dir);
 	if (symlink(target, link) == 0)
@@ -220,20 +244,20 @@ char *pd_layer_short_path(const char *root, const char *digest, bool rootless)
 	return take_ptr(&link);
 }
 
-int pd_layer_remove(const char *root, const char *digest, struct pd_err **err)
+int pd_layer_remove(const char *root, const char *digest, const struct pd_cache_mode *mode,
+		    struct pd_err **err)
 {
-	for (int rootless = 0; rootless < 2; rootless++) {
+	for (int v = 0; v < PD_LAYER_N_VARIANTS; v++) {
 		if (pd_digest_valid(digest)) {
-			_cleanup_free_ char *link = short_name(root, digest, rootless);
+			_cleanup_free_ char *link = short_name(root, digest, v);
 			char buf[256];
-			_cleanup_free_ char *target =
-			    xasprintf("../%s%s", digest + 7, rootless ? "-rootless" : "");
+			_cleanup_free_ char *target = xasprintf("../%s%s", digest + 7, suffixes[v]);
 			ssize_t n = readlink(link, buf, sizeof(buf) - 1);
 			if (n >= 0 && (size_t)n == strlen(target) && !memcmp(buf, target, (size_t)n))
 				unlink(link);
 		}
-		_cleanup_free_ char *p = pd_layer_path(root, digest, rootless);
-		if (p && pd_is_dir(p) && pd_rm_rf(p, err) < 0)
+		_cleanup_free_ char *p = pd_layer_path(root, digest, v);
+		if (p && pd_is_dir(p) && pd_cache_remove_tree(mode, p, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -347,8 +347,8 @@ test_resume_partial_download() {
 }
 
 # Rootless: an unprivileged user pulls into a state root it owns and runs
-# the image; its layers are extracted without privilege (the -rootless
-# variant, whiteouts as user.overlay xattrs).
+# the image; its layers are extracted without privilege (with its range,
+# the -subids variant; whiteouts as user.overlay xattrs).
 test_rootless_pull_and_run() {
 	need_root
 	need_cmd setpriv unshare
@@ -364,7 +364,7 @@ test_rootless_pull_and_run() {
 	chown pdtest: "$T_ROOT"
 	pd_as pdtest pull -q "$REG/test/bb:v1"
 	assert_ok "rootless pull"
-	ls -d "$T_ROOT"/layers/*-rootless >/dev/null 2>&1 || fail "no rootless layer extraction"
+	ls -d "$T_ROOT"/layers/*-subids >/dev/null 2>&1 || fail "no rootless layer extraction (with the range: -subids)"
 	pd_as pdtest run --rm "$REG/test/bb:v1" 'id -u; echo "$GREETING"; ls /data; ls /opq'
 	assert_ok "rootless run"
 	assert_out $'0\nhello from the image\nkeep\nnew' "rootless: whiteouts, opaque dir and Env"
