@@ -274,18 +274,20 @@ static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, 
 		return -1;
 	struct pd_subnet dflt;
 	bool nat = !cfg->net.network || cfg->net.n_ports;
-	if (pd_nat_enable_forwarding(err) < 0 || pd_link_ensure_bridge(&sub, err) < 0 ||
+	if (pd_nat_enable_forwarding(err) < 0 || (sub.v6 && pd_nat_enable_forwarding6(err) < 0) ||
+	    pd_link_ensure_bridge(&sub, err) < 0 ||
 	    (nat && (pd_subnet_get(&dflt, err) < 0 || pd_nat_setup(&dflt, err) < 0)))
 		return -1;
 	/* A veth of an earlier run of this container may outlive its
 	 * namespace for a moment (the kernel frees namespaces lazily). */
 	pd_link_delete(veth, pd_err_ignore(gone));
-	char mac[18];
+	char mac[18], ip6[46];
 	if (pd_link_attach(veth, pid, &sub, cfg->net.ip, mac, err) < 0)
 		return -1;
 	/* Before GO: the container's first packet is filtered already.  On
 	 * failure the monitor's detach unpins and deletes the veth. */
-	if (pd_nat_pin(cfg->id, veth, cfg->net.ip, mac, err) < 0)
+	pd_subnet_ip6(&sub, cfg->net.ip, ip6);
+	if (pd_nat_pin(cfg->id, veth, cfg->net.ip, ip6, mac, err) < 0)
 		return -1;
 	if (r->published)
 		return 0;
@@ -310,9 +312,10 @@ int pd_network_attach_conn(const char *id, const struct pd_net_conn *c, pid_t pi
 {
 	struct pd_subnet sub = c->sub;
 	if (pd_nat_network_setup(&sub, c->internal, err) < 0 || pd_nat_enable_forwarding(err) < 0 ||
-	    pd_link_ensure_bridge(&sub, err) < 0)
+	    (sub.v6 && pd_nat_enable_forwarding6(err) < 0) || pd_link_ensure_bridge(&sub, err) < 0)
 		return -1;
-	char veth[16], tag[96], mac[18];
+	char veth[16], tag[96], mac[18], ip6[46];
+	pd_subnet_ip6(&sub, c->ip, ip6);
 	pd_link_veth_name_for(id, c->iface, veth);
 	pin_tag(id, c->iface, tag);
 	pd_link_delete(veth, pd_err_ignore(gone));
@@ -320,7 +323,7 @@ int pd_network_attach_conn(const char *id, const struct pd_net_conn *c, pid_t pi
 	 * exist: nothing it sends through it is unfiltered. */
 	if (pd_link_attach_as(veth, pid, c->iface, &sub, c->ip, !running, mac, err) < 0)
 		return -1;
-	if (pd_nat_pin(tag, veth, c->ip, mac, err) < 0 ||
+	if (pd_nat_pin(tag, veth, c->ip, ip6, mac, err) < 0 ||
 	    (running && pd_link_peer_up(pid, c->iface, err) < 0)) {
 		pd_link_delete(veth, pd_err_ignore(cleanup));
 		pd_nat_unpin(tag, veth, pd_err_ignore(cleanup));
