@@ -519,10 +519,16 @@ void pd_network_ports_free(struct pd_ports_table *t)
 
 /* One network's entry of NetworkSettings.Networks. */
 static json_t *endpoint_json(const char *net_id, const char *iface, const char *ip, const char *gw,
-			     unsigned prefix)
+			     unsigned prefix, const struct pd_subnet *sub)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:i}", "NetworkID", net_id, "Interface", iface, "IPAddress",
-			 ip, "Gateway", gw, "IPPrefixLen", (int)prefix);
+	char ip6[46] = "", gw6[46] = "";
+	if (sub && *ip) {
+		pd_subnet_ip6(sub, ip, ip6);
+		pd_subnet_gateway6(sub, gw6);
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i}", "NetworkID", net_id, "Interface", iface,
+			 "IPAddress", ip, "Gateway", gw, "IPPrefixLen", (int)prefix, "GlobalIPv6Address", ip6,
+			 "IPv6Gateway", *ip6 ? gw6 : "", "GlobalIPv6PrefixLen", *ip6 ? (int)sub->prefix6 : 0);
 }
 
 /* Every network of the container: each lease's (the default bridge's is
@@ -538,9 +544,9 @@ static json_t *networks_json(struct pd_store *s, const char *id)
 	for (size_t i = 0; i < nl; i++) {
 		struct pd_store_network net = { 0 };
 		bool user = pd_networks_by_subnet(s, l[i].network, &net) == 0;
-		json_object_set_new(
-		    nets, user ? net.name : "bridge",
-		    endpoint_json(user ? net.id : "", l[i].iface, l[i].ip, l[i].gateway, l[i].prefix));
+		json_object_set_new(nets, user ? net.name : "bridge",
+				    endpoint_json(user ? net.id : "", l[i].iface, l[i].ip, l[i].gateway,
+						  l[i].prefix, user ? &net.sub : NULL));
 		pd_store_network_free(&net);
 	}
 	pd_store_leases_free(l, nl);
@@ -554,7 +560,7 @@ static json_t *networks_json(struct pd_store *s, const char *id)
 		struct pd_store_network net = { 0 };
 		bool found = pd_store_network_get(s, c[i].network, &net, pd_err_ignore(optional)) == 0;
 		json_object_set_new(nets, c[i].network,
-				    endpoint_json(found ? net.id : "", c[i].iface, "", "", 0));
+				    endpoint_json(found ? net.id : "", c[i].iface, "", "", 0, NULL));
 		if (found)
 			pd_store_network_free(&net);
 	}
@@ -589,6 +595,10 @@ json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 		      : n.leased ? PD_NET_BRIDGE_NAME
 				 : "",
 		      "IPAddress", n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	char ip6[46] = "";
+	if (user)
+		pd_subnet_ip6(&net.sub, n.ip, ip6);
+	json_object_set_new(o, "GlobalIPv6Address", json_string(ip6));
 	json_t *nets = networks_json(s, id);
 	if (json_object_size(nets))
 		json_object_set_new(o, "Networks", nets);
