@@ -5,7 +5,8 @@
 # other and the host over IPv6, by address and by name (/etc/hosts); two
 # networks stay isolated over IPv6 both ways; a container cannot send IPv6
 # from an address that is not its own; rm and `network rm` leave no
-# address, bridge, veth or chain (ip6 and bridge tables).
+# address, bridge, veth or chain (ip6 and bridge tables).  The monitor's
+# resolver answers AAAA queries with the IPv6 addresses.
 #
 # Traffic goes only between the test's own containers and the host's own
 # address on the test's bridge.  Host state is observed with ip(8), nft(8)
@@ -145,6 +146,10 @@ test_ipv6_network_containers_host_names_and_cleanup() {
 	pd exec a ping -6 -c 1 -W 2 b
 	assert_ok
 	assert_contains "$OUT" "$ip6_b" "ping -6 b goes to b's IPv6 address"
+	# The monitor's resolver answers AAAA with it too.
+	pd exec a timeout 10 nslookup -type=AAAA b
+	assert_ok
+	assert_line "$OUT" "Address: $ip6_b" "AAAA of b from 127.0.0.11"
 	# The host reaches them on the bridge, and they reach the gateway.
 	assert_eq ok "$(_host_ping6 "$ip6_a")" "host -> a over IPv6"
 	assert_eq ok "$(_ping6 b "$gw6")" "b -> the gateway over IPv6"
