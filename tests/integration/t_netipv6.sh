@@ -296,6 +296,51 @@ test_ipv6_spoofed_sources_dropped() {
 	assert_gone "$br" "$victim" "$bystander" "$spoofer"
 }
 
+test_ipv6_connect_and_internal() {
+	_setup
+	allow_containers_left
+	pd network create --ipv6 --internal v6in
+	assert_ok
+	pd network create v6plain4
+	assert_ok
+	local br br4
+	br=$(_bridge_of v6in)
+	br4=$(_bridge_of v6plain4)
+	pd run -d --name inner --network v6in --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local inner=$OUT
+	pd run -d --name joiner --network v6plain4 --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local joiner=$OUT
+	# --internal: no masquerade, nothing forwarded to or from other links.
+	nft list table ip6 pocket_docker >"$T_TMP/ip6" || fail "no table ip6 pocket_docker"
+	grep -A4 "chain net-$br-post" "$T_TMP/ip6" | grep -q masquerade && fail "an --internal network masquerades: $(cat "$T_TMP/ip6")"
+	grep -A6 "chain net-$br-fwd" "$T_TMP/ip6" | grep -qF "iifname \"$br\" oifname != \"$br\" drop" ||
+		fail "no internal drop rule in net-$br-fwd: $(cat "$T_TMP/ip6")"
+	# An IPv4-only network's container connected to it gets an IPv6
+	# address there (eth1) and reaches its members by name.
+	pd network connect v6in joiner
+	assert_ok
+	local pfx
+	pfx=$(_subnet6_of v6in)
+	pfx=${pfx%::/64}
+	[ -n "$pfx" ] || fail "no IPv6 subnet on v6in"
+	pd exec joiner ip -6 addr show eth1 scope global
+	assert_match "$OUT" "inet6 $pfx::[0-9a-f]+/64" "joiner's eth1 IPv6 address"
+	pd exec joiner ping -6 -c 1 -W 2 inner
+	assert_ok
+	assert_contains "$OUT" "$(_ip6_of inner)" "joiner pings inner's IPv6 address by name"
+	nft list chain bridge pocket_docker "pd-$joiner-eth1" | grep -q "ip6 saddr" || fail "eth1's anti-spoofing chain has no IPv6 rule"
+	pd network disconnect v6in joiner
+	assert_ok
+	pd rm -f inner joiner
+	assert_ok
+	pd network rm v6in v6plain4
+	assert_ok
+	assert_gone "$br" "$inner" "$joiner"
+	assert_gone "$br4"
+}
+
 test_ipv6_default_bridge_stays_ipv4_only() {
 	_setup
 	allow_containers_left
