@@ -459,24 +459,37 @@ static void ip6_hex(const char *ip6, char out[35])
 
 /* The IPv6 rules of chain pd-<id> (see nat.h): after the source MAC and
  * IPv4/ARP rules.  The target of a neighbour message is at bit 64 of the
- * ICMPv6 header (nft 1.0.6 has no name for it). */
+ * ICMPv6 header (nft 1.0.6 has no name for it); its first option at bit
+ * 192.  An advertisement's or (not DAD) solicitation's first option must
+ * be the link-layer address option with the container's own MAC: Linux
+ * takes the first of its kind, so no other MAC can be claimed for the
+ * container's addresses (as the ARP rules do for IPv4).  A message with no
+ * option changes no link-layer address, and passes (the load fails). */
 static char *pin6_rules(const char *id, const char *ip6, const char *mac)
 {
-	char ll[46], hex[35], llhex[35];
+	char ll[46], hex[35], llhex[35], machex[15] = "0x";
+	for (const char *p = mac; *p && strlen(machex) < sizeof(machex) - 1; p++)
+		if (*p != ':')
+			strncat(machex, p, 1);
 	pd_net_link_local(mac, ll);
 	ip6_hex(ip6, hex);
 	ip6_hex(ll, llhex);
-	if (!*ll || !*hex || !*llhex)
+	if (!*ll || !*hex || !*llhex || strlen(machex) != 14)
 		return NULL;
+	const char *na = "icmpv6 type nd-neighbor-advert",
+		   *ns = "ip6 saddr != :: icmpv6 type nd-neighbor-solicit";
 	return xasprintf("add rule " TB " pd-%s ip6 saddr != { %s, %s, :: } drop\n"
 			 "add rule " TB " pd-%s ip6 saddr :: meta l4proto != ipv6-icmp drop\n"
 			 "add rule " TB " pd-%s ip6 saddr :: icmpv6 type != nd-neighbor-solicit drop\n"
-			 "add rule " TB
-			 " pd-%s ip6 saddr :: icmpv6 type nd-neighbor-solicit @th,64,128 != { %s, %s } drop\n"
+			 "add rule " TB " pd-%s ip6 saddr :: @th,64,128 != { %s, %s } drop\n"
 			 "add rule " TB " pd-%s icmpv6 type { nd-router-advert, nd-redirect } drop\n"
-			 "add rule " TB
-			 " pd-%s icmpv6 type nd-neighbor-advert @th,64,128 != { %s, %s } drop\n",
-			 id, ip6, ll, id, id, id, hex, llhex, id, id, hex, llhex);
+			 "add rule " TB " pd-%s %s @th,64,128 != { %s, %s } drop\n"
+			 "add rule " TB " pd-%s %s @th,192,16 != 0x0201 drop\n"
+			 "add rule " TB " pd-%s %s @th,208,48 != %s drop\n"
+			 "add rule " TB " pd-%s %s @th,192,16 != 0x0101 drop\n"
+			 "add rule " TB " pd-%s %s @th,208,48 != %s drop\n",
+			 id, ip6, ll, id, id, id, hex, llhex, id, id, na, hex, llhex, id, na, id, na, machex,
+			 id, ns, id, ns, machex);
 }
 
 /* The chain the map's element for `veth` jumps to, or NULL (no element,

@@ -341,6 +341,92 @@ test_ipv6_connect_and_internal() {
 	assert_gone "$br4"
 }
 
+_write_na_py() {
+	# na.py SRC_MAC SRC_IP DST_MAC DST_IP TARGET_IP TLLA_MAC: one
+	# unsolicited neighbour advertisement (override set) out of eth0,
+	# through an AF_PACKET socket (CAP_NET_RAW, Docker's default).
+	mkdir -p "$T_TMP/na"
+	cat >"$T_TMP/na/na.py" <<'PYEOF'
+import socket, struct, sys
+smac, sip, dmac, dip, target, tlla = sys.argv[1:7]
+mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
+ip6 = lambda a: socket.inet_pton(socket.AF_INET6, a)
+body = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + ip6(target) + bytes([2, 1]) + mac(tlla)
+data = ip6(sip) + ip6(dip) + struct.pack("!I3xB", len(body), 58) + body
+s = sum((data[i] << 8) + data[i + 1] for i in range(0, len(data), 2))
+while s >> 16:
+    s = (s & 0xffff) + (s >> 16)
+body = body[:2] + struct.pack("!H", ~s & 0xffff) + body[4:]
+hdr = struct.pack("!IHBB", 0x60000000, len(body), 58, 255) + ip6(sip) + ip6(dip)
+sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+sk.bind(("eth0", 0))
+sk.send(mac(dmac) + mac(smac) + b"\x86\xdd" + hdr + body)
+print("sent")
+PYEOF
+}
+
+_neigh_mac() {
+	# _neigh_mac CONTAINER IP: the link-layer address its neighbour table
+	# has for IP.
+	pd exec "$1" ip -6 neigh show
+	printf '%s\n' "$OUT" | awk -v ip="$2" '$1 == ip {for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}'
+}
+
+test_ipv6_forged_neighbour_advertisements_dropped() {
+	_setup
+	need_python_fixture
+	allow_containers_left
+	_write_na_py
+	pd network create --ipv6 v6nd
+	assert_ok
+	local br
+	br=$(_bridge_of v6nd)
+	pd run -d --name victim --network v6nd --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local victim=$OUT
+	pd run -d --name bystander --network v6nd --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	local bystander=$OUT
+	pd run -d --name forger --network v6nd -v "$T_TMP/na:/na:ro" --rootfs "$PYTHON_DIR" sleep 120
+	assert_ok
+	local forger=$OUT ip_v ip_b ip_f mac_v mac_b mac_f
+	ip_v=$(_ip6_of victim)
+	ip_b=$(_ip6_of bystander)
+	pd inspect -f '{{.NetworkSettings.Networks.v6nd.GlobalIPv6Address}}' forger
+	ip_f=$OUT
+	pd exec victim cat /sys/class/net/eth0/address
+	mac_v=$OUT
+	pd exec bystander cat /sys/class/net/eth0/address
+	mac_b=$OUT
+	pd exec forger cat /sys/class/net/eth0/address
+	mac_f=$OUT
+	[ -n "$ip_v" ] && [ -n "$ip_b" ] && [ -n "$ip_f" ] || fail "addresses: '$ip_v' '$ip_b' '$ip_f'"
+	# The victim knows both by their real MACs.
+	assert_eq ok "$(_ping6 victim "$ip_b")" "victim -> bystander"
+	assert_eq ok "$(_ping6 victim "$ip_f")" "victim -> forger"
+	assert_eq "$mac_b" "$(_neigh_mac victim "$ip_b")" "the victim's entry of the bystander before"
+	# The control: the forger's own address at its own MAC goes through
+	# (sent and taken: the packet is well formed).
+	pd exec forger python3 /na/na.py "$mac_f" "$ip_f" "$mac_v" "$ip_v" "$ip_f" "$mac_f"
+	assert_out sent "the control advertisement"
+	assert_eq "$mac_f" "$(_neigh_mac victim "$ip_f")" "the victim's entry of the forger after its own advertisement"
+	# Forged: the bystander's address at the forger's MAC, and the
+	# forger's own address at the bystander's MAC.
+	pd exec forger python3 /na/na.py "$mac_f" "$ip_f" "$mac_v" "$ip_v" "$ip_b" "$mac_f"
+	assert_out sent "the forged advertisement of the bystander's address"
+	pd exec forger python3 /na/na.py "$mac_f" "$ip_f" "$mac_v" "$ip_v" "$ip_f" "$mac_b"
+	assert_out sent "the advertisement of another MAC"
+	sleep 0.3
+	assert_eq "$mac_b" "$(_neigh_mac victim "$ip_b")" "the victim's entry of the bystander after the forgery"
+	assert_eq "$mac_f" "$(_neigh_mac victim "$ip_f")" "the victim's entry of the forger after it claimed another MAC"
+	assert_eq ok "$(_ping6 victim "$ip_b")" "victim -> bystander after the forgery"
+	pd rm -f victim bystander forger
+	assert_ok
+	pd network rm v6nd
+	assert_ok
+	assert_gone "$br" "$victim" "$bystander" "$forger"
+}
+
 test_ipv6_default_bridge_stays_ipv4_only() {
 	_setup
 	allow_containers_left
