@@ -157,6 +157,10 @@ test_ipv6_network_containers_host_names_and_cleanup() {
 	# chains.
 	nft list chain bridge pocket_docker "pd-$a" | grep -qF "$ip6_a" || fail "a's anti-spoofing chain does not name $ip6_a"
 	nft list table ip6 pocket_docker | grep -q "net-$br-fwd" || fail "no ip6 chain net-$br-fwd"
+	# Masquerade of the subnet leaving by another link (only the rule:
+	# the test sends nothing off the host).
+	nft list chain ip6 pocket_docker "net-$br-post" | grep -qF "ip6 saddr $sub6 oifname != \"$br\" masquerade" ||
+		fail "no IPv6 masquerade rule for $sub6: $(nft list chain ip6 pocket_docker "net-$br-post")"
 	pd rm -f a b
 	assert_ok
 	# The network stays (no container) until it is removed.
