@@ -15,6 +15,8 @@
 struct network_opts {
 	struct cli_flags f; /* first: the shared setters take it */
 	char *subnet;
+	char *subnet6; /* a second --subnet, IPv6 */
+	bool ipv6;
 	bool internal;
 	char **labels;
 	char *ip;	/* connect --ip */
@@ -23,10 +25,20 @@ struct network_opts {
 
 #define NO(o) ((struct network_opts *)(o))
 
+/* Once per family, as in Docker: an IPv4 subnet and an IPv6 one. */
 static int set_subnet(void *o, const char *a, struct pd_err **err)
 {
-	free(NO(o)->subnet);
-	NO(o)->subnet = xstrdup(a);
+	char **slot = strchr(a, ':') ? &NO(o)->subnet6 : &NO(o)->subnet;
+	if (*slot)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "--subnet %s: one IPv4 and one IPv6 subnet at most",
+				    a);
+	*slot = xstrdup(a);
+	return 0;
+}
+
+static int set_ipv6(void *o, const char *a, struct pd_err **err)
+{
+	NO(o)->ipv6 = true;
 	return 0;
 }
 
@@ -69,7 +81,9 @@ static int set_quiet(void *o, const char *a, struct pd_err **err)
 
 static const struct cli_opt create_table[] = {
 	{ "subnet", 0, true, set_subnet,
-	  "the bridge's address and prefix, A.B.C.D/P (default: a free /24 of 10.50.0.0/16)" },
+	  "the bridge's address and prefix, A.B.C.D/P (default: a free /24 of 10.50.0.0/16); with --ipv6 "
+	  "also an IPv6 ADDR/P (default: a free ULA /64)" },
+	{ "ipv6", 0, false, set_ipv6, "give the containers IPv6 addresses too" },
 	{ "internal", 0, false, set_internal, "no route out of the network" },
 	{ "label", 'l', true, add_label, "set a label KEY=VALUE" },
 	{ "driver", 'd', true, set_driver, "the network driver (only 'bridge')" },
@@ -106,6 +120,7 @@ static void opts_free(struct network_opts *o)
 {
 	cli_flags_free(&o->f);
 	free(o->subnet);
+	free(o->subnet6);
 	strv_free(o->labels);
 	free(o->ip);
 	strv_free(o->aliases);
@@ -117,7 +132,8 @@ static int network_create(const char *root, struct network_opts *o, char **pos)
 	if (!pos[0] || pos[1])
 		return cli_usage_error("network create takes one network name");
 	_cleanup_free_ char *id = NULL;
-	if (pd_networks_create(root, pos[0], o->subnet, o->internal, o->labels, &id, &err) < 0)
+	if (pd_networks_create(root, pos[0], o->subnet, o->subnet6, o->ipv6, o->internal, o->labels, &id,
+			       &err) < 0)
 		return cli_fail(err);
 	cli_print_line(id);
 	return 0;

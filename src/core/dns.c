@@ -18,7 +18,8 @@
  * Names: read from the endpoints table per query (one indexed SELECT:
  * cheap next to a lookup's round trip, and never stale).  A name that is
  * a member's name, alias or short id (case ignored) gets the members'
- * addresses; AAAA and other types of such a name get an empty NOERROR.
+ * addresses (A), or their IPv6 addresses on networks created with --ipv6
+ * (AAAA); other types of such a name get an empty NOERROR.
  * Another single-label name gets NXDOMAIN at once (no upstream would know
  * it: systemd-resolved does the same), anything else goes upstream.
  *
@@ -247,6 +248,40 @@ static void reply(struct pd_dns *d, const struct sockaddr_in *to, const struct d
 		d->answered++;
 }
 
+/* An answer of AAAA records: net/dns.c's reply with no answer (header and
+ * question), the records appended, its answer count set. */
+static void reply6(struct pd_dns *d, const struct sockaddr_in *to, const struct dns_question *q,
+		   const uint8_t (*addrs)[16], size_t n)
+{
+	uint8_t out[DNS_UDP_MAX];
+	size_t len = dns_build_reply(out, sizeof(out), q, DNS_NOERROR, NULL, 0, ANSWER_TTL);
+	size_t an = 0;
+	for (size_t i = 0; len && i < n && sizeof(out) - len >= 28; i++, an++) {
+		uint8_t *r = out + len;
+		const uint8_t rr[12] = { 0xc0,
+					 12,
+					 0,
+					 DNS_TYPE_AAAA,
+					 0,
+					 DNS_CLASS_IN,
+					 (uint8_t)(ANSWER_TTL >> 24),
+					 (uint8_t)(ANSWER_TTL >> 16),
+					 (uint8_t)(ANSWER_TTL >> 8),
+					 (uint8_t)ANSWER_TTL,
+					 0,
+					 16 };
+		memcpy(r, rr, sizeof(rr));
+		memcpy(r + 12, addrs[i], 16);
+		len += 28;
+	}
+	if (!len)
+		return;
+	out[6] = (uint8_t)(an >> 8);
+	out[7] = (uint8_t)an;
+	if (sendto(d->listen_fd, out, len, MSG_DONTWAIT, (const struct sockaddr *)to, sizeof(*to)) >= 0)
+		d->answered++;
+}
+
 static bool has_name(const char *names, const char *name)
 {
 	size_t len = strlen(name);
@@ -263,9 +298,10 @@ static bool has_name(const char *names, const char *name)
 /* 1 with addrs[*n] when `name` is a member's, 0 when not, -1 when the
  * database could not say. */
 static int lookup(struct pd_dns *d, struct pd_store *s, const char *name, uint32_t *addrs, size_t max,
-		  size_t *n)
+		  size_t *n, uint8_t (*addrs6)[16], size_t *n6)
 {
 	*n = 0;
+	*n6 = 0;
 	if (!s)
 		return -1;
 	struct pd_store_dns_member *m = NULL;
@@ -278,6 +314,14 @@ static int lookup(struct pd_dns *d, struct pd_store *s, const char *name, uint32
 		if (!has_name(m[i].names, name))
 			continue;
 		found = true;
+		uint8_t a6[16];
+		bool dup6 = false;
+		if (inet_pton(AF_INET6, m[i].ip6, a6) == 1) {
+			for (size_t j = 0; j < *n6; j++)
+				dup6 = dup6 || !memcmp(addrs6[j], a6, 16);
+			if (!dup6 && *n6 < max)
+				memcpy(addrs6[(*n6)++], a6, 16);
+		}
 		if (inet_pton(AF_INET, m[i].ip, &a) != 1)
 			continue;
 		bool dup = false;
@@ -397,10 +441,15 @@ static void handle_query(struct pd_dns *d, const uint8_t *pkt, size_t len, const
 	 * aliases); of class IN (or ANY). */
 	if (q.plain && q.name[0] && (q.qclass == DNS_CLASS_IN || q.qclass == 255)) {
 		uint32_t addrs[32];
-		size_t n = 0;
-		int found = lookup(d, get_store(arg), q.name, addrs, ARRAY_SIZE(addrs), &n);
+		uint8_t addrs6[32][16];
+		size_t n = 0, n6 = 0;
+		int found = lookup(d, get_store(arg), q.name, addrs, ARRAY_SIZE(addrs), &n, addrs6, &n6);
 		if (found < 0) {
 			reply(d, from, &q, DNS_SERVFAIL, NULL, 0);
+			return;
+		}
+		if (found > 0 && q.qtype == DNS_TYPE_AAAA) {
+			reply6(d, from, &q, (const uint8_t(*)[16])addrs6, n6);
 			return;
 		}
 		if (found > 0) {

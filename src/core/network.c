@@ -274,18 +274,20 @@ static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, 
 		return -1;
 	struct pd_subnet dflt;
 	bool nat = !cfg->net.network || cfg->net.n_ports;
-	if (pd_nat_enable_forwarding(err) < 0 || pd_link_ensure_bridge(&sub, err) < 0 ||
+	if (pd_nat_enable_forwarding(err) < 0 || (sub.v6 && pd_nat_enable_forwarding6(err) < 0) ||
+	    pd_link_ensure_bridge(&sub, err) < 0 ||
 	    (nat && (pd_subnet_get(&dflt, err) < 0 || pd_nat_setup(&dflt, err) < 0)))
 		return -1;
 	/* A veth of an earlier run of this container may outlive its
 	 * namespace for a moment (the kernel frees namespaces lazily). */
 	pd_link_delete(veth, pd_err_ignore(gone));
-	char mac[18];
+	char mac[18], ip6[46];
 	if (pd_link_attach(veth, pid, &sub, cfg->net.ip, mac, err) < 0)
 		return -1;
 	/* Before GO: the container's first packet is filtered already.  On
 	 * failure the monitor's detach unpins and deletes the veth. */
-	if (pd_nat_pin(cfg->id, veth, cfg->net.ip, mac, err) < 0)
+	pd_subnet_ip6(&sub, cfg->net.ip, ip6);
+	if (pd_nat_pin(cfg->id, veth, cfg->net.ip, ip6, mac, err) < 0)
 		return -1;
 	if (r->published)
 		return 0;
@@ -310,9 +312,10 @@ int pd_network_attach_conn(const char *id, const struct pd_net_conn *c, pid_t pi
 {
 	struct pd_subnet sub = c->sub;
 	if (pd_nat_network_setup(&sub, c->internal, err) < 0 || pd_nat_enable_forwarding(err) < 0 ||
-	    pd_link_ensure_bridge(&sub, err) < 0)
+	    (sub.v6 && pd_nat_enable_forwarding6(err) < 0) || pd_link_ensure_bridge(&sub, err) < 0)
 		return -1;
-	char veth[16], tag[96], mac[18];
+	char veth[16], tag[96], mac[18], ip6[46];
+	pd_subnet_ip6(&sub, c->ip, ip6);
 	pd_link_veth_name_for(id, c->iface, veth);
 	pin_tag(id, c->iface, tag);
 	pd_link_delete(veth, pd_err_ignore(gone));
@@ -320,7 +323,7 @@ int pd_network_attach_conn(const char *id, const struct pd_net_conn *c, pid_t pi
 	 * exist: nothing it sends through it is unfiltered. */
 	if (pd_link_attach_as(veth, pid, c->iface, &sub, c->ip, !running, mac, err) < 0)
 		return -1;
-	if (pd_nat_pin(tag, veth, c->ip, mac, err) < 0 ||
+	if (pd_nat_pin(tag, veth, c->ip, ip6, mac, err) < 0 ||
 	    (running && pd_link_peer_up(pid, c->iface, err) < 0)) {
 		pd_link_delete(veth, pd_err_ignore(cleanup));
 		pd_nat_unpin(tag, veth, pd_err_ignore(cleanup));
@@ -516,10 +519,16 @@ void pd_network_ports_free(struct pd_ports_table *t)
 
 /* One network's entry of NetworkSettings.Networks. */
 static json_t *endpoint_json(const char *net_id, const char *iface, const char *ip, const char *gw,
-			     unsigned prefix)
+			     unsigned prefix, const struct pd_subnet *sub)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:i}", "NetworkID", net_id, "Interface", iface, "IPAddress",
-			 ip, "Gateway", gw, "IPPrefixLen", (int)prefix);
+	char ip6[46] = "", gw6[46] = "";
+	if (sub && *ip) {
+		pd_subnet_ip6(sub, ip, ip6);
+		pd_subnet_gateway6(sub, gw6);
+	}
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i}", "NetworkID", net_id, "Interface", iface,
+			 "IPAddress", ip, "Gateway", gw, "IPPrefixLen", (int)prefix, "GlobalIPv6Address", ip6,
+			 "IPv6Gateway", *ip6 ? gw6 : "", "GlobalIPv6PrefixLen", *ip6 ? (int)sub->prefix6 : 0);
 }
 
 /* Every network of the container: each lease's (the default bridge's is
@@ -535,9 +544,9 @@ static json_t *networks_json(struct pd_store *s, const char *id)
 	for (size_t i = 0; i < nl; i++) {
 		struct pd_store_network net = { 0 };
 		bool user = pd_networks_by_subnet(s, l[i].network, &net) == 0;
-		json_object_set_new(
-		    nets, user ? net.name : "bridge",
-		    endpoint_json(user ? net.id : "", l[i].iface, l[i].ip, l[i].gateway, l[i].prefix));
+		json_object_set_new(nets, user ? net.name : "bridge",
+				    endpoint_json(user ? net.id : "", l[i].iface, l[i].ip, l[i].gateway,
+						  l[i].prefix, user ? &net.sub : NULL));
 		pd_store_network_free(&net);
 	}
 	pd_store_leases_free(l, nl);
@@ -551,7 +560,7 @@ static json_t *networks_json(struct pd_store *s, const char *id)
 		struct pd_store_network net = { 0 };
 		bool found = pd_store_network_get(s, c[i].network, &net, pd_err_ignore(optional)) == 0;
 		json_object_set_new(nets, c[i].network,
-				    endpoint_json(found ? net.id : "", c[i].iface, "", "", 0));
+				    endpoint_json(found ? net.id : "", c[i].iface, "", "", 0, NULL));
 		if (found)
 			pd_store_network_free(&net);
 	}
@@ -586,6 +595,10 @@ json_t *pd_network_settings_json(struct pd_store *s, const char *id)
 		      : n.leased ? PD_NET_BRIDGE_NAME
 				 : "",
 		      "IPAddress", n.ip, "IPPrefixLen", (int)n.prefix, "Gateway", n.gateway, "Ports", ports);
+	char ip6[46] = "";
+	if (user)
+		pd_subnet_ip6(&net.sub, n.ip, ip6);
+	json_object_set_new(o, "GlobalIPv6Address", json_string(ip6));
 	json_t *nets = networks_json(s, id);
 	if (json_object_size(nets))
 		json_object_set_new(o, "Networks", nets);

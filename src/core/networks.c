@@ -73,14 +73,20 @@ static int need_root(struct pd_err **err)
 	return 0;
 }
 
-int pd_networks_create(const char *root, const char *name, const char *subnet, bool internal,
-		       char *const *labels, char **id, struct pd_err **err)
+int pd_networks_create(const char *root, const char *name, const char *subnet, const char *subnet6, bool ipv6,
+		       bool internal, char *const *labels, char **id, struct pd_err **err)
 {
 	if (!pd_net_name_valid(name))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid network name '%s': only [a-zA-Z0-9][a-zA-Z0-9_.-]* (at most 64, "
 				    "not bridge, host, none or default) are allowed",
 				    name);
+	if (subnet6 && !ipv6)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "IPv6 subnet %s given without --ipv6", subnet6);
+	if (subnet && pd_subnet_is_v6(subnet))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid subnet '%s': want A.B.C.D/PREFIX", subnet);
+	if (subnet6 && !pd_subnet_is_v6(subnet6))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid IPv6 subnet '%s'", subnet6);
 	if (need_root(err) < 0)
 		return -1;
 	struct pd_subnet reserved;
@@ -91,14 +97,25 @@ int pd_networks_create(const char *root, const char *name, const char *subnet, b
 	random_id(n.id);
 	if (subnet && pd_subnet_parse(subnet, &n.sub, err) < 0)
 		return -1;
+	/* Without --subnet the IPv4 subnet is a /24 (store-networks.c): the
+	 * IPv6 one must have room for its host numbers. */
+	struct pd_subnet probe = { .prefix = subnet ? n.sub.prefix : 24 };
+	if (subnet6 && pd_subnet6_parse(subnet6, &probe, err) < 0)
+		return -1;
+	n.sub.v6 = ipv6;
+	memcpy(n.sub.net6, probe.net6, sizeof(n.sub.net6));
+	n.sub.prefix6 = probe.prefix6;
 	snprintf(n.sub.bridge, sizeof(n.sub.bridge), "pd-%.8s", n.id);
 	if (pd_subnet_get(&reserved, err) < 0)
 		return -1;
 	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, pd_err_ignore(optional));
+	_cleanup_free_ char *routes6 = pd_read_file("/proc/net/ipv6_route", NULL, pd_err_ignore(optional));
 	if (subnet && pd_subnet_check_routes(&n.sub, routes, err) < 0)
 		return -1;
+	if (subnet6 && pd_subnet6_check_routes(&n.sub, routes6, err) < 0)
+		return -1;
 	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
-	if (!s || pd_store_network_create(s, &n, &reserved, routes, err) < 0)
+	if (!s || pd_store_network_create(s, &n, &reserved, routes, routes6, err) < 0)
 		return -1;
 	*id = xstrdup(n.id);
 	return 0;
@@ -124,16 +141,25 @@ static json_t *network_json(const struct pd_store_network *n, const struct pd_st
 	json_t *containers = json_object();
 	for (size_t i = 0; i < ne; i++) {
 		_cleanup_free_ char *addr = xasprintf("%s/%u", e[i].ip, n->sub.prefix);
+		_cleanup_free_ char *addr6 =
+		    *e[i].ip6 ? xasprintf("%s/%u", e[i].ip6, n->sub.prefix6) : xstrdup("");
 		_cleanup_free_ char *first = xstrndup(e[i].names, strcspn(e[i].names, " "));
-		json_object_set_new(
-		    containers, e[i].container_id,
-		    json_pack("{s:s, s:s, s:s}", "Name", first, "IPv4Address", addr, "Names", e[i].names));
+		json_object_set_new(containers, e[i].container_id,
+				    json_pack("{s:s, s:s, s:s, s:s}", "Name", first, "IPv4Address", addr,
+					      "IPv6Address", addr6, "Names", e[i].names));
+	}
+	json_t *config = json_pack("[{s:s, s:s}]", "Subnet", key, "Gateway", gw);
+	if (n->sub.v6) {
+		char key6[64], gw6[46];
+		pd_subnet6_key(&n->sub, key6, sizeof(key6));
+		pd_subnet_gateway6(&n->sub, gw6);
+		json_array_append_new(config, json_pack("{s:s, s:s}", "Subnet", key6, "Gateway", gw6));
 	}
 	json_t *labels = json_loads(n->labels ? n->labels : "{}", 0, NULL);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:[{s:s, s:s}]}, s:o, s:{s:s}, s:o}",
-			 "Name", n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver",
-			 "bridge", "EnableIPv6", false, "Internal", n->internal, "IPAM", "Driver", "default",
-			 "Config", "Subnet", key, "Gateway", gw, "Containers", containers, "Options",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:{s:s, s:o}, s:o, s:{s:s}, s:o}", "Name",
+			 n->name, "Id", n->id, "Created", created, "Scope", "local", "Driver", "bridge",
+			 "EnableIPv6", n->sub.v6, "Internal", n->internal, "IPAM", "Driver", "default",
+			 "Config", config, "Containers", containers, "Options",
 			 "com.docker.network.bridge.name", n->sub.bridge, "Labels",
 			 labels ? labels : json_object());
 }
@@ -270,6 +296,11 @@ static char *peers_of(struct pd_store *s, const char *id, struct pd_err **err)
 		char *next = xasprintf("%s%s\t%s\n", text, e[i].ip, e[i].names);
 		free(text);
 		text = next;
+		if (!*e[i].ip6)
+			continue;
+		next = xasprintf("%s%s\t%s\n", text, e[i].ip6, e[i].names);
+		free(text);
+		text = next;
 	}
 	pd_store_endpoints_free(e, n);
 	return text;
@@ -325,6 +356,7 @@ int pd_networks_join(struct pd_store *s, const char *root, struct pd_config *cfg
 		struct pd_store_endpoint e = { .names = names, .hosts = hosts };
 		snprintf(e.container_id, sizeof(e.container_id), "%s", cfg->id);
 		snprintf(e.ip, sizeof(e.ip), "%s", c ? c->ip : n->ip);
+		pd_subnet_ip6(c ? &c->sub : &n->sub, e.ip, e.ip6);
 		if (pd_store_endpoint_set(s, c ? c->network : n->network, &e, err) < 0 ||
 		    refresh(s, c ? c->network : n->network, err) < 0) {
 			store_rollback(s);
@@ -486,6 +518,7 @@ static int join_running(struct pd_store *s, const char *root, const struct pd_co
 	struct pd_store_endpoint e = { .names = names, .hosts = hosts };
 	snprintf(e.container_id, sizeof(e.container_id), "%s", cfg->id);
 	snprintf(e.ip, sizeof(e.ip), "%s", c->ip);
+	pd_subnet_ip6(&c->sub, e.ip, e.ip6);
 	if (pd_store_endpoint_set(s, c->network, &e, err) < 0 || refresh(s, c->network, err) < 0)
 		return -1;
 	_cleanup_free_ char *own = peers_of(s, cfg->id, err);

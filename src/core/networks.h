@@ -22,10 +22,13 @@
 #include "core/store.h"
 
 /* `network create`: `subnet` ("A.B.C.D/P", the gateway's address; NULL: a
- * free /24 of 10.50.0.0/16), labels "KEY=VALUE".  *id is the new
- * network's id (the caller frees). */
-int pd_networks_create(const char *root, const char *name, const char *subnet, bool internal,
-		       char *const *labels, char **id, struct pd_err **err);
+ * free /24 of 10.50.0.0/16), labels "KEY=VALUE".  `ipv6`: an IPv6 subnet
+ * too, `subnet6` ("ADDR/P", net.h's pd_subnet6_parse) or NULL for a free
+ * ULA /64 picked in the same transaction; the containers' IPv6 addresses
+ * have their IPv4 host numbers.  *id is the new network's id (the caller
+ * frees). */
+int pd_networks_create(const char *root, const char *name, const char *subnet, const char *subnet6, bool ipv6,
+		       bool internal, char *const *labels, char **id, struct pd_err **err);
 int pd_networks_list(const char *root, struct pd_store_network **out, size_t *n, struct pd_err **err);
 /* `network inspect`: Docker's keys, and the containers on it. */
 int pd_networks_inspect(const char *root, const char *name, json_t **out, struct pd_err **err);

@@ -28,7 +28,7 @@ int pd_store_dns_members(struct pd_store *s, const char *container_id, struct pd
 	*n = 0;
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db,
-			       "SELECT ip, names FROM endpoints WHERE network IN"
+			       "SELECT ip, names, ip6 FROM endpoints WHERE network IN"
 			       " (SELECT network FROM endpoints WHERE container_id = ?)"
 			       " ORDER BY container_id",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -42,6 +42,8 @@ int pd_store_dns_members(struct pd_store *s, const char *container_id, struct pd
 		const char *names = (const char *)sqlite3_column_text(st, 1);
 		snprintf(m->ip, sizeof(m->ip), "%s", ip ? ip : "");
 		m->names = xstrdup(names ? names : "");
+		const char *ip6 = (const char *)sqlite3_column_text(st, 2);
+		snprintf(m->ip6, sizeof(m->ip6), "%s", ip6 ? ip6 : "");
 	}
 	if (rc != SQLITE_DONE) {
 		pd_store_dns_members_free(take_ptr(out), *n);

@@ -10,6 +10,7 @@
  * (space-separated: name, aliases, short id), owned by the struct. */
 struct pd_store_dns_member {
 	char ip[16];
+	char ip6[46]; /* on a network created with --ipv6, or "" */
 	char *names;
 };
 void pd_store_dns_members_free(struct pd_store_dns_member *m, size_t n);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/proc.h"
 #include "util/xalloc.h"
 
 const char pd_store_migration_networks[] =
@@ -94,7 +95,12 @@ const char pd_store_migration_connections[] =
     " DELETE FROM connections WHERE container_id = old.id;"
     " END;";
 
-#define NET_COLS "name, id, gateway, network, prefix, bridge, internal, labels, created_ns"
+/* --ipv6: the network's IPv6 subnet ("fd12:3456:789a::/64", '' for none)
+ * and each endpoint's IPv6 address ('' for none). */
+const char pd_store_migration_ipv6[] = "ALTER TABLE networks ADD COLUMN subnet6 TEXT NOT NULL DEFAULT '';"
+				       "ALTER TABLE endpoints ADD COLUMN ip6 TEXT NOT NULL DEFAULT '';";
+
+#define NET_COLS "name, id, gateway, network, prefix, bridge, internal, labels, created_ns, subnet6"
 
 void pd_store_network_free(struct pd_store_network *n)
 {
@@ -122,6 +128,9 @@ static void read_row(sqlite3_stmt *st, struct pd_store_network *n)
 	n->internal = sqlite3_column_int(st, 6) != 0;
 	n->labels = xstrdup((const char *)sqlite3_column_text(st, 7));
 	n->created_ns = sqlite3_column_int64(st, 8);
+	const char *v6 = (const char *)sqlite3_column_text(st, 9);
+	if (v6 && *v6)
+		pd_subnet6_parse(v6, &n->sub, pd_err_ignore(optional));
 }
 
 int pd_store_network_list(struct pd_store *s, struct pd_store_network **out, size_t *n, struct pd_err **err)
@@ -205,12 +214,42 @@ static int pick_subnet(struct pd_subnet *sub, const struct pd_store_network *all
 	return pd_fail_kind(err, PD_ERR_USAGE, 0, "no free subnet left in 10.50.0.0/16: give --subnet");
 }
 
+/* The network whose IPv6 subnet `sub` overlaps, or NULL. */
+static const char *clash6(const struct pd_subnet *sub, const struct pd_store_network *all, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pd_subnet6_overlaps(sub, &all[i].sub))
+			return all[i].name;
+	return NULL;
+}
+
+/* A random ULA /64 (fd00::/8 and 40 random bits, RFC 4193) that overlaps
+ * no network's nor a route of the host's. */
+static int pick_subnet6(struct pd_subnet *sub, const struct pd_store_network *all, size_t n,
+			const char *routes6, struct pd_err **err)
+{
+	for (unsigned tries = 0; tries < 64; tries++) {
+		uint8_t r[5] = { 0 };
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			uint64_t t = (uint64_t)pd_now_ns() ^ ((uint64_t)getpid() << 20) ^ tries;
+			memcpy(r, &t, sizeof(r));
+		}
+		memset(sub->net6, 0, sizeof(sub->net6));
+		sub->net6[0] = 0xfd;
+		memcpy(sub->net6 + 1, r, sizeof(r));
+		sub->prefix6 = 64;
+		if (!clash6(sub, all, n) && pd_subnet6_check_routes(sub, routes6, pd_err_ignore(status)) == 0)
+			return 0;
+	}
+	return pd_fail_kind(err, PD_ERR_USAGE, 0, "no free IPv6 subnet found: give --subnet");
+}
+
 static int insert_network(struct pd_store *s, const struct pd_store_network *n, struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO networks (" NET_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
-			       &st, NULL) != SQLITE_OK)
+			       "INSERT INTO networks (" NET_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare network insert");
 	sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, n->id, -1, SQLITE_STATIC);
@@ -221,11 +260,14 @@ static int insert_network(struct pd_store *s, const struct pd_store_network *n, 
 	sqlite3_bind_int(st, 7, n->internal);
 	sqlite3_bind_text(st, 8, n->labels ? n->labels : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, n->created_ns);
+	char key6[64];
+	pd_subnet6_key(&n->sub, key6, sizeof(key6));
+	sqlite3_bind_text(st, 10, key6, -1, SQLITE_TRANSIENT);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record network");
 }
 
 int pd_store_network_create(struct pd_store *s, struct pd_store_network *n, const struct pd_subnet *reserved,
-			    const char *routes, struct pd_err **err)
+			    const char *routes, const char *routes6, struct pd_err **err)
 {
 	if (store_begin(s, err) < 0)
 		return -1;
@@ -246,6 +288,15 @@ int pd_store_network_create(struct pd_store *s, struct pd_store_network *n, cons
 	} else if ((other = clash(&n->sub, all, count, reserved))) {
 		char key[32];
 		pd_subnet_key(&n->sub, key, sizeof(key));
+		pd_fail_kind(err, PD_ERR_USAGE, 0, "subnet %s overlaps that of network %s", key, other);
+		goto out;
+	}
+	if (n->sub.v6 && !n->sub.prefix6) {
+		if (pick_subnet6(&n->sub, all, count, routes6, err) < 0)
+			goto out;
+	} else if (n->sub.v6 && (other = clash6(&n->sub, all, count))) {
+		char key[64];
+		pd_subnet6_key(&n->sub, key, sizeof(key));
 		pd_fail_kind(err, PD_ERR_USAGE, 0, "subnet %s overlaps that of network %s", key, other);
 		goto out;
 	}
@@ -322,16 +373,18 @@ int pd_store_endpoint_set(struct pd_store *s, const char *network, const struct 
 			  struct pd_err **err)
 {
 	_cleanup_stmt_ sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT OR REPLACE INTO endpoints (container_id, network, ip, names, hosts)"
-			       " VALUES (?, ?, ?, ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		s->db,
+		"INSERT OR REPLACE INTO endpoints (container_id, network, ip, names, hosts, ip6)"
+		" VALUES (?, ?, ?, ?, ?, ?)",
+		-1, &st, NULL) != SQLITE_OK)
 		return store_fail(s, err, "prepare endpoint insert");
 	sqlite3_bind_text(st, 1, e->container_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, network, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, e->ip, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, e->names, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, e->hosts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->ip6, -1, SQLITE_STATIC);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : store_fail(s, err, "record endpoint");
 }
 
@@ -354,7 +407,7 @@ int pd_store_endpoint_drop(struct pd_store *s, const char *container_id, char **
 	return *network ? 1 : 0;
 }
 
-/* The rows of `sql` (container_id, ip, names, hosts; one parameter). */
+/* The rows of `sql` (container_id, ip, names, hosts, ip6; one parameter). */
 static int read_endpoints(struct pd_store *s, const char *sql, const char *arg,
 			  struct pd_store_endpoint **out, size_t *n, struct pd_err **err)
 {
@@ -374,6 +427,8 @@ static int read_endpoints(struct pd_store *s, const char *sql, const char *arg,
 		snprintf(e->ip, sizeof(e->ip), "%s", (const char *)sqlite3_column_text(st, 1));
 		e->names = xstrdup((const char *)sqlite3_column_text(st, 2));
 		e->hosts = xstrdup((const char *)sqlite3_column_text(st, 3));
+		const char *ip6 = (const char *)sqlite3_column_text(st, 4);
+		snprintf(e->ip6, sizeof(e->ip6), "%s", ip6 ? ip6 : "");
 	}
 	if (rc != SQLITE_DONE) {
 		pd_store_endpoints_free(*out, *n);
@@ -388,7 +443,7 @@ int pd_store_endpoints(struct pd_store *s, const char *network, struct pd_store_
 		       struct pd_err **err)
 {
 	return read_endpoints(s,
-			      "SELECT container_id, ip, names, hosts FROM endpoints WHERE network = ?"
+			      "SELECT container_id, ip, names, hosts, ip6 FROM endpoints WHERE network = ?"
 			      " ORDER BY container_id",
 			      network, out, n, err);
 }
@@ -397,7 +452,7 @@ int pd_store_peer_endpoints(struct pd_store *s, const char *container_id, struct
 			    size_t *n, struct pd_err **err)
 {
 	return read_endpoints(s,
-			      "SELECT container_id, ip, names, hosts FROM endpoints WHERE network IN"
+			      "SELECT container_id, ip, names, hosts, ip6 FROM endpoints WHERE network IN"
 			      " (SELECT network FROM endpoints WHERE container_id = ?1)"
 			      " ORDER BY network, container_id",
 			      container_id, out, n, err);

@@ -27,9 +27,12 @@ void pd_store_networks_free(struct pd_store_network *n, size_t count);
  * or the subnet overlaps another network's or `reserved` (the default
  * bridge's); with n->sub.prefix 0 take a /24 of 10.50.0.0/16 (the first from a
  * random one on) that overlaps none of them nor the routes in `routes` (/proc/net/route's
- * text).  Writes n->sub on success. */
+ * text).  With n->sub.v6: the IPv6 subnet must overlap no other network's;
+ * with prefix6 0 take a random ULA /64 that overlaps none of them nor the
+ * routes in `routes6` (/proc/net/ipv6_route's text).  Writes n->sub on
+ * success. */
 int pd_store_network_create(struct pd_store *s, struct pd_store_network *n, const struct pd_subnet *reserved,
-			    const char *routes, struct pd_err **err);
+			    const char *routes, const char *routes6, struct pd_err **err);
 /* 0 with *out (by name, or by a prefix of its id), 1 when there is none. */
 int pd_store_network_get(struct pd_store *s, const char *name, struct pd_store_network *out,
 			 struct pd_err **err);
@@ -38,12 +41,17 @@ int pd_store_network_list(struct pd_store *s, struct pd_store_network **out, siz
  * (usage) naming it.  1 when there is no such network. */
 int pd_store_network_remove(struct pd_store *s, const char *name, struct pd_err **err);
 
+/* Migration 8 (store.c): the networks' IPv6 subnets and endpoints'
+ * addresses. */
+extern const char pd_store_migration_ipv6[];
+
 /* A container attached to a network. */
 struct pd_store_endpoint {
 	char container_id[65];
 	char ip[16];
-	char *names; /* space-separated */
-	char *hosts; /* the path of its /etc/hosts on the host (upper layer) */
+	char ip6[46]; /* its IPv6 address, or "" */
+	char *names;  /* space-separated */
+	char *hosts;  /* the path of its /etc/hosts on the host (upper layer) */
 };
 void pd_store_endpoints_free(struct pd_store_endpoint *e, size_t n);
 /* Record (or replace) the endpoint of `container_id` on `network`. */

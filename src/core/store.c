@@ -3,6 +3,7 @@
  * is a short BEGIN IMMEDIATE transaction and readers never block writers
  * (WAL).  Schema changes are appended to `migrations`, never edited. */
 #include "core/store-internal.h"
+#include "core/store-networks.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -44,6 +45,7 @@ static const char *const migrations[] = {
 	/* 5 */ pd_store_migration_volumes,
 	/* 6 */ pd_store_migration_networks,
 	/* 7 */ pd_store_migration_connections,
+	/* 8 */ pd_store_migration_ipv6,
 };
 
 const char *pd_state_name(enum pd_state s)

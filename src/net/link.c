@@ -61,6 +61,7 @@ static PD_DL_SYM(rtnl_addr_alloc);
 static PD_DL_SYM(rtnl_addr_put);
 static PD_DL_SYM(rtnl_addr_set_ifindex);
 static PD_DL_SYM(rtnl_addr_set_local);
+static PD_DL_SYM(rtnl_addr_set_flags);
 static PD_DL_SYM(rtnl_addr_add);
 static PD_DL_SYM(rtnl_route_alloc);
 static PD_DL_SYM(rtnl_route_put);
@@ -110,6 +111,7 @@ static int load_libnl(struct pd_err **err)
 		PD_DL_ENTRY(rtnl_addr_put),
 		PD_DL_ENTRY(rtnl_addr_set_ifindex),
 		PD_DL_ENTRY(rtnl_addr_set_local),
+		PD_DL_ENTRY(rtnl_addr_set_flags),
 		PD_DL_ENTRY(rtnl_addr_add),
 		PD_DL_ENTRY(rtnl_route_alloc),
 		PD_DL_ENTRY(rtnl_route_put),
@@ -192,15 +194,21 @@ static int set_up(struct nl_sock *sk, struct rtnl_link *cur, const char *name, s
 	return r < 0 ? nl_fail(err, r, "bring up", name) : 0;
 }
 
+/* An IPv4 address, or an IPv6 one (`cidr` has a ':') without duplicate
+ * address detection: the addresses are ours to give, and DAD would keep
+ * them unusable for a second or more. */
 static int add_addr(struct nl_sock *sk, int ifindex, const char *cidr, const char *name, struct pd_err **err)
 {
 	_cleanup_nladdr_ struct nl_addr *local = NULL;
-	int r = sym_nl_addr_parse(cidr, AF_INET, &local);
+	bool v6 = strchr(cidr, ':') != NULL;
+	int r = sym_nl_addr_parse(cidr, v6 ? AF_INET6 : AF_INET, &local);
 	if (r < 0)
 		return nl_fail(err, r, "parse address", cidr);
 	struct rtnl_addr *a = sym_rtnl_addr_alloc();
 	sym_rtnl_addr_set_ifindex(a, ifindex);
 	sym_rtnl_addr_set_local(a, local);
+	if (v6)
+		sym_rtnl_addr_set_flags(a, IFA_F_NODAD);
 	r = sym_rtnl_addr_add(sk, a, NLM_F_CREATE | NLM_F_EXCL);
 	sym_rtnl_addr_put(a);
 	if (r < 0 && r != -NLE_EXIST)
@@ -244,8 +252,16 @@ int pd_link_ensure_bridge(const struct pd_subnet *s, struct pd_err **err)
 	char gw[16], cidr[24];
 	pd_ip_text(s->gateway, gw);
 	snprintf(cidr, sizeof(cidr), "%s/%u", gw, s->prefix);
-	if (add_addr(sk, sym_rtnl_link_get_ifindex(cur), cidr, name, err) < 0 ||
-	    set_up(sk, cur, name, err) < 0)
+	if (add_addr(sk, sym_rtnl_link_get_ifindex(cur), cidr, name, err) < 0)
+		return -1;
+	if (s->v6) {
+		char gw6[46];
+		pd_subnet_gateway6(s, gw6);
+		_cleanup_free_ char *cidr6 = xasprintf("%s/%u", gw6, s->prefix6);
+		if (add_addr(sk, sym_rtnl_link_get_ifindex(cur), cidr6, name, err) < 0)
+			return -1;
+	}
+	if (set_up(sk, cur, name, err) < 0)
 		return -1;
 	return bridge_sysctls(name, err);
 }
@@ -275,7 +291,9 @@ static struct nl_sock *open_socket_in(pid_t pid, struct pd_err **err)
 static int add_default_route(struct nl_sock *sk, int ifindex, const char *gw, struct pd_err **err)
 {
 	_cleanup_nladdr_ struct nl_addr *dst = NULL, *via = NULL;
-	if (sym_nl_addr_parse("0.0.0.0/0", AF_INET, &dst) < 0 || sym_nl_addr_parse(gw, AF_INET, &via) < 0)
+	int family = strchr(gw, ':') ? AF_INET6 : AF_INET;
+	if (sym_nl_addr_parse(family == AF_INET6 ? "::/0" : "0.0.0.0/0", family, &dst) < 0 ||
+	    sym_nl_addr_parse(gw, family, &via) < 0)
 		return pd_fail(err, EINVAL, "parse gateway '%s'", gw);
 	struct rtnl_route *rt = sym_rtnl_route_alloc();
 	struct rtnl_nexthop *nh = sym_rtnl_route_nh_alloc();
@@ -320,11 +338,23 @@ static int configure_peer(pid_t pid, const char *peer, const struct pd_subnet *s
 	int ifindex = sym_rtnl_link_get_ifindex(eth);
 	if (link_mac(eth, mac, err) < 0 || add_addr(sk, ifindex, cidr, peer, err) < 0)
 		return -1;
+	char ip6[46] = "", gw6[46] = "";
+	pd_subnet_ip6(s, ip, ip6);
+	pd_subnet_gateway6(s, gw6);
+	if (*ip6) {
+		_cleanup_free_ char *cidr6 = xasprintf("%s/%u", ip6, s->prefix6);
+		if (add_addr(sk, ifindex, cidr6, peer, err) < 0)
+			return -1;
+	}
 	if (!up)
 		return 0;
 	if (set_up(sk, eth, peer, err) < 0)
 		return -1;
-	return route ? add_default_route(sk, ifindex, gw, err) : 0;
+	if (!route)
+		return 0;
+	if (add_default_route(sk, ifindex, gw, err) < 0)
+		return -1;
+	return *ip6 && *gw6 ? add_default_route(sk, ifindex, gw6, err) : 0;
 }
 
 int pd_link_peer_up(pid_t pid, const char *peer, struct pd_err **err)

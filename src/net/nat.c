@@ -28,12 +28,22 @@
  *                            container's eth0, that are neither IPv4 nor
  *                            ARP, and IPv4 packets and ARP messages whose
  *                            sender address is not its lease
+ * A container with an IPv6 address (a network created with --ipv6) has
+ * IPv6 let through from that address, its link-local one (from its MAC)
+ * and :: (DAD), with neighbour discovery restricted (see nat.h).
+ *
+ * The table `ip6 pocket_docker` holds the IPv6 chains of the networks
+ * created with --ipv6 (net-<bridge>-post, net-<bridge>-fwd, as below);
+ * a table of its own leaves the `ip` table's rules and their handles as
+ * they are.
+ *
  * A veth with no element in the map is not filtered: the containers of an
  * older binary sharing the bridge keep working.  The element and chain are
  * written before the container's process runs (see network.c), in one
  * transaction, and go together in another. */
 #include "net/nat.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -49,6 +59,7 @@
 #include "util/xalloc.h"
 
 #define T  "ip " PD_NAT_TABLE
+#define T6 "ip6 " PD_NAT_TABLE
 #define TB "bridge " PD_NAT_TABLE
 
 static PD_DL_SYM(nft_ctx_new);
@@ -186,12 +197,16 @@ int pd_nat_setup(const struct pd_subnet *s, struct pd_err **err)
  *                      (pocket0, pd-*), either way; --internal: nothing
  *                      between it and any other link
  * One transaction; a chain that exists is flushed and written again. */
+static int network_setup6(struct nft_ctx *c, const struct pd_subnet *s, bool internal, struct pd_err **err);
+
 int pd_nat_network_setup(const struct pd_subnet *s, bool internal, struct pd_err **err)
 {
 	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
 	if (!c)
 		return -1;
 	const char *br = pd_subnet_bridge(s);
+	if (s->v6 && network_setup6(c, s, internal, err) < 0)
+		return -1;
 	_cleanup_free_ char *probe = xasprintf("list chain " T " net-%s-fwd", br);
 	if (sym_nft_run_cmd_from_buffer(c, probe) == 0)
 		return 0;
@@ -220,17 +235,48 @@ int pd_nat_network_setup(const struct pd_subnet *s, bool internal, struct pd_err
 	return run(c, script, "set up the network's chains", err);
 }
 
+/* The IPv6 half of pd_nat_network_setup. */
+static int network_setup6(struct nft_ctx *c, const struct pd_subnet *s, bool internal, struct pd_err **err)
+{
+	const char *br = pd_subnet_bridge(s);
+	_cleanup_free_ char *probe = xasprintf("list chain " T6 " net-%s-fwd", br);
+	if (sym_nft_run_cmd_from_buffer(c, probe) == 0)
+		return 0;
+	char key6[64];
+	pd_subnet6_key(s, key6, sizeof(key6));
+	_cleanup_free_ char *script = xasprintf(
+	    "add table " T6 "\n"
+	    "add chain " T6 " net-%s-post { type nat hook postrouting priority 100; policy accept; }\n"
+	    "add chain " T6 " net-%s-fwd { type filter hook forward priority 0; policy accept; }\n"
+	    "flush chain " T6 " net-%s-post\n"
+	    "flush chain " T6 " net-%s-fwd\n"
+	    "add rule " T6 " net-%s-fwd iifname \"%s\" oifname != \"%s\" oifname { \"%s\", \"pd-*\" } drop\n"
+	    "add rule " T6 " net-%s-fwd oifname \"%s\" iifname != \"%s\" iifname { \"%s\", \"pd-*\" } drop\n",
+	    br, br, br, br, br, br, br, PD_NET_BRIDGE_NAME, br, br, br, PD_NET_BRIDGE_NAME);
+	char *more =
+	    internal ? xasprintf("%sadd rule " T6 " net-%s-fwd iifname \"%s\" oifname != \"%s\" drop\n"
+				 "add rule " T6 " net-%s-fwd oifname \"%s\" iifname != \"%s\" drop\n",
+				 script, br, br, br, br, br, br)
+		     : xasprintf("%sadd rule " T6 " net-%s-post ip6 saddr %s oifname != \"%s\" masquerade\n",
+				 script, br, key6, br);
+	free(script);
+	script = more;
+	return run(c, script, "set up the network's IPv6 chains", err);
+}
+
 int pd_nat_network_remove(const char *bridge, struct pd_err **err)
 {
 	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
 	if (!c)
 		return -1;
 	static const char *const kinds[] = { "post", "guard", "fwd" };
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		_cleanup_free_ char *probe = xasprintf("list chain " T " net-%s-%s", bridge, kinds[i]);
+	static const char *const tables[] = { T, T6 };
+	for (size_t i = 0; i < ARRAY_SIZE(kinds) * ARRAY_SIZE(tables); i++) {
+		const char *t = tables[i / ARRAY_SIZE(kinds)], *kind = kinds[i % ARRAY_SIZE(kinds)];
+		_cleanup_free_ char *probe = xasprintf("list chain %s net-%s-%s", t, bridge, kind);
 		if (sym_nft_run_cmd_from_buffer(c, probe) != 0)
 			continue; /* never made, or removed already */
-		_cleanup_free_ char *del = xasprintf("delete chain " T " net-%s-%s", bridge, kinds[i]);
+		_cleanup_free_ char *del = xasprintf("delete chain %s net-%s-%s", t, bridge, kind);
 		if (run(c, del, "delete the network's chains", err) < 0)
 			return -1;
 	}
@@ -384,6 +430,68 @@ int pd_nat_enable_forwarding(struct pd_err **err)
 	return 0;
 }
 
+int pd_nat_enable_forwarding6(struct pd_err **err)
+{
+	static const char path[] = "/proc/sys/net/ipv6/conf/all/forwarding";
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	char v = 0;
+	if (fd < 0 || read(fd, &v, 1) != 1)
+		return pd_fail(err, errno, "read %s", path);
+	if (v == '1')
+		return 0;
+	if (pwrite(fd, "1", 1, 0) != 1)
+		return pd_fail(err, errno, "turn on %s", path);
+	return 0;
+}
+
+/* An IPv6 address as the 128-bit integer nft compares a raw payload
+ * with ("0x..."); "" when it is not one. */
+static void ip6_hex(const char *ip6, char out[35])
+{
+	unsigned char a[16];
+	out[0] = '\0';
+	if (inet_pton(AF_INET6, ip6, a) != 1)
+		return;
+	snprintf(out, 35, "0x");
+	for (size_t i = 0; i < 16; i++)
+		snprintf(out + 2 + 2 * i, 3, "%02x", a[i]);
+}
+
+/* The IPv6 rules of chain pd-<id> (see nat.h): after the source MAC and
+ * IPv4/ARP rules.  The target of a neighbour message is at bit 64 of the
+ * ICMPv6 header (nft 1.0.6 has no name for it); its first option at bit
+ * 192.  An advertisement's or (not DAD) solicitation's first option must
+ * be the link-layer address option with the container's own MAC: Linux
+ * takes the first of its kind, so no other MAC can be claimed for the
+ * container's addresses (as the ARP rules do for IPv4).  A message with no
+ * option changes no link-layer address, and passes (the load fails). */
+static char *pin6_rules(const char *id, const char *ip6, const char *mac)
+{
+	char ll[46], hex[35], llhex[35], machex[15] = "0x";
+	for (const char *p = mac; *p && strlen(machex) < sizeof(machex) - 1; p++)
+		if (*p != ':')
+			strncat(machex, p, 1);
+	pd_net_link_local(mac, ll);
+	ip6_hex(ip6, hex);
+	ip6_hex(ll, llhex);
+	if (!*ll || !*hex || !*llhex || strlen(machex) != 14)
+		return NULL;
+	const char *na = "icmpv6 type nd-neighbor-advert",
+		   *ns = "ip6 saddr != :: icmpv6 type nd-neighbor-solicit";
+	return xasprintf("add rule " TB " pd-%s ip6 saddr != { %s, %s, :: } drop\n"
+			 "add rule " TB " pd-%s ip6 saddr :: meta l4proto != ipv6-icmp drop\n"
+			 "add rule " TB " pd-%s ip6 saddr :: icmpv6 type != nd-neighbor-solicit drop\n"
+			 "add rule " TB " pd-%s ip6 saddr :: @th,64,128 != { %s, %s } drop\n"
+			 "add rule " TB " pd-%s icmpv6 type { nd-router-advert, nd-redirect } drop\n"
+			 "add rule " TB " pd-%s %s @th,64,128 != { %s, %s } drop\n"
+			 "add rule " TB " pd-%s %s @th,192,16 != 0x0201 drop\n"
+			 "add rule " TB " pd-%s %s @th,208,48 != %s drop\n"
+			 "add rule " TB " pd-%s %s @th,192,16 != 0x0101 drop\n"
+			 "add rule " TB " pd-%s %s @th,208,48 != %s drop\n",
+			 id, ip6, ll, id, id, id, hex, llhex, id, id, na, hex, llhex, id, na, id, na, machex,
+			 id, ns, id, ns, machex);
+}
+
 /* The chain the map's element for `veth` jumps to, or NULL (no element,
  * no map); the caller frees. */
 static char *map_target(struct nft_ctx *c, const char *veth)
@@ -414,11 +522,16 @@ static char *map_target(struct nft_ctx *c, const char *veth)
 	return target;
 }
 
-int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac, struct pd_err **err)
+int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *ip6, const char *mac,
+	       struct pd_err **err)
 {
 	_cleanup_nft_ struct nft_ctx *c = ctx_new(err);
 	if (!c)
 		return -1;
+	bool v6 = ip6 && *ip6;
+	_cleanup_free_ char *rules6 = v6 ? pin6_rules(id, ip6, mac) : xstrdup("");
+	if (!rules6)
+		return pd_fail(err, EINVAL, "IPv6 address '%s' or MAC '%s' of the container", ip6, mac);
 	/* Every "add" of what exists is a no-op and the base chain is
 	 * rewritten whole, so this one transaction is right whatever was
 	 * there, and parallel starts are fine.  Adding the element again
@@ -432,14 +545,15 @@ int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac
 	    "add chain " TB " pd-%s\n"
 	    "flush chain " TB " pd-%s\n"
 	    "add rule " TB " pd-%s ether saddr != %s drop\n"
-	    "add rule " TB " pd-%s ether type != { ip, arp } drop\n"
+	    "add rule " TB " pd-%s ether type != { ip, arp%s } drop\n"
 	    "add rule " TB " pd-%s arp htype . arp ptype . arp hlen . arp plen "
 	    "!= { 1 . 0x0800 . 6 . 4 } drop\n"
 	    "add rule " TB " pd-%s arp saddr ether != %s drop\n"
 	    "add rule " TB " pd-%s arp saddr ip != %s drop\n"
 	    "add rule " TB " pd-%s ip saddr != %s drop\n"
+	    "%s"
 	    "add element " TB " ports { \"%s\" : jump pd-%s }\n",
-	    id, id, id, mac, id, id, id, mac, id, ip, id, ip, veth, id);
+	    id, id, id, mac, id, v6 ? ", ip6" : "", id, id, mac, id, ip, id, ip, rules6, veth, id);
 	if (sym_nft_run_cmd_from_buffer(c, script) == 0)
 		return 0;
 	/* An element for this veth name that jumps elsewhere: left by a

@@ -30,16 +30,26 @@ int pd_nat_unpublish(const char *id, struct pd_err **err);
  * `mac` ("02:00:..."), be IPv4 or ARP, and name `ip` as its sender; other
  * frames are dropped.  Replaces what an earlier run of `id` left.  `id`
  * names the chain (pd-<id>): a container's eth0 uses its id, each of its
- * other interfaces "<id>-ethN" (core/network.c). */
-int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *mac, struct pd_err **err);
+ * other interfaces "<id>-ethN" (core/network.c).  With `ip6` (an IPv6
+ * address, or NULL or "") IPv6 is let through too, from `ip6`, from the
+ * link-local address of `mac` and, for duplicate address detection, from
+ * :: (neighbour solicitations for those two only); neighbour
+ * advertisements only for those two, never a router advertisement or a
+ * redirect.  Without it every IPv6 frame is dropped. */
+int pd_nat_pin(const char *id, const char *veth, const char *ip, const char *ip6, const char *mac,
+	       struct pd_err **err);
 /* Undo pd_nat_pin for `id`; nothing pinned is fine. */
 int pd_nat_unpin(const char *id, const char *veth, struct pd_err **err);
 /* A user-defined network's chains (see nat.c): masquerade (none when
  * `internal`), the 127.0.0.0/8 guard, and the forward rules that isolate
  * it from the project's other bridges (and, `internal`, from every other
- * link).  Kept when they exist already. */
+ * link).  Kept when they exist already.  With s->v6 the same for IPv6 in
+ * the table `ip6 pocket_docker` (no guard: ::1 is never routed). */
 int pd_nat_network_setup(const struct pd_subnet *s, bool internal, struct pd_err **err);
 /* Delete those chains of the network on `bridge`; none is fine. */
 int pd_nat_network_remove(const char *bridge, struct pd_err **err);
 /* Turn IPv4 forwarding on if it is off. */
 int pd_nat_enable_forwarding(struct pd_err **err);
+/* The same for IPv6 (net.ipv6.conf.all.forwarding).  The kernel then
+ * ignores router advertisements on links with accept_ra 1. */
+int pd_nat_enable_forwarding6(struct pd_err **err);

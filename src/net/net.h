@@ -38,6 +38,12 @@ struct pd_subnet {
 	uint32_t network;
 	unsigned prefix;
 	char bridge[16]; /* the bridge's name; "": PD_NET_BRIDGE_NAME */
+	/* IPv6 too (user-defined networks created with --ipv6): its network
+	 * address and prefix.  An address of the IPv4 subnet has the one of
+	 * the same host number here (pd_subnet_ip6): no second allocator. */
+	bool v6;
+	uint8_t net6[16];
+	unsigned prefix6;
 };
 
 /* A network the container was connected to (`network connect`), filled
@@ -116,6 +122,29 @@ void pd_subnet_key(const struct pd_subnet *s, char *buf, size_t len);
 uint32_t pd_subnet_first(const struct pd_subnet *s);
 uint32_t pd_subnet_last(const struct pd_subnet *s);
 void pd_ip_text(uint32_t ip, char buf[16]);
+/* "fd12:3456:789a::/64" (`sub` has v6); "" without IPv6. */
+void pd_subnet6_key(const struct pd_subnet *s, char *buf, size_t len);
+/* --subnet for IPv6: "ADDR/P", P from 64 to 120 and leaving room for every
+ * host number of the IPv4 subnet (`s->prefix`, parsed already); into
+ * s->net6/prefix6, s->v6 set.  Any other address: a usage error. */
+int pd_subnet6_parse(const char *text, struct pd_subnet *s, struct pd_err **err);
+/* Whether the text looks like an IPv6 subnet (has a ':'). */
+bool pd_subnet_is_v6(const char *text);
+/* Whether two IPv6 subnets overlap (both have v6). */
+bool pd_subnet6_overlaps(const struct pd_subnet *a, const struct pd_subnet *b);
+/* The IPv6 address of the IPv4 address `ip` (dotted, in s's subnet):
+ * s->net6 plus its host number; "" when s has no IPv6 or ip is not in it.
+ * The gateway's is pd_subnet_ip6 of the gateway's. */
+void pd_subnet_ip6(const struct pd_subnet *s, const char *ip, char buf[46]);
+void pd_subnet_gateway6(const struct pd_subnet *s, char buf[46]);
+/* Fail when a route of the host's (`routes`: /proc/net/ipv6_route's text)
+ * other than those of the network's own bridge overlaps s's IPv6 subnet;
+ * default routes are ignored. */
+int pd_subnet6_check_routes(const struct pd_subnet *s, const char *routes, struct pd_err **err);
+/* The link-local address the kernel gives a link of MAC `mac`
+ * ("xx:xx:..."; EUI-64, fe80::/64), or "" when it cannot be read. */
+void pd_net_link_local(const char *mac, char buf[46]);
+
 /* Fail when a route of the host's (`routes`: /proc/net/route's text), other
  * than the default route and the routes of our own bridge, overlaps. */
 int pd_subnet_check_routes(const struct pd_subnet *s, const char *routes, struct pd_err **err);

@@ -400,6 +400,160 @@ void pd_subnet_key(const struct pd_subnet *s, char *buf, size_t len)
 	snprintf(buf, len, "%s/%u", ip, s->prefix);
 }
 
+bool pd_subnet_is_v6(const char *text)
+{
+	return text && strchr(text, ':');
+}
+
+void pd_subnet6_key(const struct pd_subnet *s, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "";
+	if (!s->v6 || !inet_ntop(AF_INET6, s->net6, a, sizeof(a))) {
+		snprintf(buf, len, "%s", "");
+		return;
+	}
+	snprintf(buf, len, "%s/%u", a, s->prefix6);
+}
+
+/* Keep the first `prefix` bits of `a`. */
+static void mask6(uint8_t a[16], unsigned prefix)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = prefix > i * 8 ? prefix - i * 8 : 0;
+		if (bits < 8)
+			a[i] &= (uint8_t)(0xff00 >> bits);
+	}
+}
+
+int pd_subnet6_parse(const char *text, struct pd_subnet *s, struct pd_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(text);
+	char *slash = strchr(copy, '/');
+	uint64_t prefix = 0;
+	uint8_t a[16];
+	if (!slash)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid IPv6 subnet '%s': want ADDRESS/PREFIX",
+				    text);
+	*slash++ = '\0';
+	if (inet_pton(AF_INET6, copy, a) != 1 ||
+	    pd_parse_uint(slash, 120, &prefix, pd_err_ignore(status)) < 0 || prefix < 64)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid IPv6 subnet '%s': want an address and a prefix of 64 to 120, "
+				    "e.g. fd00:1::/64",
+				    text);
+	/* Unicast only: not ::, loopback, link-local, multicast or an IPv4
+	 * mapped address. */
+	static const uint8_t zero[10] = { 0 };
+	if (a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || !memcmp(a, zero, sizeof(zero)))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid IPv6 subnet '%s': not a unicast subnet (a ULA like fd00:1::/64 "
+				    "or a global one)",
+				    text);
+	if (128 - prefix < 32 - s->prefix)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "invalid IPv6 subnet '%s': too small for the IPv4 subnet's /%u (each "
+				    "container's IPv6 address has its IPv4 host number)",
+				    text, s->prefix);
+	mask6(a, (unsigned)prefix);
+	memcpy(s->net6, a, 16);
+	s->prefix6 = (unsigned)prefix;
+	s->v6 = true;
+	return 0;
+}
+
+bool pd_subnet6_overlaps(const struct pd_subnet *a, const struct pd_subnet *b)
+{
+	uint8_t x[16], y[16];
+	unsigned p = a->prefix6 < b->prefix6 ? a->prefix6 : b->prefix6;
+	memcpy(x, a->net6, 16);
+	memcpy(y, b->net6, 16);
+	mask6(x, p);
+	mask6(y, p);
+	return a->v6 && b->v6 && !memcmp(x, y, 16);
+}
+
+static void ip6_of_host(const struct pd_subnet *s, uint32_t host, char buf[46])
+{
+	uint8_t a[16];
+	memcpy(a, s->net6, 16);
+	for (unsigned i = 0; i < 4; i++)
+		a[15 - i] |= (uint8_t)(host >> (8 * i));
+	if (!inet_ntop(AF_INET6, a, buf, 46))
+		buf[0] = '\0';
+}
+
+void pd_subnet_ip6(const struct pd_subnet *s, const char *ip, char buf[46])
+{
+	struct in_addr a;
+	buf[0] = '\0';
+	if (!s->v6 || !ip || inet_pton(AF_INET, ip, &a) != 1)
+		return;
+	uint32_t v = ntohl(a.s_addr);
+	uint32_t mask = ~0U << (32 - s->prefix);
+	if ((v & mask) != s->network)
+		return;
+	ip6_of_host(s, v & ~mask, buf);
+}
+
+void pd_subnet_gateway6(const struct pd_subnet *s, char buf[46])
+{
+	buf[0] = '\0';
+	if (s->v6)
+		ip6_of_host(s, s->gateway & ~(~0U << (32 - s->prefix)), buf);
+}
+
+int pd_subnet6_check_routes(const struct pd_subnet *s, const char *routes, struct pd_err **err)
+{
+	_cleanup_free_ char *copy = xstrdup(routes ? routes : "");
+	char *save = NULL;
+	/* DEST DESTPREFIX SRC SRCPREFIX NEXTHOP METRIC REF USE FLAGS IFACE,
+	 * the addresses 32 hexadecimal digits, the prefixes 2. */
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char dst[33], iface[32];
+		unsigned plen;
+		if (sscanf(l, "%32s %x %*s %*s %*s %*s %*s %*s %*s %31s", dst, &plen, iface) != 3 ||
+		    strlen(dst) != 32 || plen == 0 || plen > 128 || !strcmp(iface, "lo") ||
+		    !strcmp(iface, pd_subnet_bridge(s)))
+			continue;
+		struct pd_subnet r = { .v6 = true, .prefix6 = plen };
+		for (unsigned i = 0; i < 16; i++) {
+			unsigned b;
+			if (sscanf(dst + 2 * i, "%2x", &b) != 1)
+				break;
+			r.net6[i] = (uint8_t)b;
+		}
+		/* Link-local and multicast routes are on every link. */
+		if (r.net6[0] == 0xff || (r.net6[0] == 0xfe && (r.net6[1] & 0xc0) == 0x80))
+			continue;
+		if (pd_subnet6_overlaps(s, &r)) {
+			char key[64];
+			pd_subnet6_key(s, key, sizeof(key));
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "subnet %s overlaps a route of the host's (on %s)", key, iface);
+		}
+	}
+	return 0;
+}
+
+void pd_net_link_local(const char *mac, char buf[46])
+{
+	unsigned m[6];
+	buf[0] = '\0';
+	if (!mac || sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+		return;
+	uint8_t a[16] = { 0xfe, 0x80 };
+	a[8] = (uint8_t)(m[0] ^ 0x02);
+	a[9] = (uint8_t)m[1];
+	a[10] = (uint8_t)m[2];
+	a[11] = 0xff;
+	a[12] = 0xfe;
+	a[13] = (uint8_t)m[3];
+	a[14] = (uint8_t)m[4];
+	a[15] = (uint8_t)m[5];
+	if (!inet_ntop(AF_INET6, a, buf, 46))
+		buf[0] = '\0';
+}
+
 uint32_t pd_subnet_first(const struct pd_subnet *s)
 {
 	return s->network + 1;
