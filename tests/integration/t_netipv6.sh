@@ -12,26 +12,13 @@
 # address on the test's bridge.  Host state is observed with ip(8), nft(8)
 # and python3's sqlite3; the host pings with the busybox fixture.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/netlib.sh"
 
 _setup() {
 	need_root
 	need_busybox
 	need_cmd ip nft python3 timeout
 	[ -e /proc/net/if_inet6 ] || skip "the kernel has no IPv6"
-}
-
-_db() {
-	python3 - "$T_ROOT/state.db" "$1" <<'EOF'
-import sqlite3, sys
-c = sqlite3.connect(sys.argv[1], timeout=30)
-for row in c.execute(sys.argv[2]):
-    print("|".join(str(v) for v in row))
-EOF
-}
-
-_bridge_of() {
-	pd network inspect "$1"
-	printf '%s\n' "$OUT" | sed -n 's/.*"com.docker.network.bridge.name": "\(pd-[0-9a-f]*\)".*/\1/p'
 }
 
 _net_field() {
@@ -46,11 +33,6 @@ print(eval(sys.argv[1]))' "$2"
 _subnet6_of() {
 	# The network's IPv6 subnet from inspect's IPAM config.
 	_net_field "$1" '" ".join(c["Subnet"] for c in n["IPAM"]["Config"] if ":" in c["Subnet"])'
-}
-
-_ip4_of() {
-	pd exec "$1" ip -4 addr show eth0
-	printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}'
 }
 
 _ip6_of() {
@@ -127,7 +109,7 @@ test_ipv6_network_containers_host_names_and_cleanup() {
 	local b=$OUT ip6_a ip6_b ip4_b
 	ip6_a=$(_ip6_of a)
 	ip6_b=$(_ip6_of b)
-	ip4_b=$(_ip4_of b)
+	ip4_b=$(_ip_of b)
 	[ -n "$ip6_a" ] && [ -n "$ip6_b" ] || fail "IPv6 addresses: '$ip6_a' '$ip6_b'"
 	# The IPv4 host number in the IPv6 subnet.
 	assert_eq "${sub6%/64}${ip4_b##*.}" "$ip6_b" "b's IPv6 address from its IPv4 host number ($ip4_b)"
