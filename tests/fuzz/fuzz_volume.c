@@ -31,13 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = malloc(size + 1);
 	memcpy(s, data, size);
 	s[size] = '\0';
-	struct pd_volume v = {0};
+	struct pd_volume v = { 0 };
 	struct pd_err *err = NULL;
 	if (pd_volume_parse(s, &v, &err) == 0) {
 		/* A host path is absolute; anything else is a volume's name,
-		 * never a path. */
+		 * never a path, or an anonymous volume ("/path" alone), which
+		 * has neither. */
 		if (err || v.dest[0] != '/' || has_dotdot(v.dest) ||
-		    (v.name ? v.src || !pd_volume_name_valid(v.name) || strchr(v.name, '/') : v.src[0] != '/'))
+		    (v.name ? v.src || v.anonymous || !pd_volume_name_valid(v.name) || strchr(v.name, '/')
+		     : v.anonymous ? v.src != NULL
+				   : !v.src || v.src[0] != '/'))
 			abort();
 		free(v.src);
 		free(v.dest);
