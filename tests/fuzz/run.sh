@@ -31,7 +31,7 @@ shift || true
 case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS] [NAME...]" >&2; exit 2 ;; esac
 clang=${CLANG:-clang}
 out=${BUILD:-build}/fuzz
-all=(shell_split size_duration volume config_decode port_spec user seccomp_json manifest archive oci_spec template)
+all=(shell_split size_duration volume config_decode port_spec user seccomp_json manifest archive oci_spec template dns dockerfile)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${all[@]}")
 
@@ -72,6 +72,8 @@ declare -A srcs=(
 	[archive]="$util src/image/archive.c"
 	[oci_spec]="$util src/oci/decode.c src/oci/spec.c src/oci/spec-linux.c"
 	[template]="$util src/util/template-parse.c src/util/template.c"
+	[dns]="src/net/dns.c"
+	[dockerfile]="$util src/image/dockerfile.c src/image/dockerignore.c"
 )
 libs="-lseccomp -ljansson -lcap -ldl -lm"
 
