@@ -37,7 +37,12 @@
  *      the contents go), or fails;
  *   3. the source side writes the tar stream into a pipe, the destination
  *      side extracts it (or passes it to stdout / from stdin for "-");
- *   4. the child says how it ended; the parent reaps it. */
+ *   4. the child says how it ended; the parent reaps it.
+ *
+ * diff reads the upper directory and the lowers directly (no overlay
+ * mount); a caller who is not root does so from a child in a new user
+ * namespace with its map, like cp's for an exited container, and the
+ * child streams the changes back over a pipe (diff_in_userns). */
 #include "core/copy.h"
 
 #include <dirent.h>
@@ -205,6 +210,20 @@ static int join_userns(pid_t pid, struct pd_err **err)
 	return 0;
 }
 
+/* In the child: a new user namespace with the caller's map (the
+ * container's), where the caller is root over its subordinate ids; the
+ * parent writes the map (newuidmap needs a process outside) when asked
+ * over `ctl` (serve_userns). */
+static int enter_userns(int ctl, struct pd_err **err)
+{
+	struct cp_msg m = { .type = MSG_USERNS };
+	if (unshare(CLONE_NEWUSER) < 0)
+		return pd_fail(err, errno, "make a user namespace");
+	if (msg_send(ctl, &m) < 0)
+		return pd_fail(err, errno, "send");
+	return msg_recv(ctl, MSG_GO, &m, err);
+}
+
 /* In the child: a descriptor of the container's root (see the top). */
 static int ctr_root(const struct ctr *c, int ctl, struct pd_err **err)
 {
@@ -222,15 +241,8 @@ static int ctr_root(const struct ctr *c, int ctl, struct pd_err **err)
 					    "container %.12s is not running any more", c->rec.id);
 		return take_fd(&fd);
 	}
-	if (as_user) {
-		/* A user namespace with the container's map: the parent
-		 * writes it (newuidmap needs a process outside). */
-		struct cp_msg m = { .type = MSG_USERNS };
-		if (unshare(CLONE_NEWUSER) < 0)
-			return pd_fail(err, errno, "make a user namespace");
-		if (msg_send(ctl, &m) < 0 || msg_recv(ctl, MSG_GO, &m, err) < 0)
-			return -1;
-	}
+	if (as_user && enter_userns(ctl, err) < 0)
+		return -1;
 	if (unshare(CLONE_NEWNS) < 0)
 		return pd_fail(err, errno, "make a mount namespace");
 	if (mnt_make_private(err) < 0)
@@ -714,10 +726,18 @@ struct diff {
 	size_t n, cap;
 	int *lowers; /* O_PATH descriptors, top first */
 	size_t nlowers;
+	FILE *out; /* a walk in a child: the changes go to the parent */
 };
 
 static void diff_add(struct diff *d, char kind, const char *path)
 {
+	if (d->out) {
+		/* One record: the kind, the path, a NUL (diff_read). */
+		fputc(kind, d->out);
+		fputs(path, d->out);
+		fputc('\0', d->out);
+		return;
+	}
 	if (d->n == d->cap) {
 		d->cap = d->cap ? 2 * d->cap : 32;
 		d->v = xrealloc(d->v, d->cap * sizeof(*d->v));
@@ -893,6 +913,108 @@ static int diff_walk(struct diff *d, int dfd, const char *path, bool recorded, b
 	return 0;
 }
 
+/* The child of diff_in_userns: the walk, inside the user namespace. */
+static _Noreturn void diff_child(struct diff *d, int ufd, int ctl, int data)
+{
+	_cleanup_err_ struct pd_err *e = NULL;
+	/* A parent that stopped reading makes our writes fail, not kill us
+	 * before we say why. */
+	signal(SIGPIPE, SIG_IGN);
+	int ret = enter_userns(ctl, &e);
+	if (ret == 0) {
+		d->out = fdopen(data, "w");
+		if (!d->out)
+			ret = pd_fail(&e, errno, "diff: open the pipe");
+	}
+	if (ret == 0)
+		ret = diff_walk(d, ufd, "", true, false, 0, &e);
+	if (d->out) {
+		errno = 0;
+		if ((fflush(d->out) != 0 || ferror(d->out)) && ret == 0)
+			ret = pd_fail(&e, errno, "diff: write to the parent");
+		fclose(d->out);
+	}
+	struct cp_msg m = { .type = MSG_DONE };
+	if (ret < 0)
+		msg_send_err(ctl, e);
+	else
+		msg_send(ctl, &m);
+	_exit(ret < 0 ? 1 : 0);
+}
+
+/* The parent of diff_in_userns: the child's records (diff_add), up to
+ * the end of the pipe. */
+static int diff_read(struct diff *d, int data, struct pd_err **err)
+{
+	FILE *in = fdopen(data, "r");
+	if (!in) {
+		close(data);
+		return pd_fail(err, errno, "diff: open the pipe");
+	}
+	_cleanup_free_ char *rec = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int ret = 0;
+	while ((len = getdelim(&rec, &cap, '\0', in)) > 0) {
+		if (ret == 0 && (len < 3 || rec[len - 1] != '\0' || !strchr("ACD", rec[0]) || rec[1] != '/'))
+			ret = pd_fail(err, 0, "diff: a malformed change from the user namespace");
+		if (ret == 0)
+			diff_add(d, rec[0], rec + 1);
+	}
+	if (ferror(in) && ret == 0)
+		ret = pd_fail(err, errno, "diff: read from the user namespace");
+	fclose(in);
+	return ret;
+}
+
+/* Walk the upper directory `ufd` from a child inside a user namespace
+ * with the caller's map, as cp reaches a rootless container's files: a
+ * directory the container gave to a subordinate id (mode 0750, say) is
+ * not the caller's to read on the host.  The changes come back over a
+ * pipe, read as they come; the child's end is said over a socket, which
+ * also carries the user namespace's map request (enter_userns). */
+static int diff_in_userns(struct diff *d, int ufd, struct pd_err **err)
+{
+	int sv[2], pp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return pd_fail(err, errno, "diff: socketpair");
+	if (pipe2(pp, O_CLOEXEC) < 0) {
+		close(sv[0]), close(sv[1]);
+		return pd_fail(err, errno, "diff: pipe");
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]), close(sv[1]), close(pp[0]), close(pp[1]);
+		return pd_fail(err, errno, "diff: fork");
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		close(pp[0]);
+		diff_child(d, ufd, sv[1], pp[1]);
+	}
+	close(sv[1]);
+	close(pp[1]);
+	_cleanup_err_ struct pd_err *mine = NULL, *theirs = NULL;
+	struct cp_msg m;
+	int ret = msg_recv(sv[0], MSG_USERNS, &m, err);
+	if (ret == 0)
+		ret = serve_userns(sv[0], pid, &m, err);
+	if (ret == 0) {
+		diff_read(d, pp[0], &mine);
+		msg_recv(sv[0], MSG_DONE, &m, &theirs);
+		ret = pick_error(&mine, &theirs, err);
+	} else {
+		close(pp[0]);
+	}
+	/* A child still waiting for its map ends on the closed socket. */
+	close(sv[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return ret;
+}
+
 /* Path order: component by component, so a directory comes right before
  * what it holds ("/a", "/a/b", "/a-b"). */
 static int cmp_change(const void *pa, const void *pb)
@@ -930,6 +1052,8 @@ int pd_container_diff(const char *root, const char *ref, struct pd_change **out,
 		_cleanup_close_ int ufd = open(upper, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (ufd < 0)
 			ret = pd_fail(err, errno, "open '%s'", upper);
+		else if (geteuid() != 0)
+			ret = diff_in_userns(&d, ufd, err);
 		else
 			ret = diff_walk(&d, ufd, "", true, false, 0, err);
 	}

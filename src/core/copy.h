@@ -24,8 +24,10 @@ struct pd_change {
  * anything else 'A'.  The files the runtime writes for every container
  * (/etc/hostname, /etc/hosts, /etc/resolv.conf) are left out, as Docker's
  * bind mounts of them are.  In path order, a directory before what it
- * holds.  *out is a new array (NULL when *n is 0); free with
- * pd_changes_free. */
+ * holds.  A caller who is not root walks the layers from a child inside
+ * a user namespace with its map (as cp does), where it is root over its
+ * subordinate ids: what a rootless container gave to one is readable.
+ * *out is a new array (NULL when *n is 0); free with pd_changes_free. */
 int pd_container_diff(const char *root, const char *ref, struct pd_change **out, size_t *n,
 		      struct pd_err **err);
 void pd_changes_free(struct pd_change *v, size_t n);

@@ -414,4 +414,23 @@ test_rootless_cp_and_diff() {
 	assert_ok
 }
 
+# A rootless container's writable layer may hold a directory only a
+# subordinate id may enter: diff walks it from inside the user's user
+# namespace, where the user is root over the range.
+test_rootless_diff_of_a_subordinate_directory() {
+	need_busybox
+	rootless_prepare pdtest yes
+	local rootfs=$T_TMP/rootfs
+	cp -a "$BUSYBOX_DIR" "$rootfs"
+	chown -R pdtest: "$rootfs"
+	pd_as pdtest run --name rd --rootfs "$rootfs" /bin/sh -c 'mkdir -m 750 /d && touch /d/f && chown -R 1234:1234 /d'
+	assert_ok
+	pd_as pdtest diff rd
+	assert_ok "rootless diff of a directory only uid 1234 may enter"
+	assert_line "$OUT" "A /d" "rootless diff"
+	assert_line "$OUT" "A /d/f" "rootless diff"
+	pd_as pdtest rm rd
+	assert_ok
+}
+
 run_tests "$@"

@@ -76,9 +76,16 @@ test_rootless_layers_keep_image_owners() {
 	assert_out $'1234:1234 750\nsecret' "a named volume seeded from the image's /data"
 	pd_as pdtest volume rm "own-$T_TAG"
 	assert_ok
+	# diff of a write under /data, which copies up a directory only uid
+	# 1234 may enter: diff walks it inside the user's user namespace.
+	pd_as pdtest run --name c2 ownimg:v1 /bin/sh -c 'echo h > /data/h'
+	assert_ok
+	pd_as pdtest diff c2
+	assert_ok "rootless diff of a copied-up directory only uid 1234 may enter"
+	assert_out $'C /data\nA /data/h' "diff under /data"
+	pd_as pdtest rm c2
+	assert_ok
 	# diff, cp and commit of a rootless container over the -subids layers.
-	# (The write stays out of /data: diff reads the writable layer as the
-	# user, which cannot enter a copied-up directory only uid 1234 may.)
 	pd_as pdtest run --name c1 ownimg:v1 /bin/sh -c 'echo more > /g; chown 1234:1234 /g'
 	assert_ok
 	pd_as pdtest diff c1
