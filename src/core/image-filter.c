@@ -113,15 +113,20 @@ bool pd_image_is_intermediate(const struct pd_image_rec *v, size_t n, size_t i)
 		return false;
 	for (size_t j = 0; j < n; j++) {
 		const struct pd_image_rec *b = &v[j];
-		if (j == i || !strcmp(a->id, b->id) || !is_chain_prefix(a, b))
+		/* Only a newer image can have been built on a: an older one
+		 * with a longer chain (app:1, then `FROM bb:1` + CMD unnamed) is
+		 * a sibling, and the newer image dangling. */
+		bool newer = b->created_ns > a->created_ns ||
+			     (b->created_ns == a->created_ns && strcmp(b->id, a->id) > 0);
+		if (j == i || !newer || !is_chain_prefix(a, b))
 			continue;
 		if (b->n_layers > a->n_layers)
 			return true;
-		/* The same chain (a LABEL or CMD step adds no layer): a named
-		 * image, or else the newest, stands for both, so exactly one of
-		 * a set of equal unnamed images is shown. */
-		if (b->n_names || b->created_ns > a->created_ns ||
-		    (b->created_ns == a->created_ns && strcmp(b->id, a->id) > 0))
+		/* The same chain: b is a step that changed only the config
+		 * (LABEL, CMD, ENV) when the configs differ.  Two images of the
+		 * same layers and config (a container committed twice) are not
+		 * steps of each other. */
+		if (strcmp(a->config ? a->config : "{}", b->config ? b->config : "{}"))
 			return true;
 	}
 	return false;

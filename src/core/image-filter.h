@@ -3,10 +3,11 @@
  * REPOSITORY[:TAG] argument, over the records of pd_image_list.
  *
  * Intermediate images are hidden unless `all`: an image with no name whose
- * layer chain is a prefix of another image's chain (the unnamed step
- * images `build` leaves as its cache).  When two images have the same
- * chain, a named one, or else the newest, stands for both.  An unnamed
- * image that no other image builds on is dangling, and shown. */
+ * layer chain is a prefix of a newer image's chain (the unnamed step
+ * images `build` leaves as its cache), or equal to it when the newer
+ * image's config differs (a LABEL, CMD or ENV step on top).  Records keep
+ * no parent link, so "built on" is read from the layers and the times.
+ * An unnamed image that no other image builds on is dangling, and shown. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

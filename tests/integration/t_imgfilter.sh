@@ -71,6 +71,19 @@ test_intermediate_hidden_unless_all() {
 	assert_contains "$OUT" "$STEP_ID" "an unnamed image nothing builds on is shown"
 }
 
+test_config_only_build_is_dangling() {
+	make_images
+	mkdir cfg
+	printf 'FROM bb:1\nCMD ["/bin/true"]\n' >cfg/Dockerfile
+	pd build cfg
+	assert_ok
+	local id=${OUT##*sha256:}
+	id=${id:0:12}
+	assert_match "$id" '^[0-9a-f]{12}$' "the build's id"
+	ids --filter dangling=true
+	assert_out "$(sorted "$DANG_ID" "$id")" "an unnamed build with only its base's layers is dangling, not hidden"
+}
+
 test_dangling() {
 	make_images
 	ids --filter dangling=true

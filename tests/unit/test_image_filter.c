@@ -141,14 +141,14 @@ static void test_reference_match(void **state)
 static void test_intermediate(void **state)
 {
 	struct pd_image_rec v[6];
-	mk(&v[0], 'a', 10, "A", "bb:1", NULL);		 /* base */
-	mk(&v[1], 'b', 20, "AB", NULL, NULL);		 /* RUN step under app */
-	mk(&v[2], 'c', 30, "AB", "app:1", NULL);	 /* LABEL step: app:1 */
-	mk(&v[3], 'd', 40, "AC", NULL, NULL);		 /* dangling: nothing on top */
-	mk(&v[4], 'e', 50, "ACD", NULL, NULL);		 /* makes d intermediate... */
-	mk(&v[5], 'f', 60, "X", NULL, NULL);		 /* unrelated, dangling */
-	assert_false(pd_image_is_intermediate(v, 6, 0)); /* named */
-	assert_true(pd_image_is_intermediate(v, 6, 1));	 /* same chain as named app:1 */
+	mk(&v[0], 'a', 10, "A", "bb:1", NULL);			  /* base */
+	mk(&v[1], 'b', 20, "AB", NULL, NULL);			  /* RUN step under app */
+	mk(&v[2], 'c', 30, "AB", "app:1", "{\"team\":\"core\"}"); /* LABEL step: app:1 */
+	mk(&v[3], 'd', 40, "AC", NULL, NULL);			  /* dangling: nothing on top */
+	mk(&v[4], 'e', 50, "ACD", NULL, NULL);			  /* makes d intermediate... */
+	mk(&v[5], 'f', 60, "X", NULL, NULL);			  /* unrelated, dangling */
+	assert_false(pd_image_is_intermediate(v, 6, 0));	  /* named */
+	assert_true(pd_image_is_intermediate(v, 6, 1));		  /* same chain as named app:1 */
 	assert_false(pd_image_is_intermediate(v, 6, 2));
 	assert_true(pd_image_is_intermediate(v, 6, 3)); /* prefix of e */
 	assert_false(pd_image_is_intermediate(v, 6, 4));
@@ -157,11 +157,28 @@ static void test_intermediate(void **state)
 	assert_false(pd_image_is_intermediate(v, 4, 3));
 	free_recs(v, 6);
 
-	/* Two unnamed images with the same chain: the newer stands for both. */
+	/* The same chain: the older one is a step under the newer when the
+	 * configs differ (a LABEL step on top). */
 	struct pd_image_rec w[2];
 	mk(&w[0], 'a', 10, "AB", NULL, NULL);
-	mk(&w[1], 'b', 20, "AB", NULL, NULL);
+	mk(&w[1], 'b', 20, "AB", NULL, "{\"k\":\"v\"}");
 	assert_true(pd_image_is_intermediate(w, 2, 0));
+	assert_false(pd_image_is_intermediate(w, 2, 1));
+	free_recs(w, 2);
+	/* The same chain and config (a container committed twice): both shown. */
+	mk(&w[0], 'a', 10, "AB", NULL, NULL);
+	mk(&w[1], 'b', 20, "AB", "named:1", NULL);
+	assert_false(pd_image_is_intermediate(w, 2, 0));
+	free_recs(w, 2);
+	/* A newer unnamed image with its base's layers (FROM bb:1, CMD x):
+	 * the older named base does not hide it. */
+	mk(&w[0], 'a', 10, "A", "bb:1", NULL);
+	mk(&w[1], 'b', 20, "A", NULL, "{\"k\":\"v\"}");
+	assert_false(pd_image_is_intermediate(w, 2, 1));
+	free_recs(w, 2);
+	/* An older image with a longer chain was not built on a newer one. */
+	mk(&w[0], 'a', 10, "AB", "app:1", NULL);
+	mk(&w[1], 'b', 20, "A", NULL, NULL);
 	assert_false(pd_image_is_intermediate(w, 2, 1));
 	free_recs(w, 2);
 }
