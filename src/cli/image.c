@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/container.h"
+#include "core/image-filter.h"
 #include "core/images.h"
 #include "util/cleanup.h"
 #include "util/str.h"
@@ -168,14 +169,53 @@ int cli_pull(const struct cli_global *g, int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* images */
 
+/* `images`'s options: the common list flags first (cli_parse_flags fills
+ * them), then the filter handed to core. */
+struct images_opts {
+	struct cli_flags f;
+	struct pd_image_filter filter;
+	bool digests;
+};
+
+#define IMAGES(o) ((struct images_opts *)(o))
+
 static int images_quiet(void *o, const char *a, struct pd_err **err)
 {
-	((struct cli_flags *)o)->quiet = true;
+	IMAGES(o)->f.quiet = true;
+	return 0;
+}
+
+static int images_all(void *o, const char *a, struct pd_err **err)
+{
+	IMAGES(o)->filter.all = true;
+	return 0;
+}
+
+static int images_filter(void *o, const char *a, struct pd_err **err)
+{
+	return pd_image_filter_add(&IMAGES(o)->filter, a, err);
+}
+
+static int images_no_trunc(void *o, const char *a, struct pd_err **err)
+{
+	IMAGES(o)->f.no_trunc = true;
+	return 0;
+}
+
+static int images_digests(void *o, const char *a, struct pd_err **err)
+{
+	IMAGES(o)->digests = true;
 	return 0;
 }
 
 static const struct cli_opt images_table[] = {
+	{ "all", 'a', false, images_all, "show intermediate images too (the unnamed steps of builds)" },
+	{ "filter", 'f', true, images_filter,
+	  "dangling=true|false, label=KEY[=VALUE], reference=PATTERN, before=IMAGE, since=IMAGE "
+	  "(repeatable)" },
 	{ "quiet", 'q', false, images_quiet, "print only image ids" },
+	{ "no-trunc", 0, false, images_no_trunc, "show full image ids" },
+	{ "digests", 0, false, images_digests, "show the manifest digest of each name" },
 	{ "format", 0, true, cli_set_list_format,
 	  "json, table, or a Go template ('table {{.Repository}}\\t{{.ID}}')" },
 	{ "help", 0, false, cli_flag_help, "show this help" },
@@ -183,8 +223,9 @@ static const struct cli_opt images_table[] = {
 };
 
 static void print_row(struct cli_table *t, const struct pd_image_rec *r, const struct pd_image_name *nm,
-		      bool json, int64_t now)
+		      const struct images_opts *io, int64_t now)
 {
+	bool json = io->f.json;
 	_cleanup_free_ char *repo = nm ? pd_image_display_repo(nm->repo) : xstrdup("<none>");
 	const char *tag = nm && *nm->tag ? nm->tag : "<none>";
 	if (json) {
@@ -204,7 +245,14 @@ static void print_row(struct cli_table *t, const struct pd_image_rec *r, const s
 	_cleanup_free_ char *ago = xasprintf("%s ago", created);
 	char id[13];
 	snprintf(id, sizeof(id), "%.12s", r->id + 7);
-	const char *row[] = { repo, tag, id, ago, size };
+	const char *shown_id = io->f.no_trunc ? r->id : id;
+	const char *digest = nm && nm->digest && *nm->digest ? nm->digest : "<none>";
+	const char *row[] = { repo,
+			      tag,
+			      io->digests ? digest : shown_id,
+			      io->digests ? shown_id : ago,
+			      io->digests ? ago : size,
+			      size };
 	cli_table_add(t, row);
 }
 
@@ -250,55 +298,71 @@ static int print_images_template(const char *format, const struct pd_image_rec *
 	return cli_tmpl_print(&l, head, err);
 }
 
-int cli_images(const struct cli_global *g, int argc, char **argv)
+static int images_main(const struct cli_global *g, struct images_opts *o, char **pos)
 {
-	struct cli_flags f = { 0 };
-	_cleanup_strv_ char **pos = NULL;
 	_cleanup_err_ struct pd_err *err = NULL;
-	if (cli_parse_flags(images_table, &f, argc, argv, &pos,
-			    "Usage: pocket-docker images [OPTIONS]\n\nList images.") < 0)
-		return CLI_EXIT_USAGE;
-	if (f.help)
-		return 0;
+	if (pos[0] && pos[1])
+		return cli_usage_error("images takes at most one REPOSITORY[:TAG]");
+	/* Docker: the argument is one more reference pattern. */
 	if (pos[0])
-		return cli_usage_error("images takes no arguments");
+		strv_push(&o->filter.refs, pos[0]);
 	_cleanup_free_ char *root = pd_state_root(g->root, &err);
 	if (!root)
 		return cli_fail(err);
 	struct pd_image_rec *v = NULL;
 	size_t n = 0;
-	if (pd_image_list(root, &v, &n, &err) < 0)
+	if (pd_image_list_filtered(root, &o->filter, &v, &n, &err) < 0)
 		return cli_fail(err);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-	if (f.format && !f.quiet) {
-		int r = print_images_template(f.format, v, n, now, &err);
+	if (o->f.format && !o->f.quiet) {
+		int r = print_images_template(o->f.format, v, n, now, &err);
 		pd_image_recs_free(v, n);
-		cli_flags_free(&f);
 		return r < 0 ? cli_fail(err) : 0;
 	}
 	struct cli_table t;
-	cli_table_init(&t, 5);
+	size_t cols = o->digests ? 6 : 5;
+	cli_table_init(&t, cols);
 	static const char *const head[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
-	cli_table_add(&t, head);
+	static const char *const head_digests[] = { "REPOSITORY", "TAG",     "DIGEST",
+						    "IMAGE ID",	  "CREATED", "SIZE" };
+	cli_table_add(&t, o->digests ? head_digests : head);
 	for (size_t i = 0; i < n; i++) {
-		if (f.quiet) {
-			printf("%.12s\n", v[i].id + 7);
+		if (o->f.quiet) {
+			if (o->f.no_trunc)
+				printf("%s\n", v[i].id);
+			else
+				printf("%.12s\n", v[i].id + 7);
 			continue;
 		}
 		if (!v[i].n_names)
-			print_row(&t, &v[i], NULL, f.json, now);
+			print_row(&t, &v[i], NULL, o, now);
 		for (size_t k = 0; k < v[i].n_names; k++)
-			print_row(&t, &v[i], &v[i].names[k], f.json, now);
+			print_row(&t, &v[i], &v[i].names[k], o, now);
 	}
-	if (!f.quiet && !f.json)
+	if (!o->f.quiet && !o->f.json)
 		cli_table_print(&t);
 	else
 		cli_table_free(&t);
 	pd_image_recs_free(v, n);
-	cli_flags_free(&f);
 	return 0;
+}
+
+int cli_images(const struct cli_global *g, int argc, char **argv)
+{
+	struct images_opts o = { 0 };
+	pd_image_filter_init(&o.filter);
+	_cleanup_strv_ char **pos = NULL;
+	int code = 0;
+	if (cli_parse_flags(images_table, &o.f, argc, argv, &pos,
+			    "Usage: pocket-docker images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images.") < 0)
+		code = CLI_EXIT_USAGE;
+	else if (!o.f.help)
+		code = images_main(g, &o, pos);
+	pd_image_filter_clear(&o.filter);
+	cli_flags_free(&o.f);
+	return code;
 }
 
 /* ------------------------------------------------------------------ */

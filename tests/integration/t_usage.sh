@@ -230,7 +230,7 @@ test_exit_codes_every_command() {
 	assert_exit 125 "pull of an invalid reference"
 	assert_error_line "pull of an invalid reference"
 	# Missing or extra arguments.
-	for cmd in stop kill rm wait inspect attach logs rmi pull import exec "ps extra" "images extra"; do
+	for cmd in stop kill rm wait inspect attach logs rmi pull import exec "ps extra" "images one two"; do
 		# shellcheck disable=SC2086
 		pd $cmd
 		assert_exit 125 "'$cmd' with wrong arguments"
