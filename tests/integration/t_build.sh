@@ -280,7 +280,7 @@ test_build_failing_run_leaves_nothing() {
 	base_bb
 	mkdir ctx
 	printf 'FROM bb:1\nRUN echo before-fail; exit 7\nRUN echo never\n' >ctx/Dockerfile
-	pd images -q
+	pd images -a -q
 	local before=$OUT
 	pd build -t bad:1 ctx
 	assert_exit 1 "a failing RUN fails the build"
@@ -288,7 +288,7 @@ test_build_failing_run_leaves_nothing() {
 	assert_eq 1 "$(grep -c . "$ERR_FILE")" "one error line"
 	assert_contains "$OUT" "before-fail" "the RUN's output is shown"
 	assert_not_contains "$OUT" "never" "no step after the failure"
-	pd images -q
+	pd images -a -q
 	assert_eq "$before" "$OUT" "no image is left"
 	assert_nothing_left failing
 	grep -q "$T_ROOT" /proc/self/mountinfo && fail "a mount is left"
