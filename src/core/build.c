@@ -53,6 +53,7 @@
 #include "image/layers.h"
 #include "image/layerwrite.h"
 #include "image/manifest.h"
+#include "util/json.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -560,24 +561,6 @@ static int do_from(struct build *b, struct state *s, unsigned si, struct pd_err 
 /* ------------------------------------------------------------------ */
 /* Metadata steps. */
 
-static json_t *member_object(json_t *rt, const char *key)
-{
-	json_t *o = json_object_get(rt, key);
-	if (!json_is_object(o)) {
-		o = json_object();
-		json_object_set_new(rt, key, o);
-	}
-	return o;
-}
-
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 /* SHELL, or /bin/sh -c. */
 static char **shell_of(struct state *s)
 {
@@ -597,11 +580,11 @@ static char **shell_of(struct state *s)
 static json_t *command_json(struct state *s, const struct pd_df_instr *in, char *const *args)
 {
 	if (in->json)
-		return strv_json(args);
+		return pd_json_strv(args);
 	_cleanup_strv_ char **v = shell_of(s);
 	_cleanup_free_ char *line = strv_join(args, " ");
 	strv_push(&v, line);
-	return strv_json(v);
+	return pd_json_strv(v);
 }
 
 static int env_set(json_t *rt, const char *kv)
@@ -684,7 +667,7 @@ static int healthcheck(struct state *s, const struct pd_df_instr *in, char *cons
 				    in->line);
 	json_t *test;
 	if (in->json) {
-		test = strv_json(args + 1);
+		test = pd_json_strv(args + 1);
 		json_array_insert_new(test, 0, json_string("CMD"));
 	} else {
 		_cleanup_free_ char *line = strv_join(args + 1, " ");
@@ -805,7 +788,8 @@ static int metadata(struct build *b, struct state *s, const struct pd_df_instr *
 		for (size_t i = 0; w[i]; i++) {
 			_cleanup_free_ char *k = xstrndup(w[i], strcspn(w[i], "="));
 			const char *eq = strchr(w[i], '=');
-			json_object_set_new(member_object(rt, "Labels"), k, json_string(eq ? eq + 1 : ""));
+			json_object_set_new(pd_json_member_object(rt, "Labels"), k,
+					    json_string(eq ? eq + 1 : ""));
 		}
 		return 0;
 	case PD_DF_WORKDIR: {
@@ -828,18 +812,18 @@ static int metadata(struct build *b, struct state *s, const struct pd_df_instr *
 		for (size_t i = 0; w[i]; i++) {
 			_cleanup_free_ char *k =
 			    strchr(w[i], '/') ? xstrdup(w[i]) : xasprintf("%s/tcp", w[i]);
-			json_object_set_new(member_object(rt, "ExposedPorts"), k, json_object());
+			json_object_set_new(pd_json_member_object(rt, "ExposedPorts"), k, json_object());
 		}
 		return 0;
 	case PD_DF_VOLUME:
 		for (size_t i = 0; w[i]; i++)
-			json_object_set_new(member_object(rt, "Volumes"), w[i], json_object());
+			json_object_set_new(pd_json_member_object(rt, "Volumes"), w[i], json_object());
 		return 0;
 	case PD_DF_SHELL:
 		if (!in->json)
 			return pd_fail_kind(err, PD_ERR_USAGE, 0, "line %u: SHELL needs a JSON array",
 					    in->line);
-		json_object_set_new(rt, "Shell", strv_json(w));
+		json_object_set_new(rt, "Shell", pd_json_strv(w));
 		return 0;
 	case PD_DF_STOPSIGNAL: json_object_set_new(rt, "StopSignal", json_string(w[0])); return 0;
 	case PD_DF_HEALTHCHECK: return healthcheck(s, in, w, err);
@@ -1542,7 +1526,7 @@ static int final_labels(struct build *b, char **id, struct pd_err **err)
 	_cleanup_(state_clear) struct state s = { .args = xcalloc(1, sizeof(char *)) };
 	if (state_from_image(b, &s, *id, err) < 0)
 		return -1;
-	json_t *labels = member_object(rt_of(&s), "Labels");
+	json_t *labels = pd_json_member_object(rt_of(&s), "Labels");
 	_cleanup_free_ char *text = strv_join((char **)b->o->labels, " ");
 	for (size_t i = 0; b->o->labels[i]; i++) {
 		const char *l = b->o->labels[i];

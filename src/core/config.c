@@ -26,6 +26,7 @@
 #include "image/manifest.h"
 #include "linux/caps.h"
 #include "linux/pty.h"
+#include "util/json.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/str.h"
@@ -1157,14 +1158,6 @@ int pd_cpus_parse(const char *s, struct pd_limits *l, struct pd_err **err)
  * by an older version lacks some, and decodes with the defaults.
  */
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 /* HostConfig.LogConfig: "k8s-file" (the name Podman gives this very
  * format, CRI records), with Docker's json-file options as strings. */
 static json_t *log_config_json(const struct pd_config *c)
@@ -1435,7 +1428,7 @@ static json_t *devices_json(const struct pd_config *c)
 /* Config.Healthcheck: Docker's shape, times in nanoseconds. */
 static json_t *healthcheck_json(const struct pd_health *h)
 {
-	json_t *test = strv_json(h->test);
+	json_t *test = pd_json_strv(h->test);
 	json_array_insert_new(test, 0, json_string("CMD"));
 	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:b}", "Test", test, "Interval",
 			 (json_int_t)(h->interval_ms * 1000000), "Timeout",
@@ -1472,8 +1465,8 @@ json_t *pd_config_json(const struct pd_config *c)
 		    xasprintf("%s:%s:%s", v->name ? v->name : v->src, v->dest, v->readonly ? "ro" : "rw");
 		json_array_append_new(binds, json_string(b));
 	}
-	json_object_set_new(o, "Cmd", strv_json(c->argv));
-	json_object_set_new(o, "Env", strv_json(c->env));
+	json_object_set_new(o, "Cmd", pd_json_strv(c->argv));
+	json_object_set_new(o, "Env", pd_json_strv(c->env));
 	json_object_set_new(o, "Binds", binds);
 	json_object_set_new(o, "Hostname", c->hostname ? json_string(c->hostname) : json_null());
 	json_object_set_new(o, "WorkingDir", json_string(c->workdir ? c->workdir : ""));
@@ -1505,7 +1498,7 @@ json_t *pd_config_json(const struct pd_config *c)
 	json_object_set_new(o, "NetworkMode",
 			    json_string(c->net.network ? c->net.network : pd_net_mode_name(c->net.mode)));
 	if (c->net.aliases)
-		json_object_set_new(o, "NetworkAliases", strv_json(c->net.aliases));
+		json_object_set_new(o, "NetworkAliases", pd_json_strv(c->net.aliases));
 	if (c->net.ip_want[0])
 		json_object_set_new(o, "NetworkIP", json_string(c->net.ip_want));
 	json_object_set_new(o, "LogConfig", log_config_json(c));
@@ -1519,7 +1512,7 @@ json_t *pd_config_json(const struct pd_config *c)
 	/* Not shown by `inspect`; here so that the config comes back whole. */
 	json_object_set_new(o, "Mounts", mounts_json(c));
 	if (c->volumes_from)
-		json_object_set_new(o, "VolumesFrom", strv_json(c->volumes_from));
+		json_object_set_new(o, "VolumesFrom", pd_json_strv(c->volumes_from));
 	json_object_set_new(o, "Devices", devices_json(c));
 	if (c->health.test)
 		json_object_set_new(o, "Healthcheck", healthcheck_json(&c->health));
@@ -1540,8 +1533,8 @@ json_t *pd_config_json(const struct pd_config *c)
 		json_object_set_new(o, "ExposedPorts", exposed);
 	else
 		json_decref(exposed);
-	json_object_set_new(o, "Dns", strv_json(c->net.dns));
-	json_object_set_new(o, "ExtraHosts", strv_json(c->net.add_hosts));
+	json_object_set_new(o, "Dns", pd_json_strv(c->net.dns));
+	json_object_set_new(o, "ExtraHosts", pd_json_strv(c->net.add_hosts));
 	json_object_set_new(o, "ConsoleSize", json_pack("[i, i]", (int)c->tty_rows, (int)c->tty_cols));
 	/* Only when set: a record without them reads back the same. */
 	if (c->n_rlimits)
@@ -1578,13 +1571,13 @@ json_t *pd_config_json(const struct pd_config *c)
 	if (c->cgroup_path)
 		json_object_set_new(o, "CgroupPath", json_string(c->cgroup_path));
 	if (c->sysctls)
-		json_object_set_new(o, "Sysctls", strv_json(c->sysctls));
+		json_object_set_new(o, "Sysctls", pd_json_strv(c->sysctls));
 	if (c->domainname)
 		json_object_set_new(o, "Domainname", json_string(c->domainname));
 	if (c->masked_paths)
-		json_object_set_new(o, "MaskedPaths", strv_json(c->masked_paths));
+		json_object_set_new(o, "MaskedPaths", pd_json_strv(c->masked_paths));
 	if (c->readonly_paths)
-		json_object_set_new(o, "ReadonlyPaths", strv_json(c->readonly_paths));
+		json_object_set_new(o, "ReadonlyPaths", pd_json_strv(c->readonly_paths));
 	if (c->judge.timeout_ms || c->judge.cpu_time_ms || c->judge.output_limit)
 		json_object_set_new(o, "RunLimits",
 				    json_pack("{s:I, s:I, s:I}", "TimeoutMs", (json_int_t)c->judge.timeout_ms,

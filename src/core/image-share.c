@@ -49,6 +49,7 @@
 #include "image/manifest.h"
 #include "image/tarwrite.h"
 #include "linux/idmap.h"
+#include "util/json.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -186,14 +187,6 @@ static json_t *image_config_json(const char *root, const struct pd_image_rec *r,
 /* ------------------------------------------------------------------ */
 /* commit: the runtime config. */
 
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 /* Set KEY=VALUE in the Env array `env`, replacing KEY's entry. */
 static void env_set(json_t *env, const char *kv)
 {
@@ -236,7 +229,7 @@ static json_t *runtime_from_container(const char *base_json, const struct pd_con
 		json_object_set_new(rt, "Entrypoint", json_null());
 		n_ep = 0;
 	}
-	json_object_set_new(rt, "Cmd", c->argv && c->argv[n_ep] ? strv_json(c->argv + n_ep) : json_null());
+	json_object_set_new(rt, "Cmd", c->argv && c->argv[n_ep] ? pd_json_strv(c->argv + n_ep) : json_null());
 	if (c->workdir)
 		json_object_set_new(rt, "WorkingDir", json_string(c->workdir));
 	if (c->user)
@@ -308,20 +301,9 @@ static int key_values(const char *arg, json_t *into_env, json_t *into_obj, struc
 	return 0;
 }
 
-/* `rt`'s object member `key`, made when missing. */
-static json_t *member_object(json_t *rt, const char *key)
-{
-	json_t *o = json_object_get(rt, key);
-	if (!json_is_object(o)) {
-		o = json_object();
-		json_object_set_new(rt, key, o);
-	}
-	return o;
-}
-
 static int ports_or_volumes(json_t *rt, const char *key, const char *arg, struct pd_err **err)
 {
-	json_t *o = member_object(rt, key);
+	json_t *o = pd_json_member_object(rt, key);
 	json_t *arr = *arg == '[' ? command_arg(arg, err) : NULL;
 	if (*arg == '[' && !arr)
 		return -1;
@@ -385,7 +367,7 @@ static int apply_change(json_t *rt, const char *change, struct pd_err **err)
 		return key_values(arg, env, NULL, err);
 	}
 	if (!strcmp(key, "LABEL"))
-		return key_values(arg, NULL, member_object(rt, "Labels"), err);
+		return key_values(arg, NULL, pd_json_member_object(rt, "Labels"), err);
 	if (!strcmp(key, "WORKDIR") || !strcmp(key, "USER") || !strcmp(key, "STOPSIGNAL")) {
 		const char *field = !strcmp(key, "WORKDIR") ? "WorkingDir"
 				    : !strcmp(key, "USER")  ? "User"
@@ -924,7 +906,7 @@ static int save_one(struct save *sv, const char *name, struct pd_err **err)
 		const char *tag = *nm->tag ? nm->tag : "latest";
 		_cleanup_free_ char *rt = xasprintf("%s:%s", repo, tag);
 		json_array_append_new(json_object_get(entry, "RepoTags"), json_string(rt));
-		json_t *r = member_object(sv->repos, repo);
+		json_t *r = pd_json_member_object(sv->repos, repo);
 		json_object_set_new(r, tag, json_string(hex));
 	}
 	return 0;

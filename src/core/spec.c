@@ -16,17 +16,10 @@
 #include <sys/sysmacros.h>
 
 #include "oci/spec.h"
+#include "util/json.h"
 #include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
-
-static json_t *strv_json(char *const *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
 
 static json_t *caps_json(uint64_t caps)
 {
@@ -79,8 +72,8 @@ static void set_process(json_t *spec, json_t *notes, const struct pd_config *c)
 		json_object_set_new(p, "consoleSize",
 				    json_pack("{s:i, s:i}", "height", c->tty_rows, "width", c->tty_cols));
 	bool root = set_user(p, notes, c->user);
-	json_object_set_new(p, "args", strv_json(c->argv));
-	json_object_set_new(p, "env", strv_json(c->env));
+	json_object_set_new(p, "args", pd_json_strv(c->argv));
+	json_object_set_new(p, "env", pd_json_strv(c->env));
 	json_object_set_new(p, "cwd", json_string(c->workdir ? c->workdir : "/"));
 	/* The set bounds every process; root has it effective and
 	 * permitted, another user none (as with Docker); nothing is

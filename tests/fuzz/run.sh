@@ -57,7 +57,7 @@ fi
 
 # The sources each harness needs (beyond util/): the code it exercises
 # and what that code references, nothing more.
-util="src/util/error.c src/util/xalloc.c src/util/str.c src/util/fs.c src/util/dl.c"
+util="src/util/error.c src/util/xalloc.c src/util/str.c src/util/fs.c src/util/dl.c src/util/json.c"
 # The host's platform (run --platform, checked in core/config.c) and what it links.
 platform="src/image/manifest.c src/image/blobs.c src/image/fetch.c src/util/sha256.c"
 declare -A srcs=(
