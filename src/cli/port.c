@@ -4,6 +4,7 @@
  * addresses ("0.0.0.0:8080"). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "core/container.h"
@@ -38,10 +39,13 @@ int cli_port(const struct cli_global *g, int argc, char **argv)
 	if (pd_container_ports(root, pos[0], pos[1], &v, &n, &err) < 0)
 		return cli_fail(err);
 	for (size_t i = 0; i < n; i++) {
+		/* An IPv6 address in brackets, as Docker prints it: "[::1]:8080". */
+		bool v6 = strchr(v[i].host_ip, ':') != NULL;
+		const char *l = v6 ? "[" : "", *r = v6 ? "]" : "";
 		if (pos[1])
-			printf("%s:%u\n", v[i].host_ip, v[i].host_port);
+			printf("%s%s%s:%u\n", l, v[i].host_ip, r, v[i].host_port);
 		else
-			printf("%u/%s -> %s:%u\n", v[i].container_port, v[i].proto, v[i].host_ip,
+			printf("%u/%s -> %s%s%s:%u\n", v[i].container_port, v[i].proto, l, v[i].host_ip, r,
 			       v[i].host_port);
 	}
 	free(v);

@@ -1989,10 +1989,12 @@ static int decode_net(json_t *o, struct pd_netcfg *n, struct pd_err **err)
 		    get_str(j, "Protocol", &proto, err) < 0 ||
 		    get_int(j, "HostPort", 0, 65535, &host, err) < 0 ||
 		    get_int(j, "ContainerPort", 1, 65535, &cont, err) < 0 || host < 0 || cont < 1 || !ip ||
-		    strlen(ip) >= sizeof(n->ports->host_ip) || inet_pton(AF_INET, ip, &addr) != 1 || !proto ||
+		    strlen(ip) >= sizeof(n->ports->host_ip) ||
+		    (inet_pton(AF_INET, ip, &addr) != 1 && strcmp(ip, "::1") != 0) || !proto ||
 		    (strcmp(proto, "tcp") && strcmp(proto, "udp")))
 			return bad_key("Publish", "a list of ports", err);
-		/* HostPort 0: a free port, chosen at each start. */
+		/* HostPort 0: a free port, chosen at each start.  "::1": relayed by
+		 * the monitor (core/relay6.c). */
 		struct pd_port p = { .host_port = (uint16_t)host, .container_port = (uint16_t)cont };
 		snprintf(p.host_ip, sizeof(p.host_ip), "%s", ip);
 		snprintf(p.proto, sizeof(p.proto), "%s", proto);

@@ -51,6 +51,7 @@
 #include "core/namespaces.h"
 #include "core/network.h"
 #include "core/relay.h"
+#include "core/relay6.h"
 #include "core/store.h"
 #include "core/volumes.h"
 #include "linux/caps.h"
@@ -121,6 +122,7 @@ struct monitor {
 	bool oom;
 	struct pd_network_run net; /* veth/rules or the rootless helper */
 	struct pd_dns dns;	   /* 127.0.0.11 on a user-defined network (core/dns.c) */
+	struct pd_relay6 relay6;   /* ports published on [::1] (core/relay6.c) */
 	struct start st;	   /* the start under way (start_container) */
 
 	/* Judge mode (cfg->judge, run --report): the current run's clock,
@@ -421,6 +423,13 @@ static int step_dns(struct monitor *m, struct pd_err **err)
 	return pd_dns_open(&m->dns, m->a->cfg, m->pid, err);
 }
 
+/* Before GO, so that a port in use fails the start; a restart opens the
+ * ports again. */
+static int step_relay6(struct monitor *m, struct pd_err **err)
+{
+	return pd_relay6_open(&m->relay6, m->a->cfg, err);
+}
+
 static int step_go(struct monitor *m, struct pd_err **err)
 {
 	struct sync_msg go = { .type = SYNC_GO };
@@ -439,8 +448,8 @@ static int step_store(struct monitor *m, struct pd_err **err)
 static const struct monitor_step start_steps[] = {
 	{ "monitor", step_pipes }, { "start", step_context },	  { "cgroup", step_cgroup },
 	{ "start", step_clone },   { "start", step_join_cgroup }, { "start", step_id_maps },
-	{ "start", step_network }, { "start", step_dns },	  { "start", step_go },
-	{ "start", step_store },
+	{ "start", step_network }, { "start", step_dns },	  { "start", step_relay6 },
+	{ "start", step_go },	   { "start", step_store },
 };
 
 /* Read the child's reports until EOF (the command runs: 0), its failure
@@ -658,7 +667,7 @@ static int supervise(struct monitor *m)
 	int status = 0;
 	bool exited = false, idle = false;
 	int oomfd = pd_cg_oom_fd(m->cg);
-	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_DNS, P_CLIENTS };
+	enum { P_OUT, P_ERR, P_SIG, P_OOM, P_LISTEN, P_IN, P_DNS, P_RELAY6, P_CLIENTS };
 	while (!exited || m->out_fd >= 0 || m->err_fd >= 0) {
 		/* While the owner is behind, the output stays in the pipes and
 		 * the container waits on them, as it would on a slow reader.  Not
@@ -675,6 +684,7 @@ static int supervise(struct monitor *m)
 			[P_LISTEN] = { m->listen_fd, POLLIN, 0 },
 			[P_IN] = { relay_queue_pending(&m->input) ? m->in_fd : -1, POLLOUT, 0 },
 			[P_DNS] = { exited ? -1 : m->dns.fd, POLLIN, 0 },
+			[P_RELAY6] = { exited ? -1 : m->relay6.fd, POLLIN, 0 },
 		};
 		bool read_clients = relay_queue_pending(&m->input) < STDIN_HIGH_WATER;
 		for (size_t i = 0; i < MAX_CLIENTS; i++) {
@@ -714,6 +724,8 @@ static int supervise(struct monitor *m)
 			pd_dns_serve(&m->dns, dns_store, m);
 			idle = false; /* the store it opened closes again when idle */
 		}
+		if (p[P_RELAY6].revents)
+			pd_relay6_serve(&m->relay6);
 		for (size_t i = 0; i < MAX_CLIENTS; i++) {
 			short rev = p[P_CLIENTS + i].revents;
 			if (m->clients[i].fd >= 0 && (rev & (POLLOUT | POLLERR)))
@@ -894,6 +906,7 @@ static pid_t spawn_health(struct monitor *m)
 	pid_t pid = fork();
 	if (pid == 0) {
 		pd_dns_close(&m->dns); /* its sockets are the monitor's alone */
+		pd_relay6_close(&m->relay6);
 		health_main(m->a->root, m->a->cfg->id, &m->a->cfg->health, m->seccomp);
 	}
 	return pid;
@@ -984,6 +997,7 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 			waitpid(m->pid, NULL, 0);
 		finish_cgroup(m);
 		pd_dns_close(&m->dns);
+		pd_relay6_close(&m->relay6);
 		pd_network_detach(&m->net, m->a->cfg);
 		return -1;
 	}
@@ -1006,6 +1020,7 @@ static int run_once(struct monitor *m, unsigned restarts, bool first, int *exit_
 	check_oom(m);
 	judge_report(m, status);
 	pd_dns_close(&m->dns);
+	pd_relay6_close(&m->relay6);
 	pd_network_detach(&m->net, m->a->cfg);
 	*exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return 0;
@@ -1077,6 +1092,7 @@ void monitor_main(struct monitor_args *a)
 	add_client(&m, a->client_fd, true);
 	pd_network_run_init(&m.net);
 	pd_dns_init(&m.dns);
+	pd_relay6_init(&m.relay6);
 	/* A write to a stdin pipe the container closed must not kill us; the
 	 * container's own processes get SIGPIPE back (init resets it). */
 	signal(SIGPIPE, SIG_IGN);

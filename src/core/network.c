@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/networks.h"
+#include "core/relay6.h"
 #include "core/store-internal.h"
 #include "core/store-net.h"
 #include "net/link.h"
@@ -37,11 +38,20 @@ static bool is_bridge(const struct pd_config *cfg)
 static int try_bind(const struct pd_port *p)
 {
 	bool tcp = !strcmp(p->proto, "tcp");
-	_cleanup_close_ int fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+	bool v6 = pd_relay6_port(p);
+	_cleanup_close_ int fd =
+	    socket(v6 ? AF_INET6 : AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (v6) {
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+					   .sin6_port = htons(p->host_port),
+					   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		return bind(fd, (struct sockaddr *)&a6, sizeof(a6));
+	}
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
 	inet_pton(AF_INET, p->host_ip, &a.sin_addr);
 	return bind(fd, (struct sockaddr *)&a, sizeof(a));
@@ -185,6 +195,15 @@ static int reserve_primary(struct pd_store *s, struct pd_config *cfg, bool exist
 	struct pd_netcfg *n = &cfg->net;
 	if (n->network && pd_networks_lookup(s, cfg, err) < 0)
 		return -1;
+	/* [::1] is relayed to the container's IPv6 address by its monitor
+	 * (core/relay6.c): a root container on an --ipv6 network only. */
+	for (size_t i = 0; i < n->n_ports; i++)
+		if (pd_relay6_port(&n->ports[i]) && (cfg->rootless || !n->network || !n->sub.v6))
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "cannot publish on [::1]: the container has no IPv6 address (%s)",
+					    cfg->rootless
+						? "rootless containers have none"
+						: "connect it with --network to a network made with --ipv6");
 	struct pd_port_pick pick;
 	port_pick_init(&pick, cfg);
 	/* A port to be chosen on an address the host does not have would
@@ -291,7 +310,13 @@ static int attach_bridge(struct pd_network_run *r, const struct pd_config *cfg, 
 		return -1;
 	if (r->published)
 		return 0;
-	if (pd_nat_publish(cfg->id, cfg->net.ip, cfg->net.ports, cfg->net.n_ports, err) < 0)
+	/* Those on [::1] are the monitor's (core/relay6.c). */
+	_cleanup_free_ struct pd_port *v4 = xcalloc(cfg->net.n_ports + 1, sizeof(*v4));
+	size_t n_v4 = 0;
+	for (size_t i = 0; i < cfg->net.n_ports; i++)
+		if (!pd_relay6_port(&cfg->net.ports[i]))
+			v4[n_v4++] = cfg->net.ports[i];
+	if (pd_nat_publish(cfg->id, cfg->net.ip, v4, n_v4, err) < 0)
 		return -1;
 	r->published = true;
 	return 0;

@@ -26,7 +26,7 @@ enum pd_net_mode {
 };
 
 struct pd_port {
-	char host_ip[16];   /* dotted IPv4; "0.0.0.0" for every address */
+	char host_ip[16];   /* dotted IPv4; "0.0.0.0" for every address; "::1" (relayed by the monitor) */
 	uint16_t host_port; /* 0: a free one, chosen when the container starts */
 	uint16_t container_port;
 	char proto[4]; /* "tcp" or "udp" */
@@ -106,10 +106,11 @@ int pd_netcfg_set_ip(struct pd_netcfg *n, const char *ip, struct pd_err **err);
 int pd_netcfg_finish(struct pd_netcfg *n, struct pd_err **err);
 
 /* Parse one "[[IP:][HOSTPORT]:]CONTAINERPORT[/tcp|/udp]" (Docker's -p
- * forms; no HOSTPORT: a free one, host_port 0).  A range is refused here
+ * forms; no HOSTPORT: a free one, host_port 0).  IP may be "[::1]" (TCP
+ * only; host_ip "::1").  A range is refused here
  * (pd_netcfg_add_port takes them). */
 int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err);
-/* "0.0.0.0:18080->80/tcp"; caller frees. */
+/* "0.0.0.0:18080->80/tcp" ("[::1]:18080->80/tcp"); caller frees. */
 char *pd_port_text(const struct pd_port *p);
 
 /* The subnet from $POCKET_DOCKER_SUBNET or the default: "A.B.C.D/P" with

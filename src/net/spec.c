@@ -162,9 +162,30 @@ static int parse_spec(const char *spec, struct port_spec *out, struct pd_err **e
 					    PORT_USAGE);
 	}
 	snprintf(out->proto, sizeof(out->proto), "%s", proto ? proto : "tcp");
+	/* "[::1]:HPORT:CPORT": IPv6 loopback, relayed by the monitor (the
+	 * kernel cannot DNAT from it); no other IPv6 address. */
+	char *rest = s;
+	const char *ip6 = NULL;
+	if (*s == '[') {
+		char *end = strstr(s, "]:");
+		if (!end)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s", spec,
+					    PORT_USAGE);
+		*end = '\0';
+		ip6 = s + 1;
+		rest = end + 1; /* ":HPORT:CPORT": an empty address before it */
+		if (strcmp(ip6, "::1") != 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid port spec '%s': of IPv6 addresses only [::1] can be "
+					    "published",
+					    spec);
+		if (strcmp(out->proto, "tcp") != 0)
+			return pd_fail_kind(err, PD_ERR_USAGE, 0,
+					    "invalid port spec '%s': publishing on [::1] is TCP only", spec);
+	}
 	char *parts[4] = { 0 };
 	size_t n = 0;
-	for (char *p = s; p && n < ARRAY_SIZE(parts); n++) {
+	for (char *p = rest; p && n < ARRAY_SIZE(parts); n++) {
 		parts[n] = p;
 		p = strchr(p, ':');
 		if (p)
@@ -172,8 +193,10 @@ static int parse_spec(const char *spec, struct port_spec *out, struct pd_err **e
 	}
 	if (n < 1 || n > 3)
 		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s", spec, PORT_USAGE);
-	const char *ip = n == 3 ? parts[0] : "0.0.0.0";
-	if (!is_ipv4(ip))
+	if (ip6 && n != 3)
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "invalid port spec '%s': %s", spec, PORT_USAGE);
+	const char *ip = ip6 ? ip6 : n == 3 ? parts[0] : "0.0.0.0";
+	if (!ip6 && !is_ipv4(ip))
 		return pd_fail_kind(err, PD_ERR_USAGE, 0,
 				    "invalid port spec '%s': '%s' is not an IPv4 address", spec, ip);
 	snprintf(out->host_ip, sizeof(out->host_ip), "%s", ip);
@@ -217,7 +240,9 @@ int pd_port_parse(const char *spec, struct pd_port *out, struct pd_err **err)
 
 char *pd_port_text(const struct pd_port *p)
 {
-	return xasprintf("%s:%u->%u/%s", p->host_ip, p->host_port, p->container_port, p->proto);
+	bool v6 = strchr(p->host_ip, ':') != NULL;
+	return xasprintf("%s%s%s:%u->%u/%s", v6 ? "[" : "", p->host_ip, v6 ? "]" : "", p->host_port,
+			 p->container_port, p->proto);
 }
 
 /* Each port is a few nftables rules, and the checks compare them pairwise:

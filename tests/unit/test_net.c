@@ -31,6 +31,17 @@ static void test_port_parse(void **state)
 	assert_int_equal(pd_port_parse("65535:1/tcp", &p, NULL), 0);
 	_cleanup_free_ char *t = pd_port_text(&p);
 	assert_string_equal(t, "0.0.0.0:65535->1/tcp");
+	/* [::1]: relayed by the monitor, shown in brackets. */
+	assert_int_equal(pd_port_parse("[::1]:8080:80", &p, NULL), 0);
+	assert_string_equal(p.host_ip, "::1");
+	assert_int_equal(p.host_port, 8080);
+	assert_int_equal(p.container_port, 80);
+	assert_string_equal(p.proto, "tcp");
+	_cleanup_free_ char *t6 = pd_port_text(&p);
+	assert_string_equal(t6, "[::1]:8080->80/tcp");
+	assert_int_equal(pd_port_parse("[::1]::80/tcp", &p, NULL), 0);
+	assert_string_equal(p.host_ip, "::1");
+	assert_int_equal(p.host_port, 0);
 }
 
 static void test_port_parse_bad(void **state)
@@ -58,6 +69,14 @@ static void test_port_parse_bad(void **state)
 		"80:80/tcp/udp",
 		"1:2:3:4",
 		"123456:80",
+		/* [::1] is TCP only; no other IPv6 address. */
+		"[::1]:53:53/udp",
+		"[fd00::1]:80:80",
+		"[::1]:80",
+		"[::1]80:80",
+		"[::1:80:80",
+		"[]:80:80",
+		"[::1]:1:2:3",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct pd_port p;
