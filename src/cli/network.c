@@ -116,8 +116,9 @@ static const struct cli_opt disconnect_table[] = {
 	{ 0 },
 };
 
-static void opts_free(struct network_opts *o)
+static void opts_free(void *vo)
 {
+	struct network_opts *o = vo;
 	cli_flags_free(&o->f);
 	free(o->subnet);
 	free(o->subnet6);
@@ -126,8 +127,9 @@ static void opts_free(struct network_opts *o)
 	strv_free(o->aliases);
 }
 
-static int network_create(const char *root, struct network_opts *o, char **pos)
+static int network_create(const char *root, void *vo, char **pos)
 {
+	struct network_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (!pos[0] || pos[1])
 		return cli_usage_error("network create takes one network name");
@@ -139,8 +141,9 @@ static int network_create(const char *root, struct network_opts *o, char **pos)
 	return 0;
 }
 
-static int network_ls(const char *root, struct network_opts *o, char **pos)
+static int network_ls(const char *root, void *vo, char **pos)
 {
+	struct network_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (pos[0])
 		return cli_usage_error("network ls takes no arguments");
@@ -172,8 +175,9 @@ static int network_ls(const char *root, struct network_opts *o, char **pos)
 	return 0;
 }
 
-static int network_inspect(const char *root, struct network_opts *o, char **pos)
+static int network_inspect(const char *root, void *vo, char **pos)
 {
+	(void)vo;
 	if (!pos[0])
 		return cli_usage_error("network inspect needs at least one network name");
 	json_auto_t *all = json_array();
@@ -192,8 +196,9 @@ static int network_inspect(const char *root, struct network_opts *o, char **pos)
 	return ret;
 }
 
-static int network_rm(const char *root, struct network_opts *o, char **pos)
+static int network_rm(const char *root, void *vo, char **pos)
 {
+	struct network_opts *o = vo;
 	if (!pos[0])
 		return cli_usage_error("network rm needs at least one network name");
 	int ret = 0;
@@ -210,8 +215,9 @@ static int network_rm(const char *root, struct network_opts *o, char **pos)
 	return ret;
 }
 
-static int network_connect(const char *root, struct network_opts *o, char **pos)
+static int network_connect(const char *root, void *vo, char **pos)
 {
+	struct network_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (!pos[0] || !pos[1] || pos[2])
 		return cli_usage_error("network connect takes a network and a container");
@@ -220,8 +226,9 @@ static int network_connect(const char *root, struct network_opts *o, char **pos)
 	return 0;
 }
 
-static int network_disconnect(const char *root, struct network_opts *o, char **pos)
+static int network_disconnect(const char *root, void *vo, char **pos)
 {
+	struct network_opts *o = vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (!pos[0] || !pos[1] || pos[2])
 		return cli_usage_error("network disconnect takes a network and a container");
@@ -238,8 +245,9 @@ static void pruned(const char *name, void *data)
 	cli_print_line(name);
 }
 
-static int network_prune(const char *root, struct network_opts *o, char **pos)
+static int network_prune(const char *root, void *vo, char **pos)
 {
+	(void)vo;
 	_cleanup_err_ struct pd_err *err = NULL;
 	if (pos[0])
 		return cli_usage_error("network prune takes no arguments");
@@ -249,12 +257,7 @@ static int network_prune(const char *root, struct network_opts *o, char **pos)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	const struct cli_opt *table;
-	int (*run)(const char *root, struct network_opts *o, char **pos);
-	const char *usage;
-} subs[] = {
+static const struct cli_subcommand subs[] = {
 	{ "create", create_table, network_create,
 	  "Usage: pocket-docker network create [OPTIONS] NETWORK\n\nCreate a network (a bridge of its "
 	  "own; its containers find each other by name)." },
@@ -280,21 +283,6 @@ static const struct {
 
 int cli_network(const struct cli_global *g, int argc, char **argv)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
-		if (strcmp(argv[0], subs[i].name) != 0)
-			continue;
-		struct network_opts o = { 0 };
-		_cleanup_strv_ char **pos = NULL;
-		int ret = 0;
-		if (cli_parse_flags(subs[i].table, &o.f, argc, argv, &pos, subs[i].usage) < 0) {
-			ret = CLI_EXIT_USAGE;
-		} else if (!o.f.help) {
-			_cleanup_err_ struct pd_err *err = NULL;
-			_cleanup_free_ char *root = pd_state_root(g->root, &err);
-			ret = root ? subs[i].run(root, &o, pos) : cli_fail(err);
-		}
-		opts_free(&o);
-		return ret;
-	}
-	return cli_usage_error("unknown command 'network %s'", argv[0]);
+	struct network_opts o = { 0 };
+	return cli_run_subcommand(g, "network", subs, ARRAY_SIZE(subs), &o, opts_free, argc, argv);
 }
