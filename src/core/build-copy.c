@@ -205,9 +205,18 @@ static int copy_children(struct build_copy *c, int srcfd, int dstfd, const char 
 	return 0;
 }
 
+bool build_name_ok(const char *name)
+{
+	return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
 static int copy_entry(struct build_copy *c, int srcdir, const char *name, int dstdir, const char *dstname,
 		      const char *rel, unsigned depth, struct pd_err **err)
 {
+	/* Every name written is one entry of the staging directory held by
+	 * dstdir: never a path, nor "." or "..", which would lead out. */
+	if (!build_name_ok(dstname))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "'%s': cannot be copied to '%s'", rel, dstname);
 	if (depth > MAX_DEPTH)
 		return pd_fail(err, ELOOP, "'%s': directories nested too deep", rel);
 	_cleanup_close_ int fd = openat(srcdir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -349,6 +358,10 @@ int build_copy_text(struct build_copy *c, const char *name, const char *body, co
 	} else {
 		split_dest(dest, &dir, &base);
 	}
+	/* A heredoc's name is the Dockerfile's: a file name, never a path. */
+	if (!build_name_ok(base))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0,
+				    "heredoc '%s': the file's name must be a name, not a path", name);
 	hash_str(c, name);
 	hash_str(c, body);
 	_cleanup_close_ int dfd = build_staging_dir(c->staging_fd, dir, err);

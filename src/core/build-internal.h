@@ -23,6 +23,9 @@ struct build_copy {
 /* `path` cleaned ("a/./b/../c" -> "a/c", no leading '/'; "" for the
  * root); NULL when it climbs above the root ("../x"). */
 char *build_clean_rel(const char *path);
+/* Whether `name` is one directory entry's name: not empty, no '/', not
+ * "." or "..". */
+bool build_name_ok(const char *name);
 
 /* The paths under `rootfd` that `pattern` (cleaned, relative) names:
  * itself when it has no glob characters, else every match of each

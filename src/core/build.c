@@ -47,6 +47,7 @@
 #include "core/image-share.h"
 #include "core/images.h"
 #include "core/store-images.h"
+#include "image/archive.h"
 #include "image/blobs.h"
 #include "image/dockerfile.h"
 #include "image/fetch.h"
@@ -1161,12 +1162,15 @@ static int add_url(struct build *b, struct build_copy *c, const char *url, const
 		const char *q = url + strcspn(url, "?#");
 		_cleanup_free_ char *path = xstrndup(url, (size_t)(q - url));
 		const char *slash = strrchr(path, '/');
-		base = xstrdup(slash && slash[1] ? slash + 1 : "download");
+		base = xstrdup(slash && build_name_ok(slash + 1) ? slash + 1 : "download");
 	} else {
 		const char *slash = strrchr(rel, '/');
 		dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
 		base = xstrdup(slash ? slash + 1 : rel);
 	}
+	if (!build_name_ok(base))
+		return pd_fail_kind(err, PD_ERR_USAGE, 0, "ADD '%s': no file name in destination '%s'", url,
+				    dest);
 	_cleanup_close_ int dfd = build_staging_dir(c->staging_fd, dir, err);
 	if (dfd < 0)
 		return -1;
@@ -1174,7 +1178,11 @@ static int add_url(struct build *b, struct build_copy *c, const char *url, const
 	_cleanup_close_ int fd = openat(dfd, base, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return pd_fail(err, errno, "create '%s'", base);
-	struct pd_download d = { .req = { .url = url }, .fd = fd, .what = url };
+	/* Bounded as every download is: a server that never stops sending
+	 * cannot fill the state root's filesystem. */
+	struct pd_download d = {
+		.req = { .url = url }, .fd = fd, .what = url, .max_bytes = PD_EXTRACT_DEFAULT_MAX_BYTES
+	};
 	struct pd_download *dl[] = { &d };
 	int r = pd_fetch_all(dl, 1, 1, NULL, NULL, err);
 	pd_download_clear(&d);
@@ -1285,6 +1293,10 @@ static int copy_sources(struct build *b, struct state *s, const struct pd_df_ins
 	_cleanup_strv_ char **roots = from ? from_dirs(b, from, si, err) : NULL;
 	if (from && !roots)
 		return -1;
+	/* .dockerignore is about the context: a stage's or an image's files
+	 * are all there to copy, as in Docker. */
+	if (from)
+		c->ig = NULL;
 	size_t hd = 0;
 	for (size_t i = 0; i + 1 < n; i++) {
 		const char *src = w[i];

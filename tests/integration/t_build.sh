@@ -433,4 +433,29 @@ test_build_bad_input() {
 	assert_nothing_left bad
 }
 
+test_build_names_never_lead_out() {
+	# A heredoc's name and an ADD URL's last word name one file in the
+	# layer: never a path on the host, nor "..", which would leave the
+	# staging directory (where other builds' steps are).
+	need_root
+	mkdir ctx
+	mkdir -p "$T_ROOT/build-tmp/other-build"
+	local name
+	for name in "$T_TMP/written-$T_TAG" "../../escaped-$T_TAG" ".." "."; do
+		printf 'FROM scratch\nCOPY <<%s /x/\nowned\n%s\n' "$name" "$name" >ctx/Dockerfile
+		pd build ctx
+		assert_exit 125 "a heredoc named '$name'"
+		assert_contains "$ERR" "must be a name, not a path" "the error says why"
+	done
+	[ ! -e "$T_TMP/written-$T_TAG" ] || fail "a heredoc's name wrote a host path"
+	find / -xdev -name "escaped-$T_TAG" 2>/dev/null | grep -q . && fail "a heredoc's name led out of the staging directory"
+	printf 'FROM scratch\nADD http://127.0.0.1:9/.. /\n' >ctx/Dockerfile
+	pd build ctx
+	assert_exit 1 "ADD of a URL nothing answers"
+	[ -d "$T_ROOT/build-tmp/other-build" ] || fail "ADD http://x/.. emptied the staging directory"
+	printf 'FROM scratch\nCOPY <<ok.txt /x/\nfine\nok.txt\n' >ctx/Dockerfile
+	pd build -t names:1 ctx
+	assert_ok
+}
+
 run_tests "$@"
