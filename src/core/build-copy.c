@@ -205,6 +205,22 @@ static int copy_children(struct build_copy *c, int srcfd, int dstfd, const char 
 	return 0;
 }
 
+int build_reopen_regular(int pathfd)
+{
+	struct stat st;
+	if (fstat(pathfd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* The held inode itself: nothing is looked up by name again, so no
+	 * device or FIFO swapped in meanwhile is ever opened. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pathfd);
+	return open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
 bool build_name_ok(const char *name)
 {
 	return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
@@ -253,12 +269,9 @@ static int copy_entry(struct build_copy *c, int srcdir, const char *name, int ds
 	}
 	if (!S_ISREG(st.st_mode))
 		return 0; /* FIFOs, sockets and devices are not copied */
-	_cleanup_close_ int in = openat(srcdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	struct stat again;
-	if (in < 0 || fstat(in, &again) < 0)
+	_cleanup_close_ int in = build_reopen_regular(fd);
+	if (in < 0)
 		return pd_fail(err, errno, "open '%s'", rel);
-	if (again.st_ino != st.st_ino || again.st_dev != st.st_dev || !S_ISREG(again.st_mode))
-		return pd_fail(err, 0, "'%s' changed while it was copied", rel);
 	clear_dest(dstdir, dstname, false);
 	_cleanup_close_ int out =
 	    openat(dstdir, dstname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -325,7 +338,7 @@ int build_copy_source(struct build_copy *c, int rootfd, const char *src, const c
 		return copy_children(c, fd, dfd, src, 0, err);
 	}
 	if (c->add && S_ISREG(st.st_mode) && pd_archive_is_tarball_name(src)) {
-		_cleanup_close_ int in = build_open_in(rootfd, src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+		_cleanup_close_ int in = build_reopen_regular(fd);
 		if (in < 0)
 			return pd_fail(err, errno, "open '%s'", src);
 		return add_tarball(c, in, src, dest, err);

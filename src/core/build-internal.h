@@ -26,6 +26,9 @@ char *build_clean_rel(const char *path);
 /* Whether `name` is one directory entry's name: not empty, no '/', not
  * "." or "..". */
 bool build_name_ok(const char *name);
+/* A readable descriptor of the regular file held by `pathfd` (an O_PATH
+ * one), reopened through it; -1 with errno (EINVAL: not a regular file). */
+int build_reopen_regular(int pathfd);
 
 /* The paths under `rootfd` that `pattern` (cleaned, relative) names:
  * itself when it has no glob characters, else every match of each

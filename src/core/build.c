@@ -1071,10 +1071,12 @@ static long image_id_of(struct build *b, struct state *s, const char *name, bool
 		_cleanup_free_ char *d =
 		    lowers[i][0] == '/' ? xstrdup(lowers[i]) : xasprintf("%s/%s", b->root, lowers[i]);
 		_cleanup_close_ int lfd = open(d, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		_cleanup_close_ int fd =
-		    lfd < 0 ? -1 : build_open_in(lfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+		/* Held by O_PATH first: an image's etc/passwd that is a device
+		 * or a FIFO is never opened. */
+		_cleanup_close_ int pfd = lfd < 0 ? -1 : build_open_in(lfd, file, O_PATH | O_NOFOLLOW);
+		_cleanup_close_ int fd = pfd < 0 ? -1 : build_reopen_regular(pfd);
 		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (4 << 20))
+		if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > (4 << 20))
 			continue;
 		size_t len;
 		_cleanup_free_ char *text = pd_read_fd(fd, (size_t)st.st_size, &len);
