@@ -302,19 +302,23 @@ void pd_relay6_serve(struct pd_relay6 *r)
 {
 	struct epoll_event ev[32];
 	int n = epoll_wait(r->fd, ev, 32, 0);
+	/* The connections' events first, new connections after: a slot a
+	 * connection closed in this batch is taken again only once the batch's
+	 * events, which may still name the closed one, are all handled. */
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.u64 < LISTENER_TAG)
+			conn_step(r, ev[i].data.u64 / 2, (int)(ev[i].data.u64 % 2), ev[i].events);
 	for (int i = 0; i < n; i++) {
 		uint64_t tag = ev[i].data.u64;
-		if (tag >= LISTENER_TAG) {
-			const struct pd_relay6_listener *l = &r->listeners[tag - LISTENER_TAG];
-			/* A few at a time: a flood must not starve the rest. */
-			for (int k = 0; k < 16; k++) {
-				int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-				if (fd < 0)
-					break;
-				accept_one(r, l, fd);
-			}
+		if (tag < LISTENER_TAG)
 			continue;
+		const struct pd_relay6_listener *l = &r->listeners[tag - LISTENER_TAG];
+		/* A few at a time: a flood must not starve the rest. */
+		for (int k = 0; k < 16; k++) {
+			int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0)
+				break;
+			accept_one(r, l, fd);
 		}
-		conn_step(r, tag / 2, (int)(tag % 2), ev[i].events);
 	}
 }
