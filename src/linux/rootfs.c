@@ -67,8 +67,10 @@ static int mkdir_p_depth(int rootfd, const char *rel, mode_t mode, unsigned dept
 	 * rootfs (as Docker does for a volume over a link), then follow it. */
 	struct stat st;
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(pfd, name, target, sizeof(target) - 1);
+		/* On the heap: this recurses once per missing component, and a
+		 * path of 4,096 bytes can have 2,048 of them. */
+		_cleanup_free_ char *target = xmalloc(4096);
+		ssize_t n = readlinkat(pfd, name, target, 4095);
 		if (n <= 0 || depth >= 40)
 			return pd_fail(err, ELOOP, "create directory '%s' in rootfs", rel);
 		target[n] = '\0';
