@@ -32,6 +32,7 @@
 
 #include "core/build-internal.h"
 #include "image/archive.h"
+#include "image/layers.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/str.h"
@@ -143,6 +144,31 @@ static void clear_dest(int dirfd, const char *name, bool dir)
 	pd_rm_rf_at(dirfd, name, pd_err_ignore(optional));
 }
 
+/* Empty the staging directory `dfd` (what layers below put there, hidden
+ * by an opaque directory or a whiteout above). */
+static void clear_children(int dfd)
+{
+	int d = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_closedir_ DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+	if (!dir) {
+		if (d >= 0)
+			close(d);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(dir)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			pd_rm_rf_at(dfd, de->d_name, pd_err_ignore(optional));
+}
+
+/* Whether the directory held by `pathfd` (O_PATH) is an opaque one of a
+ * layer. */
+static bool opaque_dir(int pathfd)
+{
+	_cleanup_close_ int fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 && pd_layer_is_opaque(fd);
+}
+
 static int copy_data(struct build_copy *c, int in, int out, const char *rel, struct pd_err **err)
 {
 	char buf[64 * 1024];
@@ -243,6 +269,15 @@ static int copy_entry(struct build_copy *c, int srcdir, const char *name, int ds
 	    !(S_ISDIR(st.st_mode) && pd_ignore_may_include_below(c->ig, rel)))
 		return 0;
 	hash_stat(c, rel, &st);
+	/* A stage's layers, copied bottom first: a whiteout removes what the
+	 * layers below put at its name, an opaque directory what they put
+	 * under it, as overlayfs shows the stage. */
+	if (c->layered && pd_layer_is_whiteout(srcdir, name, &st)) {
+		clear_dest(dstdir, dstname, false);
+		return 0;
+	}
+	if (c->layered && S_ISDIR(st.st_mode) && opaque_dir(fd))
+		clear_dest(dstdir, dstname, false);
 	if (S_ISDIR(st.st_mode)) {
 		clear_dest(dstdir, dstname, true);
 		if (mkdirat(dstdir, dstname, 0755) < 0 && errno != EEXIST)
@@ -330,13 +365,32 @@ int build_copy_source(struct build_copy *c, int rootfd, const char *src, const c
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return pd_fail_kind(err, PD_ERR_USAGE, errno, "'%s'", *src ? src : ".");
 	hash_str(c, src);
+	if (c->layered && *src) {
+		/* The source itself a whiteout: hidden from here down. */
+		_cleanup_free_ char *up = xstrndup(src, (size_t)(base_name(src) - src));
+		_cleanup_close_ int upfd = build_open_in(rootfd, up, O_PATH | O_DIRECTORY);
+		if (upfd >= 0 && pd_layer_is_whiteout(upfd, base_name(src), &st)) {
+			build_copy_hidden(c, src, dest, dest_dir);
+			return 0;
+		}
+	}
+	c->visible = true;
 	if (S_ISDIR(st.st_mode)) {
 		_cleanup_free_ char *rel = build_clean_rel(dest);
 		_cleanup_close_ int dfd = build_staging_dir(c->staging_fd, rel, err);
 		if (dfd < 0)
 			return -1;
+		if (c->layered && opaque_dir(fd))
+			clear_children(dfd);
+		c->src_dir = true;
 		return copy_children(c, fd, dfd, src, 0, err);
 	}
+	if (c->layered && c->src_dir) {
+		/* A directory below, a file here: the directory's contents go. */
+		build_copy_hidden(c, src, dest, dest_dir);
+		c->visible = true;
+	}
+	c->src_dir = false;
 	if (c->add && S_ISREG(st.st_mode) && pd_archive_is_tarball_name(src)) {
 		_cleanup_close_ int in = build_reopen_regular(fd);
 		if (in < 0)
@@ -359,6 +413,65 @@ int build_copy_source(struct build_copy *c, int rootfd, const char *src, const c
 	if (pfd < 0)
 		return pd_fail(err, errno, "open '%s'", parent);
 	return copy_entry(c, pfd, base_name(src), dfd, base, src, 0, err);
+}
+
+void build_copy_hidden(struct build_copy *c, const char *src, const char *dest, bool dest_dir)
+{
+	c->visible = false;
+	if (c->src_dir) {
+		/* A directory's contents went into dest itself. */
+		_cleanup_free_ char *rel = build_clean_rel(dest);
+		_cleanup_close_ int dfd =
+		    rel ? build_open_in(c->staging_fd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW) : -1;
+		if (dfd >= 0)
+			clear_children(dfd);
+		c->src_dir = false;
+		return;
+	}
+	_cleanup_free_ char *dir = NULL, *base = NULL;
+	if (dest_dir) {
+		dir = build_clean_rel(dest);
+		base = xstrdup(base_name(src));
+	} else {
+		split_dest(dest, &dir, &base);
+	}
+	_cleanup_close_ int dfd =
+	    dir ? build_open_in(c->staging_fd, dir, O_PATH | O_DIRECTORY | O_NOFOLLOW) : -1;
+	if (dfd >= 0 && build_name_ok(base))
+		clear_dest(dfd, base, false);
+}
+
+bool build_layer_hides(int layerfd, const char *rel)
+{
+	int fd = openat(layerfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	_cleanup_free_ char *copy = xstrdup(rel);
+	char *save = NULL;
+	bool hides = false;
+	for (char *comp = strtok_r(copy, "/", &save); comp;) {
+		char *next = strtok_r(NULL, "/", &save);
+		struct stat st;
+		if (fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* Missing here: hidden below when this directory is opaque. */
+			hides = errno == ENOENT && pd_layer_is_opaque(fd);
+			break;
+		}
+		if (pd_layer_is_whiteout(fd, comp, &st) || (!S_ISDIR(st.st_mode) && next)) {
+			hides = true;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode))
+			break;
+		int sub = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			break;
+		close(fd);
+		fd = sub;
+		comp = next;
+	}
+	close(fd);
+	return hides;
 }
 
 int build_copy_text(struct build_copy *c, const char *name, const char *body, const char *dest, bool dest_dir,

@@ -18,6 +18,14 @@ struct build_copy {
 	bool has_chmod;
 	mode_t mode;
 	bool add; /* ADD: a local tarball is extracted */
+	/* COPY --from: the sources are a stage's or an image's layers, copied
+	 * bottom first; whiteouts and opaque directories remove what the
+	 * layers below put in the staging tree.  Per source, across its
+	 * layers: src_dir, the last layer had it as a directory (its contents
+	 * went into dest); visible, the top layer that has it shows it. */
+	bool layered;
+	bool src_dir;
+	bool visible;
 };
 
 /* `path` cleaned ("a/./b/../c" -> "a/c", no leading '/'; "" for the
@@ -45,6 +53,14 @@ char **build_glob(int rootfd, const char *pattern, const struct pd_ignore *ig, s
  * the source itself with RESOLVE_IN_ROOT. */
 int build_copy_source(struct build_copy *c, int rootfd, const char *src, const char *dest, bool dest_dir,
 		      struct pd_err **err);
+
+/* COPY --from: a layer hides source `src` from the layers below (see
+ * build_layer_hides): remove what they copied for it. */
+void build_copy_hidden(struct build_copy *c, const char *src, const char *dest, bool dest_dir);
+/* Whether the layer directory `layerfd` hides `rel` (cleaned) from the
+ * layers below without having it: a whiteout or a non-directory on the
+ * way, or an opaque directory where it is missing. */
+bool build_layer_hides(int layerfd, const char *rel);
 
 /* The file `name` of `body` bytes at `dest` (COPY <<EOF). */
 int build_copy_text(struct build_copy *c, const char *name, const char *body, const char *dest, bool dest_dir,

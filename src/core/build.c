@@ -1323,6 +1323,10 @@ static int copy_sources(struct build *b, struct state *s, const struct pd_df_ins
 					    "line %u: forbidden path outside the build context: %s", in->line,
 					    src);
 		size_t matched = 0;
+		bool literal = !strpbrk(rel, "*?[");
+		c->layered = from != NULL;
+		c->src_dir = false;
+		c->visible = false;
 		for (size_t r = 0; from ? roots[r] != NULL : r == 0; r++) {
 			_cleanup_close_ int rootfd =
 			    from ? open(roots[r], O_PATH | O_DIRECTORY | O_CLOEXEC) : dup(b->ctxfd);
@@ -1331,6 +1335,10 @@ static int copy_sources(struct build *b, struct state *s, const struct pd_df_ins
 			_cleanup_strv_ char **paths = build_glob(rootfd, rel, from ? NULL : b->ig, err);
 			if (!paths)
 				return -1;
+			/* A later layer of the stage deleted it (or a directory on
+			 * its way): what the layers below gave goes. */
+			if (from && literal && !paths[0] && matched && build_layer_hides(rootfd, rel))
+				build_copy_hidden(c, rel, dest, dest_dir);
 			for (size_t k = 0; paths[k]; k++, matched++)
 				if (build_copy_source(c, rootfd, paths[k], dest, dest_dir, err) < 0) {
 					pd_err_prefix(err, "line %u: %s", in->line,
@@ -1338,7 +1346,7 @@ static int copy_sources(struct build *b, struct state *s, const struct pd_df_ins
 					return -1;
 				}
 		}
-		if (!matched)
+		if (!matched || (from && literal && !c->visible))
 			return pd_fail_kind(err, PD_ERR_USAGE, 0, "line %u: %s: no source files match '%s'%s",
 					    in->line, in->kind == PD_DF_ADD ? "ADD" : "COPY", src,
 					    from ? "" : " in the build context");

@@ -49,6 +49,7 @@
 #include "core/monitor.h"
 #include "core/store-volumes.h"
 #include "linux/idmap.h"
+#include "image/layers.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/proc.h"
@@ -411,23 +412,6 @@ struct seed_args {
 
 #define SEED_MAX_DEPTH 256
 
-static bool is_whiteout(int dirfd, const char *name, const struct stat *st)
-{
-	if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
-		return true;
-	if (!S_ISREG(st->st_mode) || st->st_size != 0)
-		return false;
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	return fd >= 0 && fgetxattr(fd, "user.overlay.whiteout", NULL, 0) >= 0;
-}
-
-static bool is_opaque(int dirfd)
-{
-	char v[2] = { 0 };
-	return (fgetxattr(dirfd, "trusted.overlay.opaque", v, sizeof(v)) > 0 && v[0] == 'y') ||
-	       (fgetxattr(dirfd, "user.overlay.opaque", v, sizeof(v)) > 0 && v[0] == 'y');
-}
-
 /* Owner and mode as the image has them: chown fails for an id this
  * process cannot give (rootless without a range), which leaves the file
  * the caller's (root in the container), as with any rootless copy. */
@@ -488,7 +472,7 @@ static int copy_subdir(int sfd, int dfd, const char *name, const struct stat *st
 	_cleanup_close_ int d = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s < 0 || d < 0)
 		return pd_fail(err, errno, "open directory '%s'", name);
-	if (is_opaque(s) && clear_dir(d, err) < 0)
+	if (pd_layer_is_opaque(s) && clear_dir(d, err) < 0)
 		return -1;
 	if (copy_dir(s, d, depth + 1, err) < 0)
 		return -1;
@@ -500,7 +484,7 @@ static int copy_entry(int sfd, int dfd, const char *name, int depth, struct pd_e
 	struct stat st;
 	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return pd_fail(err, errno, "stat '%s' in the image", name);
-	if (is_whiteout(sfd, name, &st))
+	if (pd_layer_is_whiteout(sfd, name, &st))
 		return clear_entry(dfd, name, err);
 	if (S_ISDIR(st.st_mode))
 		return copy_subdir(sfd, dfd, name, &st, depth, err);
@@ -578,7 +562,7 @@ static int probe_layer(const char *layer, const char *path, struct stat *st, boo
 	_cleanup_close_ int fd = open(layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, st) < 0)
 		return pd_fail(err, errno, "open layer '%s'", layer);
-	*opaque = is_opaque(fd);
+	*opaque = pd_layer_is_opaque(fd);
 	_cleanup_free_ char *copy = xstrdup(path);
 	char *save = NULL;
 	char *c = strtok_r(copy, "/", &save);
@@ -589,7 +573,7 @@ static int probe_layer(const char *layer, const char *path, struct stat *st, boo
 				return PROBE_ABSENT;
 			return pd_fail(err, errno, "stat '%s' in layer '%s'", path, layer);
 		}
-		if (is_whiteout(fd, c, st))
+		if (pd_layer_is_whiteout(fd, c, st))
 			return PROBE_HIDES;
 		if (!S_ISDIR(st->st_mode)) {
 			if (next)
@@ -608,7 +592,7 @@ static int probe_layer(const char *layer, const char *path, struct stat *st, boo
 			return pd_fail(err, errno, "open '%s' in layer '%s'", path, layer);
 		close(fd);
 		fd = sub;
-		*opaque = *opaque || is_opaque(fd);
+		*opaque = *opaque || pd_layer_is_opaque(fd);
 		c = next;
 	}
 	return PROBE_FOUND;

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "image/archive.h"
@@ -261,4 +263,21 @@ int pd_layer_remove(const char *root, const char *digest, const struct pd_cache_
 			return -1;
 	}
 	return 0;
+}
+
+bool pd_layer_is_whiteout(int dirfd, const char *name, const struct stat *st)
+{
+	if (S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0))
+		return true;
+	if (!S_ISREG(st->st_mode) || st->st_size != 0)
+		return false;
+	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	return fd >= 0 && fgetxattr(fd, "user.overlay.whiteout", NULL, 0) >= 0;
+}
+
+bool pd_layer_is_opaque(int dirfd)
+{
+	char v[2] = { 0 };
+	return (fgetxattr(dirfd, "trusted.overlay.opaque", v, sizeof(v)) > 0 && v[0] == 'y') ||
+	       (fgetxattr(dirfd, "user.overlay.opaque", v, sizeof(v)) > 0 && v[0] == 'y');
 }

@@ -22,6 +22,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "image/cache.h"
 #include "util/error.h"
@@ -65,3 +66,12 @@ char *pd_layer_short_path(const char *root, const char *digest, enum pd_layer_va
  * NULL). */
 int pd_layer_remove(const char *root, const char *digest, const struct pd_cache_mode *mode,
 		    struct pd_err **err);
+
+/* Whether the entry `name` of an extracted layer directory `dirfd` (`st`:
+ * its lstat) is a whiteout as overlayfs reads one in a lower layer: a 0:0
+ * character device, or (rootless) an empty regular file marked
+ * user.overlay.whiteout. */
+bool pd_layer_is_whiteout(int dirfd, const char *name, const struct stat *st);
+/* Whether the directory `dirfd` (a readable descriptor, not O_PATH) of an
+ * extracted layer is opaque: it hides the layers below. */
+bool pd_layer_is_opaque(int dirfd);

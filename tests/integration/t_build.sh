@@ -458,4 +458,35 @@ test_build_names_never_lead_out() {
 	assert_ok
 }
 
+test_build_copy_from_sees_the_stage_as_it_ends() {
+	# COPY --from reads the stage as a container of it would see it: what
+	# a later step deleted (a file, a directory, a file under a removed
+	# directory) is gone, and a directory removed and made again holds
+	# only its new files.
+	base_bb
+	mkdir ctx
+	cat >ctx/Dockerfile <<'EOF'
+FROM bb:1 AS s
+RUN mkdir -p /d/sub /p && echo secret >/key && echo a >/d/a && echo b >/d/sub/b && echo keep >/d/keep && echo f >/p/f
+RUN rm /key /d/a && rm -rf /d/sub /p
+RUN mkdir -p /o && echo old >/o/x
+RUN rm -rf /o && mkdir /o && echo new >/o/y
+FROM bb:1
+COPY --from=s /d /d/
+COPY --from=s /o /o/
+EOF
+	pd build --network none -t fromdel:1 ctx
+	assert_ok
+	pd run --rm --network none fromdel:1 /bin/sh -c 'cd / && find d o | sort'
+	assert_ok
+	assert_out $'d\nd/keep\no\no/y' "the stage's tree as it ended"
+	local src
+	for src in /key /p/f /d/sub; do
+		printf 'FROM bb:1 AS s\nRUN mkdir -p /d/sub /p && echo s >/key && echo f >/p/f\nRUN rm -rf /key /p /d/sub\nFROM bb:1\nCOPY --from=s %s /x\n' "$src" >ctx/Dockerfile
+		pd build --network none ctx
+		assert_exit 125 "COPY --from of $src, deleted in the stage"
+		assert_contains "$ERR" "no source files match" "the error says so"
+	done
+}
+
 run_tests "$@"
