@@ -1646,6 +1646,11 @@ static unsigned target_stage(struct build *b, struct pd_err **err)
 
 static void build_free(struct build *b)
 {
+	/* The stages' ids first: freeing the Dockerfile forgets how many
+	 * stages there were. */
+	for (size_t i = 0; b->stage_ids && i < b->df.n_stages; i++)
+		free(b->stage_ids[i]);
+	free(b->stage_ids);
 	if (b->df_parsed)
 		pd_dockerfile_free(&b->df);
 	if (b->ig)
@@ -1653,9 +1658,6 @@ static void build_free(struct build *b)
 	if (b->ctxfd >= 0)
 		close(b->ctxfd);
 	strv_free(b->meta_args);
-	for (size_t i = 0; b->stage_ids && i < b->df.n_stages; i++)
-		free(b->stage_ids[i]);
-	free(b->stage_ids);
 	free(b->needed);
 }
 
