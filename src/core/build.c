@@ -468,19 +468,7 @@ static int state_record(struct build *b, struct state *s, const char *created_by
 	_cleanup_close_ int lock = pd_images_lock(b->root, false, err);
 	if (lock < 0 || pd_blob_put_mem(b->root, body, strlen(body), NULL, id, err) < 0)
 		return -1;
-	uint64_t size = 0;
-	for (size_t i = 0; i < s->n_layers; i++)
-		size += s->layers[i].size;
-	struct pd_image_rec img = {
-		.id = id,
-		.created_ns = now_ns(),
-		.size = size,
-		.config = rt,
-		.layers = s->layers,
-		.n_layers = s->n_layers,
-	};
-	_cleanup_store_ struct pd_store *st = pd_store_open(b->root, err);
-	if (!st || pd_store_image_add(st, &img, NULL, NULL, NULL, err) < 0)
+	if (pd_image_record(b->root, id, now_ns(), rt, s->layers, s->n_layers, NULL, NULL, err) < 0)
 		return -1;
 	free(s->id);
 	s->id = xstrdup(id);

@@ -655,6 +655,27 @@ static int commit_config(struct commit *c, int64_t created_ns, struct pd_err **e
 	return 0;
 }
 
+int pd_image_record(const char *root, const char *id, int64_t created_ns, const char *runtime_config,
+		    struct pd_layer_rec *layers, size_t n_layers, const char *repo, const char *tag,
+		    struct pd_err **err)
+{
+	uint64_t size = 0;
+	for (size_t i = 0; i < n_layers; i++)
+		size += layers[i].size;
+	struct pd_image_rec img = {
+		.id = (char *)id,
+		.created_ns = created_ns,
+		.size = size,
+		.config = (char *)runtime_config,
+		.layers = layers,
+		.n_layers = n_layers,
+	};
+	_cleanup_store_ struct pd_store *s = pd_store_open(root, err);
+	if (!s || pd_store_image_add(s, &img, repo, tag, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int commit_record(struct commit *c, int64_t created_ns, char **id_out, struct pd_err **err)
 {
 	_cleanup_free_ char *repo = NULL, *tag = NULL;
@@ -672,19 +693,7 @@ static int commit_record(struct commit *c, int64_t created_ns, char **id_out, st
 	if (pd_blob_put_mem(c->root, body, strlen(body), NULL, id, err) < 0 ||
 	    pd_layer_extract(c->root, top, &mode, err) < 0)
 		return -1;
-	uint64_t size = 0;
-	for (size_t i = 0; i < c->n_layers; i++)
-		size += c->layers[i].size;
-	struct pd_image_rec img = {
-		.id = id,
-		.created_ns = created_ns,
-		.size = size,
-		.config = rt,
-		.layers = c->layers,
-		.n_layers = c->n_layers,
-	};
-	_cleanup_store_ struct pd_store *s = pd_store_open(c->root, err);
-	if (!s || pd_store_image_add(s, &img, repo, tag, NULL, err) < 0)
+	if (pd_image_record(c->root, id, created_ns, rt, c->layers, c->n_layers, repo, tag, err) < 0)
 		return -1;
 	*id_out = xstrdup(id);
 	return 0;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/store-images.h"
 #include "image/blobs.h"
 #include "util/error.h"
 
@@ -60,6 +61,12 @@ int pd_image_layer_store(const char *root, const char *dir, bool upper, bool roo
  * rootfs.diff_ids has one entry per layer. */
 struct pd_image_rec;
 char *pd_image_config_text(const char *root, const struct pd_image_rec *r, struct pd_err **err);
+/* Record image `id` (its config blob stored already) with its layers,
+ * the runtime config JSON, and the name repo:tag when repo is not NULL;
+ * its size is the layers'. */
+int pd_image_record(const char *root, const char *id, int64_t created_ns, const char *runtime_config,
+		    struct pd_layer_rec *layers, size_t n_layers, const char *repo, const char *tag,
+		    struct pd_err **err);
 
 /* Write container `ref`'s merged file system as a tar to `fd` (see
  * pd_container_copy: a running container through /proc/PID/root, not
