@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """The containers page's load time in headless chromium, for bench/ui.sh.
 
-    ui_page.py URL RUNS
+    ui_page.py URL RUNS [nav|tab]
 
 URL is what `pocket-docker ui` printed.  Each run navigates afresh to the
-containers page and reads the figures the page records with
+containers page, from about:blank in the same tab (nav) or in a tab opened
+for it (tab: as a user opens the printed address; the browser starts a
+renderer process for the page), and reads the figures the page records with
 performance.now() (from the navigation's start): `data-fetched` (the first
 list is in: the server's part and the transfer), `data-loaded` (every row
 is in the document) and `data-painted` (the browser's next frame after
@@ -17,6 +19,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 URL, RUNS = sys.argv[1], int(sys.argv[2])
+MODE = sys.argv[3] if len(sys.argv) > 3 else "nav"
 BASE = URL.split("/?")[0]
 
 opts = webdriver.ChromeOptions()
@@ -28,7 +31,13 @@ d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 try:
     d.get(URL)  # the cookie
     for _ in range(RUNS + 1):  # the first run warms the browser's caches up: not counted
-        d.get("about:blank")
+        if MODE == "tab":
+            if len(d.window_handles) > 1:
+                d.close()
+                d.switch_to.window(d.window_handles[0])
+            d.switch_to.new_window("tab")
+        else:
+            d.get("about:blank")
         d.get(BASE + "/#/containers")
         end = time.time() + 20
         v = None

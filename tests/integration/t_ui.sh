@@ -61,7 +61,10 @@ test_ui_guards() {
 	assert_eq "$(code "$UI_BASE/")" 401 "no token"
 	assert_eq "$(code "$UI_BASE/api/containers")" 401 "no token on the API"
 	assert_eq "$(code "$UI_BASE/?token=0000$UI_TOKEN")" 401 "a wrong token"
-	assert_eq "$(code -H "Authorization: Bearer ${UI_TOKEN%?}0" "$UI_BASE/api/containers")" 401 \
+	# The last digit changed (to 1 where it was 0: a token ends in 0 one time in 16).
+	local wrong=${UI_TOKEN%?}0
+	[ "$wrong" != "$UI_TOKEN" ] || wrong=${UI_TOKEN%?}1
+	assert_eq "$(code -H "Authorization: Bearer $wrong" "$UI_BASE/api/containers")" 401 \
 		"a wrong bearer token"
 	local h
 	h=$(curl -s -D - -o /dev/null "$UI_URL")
@@ -69,6 +72,8 @@ test_ui_guards() {
 	assert_match "$h" "Set-Cookie: pd_ui_[0-9]+=$UI_TOKEN; Path=/; HttpOnly; SameSite=Strict"
 	assert_match "$h" 'Location: /'
 	assert_match "$h" "Content-Security-Policy: default-src 'none'; script-src 'self';"
+	assert_match "$h" "frame-ancestors 'none'" "never framed"
+	assert_match "$h" 'X-Frame-Options: DENY'
 	assert_not_contains "$h" "Access-Control-Allow" "no CORS"
 	local cookie
 	cookie=$(echo "$h" | sed -n 's/^Set-Cookie: \([^;]*\);.*/\1/p')
@@ -256,6 +261,9 @@ test_ui_exec_sessions_reaped() {
 	body=$(curl -s -H "$(auth)" -X POST "$UI_BASE/api/containers/term/exec")
 	assert_match "$body" '"session":"[0-9a-f]{32}"'
 	assert_eq "$(ui_children | grep -c .)" 1
+	# The server's children never hold the token: it is unset before any starts.
+	assert_eq "$(tr '\0' '\n' <"/proc/$(ui_children)/environ" | grep -c "$UI_TOKEN")" 0 \
+		"the token is not in a child's environment"
 	pd kill term
 	assert_ok
 	i=0

@@ -131,6 +131,23 @@ def run_checks(driver):
     assert "Up" in row.find_element(By.CSS_SELECTOR, "td.state").text
     print("ok the list shows a container started from the CLI")
 
+    # The table is laid out as a grid of rows (app.css): the header's
+    # columns and each row's must be the same ones, side by side.
+    cols = driver.execute_script("""
+        const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.right]; };
+        const head = [...document.querySelectorAll('#containers thead th')].map(box);
+        const rows = [...document.querySelectorAll('#containers tbody tr')].slice(0, 3)
+            .map((tr) => [...tr.children].map(box));
+        return [head, rows];""")
+    head, rows = cols
+    assert len(head) == 11, head
+    for r in rows:
+        assert len(r) == len(head), (r, head)
+        for i, (h, c) in enumerate(zip(head, r)):
+            assert abs(h[0] - c[0]) < 1 and abs(h[1] - c[1]) < 1, f"column {i}: header {h}, cell {c}"
+            assert i == 0 or r[i - 1][1] <= c[0] + 0.5, f"column {i} overlaps the one before: {r}"
+    print("ok the header's columns and the rows' line up")
+
     # 500 rows are measured apart; here the first frame's time.
     loaded = driver.execute_script("return document.body.dataset.loaded")
     print(f"info containers page drawn at {float(loaded):.0f} ms")
@@ -244,6 +261,51 @@ def run_checks(driver):
     shot(driver, "events-filtered")
     no_alert(driver)
     assert driver.execute_script("return window.pwned === undefined")
+    cross_site_opener(driver)
+
+
+def cross_site_opener(driver):
+    """A page of another site (127.0.0.2 is another site than 127.0.0.1)
+    opens the dashboard in a window: the browser sends it no cookie
+    (SameSite=Strict), so that window holds a 401 and nothing of the
+    dashboard; why the page needs no Cross-Origin-Opener-Policy."""
+    import http.server
+    import threading
+
+    page = ("<!doctype html><title>other site</title><script>"
+            f"window.w = window.open({json.dumps(BASE + '/api/info')}, 'dash');</script>").encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.2", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    main_window = driver.current_window_handle
+    try:
+        driver.get(f"http://127.0.0.2:{srv.server_address[1]}/")
+        wait_for("the window it opened", lambda: len(driver.window_handles) == 2)
+        opener = driver.current_window_handle
+        popup = [h for h in driver.window_handles if h != opener][0]
+        driver.switch_to.window(popup)
+        body = wait_for("the opened window's text", lambda: driver.find_element(By.TAG_NAME, "body").text)
+        assert body.startswith("401"), body
+        driver.close()
+        driver.switch_to.window(opener)
+        # The same address, opened by the user (no other site involved): the cookie goes.
+        driver.get(BASE + "/api/info")
+        assert '"root"' in driver.find_element(By.TAG_NAME, "body").text
+    finally:
+        srv.shutdown()
+        driver.switch_to.window(main_window)
+    print("ok a window another site opens on the dashboard gets 401 (no cookie)")
 
 
 def term_text(driver):

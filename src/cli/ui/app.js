@@ -111,9 +111,11 @@ async function act(c, action) {
 const COLS = ['name', 'id', 'image', 'command', 'state', 'health', 'ports', 'cpu', 'mem', 'pids', 'actions'];
 const rowTemplate = (() => {
   const tr = document.createElement('tr');
+  tr.setAttribute('role', 'row');
   const cls = { id: 'mono', command: 'mono', ports: 'mono', cpu: 'num', mem: 'num', pids: 'num' };
   for (const k of COLS) {
     const td = document.createElement('td');
+    td.setAttribute('role', 'cell');
     if (cls[k]) td.className = cls[k];
     if (k === 'name') { const a = document.createElement('a'); a.className = 'name'; td.append(a); }
     tr.append(td);
@@ -151,15 +153,26 @@ function fillRow(tr, c, prev) {
   setText(td[9], s ? String(s.pids) : '');
   if (tr.dataset.state !== c.state) {
     tr.dataset.state = c.state;
-    td[10].replaceChildren(...(actionsFor[c.state] || []).map((a) =>
-      el('button', { class: dangerous[a] ? 'danger' : '', 'data-action': a }, a)));
+    td[10].replaceChildren(actionButtons(c.state));
   }
 }
 
+// A state's buttons, made once and cloned for each row in that state.
+const buttonSets = {};
+function actionButtons(state) {
+  let f = buttonSets[state];
+  if (!f) {
+    f = buttonSets[state] = document.createDocumentFragment();
+    for (const a of actionsFor[state] || []) f.append(el('button', { class: dangerous[a] ? 'danger' : '', 'data-action': a }, a));
+  }
+  return f.cloneNode(true);
+}
+
 function pageContainers() {
-  const tbody = el('tbody');
-  const table = el('table', { id: 'containers' },
-    el('thead', {}, el('tr', {}, ...['Name', 'ID', 'Image', 'Command', 'Status', 'Health', 'Ports', 'CPU', 'Memory', 'PIDs', ''].map((h) => el('th', {}, h)))),
+  const tbody = el('tbody', { role: 'rowgroup' });
+  // Laid out as a grid (app.css), so the table's roles are given again.
+  const table = el('table', { id: 'containers', role: 'table' },
+    el('thead', { role: 'rowgroup' }, el('tr', { role: 'row' }, ...['Name', 'ID', 'Image', 'Command', 'Status', 'Health', 'Ports', 'CPU', 'Memory', 'PIDs', ''].map((h) => el('th', { role: 'columnheader' }, h)))),
     tbody);
   const count = el('span', { class: 'muted', id: 'count' }, 'loading…');
   view.append(el('div', { class: 'toolbar' }, el('h1', {}, 'Containers'), count), table);
