@@ -57,7 +57,8 @@ int build_open_in(int rootfd, const char *rel, int flags)
 	return (int)fd;
 }
 
-char *build_clean_rel(const char *path)
+/* `path` cleaned; a ".." at the root: NULL, or nothing when `clamp`. */
+static char *clean_path(const char *path, bool clamp)
 {
 	_cleanup_strv_ char **parts = xcalloc(1, sizeof(char *));
 	_cleanup_free_ char *copy = xstrdup(path);
@@ -67,8 +68,11 @@ char *build_clean_rel(const char *path)
 			continue;
 		if (!strcmp(t, "..")) {
 			size_t n = strv_len(parts);
-			if (n == 0)
+			if (n == 0) {
+				if (clamp)
+					continue;
 				return NULL;
+			}
 			free(parts[n - 1]);
 			parts[n - 1] = NULL;
 			continue;
@@ -76,6 +80,16 @@ char *build_clean_rel(const char *path)
 		strv_push(&parts, t);
 	}
 	return strv_join(parts, "/");
+}
+
+char *build_clean_rel(const char *path)
+{
+	return clean_path(path, false);
+}
+
+char *build_clean_abs(const char *path)
+{
+	return clean_path(path, true);
 }
 
 static void hash_str(struct build_copy *c, const char *s)

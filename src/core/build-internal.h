@@ -31,6 +31,10 @@ struct build_copy {
 /* `path` cleaned ("a/./b/../c" -> "a/c", no leading '/'; "" for the
  * root); NULL when it climbs above the root ("../x"). */
 char *build_clean_rel(const char *path);
+/* An absolute path inside the image cleaned as build_clean_rel does, but a
+ * ".." at the root stays there, as Docker's path.Clean has it
+ * ("/../etc/x" -> "etc/x"): never NULL. */
+char *build_clean_abs(const char *path);
 /* Whether `name` is one directory entry's name: not empty, no '/', not
  * "." or "..". */
 bool build_name_ok(const char *name);

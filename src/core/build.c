@@ -740,8 +740,8 @@ static char **whole_word(struct build *b, struct state *s, const struct pd_df_in
 static char *join_path(const char *base, const char *p)
 {
 	_cleanup_free_ char *full = p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", base ? base : "/", p);
-	_cleanup_free_ char *rel = build_clean_rel(full);
-	return xasprintf("/%s", rel ? rel : "");
+	_cleanup_free_ char *rel = build_clean_abs(full);
+	return xasprintf("/%s", rel);
 }
 
 static int metadata(struct build *b, struct state *s, const struct pd_df_instr *in, struct pd_err **err)

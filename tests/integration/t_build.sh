@@ -242,6 +242,27 @@ EOF
 	assert_nothing_left chown
 }
 
+test_build_dest_above_root_stays_at_root() {
+	# In the image, ".." at the root stays there, as Docker cleans it: a
+	# destination or WORKDIR that climbs above / lands under /.
+	base_bb
+	mkdir ctx
+	echo one >ctx/f
+	echo two >ctx/g
+	cat >ctx/Dockerfile <<'EOF'
+FROM bb:1
+COPY f /../../etc/y
+WORKDIR /../w
+COPY g ../../g
+EOF
+	pd build -t above:1 ctx
+	assert_ok
+	pd run --rm above:1 /bin/sh -c 'cat /etc/y; pwd; cat /g; test -e /y || echo no-y-at-root'
+	assert_ok
+	assert_out $'one\n/w\ntwo\nno-y-at-root' "COPY to /../../etc/y, WORKDIR /../w, COPY to ../../g from /w"
+	assert_nothing_left above
+}
+
 test_build_context_boundary() {
 	base_bb
 	mkdir ctx outside

@@ -56,6 +56,12 @@ static void test_clean_rel(void **state)
 		else
 			assert_string_equal(got, cases[i].out);
 	}
+	/* In the image, ".." at the root stays at the root (Docker's COPY x /../etc/y). */
+	const char *abs[][2] = { { "/../etc/y", "etc/y" }, { "/a/../../../b/./c", "b/c" }, { "/..", "" } };
+	for (size_t i = 0; i < sizeof(abs) / sizeof(abs[0]); i++) {
+		_cleanup_free_ char *got = build_clean_abs(abs[i][0]);
+		assert_string_equal(got, abs[i][1]);
+	}
 }
 
 struct fixture {
