@@ -409,8 +409,11 @@ static int make_dirs(const char *dir, bool again, struct pd_err **err)
 }
 
 /* Hand the container to a new monitor and wait until its command runs. */
+/* `claim_lock`: pd_network_reserve's, handed to the monitor (which
+ * releases it once it claimed the address), closed here. */
 static int launch(struct pd_config *cfg, const char *root, char **lowers, const char *dir, bool detach,
-		  const struct pd_start_io *io, int *attach_fd, pid_t *pid, struct pd_err **err)
+		  const struct pd_start_io *io, int *claim_lock, int *attach_fd, pid_t *pid,
+		  struct pd_err **err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -424,9 +427,13 @@ static int launch(struct pd_config *cfg, const char *root, char **lowers, const 
 		.stdin_fd = io ? io->stdin_fd : -1,
 		.report_fd = io ? io->report_fd : -1,
 		.report_to_owner = io && io->report_to_owner,
+		.claim_lock = *claim_lock,
 	};
 	spawn_monitor(&a, sv[0]);
 	close(sv[1]);
+	/* Only closed: the lock stays the monitor's. */
+	if (*claim_lock >= 0)
+		close(take_fd(claim_lock));
 	_cleanup_close_ int fd = sv[0];
 	if (await_start(fd, pid, err) < 0)
 		return -1;
@@ -445,7 +452,8 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		return -1;
 	if (insert_record(s, cfg, err) < 0)
 		return -1;
-	if (pd_network_reserve(s, root, cfg, false, err) < 0) {
+	_cleanup_close_ int claim_lock = -1;
+	if (pd_network_reserve(s, root, cfg, false, &claim_lock, err) < 0) {
 		discard(s, root, cfg);
 		return -1;
 	}
@@ -456,7 +464,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		return -1;
 	}
 	pd_store_close(take_ptr(&s));
-	return launch(cfg, root, lowers, dir, detach, io, attach_fd, pid, err);
+	return launch(cfg, root, lowers, dir, detach, io, &claim_lock, attach_fd, pid, err);
 }
 
 int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err **err)
@@ -552,6 +560,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	int ret = -1;
 	_cleanup_strv_ char **lowers = NULL;
 	_cleanup_free_ char *dir = xasprintf("%s/containers/%s", root, r.id);
+	_cleanup_close_ int claim_lock = -1;
 	if (!pd_state_is_stopped(r.state)) {
 		/* Docker's `start` of a running container does nothing. */
 		ret = 1;
@@ -584,7 +593,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	/* No pd_cg_prime here: its thread could still be running (holding
 	 * an allocator lock) when the monitor is forked a moment later, and
 	 * the monitor would deadlock on that lock (seen under ASan). */
-	if (pd_network_reserve(s, root, cfg, true, err) < 0 ||
+	if (pd_network_reserve(s, root, cfg, true, &claim_lock, err) < 0 ||
 	    !(lowers = pd_container_lowers(root, cfg, err)) ||
 	    pd_volumes_prepare(s, root, cfg, lowers, err) < 0 || make_dirs(dir, true, err) < 0) {
 		pd_network_release(s, r.id, true);
@@ -593,7 +602,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	}
 	pd_store_close(take_ptr(&s));
 	/* From here the monitor owns the record, and records a failure. */
-	ret = launch(cfg, root, lowers, dir, detach, NULL, attach_fd, pid, err);
+	ret = launch(cfg, root, lowers, dir, detach, NULL, &claim_lock, attach_fd, pid, err);
 out:
 	pd_record_free(&r);
 	return ret;

@@ -413,7 +413,11 @@ static int step_network(struct monitor *m, struct pd_err **err)
 {
 	/* A restart: `network connect|disconnect` may have run meanwhile. */
 	struct pd_store *s = m->net.runs ? store(m, pd_err_ignore(optional)) : NULL;
-	return pd_network_attach(&m->net, s, m->a->cfg, m->a->dir, m->pid, err);
+	int r = pd_network_attach(&m->net, s, m->a->cfg, m->a->dir, m->pid, err);
+	/* The address is claimed in the kernel (or the start fails): other
+	 * state roots' starts may choose theirs now. */
+	pd_network_claim_unlock(&m->a->claim_lock);
+	return r;
 }
 
 /* After the network (its loopback is brought up here if the init has

@@ -11,6 +11,7 @@ struct monitor_args {
 	int stdin_fd;	  /* run --stdin (see struct pd_start_io), or -1 */
 	int report_fd;	  /* run --report FILE, or -1 */
 	bool report_to_owner;
+	int claim_lock; /* pd_network_reserve's lock, released after attach; or -1 */
 };
 
 /* Start the container and supervise it until it ends; never returns. */

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -122,6 +124,44 @@ static void port_pick_init(struct pd_port_pick *pick, const struct pd_config *cf
 				       .arg = (void *)cfg };
 }
 
+/* In /run: one for the host, whatever the state root. */
+#define CLAIM_LOCK_PATH "/run/pocket-docker.claims.lock"
+
+/* A start that hangs while holding it (a stuck mount, say) must not stop
+ * every other start on the host: after this long without it, go on
+ * without it. */
+#define CLAIM_LOCK_WAIT_MS 10000
+
+int pd_network_claim_lock(void)
+{
+	int fd = open(CLAIM_LOCK_PATH, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	long waited_us = 0, step_us = 100;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || waited_us >= CLAIM_LOCK_WAIT_MS * 1000L) {
+			close(fd);
+			return -1;
+		}
+		usleep((useconds_t)step_us);
+		waited_us += step_us;
+		if (step_us < 2000)
+			step_us *= 2;
+	}
+	return fd;
+}
+
+void pd_network_claim_unlock(int *fd)
+{
+	if (*fd < 0)
+		return;
+	/* On the open file itself: a copy of the descriptor that a child
+	 * still has (until its exec) does not keep it locked. */
+	flock(*fd, LOCK_UN);
+	close(*fd);
+	*fd = -1;
+}
+
 /* The addresses other state roots' containers hold (see pd_net_claims). */
 static size_t read_claims(uint32_t **taken)
 {
@@ -144,7 +184,7 @@ static int lease_conn(struct pd_store *s, const char *id, const struct pd_net_co
 
 /* The leases of the networks the container was connected to (`network
  * connect`), each network looked up again (its bridge, whether internal). */
-static int reserve_conns(struct pd_store *s, struct pd_config *cfg, struct pd_err **err)
+static int reserve_conns(struct pd_store *s, struct pd_config *cfg, int *claim_lock, struct pd_err **err)
 {
 	struct pd_store_conn *c = NULL;
 	size_t n = 0;
@@ -152,6 +192,8 @@ static int reserve_conns(struct pd_store *s, struct pd_config *cfg, struct pd_er
 		return -1;
 	if (!n)
 		return 0;
+	if (*claim_lock < 0)
+		*claim_lock = pd_network_claim_lock();
 	_cleanup_free_ uint32_t *taken = NULL;
 	size_t n_taken = read_claims(&taken);
 	struct pd_netcfg *net = &cfg->net;
@@ -190,7 +232,8 @@ static int reserve_conns(struct pd_store *s, struct pd_config *cfg, struct pd_er
 }
 
 /* The default bridge's or the --network's address and the ports. */
-static int reserve_primary(struct pd_store *s, struct pd_config *cfg, bool existing, struct pd_err **err)
+static int reserve_primary(struct pd_store *s, struct pd_config *cfg, bool existing, int *claim_lock,
+			   struct pd_err **err)
 {
 	struct pd_netcfg *n = &cfg->net;
 	if (n->network && pd_networks_lookup(s, cfg, err) < 0)
@@ -229,6 +272,7 @@ static int reserve_primary(struct pd_store *s, struct pd_config *cfg, bool exist
 	_cleanup_free_ char *routes = pd_read_file("/proc/net/route", NULL, pd_err_ignore(optional));
 	if (pd_subnet_check_routes(&sub, routes, err) < 0)
 		return -1;
+	*claim_lock = pd_network_claim_lock();
 	_cleanup_free_ uint32_t *taken = NULL;
 	size_t n_taken = read_claims(&taken);
 	/* --ip: the address asked for (pd_store_net_reserve takes *ip). */
@@ -261,17 +305,21 @@ static int reserve_primary(struct pd_store *s, struct pd_config *cfg, bool exist
 }
 
 int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, bool existing,
-		       struct pd_err **err)
+		       int *claim_lock, struct pd_err **err)
 {
-	if (is_bridge(cfg) && reserve_primary(s, cfg, existing, err) < 0)
-		return -1;
+	*claim_lock = -1;
+	int r = 0;
+	if (is_bridge(cfg) && reserve_primary(s, cfg, existing, claim_lock, err) < 0)
+		r = -1;
 	/* Only a container that exists can have been connected to a network. */
-	if (existing && !cfg->rootless && (is_bridge(cfg) || cfg->net.mode == PD_NET_DEFAULT) &&
-	    reserve_conns(s, cfg, err) < 0)
-		return -1;
-	if (!cfg->net.network && !cfg->net.n_conns)
-		return 0;
-	return pd_networks_join(s, root, cfg, err);
+	else if (existing && !cfg->rootless && (is_bridge(cfg) || cfg->net.mode == PD_NET_DEFAULT) &&
+		 reserve_conns(s, cfg, claim_lock, err) < 0)
+		r = -1;
+	else if (cfg->net.network || cfg->net.n_conns)
+		r = pd_networks_join(s, root, cfg, err);
+	if (r < 0)
+		pd_network_claim_unlock(claim_lock);
+	return r;
 }
 
 void pd_network_run_init(struct pd_network_run *r)

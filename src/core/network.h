@@ -18,9 +18,26 @@
  * against other containers' and lease an address (root) into cfg->net.ip.
  * `existing`: the start of a container that exists (it may have kept an
  * address, and been connected to networks: their leases into
- * cfg->net.conns).  Nothing of the kernel's is touched yet. */
+ * cfg->net.conns).  Nothing of the kernel's is touched yet.  With an
+ * address leased, *claim_lock holds the claim lock (see below; -1 when
+ * none is held), which the caller hands to whoever claims the address. */
 int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *cfg, bool existing,
-		       struct pd_err **err);
+		       int *claim_lock, struct pd_err **err);
+
+/* Leases are per state root, the bridge's addresses the host's: between a
+ * start's look at the kernel's claims (the addresses other state roots'
+ * containers hold) and its own claim, at attach, another state root's
+ * start could choose the same free address, and one of the two would
+ * fail.  This lock, one for the host, spans that window: taken before the
+ * claims are read, released once the address is claimed in the kernel
+ * (the monitor, after attach; `network connect`, after its attach).  It
+ * goes with the last descriptor of it, so a process that dies holding it
+ * frees it.  -1 when it cannot be had, or not within 10 s (a start stuck
+ * while holding it): the start goes on without it, its claim still
+ * exclusive. */
+int pd_network_claim_lock(void);
+/* Release it (once the claim is in the kernel) and close *fd; -1 is fine. */
+void pd_network_claim_unlock(int *fd);
 
 /* The monitor's per-run state. */
 struct pd_network_run {

@@ -571,7 +571,7 @@ int pd_networks_connect(const char *root, const char *network, const char *ref, 
 	struct pd_config cfg;
 	struct pd_net_conn c = { .sub = n.sub, .internal = n.internal };
 	uint32_t want = 0;
-	int ret = -1;
+	int ret = -1, claim_lock = -1;
 	if (find_container(s, ref, &rec, &cfg, err) < 0) {
 		pd_store_network_free(&n);
 		pd_config_free(&cfg);
@@ -589,6 +589,10 @@ int pd_networks_connect(const char *root, const char *network, const char *ref, 
 	if (ip)
 		snprintf(c.ip_want, sizeof(c.ip_want), "%s", ip);
 	bool running = runs(&rec);
+	/* From the look at the kernel's claims (join_running) to this
+	 * container's claim (the attach below). */
+	if (running)
+		claim_lock = pd_network_claim_lock();
 	struct pd_store_conn sc = { .network = c.network, .aliases = c.aliases };
 	snprintf(sc.ip_want, sizeof(sc.ip_want), "%s", c.ip_want);
 	if (store_begin(s, err) < 0)
@@ -611,7 +615,9 @@ int pd_networks_connect(const char *root, const char *network, const char *ref, 
 	/* The rows first (see network.c's ordering), then the kernel's
 	 * objects; a container that ended meanwhile has had its rows taken
 	 * by its monitor, or has them taken here. */
-	if (pd_network_attach_conn(rec.id, &c, rec.pid, true, err) < 0) {
+	int attached = pd_network_attach_conn(rec.id, &c, rec.pid, true, err);
+	pd_network_claim_unlock(&claim_lock);
+	if (attached < 0) {
 		pd_err_prefix(err, "connect container %.12s to network %s", rec.id, c.network);
 		forget(s, root, rec.id, c.network);
 		goto out;
@@ -625,6 +631,7 @@ int pd_networks_connect(const char *root, const char *network, const char *ref, 
 	}
 	ret = 0;
 out:
+	pd_network_claim_unlock(&claim_lock);
 	free(c.network);
 	free(c.aliases);
 	pd_store_network_free(&n);

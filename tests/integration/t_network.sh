@@ -232,6 +232,79 @@ test_two_state_roots_share_the_bridge() {
 	return 0
 }
 
+test_two_state_roots_start_at_once() {
+	# Two state roots starting bridge containers at the same moment: each
+	# root's leases see only its own, so between a root's choice of a free
+	# address and its claim in the kernel the other could choose the same.
+	# A host-wide lock spans that window: every start succeeds, each with
+	# an address of its own.
+	_net_setup
+	allow_containers_left
+	local other=$T_TMP/root2 i r n=8 pids=() failed=0
+	mkdir -p "$other"
+	for i in $(seq "$n"); do
+		for r in "$T_ROOT" "$other"; do
+			"$PD" --root "$r" run -d --network bridge --rootfs "$BUSYBOX_DIR" sleep 120 \
+				>"$T_TMP/both-${r##*/}-$i.out" 2>"$T_TMP/both-${r##*/}-$i.err" </dev/null &
+			pids+=($!)
+		done
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || failed=$((failed + 1))
+	done
+	local errs
+	errs=$(cat "$T_TMP"/both-*.err)
+	: >"$T_TMP/both-addrs"
+	for r in "$T_ROOT" "$other"; do
+		for i in $(seq "$n"); do
+			local id
+			id=$(cat "$T_TMP/both-${r##*/}-$i.out")
+			[ -n "$id" ] || continue
+			_pd_exec /dev/null "$PD" --root "$r" exec "$id" ip -4 addr show eth0
+			printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}' >>"$T_TMP/both-addrs"
+		done
+		_pd_exec /dev/null "$PD" --root "$r" rm -f $(cat "$T_TMP"/both-"${r##*/}"-*.out)
+	done
+	assert_eq 0 "$failed" "starts that failed: $errs"
+	assert_eq $((2 * n)) "$(sort -u "$T_TMP/both-addrs" | grep -c .)" "distinct addresses across the two roots"
+}
+
+test_start_waits_for_the_claim_lock() {
+	# A bridge start takes the host-wide lock before it chooses an address
+	# (it waits while another holds it), and a start that hangs holding it
+	# stops the others for 10 s at most.
+	_net_setup
+	need_cmd flock
+	allow_containers_left
+	local lock=/run/pocket-docker.claims.lock holder t0 t1 a b
+	flock -o -x "$lock" sleep 2 &
+	holder=$!
+	sleep 0.3
+	t0=$(date +%s%N)
+	pd run -d --network bridge --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	a=$OUT
+	t1=$(date +%s%N)
+	wait "$holder"
+	[ $(((t1 - t0) / 1000000)) -ge 1200 ] || fail "the start did not wait for the lock ($(((t1 - t0) / 1000000)) ms)"
+	# One process holding it (killed below by its pid).
+	python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)' "$lock" &
+	holder=$!
+	sleep 0.3
+	t0=$(date +%s%N)
+	pd run -d --network bridge --rootfs "$BUSYBOX_DIR" sleep 120
+	assert_ok
+	b=$OUT
+	t1=$(date +%s%N)
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+	local ms=$(((t1 - t0) / 1000000))
+	[ "$ms" -ge 9000 ] && [ "$ms" -lt 30000 ] || fail "a start behind a stuck holder took $ms ms (10 s expected)"
+	[ "$(_ip_of "$a")" != "$(_ip_of "$b")" ] || fail "one address for both"
+	pd rm -f "$a" "$b"
+	assert_ok
+}
+
 test_nothing_left_after_killed_monitor_and_prune() {
 	_net_setup
 	allow_containers_left
