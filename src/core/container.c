@@ -408,8 +408,8 @@ static int make_dirs(const char *dir, bool again, struct pd_err **err)
 	return 0;
 }
 
-/* Hand the container to a new monitor and wait until its command runs. */
-/* `claim_lock`: pd_network_reserve's, handed to the monitor (which
+/* Hand the container to a new monitor and wait until its command runs.
+ * `claim_lock`: pd_network_reserve's, handed to the monitor (which
  * releases it once it claimed the address), closed here. */
 static int launch(struct pd_config *cfg, const char *root, char **lowers, const char *dir, bool detach,
 		  const struct pd_start_io *io, int *claim_lock, int *attach_fd, pid_t *pid,
