@@ -277,7 +277,11 @@ _start_behind_holder() {
 	python3 -c 'import fcntl, sys, time; f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(float(sys.argv[2]))' \
 		/run/pocket-docker.claims.lock "$1" &
 	holder=$!
-	sleep 0.3
+	local i
+	for i in $(seq 50); do
+		flock -n /run/pocket-docker.claims.lock true || break # held now
+		sleep 0.1
+	done
 	t0=$(date +%s%N)
 	pd run -d --network bridge --rootfs "$BUSYBOX_DIR" sleep 120
 	assert_ok
@@ -293,6 +297,7 @@ test_start_waits_for_the_claim_lock() {
 	# (it waits while another holds it), and a start that hangs holding it
 	# stops the others for 10 s at most.
 	_net_setup
+	need_cmd flock
 	allow_containers_left
 	local a
 	_start_behind_holder 2
