@@ -409,10 +409,11 @@ static int make_dirs(const char *dir, bool again, struct pd_err **err)
 }
 
 /* Hand the container to a new monitor and wait until its command runs.
- * `claim_lock`: pd_network_reserve's, handed to the monitor (which
- * releases it once it claimed the address), closed here. */
+ * `claim_lock`: pd_network_reserve's, handed to the monitor, which
+ * releases it once it claimed the address (the caller only closes its
+ * copy). */
 static int launch(struct pd_config *cfg, const char *root, char **lowers, const char *dir, bool detach,
-		  const struct pd_start_io *io, int *claim_lock, int *attach_fd, pid_t *pid,
+		  const struct pd_start_io *io, int claim_lock, int *attach_fd, pid_t *pid,
 		  struct pd_err **err)
 {
 	int sv[2];
@@ -427,13 +428,10 @@ static int launch(struct pd_config *cfg, const char *root, char **lowers, const 
 		.stdin_fd = io ? io->stdin_fd : -1,
 		.report_fd = io ? io->report_fd : -1,
 		.report_to_owner = io && io->report_to_owner,
-		.claim_lock = *claim_lock,
+		.claim_lock = claim_lock,
 	};
 	spawn_monitor(&a, sv[0]);
 	close(sv[1]);
-	/* Only closed: the lock stays the monitor's. */
-	if (*claim_lock >= 0)
-		close(take_fd(claim_lock));
 	_cleanup_close_ int fd = sv[0];
 	if (await_start(fd, pid, err) < 0)
 		return -1;
@@ -464,7 +462,7 @@ int pd_container_start(struct pd_config *cfg, const char *root, bool detach, con
 		return -1;
 	}
 	pd_store_close(take_ptr(&s));
-	return launch(cfg, root, lowers, dir, detach, io, &claim_lock, attach_fd, pid, err);
+	return launch(cfg, root, lowers, dir, detach, io, claim_lock, attach_fd, pid, err);
 }
 
 int pd_container_create(struct pd_config *cfg, const char *root, struct pd_err **err)
@@ -602,7 +600,7 @@ int pd_container_start_existing(const char *root, const char *ref, bool detach, 
 	}
 	pd_store_close(take_ptr(&s));
 	/* From here the monitor owns the record, and records a failure. */
-	ret = launch(cfg, root, lowers, dir, detach, NULL, &claim_lock, attach_fd, pid, err);
+	ret = launch(cfg, root, lowers, dir, detach, NULL, claim_lock, attach_fd, pid, err);
 out:
 	pd_record_free(&r);
 	return ret;

@@ -162,8 +162,7 @@ void pd_network_claim_unlock(int *fd)
 	*fd = -1;
 }
 
-/* The addresses other state roots' containers hold (see pd_net_claims). */
-static size_t read_claims(uint32_t **taken)
+size_t pd_network_claims(uint32_t **taken)
 {
 	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
 	return pd_net_claims(trie, taken);
@@ -195,7 +194,7 @@ static int reserve_conns(struct pd_store *s, struct pd_config *cfg, int *claim_l
 	if (*claim_lock < 0)
 		*claim_lock = pd_network_claim_lock();
 	_cleanup_free_ uint32_t *taken = NULL;
-	size_t n_taken = read_claims(&taken);
+	size_t n_taken = pd_network_claims(&taken);
 	struct pd_netcfg *net = &cfg->net;
 	net->conns = xcalloc(n, sizeof(*net->conns));
 	int ret = 0;
@@ -274,7 +273,7 @@ static int reserve_primary(struct pd_store *s, struct pd_config *cfg, bool exist
 		return -1;
 	*claim_lock = pd_network_claim_lock();
 	_cleanup_free_ uint32_t *taken = NULL;
-	size_t n_taken = read_claims(&taken);
+	size_t n_taken = pd_network_claims(&taken);
 	/* --ip: the address asked for (pd_store_net_reserve takes *ip). */
 	struct in_addr want = { 0 };
 	if (n->ip_want[0])

@@ -38,6 +38,9 @@ int pd_network_reserve(struct pd_store *s, const char *root, struct pd_config *c
 int pd_network_claim_lock(void);
 /* Release it (once the claim is in the kernel) and close *fd; -1 is fine. */
 void pd_network_claim_unlock(int *fd);
+/* The addresses the kernel's claims hold (see pd_net_claims), into
+ * *taken; their number. */
+size_t pd_network_claims(uint32_t **taken);
 
 /* The monitor's per-run state. */
 struct pd_network_run {

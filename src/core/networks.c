@@ -506,9 +506,8 @@ static int check_ip(const char *ip, const struct pd_subnet *sub, uint32_t *out, 
 static int join_running(struct pd_store *s, const char *root, const struct pd_config *cfg,
 			struct pd_net_conn *c, uint32_t want, struct pd_err **err)
 {
-	_cleanup_free_ char *trie = pd_read_file("/proc/net/fib_trie", NULL, pd_err_ignore(optional));
 	_cleanup_free_ uint32_t *taken = NULL;
-	size_t n_taken = pd_net_claims(trie, &taken);
+	size_t n_taken = pd_network_claims(&taken);
 	uint32_t ip = want;
 	if (pd_store_net_lease(s, cfg->id, c->iface, &c->sub, taken, n_taken, false, &ip, err) < 0)
 		return -1;
@@ -615,9 +614,7 @@ int pd_networks_connect(const char *root, const char *network, const char *ref, 
 	/* The rows first (see network.c's ordering), then the kernel's
 	 * objects; a container that ended meanwhile has had its rows taken
 	 * by its monitor, or has them taken here. */
-	int attached = pd_network_attach_conn(rec.id, &c, rec.pid, true, err);
-	pd_network_claim_unlock(&claim_lock);
-	if (attached < 0) {
+	if (pd_network_attach_conn(rec.id, &c, rec.pid, true, err) < 0) {
 		pd_err_prefix(err, "connect container %.12s to network %s", rec.id, c.network);
 		forget(s, root, rec.id, c.network);
 		goto out;
