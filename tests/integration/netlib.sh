@@ -20,11 +20,16 @@ _bridge_of() {
 	printf '%s\n' "$OUT" | sed -n 's/.*"com.docker.network.bridge.name": "\(pd-[0-9a-f]*\)".*/\1/p'
 }
 
-_ip_of() {
-	# _ip_of CONTAINER [IFACE]: its IPv4 address on IFACE (eth0), seen
-	# from inside it.
-	pd exec "$1" ip -4 addr show "${2:-eth0}"
+_ip_in() {
+	# _ip_in ROOT CONTAINER [IFACE]: the IPv4 address on IFACE (eth0), seen
+	# from inside the container of state root ROOT.
+	_pd_exec /dev/null "$PD" --root "$1" exec "$2" ip -4 addr show "${3:-eth0}"
 	printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}'
+}
+
+_ip_of() {
+	# _ip_of CONTAINER [IFACE]: the same, in the test's state root.
+	_ip_in "$T_ROOT" "$@"
 }
 
 _bridge_leftovers() {

@@ -213,8 +213,7 @@ test_two_state_roots_share_the_bridge() {
 	assert_error_line "port of another state root"
 	assert_contains "$ERR" "already published by container ${a:0:12} of another state root" "names the holder"
 	ip_a=$(_ip_of "$a")
-	_pd_exec /dev/null "$PD" --root "$other" exec "$b" ip -4 addr show eth0
-	ip_b=$(printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}')
+	ip_b=$(_ip_in "$other" "$b")
 	[ -n "$ip_a" ] && [ -n "$ip_b" ] || fail "addresses: '$ip_a' '$ip_b'"
 	[ "$ip_a" != "$ip_b" ] || fail "two state roots leased the same address $ip_a"
 	ip route show table 28772 >"$T_TMP/claims"
@@ -260,8 +259,7 @@ test_two_state_roots_start_at_once() {
 			local id
 			id=$(cat "$T_TMP/both-${r##*/}-$i.out")
 			[ -n "$id" ] || continue
-			_pd_exec /dev/null "$PD" --root "$r" exec "$id" ip -4 addr show eth0
-			printf '%s\n' "$OUT" | awk '$1 == "inet" {sub("/.*", "", $2); print $2}' >>"$T_TMP/both-addrs"
+			_ip_in "$r" "$id" >>"$T_TMP/both-addrs"
 		done
 		_pd_exec /dev/null "$PD" --root "$r" rm -f $(cat "$T_TMP"/both-"${r##*/}"-*.out)
 	done
