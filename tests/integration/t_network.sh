@@ -309,6 +309,30 @@ test_start_waits_for_the_claim_lock() {
 	assert_ok
 }
 
+test_killed_start_frees_the_claim_lock() {
+	# A start whose CLI is killed at any moment leaves no one holding the
+	# lock: the next start does not wait out its 10 s.
+	_net_setup
+	allow_containers_left
+	local d p t0 ms
+	for d in 0.002 0.01 0.03; do
+		"$PD" --root "$T_ROOT" run -d --network bridge --rootfs "$BUSYBOX_DIR" sleep 120 \
+			>/dev/null 2>&1 </dev/null &
+		p=$!
+		sleep "$d"
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+		t0=$(date +%s%N)
+		pd run -d --network bridge --rootfs "$BUSYBOX_DIR" sleep 120
+		assert_ok "a start after one killed at $d s"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		[ "$ms" -lt 5000 ] || fail "a start after one killed at $d s waited $ms ms"
+	done
+	pd ps -a -q
+	pd rm -f $OUT
+	assert_ok
+}
+
 test_nothing_left_after_killed_monitor_and_prune() {
 	_net_setup
 	allow_containers_left
